@@ -1,0 +1,413 @@
+"""Deterministic static analysis of agent source code (mock of the ingestion base layer).
+
+Only the standard library is used and nothing touches the network, so the same
+input always yields the same result. Every public function tolerates arbitrary
+input: files that do not parse are skipped instead of raising.
+"""
+from __future__ import annotations
+
+import ast
+import math
+import re
+import sys
+from collections import Counter
+from urllib.parse import urlsplit
+
+ENTROPY_THRESHOLD = 4.5  # bits per character, as documented
+ENTROPY_MIN_LENGTH = 16
+
+# Hosts of LLM APIs: they are reported as destinations but never as tools.
+PROVIDER_HOSTS = {"openai": "api.openai.com", "anthropic": "api.anthropic.com"}
+_MODEL_KEYWORDS = ("model", "model_name", "model_id", "modelId")
+
+# Ordered: the first matching pattern decides type/severity, so a live Stripe key
+# wrapped in "Bearer ..." is reported as a high-severity api_key, not a bearer token.
+_SECRET_PATTERNS = [
+    (re.compile(r"-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----"), "private_key", "high"),
+    (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "aws_access_key", "high"),
+    (re.compile(r"\b[sr]k_live_[0-9A-Za-z]{4,}"), "api_key", "high"),
+    (re.compile(r"\bsk-[A-Za-z0-9_-]{20,}"), "api_key", "high"),
+    (re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,})"), "oauth_token", "high"),
+    (re.compile(r"\bxox[baprs]-[A-Za-z0-9-]{10,}"), "oauth_token", "high"),
+    (re.compile(r"\b[sr]k_test_[0-9A-Za-z]{4,}"), "api_key", "medium"),
+    (re.compile(r"\bBearer\s+[A-Za-z0-9._~+/=-]{8,}"), "oauth_token", "medium"),
+]
+
+_URL_RE = re.compile(r"https?://\S+\Z", re.IGNORECASE)
+_HOST_RE = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?\Z")
+_ENV_TOOL_RE = re.compile(r"TOOL_([A-Za-z0-9_]+)_URL\Z")
+# [ \t]* rather than \s* keeps this linear on files with many blank lines.
+_MAIN_RE = re.compile(r"""^[ \t]*if[ \t]+__name__[ \t]*==[ \t]*['"]__main__['"]""", re.MULTILINE)
+
+# Constructors that create an LLM client; the assigned variable becomes a model usage.
+_CLIENT_CLASSES = {
+    "OpenAI", "AsyncOpenAI", "AzureOpenAI", "AsyncAzureOpenAI", "Anthropic", "AsyncAnthropic",
+    "AnthropicBedrock", "ChatOpenAI", "AzureChatOpenAI", "ChatAnthropic", "ChatOllama",
+    "ChatBedrock", "ChatBedrockConverse", "OpenAIEmbeddings", "AzureOpenAIEmbeddings",
+    "OllamaEmbeddings", "BedrockEmbeddings", "Ollama",
+}
+# Import root (or imported class-name fragment) -> provider, used when the model name is ambiguous.
+_SDK_PROVIDERS = {
+    "openai": "openai", "anthropic": "anthropic", "boto3": "bedrock", "ollama": "ollama",
+    "langchain_openai": "openai", "langchain_anthropic": "anthropic",
+    "langchain_ollama": "ollama", "langchain_aws": "bedrock",
+}
+_CLASS_PROVIDERS = (("OpenAI", "openai"), ("Anthropic", "anthropic"),
+                    ("Ollama", "ollama"), ("Bedrock", "bedrock"))
+
+# Import -> pip requirement(s). Keys are a top-level module or a two-part dotted name.
+_REQUIREMENTS = {
+    "openai": ["openai>=1.0"], "langchain": ["langchain"], "anthropic": ["anthropic"],
+    "requests": ["requests"], "stripe": ["stripe"], "boto3": ["boto3"],
+    "fastapi": ["fastapi[standard]"], "pandas": ["pandas"], "numpy": ["numpy"],
+    "httpx": ["httpx"], "langgraph": ["langgraph"], "flask": ["flask"],
+    "langchain_openai": ["langchain-openai", "openai>=1.0"],
+    "langchain_anthropic": ["langchain-anthropic", "anthropic"],
+    "langchain_community": ["langchain-community"], "langchain_core": ["langchain-core"],
+    "yaml": ["pyyaml"], "sklearn": ["scikit-learn"], "PIL": ["pillow"],
+    "bs4": ["beautifulsoup4"], "dotenv": ["python-dotenv"], "cv2": ["opencv-python"],
+    "google.generativeai": ["google-generativeai"], "google.genai": ["google-genai"],
+    "google": [],  # namespace package: the pip name cannot be guessed from "google" alone
+}
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"__future__"}
+
+
+def shannon_entropy(s: str) -> float:
+    """Bits of Shannon entropy per character of `s` (0.0 for an empty string)."""
+    if not s:
+        return 0.0
+    n = len(s)
+    return -sum(c / n * math.log2(c / n) for c in Counter(s).values())
+
+
+def _items(files: object) -> list[tuple[str, str]]:
+    # Callers get JSON from the wire; silently drop anything that is not str -> str.
+    if not isinstance(files, dict):
+        return []
+    return [(k, v) for k, v in files.items() if isinstance(k, str) and isinstance(v, str)]
+
+
+def _parse(src: str) -> ast.Module | None:
+    try:
+        return ast.parse(src)
+    except Exception:  # SyntaxError, ValueError (NUL bytes), RecursionError, MemoryError
+        return None
+
+
+def _positioned(tree: ast.AST) -> list[ast.AST]:
+    # ast.walk is breadth-first; sort so "first occurrence" means first in the source.
+    nodes = [n for n in ast.walk(tree) if hasattr(n, "lineno")]
+    return sorted(nodes, key=lambda n: (n.lineno, n.col_offset))
+
+
+def _call_name(func: ast.AST) -> str:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return func.id if isinstance(func, ast.Name) else ""
+
+
+def _str_const(node: ast.AST | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+# ---------------------------------------------------------------- URLs / tools
+
+def _parse_url(s: str) -> tuple[str, str] | None:
+    """Return (host, base_url) for a literal that is exactly an http(s) URL."""
+    s = s.strip()
+    if not _URL_RE.match(s):
+        return None
+    try:
+        parts = urlsplit(s)
+        host, port = (parts.hostname or ""), parts.port
+    except ValueError:  # bad IPv6 brackets or a non-numeric port
+        return None
+    if not _HOST_RE.match(host):  # rejects templates like "https://{host}/x"
+        return None
+    # hostname/port only, so credentials embedded as user:pass@ never leak out.
+    return host, f"{parts.scheme.lower()}://{host}" + (f":{port}" if port else "")
+
+
+def tool_name_for_host(host: str) -> str:
+    """api.stripe.com -> stripe-api, www.example.org -> example, hooks.slack.com -> hooks-slack.
+
+    Drop a leading "api."/"www." label and the TLD, join the remaining labels with "-",
+    and append "-api" when an "api." label was dropped. IP addresses keep every label.
+    """
+    labels = host.lower().split(".")
+    is_api = False
+    if len(labels) > 2 and labels[0] in ("api", "www"):
+        is_api = labels[0] == "api"
+        labels = labels[1:]
+    if len(labels) > 1 and not labels[-1].isdigit():
+        labels = labels[:-1]
+    name = re.sub(r"[^a-z0-9-]+", "-", "-".join(labels)).strip("-") or "tool"
+    return name + "-api" if is_api else name
+
+
+def _is_provider_host(host: str) -> bool:
+    return host in PROVIDER_HOSTS.values() or host.startswith("bedrock-runtime.")
+
+
+def _env_tool(node: ast.AST) -> str | None:
+    """Tool name for os.environ["TOOL_X_URL"], os.environ.get(...) or os.getenv(...)."""
+    key = None
+    if isinstance(node, ast.Subscript) and _call_name(node.value) == "environ":
+        key = _str_const(node.slice)
+    elif isinstance(node, ast.Call) and node.args and _call_name(node.func) in ("get", "getenv"):
+        key = _str_const(node.args[0])
+    m = _ENV_TOOL_RE.match(key or "")
+    if not m or not key.startswith("TOOL_"):
+        return None
+    return re.sub(r"-+", "-", m.group(1).lower().replace("_", "-")).strip("-") or None
+
+
+# ---------------------------------------------------------------- secrets / models
+
+def _classify_secret(s: str, is_url: bool) -> tuple[str, str] | None:
+    for pattern, kind, severity in _SECRET_PATTERNS:
+        if pattern.search(s):
+            return kind, severity
+    # URLs are long and varied by nature; they are reported as tools, not secrets.
+    if (not is_url and len(s) >= ENTROPY_MIN_LENGTH and not any(c.isspace() for c in s)
+            and shannon_entropy(s) >= ENTROPY_THRESHOLD):
+        return "high_entropy_string", "low"
+    return None
+
+
+def provider_for_model(model: str) -> str | None:
+    """Infer the provider from a model identifier; None when the name is not recognised."""
+    m = model.strip().lower()
+    if m.startswith(("us.", "eu.", "apac.")):  # Bedrock cross-region inference profiles
+        m = m.split(".", 1)[1]
+    if m.startswith(("anthropic.", "amazon.", "meta.", "cohere.", "ai21.", "mistral.")):
+        return "bedrock"
+    if m.startswith(("gpt-", "o1", "o3", "o4", "chatgpt-", "text-embedding-")):
+        return "openai"
+    if m.startswith("claude-"):
+        return "anthropic"
+    if m.startswith(("llama", "mistral", "codellama")):
+        return "ollama"
+    return None
+
+
+def _class_provider(name: str) -> str | None:
+    return next((p for frag, p in _CLASS_PROVIDERS if frag in name), None)
+
+
+def _imports(tree: ast.Module) -> list[tuple[str, list[str]]]:
+    """(module, imported names) in source order; relative imports are local, so skipped."""
+    out = []
+    for node in _positioned(tree):
+        if isinstance(node, ast.Import):
+            out.extend((a.name, []) for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            out.append((node.module, [a.name for a in node.names]))
+    return out
+
+
+def _sdk_providers(imports: list[tuple[str, list[str]]]) -> list[str]:
+    found = []
+    for module, names in imports:
+        candidates = [_SDK_PROVIDERS.get(module.split(".")[0])]
+        candidates += [_class_provider(n) for n in names] if module.startswith("langchain") else []
+        found += [p for p in candidates if p and p not in found]
+    return found
+
+
+def _model_kw(call: ast.Call, consts: dict[str, str]) -> str | None:
+    for kw in call.keywords:
+        if kw.arg in _MODEL_KEYWORDS:
+            if isinstance(kw.value, ast.Name):  # model=MODEL with MODEL = "..." at module level
+                return consts.get(kw.value.id)
+            return _str_const(kw.value)
+    return None
+
+
+def _target_name(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):  # e.g. self.client
+        base = _target_name(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+# ---------------------------------------------------------------- per-file scan
+
+def _scan_file(name: str, tree: ast.Module, acc: dict) -> None:
+    sdk = _sdk_providers(_imports(tree))
+    acc["sdk_providers"].extend(p for p in sdk if p not in acc["sdk_providers"])
+    consts = {t.id: s.value.value for s in tree.body if isinstance(s, ast.Assign)
+              and _str_const(s.value) is not None for t in s.targets if isinstance(t, ast.Name)}
+    for node in _positioned(tree):
+        text = _str_const(node)
+        if text is not None:
+            url = _parse_url(text)
+            if url:
+                acc["hosts"].add(url[0])
+                if not _is_provider_host(url[0]):
+                    acc["tools"].append({"name": tool_name_for_host(url[0]), "base_url": url[1],
+                                         "file": name, "line": node.lineno})
+            secret = _classify_secret(text, url is not None)
+            if secret:  # only the classification is kept, never the literal itself
+                acc["secrets"].append({"type": secret[0], "file": name,
+                                       "line": node.lineno, "severity": secret[1]})
+            continue
+        env_tool = _env_tool(node)
+        if env_tool:
+            acc["tools"].append({"name": env_tool, "base_url": "", "file": name, "line": node.lineno})
+        if isinstance(node, ast.Call):
+            model = _model_kw(node, consts)
+            if model and model.strip():
+                provider = (provider_for_model(model) or _class_provider(_call_name(node.func))
+                            or (sdk[0] if sdk else "unknown"))
+                acc["models"].append({"provider": provider, "model": model})
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):
+            _model_usage(node, name, consts, acc)
+
+
+def _model_usage(node: ast.Assign | ast.AnnAssign, name: str, consts: dict, acc: dict) -> None:
+    call = node.value
+    cls = _call_name(call.func)
+    is_bedrock = cls == "client" and _str_const(call.args[0] if call.args else None) == "bedrock-runtime"
+    if cls not in _CLIENT_CLASSES and not is_bedrock:
+        return
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    var = next((v for v in map(_target_name, targets) if v), None)
+    if not var:
+        return
+    model = (_model_kw(call, consts) or "").lower()
+    if "embed" in cls.lower() or "embed" in model:
+        role = "embedding"
+    elif cls.startswith(("Chat", "AzureChat")):
+        role = "chat"
+    else:
+        role = "default"
+    acc["usages"].append({"role": role, "variable_name": var, "file": name, "line": node.lineno})
+
+
+# ---------------------------------------------------------------- requirements / entry point
+
+def _local_modules(names: list[str]) -> set[str]:
+    local = set()
+    for n in names:
+        parts = n.replace("\\", "/").split("/")
+        local.update(p for p in parts[:-1] if p)
+        if parts[-1].endswith(".py"):
+            local.add(parts[-1][:-3])
+    return local
+
+
+def _req_key(req: str) -> str:
+    # Compare by normalised distribution name so "openai==1.3" covers "openai>=1.0".
+    m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", req)
+    return re.sub(r"[-_.]+", "-", m.group(1)).lower() if m else req
+
+
+def _requirements(items: list[tuple[str, str]], trees: dict[str, ast.Module | None]) -> list[str]:
+    reqs: list[str] = []
+    for fname, src in items:  # an explicit requirements.txt always comes first
+        if fname.replace("\\", "/").rsplit("/", 1)[-1] == "requirements.txt":
+            for line in src.splitlines():
+                line = line.split(" #", 1)[0].strip()
+                if line and not line.startswith("#") and line not in reqs:
+                    reqs.append(line)
+    seen = {_req_key(r) for r in reqs}
+    local = _local_modules([n for n, _ in items])
+    for fname, _src in items:
+        tree = trees.get(fname)
+        for module, names in _imports(tree) if tree else []:
+            parts = module.split(".")
+            if parts[0] in _STDLIB or parts[0] in local:
+                continue
+            found = _REQUIREMENTS.get(".".join(parts[:2]), _REQUIREMENTS.get(parts[0], [parts[0]]))
+            if parts[0].startswith("langchain"):  # e.g. langchain.chat_models.ChatOpenAI
+                found = found + [{"openai": "openai>=1.0"}.get(p, p)
+                                 for p in map(_class_provider, names) if p in ("openai", "anthropic")]
+            for req in found:
+                if _req_key(req) not in seen:
+                    seen.add(_req_key(req))
+                    reqs.append(req)
+    return reqs
+
+
+def _entry_point(items: list[tuple[str, str]]) -> str:
+    py = [(n, s) for n, s in items if n.endswith(".py")]
+    for cand in ("agent.py", "main.py", "app.py"):
+        hits = [n for n, _ in py if n == cand or n.replace("\\", "/").endswith("/" + cand)]
+        if hits:
+            return min(hits, key=lambda n: n.count("/"))  # shallowest, then file order
+    return next((n for n, s in py if _MAIN_RE.search(s)), py[0][0] if py else "")
+
+
+# ---------------------------------------------------------------- public API
+
+def detect_requirements(files: dict[str, str]) -> dict:
+    """Requirements and entry point only (the lightweight /requirements endpoint)."""
+    items = _items(files)
+    trees = {n: _parse(s) for n, s in items if n.endswith(".py")}
+    return {"requirements": _requirements(items, trees), "entry_point": _entry_point(items)}
+
+
+def find_syntax_error(files: dict[str, str]) -> str | None:
+    """Message like "agent.py: line 3: invalid syntax" for the first unparsable .py file."""
+    for name, src in _items(files):
+        if not name.endswith(".py"):
+            continue
+        try:
+            ast.parse(src)
+        except SyntaxError as exc:
+            return f"{name}: line {exc.lineno or 1}: {exc.msg}"
+        except Exception as exc:  # NUL bytes raise ValueError on 3.11; nesting limits, etc.
+            line = src.count("\n", 0, src.find("\0")) + 1 if "\0" in src else 1
+            return f"{name}: line {line}: {exc.__class__.__name__}: {exc}"
+    return None
+
+
+def _dedupe(items: list[dict], key) -> list[dict]:
+    seen, out = set(), []
+    for item in items:
+        if key(item) not in seen:
+            seen.add(key(item))
+            out.append(item)
+    return out
+
+
+def _suggest_prompt(tools: list[dict], providers: list[dict]) -> str:
+    names = [t["name"] for t in tools]
+    if len(names) > 5:
+        names = names[:5] + [f"{len(names) - 5} more"]
+    text = "You are a helpful assistant"
+    if names:
+        text += " that uses " + (", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0])
+    if providers:
+        text += f" via {providers[0]['provider']} {providers[0]['model']}"
+    return text + "."
+
+
+def analyze(files: dict[str, str]) -> dict:
+    """Full analysis result (every documented field except "id")."""
+    items = _items(files)
+    trees = {n: _parse(s) for n, s in items if n.endswith(".py")}
+    acc: dict = {"tools": [], "models": [], "usages": [], "secrets": [],
+                 "hosts": set(), "sdk_providers": []}
+    for name, _src in items:
+        if trees.get(name) is not None:
+            _scan_file(name, trees[name], acc)
+    tools = _dedupe(acc["tools"], lambda t: t["name"])
+    models = _dedupe(acc["models"], lambda m: (m["provider"], m["model"]))
+    providers = set(acc["sdk_providers"]) | {m["provider"] for m in models}
+    hosts = acc["hosts"] | {PROVIDER_HOSTS[p] for p in providers if p in PROVIDER_HOSTS}
+    return {
+        "tools": tools,
+        "model_providers": models,
+        "model_usages": acc["usages"],
+        "secrets": acc["secrets"],
+        "outbound_destinations": sorted(hosts),
+        "detected_requirements": _requirements(items, trees),
+        "entry_point": _entry_point(items),
+        "system_prompt_suggestion": _suggest_prompt(tools, models),
+    }
