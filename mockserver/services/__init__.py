@@ -1,0 +1,14 @@
+"""One package per API group: ``models.py`` holds state and rules (no HTTP), ``responses.py``
+turns requests into calls on them. ``HANDLER_SETS`` is every group's operationId -> handler map."""
+
+from .agents.responses import handlers as agents
+from .builds.responses import handlers as builds
+from .gateway.responses import handlers as gateway
+from .governance.responses import handlers as governance
+from .identity.responses import handlers as identity
+from .ingestion.responses import handlers as ingestion
+from .providers.responses import handlers as providers
+from .runs.responses import handlers as runs
+from .tools.responses import handlers as tools
+
+HANDLER_SETS = (agents, tools, providers, identity, runs, governance, gateway, ingestion, builds)

@@ -46,7 +46,7 @@ _CLIENT_CLASSES = {
     "ChatBedrock", "ChatBedrockConverse", "OpenAIEmbeddings", "AzureOpenAIEmbeddings",
     "OllamaEmbeddings", "BedrockEmbeddings", "Ollama",
 }
-# Import root (or imported class-name fragment) -> provider, used when the model name is ambiguous.
+# Import root / class-name fragment -> provider, used when the model name is not recognised.
 _SDK_PROVIDERS = {
     "openai": "openai", "anthropic": "anthropic", "boto3": "bedrock", "ollama": "ollama",
     "langchain_openai": "openai", "langchain_anthropic": "anthropic",
@@ -112,8 +112,6 @@ def _str_const(node: ast.AST | None) -> str | None:
     return None
 
 
-# ---------------------------------------------------------------- URLs / tools
-
 def _parse_url(s: str) -> tuple[str, str] | None:
     """Return (host, base_url) for a literal that is exactly an http(s) URL."""
     s = s.strip()
@@ -147,7 +145,7 @@ def tool_name_for_host(host: str) -> str:
     return name + "-api" if is_api else name
 
 
-def _is_provider_host(host: str) -> bool:
+def _is_llm_host(host: str) -> bool:
     return host in PROVIDER_HOSTS.values() or host.startswith("bedrock-runtime.")
 
 
@@ -163,8 +161,6 @@ def _env_tool(node: ast.AST) -> str | None:
         return None
     return re.sub(r"-+", "-", m.group(1).lower().replace("_", "-")).strip("-") or None
 
-
-# ---------------------------------------------------------------- secrets / models
 
 def _classify_secret(s: str, is_url: bool) -> tuple[str, str] | None:
     for pattern, kind, severity in _SECRET_PATTERNS:
@@ -227,15 +223,13 @@ def _model_kw(call: ast.Call, consts: dict[str, str]) -> str | None:
 
 
 def _target_name(node: ast.AST) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):  # e.g. self.client
-        base = _target_name(node.value)
-        return f"{base}.{node.attr}" if base else None
-    return None
+    """Dotted name of an assignment target (e.g. self.client); iterative to survive deep chains."""
+    attrs = []
+    while isinstance(node, ast.Attribute):
+        attrs.append(node.attr)
+        node = node.value
+    return ".".join([node.id, *reversed(attrs)]) if isinstance(node, ast.Name) else None
 
-
-# ---------------------------------------------------------------- per-file scan
 
 def _scan_file(name: str, tree: ast.Module, acc: dict) -> None:
     sdk = _sdk_providers(_imports(tree))
@@ -248,7 +242,7 @@ def _scan_file(name: str, tree: ast.Module, acc: dict) -> None:
             url = _parse_url(text)
             if url:
                 acc["hosts"].add(url[0])
-                if not _is_provider_host(url[0]):
+                if not _is_llm_host(url[0]):
                     acc["tools"].append({"name": tool_name_for_host(url[0]), "base_url": url[1],
                                          "file": name, "line": node.lineno})
             secret = _classify_secret(text, url is not None)
@@ -258,10 +252,12 @@ def _scan_file(name: str, tree: ast.Module, acc: dict) -> None:
             continue
         env_tool = _env_tool(node)
         if env_tool:
-            acc["tools"].append({"name": env_tool, "base_url": "", "file": name, "line": node.lineno})
+            acc["tools"].append({"name": env_tool, "base_url": "",  # URL is only known at runtime
+                                 "file": name, "line": node.lineno})
         if isinstance(node, ast.Call):
             model = _model_kw(node, consts)
-            if model and model.strip():
+            # A "model" that looks like a credential is dropped so it cannot leak via the result.
+            if model and model.strip() and not _classify_secret(model, False):
                 provider = (provider_for_model(model) or _class_provider(_call_name(node.func))
                             or (sdk[0] if sdk else "unknown"))
                 acc["models"].append({"provider": provider, "model": model})
@@ -272,7 +268,8 @@ def _scan_file(name: str, tree: ast.Module, acc: dict) -> None:
 def _model_usage(node: ast.Assign | ast.AnnAssign, name: str, consts: dict, acc: dict) -> None:
     call = node.value
     cls = _call_name(call.func)
-    is_bedrock = cls == "client" and _str_const(call.args[0] if call.args else None) == "bedrock-runtime"
+    first_arg = _str_const(call.args[0]) if call.args else None
+    is_bedrock = cls == "client" and first_arg == "bedrock-runtime"  # boto3 Bedrock client
     if cls not in _CLIENT_CLASSES and not is_bedrock:
         return
     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -280,25 +277,16 @@ def _model_usage(node: ast.Assign | ast.AnnAssign, name: str, consts: dict, acc:
     if not var:
         return
     model = (_model_kw(call, consts) or "").lower()
-    if "embed" in cls.lower() or "embed" in model:
-        role = "embedding"
-    elif cls.startswith(("Chat", "AzureChat")):
-        role = "chat"
-    else:
-        role = "default"
+    role = ("embedding" if "embed" in cls.lower() or "embed" in model
+            else "chat" if cls.startswith(("Chat", "AzureChat")) else "default")
     acc["usages"].append({"role": role, "variable_name": var, "file": name, "line": node.lineno})
 
 
-# ---------------------------------------------------------------- requirements / entry point
-
 def _local_modules(names: list[str]) -> set[str]:
-    local = set()
-    for n in names:
-        parts = n.replace("\\", "/").split("/")
-        local.update(p for p in parts[:-1] if p)
-        if parts[-1].endswith(".py"):
-            local.add(parts[-1][:-3])
-    return local
+    # Directories and .py stems of the uploaded files shadow any PyPI package name.
+    parts = [n.replace("\\", "/").split("/") for n in names]
+    return ({d for p in parts for d in p[:-1] if d}
+            | {p[-1][:-3] for p in parts if p[-1].endswith(".py")})
 
 
 def _req_key(req: str) -> str:
@@ -325,8 +313,8 @@ def _requirements(items: list[tuple[str, str]], trees: dict[str, ast.Module | No
                 continue
             found = _REQUIREMENTS.get(".".join(parts[:2]), _REQUIREMENTS.get(parts[0], [parts[0]]))
             if parts[0].startswith("langchain"):  # e.g. langchain.chat_models.ChatOpenAI
-                found = found + [{"openai": "openai>=1.0"}.get(p, p)
-                                 for p in map(_class_provider, names) if p in ("openai", "anthropic")]
+                sdk_reqs = {"openai": "openai>=1.0", "anthropic": "anthropic"}
+                found = found + [sdk_reqs[p] for p in map(_class_provider, names) if p in sdk_reqs]
             for req in found:
                 if _req_key(req) not in seen:
                     seen.add(_req_key(req))
@@ -343,8 +331,6 @@ def _entry_point(items: list[tuple[str, str]]) -> str:
     return next((n for n, s in py if _MAIN_RE.search(s)), py[0][0] if py else "")
 
 
-# ---------------------------------------------------------------- public API
-
 def detect_requirements(files: dict[str, str]) -> dict:
     """Requirements and entry point only (the lightweight /requirements endpoint)."""
     items = _items(files)
@@ -359,30 +345,26 @@ def find_syntax_error(files: dict[str, str]) -> str | None:
             continue
         try:
             ast.parse(src)
-        except SyntaxError as exc:
-            return f"{name}: line {exc.lineno or 1}: {exc.msg}"
-        except Exception as exc:  # NUL bytes raise ValueError on 3.11; nesting limits, etc.
-            line = src.count("\n", 0, src.find("\0")) + 1 if "\0" in src else 1
-            return f"{name}: line {line}: {exc.__class__.__name__}: {exc}"
+        except Exception as exc:  # SyntaxError, plus ValueError/RecursionError on odd input
+            # A NUL byte is rejected without a line number, so locate it ourselves.
+            nul_line = src.count("\n", 0, src.find("\0")) + 1 if "\0" in src else 1
+            line = getattr(exc, "lineno", None) or nul_line
+            return f"{name}: line {line}: {getattr(exc, 'msg', None) or exc}"
     return None
 
 
 def _dedupe(items: list[dict], key) -> list[dict]:
-    seen, out = set(), []
-    for item in items:
-        if key(item) not in seen:
-            seen.add(key(item))
-            out.append(item)
-    return out
+    seen: set = set()  # keeps the first occurrence, in order
+    return [i for i in items if not (key(i) in seen or seen.add(key(i)))]
 
 
 def _suggest_prompt(tools: list[dict], providers: list[dict]) -> str:
     names = [t["name"] for t in tools]
-    if len(names) > 5:
-        names = names[:5] + [f"{len(names) - 5} more"]
+    names = names[:5] + [f"{len(names) - 5} more"] if len(names) > 5 else names
     text = "You are a helpful assistant"
     if names:
-        text += " that uses " + (", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0])
+        listed = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+        text += " that uses " + listed
     if providers:
         text += f" via {providers[0]['provider']} {providers[0]['model']}"
     return text + "."

@@ -1,0 +1,160 @@
+"""The Flask app factory: routes from the spec, auth, JSON errors, and the control API."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import Any, Mapping
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from .config import MockConfig
+from .errors import ApiError
+from .platform import Platform
+from .services import HANDLER_SETS
+from .spec import ApiRequest, Operation, Spec
+
+log = logging.getLogger("runagents_mock")
+
+def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(json.dumps(body, separators=(",", ":")), status=status,
+                    mimetype="application/json", headers=dict(headers or {}))
+
+
+def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+    return json_response(status, {"error": message}, headers)
+
+
+class MockServer:
+    """What one app instance holds; reachable as ``app.extensions["runagents_mock"]``."""
+
+    def __init__(self, config: MockConfig, spec: Spec, platform: Platform):
+        self.config = config
+        self.spec = spec
+        self.platform = platform
+        from .control import Journal, Faults, RateLimiter
+        self.journal = Journal(config.journal_size)
+        self.faults = Faults()
+        self.rate_limiter = RateLimiter(config.rate_limit_per_minute, platform.clock)
+        self.handlers: dict[str, Any] = {}
+
+    def key_is_valid(self, key: str, admin: bool = False) -> bool:
+        """Constant-time comparison against every accepted key."""
+        if admin and self.config.admin_key:
+            return hmac.compare_digest(key.encode(), self.config.admin_key.encode())
+        if not self.config.api_keys:
+            return bool(key)
+        return any([hmac.compare_digest(key.encode(), k.encode()) for k in self.config.api_keys])
+
+
+def bearer_key(headers: Mapping[str, str]) -> str:
+    value = headers.get("Authorization", "")
+    scheme, _, key = value.partition(" ")
+    if scheme.lower() == "bearer" and key.strip():
+        return key.strip()
+    return ""
+
+
+def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
+    """Build a mock server app. ``config`` is a MockConfig or a mapping of its fields."""
+    cfg = MockConfig.from_mapping(config)
+    spec = Spec.load(cfg.spec_path)
+    platform = Platform(cfg)
+    server = MockServer(cfg, spec, platform)
+
+    app = Flask("runagents_mock")
+    app.config["MAX_CONTENT_LENGTH"] = cfg.max_body_bytes
+    app.extensions["runagents_mock"] = server
+    app.url_map.strict_slashes = False
+
+    _register_operations(app, server)
+    _register_errors(app)
+    if cfg.admin_enabled:
+        from .control import register_control_api
+        register_control_api(app, server)
+    from .control import register_middleware
+    register_middleware(app, server)
+
+    if cfg.seed_file:
+        from .seed import load_seed_file
+        load_seed_file(server, cfg.seed_file)
+    return app
+
+
+def _register_operations(app: Flask, server: MockServer) -> None:
+    handlers: dict[str, Any] = {}
+    for handler_set in HANDLER_SETS:
+        handlers.update(handler_set.by_operation)
+    missing = sorted(set(server.spec.operations) - set(handlers))
+    extra = sorted(set(handlers) - set(server.spec.operations))
+    if missing or extra:
+        raise RuntimeError(f"spec and handlers disagree: no handler for {missing}, no operation for {extra}")
+    server.handlers = handlers
+
+    for op in server.spec.operations.values():
+        app.add_url_rule(op.flask_rule, endpoint=op.operation_id, methods=[op.method],
+                         view_func=_view(op, handlers[op.operation_id], server))
+
+    # A path item may name the error for malformed paths under its static prefix.
+    for op in server.spec.operations.values():
+        message = op.path_item_extensions.get("x-malformed-path-error")
+        if message and f"malformed:{op.path}" not in app.view_functions:
+            prefix = op.path.split("{", 1)[0]
+            app.add_url_rule(f"{prefix}<path:_rest>", endpoint=f"malformed:{op.path}",
+                             methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                             view_func=_malformed_view(server, message))
+
+
+def _view(op: Operation, handler: Any, server: MockServer):
+    platform = server.platform
+
+    def view(**path_params: str) -> Response:
+        req: ApiRequest = op.parse(path_params, request.args, request.headers, request.get_data())
+        g.api_request = req
+        reply = handler(platform, req)
+        if isinstance(reply, Response):
+            return reply
+        return json_response(*reply)
+
+    view.__name__ = op.operation_id
+    return view
+
+
+def _malformed_view(server: MockServer, message: str):
+    def view(_rest: str) -> Response:
+        # A known path with the wrong method is still a 405, not a malformed path.
+        allowed = sorted({op.method for op in server.spec.operations.values()
+                          if server.spec.find(op.method, request.path) is op})
+        if allowed:
+            raise MethodNotAllowed(valid_methods=allowed)
+        return error_response(400, message)
+    return view
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(exc: ApiError) -> Response:
+        return error_response(exc.status, exc.message, exc.headers)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        headers = {}
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            headers["Allow"] = ", ".join(sorted(set(exc.valid_methods) - {"HEAD", "OPTIONS"}))
+            message = f"method {request.method} is not allowed on {request.path}"
+        elif exc.code == 404:
+            message = f"no such endpoint: {request.method} {request.path}"
+        elif exc.code == 413:
+            message = f"request body is larger than {app.config['MAX_CONTENT_LENGTH']} bytes"
+        else:
+            message = (exc.description or exc.name).rstrip(".")
+        return error_response(exc.code or 500, message, headers)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        # A bug in the mock, not the client's fault: log it (without request data) and answer JSON.
+        log.error("internal error on %s %s: %s", request.method, request.path, type(exc).__name__,
+                  exc_info=exc)
+        return error_response(500, "internal error in runagents-mock")

@@ -1,0 +1,89 @@
+"""``runagents-mock serve``: the mock on a production WSGI server (waitress)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import signal
+import sys
+from pathlib import Path
+from typing import Sequence
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8092  # the vendor CLI's default endpoint is http://localhost:8092
+
+
+def _rate(text: str) -> int:
+    match = re.fullmatch(r"(\d+)(?:/min)?", text.strip())
+    if not match or int(match.group(1)) < 1:
+        raise argparse.ArgumentTypeError("use N/min with N >= 1, e.g. 120/min")
+    return int(match.group(1))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="runagents-mock", description="Offline mock of the RunAgents API.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the mock over HTTP")
+    serve.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default 127.0.0.1; "
+                                                             "use 0.0.0.0 explicitly to expose it)")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default 8092; 0 picks a free one)")
+    serve.add_argument("--api-key", action="append", default=[], metavar="KEY",
+                       help="accept only this key (repeatable); default: any non-empty key")
+    serve.add_argument("--admin-key", help="key required for /_mock/ (default: the API keys, if any)")
+    serve.add_argument("--no-admin", action="store_true", help="turn the /_mock/ control API off")
+    serve.add_argument("--seed", type=Path, metavar="FILE", help="load a YAML/JSON fixture at start")
+    serve.add_argument("--state-file", type=Path, metavar="PATH",
+                       help="restore state from PATH at start and save it there (see README)")
+    serve.add_argument("--rate-limit", type=_rate, metavar="N/min", help="requests per minute per API key")
+    serve.add_argument("--max-body-bytes", type=int, default=5 * 1024 * 1024, help="largest request body")
+    serve.add_argument("--threads", type=int, default=8, help="worker threads (default 8)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from waitress import create_server
+
+    from .app import create_app
+    from .persistence import StateFileError, attach_state_file
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    config = {
+        "api_keys": tuple(args.api_key), "admin_key": args.admin_key, "admin_enabled": not args.no_admin,
+        "seed_file": args.seed, "state_file": args.state_file, "rate_limit_per_minute": args.rate_limit,
+        "max_body_bytes": args.max_body_bytes,
+    }
+    try:
+        app = create_app(config)
+        saver = attach_state_file(app) if args.state_file else None
+    except StateFileError as exc:
+        print(f"runagents-mock: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as exc:
+        print(f"runagents-mock: cannot start: {exc}", file=sys.stderr)
+        return 2
+
+    server = create_server(app, host=args.host, port=args.port, threads=args.threads,
+                           max_request_body_size=args.max_body_bytes + 1024, ident="runagents-mock")
+
+    def stop(signum, frame):  # SIGTERM behaves like Ctrl-C: leave the loop, then clean up
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    host, port = server.effective_host, server.effective_port
+    print(f"runagents-mock serving on http://{host}:{port}", flush=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        if saver:
+            saver.stop()
+        print("runagents-mock stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

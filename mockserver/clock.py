@@ -1,0 +1,50 @@
+"""One clock for the whole mock: real time plus an offset tests can move forward."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from datetime import datetime, timezone
+
+
+class Clock:
+    def __init__(self, offset: float = 0.0):
+        self._offset = offset
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        """Seconds since the epoch, as the mock sees them."""
+        return time.time() + self._offset
+
+    def advance(self, seconds: float) -> float:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            self._offset += seconds
+            return self._offset
+
+    @property
+    def offset(self) -> float:
+        return self._offset
+
+    def reset(self) -> None:
+        with self._lock:
+            self._offset = 0.0
+
+
+def iso(ts: float) -> str:
+    """RFC 3339 in UTC with a ``Z``, second precision, as the vendor's examples show."""
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_DURATION_PART = re.compile(r"(\d+)([smhd])")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> int:
+    """``30m``, ``4h``, ``1d``, ``1h30m`` -> seconds. Raises ValueError on anything else."""
+    parts = _DURATION_PART.findall(text or "")
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise ValueError(f"invalid duration {text!r}")
+    return sum(int(n) * _UNIT_SECONDS[u] for n, u in parts)

@@ -1,0 +1,56 @@
+"""Settings of one mock instance, passed to ``create_app``; nothing is read from globals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+
+@dataclass(frozen=True)
+class MockConfig:
+    # Keys accepted as `Authorization: Bearer <key>`; empty means any non-empty key.
+    api_keys: tuple[str, ...] = ()
+    # Key for /_mock/ when set; otherwise /_mock/ takes the API keys.
+    admin_key: str | None = None
+    # False turns the /_mock/ control API off entirely.
+    admin_enabled: bool = True
+    # Largest request body accepted (413 above it).
+    max_body_bytes: int = 5 * 1024 * 1024
+    # Most stored objects of any one kind (tools, runs, events of a run, ...); more is a 409.
+    max_objects_per_kind: int = 10_000
+    # Requests kept in the journal (oldest dropped first).
+    journal_size: int = 1_000
+    # How long a build spends PENDING and then BUILDING, in clock seconds.
+    build_pending_seconds: float = 1.0
+    build_running_seconds: float = 2.0
+    # How long an analysis stays retrievable.
+    analysis_ttl_seconds: float = 3600.0
+    # Requests per minute per API key; None for no limit.
+    rate_limit_per_minute: int | None = None
+    # Fixture file loaded at start (YAML or JSON, in the API's own shapes).
+    seed_file: Path | None = None
+    # Where state is restored from and saved to; None keeps state in memory only.
+    state_file: Path | None = None
+    # Another openapi.yaml to serve (defaults to the packaged one).
+    spec_path: Path | None = None
+    # Extra settings for the domain model (reply texts and the like).
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_mapping(cls, config: "MockConfig | Mapping[str, Any] | None") -> "MockConfig":
+        if config is None:
+            return cls()
+        if isinstance(config, MockConfig):
+            return config
+        known = {f.name for f in fields(cls)}
+        unknown = set(config) - known
+        if unknown:
+            raise TypeError(f"unknown mock setting(s): {', '.join(sorted(unknown))}")
+        values = dict(config)
+        if "api_keys" in values:
+            values["api_keys"] = tuple(values["api_keys"] or ())
+        return cls(**values)
+
+    def with_changes(self, **changes: Any) -> "MockConfig":
+        return replace(self, **changes)

@@ -1,0 +1,292 @@
+"""What the mock adds around the API: auth, rate limits, fault injection, the request journal,
+and the ``/_mock/`` control API that tests use to reset, seed, inspect and move time."""
+
+from __future__ import annotations
+
+import collections
+import fnmatch
+import itertools
+import json
+import math
+import threading
+import time
+from typing import TYPE_CHECKING, Any, Mapping
+
+from flask import Flask, Response, g, request
+
+from .errors import ApiError
+from .redact import redact_body, redact_headers
+from .seed import parse_seed_text, seed
+
+if TYPE_CHECKING:
+    from .app import MockServer
+    from .clock import Clock
+
+MOCK_PREFIX = "/_mock/"
+
+
+class Journal:
+    """The last ``size`` requests, oldest first, with secrets redacted."""
+
+    def __init__(self, size: int):
+        self.entries: collections.deque[dict[str, Any]] = collections.deque(maxlen=max(size, 0))
+        self._seq = itertools.count(1)
+
+    def record(self, entry: dict[str, Any]) -> None:
+        self.entries.append({"seq": next(self._seq), **entry})
+
+    def list(self) -> list[dict[str, Any]]:
+        return list(self.entries)
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+
+class Faults:
+    """Rules that delay requests, or answer them with an error, matched by method and path glob."""
+
+    def __init__(self) -> None:
+        self.rules: list[dict[str, Any]] = []
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def add(self, spec: Mapping[str, Any]) -> dict[str, Any]:
+        rule = _validated_fault(spec)
+        with self._lock:
+            rule["id"] = next(self._ids)
+            self.rules.append(rule)
+        return dict(rule)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.rules.clear()
+
+    def match(self, method: str, path: str) -> dict[str, Any] | None:
+        """The first live rule for this request, counted as used."""
+        if not self.rules:
+            return None
+        with self._lock:
+            for rule in self.rules:
+                if rule["method"] not in ("*", method) or not fnmatch.fnmatchcase(path, rule["path"]):
+                    continue
+                if rule["times"] is not None:
+                    if rule["times"] <= 0:
+                        continue
+                    rule["times"] -= 1
+                rule["hits"] += 1
+                return dict(rule)
+        return None
+
+
+def _validated_fault(spec: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(spec, Mapping):
+        raise ApiError(400, "a fault must be a JSON object")
+    method = str(spec.get("method", "*")).upper()
+    path = spec.get("path", "*")
+    status, latency, times = spec.get("status"), spec.get("latency_ms", 0), spec.get("times")
+    if not isinstance(path, str) or not path:
+        raise ApiError(400, "path must be a non-empty glob such as /api/tools*")
+    if status is not None and (not isinstance(status, int) or not 400 <= status <= 599):
+        raise ApiError(400, "status must be an integer from 400 to 599")
+    if not isinstance(latency, (int, float)) or not 0 <= latency <= 60_000:
+        raise ApiError(400, "latency_ms must be a number from 0 to 60000")
+    if times is not None and (not isinstance(times, int) or times < 1):
+        raise ApiError(400, "times must be a positive integer (omit it for every call)")
+    if status is None and not latency:
+        raise ApiError(400, "a fault needs a status, a latency_ms, or both")
+    error = spec.get("error", "injected fault")
+    return {"method": method, "path": path, "status": status, "latency_ms": latency,
+            "error": str(error), "times": times, "hits": 0}
+
+
+class RateLimiter:
+    """At most ``per_minute`` requests per API key in any 60 s of the mock's clock."""
+
+    def __init__(self, per_minute: int | None, clock: "Clock"):
+        self.per_minute = per_minute
+        self.clock = clock
+        self._hits: dict[str, collections.deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, key: str) -> int | None:
+        """None when allowed; otherwise the seconds to wait."""
+        if not self.per_minute:
+            return None
+        now = self.clock.now()
+        with self._lock:
+            hits = self._hits.setdefault(key, collections.deque())
+            while hits and hits[0] <= now - 60:
+                hits.popleft()
+            if len(hits) >= self.per_minute:
+                return max(1, math.ceil(hits[0] + 60 - now))
+            hits.append(now)
+            return None
+
+    def set_limit(self, per_minute: int | None) -> None:
+        with self._lock:
+            self.per_minute = per_minute
+            self._hits.clear()
+
+
+def request_key() -> str:
+    """The API key of the current request: Bearer, or the workspace-key header the SDK uses."""
+    from .app import bearer_key
+    return bearer_key(request.headers) or request.headers.get("X-RunAgents-API-Key", "").strip()
+
+
+def register_middleware(app: Flask, server: "MockServer") -> None:
+    from .app import error_response
+
+    @app.before_request
+    def guard() -> Response | None:
+        g.started = time.perf_counter()
+        key = request_key()
+        if request.path.startswith(MOCK_PREFIX):
+            needs_key = bool(server.config.admin_key or server.config.api_keys)
+            if needs_key and not server.key_is_valid(key, admin=True):
+                return error_response(401, "missing or invalid admin key")
+            return None
+        if not key:
+            return error_response(401, "missing API key: send Authorization: Bearer <api-key>")
+        if not server.key_is_valid(key):
+            return error_response(401, "invalid API key")
+        wait = server.rate_limiter.check(key)
+        if wait is not None:
+            return error_response(429, "rate limit exceeded", {"Retry-After": str(wait)})
+        fault = server.faults.match(request.method, request.path)
+        if fault:
+            if fault["latency_ms"]:
+                time.sleep(fault["latency_ms"] / 1000)
+            if fault["status"]:
+                return error_response(fault["status"], fault["error"])
+        return None
+
+    @app.after_request
+    def journal(response: Response) -> Response:
+        if server.journal.entries.maxlen and not request.path.startswith(MOCK_PREFIX):
+            api_request = g.get("api_request")
+            if api_request is not None:
+                body = api_request.body
+            else:
+                body = _json_or_none(request.get_data(cache=True)) if request.content_length else None
+            server.journal.record({
+                "method": request.method, "path": request.path,
+                "query": request.args.to_dict(flat=True),
+                "headers": redact_headers(request.headers),
+                "body": redact_body(body), "status": response.status_code,
+            })
+        return response
+
+
+def _json_or_none(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+
+
+def register_control_api(app: Flask, server: "MockServer") -> None:
+    from .app import json_response
+
+    platform = server.platform
+
+    def body() -> Any:
+        raw = request.get_data()
+        if not raw.strip():
+            return {}
+        try:
+            return json.loads(raw)
+        except (ValueError, RecursionError):
+            raise ApiError(400, "request body is not valid JSON") from None
+
+    def route(rule: str, methods: list[str]):
+        def wrap(fn):
+            app.add_url_rule(rule, endpoint="mock:" + fn.__name__, view_func=fn, methods=methods)
+            return fn
+        return wrap
+
+    @route("/_mock/reset", ["POST"])
+    def reset() -> Response:
+        platform.reset()
+        server.journal.clear()
+        server.faults.clear()
+        server.rate_limiter.set_limit(server.config.rate_limit_per_minute)
+        return json_response(200, {"status": "reset"})
+
+    @route("/_mock/state", ["GET"])
+    def get_state() -> Response:
+        return json_response(200, platform.export())
+
+    @route("/_mock/state", ["PUT"])
+    def put_state() -> Response:
+        try:
+            platform.load(body())
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+        return json_response(200, {"status": "loaded"})
+
+    @route("/_mock/seed", ["POST"])
+    def post_seed() -> Response:
+        raw = request.get_data(as_text=True)
+        try:
+            data = parse_seed_text(raw)
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+        return json_response(200, seed(server, data))
+
+    @route("/_mock/journal", ["GET"])
+    def get_journal() -> Response:
+        return json_response(200, server.journal.list())
+
+    @route("/_mock/journal", ["DELETE"])
+    def clear_journal() -> Response:
+        server.journal.clear()
+        return json_response(200, {"status": "cleared"})
+
+    @route("/_mock/clock", ["GET"])
+    def get_clock() -> Response:
+        from .clock import iso
+        return json_response(200, {"now": iso(platform.clock.now()), "offset_seconds": platform.clock.offset})
+
+    @route("/_mock/clock/advance", ["POST"])
+    def advance_clock() -> Response:
+        seconds = body().get("seconds") if isinstance(body(), dict) else None
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds <= 10 * 365 * 86400:
+            raise ApiError(400, "seconds must be a number from 0 to 315360000")
+        platform.clock.advance(seconds)
+        return get_clock()
+
+    @route("/_mock/faults", ["GET"])
+    def list_faults() -> Response:
+        return json_response(200, [dict(r) for r in server.faults.rules])
+
+    @route("/_mock/faults", ["POST"])
+    def add_fault() -> Response:
+        return json_response(201, server.faults.add(body()))
+
+    @route("/_mock/faults", ["DELETE"])
+    def clear_faults() -> Response:
+        server.faults.clear()
+        return json_response(200, {"status": "cleared"})
+
+    @route("/_mock/rate-limit", ["PUT"])
+    def set_rate_limit() -> Response:
+        per_minute = body().get("per_minute") if isinstance(body(), dict) else None
+        if per_minute is not None and (not isinstance(per_minute, int) or isinstance(per_minute, bool)
+                                       or per_minute < 1):
+            raise ApiError(400, "per_minute must be a positive integer, or null for no limit")
+        server.rate_limiter.set_limit(per_minute)
+        return json_response(200, {"per_minute": per_minute})
+
+    @route("/_mock/replies", ["PUT"])
+    def set_replies() -> Response:
+        data = body()
+        llm, agents = (data.get("llm", {}), data.get("agents", {})) if isinstance(data, dict) else (None, None)
+        if not isinstance(llm, dict) or not all(isinstance(v, str) for v in llm.values()):
+            raise ApiError(400, 'llm must map a model name (or "*") to a reply text')
+        if not isinstance(agents, dict) or not all("/" in k for k in agents):
+            raise ApiError(400, 'agents must map "namespace/name" to the JSON reply')
+        with platform.lock:
+            platform.gateway.replies.update(llm)
+            platform.agents.replies.update(agents)
+        return json_response(200, {"llm": dict(platform.gateway.replies), "agents": dict(platform.agents.replies)})

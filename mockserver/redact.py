@@ -1,0 +1,46 @@
+"""Keeping secrets out of everything the mock hands back: journal entries and logs."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+REDACTED = "***"
+# Field names whose values are secrets wherever they appear in a body.
+_SECRET_FIELD = re.compile(r"(secret|password|passwd|token|api[_-]?key|credential|private[_-]?key)", re.I)
+# Fields carrying source code, which may hold hard-coded secrets: kept as a size only.
+_SOURCE_FIELDS = frozenset({"files", "source_files"})
+_SECRET_HEADERS = frozenset({"authorization", "x-runagents-api-key", "cookie", "proxy-authorization"})
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name: (REDACTED if name.lower() in _SECRET_HEADERS else value) for name, value in headers.items()}
+
+
+def redact_body(body: Any, depth: int = 0) -> Any:
+    """A copy of a JSON body with secret values replaced (bounded depth: hostile nesting stops here)."""
+    if depth > 32:
+        return REDACTED
+    if isinstance(body, dict):
+        out = {}
+        for key, value in body.items():
+            if isinstance(key, str) and _SECRET_FIELD.search(key) and not isinstance(value, (dict, list)):
+                out[key] = REDACTED
+            elif key in _SOURCE_FIELDS and isinstance(value, dict):
+                out[key] = {name: f"<{len(src) if isinstance(src, str) else 0} chars>" for name, src in value.items()}
+            elif isinstance(key, str) and _SECRET_FIELD.search(key):
+                out[key] = _redact_all(value)
+            else:
+                out[key] = redact_body(value, depth + 1)
+        return out
+    if isinstance(body, list):
+        return [redact_body(v, depth + 1) for v in body]
+    return body
+
+
+def _redact_all(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: REDACTED for k in value}
+    if isinstance(value, list):
+        return [REDACTED for _ in value]
+    return REDACTED

@@ -1,0 +1,85 @@
+"""Loading fixtures: resources written in the API's own request shapes, YAML or JSON.
+
+Each item goes through the same validation and handler as the matching API call, so a
+fixture can only create what a client could have created::
+
+    tools: [{name: stripe-api, base_url: https://api.stripe.com}]
+    model_providers: [{name: openai, spec: {provider: openai, endpoint: ..., models: [gpt-4o], auth: {type: None}}}]
+    identity_providers: [...]
+    agents: [{agent_name: a, image: img:1}]          # deploy bodies
+    runs: [{agent_id: a, user_id: u, events: [{type: USER_MESSAGE}]}]
+    access_requests: [{subject: s, tool_id: stripe-api}]
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+import yaml
+
+from .errors import ApiError
+from .spec import ApiRequest
+
+if TYPE_CHECKING:
+    from .app import MockServer
+
+# Fixture section -> the operation that creates one item, in dependency order.
+SECTIONS = {
+    "tools": "createTool",
+    "model_providers": "createModelProvider",
+    "identity_providers": "createIdentityProvider",
+    "agents": "deployAgent",
+    "runs": "createRun",
+    "access_requests": "createAccessRequest",
+}
+
+
+def parse_seed_text(text: str) -> Mapping[str, Any]:
+    try:
+        data = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"fixture is neither valid YAML nor JSON: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, Mapping):
+        raise ValueError("a fixture must be a mapping of sections: " + ", ".join(SECTIONS))
+    unknown = sorted(set(map(str, data)) - set(SECTIONS))
+    if unknown:
+        raise ValueError(f"unknown fixture section(s): {', '.join(unknown)}; known: {', '.join(SECTIONS)}")
+    return data
+
+
+def load_seed_file(server: "MockServer", path: str | Path) -> dict[str, Any]:
+    text = Path(path).read_text(encoding="utf-8")
+    return seed(server, parse_seed_text(text))
+
+
+def seed(server: "MockServer", data: Mapping[str, Any]) -> dict[str, Any]:
+    """Create every item; answers how many of each were created. Stops at the first bad item."""
+    created: dict[str, Any] = {}
+    ids: dict[str, list[str]] = {}
+    with server.platform.lock:
+        for section, operation_id in SECTIONS.items():
+            items = data.get(section) or []
+            if not isinstance(items, list):
+                raise ApiError(400, f"{section} must be a list")
+            for index, item in enumerate(items):
+                item = dict(item) if isinstance(item, Mapping) else item
+                events = item.pop("events", []) if section == "runs" and isinstance(item, dict) else []
+                try:
+                    status, body = _call(server, operation_id, item)
+                    if section == "runs":
+                        for event in events:
+                            _call(server, "addRunEvent", event, path={"id": body["id"]})
+                except ApiError as exc:
+                    raise ApiError(400, f"{section}[{index}]: {exc.message}") from None
+                created[section] = created.get(section, 0) + 1
+                ids.setdefault(section, []).append(body.get("id") or body.get("name") or body.get("agent"))
+    return {"created": created, "ids": ids}
+
+
+def _call(server: "MockServer", operation_id: str, item: Any, path: Mapping[str, str] | None = None):
+    op = server.spec.operations[operation_id]
+    raw = json.dumps(item).encode()
+    parsed = op.parse(dict(path or {}), {}, {}, raw)
+    return server.handlers[operation_id](server.platform, ApiRequest(parsed.path, {}, {}, parsed.body))

@@ -1,0 +1,178 @@
+"""Agents, the deploy call that creates them, the starter kit, and invoking an agent."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ...errors import ApiError
+from ..common import DEFAULT_NAMESPACE
+from ..tools.models import spec_from_flat
+
+IDP_LABEL = "platform.ai/identity-provider"
+
+STARTER_TOOL = "echo-tool"
+STARTER_TOOL_SPEC = {
+    "description": "Built-in echo tool for trying the platform (no external dependencies)",
+    "connection": {"topology": "Internal", "baseUrl": "http://echo-tool.agent-system.svc:8080",
+                   "port": 8080, "scheme": "HTTP", "authentication": {"type": "None"}},
+    "governance": {"accessControl": {"mode": "Open"}},
+}
+STARTER_PROVIDER = "playground-llm"
+STARTER_PROVIDER_SPEC = {
+    "provider": "openai", "endpoint": "https://api.openai.com", "models": ["gpt-4o-mini"],
+    "auth": {"type": "APIKey", "apiKeyConfig": {"in": "Header", "name": "Authorization",
+                                                "valuePrefix": "Bearer ",
+                                                "secretRef": {"name": "playground-llm-credentials"}}},
+}
+
+
+def llm_env(configs: list[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """LLM_MODEL/LLM_PROVIDER for the chat model, LLM_MODEL_<ROLE>/LLM_PROVIDER_<ROLE> for others."""
+    env: list[dict[str, str]] = []
+    for cfg in configs:
+        role = (cfg.get("role") or "chat").lower()
+        suffix = "" if role in ("chat", "default") else "_" + role.upper()
+        env.append({"name": f"LLM_MODEL{suffix}", "value": cfg["model"]})
+        env.append({"name": f"LLM_PROVIDER{suffix}", "value": cfg["provider"]})
+    return env
+
+
+def _primary_llm(configs: list[Mapping[str, Any]]) -> dict[str, str] | None:
+    chat = [c for c in configs if (c.get("role") or "chat") in ("chat", "default")]
+    first = (chat or configs or [None])[0]
+    return {"provider": first["provider"], "model": first["model"]} if first else None
+
+
+class AgentsBackend:
+    def __init__(self, platform):
+        self.platform = platform
+        self.items: dict[tuple[str, str], dict[str, Any]] = {}
+        self.build_of: dict[tuple[str, str], str] = {}  # agent -> the build its image waits for
+        self.replies: dict[str, Any] = {}  # "namespace/name" -> configured invoke reply
+        self.invocations: list[dict[str, Any]] = []
+
+    # --- reads ------------------------------------------------------------------------
+
+    def get(self, namespace: str, name: str) -> dict[str, Any]:
+        with self.platform.lock:
+            if (namespace, name) not in self.items:
+                raise ApiError(404, f"agent {namespace}/{name} not found")
+            return self._refresh((namespace, name))
+
+    def list(self) -> list[dict[str, Any]]:
+        with self.platform.lock:
+            return [self._refresh(key) for key in list(self.items)]
+
+    def _refresh(self, key: tuple[str, str]) -> dict[str, Any]:
+        """An agent waiting for its build takes the build's outcome once it has one."""
+        agent = self.items[key]
+        build_id = self.build_of.get(key)
+        if build_id is None:
+            return agent
+        build = self.platform.builds.get(build_id)
+        if build["status"] == "SUCCEEDED":
+            status = {"phase": "Running", "message": ""}
+        elif build["status"] == "FAILED":
+            status = {"phase": "Failed", "message": build.get("error", "build failed")}
+        else:
+            return agent
+        del self.build_of[key]
+        self.items[key] = agent = {**agent, "status": status}
+        return agent
+
+    # --- writes -----------------------------------------------------------------------
+
+    def delete(self, namespace: str, name: str) -> None:
+        with self.platform.lock:
+            if self.items.pop((namespace, name), None) is None:
+                raise ApiError(404, f"agent {namespace}/{name} not found")
+            self.build_of.pop((namespace, name), None)
+
+    def deploy(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Create tools, start a build when needed, then create or update the agent."""
+        name = body["agent_name"]
+        namespace = DEFAULT_NAMESPACE
+        with self.platform.lock:
+            key = (namespace, name)
+            if key not in self.items:
+                self.platform.check_capacity("agents", len(self.items))
+            tools_created = []
+            for tool in body.get("tools_to_create") or []:
+                self.platform.tools.put(tool["name"], spec_from_flat(tool))
+                tools_created.append(tool["name"])
+            result: dict[str, Any] = {}
+            image = body.get("image")
+            if not image:
+                build = self.platform.builds.start(name, body["source_files"])
+                image = build["image"]
+                result = {"build_id": build["id"], "image_uri": image}
+            configs = list(body.get("llm_configs") or ([body["llm_config"]] if body.get("llm_config") else []))
+            spec: dict[str, Any] = {
+                "image": image,
+                "requiredTools": [{"name": t} for t in body.get("required_tools") or []],
+                "env": list(body.get("env") or []) + llm_env(configs),
+            }
+            if body.get("system_prompt"):
+                spec["systemPrompt"] = body["system_prompt"]
+            primary = _primary_llm(configs)
+            if primary:
+                spec["llmConfig"] = primary
+            agent: dict[str, Any] = {"name": name, "namespace": namespace, "spec": spec}
+            if body.get("identity_provider"):
+                agent["labels"] = {IDP_LABEL: body["identity_provider"]}
+            if result:
+                agent["status"] = {"phase": "Pending", "message": "waiting for build " + result["build_id"]}
+                self.build_of[key] = result["build_id"]
+            else:
+                agent["status"] = {"phase": "Running", "message": ""}
+                self.build_of.pop(key, None)
+            self.items[key] = agent
+        return {"agent": name, "agent_name": name, "namespace": namespace,
+                "tools_created": tools_created, **result}
+
+    def seed_starter_kit(self) -> dict[str, Any]:
+        with self.platform.lock:
+            tools_created, providers_created = [], []
+            if STARTER_TOOL not in self.platform.tools.items:
+                tool, _ = self.platform.tools.put(STARTER_TOOL, STARTER_TOOL_SPEC)
+                self.platform.tools.items[STARTER_TOOL] = {**tool, "status": {"phase": "Available"}}
+                tools_created.append(STARTER_TOOL)
+            if STARTER_PROVIDER not in self.platform.providers.items:
+                self.platform.providers.put(STARTER_PROVIDER, STARTER_PROVIDER_SPEC, ready=True)
+                providers_created.append(STARTER_PROVIDER)
+        message = "Starter kit resources created" if tools_created or providers_created \
+            else "Starter kit resources already exist"
+        return {"status": "ok", "message": message, "tools_created": tools_created,
+                "model_providers_created": providers_created}
+
+    def invoke(self, namespace: str, name: str, body: Any, end_user: str | None,
+               run_id: str | None) -> Any:
+        """The agent's answer: a configured reply, else an echo of the request."""
+        with self.platform.lock:
+            agent = self.get(namespace, name)
+            self.invocations.append({"agent": f"{namespace}/{name}", "body": body,
+                                     "end_user_id": end_user, "run_id": run_id,
+                                     "at": self.platform.now_iso()})
+            del self.invocations[:-self.platform.config.journal_size]
+            phase = agent["status"]["phase"]
+            if phase != "Running":
+                raise ApiError(502, f"failed to reach agent: agent {namespace}/{name} is {phase}")
+            reply = self.replies.get(f"{namespace}/{name}")
+        if reply is not None:
+            return reply
+        message = body.get("message") if isinstance(body, dict) else None
+        return {"response": f"echo: {message}" if message is not None else "echo",
+                "agent": name, "namespace": namespace, "request": body}
+
+    # --- state ------------------------------------------------------------------------
+
+    def export(self) -> dict[str, Any]:
+        return {"items": list(self.items.values()),
+                "build_of": [[ns, n, b] for (ns, n), b in self.build_of.items()],
+                "replies": dict(self.replies), "invocations": list(self.invocations)}
+
+    def load(self, data: Mapping[str, Any]) -> None:
+        self.items = {(a["namespace"], a["name"]): dict(a) for a in data.get("items", [])}
+        self.build_of = {(ns, n): b for ns, n, b in data.get("build_of", [])}
+        self.replies = dict(data.get("replies", {}))
+        self.invocations = list(data.get("invocations", []))

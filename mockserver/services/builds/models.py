@@ -1,0 +1,75 @@
+"""Builds: PENDING -> BUILDING -> SUCCEEDED | FAILED, driven by the mock's clock.
+
+A build's status is a function of how much clock time has passed since it started, worked out
+when it is read, so tests move builds along with ``/_mock/clock/advance`` instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Mapping
+
+from ...clock import iso
+from ...errors import ApiError
+from ..ingestion.analyzer import find_syntax_error
+
+IMAGE_REGISTRY = "registry.runagents.io"
+
+
+def image_uri(name: str, files: Mapping[str, str]) -> str:
+    """Deterministic: the same name and sources always give the same image tag."""
+    digest = hashlib.sha256(json.dumps([name, sorted(files.items())]).encode()).hexdigest()[:8]
+    return f"{IMAGE_REGISTRY}/{name}:{digest}"
+
+
+class BuildsBackend:
+    def __init__(self, platform):
+        self.platform = platform
+        self.items: dict[str, dict[str, Any]] = {}
+        self.timing: dict[str, dict[str, Any]] = {}  # build id -> started (clock seconds), error
+
+    def start(self, name: str, files: Mapping[str, str]) -> dict[str, Any]:
+        with self.platform.lock:
+            self.platform.check_capacity("builds", len(self.items))
+            build_id = self.platform.new_id("build-")[:14]  # "build-" + 8 hex chars, as documented
+            while build_id in self.items:
+                build_id = self.platform.new_id("build-")[:14]
+            now = self.platform.clock.now()
+            record = {"id": build_id, "status": "PENDING", "image": image_uri(name, files), "created_at": iso(now)}
+            self.items[build_id] = record
+            self.timing[build_id] = {"started": now, "error": find_syntax_error(dict(files))}
+            return record
+
+    def get(self, build_id: str) -> dict[str, Any]:
+        with self.platform.lock:
+            if build_id not in self.items:
+                raise ApiError(404, "build not found")
+            return self._refresh(build_id)
+
+    def _refresh(self, build_id: str) -> dict[str, Any]:
+        record, timing = self.items[build_id], self.timing[build_id]
+        if record["status"] in ("SUCCEEDED", "FAILED"):
+            return record
+        cfg = self.platform.config
+        elapsed = self.platform.clock.now() - timing["started"]
+        if elapsed < cfg.build_pending_seconds:
+            return record
+        if elapsed < cfg.build_pending_seconds + cfg.build_running_seconds:
+            record = {**record, "status": "BUILDING"}
+        else:
+            done = timing["started"] + cfg.build_pending_seconds + cfg.build_running_seconds
+            record = {**record, "completed_at": iso(done)}
+            if timing["error"]:
+                record.update(status="FAILED", error=f"build failed: syntax error in {timing['error']}")
+            else:
+                record["status"] = "SUCCEEDED"
+        self.items[build_id] = record
+        return record
+
+    def export(self) -> dict[str, Any]:
+        return {"items": list(self.items.values()), "timing": dict(self.timing)}
+
+    def load(self, data: Mapping[str, Any]) -> None:
+        self.items = {b["id"]: dict(b) for b in data.get("items", [])}
+        self.timing = {k: dict(v) for k, v in data.get("timing", {}).items()}

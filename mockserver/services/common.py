@@ -1,0 +1,79 @@
+"""Pieces every service uses: name-keyed collections and the handler registry."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from ..errors import ApiError
+
+if TYPE_CHECKING:
+    from ..platform import Platform
+    from ..spec import ApiRequest
+
+Reply = Any  # (status, body) or (status, body, headers) or a Flask Response
+Handler = Callable[["Platform", "ApiRequest"], Reply]
+
+DEFAULT_NAMESPACE = "agent-system"
+
+
+class Handlers:
+    """operationId -> handler, filled by ``@handlers.operation("id")`` in each responses.py."""
+
+    def __init__(self) -> None:
+        self.by_operation: dict[str, Handler] = {}
+
+    def operation(self, *operation_ids: str) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            for operation_id in operation_ids:
+                if operation_id in self.by_operation:
+                    raise ValueError(f"two handlers for {operation_id}")
+                self.by_operation[operation_id] = fn
+            return fn
+        return register
+
+
+class NamedCollection:
+    """Records keyed by name with create-or-update semantics (tools, providers, IdPs)."""
+
+    kind = "objects"  # plural, for limit messages
+    not_found_message = "{name} not found"
+
+    def __init__(self, platform: "Platform"):
+        self.platform = platform
+        self.items: dict[str, dict[str, Any]] = {}
+
+    def get(self, name: str) -> dict[str, Any]:
+        with self.platform.lock:
+            self._refresh()
+            try:
+                return self.items[name]
+            except KeyError:
+                raise ApiError(404, self.not_found_message.format(name=name)) from None
+
+    def list(self) -> list[dict[str, Any]]:
+        with self.platform.lock:
+            self._refresh()
+            return list(self.items.values())
+
+    def delete(self, name: str) -> None:
+        with self.platform.lock:
+            if self.items.pop(name, None) is None:
+                raise ApiError(404, self.not_found_message.format(name=name))
+
+    def store(self, record: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Create or replace; returns the record and whether it was new."""
+        with self.platform.lock:
+            created = record["name"] not in self.items
+            if created:
+                self.platform.check_capacity(self.kind, len(self.items))
+            self.items[record["name"]] = record
+            return record, created
+
+    def _refresh(self) -> None:
+        """Hook for time-driven changes, applied lazily under the lock."""
+
+    def export(self) -> dict[str, Any]:
+        return {"items": list(self.items.values())}
+
+    def load(self, data: Mapping[str, Any]) -> None:
+        self.items = {item["name"]: dict(item) for item in data.get("items", [])}

@@ -1,0 +1,91 @@
+"""The OpenAI-compatible LLM gateway: model routing and deterministic completions."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any, Iterator, Mapping
+
+from ...errors import ApiError
+
+
+def count_tokens(text: str) -> int:
+    """A stable stand-in for a tokenizer: about four characters a token, at least one."""
+    return max(1, (len(text) + 3) // 4) if text else 0
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content parts: keep the text ones
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return ""
+
+
+class GatewayBackend:
+    def __init__(self, platform):
+        self.platform = platform
+        self.replies: dict[str, str] = {}  # model -> configured reply text ("*" for any model)
+
+    def reply_text(self, model: str, messages: list[Mapping[str, Any]]) -> str:
+        configured = self.replies.get(model, self.replies.get("*"))
+        if configured is not None:
+            return configured
+        last_user = next((_text(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
+        return f"[mock {model}] {last_user}".rstrip()
+
+    def complete(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """The whole completion; ``stream`` callers get it cut into chunks by ``chunks``."""
+        model = body["model"]
+        if self.platform.providers.provider_for_model(model) is None:
+            raise ApiError(404, f'no provider found for model "{model}"')
+        messages = body["messages"]
+        words = self.reply_text(model, messages).split(" ")
+        finish = "stop"
+        limit = body.get("max_tokens")
+        if limit and sum(count_tokens(w) for w in words) > limit:
+            kept: list[str] = []
+            for word in words:
+                if sum(count_tokens(w) for w in kept + [word]) > limit:
+                    break
+                kept.append(word)
+            words, finish = kept, "length"
+        content = " ".join(words)
+        prompt = sum(count_tokens(_text(m.get("content"))) + 3 for m in messages)
+        completion = count_tokens(content)
+        return {
+            "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+            "object": "chat.completion",
+            "created": int(self.platform.clock.now()),
+            "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                         "finish_reason": finish}],
+            "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
+                      "total_tokens": prompt + completion},
+        }
+
+    @staticmethod
+    def chunks(completion: Mapping[str, Any], include_usage: bool) -> Iterator[str]:
+        """Server-sent events as OpenAI sends them, ending with ``data: [DONE]``."""
+        base = {"id": completion["id"], "object": "chat.completion.chunk",
+                "created": completion["created"], "model": completion["model"]}
+        choice = completion["choices"][0]
+
+        def event(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+            chunk = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+            return f"data: {json.dumps(chunk)}\n\n"
+
+        yield event({"role": "assistant", "content": ""})
+        words = choice["message"]["content"].split(" ") if choice["message"]["content"] else []
+        for i, word in enumerate(words):
+            yield event({"content": word if i == 0 else " " + word})
+        yield event({}, choice["finish_reason"])
+        if include_usage:
+            yield f"data: {json.dumps({**base, 'choices': [], 'usage': completion['usage']})}\n\n"
+        yield "data: [DONE]\n\n"
+
+    def export(self) -> dict[str, Any]:
+        return {"replies": dict(self.replies)}
+
+    def load(self, data: Mapping[str, Any]) -> None:
+        self.replies = dict(data.get("replies", {}))

@@ -1,0 +1,19 @@
+"""HTTP glue for /v1/chat/completions."""
+
+from __future__ import annotations
+
+from flask import Response
+
+from ..common import Handlers
+
+handlers = Handlers()
+
+
+@handlers.operation("createChatCompletion")
+def create_chat_completion(platform, req):
+    completion = platform.gateway.complete(req.body)
+    if not req.body.get("stream"):
+        return 200, completion
+    include_usage = bool((req.body.get("stream_options") or {}).get("include_usage"))
+    return Response(platform.gateway.chunks(completion, include_usage), status=200,
+                    mimetype="text/event-stream", headers={"Cache-Control": "no-cache"})

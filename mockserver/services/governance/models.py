@@ -1,0 +1,128 @@
+"""Just-in-time access requests.
+
+    PENDING ──> APPROVED ──(expires_at passes)──> EXPIRED
+       └──────> REJECTED
+
+A request made with ``run_id`` blocks an action on that run; approving the request approves
+the action and resumes the run, rejecting it fails the action and the run.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ...clock import iso, parse_duration
+from ...errors import ApiError
+
+DEFAULT_DURATION = "4h"
+DEFAULT_APPROVER = "admin"
+
+
+class GovernanceBackend:
+    def __init__(self, platform):
+        self.platform = platform
+        self.items: dict[str, dict[str, Any]] = {}
+        self.expiry: dict[str, float] = {}  # request id -> clock seconds when APPROVED ends
+
+    def create(self, body: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Returns (request, created). A PENDING request for the same subject and tool is reused."""
+        with self.platform.lock:
+            self._expire_due()
+            for existing in self.items.values():
+                if (existing["status"] == "PENDING" and existing["subject"] == body["subject"]
+                        and existing["tool_id"] == body["tool_id"]):
+                    return existing, False
+            self.platform.check_capacity("access requests", len(self.items))
+            action = None
+            if body.get("run_id"):
+                action = self.platform.runs.create_action(body["run_id"], body["tool_id"],
+                                                          body.get("capability"), body.get("payload_hash"))
+            now = self.platform.now_iso()
+            request = {
+                "id": self.platform.new_id("req-"), "subject": body["subject"],
+                "agent_id": body.get("agent_id"), "tool_id": body["tool_id"], "status": "PENDING",
+                "duration": body.get("duration"), "run_id": body.get("run_id"),
+                "action_id": action["action_id"] if action else None,
+                "capability": body.get("capability"), "created_at": now, "updated_at": now,
+            }
+            request = {k: v for k, v in request.items() if v is not None}
+            self.items[request["id"]] = request
+            return request, True
+
+    def get(self, request_id: str) -> dict[str, Any]:
+        with self.platform.lock:
+            self._expire_due()
+            try:
+                return self.items[request_id]
+            except KeyError:
+                raise ApiError(404, "request not found") from None
+
+    def list(self, status: str | None = None) -> list[dict[str, Any]]:
+        with self.platform.lock:
+            self._expire_due()
+            wanted = status or "PENDING"
+            return [r for r in self.items.values() if r["status"] == wanted]
+
+    def approve(self, request_id: str, approver: str | None = None,
+                duration: str | None = None) -> dict[str, Any]:
+        with self.platform.lock:
+            request = self._pending(request_id)
+            duration = (duration or request.get("duration")
+                        or self.platform.tools.approval_duration(request["tool_id"]) or DEFAULT_DURATION)
+            try:
+                seconds = parse_duration(duration)
+            except ValueError:
+                raise ApiError(400, f"invalid duration {duration!r}") from None
+            now = self.platform.clock.now()
+            approver = approver or DEFAULT_APPROVER
+            request = {**request, "status": "APPROVED", "approver_id": approver, "duration": duration,
+                       "expires_at": iso(now + seconds), "updated_at": iso(now)}
+            if request.get("action_id"):
+                self._settle_action(request, approve=True, actor=approver)
+            self.items[request_id] = request
+            self.expiry[request_id] = now + seconds
+            return request
+
+    def reject(self, request_id: str, reason: str | None = None) -> dict[str, Any]:
+        with self.platform.lock:
+            request = self._pending(request_id)
+            request = {**request, "status": "REJECTED", "updated_at": self.platform.now_iso()}
+            if reason:
+                request["reason"] = reason
+            if request.get("action_id"):
+                self._settle_action(request, approve=False)
+            self.items[request_id] = request
+            return request
+
+    def _pending(self, request_id: str) -> dict[str, Any]:
+        request = self.get(request_id)
+        if request["status"] != "PENDING":
+            raise ApiError(409, "request is not pending")
+        return request
+
+    def _settle_action(self, request: Mapping[str, Any], approve: bool, actor: str | None = None) -> None:
+        runs = self.platform.runs
+        run_id, action_id = request["run_id"], request["action_id"]
+        if run_id not in runs.runs:
+            return
+        if approve:
+            if runs.get_action(run_id, action_id)["status"] == "BLOCKED":
+                # Approving the request is the approval: no payload hash is asked for again.
+                runs.approve_action(run_id, action_id, None, approver=actor, check_hash=False)
+        else:
+            runs.reject_action(run_id, action_id)
+
+    def _expire_due(self) -> None:
+        now = self.platform.clock.now()
+        for request_id, ends in list(self.expiry.items()):
+            if ends <= now:
+                request = self.items[request_id]
+                self.items[request_id] = {**request, "status": "EXPIRED", "updated_at": iso(ends)}
+                del self.expiry[request_id]
+
+    def export(self) -> dict[str, Any]:
+        return {"items": list(self.items.values()), "expiry": dict(self.expiry)}
+
+    def load(self, data: Mapping[str, Any]) -> None:
+        self.items = {r["id"]: dict(r) for r in data.get("items", [])}
+        self.expiry = {k: float(v) for k, v in data.get("expiry", {}).items()}

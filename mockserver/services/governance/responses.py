@@ -1,0 +1,38 @@
+"""HTTP glue for /governance/requests."""
+
+from __future__ import annotations
+
+from ..common import Handlers
+
+handlers = Handlers()
+
+
+@handlers.operation("createAccessRequest")
+def create_access_request(platform, req):
+    body = dict(req.body)
+    if not body.get("payload_hash") and req.header("X-Payload-Hash"):
+        body["payload_hash"] = req.header("X-Payload-Hash")
+    request, created = platform.governance.create(body)
+    return (201 if created else 200), request
+
+
+@handlers.operation("listAccessRequests")
+def list_access_requests(platform, req):
+    return 200, platform.governance.list(req.query.get("status"))
+
+
+@handlers.operation("getAccessRequest")
+def get_access_request(platform, req):
+    return 200, platform.governance.get(req.path["id"])
+
+
+@handlers.operation("approveAccessRequest")
+def approve_access_request(platform, req):
+    body = req.body or {}
+    approver = body.get("approver_id") or req.header("X-End-User-ID")
+    return 200, platform.governance.approve(req.path["id"], approver, body.get("duration") or None)
+
+
+@handlers.operation("rejectAccessRequest")
+def reject_access_request(platform, req):
+    return 200, platform.governance.reject(req.path["id"], (req.body or {}).get("reason"))

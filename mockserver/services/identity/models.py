@@ -1,0 +1,19 @@
+"""Identity providers: create-or-update by name, namespace `default` unless given."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Mapping
+
+from ..common import NamedCollection
+
+IDP_DEFAULT_NAMESPACE = "default"
+
+
+class IdentityProvidersBackend(NamedCollection):
+    kind = "identity providers"
+    not_found_message = 'identity provider "{name}" not found'
+
+    def put(self, name: str, spec: Mapping[str, Any], namespace: str | None = None) -> tuple[dict[str, Any], bool]:
+        return self.store({"name": name, "namespace": namespace or IDP_DEFAULT_NAMESPACE,
+                           "spec": copy.deepcopy(dict(spec))})

@@ -1,0 +1,48 @@
+"""Analysis results, cached for an hour of clock time."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ...errors import ApiError
+from . import analyzer
+
+
+class IngestionBackend:
+    def __init__(self, platform):
+        self.platform = platform
+        self.items: dict[str, dict[str, Any]] = {}
+        self.stored_at: dict[str, float] = {}
+
+    def analyze(self, files: Mapping[str, str]) -> dict[str, Any]:
+        result = {"id": self.platform.new_id("analysis-")[:17], **analyzer.analyze(dict(files))}
+        with self.platform.lock:
+            self._expire_due()
+            self.platform.check_capacity("analyses", len(self.items))
+            self.items[result["id"]] = result
+            self.stored_at[result["id"]] = self.platform.clock.now()
+        return result
+
+    def get(self, analysis_id: str) -> dict[str, Any]:
+        with self.platform.lock:
+            self._expire_due()
+            if analysis_id not in self.items:
+                raise ApiError(404, "analysis not found")
+            return self.items[analysis_id]
+
+    @staticmethod
+    def requirements(files: Mapping[str, str]) -> dict[str, Any]:
+        return analyzer.detect_requirements(dict(files))
+
+    def _expire_due(self) -> None:
+        oldest = self.platform.clock.now() - self.platform.config.analysis_ttl_seconds
+        for analysis_id, stored in list(self.stored_at.items()):
+            if stored <= oldest:
+                del self.stored_at[analysis_id], self.items[analysis_id]
+
+    def export(self) -> dict[str, Any]:
+        return {"items": list(self.items.values()), "stored_at": dict(self.stored_at)}
+
+    def load(self, data: Mapping[str, Any]) -> None:
+        self.items = {a["id"]: dict(a) for a in data.get("items", [])}
+        self.stored_at = {k: float(v) for k, v in data.get("stored_at", {}).items()}

@@ -1,0 +1,185 @@
+"""Runs, their event log, and blocked actions: the run state machine.
+
+    RUNNING ──> PAUSED_APPROVAL ──> RUNNING
+       │               └──────────> FAILED
+       ├──> COMPLETED
+       └──> FAILED
+
+Creating a blocked action pauses the run and logs APPROVAL_REQUIRED; approving it logs
+APPROVED and resumes the run (the platform's resume worker does this on the real service).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from ...errors import ApiError
+from ..common import DEFAULT_NAMESPACE
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "RUNNING": frozenset({"PAUSED_APPROVAL", "COMPLETED", "FAILED"}),
+    "PAUSED_APPROVAL": frozenset({"RUNNING", "FAILED"}),
+    "COMPLETED": frozenset(),
+    "FAILED": frozenset(),
+}
+
+
+def invoke_url_for(agent_id: str, namespace: str) -> str:
+    """Where the platform would reach the agent inside its cluster."""
+    return f"http://{agent_id}.{namespace}.svc.cluster.local:8080/invoke"
+
+
+def _without_none(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if v is not None}
+
+
+class RunsBackend:
+    def __init__(self, platform):
+        self.platform = platform
+        self.runs: dict[str, dict[str, Any]] = {}
+        self.events: dict[str, list[dict[str, Any]]] = {}
+        self.actions: dict[str, dict[str, Any]] = {}
+
+    # --- runs -------------------------------------------------------------------------
+
+    def create(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        now = self.platform.now_iso()
+        namespace = body.get("namespace") or DEFAULT_NAMESPACE
+        run = _without_none({
+            "id": self.platform.new_id(),
+            "conversation_id": body.get("conversation_id"),
+            "agent_id": body["agent_id"],
+            "namespace": namespace,
+            "user_id": body["user_id"],
+            "status": "RUNNING",
+            "invoke_url": body.get("invoke_url") or invoke_url_for(body["agent_id"], namespace),
+            "created_at": now,
+            "updated_at": now,
+        })
+        with self.platform.lock:
+            self.platform.check_capacity("runs", len(self.runs))
+            self.runs[run["id"]] = run
+            self.events[run["id"]] = []
+        return run
+
+    def get(self, run_id: str) -> dict[str, Any]:
+        try:
+            return self.runs[run_id]
+        except KeyError:
+            raise ApiError(404, f"run {run_id} not found") from None
+
+    def list(self, agent_id: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+        """With no filter at all, only RUNNING runs (as documented)."""
+        if agent_id is None and status is None:
+            status = "RUNNING"
+        with self.platform.lock:
+            runs = list(self.runs.values())
+        return [r for r in runs
+                if (agent_id is None or r["agent_id"] == agent_id) and (status is None or r["status"] == status)]
+
+    def transition(self, run_id: str, new_status: str, blocked_action_id: str | None = None) -> dict[str, Any]:
+        with self.platform.lock:
+            run = self.get(run_id)
+            current = run["status"]
+            if new_status not in TRANSITIONS[current]:
+                raise ApiError(409, f"invalid transition from {current} to {new_status}")
+            updated = {k: v for k, v in run.items() if k != "blocked_action_id"}
+            updated.update(status=new_status, updated_at=self.platform.now_iso())
+            if new_status == "PAUSED_APPROVAL" and blocked_action_id:
+                updated["blocked_action_id"] = blocked_action_id
+            self.runs[run_id] = updated
+            return updated
+
+    # --- events -----------------------------------------------------------------------
+
+    def add_event(self, run_id: str, event_type: str, actor: str | None = None,
+                  payload_hash: str | None = None, data: Any = None) -> dict[str, Any]:
+        with self.platform.lock:
+            self.get(run_id)
+            log = self.events[run_id]
+            self.platform.check_capacity("events in this run", len(log))
+            event = _without_none({
+                "event_id": self.platform.new_id(), "run_id": run_id, "seq": len(log) + 1,
+                "type": event_type, "actor": actor, "payload_hash": payload_hash, "data": data,
+                "timestamp": self.platform.now_iso(),
+            })
+            log.append(event)
+            return event
+
+    def list_events(self, run_id: str, limit: int | None = None) -> list[dict[str, Any]]:
+        with self.platform.lock:
+            self.get(run_id)
+            log = list(self.events[run_id])
+        return log[-limit:] if limit else log
+
+    # --- blocked actions --------------------------------------------------------------
+
+    def create_action(self, run_id: str, tool_id: str, capability: str | None = None,
+                      payload_hash: str | None = None) -> dict[str, Any]:
+        with self.platform.lock:
+            run = self.get(run_id)
+            if run["status"] != "RUNNING":
+                raise ApiError(409, f"run is {run['status']}, must be RUNNING to create actions")
+            self.platform.check_capacity("actions", len(self.actions))
+            now = self.platform.now_iso()
+            action = _without_none({
+                "action_id": self.platform.new_id(), "run_id": run_id, "tool_id": tool_id,
+                "capability": capability, "payload_hash": payload_hash, "status": "BLOCKED",
+                "created_at": now, "updated_at": now,
+            })
+            self.actions[action["action_id"]] = action
+            self.transition(run_id, "PAUSED_APPROVAL", blocked_action_id=action["action_id"])
+            self.add_event(run_id, "APPROVAL_REQUIRED")
+            return action
+
+    def get_action(self, run_id: str, action_id: str) -> dict[str, Any]:
+        action = self.actions.get(action_id)
+        if action is None or action["run_id"] != run_id:
+            raise ApiError(404, f"action {action_id} not found")
+        return action
+
+    def approve_action(self, run_id: str, action_id: str, payload_hash: str | None,
+                       approver: str | None = None, check_hash: bool = True) -> dict[str, Any]:
+        """BLOCKED -> APPROVED, log APPROVED, and resume the run if it waits for this action."""
+        with self.platform.lock:
+            action = self.get_action(run_id, action_id)
+            if action["status"] != "BLOCKED":
+                raise ApiError(409, f"action is {action['status']}, must be BLOCKED to approve")
+            if check_hash and action.get("payload_hash") and payload_hash != action["payload_hash"]:
+                raise ApiError(409, "payload_hash mismatch")
+            action = self._set_action_status(action, "APPROVED")
+            self.add_event(run_id, "APPROVED", actor=approver)
+            if self._waits_for(run_id, action_id):
+                self.transition(run_id, "RUNNING")
+            return action
+
+    def reject_action(self, run_id: str, action_id: str, actor: str | None = None) -> None:
+        """A refused approval: the action fails, REJECTED is logged and the waiting run fails."""
+        with self.platform.lock:
+            action = self.get_action(run_id, action_id)
+            if action["status"] != "BLOCKED":
+                return
+            self._set_action_status(action, "FAILED")
+            self.add_event(run_id, "REJECTED", actor=actor)
+            if self._waits_for(run_id, action_id):
+                self.transition(run_id, "FAILED")
+
+    def _waits_for(self, run_id: str, action_id: str) -> bool:
+        run = self.runs[run_id]
+        return run["status"] == "PAUSED_APPROVAL" and run.get("blocked_action_id") == action_id
+
+    def _set_action_status(self, action: dict[str, Any], status: str) -> dict[str, Any]:
+        action = {**action, "status": status, "updated_at": self.platform.now_iso()}
+        self.actions[action["action_id"]] = action
+        return action
+
+    # --- state ------------------------------------------------------------------------
+
+    def export(self) -> dict[str, Any]:
+        return {"runs": list(self.runs.values()), "events": {k: list(v) for k, v in self.events.items()},
+                "actions": list(self.actions.values())}
+
+    def load(self, data: Mapping[str, Any]) -> None:
+        self.runs = {r["id"]: dict(r) for r in data.get("runs", [])}
+        self.events = {run_id: list(data.get("events", {}).get(run_id, [])) for run_id in self.runs}
+        self.actions = {a["action_id"]: dict(a) for a in data.get("actions", [])}

@@ -1,0 +1,63 @@
+"""HTTP glue for /runs."""
+
+from __future__ import annotations
+
+from ..common import Handlers
+
+handlers = Handlers()
+
+
+@handlers.operation("createRun")
+def create_run(platform, req):
+    return 201, platform.runs.create(req.body)
+
+
+@handlers.operation("listRuns")
+def list_runs(platform, req):
+    return 200, platform.runs.list(req.query.get("agent_id"), req.query.get("status"))
+
+
+@handlers.operation("getRun")
+def get_run(platform, req):
+    return 200, platform.runs.get(req.path["id"])
+
+
+@handlers.operation("updateRun")
+def update_run(platform, req):
+    return 200, platform.runs.transition(req.path["id"], req.body["status"])
+
+
+@handlers.operation("addRunEvent")
+def add_run_event(platform, req):
+    body = req.body
+    event = platform.runs.add_event(req.path["id"], body["type"], body.get("actor"),
+                                    body.get("payload_hash") or req.header("X-Payload-Hash"),
+                                    body.get("data"))
+    return 201, event
+
+
+@handlers.operation("listRunEvents")
+def list_run_events(platform, req):
+    return 200, platform.runs.list_events(req.path["id"], req.query.get("limit"))
+
+
+@handlers.operation("createBlockedAction")
+def create_blocked_action(platform, req):
+    body = req.body
+    action = platform.runs.create_action(req.path["id"], body["tool_id"], body.get("capability"),
+                                         body.get("payload_hash") or req.header("X-Payload-Hash"))
+    return 201, action
+
+
+@handlers.operation("getAction")
+def get_action(platform, req):
+    platform.runs.get(req.path["id"])
+    return 200, platform.runs.get_action(req.path["id"], req.path["action_id"])
+
+
+@handlers.operation("approveAction")
+def approve_action(platform, req):
+    payload_hash = (req.body or {}).get("payload_hash") or req.header("X-Payload-Hash")
+    action = platform.runs.approve_action(req.path["id"], req.path["action_id"], payload_hash,
+                                          req.header("X-End-User-ID"))
+    return 200, action

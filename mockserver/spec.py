@@ -1,0 +1,301 @@
+"""The OpenAPI document as the mock uses it: operations, request parsing and validation.
+
+Everything the server knows about routes, parameters, request bodies and response shapes
+comes from here, and this module reads it all from ``openapi.yaml``. Validators are compiled
+once, when the spec is loaded, so no request parses or compiles anything from the spec.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import yaml
+from jsonschema import Draft202012Validator, FormatChecker
+
+from .errors import ApiError
+
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+def default_spec_path() -> Path:
+    """The ``openapi.yaml`` shipped inside the package (a link to the repo root's copy)."""
+    return Path(str(resources.files("mockserver") / "openapi.yaml"))
+
+
+def _deref(node: Any, root: Mapping[str, Any], seen: tuple[str, ...] = ()) -> Any:
+    """Inline every local ``$ref``; our schemas are not recursive, so this terminates."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/"):
+            if ref in seen:
+                raise ValueError(f"recursive $ref {ref} is not supported")
+            target: Any = root
+            for part in ref[2:].split("/"):
+                target = target[part.replace("~1", "/").replace("~0", "~")]
+            merged = _deref(target, root, seen + (ref,))
+            siblings = {k: v for k, v in node.items() if k != "$ref"}
+            return {**merged, **_deref(siblings, root, seen)} if siblings else merged
+        return {k: _deref(v, root, seen) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_deref(v, root, seen) for v in node]
+    return node
+
+
+def _validator(schema: Mapping[str, Any]) -> Draft202012Validator:
+    return Draft202012Validator(schema, format_checker=FormatChecker())
+
+
+# --- error messages ---------------------------------------------------------------------
+
+def _location(prefix: str, path: Iterable[Any]) -> str:
+    out = prefix
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _describe(error: Any, prefix: str) -> str:
+    """One line naming the field and the rule, without echoing the value (it may be a secret)."""
+    custom = error.schema.get("x-error-messages", {}) if isinstance(error.schema, dict) else {}
+    if error.validator in custom:
+        return custom[error.validator]
+    where = _location(prefix, error.absolute_path)
+    kind = error.validator
+    if kind == "required":
+        instance = error.instance if isinstance(error.instance, dict) else {}
+        missing = next((k for k in error.validator_value if k not in instance), "?")
+        return f"{_location(where, [missing])} is required"
+    what = where or "request body"
+    if kind == "type":
+        expected = error.validator_value
+        expected = " or ".join(expected) if isinstance(expected, list) else expected
+        return f"{what} must be of type {expected}"
+    if kind in ("enum", "const"):
+        allowed = error.validator_value if kind == "enum" else [error.validator_value]
+        return f"{what} must be one of: {', '.join(map(str, allowed))}"
+    if kind == "minLength":
+        return f"{what} must not be empty" if error.validator_value == 1 else \
+            f"{what} must be at least {error.validator_value} characters"
+    if kind == "maxLength":
+        return f"{what} must be at most {error.validator_value} characters"
+    if kind == "minimum":
+        return f"{what} must be >= {error.validator_value}"
+    if kind == "maximum":
+        return f"{what} must be <= {error.validator_value}"
+    if kind == "minItems":
+        return f"{what} must have at least {error.validator_value} item(s)"
+    if kind == "pattern":
+        return f"{what} has an invalid format"
+    if kind == "format":
+        return f"{what} must be a valid {error.validator_value}"
+    return f"{what} is invalid ({kind})"
+
+
+def first_error(validator: Draft202012Validator, instance: Any, prefix: str = "") -> str | None:
+    """The message for the first violation in schema order, or None when valid."""
+    for error in validator.iter_errors(instance):
+        return _describe(error, prefix)
+    return None
+
+
+# --- operations -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    location: str  # path, query or header
+    required: bool
+    validator: Draft202012Validator
+    schema: Mapping[str, Any]
+    aliases: tuple[str, ...] = ()
+
+    def coerce(self, raw: str) -> Any:
+        """Query/path/header values arrive as text; convert for integer/number/boolean schemas."""
+        kind = self.schema.get("type")
+        try:
+            if kind == "integer":
+                return int(raw)
+            if kind == "number":
+                return float(raw)
+        except ValueError:
+            return raw
+        if kind == "boolean" and raw.lower() in ("true", "false"):
+            return raw.lower() == "true"
+        return raw
+
+
+@dataclass
+class ApiRequest:
+    """A request after validation: what a handler gets."""
+
+    path: dict[str, str]
+    query: dict[str, Any]
+    headers: Mapping[str, str]
+    body: Any = None
+
+    def header(self, name: str) -> str | None:
+        value = self.headers.get(name)
+        return value if value else None
+
+
+@dataclass(frozen=True)
+class Operation:
+    operation_id: str
+    method: str  # upper case
+    path: str  # OpenAPI template, e.g. /runs/{id}
+    parameters: tuple[Parameter, ...]
+    body_schema: Mapping[str, Any] | None
+    body_required: bool
+    responses: Mapping[str, Mapping[str, Any]]  # status -> content-type -> schema
+    path_item_extensions: Mapping[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def body_validator(self) -> Draft202012Validator | None:
+        return _validator(self.body_schema) if self.body_schema is not None else None
+
+    @cached_property
+    def body_aliases(self) -> Mapping[str, str]:
+        return (self.body_schema or {}).get("x-aliases", {})
+
+    @cached_property
+    def flask_rule(self) -> str:
+        return re.sub(r"{(\w+)}", r"<\1>", self.path)
+
+    @cached_property
+    def response_validators(self) -> dict[str, dict[str, Draft202012Validator]]:
+        return {
+            status: {ctype: _validator(schema) for ctype, schema in content.items()}
+            for status, content in self.responses.items()
+        }
+
+    # The hot path: called once per request.
+    def parse(self, path_params: Mapping[str, str], args: Mapping[str, Any],
+              headers: Mapping[str, str], raw_body: bytes) -> ApiRequest:
+        path: dict[str, str] = {}
+        query: dict[str, Any] = {}
+        for param in self.parameters:
+            if param.location == "path":
+                raw = path_params.get(param.name)
+            elif param.location == "query":
+                raw = args.get(param.name)
+                for alias in param.aliases:
+                    if raw is None:
+                        raw = args.get(alias)
+            else:
+                raw = headers.get(param.name)
+            if raw is None or raw == "" and param.location != "path":
+                if param.required:
+                    raise ApiError(400, f"{param.location} parameter {param.name} is required")
+                continue
+            value = param.coerce(raw)
+            message = first_error(param.validator, value, f"{param.location} parameter {param.name}")
+            if message:
+                raise ApiError(400, message)
+            (path if param.location == "path" else query)[param.name] = value
+        return ApiRequest(path=path, query=query, headers=headers, body=self._parse_body(raw_body))
+
+    def _parse_body(self, raw_body: bytes) -> Any:
+        if self.body_schema is None:
+            return None  # bodies on operations that take none are ignored, like the real server
+        if not raw_body.strip():
+            body: Any = {}  # the vendor CLI posts nothing where an empty object is meant
+        else:
+            try:
+                body = json.loads(raw_body)
+            except (ValueError, RecursionError):
+                raise ApiError(400, "request body is not valid JSON") from None
+        if isinstance(body, dict) and self.body_aliases:
+            for alias, canonical in self.body_aliases.items():
+                if alias in body and canonical not in body:
+                    body = {**body, canonical: body[alias]}
+        message = first_error(self.body_validator, body)
+        if message:
+            raise ApiError(400, message)
+        return body
+
+
+class Spec:
+    """The loaded OpenAPI document and its operations."""
+
+    def __init__(self, document: Mapping[str, Any]):
+        self.document = document
+        self.operations: dict[str, Operation] = {}
+        for path, item in document.get("paths", {}).items():
+            item = _deref(item, document)
+            shared = item.get("parameters", [])
+            extensions = {k: v for k, v in item.items() if k.startswith("x-")}
+            for method in HTTP_METHODS:
+                if method in item:
+                    op = self._operation(path, method, item[method], shared, extensions)
+                    self.operations[op.operation_id] = op
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> "Spec":
+        with open(path or default_spec_path(), encoding="utf-8") as fh:
+            return cls(yaml.safe_load(fh))
+
+    @staticmethod
+    def _operation(path: str, method: str, raw: Mapping[str, Any], shared: list,
+                   extensions: Mapping[str, Any]) -> Operation:
+        by_key = {(p["name"], p["in"]): p for p in shared}
+        by_key.update({(p["name"], p["in"]): p for p in raw.get("parameters", [])})
+        params = tuple(
+            Parameter(name=p["name"], location=p["in"], required=bool(p.get("required")),
+                      validator=_validator(p.get("schema", {})), schema=p.get("schema", {}),
+                      aliases=tuple(p.get("x-aliases", ())))
+            for p in by_key.values() if p["in"] in ("path", "query", "header")
+        )
+        body = raw.get("requestBody")
+        body_schema = body["content"].get("application/json", {}).get("schema", {}) if body else None
+        responses = {
+            str(status): {ctype: media.get("schema", {}) for ctype, media in resp.get("content", {}).items()}
+            for status, resp in raw.get("responses", {}).items()
+        }
+        return Operation(
+            operation_id=raw["operationId"], method=method.upper(), path=path, parameters=params,
+            body_schema=body_schema, body_required=bool(body and body.get("required")),
+            responses=responses, path_item_extensions=extensions,
+        )
+
+    def find(self, method: str, path: str) -> Operation | None:
+        """The operation serving a concrete request path (used by response checkers)."""
+        for op in self.operations.values():
+            if op.method == method.upper() and _template_regex(op.path).fullmatch(path):
+                return op
+        return None
+
+    def response_errors(self, op: Operation, status: int, content_type: str, body: bytes) -> list[str]:
+        """Ways a response breaks the spec; empty when it conforms."""
+        documented = op.response_validators.get(str(status))
+        if documented is None:
+            return [f"{op.method} {op.path}: status {status} is not documented"]
+        ctype = (content_type or "").split(";")[0].strip()
+        if not documented:
+            return []
+        if ctype not in documented:
+            return [f"{op.method} {op.path} {status}: content type {ctype!r} is not documented"]
+        if ctype != "application/json":
+            return []
+        try:
+            instance = json.loads(body)
+        except ValueError:
+            return [f"{op.method} {op.path} {status}: body is not JSON"]
+        return [
+            f"{op.method} {op.path} {status}: {'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
+            for e in documented[ctype].iter_errors(instance)
+        ]
+
+
+_TEMPLATE_CACHE: dict[str, re.Pattern[str]] = {}
+
+
+def _template_regex(template: str) -> re.Pattern[str]:
+    if template not in _TEMPLATE_CACHE:
+        _TEMPLATE_CACHE[template] = re.compile(re.sub(r"\\{\w+\\}", "[^/]+", re.escape(template)))
+    return _TEMPLATE_CACHE[template]

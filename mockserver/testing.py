@@ -1,0 +1,41 @@
+"""Run a mock on a real port in a background thread (for fixtures, tests and benchmarks)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Mapping
+
+from flask import Flask
+from waitress.server import create_server
+
+from .app import create_app
+
+
+class LiveServer:
+    """``with LiveServer() as live: requests.get(live.url + "/api/agents", ...)``."""
+
+    def __init__(self, config: Mapping[str, Any] | None = None, app: Flask | None = None,
+                 host: str = "127.0.0.1", threads: int = 8):
+        self.app = app or create_app(config)
+        self._server = create_server(self.app, host=host, port=0, threads=threads, ident="runagents-mock")
+        self.url = f"http://{host}:{self._server.effective_port}"
+        self._thread = threading.Thread(target=self._server.run, name="runagents-mock", daemon=True)
+
+    @property
+    def mock(self):
+        """The app's MockServer: spec, platform, journal, faults."""
+        return self.app.extensions["runagents_mock"]
+
+    def start(self) -> "LiveServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> "LiveServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
