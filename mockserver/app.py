@@ -67,7 +67,6 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
     app = Flask("runagents_mock")
     app.config["MAX_CONTENT_LENGTH"] = cfg.max_body_bytes
     app.extensions["runagents_mock"] = server
-    app.url_map.strict_slashes = False
 
     _register_operations(app, server)
     _register_errors(app)

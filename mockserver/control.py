@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any, Mapping
 
 from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
 
 from .errors import ApiError
 from .redact import redact_body, redact_headers
@@ -129,9 +130,8 @@ class RateLimiter:
 
 
 def request_key() -> str:
-    """The API key of the current request: Bearer, or the workspace-key header the SDK uses."""
     from .app import bearer_key
-    return bearer_key(request.headers) or request.headers.get("X-RunAgents-API-Key", "").strip()
+    return bearer_key(request.headers)
 
 
 def register_middleware(app: Flask, server: "MockServer") -> None:
@@ -168,7 +168,7 @@ def register_middleware(app: Flask, server: "MockServer") -> None:
             if api_request is not None:
                 body = api_request.body
             else:
-                body = _json_or_none(request.get_data(cache=True)) if request.content_length else None
+                body = _json_or_none(_body_or_empty())
             server.journal.record({
                 "method": request.method, "path": request.path,
                 "query": request.args.to_dict(flat=True),
@@ -178,7 +178,17 @@ def register_middleware(app: Flask, server: "MockServer") -> None:
         return response
 
 
+def _body_or_empty() -> bytes:
+    """The raw body, or nothing when it was refused (too large) or never readable."""
+    try:
+        return request.get_data(cache=True)
+    except HTTPException:
+        return b""
+
+
 def _json_or_none(raw: bytes) -> Any:
+    if not raw:
+        return None
     try:
         return json.loads(raw)
     except (ValueError, RecursionError):

@@ -1,0 +1,19 @@
+"""Shared fixtures: an in-process mock whose every response is checked against openapi.yaml."""
+
+from __future__ import annotations
+
+import pytest
+
+from api_support import CheckedClient
+from mockserver import create_app
+
+
+@pytest.fixture
+def make_api():
+    """Build a checked client for a mock with the given settings."""
+    return lambda **config: CheckedClient(create_app(config))
+
+
+@pytest.fixture
+def api(make_api) -> CheckedClient:
+    return make_api()
