@@ -1,0 +1,71 @@
+"""How each server under test is started: the mock as users run it, Prism, the ceiling, and the
+alternative serving stacks for the same mock app."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from .http_client import free_port
+from .paths import REPO_ROOT, SPEC_PATH
+from .server_process import ServerProcess
+
+BIN_DIR = Path(sys.executable).parent
+
+
+def _script(name: str) -> str | None:
+    """A console script of this venv (next to the interpreter), else one on PATH."""
+    local = BIN_DIR / name
+    return str(local) if local.exists() else shutil.which(name)
+
+
+def mock_cli(log_dir: Path, threads: int) -> ServerProcess:
+    """``runagents-mock serve --port N`` exactly as a user starts it (waitress inside)."""
+    port = free_port()
+    script = _script("runagents-mock")
+    argv = [script] if script else [sys.executable, "-m", "mockserver.cli"]
+    argv += ["serve", "--port", str(port), "--threads", str(threads)]
+    return ServerProcess("mock", argv, port, log_dir / "mock.log", cwd=REPO_ROOT)
+
+
+def ceiling(log_dir: Path, threads: int) -> ServerProcess:
+    port = free_port()
+    argv = [sys.executable, "-m", "bench.ceiling_app", "--port", str(port), "--threads", str(threads)]
+    return ServerProcess("ceiling", argv, port, log_dir / "ceiling.log", cwd=REPO_ROOT)
+
+
+def prism(log_dir: Path, prism_bin: str) -> ServerProcess:
+    port = free_port()
+    argv = [prism_bin, "mock", "-h", "127.0.0.1", "-p", str(port), str(SPEC_PATH)]
+    # Node start-up plus parsing the spec takes a few seconds.
+    return ServerProcess("prism", argv, port, log_dir / "prism.log", cwd=REPO_ROOT, ready_timeout=90)
+
+
+# --- alternative serving stacks (python -m bench stacks) ------------------------------------
+
+MOCK_FACTORY = "mockserver.app:create_app"
+
+
+def gunicorn_gthread(log_dir: Path, threads: int) -> ServerProcess | None:
+    script = _script("gunicorn")
+    if script is None:
+        return None
+    port = free_port()
+    # One worker: the mock keeps its state in process memory, so more workers would split it.
+    argv = [script, "--worker-class", "gthread", "--workers", "1", "--threads", str(threads),
+            "--bind", f"127.0.0.1:{port}", "--log-level", "warning", f"{MOCK_FACTORY}()"]
+    return ServerProcess(f"gunicorn-gthread-{threads}", argv, port, log_dir / f"gunicorn-{threads}.log",
+                         cwd=REPO_ROOT)
+
+
+def granian_wsgi(log_dir: Path, threads: int) -> ServerProcess | None:
+    script = _script("granian")
+    if script is None:
+        return None
+    port = free_port()
+    argv = [script, "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
+            "--workers", "1", "--blocking-threads", str(threads), "--no-access-log",
+            "--log-level", "warning", "--factory", MOCK_FACTORY]
+    return ServerProcess(f"granian-wsgi-{threads}", argv, port, log_dir / f"granian-{threads}.log",
+                         cwd=REPO_ROOT)

@@ -1,0 +1,509 @@
+"""pytest plugin: a fresh RunAgents mock for every test.
+
+Installed with the package (entry point ``pytest11: runagents_mock``), so a downstream
+project only needs ``pip install runagents-mock`` and a test argument::
+
+    def test_lists_tools(runagents_mock):
+        requests.post(runagents_mock.url + "/api/tools", headers=runagents_mock.headers,
+                      json={"name": "stripe-api", "base_url": "https://api.stripe.com"})
+        runagents_mock.assert_called("POST", "/api/tools")
+
+How it is put together (read top to bottom):
+
+- ``MockHandle``: what a test gets. One per server; it drives the server in-process
+  (no HTTP round trip for reset/seed/clock/faults), which keeps reset + a request ~1 ms.
+- ``ResponseChecker``: Flask hooks on the server's app that check every response against
+  ``openapi.yaml`` and remember what was exchanged (for readable failure messages).
+- ``ServerPool``: session-scoped; starts one server per distinct configuration, lazily,
+  and stops them at the end. Under pytest-xdist each worker is its own session, so each
+  worker gets its own servers and port.
+- Fixtures ``runagents_mock`` and ``runagents_mock_factory``, the ``runagents_seed``
+  marker, the ``--runagents-seed`` / ``runagents_seed`` / ``runagents_strict`` options, and
+  a ``pytest_runtest_call`` wrapper that fails a test whose responses broke the spec.
+
+Everything from ``mockserver`` is imported lazily, inside fixtures: projects that have the
+package installed but never use the fixture pay nothing extra.
+"""
+
+from __future__ import annotations
+
+import collections
+import fnmatch
+import json
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
+
+import pytest
+
+if TYPE_CHECKING:
+    import requests
+    from flask import Flask, Response
+
+    from .app import MockServer
+    from .testing import LiveServer
+
+DEFAULT_API_KEY = "runagents-mock-test-key"
+SEED_MARKER = "runagents_seed"
+SEED_SUFFIXES = (".yaml", ".yml", ".json")
+# Statuses the mock's own guard answers with (auth, rate limit) and that the spec documents
+# for every operation; any other status from the guard was injected by a fault.
+GUARD_STATUSES = frozenset({401, 429})
+
+class SeedError(ValueError):
+    """A fixture could not be loaded: bad file, bad YAML/JSON, or an item the API refuses."""
+
+
+# --- options and markers --------------------------------------------------------------
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("runagents-mock")
+    group.addoption(
+        "--runagents-seed", action="append", metavar="FILE", dest="runagents_seed", default=None,
+        help="YAML/JSON fixture loaded into runagents_mock before each test (repeatable; "
+             "replaces the runagents_seed ini option).")
+    parser.addini("runagents_seed", type="paths", default=[],
+                  help="fixture file(s) loaded into runagents_mock before each test "
+                       "(relative to the ini file).")
+    parser.addini("runagents_strict", type="bool", default=True,
+                  help="fail a test when a mock response does not match openapi.yaml (default true).")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{SEED_MARKER}(*fixtures): load these YAML/JSON fixtures (paths relative to the test "
+        "file, YAML/JSON text, or dicts) into runagents_mock before the test.")
+
+
+# --- checking responses against the spec ----------------------------------------------
+
+class ResponseChecker:
+    """Flask hooks that check each response against the spec and log each exchange.
+
+    Registered once, before the server starts (Flask refuses new hooks after the first
+    request). Problems are kept until the next reset; ``pytest_runtest_call`` reads them.
+    """
+
+    def __init__(self, server: "MockServer", log_size: int = 200):
+        self.server = server
+        self._lock = threading.Lock()
+        self.problems: list[str] = []
+        # "POST /runs -> 400 user_id is required", for failure messages.
+        self.exchanges: collections.deque[str] = collections.deque(maxlen=log_size)
+
+    def install(self, app: "Flask") -> None:
+        from flask import g, request
+
+        @app.before_request
+        def passed_guard() -> None:
+            # Runs after the mock's guard; when the guard answers (401, 429, a fault), it
+            # does not run, which is how `check` tells those answers apart.
+            g.runagents_passed_guard = True
+
+        @app.after_request
+        def check(response: "Response") -> "Response":
+            if request.path.startswith("/_mock/"):
+                return response
+            self.record(request.method, request.path, request.query_string.decode("latin-1"),
+                        response, answered_by_guard=not g.get("runagents_passed_guard", False))
+            return response
+
+    def record(self, method: str, path: str, query: str, response: "Response",
+               answered_by_guard: bool) -> None:
+        from .conformance import response_problems
+
+        # A streamed body (chat completion chunks) must not be consumed here; the spec
+        # describes it as text, so its status and content type are what can be checked.
+        body = b"" if response.is_streamed else response.get_data()
+        ctype = response.headers.get("Content-Type")
+        if answered_by_guard and response.status_code not in GUARD_STATUSES:
+            # An injected fault: the test chose the status, so only the error shape counts.
+            problems = _error_shape_problems(f"{method} {path} {response.status_code}", ctype, body)
+        else:
+            problems = response_problems(self.server.spec, method, path, response.status_code, ctype, body)
+        line = f"{method} {path}{'?' + query if query else ''} -> {response.status_code}"
+        error = _error_text(body) if response.status_code >= 400 else None
+        with self._lock:
+            self.exchanges.append(f"{line} {error}" if error else line)
+            self.problems.extend(problems)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.problems.clear()
+            self.exchanges.clear()
+
+    def report(self) -> str:
+        """The problems as a readable list (repeats counted), or "" when there are none."""
+        with self._lock:
+            counts = collections.Counter(self.problems)
+        if not counts:
+            return ""
+        lines = [f"  - {p}" + (f"  (x{n})" if n > 1 else "") for p, n in counts.items()]
+        return (f"runagents-mock sent {sum(counts.values())} response(s) that do not match "
+                "openapi.yaml:\n" + "\n".join(lines))
+
+
+def _error_shape_problems(where: str, ctype: str | None, body: bytes) -> list[str]:
+    if (ctype or "").split(";")[0].strip() != "application/json":
+        return [f"{where}: error content type is {ctype!r}, not application/json"]
+    payload = _json_or_none(body)
+    if not isinstance(payload, dict) or not isinstance(payload.get("error"), str):
+        return [f"{where}: error body lacks a string 'error' field"]
+    return []
+
+
+def _error_text(body: bytes) -> str | None:
+    payload = _json_or_none(body)
+    return payload.get("error") if isinstance(payload, dict) and isinstance(payload.get("error"), str) else None
+
+
+def _json_or_none(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+
+
+# --- the handle a test gets -----------------------------------------------------------
+
+class Faults:
+    """``runagents_mock.faults``: inject latency and/or errors for matching requests."""
+
+    def __init__(self, server: "MockServer"):
+        self._server = server
+
+    def add(self, *, method: str = "*", path: str = "*", status: int | None = None,
+            error: str = "injected fault", latency_ms: float = 0, times: int | None = None) -> dict[str, Any]:
+        """Answer requests matching ``method`` and the ``path`` glob with ``status``/``error``
+        after ``latency_ms``; ``times=None`` means every matching request."""
+        from .errors import ApiError
+
+        try:
+            return self._server.faults.add({"method": method, "path": path, "status": status,
+                                            "error": error, "latency_ms": latency_ms, "times": times})
+        except ApiError as exc:
+            raise ValueError(f"invalid fault: {exc.message}") from None
+
+    def clear(self) -> None:
+        self._server.faults.clear()
+
+    @property
+    def rules(self) -> list[dict[str, Any]]:
+        """The rules with their ``hits`` so far."""
+        return [dict(rule) for rule in self._server.faults.rules]
+
+
+class MockHandle:
+    """One running mock server, as a test drives it. Reset before every test."""
+
+    def __init__(self, live: "LiveServer", checker: ResponseChecker, strict: bool = True):
+        self.live = live
+        self.url: str = live.url
+        self.openai_base_url: str = live.url + "/v1"
+        keys = self.server.config.api_keys
+        self.api_key: str = keys[0] if keys else DEFAULT_API_KEY
+        self.headers: dict[str, str] = {"Authorization": f"Bearer {self.api_key}"}
+        self.faults = Faults(self.server)
+        self.default_strict = strict
+        self.strict = strict  # fail the test on responses that break openapi.yaml
+        self._checker = checker
+        self._session: "requests.Session | None" = None
+
+    def __repr__(self) -> str:
+        return f"<runagents_mock {self.url}>"
+
+    @property
+    def server(self) -> "MockServer":
+        """The in-process mock (spec, platform, journal...): an escape hatch, not a stable API."""
+        return self.live.mock
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment variables that point the vendor SDK/CLI and the OpenAI SDK here
+        (``for k, v in runagents_mock.env.items(): monkeypatch.setenv(k, v)``)."""
+        return {"RUNAGENTS_ENDPOINT": self.url, "RUNAGENTS_API_KEY": self.api_key,
+                "OPENAI_BASE_URL": self.openai_base_url, "OPENAI_API_KEY": self.api_key}
+
+    # --- state ----------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Empty state, journal, faults and replies; configured rate limit; real time.
+
+        The same steps as ``POST /_mock/reset``, called in-process.
+        """
+        server = self.server
+        server.platform.reset()
+        server.journal.clear()
+        server.faults.clear()
+        server.rate_limiter.set_limit(server.config.rate_limit_per_minute)
+        self._checker.clear()
+        self.strict = self.default_strict
+
+    def seed(self, source: "str | os.PathLike[str] | Mapping[str, Any]",
+             search_dirs: Sequence[Path] = ()) -> dict[str, Any]:
+        """Load a fixture: a path to a YAML/JSON file, YAML/JSON text, or a dict.
+
+        Relative paths are looked up in ``search_dirs``, then the current directory. Answers
+        ``{"created": {section: count}, "ids": {section: [...]}}``.
+        """
+        from .errors import ApiError
+        from .seed import seed
+
+        data, label = _read_seed(source, search_dirs)
+        try:
+            return seed(self.server, data)
+        except ApiError as exc:
+            raise SeedError(f"runagents_mock could not load {label}: {exc.message}") from None
+
+    def state(self) -> dict[str, Any]:
+        """The whole state as JSON data (what ``GET /_mock/state`` answers)."""
+        return self.server.platform.export()
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        """Replace the state with one from ``state()``; ValueError when it is not one."""
+        self.server.platform.load(state)
+
+    def advance(self, seconds: float) -> str:
+        """Move the mock's clock forward (expiry, builds, provider readiness); answers the new time."""
+        from .clock import iso
+
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+            raise ValueError("advance() takes a number of seconds >= 0")
+        self.server.platform.clock.advance(seconds)
+        return iso(self.server.platform.clock.now())
+
+    def set_rate_limit(self, per_minute: int | None) -> None:
+        """Requests per minute per API key (``None``: no limit); over it the mock answers 429."""
+        if per_minute is not None and (isinstance(per_minute, bool) or not isinstance(per_minute, int)
+                                       or per_minute < 1):
+            raise ValueError("per_minute must be a positive integer, or None for no limit")
+        self.server.rate_limiter.set_limit(per_minute)
+
+    def set_replies(self, llm: Mapping[str, str] | None = None,
+                    agents: Mapping[str, Any] | None = None) -> None:
+        """What the LLM gateway answers per model (``"*"``: any model), and what an invoked
+        agent answers per ``"namespace/name"``. Merged into earlier replies until reset."""
+        llm, agents = dict(llm or {}), dict(agents or {})
+        if not all(isinstance(v, str) for v in llm.values()):
+            raise ValueError('llm must map a model name (or "*") to a reply text')
+        if not all(isinstance(k, str) and "/" in k for k in agents):
+            raise ValueError('agents must map "namespace/name" to the JSON reply')
+        platform = self.server.platform
+        with platform.lock:
+            platform.gateway.replies.update(llm)
+            platform.agents.replies.update(agents)
+
+    # --- what the code under test sent -----------------------------------------------
+
+    def journal(self) -> list[dict[str, Any]]:
+        """Requests received since the last reset, oldest first: ``method, path, query,
+        headers`` (Authorization redacted), ``body`` (secrets redacted), ``status``."""
+        return [dict(entry) for entry in self.server.journal.list()]
+
+    def calls(self, method: str = "*", path: str = "*") -> list[dict[str, Any]]:
+        """Journal entries whose method matches (``*``: any) and whose path matches the glob."""
+        method = method.upper()
+        return [e for e in self.journal()
+                if method in ("*", e["method"]) and fnmatch.fnmatchcase(e["path"], path)]
+
+    def assert_called(self, method: str, path: str, *, times: int | None = None) -> list[dict[str, Any]]:
+        """Assert the mock received ``method path`` (a glob), at least once or exactly
+        ``times`` times; answers the matching journal entries."""
+        found = self.calls(method, path)
+        if times is None and found or times is not None and len(found) == times:
+            return found
+        wanted = "at least once" if times is None else f"{times} time(s)"
+        raise AssertionError(f"expected {method.upper()} {path} to be called {wanted}, "
+                             f"but it was called {len(found)} time(s).\n{self._received()}")
+
+    def assert_not_called(self, method: str, path: str) -> None:
+        found = self.calls(method, path)
+        if found:
+            raise AssertionError(f"expected no {method.upper()} {path}, but it was called "
+                                 f"{len(found)} time(s).\n{self._received()}")
+
+    def _received(self) -> str:
+        exchanges = list(self._checker.exchanges)
+        if not exchanges:
+            return "runagents-mock received no requests in this test."
+        lines = "\n".join(f"  {i}. {line}" for i, line in enumerate(exchanges, 1))
+        return f"runagents-mock received {len(exchanges)} request(s) in this test:\n{lines}"
+
+    # --- conformance -----------------------------------------------------------------
+
+    def conformance_problems(self) -> list[str]:
+        """Ways the responses sent since the last reset break openapi.yaml."""
+        return list(self._checker.problems)
+
+    def check_conformance(self) -> None:
+        """Fail the test (when ``strict``) if any response broke openapi.yaml."""
+        report = self._checker.report()
+        if report and self.strict:
+            pytest.fail(report + "\n(set runagents_mock.strict = False, or the ini option "
+                        "runagents_strict = false, to allow this)", pytrace=False)
+
+    # --- convenience -----------------------------------------------------------------
+
+    def request(self, method: str, path: str, **kwargs: Any) -> "requests.Response":
+        """Send a request to the mock with this handle's auth headers (``requests`` kwargs)."""
+        import requests
+
+        if self._session is None:
+            self._session = requests.Session()
+        headers = {**self.headers, **(kwargs.pop("headers", None) or {})}
+        return self._session.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+
+def _read_seed(source: Any, search_dirs: Sequence[Path]) -> tuple[Mapping[str, Any], str]:
+    """(fixture data, a label for messages) from a path, YAML/JSON text, or a mapping."""
+    from .seed import parse_seed_text
+
+    if isinstance(source, Mapping):
+        text, label = json.dumps(source), "the fixture dict"
+    elif isinstance(source, os.PathLike) or (isinstance(source, str) and _looks_like_path(source)):
+        path = _find_seed_file(Path(source), search_dirs)
+        text, label = path.read_text(encoding="utf-8"), str(path)
+    elif isinstance(source, str):
+        text, label = source, "the fixture text"
+    else:
+        raise SeedError(f"a fixture is a path, YAML/JSON text or a dict, not {type(source).__name__}")
+    try:
+        return parse_seed_text(text), label
+    except ValueError as exc:
+        raise SeedError(f"runagents_mock could not load {label}: {exc}") from None
+
+
+def _looks_like_path(text: str) -> bool:
+    return "\n" not in text and text.strip().lower().endswith(SEED_SUFFIXES)
+
+
+def _find_seed_file(path: Path, search_dirs: Sequence[Path]) -> Path:
+    candidates = [path] if path.is_absolute() else [d / path for d in search_dirs] + [Path.cwd() / path]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    looked = ", ".join(str(c) for c in dict.fromkeys(candidates))
+    raise SeedError(f"runagents_mock fixture file not found: {path} (looked at {looked})")
+
+
+# --- servers, one per configuration per session ---------------------------------------
+
+class ServerPool:
+    """Starts a mock server per distinct configuration on first use; stops them all."""
+
+    def __init__(self, strict: bool):
+        self.strict = strict
+        self._handles: dict[str, MockHandle] = {}
+
+    def get(self, config: Mapping[str, Any] | None = None) -> MockHandle:
+        key = repr(sorted((config or {}).items()))
+        if key not in self._handles:
+            self._handles[key] = self._start(config or {})
+        return self._handles[key]
+
+    def _start(self, config: Mapping[str, Any]) -> MockHandle:
+        from .app import create_app
+        from .testing import LiveServer
+
+        app = create_app(config)
+        checker = ResponseChecker(app.extensions["runagents_mock"])
+        checker.install(app)  # before the first request: Flask refuses hooks after it
+        return MockHandle(LiveServer(app=app).start(), checker, strict=self.strict)
+
+    def stop_all(self) -> None:
+        for handle in self._handles.values():
+            handle.close()
+            handle.live.stop()
+        self._handles.clear()
+
+
+# --- fixtures ---------------------------------------------------------------------------
+
+_HANDLES = pytest.StashKey[list[MockHandle]]()
+
+
+@pytest.fixture(scope="session")
+def _runagents_mock_pool(pytestconfig: pytest.Config) -> Iterator[ServerPool]:
+    """Session-scoped: the running servers (one per xdist worker, since each is a session)."""
+    pool = ServerPool(strict=bool(pytestconfig.getini("runagents_strict")))
+    yield pool
+    pool.stop_all()
+
+
+@pytest.fixture
+def _runagents_mock_used(request: pytest.FixtureRequest) -> list[MockHandle]:
+    """The handles this test uses, reset once each; ``pytest_runtest_call`` checks them."""
+    handles: list[MockHandle] = []
+    request.node.stash[_HANDLES] = handles
+    return handles
+
+
+@pytest.fixture
+def runagents_mock(_runagents_mock_pool: ServerPool, _runagents_mock_used: list[MockHandle],
+                   request: pytest.FixtureRequest) -> MockHandle:
+    """A mock RunAgents API on a real port, reset (and seeded, if asked) for this test."""
+    return _prepare(_runagents_mock_pool.get(), _runagents_mock_used, request)
+
+
+@pytest.fixture
+def runagents_mock_factory(_runagents_mock_pool: ServerPool, _runagents_mock_used: list[MockHandle],
+                           request: pytest.FixtureRequest) -> Callable[..., MockHandle]:
+    """``runagents_mock_factory(api_keys=["k"])``: a mock with other settings (MockConfig
+    fields), started once per session per distinct settings and reset for this test."""
+
+    def make(**config: Any) -> MockHandle:
+        return _prepare(_runagents_mock_pool.get(config), _runagents_mock_used, request)
+
+    return make
+
+
+def _prepare(handle: MockHandle, used: list[MockHandle], request: pytest.FixtureRequest) -> MockHandle:
+    """Reset and seed a handle the first time this test asks for it (never mid-test)."""
+    if handle not in used:
+        handle.reset()
+        for source, search_dirs in _seed_sources(request):
+            handle.seed(source, search_dirs)
+        used.append(handle)
+    return handle
+
+
+def _seed_sources(request: pytest.FixtureRequest) -> Iterable[tuple[Any, Sequence[Path]]]:
+    """Option seeds first, then markers from the outermost (module) to the innermost."""
+    config = request.config
+    from_cli = config.getoption("runagents_seed")
+    if from_cli:
+        for source in from_cli:
+            yield source, (config.invocation_params.dir,)
+    else:
+        for path in config.getini("runagents_seed"):
+            yield path, ()
+    test_dir = Path(str(request.node.path)).parent
+    for marker in reversed(list(request.node.iter_markers(SEED_MARKER))):
+        for source in marker.args:
+            yield source, (test_dir, config.rootpath)
+
+
+# --- failing tests whose responses broke the spec ---------------------------------------
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    handles = item.stash.get(_HANDLES, [])
+    try:
+        result = yield
+    except BaseException:
+        # The test failed on its own; still show spec problems, they may be the cause.
+        for handle in handles:
+            report = handle._checker.report()
+            if report:
+                item.add_report_section("call", "runagents-mock conformance", report)
+        raise
+    for handle in handles:
+        handle.check_conformance()
+    return result
