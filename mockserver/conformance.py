@@ -11,14 +11,18 @@ CONTROL_PREFIX = "/_mock/"
 
 
 def response_problems(spec: Spec, method: str, path: str, status: int,
-                      content_type: str | None, body: bytes) -> list[str]:
+                      content_type: str | None, body: bytes, injected_fault: bool = False) -> list[str]:
     """Every way this response departs from the spec; empty when it conforms.
 
     Responses to paths the spec does not describe (unknown paths, wrong methods, malformed
-    agent paths, auth failures before routing) must still be the documented error shape.
+    agent paths, auth failures before routing) must still be the documented error shape, and
+    so must errors injected with /_mock/faults (marked by the ``X-Mock-Fault`` header), whose
+    status is whatever the test asked for.
     """
     if path.startswith(CONTROL_PREFIX):
         return []
+    if injected_fault:
+        return _error_shape_problems(method, path, status, content_type, body)
     op = spec.find(method, path)
     if op is not None:
         return spec.response_errors(op, status, content_type or "", body)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .clock import Clock
 
 MOCK_PREFIX = "/_mock/"
+FAULT_HEADER = "X-Mock-Fault"
 
 
 class Journal:
@@ -158,7 +159,8 @@ def register_middleware(app: Flask, server: "MockServer") -> None:
             if fault["latency_ms"]:
                 time.sleep(fault["latency_ms"] / 1000)
             if fault["status"]:
-                return error_response(fault["status"], fault["error"])
+                # Marked, so spec checkers can tell an injected error from a real deviation.
+                return error_response(fault["status"], fault["error"], {FAULT_HEADER: str(fault["id"])})
         return None
 
     @app.after_request

@@ -28,7 +28,8 @@ class CheckedClient:
             sent.setdefault("Content-Type", "application/json")
         response = self._client.open(path, method=method, data=data, headers=sent, **kwargs)
         problems = response_problems(self.mock.spec, method, path.split("?")[0], response.status_code,
-                                     response.headers.get("Content-Type"), response.get_data())
+                                     response.headers.get("Content-Type"), response.get_data(),
+                                     injected_fault="X-Mock-Fault" in response.headers)
         assert not problems, "response breaks openapi.yaml:\n" + "\n".join(problems)
         return response
 
