@@ -46,6 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from waitress import create_server
 
     from .app import create_app
+    from .errors import ApiError
     from .persistence import StateFileError, attach_state_file
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -59,6 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         saver = attach_state_file(app) if args.state_file else None
     except StateFileError as exc:
         print(f"runagents-mock: {exc}", file=sys.stderr)
+        return 2
+    except ApiError as exc:  # a fixture item the API itself would refuse
+        print(f"runagents-mock: cannot load {args.seed}: {exc.message}", file=sys.stderr)
         return 2
     except (OSError, ValueError) as exc:
         print(f"runagents-mock: cannot start: {exc}", file=sys.stderr)
