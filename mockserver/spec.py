@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -237,8 +237,13 @@ class Spec:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "Spec":
-        with open(path or default_spec_path(), encoding="utf-8") as fh:
-            return cls(yaml.safe_load(fh))
+        """The spec at ``path`` (default: the packaged one), parsed once per process.
+
+        A Spec is immutable once built, so apps built from the same file share one: creating
+        an app per test stays cheap.
+        """
+        resolved = Path(path or default_spec_path()).resolve()
+        return _load_cached(str(resolved), resolved.stat().st_mtime_ns)
 
     @staticmethod
     def _operation(path: str, method: str, raw: Mapping[str, Any], shared: list,
@@ -290,6 +295,12 @@ class Spec:
             f"{op.method} {op.path} {status}: {'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
             for e in documented[ctype].iter_errors(instance)
         ]
+
+
+@lru_cache(maxsize=8)
+def _load_cached(path: str, mtime_ns: int) -> Spec:
+    with open(path, encoding="utf-8") as fh:
+        return Spec(yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
 
 
 _TEMPLATE_CACHE: dict[str, re.Pattern[str]] = {}
