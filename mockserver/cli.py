@@ -69,7 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     server = create_server(app, host=args.host, port=args.port, threads=args.threads,
-                           max_request_body_size=args.max_body_bytes + 1024, ident="runagents-mock")
+                           # Flask answers 413 as JSON up to this; waitress cuts off anything far larger.
+                           max_request_body_size=max(4 * args.max_body_bytes, 64 * 1024 * 1024),
+                           ident="runagents-mock")
 
     def stop(signum, frame):  # SIGTERM behaves like Ctrl-C: leave the loop, then clean up
         raise KeyboardInterrupt
