@@ -75,6 +75,8 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
         register_control_api(app, server)
     from .control import register_middleware
     register_middleware(app, server)
+    if cfg.strict_responses:
+        _register_strict_check(app, server)
 
     if cfg.seed_file:
         from .seed import load_seed_file
@@ -157,3 +159,20 @@ def _register_errors(app: Flask) -> None:
         log.error("internal error on %s %s: %s", request.method, request.path, type(exc).__name__,
                   exc_info=exc)
         return error_response(500, "internal error in runagents-mock")
+
+
+def _register_strict_check(app: Flask, server: MockServer) -> None:
+    from .conformance import response_problems
+    from .control import FAULT_HEADER
+
+    @app.after_request
+    def check(response: Response) -> Response:
+        if response.mimetype == "text/event-stream":
+            return response  # streamed: the gateway tests parse and check the chunks themselves
+        problems = response_problems(server.spec, request.method, request.path, response.status_code,
+                                     response.content_type, response.get_data(),
+                                     injected_fault=FAULT_HEADER in response.headers)
+        if not problems:
+            return response
+        log.error("response breaks openapi.yaml: %s", "; ".join(problems))
+        return error_response(500, "runagents-mock broke openapi.yaml: " + "; ".join(problems))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -34,8 +35,9 @@ class MockConfig:
     state_file: Path | None = None
     # Another openapi.yaml to serve (defaults to the packaged one).
     spec_path: Path | None = None
-    # Extra settings for the domain model (reply texts and the like).
-    extras: Mapping[str, Any] = field(default_factory=dict)
+    # Check every response against openapi.yaml and turn a deviation into a loud 500. Meant
+    # for test suites (ours sets RUNAGENTS_MOCK_STRICT=1, which subprocess servers inherit).
+    strict_responses: bool = field(default_factory=lambda: os.environ.get("RUNAGENTS_MOCK_STRICT") == "1")
 
     @classmethod
     def from_mapping(cls, config: "MockConfig | Mapping[str, Any] | None") -> "MockConfig":

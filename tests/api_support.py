@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from mockserver.conformance import response_problems
+from mockserver.control import FAULT_HEADER
 
 AUTH = {"Authorization": "Bearer test-key"}
 
@@ -29,7 +30,7 @@ class CheckedClient:
         response = self._client.open(path, method=method, data=data, headers=sent, **kwargs)
         problems = response_problems(self.mock.spec, method, path.split("?")[0], response.status_code,
                                      response.headers.get("Content-Type"), response.get_data(),
-                                     injected_fault="X-Mock-Fault" in response.headers)
+                                     injected_fault=FAULT_HEADER in response.headers)
         assert not problems, "response breaks openapi.yaml:\n" + "\n".join(problems)
         return response
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from api_support import CheckedClient
@@ -17,3 +19,9 @@ def make_api():
 @pytest.fixture
 def api(make_api) -> CheckedClient:
     return make_api()
+
+
+def pytest_configure(config):
+    # Every mock this test run creates, in-process or `runagents-mock serve` in a subprocess,
+    # checks each response against openapi.yaml and answers 500 on any deviation.
+    os.environ["RUNAGENTS_MOCK_STRICT"] = "1"
