@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from typing import Any, Mapping
 
@@ -11,21 +10,16 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .config import MockConfig
+from .conformance import response_problems
+from .control import FAULT_HEADER, Faults, Journal, RateLimiter, register_control_api, register_middleware
 from .errors import ApiError
+from .jsonhttp import error_response, json_response
 from .platform import Platform
+from .seed import load_seed_file
 from .services import HANDLER_SETS
 from .spec import ApiRequest, Operation, Spec
 
 log = logging.getLogger("runagents_mock")
-
-def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(json.dumps(body, separators=(",", ":")), status=status,
-                    mimetype="application/json", headers=dict(headers or {}))
-
-
-def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
-    return json_response(status, {"error": message}, headers)
-
 
 class MockServer:
     """What one app instance holds; reachable as ``app.extensions["runagents_mock"]``."""
@@ -34,7 +28,6 @@ class MockServer:
         self.config = config
         self.spec = spec
         self.platform = platform
-        from .control import Journal, Faults, RateLimiter
         self.journal = Journal(config.journal_size)
         self.faults = Faults()
         self.rate_limiter = RateLimiter(config.rate_limit_per_minute, platform.clock)
@@ -47,14 +40,6 @@ class MockServer:
         if not self.config.api_keys:
             return bool(key)
         return any([hmac.compare_digest(key.encode(), k.encode()) for k in self.config.api_keys])
-
-
-def bearer_key(headers: Mapping[str, str]) -> str:
-    value = headers.get("Authorization", "")
-    scheme, _, key = value.partition(" ")
-    if scheme.lower() == "bearer" and key.strip():
-        return key.strip()
-    return ""
 
 
 def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
@@ -71,15 +56,12 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
     _register_operations(app, server)
     _register_errors(app)
     if cfg.admin_enabled:
-        from .control import register_control_api
         register_control_api(app, server)
-    from .control import register_middleware
     register_middleware(app, server)
     if cfg.strict_responses:
         _register_strict_check(app, server)
 
     if cfg.seed_file:
-        from .seed import load_seed_file
         load_seed_file(server, cfg.seed_file)
     return app
 
@@ -162,8 +144,6 @@ def _register_errors(app: Flask) -> None:
 
 
 def _register_strict_check(app: Flask, server: MockServer) -> None:
-    from .conformance import response_problems
-    from .control import FAULT_HEADER
 
     @app.after_request
     def check(response: Response) -> Response:

@@ -29,8 +29,12 @@ class Clock:
         return self._offset
 
     def reset(self) -> None:
+        self.set_offset(0.0)
+
+    def set_offset(self, seconds: float) -> None:
+        """Used when state is restored: the restored clock may be ahead of real time."""
         with self._lock:
-            self._offset = 0.0
+            self._offset = seconds
 
 
 def iso(ts: float) -> str:

@@ -16,6 +16,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from .errors import ApiError
+from .jsonhttp import bearer_key, error_response, json_response
 from .redact import redact_body, redact_headers
 from .seed import parse_seed_text, seed
 
@@ -130,18 +131,11 @@ class RateLimiter:
             self._hits.clear()
 
 
-def request_key() -> str:
-    from .app import bearer_key
-    return bearer_key(request.headers)
-
-
 def register_middleware(app: Flask, server: "MockServer") -> None:
-    from .app import error_response
-
     @app.before_request
     def guard() -> Response | None:
         g.started = time.perf_counter()
-        key = request_key()
+        key = bearer_key(request.headers)
         if request.path.startswith(MOCK_PREFIX):
             needs_key = bool(server.config.admin_key or server.config.api_keys)
             if needs_key and not server.key_is_valid(key, admin=True):
@@ -198,8 +192,6 @@ def _json_or_none(raw: bytes) -> Any:
 
 
 def register_control_api(app: Flask, server: "MockServer") -> None:
-    from .app import json_response
-
     platform = server.platform
 
     def body() -> Any:

@@ -27,8 +27,31 @@ from .services.tools.models import ToolsBackend
 
 STATE_VERSION = 1
 
+# (attribute, key in the exported state, class), in the order the backends are built.
+BACKENDS = (
+    ("tools", "tools", ToolsBackend),
+    ("providers", "model_providers", ModelProvidersBackend),
+    ("identity", "identity_providers", IdentityProvidersBackend),
+    ("builds", "builds", BuildsBackend),
+    ("agents", "agents", AgentsBackend),
+    ("runs", "runs", RunsBackend),
+    ("governance", "access_requests", GovernanceBackend),
+    ("ingestion", "analyses", IngestionBackend),
+    ("gateway", "gateway", GatewayBackend),
+)
+
 
 class Platform:
+    tools: ToolsBackend
+    providers: ModelProvidersBackend
+    identity: IdentityProvidersBackend
+    builds: BuildsBackend
+    agents: AgentsBackend
+    runs: RunsBackend
+    governance: GovernanceBackend
+    ingestion: IngestionBackend
+    gateway: GatewayBackend
+
     def __init__(self, config: MockConfig | None = None, clock: Clock | None = None):
         self.config = config or MockConfig()
         self.clock = clock or Clock()
@@ -36,24 +59,8 @@ class Platform:
         self._build_backends()
 
     def _build_backends(self) -> None:
-        self.tools = ToolsBackend(self)
-        self.providers = ModelProvidersBackend(self)
-        self.identity = IdentityProvidersBackend(self)
-        self.builds = BuildsBackend(self)
-        self.agents = AgentsBackend(self)
-        self.runs = RunsBackend(self)
-        self.governance = GovernanceBackend(self)
-        self.ingestion = IngestionBackend(self)
-        self.gateway = GatewayBackend(self)
-
-    @property
-    def backends(self) -> dict[str, Any]:
-        return {
-            "tools": self.tools, "model_providers": self.providers,
-            "identity_providers": self.identity, "builds": self.builds, "agents": self.agents,
-            "runs": self.runs, "access_requests": self.governance, "analyses": self.ingestion,
-            "gateway": self.gateway,
-        }
+        for attribute, _, backend_class in BACKENDS:
+            setattr(self, attribute, backend_class(self))
 
     # --- helpers shared by the backends -------------------------------------------------
 
@@ -81,26 +88,25 @@ class Platform:
     def export(self) -> dict[str, Any]:
         """Everything, as plain JSON data. Secrets are not part of it: they are never kept."""
         with self.lock:
-            return {
-                "version": STATE_VERSION,
-                "clock_offset": self.clock.offset,
-                **{name: backend.export() for name, backend in self.backends.items()},
-            }
+            state: dict[str, Any] = {"version": STATE_VERSION, "clock_offset": self.clock.offset}
+            for attribute, key, _ in BACKENDS:
+                state[key] = getattr(self, attribute).export()
+            return state
 
     def load(self, state: Mapping[str, Any]) -> None:
-        """Replace all state with an export; raises ValueError when it is not one."""
+        """Replace all state with an export; raises ValueError (and changes nothing) when it is not one."""
         if not isinstance(state, Mapping) or state.get("version") != STATE_VERSION:
             raise ValueError(f"not a runagents-mock state (expected version {STATE_VERSION})")
         with self.lock:
-            fresh = Platform(self.config, Clock(float(state.get("clock_offset", 0.0))))
+            fresh = Platform(self.config, self.clock)
             try:
-                for name, backend in fresh.backends.items():
-                    backend.load(state.get(name) or {})
-            except (KeyError, TypeError, AttributeError) as exc:
-                raise ValueError(f"state is malformed: {exc}") from None
-            self.clock = fresh.clock
-            for name in ("tools", "providers", "identity", "builds", "agents", "runs",
-                         "governance", "ingestion", "gateway"):
-                backend = getattr(fresh, name)
+                offset = float(state.get("clock_offset", 0.0))
+                for attribute, key, _ in BACKENDS:
+                    getattr(fresh, attribute).load(state.get(key) or {})
+            except (KeyError, TypeError, AttributeError, ValueError) as exc:
+                raise ValueError(f"state is malformed: {exc!r}") from None
+            self.clock.set_offset(offset)
+            for attribute, _, _ in BACKENDS:
+                backend = getattr(fresh, attribute)
                 backend.platform = self
-                setattr(self, name, backend)
+                setattr(self, attribute, backend)
