@@ -29,17 +29,24 @@ FAULT_HEADER = "X-Mock-Fault"
 
 
 class Journal:
-    """The last ``size`` requests, oldest first, with secrets redacted."""
+    """The last ``size`` requests, oldest first.
+
+    Entries are stored raw and redacted when read, so recording costs the hot path almost
+    nothing; what leaves the mock (``list()``) never carries a secret.
+    """
 
     def __init__(self, size: int):
-        self.entries: collections.deque[dict[str, Any]] = collections.deque(maxlen=max(size, 0))
+        self.entries: collections.deque[tuple] = collections.deque(maxlen=max(size, 0))
         self._seq = itertools.count(1)
 
-    def record(self, entry: dict[str, Any]) -> None:
-        self.entries.append({"seq": next(self._seq), **entry})
+    def record(self, method: str, path: str, query: dict[str, str], headers: list[tuple[str, str]],
+               body: Any, status: int) -> None:
+        self.entries.append((next(self._seq), method, path, query, headers, body, status))
 
     def list(self) -> list[dict[str, Any]]:
-        return list(self.entries)
+        return [{"seq": seq, "method": method, "path": path, "query": query,
+                 "headers": redact_headers(dict(headers)), "body": redact_body(body), "status": status}
+                for seq, method, path, query, headers, body, status in list(self.entries)]
 
     def clear(self) -> None:
         self.entries.clear()
@@ -165,12 +172,8 @@ def register_middleware(app: Flask, server: "MockServer") -> None:
                 body = api_request.body
             else:
                 body = _json_or_none(_body_or_empty())
-            server.journal.record({
-                "method": request.method, "path": request.path,
-                "query": request.args.to_dict(flat=True),
-                "headers": redact_headers(request.headers),
-                "body": redact_body(body), "status": response.status_code,
-            })
+            server.journal.record(request.method, request.path, request.args.to_dict(flat=True),
+                                  list(request.headers.items()), body, response.status_code)
         return response
 
 
