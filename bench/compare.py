@@ -46,11 +46,16 @@ def load_workloads(server: ServerProcess, run_ids: Sequence[str], workloads: Seq
 
         if settings.warmup > 0:
             loadgen.run(spec(settings.warmup))  # JIT (Prism), caches, connection set-up
+        cpu_before = server.cpu_seconds()
         result = loadgen.run(spec(settings.duration))
+        cpu_after = server.cpu_seconds()
+        cpu_us = None
+        if cpu_before is not None and cpu_after is not None and result.requests:
+            cpu_us = round((cpu_after - cpu_before) / result.requests * 1e6, 1)
         print(f"  {target:8} {workload.label:28} {result.rps:9.0f} req/s  p50 {_ms(result.p50_ms)}  "
-              f"p99 {_ms(result.p99_ms)}  errors {result.errors}", flush=True)
+              f"p99 {_ms(result.p99_ms)}  errors {result.errors}  server CPU {cpu_us} us/req", flush=True)
         rows.append({"target": target, "workload": workload.name, "label": workload.label,
-                     **result.to_json()})
+                     **result.to_json(), "server_cpu_us_per_request": cpu_us})
     return rows
 
 

@@ -1,5 +1,5 @@
-"""The pytest-fixture path: session start-up (LiveServer until the first answer) and the
-per-test reset plus one request, as the ``runagents_mock`` fixture does them."""
+"""The pytest-fixture path: session start-up (until the first answer) and the per-test reset
+plus one request, as the ``runagents_mock`` fixture does them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Any
+from typing import Any, Callable
 
 from .http_client import KeepAliveClient
 from .loadgen.pyload import percentile
@@ -16,74 +16,88 @@ from .paths import REPO_ROOT
 from .workloads import AUTH_HEADERS
 
 
-def _summary(values: list[float], unit_scale: float) -> dict[str, float | int | None]:
+def _summary(values: list[float], unit_scale: float = 1.0) -> dict[str, Any]:
     ordered = sorted(v * unit_scale for v in values)
     return {"n": len(ordered), "median": statistics.median(ordered) if ordered else None,
             "p99": percentile(ordered, 99), "min": ordered[0] if ordered else None,
             "max": ordered[-1] if ordered else None}
 
 
-def startup_in_process(runs: int) -> dict[str, Any]:
-    """create_app + bind + serving thread + first answer, modules already imported (what a
-    session pays when the plugin is loaded before the fixture is first used)."""
-    from mockserver.testing import LiveServer
-
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        live = LiveServer().start()
-        status, _ = KeepAliveClient(live.url).request("GET", "/api/agents", AUTH_HEADERS)
-        times.append(time.perf_counter() - started)
-        live.stop()
-        if status != 200:
-            raise RuntimeError(f"first answer was {status}")
-    return _summary(times, 1000)
-
-
-def startup_cold(runs: int) -> dict[str, Any]:
-    """The same in a fresh interpreter, imports included (``python -m bench.fixture_cold``)."""
+def session_startup(runs: int) -> dict[str, Any]:
+    """Fresh interpreters (``python -m bench.fixture_cold``): a session's first start-up,
+    imports included, split into its parts (medians)."""
     samples = []
     for _ in range(runs):
         done = subprocess.run([sys.executable, "-m", "bench.fixture_cold"], capture_output=True, text=True,
                               cwd=REPO_ROOT, timeout=120)
         if done.returncode != 0:
-            raise RuntimeError(f"cold start-up probe failed: {done.stderr.strip()[-500:]}")
-        samples.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    out = _summary([s["total_ms"] for s in samples], 1.0)
-    for part in ("import_ms", "create_ms", "first_answer_ms"):
+            raise RuntimeError(f"start-up probe failed: {done.stderr.strip()[-800:]}")
+        sample = json.loads(done.stdout.strip().splitlines()[-1])
+        if sample["status"] != 200:
+            raise RuntimeError(f"start-up probe got {sample['status']}")
+        samples.append(sample)
+    out = _summary([s["total_ms"] for s in samples])
+    out["via"] = samples[0]["via"]
+    for part in ("import_ms", "start_ms", "first_answer_ms", "second_server_ms"):
         out[part] = statistics.median(s[part] for s in samples)
     return out
 
 
-def reset_and_request(iterations: int) -> dict[str, Any]:
-    """platform.reset() + journal/faults clear, then one GET over a kept-alive connection."""
+def _time_resets(reset: Callable[[], None], url: str, headers: dict[str, str],
+                 iterations: int) -> dict[str, Any]:
+    client = KeepAliveClient(url)
+    reset_only: list[float] = []
+    total: list[float] = []
+    for i in range(iterations + 20):  # the first 20 warm the connection and caches
+        started = time.perf_counter()
+        reset()
+        after_reset = time.perf_counter()
+        status, _ = client.request("GET", "/api/agents", headers)
+        finished = time.perf_counter()
+        if status != 200:
+            raise RuntimeError(f"request after reset answered {status}")
+        if i >= 20:
+            reset_only.append(after_reset - started)
+            total.append(finished - started)
+    client.close()
+    return {"reset_us": _summary(reset_only, 1e6), "reset_plus_request_us": _summary(total, 1e6)}
+
+
+def reset_bare(iterations: int) -> dict[str, Any]:
+    """``platform.reset()`` + journal/faults clear, then one GET over a kept-alive connection."""
     from mockserver.testing import LiveServer
 
     with LiveServer() as live:
         mock = live.mock
-        client = KeepAliveClient(live.url)
-        reset_only: list[float] = []
-        total: list[float] = []
-        for i in range(iterations + 20):  # the first 20 warm the connection and caches
-            started = time.perf_counter()
+
+        def reset() -> None:
             mock.platform.reset()
             mock.journal.clear()
             mock.faults.clear()
-            after_reset = time.perf_counter()
-            status, _ = client.request("GET", "/api/agents", AUTH_HEADERS)
-            finished = time.perf_counter()
-            if status != 200:
-                raise RuntimeError(f"request after reset answered {status}")
-            if i >= 20:
-                reset_only.append(after_reset - started)
-                total.append(finished - started)
-        client.close()
-    return {"reset_us": _summary(reset_only, 1e6), "reset_plus_request_us": _summary(total, 1e6)}
+
+        return _time_resets(reset, live.url, AUTH_HEADERS, iterations)
 
 
-def measure(startup_runs: int = 5, reset_iterations: int = 300) -> dict[str, Any]:
+def reset_plugin(iterations: int) -> dict[str, Any] | None:
+    """The plugin's own ``MockHandle.reset()`` and its response checker on the same request;
+    None when the plugin is not there."""
+    try:
+        from mockserver.pytest_plugin import ServerPool
+    except ImportError:
+        return None
+    pool = ServerPool(strict=True)
+    try:
+        handle = pool.get()
+        return _time_resets(handle.reset, handle.url, dict(handle.headers), iterations)
+    finally:
+        pool.stop_all()
+
+
+def measure(startup_runs: int = 5, reset_iterations: int = 500) -> dict[str, Any]:
+    bare = reset_bare(reset_iterations)
     return {
-        "startup_ms": startup_in_process(startup_runs),
-        "startup_cold_ms": startup_cold(max(1, min(startup_runs, 3))),
-        **reset_and_request(reset_iterations),
+        "startup_ms": session_startup(startup_runs),
+        "reset_us": bare["reset_us"],
+        "reset_plus_request_us": bare["reset_plus_request_us"],
+        "plugin_reset": reset_plugin(reset_iterations),
     }

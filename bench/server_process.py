@@ -67,6 +67,25 @@ class ServerProcess:
         except ProcessLookupError:
             pass
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time (user + system) used so far by every process in the server's group.
+
+        Per request it is a steadier measure than req/s on a shared machine: other load
+        slows the server down but hardly changes the work each request costs it.
+        """
+        if self._proc is None or not Path("/proc/self/stat").exists():
+            return None
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                text = stat.read_text()
+            except OSError:  # the process ended while we looked
+                continue
+            fields = text[text.rfind(")") + 2:].split()  # the name in parentheses may hold spaces
+            if int(fields[2]) == self._proc.pid:  # process group
+                ticks += int(fields[11]) + int(fields[12])  # utime + stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def log_tail(self, lines: int = 15) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])

@@ -44,28 +44,33 @@ def prism(log_dir: Path, prism_bin: str) -> ServerProcess:
 
 # --- alternative serving stacks (python -m bench stacks) ------------------------------------
 
-MOCK_FACTORY = "mockserver.app:create_app"
+# The WSGI app factory each stack serves: the mock, or the ceiling to see the server's own cost.
+FACTORIES = {"mock": "mockserver.app:create_app", "ceiling": "bench.ceiling_app:create_ceiling_app"}
 
 
-def gunicorn_gthread(log_dir: Path, threads: int) -> ServerProcess | None:
+def waitress_threads(log_dir: Path, threads: int, app: str = "mock") -> ServerProcess:
+    return mock_cli(log_dir, threads) if app == "mock" else ceiling(log_dir, threads)
+
+
+def gunicorn_gthread(log_dir: Path, threads: int, app: str = "mock") -> ServerProcess | None:
     script = _script("gunicorn")
     if script is None:
         return None
     port = free_port()
     # One worker: the mock keeps its state in process memory, so more workers would split it.
     argv = [script, "--worker-class", "gthread", "--workers", "1", "--threads", str(threads),
-            "--bind", f"127.0.0.1:{port}", "--log-level", "warning", f"{MOCK_FACTORY}()"]
-    return ServerProcess(f"gunicorn-gthread-{threads}", argv, port, log_dir / f"gunicorn-{threads}.log",
+            "--bind", f"127.0.0.1:{port}", "--log-level", "warning", f"{FACTORIES[app]}()"]
+    return ServerProcess(f"gunicorn-gthread-{threads}", argv, port, log_dir / f"gunicorn-{app}-{threads}.log",
                          cwd=REPO_ROOT)
 
 
-def granian_wsgi(log_dir: Path, threads: int) -> ServerProcess | None:
+def granian_wsgi(log_dir: Path, threads: int, app: str = "mock") -> ServerProcess | None:
     script = _script("granian")
     if script is None:
         return None
     port = free_port()
     argv = [script, "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
             "--workers", "1", "--blocking-threads", str(threads), "--no-access-log",
-            "--log-level", "warning", "--factory", MOCK_FACTORY]
-    return ServerProcess(f"granian-wsgi-{threads}", argv, port, log_dir / f"granian-{threads}.log",
+            "--log-level", "warning", "--factory", FACTORIES[app]]
+    return ServerProcess(f"granian-wsgi-{threads}", argv, port, log_dir / f"granian-{app}-{threads}.log",
                          cwd=REPO_ROOT)

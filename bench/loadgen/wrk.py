@@ -50,6 +50,11 @@ def build_script(spec: LoadSpec) -> str:
     return "\n".join(lines) + "\n" + _DONE
 
 
+def whole_seconds(duration: float) -> int:
+    """wrk takes whole seconds only; round, but never below one."""
+    return max(1, round(duration))
+
+
 class WrkLoad:
     name = "wrk"
 
@@ -66,7 +71,7 @@ class WrkLoad:
             script = Path(tmp) / "load.lua"
             script.write_text(build_script(spec))
             # One wrk thread: on a 2-core box the other core belongs to the server under test.
-            argv = [self.executable, "-t1", f"-c{spec.concurrency}", f"-d{max(spec.duration, 0.1):.2f}s",
+            argv = [self.executable, "-t1", f"-c{spec.concurrency}", f"-d{whole_seconds(spec.duration)}s",
                     "--timeout", "10s", "-s", str(script), spec.base_url]
             done = subprocess.run(argv, capture_output=True, text=True, timeout=spec.duration + 60)
         line = next((ln for ln in done.stdout.splitlines() if ln.startswith(_MARK)), None)

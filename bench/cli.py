@@ -1,0 +1,138 @@
+"""``python -m bench [run|stacks|profile] ...``: the command line of the benchmark."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from .paths import RESULTS_DIR
+from .workloads import WORKLOADS, WORKLOADS_BY_NAME
+
+COMMANDS = ("run", "stacks", "profile")
+
+
+def _names(text: str, allowed: Sequence[str]) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(allowed))
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(allowed)}")
+    return names
+
+
+def _load_args(parser: argparse.ArgumentParser, duration: float) -> None:
+    parser.add_argument("--duration", type=float, default=duration, help=f"seconds per measurement (default {duration:g})")
+    parser.add_argument("--concurrency", type=int, default=8, help="open keep-alive connections (default 8)")
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds of unmeasured load first (default 1)")
+    parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto",
+                        help="wrk if installed (auto), or the pure-Python generator")
+    parser.add_argument("--workloads", type=lambda t: _names(t, list(WORKLOADS_BY_NAME)),
+                        default=[w.name for w in WORKLOADS], help="comma-separated subset of: "
+                        + ", ".join(WORKLOADS_BY_NAME))
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="results folder (default bench/results)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", help="mock vs Prism vs ceiling, plus the fixture path (default)")
+    _load_args(run, duration=5.0)
+    run.add_argument("--targets", type=lambda t: _names(t, ["mock", "prism", "ceiling"]),
+                     default=["mock", "prism", "ceiling"], help="comma-separated subset of mock,prism,ceiling")
+    run.add_argument("--no-prism", action="store_true", help="skip Prism (no npm install)")
+    run.add_argument("--threads", type=int, default=8, help="waitress threads of the mock and the ceiling")
+    run.add_argument("--no-fixture", action="store_true", help="skip the fixture-path measurement")
+    run.add_argument("--fixture-runs", type=int, default=5, help="session start-ups to time, each in a fresh interpreter (default 5)")
+    run.add_argument("--reset-iterations", type=int, default=500, help="reset+request samples (default 500)")
+    run.add_argument("--no-chart", action="store_true", help="do not draw the PNG")
+
+    stacks = sub.add_parser("stacks", help="the mock app on waitress, gunicorn gthread and granian")
+    _load_args(stacks, duration=3.0)
+    stacks.set_defaults(workloads=["list_agents", "add_event"])
+    stacks.add_argument("--thread-counts", default="1,2,4,8,16", help="threads to try (default 1,2,4,8,16)")
+    stacks.add_argument("--servers", default="waitress,gunicorn,granian",
+                        help="comma-separated subset of waitress,gunicorn,granian")
+    stacks.add_argument("--app", choices=("mock", "ceiling"), default="mock",
+                        help="serve the mock (default) or the constant-answer ceiling app")
+
+    prof = sub.add_parser("profile", help="cProfile of the mock's hot path on the in-process test client")
+    prof.add_argument("--requests", type=int, default=3000, help="requests per profiled workload")
+    prof.add_argument("--top", type=int, default=20, help="functions to list per workload")
+    prof.add_argument("--workloads", type=lambda t: _names(t, list(WORKLOADS_BY_NAME)),
+                      default=["list_agents", "add_event"], help="comma-separated workloads to profile")
+    prof.add_argument("--out", type=Path, default=RESULTS_DIR, help="where .prof files go")
+    prof.add_argument("--app", choices=("mock", "ceiling"), default="mock", help="profile the mock or the ceiling")
+    prof.add_argument("--repeat", type=int, default=5, help="timed runs before profiling; the best is reported")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import sys
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in COMMANDS and argv[0] not in ("-h", "--help"):
+        argv = ["run", *argv]  # `python -m bench --duration 3` means `run`
+    args = build_parser().parse_args(argv)
+    if args.command == "stacks":
+        from .stacks import run_stacks
+        return run_stacks(args)
+    if args.command == "profile":
+        from .profiling import run_profile
+        return run_profile(args)
+    return run_comparison(args)
+
+
+def run_comparison(args: argparse.Namespace) -> int:
+    from . import report
+    from .chart import write_chart
+    from .compare import Settings, run_targets
+    from .loadgen import choose
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    names = [t for t in args.targets if not (args.no_prism and t == "prism")]
+    loadgen = choose(args.loadgen)
+    settings = Settings(duration=args.duration, concurrency=args.concurrency, warmup=args.warmup,
+                        threads=args.threads, log_dir=args.out / "logs")
+    print(f"load generator: {loadgen.name}; {args.duration:g}s per workload after {args.warmup:g}s warm-up; "
+          f"{args.concurrency} connections; waitress threads {args.threads}", flush=True)
+    started = time.time()
+    rows, status = run_targets(names, [WORKLOADS_BY_NAME[w] for w in args.workloads], loadgen, settings)
+    if args.no_prism:
+        status["prism"] = {"status": "skipped", "reason": "--no-prism"}
+
+    fixture: dict[str, Any] | None = None
+    if not args.no_fixture:
+        from .fixture_timing import measure
+        print("timing the fixture path ...", flush=True)
+        fixture = measure(args.fixture_runs, args.reset_iterations)
+
+    labels = {w.name: w.label for w in WORKLOADS}
+    document: dict[str, Any] = {
+        "schema": report.SCHEMA,
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "elapsed_s": round(time.time() - started, 1),
+        "machine": report.machine(),
+        "settings": {"duration_s": args.duration, "concurrency": args.concurrency, "warmup_s": args.warmup,
+                     "threads": args.threads, "loadgen": loadgen.name, "workloads": args.workloads},
+        "targets": status,
+        "results": rows,
+        "ratios": report.ratios(rows, args.workloads),
+        "fixture": fixture,
+        "checks": report.target_checks(rows, args.workloads, fixture),
+        "chart": None,
+    }
+    report.print_table(rows, args.workloads, labels, status)
+    if fixture:
+        report.print_fixture(fixture)
+    report.print_checks(document["checks"])
+    if not args.no_chart:
+        chart = write_chart(rows, args.workloads, labels, args.out / f"bench-{stamp}.png")
+        document["chart"] = str(chart) if chart else None
+    json_path = args.out / f"bench-{stamp}.json"
+    report.write_json(document, json_path)
+    report.write_json(document, args.out / "latest.json")
+    print(f"\nwrote {json_path}" + (f" and {document['chart']}" if document["chart"] else ""))
+    failed = [n for n, s in status.items() if s["status"] == "failed"]
+    return 1 if failed else 0
