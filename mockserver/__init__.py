@@ -1,7 +1,24 @@
 """runagents-mock: an offline, stateful mock of the RunAgents platform API."""
 
-from .app import create_app
-from .config import MockConfig
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .app import create_app
+    from .config import MockConfig
 
 __all__ = ["create_app", "MockConfig"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use, so loading the pytest plugin (an entry point every pytest run
+    # imports) does not pay for Flask and the spec until a test asks for a mock.
+    if name == "create_app":
+        from .app import create_app
+        return create_app
+    if name == "MockConfig":
+        from .config import MockConfig
+        return MockConfig
+    raise AttributeError(f"module 'mockserver' has no attribute {name!r}")

@@ -33,6 +33,13 @@ class MockServer:
         self.rate_limiter = RateLimiter(config.rate_limit_per_minute, platform.clock)
         self.handlers: dict[str, Any] = {}
 
+    def reset(self) -> None:
+        """Empty state, journal, faults and replies; configured rate limit; real time."""
+        self.platform.reset()
+        self.journal.clear()
+        self.faults.clear()
+        self.rate_limiter.set_limit(self.config.rate_limit_per_minute)
+
     def key_is_valid(self, key: str, admin: bool = False) -> bool:
         """Constant-time comparison against every accepted key."""
         if admin and self.config.admin_key:

@@ -214,10 +214,7 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
 
     @route("/_mock/reset", ["POST"])
     def reset() -> Response:
-        platform.reset()
-        server.journal.clear()
-        server.faults.clear()
-        server.rate_limiter.set_limit(server.config.rate_limit_per_minute)
+        server.reset()
         return json_response(200, {"status": "reset"})
 
     @route("/_mock/state", ["GET"])

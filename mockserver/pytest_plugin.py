@@ -21,8 +21,8 @@ How it is put together (read top to bottom):
   marker, the ``--runagents-seed`` / ``runagents_seed`` / ``runagents_strict`` options, and
   a ``pytest_runtest_call`` wrapper that fails a test whose responses broke the spec.
 
-Everything from ``mockserver`` is imported lazily, inside fixtures: projects that have the
-package installed but never use the fixture pay nothing extra.
+The server side (Flask app, waitress, ``requests``) is imported inside fixtures, so a
+session that never asks for ``runagents_mock`` starts no server and loads no more of it.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import json
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Generator, Iterable, Iterator, Mapping, Sequence
 
 import pytest
 
@@ -47,9 +47,7 @@ if TYPE_CHECKING:
 DEFAULT_API_KEY = "runagents-mock-test-key"
 SEED_MARKER = "runagents_seed"
 SEED_SUFFIXES = (".yaml", ".yml", ".json")
-# Statuses the mock's own guard answers with (auth, rate limit) and that the spec documents
-# for every operation; any other status from the guard was injected by a fault.
-GUARD_STATUSES = frozenset({401, 429})
+
 
 class SeedError(ValueError):
     """A fixture could not be loaded: bad file, bad YAML/JSON, or an item the API refuses."""
@@ -94,35 +92,27 @@ class ResponseChecker:
         self.exchanges: collections.deque[str] = collections.deque(maxlen=log_size)
 
     def install(self, app: "Flask") -> None:
-        from flask import g, request
+        from flask import request
 
-        @app.before_request
-        def passed_guard() -> None:
-            # Runs after the mock's guard; when the guard answers (401, 429, a fault), it
-            # does not run, which is how `check` tells those answers apart.
-            g.runagents_passed_guard = True
-
+        # Flask runs after_request hooks last-registered-first, so this one sees the response
+        # as the handler made it, before the server's own strict_responses check (if on)
+        # replaces a deviation with a 500.
         @app.after_request
         def check(response: "Response") -> "Response":
-            if request.path.startswith("/_mock/"):
-                return response
-            self.record(request.method, request.path, request.query_string.decode("latin-1"),
-                        response, answered_by_guard=not g.get("runagents_passed_guard", False))
+            if not request.path.startswith("/_mock/"):
+                self.record(request.method, request.path, request.query_string.decode("latin-1"), response)
             return response
 
-    def record(self, method: str, path: str, query: str, response: "Response",
-               answered_by_guard: bool) -> None:
+    def record(self, method: str, path: str, query: str, response: "Response") -> None:
         from .conformance import response_problems
+        from .control import FAULT_HEADER
 
         # A streamed body (chat completion chunks) must not be consumed here; the spec
         # describes it as text, so its status and content type are what can be checked.
         body = b"" if response.is_streamed else response.get_data()
-        ctype = response.headers.get("Content-Type")
-        if answered_by_guard and response.status_code not in GUARD_STATUSES:
-            # An injected fault: the test chose the status, so only the error shape counts.
-            problems = _error_shape_problems(f"{method} {path} {response.status_code}", ctype, body)
-        else:
-            problems = response_problems(self.server.spec, method, path, response.status_code, ctype, body)
+        problems = response_problems(self.server.spec, method, path, response.status_code,
+                                     response.headers.get("Content-Type"), body,
+                                     injected_fault=FAULT_HEADER in response.headers)
         line = f"{method} {path}{'?' + query if query else ''} -> {response.status_code}"
         error = _error_text(body) if response.status_code >= 400 else None
         with self._lock:
@@ -143,15 +133,6 @@ class ResponseChecker:
         lines = [f"  - {p}" + (f"  (x{n})" if n > 1 else "") for p, n in counts.items()]
         return (f"runagents-mock sent {sum(counts.values())} response(s) that do not match "
                 "openapi.yaml:\n" + "\n".join(lines))
-
-
-def _error_shape_problems(where: str, ctype: str | None, body: bytes) -> list[str]:
-    if (ctype or "").split(";")[0].strip() != "application/json":
-        return [f"{where}: error content type is {ctype!r}, not application/json"]
-    payload = _json_or_none(body)
-    if not isinstance(payload, dict) or not isinstance(payload.get("error"), str):
-        return [f"{where}: error body lacks a string 'error' field"]
-    return []
 
 
 def _error_text(body: bytes) -> str | None:
@@ -233,11 +214,7 @@ class MockHandle:
 
         The same steps as ``POST /_mock/reset``, called in-process.
         """
-        server = self.server
-        server.platform.reset()
-        server.journal.clear()
-        server.faults.clear()
-        server.rate_limiter.set_limit(server.config.rate_limit_per_minute)
+        self.server.reset()
         self._checker.clear()
         self.strict = self.default_strict
 
@@ -248,6 +225,7 @@ class MockHandle:
         Relative paths are looked up in ``search_dirs``, then the current directory. Answers
         ``{"created": {section: count}, "ids": {section: [...]}}``.
         """
+        __tracebackhide__ = True
         from .errors import ApiError
         from .seed import seed
 
@@ -311,6 +289,7 @@ class MockHandle:
     def assert_called(self, method: str, path: str, *, times: int | None = None) -> list[dict[str, Any]]:
         """Assert the mock received ``method path`` (a glob), at least once or exactly
         ``times`` times; answers the matching journal entries."""
+        __tracebackhide__ = True  # point failures at the test's line, not this one
         found = self.calls(method, path)
         if times is None and found or times is not None and len(found) == times:
             return found
@@ -319,6 +298,7 @@ class MockHandle:
                              f"but it was called {len(found)} time(s).\n{self._received()}")
 
     def assert_not_called(self, method: str, path: str) -> None:
+        __tracebackhide__ = True
         found = self.calls(method, path)
         if found:
             raise AssertionError(f"expected no {method.upper()} {path}, but it was called "
@@ -329,7 +309,8 @@ class MockHandle:
         if not exchanges:
             return "runagents-mock received no requests in this test."
         lines = "\n".join(f"  {i}. {line}" for i, line in enumerate(exchanges, 1))
-        return f"runagents-mock received {len(exchanges)} request(s) in this test:\n{lines}"
+        shown = f"the last {len(exchanges)}" if len(exchanges) == self._checker.exchanges.maxlen else len(exchanges)
+        return f"runagents-mock received {shown} request(s) in this test:\n{lines}"
 
     # --- conformance -----------------------------------------------------------------
 
@@ -363,6 +344,7 @@ class MockHandle:
 
 def _read_seed(source: Any, search_dirs: Sequence[Path]) -> tuple[Mapping[str, Any], str]:
     """(fixture data, a label for messages) from a path, YAML/JSON text, or a mapping."""
+    __tracebackhide__ = True
     from .seed import parse_seed_text
 
     if isinstance(source, Mapping):
@@ -385,6 +367,7 @@ def _looks_like_path(text: str) -> bool:
 
 
 def _find_seed_file(path: Path, search_dirs: Sequence[Path]) -> Path:
+    __tracebackhide__ = True
     candidates = [path] if path.is_absolute() else [d / path for d in search_dirs] + [Path.cwd() / path]
     for candidate in candidates:
         if candidate.is_file():
@@ -466,6 +449,7 @@ def runagents_mock_factory(_runagents_mock_pool: ServerPool, _runagents_mock_use
 
 def _prepare(handle: MockHandle, used: list[MockHandle], request: pytest.FixtureRequest) -> MockHandle:
     """Reset and seed a handle the first time this test asks for it (never mid-test)."""
+    __tracebackhide__ = True
     if handle not in used:
         handle.reset()
         for source, search_dirs in _seed_sources(request):
@@ -493,7 +477,7 @@ def _seed_sources(request: pytest.FixtureRequest) -> Iterable[tuple[Any, Sequenc
 # --- failing tests whose responses broke the spec ---------------------------------------
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     handles = item.stash.get(_HANDLES, [])
     try:
         result = yield

@@ -31,8 +31,29 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
-        self._server.close()
-        self._thread.join(timeout=5)
+        """Stop at once, even when clients keep keep-alive connections open.
+
+        Waitress' loop only returns when nothing is left to serve, so let the worker threads
+        finish, then close every connection, the listener and the wake-up pipe on the serving
+        thread itself (waitress runs callables passed to its trigger there).
+        """
+        server = self._server
+        if self._thread.is_alive():
+            server.task_dispatcher.shutdown(timeout=1)
+            closed = threading.Event()
+
+            def close_everything() -> None:
+                for dispatcher in list(server._map.values()):
+                    # Connections clean up in handle_close; the listener and the pipe only close.
+                    is_connection = dispatcher is not server and dispatcher is not server.trigger
+                    dispatcher.handle_close() if is_connection else dispatcher.close()
+                closed.set()
+
+            server.trigger.pull_trigger(close_everything)
+            closed.wait(timeout=1)
+            self._thread.join(timeout=5)
+        else:
+            server.close()
 
     def __enter__(self) -> "LiveServer":
         return self.start()
