@@ -16,6 +16,7 @@ from .errors import ApiError
 from .jsonhttp import error_response, json_response
 from .platform import Platform
 from .seed import load_seed_file
+from .state_check import state_problem
 from .services import HANDLER_SETS
 from .spec import ApiRequest, Operation, Spec
 
@@ -39,6 +40,13 @@ class MockServer:
         self.journal.clear()
         self.faults.clear()
         self.rate_limiter.set_limit(self.config.rate_limit_per_minute)
+
+    def load_state(self, state: Any) -> None:
+        """Replace all state with an export; ValueError (and no change) when it is not a sound one."""
+        problem = state_problem(self.spec, state)
+        if problem:
+            raise ValueError(problem)
+        self.platform.load(state)
 
     def key_is_valid(self, key: str, admin: bool = False) -> bool:
         """Constant-time comparison against every accepted key."""

@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from .errors import ApiError
 from .jsonhttp import bearer_key, error_response, json_response
-from .redact import redact_body, redact_headers
+from .redact import redact_body, redact_headers, redact_query
 from .seed import parse_seed_text, seed
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ class Journal:
         self.entries.append((next(self._seq), method, path, query, headers, body, status))
 
     def list(self) -> list[dict[str, Any]]:
-        return [{"seq": seq, "method": method, "path": path, "query": query,
+        return [{"seq": seq, "method": method, "path": path, "query": redact_query(query),
                  "headers": redact_headers(dict(headers)), "body": redact_body(body), "status": status}
                 for seq, method, path, query, headers, body, status in list(self.entries)]
 
@@ -224,7 +224,7 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
     @route("/_mock/state", ["PUT"])
     def put_state() -> Response:
         try:
-            platform.load(body())
+            server.load_state(body())
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
         return json_response(200, {"status": "loaded"})

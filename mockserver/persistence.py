@@ -86,7 +86,7 @@ def attach_state_file(app: Flask, interval: float = DEFAULT_INTERVAL) -> StateSa
     path = Path(server.config.state_file)
     if path.exists():
         try:
-            server.platform.load(read_state(path))
+            server.load_state(read_state(path))
         except ValueError as exc:
             raise StateFileError(f"state file {path} cannot be loaded: {exc}") from None
     return StateSaver(server.platform, path, interval).start()

@@ -72,10 +72,14 @@ class Platform:
     def new_id(prefix: str = "") -> str:
         return f"{prefix}{uuid.uuid4()}"
 
-    def check_capacity(self, kind: str, current: int) -> None:
-        """Refuse to store one more object of a kind that is at its limit."""
+    def check_capacity(self, kind: str, current: int, adding: int = 1) -> None:
+        """Refuse to store ``adding`` more objects of a kind beyond its limit.
+
+        Operations that store several objects check them all before storing any, so a
+        refused request changes nothing.
+        """
         limit = self.config.max_objects_per_kind
-        if current >= limit:
+        if adding and current + adding > limit:
             raise ApiError(409, f"limit of {limit} {kind} reached")
 
     # --- whole-state operations ---------------------------------------------------------

@@ -10,11 +10,25 @@ REDACTED = "***"
 _SECRET_FIELD = re.compile(r"(secret|password|passwd|token|api[_-]?key|credential|private[_-]?key)", re.I)
 # Fields carrying source code, which may hold hard-coded secrets: kept as a size only.
 _SOURCE_FIELDS = frozenset({"files", "source_files"})
-_SECRET_HEADERS = frozenset({"authorization", "x-runagents-api-key", "cookie", "proxy-authorization"})
+_SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "set-cookie"})
+# user:password@ in URLs found in any string value.
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]*@")
+
+
+def _secret_name(name: str) -> bool:
+    return name.lower() in _SECRET_HEADERS or bool(_SECRET_FIELD.search(name)) or "key" in name.lower()
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {name: (REDACTED if name.lower() in _SECRET_HEADERS else value) for name, value in headers.items()}
+    return {name: (REDACTED if _secret_name(name) else value) for name, value in headers.items()}
+
+
+def redact_query(query: Mapping[str, str]) -> dict[str, str]:
+    return {name: (REDACTED if _secret_name(name) else _redact_text(value)) for name, value in query.items()}
+
+
+def _redact_text(text: str) -> str:
+    return _URL_USERINFO.sub(r"\1***@", text) if "@" in text else text
 
 
 def redact_body(body: Any, depth: int = 0) -> Any:
@@ -35,6 +49,8 @@ def redact_body(body: Any, depth: int = 0) -> Any:
         return out
     if isinstance(body, list):
         return [redact_body(v, depth + 1) for v in body]
+    if isinstance(body, str):
+        return _redact_text(body)
     return body
 
 

@@ -36,11 +36,22 @@ SECTIONS = {
 }
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """Fixtures need no anchors/aliases, and aliases let a few bytes expand without bound."""
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        if self.check_event(yaml.events.AliasEvent):
+            raise yaml.YAMLError("aliases (*name) are not allowed in fixtures")
+        return super().compose_node(parent, index)
+
+
 def parse_seed_text(text: str) -> Mapping[str, Any]:
     try:
-        data = yaml.safe_load(text) if text.strip() else {}
+        data = yaml.load(text, Loader=_NoAliasLoader) if text.strip() else {}
     except yaml.YAMLError as exc:
-        raise ValueError(f"fixture is neither valid YAML nor JSON: {str(exc).splitlines()[0]}") from None
+        raise ValueError(f"fixture is neither valid YAML nor JSON: {' '.join(str(exc).split())}") from None
+    except RecursionError:
+        raise ValueError("fixture is nested too deeply") from None
     if not isinstance(data, Mapping):
         raise ValueError("a fixture must be a mapping of sections: " + ", ".join(SECTIONS))
     unknown = sorted(set(map(str, data)) - set(SECTIONS))

@@ -207,7 +207,7 @@ class Operation:
             body: Any = {}  # the vendor CLI posts nothing where an empty object is meant
         else:
             try:
-                body = json.loads(raw_body)
+                body = json.loads(raw_body, parse_constant=_refuse_constant)
             except (ValueError, RecursionError):
                 raise ApiError(400, "request body is not valid JSON") from None
         if isinstance(body, dict) and self.body_aliases:
@@ -220,12 +220,18 @@ class Operation:
         return body
 
 
+def _refuse_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON, though Python's parser takes them."""
+    raise ValueError(f"{name} is not JSON")
+
+
 class Spec:
     """The loaded OpenAPI document and its operations."""
 
     def __init__(self, document: Mapping[str, Any]):
         self.document = document
         self.operations: dict[str, Operation] = {}
+        self._component_validators: dict[str, Draft202012Validator] = {}
         for path, item in document.get("paths", {}).items():
             item = _deref(item, document)
             shared = item.get("parameters", [])
@@ -267,6 +273,13 @@ class Spec:
             body_schema=body_schema, body_required=bool(body and body.get("required")),
             responses=responses, path_item_extensions=extensions,
         )
+
+    def component_validator(self, name: str) -> Draft202012Validator:
+        """A compiled validator for ``components/schemas/<name>`` (compiled once)."""
+        if name not in self._component_validators:
+            schema = _deref(self.document["components"]["schemas"][name], self.document)
+            self._component_validators[name] = _validator(schema)
+        return self._component_validators[name]
 
     def find(self, method: str, path: str) -> Operation | None:
         """The operation serving a concrete request path (used by response checkers)."""

@@ -193,3 +193,9 @@ def test_invoke_agent_that_is_not_running_is_502(api):
     response = api.post("/api/agents/agent-system/payment-agent/invoke", {"message": "hi"})
     assert response.status_code == 502
     assert error_of(response) == "failed to reach agent: agent agent-system/payment-agent is Pending"
+
+
+def test_empty_image_without_sources_is_the_documented_400(api):
+    response = api.post("/api/deploy", {"agent_name": "a", "image": ""})
+    assert response.status_code == 400
+    assert error_of(response) == "either image or source_files is required"

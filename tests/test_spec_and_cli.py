@@ -140,3 +140,18 @@ def test_serve_refuses_a_bad_seed_file(tmp_path):
                           capture_output=True, text=True, timeout=20)
     assert proc.returncode == 2
     assert "tools[0]: spec is required" in proc.stderr
+
+
+def test_spec_has_no_duplicate_keys():
+    # YAML keeps the last of two equal keys without a word; a doubled response code would hide.
+    class StrictLoader(yaml.SafeLoader):
+        pass
+
+    def construct_mapping(loader, node, deep=False):
+        keys = [key.value for key, _ in node.value]
+        doubled = sorted({k for k in keys if keys.count(k) > 1})
+        assert not doubled, f"duplicate keys {doubled} at {node.start_mark}"
+        return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+    StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    yaml.load((ROOT / "openapi.yaml").read_text(), Loader=StrictLoader)

@@ -94,8 +94,7 @@ class AgentsBackend:
         namespace = DEFAULT_NAMESPACE
         with self.platform.lock:
             key = (namespace, name)
-            if key not in self.items:
-                self.platform.check_capacity("agents", len(self.items))
+            self._check_room(key, body)
             tools_created = []
             for tool in body.get("tools_to_create") or []:
                 self.platform.tools.put(tool["name"], spec_from_flat(tool))
@@ -130,6 +129,14 @@ class AgentsBackend:
         return {"agent": name, "agent_name": name, "namespace": namespace,
                 "tools_created": tools_created, **result}
 
+    def _check_room(self, key: tuple[str, str], body: Mapping[str, Any]) -> None:
+        """Every limit this deploy could hit, checked before anything is stored."""
+        platform = self.platform
+        platform.check_capacity("agents", len(self.items), int(key not in self.items))
+        new_tools = {t["name"] for t in body.get("tools_to_create") or []} - set(platform.tools.items)
+        platform.check_capacity("tools", len(platform.tools.items), len(new_tools))
+        platform.check_capacity("builds", len(platform.builds.items), int(not body.get("image")))
+
     def seed_starter_kit(self) -> dict[str, Any]:
         with self.platform.lock:
             tools_created, providers_created = [], []
@@ -150,10 +157,11 @@ class AgentsBackend:
         """The agent's answer: a configured reply, else an echo of the request."""
         with self.platform.lock:
             agent = self.get(namespace, name)
+            keep = self.platform.config.journal_size
             self.invocations.append({"agent": f"{namespace}/{name}", "body": body,
                                      "end_user_id": end_user, "run_id": run_id,
                                      "at": self.platform.now_iso()})
-            del self.invocations[:-self.platform.config.journal_size]
+            del self.invocations[:len(self.invocations) - keep]
             phase = agent["status"]["phase"]
             if phase != "Running":
                 raise ApiError(502, f"failed to reach agent: agent {namespace}/{name} is {phase}")

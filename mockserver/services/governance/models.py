@@ -73,6 +73,8 @@ class GovernanceBackend:
                 seconds = parse_duration(duration)
             except ValueError:
                 raise ApiError(400, f"invalid duration {duration!r}") from None
+            if request.get("action_id") and request["run_id"] in self.platform.runs.runs:
+                self.platform.runs.ensure_event_room(request["run_id"])
             now = self.platform.clock.now()
             approver = approver or DEFAULT_APPROVER
             request = {**request, "status": "APPROVED", "approver_id": approver, "duration": duration,
@@ -86,6 +88,8 @@ class GovernanceBackend:
     def reject(self, request_id: str, reason: str | None = None) -> dict[str, Any]:
         with self.platform.lock:
             request = self._pending(request_id)
+            if request.get("action_id") and request["run_id"] in self.platform.runs.runs:
+                self.platform.runs.ensure_event_room(request["run_id"])
             request = {**request, "status": "REJECTED", "updated_at": self.platform.now_iso()}
             if reason:
                 request["reason"] = reason

@@ -92,12 +92,16 @@ class RunsBackend:
 
     # --- events -----------------------------------------------------------------------
 
+    def ensure_event_room(self, run_id: str) -> None:
+        """Fail before a change that will log an event on a run whose log is full."""
+        self.platform.check_capacity("events in this run", len(self.events[run_id]))
+
     def add_event(self, run_id: str, event_type: str, actor: str | None = None,
                   payload_hash: str | None = None, data: Any = None) -> dict[str, Any]:
         with self.platform.lock:
             self.get(run_id)
             log = self.events[run_id]
-            self.platform.check_capacity("events in this run", len(log))
+            self.ensure_event_room(run_id)
             event = _without_none({
                 "event_id": self.platform.new_id(), "run_id": run_id, "seq": len(log) + 1,
                 "type": event_type, "actor": actor, "payload_hash": payload_hash, "data": data,
@@ -121,6 +125,7 @@ class RunsBackend:
             if run["status"] != "RUNNING":
                 raise ApiError(409, f"run is {run['status']}, must be RUNNING to create actions")
             self.platform.check_capacity("actions", len(self.actions))
+            self.ensure_event_room(run_id)
             now = self.platform.now_iso()
             action = _without_none({
                 "action_id": self.platform.new_id(), "run_id": run_id, "tool_id": tool_id,
@@ -147,6 +152,7 @@ class RunsBackend:
                 raise ApiError(409, f"action is {action['status']}, must be BLOCKED to approve")
             if check_hash and action.get("payload_hash") and payload_hash != action["payload_hash"]:
                 raise ApiError(409, "payload_hash mismatch")
+            self.ensure_event_room(run_id)
             action = self._set_action_status(action, "APPROVED")
             self.add_event(run_id, "APPROVED", actor=approver)
             if self._waits_for(run_id, action_id):
@@ -159,6 +165,7 @@ class RunsBackend:
             action = self.get_action(run_id, action_id)
             if action["status"] != "BLOCKED":
                 return
+            self.ensure_event_room(run_id)
             self._set_action_status(action, "FAILED")
             self.add_event(run_id, "REJECTED", actor=actor)
             if self._waits_for(run_id, action_id):
