@@ -92,8 +92,10 @@ def _register_operations(app: Flask, server: MockServer) -> None:
     server.handlers = handlers
 
     for op in server.spec.operations.values():
+        # No automatic OPTIONS answer: the API documents none, so OPTIONS is a 405 like any other.
         app.add_url_rule(op.flask_rule, endpoint=op.operation_id, methods=[op.method],
-                         view_func=_view(op, handlers[op.operation_id], server))
+                         view_func=_view(op, handlers[op.operation_id], server),
+                         provide_automatic_options=False)
 
     # A path item may name the error for malformed paths under its static prefix.
     for op in server.spec.operations.values():

@@ -19,6 +19,7 @@ from .errors import ApiError
 from .jsonhttp import bearer_key, error_response, json_response
 from .redact import redact_body, redact_headers, redact_query
 from .seed import parse_seed_text, seed
+from .spec import refuse_constant
 
 if TYPE_CHECKING:
     from .app import MockServer
@@ -202,7 +203,7 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
         if not raw.strip():
             return {}
         try:
-            return json.loads(raw)
+            return json.loads(raw, parse_constant=refuse_constant)
         except (ValueError, RecursionError):
             raise ApiError(400, "request body is not valid JSON") from None
 

@@ -207,7 +207,7 @@ class Operation:
             body: Any = {}  # the vendor CLI posts nothing where an empty object is meant
         else:
             try:
-                body = json.loads(raw_body, parse_constant=_refuse_constant)
+                body = json.loads(raw_body, parse_constant=refuse_constant)
             except (ValueError, RecursionError):
                 raise ApiError(400, "request body is not valid JSON") from None
         if isinstance(body, dict) and self.body_aliases:
@@ -220,7 +220,7 @@ class Operation:
         return body
 
 
-def _refuse_constant(name: str) -> Any:
+def refuse_constant(name: str) -> Any:
     """NaN and Infinity are not JSON, though Python's parser takes them."""
     raise ValueError(f"{name} is not JSON")
 

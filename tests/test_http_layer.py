@@ -122,3 +122,18 @@ def test_query_parameter_is_validated(api):
     response = api.get("/runs?status=SLEEPING")
     assert response.status_code == 400
     assert error_of(response).startswith("query parameter status must be one of")
+
+
+def test_options_is_a_405_like_any_undocumented_method(api):
+    response = api.request("OPTIONS", "/api/tools")
+    assert response.status_code == 405 and response.headers["Allow"] == "GET, POST"
+
+
+def test_nan_is_not_json(api):
+    run = api.post("/runs", {"agent_id": "a", "user_id": "u"}).get_json()
+    response = api.post(f"/runs/{run['id']}/events", data='{"type": "USER_MESSAGE", "data": {"x": NaN}}',
+                        headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and error_of(response) == "request body is not valid JSON"
+    response = api.post("/_mock/faults", data='{"status": 503, "latency_ms": Infinity}',
+                        headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
