@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -24,7 +25,9 @@ def _names(text: str, allowed: Sequence[str]) -> list[str]:
 def _load_args(parser: argparse.ArgumentParser, duration: float) -> None:
     parser.add_argument("--duration", type=float, default=duration, help=f"seconds per measurement (default {duration:g})")
     parser.add_argument("--concurrency", type=int, default=8, help="open keep-alive connections (default 8)")
-    parser.add_argument("--warmup", type=float, default=1.0, help="seconds of unmeasured load first (default 1)")
+    # Prism (Node) needs a few seconds of load before its JIT settles; 1 s under-rates it ~2x.
+    parser.add_argument("--warmup", type=float, default=3.0,
+                        help="seconds of unmeasured load before each measurement (default 3)")
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto",
                         help="wrk if installed (auto), or the pure-Python generator")
     parser.add_argument("--workloads", type=lambda t: _names(t, list(WORKLOADS_BY_NAME)),
@@ -47,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fixture-runs", type=int, default=5, help="session start-ups to time, each in a fresh interpreter (default 5)")
     run.add_argument("--reset-iterations", type=int, default=500, help="reset+request samples (default 500)")
     run.add_argument("--no-chart", action="store_true", help="do not draw the PNG")
+    run.add_argument("--mock-server", choices=("cli", "granian"), default="cli",
+                     help="cli: `runagents-mock serve` as users run it (default); granian: the same app "
+                          "on granian WSGI, to see what a server switch would give")
+    run.add_argument("--rounds", type=int, default=1,
+                     help="measure every target and workload this many times, interleaved; "
+                          "report the median (use 3+ on a shared machine)")
 
     stacks = sub.add_parser("stacks", help="the mock app on waitress, gunicorn gthread and granian")
     _load_args(stacks, duration=3.0)
@@ -54,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     stacks.add_argument("--thread-counts", default="1,2,4,8,16", help="threads to try (default 1,2,4,8,16)")
     stacks.add_argument("--servers", default="waitress,gunicorn,granian",
                         help="comma-separated subset of waitress,gunicorn,granian")
+    stacks.add_argument("--rounds", type=int, default=1, help="interleaved rounds; the median is reported")
     stacks.add_argument("--app", choices=("mock", "ceiling"), default="mock",
                         help="serve the mock (default) or the constant-answer ceiling app")
 
@@ -94,9 +104,14 @@ def run_comparison(args: argparse.Namespace) -> int:
     names = [t for t in args.targets if not (args.no_prism and t == "prism")]
     loadgen = choose(args.loadgen)
     settings = Settings(duration=args.duration, concurrency=args.concurrency, warmup=args.warmup,
-                        threads=args.threads, log_dir=args.out / "logs")
+                        threads=args.threads, log_dir=args.out / "logs", rounds=max(1, args.rounds),
+                        mock_server=args.mock_server)
     print(f"load generator: {loadgen.name}; {args.duration:g}s per workload after {args.warmup:g}s warm-up; "
-          f"{args.concurrency} connections; waitress threads {args.threads}", flush=True)
+          f"{args.concurrency} connections; waitress threads {args.threads}; {args.rounds} round(s)", flush=True)
+    load_before = os.getloadavg()[0]
+    if load_before > 0.5:
+        print(f"note: load average is {load_before:.1f} before the run; other work will skew the numbers",
+              flush=True)
     started = time.time()
     rows, status = run_targets(names, [WORKLOADS_BY_NAME[w] for w in args.workloads], loadgen, settings)
     if args.no_prism:
@@ -109,13 +124,16 @@ def run_comparison(args: argparse.Namespace) -> int:
         fixture = measure(args.fixture_runs, args.reset_iterations)
 
     labels = {w.name: w.label for w in WORKLOADS}
+    load_after = os.getloadavg()[0]
     document: dict[str, Any] = {
         "schema": report.SCHEMA,
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "elapsed_s": round(time.time() - started, 1),
-        "machine": report.machine(),
+        # Other work on the machine skews everything; the 1-minute load average says how much.
+        "machine": {**report.machine(), "load_before": load_before, "load_after": load_after},
         "settings": {"duration_s": args.duration, "concurrency": args.concurrency, "warmup_s": args.warmup,
-                     "threads": args.threads, "loadgen": loadgen.name, "workloads": args.workloads},
+                     "threads": args.threads, "loadgen": loadgen.name, "workloads": args.workloads,
+                     "rounds": args.rounds, "mock_server": args.mock_server},
         "targets": status,
         "results": rows,
         "ratios": report.ratios(rows, args.workloads),

@@ -1,7 +1,12 @@
-"""The side-by-side run: each target started alone, seeded, warmed, then loaded per workload."""
+"""The side-by-side run. All targets are started, then measured in turns: for each round, for
+each workload, each target in a row. Interleaving this finely means a burst of other work on
+the machine hits every target alike instead of one target's whole run; with several rounds
+the median round is reported."""
 
 from __future__ import annotations
 
+import statistics
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -13,8 +18,6 @@ from .seeding import http_call, runs_needed, seed
 from .server_process import ServerProcess
 from .workloads import PLACEHOLDER_RUN_ID, Workload
 
-TARGET_NAMES = ("mock", "prism", "ceiling")
-
 
 @dataclass(frozen=True)
 class Settings:
@@ -23,9 +26,13 @@ class Settings:
     warmup: float
     threads: int  # waitress threads for both the mock and the ceiling
     log_dir: Path
+    rounds: int = 1
+    mock_server: str = "cli"  # "cli": runagents-mock serve (waitress); "granian": the same app on granian
 
 
 def _starter(name: str, settings: Settings) -> Callable[[], ServerProcess]:
+    if name == "mock" and settings.mock_server == "granian":
+        return lambda: targets.granian_wsgi(settings.log_dir, settings.threads, app="mock")
     if name == "mock":
         return lambda: targets.mock_cli(settings.log_dir, settings.threads)
     if name == "ceiling":
@@ -36,57 +43,100 @@ def _starter(name: str, settings: Settings) -> Callable[[], ServerProcess]:
     raise ValueError(f"unknown target {name}")
 
 
-def load_workloads(server: ServerProcess, run_ids: Sequence[str], workloads: Sequence[Workload],
-                   loadgen: LoadGenerator, settings: Settings, target: str) -> list[dict[str, Any]]:
-    rows = []
-    for workload in workloads:
-        def spec(seconds: float) -> LoadSpec:
-            return LoadSpec(server.url, workload.method, workload.paths(run_ids), workload.headers,
-                            workload.body, seconds, settings.concurrency)
+def measure_once(server: ServerProcess, run_ids: Sequence[str], workload: Workload, loadgen: LoadGenerator,
+                 settings: Settings, target: str, warmup: float) -> dict[str, Any]:
+    """Warm up, then one measured run; the row includes the server's CPU time per request."""
+    def spec(seconds: float) -> LoadSpec:
+        return LoadSpec(server.url, workload.method, workload.paths(run_ids), workload.headers,
+                        workload.body, seconds, settings.concurrency)
 
-        if settings.warmup > 0:
-            loadgen.run(spec(settings.warmup))  # JIT (Prism), caches, connection set-up
-        cpu_before = server.cpu_seconds()
-        result = loadgen.run(spec(settings.duration))
-        cpu_after = server.cpu_seconds()
-        cpu_us = None
-        if cpu_before is not None and cpu_after is not None and result.requests:
-            cpu_us = round((cpu_after - cpu_before) / result.requests * 1e6, 1)
-        print(f"  {target:8} {workload.label:28} {result.rps:9.0f} req/s  p50 {_ms(result.p50_ms)}  "
-              f"p99 {_ms(result.p99_ms)}  errors {result.errors}  server CPU {cpu_us} us/req", flush=True)
-        rows.append({"target": target, "workload": workload.name, "label": workload.label,
-                     **result.to_json(), "server_cpu_us_per_request": cpu_us})
-    return rows
+    if warmup > 0:
+        loadgen.run(spec(warmup))  # JIT (Prism), caches, connection set-up
+    cpu_before = server.cpu_seconds()
+    result = loadgen.run(spec(settings.duration))
+    cpu_after = server.cpu_seconds()
+    cpu_us = None
+    if cpu_before is not None and cpu_after is not None and result.requests:
+        cpu_us = round((cpu_after - cpu_before) / result.requests * 1e6, 1)
+    print(f"  {target:12} {workload.label:28} {result.rps:7.0f} req/s  p50 {_ms(result.p50_ms)}  "
+          f"p99 {_ms(result.p99_ms)}  errors {result.errors}  server CPU {cpu_us} us/req", flush=True)
+    return {"target": target, "workload": workload.name, "label": workload.label,
+            **result.to_json(), "server_cpu_us_per_request": cpu_us}
 
 
 def _ms(value: float | None) -> str:
     return f"{value:6.2f} ms" if value is not None else "     - ms"
 
 
+def median_row(rounds: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One row from several rounds: medians of the measures, errors and requests summed."""
+    def med(key: str) -> Any:
+        values = [r[key] for r in rounds if r.get(key) is not None]
+        return round(statistics.median(values), 3) if values else None
+
+    return {**rounds[0], "rps": med("rps"), "p50_ms": med("p50_ms"), "p99_ms": med("p99_ms"),
+            "seconds": sum(r["seconds"] for r in rounds), "requests": sum(r["requests"] for r in rounds),
+            "errors": sum(r["errors"] for r in rounds),
+            "server_cpu_us_per_request": med("server_cpu_us_per_request"),
+            "rounds": len(rounds), "rps_rounds": [round(r["rps"], 1) for r in rounds]}
+
+
 def run_targets(names: Sequence[str], workloads: Sequence[Workload], loadgen: LoadGenerator,
                 settings: Settings) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
-    """Rows per (target, workload), and per target its status: ok / skipped / failed."""
-    rows: list[dict[str, Any]] = []
+    """mock / prism / ceiling: rows per (target, workload), and per target ok / skipped / failed."""
+    starters: dict[str, Callable[[], ServerProcess | None]] = {}
     status: dict[str, dict[str, Any]] = {}
     for name in names:
         try:
-            start = _starter(name, settings)
+            starters[name] = _starter(name, settings)
         except PrismUnavailable as exc:
             print(f"Prism skipped: {exc}", flush=True)
             status[name] = {"status": "skipped", "reason": str(exc)}
-            continue
-        print(f"starting {name} ...", flush=True)
-        try:
-            with start() as server:
-                if name == "mock":
-                    # Enough runs that POST /events never reaches the per-run event cap.
-                    run_ids = seed(http_call(server.url),
-                                   runs_needed(settings.duration + settings.warmup)).run_ids
-                else:
-                    run_ids = [PLACEHOLDER_RUN_ID]
-                rows += load_workloads(server, run_ids, workloads, loadgen, settings, name)
-                status[name] = {"status": "ok", "startup_s": server.startup_seconds, "argv": server.argv}
-        except RuntimeError as exc:
-            print(f"{name} failed: {exc}", flush=True)
-            status[name] = {"status": "failed", "reason": str(exc)}
+    rows, started = run_interleaved(starters, {"mock"}, workloads, loadgen, settings)
+    return rows, {**status, **started}
+
+
+def run_interleaved(starters: dict[str, Callable[[], ServerProcess | None]], stateful: set[str],
+                    workloads: Sequence[Workload], loadgen: LoadGenerator,
+                    settings: Settings) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Start every server (seeding those named in ``stateful``), then measure round by round,
+    workload by workload, server by server. A starter may answer None: not installed."""
+    status: dict[str, dict[str, Any]] = {}
+    servers: dict[str, tuple[ServerProcess, list[str]]] = {}
+    per_round: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    with ExitStack() as stack:
+        for name, start in starters.items():
+            print(f"starting {name} ...", flush=True)
+            try:
+                process = start()
+                if process is None:
+                    status[name] = {"status": "skipped", "reason": "not installed"}
+                    continue
+                server = stack.enter_context(process)
+                run_ids = [PLACEHOLDER_RUN_ID]
+                if name in stateful:
+                    # Enough runs that POST /events never reaches the mock's per-run event cap.
+                    seconds = settings.rounds * (settings.duration + settings.warmup)
+                    run_ids = seed(http_call(server.url), runs_needed(seconds)).run_ids
+            except RuntimeError as exc:
+                print(f"{name} failed: {exc}", flush=True)
+                status[name] = {"status": "failed", "reason": str(exc)}
+                continue
+            servers[name] = (server, run_ids)
+            status[name] = {"status": "ok", "startup_s": round(server.startup_seconds or 0, 3), "argv": server.argv}
+
+        for round_no in range(settings.rounds):
+            if settings.rounds > 1:
+                print(f"round {round_no + 1}/{settings.rounds}", flush=True)
+            for workload in workloads:
+                for name, (server, run_ids) in servers.items():
+                    warmup = settings.warmup if round_no == 0 else min(settings.warmup, 1.0)
+                    try:
+                        row = measure_once(server, run_ids, workload, loadgen, settings, name, warmup)
+                    except RuntimeError as exc:
+                        print(f"{name} failed on {workload.label}: {exc}", flush=True)
+                        status[name] = {"status": "failed", "reason": str(exc)}
+                        continue
+                    per_round.setdefault((name, workload.name), []).append(row)
+    rows = [median_row(rounds) for rounds in per_round.values()]
     return rows, status

@@ -20,19 +20,19 @@ def _script(name: str) -> str | None:
     return str(local) if local.exists() else shutil.which(name)
 
 
-def mock_cli(log_dir: Path, threads: int) -> ServerProcess:
+def mock_cli(log_dir: Path, threads: int, log_name: str = "mock") -> ServerProcess:
     """``runagents-mock serve --port N`` exactly as a user starts it (waitress inside)."""
     port = free_port()
     script = _script("runagents-mock")
     argv = [script] if script else [sys.executable, "-m", "mockserver.cli"]
     argv += ["serve", "--port", str(port), "--threads", str(threads)]
-    return ServerProcess("mock", argv, port, log_dir / "mock.log", cwd=REPO_ROOT)
+    return ServerProcess("mock", argv, port, log_dir / f"{log_name}.log", cwd=REPO_ROOT)
 
 
-def ceiling(log_dir: Path, threads: int) -> ServerProcess:
+def ceiling(log_dir: Path, threads: int, log_name: str = "ceiling") -> ServerProcess:
     port = free_port()
     argv = [sys.executable, "-m", "bench.ceiling_app", "--port", str(port), "--threads", str(threads)]
-    return ServerProcess("ceiling", argv, port, log_dir / "ceiling.log", cwd=REPO_ROOT)
+    return ServerProcess("ceiling", argv, port, log_dir / f"{log_name}.log", cwd=REPO_ROOT)
 
 
 def prism(log_dir: Path, prism_bin: str) -> ServerProcess:
@@ -49,7 +49,8 @@ FACTORIES = {"mock": "mockserver.app:create_app", "ceiling": "bench.ceiling_app:
 
 
 def waitress_threads(log_dir: Path, threads: int, app: str = "mock") -> ServerProcess:
-    return mock_cli(log_dir, threads) if app == "mock" else ceiling(log_dir, threads)
+    name = f"waitress-{app}-{threads}"
+    return mock_cli(log_dir, threads, name) if app == "mock" else ceiling(log_dir, threads, name)
 
 
 def gunicorn_gthread(log_dir: Path, threads: int, app: str = "mock") -> ServerProcess | None:
