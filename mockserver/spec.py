@@ -91,7 +91,7 @@ def _describe(error: Any, prefix: str) -> str:
     if kind == "minItems":
         return f"{what} must have at least {error.validator_value} item(s)"
     if kind == "pattern":
-        return f"{what} has an invalid format"
+        return f"{what} has an invalid format (must match {error.validator_value})"
     if kind == "format":
         return f"{what} must be a valid {error.validator_value}"
     return f"{what} is invalid ({kind})"

@@ -27,7 +27,8 @@ def test_create_then_idempotent_while_pending(api):
 
 @pytest.mark.parametrize("body, message", [
     ({"tool_id": "t"}, "subject is required"), ({"subject": "s"}, "tool_id is required"),
-    ({"subject": "s", "tool_id": "t", "duration": "forever"}, "duration has an invalid format"),
+    ({"subject": "s", "tool_id": "t", "duration": "forever"},
+     "duration has an invalid format (must match ^([0-9]{1,6}[smhd])+$)"),
 ])
 def test_create_validation(api, body, message):
     response = api.post("/governance/requests", body)
@@ -154,3 +155,11 @@ def _seconds_between(start: str, end: str) -> int:
     from datetime import datetime
     parse = lambda s: datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
     return int((parse(end) - parse(start)).total_seconds())
+
+
+def test_approve_refuses_a_duration_beyond_100_years(api):
+    created = create(api, duration="999999d").get_json()
+    response = api.post(f"/governance/requests/{created['id']}/approve")
+    assert response.status_code == 400
+    assert error_of(response) == "duration '999999d' is longer than 100 years"
+    assert api.get(f"/governance/requests/{created['id']}").get_json()["status"] == "PENDING"

@@ -153,3 +153,16 @@ def test_model_provider_becomes_available(api):
     assert created["status"] == {"phase": "Pending", "message": ""}
     api.advance(2)
     assert api.get("/api/model-providers/openai-prod").get_json()["status"]["phase"] == "Available"
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/api/tools", {"name": "a/b", "base_url": "https://x.example"}),
+    ("/api/model-providers", {**OPENAI_PROVIDER, "name": "Open AI"}),
+    ("/api/identity-providers", {**GOOGLE_IDP, "name": "-google"}),
+])
+def test_names_must_be_resource_names(api, path, body):
+    # A name with "/" could be created but never read or deleted through its path.
+    response = api.post(path, body)
+    assert response.status_code == 400
+    assert error_of(response).startswith("name has an invalid format (must match ^[a-z0-9]")
+    assert api.get(path).get_json() == []

@@ -71,8 +71,8 @@ class GovernanceBackend:
                         or self.platform.tools.approval_duration(request["tool_id"]) or DEFAULT_DURATION)
             try:
                 seconds = parse_duration(duration)
-            except ValueError:
-                raise ApiError(400, f"invalid duration {duration!r}") from None
+            except ValueError as exc:
+                raise ApiError(400, str(exc)) from None
             if request.get("action_id") and request["run_id"] in self.platform.runs.runs:
                 self.platform.runs.ensure_event_room(request["run_id"])
             now = self.platform.clock.now()

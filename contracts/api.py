@@ -1,0 +1,158 @@
+"""The spec as schemathesis sees it: loading, configuring, and choosing the operations to test.
+
+Nothing here lists requests by hand: every request is generated from ``openapi.yaml``.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import schemathesis
+import yaml
+from schemathesis import BaseSchema
+
+HTTP_METHODS = ("get", "put", "post", "delete", "patch")
+
+# Writes that create resources under fixed names (echo-tool, playground-llm): they cannot carry
+# the run's prefix, so they only run against the in-process mock, which is thrown away after.
+FIXED_NAME_WRITES = {
+    "seedStarterKit": "creates echo-tool and playground-llm, whose names cannot carry the prefix; "
+                      "covered against the in-process mock only",
+}
+
+
+def default_spec_path() -> Path:
+    from mockserver.spec import default_spec_path as packaged
+
+    return packaged()
+
+
+def load_document(path: Path | None) -> dict[str, Any]:
+    with open(path or default_spec_path(), encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+@dataclass(frozen=True)
+class SpecOperation:
+    operation_id: str
+    method: str  # upper case
+    path: str
+
+    @property
+    def label(self) -> str:
+        """The name schemathesis gives the operation, e.g. ``POST /api/tools``."""
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class SpecLink:
+    name: str  # e.g. AddEventToRun
+    source: SpecOperation  # where the link starts
+    status: str  # the response status that carries it
+    target: SpecOperation  # where it leads
+
+    @property
+    def transition_id(self) -> str:
+        """How schemathesis names a step taken along this link."""
+        return f"{self.source.label} -> [{self.status}] {self.name} -> {self.target.label}"
+
+
+def spec_operations(document: dict[str, Any]) -> list[SpecOperation]:
+    return [SpecOperation(op["operationId"], method.upper(), path)
+            for path, item in document.get("paths", {}).items()
+            for method, op in item.items() if method in HTTP_METHODS]
+
+
+def spec_links(document: dict[str, Any]) -> list[SpecLink]:
+    """Every OpenAPI link in the spec (by operationId), for the report's link coverage."""
+    operations = {op.operation_id: op for op in spec_operations(document)}
+    found = []
+    for item in document.get("paths", {}).values():
+        for method, op in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            for status, response in op.get("responses", {}).items():
+                for name, link in (response.get("links") or {}).items():
+                    if link.get("operationId") in operations:
+                        found.append(SpecLink(name, operations[op["operationId"]], str(status),
+                                              operations[link["operationId"]]))
+    return found
+
+
+def link_flows(links: list[SpecLink]) -> dict[str, list[str]]:
+    """Operations joined by links, grouped into flows: flow name -> operationIds.
+
+    A flow is a connected group (createRun, addRunEvent, createBlockedAction, approveAction...),
+    named after the operations its links start from. Each flow gets its own stateful test, so
+    every flow is exercised, and a deviation in one does not stop the others.
+    """
+    group: dict[str, str] = {}  # union-find: operationId -> another operationId of its group
+
+    def root(op: str) -> str:
+        while group.setdefault(op, op) != op:
+            op = group[op]
+        return op
+
+    for link in links:
+        group[root(link.target.operation_id)] = root(link.source.operation_id)
+    members: dict[str, list[str]] = {}
+    for op in group:
+        members.setdefault(root(op), []).append(op)
+    targets = {link.target.operation_id for link in links}
+    flows = {}
+    for ops in members.values():
+        starts = [op for op in ops if op not in targets] or ops[:1]
+        flows["+".join(starts)] = ops
+    return flows
+
+
+def skipped_operations(document: dict[str, Any], *, read_only: bool, in_process: bool) -> dict[str, str]:
+    """operationId -> why this run does not test it."""
+    skipped = {}
+    for op in spec_operations(document):
+        if read_only and op.method != "GET":
+            skipped[op.operation_id] = "read-only run"
+        elif op.operation_id in FIXED_NAME_WRITES and not in_process:
+            skipped[op.operation_id] = FIXED_NAME_WRITES[op.operation_id]
+    return skipped
+
+
+def _bearer_schemes(document: dict[str, Any]) -> Iterator[str]:
+    for name, scheme in document.get("components", {}).get("securitySchemes", {}).items():
+        if scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
+            yield name
+
+
+def build_schema(document: dict[str, Any], *, base_url: str, api_key: str, seed: int,
+                 max_examples: int, skipped: dict[str, str]) -> BaseSchema:
+    """A schemathesis schema that sends positive (spec-valid) data to ``base_url``."""
+    settings: dict[str, Any] = {
+        "seed": seed,
+        "base-url": base_url,
+        "request-timeout": 30,
+        "generation": {
+            "mode": "positive",
+            "max-examples": max_examples,
+            "database": "none",  # no .hypothesis/ directory wherever the kit is run from
+        },
+        "phases": {
+            # The examples phase sends the spec's own examples; fuzzing generates the rest.
+            # The coverage phase sends invalid data on purpose; negative testing is not this kit's job.
+            "coverage": {"enabled": False},
+            # Follow the spec's own links only, not links schemathesis would infer.
+            "stateful": {"inference": {"algorithms": []}},
+        },
+    }
+    schemes = {name: {"bearer": api_key} for name in _bearer_schemes(document)}
+    if schemes:
+        # The key goes where the spec's security scheme says, on every generated request.
+        settings["auth"] = {"openapi": schemes}
+    # from_dict normalises the document in place; keep the caller's copy intact.
+    schema = schemathesis.openapi.from_dict(copy.deepcopy(document),
+                                            config=schemathesis.Config.from_dict(settings))
+    if skipped:
+        schema = schema.exclude(operation_id=sorted(skipped))
+    return schema

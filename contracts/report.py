@@ -1,0 +1,152 @@
+"""The report a person reads at the end of a run (JUnit XML for CI comes from pytest).
+
+Layout: one line per operation, one block per link flow, then every deviation with the
+request that caused it, then errors that are not deviations, cleanup, and the verdict.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .api import link_flows
+from .results import Deviation
+
+if TYPE_CHECKING:
+    from .run import ContractRun
+
+FLOW_PREFIX = "flow "  # how the plugin names the errors of a stateful test: "flow createRun"
+
+
+def flow_error_key(flow: str) -> str:
+    return FLOW_PREFIX + flow
+
+
+def render_report(run: "ContractRun") -> str:
+    settings, results = run.settings, run.results
+    deviations = list(results.deviations.values())
+    lines = [
+        f"RunAgents contract report: {run.target.describe()}",
+        f"  seed {run.seed} (rerun with --seed {run.seed}), {settings.max_examples} example(s) per operation"
+        + (", read-only" if settings.read_only else f", names prefixed {settings.name_prefix!r}"),
+        "",
+        "Operations",
+    ]
+    for op in sorted(run.operations.values(), key=lambda o: (o.path, o.method)):
+        verdict, note = _operation_verdict(run, op.operation_id, op.label)
+        lines.append(f"  {verdict:<9} {op.operation_id:<24} {op.method:<6} {op.path:<42} {note}".rstrip())
+    lines += ["", *_flow_lines(run), ""]
+
+    if deviations:
+        lines.append(f"Deviations ({len(deviations)})")
+        lines += [_render_deviation(number, d, run) for number, d in enumerate(deviations, 1)]
+        lines.append("")
+    errors = _unexplained_errors(run)
+    if errors:
+        lines.append("Errors (not deviations: the test could not finish)")
+        lines += [f"  {where}: {message}" for where, message in errors.items()]
+        lines.append("")
+
+    if run.session.rate_limited:
+        lines.append(f"Rate limiting: {run.session.rate_limited} request(s) answered 429 and were retried "
+                     f"after {run.session.waited_seconds:.1f} s of waiting in total")
+    if run.cleanup_result is not None:
+        lines.append(f"Cleanup: {run.cleanup_result.summary()}")
+    elif settings.read_only:
+        lines.append("Cleanup: not needed (read-only run)")
+
+    cleanup_failed = run.cleanup_result is not None and bool(run.cleanup_result.problems)
+    if deviations or errors or cleanup_failed:
+        operations = len({d.operation for d in deviations})
+        lines.append(f"Result: FAILED, {len(deviations)} deviation(s) in {operations} operation(s)"
+                     + (f", {len(errors)} error(s)" if errors else "")
+                     + (", cleanup incomplete" if cleanup_failed else ""))
+    else:
+        tested = len(run.operations) - len(run.skipped)
+        links = "" if settings.read_only else " and their links"
+        lines.append(f"Result: PASSED, {tested} operation(s){links} conform to the spec")
+    return "\n".join(lines)
+
+
+def _operation_verdict(run: "ContractRun", operation_id: str, label: str) -> tuple[str, str]:
+    results = run.results
+    tally = results.tallies.get(label)
+    seen = ""
+    if tally:
+        statuses = ", ".join(f"{code}x{n}" if n > 1 else str(code) for code, n in sorted(tally.statuses.items()))
+        seen = f"{tally.requests} request(s): {statuses}"
+    if operation_id in run.skipped:
+        return "skipped", run.skipped[operation_id]
+    if results.deviations_for(label):
+        return "DEVIATION", seen
+    if label in results.errors:
+        return "ERROR", results.errors[label]
+    if not tally:
+        return "not run", ""
+    return "ok", seen
+
+
+def _flow_lines(run: "ContractRun") -> list[str]:
+    results = run.results
+    if run.settings.read_only:
+        return ["Link sequences: skipped (read-only run)"]
+    lines = ["Link sequences (one stateful test per flow; xN = steps taken along the link)"]
+    never = 0
+    for flow, operations in sorted(link_flows(run.links).items()):
+        found = [d for d in results.deviations.values() if f"{flow} sequence" in d.seen_in]
+        error = results.errors.get(flow_error_key(flow))
+        if all(op in run.skipped for op in operations):
+            verdict = "skipped"
+        elif found:
+            verdict = f"DEVIATION ({len(found)} kind(s), listed below)"
+        elif error:
+            verdict = f"ERROR: {error}"
+        else:
+            verdict = "ok"
+        lines.append(f"  {flow}: {results.scenarios.get(flow, 0)} scenario(s), {verdict}")
+        for link in run.links:
+            if link.source.operation_id not in operations:
+                continue
+            count = results.links_followed.get(link.transition_id, 0)
+            state = "skipped" if link.target.operation_id in run.skipped else (f"x{count}" if count else "never")
+            never += state == "never"
+            lines.append(f"    {state:<7} {link.source.operation_id} -> {link.target.operation_id} ({link.name})")
+    if never:
+        lines.append(f"  {never} link(s) never followed: sequences are random walks; a larger --max-examples "
+                     "explores more (a deviation also ends its flow's exploration early)")
+    return lines
+
+
+def _unexplained_errors(run: "ContractRun") -> dict[str, str]:
+    """Test failures with no deviation to explain them (connection errors, refused requests...)."""
+    results = run.results
+    explained_flows = {flow_error_key(where.removesuffix(" sequence"))
+                       for d in results.deviations.values() for where in d.seen_in}
+    errors = {}
+    for where, message in results.errors.items():
+        if where in run.by_label:
+            if not results.deviations_for(where):
+                errors[where] = message
+        elif where not in explained_flows:
+            errors[where] = message
+    return errors
+
+
+def _render_deviation(number: int, d: Deviation, run: "ContractRun") -> str:
+    op = run.by_label.get(d.operation)
+    name = f"{op.operation_id} ({d.operation})" if op else d.operation
+    text = [
+        f"{number}. {name}: {d.title}",
+        f"   seen in:   {'; '.join(d.seen_in)}",
+        f"   check:     {d.check}",
+        f"   expected:  {d.expected}",
+        f"   got:       {d.got}",
+        f"   request:   {d.request_method} {d.request_url}",
+    ]
+    if d.request_body:
+        text.append(f"              {d.request_body}")
+    text.append(f"   response:  {d.response_status} {d.response_content_type or '(no Content-Type)'}")
+    if d.response_body:
+        text.append(f"              {d.response_body}")
+    if d.curl:
+        text.append(f"   reproduce: {d.curl.splitlines()[0]}")
+    return "\n".join(text)

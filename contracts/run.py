@@ -1,0 +1,137 @@
+"""One contract run: the target, the session, the schema, and what was seen, in one place.
+
+The pytest plugin builds it from the options when the first suite module is imported
+(``@schema.parametrize()`` needs the schema at import time) and closes it at the end.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from typing import Any, Callable
+
+from schemathesis import BaseSchema, Case, Response
+from schemathesis.checks import CheckResult
+
+from .api import (SpecLink, SpecOperation, build_schema, load_document, skipped_operations, spec_links,
+                  spec_operations)
+from .checks import AuthVerdicts, checks_for_run
+from .cleanup import Cleaner, CleanupResult, CreatedResources
+from .naming import apply_name_prefix
+from .results import Results
+from .session import ContractSession
+from .settings import RunSettings
+from .target import Target
+
+class ContractRun:
+    def __init__(self, settings: RunSettings):
+        self.settings = settings.resolved()
+        self.document = load_document(self.settings.spec_path)
+        self.operations: dict[str, SpecOperation] = {op.operation_id: op for op in spec_operations(self.document)}
+        self.by_label: dict[str, SpecOperation] = {op.label: op for op in self.operations.values()}
+        self.links: list[SpecLink] = spec_links(self.document)
+        self.results = Results()
+        self.created = CreatedResources()
+        self.auth_verdicts: AuthVerdicts = {}
+        self.cleanup_result: CleanupResult | None = None
+        self._last_check_results: list[CheckResult] = []
+
+        self.target = Target.start(self.settings.base_url, self.api_key)
+        try:
+            self.session = ContractSession(read_only=self.settings.read_only,
+                                           allow_control_api=self.target.in_process)
+            self.target.preflight(self.session, self._preflight_path(), self.api_key)
+            self.skipped = skipped_operations(self.document, read_only=self.settings.read_only,
+                                              in_process=self.target.in_process)
+            self.schema: BaseSchema = build_schema(
+                self.document, base_url=self.target.base_url, api_key=self.api_key, seed=self.seed,
+                max_examples=self.settings.max_examples, skipped=self.skipped)
+            self.schema.hook(self._after_validate_hook())
+            self.checks = checks_for_run(self.session, self._documented_401_problems, self.auth_verdicts,
+                                         self.settings.extra_checks)
+        except BaseException:
+            self.target.stop()
+            raise
+
+    @property
+    def api_key(self) -> str:
+        assert self.settings.api_key is not None  # resolved() always sets it
+        return self.settings.api_key
+
+    @property
+    def seed(self) -> int:
+        assert self.settings.seed is not None  # resolved() always sets it
+        return self.settings.seed
+
+    # --- what the tests call --------------------------------------------------------------
+
+    def prepare(self, case: Case, name_prefix: str | None = None) -> None:
+        """Called right before a request is sent: every name in it gets the run's prefix
+        (or ``name_prefix``, which must start with it)."""
+        apply_name_prefix(case, name_prefix or self.settings.name_prefix)
+
+    def check_response(self, case: Case, response: Response, flow: str = "", recorder: Any = None) -> None:
+        """Run every check on ``response``; record what was seen; raise on deviations.
+
+        ``flow`` names the link flow of a stateful sequence; "" for the per-operation test.
+        """
+        self.results.record_response(case, response)
+        operation = self.by_label.get(case.operation.label)
+        if operation is not None:
+            self.created.record(operation.operation_id, response.status_code, _json_or_none(response.content))
+        self._last_check_results = []
+        try:
+            case.validate_response(response, checks=self.checks, recorder=recorder)
+        finally:
+            failures = [(r.name, r.failure) for r in self._last_check_results if r.failure is not None]
+            if failures:
+                self.results.record_failures(failures, case, response, flow)
+
+    def clean_up(self) -> CleanupResult | None:
+        if self.settings.read_only:
+            return None
+        cleaner = Cleaner(self.session, self.target.base_url, self.operations, self.settings.name_prefix,
+                          self.api_key)
+        self.cleanup_result = cleaner.run(self.created)
+        return self.cleanup_result
+
+    def close(self) -> None:
+        self.session.close()
+        self.target.stop()
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _preflight_path(self) -> str:
+        for op in self.operations.values():
+            if op.method == "GET" and "{" not in op.path:
+                return op.path
+        raise ValueError("the spec has no GET operation without path parameters to check the key with")
+
+    def _after_validate_hook(self) -> Callable[..., None]:
+        # schemathesis hands every check's outcome, with the check's name, to this hook; it is
+        # how a failure is tied to the check that found it. Registered on our schema only.
+        def after_validate(context: Any, case: Case, response: Response, results: list[CheckResult]) -> None:
+            self._last_check_results = list(results)
+
+        return after_validate
+
+    @cached_property
+    def _validating_spec(self) -> Any:
+        """The spec as runagents-mock compiles it: validates the unauthenticated probe's 401."""
+        from mockserver.spec import Spec
+
+        return Spec(self.document)
+
+    def _documented_401_problems(self, case: Case, status: int, content_type: str, body: bytes) -> list[str]:
+        operation = self.by_label.get(case.operation.label)
+        if operation is None:
+            return []
+        spec_operation = self._validating_spec.operations[operation.operation_id]
+        return self._validating_spec.response_errors(spec_operation, status, content_type, body)
+
+
+def _json_or_none(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        return None

@@ -1,0 +1,54 @@
+"""What one contract run was asked to do; shared by the CLI and the pytest options."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+DEFAULT_NAME_PREFIX = "contract-test-"
+NAME_PREFIX_FORM = re.compile(r"[a-z][a-z0-9-]{3,}")
+DEFAULT_MAX_EXAMPLES = 20
+# Used when no key is given: the in-process mock is started to accept only this key, and
+# `runagents-mock serve` accepts any key. A real server refuses it, which the preflight reports.
+DEFAULT_API_KEY = "contract-test-key"
+# The vendor SDK and CLI read the key from this variable too.
+API_KEY_ENV = "RUNAGENTS_API_KEY"
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    # Server to test; None starts an in-process runagents-mock.
+    base_url: str | None = None
+    # Bearer key; None falls back to $RUNAGENTS_API_KEY, then to DEFAULT_API_KEY.
+    api_key: str | None = None
+    # Only GET operations: nothing is created, changed or deleted.
+    read_only: bool = False
+    # Generated requests per operation (and link scenarios in the stateful test).
+    max_examples: int = DEFAULT_MAX_EXAMPLES
+    # Same seed, same requests; None picks one (the report prints it).
+    seed: int | None = None
+    # Put on every name the run sends; cleanup deletes what carries it.
+    name_prefix: str = DEFAULT_NAME_PREFIX
+    # Another openapi.yaml; None uses the one shipped with runagents-mock.
+    spec_path: Path | None = None
+    # Extra schemathesis built-in checks by name (e.g. positive_data_acceptance).
+    extra_checks: tuple[str, ...] = ()
+    # Longest link sequence the stateful test tries.
+    stateful_steps: int = 8
+
+    def __post_init__(self) -> None:
+        # Cleanup deletes whatever carries the prefix: an empty or vague one would mean "everything".
+        if not NAME_PREFIX_FORM.fullmatch(self.name_prefix):
+            raise ValueError(f"name prefix {self.name_prefix!r} is too vague: use at least 4 lowercase "
+                             "letters, digits or dashes, such as contract-test-")
+        if self.max_examples < 1:
+            raise ValueError("max examples must be at least 1")
+
+    def resolved(self) -> "RunSettings":
+        """Fill the defaults that depend on the environment: the key and the seed."""
+        api_key = self.api_key or os.environ.get(API_KEY_ENV) or DEFAULT_API_KEY
+        seed = self.seed if self.seed is not None else random.randrange(1, 2**31)
+        return replace(self, api_key=api_key, seed=seed)

@@ -1,0 +1,20 @@
+"""Sequences of calls along the spec's OpenAPI links, one test per flow, every response checked."""
+
+from __future__ import annotations
+
+import pytest
+
+from contracts.api import link_flows
+from contracts.pytest_plugin import active_run
+from contracts.stateful import state_machine_for, stateful_settings
+
+run = active_run()
+FLOWS = link_flows(run.links)
+
+
+@pytest.mark.parametrize("flow", sorted(FLOWS))
+def test_linked_sequences(flow: str) -> None:
+    if run.settings.read_only:
+        pytest.skip("read-only run: link sequences start by creating resources")
+    operations = [op for op in FLOWS[flow] if op not in run.skipped]
+    state_machine_for(run, flow, operations).run(settings=stateful_settings(run))

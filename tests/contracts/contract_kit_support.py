@@ -1,0 +1,134 @@
+"""Helpers for the contract kit's own tests: run the CLI, serve mocks, and known mock bugs."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+API_KEY = "kit-test-key"
+PREFIX = "contract-test-"
+# Small runs keep the whole directory well under a minute; seeds keep them repeatable.
+EXAMPLES = "2"
+SEED = "1"
+
+
+@dataclass
+class KitRun:
+    exit_code: int
+    report: str  # stdout: the human-readable report
+    stderr: str
+
+    def deviating_operations(self) -> set[str]:
+        """operationIds listed under "Deviations" (lines like "1. createTool (POST /api/tools): ...")."""
+        return set(re.findall(r"^\d+\. (\w+) \(", self.report, flags=re.MULTILINE))
+
+    def operation_line(self, operation_id: str) -> str:
+        match = re.search(rf"^  \S+\s+{operation_id}\s.*$", self.report, flags=re.MULTILINE)
+        assert match, f"{operation_id} is missing from the report:\n{self.report}"
+        return match.group(0)
+
+    def deviation_block(self, operation_id: str, title: str = "") -> str:
+        """The report's block for one deviation of ``operation_id`` (optionally of one kind)."""
+        for block in re.split(r"\n(?=\d+\. )", self.report):
+            if re.match(rf"\d+\. {operation_id} \(", block) and title in block.splitlines()[0]:
+                return block.split("\n\n")[0]
+        raise AssertionError(f"no {title or 'deviation'} reported for {operation_id}:\n{self.report}")
+
+
+def run_kit(*args: str, timeout: float = 120) -> KitRun:
+    """``runagents-contract ARGS`` in a fresh process (the suite builds its schema at import)."""
+    env = {k: v for k, v in os.environ.items() if k != "RUNAGENTS_API_KEY"}
+    proc = subprocess.run([sys.executable, "-m", "contracts.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=REPO, env=env)
+    return KitRun(proc.returncode, proc.stdout, proc.stderr)
+
+
+@dataclass
+class ServedMock:
+    url: str
+    process: subprocess.Popen
+
+
+def serve_mock(*extra: str) -> Iterator[ServedMock]:
+    """``runagents-mock serve --port 0`` in another process; yields once it says where it listens."""
+    script = shutil.which("runagents-mock", path=str(Path(sys.executable).parent))
+    command = [script] if script else [sys.executable, "-m", "mockserver.cli"]
+    process = subprocess.Popen([*command, "serve", "--port", "0", *extra], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, cwd=REPO)
+    try:
+        deadline = time.monotonic() + 30
+        url = None
+        while url is None and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:  # the process ended
+                break
+            match = re.search(r"serving on (http://\S+)", line)
+            url = match.group(1) if match else None
+        if url is None:
+            process.kill()
+            raise RuntimeError(f"runagents-mock serve did not start: {process.stderr.read()}")
+        yield ServedMock(url, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+# --- bugs the kit finds in runagents-mock today -----------------------------------------
+# The kit reports these (it must: they are real deviations). The "kit passes" tests accept a
+# failed run only when every deviation is one of these and each still reproduces on its own;
+# once the mock is fixed, the same tests demand exit code 0 with no change here.
+
+@dataclass(frozen=True)
+class MockBug:
+    description: str
+    reproduces: Callable[[str, str], bool]  # (base_url, api_key) -> still there?
+
+
+def _approve_with_huge_duration(base_url: str, api_key: str) -> bool:
+    headers = {"Authorization": f"Bearer {api_key}"}
+    created = requests.post(base_url + "/governance/requests", headers=headers, timeout=10,
+                            json={"subject": PREFIX + "bug", "tool_id": PREFIX + "bug", "duration": "9999999999d"})
+    if created.status_code not in (200, 201):
+        return False
+    approved = requests.post(f"{base_url}/governance/requests/{created.json()['id']}/approve", json={},
+                             headers=headers, timeout=10)
+    return approved.status_code == 500
+
+
+KNOWN_MOCK_BUGS = {
+    "approveAccessRequest": MockBug(
+        'approving an access request created with duration "9999999999d" (valid per Duration\'s '
+        "pattern) answers 500 (ValueError: year out of range) instead of a documented 400",
+        _approve_with_huge_duration),
+}
+
+
+def expect_conformance(run: KitRun, base_url: str, api_key: str = API_KEY) -> None:
+    """Pass on exit 0; xfail when the only deviations are known, still reproducing mock bugs."""
+    if run.exit_code == 0:
+        assert "Result: PASSED" in run.report, run.report
+        return
+    assert run.exit_code == 1, f"exit {run.exit_code}\n{run.stderr}\n{run.report}"
+    assert "Errors (" not in run.report and "cleanup incomplete" not in run.report, run.report
+    deviating = run.deviating_operations()
+    unexplained = deviating - set(KNOWN_MOCK_BUGS)
+    assert deviating and not unexplained, f"unexpected deviations {sorted(unexplained)}:\n{run.report}"
+    for operation_id in deviating:
+        assert KNOWN_MOCK_BUGS[operation_id].reproduces(base_url, api_key), \
+            f"the kit reports {operation_id}, but the known mock bug no longer reproduces:\n{run.report}"
+    pytest.xfail("runagents-mock bugs the kit correctly reports: "
+                 + "; ".join(KNOWN_MOCK_BUGS[op].description for op in sorted(deviating)))

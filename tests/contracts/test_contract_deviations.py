@@ -1,0 +1,138 @@
+"""The kit can fail: against a server that deviates from the spec on purpose, each deviation
+is reported with its request and the run exits non-zero. The same run shows that the kit puts
+its prefix on every name, cleans up after itself even though checks failed, and never touches
+the /_mock/ control API of a server it did not start."""
+
+from __future__ import annotations
+
+import io
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+from flask import Flask, Response, request
+
+from contract_kit_support import API_KEY, EXAMPLES, PREFIX, SEED, run_kit
+from mockserver import create_app
+from mockserver.testing import LiveServer
+
+
+def deviating_mock(seen: list[tuple[str, str, object]]) -> Flask:
+    """runagents-mock with four deliberate deviations (the mock names endpoints by operationId)."""
+    # strict_responses would turn our deviations into 500s (this repo's suite sets it for every mock).
+    app = create_app({"api_keys": (API_KEY,), "strict_responses": False})
+
+    @app.after_request
+    def deviate(response: Response) -> Response:
+        operation = request.url_rule.endpoint if request.url_rule else None
+        if operation == "createTool" and response.status_code == 201:
+            # A renamed field: Tool requires "namespace".
+            body = response.get_json()
+            body["ns"] = body.pop("namespace")
+            response.set_data(json.dumps(body))
+        elif operation == "listAgents" and response.status_code == 200:
+            response.status_code = 202  # a status the spec does not document for this operation
+        elif operation == "getModelProvider" and response.status_code == 404:
+            # An HTML error page instead of the documented {"error": "..."}.
+            response = Response("<h1>Not Found</h1>", status=404, mimetype="text/html")
+        return response
+
+    # No key, no problem: GET /api/identity-providers answers without Authorization.
+    wsgi = app.wsgi_app
+
+    def lenient_auth(environ, start_response):
+        seen.append((environ["REQUEST_METHOD"], environ["PATH_INFO"], _json_body(environ)))
+        if environ["PATH_INFO"] == "/api/identity-providers" and not environ.get("HTTP_AUTHORIZATION"):
+            environ["HTTP_AUTHORIZATION"] = f"Bearer {API_KEY}"
+        return wsgi(environ, start_response)
+
+    app.wsgi_app = lenient_auth
+    return app
+
+
+def _json_body(environ) -> object:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    if not length:
+        return None
+    raw = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(raw)  # put it back for the app
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+@pytest.fixture(scope="module")
+def deviating_run(tmp_path_factory):
+    seen: list[tuple[str, str, object]] = []
+    junit = tmp_path_factory.mktemp("junit") / "contract.xml"
+    with LiveServer(app=deviating_mock(seen)) as live:
+        run = run_kit("--base-url", live.url, "--api-key", API_KEY, "--max-examples", EXAMPLES,
+                      "--seed", SEED, "--report", str(junit))
+        yield run, live, seen, junit
+
+
+def test_exits_non_zero(deviating_run):
+    run, *_ = deviating_run
+    assert run.exit_code == 1, run.stderr + run.report
+    assert "Result: FAILED" in run.report
+
+
+def test_reports_the_renamed_field(deviating_run):
+    run, *_ = deviating_run
+    block = run.deviation_block("createTool", "Response violates schema")
+    assert "namespace" in block  # what is missing
+    assert "request:   POST http://127.0.0.1:" in block and "/api/tools" in block
+    assert '"ns":' in block  # what came back
+    assert "DEVIATION createTool" in run.operation_line("createTool")
+
+
+def test_reports_the_undocumented_status(deviating_run):
+    run, *_ = deviating_run
+    block = run.deviation_block("listAgents", "Undocumented status code")
+    assert "expected:  one of the documented statuses 200" in block
+    assert "got:       202" in block
+    assert "request:   GET http://127.0.0.1:" in block
+
+
+def test_reports_the_non_json_error_body(deviating_run):
+    run, *_ = deviating_run
+    block = run.deviation_block("getModelProvider", "Content-Type")
+    assert "application/json" in block and "text/html" in block
+    assert "<h1>Not Found</h1>" in block
+
+
+def test_reports_the_missing_authentication(deviating_run):
+    run, *_ = deviating_run
+    block = run.deviation_block("listIdentityProviders", "not refused")
+    assert "check:     auth_enforced" in block
+    assert "got:       200" in block
+
+
+def test_junit_has_a_failure_per_deviating_operation(deviating_run):
+    *_, junit = deviating_run
+    failed = {case.get("name") for case in ET.parse(junit).iter("testcase")
+              if case.find("failure") is not None or case.find("error") is not None}
+    for label in ("POST /api/tools", "GET /api/agents", "GET /api/model-providers/{name}",
+                  "GET /api/identity-providers"):
+        assert f"test_operation[{label}]" in failed
+
+
+def test_cleans_up_even_though_checks_failed(deviating_run):
+    run, live, *_ = deviating_run
+    assert "Cleanup: deleted" in run.report and "cleanup incomplete" not in run.report
+    platform = live.mock.platform
+    assert not platform.tools.items and not platform.providers.items and not platform.identity.items
+    assert not platform.agents.items
+    # Runs and access requests cannot be deleted; the ones left open were closed.
+    assert not platform.runs.list(status="RUNNING") and not platform.runs.list(status="PAUSED_APPROVAL")
+    assert not platform.governance.list(status="PENDING")
+
+
+def test_prefixes_every_name_and_leaves_the_control_api_alone(deviating_run):
+    _, _, seen, _ = deviating_run
+    assert not [path for _, path, _ in seen if path.startswith("/_mock")]
+    fields = ("name", "agent_name", "subject", "agent_id", "tool_id")
+    sent = [body[field] for method, _, body in seen if method == "POST" and isinstance(body, dict)
+            for field in fields if isinstance(body.get(field), str)]
+    assert sent and all(name.startswith(PREFIX) for name in sent), sorted(set(sent))[:10]

@@ -1,0 +1,60 @@
+"""The kit passes against a conforming server (the mock, in another process and in-process),
+stays read-only when asked, and refuses to report green with a key the server refuses."""
+
+from __future__ import annotations
+
+import pytest
+from flask import request
+
+from contract_kit_support import API_KEY, EXAMPLES, SEED, expect_conformance, run_kit, serve_mock
+from mockserver import create_app
+from mockserver.testing import LiveServer
+
+
+@pytest.fixture(scope="module")
+def served_mock():
+    yield from serve_mock("--api-key", API_KEY)
+
+
+@pytest.fixture
+def watched_mock():
+    """An in-thread mock that remembers the method and path of every request it got."""
+    app = create_app({"api_keys": (API_KEY,)})
+    seen: list[tuple[str, str]] = []
+
+    @app.before_request
+    def remember() -> None:
+        seen.append((request.method, request.path))
+
+    with LiveServer(app=app) as live:
+        live.seen = seen
+        yield live
+
+
+def test_passes_against_runagents_mock_serve(served_mock):
+    run = run_kit("--base-url", served_mock.url, "--api-key", API_KEY, "--max-examples", EXAMPLES, "--seed", SEED)
+    assert "skipped   seedStarterKit" in run.report  # fixed names: never sent to a server we do not own
+    expect_conformance(run, served_mock.url)
+
+
+def test_passes_against_the_in_process_mock():
+    run = run_kit("--max-examples", EXAMPLES, "--seed", SEED)
+    assert "(in-process runagents-mock)" in run.report
+    assert "ok        seedStarterKit" in run.report or "seedStarterKit" in run.deviating_operations()
+    with LiveServer() as live:  # the kit's own mock is gone; reproduce known bugs on a fresh one
+        expect_conformance(run, live.url)
+
+
+def test_read_only_sends_nothing_but_get(watched_mock):
+    run = run_kit("--base-url", watched_mock.url, "--api-key", API_KEY, "--read-only",
+                  "--max-examples", EXAMPLES, "--seed", SEED)
+    assert run.exit_code == 0, run.report + run.stderr
+    assert {method for method, _ in watched_mock.seen} == {"GET"}
+    assert "skipped   createTool" in run.report and "read-only run" in run.report
+    assert "Cleanup: not needed (read-only run)" in run.report
+
+
+def test_refused_key_is_a_clear_error_not_a_green_run(served_mock):
+    run = run_kit("--base-url", served_mock.url, "--api-key", "wrong-key", "--max-examples", "1")
+    assert run.exit_code == 2
+    assert "refused the API key" in run.stderr + run.report
