@@ -200,13 +200,13 @@ def test_dot_segments_sent_raw_do_not_reach_the_control_api():
             assert b'"version"' not in body, path
 
 
-def test_names_with_traversal_in_a_body_are_plain_names(client):
-    # A name is data, never a file path: storing it touches nothing else.
+def test_names_with_traversal_in_a_body_are_refused(client):
+    # Names are resource names (RFC 1123); anything path-like is a 400 that stores nothing.
     for name in ["../../etc/passwd", "..\\..\\boot.ini", "/_mock/state", "%2e%2e%2f"]:
-        created = client.ok("POST", "/api/tools", {**TOOL, "name": name}, 201)
-        assert created["name"] == name
-    assert sorted(t["name"] for t in client.ok("GET", "/api/tools")) == sorted(
-        ["../../etc/passwd", "..\\..\\boot.ini", "/_mock/state", "%2e%2e%2f"])
+        before = client.state_bytes()
+        response = client.post("/api/tools", {**TOOL, "name": name})
+        assert assert_refused(client, response, before, (400,)).startswith("name has an invalid format")
+    assert client.ok("GET", "/api/tools") == []
     assert client.control("GET", "/_mock/clock").status_code == 200
 
 
