@@ -98,3 +98,17 @@ GOOGLE_IDP = {
                                   "audiences": ["my-app.example.com"]},
              "userIDClaim": "email", "allowedDomains": ["example.com"]},
 }
+
+# The /analyze request example from the vendor's ingestion page, verbatim.
+DOC_ANALYZE_EXAMPLE = (
+    "import openai\nimport requests\n\nclient = openai.OpenAI()\n\ndef run():\n"
+    "    # Call Stripe API\n"
+    "    resp = requests.get(\"https://api.stripe.com/v1/charges\",\n"
+    "        headers={\"Authorization\": \"Bearer sk_live_abc123\"})\n"
+    "    \n    # Get LLM response\n"
+    "    completion = client.chat.completions.create(\n"
+    "        model=\"gpt-4o\",\n"
+    "        messages=[{\"role\": \"user\", \"content\": \"Summarize charges\"}]\n"
+    "    )\n"
+    "    return completion.choices[0].message.content\n"
+)

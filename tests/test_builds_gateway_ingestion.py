@@ -7,16 +7,9 @@ import json
 import pytest
 
 from api_support import OPENAI_PROVIDER, error_of
+from api_support import DOC_ANALYZE_EXAMPLE
 
-# The analyze example's input from the ingestion page, verbatim.
-AGENT_PY = ("import openai\nimport requests\n\nclient = openai.OpenAI()\n\ndef run():\n"
-            "    # Call Stripe API\n"
-            "    resp = requests.get(\"https://api.stripe.com/v1/charges\",\n"
-            "        headers={\"Authorization\": \"Bearer sk_live_abc123\"})\n    \n"
-            "    # Get LLM response\n"
-            "    completion = client.chat.completions.create(\n        model=\"gpt-4o\",\n"
-            "        messages=[{\"role\": \"user\", \"content\": \"Summarize charges\"}]\n    )\n"
-            "    return completion.choices[0].message.content\n")
+
 
 
 # --- builds -------------------------------------------------------------------------------
@@ -128,7 +121,7 @@ def test_streaming_completion(api):
 
 @pytest.mark.parametrize("path", ["/analyze", "/ingestion/analyze"])
 def test_analyze_documented_example(api, path):
-    response = api.post(path, {"files": {"agent.py": AGENT_PY}})
+    response = api.post(path, {"files": {"agent.py": DOC_ANALYZE_EXAMPLE}})
     assert response.status_code == 201
     result = response.get_json()
     assert result["id"].startswith("analysis-")
@@ -145,7 +138,7 @@ def test_analyze_documented_example(api, path):
 
 
 def test_analysis_is_cached_for_an_hour(api):
-    result = api.post("/analyze", {"files": {"agent.py": AGENT_PY}}).get_json()
+    result = api.post("/analyze", {"files": {"agent.py": DOC_ANALYZE_EXAMPLE}}).get_json()
     api.advance(3599)
     assert api.get(f"/analysis/{result['id']}").get_json() == result
     api.advance(2)

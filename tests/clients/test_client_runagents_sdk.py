@@ -8,19 +8,9 @@ from __future__ import annotations
 
 import pytest
 from runagents.client import APIError
+from api_support import DOC_ANALYZE_EXAMPLE
 
-DOC_AGENT = (  # the /analyze example from the vendor's api/ingestion page
-    "import openai\nimport requests\n\nclient = openai.OpenAI()\n\ndef run():\n"
-    "    # Call Stripe API\n"
-    "    resp = requests.get(\"https://api.stripe.com/v1/charges\",\n"
-    "        headers={\"Authorization\": \"Bearer sk_live_abc123\"})\n"
-    "    \n    # Get LLM response\n"
-    "    completion = client.chat.completions.create(\n"
-    "        model=\"gpt-4o\",\n"
-    "        messages=[{\"role\": \"user\", \"content\": \"Summarize charges\"}]\n"
-    "    )\n"
-    "    return completion.choices[0].message.content\n"
-)
+
 
 IDP = {
     "name": "corp-sso",
@@ -316,7 +306,7 @@ def test_identity_providers_apply_a_flat_document_and_update_it(sdk):
 # --- analyze ------------------------------------------------------------------------------------
 
 def test_analyze_finds_tools_models_secrets_and_requirements(sdk, runagents_mock):
-    result = sdk.analyze({"agent.py": DOC_AGENT})
+    result = sdk.analyze({"agent.py": DOC_ANALYZE_EXAMPLE})
 
     runagents_mock.assert_called("POST", "/ingestion/analyze", times=1)
     assert result.id.startswith("analysis-")

@@ -1,16 +1,10 @@
-"""Fixtures for the security tests. The helpers live in tests/reliability/reliability_support.py
-(shared by both folders); this puts that folder on the import path."""
+"""Fixtures for the security tests (helpers shared with tests/reliability: tests/reliability_support.py)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "reliability"))
-
-from reliability_support import Client, live_mock  # noqa: E402
+from reliability_support import Client, live_mock
 
 
 @pytest.fixture(scope="module")

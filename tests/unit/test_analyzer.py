@@ -1,14 +1,10 @@
 """Unit tests for the static source analyzer behind /analyze and /requirements."""
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-# Make `mockserver` importable when pytest is started from outside the repo root.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from mockserver.services.ingestion.analyzer import (  # noqa: E402
+from api_support import DOC_ANALYZE_EXAMPLE
+from mockserver.services.ingestion.analyzer import (
     analyze,
     detect_requirements,
     find_syntax_error,
@@ -17,19 +13,6 @@ from mockserver.services.ingestion.analyzer import (  # noqa: E402
     tool_name_for_host,
 )
 
-# The /analyze request example from api/ingestion.md, verbatim.
-DOC_AGENT = (
-    "import openai\nimport requests\n\nclient = openai.OpenAI()\n\ndef run():\n"
-    "    # Call Stripe API\n"
-    "    resp = requests.get(\"https://api.stripe.com/v1/charges\",\n"
-    "        headers={\"Authorization\": \"Bearer sk_live_abc123\"})\n"
-    "    \n    # Get LLM response\n"
-    "    completion = client.chat.completions.create(\n"
-    "        model=\"gpt-4o\",\n"
-    "        messages=[{\"role\": \"user\", \"content\": \"Summarize charges\"}]\n"
-    "    )\n"
-    "    return completion.choices[0].message.content\n"
-)
 
 # The /requirements request example from api/ingestion.md, verbatim.
 DOC_REQ_FILES = {
@@ -43,7 +26,7 @@ RANDOM_B64 = "F0SU1kk8nVw0YL4xIB5p/tqg7ui5mX9c"  # 32 chars, entropy 4.81
 
 @pytest.fixture(scope="module")
 def doc_result():
-    return analyze({"agent.py": DOC_AGENT})
+    return analyze({"agent.py": DOC_ANALYZE_EXAMPLE})
 
 
 def test_result_has_every_documented_field_except_id(doc_result):
@@ -79,7 +62,7 @@ def test_doc_example_destinations_requirements_entry(doc_result):
     assert doc_result["entry_point"] == "agent.py"
     prompt = doc_result["system_prompt_suggestion"]
     assert "stripe-api" in prompt and "gpt-4o" in prompt
-    assert prompt == analyze({"agent.py": DOC_AGENT})["system_prompt_suggestion"]
+    assert prompt == analyze({"agent.py": DOC_ANALYZE_EXAMPLE})["system_prompt_suggestion"]
 
 
 def test_secret_values_never_leak(doc_result):
@@ -244,7 +227,7 @@ def test_entry_point_rules():
 
 
 def test_find_syntax_error():
-    assert find_syntax_error({"agent.py": DOC_AGENT, "notes.txt": "(((("}) is None
+    assert find_syntax_error({"agent.py": DOC_ANALYZE_EXAMPLE, "notes.txt": "(((("}) is None
     msg = find_syntax_error({"ok.py": "x = 1\n", "agent.py": "x = 1\ny = 2\ndef f(:\n"})
     assert msg is not None and msg.startswith("agent.py: line 3: ")
     nul = find_syntax_error({"n.py": "a = 1\nb = 2\x00\n"})
