@@ -16,11 +16,12 @@ from .errors import ApiError
 from .jsonhttp import error_response, json_response
 from .platform import Platform
 from .seed import load_seed_file
-from .state_check import state_problem
 from .services import HANDLER_SETS
 from .spec import ApiRequest, Operation, Spec
+from .state_check import state_problem
 
 log = logging.getLogger("runagents_mock")
+
 
 class MockServer:
     """What one app instance holds; reachable as ``app.extensions["runagents_mock"]``."""
@@ -161,7 +162,6 @@ def _register_errors(app: Flask) -> None:
 
 
 def _register_strict_check(app: Flask, server: MockServer) -> None:
-
     @app.after_request
     def check(response: Response) -> Response:
         if response.mimetype == "text/event-stream":

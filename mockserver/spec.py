@@ -150,8 +150,7 @@ class Operation:
     method: str  # upper case
     path: str  # OpenAPI template, e.g. /runs/{id}
     parameters: tuple[Parameter, ...]
-    body_schema: Mapping[str, Any] | None
-    body_required: bool
+    body_schema: Mapping[str, Any] | None  # an empty body counts as {} (see _parse_body)
     responses: Mapping[str, Mapping[str, Any]]  # status -> content-type -> schema
     path_item_extensions: Mapping[str, Any] = field(default_factory=dict)
 
@@ -189,7 +188,7 @@ class Operation:
                         raw = args.get(alias)
             else:
                 raw = headers.get(param.name)
-            if raw is None or raw == "" and param.location != "path":
+            if raw is None or (raw == "" and param.location != "path"):
                 if param.required:
                     raise ApiError(400, f"{param.location} parameter {param.name} is required")
                 continue
@@ -197,7 +196,10 @@ class Operation:
             message = first_error(param.validator, value, f"{param.location} parameter {param.name}")
             if message:
                 raise ApiError(400, message)
-            (path if param.location == "path" else query)[param.name] = value
+            if param.location == "path":
+                path[param.name] = value
+            elif param.location == "query":
+                query[param.name] = value
         return ApiRequest(path=path, query=query, headers=headers, body=self._parse_body(raw_body))
 
     def _parse_body(self, raw_body: bytes) -> Any:
@@ -270,7 +272,7 @@ class Spec:
         }
         return Operation(
             operation_id=raw["operationId"], method=method.upper(), path=path, parameters=params,
-            body_schema=body_schema, body_required=bool(body and body.get("required")),
+            body_schema=body_schema,
             responses=responses, path_item_extensions=extensions,
         )
 
