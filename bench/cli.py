@@ -51,8 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--reset-iterations", type=int, default=500, help="reset+request samples (default 500)")
     run.add_argument("--no-chart", action="store_true", help="do not draw the PNG")
     run.add_argument("--mock-server", choices=("cli", "granian"), default="cli",
-                     help="cli: `runagents-mock serve` as users run it (default); granian: the same app "
-                          "on granian WSGI, to see what a server switch would give")
+                     help="cli: `runagents-mock serve` as users run it (default); granian: "
+                          "`runagents-mock serve --server granian`")
     run.add_argument("--rounds", type=int, default=1,
                      help="measure every target and workload this many times, interleaved; "
                           "report the median (use 3+ on a shared machine)")

@@ -20,12 +20,12 @@ def _script(name: str) -> str | None:
     return str(local) if local.exists() else shutil.which(name)
 
 
-def mock_cli(log_dir: Path, threads: int, log_name: str = "mock") -> ServerProcess:
-    """``runagents-mock serve --port N`` exactly as a user starts it (waitress inside)."""
+def mock_cli(log_dir: Path, threads: int, log_name: str = "mock", server: str = "waitress") -> ServerProcess:
+    """``runagents-mock serve --port N`` exactly as a user starts it (``--server`` as given)."""
     port = free_port()
     script = _script("runagents-mock")
     argv = [script] if script else [sys.executable, "-m", "mockserver.cli"]
-    argv += ["serve", "--port", str(port), "--threads", str(threads)]
+    argv += ["serve", "--port", str(port), "--threads", str(threads), "--server", server]
     return ServerProcess("mock", argv, port, log_dir / f"{log_name}.log", cwd=REPO_ROOT)
 
 

@@ -81,7 +81,8 @@ class StateSaver:
         self.save()
 
 
-def attach_state_file(app: Flask, interval: float = DEFAULT_INTERVAL) -> StateSaver:
+def restore_state_file(app: Flask) -> Path:
+    """Load the app's state file if it exists; StateFileError when it cannot be used."""
     server = app.extensions["runagents_mock"]
     path = Path(server.config.state_file)
     if path.exists():
@@ -89,4 +90,10 @@ def attach_state_file(app: Flask, interval: float = DEFAULT_INTERVAL) -> StateSa
             server.load_state(read_state(path))
         except ValueError as exc:
             raise StateFileError(f"state file {path} cannot be loaded: {exc}") from None
-    return StateSaver(server.platform, path, interval).start()
+    return path
+
+
+def attach_state_file(app: Flask, interval: float = DEFAULT_INTERVAL) -> StateSaver:
+    """Restore the state file, then keep saving to it; ``stop()`` the saver for the last save."""
+    path = restore_state_file(app)
+    return StateSaver(app.extensions["runagents_mock"].platform, path, interval).start()

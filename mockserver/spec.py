@@ -104,6 +104,44 @@ def first_error(validator: Draft202012Validator, instance: Any, prefix: str = ""
     return None
 
 
+try:  # compiled (Rust) JSON Schema validation, from the `fast` extra (and schemathesis')
+    import jsonschema_rs
+except ImportError:  # the pure-Python path alone gives the same answers
+    jsonschema_rs = None
+
+
+@dataclass(frozen=True)
+class RequestCheck:
+    """Validates one piece of request input (a parameter or a body).
+
+    Nearly every request is valid, and for those a compiled validator, when installed, answers
+    alone (about 10x faster than building jsonschema's error objects). Invalid input always
+    goes through jsonschema, whose errors our messages (x-error-messages, field paths) come from.
+    """
+
+    validator: Draft202012Validator
+    fast: Any = None
+
+    @classmethod
+    def compile(cls, schema: Mapping[str, Any]) -> "RequestCheck":
+        fast = None
+        if jsonschema_rs is not None:
+            try:
+                fast = jsonschema_rs.Draft202012Validator(dict(schema), validate_formats=True)
+            except Exception:  # noqa: BLE001 - a schema it cannot compile: jsonschema alone
+                fast = None
+        return cls(_validator(schema), fast)
+
+    def first_error(self, instance: Any, prefix: str = "") -> str | None:
+        if self.fast is not None:
+            try:
+                if self.fast.is_valid(instance):
+                    return None
+            except ValueError:  # input Rust cannot hold (a lone surrogate): jsonschema decides
+                pass
+        return first_error(self.validator, instance, prefix)
+
+
 # --- operations -------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -111,7 +149,7 @@ class Parameter:
     name: str
     location: str  # path, query or header
     required: bool
-    validator: Draft202012Validator
+    validator: RequestCheck
     schema: Mapping[str, Any]
     aliases: tuple[str, ...] = ()
 
@@ -155,8 +193,8 @@ class Operation:
     path_item_extensions: Mapping[str, Any] = field(default_factory=dict)
 
     @cached_property
-    def body_validator(self) -> Draft202012Validator | None:
-        return _validator(self.body_schema) if self.body_schema is not None else None
+    def body_validator(self) -> RequestCheck | None:
+        return RequestCheck.compile(self.body_schema) if self.body_schema is not None else None
 
     @cached_property
     def body_aliases(self) -> Mapping[str, str]:
@@ -193,7 +231,7 @@ class Operation:
                     raise ApiError(400, f"{param.location} parameter {param.name} is required")
                 continue
             value = param.coerce(raw)
-            message = first_error(param.validator, value, f"{param.location} parameter {param.name}")
+            message = param.validator.first_error(value, f"{param.location} parameter {param.name}")
             if message:
                 raise ApiError(400, message)
             if param.location == "path":
@@ -216,7 +254,7 @@ class Operation:
             for alias, canonical in self.body_aliases.items():
                 if alias in body and canonical not in body:
                     body = {**body, canonical: body[alias]}
-        message = first_error(self.body_validator, body)
+        message = self.body_validator.first_error(body)
         if message:
             raise ApiError(400, message)
         return body
@@ -260,7 +298,7 @@ class Spec:
         by_key.update({(p["name"], p["in"]): p for p in raw.get("parameters", [])})
         params = tuple(
             Parameter(name=p["name"], location=p["in"], required=bool(p.get("required")),
-                      validator=_validator(p.get("schema", {})), schema=p.get("schema", {}),
+                      validator=RequestCheck.compile(p.get("schema", {})), schema=p.get("schema", {}),
                       aliases=tuple(p.get("x-aliases", ())))
             for p in by_key.values() if p["in"] in ("path", "query", "header")
         )

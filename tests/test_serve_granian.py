@@ -1,0 +1,78 @@
+"""`runagents-mock serve --server granian`: the faster, opt-in server."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+pytest.importorskip("granian")
+
+
+def serve(*args: str) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen([sys.executable, "-m", "mockserver.cli", "serve", "--server", "granian",
+                             "--port", "0", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    match = re.search(r"http://[\d.]+:\d+", line)
+    assert match, line + proc.stderr.read()
+    url = match.group(0)
+    for _ in range(100):  # the worker process answers a moment after the banner
+        try:
+            call("GET", url + "/api/tools", "k")
+            return proc, url
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError("granian worker never answered")
+
+
+def call(method: str, url: str, key: str | None = None, body: dict | None = None) -> tuple[int, object]:
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {key}"} if key else {})}
+    data = json.dumps(body).encode() if body is not None else None
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data, headers, method=method), timeout=5) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def test_granian_serves_the_same_api_and_saves_state_on_sigterm(tmp_path):
+    state = tmp_path / "state.json"
+    proc, url = serve("--state-file", str(state))
+    try:
+        assert call("GET", url + "/api/tools")[0] == 401
+        status, _ = call("POST", url + "/api/tools", "k", {"name": "t1", "base_url": "https://x.example"})
+        assert status == 201
+    finally:
+        proc.send_signal(signal.SIGTERM)  # right away: the last save must come from the shutdown
+        out, _ = proc.communicate(timeout=15)
+    assert proc.returncode == 0 and "stopped" in out
+    assert [t["name"] for t in json.loads(state.read_text())["tools"]["items"]] == ["t1"]
+
+
+def test_granian_refuses_a_bad_state_file(tmp_path):
+    state = tmp_path / "state.json"
+    state.write_text("{not json")
+    proc = subprocess.run([sys.executable, "-m", "mockserver.cli", "serve", "--server", "granian", "--port", "0",
+                           "--state-file", str(state)], capture_output=True, text=True, timeout=20)
+    assert proc.returncode == 2 and f"state file {state} is corrupt" in proc.stderr
+
+
+def test_granian_worker_ends_with_its_main_process():
+    proc, url = serve()
+    proc.kill()
+    proc.wait(timeout=5)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            call("GET", url + "/api/tools", "k")
+        except OSError:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the worker kept serving after its main process was killed")
