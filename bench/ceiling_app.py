@@ -8,11 +8,12 @@ Run: ``python -m bench.ceiling_app --port N --threads 8``.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from typing import Sequence
 
 from flask import Flask, Response
+
+from mockserver.cli import run_until_stopped
 
 from .payloads import sample_replies
 
@@ -49,16 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     server = create_server(create_ceiling_app(), host=args.host, port=args.port,
                            threads=args.threads, ident="bench-ceiling")
 
-    def stop(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close()
+    run_until_stopped(server)
     return 0
 
 

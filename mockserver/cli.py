@@ -8,7 +8,7 @@ import re
 import signal
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8092  # the vendor CLI's default endpoint is http://localhost:8092
@@ -88,22 +88,29 @@ def main(argv: Sequence[str] | None = None) -> int:
                            max_request_body_size=max(4 * args.max_body_bytes, 64 * 1024 * 1024),
                            ident="runagents-mock")
 
+    host, port = server.effective_host, server.effective_port
+    print(f"runagents-mock serving on http://{host}:{port}", flush=True)
+    try:
+        run_until_stopped(server)
+    finally:
+        if saver:
+            saver.stop()
+        print("runagents-mock stopped", flush=True)
+    return 0
+
+
+def run_until_stopped(server: Any) -> None:
+    """Run a waitress server until Ctrl-C or SIGTERM, then close it."""
     def stop(signum, frame):  # SIGTERM behaves like Ctrl-C: leave the loop, then clean up
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
-    host, port = server.effective_host, server.effective_port
-    print(f"runagents-mock serving on http://{host}:{port}", flush=True)
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
         server.close()
-        if saver:
-            saver.stop()
-        print("runagents-mock stopped", flush=True)
-    return 0
 
 
 if __name__ == "__main__":

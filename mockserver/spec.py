@@ -60,6 +60,17 @@ def _location(prefix: str, path: Iterable[Any]) -> str:
     return out
 
 
+_RULE_MESSAGES = {
+    "minLength": "{what} must be at least {value} characters",
+    "maxLength": "{what} must be at most {value} characters",
+    "minimum": "{what} must be >= {value}",
+    "maximum": "{what} must be <= {value}",
+    "minItems": "{what} must have at least {value} item(s)",
+    "pattern": "{what} has an invalid format (must match {value})",
+    "format": "{what} must be a valid {value}",
+}
+
+
 def _describe(error: Any, prefix: str) -> str:
     """One line naming the field and the rule, without echoing the value (it may be a secret)."""
     custom = error.schema.get("x-error-messages", {}) if isinstance(error.schema, dict) else {}
@@ -79,21 +90,10 @@ def _describe(error: Any, prefix: str) -> str:
     if kind in ("enum", "const"):
         allowed = error.validator_value if kind == "enum" else [error.validator_value]
         return f"{what} must be one of: {', '.join(map(str, allowed))}"
-    if kind == "minLength":
-        return f"{what} must not be empty" if error.validator_value == 1 else \
-            f"{what} must be at least {error.validator_value} characters"
-    if kind == "maxLength":
-        return f"{what} must be at most {error.validator_value} characters"
-    if kind == "minimum":
-        return f"{what} must be >= {error.validator_value}"
-    if kind == "maximum":
-        return f"{what} must be <= {error.validator_value}"
-    if kind == "minItems":
-        return f"{what} must have at least {error.validator_value} item(s)"
-    if kind == "pattern":
-        return f"{what} has an invalid format (must match {error.validator_value})"
-    if kind == "format":
-        return f"{what} must be a valid {error.validator_value}"
+    if kind == "minLength" and error.validator_value == 1:
+        return f"{what} must not be empty"
+    if kind in _RULE_MESSAGES:
+        return _RULE_MESSAGES[kind].format(what=what, value=error.validator_value)
     return f"{what} is invalid ({kind})"
 
 

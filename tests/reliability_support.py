@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
+import pytest
 import requests
 
 from mockserver.testing import LiveServer
@@ -298,3 +299,24 @@ def json_error(response: requests.Response) -> str:
 
 def write_state_file(path: Path, state: Any) -> None:
     path.write_text(state if isinstance(state, str) else json.dumps(state), encoding="utf-8")
+
+
+# --- fixtures (imported by the reliability and security conftests) -------------------------
+
+@pytest.fixture(scope="module")
+def live():
+    # One server per module (starting waitress per test would cost more than the tests).
+    with live_mock(threads=8) as server:
+        yield server
+
+
+def fresh_client(server) -> Client:
+    """A client of ``server`` with the mock emptied first."""
+    c = Client(server.url)
+    c.reset()
+    return c
+
+
+@pytest.fixture
+def client(live) -> Client:
+    return fresh_client(live)

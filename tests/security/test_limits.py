@@ -9,7 +9,7 @@ import json
 import pytest
 
 from mockserver.conformance import response_problems
-from reliability_support import Client, json_error, live_mock
+from reliability_support import Client, fresh_client, json_error, live_mock
 
 LIMIT = 3
 
@@ -28,9 +28,7 @@ def limited():
 
 @pytest.fixture
 def c(limited) -> Client:
-    client = Client(limited.url)
-    client.reset()
-    return client
+    return fresh_client(limited)
 
 
 def _tool(name: str) -> dict:
