@@ -32,6 +32,24 @@ class Handlers:
         return register
 
 
+def add_collection_reads_and_delete(handlers: Handlers, backend: str, list_op: str, get_op: str,
+                                    delete_op: str) -> None:
+    """The list/get/delete handlers every name-keyed collection shares (``platform.<backend>``)."""
+
+    @handlers.operation(list_op)
+    def list_all(platform, req):
+        return 200, getattr(platform, backend).list()
+
+    @handlers.operation(get_op)
+    def get_one(platform, req):
+        return 200, getattr(platform, backend).get(req.path["name"])
+
+    @handlers.operation(delete_op)
+    def delete_one(platform, req):
+        getattr(platform, backend).delete(req.path["name"])
+        return 200, {"status": "deleted"}
+
+
 class NamedCollection:
     """Records keyed by name with create-or-update semantics (tools, providers, IdPs)."""
 

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from ..common import Handlers
+from ..common import Handlers, add_collection_reads_and_delete
 from .models import simulate_probe, spec_from_flat
 
 handlers = Handlers()
-
-
-@handlers.operation("listTools")
-def list_tools(platform, req):
-    return 200, platform.tools.list()
+add_collection_reads_and_delete(handlers, "tools", "listTools", "getTool", "deleteTool")
 
 
 @handlers.operation("createTool")
@@ -19,17 +15,6 @@ def create_tool(platform, req):
     spec = body.get("spec") if "spec" in body else spec_from_flat(body)
     tool, _ = platform.tools.put(body["name"], spec, body.get("credentials"))
     return 201, tool
-
-
-@handlers.operation("getTool")
-def get_tool(platform, req):
-    return 200, platform.tools.get(req.path["name"])
-
-
-@handlers.operation("deleteTool")
-def delete_tool(platform, req):
-    platform.tools.delete(req.path["name"])
-    return 200, {"status": "deleted"}
 
 
 @handlers.operation("probeUrl")
