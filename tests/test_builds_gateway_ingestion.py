@@ -161,3 +161,13 @@ def test_analyze_requires_files_map(api):
     assert response.status_code == 400 and error_of(response) == "files is required"
     response = api.post("/analyze", {"files": {"a.py": 3}})
     assert response.status_code == 400 and error_of(response) == "files.a.py must be of type string"
+
+
+def test_provider_failure_502_can_be_injected(api):
+    # The mock has no real backend to fail; the documented 502 comes from a fault rule.
+    api.post("/api/model-providers", OPENAI_PROVIDER)
+    api.post("/_mock/faults", {"method": "POST", "path": "/v1/chat/completions", "status": 502,
+                               "error": "provider request failed", "times": 1})
+    response = chat(api)
+    assert response.status_code == 502 and error_of(response) == "provider request failed"
+    assert chat(api).status_code == 200
