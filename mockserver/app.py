@@ -13,7 +13,7 @@ from .config import MockConfig
 from .conformance import response_problems
 from .control import FAULT_HEADER, Faults, Journal, RateLimiter, register_control_api, register_middleware
 from .errors import ApiError
-from .jsonhttp import error_response, json_response
+from .jsonhttp import RecordEncoder, error_response
 from .platform import Platform
 from .seed import load_seed_file
 from .services import HANDLER_SETS
@@ -34,6 +34,7 @@ class MockServer:
         self.faults = Faults()
         self.rate_limiter = RateLimiter(config.rate_limit_per_minute, platform.clock)
         self.handlers: dict[str, Any] = {}
+        self.encoder = RecordEncoder()
 
     def reset(self) -> None:
         """Empty state, journal, faults and replies; configured rate limit; real time."""
@@ -117,7 +118,7 @@ def _view(op: Operation, handler: Any, server: MockServer):
         reply = handler(platform, req)
         if isinstance(reply, Response):
             return reply
-        return json_response(*reply)
+        return server.encoder.response(*reply)
 
     view.__name__ = op.operation_id
     return view

@@ -13,6 +13,38 @@ def json_response(status: int, body: Any, headers: Mapping[str, str] | None = No
                     mimetype="application/json", headers=dict(headers or {}))
 
 
+class RecordEncoder:
+    """JSON for API answers, each stored record encoded once.
+
+    Stored records are never changed after they are stored (copy-on-write, see platform.py),
+    so a record's JSON can be kept and reused until the record is replaced. The cache holds
+    the record itself, so its id() cannot be reused while the entry lives; it is bounded.
+    """
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self._cache: dict[int, tuple[Any, bytes]] = {}
+
+    def record(self, record: dict[str, Any]) -> bytes:
+        entry = self._cache.get(id(record))
+        if entry is not None and entry[0] is record:
+            return entry[1]
+        encoded = json.dumps(record, separators=(",", ":")).encode()
+        if len(self._cache) >= self.size:
+            self._cache.clear()  # cheap and rare: the next reads fill it again
+        self._cache[id(record)] = (record, encoded)
+        return encoded
+
+    def response(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
+        if isinstance(body, list) and all(type(item) is dict for item in body):
+            data = b"[" + b",".join(self.record(item) for item in body) + b"]"
+        elif type(body) is dict:
+            data = self.record(body)
+        else:
+            data = json.dumps(body, separators=(",", ":")).encode()
+        return Response(data, status=status, mimetype="application/json", headers=dict(headers or {}))
+
+
 def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
     """Every error the server sends has this one shape: ``{"error": "..."}``."""
     return json_response(status, {"error": message}, headers)
