@@ -1,6 +1,6 @@
 """The vendor SDK `runagents` 1.3.1, unmodified, against the mock: every resource end to end.
 
-Runs have no create call in the SDK (docs/research-notes.md §2.4), so the tests create them
+Runs have no create call in the SDK (see docs/compatibility.md), so the tests create them
 over HTTP the way the platform does, then read them back with the SDK.
 """
 
