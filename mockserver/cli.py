@@ -38,8 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--rate-limit", type=_rate, metavar="N/min", help="requests per minute per API key")
     serve.add_argument("--max-body-bytes", type=int, default=5 * 1024 * 1024, help="largest request body")
     serve.add_argument("--server", choices=("waitress", "granian"), default="waitress",
-                       help="waitress (default, pure Python) or granian (pip install "
-                            "\"runagents-mock[fast]\"): about twice the throughput")
+                       help="waitress (default, pure Python) or granian (a Rust HTTP layer: "
+                            "2-3x the throughput, see bench/README.md)")
     serve.add_argument("--threads", type=int, default=None,
                        help="worker threads (default: 8 on waitress, 1 on granian)")
     return parser
@@ -77,8 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from . import granian_serve
             import granian  # noqa: F401
         except ImportError:
-            print('runagents-mock: --server granian needs granian: pip install "runagents-mock[fast]"',
-                  file=sys.stderr)
+            print("runagents-mock: granian is not installed here; use --server waitress", file=sys.stderr)
             return 2
         return granian_serve.serve(config, args.host, args.port, args.threads or 1)
 

@@ -10,6 +10,7 @@ state file before anything starts.
 from __future__ import annotations
 
 import atexit
+import gc
 import json
 import multiprocessing.util
 import os
@@ -29,7 +30,8 @@ def serve(config: dict[str, Any], host: str, port: int, threads: int) -> int:
 
     os.environ[CONFIG_ENV] = json.dumps(config, default=str)
     port = port or _free_port(host)
-    print(f"runagents-mock serving on http://{host}:{port} (granian)", flush=True)
+    # Printed as granian starts: unlike waitress the port may take a moment to answer.
+    print(f"runagents-mock serving on http://{host}:{port}", flush=True)
     # One thread: more make granian's p99 jump (bench/README.md), and the GIL allows no more work.
     Granian("mockserver.granian_serve:worker_app", factory=True, address=host, port=port,
             interface=Interfaces.WSGI, workers=1, blocking_threads=threads,
@@ -55,6 +57,9 @@ def worker_app() -> Flask:
         multiprocessing.util.Finalize(app, saver.stop, exitpriority=10)
         atexit.register(saver.stop)
     _exit_with_parent()
+    # Objects alive now (spec, validators, app) never die: keep them out of the collector's
+    # scans, which otherwise show up as latency spikes on this single-threaded worker.
+    gc.freeze()
     return app
 
 

@@ -104,7 +104,7 @@ def first_error(validator: Draft202012Validator, instance: Any, prefix: str = ""
     return None
 
 
-try:  # compiled (Rust) JSON Schema validation, from the `fast` extra (and schemathesis')
+try:  # compiled (Rust) JSON Schema validation, a dependency of the package
     import jsonschema_rs
 except ImportError:  # the pure-Python path alone gives the same answers
     jsonschema_rs = None
