@@ -199,3 +199,14 @@ def test_empty_image_without_sources_is_the_documented_400(api):
     response = api.post("/api/deploy", {"agent_name": "a", "image": ""})
     assert response.status_code == 400
     assert error_of(response) == "either image or source_files is required"
+
+
+def test_configured_reply_changed_in_place_is_answered_fresh(api):
+    # Answers are encoded once per stored record; a reply object the caller keeps changing
+    # must not be served from that cache.
+    deploy_image(api)
+    reply = {"response": "first"}
+    api.mock.platform.agents.replies["agent-system/my-agent"] = reply
+    assert api.post("/api/agents/agent-system/my-agent/invoke", {"message": "?"}).get_json() == reply
+    reply["response"] = "second"
+    assert api.post("/api/agents/agent-system/my-agent/invoke", {"message": "?"}).get_json() == {"response": "second"}

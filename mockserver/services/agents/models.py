@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Mapping
 
 from ...errors import ApiError
@@ -167,7 +168,8 @@ class AgentsBackend:
                 raise ApiError(502, f"failed to reach agent: agent {namespace}/{name} is {phase}")
             reply = self.replies.get(f"{namespace}/{name}")
         if reply is not None:
-            return reply
+            # A copy: the configured reply may be the caller's own object, changed later.
+            return copy.deepcopy(reply)
         message = body.get("message") if isinstance(body, dict) else None
         return {"response": f"echo: {message}" if message is not None else "echo",
                 "agent": name, "namespace": namespace, "request": body}
