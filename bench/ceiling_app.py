@@ -1,21 +1,31 @@
 """The ceiling: a bare Flask app answering each workload with the mock's JSON from a constant.
 
-Same framework, same WSGI server and thread count as ``runagents-mock serve``, but no auth,
-validation, state, journal or serialisation, so the gap to it is what the mock's own work costs.
-Run: ``python -m bench.ceiling_app --port N --threads 8``.
+Same framework and same server stack as ``runagents-mock serve``, but no auth, validation,
+state, journal or serialisation, so the gap to it is what the mock's own work costs:
+
+- ``--server granian`` (the default, like ``serve``): the app through ``RSGIBridge`` on
+  granian's RSGI interface, started by the same ``mockserver.granian_serve.run`` as the mock;
+- ``--server waitress``: the same ``create_server`` call as ``serve --server waitress``, with
+  ``--threads N`` threads.
+
+Run: ``python -m bench.ceiling_app --port N [--server granian|waitress] [--threads 8]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
 from flask import Flask, Response
 
-from mockserver.cli import run_until_stopped
+from mockserver.cli import body_limit, run_until_stopped
 
 from .payloads import sample_replies
+
+SERVERS = ("granian", "waitress")
+MAX_BODY_BYTES = 5 * 1024 * 1024  # `runagents-mock serve`'s default --max-body-bytes
 
 
 def create_ceiling_app() -> Flask:
@@ -38,12 +48,33 @@ def create_ceiling_app() -> Flask:
     return app
 
 
+def granian_app() -> Any:
+    """Granian's factory (``bench.ceiling_app:granian_app``), called in its worker process: the
+    ceiling through the same bridge, with the same set-up, as ``mockserver.granian_serve:worker_app``."""
+    from mockserver.granian_serve import worker_settings
+    from mockserver.rsgi_bridge import RSGIBridge
+
+    worker_settings()  # also prints the URL line once the port answers
+    app = create_ceiling_app()
+    gc.freeze()  # as the mock's worker does, so the collector costs both alike
+    return RSGIBridge(app, body_limit=body_limit(MAX_BODY_BYTES))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ceiling_app")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--server", choices=SERVERS, default="granian",
+                        help="granian (default, as `runagents-mock serve`) or waitress")
+    parser.add_argument("--threads", type=int, default=8, help="waitress threads (default 8; not used by granian)")
     args = parser.parse_args(argv)
+
+    if args.server == "granian":
+        from mockserver.granian_serve import run
+
+        # The mock's own launcher: one granian worker, RSGI interface; only the app differs.
+        return run("bench.ceiling_app:granian_app", args.host, args.port, {})
+
     from waitress import create_server
 
     # Same create_server call as mockserver/cli.py so only the app differs.

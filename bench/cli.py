@@ -8,8 +8,12 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
+from .compare import SERVERS
 from .paths import RESULTS_DIR
+from .stacks import STACKS
 from .workloads import WORKLOADS, WORKLOADS_BY_NAME
+
+DEFAULT_THREADS = 8  # `runagents-mock serve --threads` default (waitress only)
 
 COMMANDS = ("run", "stacks", "profile")
 
@@ -45,24 +49,29 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--targets", type=lambda t: _names(t, ["mock", "prism", "ceiling"]),
                      default=["mock", "prism", "ceiling"], help="comma-separated subset of mock,prism,ceiling")
     run.add_argument("--no-prism", action="store_true", help="skip Prism (no npm install)")
-    run.add_argument("--threads", type=int, default=8, help="waitress threads of the mock and the ceiling")
+    run.add_argument("--threads", type=int, default=None,
+                     help="waitress threads of the mock and the ceiling (--mock-server waitress only; default 8, "
+                          "as `runagents-mock serve`)")
     run.add_argument("--no-fixture", action="store_true", help="skip the fixture-path measurement")
     run.add_argument("--fixture-runs", type=int, default=5, help="session start-ups to time, each in a fresh interpreter (default 5)")
     run.add_argument("--reset-iterations", type=int, default=500, help="reset+request samples (default 500)")
     run.add_argument("--no-chart", action="store_true", help="do not draw the PNG")
-    run.add_argument("--mock-server", choices=("cli", "granian"), default="cli",
-                     help="cli: `runagents-mock serve` as users run it (default); granian: "
-                          "`runagents-mock serve --server granian`")
+    run.add_argument("--mock-server", choices=SERVERS, default=SERVERS[0],
+                     help="the mock is `runagents-mock serve --server X` as users run it, and the ceiling runs "
+                          "on the same stack: granian (default, as `serve`: the Flask app through the RSGI "
+                          "bridge on granian, 1 worker) or waitress (--threads N)")
     run.add_argument("--rounds", type=int, default=1,
                      help="measure every target and workload this many times, interleaved; "
                           "report the median (use 3+ on a shared machine)")
 
-    stacks = sub.add_parser("stacks", help="the mock app on waitress, gunicorn gthread and granian")
+    stacks = sub.add_parser("stacks", help="the mock app on waitress, gunicorn gthread, granian WSGI and "
+                                           "granian RSGI (the bridge `serve` uses)")
     _load_args(stacks, duration=3.0)
     stacks.set_defaults(workloads=["list_agents", "add_event"])
     stacks.add_argument("--thread-counts", default="1,2,4,8,16", help="threads to try (default 1,2,4,8,16)")
-    stacks.add_argument("--servers", default="waitress,gunicorn,granian",
-                        help="comma-separated subset of waitress,gunicorn,granian")
+    stacks.add_argument("--servers", default=",".join(STACKS),
+                        help=f"comma-separated subset of {','.join(STACKS)} (default all; granian-rsgi has no "
+                             "threads and runs once, reported as threads 1)")
     stacks.add_argument("--rounds", type=int, default=1, help="interleaved rounds; the median is reported")
     stacks.add_argument("--app", choices=("mock", "ceiling"), default="mock",
                         help="serve the mock (default) or the constant-answer ceiling app")
@@ -103,11 +112,16 @@ def run_comparison(args: argparse.Namespace) -> int:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     names = [t for t in args.targets if not (args.no_prism and t == "prism")]
     loadgen = choose(args.loadgen)
+    waitress = args.mock_server == "waitress"
+    if args.threads is not None and not waitress:
+        print(f"note: --threads applies to waitress only; ignored with --mock-server {args.mock_server}", flush=True)
+    threads = (DEFAULT_THREADS if args.threads is None else args.threads) if waitress else None
     settings = Settings(duration=args.duration, concurrency=args.concurrency, warmup=args.warmup,
-                        threads=args.threads, log_dir=args.out / "logs", rounds=max(1, args.rounds),
+                        threads=threads or DEFAULT_THREADS, log_dir=args.out / "logs", rounds=max(1, args.rounds),
                         mock_server=args.mock_server)
+    stack = f"waitress, {threads} threads" if waitress else "granian, RSGI bridge, 1 worker"
     print(f"load generator: {loadgen.name}; {args.duration:g}s per workload after {args.warmup:g}s warm-up; "
-          f"{args.concurrency} connections; waitress threads {args.threads}; {args.rounds} round(s)", flush=True)
+          f"{args.concurrency} connections; mock and ceiling on {stack}; {args.rounds} round(s)", flush=True)
     load_before = os.getloadavg()[0]
     if load_before > 0.5:
         print(f"note: load average is {load_before:.1f} before the run; other work will skew the numbers",
@@ -132,8 +146,9 @@ def run_comparison(args: argparse.Namespace) -> int:
         # Other work on the machine skews everything; the 1-minute load average says how much.
         "machine": {**report.machine(), "load_before": load_before, "load_after": load_after},
         "settings": {"duration_s": args.duration, "concurrency": args.concurrency, "warmup_s": args.warmup,
-                     "threads": args.threads, "loadgen": loadgen.name, "workloads": args.workloads,
-                     "rounds": args.rounds, "mock_server": args.mock_server},
+                     "loadgen": loadgen.name, "workloads": args.workloads, "rounds": args.rounds,
+                     # The mock and the ceiling run on the same server; threads: waitress' (null on granian).
+                     "mock_server": args.mock_server, "ceiling_server": args.mock_server, "threads": threads},
         "targets": status,
         "results": rows,
         "ratios": report.ratios(rows, args.workloads),

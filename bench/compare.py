@@ -19,28 +19,26 @@ from .server_process import ServerProcess
 from .workloads import PLACEHOLDER_RUN_ID, Workload
 
 
+SERVERS = ("granian", "waitress")  # `runagents-mock serve --server X`; the first is its default
+
+
 @dataclass(frozen=True)
 class Settings:
     duration: float
     concurrency: int
     warmup: float
-    threads: int  # waitress threads for both the mock and the ceiling
+    threads: int  # waitress threads for both the mock and the ceiling (granian has none)
     log_dir: Path
     rounds: int = 1
-    mock_server: str = "cli"  # "cli": runagents-mock serve (waitress); "granian": serve --server granian
+    mock_server: str = "granian"  # `runagents-mock serve --server X`; the ceiling runs on the same
 
 
 def _starter(name: str, settings: Settings) -> Callable[[], ServerProcess]:
-    if name == "mock" and settings.mock_server == "granian":
-        # `serve --server granian` with its own default of one thread (more hurt granian's p99).
-        return lambda: targets.mock_cli(settings.log_dir, 1, server="granian")
     if name == "mock":
-        return lambda: targets.mock_cli(settings.log_dir, settings.threads)
-    if name == "ceiling" and settings.mock_server == "granian":
-        # The ceiling runs on the mock's server, so the ratio shows the mock's own cost.
-        return lambda: targets.granian_wsgi(settings.log_dir, 1, app="ceiling")
+        return lambda: targets.mock_cli(settings.log_dir, settings.mock_server, settings.threads)
     if name == "ceiling":
-        return lambda: targets.ceiling(settings.log_dir, settings.threads)
+        # The ceiling runs on the mock's server stack, so the ratio shows the mock's own cost.
+        return lambda: targets.ceiling(settings.log_dir, settings.mock_server, settings.threads)
     if name == "prism":
         prism_bin = ensure_prism()  # may raise PrismUnavailable
         return lambda: targets.prism(settings.log_dir, prism_bin)
@@ -62,7 +60,7 @@ def measure_once(server: ServerProcess, run_ids: Sequence[str], workload: Worklo
     cpu_us = None
     if cpu_before is not None and cpu_after is not None and result.requests:
         cpu_us = round((cpu_after - cpu_before) / result.requests * 1e6, 1)
-    print(f"  {target:12} {workload.label:28} {result.rps:7.0f} req/s  p50 {_ms(result.p50_ms)}  "
+    print(f"  {target:16} {workload.label:28} {result.rps:7.0f} req/s  p50 {_ms(result.p50_ms)}  "
           f"p99 {_ms(result.p99_ms)}  errors {result.errors}  server CPU {cpu_us} us/req", flush=True)
     return {"target": target, "workload": workload.name, "label": workload.label,
             **result.to_json(), "server_cpu_us_per_request": cpu_us}

@@ -1,7 +1,9 @@
 """``python -m bench stacks``: the same app on waitress (N threads), gunicorn gthread
-(1 worker, N threads: the mock's state lives in one process) and granian WSGI (1 worker,
-N blocking threads), each loaded with the same workloads by the same generator, interleaved
-like the main run."""
+(1 worker, N threads: the mock's state lives in one process), granian's own WSGI mode (1 worker,
+N blocking threads; kept for comparison) and granian RSGI (the Flask app through
+``mockserver.rsgi_bridge.RSGIBridge``, 1 worker: what ``runagents-mock serve`` runs by default;
+it has no threads, so it runs once and is reported as threads 1), each loaded with the same
+workloads by the same generator, interleaved like the main run."""
 
 from __future__ import annotations
 
@@ -20,8 +22,12 @@ from .workloads import WORKLOADS_BY_NAME
 SERVERS: dict[str, Callable[..., "ServerProcess | None"]] = {
     "waitress": targets.waitress_threads,
     "gunicorn": targets.gunicorn_gthread,
-    "granian": targets.granian_wsgi,
+    "granian-wsgi": targets.granian_wsgi,
+    "granian-rsgi": targets.granian_rsgi,
 }
+STACKS = tuple(SERVERS)
+# Stacks without a thread count: run once, reported as threads 1.
+THREADLESS = {"granian-rsgi"}
 
 
 def run_stacks(args: argparse.Namespace) -> int:
@@ -37,7 +43,7 @@ def run_stacks(args: argparse.Namespace) -> int:
     print(f"load generator: {loadgen.name}; app: {args.app}; {args.duration:g}s per workload; "
           f"{args.concurrency} connections; {settings.rounds} round(s)", flush=True)
     starters = {f"{server}/{threads}": functools.partial(SERVERS[server], settings.log_dir, threads, app=args.app)
-                for server in servers for threads in thread_counts}
+                for server in servers for threads in ([1] if server in THREADLESS else thread_counts)}
     stateful = set(starters) if args.app == "mock" else set()
     rows, status = run_interleaved(starters, stateful, workloads, loadgen, settings)
     for row in rows:
@@ -47,7 +53,8 @@ def run_stacks(args: argparse.Namespace) -> int:
     path = args.out / f"stacks-{args.app}-{stamp}.json"
     write_json({"schema": "runagents-mock-bench-stacks/1", "machine": machine(), "app": args.app,
                 "settings": {"duration_s": args.duration, "concurrency": args.concurrency,
-                             "warmup_s": args.warmup, "loadgen": loadgen.name, "rounds": settings.rounds},
+                             "warmup_s": args.warmup, "loadgen": loadgen.name, "rounds": settings.rounds,
+                             "servers": servers, "thread_counts": thread_counts},
                 "results": rows, "stacks": status}, path)
     print(f"\nwrote {path}")
     return 0
@@ -55,7 +62,7 @@ def run_stacks(args: argparse.Namespace) -> int:
 
 def _print(rows: list[dict[str, Any]], workloads: list[str], stacks: list[str]) -> None:
     print()
-    header = f"{'stack':14}" + "".join(f" {w + ' req/s':>18} {'p99 ms':>8} {'CPU us':>7}" for w in workloads)
+    header = f"{'stack':16}" + "".join(f" {w + ' req/s':>18} {'p99 ms':>8} {'CPU us':>7}" for w in workloads)
     print(header)
     print("-" * len(header))
     for stack in stacks:
@@ -65,4 +72,4 @@ def _print(rows: list[dict[str, Any]], workloads: list[str], stacks: list[str]) 
             cpu = row and row.get("server_cpu_us_per_request")
             cells.append(f" {row['rps']:18.0f} {row['p99_ms'] or 0:8.2f} {cpu if cpu is not None else '-':>7}"
                          if row else f" {'-':>18} {'-':>8} {'-':>7}")
-        print(f"{stack:14}" + "".join(cells))
+        print(f"{stack:16}" + "".join(cells))

@@ -1,5 +1,5 @@
-"""How each server under test is started: the mock as users run it, Prism, the ceiling, and the
-alternative serving stacks for the same mock app."""
+"""How each server under test is started: the mock as users run it, Prism, the ceiling (on the
+mock's server stack), and the alternative serving stacks for the same mock app."""
 
 from __future__ import annotations
 
@@ -20,18 +20,24 @@ def _script(name: str) -> str | None:
     return str(local) if local.exists() else shutil.which(name)
 
 
-def mock_cli(log_dir: Path, threads: int, log_name: str = "mock", server: str = "waitress") -> ServerProcess:
-    """``runagents-mock serve --port N`` exactly as a user starts it (``--server`` as given)."""
+def mock_cli(log_dir: Path, server: str = "granian", threads: int = 8, log_name: str = "mock") -> ServerProcess:
+    """``runagents-mock serve --port N --server X`` exactly as a user starts it; ``--threads T``
+    only for waitress (granian has no thread setting)."""
     port = free_port()
     script = _script("runagents-mock")
     argv = [script] if script else [sys.executable, "-m", "mockserver.cli"]
-    argv += ["serve", "--port", str(port), "--threads", str(threads), "--server", server]
+    argv += ["serve", "--port", str(port), "--server", server]
+    if server == "waitress":
+        argv += ["--threads", str(threads)]
     return ServerProcess("mock", argv, port, log_dir / f"{log_name}.log", cwd=REPO_ROOT)
 
 
-def ceiling(log_dir: Path, threads: int, log_name: str = "ceiling") -> ServerProcess:
+def ceiling(log_dir: Path, server: str = "granian", threads: int = 8, log_name: str = "ceiling") -> ServerProcess:
+    """The constant-answer app on the same server stack as the mock (``bench/ceiling_app.py``)."""
     port = free_port()
-    argv = [sys.executable, "-m", "bench.ceiling_app", "--port", str(port), "--threads", str(threads)]
+    argv = [sys.executable, "-m", "bench.ceiling_app", "--port", str(port), "--server", server]
+    if server == "waitress":
+        argv += ["--threads", str(threads)]
     return ServerProcess("ceiling", argv, port, log_dir / f"{log_name}.log", cwd=REPO_ROOT)
 
 
@@ -49,8 +55,16 @@ FACTORIES = {"mock": "mockserver.app:create_app", "ceiling": "bench.ceiling_app:
 
 
 def waitress_threads(log_dir: Path, threads: int, app: str = "mock") -> ServerProcess:
-    name = f"waitress-{app}-{threads}"
-    return mock_cli(log_dir, threads, name) if app == "mock" else ceiling(log_dir, threads, name)
+    """``serve --server waitress --threads N`` (or the ceiling on the same)."""
+    start = mock_cli if app == "mock" else ceiling
+    return start(log_dir, "waitress", threads, log_name=f"waitress-{app}-{threads}")
+
+
+def granian_rsgi(log_dir: Path, threads: int, app: str = "mock") -> ServerProcess:
+    """``serve --server granian``: the app through ``RSGIBridge`` on granian, one worker (or the
+    ceiling on the same). ``threads`` does not apply: the bridge calls the app on the event loop."""
+    start = mock_cli if app == "mock" else ceiling
+    return start(log_dir, "granian", log_name=f"granian-rsgi-{app}")
 
 
 def gunicorn_gthread(log_dir: Path, threads: int, app: str = "mock") -> ServerProcess | None:
@@ -66,6 +80,8 @@ def gunicorn_gthread(log_dir: Path, threads: int, app: str = "mock") -> ServerPr
 
 
 def granian_wsgi(log_dir: Path, threads: int, app: str = "mock") -> ServerProcess | None:
+    """Granian's own WSGI mode, N blocking threads (what ``serve --server granian`` ran before the
+    RSGI bridge; kept for comparison)."""
     script = _script("granian")
     if script is None:
         return None
@@ -73,5 +89,5 @@ def granian_wsgi(log_dir: Path, threads: int, app: str = "mock") -> ServerProces
     argv = [script, "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
             "--workers", "1", "--blocking-threads", str(threads), "--no-access-log",
             "--log-level", "warning", "--factory", FACTORIES[app]]
-    return ServerProcess(f"granian-wsgi-{threads}", argv, port, log_dir / f"granian-{app}-{threads}.log",
+    return ServerProcess(f"granian-wsgi-{threads}", argv, port, log_dir / f"granian-wsgi-{app}-{threads}.log",
                          cwd=REPO_ROOT)

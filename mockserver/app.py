@@ -6,12 +6,12 @@ import hmac
 import logging
 from typing import Any, Mapping
 
-from flask import Flask, Response, g, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from flask import Flask, Request, Response, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from .config import MockConfig
 from .conformance import response_problems
-from .control import FAULT_HEADER, Faults, Journal, RateLimiter, register_control_api, register_middleware
+from .control import API_REQUEST_KEY, FAULT_HEADER, RAW_BODY_KEY, Faults, Journal, RateLimiter, register_control_api, register_middleware
 from .errors import ApiError
 from .jsonhttp import RecordEncoder, error_response
 from .platform import Platform
@@ -113,8 +113,12 @@ def _view(op: Operation, handler: Any, server: MockServer):
     platform = server.platform
 
     def view(**path_params: str) -> Response:
-        req: ApiRequest = op.parse(path_params, request.args, request.headers, request.get_data())
-        g.api_request = req
+        http = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
+        environ = http.environ
+        raw_body = environ[RAW_BODY_KEY] = request_body(http)
+        args = http.args if environ.get("QUERY_STRING") else _NO_ARGS
+        req: ApiRequest = op.parse(path_params, args, http.headers, raw_body)
+        environ[API_REQUEST_KEY] = req
         reply = handler(platform, req)
         if isinstance(reply, Response):
             return reply
@@ -122,6 +126,22 @@ def _view(op: Operation, handler: Any, server: MockServer):
 
     view.__name__ = op.operation_id
     return view
+
+
+_NO_ARGS: Mapping[str, str] = {}  # parsing an empty query string still costs a few µs
+
+
+def request_body(http: Request) -> bytes:
+    """The request body. A body of known length is read straight from the server's stream:
+    werkzeug's get_data() costs ~15 µs a call, a sixth of a request. Others (chunked bodies on
+    servers that do not de-chunk them) go through get_data(), which applies the same limit."""
+    environ = http.environ
+    length = environ.get("CONTENT_LENGTH", "")
+    if "HTTP_TRANSFER_ENCODING" in environ or not length.isdigit():
+        return b"" if not length and "HTTP_TRANSFER_ENCODING" not in environ else http.get_data()
+    if int(length) > (http.max_content_length or int(length)):
+        raise RequestEntityTooLarge()
+    return environ["wsgi.input"].read(int(length))
 
 
 def _malformed_view(server: MockServer, message: str):

@@ -1,4 +1,4 @@
-"""``runagents-mock serve``: the mock on a production WSGI server (waitress)."""
+"""``runagents-mock serve``: the mock on a production HTTP server (granian, or waitress)."""
 
 from __future__ import annotations
 
@@ -37,11 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="restore state from PATH at start and save it there (see README)")
     serve.add_argument("--rate-limit", type=_rate, metavar="N/min", help="requests per minute per API key")
     serve.add_argument("--max-body-bytes", type=int, default=5 * 1024 * 1024, help="largest request body")
-    serve.add_argument("--server", choices=("waitress", "granian"), default="waitress",
-                       help="waitress (default, pure Python) or granian (a Rust HTTP layer: "
-                            "2-3x the throughput, see bench/README.md)")
-    serve.add_argument("--threads", type=int, default=None,
-                       help="worker threads (default: 8 on waitress, 1 on granian)")
+    serve.add_argument("--server", choices=("granian", "waitress"), default="granian",
+                       help="granian (default: a Rust HTTP layer, 2-3x waitress' throughput, see "
+                            "bench/README.md) or waitress (pure Python, in this process)")
+    serve.add_argument("--threads", type=int, default=8,
+                       help="waitress' worker threads (default 8; granian needs none: see bench/README.md)")
     return parser
 
 
@@ -79,16 +79,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ImportError:
             print("runagents-mock: granian is not installed here; use --server waitress", file=sys.stderr)
             return 2
-        return granian_serve.serve(config, args.host, args.port, args.threads or 1)
+        return granian_serve.serve(config, args.host, args.port)
 
+    try:
+        server = create_server(app, host=args.host, port=args.port, threads=args.threads,
+                               max_request_body_size=body_limit(args.max_body_bytes), ident="runagents-mock")
+    except OSError as exc:
+        print(f"runagents-mock: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 2
     saver = StateSaver(app.extensions["runagents_mock"].platform, state_path).start() if state_path else None
-    server = create_server(app, host=args.host, port=args.port, threads=args.threads or 8,
-                           # Flask answers 413 as JSON up to this; waitress cuts off anything far larger.
-                           max_request_body_size=max(4 * args.max_body_bytes, 64 * 1024 * 1024),
-                           ident="runagents-mock")
-
-    host, port = server.effective_host, server.effective_port
-    print(f"runagents-mock serving on http://{host}:{port}", flush=True)
+    announce_serving(args.host, server.effective_port)
     try:
         run_until_stopped(server)
     finally:
@@ -96,6 +96,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             saver.stop()
         print("runagents-mock stopped", flush=True)
     return 0
+
+
+def body_limit(max_body_bytes: int) -> int:
+    """How much of a request body the server reads at most. Flask answers a JSON 413 for bodies
+    over ``max_body_bytes`` up to this size; the server cuts off anything larger."""
+    return max(4 * max_body_bytes, 64 * 1024 * 1024)
+
+
+def announce_serving(host: str, port: int) -> None:
+    """The line scripts wait for: printed once the port answers."""
+    url_host = f"[{host}]" if ":" in host else host
+    print(f"runagents-mock serving on http://{url_host}:{port}", flush=True)
 
 
 def run_until_stopped(server: Any) -> None:

@@ -10,14 +10,17 @@ import json
 import math
 import threading
 import time
+from urllib.parse import parse_qsl
 from typing import TYPE_CHECKING, Any, Mapping
 
-from flask import Flask, Response, g, request
+from flask import Flask, Request, Response, request
+from werkzeug.datastructures import EnvironHeaders, MultiDict
 from werkzeug.exceptions import HTTPException
 
 from .errors import ApiError
 from .jsonhttp import bearer_key, error_response, json_response
 from .redact import redact_body, redact_headers, redact_query
+from .rsgi_bridge import DELAY_KEY
 from .seed import parse_seed_text, seed
 from .spec import refuse_constant
 
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
     from .clock import Clock
 
 MOCK_PREFIX = "/_mock/"
+_HEADER_PREFIXES = ("HTTP_", "CONTENT_")
 FAULT_HEADER = "X-Mock-Fault"
 
 
@@ -40,13 +44,18 @@ class Journal:
         self.entries: collections.deque[tuple] = collections.deque(maxlen=max(size, 0))
         self._seq = itertools.count(1)
 
-    def record(self, method: str, path: str, query: dict[str, str], headers: list[tuple[str, str]],
-               body: Any, status: int) -> None:
-        self.entries.append((next(self._seq), method, path, query, headers, body, status))
+    def record(self, req: Request, body: Any, status: int) -> None:
+        """Keep the query string and the header entries of the environ as they are: they are
+        only parsed if the journal is read."""
+        headers = {k: v for k, v in req.environ.items() if k.startswith(_HEADER_PREFIXES)}
+        self.entries.append((next(self._seq), req.method, req.path, req.environ.get("QUERY_STRING", ""),
+                             headers, body, status))
 
     def list(self) -> list[dict[str, Any]]:
-        return [{"seq": seq, "method": method, "path": path, "query": redact_query(query),
-                 "headers": redact_headers(dict(headers)), "body": redact_body(body), "status": status}
+        return [{"seq": seq, "method": method, "path": path,
+                 "query": redact_query(MultiDict(parse_qsl(query, keep_blank_values=True)).to_dict(flat=True)),
+                 "headers": redact_headers(dict(EnvironHeaders(headers).items())), "body": redact_body(body),
+                 "status": status}
                 for seq, method, path, query, headers, body, status in list(self.entries)]
 
     def clear(self) -> None:
@@ -139,12 +148,21 @@ class RateLimiter:
             self._hits.clear()
 
 
+# Per-request notes kept in the WSGI environ (cheaper than flask.g on the hot path).
+API_REQUEST_KEY = "runagents_mock.api_request"  # the parsed ApiRequest, set by the operation's view
+RAW_BODY_KEY = "runagents_mock.raw_body"  # the body as read by the view, before it is parsed
+_SLEEP_KEY = "runagents_mock.sleep"
+
+
 def register_middleware(app: Flask, server: "MockServer") -> None:
+    journal, faults, rate_limiter = server.journal, server.faults, server.rate_limiter
+
     @app.before_request
     def guard() -> Response | None:
-        g.started = time.perf_counter()
-        key = bearer_key(request.headers)
-        if request.path.startswith(MOCK_PREFIX):
+        req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup, not ten
+        environ, path = req.environ, req.path
+        key = bearer_key(environ.get("HTTP_AUTHORIZATION", ""))
+        if path.startswith(MOCK_PREFIX):
             needs_key = bool(server.config.admin_key or server.config.api_keys)
             if needs_key and not server.key_is_valid(key, admin=True):
                 return error_response(401, "missing or invalid admin key")
@@ -153,28 +171,35 @@ def register_middleware(app: Flask, server: "MockServer") -> None:
             return error_response(401, "missing API key: send Authorization: Bearer <api-key>")
         if not server.key_is_valid(key):
             return error_response(401, "invalid API key")
-        wait = server.rate_limiter.check(key)
+        wait = rate_limiter.check(key)
         if wait is not None:
             return error_response(429, "rate limit exceeded", {"Retry-After": str(wait)})
-        fault = server.faults.match(request.method, request.path)
+        fault = faults.match(req.method, path)
         if fault:
             if fault["latency_ms"]:
-                time.sleep(fault["latency_ms"] / 1000)
+                # Injected latency: the request is handled at once and answered late. A server
+                # that can wait without blocking (rsgi_bridge) is told how long; otherwise the
+                # after-request step sleeps.
+                seconds = fault["latency_ms"] / 1000
+                environ[DELAY_KEY if DELAY_KEY in environ else _SLEEP_KEY] = seconds
             if fault["status"]:
                 # Marked, so spec checkers can tell an injected error from a real deviation.
                 return error_response(fault["status"], fault["error"], {FAULT_HEADER: str(fault["id"])})
         return None
 
     @app.after_request
-    def journal(response: Response) -> Response:
-        if server.journal.entries.maxlen and not request.path.startswith(MOCK_PREFIX):
-            api_request = g.get("api_request")
+    def finish(response: Response) -> Response:
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        environ = req.environ
+        if _SLEEP_KEY in environ:
+            time.sleep(environ[_SLEEP_KEY])
+        if journal.entries.maxlen and not req.path.startswith(MOCK_PREFIX):
+            api_request = environ.get(API_REQUEST_KEY)
             if api_request is not None:
                 body = api_request.body
-            else:
-                body = _json_or_none(_body_or_empty())
-            server.journal.record(request.method, request.path, request.args.to_dict(flat=True),
-                                  list(request.headers.items()), body, response.status_code)
+            else:  # refused before or while parsing: what was sent, if it is JSON
+                body = _json_or_none(environ[RAW_BODY_KEY] if RAW_BODY_KEY in environ else _body_or_empty())
+            journal.record(req, body, response.status_code)
         return response
 
 

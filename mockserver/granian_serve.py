@@ -1,10 +1,15 @@
-"""``runagents-mock serve --server granian``: the mock on granian's Rust HTTP server.
+"""``runagents-mock serve`` on granian's Rust HTTP server (the default).
 
-About twice waitress' throughput at half the CPU per request (bench/README.md). Granian runs
-the app in one worker process (the mock's state lives in that process's memory), so the
-settings travel to it in an environment variable and the worker builds its own app, state-file
-saver included. ``serve`` has already built one app in the main process to report a bad seed or
-state file before anything starts.
+Granian handles connections and HTTP in Rust; the Flask app runs on its RSGI interface through
+``rsgi_bridge`` (why not granian's WSGI mode: see there). It serves 2-3x waitress' requests at
+about half the CPU (bench/README.md). Granian runs the app in one worker process (the mock's
+state lives in that process's memory), so the settings travel to it in an environment variable
+and the worker builds its own app, state-file saver included. ``serve`` has already built one
+app in the main process to report a bad seed or state file before anything starts.
+
+The worker, not the main process, prints the URL line once its port answers: a thread polling
+the port in the main process could hold an import lock at the moment granian forks, and the
+worker would inherit it locked and hang on its first request.
 """
 
 from __future__ import annotations
@@ -15,37 +20,60 @@ import json
 import multiprocessing.util
 import os
 import socket
+import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from .cli import announce_serving, body_limit
+from .rsgi_bridge import RSGIBridge
 
-CONFIG_ENV = "RUNAGENTS_MOCK_SERVE_CONFIG"
+SETTINGS_ENV = "RUNAGENTS_MOCK_SERVE_SETTINGS"
 
 
-def serve(config: dict[str, Any], host: str, port: int, threads: int) -> int:
+def serve(config: dict[str, Any], host: str, port: int) -> int:
+    """Serve the mock with ``config`` until SIGINT/SIGTERM; the exit status."""
+    return run("mockserver.granian_serve:worker_app", host, port,
+               {"app": config, "host": host, "port": port})
+
+
+def run(factory: str, host: str, port: int, settings: dict[str, Any]) -> int:
+    """Serve the RSGI app that ``factory`` ("module:function") builds in granian's worker, which
+    reads ``settings`` with ``worker_settings()``. Also used by bench/ for its ceiling app."""
     from granian import Granian
     from granian.constants import Interfaces
 
-    os.environ[CONFIG_ENV] = json.dumps(config, default=str)
-    port = port or _free_port(host)
-    # Printed as granian starts: unlike waitress the port may take a moment to answer.
-    print(f"runagents-mock serving on http://{host}:{port}", flush=True)
-    # One thread: more make granian's p99 jump (bench/README.md), and the GIL allows no more work.
-    Granian("mockserver.granian_serve:worker_app", factory=True, address=host, port=port,
-            interface=Interfaces.WSGI, workers=1, blocking_threads=threads,
+    try:
+        port = _unused_port(host, port)
+    except OSError as exc:
+        print(f"runagents-mock: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+        return 2
+    os.environ[SETTINGS_ENV] = json.dumps({**settings, "host": host, "port": port}, default=str)
+    # One worker: the mock's state lives in that process's memory.
+    Granian(factory, factory=True, address=host, port=port, interface=Interfaces.RSGI, workers=1,
             log_enabled=False).serve()
     print("runagents-mock stopped", flush=True)
     return 0
 
 
-def worker_app() -> Flask:
+def worker_settings() -> dict[str, Any]:
+    """In the worker: ``run``'s settings. Starts the thread that prints the URL line once the port
+    answers and ends the worker if the main process dies."""
+    # Taken out of the environment: the settings may hold API keys, and granian's WSGI mode
+    # (bench/ compares it) copies os.environ into every request's environ.
+    settings = json.loads(os.environ.pop(SETTINGS_ENV))
+    threading.Thread(target=_announce_then_watch_parent, args=(settings["host"], settings["port"], os.getppid()),
+                     name="runagents-mock-watch", daemon=True).start()
+    return settings
+
+
+def worker_app() -> RSGIBridge:
     """Granian's factory, called in its worker process."""
     from .app import create_app
     from .persistence import attach_state_file
 
-    config = json.loads(os.environ[CONFIG_ENV])
+    config = worker_settings()["app"]
     config["api_keys"] = tuple(config["api_keys"])
     for key in ("seed_file", "state_file"):
         config[key] = Path(config[key]) if config[key] else None
@@ -56,27 +84,36 @@ def worker_app() -> Flask:
         # multiprocessing's finalizers on exit but not atexit; a spawned one runs atexit.
         multiprocessing.util.Finalize(app, saver.stop, exitpriority=10)
         atexit.register(saver.stop)
-    _exit_with_parent()
     # Objects alive now (spec, validators, app) never die: keep them out of the collector's
     # scans, which otherwise show up as latency spikes on this single-threaded worker.
     gc.freeze()
-    return app
+    return RSGIBridge(app, body_limit=body_limit(config["max_body_bytes"]))
 
 
-def _exit_with_parent() -> None:
-    """If the main process is killed (SIGKILL), the worker must not live on serving requests."""
-    parent = os.getppid()
+def _announce_then_watch_parent(host: str, port: int, parent: int) -> None:
+    """Print the URL line once the port answers; then end this worker if its main process dies
+    (SIGKILL), so it cannot live on serving requests."""
+    target = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    while True:
+        try:
+            socket.create_connection((target, port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.01)
+    announce_serving(host, port)
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
-    def watch() -> None:
-        while True:
-            threading.Event().wait(0.5)
-            if os.getppid() != parent:
-                os._exit(1)
 
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+def _unused_port(host: str, port: int) -> int:
+    """``port``, or a free one for 0; OSError when something already listens there.
 
-
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
+    Granian binds with SO_REUSEPORT, so a second mock on a busy port would silently share it
+    with the first. A plain bind (as waitress does) refuses a port in use.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
         return sock.getsockname()[1]

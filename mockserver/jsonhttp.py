@@ -50,7 +50,7 @@ def error_response(status: int, message: str, headers: Mapping[str, str] | None 
     return json_response(status, {"error": message}, headers)
 
 
-def bearer_key(headers: Mapping[str, str]) -> str:
-    """The key from ``Authorization: Bearer <key>``, or "" when there is none."""
-    scheme, _, key = headers.get("Authorization", "").partition(" ")
+def bearer_key(authorization: str) -> str:
+    """The key from an ``Authorization: Bearer <key>`` header's value, or "" when there is none."""
+    scheme, _, key = authorization.partition(" ")
     return key.strip() if scheme.lower() == "bearer" else ""

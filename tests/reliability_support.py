@@ -155,6 +155,11 @@ class ServedMock:
                 self.url = line.rsplit(" ", 1)[-1].strip()
                 self._serving.set()
 
+    @property
+    def server(self) -> str:
+        """The HTTP server it runs on: granian unless ``--server waitress`` was given."""
+        return "waitress" if "waitress" in self.args else "granian"
+
     def wait_serving(self) -> "ServedMock":
         deadline = time.monotonic() + self.START_TIMEOUT
         while not self._serving.wait(0.05):
@@ -303,11 +308,17 @@ def write_state_file(path: Path, state: Any) -> None:
 
 # --- fixtures (imported by the reliability and security conftests) -------------------------
 
-@pytest.fixture(scope="module")
-def live():
-    # One server per module (starting waitress per test would cost more than the tests).
-    with live_mock(threads=8) as server:
-        yield server
+@pytest.fixture(scope="module", params=["served", "in-process"])
+def live(request):
+    """Each test runs against both ways users run the mock: ``runagents-mock serve`` (granian,
+    in its own process) and the in-process waitress server of the pytest plugin. One server
+    per module: starting one per test would cost more than the tests."""
+    if request.param == "served":
+        with ServedMock() as served:
+            yield served
+    else:
+        with live_mock(threads=8) as server:
+            yield server
 
 
 def fresh_client(server) -> Client:

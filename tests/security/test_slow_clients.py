@@ -1,7 +1,8 @@
 """Slow, stalled and vanishing clients must not hold up anyone else.
 
-The server here has only 4 worker threads, so a server that gave each stalled connection a
-worker would visibly starve: we stall more connections than there are workers.
+Run against both servers (the ``live`` fixture): waitress with 8 worker threads and granian,
+whose app runs on one Python thread. A server that gave each stalled connection a worker would
+visibly starve: we stall more connections than there are workers.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from contextlib import ExitStack
 
 from reliability_support import AUTH, Client, host_port, http_request_bytes, run_together
 
-STALLED = 12  # three times the server's worker threads
+STALLED = 12  # more than waitress' 8 worker threads, and granian's one
 # An ordinary request must be answered while the stalled connections are held open. A server
 # blocked by them would not answer at all, so this is a timeout, not a speed requirement.
 ANSWER_TIMEOUT = 10.0
@@ -93,3 +94,22 @@ def test_many_idle_keep_alive_connections_do_not_block_new_clients(live, client)
     for c in idle:
         assert c.get("/api/tools").status_code == 200  # leaves a kept-alive connection open
     assert _answered(Client(live.url, AUTH))
+
+
+def test_an_injected_delay_holds_up_only_its_own_request(live, client):
+    # A fault with latency answers its request late; the server must serve the rest meanwhile
+    # (granian: the delay is awaited on the event loop, never slept on its one thread).
+    assert client.control("POST", "/_mock/faults", json={"method": "GET", "path": "/api/tools",
+                                                          "latency_ms": 2500, "times": 1}).status_code == 201
+    with socket.create_connection(host_port(live.url), timeout=ANSWER_TIMEOUT) as slow:
+        slow.sendall(http_request_bytes("GET", "/api/tools", {"Authorization": "Bearer k"}))
+        time.sleep(0.2)  # the delayed request is in
+        assert client.ok("GET", "/api/agents") == []
+        slow.setblocking(False)
+        try:
+            early = slow.recv(65536)
+        except BlockingIOError:
+            early = b""
+        assert early == b"", "the delayed request was answered before the one sent after it"
+        slow.settimeout(ANSWER_TIMEOUT)
+        assert slow.recv(65536).startswith(b"HTTP/1.1 200")

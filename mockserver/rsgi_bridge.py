@@ -1,0 +1,114 @@
+"""Run the Flask (WSGI) app on granian's RSGI interface, one request at a time on its event loop.
+
+Why not granian's own WSGI mode: it hands a request to a Python thread as soon as the headers
+are in, and that thread then blocks reading the body. A client that stalls mid-body holds the
+thread, and with few threads every other client waits (granian has no body timeout). Here the
+body is awaited on the event loop first, so a stalled client costs nothing, and only complete
+requests reach the app, which answers them without blocking (the mock never waits on I/O).
+
+Injected latency (``/_mock/faults``) must not block the loop either: the app leaves the delay in
+the WSGI environ under ``DELAY_KEY`` instead of sleeping, and the bridge waits that long on the
+loop before sending the answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import sys
+from typing import Any, Callable, Iterable
+
+# Set (to 0.0) by a server that can delay an answer without blocking; the app then puts the
+# seconds to wait there instead of sleeping.
+DELAY_KEY = "runagents_mock.answer_delay"
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class RSGIBridge:
+    """An RSGI application (``__rsgi__``) serving a WSGI app."""
+
+    def __init__(self, app: WSGIApp, body_limit: int):
+        self.app = app
+        self.body_limit = body_limit  # read at most this much; the app answers 413 above its own limit
+        self._base = {
+            "SCRIPT_NAME": "", "wsgi.version": (1, 0), "wsgi.errors": sys.stderr,
+            "wsgi.multithread": False, "wsgi.multiprocess": False, "wsgi.run_once": False,
+            "wsgi.input_terminated": True,
+        }
+
+    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+        body = await self._read_body(scope.headers, protocol)
+        environ = self._environ(scope, body)
+        status, headers, chunks = self._call(environ)
+        if environ[DELAY_KEY]:
+            await asyncio.sleep(environ[DELAY_KEY])
+        if any(name.lower() == "content-length" for name, _ in headers):
+            protocol.response_bytes(status, headers, b"".join(chunks))
+            return
+        transport = protocol.response_stream(status, headers)  # streamed (SSE)
+        for chunk in chunks:
+            if chunk:
+                await transport.send_bytes(chunk)
+
+    async def _read_body(self, headers: Any, protocol: Any) -> bytes:
+        """The whole body, or its first ``body_limit`` bytes and a little more: the app refuses
+        anything that long anyway, and the rest is never read."""
+        length = headers.get("content-length")
+        if length is None and "transfer-encoding" not in headers:
+            return b""  # awaiting a body that cannot come would still cost a loop round trip
+        if length is not None and length.isdigit() and int(length) <= self.body_limit:
+            return await protocol()
+        parts, size = [], 0
+        async for chunk in protocol:
+            parts.append(chunk)
+            size += len(chunk)
+            if size > self.body_limit:
+                break
+        return b"".join(parts)
+
+    def _environ(self, scope: Any, body: bytes) -> dict[str, Any]:
+        server_host, _, server_port = scope.server.rpartition(":")
+        client_host, _, client_port = scope.client.rpartition(":")
+        environ = {
+            **self._base,
+            "REQUEST_METHOD": scope.method,
+            # RSGI gives the path percent-decoded as text; WSGI wants its bytes as latin-1.
+            "PATH_INFO": scope.path.encode("utf-8").decode("latin-1"),
+            "QUERY_STRING": scope.query_string,
+            "SERVER_NAME": server_host, "SERVER_PORT": server_port,
+            "REMOTE_ADDR": client_host, "REMOTE_PORT": client_port,
+            "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
+            "wsgi.url_scheme": scope.scheme,
+            "wsgi.input": io.BytesIO(body),
+            DELAY_KEY: 0.0,
+        }
+        for name, value in scope.headers.items():
+            key = name.upper().replace("-", "_")
+            if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                key = "HTTP_" + key
+            environ[key] = f"{environ[key]}, {value}" if key in environ else value
+        # The body is read and de-chunked: the app sees its length, as waitress shows it.
+        if environ.pop("HTTP_TRANSFER_ENCODING", None) is not None or body:
+            environ["CONTENT_LENGTH"] = str(len(body))
+        return environ
+
+    def _call(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], list[bytes]]:
+        started: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
+            started[:] = [int(status[:3]), headers]
+            return _no_write
+
+        result = self.app(environ, start_response)
+        try:
+            chunks = list(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close:
+                close()
+        return started[0], started[1], chunks
+
+
+def _no_write(data: bytes) -> None:
+    raise NotImplementedError("the write() callable is not supported")

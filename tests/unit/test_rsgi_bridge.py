@@ -1,0 +1,174 @@
+"""RSGIBridge: the WSGI environ it builds from granian's RSGI scope, bodies, delays, streaming.
+
+Driven with stand-ins for granian's scope and protocol objects, so these run without a server
+(tests/reliability and tests/security run the real thing through `runagents-mock serve`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from mockserver.rsgi_bridge import DELAY_KEY, RSGIBridge
+
+
+class Headers:
+    """Granian's RSGIHeaders: lower-case names, repeats kept, membership and get()."""
+
+    def __init__(self, items: list[tuple[str, str]]):
+        self._items = items
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._items)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return next((v for k, v in self._items if k == name), default)
+
+    def __contains__(self, name: str) -> bool:
+        return any(k == name for k, _ in self._items)
+
+
+class Scope:
+    def __init__(self, method: str = "GET", path: str = "/", query: str = "",
+                 headers: list[tuple[str, str]] | None = None):
+        self.method, self.path, self.query_string = method, path, query
+        self.headers = Headers(headers or [])
+        self.server, self.client = "127.0.0.1:8092", "127.0.0.1:50000"
+        self.scheme, self.http_version = "http", "1.1"
+
+
+class Protocol:
+    """Hands out the body (whole, or in chunks) and records the answer."""
+
+    def __init__(self, chunks: list[bytes] = ()):
+        self.chunks = list(chunks)
+        self.read = 0  # bytes handed out
+        self.answer: tuple[int, list[tuple[str, str]], bytes] | None = None
+        self.streamed: list[bytes] = []
+
+    async def __call__(self) -> bytes:
+        body = b"".join(self.chunks)
+        self.read += len(body)
+        return body
+
+    async def _iterate(self):
+        for chunk in self.chunks:
+            self.read += len(chunk)
+            yield chunk
+
+    def __aiter__(self):
+        return self._iterate()
+
+    def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.answer = (status, headers, body)
+
+    def response_stream(self, status: int, headers: list[tuple[str, str]]) -> "Protocol":
+        self.answer = (status, headers, b"")
+        return self
+
+    async def send_bytes(self, data: bytes) -> None:
+        self.streamed.append(data)
+
+
+def echo_app(environ: dict[str, Any], start_response) -> list[bytes]:
+    """Answers with what a WSGI app sees of the request."""
+    seen = {k: v for k, v in environ.items() if isinstance(v, (str, float)) and k != "wsgi.url_scheme"}
+    seen["body"] = environ["wsgi.input"].read().decode("latin-1")
+    data = json.dumps(seen).encode()
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+def serve(scope: Scope, protocol: Protocol, app=echo_app, body_limit: int = 1024) -> dict[str, Any]:
+    asyncio.run(RSGIBridge(app, body_limit).__rsgi__(scope, protocol))
+    return json.loads(protocol.answer[2]) if protocol.answer[2] else {}
+
+
+def test_request_line_and_headers_become_the_wsgi_environ():
+    seen = serve(Scope("POST", "/api/tools/caf\u00e9", "a=1&b=2",
+                       [("host", "mock"), ("authorization", "Bearer k"), ("x-tag", "one"), ("x-tag", "two"),
+                        ("content-type", "application/json"), ("content-length", "2")]),
+                 Protocol([b"{}"]))
+    assert seen["REQUEST_METHOD"] == "POST"
+    # WSGI carries the path's UTF-8 bytes as latin-1 text (PEP 3333); werkzeug turns it back.
+    assert seen["PATH_INFO"] == "/api/tools/caf\u00c3\u00a9"
+    assert seen["QUERY_STRING"] == "a=1&b=2"
+    assert seen["HTTP_AUTHORIZATION"] == "Bearer k"
+    assert seen["HTTP_X_TAG"] == "one, two"
+    assert seen["CONTENT_TYPE"] == "application/json" and "HTTP_CONTENT_TYPE" not in seen
+    assert seen["CONTENT_LENGTH"] == "2" and seen["body"] == "{}"
+    assert (seen["SERVER_NAME"], seen["SERVER_PORT"], seen["REMOTE_ADDR"]) == ("127.0.0.1", "8092", "127.0.0.1")
+
+
+def test_a_request_without_a_body_is_not_waited_for():
+    protocol = Protocol([b"never read"])
+    seen = serve(Scope("GET", "/api/tools"), protocol)
+    assert protocol.read == 0 and seen["body"] == "" and "CONTENT_LENGTH" not in seen
+
+
+def test_a_chunked_body_is_read_whole_and_given_its_length():
+    seen = serve(Scope("POST", "/x", headers=[("transfer-encoding", "chunked")]), Protocol([b"ab", b"cd", b"e"]))
+    assert seen["body"] == "abcde" and seen["CONTENT_LENGTH"] == "5"
+    assert "HTTP_TRANSFER_ENCODING" not in seen  # the app sees a plain body, as waitress shows it
+
+
+@pytest.mark.parametrize("headers", [[("transfer-encoding", "chunked")], [("content-length", "5000")]],
+                         ids=["chunked", "declared-too-long"])
+def test_reading_stops_soon_after_the_limit(headers):
+    protocol = Protocol([b"x" * 100] * 50)
+    seen = serve(Scope("POST", "/x", headers=headers), protocol, body_limit=1000)
+    # Just past the limit is enough for the app to refuse it; the rest is never read.
+    assert 1000 < protocol.read <= 1100
+    assert int(seen["CONTENT_LENGTH"]) == protocol.read
+
+
+def test_a_delay_asked_for_by_the_app_is_waited_on_the_loop_before_answering():
+    def slow_app(environ, start_response):
+        assert environ[DELAY_KEY] == 0.0  # the bridge offers to wait
+        environ[DELAY_KEY] = 0.2
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"{}"]
+
+    async def scenario() -> list[str]:
+        bridge, order = RSGIBridge(slow_app, 1024), []
+        slow, quick = Protocol(), Protocol()
+
+        async def run(name: str, protocol: Protocol, app_bridge: RSGIBridge) -> None:
+            await app_bridge.__rsgi__(Scope("GET", "/"), protocol)
+            order.append(name)
+
+        await asyncio.gather(run("slow", slow, bridge), run("quick", quick, RSGIBridge(echo_app, 1024)))
+        return order
+
+    # While the slow answer waits, the loop serves the other request.
+    assert asyncio.run(scenario()) == ["quick", "slow"]
+
+
+def test_an_answer_without_a_length_is_streamed_chunk_by_chunk():
+    def sse_app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/event-stream")])
+        return iter([b"data: 1\n\n", b"", b"data: [DONE]\n\n"])
+
+    protocol = Protocol()
+    asyncio.run(RSGIBridge(sse_app, 1024).__rsgi__(Scope("POST", "/v1/chat/completions"), protocol))
+    assert protocol.answer[0] == 200
+    assert protocol.streamed == [b"data: 1\n\n", b"data: [DONE]\n\n"]
+
+
+def test_the_app_iterable_is_closed():
+    closed = []
+
+    class Body(list):
+        def close(self):
+            closed.append(True)
+
+    def app(environ, start_response):
+        start_response("204 No Content", [("Content-Length", "0")])
+        return Body([b""])
+
+    protocol = Protocol()
+    asyncio.run(RSGIBridge(app, 1024).__rsgi__(Scope(), protocol))
+    assert protocol.answer[0] == 204 and closed == [True]
