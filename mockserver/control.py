@@ -9,18 +9,15 @@ import itertools
 import json
 import math
 import threading
-import time
 from urllib.parse import parse_qsl
 from typing import TYPE_CHECKING, Any, Mapping
 
 from flask import Flask, Request, Response, request
 from werkzeug.datastructures import EnvironHeaders, MultiDict
-from werkzeug.exceptions import HTTPException
 
 from .errors import ApiError
 from .jsonhttp import bearer_key, error_response, json_response
 from .redact import redact_body, redact_headers, redact_query
-from .rsgi_bridge import DELAY_KEY
 from .seed import parse_seed_text, seed
 from .spec import refuse_constant
 
@@ -148,80 +145,18 @@ class RateLimiter:
             self._hits.clear()
 
 
-# Per-request notes kept in the WSGI environ (cheaper than flask.g on the hot path).
-API_REQUEST_KEY = "runagents_mock.api_request"  # the parsed ApiRequest, set by the operation's view
-RAW_BODY_KEY = "runagents_mock.raw_body"  # the body as read by the view, before it is parsed
-_SLEEP_KEY = "runagents_mock.sleep"
-
-
-def register_middleware(app: Flask, server: "MockServer") -> None:
-    journal, faults, rate_limiter = server.journal, server.faults, server.rate_limiter
-
-    @app.before_request
-    def guard() -> Response | None:
-        req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup, not ten
-        environ, path = req.environ, req.path
-        key = bearer_key(environ.get("HTTP_AUTHORIZATION", ""))
-        if path.startswith(MOCK_PREFIX):
-            needs_key = bool(server.config.admin_key or server.config.api_keys)
-            if needs_key and not server.key_is_valid(key, admin=True):
-                return error_response(401, "missing or invalid admin key")
-            return None
-        if not key:
-            return error_response(401, "missing API key: send Authorization: Bearer <api-key>")
-        if not server.key_is_valid(key):
-            return error_response(401, "invalid API key")
-        wait = rate_limiter.check(key)
-        if wait is not None:
-            return error_response(429, "rate limit exceeded", {"Retry-After": str(wait)})
-        fault = faults.match(req.method, path)
-        if fault:
-            if fault["latency_ms"]:
-                # Injected latency: the request is handled at once and answered late. A server
-                # that can wait without blocking (rsgi_bridge) is told how long; otherwise the
-                # after-request step sleeps.
-                seconds = fault["latency_ms"] / 1000
-                environ[DELAY_KEY if DELAY_KEY in environ else _SLEEP_KEY] = seconds
-            if fault["status"]:
-                # Marked, so spec checkers can tell an injected error from a real deviation.
-                return error_response(fault["status"], fault["error"], {FAULT_HEADER: str(fault["id"])})
-        return None
-
-    @app.after_request
-    def finish(response: Response) -> Response:
-        req = request._get_current_object()  # type: ignore[attr-defined]
-        environ = req.environ
-        if _SLEEP_KEY in environ:
-            time.sleep(environ[_SLEEP_KEY])
-        if journal.entries.maxlen and not req.path.startswith(MOCK_PREFIX):
-            api_request = environ.get(API_REQUEST_KEY)
-            if api_request is not None:
-                body = api_request.body
-            else:  # refused before or while parsing: what was sent, if it is JSON
-                body = _json_or_none(environ[RAW_BODY_KEY] if RAW_BODY_KEY in environ else _body_or_empty())
-            journal.record(req, body, response.status_code)
-        return response
-
-
-def _body_or_empty() -> bytes:
-    """The raw body, or nothing when it was refused (too large) or never readable."""
-    try:
-        return request.get_data(cache=True)
-    except HTTPException:
-        return b""
-
-
-def _json_or_none(raw: bytes) -> Any:
-    if not raw:
-        return None
-    try:
-        return json.loads(raw)
-    except (ValueError, RecursionError):
-        return None
-
-
 def register_control_api(app: Flask, server: "MockServer") -> None:
     platform = server.platform
+
+    @app.before_request
+    def admin_only() -> Response | None:
+        # With API keys or an admin key configured, /_mock/ needs the admin key (or an API key
+        # when no admin key is set); without any, it is open (local convenience).
+        if server.config.admin_key or server.config.api_keys:
+            key = bearer_key(request.environ.get("HTTP_AUTHORIZATION", ""))
+            if not server.key_is_valid(key, admin=True):
+                return error_response(401, "missing or invalid admin key")
+        return None
 
     def body() -> Any:
         raw = request.get_data()

@@ -35,19 +35,21 @@ class RecordEncoder:
         self._cache[id(record)] = (record, encoded)
         return encoded
 
-    def response(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
+    def encode(self, body: Any) -> bytes:
         if isinstance(body, list) and all(type(item) is dict for item in body):
-            data = b"[" + b",".join(self.record(item) for item in body) + b"]"
-        elif type(body) is dict:
-            data = self.record(body)
-        else:
-            data = json.dumps(body, separators=(",", ":")).encode()
-        return Response(data, status=status, mimetype="application/json", headers=dict(headers or {}))
+            return b"[" + b",".join(self.record(item) for item in body) + b"]"
+        if type(body) is dict:
+            return self.record(body)
+        return json.dumps(body, separators=(",", ":")).encode()
+
+
+def error_body(message: str) -> bytes:
+    """Every error the server sends has this one shape: ``{"error": "..."}``."""
+    return json.dumps({"error": message}, separators=(",", ":")).encode()
 
 
 def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
-    """Every error the server sends has this one shape: ``{"error": "..."}``."""
-    return json_response(status, {"error": message}, headers)
+    return Response(error_body(message), status=status, mimetype="application/json", headers=dict(headers or {}))
 
 
 def bearer_key(authorization: str) -> str:

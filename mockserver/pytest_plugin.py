@@ -78,10 +78,9 @@ def pytest_configure(config: pytest.Config) -> None:
 # --- checking responses against the spec ----------------------------------------------
 
 class ResponseChecker:
-    """Flask hooks that check each response against the spec and log each exchange.
+    """WSGI middleware that checks each API response against the spec and logs each exchange.
 
-    Registered once, before the server starts (Flask refuses new hooks after the first
-    request). Problems are kept until the next reset; ``pytest_runtest_call`` reads them.
+    Problems are kept until the next reset; ``pytest_runtest_call`` reads them.
     """
 
     def __init__(self, server: "MockServer", log_size: int = 200):
@@ -92,16 +91,20 @@ class ResponseChecker:
         self.exchanges: collections.deque[str] = collections.deque(maxlen=log_size)
 
     def install(self, app: "Flask") -> None:
-        from flask import request
+        """Wrap the app's WSGI callable: every API answer is checked as it leaves the mock."""
+        from werkzeug.wrappers import Response
 
-        # Flask runs after_request hooks last-registered-first, so this one sees the response
-        # as the handler made it, before the server's own strict_responses check (if on)
-        # replaces a deviation with a 500.
-        @app.after_request
-        def check(response: "Response") -> "Response":
-            if not request.path.startswith("/_mock/"):
-                self.record(request.method, request.path, request.query_string.decode("latin-1"), response)
-            return response
+        inner = app.wsgi_app
+
+        def checked(environ: dict[str, Any], start_response: Any) -> Any:
+            if environ.get("PATH_INFO", "").startswith("/_mock/"):
+                return inner(environ, start_response)
+            response = Response.from_app(inner, environ, buffered=False)
+            self.record(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""),
+                        environ.get("QUERY_STRING", ""), response)
+            return response(environ, start_response)
+
+        app.wsgi_app = checked  # type: ignore[method-assign]
 
     def record(self, method: str, path: str, query: str, response: "Response") -> None:
         from .conformance import response_problems
@@ -109,7 +112,7 @@ class ResponseChecker:
 
         # A streamed body (chat completion chunks) must not be consumed here; the spec
         # describes it as text, so its status and content type are what can be checked.
-        body = b"" if response.is_streamed else response.get_data()
+        body = b"" if response.mimetype == "text/event-stream" else response.get_data()
         problems = response_problems(self.server.spec, method, path, response.status_code,
                                      response.headers.get("Content-Type"), body,
                                      injected_fault=FAULT_HEADER in response.headers)
@@ -395,9 +398,11 @@ class ServerPool:
         from .app import create_app
         from .testing import LiveServer
 
-        app = create_app(config)
+        # The checker is the strict layer here: it must see what the mock answered, not the 500
+        # that the app's own strict_responses check would put in its place.
+        app = create_app({"strict_responses": False, **config})
         checker = ResponseChecker(app.extensions["runagents_mock"])
-        checker.install(app)  # before the first request: Flask refuses hooks after it
+        checker.install(app)
         return MockHandle(LiveServer(app=app).start(), checker, strict=self.strict)
 
     def stop_all(self) -> None:

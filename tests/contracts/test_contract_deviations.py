@@ -10,7 +10,7 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
-from flask import Flask, Response, request
+from flask import Flask, Response
 
 from contract_kit_support import API_KEY, EXAMPLES, PREFIX, SEED, run_kit
 from mockserver import create_app
@@ -18,13 +18,21 @@ from mockserver.testing import LiveServer
 
 
 def deviating_mock(seen: list[tuple[str, str, object]]) -> Flask:
-    """runagents-mock with four deliberate deviations (the mock names endpoints by operationId)."""
+    """runagents-mock with four deliberate deviations, made by WSGI middleware that rewrites
+    the mock's answers for three operations and lets one through without a key."""
     # strict_responses would turn our deviations into 500s (this repo's suite sets it for every mock).
     app = create_app({"api_keys": (API_KEY,), "strict_responses": False})
+    spec = app.extensions["runagents_mock"].spec
+    wsgi = app.wsgi_app
 
-    @app.after_request
-    def deviate(response: Response) -> Response:
-        operation = request.url_rule.endpoint if request.url_rule else None
+    def deviate(environ, start_response):
+        seen.append((environ["REQUEST_METHOD"], environ["PATH_INFO"], _json_body(environ)))
+        # No key, no problem: GET /api/identity-providers answers without Authorization.
+        if environ["PATH_INFO"] == "/api/identity-providers" and not environ.get("HTTP_AUTHORIZATION"):
+            environ["HTTP_AUTHORIZATION"] = f"Bearer {API_KEY}"
+        op = spec.find(environ["REQUEST_METHOD"], environ["PATH_INFO"])
+        response = Response.from_app(wsgi, environ)
+        operation = op.operation_id if op else None
         if operation == "createTool" and response.status_code == 201:
             # A renamed field: Tool requires "namespace".
             body = response.get_json()
@@ -35,18 +43,9 @@ def deviating_mock(seen: list[tuple[str, str, object]]) -> Flask:
         elif operation == "getModelProvider" and response.status_code == 404:
             # An HTML error page instead of the documented {"error": "..."}.
             response = Response("<h1>Not Found</h1>", status=404, mimetype="text/html")
-        return response
+        return response(environ, start_response)
 
-    # No key, no problem: GET /api/identity-providers answers without Authorization.
-    wsgi = app.wsgi_app
-
-    def lenient_auth(environ, start_response):
-        seen.append((environ["REQUEST_METHOD"], environ["PATH_INFO"], _json_body(environ)))
-        if environ["PATH_INFO"] == "/api/identity-providers" and not environ.get("HTTP_AUTHORIZATION"):
-            environ["HTTP_AUTHORIZATION"] = f"Bearer {API_KEY}"
-        return wsgi(environ, start_response)
-
-    app.wsgi_app = lenient_auth
+    app.wsgi_app = deviate
     return app
 
 

@@ -4,7 +4,6 @@ stays read-only when asked, and refuses to report green with a key the server re
 from __future__ import annotations
 
 import pytest
-from flask import request
 
 from contract_kit_support import API_KEY, EXAMPLES, SEED, expect_conformance, run_kit, serve_mock
 from mockserver import create_app
@@ -21,10 +20,13 @@ def watched_mock():
     """An in-thread mock that remembers the method and path of every request it got."""
     app = create_app({"api_keys": (API_KEY,)})
     seen: list[tuple[str, str]] = []
+    wsgi = app.wsgi_app
 
-    @app.before_request
-    def remember() -> None:
-        seen.append((request.method, request.path))
+    def remember(environ, start_response):
+        seen.append((environ["REQUEST_METHOD"], environ["PATH_INFO"]))
+        return wsgi(environ, start_response)
+
+    app.wsgi_app = remember
 
     with LiveServer(app=app) as live:
         live.seen = seen

@@ -1,0 +1,213 @@
+"""The API's request path: every request outside ``/_mock/`` is answered here.
+
+Routing comes from the spec (each operation's path and method, ``operationId`` -> handler);
+then auth, rate limit and injected faults, request parsing and validation (``spec.py``), the
+handler, the JSON answer, the journal, and in strict mode a check of the answer against the
+spec. This is plain WSGI around werkzeug's router and request object: Flask's per-request
+machinery (contexts, hooks, response objects) cost as much as the mock's own work
+(bench/README.md), so the Flask app only serves the control API under ``/_mock/``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from typing import TYPE_CHECKING, Any, Callable, Iterable, NoReturn
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from .conformance import response_problems
+from .control import FAULT_HEADER, MOCK_PREFIX
+from .errors import ApiError
+from .jsonhttp import bearer_key, error_body
+from .rsgi_bridge import DELAY_KEY
+
+if TYPE_CHECKING:
+    from .app import MockServer
+
+log = logging.getLogger("runagents_mock")
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+Answer = tuple[int, bytes, list[tuple[str, str]]]  # status, JSON body, extra headers
+
+
+class ApiDispatcher:
+    """WSGI middleware: answers the API, hands ``/_mock/`` to ``control_app`` (the Flask app)."""
+
+    def __init__(self, server: "MockServer", control_app: WSGIApp):
+        self.server = server
+        self.control_app = control_app
+        self.url_map = _url_map(server)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith(MOCK_PREFIX):
+            return self.control_app(environ, start_response)
+        request = Request(environ)
+        request.max_content_length = self.server.config.max_body_bytes
+        body: Any = None
+        try:
+            refusal = self._guard(request)
+            if refusal is not None:
+                status, data, headers = refusal
+            else:
+                result = self._handle(request)
+                if isinstance(result, Response):  # streamed (SSE): passed on as it is
+                    self._finish(request, result.status_code)
+                    return result(environ, start_response)
+                status, data, headers, body = result
+        except ApiError as exc:
+            status, data, headers = exc.status, error_body(exc.message), list(exc.headers.items())
+        except HTTPException as exc:
+            status, data, headers = http_error_answer(request, exc)
+        except Exception as exc:  # a bug in the mock, not the client's fault: log it, answer JSON
+            log.error("internal error on %s %s: %s", request.method, request.path, type(exc).__name__,
+                      exc_info=exc)
+            status, data, headers = 500, error_body("internal error in runagents-mock"), []
+        self._finish(request, status, body)
+        if self.server.config.strict_responses:
+            status, data, headers = self._checked(request, status, data, headers)
+        start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN')}",
+                       [("Content-Type", "application/json"), ("Content-Length", str(len(data))), *headers])
+        return [] if request.method == "HEAD" else [data]
+
+    # --- the steps ----------------------------------------------------------------------
+
+    def _guard(self, request: Request) -> Answer | None:
+        """Auth, rate limit and injected faults, before routing: an unknown path needs a key too."""
+        server = self.server
+        key = bearer_key(request.environ.get("HTTP_AUTHORIZATION", ""))
+        if not key:
+            return 401, error_body("missing API key: send Authorization: Bearer <api-key>"), []
+        if not server.key_is_valid(key):
+            return 401, error_body("invalid API key"), []
+        wait = server.rate_limiter.check(key)
+        if wait is not None:
+            return 429, error_body("rate limit exceeded"), [("Retry-After", str(wait))]
+        fault = server.faults.match(request.method, request.path)
+        if fault:
+            if fault["latency_ms"]:
+                # The request is handled at once and answered late. A server that can wait
+                # without blocking (rsgi_bridge) is told how long; otherwise _finish sleeps.
+                request.environ[DELAY_KEY if DELAY_KEY in request.environ else _SLEEP_KEY] = fault["latency_ms"] / 1000
+            if fault["status"]:
+                # Marked, so spec checkers can tell an injected error from a real deviation.
+                return fault["status"], error_body(fault["error"]), [(FAULT_HEADER, str(fault["id"]))]
+        return None
+
+    def _handle(self, request: Request) -> tuple[int, bytes, list[tuple[str, str]], Any] | Response:
+        endpoint, path_params = self.url_map.bind_to_environ(request.environ).match()
+        if isinstance(endpoint, tuple):  # ("malformed", message): a bad path under a known prefix
+            self._malformed(request, endpoint[1])
+        op = self.server.spec.operations[endpoint]
+        raw_body = request.environ[_RAW_BODY_KEY] = request_body(request)
+        args = request.args if request.environ.get("QUERY_STRING") else _NO_ARGS
+        api_request = op.parse(path_params, args, request.headers, raw_body)
+        request.environ[_API_REQUEST_KEY] = api_request
+        reply = self.server.handlers[op.operation_id](self.server.platform, api_request)
+        if isinstance(reply, Response):
+            return reply
+        status, payload, *extra = reply
+        headers = list(extra[0].items()) if extra else []
+        return status, self.server.encoder.encode(payload), headers, api_request.body
+
+    def _malformed(self, request: Request, message: str) -> NoReturn:
+        # A known path with the wrong method is still a 405, not a malformed path.
+        spec = self.server.spec
+        allowed = sorted({op.method for op in spec.operations.values() if spec.find(op.method, request.path) is op})
+        if allowed:
+            raise MethodNotAllowed(valid_methods=allowed)
+        raise ApiError(400, message)
+
+    def _finish(self, request: Request, status: int, body: Any = None) -> None:
+        """Sleep out an injected delay if the server cannot wait for us; keep the journal."""
+        environ = request.environ
+        if _SLEEP_KEY in environ:
+            time.sleep(environ[_SLEEP_KEY])
+        if self.server.journal.entries.maxlen:
+            if _API_REQUEST_KEY not in environ:  # refused before or while parsing: what was sent, if JSON
+                body = _json_or_none(environ[_RAW_BODY_KEY] if _RAW_BODY_KEY in environ else _unread_body(request))
+            self.server.journal.record(request, body, status)
+
+    def _checked(self, request: Request, status: int, data: bytes, headers: list[tuple[str, str]]) -> Answer:
+        """Strict mode: an answer that breaks openapi.yaml becomes a loud 500."""
+        problems = response_problems(self.server.spec, request.method, request.path, status, "application/json",
+                                     data, injected_fault=any(name == FAULT_HEADER for name, _ in headers))
+        if not problems:
+            return status, data, headers
+        log.error("response breaks openapi.yaml: %s", "; ".join(problems))
+        return 500, error_body("runagents-mock broke openapi.yaml: " + "; ".join(problems)), []
+
+
+# Per-request notes kept in the WSGI environ.
+_API_REQUEST_KEY = "runagents_mock.api_request"  # the parsed request, once it parsed
+_RAW_BODY_KEY = "runagents_mock.raw_body"  # the body as read, before it is parsed
+_SLEEP_KEY = "runagents_mock.sleep"
+_NO_ARGS: dict[str, str] = {}  # parsing an empty query string still costs a few µs
+
+
+def _url_map(server: "MockServer") -> Map:
+    """One rule per operation (endpoint: its operationId), and one per path item that names an
+    error for malformed paths under its static prefix (endpoint: ("malformed", message))."""
+    operations = server.spec.operations.values()
+    rules = [Rule(re.sub(r"{(\w+)}", r"<\1>", op.path), endpoint=op.operation_id, methods=[op.method])
+             for op in operations]
+    prefixes: dict[str, str] = {}
+    for op in operations:
+        message = op.path_item_extensions.get("x-malformed-path-error")
+        if message:
+            prefixes.setdefault(op.path.split("{", 1)[0], message)
+    rules += [Rule(f"{prefix}<path:_rest>", endpoint=("malformed", message),
+                   methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+              for prefix, message in prefixes.items()]
+    return Map(rules)
+
+
+def request_body(request: Request) -> bytes:
+    """The request body. A body of known length is read straight from the server's stream:
+    werkzeug's get_data() costs ~15 µs a call, a sixth of a request. Others (chunked bodies on
+    servers that do not de-chunk them) go through get_data(), which applies the same limit."""
+    environ = request.environ
+    length = environ.get("CONTENT_LENGTH", "")
+    chunked = "HTTP_TRANSFER_ENCODING" in environ
+    if not chunked and length.isdigit():
+        if request.max_content_length is not None and int(length) > request.max_content_length:
+            raise RequestEntityTooLarge()
+        return environ["wsgi.input"].read(int(length))
+    return request.get_data() if chunked else b""
+
+
+def _unread_body(request: Request) -> bytes:
+    """The body of a request refused before it was read; nothing when it is too large."""
+    try:
+        return request_body(request)
+    except HTTPException:
+        return b""
+
+
+def _json_or_none(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+
+
+def http_error_answer(request: Request, exc: HTTPException) -> Answer:
+    """Routing and body-size errors in the one error shape."""
+    headers: list[tuple[str, str]] = []
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        headers.append(("Allow", ", ".join(sorted(set(exc.valid_methods) - {"HEAD", "OPTIONS"}))))
+        message = f"method {request.method} is not allowed on {request.path}"
+    elif isinstance(exc, NotFound):
+        message = f"no such endpoint: {request.method} {request.path}"
+    elif isinstance(exc, RequestEntityTooLarge):
+        message = f"request body is larger than {request.max_content_length} bytes"
+    else:
+        message = (exc.description or exc.name).rstrip(".")
+    return exc.code or 500, error_body(message), headers
