@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--rate-limit", type=_rate, metavar="N/min", help="requests per minute per API key")
     serve.add_argument("--max-body-bytes", type=int, default=5 * 1024 * 1024, help="largest request body")
     serve.add_argument("--server", choices=("granian", "waitress"), default="granian",
-                       help="granian (default: a Rust HTTP layer, 2-3x waitress' throughput, see "
+                       help="granian (default: a Rust HTTP layer, ~3x waitress' throughput, see "
                             "bench/README.md) or waitress (pure Python, in this process)")
     serve.add_argument("--threads", type=int, default=8,
                        help="waitress' worker threads (default 8; granian needs none: see bench/README.md)")

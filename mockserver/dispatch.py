@@ -49,17 +49,12 @@ class ApiDispatcher:
             return self.control_app(environ, start_response)
         request = Request(environ)
         request.max_content_length = self.server.config.max_body_bytes
-        body: Any = None
         try:
-            refusal = self._guard(request)
-            if refusal is not None:
-                status, data, headers = refusal
-            else:
-                result = self._handle(request)
-                if isinstance(result, Response):  # streamed (SSE): passed on as it is
-                    self._finish(request, result.status_code)
-                    return result(environ, start_response)
-                status, data, headers, body = result
+            answer = self._guard(request) or self._handle(request)
+            if isinstance(answer, Response):  # streamed (SSE): passed on as it is
+                self._finish(request, answer.status_code)
+                return answer(environ, start_response)
+            status, data, headers = answer
         except ApiError as exc:
             status, data, headers = exc.status, error_body(exc.message), list(exc.headers.items())
         except HTTPException as exc:
@@ -68,7 +63,7 @@ class ApiDispatcher:
             log.error("internal error on %s %s: %s", request.method, request.path, type(exc).__name__,
                       exc_info=exc)
             status, data, headers = 500, error_body("internal error in runagents-mock"), []
-        self._finish(request, status, body)
+        self._finish(request, status)
         if self.server.config.strict_responses:
             status, data, headers = self._checked(request, status, data, headers)
         start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN')}",
@@ -99,7 +94,7 @@ class ApiDispatcher:
                 return fault["status"], error_body(fault["error"]), [(FAULT_HEADER, str(fault["id"]))]
         return None
 
-    def _handle(self, request: Request) -> tuple[int, bytes, list[tuple[str, str]], Any] | Response:
+    def _handle(self, request: Request) -> Answer | Response:
         endpoint, path_params = self.url_map.bind_to_environ(request.environ).match()
         if isinstance(endpoint, tuple):  # ("malformed", message): a bad path under a known prefix
             self._malformed(request, endpoint[1])
@@ -112,8 +107,7 @@ class ApiDispatcher:
         if isinstance(reply, Response):
             return reply
         status, payload, *extra = reply
-        headers = list(extra[0].items()) if extra else []
-        return status, self.server.encoder.encode(payload), headers, api_request.body
+        return status, self.server.encoder.encode(payload), list(extra[0].items()) if extra else []
 
     def _malformed(self, request: Request, message: str) -> NoReturn:
         # A known path with the wrong method is still a 405, not a malformed path.
@@ -123,13 +117,16 @@ class ApiDispatcher:
             raise MethodNotAllowed(valid_methods=allowed)
         raise ApiError(400, message)
 
-    def _finish(self, request: Request, status: int, body: Any = None) -> None:
+    def _finish(self, request: Request, status: int) -> None:
         """Sleep out an injected delay if the server cannot wait for us; keep the journal."""
         environ = request.environ
         if _SLEEP_KEY in environ:
             time.sleep(environ[_SLEEP_KEY])
         if self.server.journal.entries.maxlen:
-            if _API_REQUEST_KEY not in environ:  # refused before or while parsing: what was sent, if JSON
+            parsed = environ.get(_API_REQUEST_KEY)
+            if parsed is not None:
+                body = parsed.body
+            else:  # refused before or while parsing: what was sent, if it is JSON
                 body = _json_or_none(environ[_RAW_BODY_KEY] if _RAW_BODY_KEY in environ else _unread_body(request))
             self.server.journal.record(request, body, status)
 

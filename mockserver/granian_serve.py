@@ -1,8 +1,8 @@
 """``runagents-mock serve`` on granian's Rust HTTP server (the default).
 
-Granian handles connections and HTTP in Rust; the Flask app runs on its RSGI interface through
-``rsgi_bridge`` (why not granian's WSGI mode: see there). It serves 2-3x waitress' requests at
-about half the CPU (bench/README.md). Granian runs the app in one worker process (the mock's
+Granian handles connections and HTTP in Rust; the mock's WSGI app runs on its RSGI interface through
+``rsgi_bridge`` (why not granian's WSGI mode: see there). It serves ~3x waitress' requests at
+about a third of the CPU (bench/README.md). Granian runs the app in one worker process (the mock's
 state lives in that process's memory), so the settings travel to it in an environment variable
 and the worker builds its own app, state-file saver included. ``serve`` has already built one
 app in the main process to report a bad seed or state file before anything starts.

@@ -1,4 +1,4 @@
-"""Run the Flask (WSGI) app on granian's RSGI interface, one request at a time on its event loop.
+"""Run the mock's WSGI app on granian's RSGI interface, one request at a time on its event loop.
 
 Why not granian's own WSGI mode: it hands a request to a Python thread as soon as the headers
 are in, and that thread then blocks reading the body. A client that stalls mid-body holds the

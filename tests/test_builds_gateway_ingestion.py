@@ -115,6 +115,9 @@ def test_streaming_completion(api):
     assert text == whole
     assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
     assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["completion_tokens"] > 0
+    # The journal keeps what the client sent for a streamed answer too.
+    last = api.get("/_mock/journal").get_json()[-1]
+    assert (last["path"], last["status"], last["body"]["stream"]) == ("/v1/chat/completions", 200, True)
 
 
 # --- ingestion ----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""`runagents-mock serve --server granian`: the faster, opt-in server."""
+"""`runagents-mock serve` on granian, its default server: readiness, shutdown, ports."""
 
 from __future__ import annotations
 
@@ -23,13 +23,9 @@ def serve(*args: str) -> tuple[subprocess.Popen, str]:
     match = re.search(r"http://[\d.]+:\d+", line)
     assert match, line + proc.stderr.read()
     url = match.group(0)
-    for _ in range(100):  # the worker process answers a moment after the banner
-        try:
-            call("GET", url + "/api/tools", "k")
-            return proc, url
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("granian worker never answered")
+    # The URL line promises the port answers: the very first request must get through.
+    assert call("GET", url + "/api/tools", "k")[0] == 200
+    return proc, url
 
 
 def call(method: str, url: str, key: str | None = None, body: dict | None = None) -> tuple[int, object]:
@@ -76,3 +72,27 @@ def test_granian_worker_ends_with_its_main_process():
             return
         time.sleep(0.1)
     raise AssertionError("the worker kept serving after its main process was killed")
+
+
+def test_a_port_in_use_is_refused_not_shared():
+    # granian binds with SO_REUSEPORT; a second mock must not quietly share the first one's port.
+    first, url = serve()
+    try:
+        port = url.rsplit(":", 1)[1]
+        second = subprocess.run([sys.executable, "-m", "mockserver.cli", "serve", "--port", port],
+                                capture_output=True, text=True, timeout=20)
+        assert second.returncode == 2
+        assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in second.stderr
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=15)
+
+
+def test_readiness_holds_on_every_start():
+    # A start whose first request hangs (a worker forked while a thread held a lock) must not
+    # come back: several starts in a row, each answered at once.
+    for _ in range(3):
+        proc, url = serve()
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=15)
+        assert proc.returncode == 0
