@@ -49,7 +49,12 @@ class LiveServer:
                     dispatcher.handle_close() if is_connection else dispatcher.close()
                 closed.set()
 
-            server.trigger.pull_trigger(close_everything)
+            try:
+                server.trigger.pull_trigger(close_everything)
+            except OSError:
+                # The wake-up pipe is already closed (a rare waitress race, seen under load; see
+                # Pylons/waitress#468): close from this thread; the loop ends with an empty map.
+                close_everything()
             closed.wait(timeout=1)
             self._thread.join(timeout=5)
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -155,3 +156,24 @@ def test_spec_has_no_duplicate_keys():
 
     StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
     yaml.load((ROOT / "openapi.yaml").read_text(), Loader=StrictLoader)
+
+
+def test_live_server_stops_even_when_its_wake_up_pipe_is_already_closed():
+    # Under load waitress can lose the pipe LiveServer.stop uses to reach its serving thread
+    # (Pylons/waitress#468); stop() must still close the port instead of raising.
+    import socket
+
+    from mockserver.testing import LiveServer
+
+    live = LiveServer().start()
+    host, port = live.url.rsplit("//", 1)[1].split(":")
+    with urllib.request.urlopen(urllib.request.Request(live.url + "/api/tools", headers={"Authorization": "Bearer k"}),
+                                timeout=5) as answer:
+        assert answer.status == 200
+    for fd in live._server.trigger._fds:  # what the race leaves behind: the pipe's ends closed
+        os.close(fd)
+    live._server.trigger._fds = []
+    live.stop()
+    assert not live._thread.is_alive()
+    with pytest.raises(OSError):
+        socket.create_connection((host, int(port)), timeout=2).close()
