@@ -1,7 +1,8 @@
 """The ceiling: a bare Flask app answering each workload with the mock's JSON from a constant.
 
-Same framework and same server stack as ``runagents-mock serve``, but no auth, validation,
-state, journal or serialisation, so the gap to it is what the mock's own work costs:
+The same server stack as ``runagents-mock serve``, but no auth, validation, state, journal or
+serialisation: what a Flask app on that server does at best. (The mock's API no longer goes
+through Flask per request, see mockserver/dispatch.py, so the mock can beat it.)
 
 - ``--server granian`` (the default, like ``serve``): the app through ``RSGIBridge`` on
   granian's RSGI interface, started by the same ``mockserver.granian_serve.run`` as the mock;
