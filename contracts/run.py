@@ -6,12 +6,13 @@ The pytest plugin builds it from the options when the first suite module is impo
 
 from __future__ import annotations
 
-import json
 from functools import cached_property
 from typing import Any, Callable
 
 from schemathesis import BaseSchema, Case, Response
 from schemathesis.checks import CheckResult
+
+from mockserver.jsonhttp import json_or_none
 
 from .api import (SpecLink, SpecOperation, build_schema, load_document, skipped_operations, spec_links,
                   spec_operations)
@@ -78,7 +79,7 @@ class ContractRun:
         self.results.record_response(case, response)
         operation = self.by_label.get(case.operation.label)
         if operation is not None:
-            self.created.record(operation.operation_id, response.status_code, _json_or_none(response.content))
+            self.created.record(operation.operation_id, response.status_code, json_or_none(response.content))
         self._last_check_results = []
         try:
             case.validate_response(response, checks=self.checks, recorder=recorder)
@@ -130,8 +131,3 @@ class ContractRun:
         return self._validating_spec.response_errors(spec_operation, status, content_type, body)
 
 
-def _json_or_none(content: bytes) -> Any:
-    try:
-        return json.loads(content)
-    except (ValueError, UnicodeDecodeError):
-        return None

@@ -1,5 +1,6 @@
-"""What the mock adds around the API: auth, rate limits, fault injection, the request journal,
-and the ``/_mock/`` control API that tests use to reset, seed, inspect and move time."""
+"""What the mock adds around the API: the request journal, fault rules and the rate limiter
+(``dispatch.py`` applies them to each request), and the ``/_mock/`` control API that tests use
+to reset, seed, inspect and move time."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import threading
 from urllib.parse import parse_qsl
 from typing import TYPE_CHECKING, Any, Mapping
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Response, request
 from werkzeug.datastructures import EnvironHeaders, MultiDict
+from werkzeug.wrappers import Request
 
 from .errors import ApiError
 from .jsonhttp import bearer_key, error_response, json_response

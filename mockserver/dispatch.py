@@ -10,9 +10,7 @@ machinery (contexts, hooks, response objects) cost as much as the mock's own wor
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable, NoReturn
 
@@ -24,7 +22,7 @@ from werkzeug.wrappers import Request, Response
 from .conformance import response_problems
 from .control import FAULT_HEADER, MOCK_PREFIX
 from .errors import ApiError
-from .jsonhttp import bearer_key, error_body
+from .jsonhttp import bearer_key, error_body, json_or_none
 from .rsgi_bridge import DELAY_KEY
 
 if TYPE_CHECKING:
@@ -127,7 +125,7 @@ class ApiDispatcher:
             if parsed is not None:
                 body = parsed.body
             else:  # refused before or while parsing: what was sent, if it is JSON
-                body = _json_or_none(environ[_RAW_BODY_KEY] if _RAW_BODY_KEY in environ else _unread_body(request))
+                body = json_or_none(environ[_RAW_BODY_KEY] if _RAW_BODY_KEY in environ else _unread_body(request))
             self.server.journal.record(request, body, status)
 
     def _checked(self, request: Request, status: int, data: bytes, headers: list[tuple[str, str]]) -> Answer:
@@ -151,8 +149,7 @@ def _url_map(server: "MockServer") -> Map:
     """One rule per operation (endpoint: its operationId), and one per path item that names an
     error for malformed paths under its static prefix (endpoint: ("malformed", message))."""
     operations = server.spec.operations.values()
-    rules = [Rule(re.sub(r"{(\w+)}", r"<\1>", op.path), endpoint=op.operation_id, methods=[op.method])
-             for op in operations]
+    rules = [Rule(op.url_rule, endpoint=op.operation_id, methods=[op.method]) for op in operations]
     prefixes: dict[str, str] = {}
     for op in operations:
         message = op.path_item_extensions.get("x-malformed-path-error")
@@ -184,15 +181,6 @@ def _unread_body(request: Request) -> bytes:
         return request_body(request)
     except HTTPException:
         return b""
-
-
-def _json_or_none(raw: bytes) -> Any:
-    if not raw:
-        return None
-    try:
-        return json.loads(raw)
-    except (ValueError, RecursionError):
-        return None
 
 
 def http_error_answer(request: Request, exc: HTTPException) -> Answer:

@@ -52,6 +52,14 @@ def error_response(status: int, message: str, headers: Mapping[str, str] | None 
     return Response(error_body(message), status=status, mimetype="application/json", headers=dict(headers or {}))
 
 
+def json_or_none(raw: bytes) -> Any:
+    """``raw`` parsed as JSON, or None when it is not JSON (empty, malformed, not UTF-8, too deep)."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None
+
+
 def bearer_key(authorization: str) -> str:
     """The key from an ``Authorization: Bearer <key>`` header's value, or "" when there is none."""
     scheme, _, key = authorization.partition(" ")

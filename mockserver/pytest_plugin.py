@@ -139,15 +139,10 @@ class ResponseChecker:
 
 
 def _error_text(body: bytes) -> str | None:
-    payload = _json_or_none(body)
+    from .jsonhttp import json_or_none
+
+    payload = json_or_none(body)
     return payload.get("error") if isinstance(payload, dict) and isinstance(payload.get("error"), str) else None
-
-
-def _json_or_none(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError):
-        return None
 
 
 # --- the handle a test gets -----------------------------------------------------------

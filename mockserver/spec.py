@@ -201,7 +201,8 @@ class Operation:
         return (self.body_schema or {}).get("x-aliases", {})
 
     @cached_property
-    def flask_rule(self) -> str:
+    def url_rule(self) -> str:
+        """The path as a werkzeug routing rule: ``/runs/{id}`` -> ``/runs/<id>``."""
         return re.sub(r"{(\w+)}", r"<\1>", self.path)
 
     @cached_property
