@@ -99,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def body_limit(max_body_bytes: int) -> int:
-    """How much of a request body the server reads at most. Flask answers a JSON 413 for bodies
+    """How much of a request body the server reads at most. The mock answers a JSON 413 for bodies
     over ``max_body_bytes`` up to this size; the server cuts off anything larger."""
     return max(4 * max_body_bytes, 64 * 1024 * 1024)
 
