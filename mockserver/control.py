@@ -7,7 +7,6 @@ from __future__ import annotations
 import collections
 import fnmatch
 import itertools
-import json
 import math
 import threading
 from urllib.parse import parse_qsl
@@ -21,7 +20,7 @@ from .errors import ApiError
 from .jsonhttp import bearer_key, error_response, json_response
 from .redact import redact_body, redact_headers, redact_query
 from .seed import parse_seed_text, seed
-from .spec import refuse_constant
+from .spec import decode_json
 
 if TYPE_CHECKING:
     from .app import MockServer
@@ -164,10 +163,7 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
         raw = request.get_data()
         if not raw.strip():
             return {}
-        try:
-            return json.loads(raw, parse_constant=refuse_constant)
-        except (ValueError, RecursionError):
-            raise ApiError(400, "request body is not valid JSON") from None
+        return decode_json(raw)
 
     def route(rule: str, methods: list[str]):
         def wrap(fn):

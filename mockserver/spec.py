@@ -151,7 +151,7 @@ class Parameter:
     required: bool
     validator: RequestCheck
     schema: Mapping[str, Any]
-    aliases: tuple[str, ...] = ()
+    alias_of: str | None = None  # a deprecated other name: the value goes to this parameter
 
     def coerce(self, raw: str) -> Any:
         """Query/path/header values arrive as text; convert for integer/number/boolean schemas."""
@@ -198,7 +198,14 @@ class Operation:
 
     @cached_property
     def body_aliases(self) -> Mapping[str, str]:
-        return (self.body_schema or {}).get("x-aliases", {})
+        """Deprecated body field -> the documented field it stands for (``x-alias-of``)."""
+        properties = (self.body_schema or {}).get("properties", {})
+        return {name: prop["x-alias-of"] for name, prop in properties.items()
+                if isinstance(prop, dict) and "x-alias-of" in prop}
+
+    @cached_property
+    def query_aliases(self) -> tuple[Parameter, ...]:
+        return tuple(p for p in self.parameters if p.location == "query" and p.alias_of)
 
     @cached_property
     def url_rule(self) -> str:
@@ -222,9 +229,6 @@ class Operation:
                 raw = path_params.get(param.name)
             elif param.location == "query":
                 raw = args.get(param.name)
-                for alias in param.aliases:
-                    if raw is None:
-                        raw = args.get(alias)
             else:
                 raw = headers.get(param.name)
             if raw is None or (raw == "" and param.location != "path"):
@@ -239,6 +243,10 @@ class Operation:
                 path[param.name] = value
             elif param.location == "query":
                 query[param.name] = value
+        for param in self.query_aliases:  # handlers see documented names only
+            if param.name in query:
+                value = query.pop(param.name)
+                query.setdefault(param.alias_of, value)
         return ApiRequest(path=path, query=query, headers=headers, body=self._parse_body(raw_body))
 
     def _parse_body(self, raw_body: bytes) -> Any:
@@ -247,18 +255,27 @@ class Operation:
         if not raw_body.strip():
             body: Any = {}  # the vendor CLI posts nothing where an empty object is meant
         else:
-            try:
-                body = json.loads(raw_body, parse_constant=refuse_constant)
-            except (ValueError, RecursionError):
-                raise ApiError(400, "request body is not valid JSON") from None
+            body = decode_json(raw_body)
+        # The schema accepts both names (so messages name the field as sent); then the
+        # handler gets the documented name.
+        message = self.body_validator.first_error(body)
+        if message:
+            raise ApiError(400, message)
         if isinstance(body, dict) and self.body_aliases:
             for alias, canonical in self.body_aliases.items():
                 if alias in body and canonical not in body:
                     body = {**body, canonical: body[alias]}
-        message = self.body_validator.first_error(body)
-        if message:
-            raise ApiError(400, message)
         return body
+
+
+def decode_json(raw: bytes) -> Any:
+    """A request body as JSON, or a 400 saying what is wrong with it."""
+    try:
+        return json.loads(raw, parse_constant=refuse_constant)
+    except RecursionError:
+        raise ApiError(400, "request body is nested too deeply") from None
+    except ValueError:
+        raise ApiError(400, "request body is not valid JSON") from None
 
 
 def refuse_constant(name: str) -> Any:
@@ -300,7 +317,7 @@ class Spec:
         params = tuple(
             Parameter(name=p["name"], location=p["in"], required=bool(p.get("required")),
                       validator=RequestCheck.compile(p.get("schema", {})), schema=p.get("schema", {}),
-                      aliases=tuple(p.get("x-aliases", ())))
+                      alias_of=p.get("x-alias-of"))
             for p in by_key.values() if p["in"] in ("path", "query", "header")
         )
         body = raw.get("requestBody")
