@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from api_support import error_of
+from mockserver.spec import Spec
 from schema_only import schema_problems
 
 AGENT_PY = "import os\nprint(os.environ.get('TOOL_ECHO_TOOL_URL'))\n"
@@ -83,3 +84,13 @@ def test_json_nested_too_deeply_says_so(api):
     for path in ("/api/deploy", "/_mock/seed"):
         response = api.post(path, data=deep, headers={"Content-Type": "application/json"})
         assert response.status_code == 400 and "nested too deeply" in error_of(response)
+
+
+def test_no_parameter_is_marked_deprecated():
+    # Prism's proxy with --errors answers 422 to any use of a deprecated parameter
+    # (stoplightio/prism#714), so a form clients send must not be marked so.
+    document = Spec.load().document
+    marked = [(path, p["name"]) for path, item in document["paths"].items()
+              for op in [item, *(v for v in item.values() if isinstance(v, dict))]
+              for p in op.get("parameters", []) if isinstance(p, dict) and p.get("deprecated")]
+    assert marked == []
