@@ -15,6 +15,7 @@ import argparse
 import os
 import sys
 import tempfile
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Sequence
 
@@ -39,13 +40,30 @@ def _positive(text: str) -> int:
     return value
 
 
+def _version() -> str:
+    from mockserver import __version__
+
+    try:
+        schemathesis = f" (schemathesis {version('schemathesis')})"
+    except PackageNotFoundError:  # the [contract] extra is not installed: --version still answers
+        schemathesis = ""
+    return f"runagents-contract {__version__}{schemathesis}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="runagents-contract",
         description="Check a RunAgents API server against openapi.yaml. Without --base-url, an "
-                    "in-process runagents-mock is started and checked.")
+                    "in-process runagents-mock is started and checked.",
+        epilog="exit codes: 0 every operation conforms; 1 deviations found (or cleanup left "
+               "something behind); 2 the run could not be done (bad arguments, unreachable "
+               "server, key refused, the kit's extras not installed).",
+    )
+    parser.add_argument("--version", action="version", version=_version())
     parser.add_argument("--base-url", type=_base_url, metavar="URL", help="server to test")
-    parser.add_argument("--api-key", metavar="KEY", help="bearer key (default: $RUNAGENTS_API_KEY)")
+    parser.add_argument("--api-key", metavar="KEY",
+                        help="bearer key (default: $RUNAGENTS_API_KEY). Optional against the mock: "
+                             "runagents-mock takes any non-empty key unless started with --api-key")
     parser.add_argument("--read-only", action="store_true",
                         help="only GET operations: nothing is created, changed or deleted")
     parser.add_argument("--max-examples", type=_positive, default=DEFAULT_MAX_EXAMPLES, metavar="N",

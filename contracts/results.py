@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import json
+import re
 import shlex
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,7 +59,7 @@ class Deviation:
         request = response.request
         content_type = response.headers.get("content-type", [""])[0]
         try:
-            curl = case.as_curl_command(headers=dict(request.headers), verify=response.verify)
+            curl = pasteable(case.as_curl_command(headers=dict(request.headers), verify=response.verify))
         except Exception:  # a reproduction is a nicety; never lose the deviation over it
             curl = ""
         return cls(
@@ -92,6 +93,16 @@ class Deviation:
             response_status=probe.status_code, response_content_type=content_type,
             response_body=_text(probe.content, content_type), curl=curl,
         )
+
+
+# schemathesis masks the key as "[Filtered]", which curl would send as is.
+_AUTH_HEADER = re.compile(r"""-H (?:'authorization:[^']*'|"authorization:[^"]*")""", re.IGNORECASE)
+
+
+def pasteable(curl: str) -> str:
+    """The curl line with the key read from the shell: the report never holds a key, and the
+    line runs as is once ``RUNAGENTS_API_KEY`` is set."""
+    return _AUTH_HEADER.sub('-H "Authorization: Bearer $RUNAGENTS_API_KEY"', curl)
 
 
 def expected_and_got(failure: Any, check: str, response: Response) -> tuple[str, str]:

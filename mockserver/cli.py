@@ -22,7 +22,10 @@ def _rate(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="runagents-mock", description="Offline mock of the RunAgents API.")
+    parser.add_argument("--version", action="version", version=f"runagents-mock {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve the mock over HTTP")
     serve.add_argument("--host", default=DEFAULT_HOST, help="address to bind (default 127.0.0.1; "
