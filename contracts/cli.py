@@ -114,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         import schemathesis  # noqa: F401  (only checking it is there)
     except ImportError as exc:
         print(f"runagents-contract: {exc.name} is missing; install the kit with "
-              "pip install 'runagents-mock[contract]'", file=sys.stderr)
+              "pip install '.[contract]' in a clone of runagents-mock", file=sys.stderr)
         return 2
 
     # Hypothesis keeps caches in ./.hypothesis; the kit may run from anywhere, so not there.

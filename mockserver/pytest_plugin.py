@@ -1,7 +1,7 @@
 """pytest plugin: a fresh RunAgents mock for every test.
 
 Installed with the package (entry point ``pytest11: runagents_mock``), so a downstream
-project only needs ``pip install runagents-mock`` and a test argument::
+project only needs the package installed (from a clone or git; it is not on PyPI) and a test argument::
 
     def test_lists_tools(runagents_mock):
         requests.post(runagents_mock.url + "/api/tools", headers=runagents_mock.headers,
