@@ -42,7 +42,7 @@ _PLATFORM_ENV_RE = re.compile(r"(TOOL_[A-Za-z0-9_]+_URL|LLM_GATEWAY_URL|LLM_MODE
 GATEWAY_ENV = "LLM_GATEWAY_URL"
 # Statements that hold other statements: a "use" is looked for in the simple ones only.
 _COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor,
-             ast.While, ast.With, ast.AsyncWith, ast.Try, getattr(ast, "TryStar", ast.Try), ast.Match)
+             ast.While, ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match)
 # [ \t]* rather than \s* keeps this linear on files with many blank lines.
 _MAIN_RE = re.compile(r"""^[ \t]*if[ \t]+__name__[ \t]*==[ \t]*['"]__main__['"]""", re.MULTILINE)
 
