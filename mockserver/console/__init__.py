@@ -9,120 +9,40 @@ itself holds no data; every call it makes is checked like any other client's.
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources, util
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
-from urllib.parse import urlsplit
-
-from flask import Flask, Response, abort, redirect, render_template, send_from_directory
-
-from ..jsonhttp import error_response, json_response
 
 if TYPE_CHECKING:
     from ..app import MockServer
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-HERE = Path(str(resources.files(__package__)))
-SWAGGER_UI_FILES = frozenset({"swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css",
-                              "favicon-32x32.png"})
-CONSOLE_PATH = "/_mock/ui"
 DOCS_PATH = "/docs"
-
-# No inline script anywhere and nothing from another origin: a value that slipped past the
-# pages' text-only rendering still could not run, load or send anything.
-_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
-_PAGE_HEADERS = {"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff",
-                 "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+CONSOLE_PATH = "/_mock/ui"
 
 
-@cache
-def swagger_ui_dir() -> Path:
-    """Swagger UI's distribution files, shipped by the swagger-ui-py package (see README, "Web
-    pages"). Found without importing the package, whose import loads its framework adapters."""
-    package = util.find_spec("swagger_ui")
-    if package is None or not package.submodule_search_locations:
-        raise RuntimeError("the swagger-ui-py package is missing: pip install swagger-ui-py")
-    return Path(list(package.submodule_search_locations)[0]) / "static"
-
-
-def mount_pages(server: "MockServer", next_app: WSGIApp) -> WSGIApp:
-    """WSGI middleware: the pages' paths go to the pages, everything else to ``next_app``."""
-    pages = _pages_app(server)
-    console_on = server.config.admin_enabled
-
-    def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if _under(path, DOCS_PATH) or (console_on and (path == "/" or _under(path, CONSOLE_PATH))):
-            return pages(environ, start_response)
-        return next_app(environ, start_response)
-
-    return serve
+def is_page(path: str, console_on: bool = True) -> bool:
+    """Is this request path one of the pages (not the API, not the control API)?"""
+    return _under(path, DOCS_PATH) or (console_on and (path == "/" or _under(path, CONSOLE_PATH)))
 
 
 def _under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix + "/")
 
 
-def _pages_app(server: "MockServer") -> Flask:
-    app = Flask("runagents_mock.console", template_folder=str(HERE / "templates"), static_folder=None)
+def mount_pages(server: "MockServer", next_app: WSGIApp) -> WSGIApp:
+    """WSGI middleware: the pages' paths go to the pages, everything else to ``next_app``.
 
-    @app.after_request
-    def harden(response: Response) -> Response:
-        for name, value in _PAGE_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    The console is there only with the control API (``--no-admin`` turns both off); ``/docs``
+    always is.
+    """
+    from .pages import pages_app
 
-    @app.errorhandler(404)
-    def not_found(_exc: Exception) -> Response:
-        return error_response(404, "no such page")
+    pages = pages_app(server)
+    console_on = server.config.admin_enabled
 
-    @app.errorhandler(405)
-    def not_allowed(_exc: Exception) -> Response:
-        return error_response(405, "pages only answer GET")
+    def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if is_page(environ.get("PATH_INFO", ""), console_on):
+            return pages(environ, start_response)
+        return next_app(environ, start_response)
 
-    @app.get("/")
-    def home() -> Response:
-        return redirect(CONSOLE_PATH, code=302)
-
-    @app.get(DOCS_PATH)
-    def docs() -> str:
-        urls = [{"name": doc.title, "url": f"{DOCS_PATH}/openapi/{doc.name}.json"} for doc in server.documents]
-        return render_template("docs.html", urls=urls)
-
-    @app.get(f"{DOCS_PATH}/openapi/<name>.json")
-    def document(name: str) -> Response:
-        served = next((doc for doc in server.documents if doc.name == name), None)
-        if served is None:
-            abort(404)
-        return json_response(200, for_this_mock(served.document()))
-
-    @app.get(f"{DOCS_PATH}/ui/<name>")
-    def swagger_asset(name: str) -> Response:
-        if name not in SWAGGER_UI_FILES:
-            abort(404)
-        return send_from_directory(swagger_ui_dir(), name, max_age=3600)
-
-    @app.get(f"{DOCS_PATH}/static/<name>")
-    @app.get(f"{CONSOLE_PATH}/static/<name>")
-    def own_asset(name: str) -> Response:
-        return send_from_directory(HERE / "static", name, max_age=0)
-
-    @app.get(CONSOLE_PATH)
-    def console() -> str:
-        return render_template("console.html", docs=[doc.title for doc in server.documents])
-
-    return app
-
-
-def for_this_mock(document: dict[str, Any]) -> dict[str, Any]:
-    """The document with its servers pointed at this mock: each server's path on the origin the
-    page came from, so "try it" calls this mock (whatever host and port it runs on)."""
-    paths = []
-    for server in document.get("servers") or [{"url": "/"}]:
-        path = urlsplit(str(server.get("url", "/"))).path.rstrip("/") or "/"
-        if path not in paths:
-            paths.append(path)
-    return {**document, "servers": [{"url": path, "description": "this mock"} for path in paths]}
+    return serve
