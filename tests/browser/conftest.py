@@ -17,7 +17,7 @@ import requests
 from mockserver.testing import LiveServer
 
 CHROMIUM_ENV = "RUNAGENTS_MOCK_CHROMIUM"
-HOW_TO_GET_IT = (f"no Chromium for the browser tests: apt-get install chromium "
+HOW_TO_GET_IT = (f"no Chromium found: apt-get install chromium "
                  f"(or set {CHROMIUM_ENV}=/path/to/chromium)")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions"]
@@ -111,3 +111,9 @@ def page(browser):
     yield page
     context.close()
     assert not problems, problems
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    # The one line a run without Chromium prints (skip reasons are hidden without -rs).
+    if chromium_path() is None and terminalreporter.stats.get("skipped"):
+        terminalreporter.write_line(f"browser tests skipped: {HOW_TO_GET_IT}")

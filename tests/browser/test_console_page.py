@@ -43,6 +43,7 @@ runs:
       - {type: TOOL_REQUEST, actor: payment-agent, data: {tool: stripe-api}}
   - {agent_id: other-agent, user_id: bob@example.com}
 """)
+    assert site.api("GET", "/api/agents").status_code == 200  # something in the journal
     open_console(page, site)
     runs = page.locator("#run-list details.run")
     expect(runs).to_have_count(2)
@@ -60,7 +61,7 @@ runs:
     expect(runs).to_have_count(1)
 
     # The README's screenshot: made here; copied into docs/ on request.
-    page.screenshot(path=tmp_path / "console.png")
+    page.screenshot(path=tmp_path / "console.png", full_page=True)
     if os.environ.get("RUNAGENTS_MOCK_UPDATE_SCREENSHOT") == "1":
         shutil.copyfile(tmp_path / "console.png", SCREENSHOT)
     assert (tmp_path / "console.png").stat().st_size > 10_000

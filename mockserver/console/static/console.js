@@ -351,7 +351,10 @@
     rows(document.querySelector("#journal tbody"), shown, function (e) {
       return el("tr", {"data-seq": e.seq}, [
         el("td", {}, [e.seq]), el("td", {}, [e.method]), el("td", {}, [e.path]), el("td", {}, [e.status]),
-        el("td", {}, [pre(e.query)]), el("td", {}, [pre(e.headers)]), el("td", {}, [pre(e.body)])
+        el("td", {}, [pre(e.query)]),
+        el("td", {}, [el("details", {}, [el("summary", {}, [Object.keys(e.headers || {}).length + " headers"]),
+                                         pre(e.headers)])]),
+        el("td", {}, [pre(e.body)])
       ]);
     }, filter ? "no request matches" : "no request yet", 7);
   }
