@@ -60,7 +60,8 @@ def test_only_swagger_uis_own_files_are_served(pages):
         response = pages.get(path)
         assert response.status_code == 404, path
         assert response.get_json() == {"error": "no such page"}
-    assert pages.post("/_mock/ui").status_code == 405
+    response = pages.post("/_mock/ui")
+    assert (response.status_code, response.get_json()) == (405, {"error": "pages only answer GET"})
 
 
 def test_the_console_page_holds_no_data_and_needs_no_key_itself():

@@ -101,11 +101,14 @@ def site(make_site) -> Site:
 
 @pytest.fixture
 def page(browser):
-    """A fresh tab (own context: no shared storage). Script errors and dialogs fail the test."""
+    """A fresh tab (own context: no shared storage). Script errors, dialogs and anything the
+    pages' Content-Security-Policy blocks fail the test."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
+    page.on("console", lambda message: problems.append(f"blocked by the page's policy: {message.text}")
+            if "Content Security Policy" in message.text else None)
     page.on("dialog", lambda dialog: (problems.append(f"dialog opened: {dialog.message}"), dialog.dismiss()))
     page.problems = problems
     yield page

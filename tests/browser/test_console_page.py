@@ -135,10 +135,11 @@ def test_markup_from_state_is_shown_as_text_and_never_runs(site, page):
     assert site.api("POST", "/governance/requests",
                     json={"subject": PAYLOAD, "tool_id": PAYLOAD, "agent_id": PAYLOAD}).status_code == 201
 
+    assert site.control("POST", "faults", json={"path": PAYLOAD, "status": 500, "error": PAYLOAD}).status_code == 201
     open_console(page, site)
     page.locator(f'details.run[data-id="{run["id"]}"] summary').click()
     app = page.locator("#app")
-    for where in ("#pending-requests", "#run-list", "#run-agent-filter", "#journal"):
+    for where in ("#pending-requests", "#run-list", "#run-agent-filter", "#journal", "#faults"):
         expect(page.locator(where)).to_contain_text(PAYLOAD)
     assert app.locator("img, script, iframe, object").count() == 0
     assert page.evaluate("window.__xss") is None
@@ -154,6 +155,7 @@ def test_with_an_admin_key_the_page_asks_for_it_and_shows_nothing_before(make_si
 
     page.fill("#admin-key", "wrong")
     page.locator("#login-form button").click()
+    expect(page.locator("#status-line")).to_have_text("the key was refused")
     expect(page.locator("#login")).to_be_visible()
     assert "payment-agent" not in page.content()
 

@@ -105,7 +105,9 @@
     });
     clear($("run-list"));
     clear($("resource-tables"));
-    if (Date.now() > noticeUntil) { $("status-line").textContent = "this mock needs its admin key"; }
+    if (Date.now() > noticeUntil) {
+      $("status-line").textContent = keys.admin ? "the key was refused" : "this mock needs its admin key";
+    }
   }
 
   function showApp() {
