@@ -33,12 +33,14 @@ def test_docs_serve_each_document_pointed_at_this_mock(pages):
 def test_a_document_added_to_the_registry_is_listed_and_served(tmp_path):
     app = create_app({})
     extra = tmp_path / "extra.yaml"
-    extra.write_text("openapi: 3.1.0\ninfo: {title: Extra API, version: '2'}\n"
+    extra.write_text("openapi: 3.1.0\ninfo: {title: Extra API, version: 2026-06-01}\n"
                      "servers: [{url: 'https://api.example.com/api/v1'}]\npaths: {}\n")
     app.extensions["runagents_mock"].documents.append(ServedDocument("extra", extra))
     client = app.test_client()
-    assert "Extra API 2" in client.get("/docs").get_data(as_text=True)
-    assert client.get("/docs/openapi/extra.json").get_json()["servers"] == [{"url": "/api/v1", "description": "this mock"}]
+    assert "Extra API 2026-06-01" in client.get("/docs").get_data(as_text=True)
+    served = client.get("/docs/openapi/extra.json").get_json()
+    assert served["servers"] == [{"url": "/api/v1", "description": "this mock"}]
+    assert served["info"]["version"] == "2026-06-01"  # a YAML date, served as text
 
 
 def test_pages_load_nothing_from_elsewhere_and_run_no_inline_script(pages):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from importlib import util
 from pathlib import Path
@@ -10,7 +11,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, redirect, render_template, send_from_directory
 
-from ..jsonhttp import error_response, json_response
+from ..jsonhttp import error_response
 from . import CONSOLE_PATH, DOCS_PATH
 
 if TYPE_CHECKING:
@@ -69,7 +70,8 @@ def pages_app(server: "MockServer") -> Flask:
         served = next((doc for doc in server.documents if doc.name == name), None)
         if served is None:
             abort(404)
-        return json_response(200, for_this_mock(served.document()))
+        # default=str: YAML reads unquoted dates in examples as dates, which JSON has not.
+        return Response(json.dumps(for_this_mock(served.document()), default=str), mimetype="application/json")
 
     @app.get(f"{DOCS_PATH}/ui/<name>")
     def swagger_asset(name: str) -> Response:
