@@ -35,14 +35,16 @@ def mount_pages(server: "MockServer", next_app: WSGIApp) -> WSGIApp:
     The console is there only with the control API (``--no-admin`` turns both off); ``/docs``
     always is.
     """
-    from .pages import pages_app
-
-    pages = pages_app(server)
     console_on = server.config.admin_enabled
+    built: list[WSGIApp] = []  # the pages' app, made on the first page request: most mocks
+    # (one per test in a suite) never serve a page, and making it costs a tenth of create_app
 
     def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if is_page(environ.get("PATH_INFO", ""), console_on):
-            return pages(environ, start_response)
+            if not built:  # two first requests at once may both make one: the same, harmless
+                from .pages import pages_app
+                built.append(pages_app(server))
+            return built[0](environ, start_response)
         return next_app(environ, start_response)
 
     return serve
