@@ -29,6 +29,16 @@ def open_console(page, site, key=None):
     page.evaluate("window.__sameDocument = true")  # gone if the page reloads
 
 
+def decide_on_the_page(page, site, request_id: str, decision: str, text: str):
+    """Open the console, type into the request's duration (approve) or reason (reject) field
+    and click the button; returns the request's row."""
+    open_console(page, site)
+    row = page.locator(f'#pending-requests tr[data-id="{request_id}"]')
+    row.locator("input.duration" if decision == "approve" else "input.reason").fill(text)
+    row.locator(f"button.{decision}").click()
+    return row
+
+
 def still_same_document(page) -> bool:
     return page.evaluate("window.__sameDocument === true")
 
@@ -69,10 +79,7 @@ runs:
 
 def test_approve_with_a_duration_goes_through_the_api_and_updates_the_page(site, page):
     ids = site.seed(APPROVAL_FIXTURE)["access_requests"]
-    open_console(page, site)
-    row = page.locator(f'#pending-requests tr[data-id="{ids[0]}"]')
-    row.locator("input.duration").fill("30m")
-    row.locator("button.approve").click()
+    row = decide_on_the_page(page, site, ids[0], "approve", "30m")
 
     expect(row).to_have_count(0)
     expect(page.locator(f'#grants tr[data-id="{ids[0]}"] td.status')).to_have_text("APPROVED")
@@ -87,10 +94,7 @@ def test_approve_with_a_duration_goes_through_the_api_and_updates_the_page(site,
 
 def test_reject_with_a_reason(site, page):
     ids = site.seed(APPROVAL_FIXTURE)["access_requests"]
-    open_console(page, site)
-    row = page.locator(f'#pending-requests tr[data-id="{ids[1]}"]')
-    row.locator("input.reason").fill("not for <b>production</b>")
-    row.locator("button.reject").click()
+    decide_on_the_page(page, site, ids[1], "reject", "not for <b>production</b>")
 
     grant = page.locator(f'#grants tr[data-id="{ids[1]}"]')
     expect(grant.locator("td.status")).to_have_text("REJECTED")
