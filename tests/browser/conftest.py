@@ -45,6 +45,11 @@ def browser() -> Iterator[Any]:
         from playwright.sync_api import sync_playwright
     except ImportError:
         _unavailable('Playwright is missing: pip install ".[test]"')
+    from playwright.sync_api import expect
+
+    # Waits end as soon as the page shows what is expected; the limit is only for a loaded
+    # machine (Swagger UI alone renders for seconds there). No timing is asserted.
+    expect.set_options(timeout=20_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=path, args=LAUNCH_ARGS, headless=True)
         yield browser
