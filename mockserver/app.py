@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hmac
 import logging
+from pathlib import Path
 from typing import Any, Mapping
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from .config import MockConfig
+from .console import mount_pages
 from .control import Faults, Journal, RateLimiter, register_control_api
 from .dispatch import ApiDispatcher, http_error_answer
 from .errors import ApiError
@@ -17,7 +19,7 @@ from .jsonhttp import RecordEncoder, error_response
 from .platform import Platform
 from .seed import load_seed_file
 from .services import HANDLER_SETS
-from .spec import Spec
+from .spec import ServedDocument, Spec, default_spec_path
 from .state_check import state_problem
 
 log = logging.getLogger("runagents_mock")
@@ -35,6 +37,8 @@ class MockServer:
         self.rate_limiter = RateLimiter(config.rate_limit_per_minute, platform.clock)
         self.handlers: dict[str, Any] = {}
         self.encoder = RecordEncoder()
+        # Every OpenAPI document this mock serves, as /docs lists them.
+        self.documents = [ServedDocument("runagents", Path(config.spec_path or default_spec_path()))]
 
     def reset(self) -> None:
         """Empty state, journal, faults and replies; configured rate limit; real time."""
@@ -78,6 +82,7 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
     if cfg.admin_enabled:
         register_control_api(app, server)
     app.wsgi_app = ApiDispatcher(server, app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = mount_pages(server, app.wsgi_app)  # type: ignore[method-assign]
 
     if cfg.seed_file:
         load_seed_file(server, cfg.seed_file)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .console import is_page
 from .spec import Spec
 
 CONTROL_PREFIX = "/_mock/"
@@ -19,7 +20,7 @@ def response_problems(spec: Spec, method: str, path: str, status: int,
     so must errors injected with /_mock/faults (marked by the ``X-Mock-Fault`` header), whose
     status is whatever the test asked for.
     """
-    if path.startswith(CONTROL_PREFIX):
+    if path.startswith(CONTROL_PREFIX) or is_page(path):  # not the API: the control API, the web pages
         return []
     if injected_fault:
         return _error_shape_problems(method, path, status, content_type, body)

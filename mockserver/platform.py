@@ -90,9 +90,18 @@ class Platform:
             self._build_backends()
 
     def export(self) -> dict[str, Any]:
-        """Everything, as plain JSON data. Secrets are not part of it: they are never kept."""
+        """Everything, as plain JSON data. Secrets are not part of it: they are never kept.
+
+        It is the state as of the mock's clock: time-driven changes that the API applies when
+        an object is read (a grant expiring, a build finishing) are applied first, so the export
+        (and the console, which shows it) says what the API would answer.
+        """
         with self.lock:
             state: dict[str, Any] = {"version": STATE_VERSION, "clock_offset": self.clock.offset}
+            for attribute, _, _ in BACKENDS:
+                settle = getattr(getattr(self, attribute), "settle", None)
+                if settle is not None:
+                    settle()
             for attribute, key, _ in BACKENDS:
                 state[key] = getattr(self, attribute).export()
             return state

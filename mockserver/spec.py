@@ -370,8 +370,35 @@ class Spec:
 
 @lru_cache(maxsize=8)
 def _load_cached(path: str, mtime_ns: int) -> Spec:
+    return Spec(_read_document(path, mtime_ns))
+
+
+@lru_cache(maxsize=8)
+def _read_document(path: str, mtime_ns: int) -> Mapping[str, Any]:
     with open(path, encoding="utf-8") as fh:
-        return Spec(yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+        return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+@dataclass(frozen=True)
+class ServedDocument:
+    """An OpenAPI document the mock serves and lists on ``/docs``.
+
+    ``MockServer.documents`` is the one list of them: whatever adds a document to the mock
+    (another API version, the mock's own surface) appends it there.
+    """
+
+    name: str  # a URL segment: /docs/openapi/<name>.json
+    path: Path
+
+    def document(self) -> Mapping[str, Any]:
+        """The parsed document (parsed once per file version)."""
+        resolved = self.path.resolve()
+        return _read_document(str(resolved), resolved.stat().st_mtime_ns)
+
+    @property
+    def title(self) -> str:
+        info = self.document().get("info", {})
+        return f"{info.get('title', self.name)} {info.get('version', '')}".strip()
 
 
 _TEMPLATE_CACHE: dict[str, re.Pattern[str]] = {}

@@ -176,6 +176,11 @@ class AgentsBackend:
 
     # --- state ------------------------------------------------------------------------
 
+    def settle(self) -> None:
+        """Give agents waiting for a build the build's outcome (see Platform.export)."""
+        for key in list(self.items):
+            self._refresh(key)
+
     def export(self) -> dict[str, Any]:
         return {"items": list(self.items.values()),
                 "build_of": [[ns, n, b] for (ns, n), b in self.build_of.items()],

@@ -124,6 +124,10 @@ class GovernanceBackend:
                 self.items[request_id] = {**request, "status": "EXPIRED", "updated_at": iso(ends)}
                 del self.expiry[request_id]
 
+    def settle(self) -> None:
+        """Expire the grants whose window has passed (see Platform.export)."""
+        self._expire_due()
+
     def export(self) -> dict[str, Any]:
         return {"items": list(self.items.values()), "expiry": dict(self.expiry)}
 
