@@ -324,31 +324,59 @@ class Spec:
 
     def find(self, method: str, path: str) -> Operation | None:
         """The operation serving a concrete request path (used by response checkers)."""
+        found = self.match(method, path)
+        return found[0] if found else None
+
+    def match(self, method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
+        """The operation serving a concrete request path, and its path parameters."""
         for op in self.operations.values():
-            if op.method == method.upper() and _template_regex(op.path).fullmatch(path):
-                return op
+            if op.method == method.upper():
+                matched = _template_regex(op.path).fullmatch(path)
+                if matched:
+                    return op, matched.groupdict()
         return None
 
-    def response_errors(self, op: Operation, status: int, content_type: str, body: bytes) -> list[str]:
-        """Ways a response breaks the spec; empty when it conforms."""
+    def response_issues(self, op: Operation, status: int, content_type: str, body: bytes) -> list["ResponseIssue"]:
+        """Ways a response breaks the spec, each with its check and the JSON path it concerns."""
         documented = op.response_validators.get(str(status))
         if documented is None:
-            return [f"{op.method} {op.path}: status {status} is not documented"]
+            return [ResponseIssue("status_code_conformance", status, "", f"status {status} is not documented")]
         ctype = (content_type or "").split(";")[0].strip()
         if not documented:
             return []
         if ctype not in documented:
-            return [f"{op.method} {op.path} {status}: content type {ctype!r} is not documented"]
+            return [ResponseIssue("content_type_conformance", status, "",
+                                  f"content type {ctype!r} is not documented")]
         if ctype != "application/json":
             return []
         try:
             instance = json.loads(body)
-        except ValueError:
-            return [f"{op.method} {op.path} {status}: body is not JSON"]
+        except (ValueError, RecursionError):
+            return [ResponseIssue("content_type_conformance", status, "", "body is not JSON")]
         return [
-            f"{op.method} {op.path} {status}: {'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
+            ResponseIssue("response_schema_conformance", status,
+                          "/".join(map(str, e.absolute_path)) or "<root>", e.message)
             for e in documented[ctype].iter_errors(instance)
         ]
+
+    def response_errors(self, op: Operation, status: int, content_type: str, body: bytes) -> list[str]:
+        """Ways a response breaks the spec, one line each; empty when it conforms."""
+        return [issue.describe(op.method, op.path) for issue in self.response_issues(op, status, content_type, body)]
+
+
+@dataclass(frozen=True)
+class ResponseIssue:
+    """One way a response departs from the spec."""
+
+    check: str  # status_code_conformance, content_type_conformance, response_schema_conformance, ...
+    status: int
+    where: str  # the JSON path in the body ("<root>" for the whole body); "" when not about the body
+    message: str
+
+    def describe(self, method: str, path: str) -> str:
+        if self.check in ("status_code_conformance", "undocumented_path"):
+            return f"{method} {path}: {self.message}"
+        return f"{method} {path} {self.status}: " + (f"{self.where}: " if self.where else "") + self.message
 
 
 @lru_cache(maxsize=8)
@@ -362,5 +390,5 @@ _TEMPLATE_CACHE: dict[str, re.Pattern[str]] = {}
 
 def _template_regex(template: str) -> re.Pattern[str]:
     if template not in _TEMPLATE_CACHE:
-        _TEMPLATE_CACHE[template] = re.compile(re.sub(r"\\{\w+\\}", "[^/]+", re.escape(template)))
+        _TEMPLATE_CACHE[template] = re.compile(re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(template)))
     return _TEMPLATE_CACHE[template]
