@@ -42,11 +42,18 @@ def build_parser() -> argparse.ArgumentParser:
                             "bench/README.md) or waitress (pure Python, in this process)")
     serve.add_argument("--threads", type=int, default=8,
                        help="waitress' worker threads (default 8; granian needs none: see bench/README.md)")
+    from .proxy.cli import add_parser as add_proxy_parser
+
+    add_proxy_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "proxy":
+        from .proxy.cli import run as run_proxy
+
+        return run_proxy(args)
     from waitress import create_server
 
     from .app import create_app
