@@ -4,7 +4,7 @@ Only successful answers count. Resources created in the session are kept as the 
 that created them; runs and access requests the client only read are kept as their record
 narrowed to the create call's fields (so the fixture holds what a client could have sent).
 Fields the spec marks ``writeOnly`` (credentials) are dropped, and what is left goes through
-the journal's redaction. Runs and access requests keep their ids and statuses; a run's events
+the journal's redaction (``recorded_body``). Runs and access requests keep their ids and statuses; a run's events
 are its ``addRunEvent`` bodies, replaced by the whole log whenever the client lists it.
 """
 
@@ -40,20 +40,34 @@ _SEEDABLE_REQUEST_STATUSES = ("PENDING", "APPROVED", "REJECTED")
 MAX_PER_KIND = 10_000  # the mock's own default limit per kind: bounded memory
 
 
-def without_write_only(schema: Mapping[str, Any], body: Any) -> Any:
-    """``body`` without the values the spec marks writeOnly (credentials), at any depth."""
-    if not isinstance(body, dict) or not isinstance(schema, Mapping):
-        return body
+def _properties(schema: Any) -> dict[str, Any]:
     properties: dict[str, Any] = {}
-    for part in [schema, *schema.get("allOf", [])]:
-        if isinstance(part, Mapping):
-            properties.update(part.get("properties", {}))
-    out = {}
+    if isinstance(schema, Mapping):
+        for part in [schema, *schema.get("allOf", [])]:
+            if isinstance(part, Mapping):
+                properties.update(part.get("properties", {}))
+    return properties
+
+
+def recorded_body(schema: Mapping[str, Any], body: Any) -> Any:
+    """A request body as the fixture keeps it: values the spec marks writeOnly (credentials)
+    dropped, and the journal's redaction applied to every field the spec does not describe
+    field by field. Objects the spec describes are walked instead of redacted whole, so a
+    provider's ``apiKeyConfig`` (a reference to a secret, not one) stays loadable."""
+    properties = _properties(schema)
+    if not isinstance(body, dict) or not properties:
+        return redact_body(body)
+    out: dict[str, Any] = {}
     for key, value in body.items():
-        sub = properties.get(key, {})
+        sub = properties.get(key)
         if isinstance(sub, Mapping) and sub.get("writeOnly"):
             continue
-        out[key] = without_write_only(sub, value)
+        if isinstance(value, dict) and _properties(sub):
+            out[key] = recorded_body(sub, value)
+        elif isinstance(value, list) and isinstance(sub, Mapping) and _properties(sub.get("items")):
+            out[key] = [recorded_body(sub["items"], item) for item in value]
+        else:
+            out[key] = redact_body({key: value})[key]
     return out
 
 
@@ -90,8 +104,7 @@ class SessionRecorder:
     # --- what each operation reveals ------------------------------------------------------
 
     def _clean(self, operation_id: str, body: Any) -> Any:
-        op = self.spec.operations[operation_id]
-        return redact_body(without_write_only(op.body_schema or {}, body))
+        return recorded_body(self.spec.operations[operation_id].body_schema or {}, body)
 
     def _created(self, op: Operation, params: dict[str, str], exchange: Exchange, body: Any, answer: Any) -> None:
         section = self._section_of_create[op.operation_id]
