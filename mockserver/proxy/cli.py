@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"runagents-mock proxy: cannot start: {exc}", file=sys.stderr)
         return 2
     try:
-        server = create_server(app, host=args.host, port=args.port, threads=args.threads, send_bytes=1,
+        server = create_server(app, host=args.host, port=args.port, threads=args.threads,
                                ident="runagents-mock-proxy")
     except OSError as exc:
         print(f"runagents-mock proxy: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)

@@ -31,10 +31,11 @@ def describe_error(exc: BaseException, upstream: str, timeout: float) -> Upstrea
     reason = getattr(exc, "reason", None) or exc
     if isinstance(reason, SSLError) or isinstance(exc, SSLError):
         return UpstreamError("tls", f"TLS error talking to {upstream}: {_short(reason)}")
-    if isinstance(reason, (ConnectTimeoutError, ReadTimeoutError)) or isinstance(exc, (ConnectTimeoutError, ReadTimeoutError)):
-        return UpstreamError("timeout", f"upstream {upstream} did not answer within {timeout:g} s")
+    # NewConnectionError subclasses ConnectTimeoutError (urllib3 2): it goes first
     if isinstance(reason, NewConnectionError) or isinstance(exc, NewConnectionError):
         return UpstreamError("unreachable", f"upstream {upstream} is unreachable: {_short(reason)}")
+    if isinstance(reason, (ConnectTimeoutError, ReadTimeoutError)) or isinstance(exc, (ConnectTimeoutError, ReadTimeoutError)):
+        return UpstreamError("timeout", f"upstream {upstream} did not answer within {timeout:g} s")
     if isinstance(exc, ProtocolError):
         return UpstreamError("broken", f"upstream {upstream} broke the connection: {_short(exc)}")
     return UpstreamError("unreachable", f"upstream {upstream} failed: {_short(reason)}")

@@ -63,6 +63,12 @@ def exchange_problems(spec: Spec, exchange: Exchange, upstream: str,
         if message:
             problems.append(_problem(REQUEST, operation, exchange, upstream, "request_validation",
                                      "Request breaks the spec", "a request the spec allows", message))
+    if exchange.answered_by != "proxy" and exchange.response_body is None:
+        problems.append(_problem(UPSTREAM, operation, exchange, upstream, "body_not_checked", "Body not checked",
+                                 "a body the proxy can check",
+                                 f"a body of {exchange.response_size} bytes, larger than the proxy keeps "
+                                 "(--max-body-bytes) or compressed in a way it does not read: passed on, "
+                                 "not checked"))
     if exchange.answered_by != "proxy":  # a 502 of the proxy's own is not the server's answer
         for issue in response_issues(spec, exchange.method, exchange.path, exchange.status,
                                      exchange.content_type, exchange.response_body):

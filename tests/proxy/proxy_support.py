@@ -81,7 +81,7 @@ def proxy_in_process(upstream: str, **config: Any) -> Iterator[tuple[LiveServer,
                    findings=Findings(f"-> {upstream}", "openapi.yaml", emit=lines.append))
     app.recorder = SessionRecorder(app.spec)
     app.lines = lines  # type: ignore[attr-defined]
-    live = LiveServer(app=app, send_bytes=1).start()  # type: ignore[arg-type]
+    live = LiveServer(app=app).start()  # type: ignore[arg-type]
     try:
         yield live, app
     finally:
