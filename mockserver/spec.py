@@ -112,9 +112,9 @@ except ImportError:  # the pure-Python path alone gives the same answers
 
 @dataclass(frozen=True)
 class RequestCheck:
-    """Validates one piece of request input (a parameter or a body).
+    """Validates one piece of input: a request's parameter or body, or a response body.
 
-    Nearly every request is valid, and for those a compiled validator, when installed, answers
+    Nearly every request (and answer) is valid, and for those a compiled validator, when installed, answers
     alone (about 10x faster than building jsonschema's error objects). Invalid input always
     goes through jsonschema, whose errors our messages (x-error-messages, field paths) come from.
     """
@@ -132,13 +132,17 @@ class RequestCheck:
                 fast = None
         return cls(_validator(schema), fast)
 
-    def first_error(self, instance: Any, prefix: str = "") -> str | None:
+    def is_valid(self, instance: Any) -> bool:
         if self.fast is not None:
             try:
-                if self.fast.is_valid(instance):
-                    return None
+                return bool(self.fast.is_valid(instance))
             except ValueError:  # input Rust cannot hold (a lone surrogate): jsonschema decides
                 pass
+        return self.validator.is_valid(instance)
+
+    def first_error(self, instance: Any, prefix: str = "") -> str | None:
+        if self.is_valid(instance):
+            return None
         return first_error(self.validator, instance, prefix)
 
 
@@ -206,9 +210,10 @@ class Operation:
         return re.sub(r"{(\w+)}", r"<\1>", self.path)
 
     @cached_property
-    def response_validators(self) -> dict[str, dict[str, Draft202012Validator]]:
+    def response_validators(self) -> dict[str, dict[str, RequestCheck]]:
+        """status -> content type -> the compiled check of that body (fast path as for requests)."""
         return {
-            status: {ctype: _validator(schema) for ctype, schema in content.items()}
+            status: {ctype: RequestCheck.compile(schema) for ctype, schema in content.items()}
             for status, content in self.responses.items()
         }
 
@@ -355,10 +360,13 @@ class Spec:
             instance = json.loads(body)
         except (ValueError, RecursionError):
             return [ResponseIssue("content_type_conformance", status, "", "body is not JSON")]
+        check = documented[ctype]
+        if check.is_valid(instance):
+            return []
         return [
             ResponseIssue("response_schema_conformance", status,
                           "/".join(map(str, e.absolute_path)) or "<root>", e.message)
-            for e in documented[ctype].iter_errors(instance)
+            for e in check.validator.iter_errors(instance)
         ]
 
     def response_errors(self, op: Operation, status: int, content_type: str, body: bytes) -> list[str]:

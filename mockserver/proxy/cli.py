@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         app = ProxyApp(config, pool_size=args.threads)
         har = HarWriter(args.har, app.upstream.display) if args.har else None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RuntimeError) as exc:  # a bad spec or file, a mock the spec does not fit
         print(f"runagents-mock proxy: cannot start: {exc}", file=sys.stderr)
         return 2
     try:
