@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import yaml
 
 from .errors import ApiError
-from .spec import ApiRequest
+from .spec import ApiRequest, RequestCheck
 
 if TYPE_CHECKING:
     from .app import MockServer
@@ -78,36 +78,51 @@ def load_seed_file(server: "MockServer", path: str | Path) -> dict[str, Any]:
 
 
 def seed(server: "MockServer", data: Mapping[str, Any]) -> dict[str, Any]:
-    """Create every item; answers how many of each were created. Stops at the first bad item."""
+    """Create every item; answers how many of each were created. A bad item stops the load and
+    undoes it whole, so a refused fixture changes nothing."""
+    with server.platform.lock:
+        before = server.platform.export()
+        try:
+            return _seed_items(server, data)
+        except ApiError:
+            server.platform.load(before)
+            raise
+
+
+def _seed_items(server: "MockServer", data: Mapping[str, Any]) -> dict[str, Any]:
     created: dict[str, Any] = {}
     ids: dict[str, list[str]] = {}
-    with server.platform.lock:
-        for section, operation_id in SECTIONS.items():
-            items = data.get(section) or []
-            if not isinstance(items, list):
-                raise ApiError(400, f"{section} must be a list")
-            for index, item in enumerate(items):
-                item = dict(item) if isinstance(item, Mapping) else item
-                extra = ({key: item.pop(key) for key in FIXTURE_ONLY.get(section, ()) if key in item}
-                         if isinstance(item, dict) else {})
-                try:
-                    status, body = _call(server, operation_id, item)
-                    if status == 201 and "id" in extra:
-                        body = _keep_id(server, section, body["id"], extra["id"])
-                    if section == "runs":
-                        body = _replay_run(server, body, extra)
-                    elif section == "access_requests":
-                        body = _replay_request(server, body, extra)
-                except ApiError as exc:
-                    raise ApiError(400, f"{section}[{index}]: {exc.message}") from None
-                created[section] = created.get(section, 0) + 1
-                ids.setdefault(section, []).append(body.get("id") or body.get("name") or body.get("agent"))
+    for section, operation_id in SECTIONS.items():
+        items = data.get(section) or []
+        if not isinstance(items, list):
+            raise ApiError(400, f"{section} must be a list")
+        for index, item in enumerate(items):
+            item = dict(item) if isinstance(item, Mapping) else item
+            extra = ({key: item.pop(key) for key in FIXTURE_ONLY.get(section, ()) if key in item}
+                     if isinstance(item, dict) else {})
+            try:
+                status, body = _call(server, operation_id, item)
+                if status == 201 and "id" in extra:
+                    body = _keep_id(server, section, body["id"], extra["id"])
+                if section == "runs":
+                    body = _replay_run(server, body, extra)
+                elif section == "access_requests":
+                    body = _replay_request(server, body, extra)
+            except ApiError as exc:
+                raise ApiError(400, f"{section}[{index}]: {exc.message}") from None
+            created[section] = created.get(section, 0) + 1
+            ids.setdefault(section, []).append(body.get("id") or body.get("name") or body.get("agent"))
     return {"created": created, "ids": ids}
 
 
 def _keep_id(server: "MockServer", section: str, created: str, wanted: Any) -> dict[str, Any]:
     if not isinstance(wanted, str) or not wanted.strip():
         raise ApiError(400, "id must be a non-empty string")
+    # The id must be one the API could have given (a run's is a uuid): the created record's schema says.
+    record_schema = server.spec.operations[SECTIONS[section]].responses["201"]["application/json"]
+    message = RequestCheck.compile(record_schema["properties"]["id"]).first_error(wanted, "id")
+    if message:
+        raise ApiError(400, message)
     backend = server.platform.runs if section == "runs" else server.platform.governance
     return backend.rename(created, wanted)
 
