@@ -167,3 +167,13 @@ def test_large_non_json_and_streamed_answers():
            for side in ("response", "upstream") for seen in app.findings.seen[side].values()}
     assert "larger than the proxy keeps" in got["body_not_checked"]
     assert got["content_type_conformance"] == "body is not JSON"
+
+
+def test_api_key_is_added_only_where_the_client_sent_none():
+    with LiveServer({"api_keys": ("proxy-own-key",)}) as upstream, \
+            proxy_in_process(upstream.url, api_key="proxy-own-key") as (live, app):
+        without = requests.get(live.url + "/api/tools", timeout=10)
+        own = requests.get(live.url + "/api/tools", headers={"Authorization": "Bearer wrong"}, timeout=10)
+    assert without.status_code == 200
+    assert own.status_code == 401 and own.json() == {"error": "invalid API key"}  # passed through unchanged
+    assert app.findings.response_problems == 0 and app.findings.counts["request"] == 0
