@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import logging
 import re
-import signal
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
+
+from .serving import run_until_stopped
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8092  # the vendor CLI's default endpoint is http://localhost:8092
@@ -115,20 +116,6 @@ def announce_serving(host: str, port: int) -> None:
     """The line scripts wait for: printed once the port answers."""
     url_host = f"[{host}]" if ":" in host else host
     print(f"runagents-mock serving on http://{url_host}:{port}", flush=True)
-
-
-def run_until_stopped(server: Any) -> None:
-    """Run a waitress server until Ctrl-C or SIGTERM, then close it."""
-    def stop(signum, frame):  # SIGTERM behaves like Ctrl-C: leave the loop, then clean up
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close()
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ Every exchange is forwarded unchanged and checked against the spec with the mock
 - ``cli``: the ``proxy`` subcommand
 """
 
-from .app import ProxyApp, create_proxy_app
+from .app import ProxyApp
 from .config import ProxyConfig
 
-__all__ = ["ProxyApp", "ProxyConfig", "create_proxy_app"]
+__all__ = ["ProxyApp", "ProxyConfig"]

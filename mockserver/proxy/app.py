@@ -166,7 +166,3 @@ def _closing(app_iter: Iterable[bytes]) -> Iterator[bytes]:
         if close is not None:
             close()
 
-
-def create_proxy_app(config: ProxyConfig, **kwargs: Any) -> ProxyApp:
-    return ProxyApp(config, **kwargs)
-

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -70,9 +69,9 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from waitress.server import create_server
 
+    from ..serving import run_until_stopped
     from .app import ProxyApp
     from .config import ProxyConfig
-    from .findings import Findings
     from .har import HarWriter
     from .recorder import SessionRecorder
 
@@ -94,23 +93,15 @@ def run(args: argparse.Namespace) -> int:
         return 2
     url_host = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{url_host}:{server.effective_port}"
-    app.findings = Findings(f"{url} -> {app.upstream.display}", app.findings.spec_name, emit)
+    app.findings.describe_target, app.findings.emit = f"{url} -> {app.upstream.display}", emit
     app.recorder = SessionRecorder(app.spec) if args.record else None
     app.har = har
     mode = (" (fallback: the built-in mock)" if args.fallback else "") + (
         f" ({len(args.mock)} route(s) to the built-in mock)" if args.mock else "")
     print(f"runagents-mock proxy serving on {url} -> {app.upstream.display}{mode}", flush=True)
-
-    def stop(signum: int, frame: Any) -> None:  # SIGTERM ends the session like Ctrl-C
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
     try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
+        run_until_stopped(server)  # Ctrl-C or SIGTERM ends the session
     finally:
-        server.close()
         app.close()
     return finish(app, args)
 

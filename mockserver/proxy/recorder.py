@@ -175,6 +175,8 @@ class SessionRecorder:
                 return
             known = self.requests[answer["id"]] = {"body": self._without_run(projected), "status": None, "extra": {}}
         known["status"] = answer.get("status", known["status"])
+        if known["status"] == "APPROVED" and isinstance(answer.get("duration"), str):
+            known["body"]["duration"] = answer["duration"]  # the window approved, which replay's approve reuses
         for field in ("approver_id", "reason"):
             if isinstance(answer.get(field), str):
                 known["extra"][field] = answer[field]

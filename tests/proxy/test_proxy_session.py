@@ -57,7 +57,7 @@ def behaviour_flows(base: str) -> dict:
     ok("POST", f"/runs/{waiting['id']}/actions/{action['action_id']}/approve", {})
     ok("GET", f"/runs/{waiting['id']}/events")
     approved = ok("POST", "/governance/requests", {"subject": "payment-agent-sa", "tool_id": "stripe-api"})
-    ok("POST", f"/governance/requests/{approved['id']}/approve", {"approver_id": "carol"})
+    ok("POST", f"/governance/requests/{approved['id']}/approve", {"approver_id": "carol", "duration": "90m"})
     rejected = ok("POST", "/governance/requests", {"subject": "other-sa", "tool_id": "stripe-api"})
     ok("POST", f"/governance/requests/{rejected['id']}/reject", {"reason": "not needed"})
     ok("POST", "/governance/requests", {"subject": "third-sa", "tool_id": "echo-tool"})
@@ -108,7 +108,7 @@ def test_bad_requests_are_the_clients_problems(session):
     found = {(p["operation_id"], p["got"]) for p in report["request_problems"]}
     assert ("createTool", "name is required") in found
     assert any(op == "listRuns" and "status" in got for op, got in found), found
-    assert any(op == "listTools" and "Authorization" in got for op, got in found), found
+    assert ("listTools", "no credentials: the spec asks for Authorization: Bearer <key>") in found
     assert [p["operation"] for p in report["undocumented_problems"]] == ["GET /api/nothing-here"]
     # one line each as it happened
     assert "[request] createTool (POST /api/tools) -> 400: name is required" in proxy.output
@@ -129,7 +129,7 @@ def _comparable(state: dict) -> dict:
         "runs": {r["id"]: (r["status"], r["agent_id"], r["user_id"],
                            [(e["seq"], e["type"], e.get("actor")) for e in runs["events"][r["id"]]])
                  for r in runs["runs"]},
-        "access_requests": {r["id"]: (r["status"], r["subject"], r["tool_id"], r.get("approver_id"))
+        "access_requests": {r["id"]: (r["status"], r["subject"], r["tool_id"], r.get("approver_id"), r.get("duration"))
                             for r in state["access_requests"]["items"]},
     }
 

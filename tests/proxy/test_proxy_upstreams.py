@@ -8,7 +8,6 @@ import socket
 import threading
 from contextlib import contextmanager
 
-import pytest
 import requests
 
 from contract_kit_support import serve_mock
