@@ -14,14 +14,15 @@ from typing import Any, Callable
 
 from ..conformance_report import TestCase, deviation_dict, render_deviation
 from .exchange import Exchange
-from .validation import REQUEST, RESPONSE, UNDOCUMENTED, UPSTREAM, Problem
+from .validation import REQUEST, RESPONSE, UNCHECKED, UNDOCUMENTED, UPSTREAM, Problem
 
-SIDES = (REQUEST, RESPONSE, UNDOCUMENTED, UPSTREAM)
+SIDES = (REQUEST, RESPONSE, UNDOCUMENTED, UPSTREAM, UNCHECKED)
 _HEADINGS = {
     REQUEST: "Request problems (the client sent what the spec does not allow)",
     RESPONSE: "Response problems (the server answered what the spec does not say)",
     UNDOCUMENTED: "Undocumented paths (passed on, not blocked)",
     UPSTREAM: "Upstream errors (the proxy answered or fell back to the mock)",
+    UNCHECKED: "Not checked (bodies larger than --max-body-bytes, or compressed in a way the proxy does not read)",
 }
 
 

@@ -23,12 +23,12 @@ from ..redact import redact_body
 from ..spec import Operation, ResponseIssue, Spec
 from .exchange import Exchange
 
-REQUEST, RESPONSE, UNDOCUMENTED, UPSTREAM = "request", "response", "undocumented", "upstream"
+REQUEST, RESPONSE, UNDOCUMENTED, UPSTREAM, UNCHECKED = "request", "response", "undocumented", "upstream", "unchecked"
 
 
 @dataclass
 class Problem:
-    side: str  # REQUEST (the client's), RESPONSE (the server's), UNDOCUMENTED, UPSTREAM
+    side: str  # REQUEST (the client's), RESPONSE (the server's), UNDOCUMENTED, UPSTREAM, UNCHECKED
     operation: Operation | None
     deviation: Deviation
     key: tuple[Any, ...]  # the same problem seen again has the same key
@@ -63,8 +63,14 @@ def exchange_problems(spec: Spec, exchange: Exchange, upstream: str,
         if message:
             problems.append(_problem(REQUEST, operation, exchange, upstream, "request_validation",
                                      "Request breaks the spec", "a request the spec allows", message))
+    if exchange.request_body is None:
+        size = exchange.request_headers.get("Content-Length", "?")
+        problems.append(_problem(UNCHECKED, operation, exchange, upstream, "request_body_not_checked",
+                                 "Request body not checked", "a body the proxy can check",
+                                 f"a request body of {size} bytes, larger than the proxy keeps (--max-body-bytes): "
+                                 "passed on, not checked"))
     if exchange.answered_by != "proxy" and exchange.response_body is None:
-        problems.append(_problem(UPSTREAM, operation, exchange, upstream, "body_not_checked", "Body not checked",
+        problems.append(_problem(UNCHECKED, operation, exchange, upstream, "body_not_checked", "Body not checked",
                                  "a body the proxy can check",
                                  f"a body of {exchange.response_size} bytes, larger than the proxy keeps "
                                  "(--max-body-bytes) or compressed in a way it does not read: passed on, "

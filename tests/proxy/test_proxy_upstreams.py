@@ -163,7 +163,7 @@ def test_large_non_json_and_streamed_answers():
     assert broken.status_code == 200 and broken.text == "<html>oops</html>"
     assert first == b'data: {"first": true}\n\n' and rest == b"data: [DONE]\n\n"
     got = {seen.problem.deviation.check: seen.problem.deviation.got
-           for side in ("response", "upstream") for seen in app.findings.seen[side].values()}
+           for side in ("response", "unchecked") for seen in app.findings.seen[side].values()}
     assert "larger than the proxy keeps" in got["body_not_checked"]
     assert got["content_type_conformance"] == "body is not JSON"
 
