@@ -10,8 +10,10 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from ..jsonhttp import json_or_none
+from ..redact import redact_query
 
 
 class KeptBody:
@@ -69,6 +71,15 @@ class Exchange:
     @property
     def target(self) -> str:
         return self.path + (f"?{self.query}" if self.query else "")
+
+    @property
+    def shown_target(self) -> str:
+        """The path and query for reports and the HAR: query values named like secrets redacted."""
+        if not self.query:
+            return self.path
+        pairs = [next(iter(redact_query({name: value}).items()))
+                 for name, value in parse_qsl(self.query, keep_blank_values=True)]
+        return f"{self.path}?{urlencode(pairs, safe='*')}"
 
     def response_header(self, name: str) -> str:
         wanted = name.lower()

@@ -48,7 +48,7 @@ def _text(body: bytes | None, content_type: str) -> dict[str, Any]:
 def har_entry(exchange: Exchange, upstream: str) -> dict[str, Any]:
     request_type = exchange.request_headers.get("Content-Type", "")
     request = {
-        "method": exchange.method, "url": upstream + exchange.target, "httpVersion": "HTTP/1.1",
+        "method": exchange.method, "url": upstream + exchange.shown_target, "httpVersion": "HTTP/1.1",
         "cookies": [], "headers": _pairs(redact_headers(exchange.request_headers).items()),
         "queryString": _pairs(redact_query(dict(parse_qsl(exchange.query, keep_blank_values=True))).items()),
         "headersSize": -1, "bodySize": len(exchange.request_body) if exchange.request_body is not None else -1,

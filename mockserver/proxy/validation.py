@@ -166,7 +166,7 @@ def _problem(side: str, operation: Operation | None, exchange: Exchange, upstrea
     request_body = _shown(exchange.request_body, exchange.request_headers.get("Content-Type", ""))
     deviation = Deviation(
         operation=label, check=check, title=title, expected=expected, got=got,
-        request_method=exchange.method, request_url=upstream + exchange.target,
+        request_method=exchange.method, request_url=upstream + exchange.shown_target,
         request_body=request_body,
         response_status=exchange.status, response_content_type=exchange.content_type,
         response_body=_shown(exchange.response_body, exchange.content_type),
@@ -195,5 +195,5 @@ def _curl(exchange: Exchange, upstream: str, shown_body: str) -> str:
     if shown_body and exchange.request_body is not None:
         parts += ["-H", shlex.quote(f"Content-Type: {exchange.request_headers.get('Content-Type', 'application/json')}"),
                   "-d", shlex.quote(shown_body)]
-    parts.append(shlex.quote(upstream + exchange.target))
+    parts.append(shlex.quote(upstream + exchange.shown_target))
     return " ".join(parts)
