@@ -138,15 +138,7 @@ class SessionRecorder:
                     kept[name] = projected
 
     def _run_seen(self, op: Operation, params: dict[str, str], exchange: Exchange, body: Any, answer: Any) -> None:
-        if not isinstance(answer, dict) or not isinstance(answer.get("id"), str):
-            return
-        known = self.runs.get(answer["id"])
-        if known is None:
-            projected = self._projected("createRun", answer)
-            if projected is None or not self._room(self.runs, answer["id"]):
-                return
-            known = self.runs[answer["id"]] = {"body": projected, "status": None, "events": []}
-        known["status"] = answer.get("status", known["status"])
+        self._stored_seen(self.runs, "createRun", answer, lambda: {"events": []})
 
     def _runs_listed(self, op: Operation, params: dict[str, str], exchange: Exchange, body: Any, answer: Any) -> None:
         for run in answer if isinstance(answer, list) else []:
@@ -166,20 +158,29 @@ class SessionRecorder:
             run["events"] = events
 
     def _request_seen(self, op: Operation, params: dict[str, str], exchange: Exchange, body: Any, answer: Any) -> None:
-        if not isinstance(answer, dict) or not isinstance(answer.get("id"), str):
-            return
-        known = self.requests.get(answer["id"])
+        known = self._stored_seen(self.requests, "createAccessRequest", answer, lambda: {"extra": {}})
         if known is None:
-            projected = self._projected("createAccessRequest", answer)
-            if projected is None or not self._room(self.requests, answer["id"]):
-                return
-            known = self.requests[answer["id"]] = {"body": self._without_run(projected), "status": None, "extra": {}}
-        known["status"] = answer.get("status", known["status"])
+            return
         if known["status"] == "APPROVED" and isinstance(answer.get("duration"), str):
             known["body"]["duration"] = answer["duration"]  # the window approved, which replay's approve reuses
         for field in ("approver_id", "reason"):
             if isinstance(answer.get(field), str):
                 known["extra"][field] = answer[field]
+
+    def _stored_seen(self, kept: dict[str, dict[str, Any]], create: str, answer: Any,
+                     more: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+        """A run or access request the client read: its status, and the item itself if the session
+        did not create it (narrowed to the create call's fields)."""
+        if not isinstance(answer, dict) or not isinstance(answer.get("id"), str):
+            return None
+        known = kept.get(answer["id"])
+        if known is None:
+            projected = self._projected(create, answer)
+            if projected is None or not self._room(kept, answer["id"]):
+                return None
+            known = kept[answer["id"]] = {"body": self._without_run(projected), "status": None, **more()}
+        known["status"] = answer.get("status", known["status"])
+        return known
 
     def _requests_listed(self, op: Operation, params: dict[str, str], exchange: Exchange, body: Any,
                          answer: Any) -> None:
