@@ -18,6 +18,7 @@ from mockserver.conformance_report import Deviation as DeviationRecord, body_exc
 
 from .checks import ContractViolation
 
+
 @dataclass
 class Deviation(DeviationRecord):
     """A deviation (the record shared with the validating proxy, which has no schemathesis),
