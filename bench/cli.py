@@ -15,7 +15,7 @@ from .workloads import WORKLOADS, WORKLOADS_BY_NAME
 
 DEFAULT_THREADS = 8  # `runagents-mock serve --threads` default (waitress only)
 
-COMMANDS = ("run", "stacks", "profile")
+COMMANDS = ("run", "stacks", "profile", "proxy")
 
 
 def _names(text: str, allowed: Sequence[str]) -> list[str]:
@@ -76,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     stacks.add_argument("--app", choices=("mock", "ceiling"), default="mock",
                         help="serve the mock (default) or the constant-answer ceiling app")
 
+    proxy = sub.add_parser("proxy", help="latency and throughput added by `runagents-mock proxy`, "
+                                         "next to Prism's `prism proxy`, on one upstream")
+    _load_args(proxy, duration=3.0)
+    proxy.add_argument("--no-prism", action="store_true", help="skip Prism (no npm install)")
+    proxy.add_argument("--rounds", type=int, default=1, help="interleaved rounds; the median is reported")
+
     prof = sub.add_parser("profile", help="cProfile of the mock's hot path on the in-process test client")
     prof.add_argument("--requests", type=int, default=3000, help="requests per profiled workload")
     prof.add_argument("--top", type=int, default=20, help="functions to list per workload")
@@ -100,6 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "profile":
         from .profiling import run_profile
         return run_profile(args)
+    if args.command == "proxy":
+        from .proxy_bench import run_proxy_bench
+        return run_proxy_bench(args)
     return run_comparison(args)
 
 

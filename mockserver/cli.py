@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import logging
 import re
-import signal
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
+
+from .serving import run_until_stopped
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8092  # the vendor CLI's default endpoint is http://localhost:8092
@@ -45,11 +46,18 @@ def build_parser() -> argparse.ArgumentParser:
                             "bench/README.md) or waitress (pure Python, in this process)")
     serve.add_argument("--threads", type=int, default=8,
                        help="waitress' worker threads (default 8; granian needs none: see bench/README.md)")
+    from .proxy.cli import add_parser as add_proxy_parser
+
+    add_proxy_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "proxy":
+        from .proxy.cli import run as run_proxy
+
+        return run_proxy(args)
     from waitress import create_server
 
     from .app import create_app
@@ -111,20 +119,6 @@ def announce_serving(host: str, port: int) -> None:
     """The line scripts wait for: printed once the port answers."""
     url_host = f"[{host}]" if ":" in host else host
     print(f"runagents-mock serving on http://{url_host}:{port}", flush=True)
-
-
-def run_until_stopped(server: Any) -> None:
-    """Run a waitress server until Ctrl-C or SIGTERM, then close it."""
-    def stop(signum, frame):  # SIGTERM behaves like Ctrl-C: leave the loop, then clean up
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close()
 
 
 if __name__ == "__main__":

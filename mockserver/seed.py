@@ -9,6 +9,11 @@ fixture can only create what a client could have created::
     agents: [{agent_name: a, image: img:1}]          # deploy bodies
     runs: [{agent_id: a, user_id: u, events: [{type: USER_MESSAGE}]}]
     access_requests: [{subject: s, tool_id: stripe-api}]
+
+Runs and access requests take a few keys beyond the create body (``FIXTURE_ONLY``), so a
+recorded session (``runagents-mock proxy --record``) comes back with its ids and statuses:
+``id``, ``status`` (reached through the API's own transitions: updateRun, approve, reject),
+a run's ``events`` (addRunEvent bodies), and an access request's ``approver_id``/``reason``.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 import yaml
 
 from .errors import ApiError
-from .spec import ApiRequest
+from .spec import ApiRequest, RequestCheck
 
 if TYPE_CHECKING:
     from .app import MockServer
@@ -33,6 +38,13 @@ SECTIONS = {
     "agents": "deployAgent",
     "runs": "createRun",
     "access_requests": "createAccessRequest",
+}
+
+
+# Keys of a fixture item that are not part of the create call's body.
+FIXTURE_ONLY = {
+    "runs": ("id", "status", "events"),
+    "access_requests": ("id", "status", "approver_id", "reason"),
 }
 
 
@@ -66,27 +78,77 @@ def load_seed_file(server: "MockServer", path: str | Path) -> dict[str, Any]:
 
 
 def seed(server: "MockServer", data: Mapping[str, Any]) -> dict[str, Any]:
-    """Create every item; answers how many of each were created. Stops at the first bad item."""
+    """Create every item; answers how many of each were created. A bad item stops the load and
+    undoes it whole, so a refused fixture changes nothing."""
+    with server.platform.lock:
+        before = server.platform.export()
+        try:
+            return _seed_items(server, data)
+        except ApiError:
+            server.platform.load(before)
+            raise
+
+
+def _seed_items(server: "MockServer", data: Mapping[str, Any]) -> dict[str, Any]:
     created: dict[str, Any] = {}
     ids: dict[str, list[str]] = {}
-    with server.platform.lock:
-        for section, operation_id in SECTIONS.items():
-            items = data.get(section) or []
-            if not isinstance(items, list):
-                raise ApiError(400, f"{section} must be a list")
-            for index, item in enumerate(items):
-                item = dict(item) if isinstance(item, Mapping) else item
-                events = item.pop("events", []) if section == "runs" and isinstance(item, dict) else []
-                try:
-                    status, body = _call(server, operation_id, item)
-                    if section == "runs":
-                        for event in events:
-                            _call(server, "addRunEvent", event, path={"id": body["id"]})
-                except ApiError as exc:
-                    raise ApiError(400, f"{section}[{index}]: {exc.message}") from None
-                created[section] = created.get(section, 0) + 1
-                ids.setdefault(section, []).append(body.get("id") or body.get("name") or body.get("agent"))
+    for section, operation_id in SECTIONS.items():
+        items = data.get(section) or []
+        if not isinstance(items, list):
+            raise ApiError(400, f"{section} must be a list")
+        for index, item in enumerate(items):
+            item = dict(item) if isinstance(item, Mapping) else item
+            extra = ({key: item.pop(key) for key in FIXTURE_ONLY.get(section, ()) if key in item}
+                     if isinstance(item, dict) else {})
+            try:
+                status, body = _call(server, operation_id, item)
+                if status == 201 and "id" in extra:
+                    body = _keep_id(server, section, body["id"], extra["id"])
+                if section == "runs":
+                    body = _replay_run(server, body, extra)
+                elif section == "access_requests":
+                    body = _replay_request(server, body, extra)
+            except ApiError as exc:
+                raise ApiError(400, f"{section}[{index}]: {exc.message}") from None
+            created[section] = created.get(section, 0) + 1
+            ids.setdefault(section, []).append(body.get("id") or body.get("name") or body.get("agent"))
     return {"created": created, "ids": ids}
+
+
+def _keep_id(server: "MockServer", section: str, created: str, wanted: Any) -> dict[str, Any]:
+    if not isinstance(wanted, str) or not wanted.strip():
+        raise ApiError(400, "id must be a non-empty string")
+    # The id must be one the API could have given (a run's is a uuid): the created record's schema says.
+    record_schema = server.spec.operations[SECTIONS[section]].responses["201"]["application/json"]
+    message = RequestCheck.compile(record_schema["properties"]["id"]).first_error(wanted, "id")
+    if message:
+        raise ApiError(400, message)
+    backend = server.platform.runs if section == "runs" else server.platform.governance
+    return backend.rename(created, wanted)
+
+
+def _replay_run(server: "MockServer", run: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    events = extra.get("events") or []
+    if not isinstance(events, list):
+        raise ApiError(400, "events must be a list")
+    for event in events:
+        _call(server, "addRunEvent", event, path={"id": run["id"]})
+    if extra.get("status") and extra["status"] != run["status"]:
+        run = _call(server, "updateRun", {"status": extra["status"]}, path={"id": run["id"]})[1]
+    return run
+
+
+def _replay_request(server: "MockServer", request: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    wanted = extra.get("status")
+    if wanted in (None, request["status"]):
+        return request
+    if wanted == "APPROVED":
+        body = {"approver_id": extra["approver_id"]} if extra.get("approver_id") else {}
+        return _call(server, "approveAccessRequest", body, path={"id": request["id"]})[1]
+    if wanted == "REJECTED":
+        body = {"reason": extra["reason"]} if extra.get("reason") else {}
+        return _call(server, "rejectAccessRequest", body, path={"id": request["id"]})[1]
+    raise ApiError(400, f"status must be one of PENDING, APPROVED, REJECTED (got {wanted!r})")
 
 
 def _call(server: "MockServer", operation_id: str, item: Any, path: Mapping[str, str] | None = None):

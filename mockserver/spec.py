@@ -112,9 +112,9 @@ except ImportError:  # the pure-Python path alone gives the same answers
 
 @dataclass(frozen=True)
 class RequestCheck:
-    """Validates one piece of request input (a parameter or a body).
+    """Validates one piece of input: a request's parameter or body, or a response body.
 
-    Nearly every request is valid, and for those a compiled validator, when installed, answers
+    Nearly every request (and answer) is valid, and for those a compiled validator, when installed, answers
     alone (about 10x faster than building jsonschema's error objects). Invalid input always
     goes through jsonschema, whose errors our messages (x-error-messages, field paths) come from.
     """
@@ -132,13 +132,17 @@ class RequestCheck:
                 fast = None
         return cls(_validator(schema), fast)
 
-    def first_error(self, instance: Any, prefix: str = "") -> str | None:
+    def is_valid(self, instance: Any) -> bool:
         if self.fast is not None:
             try:
-                if self.fast.is_valid(instance):
-                    return None
+                return bool(self.fast.is_valid(instance))
             except ValueError:  # input Rust cannot hold (a lone surrogate): jsonschema decides
                 pass
+        return self.validator.is_valid(instance)
+
+    def first_error(self, instance: Any, prefix: str = "") -> str | None:
+        if self.is_valid(instance):
+            return None
         return first_error(self.validator, instance, prefix)
 
 
@@ -213,9 +217,10 @@ class Operation:
         return re.sub(r"{(\w+)}", r"<\1>", self.path)
 
     @cached_property
-    def response_validators(self) -> dict[str, dict[str, Draft202012Validator]]:
+    def response_validators(self) -> dict[str, dict[str, RequestCheck]]:
+        """status -> content type -> the compiled check of that body (fast path as for requests)."""
         return {
-            status: {ctype: _validator(schema) for ctype, schema in content.items()}
+            status: {ctype: RequestCheck.compile(schema) for ctype, schema in content.items()}
             for status, content in self.responses.items()
         }
 
@@ -341,31 +346,64 @@ class Spec:
 
     def find(self, method: str, path: str) -> Operation | None:
         """The operation serving a concrete request path (used by response checkers)."""
+        found = self.match(method, path)
+        return found[0] if found else None
+
+    def match(self, method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
+        """The operation serving a concrete request path, and its path parameters."""
         for op in self.operations.values():
-            if op.method == method.upper() and _template_regex(op.path).fullmatch(path):
-                return op
+            if op.method == method.upper():
+                matched = _template_regex(op.path).fullmatch(path)
+                if matched:
+                    return op, matched.groupdict()
         return None
 
-    def response_errors(self, op: Operation, status: int, content_type: str, body: bytes) -> list[str]:
-        """Ways a response breaks the spec; empty when it conforms."""
+    def response_issues(self, op: Operation, status: int, content_type: str,
+                        body: bytes | None) -> list["ResponseIssue"]:
+        """Ways a response breaks the spec, each with its check and the JSON path it concerns.
+        ``body`` None: the body is not at hand (too large to keep); status and type are checked."""
         documented = op.response_validators.get(str(status))
         if documented is None:
-            return [f"{op.method} {op.path}: status {status} is not documented"]
+            return [ResponseIssue("status_code_conformance", status, "", f"status {status} is not documented")]
         ctype = (content_type or "").split(";")[0].strip()
         if not documented:
             return []
         if ctype not in documented:
-            return [f"{op.method} {op.path} {status}: content type {ctype!r} is not documented"]
-        if ctype != "application/json":
+            return [ResponseIssue("content_type_conformance", status, "",
+                                  f"content type {ctype!r} is not documented")]
+        if ctype != "application/json" or body is None:
             return []
         try:
             instance = json.loads(body)
-        except ValueError:
-            return [f"{op.method} {op.path} {status}: body is not JSON"]
+        except (ValueError, RecursionError):
+            return [ResponseIssue("content_type_conformance", status, "", "body is not JSON")]
+        check = documented[ctype]
+        if check.is_valid(instance):
+            return []
         return [
-            f"{op.method} {op.path} {status}: {'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
-            for e in documented[ctype].iter_errors(instance)
+            ResponseIssue("response_schema_conformance", status,
+                          "/".join(map(str, e.absolute_path)) or "<root>", e.message)
+            for e in check.validator.iter_errors(instance)
         ]
+
+    def response_errors(self, op: Operation, status: int, content_type: str, body: bytes) -> list[str]:
+        """Ways a response breaks the spec, one line each; empty when it conforms."""
+        return [issue.describe(op.method, op.path) for issue in self.response_issues(op, status, content_type, body)]
+
+
+@dataclass(frozen=True)
+class ResponseIssue:
+    """One way a response departs from the spec."""
+
+    check: str  # status_code_conformance, content_type_conformance, response_schema_conformance, ...
+    status: int
+    where: str  # the JSON path in the body ("<root>" for the whole body); "" when not about the body
+    message: str
+
+    def describe(self, method: str, path: str) -> str:
+        if self.check in ("status_code_conformance", "undocumented_path"):
+            return f"{method} {path}: {self.message}"
+        return f"{method} {path} {self.status}: " + (f"{self.where}: " if self.where else "") + self.message
 
 
 @lru_cache(maxsize=8)
@@ -406,5 +444,5 @@ _TEMPLATE_CACHE: dict[str, re.Pattern[str]] = {}
 
 def _template_regex(template: str) -> re.Pattern[str]:
     if template not in _TEMPLATE_CACHE:
-        _TEMPLATE_CACHE[template] = re.compile(re.sub(r"\\{\w+\\}", "[^/]+", re.escape(template)))
+        _TEMPLATE_CACHE[template] = re.compile(re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(template)))
     return _TEMPLATE_CACHE[template]

@@ -57,6 +57,17 @@ class GovernanceBackend:
             except KeyError:
                 raise ApiError(404, "request not found") from None
 
+    def rename(self, request_id: str, new_id: str) -> dict[str, Any]:
+        """Give a request another id (a fixture keeping a recorded request's id); 409 when it is taken."""
+        with self.platform.lock:
+            if new_id in self.items:
+                raise ApiError(409, f"access request {new_id} already exists")
+            request = {**self.items.pop(self.get(request_id)["id"]), "id": new_id}
+            self.items[new_id] = request
+            if request_id in self.expiry:
+                self.expiry[new_id] = self.expiry.pop(request_id)
+            return request
+
     def list(self, status: str | None = None) -> list[dict[str, Any]]:
         with self.platform.lock:
             self._expire_due()

@@ -180,6 +180,19 @@ class RunsBackend:
         self.actions[action["action_id"]] = action
         return action
 
+    def rename(self, run_id: str, new_id: str) -> dict[str, Any]:
+        """Give a run another id (a fixture keeping a recorded run's id); 409 when it is taken."""
+        with self.platform.lock:
+            if new_id in self.runs:
+                raise ApiError(409, f"run {new_id} already exists")
+            run = {**self.runs.pop(self.get(run_id)["id"]), "id": new_id}
+            self.runs[new_id] = run
+            self.events[new_id] = [{**event, "run_id": new_id} for event in self.events.pop(run_id)]
+            for action_id, action in list(self.actions.items()):
+                if action["run_id"] == run_id:
+                    self.actions[action_id] = {**action, "run_id": new_id}
+            return run
+
     # --- state ------------------------------------------------------------------------
 
     def export(self) -> dict[str, Any]:
