@@ -35,6 +35,9 @@ class MockServer:
         self.rate_limiter = RateLimiter(config.rate_limit_per_minute, platform.clock)
         self.handlers: dict[str, Any] = {}
         self.encoder = RecordEncoder()
+        # With --state-file: persistence.Store and its StateSaver (status: GET /_mock/health).
+        self.store: Any = None
+        self.state_saver: Any = None
 
     def reset(self) -> None:
         """Empty state, journal, faults and replies; configured rate limit; real time."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from flask import Response
 
@@ -36,11 +36,58 @@ class RecordEncoder:
         return encoded
 
     def encode(self, body: Any) -> bytes:
-        if isinstance(body, list) and all(type(item) is dict for item in body):
-            return b"[" + b",".join(self.record(item) for item in body) + b"]"
+        """``body`` as JSON; ``bytes`` (a record kept encoded, such as a run event) is JSON already."""
+        if isinstance(body, list):
+            if all(type(item) is bytes for item in body):
+                return b"[" + b",".join(body) + b"]"
+            if all(type(item) is dict for item in body):
+                return b"[" + b",".join(self.record(item) for item in body) + b"]"
         if type(body) is dict:
             return self.record(body)
+        if type(body) is bytes:
+            return body
         return json.dumps(body, separators=(",", ":")).encode()
+
+
+def iter_json(value: Any, chunk_size: int = 256 * 1024) -> Iterator[bytes]:
+    """``value`` as compact JSON in chunks of about ``chunk_size`` bytes, where ``bytes`` inside
+    it are records already encoded as JSON. Lists and dicts are walked, so a large value is never
+    encoded in one piece; whatever else is small is encoded with json.dumps."""
+    buffer: list[bytes] = []
+    size = 0
+    for piece in _json_pieces(value):
+        buffer.append(piece)
+        size += len(piece)
+        if size >= chunk_size:
+            yield b"".join(buffer)
+            buffer, size = [], 0
+    if buffer:
+        yield b"".join(buffer)
+
+
+def _json_pieces(value: Any) -> Iterator[bytes]:
+    if type(value) is bytes:
+        yield value
+    elif isinstance(value, dict) and len(value) > 8 or isinstance(value, dict) and _holds_bytes(value):
+        yield b"{"
+        for index, (key, item) in enumerate(value.items()):
+            yield (b"," if index else b"") + json.dumps(str(key)).encode() + b":"
+            yield from _json_pieces(item)
+        yield b"}"
+    elif isinstance(value, (list, tuple)) and (len(value) > 8 or _holds_bytes(value)):
+        yield b"["
+        for index, item in enumerate(value):
+            if index:
+                yield b","
+            yield from _json_pieces(item)
+        yield b"]"
+    else:
+        yield json.dumps(value, separators=(",", ":")).encode()
+
+
+def _holds_bytes(value: Any) -> bool:
+    items = value.values() if isinstance(value, dict) else value
+    return any(type(item) is bytes or isinstance(item, (dict, list, tuple)) for item in items)
 
 
 def error_body(message: str) -> bytes:

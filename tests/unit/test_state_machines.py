@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
@@ -77,7 +78,7 @@ def test_export_and_load_round_trip(platform):
     other = Platform()
     other.load(state)
     assert other.export() == state
-    assert other.runs.add_event(run["id"], "AGENT_MESSAGE")["seq"] == 2
+    assert json.loads(other.runs.add_event(run["id"], "AGENT_MESSAGE"))["seq"] == 2
 
 
 def test_load_rejects_foreign_data(platform):
