@@ -51,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from .app import create_app
     from .errors import ApiError
+    from .control import STATE_IMPORT_LIMIT
     from .persistence import StateFileError, attach_state_file, restore_state_file
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -105,9 +106,6 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     return 0
-
-
-STATE_IMPORT_LIMIT = 1 << 40
 
 
 def body_limit(max_body_bytes: int) -> int:

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 MOCK_PREFIX = "/_mock/"
 STATE_PATH = "/_mock/state"
+# A state import (PUT /_mock/state) is not held to max_body_bytes: an export of any size the
+# mock can hold loads back.
+STATE_IMPORT_LIMIT = 1 << 40
 _HEADER_PREFIXES = ("HTTP_", "CONTENT_")
 FAULT_HEADER = "X-Mock-Fault"
 
@@ -188,7 +191,7 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
 
     @route(STATE_PATH, ["PUT"])
     def put_state() -> Response:
-        request.max_content_length = None  # an export of any size loads back
+        request.max_content_length = STATE_IMPORT_LIMIT
         try:
             server.load_state(body())
         except ValueError as exc:
