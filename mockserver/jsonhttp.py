@@ -85,6 +85,35 @@ def _json_pieces(value: Any) -> Iterator[bytes]:
         yield json.dumps(value, separators=(",", ":")).encode()
 
 
+class DecodingList(list):
+    """A list of records kept as JSON bytes that reads as the records: each one is decoded
+    when it is reached, so checking a million of them never holds them all decoded."""
+
+    def __iter__(self) -> Iterator[Any]:
+        return map(_decode_record, list.__iter__(self))
+
+    def __getitem__(self, index: Any) -> Any:
+        item = list.__getitem__(self, index)
+        return [_decode_record(i) for i in item] if isinstance(index, slice) else _decode_record(item)
+
+
+_decode_text = json.JSONDecoder().decode
+
+
+def _decode_record(encoded: bytes) -> Any:
+    return _decode_text(encoded.decode())  # our own UTF-8: json.loads' encoding sniffing is not needed
+
+
+def decoded_view(value: Any) -> Any:
+    """``value`` (holding records as JSON bytes) as plain data, lists of encoded records as
+    DecodingLists; what is not a container of those is returned as it is."""
+    if isinstance(value, dict):
+        return {key: decoded_view(item) for key, item in value.items()}
+    if isinstance(value, list) and value and type(value[0]) is bytes:
+        return DecodingList(value)
+    return value
+
+
 def _holds_bytes(value: Any) -> bool:
     items = value.values() if isinstance(value, dict) else value
     return any(type(item) is bytes or isinstance(item, (dict, list, tuple)) for item in items)

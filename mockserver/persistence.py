@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from .changes import ALL_KEYS, WHOLE, TrackedDict, TrackedList, attribute_tables, decode_key, encode_key
+from .jsonhttp import decoded_view
 from .platform import BACKENDS, Platform
 
 if TYPE_CHECKING:
@@ -279,13 +280,19 @@ class Store:
                 restored[section].setdefault(name, {})[decode_key(key)] = decoded
             else:
                 restored[section][key] = decoded
+        items: list[Any] = []
+        current = None
         for table, key, index, kind, value in self.conn.execute(
                 "SELECT tbl, k, i, kind, v FROM records WHERE workspace = ? AND i >= 0 ORDER BY tbl, k, i", (ws,)):
-            items = lists.get((table, key))
-            if items is None or index != len(items):
+            if current != (table, key):
+                current = (table, key)
+                items = lists.get(current)  # type: ignore[assignment]
+                if items is None:
+                    raise StateFileError(f"state file {self.path} is inconsistent: {table} {key} has items but no header")
+            if index != len(items):
                 raise StateFileError(f"state file {self.path} is inconsistent: {table} {key} "
                                      f"item {index} is out of place")
-            items.append(_decode(kind, value))
+            items.append(value if kind == ENCODED_VALUE else json.loads(value))
         with platform.lock:
             platform.clock.set_offset(offset)
             for section, attributes in restored.items():
@@ -424,7 +431,7 @@ def _remove_stale(path: Path) -> None:
 
 def _state_problem(server: "MockServer") -> str | None:
     from .state_check import state_problem
-    return state_problem(server.spec, server.platform.export())
+    return state_problem(server.spec, decoded_view(server.platform.export_records()))
 
 
 # --- saving in the background ----------------------------------------------------------

@@ -118,14 +118,18 @@ class Platform:
         return json.loads(b"".join(self.export_chunks()))
 
     def export_chunks(self) -> Iterator[bytes]:
-        """The export as JSON text in chunks. Only the snapshot (references to the stored
-        records, which never change once stored) is taken under the lock; encoding runs
-        outside it, so a large export does not hold up other requests."""
+        """The export as JSON text in chunks, encoded outside the lock (see export_records)."""
+        return iter_json(self.export_records())
+
+    def export_records(self) -> dict[str, Any]:
+        """The export with the records as stored (run events as JSON bytes). Only this snapshot
+        of references is taken under the lock: stored records never change, so encoding or
+        checking it afterwards does not hold up other requests."""
         with self.lock:
             state: dict[str, Any] = {"version": STATE_VERSION, "clock_offset": self.clock.offset}
             for attribute, key, _ in BACKENDS:
                 state[key] = getattr(self, attribute).export()
-        return iter_json(state)
+            return state
 
     def load(self, state: Mapping[str, Any]) -> None:
         """Replace all state with an export; raises ValueError (and changes nothing) when it is not one."""
