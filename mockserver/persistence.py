@@ -15,6 +15,7 @@ Stored values are what the backends keep, and they keep no secret.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
@@ -48,10 +49,19 @@ class StateFileError(Exception):
 
 
 Row = tuple[str, str, str, int, int, "bytes | None", int]
-# An update keeps the row's position (dicts keep a replaced key where it was); a new key is
-# added at the end, as a dict adds it.
-UPSERT = ("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?) "
-          "ON CONFLICT (workspace, tbl, k, i) DO UPDATE SET kind = excluded.kind, v = excluded.v")
+# Rows per INSERT statement. One statement for many rows: sqlite3 releases the GIL for each
+# statement it steps, and a saver that waits for the GIL once per row would fall behind a busy
+# server (each wait can take the interpreter's switch interval, 5 ms).
+BATCH_ROWS = 1000
+
+
+@functools.lru_cache(maxsize=8)
+def _upsert(rows: int) -> str:
+    """An INSERT of ``rows`` rows. An update keeps the row's position (a dict keeps a replaced
+    key where it was); a new key is added at the end, as a dict adds it."""
+    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * rows)
+    return (f"INSERT INTO records VALUES {values} "
+            "ON CONFLICT (workspace, tbl, k, i) DO UPDATE SET kind = excluded.kind, v = excluded.v")
 
 
 # --- the file ----------------------------------------------------------------------------
@@ -386,19 +396,30 @@ class Store:
                 else:
                     conn.execute("DELETE FROM records WHERE workspace = ? AND tbl = ? AND k = ? AND i >= ?",
                                  (ws, table, key, 0 if items_only else -1))
+            pending: list[Any] = []
             for table, key, value, start in snap.values:
-                batch = list(_value_rows(ws, table, key, value, next(self._pos), start))
-                conn.executemany(UPSERT, batch)
-                rows += len(batch)
+                for row in _value_rows(ws, table, key, value, next(self._pos), start):
+                    pending.extend(row)
+                    if len(pending) >= BATCH_ROWS * 7:
+                        rows += self._insert(pending)
             for (table, key), value in scalars.items():
-                conn.executemany(UPSERT, list(_value_rows(ws, table, key, value, next(self._pos))))
-                rows += 1
+                for row in _value_rows(ws, table, key, value, next(self._pos)):
+                    pending.extend(row)
+            rows += self._insert(pending)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
         return rows
+
+    def _insert(self, flat: list[Any]) -> int:
+        """Write the rows whose fields ``flat`` holds one after another; empties it."""
+        count = len(flat) // 7
+        if count:
+            self.conn.execute(_upsert(count), flat)
+            flat.clear()
+        return count
 
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
