@@ -128,6 +128,7 @@ def _store_bytes(path: Path) -> int:
 
 
 def _start(log_dir: Path, name: str, extra: Sequence[str] = ()) -> ServerProcess:
+    """A started mock (stop it with ``stop()``, not as a context manager, which starts it)."""
     server = targets.mock_cli(log_dir, log_name=name, extra_args=extra)
     server.ready_timeout = 600
     return server.start()
@@ -139,10 +140,13 @@ def measure_size(size: int, modes: Sequence[str], workloads: Sequence[Workload],
     print(f"\n== {size} stored events ==", flush=True)
     logs = settings.log_dir
     seconds = settings.rounds * (settings.duration + settings.warmup) * 2
-    with _start(logs, f"scale-seed-{size}") as seeder:
+    seeder = _start(logs, f"scale-seed-{size}")
+    try:
         run_ids = seed(http_call(seeder.url), runs_needed(seconds)).run_ids
         seeded = json.loads(urllib.request.urlopen(urllib.request.Request(
             seeder.url + "/_mock/state", headers=AUTH_HEADERS), timeout=60).read())
+    finally:
+        seeder.stop()
     state_json = work / f"state-{size}.json"
     started = time.perf_counter()
     write_state(state_json, seeded, size)

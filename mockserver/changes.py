@@ -162,8 +162,10 @@ class TrackedDict(dict):
 
 
 def attribute_tables(section: str, backend: Any) -> dict[str, Any]:
-    """The backend's persisted attributes (all but its link to the platform)."""
-    return {name: value for name, value in vars(backend).items() if name != "platform"}
+    """The backend's persisted attributes: all but its link to the platform and those named
+    ``_...``, which hold what is derived from the others (indexes, caches)."""
+    return {name: value for name, value in vars(backend).items()
+            if name != "platform" and not name.startswith("_")}
 
 
 def track(changes: ChangeSet, section: str, backend: Any) -> bool:
