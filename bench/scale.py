@@ -1,8 +1,8 @@
 """``python -m bench scale``: the mock with 0, 100k and 1M stored events, memory-only and with
 ``--state-file``, side by side.
 
-For each size, one state is built (the bench's usual seed through the API, plus filler runs
-holding the stored events) and written as a JSON export. The memory-only mock gets it with
+For each size, one state is built (the bench's usual seed through the API of the memory-only
+mock, plus filler runs holding the stored events) and written as a JSON export. The memory-only mock gets it with
 ``PUT /_mock/state``; the state-file mock starts from it as a JSON state file (migrated to the
 store on that first start), is stopped, and is started again from the store, which is the
 start-up time reported. Then, workload by workload, both are measured in turn. Reported per
@@ -140,43 +140,45 @@ def measure_size(size: int, modes: Sequence[str], workloads: Sequence[Workload],
     print(f"\n== {size} stored events ==", flush=True)
     logs = settings.log_dir
     seconds = settings.rounds * (settings.duration + settings.warmup) * 2
-    seeder = _start(logs, f"scale-seed-{size}")
-    try:
-        run_ids = seed(http_call(seeder.url), runs_needed(seconds)).run_ids
-        seeded = json.loads(urllib.request.urlopen(urllib.request.Request(
-            seeder.url + "/_mock/state", headers=AUTH_HEADERS), timeout=60).read())
-    finally:
-        seeder.stop()
-    state_json = work / f"state-{size}.json"
-    started = time.perf_counter()
-    write_state(state_json, seeded, size)
-    print(f"  wrote {state_json} ({state_json.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f}s",
-          flush=True)
-
     facts: dict[str, dict[str, Any]] = {}
     servers: dict[str, ServerProcess] = {}
     try:
+        # The memory-only mock is seeded through the API; its export plus the filler is the state.
+        first = _start(logs, f"scale-memory-{size}")
         if "memory" in modes:
-            server = servers["memory"] = _start(logs, f"scale-memory-{size}")
-            status, _, put_s = _http("PUT", server.url + "/_mock/state", state_json.read_bytes())
-            facts["memory"] = {"startup_s": round(server.startup_seconds or 0, 3), "import_s": put_s,
+            servers["memory"] = first
+        try:
+            run_ids = seed(http_call(first.url), runs_needed(seconds)).run_ids
+            seeded = json.loads(urllib.request.urlopen(urllib.request.Request(
+                first.url + "/_mock/state", headers=AUTH_HEADERS), timeout=60).read())
+        finally:
+            if "memory" not in modes:
+                first.stop()
+        state_json = work / f"state-{size}.json"
+        started = time.perf_counter()
+        write_state(state_json, seeded, size)
+        print(f"  wrote {state_json} ({state_json.stat().st_size / 1e6:.0f} MB) in "
+              f"{time.perf_counter() - started:.1f}s", flush=True)
+        if "memory" in modes:
+            status, _, put_s = _http("PUT", first.url + "/_mock/state", state_json.read_bytes())
+            facts["memory"] = {"startup_s": round(first.startup_seconds or 0, 3), "import_s": put_s,
                                "import_status": status}
         if "state-file" in modes:
             store = work / f"store-{size}.db"
             for leftover in (store, Path(f"{store}-wal"), Path(f"{store}-shm"), Path(f"{store}.v1.json")):
                 leftover.unlink(missing_ok=True)
             shutil.copyfile(state_json, store)
-            first = _start(logs, f"scale-migrate-{size}", ["--state-file", str(store)])
-            migration_s = first.startup_seconds
-            first.stop()
+            migrating = _start(logs, f"scale-migrate-{size}", ["--state-file", str(store)])
+            migration_s = migrating.startup_seconds
+            migrating.stop()
             Path(f"{store}.v1.json").unlink(missing_ok=True)
             server = servers["state-file"] = _start(logs, f"scale-state-file-{size}", ["--state-file", str(store)])
             facts["state-file"] = {"startup_s": round(server.startup_seconds or 0, 3),
                                    "first_start_with_json_migration_s": round(migration_s or 0, 3),
-                                   "store_mb": round(_store_bytes(store) / 1e6, 1)}
+                                   "store_mb": round(_store_bytes(store) / 1e6, 3)}
         for mode, server in servers.items():
             status, size_bytes, export_s = _http("GET", server.url + "/_mock/state")
-            facts[mode].update(rss_start_mb=rss_mb(server), export_s=export_s, export_mb=round(size_bytes / 1e6, 1))
+            facts[mode].update(rss_start_mb=rss_mb(server), export_s=export_s, export_mb=round(size_bytes / 1e6, 3))
             print(f"  {mode:10} {json.dumps(facts[mode])}", flush=True)
 
         rows = []
@@ -187,7 +189,7 @@ def measure_size(size: int, modes: Sequence[str], workloads: Sequence[Workload],
         for mode, server in servers.items():
             facts[mode]["rss_end_mb"] = rss_mb(server)
             if mode == "state-file":
-                facts[mode]["store_end_mb"] = round(_store_bytes(work / f"store-{size}.db") / 1e6, 1)
+                facts[mode]["store_end_mb"] = round(_store_bytes(work / f"store-{size}.db") / 1e6, 3)
     finally:
         for server in servers.values():
             server.stop()

@@ -228,12 +228,17 @@ class Store:
         platform = self.platform = server.platform
         try:
             if not self.real.exists():
+                # A new store starts with the state the server has (a --seed fixture's).
                 self._create_empty()
-            elif not _is_sqlite(self.real):
+                self.conn = _connect(self.real)
+                platform.track_changes()  # everything is saved with the first save
+                return
+            if not _is_sqlite(self.real):
                 self._migrate(server)
                 return
             self.conn = _connect(self.real)
             self._check_format()
+            platform.reset()  # the store's state, whatever a fixture put there
             self._load_rows(platform)
         except sqlite3.DatabaseError as exc:
             self.close()
