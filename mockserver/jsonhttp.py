@@ -86,22 +86,20 @@ def _json_pieces(value: Any) -> Iterator[bytes]:
 
 
 class DecodingList(list):
-    """A list of records kept as JSON bytes that reads as the records: each one is decoded
-    when it is reached, so checking a million of them never holds them all decoded."""
+    """A list of records kept as JSON bytes that reads as the records: decoded a block at a
+    time when reached, so checking a million of them never holds them all decoded (and one
+    parse per block is several times faster than one per record)."""
+
+    BLOCK = 1024
 
     def __iter__(self) -> Iterator[Any]:
-        return map(_decode_record, list.__iter__(self))
+        items = list(list.__iter__(self))
+        for start in range(0, len(items), self.BLOCK):
+            yield from json.loads(b"[" + b",".join(items[start:start + self.BLOCK]) + b"]")
 
     def __getitem__(self, index: Any) -> Any:
         item = list.__getitem__(self, index)
-        return [_decode_record(i) for i in item] if isinstance(index, slice) else _decode_record(item)
-
-
-_decode_text = json.JSONDecoder().decode
-
-
-def _decode_record(encoded: bytes) -> Any:
-    return _decode_text(encoded.decode())  # our own UTF-8: json.loads' encoding sniffing is not needed
+        return [json.loads(i) for i in item] if isinstance(index, slice) else json.loads(item)
 
 
 def decoded_view(value: Any) -> Any:

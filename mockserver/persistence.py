@@ -295,19 +295,20 @@ class Store:
                 restored[section].setdefault(name, {})[decode_key(key)] = decoded
             else:
                 restored[section][key] = decoded
-        items: list[Any] = []
-        current = None
-        for table, key, index, kind, value in self.conn.execute(
-                "SELECT tbl, k, i, kind, v FROM records WHERE workspace = ? AND i >= 0 ORDER BY tbl, k, i", (ws,)):
-            if current != (table, key):
-                current = (table, key)
-                items = lists.get(current)  # type: ignore[assignment]
-                if items is None:
-                    raise StateFileError(f"state file {self.path} is inconsistent: {table} {key} has items but no header")
-            if index != len(items):
+        loaded = 0
+        for (table, key), items in lists.items():
+            rows = self.conn.execute("SELECT i, kind, v FROM records WHERE workspace = ? AND tbl = ? AND k = ? "
+                                     "AND i >= 0 ORDER BY i", (ws, table, key)).fetchall()
+            # Indexes are unique (the primary key): first 0 and last n-1 means none is missing.
+            if rows and (rows[0][0] != 0 or rows[-1][0] != len(rows) - 1):
                 raise StateFileError(f"state file {self.path} is inconsistent: {table} {key} "
-                                     f"item {index} is out of place")
-            items.append(value if kind == ENCODED_VALUE else json.loads(value))
+                                     f"has items missing from its list")
+            items.extend([value if kind == ENCODED_VALUE else json.loads(value) for _, kind, value in rows])
+            loaded += len(rows)
+        all_items = self.conn.execute("SELECT COUNT(*) FROM records WHERE workspace = ? AND i >= 0", (ws,)).fetchone()[0]
+        if all_items != loaded:
+            raise StateFileError(f"state file {self.path} is inconsistent: {all_items - loaded} list items "
+                                 "belong to no list")
         with platform.lock:
             platform.clock.set_offset(offset)
             for section, attributes in restored.items():
