@@ -20,6 +20,7 @@ import itertools
 import json
 import logging
 import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -240,6 +241,9 @@ class Store:
             self._check_format()
             platform.reset()  # the store's state, whatever a fixture put there
             self._load_rows(platform)
+        except (ValueError, TypeError) as exc:  # a value that is not what was stored
+            self.close()
+            raise StateFileError(f"state file {self.path} is inconsistent: {exc}") from None
         except sqlite3.DatabaseError as exc:
             self.close()
             raise StateFileError(f"state file {self.path} cannot be used: {exc}") from None
@@ -314,7 +318,7 @@ class Store:
             for section, attributes in restored.items():
                 backend = backends[section]
                 for name, value in attributes.items():
-                    if name == "platform" or not hasattr(backend, name):
+                    if name == "platform" or name.startswith("_") or not hasattr(backend, name):
                         raise StateFileError(f"state file {self.path} holds an unknown field {section}.{name}")
                     setattr(backend, name, value)
 
@@ -339,7 +343,9 @@ class Store:
             self.save()
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             conn.close()
-            os.replace(self.real, self.real.with_name(self.real.name + ".v1.json"))
+            # Copied, then the store renamed over the JSON file: at any crash, PATH is either
+            # the JSON file (migrated again at the next start) or the complete store.
+            shutil.copyfile(self.real, self.real.with_name(self.real.name + ".v1.json"))
             os.replace(temp, self.real)
         except (sqlite3.Error, OSError) as exc:
             self.close()
