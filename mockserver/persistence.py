@@ -300,15 +300,22 @@ class Store:
             else:
                 restored[section][key] = decoded
         loaded = 0
+        where = "WHERE workspace = ? AND tbl = ? AND k = ? AND i >= 0"
         for (table, key), items in lists.items():
-            rows = self.conn.execute("SELECT i, kind, v FROM records WHERE workspace = ? AND tbl = ? AND k = ? "
-                                     "AND i >= 0 ORDER BY i", (ws, table, key)).fetchall()
+            count, first, last, encoded = self.conn.execute(
+                f"SELECT COUNT(*), MIN(i), MAX(i), TOTAL(kind = {ENCODED_VALUE}) FROM records {where}",
+                (ws, table, key)).fetchone()
             # Indexes are unique (the primary key): first 0 and last n-1 means none is missing.
-            if rows and (rows[0][0] != 0 or rows[-1][0] != len(rows) - 1):
+            if count and (first != 0 or last != count - 1):
                 raise StateFileError(f"state file {self.path} is inconsistent: {table} {key} "
                                      f"has items missing from its list")
-            items.extend([value if kind == ENCODED_VALUE else json.loads(value) for _, kind, value in rows])
-            loaded += len(rows)
+            if encoded == count:  # event logs: the stored bytes are the kept form
+                items.extend([row[0] for row in self.conn.execute(f"SELECT v FROM records {where} ORDER BY i",
+                                                                  (ws, table, key))])
+            else:
+                items.extend([_decode(kind, value) for kind, value in self.conn.execute(
+                    f"SELECT kind, v FROM records {where} ORDER BY i", (ws, table, key))])
+            loaded += count
         all_items = self.conn.execute("SELECT COUNT(*) FROM records WHERE workspace = ? AND i >= 0", (ws,)).fetchone()[0]
         if all_items != loaded:
             raise StateFileError(f"state file {self.path} is inconsistent: {all_items - loaded} list items "
