@@ -58,6 +58,23 @@ def test_access_request_expiry_uses_the_clock():
     assert platform.governance.get(request["id"])["status"] == "EXPIRED"
 
 
+def test_access_requests_expire_in_order_after_a_load():
+    # The expiry index is derived, not exported: a loaded state rebuilds it.
+    clock = Clock()
+    platform = Platform(clock=clock)
+    ids = []
+    for subject, duration in (("late", "2h"), ("early", "30m"), ("middle", "1h")):
+        request, _ = platform.governance.create({"subject": subject, "tool_id": "t", "duration": duration})
+        platform.governance.approve(request["id"])
+        ids.append(request["id"])
+    loaded = Platform(clock=clock)
+    loaded.load(platform.export())
+    clock.advance(3600)
+    assert [loaded.governance.get(i)["status"] for i in ids] == ["APPROVED", "EXPIRED", "EXPIRED"]
+    clock.advance(3600)
+    assert loaded.governance.get(ids[0])["status"] == "EXPIRED"
+
+
 def test_build_outcome_is_a_function_of_elapsed_clock_time():
     clock = Clock()
     platform = Platform(clock=clock)
