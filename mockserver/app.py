@@ -39,6 +39,9 @@ class MockServer:
         self.encoder = RecordEncoder()
         # Every OpenAPI document this mock serves, as /docs lists them.
         self.documents = [ServedDocument("runagents", Path(config.spec_path or default_spec_path()))]
+        # With --state-file: persistence.Store and its StateSaver (status: GET /_mock/health).
+        self.store: Any = None
+        self.state_saver: Any = None
 
     def reset(self) -> None:
         """Empty state, journal, faults and replies; configured rate limit; real time."""

@@ -62,7 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from .app import create_app
     from .errors import ApiError
-    from .persistence import StateFileError, StateSaver, restore_state_file
+    from .control import STATE_IMPORT_LIMIT
+    from .persistence import StateFileError, attach_state_file, restore_state_file
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     config = {
@@ -72,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     try:  # build once here, so a bad seed or state file stops the start with one clear line
         app = create_app(config)
-        state_path = restore_state_file(app) if args.state_file else None
+        store = restore_state_file(app) if args.state_file else None
     except StateFileError as exc:
         print(f"runagents-mock: {exc}", file=sys.stderr)
         return 2
@@ -90,22 +91,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ImportError:
             print("runagents-mock: granian is not installed here; use --server waitress", file=sys.stderr)
             return 2
-        return granian_serve.serve(config, args.host, args.port)
+        if store:
+            store.close()  # the worker opens its own connection (a connection must not cross a fork)
+        return granian_serve.serve(config, args.host, args.port, app if store else None)
 
     try:
+        # No cap of waitress' own: the app refuses API bodies over --max-body-bytes before reading
+        # them, and a state import (PUT /_mock/state) may be of any size (waitress spools it to disk).
         server = create_server(app, host=args.host, port=args.port, threads=args.threads,
-                               max_request_body_size=body_limit(args.max_body_bytes), ident="runagents-mock")
+                               max_request_body_size=STATE_IMPORT_LIMIT, ident="runagents-mock")
     except OSError as exc:
         print(f"runagents-mock: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 2
-    saver = StateSaver(app.extensions["runagents_mock"].platform, state_path).start() if state_path else None
+    saver = attach_state_file(app, store) if store else None
     announce_serving(args.host, server.effective_port)
+    saved = True
     try:
         run_until_stopped(server)
     finally:
         if saver:
-            saver.stop()
+            saved = saver.stop()
         print("runagents-mock stopped", flush=True)
+    if not saved:
+        print(f"runagents-mock: state file {args.state_file}: the last changes could not be saved",
+              file=sys.stderr)
+        return 1
     return 0
 
 

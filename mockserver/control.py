@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from .clock import Clock
 
 MOCK_PREFIX = "/_mock/"
+STATE_PATH = "/_mock/state"
+# A state import (PUT /_mock/state) is not held to max_body_bytes: an export of any size the
+# mock can hold loads back.
+STATE_IMPORT_LIMIT = 1 << 40
 _HEADER_PREFIXES = ("HTTP_", "CONTENT_")
 FAULT_HEADER = "X-Mock-Fault"
 
@@ -176,17 +180,27 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
         server.reset()
         return json_response(200, {"status": "reset"})
 
-    @route("/_mock/state", ["GET"])
+    @route(STATE_PATH, ["GET"])
     def get_state() -> Response:
-        return json_response(200, platform.export())
+        # Streamed: encoded chunk by chunk from a snapshot, whatever the size of the state.
+        return Response(platform.export_chunks(), status=200, mimetype="application/json")
 
-    @route("/_mock/state", ["PUT"])
+    @route(STATE_PATH, ["PUT"])
     def put_state() -> Response:
+        request.max_content_length = STATE_IMPORT_LIMIT
         try:
             server.load_state(body())
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
         return json_response(200, {"status": "loaded"})
+
+    @route("/_mock/health", ["GET"])
+    def get_health() -> Response:
+        saver = server.state_saver
+        if saver is None:
+            return json_response(200, {"status": "ok", "state_file": None})
+        status = saver.status()
+        return json_response(200, {"status": "degraded" if status["error"] else "ok", "state_file": status})
 
     @route("/_mock/seed", ["POST"])
     def post_seed() -> Response:

@@ -8,13 +8,16 @@ record it got back after the lock is released without racing another writer.
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
+from .changes import ChangeSet, track
 from .clock import Clock
 from .config import MockConfig
 from .errors import ApiError
+from .jsonhttp import iter_json
 from .services.agents.models import AgentsBackend
 from .services.builds.models import BuildsBackend
 from .services.gateway.models import GatewayBackend
@@ -56,11 +59,32 @@ class Platform:
         self.config = config or MockConfig()
         self.clock = clock or Clock()
         self.lock = threading.RLock()
+        # Set by track_changes(): what changed since the store last saved (persistence.py).
+        self.changes: ChangeSet | None = None
         self._build_backends()
 
     def _build_backends(self) -> None:
         for attribute, _, backend_class in BACKENDS:
             setattr(self, attribute, backend_class(self))
+        self._track_all()
+
+    def track_changes(self) -> ChangeSet:
+        """Start noting every change for a store; everything counts as changed at first."""
+        with self.lock:
+            self.changes = ChangeSet()
+            self._track_all()
+            return self.changes
+
+    def retrack(self) -> None:
+        """Track containers a backend put in place of its tracked ones since the last call."""
+        if self.changes is not None:
+            for attribute, key, _ in BACKENDS:
+                track(self.changes, key, getattr(self, attribute))
+
+    def _track_all(self) -> None:
+        if self.changes is not None:
+            self.retrack()
+            self.changes.everything = True
 
     # --- helpers shared by the backends -------------------------------------------------
 
@@ -90,12 +114,21 @@ class Platform:
             self._build_backends()
 
     def export(self) -> dict[str, Any]:
-        """Everything, as plain JSON data. Secrets are not part of it: they are never kept.
+        """Everything, as plain JSON data. Secrets are not part of it: they are never kept."""
+        return json.loads(b"".join(self.export_chunks()))
+
+    def export_chunks(self) -> Iterator[bytes]:
+        """The export as JSON text in chunks, encoded outside the lock (see export_records)."""
+        return iter_json(self.export_records())
+
+    def export_records(self) -> dict[str, Any]:
+        """The export with the records as stored (run events as JSON bytes). Only this snapshot
+        of references is taken under the lock: stored records never change, so encoding or
+        checking it afterwards does not hold up other requests.
 
         It is the state as of the mock's clock: time-driven changes that the API applies when
         an object is read (a grant expiring, a build finishing) are applied first, so the export
-        (and the console, which shows it) says what the API would answer.
-        """
+        (and the console, which shows it) says what the API would answer."""
         with self.lock:
             state: dict[str, Any] = {"version": STATE_VERSION, "clock_offset": self.clock.offset}
             for attribute, _, _ in BACKENDS:
@@ -123,3 +156,4 @@ class Platform:
                 backend = getattr(fresh, attribute)
                 backend.platform = self
                 setattr(self, attribute, backend)
+            self._track_all()

@@ -97,8 +97,10 @@ def _describe(error: Any, prefix: str) -> str:
     return f"{what} is invalid ({kind})"
 
 
-def first_error(validator: Draft202012Validator, instance: Any, prefix: str = "") -> str | None:
+def first_error(validator: "Draft202012Validator | RequestCheck", instance: Any, prefix: str = "") -> str | None:
     """The message for the first violation in schema order, or None when valid."""
+    if isinstance(validator, RequestCheck):
+        return validator.first_error(instance, prefix)
     for error in validator.iter_errors(instance):
         return _describe(error, prefix)
     return None
@@ -294,7 +296,7 @@ class Spec:
     def __init__(self, document: Mapping[str, Any]):
         self.document = document
         self.operations: dict[str, Operation] = {}
-        self._component_validators: dict[str, Draft202012Validator] = {}
+        self._component_validators: dict[str, RequestCheck] = {}
         for path, item in document.get("paths", {}).items():
             item = _deref(item, document)
             shared = item.get("parameters", [])
@@ -337,11 +339,12 @@ class Spec:
             responses=responses, path_item_extensions=extensions,
         )
 
-    def component_validator(self, name: str) -> Draft202012Validator:
-        """A compiled validator for ``components/schemas/<name>`` (compiled once)."""
+    def component_validator(self, name: str) -> RequestCheck:
+        """A compiled validator for ``components/schemas/<name>`` (compiled once); with the
+        compiled fast path, as a state file of a million records is checked at every start."""
         if name not in self._component_validators:
             schema = _deref(self.document["components"]["schemas"][name], self.document)
-            self._component_validators[name] = _validator(schema)
+            self._component_validators[name] = RequestCheck.compile(schema)
         return self._component_validators[name]
 
     def find(self, method: str, path: str) -> Operation | None:

@@ -172,3 +172,11 @@ def test_the_app_iterable_is_closed():
     protocol = Protocol()
     asyncio.run(RSGIBridge(app, 1024).__rsgi__(Scope(), protocol))
     assert protocol.answer[0] == 204 and closed == [True]
+
+
+def test_the_unlimited_path_reads_bodies_of_any_size():
+    # A state import (PUT /_mock/state) may be larger than any API body.
+    protocol = Protocol([b"x" * 100] * 50)
+    scope = Scope("PUT", "/_mock/state", headers=[("transfer-encoding", "chunked")])
+    asyncio.run(RSGIBridge(echo_app, 1000, unlimited_path="/_mock/state").__rsgi__(scope, protocol))
+    assert protocol.read == 5000 and json.loads(protocol.answer[2])["CONTENT_LENGTH"] == "5000"

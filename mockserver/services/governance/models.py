@@ -9,6 +9,7 @@ the action and resumes the run, rejecting it fails the action and the run.
 
 from __future__ import annotations
 
+import heapq
 from typing import Any, Mapping
 
 from ...clock import iso, parse_duration
@@ -23,6 +24,9 @@ class GovernanceBackend:
         self.platform = platform
         self.items: dict[str, dict[str, Any]] = {}
         self.expiry: dict[str, float] = {}  # request id -> clock seconds when APPROVED ends
+        # (ends, request id) for every entry of expiry, soonest first: a read expires what is
+        # due without scanning every approval. Derived (the "_" keeps it out of the state file).
+        self._due: list[tuple[float, str]] = []
 
     def create(self, body: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
         """Returns (request, created). A PENDING request for the same subject and tool is reused."""
@@ -94,6 +98,7 @@ class GovernanceBackend:
                 self._settle_action(request, approve=True, actor=approver)
             self.items[request_id] = request
             self.expiry[request_id] = now + seconds
+            heapq.heappush(self._due, (now + seconds, request_id))
             return request
 
     def reject(self, request_id: str, reason: str | None = None) -> dict[str, Any]:
@@ -128,12 +133,14 @@ class GovernanceBackend:
             runs.reject_action(run_id, action_id)
 
     def _expire_due(self) -> None:
+        if len(self._due) != len(self.expiry):  # after a load: rebuilt once
+            self._due = sorted((ends, request_id) for request_id, ends in self.expiry.items())
         now = self.platform.clock.now()
-        for request_id, ends in list(self.expiry.items()):
-            if ends <= now:
-                request = self.items[request_id]
-                self.items[request_id] = {**request, "status": "EXPIRED", "updated_at": iso(ends)}
-                del self.expiry[request_id]
+        while self._due and self._due[0][0] <= now:
+            ends, request_id = heapq.heappop(self._due)
+            request = self.items[request_id]
+            self.items[request_id] = {**request, "status": "EXPIRED", "updated_at": iso(ends)}
+            del self.expiry[request_id]
 
     def settle(self) -> None:
         """Expire the grants whose window has passed (see Platform.export)."""

@@ -7,10 +7,14 @@
 
 Creating a blocked action pauses the run and logs APPROVAL_REQUIRED; approving it logs
 APPROVED and resumes the run (the platform's resume worker does this on the real service).
+
+Events are kept as their JSON bytes, the one form that is answered, exported and stored: a
+million events would otherwise cost ~1 KB each as dicts (bench/README.md, *Scale*).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any, Mapping
 
 from ...errors import ApiError
@@ -37,7 +41,7 @@ class RunsBackend:
     def __init__(self, platform):
         self.platform = platform
         self.runs: dict[str, dict[str, Any]] = {}
-        self.events: dict[str, list[dict[str, Any]]] = {}
+        self.events: dict[str, list[bytes]] = {}  # run id -> its events, JSON-encoded
         self.actions: dict[str, dict[str, Any]] = {}
 
     # --- runs -------------------------------------------------------------------------
@@ -97,7 +101,8 @@ class RunsBackend:
         self.platform.check_capacity("events in this run", len(self.events[run_id]))
 
     def add_event(self, run_id: str, event_type: str, actor: str | None = None,
-                  payload_hash: str | None = None, data: Any = None) -> dict[str, Any]:
+                  payload_hash: str | None = None, data: Any = None) -> bytes:
+        """Log an event; the event as stored (JSON bytes)."""
         with self.platform.lock:
             self.get(run_id)
             log = self.events[run_id]
@@ -107,14 +112,16 @@ class RunsBackend:
                 "type": event_type, "actor": actor, "payload_hash": payload_hash, "data": data,
                 "timestamp": self.platform.now_iso(),
             })
-            log.append(event)
-            return event
+            encoded = json.dumps(event, separators=(",", ":")).encode()
+            log.append(encoded)
+            return encoded
 
-    def list_events(self, run_id: str, limit: int | None = None) -> list[dict[str, Any]]:
+    def list_events(self, run_id: str, limit: int | None = None) -> list[bytes]:
+        """The run's events (the last ``limit`` ones), each as JSON bytes; O(limit)."""
         with self.platform.lock:
             self.get(run_id)
-            log = list(self.events[run_id])
-        return log[-limit:] if limit else log
+            log = self.events[run_id]
+            return log[-limit:] if limit else list(log)
 
     # --- blocked actions --------------------------------------------------------------
 
@@ -201,5 +208,7 @@ class RunsBackend:
 
     def load(self, data: Mapping[str, Any]) -> None:
         self.runs = {r["id"]: dict(r) for r in data.get("runs", [])}
-        self.events = {run_id: list(data.get("events", {}).get(run_id, [])) for run_id in self.runs}
+        events = data.get("events", {})
+        self.events = {run_id: [json.dumps(e, separators=(",", ":")).encode() for e in events.get(run_id, [])]
+                       for run_id in self.runs}
         self.actions = {a["action_id"]: dict(a) for a in data.get("actions", [])}
