@@ -43,19 +43,21 @@ class Journal:
         self.entries: collections.deque[tuple] = collections.deque(maxlen=max(size, 0))
         self._seq = itertools.count(1)
 
-    def record(self, req: Request, body: Any, status: int) -> None:
+    def record(self, req: Request, body: Any, status: int, workspace: str = "default") -> None:
         """Keep the query string and the header entries of the environ as they are: they are
         only parsed if the journal is read."""
         headers = {k: v for k, v in req.environ.items() if k.startswith(_HEADER_PREFIXES)}
         self.entries.append((next(self._seq), req.method, req.path, req.environ.get("QUERY_STRING", ""),
-                             headers, body, status))
+                             headers, body, status, workspace))
 
-    def list(self) -> list[dict[str, Any]]:
+    def list(self, workspace: str | None = None) -> list[dict[str, Any]]:
+        """Every entry, or only those of one workspace (the February surface is "default")."""
         return [{"seq": seq, "method": method, "path": path,
                  "query": redact_query(MultiDict(parse_qsl(query, keep_blank_values=True)).to_dict(flat=True)),
                  "headers": redact_headers(dict(EnvironHeaders(headers).items())), "body": redact_body(body),
-                 "status": status}
-                for seq, method, path, query, headers, body, status in list(self.entries)]
+                 "status": status, "workspace": ws}
+                for seq, method, path, query, headers, body, status, ws in list(self.entries)
+                if workspace is None or ws == workspace]
 
     def clear(self) -> None:
         self.entries.clear()

@@ -17,6 +17,7 @@ from .config import MockConfig
 from .errors import ApiError
 from .services.agents.models import AgentsBackend
 from .services.builds.models import BuildsBackend
+from .services.catalog.models import CatalogBackend
 from .services.gateway.models import GatewayBackend
 from .services.governance.models import GovernanceBackend
 from .services.identity.models import IdentityProvidersBackend
@@ -38,6 +39,7 @@ BACKENDS = (
     ("governance", "access_requests", GovernanceBackend),
     ("ingestion", "analyses", IngestionBackend),
     ("gateway", "gateway", GatewayBackend),
+    ("catalog", "catalog", CatalogBackend),
 )
 
 
@@ -51,9 +53,11 @@ class Platform:
     governance: GovernanceBackend
     ingestion: IngestionBackend
     gateway: GatewayBackend
+    catalog: CatalogBackend
 
-    def __init__(self, config: MockConfig | None = None, clock: Clock | None = None):
+    def __init__(self, config: MockConfig | None = None, clock: Clock | None = None, workspace: str = "default"):
         self.config = config or MockConfig()
+        self.workspace = workspace  # its name under /api/v1/workspaces/
         self.clock = clock or Clock()
         self.lock = threading.RLock()
         self._build_backends()

@@ -23,28 +23,46 @@ from .errors import ApiError
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
-def default_spec_path() -> Path:
-    """The ``openapi.yaml`` shipped inside the package (a link to the repo root's copy)."""
-    return Path(str(resources.files("mockserver") / "openapi.yaml"))
+def default_spec_path(name: str = "openapi.yaml") -> Path:
+    """An OpenAPI document shipped inside the package (a link to the repo root's copy):
+    ``openapi.yaml`` (the February 2026 API) or ``openapi-v1.yaml`` (``/api/v1``, June 2026)."""
+    return Path(str(resources.files("mockserver") / name))
 
 
-def _deref(node: Any, root: Mapping[str, Any], seen: tuple[str, ...] = ()) -> Any:
-    """Inline every local ``$ref``; our schemas are not recursive, so this terminates."""
+def _deref(node: Any, root: Mapping[str, Any], seen: tuple[str, ...] = (), base: Path | None = None) -> Any:
+    """Inline every ``$ref``; our schemas are not recursive, so this terminates.
+
+    Local refs (``#/...``) point into ``root``; a ref to another file (``openapi.yaml#/paths/...``,
+    relative to ``base``, the directory of the document holding it) lets a second API
+    version share what did not change; its own local refs then point into that file."""
     if isinstance(node, dict):
         ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/"):
-            if ref in seen:
+        if isinstance(ref, str) and "#/" in ref:
+            file_part, pointer = ref.split("#", 1)
+            target_root, target_base = root, base
+            if file_part:
+                path = ((base or Path.cwd()) / file_part).resolve()
+                target_root, target_base = _load_document(str(path)), path.parent
+            key = f"{target_base}/{file_part}#{pointer}" if file_part else f"{base}#{pointer}"
+            if key in seen:
                 raise ValueError(f"recursive $ref {ref} is not supported")
-            target: Any = root
-            for part in ref[2:].split("/"):
+            target: Any = target_root
+            for part in pointer[1:].split("/"):
                 target = target[part.replace("~1", "/").replace("~0", "~")]
-            merged = _deref(target, root, seen + (ref,))
+            merged = _deref(target, target_root, seen + (key,), target_base)
             siblings = {k: v for k, v in node.items() if k != "$ref"}
-            return {**merged, **_deref(siblings, root, seen)} if siblings else merged
-        return {k: _deref(v, root, seen) for k, v in node.items()}
+            return {**merged, **_deref(siblings, root, seen, base)} if siblings else merged
+        return {k: _deref(v, root, seen, base) for k, v in node.items()}
     if isinstance(node, list):
-        return [_deref(v, root, seen) for v in node]
+        return [_deref(v, root, seen, base) for v in node]
     return node
+
+
+@lru_cache(maxsize=16)
+def _load_document(path: str) -> Mapping[str, Any]:
+    """A YAML/JSON document another one refers to (parsed once per process)."""
+    with open(path, encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def _validator(schema: Mapping[str, Any]) -> Draft202012Validator:
@@ -269,12 +287,13 @@ def refuse_constant(name: str) -> Any:
 class Spec:
     """The loaded OpenAPI document and its operations."""
 
-    def __init__(self, document: Mapping[str, Any]):
+    def __init__(self, document: Mapping[str, Any], base: Path | None = None):
         self.document = document
+        self.base = base  # the directory other documents it refers to are read from
         self.operations: dict[str, Operation] = {}
         self._component_validators: dict[str, Draft202012Validator] = {}
         for path, item in document.get("paths", {}).items():
-            item = _deref(item, document)
+            item = _deref(item, document, base=base)
             shared = item.get("parameters", [])
             extensions = {k: v for k, v in item.items() if k.startswith("x-")}
             for method in HTTP_METHODS:
@@ -318,7 +337,7 @@ class Spec:
     def component_validator(self, name: str) -> Draft202012Validator:
         """A compiled validator for ``components/schemas/<name>`` (compiled once)."""
         if name not in self._component_validators:
-            schema = _deref(self.document["components"]["schemas"][name], self.document)
+            schema = _deref(self.document["components"]["schemas"][name], self.document, base=self.base)
             self._component_validators[name] = _validator(schema)
         return self._component_validators[name]
 
@@ -354,7 +373,7 @@ class Spec:
 @lru_cache(maxsize=8)
 def _load_cached(path: str, mtime_ns: int) -> Spec:
     with open(path, encoding="utf-8") as fh:
-        return Spec(yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+        return Spec(yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)), base=Path(path).parent)
 
 
 _TEMPLATE_CACHE: dict[str, re.Pattern[str]] = {}

@@ -3,6 +3,7 @@ turns requests into calls on them. ``HANDLER_SETS`` is every group's operationId
 
 from .agents.responses import handlers as agents
 from .builds.responses import handlers as builds
+from .catalog.responses import handlers as catalog
 from .gateway.responses import handlers as gateway
 from .governance.responses import handlers as governance
 from .identity.responses import handlers as identity
@@ -10,5 +11,7 @@ from .ingestion.responses import handlers as ingestion
 from .providers.responses import handlers as providers
 from .runs.responses import handlers as runs
 from .tools.responses import handlers as tools
+from .workspace.responses import handlers as workspace
 
-HANDLER_SETS = (agents, tools, providers, identity, runs, governance, gateway, ingestion, builds)
+HANDLER_SETS = (agents, tools, providers, identity, runs, governance, gateway, ingestion, builds, catalog,
+                workspace)

@@ -110,10 +110,15 @@ class RunsBackend:
             log.append(event)
             return event
 
-    def list_events(self, run_id: str, limit: int | None = None) -> list[dict[str, Any]]:
+    def list_events(self, run_id: str, limit: int | None = None, after_seq: int | None = None) -> list[dict[str, Any]]:
+        """The log; with ``after_seq`` the first ``limit`` events after it (paging forward),
+        otherwise the last ``limit`` events."""
         with self.platform.lock:
             self.get(run_id)
             log = list(self.events[run_id])
+        if after_seq is not None:
+            log = log[after_seq:]  # seq n is at index n - 1: no gaps
+            return log[:limit] if limit else log
         return log[-limit:] if limit else log
 
     # --- blocked actions --------------------------------------------------------------
