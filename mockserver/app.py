@@ -52,12 +52,12 @@ class MockServer:
         self.faults.clear()
         self.rate_limiter.set_limit(self.config.rate_limit_per_minute)
 
-    def load_state(self, state: Any) -> None:
-        """Replace all state with an export; ValueError (and no change) when it is not a sound one."""
+    def load_state(self, state: Any, workspace: str = "default") -> None:
+        """Replace a workspace's state with an export; ValueError (and no change) when it is not a sound one."""
         problem = state_problem(self.spec, state)
         if problem:
             raise ValueError(problem)
-        self.platform.load(state)
+        self.workspaces.get(workspace).load(state)
 
     def key_is_valid(self, key: str, admin: bool = False) -> bool:
         """Constant-time comparison against every accepted key."""
@@ -81,6 +81,11 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
     platform = Platform(cfg)
     server = MockServer(cfg, spec, platform, v1_spec)
     server.handlers = _handlers(server.surfaces)
+    for workspace, _ in cfg.workspace_keys:
+        try:
+            server.workspaces.check_name(workspace)
+        except ApiError as exc:
+            raise ValueError(f"--workspace-key {workspace}=...: {exc.message}") from None
 
     app = Flask("runagents_mock")
     app.config["MAX_CONTENT_LENGTH"] = cfg.max_body_bytes
