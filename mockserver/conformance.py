@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .spec import Spec
+
+if TYPE_CHECKING:
+    from .surfaces import Surfaces
 
 CONTROL_PREFIX = "/_mock/"
 
@@ -29,6 +32,15 @@ def response_problems(spec: Spec, method: str, path: str, status: int,
     if status < 400:
         return [f"{method} {path}: {status} from a path the spec does not describe"]
     return _error_shape_problems(method, path, status, content_type, body)
+
+
+def served_response_problems(surfaces: "Surfaces", method: str, path: str, status: int,
+                             content_type: str | None, body: bytes, injected_fault: bool = False) -> list[str]:
+    """``response_problems`` against the document of the surface serving ``path`` (the
+    February ``openapi.yaml``, or ``openapi-v1.yaml`` under ``/api/v1``)."""
+    located = surfaces.locate(path)
+    return response_problems(located.surface.spec, method, located.path, status, content_type, body,
+                             injected_fault)
 
 
 def _error_shape_problems(method: str, path: str, status: int, content_type: str | None,

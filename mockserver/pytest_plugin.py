@@ -108,14 +108,13 @@ class ResponseChecker:
         app.wsgi_app = checked  # type: ignore[method-assign]
 
     def record(self, method: str, path: str, query: str, response: "Response") -> None:
-        from .conformance import response_problems
+        from .conformance import served_response_problems
         from .control import FAULT_HEADER
 
         # A streamed body (chat completion chunks) must not be consumed here; the spec
         # describes it as text, so its status and content type are what can be checked.
         body = b"" if response.mimetype == "text/event-stream" else response.get_data()
-        located = self.server.surfaces.locate(path)
-        problems = response_problems(located.surface.spec, method, located.path, response.status_code,
+        problems = served_response_problems(self.server.surfaces, method, path, response.status_code,
                                      response.headers.get("Content-Type"), body,
                                      injected_fault=FAULT_HEADER in response.headers)
         line = f"{method} {path}{'?' + query if query else ''} -> {response.status_code}"

@@ -64,7 +64,8 @@ class GovernanceBackend:
             return [r for r in self.items.values() if r["status"] == wanted]
 
     def approve(self, request_id: str, approver: str | None = None,
-                duration: str | None = None) -> dict[str, Any]:
+                duration: str | None = None, scope: str | None = None) -> dict[str, Any]:
+        """``scope`` (once, run, agent_user_ttl) is recorded; the mock grants the same either way."""
         with self.platform.lock:
             request = self._pending(request_id)
             duration = (duration or request.get("duration")
@@ -79,6 +80,8 @@ class GovernanceBackend:
             approver = approver or DEFAULT_APPROVER
             request = {**request, "status": "APPROVED", "approver_id": approver, "duration": duration,
                        "expires_at": iso(now + seconds), "updated_at": iso(now)}
+            if scope:
+                request["scope"] = scope
             if request.get("action_id"):
                 self._settle_action(request, approve=True, actor=approver)
             self.items[request_id] = request
