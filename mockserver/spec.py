@@ -58,6 +58,12 @@ def _deref(node: Any, root: Mapping[str, Any], seen: tuple[str, ...] = (), base:
     return node
 
 
+def dereference(document: Mapping[str, Any], base: Path | None = None) -> Any:
+    """The whole document with every ``$ref`` inlined (``base``: the directory its file is in),
+    for tools that cannot follow references to other files."""
+    return _deref(document, document, base=base)
+
+
 @lru_cache(maxsize=16)
 def _load_document(path: str) -> Mapping[str, Any]:
     """A YAML/JSON document another one refers to (parsed once per process)."""
