@@ -18,6 +18,7 @@ from .errors import ApiError
 from .services.agents.models import AgentsBackend
 from .services.builds.models import BuildsBackend
 from .services.catalog.models import CatalogBackend
+from .services.connectors.models import ConnectorsBackend
 from .services.gateway.models import GatewayBackend
 from .services.governance.models import GovernanceBackend
 from .services.identity.models import IdentityProvidersBackend
@@ -40,6 +41,7 @@ BACKENDS = (
     ("ingestion", "analyses", IngestionBackend),
     ("gateway", "gateway", GatewayBackend),
     ("catalog", "catalog", CatalogBackend),
+    ("connectors", "approval_connectors", ConnectorsBackend),
 )
 
 
@@ -54,6 +56,7 @@ class Platform:
     ingestion: IngestionBackend
     gateway: GatewayBackend
     catalog: CatalogBackend
+    connectors: ConnectorsBackend
 
     def __init__(self, config: MockConfig | None = None, clock: Clock | None = None, workspace: str = "default"):
         self.config = config or MockConfig()

@@ -4,6 +4,7 @@ turns requests into calls on them. ``HANDLER_SETS`` is every group's operationId
 from .agents.responses import handlers as agents
 from .builds.responses import handlers as builds
 from .catalog.responses import handlers as catalog
+from .connectors.responses import handlers as connectors
 from .gateway.responses import handlers as gateway
 from .governance.responses import handlers as governance
 from .identity.responses import handlers as identity
@@ -14,4 +15,4 @@ from .tools.responses import handlers as tools
 from .workspace.responses import handlers as workspace
 
 HANDLER_SETS = (agents, tools, providers, identity, runs, governance, gateway, ingestion, builds, catalog,
-                workspace)
+                connectors, workspace)

@@ -52,6 +52,14 @@ def main(scenario: str) -> dict:
     spend = client.model_spend.get()
     report["spend"] = {"budgeted": spend.summary.budgeted_model_count, "total_budget": spend.summary.total_budget_usd}
 
+    connector = client.approval_connectors.apply({"name": "secops", "type": "slack", "endpoint": "C0123",
+                                                  "headers": {"X-Slack-Bot-Token": "xoxb-secret"}})
+    updated = client.approval_connectors.apply({"name": "secops", "timeout_seconds": 30})
+    report["connector"] = {"same": updated.id == connector.id, "timeout": updated.timeout_seconds,
+                           "headers": connector.headers,
+                           "test": client.approval_connectors.test(connector.id).status,
+                           "mode": client.approval_connectors.defaults_set(delivery_mode="all").default_delivery_mode}
+
     # A run that waits for an approval (created the way the agent runtime does, over HTTP).
     run_id = client.post("/runs", {"agent_id": "billing-agent", "user_id": "alice@example.com"})["id"]
     client.post(f"/runs/{run_id}/events", {"type": "RUN_CREATED", "actor": "platform"})
@@ -66,6 +74,7 @@ def main(scenario: str) -> dict:
     report["runs"] = [r.id for r in client.runs.list(agent="billing-agent")] == [run_id]
     other = client.post("/approvals/requests", {"subject": "bob@example.com", "tool_id": "stripe-api"})
     report["rejected"] = client.approvals.reject(other["id"], reason="not now").status
+    report["activity"] = [[a.event, a.decision] for a in client.approval_connectors.activity(limit=10)]
 
     catalog = client.catalog.list(search="google")
     report["catalog"] = {"ids": [i.id for i in catalog.items], "total": catalog.total}

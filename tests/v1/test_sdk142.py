@@ -24,6 +24,11 @@ def check_full_report(report: dict) -> None:
     assert report["resumed"] == "RUNNING"
     assert report["events"] == EXPECTED_EVENTS
     assert report["runs"] is True and report["rejected"] == "REJECTED"
+    assert report["connector"] == {"same": True, "timeout": 30, "headers": {"X-Slack-Bot-Token": "***"},
+                                   "test": "healthy", "mode": "all"}
+    # Deliveries are recorded (newest first), never sent: two requests created, one approved, one rejected.
+    assert report["activity"] == [["decision_recorded", "rejected"], ["dispatch_succeeded", ""],
+                                  ["decision_recorded", "approved"], ["dispatch_succeeded", ""]]
     assert report["catalog"] == {"ids": ["google-workspace-assistant-agent"], "total": 1}
     assert report["versions"] == ["1.2.0", "1.1.0"] and report["manifest_version"] == "1.1.0"
     assert report["catalog_deploy"] == {"agent_name": "support-triage-agent", "build_required": True}

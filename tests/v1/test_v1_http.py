@@ -224,3 +224,47 @@ def test_approve_via_june_resumes_the_run_seen_via_february(api):
     assert api.get(f"/runs/{run['id']}").get_json()["status"] == "RUNNING"
     response = api.post(f"/governance/requests/{request['id']}/approve", {})
     assert response.status_code == 409 and error_of(response) == "request is not pending"
+
+
+# --- approval connectors (simulated) --------------------------------------------------------
+
+def test_approval_connectors_keep_no_credentials_and_record_deliveries(api):
+    created = v1(api, "POST", "/approval-connectors", {"name": "secops", "type": "slack", "endpoint": "C0123",
+                                                       "headers": {"X-Slack-Bot-Token": "xoxb-very-secret"}})
+    assert created.status_code == 201 and created.get_json()["headers"] == {"X-Slack-Bot-Token": "***"}
+    connector_id = created.get_json()["id"]
+    for body, message in [
+        ({"name": "hook", "endpoint": "http://plain.example"}, "webhook connectors need an https:// endpoint"),
+        ({"name": "pd", "type": "pagerduty", "endpoint": "svc"}, "pagerduty connectors need a routing key header"),
+        ({"name": "hook", "endpoint": "https://x.example", "timeout_seconds": 121}, "timeout_seconds must be <= 120"),
+        ({"endpoint": "https://x.example"}, "name is required"),
+    ]:
+        response = v1(api, "POST", "/approval-connectors", body)
+        assert response.status_code == 400 and error_of(response) == message
+    response = v1(api, "PATCH", f"/approval-connectors/{connector_id}", {"slack_security_mode": "strict"})
+    assert response.status_code == 400
+    assert error_of(response) == "slack strict mode needs an X-Slack-Signing-Secret header"
+    assert len(v1(api, "GET", "/approval-connectors").get_json()) == 1
+    response = v1(api, "GET", "/approval-connectors/ac_nope")
+    assert response.status_code == 404 and error_of(response) == "approval connector ac_nope not found"
+
+    request = api.post("/governance/requests", {"subject": "s", "tool_id": "t"}).get_json()  # February path
+    v1(api, "POST", f"/approvals/requests/{request['id']}/approve", {})
+    activity = v1(api, "GET", "/approval-connectors/activity").get_json()
+    assert [(a["event"], a.get("decision"), a["request_id"]) for a in activity] == [
+        ("decision_recorded", "approved", request["id"]), ("dispatch_succeeded", None, request["id"])]
+    assert b"xoxb-very-secret" not in api.get("/_mock/state").get_data()
+    assert b"xoxb-very-secret" not in api.get("/_mock/journal").get_data()
+    assert v1(api, "DELETE", f"/approval-connectors/{connector_id}").get_json() == {"status": "deleted"}
+
+
+def test_connector_test_and_defaults(api):
+    result = v1(api, "POST", "/approval-connectors/test", {"type": "webhook", "endpoint": "http://x.example"}).get_json()
+    assert result["status"] == "unhealthy" and result["checks"][0]["status"] == "failed"
+    result = v1(api, "POST", "/approval-connectors/test", {"endpoint": "https://x.example"}).get_json()
+    assert result["status"] == "healthy" and result["connector_type"] == "webhook"
+    updated = v1(api, "PUT", "/approval-connectors/defaults", {"default_delivery_mode": "all"}).get_json()
+    assert updated["default_delivery_mode"] == "all" and updated["max_timeout_seconds"] == 120
+    response = v1(api, "PUT", "/approval-connectors/defaults", {"default_delivery_mode": "some"})
+    assert response.status_code == 400
+    assert v1(api, "GET", "/approval-connectors/defaults").get_json()["default_delivery_mode"] == "all"

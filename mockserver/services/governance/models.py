@@ -43,10 +43,12 @@ class GovernanceBackend:
                 "agent_id": body.get("agent_id"), "tool_id": body["tool_id"], "status": "PENDING",
                 "duration": body.get("duration"), "run_id": body.get("run_id"),
                 "action_id": action["action_id"] if action else None,
-                "capability": body.get("capability"), "created_at": now, "updated_at": now,
+                "capability": body.get("capability"), "tool_method": body.get("tool_method"),
+                "tool_url": body.get("tool_url"), "created_at": now, "updated_at": now,
             }
             request = {k: v for k, v in request.items() if v is not None}
             self.items[request["id"]] = request
+            self.platform.connectors.record(request, "dispatch_succeeded")
             return request, True
 
     def get(self, request_id: str) -> dict[str, Any]:
@@ -86,6 +88,7 @@ class GovernanceBackend:
                 self._settle_action(request, approve=True, actor=approver)
             self.items[request_id] = request
             self.expiry[request_id] = now + seconds
+            self.platform.connectors.record(request, "decision_recorded", "approved")
             return request
 
     def reject(self, request_id: str, reason: str | None = None) -> dict[str, Any]:
@@ -99,6 +102,7 @@ class GovernanceBackend:
             if request.get("action_id"):
                 self._settle_action(request, approve=False)
             self.items[request_id] = request
+            self.platform.connectors.record(request, "decision_recorded", "rejected")
             return request
 
     def _pending(self, request_id: str) -> dict[str, Any]:
