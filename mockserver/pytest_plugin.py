@@ -88,6 +88,7 @@ class ResponseChecker:
         self.server = server
         self._lock = threading.Lock()
         self.problems: list[str] = []
+        self.documents: set[str] = set()  # the OpenAPI documents the problems break
         # "POST /runs -> 400 user_id is required", for failure messages.
         self.exchanges: collections.deque[str] = collections.deque(maxlen=log_size)
 
@@ -115,17 +116,20 @@ class ResponseChecker:
         # describes it as text, so its status and content type are what can be checked.
         body = b"" if response.mimetype == "text/event-stream" else response.get_data()
         problems = served_response_problems(self.server.surfaces, method, path, response.status_code,
-                                     response.headers.get("Content-Type"), body,
-                                     injected_fault=FAULT_HEADER in response.headers)
+                                            response.headers.get("Content-Type"), body,
+                                            injected_fault=FAULT_HEADER in response.headers)
         line = f"{method} {path}{'?' + query if query else ''} -> {response.status_code}"
         error = _error_text(body) if response.status_code >= 400 else None
         with self._lock:
             self.exchanges.append(f"{line} {error}" if error else line)
             self.problems.extend(problems)
+            if problems:
+                self.documents.add(self.server.surfaces.locate(path).surface.document)
 
     def clear(self) -> None:
         with self._lock:
             self.problems.clear()
+            self.documents.clear()
             self.exchanges.clear()
 
     def report(self) -> str:
@@ -136,7 +140,7 @@ class ResponseChecker:
             return ""
         lines = [f"  - {p}" + (f"  (x{n})" if n > 1 else "") for p, n in counts.items()]
         return (f"runagents-mock sent {sum(counts.values())} response(s) that do not match "
-                "its OpenAPI documents:\n" + "\n".join(lines))
+                f"{' or '.join(sorted(self.documents))}:\n" + "\n".join(lines))
 
 
 def _error_text(body: bytes) -> str | None:
