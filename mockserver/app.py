@@ -15,6 +15,7 @@ from .dispatch import ApiDispatcher, http_error_answer
 from .errors import ApiError
 from .jsonhttp import RecordEncoder, error_response
 from .platform import Platform
+from .replay import OperationReplay
 from .seed import load_seed_file
 from .services import HANDLER_SETS
 from .spec import Spec, default_spec_path, first_error
@@ -81,6 +82,7 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
     platform = Platform(cfg)
     server = MockServer(cfg, spec, platform, v1_spec)
     server.handlers = _handlers(server.surfaces)
+    server.workspaces.replay = platform.replay = OperationReplay(v1_spec, server.handlers)
     for workspace, _ in cfg.workspace_keys:
         try:
             server.workspaces.check_name(workspace)

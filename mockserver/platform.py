@@ -15,6 +15,7 @@ from typing import Any, Mapping
 from .clock import Clock
 from .config import MockConfig
 from .errors import ApiError
+from .services.actions.models import ActionsBackend
 from .services.agents.models import AgentsBackend
 from .services.builds.models import BuildsBackend
 from .services.catalog.models import CatalogBackend
@@ -42,6 +43,7 @@ BACKENDS = (
     ("gateway", "gateway", GatewayBackend),
     ("catalog", "catalog", CatalogBackend),
     ("connectors", "approval_connectors", ConnectorsBackend),
+    ("actions", "action_plans", ActionsBackend),
 )
 
 
@@ -57,10 +59,12 @@ class Platform:
     gateway: GatewayBackend
     catalog: CatalogBackend
     connectors: ConnectorsBackend
+    actions: ActionsBackend
 
     def __init__(self, config: MockConfig | None = None, clock: Clock | None = None, workspace: str = "default"):
         self.config = config or MockConfig()
         self.workspace = workspace  # its name under /api/v1/workspaces/
+        self.replay: Any = None  # replay.OperationReplay of /api/v1, set by the server (action plans)
         self.clock = clock or Clock()
         self.lock = threading.RLock()
         self._build_backends()

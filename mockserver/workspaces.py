@@ -9,7 +9,7 @@ wait for each other. Names are checked against ``WorkspaceName`` in ``openapi-v1
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from typing import Any, Callable
 
 from .config import MockConfig
 from .errors import ApiError
@@ -23,6 +23,7 @@ class Workspaces:
         self.default = default
         self._name_error = name_error  # the spec's check of a workspace name: a message or None
         self._named: dict[str, Platform] = {}
+        self.replay: Any = None  # given to every workspace's platform (see replay.py)
         self._lock = threading.Lock()
 
     def check_name(self, name: str) -> None:
@@ -41,7 +42,9 @@ class Workspaces:
         with self._lock:
             if name not in self._named:
                 self.default.check_capacity("workspaces", len(self._named))
-                self._named[name] = Platform(self.config, workspace=name)
+                platform = Platform(self.config, workspace=name)
+                platform.replay = self.replay
+                self._named[name] = platform
             return self._named[name]
 
     def names(self) -> list[str]:

@@ -1,6 +1,7 @@
 """One package per API group: ``models.py`` holds state and rules (no HTTP), ``responses.py``
 turns requests into calls on them. ``HANDLER_SETS`` is every group's operationId -> handler map."""
 
+from .actions.responses import handlers as actions
 from .agents.responses import handlers as agents
 from .builds.responses import handlers as builds
 from .catalog.responses import handlers as catalog
@@ -15,4 +16,4 @@ from .tools.responses import handlers as tools
 from .workspace.responses import handlers as workspace
 
 HANDLER_SETS = (agents, tools, providers, identity, runs, governance, gateway, ingestion, builds, catalog,
-                connectors, workspace)
+                connectors, workspace, actions)

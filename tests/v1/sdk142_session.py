@@ -83,6 +83,13 @@ def main(scenario: str) -> dict:
     from_catalog = client.catalog.deploy("support-triage-agent", tools=["stripe-api"])
     report["catalog_deploy"] = {"agent_name": from_catalog.agent_name, "build_required": from_catalog.build_required}
 
+    plan = {"plan_id": "bootstrap", "actions": [
+        {"id": "tool-1", "type": "tool.upsert", "idempotency_key": "boot.tool.v1",
+         "params": {"name": "payments-api", "base_url": "https://payments.example.com"}}]}
+    checked, applied = client.actions.validate(plan), client.actions.apply(plan)
+    report["plan"] = {"valid": checked.valid, "applied": applied.applied, "count": applied.applied_count,
+                      "ref": applied.results[0].resource_ref}
+
     report["idps"] = [i.name for i in client.identity_providers.list()]
     report["context_agents"] = sorted(a["name"] for a in client.export_context()["agents"])
     report["analysis_tools"] = len(client.analyze({"agent.py": "import requests\nrequests.get('https://api.stripe.com/v1/charges')\n"}).tools)

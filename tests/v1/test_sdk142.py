@@ -32,6 +32,7 @@ def check_full_report(report: dict) -> None:
     assert report["catalog"] == {"ids": ["google-workspace-assistant-agent"], "total": 1}
     assert report["versions"] == ["1.2.0", "1.1.0"] and report["manifest_version"] == "1.1.0"
     assert report["catalog_deploy"] == {"agent_name": "support-triage-agent", "build_required": True}
+    assert report["plan"] == {"valid": True, "applied": True, "count": 1, "ref": "/tools/payments-api"}
     assert report["idps"] == []
     assert report["context_agents"] == ["billing-agent", "support-triage-agent"]
     assert report["analysis_tools"] >= 1

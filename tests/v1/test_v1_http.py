@@ -268,3 +268,66 @@ def test_connector_test_and_defaults(api):
     response = v1(api, "PUT", "/approval-connectors/defaults", {"default_delivery_mode": "some"})
     assert response.status_code == 400
     assert v1(api, "GET", "/approval-connectors/defaults").get_json()["default_delivery_mode"] == "all"
+
+
+# --- action plans ---------------------------------------------------------------------------
+
+PLAN = {"plan_id": "bootstrap", "actions": [
+    {"id": "tool-1", "type": "tool.upsert", "idempotency_key": "boot.tool.v1",
+     "params": {"name": "payments-api", "base_url": "https://payments.example.com"}},
+    {"id": "deploy-1", "type": "deploy.execute", "idempotency_key": "boot.deploy.v1",
+     "params": {"agent_name": "payments-agent", "image": "img:1", "required_tools": ["payments-api"]}},
+]}
+
+
+def test_action_plan_validates_then_applies_in_order_once(api):
+    checked = v1(api, "POST", "/workspaces/ops/actions/validate", PLAN).get_json()
+    assert checked["valid"] is True and checked["namespace"] == "ops"
+    assert [r["resource_ref"] for r in checked["results"]] == ["/tools/payments-api", "/agents/payments-agent"]
+    assert v1(api, "GET", "/workspaces/ops/tools").get_json() == []  # validate changes nothing
+    for _ in range(2):  # the second apply answers from the idempotency keys
+        applied = v1(api, "POST", "/workspaces/ops/actions/apply", PLAN).get_json()
+        assert (applied["applied"], applied["applied_count"], applied["failed_count"]) == (True, 2, 0)
+    assert [t["name"] for t in v1(api, "GET", "/workspaces/ops/tools").get_json()] == ["payments-api"]
+    assert v1(api, "GET", "/workspaces/ops/agents/payments-agent").status_code == 200
+
+
+def test_an_invalid_step_fails_the_whole_apply_and_changes_nothing(api):
+    plan = {"plan_id": "broken", "actions": [
+        PLAN["actions"][0],
+        {"id": "dup", "type": "tool.upsert", "idempotency_key": "boot.tool.v1", "params": {}},
+        {"id": "pol", "type": "policy.upsert", "idempotency_key": "p1", "params": {}},
+        {"id": "bad", "type": "tool.teleport", "idempotency_key": "t1"},
+        {"id": "nokey", "type": "tool.upsert", "params": {"name": "x", "base_url": "https://x.example"}},
+    ]}
+    response = v1(api, "POST", "/actions/apply", plan)
+    assert response.status_code == 400
+    body = response.get_json()
+    assert (body["applied"], body["applied_count"], body["failed_count"]) == (False, 0, 4)
+    assert [(r["status"], r.get("error")) for r in body["results"]] == [
+        ("skipped", None),
+        ("invalid", "duplicate idempotency_key boot.tool.v1"),
+        ("invalid", "policy.upsert is not supported by runagents-mock"),
+        ("invalid", "unknown action type 'tool.teleport'; known: tool.upsert, model_provider.upsert, policy.upsert, "
+                    "deploy_draft.create_or_patch, deploy.execute, starter_kit.seed"),
+        ("invalid", "idempotency_key is required"),
+    ]
+    assert v1(api, "GET", "/tools").get_json() == []
+    response = v1(api, "POST", "/actions/validate", {"actions": []})
+    assert response.status_code == 400 and error_of(response) == "actions must have at least 1 item(s)"
+
+
+@pytest.mark.parametrize("continue_on_error, statuses", [(False, ["applied", "failed", "skipped"]),
+                                                          (True, ["applied", "failed", "applied"])])
+def test_a_failing_step_stops_the_plan_unless_continue_on_error(make_api, continue_on_error, statuses):
+    api = make_api(max_objects_per_kind=1)  # the second tool is over the limit: a 409 when applied
+    tool = lambda name: {"id": name, "type": "tool.upsert", "idempotency_key": name,  # noqa: E731
+                         "params": {"name": name, "base_url": "https://x.example"}}
+    plan = {"continue_on_error": continue_on_error, "actions": [tool("first"), tool("second"), {
+        "id": "kit-llm", "type": "model_provider.upsert", "idempotency_key": "mp",
+        "params": {"name": "llm", "spec": {"provider": "openai", "endpoint": "https://api.openai.com",
+                                           "models": ["gpt-4o"], "auth": {"type": "None"}}}}]}
+    result = v1(api, "POST", "/actions/apply", plan).get_json()
+    assert [r["status"] for r in result["results"]] == statuses
+    assert result["results"][1]["error"] == "limit of 1 tools reached"
+    assert (result["applied"], result["failed_count"]) == (False, 1)

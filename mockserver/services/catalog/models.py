@@ -62,14 +62,14 @@ class CatalogBackend:
     def __init__(self, platform):
         self.platform = platform
         self.versions: dict[str, dict[str, dict[str, Any]]] = {}  # id -> version -> record
-        for record in BUILT_IN:
-            self.add(record)
+        for record in BUILT_IN:  # the built-in entries do not count against the limit
+            self.versions.setdefault(record["id"], {})[record["version"]] = copy.deepcopy(record)
 
     def add(self, record: Mapping[str, Any]) -> None:
         with self.platform.lock:
-            entry = self.versions.setdefault(record["id"], {})
+            entry = self.versions.get(record["id"], {})
             self.platform.check_capacity("catalog versions", len(entry), int(record["version"] not in entry))
-            entry[record["version"]] = copy.deepcopy(dict(record))
+            self.versions[record["id"]] = {**entry, record["version"]: copy.deepcopy(dict(record))}
 
     def _entry(self, agent_id: str) -> dict[str, dict[str, Any]]:
         entry = self.versions.get(agent_id)
