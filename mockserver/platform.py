@@ -17,6 +17,7 @@ from .config import MockConfig
 from .errors import ApiError
 from .services.actions.models import ActionsBackend
 from .services.agents.models import AgentsBackend
+from .services.billing.models import BillingBackend
 from .services.builds.models import BuildsBackend
 from .services.catalog.models import CatalogBackend
 from .services.connectors.models import ConnectorsBackend
@@ -44,6 +45,7 @@ BACKENDS = (
     ("catalog", "catalog", CatalogBackend),
     ("connectors", "approval_connectors", ConnectorsBackend),
     ("actions", "action_plans", ActionsBackend),
+    ("billing", "billing", BillingBackend),
 )
 
 
@@ -60,6 +62,7 @@ class Platform:
     catalog: CatalogBackend
     connectors: ConnectorsBackend
     actions: ActionsBackend
+    billing: BillingBackend
 
     def __init__(self, config: MockConfig | None = None, clock: Clock | None = None, workspace: str = "default"):
         self.config = config or MockConfig()

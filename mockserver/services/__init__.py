@@ -3,6 +3,7 @@ turns requests into calls on them. ``HANDLER_SETS`` is every group's operationId
 
 from .actions.responses import handlers as actions
 from .agents.responses import handlers as agents
+from .billing.responses import handlers as billing
 from .builds.responses import handlers as builds
 from .catalog.responses import handlers as catalog
 from .connectors.responses import handlers as connectors
@@ -16,4 +17,4 @@ from .tools.responses import handlers as tools
 from .workspace.responses import handlers as workspace
 
 HANDLER_SETS = (agents, tools, providers, identity, runs, governance, gateway, ingestion, builds, catalog,
-                connectors, workspace, actions)
+                connectors, workspace, actions, billing)

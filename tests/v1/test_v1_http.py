@@ -331,3 +331,34 @@ def test_a_failing_step_stops_the_plan_unless_continue_on_error(make_api, contin
     assert [r["status"] for r in result["results"]] == statuses
     assert result["results"][1]["error"] == "limit of 1 tools reached"
     assert (result["applied"], result["failed_count"]) == (False, 1)
+
+
+# --- billing (simulated) --------------------------------------------------------------------
+
+def test_billing_follows_the_plan_state_machine_on_the_mock_clock(api):
+    v1(api, "POST", "/workspaces/paying/runs", {"agent_id": "a", "user_id": "u"})
+    status = v1(api, "GET", "/workspaces/paying/billing").get_json()
+    assert (status["plan_status"], status["actions_used"], status["actions_limit"]) == ("trial", 1, 1000)
+    assert [d["count"] for d in v1(api, "GET", "/workspaces/paying/billing/usage/daily").get_json()] == [1]
+    response = v1(api, "POST", "/workspaces/paying/billing/payment-method", {})
+    assert response.status_code == 400 and error_of(response) == "payment_method_id is required"
+    assert v1(api, "POST", "/workspaces/paying/billing/payment-method",
+              {"payment_method_id": "pm_1"}).get_json() == {"status": "promo"}
+    api.post("/_mock/workspaces/paying/clock/advance", {"seconds": 91 * 86400})
+    assert v1(api, "GET", "/workspaces/paying/billing").get_json()["plan_status"] == "active"
+
+    api.post("/_mock/workspaces/lapsed/clock/advance", {"seconds": 31 * 86400})
+    assert v1(api, "GET", "/workspaces/lapsed/billing").get_json()["plan_status"] == "readonly"
+    api.post("/_mock/workspaces/lapsed/clock/advance", {"seconds": 30 * 86400})
+    assert v1(api, "GET", "/workspaces/lapsed/billing").get_json()["plan_status"] == "deleted"
+    response = v1(api, "POST", "/workspaces/lapsed/billing/payment-method", {"payment_method_id": "pm_1"})
+    assert response.status_code == 409 and error_of(response) == "the workspace plan is deleted"
+
+
+def test_billing_provider_links_are_placeholders(api):
+    assert v1(api, "POST", "/billing/subscribe", {"success_url": "https://a.example", "cancel_url": "https://b.example"}
+              ).get_json() == {"url": "https://checkout.stripe.com/c/pay/cs_mock_default"}
+    response = v1(api, "POST", "/billing/portal", {})
+    assert response.status_code == 400 and error_of(response) == "return_url is required"
+    assert v1(api, "GET", "/billing/publishable-key").get_json() == {"publishable_key": "pk_test_runagents_mock"}
+    assert v1(api, "POST", "/billing/setup-intent").get_json()["client_secret"].startswith("seti_mock_")
