@@ -25,6 +25,7 @@ from .services.gateway.models import GatewayBackend
 from .services.governance.models import GovernanceBackend
 from .services.identity.models import IdentityProvidersBackend
 from .services.ingestion.models import IngestionBackend
+from .services.policies_v1.models import PoliciesBackend
 from .services.providers.models import ModelProvidersBackend
 from .services.runs.models import RunsBackend
 from .services.tools.models import ToolsBackend
@@ -46,6 +47,7 @@ BACKENDS = (
     ("connectors", "approval_connectors", ConnectorsBackend),
     ("actions", "action_plans", ActionsBackend),
     ("billing", "billing", BillingBackend),
+    ("policies", "policies_v1", PoliciesBackend),
 )
 
 
@@ -63,6 +65,7 @@ class Platform:
     connectors: ConnectorsBackend
     actions: ActionsBackend
     billing: BillingBackend
+    policies: PoliciesBackend
 
     def __init__(self, config: MockConfig | None = None, clock: Clock | None = None, workspace: str = "default"):
         self.config = config or MockConfig()

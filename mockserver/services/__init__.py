@@ -11,10 +11,11 @@ from .gateway.responses import handlers as gateway
 from .governance.responses import handlers as governance
 from .identity.responses import handlers as identity
 from .ingestion.responses import handlers as ingestion
+from .policies_v1.responses import handlers as policies_v1
 from .providers.responses import handlers as providers
 from .runs.responses import handlers as runs
 from .tools.responses import handlers as tools
 from .workspace.responses import handlers as workspace
 
 HANDLER_SETS = (agents, tools, providers, identity, runs, governance, gateway, ingestion, builds, catalog,
-                connectors, workspace, actions, billing)
+                connectors, workspace, actions, billing, policies_v1)

@@ -90,6 +90,15 @@ def main(scenario: str) -> dict:
     report["plan"] = {"valid": checked.valid, "applied": applied.applied, "count": applied.applied_count,
                       "ref": applied.results[0].resource_ref}
 
+    rule = {"permission": "allow", "operations": ["GET"], "resource": "https://api.stripe.com/*"}
+    client.policies.apply({"name": "billing-read", "spec": {"policies": [rule]}})
+    policy = client.policies.apply({"policies": [rule, {**rule, "permission": "approval_required",
+                                                         "operations": ["POST"]}]}, name="billing-read")
+    report["policy"] = {"rules": len(policy.spec.policies), "used_by": [u.name for u in policy.used_by],
+                        "listed": [p.name for p in client.policies.list()],
+                        "translated": [r.permission for r in client.policies.translate("Allow reads, approve writes")]}
+    client.policies.delete("billing-read")
+
     report["idps"] = [i.name for i in client.identity_providers.list()]
     report["context_agents"] = sorted(a["name"] for a in client.export_context()["agents"])
     report["analysis_tools"] = len(client.analyze({"agent.py": "import requests\nrequests.get('https://api.stripe.com/v1/charges')\n"}).tools)

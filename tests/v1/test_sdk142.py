@@ -33,6 +33,8 @@ def check_full_report(report: dict) -> None:
     assert report["versions"] == ["1.2.0", "1.1.0"] and report["manifest_version"] == "1.1.0"
     assert report["catalog_deploy"] == {"agent_name": "support-triage-agent", "build_required": True}
     assert report["plan"] == {"valid": True, "applied": True, "count": 1, "ref": "/tools/payments-api"}
+    assert report["policy"] == {"rules": 2, "used_by": ["billing-agent"], "listed": ["billing-read"],
+                                "translated": ["allow", "approval_required"]}
     assert report["idps"] == []
     assert report["context_agents"] == ["billing-agent", "support-triage-agent"]
     assert report["analysis_tools"] >= 1

@@ -362,3 +362,34 @@ def test_billing_provider_links_are_placeholders(api):
     assert response.status_code == 400 and error_of(response) == "return_url is required"
     assert v1(api, "GET", "/billing/publishable-key").get_json() == {"publishable_key": "pk_test_runagents_mock"}
     assert v1(api, "POST", "/billing/setup-intent").get_json()["client_secret"].startswith("seti_mock_")
+
+
+# --- policies -------------------------------------------------------------------------------
+
+POLICY = {"name": "billing-read", "spec": {"policies": [{"permission": "allow", "operations": ["GET"],
+                                                         "resource": "https://api.stripe.com/*"}]}}
+
+
+def test_policies_crud_usage_and_errors(api):
+    assert v1(api, "POST", "/policies", POLICY).status_code == 201
+    response = v1(api, "POST", "/policies", POLICY)
+    assert response.status_code == 409 and error_of(response) == 'policy "billing-read" already exists'
+    api.post("/api/deploy", {"agent_name": "payments", "image": "img:1"})  # February deploy, bound via June config
+    v1(api, "PUT", "/agents/payments/config", {"policies": ["billing-read"]})
+    assert v1(api, "GET", "/policies/billing-read").get_json()["used_by"] == [{"name": "payments", "namespace": "agent-system"}]
+    for method, body in (("GET", None), ("PUT", POLICY), ("DELETE", None)):
+        response = v1(api, method, "/policies/nope", body)
+        assert response.status_code == 404 and error_of(response) == 'policy "nope" not found'
+    response = v1(api, "POST", "/policies", {"name": "x", "spec": {"policies": [{"permission": "maybe"}]}})
+    assert response.status_code == 400
+    assert error_of(response) == "spec.policies[0].permission must be one of: allow, deny, approval_required"
+    assert v1(api, "DELETE", "/policies/billing-read").get_json() == {"status": "deleted"}
+    assert v1(api, "GET", "/policies").get_json() == []
+
+
+def test_translate_reads_keywords_deterministically(api):
+    rules = v1(api, "POST", "/policies/translate", {"text": "Block all writes but let it read"}).get_json()["rules"]
+    assert rules == [{"permission": "allow", "operations": ["GET"]},
+                     {"permission": "deny", "operations": ["POST", "PUT", "PATCH", "DELETE"]}]
+    response = v1(api, "POST", "/policies/translate", {"text": ""})
+    assert response.status_code == 400 and error_of(response) == "text is required"
