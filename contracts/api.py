@@ -16,13 +16,24 @@ from schemathesis import BaseSchema
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 
-# Writes that create resources under fixed names (echo-tool, playground-llm): they cannot carry
-# the run's prefix, so they only run against the in-process mock, which is thrown away after.
-FIXED_NAME_WRITES = {
+# Writes only sent to the in-process mock, which is thrown away after: those that create
+# resources under fixed names (echo-tool, playground-llm), which cannot carry the run's prefix,
+# and those whose effect on a real account cleanup could not undo.
+IN_PROCESS_ONLY_WRITES = {
     "seedStarterKit": "creates echo-tool and playground-llm, whose names cannot carry the prefix; "
                       "covered against the in-process mock only",
     "seedStarterKitV1": "creates echo-tool and playground-llm, whose names cannot carry the prefix; "
                         "covered against the in-process mock only",
+    # June writes that change a real account in ways cleanup cannot undo (billing, workspace
+    # defaults) or create objects cleanup cannot find by name (connectors have ids; plans
+    # create what their steps name).
+    "createApprovalConnector": "connectors are found by id, not name; covered against the in-process mock only",
+    "updateApprovalConnectorDefaults": "changes the workspace's delivery defaults; in-process mock only",
+    "applyActionPlan": "creates what its steps name, beyond the prefix; in-process mock only",
+    "attachBillingPaymentMethod": "changes the account's plan; in-process mock only",
+    "createBillingSetupIntent": "starts a payment flow; in-process mock only",
+    "createBillingCheckout": "starts a payment flow; in-process mock only",
+    "createBillingPortal": "starts a payment flow; in-process mock only",
 }
 
 
@@ -144,8 +155,8 @@ def skipped_operations(document: dict[str, Any], *, read_only: bool, in_process:
     for op in spec_operations(document):
         if read_only and op.method != "GET":
             skipped[op.operation_id] = "read-only run"
-        elif op.operation_id in FIXED_NAME_WRITES and not in_process:
-            skipped[op.operation_id] = FIXED_NAME_WRITES[op.operation_id]
+        elif op.operation_id in IN_PROCESS_ONLY_WRITES and not in_process:
+            skipped[op.operation_id] = IN_PROCESS_ONLY_WRITES[op.operation_id]
     return skipped
 
 

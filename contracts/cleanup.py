@@ -50,6 +50,7 @@ KINDS = (
          (("createModelProvider", "name"), ("seedStarterKit", "model_providers_created"))),
     Kind("identity providers", "listIdentityProviders", "deleteIdentityProvider",
          (("createIdentityProvider", "name"),)),
+    Kind("policies", "listPoliciesV1", "deletePolicyV1", (("createPolicyV1", "name"),)),
 )
 
 
