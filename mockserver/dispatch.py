@@ -1,9 +1,11 @@
 """The API's request path: every request outside ``/_mock/`` is answered here.
 
-Routing comes from the spec (each operation's path and method, ``operationId`` -> handler);
-then auth, rate limit and injected faults, request parsing and validation (``spec.py``), the
-handler, the JSON answer, the journal, and in strict mode a check of the answer against the
-spec. This is plain WSGI around werkzeug's router and request object: Flask's per-request
+Routing comes from the specs: every served OpenAPI document (``surfaces.py``: ``openapi.yaml``
+at the root, ``openapi-v1.yaml`` under ``/api/v1`` and ``/api/v1/workspaces/{ws}``) adds one rule
+per operation and mount (``operationId`` -> handler, run on the workspace's platform); then
+auth (per surface), rate limit and injected faults, request parsing and validation
+(``spec.py``), the handler, the JSON answer, the journal, and in strict mode a check of the
+answer against the document of its surface. This is plain WSGI around werkzeug's router and request object: Flask's per-request
 machinery (contexts, hooks, response objects) cost as much as the mock's own work
 (bench/README.md), so the Flask app only serves the control API under ``/_mock/``.
 """
