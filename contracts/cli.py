@@ -62,8 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=_version())
     parser.add_argument("--base-url", type=_base_url, metavar="URL", help="server to test")
     parser.add_argument("--api-key", metavar="KEY",
-                        help="bearer key (default: $RUNAGENTS_API_KEY). Optional against the mock: "
-                             "runagents-mock takes any non-empty key unless started with --api-key")
+                        help="API key (default: $RUNAGENTS_API_KEY); on v1 a workspace key (ra_ws_...) is "
+                             "sent as X-RunAgents-API-Key, any other as Authorization: Bearer. Optional "
+                             "against the mock: runagents-mock takes any non-empty key unless started "
+                             "with --api-key")
+    parser.add_argument("--api", choices=("2026-02", "v1"),
+                        help="which API to check: 2026-02 (openapi.yaml) or v1 (openapi-v1.yaml, /api/v1); "
+                             "default: v1 when --base-url ends in /api/v1 or /workspaces/<ws>")
     parser.add_argument("--read-only", action="store_true",
                         help="only GET operations: nothing is created, changed or deleted")
     parser.add_argument("--max-examples", type=_positive, default=DEFAULT_MAX_EXAMPLES, metavar="N",
@@ -88,7 +93,7 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
     argv += ["-v", "--tb=short"] if args.verbose else ["-p", "no:terminal"]
     argv += ["--max-examples", str(args.max_examples)]
     for flag, value in (("--base-url", args.base_url), ("--api-key", args.api_key), ("--seed", args.seed),
-                        ("--name-prefix", args.name_prefix), ("--spec", args.spec)):
+                        ("--name-prefix", args.name_prefix), ("--spec", args.spec), ("--api", args.api)):
         if value is not None:
             argv += [flag, str(value)]
     if args.read_only:

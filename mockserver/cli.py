@@ -22,6 +22,13 @@ def _rate(text: str) -> int:
     return int(match.group(1))
 
 
+def _workspace_key(text: str) -> tuple[str, str]:
+    workspace, sep, key = text.partition("=")
+    if not sep or not workspace or not key:
+        raise argparse.ArgumentTypeError("expected WORKSPACE=KEY, e.g. revops=ra_ws_abc")
+    return workspace, key
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -34,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default 8092; 0 picks a free one)")
     serve.add_argument("--api-key", action="append", default=[], metavar="KEY",
                        help="accept only this key (repeatable); default: any non-empty key")
+    serve.add_argument("--workspace-key", action="append", default=[], type=_workspace_key, metavar="WS=KEY",
+                       help="accept KEY only on workspace WS of /api/v1 (repeatable; WS 'default' is "
+                            "/api/v1 and the February paths); e.g. --workspace-key revops=ra_ws_abc")
     serve.add_argument("--admin-key", help="key required for /_mock/ (default: the API keys, if any)")
     serve.add_argument("--no-admin", action="store_true", help="turn the /_mock/ control API off")
     serve.add_argument("--seed", type=Path, metavar="FILE", help="load a YAML/JSON fixture at start")
@@ -67,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     config = {
-        "api_keys": tuple(args.api_key), "admin_key": args.admin_key, "admin_enabled": not args.no_admin,
+        "api_keys": tuple(args.api_key), "workspace_keys": tuple(args.workspace_key), "admin_key": args.admin_key, "admin_enabled": not args.no_admin,
         "seed_file": args.seed, "state_file": args.state_file, "rate_limit_per_minute": args.rate_limit,
         "max_body_bytes": args.max_body_bytes,
     }

@@ -4,10 +4,13 @@ proxy and users."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .console import is_page
 from .spec import ResponseIssue, Spec
+
+if TYPE_CHECKING:
+    from .surfaces import Surfaces
 
 CONTROL_PREFIX = "/_mock/"
 UNDOCUMENTED_PATH = "undocumented_path"  # the check name of a success from a path the spec lacks
@@ -41,6 +44,15 @@ def response_problems(spec: Spec, method: str, path: str, status: int,
     """``response_issues`` one line each; empty when the response conforms."""
     return [issue.describe(method, path)
             for issue in response_issues(spec, method, path, status, content_type, body, injected_fault)]
+
+
+def served_response_problems(surfaces: "Surfaces", method: str, path: str, status: int,
+                             content_type: str | None, body: bytes, injected_fault: bool = False) -> list[str]:
+    """``response_problems`` against the document of the surface serving ``path`` (the
+    February ``openapi.yaml``, or ``openapi-v1.yaml`` under ``/api/v1``)."""
+    located = surfaces.locate(path)
+    return response_problems(located.surface.spec, method, located.path, status, content_type, body,
+                             injected_fault)
 
 
 def _error_shape_issues(status: int, content_type: str | None, body: bytes | None) -> list[ResponseIssue]:

@@ -18,12 +18,17 @@ from .clock import Clock
 from .config import MockConfig
 from .errors import ApiError
 from .jsonhttp import iter_json
+from .services.actions.models import ActionsBackend
 from .services.agents.models import AgentsBackend
+from .services.billing.models import BillingBackend
 from .services.builds.models import BuildsBackend
+from .services.catalog.models import CatalogBackend
+from .services.connectors.models import ConnectorsBackend
 from .services.gateway.models import GatewayBackend
 from .services.governance.models import GovernanceBackend
 from .services.identity.models import IdentityProvidersBackend
 from .services.ingestion.models import IngestionBackend
+from .services.policies_v1.models import PoliciesBackend
 from .services.providers.models import ModelProvidersBackend
 from .services.runs.models import RunsBackend
 from .services.tools.models import ToolsBackend
@@ -41,6 +46,11 @@ BACKENDS = (
     ("governance", "access_requests", GovernanceBackend),
     ("ingestion", "analyses", IngestionBackend),
     ("gateway", "gateway", GatewayBackend),
+    ("catalog", "catalog", CatalogBackend),
+    ("connectors", "approval_connectors", ConnectorsBackend),
+    ("actions", "action_plans", ActionsBackend),
+    ("billing", "billing", BillingBackend),
+    ("policies", "policies_v1", PoliciesBackend),
 )
 
 
@@ -54,9 +64,16 @@ class Platform:
     governance: GovernanceBackend
     ingestion: IngestionBackend
     gateway: GatewayBackend
+    catalog: CatalogBackend
+    connectors: ConnectorsBackend
+    actions: ActionsBackend
+    billing: BillingBackend
+    policies: PoliciesBackend
 
-    def __init__(self, config: MockConfig | None = None, clock: Clock | None = None):
+    def __init__(self, config: MockConfig | None = None, clock: Clock | None = None, workspace: str = "default"):
         self.config = config or MockConfig()
+        self.workspace = workspace  # its name under /api/v1/workspaces/
+        self.replay: Any = None  # replay.OperationReplay of /api/v1, set by the server (action plans)
         self.clock = clock or Clock()
         self.lock = threading.RLock()
         # Set by track_changes(): what changed since the store last saved (persistence.py).

@@ -8,6 +8,7 @@ once, when the spec is loaded, so no request parses or compiles anything from th
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -23,28 +24,50 @@ from .errors import ApiError
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
-def default_spec_path() -> Path:
-    """The ``openapi.yaml`` shipped inside the package (a link to the repo root's copy)."""
-    return Path(str(resources.files("mockserver") / "openapi.yaml"))
+def default_spec_path(name: str = "openapi.yaml") -> Path:
+    """An OpenAPI document shipped inside the package (a link to the repo root's copy):
+    ``openapi.yaml`` (the February 2026 API) or ``openapi-v1.yaml`` (``/api/v1``, June 2026)."""
+    return Path(str(resources.files("mockserver") / name))
 
 
-def _deref(node: Any, root: Mapping[str, Any], seen: tuple[str, ...] = ()) -> Any:
-    """Inline every local ``$ref``; our schemas are not recursive, so this terminates."""
+def _deref(node: Any, root: Mapping[str, Any], seen: tuple[str, ...] = (), base: Path | None = None) -> Any:
+    """Inline every ``$ref``; our schemas are not recursive, so this terminates.
+
+    Local refs (``#/...``) point into ``root``; a ref to another file (``openapi.yaml#/paths/...``,
+    relative to ``base``, the directory of the document holding it) lets a second API
+    version share what did not change; its own local refs then point into that file."""
     if isinstance(node, dict):
         ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/"):
-            if ref in seen:
+        if isinstance(ref, str) and "#/" in ref:
+            file_part, pointer = ref.split("#", 1)
+            target_root, target_base = root, base
+            if file_part:
+                path = ((base or Path.cwd()) / file_part).resolve()
+                target_root, target_base = _load_document(str(path)), path.parent
+            key = f"{target_base}/{file_part}#{pointer}" if file_part else f"{base}#{pointer}"
+            if key in seen:
                 raise ValueError(f"recursive $ref {ref} is not supported")
-            target: Any = root
-            for part in ref[2:].split("/"):
+            target: Any = target_root
+            for part in pointer[1:].split("/"):
                 target = target[part.replace("~1", "/").replace("~0", "~")]
-            merged = _deref(target, root, seen + (ref,))
+            merged = _deref(target, target_root, seen + (key,), target_base)
             siblings = {k: v for k, v in node.items() if k != "$ref"}
-            return {**merged, **_deref(siblings, root, seen)} if siblings else merged
-        return {k: _deref(v, root, seen) for k, v in node.items()}
+            return {**merged, **_deref(siblings, root, seen, base)} if siblings else merged
+        return {k: _deref(v, root, seen, base) for k, v in node.items()}
     if isinstance(node, list):
-        return [_deref(v, root, seen) for v in node]
+        return [_deref(v, root, seen, base) for v in node]
     return node
+
+
+def dereference(document: Mapping[str, Any], base: Path | None = None) -> Any:
+    """The whole document with every ``$ref`` inlined (``base``: the directory its file is in),
+    for tools that cannot follow references to other files."""
+    return _deref(document, document, base=base)
+
+
+def _load_document(path: str) -> Mapping[str, Any]:
+    """A YAML/JSON document another one refers to (parsed once per file version)."""
+    return _read_document(path, os.stat(path).st_mtime_ns)
 
 
 def _validator(schema: Mapping[str, Any]) -> Draft202012Validator:
@@ -293,12 +316,13 @@ def refuse_constant(name: str) -> Any:
 class Spec:
     """The loaded OpenAPI document and its operations."""
 
-    def __init__(self, document: Mapping[str, Any]):
+    def __init__(self, document: Mapping[str, Any], base: Path | None = None):
         self.document = document
+        self.base = base  # the directory other documents it refers to are read from
         self.operations: dict[str, Operation] = {}
         self._component_validators: dict[str, RequestCheck] = {}
         for path, item in document.get("paths", {}).items():
-            item = _deref(item, document)
+            item = _deref(item, document, base=base)
             shared = item.get("parameters", [])
             extensions = {k: v for k, v in item.items() if k.startswith("x-")}
             for method in HTTP_METHODS:
@@ -343,7 +367,7 @@ class Spec:
         """A compiled validator for ``components/schemas/<name>`` (compiled once); with the
         compiled fast path, as a state file of a million records is checked at every start."""
         if name not in self._component_validators:
-            schema = _deref(self.document["components"]["schemas"][name], self.document)
+            schema = _deref(self.document["components"]["schemas"][name], self.document, base=self.base)
             self._component_validators[name] = RequestCheck.compile(schema)
         return self._component_validators[name]
 
@@ -411,7 +435,7 @@ class ResponseIssue:
 
 @lru_cache(maxsize=8)
 def _load_cached(path: str, mtime_ns: int) -> Spec:
-    return Spec(_read_document(path, mtime_ns))
+    return Spec(_read_document(path, mtime_ns), base=Path(path).parent)
 
 
 @lru_cache(maxsize=8)
@@ -432,14 +456,34 @@ class ServedDocument:
     path: Path
 
     def document(self) -> Mapping[str, Any]:
-        """The parsed document (parsed once per file version)."""
+        """The parsed document (parsed once per file version), with references to other files
+        inlined: a browser cannot follow ``openapi.yaml#/...`` from where the page serves it."""
         resolved = self.path.resolve()
-        return _read_document(str(resolved), resolved.stat().st_mtime_ns)
+        return _served_document(str(resolved), resolved.stat().st_mtime_ns)
 
     @property
     def title(self) -> str:
         info = self.document().get("info", {})
         return f"{info.get('title', self.name)} {info.get('version', '')}".strip()
+
+
+@lru_cache(maxsize=8)
+def _served_document(path: str, mtime_ns: int) -> Mapping[str, Any]:
+    document = _read_document(path, mtime_ns)
+    if not _refers_to_other_files(document):
+        return document
+    return dereference(document, Path(path).parent)
+
+
+def _refers_to_other_files(node: Any) -> bool:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#"):
+            return True
+        return any(_refers_to_other_files(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_refers_to_other_files(v) for v in node)
+    return False
 
 
 _TEMPLATE_CACHE: dict[str, re.Pattern[str]] = {}

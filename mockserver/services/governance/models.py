@@ -47,10 +47,12 @@ class GovernanceBackend:
                 "agent_id": body.get("agent_id"), "tool_id": body["tool_id"], "status": "PENDING",
                 "duration": body.get("duration"), "run_id": body.get("run_id"),
                 "action_id": action["action_id"] if action else None,
-                "capability": body.get("capability"), "created_at": now, "updated_at": now,
+                "capability": body.get("capability"), "tool_method": body.get("tool_method"),
+                "tool_url": body.get("tool_url"), "created_at": now, "updated_at": now,
             }
             request = {k: v for k, v in request.items() if v is not None}
             self.items[request["id"]] = request
+            self.platform.connectors.record(request, "dispatch_succeeded")
             return request, True
 
     def get(self, request_id: str) -> dict[str, Any]:
@@ -79,7 +81,8 @@ class GovernanceBackend:
             return [r for r in self.items.values() if r["status"] == wanted]
 
     def approve(self, request_id: str, approver: str | None = None,
-                duration: str | None = None) -> dict[str, Any]:
+                duration: str | None = None, scope: str | None = None) -> dict[str, Any]:
+        """``scope`` (once, run, agent_user_ttl) is recorded; the mock grants the same either way."""
         with self.platform.lock:
             request = self._pending(request_id)
             duration = (duration or request.get("duration")
@@ -94,11 +97,14 @@ class GovernanceBackend:
             approver = approver or DEFAULT_APPROVER
             request = {**request, "status": "APPROVED", "approver_id": approver, "duration": duration,
                        "expires_at": iso(now + seconds), "updated_at": iso(now)}
+            if scope:
+                request["scope"] = scope
             if request.get("action_id"):
                 self._settle_action(request, approve=True, actor=approver)
             self.items[request_id] = request
             self.expiry[request_id] = now + seconds
             heapq.heappush(self._due, (now + seconds, request_id))
+            self.platform.connectors.record(request, "decision_recorded", "approved")
             return request
 
     def reject(self, request_id: str, reason: str | None = None) -> dict[str, Any]:
@@ -112,6 +118,7 @@ class GovernanceBackend:
             if request.get("action_id"):
                 self._settle_action(request, approve=False)
             self.items[request_id] = request
+            self.platform.connectors.record(request, "decision_recorded", "rejected")
             return request
 
     def _pending(self, request_id: str) -> dict[str, Any]:

@@ -116,11 +116,14 @@ class RunsBackend:
             log.append(encoded)
             return encoded
 
-    def list_events(self, run_id: str, limit: int | None = None) -> list[bytes]:
-        """The run's events (the last ``limit`` ones), each as JSON bytes; O(limit)."""
+    def list_events(self, run_id: str, limit: int | None = None, after_seq: int | None = None) -> list[bytes]:
+        """The run's events, each as JSON bytes: with ``after_seq`` the first ``limit`` events
+        after it (paging forward), otherwise the last ``limit`` ones; O(limit)."""
         with self.platform.lock:
             self.get(run_id)
             log = self.events[run_id]
+            if after_seq is not None:  # seq n is at index n - 1: no gaps
+                return log[after_seq:after_seq + limit] if limit else log[after_seq:]
             return log[-limit:] if limit else list(log)
 
     # --- blocked actions --------------------------------------------------------------
@@ -194,7 +197,8 @@ class RunsBackend:
                 raise ApiError(409, f"run {new_id} already exists")
             run = {**self.runs.pop(self.get(run_id)["id"]), "id": new_id}
             self.runs[new_id] = run
-            self.events[new_id] = [{**event, "run_id": new_id} for event in self.events.pop(run_id)]
+            self.events[new_id] = [json.dumps({**json.loads(event), "run_id": new_id}, separators=(",", ":")).encode()
+                                   for event in self.events.pop(run_id)]
             for action_id, action in list(self.actions.items()):
                 if action["run_id"] == run_id:
                     self.actions[action_id] = {**action, "run_id": new_id}
