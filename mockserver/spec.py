@@ -52,11 +52,23 @@ def _deref(node: Any, root: Mapping[str, Any], seen: tuple[str, ...] = (), base:
                 target = target[part.replace("~1", "/").replace("~0", "~")]
             merged = _deref(target, target_root, seen + (key,), target_base)
             siblings = {k: v for k, v in node.items() if k != "$ref"}
-            return {**merged, **_deref(siblings, root, seen, base)} if siblings else merged
+            return _with_siblings(merged, _deref(siblings, root, seen, base)) if siblings else merged
         return {k: _deref(v, root, seen, base) for k, v in node.items()}
     if isinstance(node, list):
         return [_deref(v, root, seen, base) for v in node]
     return node
+
+
+def _with_siblings(target: Any, siblings: Mapping[str, Any]) -> Any:
+    """A ``$ref`` with sibling keywords: both apply (OpenAPI 3.1), so lists of subschemas
+    (``allOf``) and of required names add up instead of one replacing the other."""
+    if not isinstance(target, dict):
+        return target
+    merged = {**target, **siblings}
+    for key in ("allOf", "required"):
+        if key in target and key in siblings:
+            merged[key] = [*target[key], *(v for v in siblings[key] if v not in target[key])]
+    return merged
 
 
 def dereference(document: Mapping[str, Any], base: Path | None = None) -> Any:
