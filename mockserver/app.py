@@ -15,6 +15,7 @@ from .dispatch import ApiDispatcher, http_error_answer
 from .errors import ApiError
 from .jsonhttp import RecordEncoder, error_response
 from .platform import Platform
+from .runtime.agent_calls import ResumeWorker
 from .seed import load_seed_file
 from .services import HANDLER_SETS
 from .spec import Spec
@@ -70,6 +71,7 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
     platform = Platform(cfg)
     server = MockServer(cfg, spec, platform)
     server.handlers = _handlers(spec)
+    platform.on_resume = ResumeWorker(platform).notify
 
     app = Flask("runagents_mock")
     app.config["MAX_CONTENT_LENGTH"] = cfg.max_body_bytes

@@ -21,6 +21,7 @@ from .errors import ApiError
 from .jsonhttp import bearer_key, error_response, json_response
 from .redact import redact_body, redact_headers, redact_query
 from .seed import parse_seed_text, seed
+from .services.runtime.models import agent_env as runtime_env
 from .spec import refuse_constant
 
 if TYPE_CHECKING:
@@ -249,11 +250,33 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
     def set_replies() -> Response:
         data = body()
         llm, agents = (data.get("llm", {}), data.get("agents", {})) if isinstance(data, dict) else (None, None)
+        tools = data.get("tools", {}) if isinstance(data, dict) else None
         if not isinstance(llm, dict) or not all(isinstance(v, str) for v in llm.values()):
             raise ApiError(400, 'llm must map a model name (or "*") to a reply text')
         if not isinstance(agents, dict) or not all("/" in k for k in agents):
             raise ApiError(400, 'agents must map "namespace/name" to the JSON reply')
+        if not isinstance(tools, dict) or not all(
+                isinstance(v, dict) and isinstance(v.get("status", 200), int) and not isinstance(v.get("status", 200), bool)
+                and 100 <= v.get("status", 200) <= 599 for v in tools.values()):
+            raise ApiError(400, 'tools must map a tool name to {"status": 100-599, "body": <JSON>}')
         with platform.lock:
             platform.gateway.replies.update(llm)
             platform.agents.replies.update(agents)
-        return json_response(200, {"llm": dict(platform.gateway.replies), "agents": dict(platform.agents.replies)})
+            platform.runtime.tool_replies.update(tools)
+        return json_response(200, {"llm": dict(platform.gateway.replies), "agents": dict(platform.agents.replies),
+                                   "tools": dict(platform.runtime.tool_replies)})
+
+    @route("/_mock/agents/<namespace>/<name>/env", ["GET"])
+    def agent_env(namespace: str, name: str) -> Response:
+        agent = platform.agents.get(namespace, name)
+        return json_response(200, runtime_env(agent, request.host_url.rstrip("/")))
+
+    @route("/_mock/agents/<namespace>/<name>/endpoint", ["PUT"])
+    def set_agent_endpoint(namespace: str, name: str) -> Response:
+        data = body()
+        url = data.get("url") if isinstance(data, dict) else None
+        if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
+            raise ApiError(400, "url must be an http(s) URL, or null to remove the endpoint")
+        platform.agents.get(namespace, name)
+        platform.runtime.set_endpoint(namespace, name, url)
+        return json_response(200, {"agent": f"{namespace}/{name}", "url": platform.runtime.endpoint(namespace, name)})

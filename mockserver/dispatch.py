@@ -24,6 +24,8 @@ from .control import FAULT_HEADER, MOCK_PREFIX
 from .errors import ApiError
 from .jsonhttp import bearer_key, error_body, json_or_none
 from .rsgi_bridge import DELAY_KEY
+from .runtime.app import RuntimeApp
+from .runtime.paths import RUNTIME_PREFIXES
 
 if TYPE_CHECKING:
     from .app import MockServer
@@ -41,10 +43,13 @@ class ApiDispatcher:
         self.server = server
         self.control_app = control_app
         self.url_map = _url_map(server)
+        self.runtime_app = RuntimeApp(server, self)  # the platform's runtime path (docs/runtime.md)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "").startswith(MOCK_PREFIX):
             return self.control_app(environ, start_response)
+        if environ.get("PATH_INFO", "").startswith(RUNTIME_PREFIXES):
+            return self.runtime_app(environ, start_response)
         request = Request(environ)
         request.max_content_length = self.server.config.max_body_bytes
         try:
@@ -74,11 +79,13 @@ class ApiDispatcher:
         """Auth, rate limit and injected faults, before routing: an unknown path needs a key too."""
         server = self.server
         key = bearer_key(request.environ.get("HTTP_AUTHORIZATION", ""))
-        if not key:
+        if not (key and server.key_is_valid(key)) and server.spec.is_keyless(request.method, request.path):
+            key = ""  # an operation marked `security: []` (the agent runtime's calls): no key, no rate limit
+        elif not key:
             return 401, error_body("missing API key: send Authorization: Bearer <api-key>"), []
-        if not server.key_is_valid(key):
+        elif not server.key_is_valid(key):
             return 401, error_body("invalid API key"), []
-        wait = server.rate_limiter.check(key)
+        wait = server.rate_limiter.check(key) if key else None
         if wait is not None:
             return 429, error_body("rate limit exceeded"), [("Retry-After", str(wait))]
         fault = server.faults.match(request.method, request.path)

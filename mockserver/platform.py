@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from .clock import Clock
 from .config import MockConfig
@@ -21,8 +21,10 @@ from .services.gateway.models import GatewayBackend
 from .services.governance.models import GovernanceBackend
 from .services.identity.models import IdentityProvidersBackend
 from .services.ingestion.models import IngestionBackend
+from .services.policies.models import PoliciesBackend
 from .services.providers.models import ModelProvidersBackend
 from .services.runs.models import RunsBackend
+from .services.runtime.models import RuntimeBackend
 from .services.tools.models import ToolsBackend
 
 STATE_VERSION = 1
@@ -38,7 +40,13 @@ BACKENDS = (
     ("governance", "access_requests", GovernanceBackend),
     ("ingestion", "analyses", IngestionBackend),
     ("gateway", "gateway", GatewayBackend),
+    ("policies", "policies", PoliciesBackend),
+    ("runtime", "runtime", RuntimeBackend),
 )
+
+
+def _nothing() -> None:
+    pass
 
 
 class Platform:
@@ -51,11 +59,14 @@ class Platform:
     governance: GovernanceBackend
     ingestion: IngestionBackend
     gateway: GatewayBackend
+    policies: PoliciesBackend
+    runtime: RuntimeBackend
 
     def __init__(self, config: MockConfig | None = None, clock: Clock | None = None):
         self.config = config or MockConfig()
         self.clock = clock or Clock()
         self.lock = threading.RLock()
+        self.on_resume: Callable[[], None] = _nothing  # set by the app: wakes its resume worker
         self._build_backends()
 
     def _build_backends(self) -> None:

@@ -18,6 +18,8 @@ import io
 import sys
 from typing import Any, Callable, Iterable
 
+from .runtime.paths import may_block
+
 # Set (to 0.0) by a server that can delay an answer without blocking; the app then puts the
 # seconds to wait there instead of sleeping.
 DELAY_KEY = "runagents_mock.answer_delay"
@@ -40,7 +42,12 @@ class RSGIBridge:
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
         body = await self._read_body(scope.headers, protocol)
         environ = self._environ(scope, body)
-        status, headers, chunks = self._call(environ)
+        if may_block(environ["REQUEST_METHOD"], environ["PATH_INFO"]):
+            # Its answer waits on another server (a tool, an agent) that may call back into
+            # the mock: run it on a thread so the loop keeps serving.
+            status, headers, chunks = await asyncio.to_thread(self._call, environ)
+        else:
+            status, headers, chunks = self._call(environ)
         if environ[DELAY_KEY]:
             await asyncio.sleep(environ[DELAY_KEY])
         if any(name.lower() == "content-length" for name, _ in headers):

@@ -191,6 +191,11 @@ class Operation:
     body_schema: Mapping[str, Any] | None  # an empty body counts as {} (see _parse_body)
     responses: Mapping[str, Mapping[str, Any]]  # status -> content-type -> schema
     path_item_extensions: Mapping[str, Any] = field(default_factory=dict)
+    keyless: bool = False  # `security: []`: the operation takes no API key
+
+    @cached_property
+    def path_regex(self) -> re.Pattern[str]:
+        return _template_regex(self.path)
 
     @cached_property
     def body_validator(self) -> RequestCheck | None:
@@ -313,6 +318,7 @@ class Spec:
             operation_id=raw["operationId"], method=method.upper(), path=path, parameters=params,
             body_schema=body_schema,
             responses=responses, path_item_extensions=extensions,
+            keyless=raw.get("security") == [],
         )
 
     def component_validator(self, name: str) -> Draft202012Validator:
@@ -321,6 +327,14 @@ class Spec:
             schema = _deref(self.document["components"]["schemas"][name], self.document)
             self._component_validators[name] = _validator(schema)
         return self._component_validators[name]
+
+    @cached_property
+    def keyless_operations(self) -> tuple[Operation, ...]:
+        return tuple(op for op in self.operations.values() if op.keyless)
+
+    def is_keyless(self, method: str, path: str) -> bool:
+        """Whether this request is for an operation that takes no API key."""
+        return any(op.method == method and op.path_regex.fullmatch(path) for op in self.keyless_operations)
 
     def find(self, method: str, path: str) -> Operation | None:
         """The operation serving a concrete request path (used by response checkers)."""

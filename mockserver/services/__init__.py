@@ -7,8 +7,11 @@ from .gateway.responses import handlers as gateway
 from .governance.responses import handlers as governance
 from .identity.responses import handlers as identity
 from .ingestion.responses import handlers as ingestion
+from .policies.responses import handlers as policies
 from .providers.responses import handlers as providers
 from .runs.responses import handlers as runs
+from .runtime.responses import handlers as runtime
 from .tools.responses import handlers as tools
 
-HANDLER_SETS = (agents, tools, providers, identity, runs, governance, gateway, ingestion, builds)
+HANDLER_SETS = (agents, tools, providers, identity, runs, governance, gateway, ingestion, builds, policies,
+                runtime)

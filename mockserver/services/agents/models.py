@@ -88,6 +88,8 @@ class AgentsBackend:
             if self.items.pop((namespace, name), None) is None:
                 raise ApiError(404, f"agent {namespace}/{name} not found")
             self.build_of.pop((namespace, name), None)
+            self.platform.policies.remove_generated(name)
+            self.platform.runtime.set_endpoint(namespace, name, None)
 
     def deploy(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """Create tools, start a build when needed, then create or update the agent."""
@@ -127,6 +129,7 @@ class AgentsBackend:
                 agent["status"] = {"phase": "Running", "message": ""}
                 self.build_of.pop(key, None)
             self.items[key] = agent
+            self.platform.policies.auto_bind(name, body.get("required_tools") or [])
         return {"agent": name, "agent_name": name, "namespace": namespace,
                 "tools_created": tools_created, **result}
 

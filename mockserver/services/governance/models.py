@@ -24,8 +24,10 @@ class GovernanceBackend:
         self.items: dict[str, dict[str, Any]] = {}
         self.expiry: dict[str, float] = {}  # request id -> clock seconds when APPROVED ends
 
-    def create(self, body: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
-        """Returns (request, created). A PENDING request for the same subject and tool is reused."""
+    def create(self, body: Mapping[str, Any],
+               event_data: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], bool]:
+        """Returns (request, created). A PENDING request for the same subject and tool is reused.
+        ``event_data`` goes on the run's APPROVAL_REQUIRED event (the tool proxy's details)."""
         with self.platform.lock:
             self._expire_due()
             for existing in self.items.values():
@@ -36,7 +38,8 @@ class GovernanceBackend:
             action = None
             if body.get("run_id"):
                 action = self.platform.runs.create_action(body["run_id"], body["tool_id"],
-                                                          body.get("capability"), body.get("payload_hash"))
+                                                          body.get("capability"), body.get("payload_hash"),
+                                                          event_data)
             now = self.platform.now_iso()
             request = {
                 "id": self.platform.new_id("req-"), "subject": body["subject"],
@@ -83,6 +86,9 @@ class GovernanceBackend:
                 self._settle_action(request, approve=True, actor=approver)
             self.items[request_id] = request
             self.expiry[request_id] = now + seconds
+            # The platform's time-limited binding: the agent may call the tool until expiry.
+            self.platform.policies.grant(request.get("agent_id") or request["subject"], request["tool_id"],
+                                         now + seconds)
             return request
 
     def reject(self, request_id: str, reason: str | None = None) -> dict[str, Any]:
