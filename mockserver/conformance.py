@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .runtime.paths import is_runtime_path
 from .spec import Spec
 
 CONTROL_PREFIX = "/_mock/"
@@ -19,8 +20,8 @@ def response_problems(spec: Spec, method: str, path: str, status: int,
     so must errors injected with /_mock/faults (marked by the ``X-Mock-Fault`` header), whose
     status is whatever the test asked for.
     """
-    if path.startswith(CONTROL_PREFIX):
-        return []
+    if path.startswith(CONTROL_PREFIX) or is_runtime_path(path):
+        return []  # the mock's own surface and the runtime path are not in openapi.yaml
     if injected_fault:
         return _error_shape_problems(method, path, status, content_type, body)
     op = spec.find(method, path)
