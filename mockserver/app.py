@@ -16,6 +16,7 @@ from .errors import ApiError
 from .jsonhttp import RecordEncoder, error_response
 from .platform import Platform
 from .runtime.agent_calls import ResumeWorker
+from .runtime.jwt_keys import TokenIssuer
 from .seed import load_seed_file
 from .services import HANDLER_SETS
 from .spec import Spec
@@ -36,6 +37,7 @@ class MockServer:
         self.rate_limiter = RateLimiter(config.rate_limit_per_minute, platform.clock)
         self.handlers: dict[str, Any] = {}
         self.encoder = RecordEncoder()
+        self.tokens = TokenIssuer()  # signs POST /_mock/jwt tokens; ingress verifies them
 
     def reset(self) -> None:
         """Empty state, journal, faults and replies; configured rate limit; real time."""

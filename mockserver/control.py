@@ -21,6 +21,7 @@ from .errors import ApiError
 from .jsonhttp import bearer_key, error_response, json_response
 from .redact import redact_body, redact_headers, redact_query
 from .seed import parse_seed_text, seed
+from .runtime.jwt_keys import DEFAULT_ISSUER
 from .services.runtime.models import agent_env as runtime_env
 from .spec import refuse_constant
 
@@ -265,6 +266,20 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
             platform.runtime.tool_replies.update(tools)
         return json_response(200, {"llm": dict(platform.gateway.replies), "agents": dict(platform.agents.replies),
                                    "tools": dict(platform.runtime.tool_replies)})
+
+    @route("/_mock/jwt", ["POST"])
+    def mint_jwt() -> Response:
+        data = body()
+        claims = data.get("claims", {}) if isinstance(data, dict) else None
+        expires_in = data.get("expires_in", 3600) if isinstance(data, dict) else None
+        if not isinstance(claims, dict):
+            raise ApiError(400, "claims must be a JSON object")
+        if not isinstance(expires_in, int) or isinstance(expires_in, bool) or not -315360000 <= expires_in <= 315360000:
+            raise ApiError(400, "expires_in must be an integer number of seconds (negative: already expired)")
+        now = int(platform.clock.now())
+        claims = {"iss": DEFAULT_ISSUER, "iat": now, "exp": now + expires_in, **claims}
+        return json_response(200, {"token": server.tokens.mint(claims), "kid": server.tokens.kid,
+                                   "claims": claims})
 
     @route("/_mock/agents/<namespace>/<name>/env", ["GET"])
     def agent_env(namespace: str, name: str) -> Response:

@@ -20,7 +20,8 @@ from ..errors import ApiError
 from ..jsonhttp import error_body, json_or_none
 from ..redact import redact_headers
 from ..services.runtime.models import Allowed, Refusal
-from .paths import EGRESS_PREFIX, LLM_PREFIX, OAUTH_CALLBACK
+from . import agent_calls, ingress
+from .paths import EGRESS_PREFIX, INGRESS_PREFIX, JWKS_PATH, LLM_PREFIX, OAUTH_CALLBACK
 
 if TYPE_CHECKING:
     from ..app import MockServer
@@ -67,6 +68,10 @@ class RuntimeApp:
                 status, data, ctype = self._egress(request, body)
             elif path == OAUTH_CALLBACK and request.method == "GET":
                 status, data, ctype = self._oauth_callback(request)
+            elif path == JWKS_PATH and request.method == "GET":
+                status, data, ctype = 200, json.dumps(self.server.tokens.jwks()).encode(), "application/json"
+            elif path.startswith(INGRESS_PREFIX) and request.method == "POST":
+                status, data, ctype = self._ingress(request, body)
             else:
                 status, data, ctype = 404, error_body(f"no such endpoint: {request.method} {path}"), "application/json"
         except ApiError as exc:
@@ -155,6 +160,24 @@ class RuntimeApp:
         return {"tool": allowed.tool["name"], "method": request.method,
                 "url": f"{split.scheme}://{split.netloc}{split.path}", "path": split.path, "query": query,
                 "headers": headers, "body": parsed if parsed is not None else body.decode("utf-8", "replace")}
+
+    # --- ingress ----------------------------------------------------------------------
+
+    def _ingress(self, request: Request, body: bytes) -> Answer:
+        parts = request.path[len(INGRESS_PREFIX):].split("/")
+        if len(parts) != 3 or parts[2] != "invoke" or not all(parts):
+            raise ApiError(404, "ingress URLs look like /_ingress/<namespace>/<agent>/invoke")
+        namespace, name = parts[:2]
+        platform = self.server.platform
+        agent = platform.agents.get(namespace, name)
+        user = ingress.end_user(platform, self.server.tokens, agent, request.headers.get("Authorization", ""),
+                                request.headers.get("Origin"))
+        payload = json_or_none(body) if body.strip() else {}
+        if not isinstance(payload, dict):
+            raise ApiError(400, "request body must be a JSON object")
+        proxied = agent_calls.invoke(platform, namespace, name, payload, user, None)
+        reply = proxied[1] if proxied is not None else platform.agents.invoke(namespace, name, payload, user, None)
+        return 200, json.dumps(reply).encode(), "application/json"
 
     # --- OAuth ------------------------------------------------------------------------
 

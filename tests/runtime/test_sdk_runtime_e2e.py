@@ -161,3 +161,18 @@ def test_forged_oauth_state_is_refused(world, state):
     assert answer.status_code == 400
     assert answer.json() in ({"error": "state is required"}, {"error": "invalid OAuth state"})
     assert world.call("GET", "/_mock/state").json()["runtime"]["consents"] == []
+
+
+def test_ingress_jwt_names_the_user_and_a_bad_one_is_401(world, sdk_agent):
+    world.build(endpoint=sdk_agent)
+    token = world.call("POST", "/_mock/jwt", json={"claims": {"sub": "frank"}}).json()["token"]
+    url = f"{world.url}/_ingress/{NAMESPACE}/{AGENT}/invoke"
+    message = {"message": json.dumps({"tool": "echo-tool", "path": "/who"})}
+    answer = requests.post(url, json=message, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert answer.status_code == 200
+    echoed = json.loads(answer.json()["response"])
+    assert echoed["headers"]["X-End-User-ID"] == "frank"
+    assert "Authorization" not in echoed["headers"]
+    assert latest_run(world)["user_id"] == "frank"
+    bad = requests.post(url, json=message, headers={"Authorization": f"Bearer {token[:-4]}AAAA"}, timeout=30)
+    assert (bad.status_code, bad.json()) == (401, {"error": "token signature or format is invalid"})
