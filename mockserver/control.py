@@ -7,11 +7,10 @@ from __future__ import annotations
 import collections
 import fnmatch
 import itertools
-import json
 import math
 import threading
 from urllib.parse import parse_qsl
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from flask import Flask, Response, request
 from werkzeug.datastructures import EnvironHeaders, MultiDict
@@ -21,9 +20,9 @@ from .errors import ApiError
 from .jsonhttp import bearer_key, error_response, json_response
 from .redact import redact_body, redact_headers, redact_query
 from .seed import parse_seed_text, seed
-from .runtime.jwt_keys import DEFAULT_ISSUER
 from .services.runtime.models import agent_env as runtime_env
-from .spec import refuse_constant
+from .runtime.jwt_keys import DEFAULT_ISSUER
+from .spec import ApiRequest, Operation, Spec, first_error, mock_spec_path
 
 if TYPE_CHECKING:
     from .app import MockServer
@@ -100,24 +99,14 @@ class Faults:
 
 
 def _validated_fault(spec: Mapping[str, Any]) -> dict[str, Any]:
-    if not isinstance(spec, Mapping):
-        raise ApiError(400, "a fault must be a JSON object")
-    method = str(spec.get("method", "*")).upper()
-    path = spec.get("path", "*")
-    status, latency, times = spec.get("status"), spec.get("latency_ms", 0), spec.get("times")
-    if not isinstance(path, str) or not path:
-        raise ApiError(400, "path must be a non-empty glob such as /api/tools*")
-    if status is not None and (not isinstance(status, int) or not 400 <= status <= 599):
-        raise ApiError(400, "status must be an integer from 400 to 599")
-    if not isinstance(latency, (int, float)) or not 0 <= latency <= 60_000:
-        raise ApiError(400, "latency_ms must be a number from 0 to 60000")
-    if times is not None and (not isinstance(times, int) or times < 1):
-        raise ApiError(400, "times must be a positive integer (omit it for every call)")
-    if status is None and not latency:
-        raise ApiError(400, "a fault needs a status, a latency_ms, or both")
-    error = spec.get("error", "injected fault")
-    return {"method": method, "path": path, "status": status, "latency_ms": latency,
-            "error": str(error), "times": times, "hits": 0}
+    """A rule from a request (HTTP, or the pytest plugin's ``faults.add``), checked against
+    ``FaultRequest`` in mock-openapi.yaml."""
+    message = first_error(Spec.load(mock_spec_path()).component_validator("FaultRequest"), spec)
+    if message:
+        raise ApiError(400, message)
+    return {"method": str(spec.get("method", "*")).upper(), "path": spec.get("path", "*"),
+            "status": spec.get("status"), "latency_ms": spec.get("latency_ms", 0),
+            "error": str(spec.get("error", "injected fault")), "times": spec.get("times"), "hits": 0}
 
 
 class RateLimiter:
@@ -150,7 +139,10 @@ class RateLimiter:
 
 
 def register_control_api(app: Flask, server: "MockServer") -> None:
+    """Route every ``/_mock/`` operation of ``mock-openapi.yaml`` to its handler below; requests
+    are parsed and validated from that document, as the API's are from ``openapi.yaml``."""
     platform = server.platform
+    spec = Spec.load(mock_spec_path())
 
     @app.before_request
     def admin_only() -> Response | None:
@@ -162,136 +154,115 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
                 return error_response(401, "missing or invalid admin key")
         return None
 
-    def body() -> Any:
-        raw = request.get_data()
-        if not raw.strip():
-            return {}
-        try:
-            return json.loads(raw, parse_constant=refuse_constant)
-        except (ValueError, RecursionError):
-            raise ApiError(400, "request body is not valid JSON") from None
+    handlers: dict[str, Callable[[ApiRequest], Response]] = {}
 
-    def route(rule: str, methods: list[str]):
-        def wrap(fn):
-            app.add_url_rule(rule, endpoint="mock:" + fn.__name__, view_func=fn, methods=methods)
+    def operation(operation_id: str):
+        def register(fn: Callable[[ApiRequest], Response]) -> Callable[[ApiRequest], Response]:
+            handlers[operation_id] = fn
             return fn
-        return wrap
+        return register
 
-    @route("/_mock/reset", ["POST"])
-    def reset() -> Response:
+    @operation("resetMock")
+    def reset(req: ApiRequest) -> Response:
         server.reset()
         return json_response(200, {"status": "reset"})
 
-    @route("/_mock/state", ["GET"])
-    def get_state() -> Response:
+    @operation("exportState")
+    def get_state(req: ApiRequest) -> Response:
         return json_response(200, platform.export())
 
-    @route("/_mock/state", ["PUT"])
-    def put_state() -> Response:
+    @operation("loadState")
+    def put_state(req: ApiRequest) -> Response:
         try:
-            server.load_state(body())
+            server.load_state(req.body)
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
         return json_response(200, {"status": "loaded"})
 
-    @route("/_mock/seed", ["POST"])
-    def post_seed() -> Response:
-        raw = request.get_data(as_text=True)
-        try:
-            data = parse_seed_text(raw)
+    @operation("seedMock")
+    def post_seed(req: ApiRequest) -> Response:
+        try:  # YAML or JSON text: the one body the document cannot parse for us
+            data = parse_seed_text(request.get_data(as_text=True))
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
         return json_response(200, seed(server, data))
 
-    @route("/_mock/journal", ["GET"])
-    def get_journal() -> Response:
+    @operation("readJournal")
+    def get_journal(req: ApiRequest) -> Response:
         return json_response(200, server.journal.list())
 
-    @route("/_mock/journal", ["DELETE"])
-    def clear_journal() -> Response:
+    @operation("clearJournal")
+    def clear_journal(req: ApiRequest) -> Response:
         server.journal.clear()
         return json_response(200, {"status": "cleared"})
 
-    @route("/_mock/clock", ["GET"])
-    def get_clock() -> Response:
+    @operation("readClock")
+    def get_clock(req: ApiRequest) -> Response:
         from .clock import iso
         return json_response(200, {"now": iso(platform.clock.now()), "offset_seconds": platform.clock.offset})
 
-    @route("/_mock/clock/advance", ["POST"])
-    def advance_clock() -> Response:
-        seconds = body().get("seconds") if isinstance(body(), dict) else None
-        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds <= 10 * 365 * 86400:
-            raise ApiError(400, "seconds must be a number from 0 to 315360000")
-        platform.clock.advance(seconds)
-        return get_clock()
+    @operation("advanceClock")
+    def advance_clock(req: ApiRequest) -> Response:
+        platform.clock.advance(req.body["seconds"])
+        return get_clock(req)
 
-    @route("/_mock/faults", ["GET"])
-    def list_faults() -> Response:
+    @operation("listFaults")
+    def list_faults(req: ApiRequest) -> Response:
         return json_response(200, [dict(r) for r in server.faults.rules])
 
-    @route("/_mock/faults", ["POST"])
-    def add_fault() -> Response:
-        return json_response(201, server.faults.add(body()))
+    @operation("addFault")
+    def add_fault(req: ApiRequest) -> Response:
+        return json_response(201, server.faults.add(req.body))
 
-    @route("/_mock/faults", ["DELETE"])
-    def clear_faults() -> Response:
+    @operation("clearFaults")
+    def clear_faults(req: ApiRequest) -> Response:
         server.faults.clear()
         return json_response(200, {"status": "cleared"})
 
-    @route("/_mock/rate-limit", ["PUT"])
-    def set_rate_limit() -> Response:
-        per_minute = body().get("per_minute") if isinstance(body(), dict) else None
-        if per_minute is not None and (not isinstance(per_minute, int) or isinstance(per_minute, bool)
-                                       or per_minute < 1):
-            raise ApiError(400, "per_minute must be a positive integer, or null for no limit")
+    @operation("setRateLimit")
+    def set_rate_limit(req: ApiRequest) -> Response:
+        per_minute = req.body.get("per_minute")
         server.rate_limiter.set_limit(per_minute)
         return json_response(200, {"per_minute": per_minute})
 
-    @route("/_mock/replies", ["PUT"])
-    def set_replies() -> Response:
-        data = body()
-        llm, agents = (data.get("llm", {}), data.get("agents", {})) if isinstance(data, dict) else (None, None)
-        tools = data.get("tools", {}) if isinstance(data, dict) else None
-        if not isinstance(llm, dict) or not all(isinstance(v, str) for v in llm.values()):
-            raise ApiError(400, 'llm must map a model name (or "*") to a reply text')
-        if not isinstance(agents, dict) or not all("/" in k for k in agents):
-            raise ApiError(400, 'agents must map "namespace/name" to the JSON reply')
-        if not isinstance(tools, dict) or not all(
-                isinstance(v, dict) and isinstance(v.get("status", 200), int) and not isinstance(v.get("status", 200), bool)
-                and 100 <= v.get("status", 200) <= 599 for v in tools.values()):
-            raise ApiError(400, 'tools must map a tool name to {"status": 100-599, "body": <JSON>}')
+    @operation("setReplies")
+    def set_replies(req: ApiRequest) -> Response:
         with platform.lock:
-            platform.gateway.replies.update(llm)
-            platform.agents.replies.update(agents)
-            platform.runtime.tool_replies.update(tools)
+            platform.gateway.replies.update(req.body.get("llm") or {})
+            platform.agents.replies.update(req.body.get("agents") or {})
+            platform.runtime.tool_replies.update(req.body.get("tools") or {})
         return json_response(200, {"llm": dict(platform.gateway.replies), "agents": dict(platform.agents.replies),
                                    "tools": dict(platform.runtime.tool_replies)})
 
-    @route("/_mock/jwt", ["POST"])
-    def mint_jwt() -> Response:
-        data = body()
-        claims = data.get("claims", {}) if isinstance(data, dict) else None
-        expires_in = data.get("expires_in", 3600) if isinstance(data, dict) else None
-        if not isinstance(claims, dict):
-            raise ApiError(400, "claims must be a JSON object")
-        if not isinstance(expires_in, int) or isinstance(expires_in, bool) or not -315360000 <= expires_in <= 315360000:
-            raise ApiError(400, "expires_in must be an integer number of seconds (negative: already expired)")
+    @operation("mintJwt")
+    def mint_jwt(req: ApiRequest) -> Response:
         now = int(platform.clock.now())
-        claims = {"iss": DEFAULT_ISSUER, "iat": now, "exp": now + expires_in, **claims}
-        return json_response(200, {"token": server.tokens.mint(claims), "kid": server.tokens.kid,
-                                   "claims": claims})
+        claims = {"iss": DEFAULT_ISSUER, "iat": now, "exp": now + req.body.get("expires_in", 3600),
+                  **req.body.get("claims", {})}
+        return json_response(200, {"token": server.tokens.mint(claims), "kid": server.tokens.kid, "claims": claims})
 
-    @route("/_mock/agents/<namespace>/<name>/env", ["GET"])
-    def agent_env(namespace: str, name: str) -> Response:
-        agent = platform.agents.get(namespace, name)
+    @operation("getAgentEnv")
+    def agent_env(req: ApiRequest) -> Response:
+        agent = platform.agents.get(req.path["namespace"], req.path["name"])
         return json_response(200, runtime_env(agent, request.host_url.rstrip("/")))
 
-    @route("/_mock/agents/<namespace>/<name>/endpoint", ["PUT"])
-    def set_agent_endpoint(namespace: str, name: str) -> Response:
-        data = body()
-        url = data.get("url") if isinstance(data, dict) else None
-        if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
-            raise ApiError(400, "url must be an http(s) URL, or null to remove the endpoint")
+    @operation("setAgentEndpoint")
+    def set_agent_endpoint(req: ApiRequest) -> Response:
+        namespace, name = req.path["namespace"], req.path["name"]
         platform.agents.get(namespace, name)
-        platform.runtime.set_endpoint(namespace, name, url)
+        platform.runtime.set_endpoint(namespace, name, req.body["url"])
         return json_response(200, {"agent": f"{namespace}/{name}", "url": platform.runtime.endpoint(namespace, name)})
+
+    operations = {op_id: op for op_id, op in spec.operations.items() if op.path.startswith(MOCK_PREFIX)}
+    if set(operations) != set(handlers):
+        raise RuntimeError(f"mock-openapi.yaml and the control API disagree: {sorted(set(operations) ^ set(handlers))}")
+    for op_id, op in operations.items():
+        app.add_url_rule(op.url_rule, endpoint="mock:" + op_id, view_func=_view(op, handlers[op_id]),
+                         methods=[op.method])
+
+
+def _view(op: Operation, handler: Callable[[ApiRequest], Response]) -> Callable[..., Response]:
+    def view(**path: str) -> Response:
+        raw = b"" if op.operation_id == "seedMock" else request.get_data()
+        return handler(op.parse(path, request.args, request.headers, raw))
+    return view

@@ -28,6 +28,11 @@ def default_spec_path() -> Path:
     return Path(str(resources.files("mockserver") / "openapi.yaml"))
 
 
+def mock_spec_path() -> Path:
+    """``mock-openapi.yaml``: the mock's own surface (control API, runtime path), shipped the same way."""
+    return Path(str(resources.files("mockserver") / "mock-openapi.yaml"))
+
+
 def _deref(node: Any, root: Mapping[str, Any], seen: tuple[str, ...] = ()) -> Any:
     """Inline every local ``$ref``; our schemas are not recursive, so this terminates."""
     if isinstance(node, dict):
@@ -195,7 +200,7 @@ class Operation:
 
     @cached_property
     def path_regex(self) -> re.Pattern[str]:
-        return _template_regex(self.path)
+        return _template_regex(self.path, self.path_item_extensions.get("x-greedy-path-parameter"))
 
     @cached_property
     def body_validator(self) -> RequestCheck | None:
@@ -208,7 +213,8 @@ class Operation:
     @cached_property
     def url_rule(self) -> str:
         """The path as a werkzeug routing rule: ``/runs/{id}`` -> ``/runs/<id>``."""
-        return re.sub(r"{(\w+)}", r"<\1>", self.path)
+        greedy = self.path_item_extensions.get("x-greedy-path-parameter")
+        return re.sub(r"{(\w+)}", lambda m: f"<path:{m[1]}>" if m[1] == greedy else f"<{m[1]}>", self.path)
 
     @cached_property
     def response_validators(self) -> dict[str, dict[str, Draft202012Validator]]:
@@ -339,7 +345,7 @@ class Spec:
     def find(self, method: str, path: str) -> Operation | None:
         """The operation serving a concrete request path (used by response checkers)."""
         for op in self.operations.values():
-            if op.method == method.upper() and _template_regex(op.path).fullmatch(path):
+            if op.method == method.upper() and op.path_regex.fullmatch(path):
                 return op
         return None
 
@@ -371,10 +377,16 @@ def _load_cached(path: str, mtime_ns: int) -> Spec:
         return Spec(yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
 
 
-_TEMPLATE_CACHE: dict[str, re.Pattern[str]] = {}
+_TEMPLATE_CACHE: dict[tuple[str, str | None], re.Pattern[str]] = {}
 
 
-def _template_regex(template: str) -> re.Pattern[str]:
-    if template not in _TEMPLATE_CACHE:
-        _TEMPLATE_CACHE[template] = re.compile(re.sub(r"\\{\w+\\}", "[^/]+", re.escape(template)))
-    return _TEMPLATE_CACHE[template]
+def _template_regex(template: str, greedy: str | None = None) -> re.Pattern[str]:
+    """``{param}`` matches one segment; the ``greedy`` one (``x-greedy-path-parameter``) the
+    rest of the path, slashes included, or nothing."""
+    key = (template, greedy)
+    if key not in _TEMPLATE_CACHE:
+        pattern = re.escape(template)
+        if greedy:
+            pattern = pattern.replace(re.escape("/{" + greedy + "}"), "(?:/.*)?")
+        _TEMPLATE_CACHE[key] = re.compile(re.sub(r"\\{\w+\\}", "[^/]+", pattern))
+    return _TEMPLATE_CACHE[key]

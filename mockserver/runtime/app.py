@@ -20,6 +20,7 @@ from ..errors import ApiError
 from ..jsonhttp import error_body, json_or_none
 from ..redact import redact_headers
 from ..services.runtime.models import Allowed, Refusal
+from ..spec import Spec, mock_spec_path
 from . import agent_calls, ingress
 from .paths import EGRESS_PREFIX, INGRESS_PREFIX, JWKS_PATH, LLM_PREFIX, OAUTH_CALLBACK
 
@@ -48,6 +49,7 @@ class RuntimeApp:
     def __init__(self, server: "MockServer", api_app: WSGIApp):
         self.server = server
         self.api_app = api_app  # the dispatcher, for the LLM gateway
+        self.operations = Spec.load(mock_spec_path()).operations  # requests parsed from mock-openapi.yaml
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -172,9 +174,8 @@ class RuntimeApp:
         agent = platform.agents.get(namespace, name)
         user = ingress.end_user(platform, self.server.tokens, agent, request.headers.get("Authorization", ""),
                                 request.headers.get("Origin"))
-        payload = json_or_none(body) if body.strip() else {}
-        if not isinstance(payload, dict):
-            raise ApiError(400, "request body must be a JSON object")
+        payload = self.operations["ingressInvoke"].parse(
+            {"namespace": namespace, "agent": name}, request.args, request.headers, body).body
         proxied = agent_calls.invoke(platform, namespace, name, payload, user, None)
         reply = proxied[1] if proxied is not None else platform.agents.invoke(namespace, name, payload, user, None)
         return 200, json.dumps(reply).encode(), "application/json"
@@ -182,8 +183,6 @@ class RuntimeApp:
     # --- OAuth ------------------------------------------------------------------------
 
     def _oauth_callback(self, request: Request) -> Answer:
-        state = request.args.get("state")
-        if not state:
-            raise ApiError(400, "state is required")
-        result = self.server.platform.runtime.complete_consent(state)
+        parsed = self.operations["oauthCallback"].parse({}, request.args, request.headers, b"")
+        result = self.server.platform.runtime.complete_consent(parsed.query["state"])
         return 200, json.dumps(result).encode(), "application/json"
