@@ -94,18 +94,22 @@ class PoliciesBackend:
         self.policies[name] = policy
         return policy
 
-    def get_policy(self, name: str) -> dict[str, Any]:
+    def _current(self, items: dict[str, dict[str, Any]], kind: str, name: str | None = None) -> Any:
+        """One record (404 naming ``kind`` when missing), or all of them, after expiry."""
         with self.platform.lock:
             self._expire_due()
+            if name is None:
+                return list(items.values())
             try:
-                return self.policies[name]
+                return items[name]
             except KeyError:
-                raise ApiError(404, f'policy "{name}" not found') from None
+                raise ApiError(404, f'{kind} "{name}" not found') from None
+
+    def get_policy(self, name: str) -> dict[str, Any]:
+        return self._current(self.policies, "policy", name)
 
     def list_policies(self) -> list[dict[str, Any]]:
-        with self.platform.lock:
-            self._expire_due()
-            return list(self.policies.values())
+        return self._current(self.policies, "policy")
 
     def delete_policy(self, name: str) -> None:
         """The policy and every binding that names it."""
@@ -136,17 +140,10 @@ class PoliciesBackend:
             return binding
 
     def get_binding(self, name: str) -> dict[str, Any]:
-        with self.platform.lock:
-            self._expire_due()
-            try:
-                return self.bindings[name]
-            except KeyError:
-                raise ApiError(404, f'policy binding "{name}" not found') from None
+        return self._current(self.bindings, "policy binding", name)
 
     def list_bindings(self) -> list[dict[str, Any]]:
-        with self.platform.lock:
-            self._expire_due()
-            return list(self.bindings.values())
+        return self._current(self.bindings, "policy binding")
 
     def delete_binding(self, name: str) -> None:
         with self.platform.lock:
