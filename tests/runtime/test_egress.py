@@ -92,6 +92,10 @@ def test_another_runs_action_cannot_be_approved_through_this_run(deployed):
     blocked = egress(deployed, "POST", "/critical/do", json_body={}, headers={"X-Run-ID": run["id"]}).json
     wrong = deployed.post(f"/runs/{other['id']}/actions/{blocked['action_id']}/approve", {})
     assert wrong.status_code == 404
+    stranger = deployed.post("/runs", {"agent_id": "someone-else", "user_id": "v"}).json
+    borrowed = egress(deployed, "POST", "/critical/do", json_body={}, headers={"X-Run-ID": stranger["id"]})
+    assert borrowed.status_code == 403
+    assert borrowed.json["error"] == f"run {stranger['id']} belongs to agent agent-system/someone-else"
     assert deployed.get(f"/runs/{run['id']}").json["status"] == "PAUSED_APPROVAL"
 
 
