@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -97,6 +98,17 @@ def test_another_runs_action_cannot_be_approved_through_this_run(deployed):
     assert borrowed.status_code == 403
     assert borrowed.json["error"] == f"run {stranger['id']} belongs to agent agent-system/someone-else"
     assert deployed.get(f"/runs/{run['id']}").json["status"] == "PAUSED_APPROVAL"
+
+
+def test_approving_the_action_directly_grants_the_tool_too(deployed):
+    run = deployed.post("/runs", {"agent_id": "bot", "user_id": "u"}).json
+    blocked = egress(deployed, "POST", "/critical/do", json_body={"a": 1}, headers={"X-Run-ID": run["id"]}).json
+    digest = hashlib.sha256(json.dumps({"a": 1}).encode()).hexdigest()
+    approved = deployed.post(f"/runs/{run['id']}/actions/{blocked['action_id']}/approve", {"payload_hash": digest})
+    assert approved.status_code == 200
+    assert deployed.get(f"/governance/requests/{blocked['request_id']}").json["status"] == "APPROVED"
+    retried = egress(deployed, "POST", "/critical/do", json_body={"a": 1}, headers={"X-Run-ID": run["id"]})
+    assert retried.status_code == 200
 
 
 def test_configured_tool_reply_and_bad_reply_config(deployed):

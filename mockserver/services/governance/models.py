@@ -91,6 +91,14 @@ class GovernanceBackend:
                                          now + seconds)
             return request
 
+    def approve_for_action(self, action_id: str, approver: str | None) -> None:
+        """The action was approved directly: its PENDING access request (if any) is approved too,
+        which grants the agent the tool as an approval of the request would."""
+        with self.platform.lock:
+            for request in list(self.items.values()):
+                if request.get("action_id") == action_id and request["status"] == "PENDING":
+                    self.approve(request["id"], approver)
+
     def reject(self, request_id: str, reason: str | None = None) -> dict[str, Any]:
         with self.platform.lock:
             request = self._pending(request_id)

@@ -158,6 +158,8 @@ class RunsBackend:
             if self._waits_for(run_id, action_id):
                 self.transition(run_id, "RUNNING")
                 self.platform.runtime.queue_resume(run_id, action_id)
+            if check_hash:  # approved here, not through its access request: that request is approved too
+                self.platform.governance.approve_for_action(action_id, approver)
             return action
 
     def reject_action(self, run_id: str, action_id: str, actor: str | None = None) -> None:
