@@ -16,6 +16,7 @@ from flask import Flask, Response, request
 from werkzeug.datastructures import EnvironHeaders, MultiDict
 from werkzeug.wrappers import Request
 
+from .conformance import response_problems
 from .errors import ApiError
 from .jsonhttp import bearer_key, error_response, json_response
 from .redact import redact_body, redact_headers, redact_query
@@ -153,6 +154,15 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
             if not server.key_is_valid(key, admin=True):
                 return error_response(401, "missing or invalid admin key")
         return None
+
+    if server.config.strict_responses:
+        @app.after_request
+        def checked(response: Response) -> Response:
+            # Strict mode, as for the API: an answer that breaks mock-openapi.yaml is a loud 500.
+            problems = response_problems(server.spec, request.method, request.path, response.status_code,
+                                         response.content_type, response.get_data())
+            return error_response(500, "runagents-mock broke mock-openapi.yaml: " + "; ".join(problems)) \
+                if problems else response
 
     handlers: dict[str, Callable[[ApiRequest], Response]] = {}
 

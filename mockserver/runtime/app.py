@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
+from ..conformance import response_problems
 from ..errors import ApiError
 from ..jsonhttp import error_body, json_or_none
 from ..redact import redact_headers
@@ -79,6 +80,11 @@ class RuntimeApp:
         except ApiError as exc:
             status, data, ctype = exc.status, error_body(exc.message), "application/json"
         self.server.journal.record(request, json_or_none(body), status)
+        if self.server.config.strict_responses:  # as the dispatcher does, against mock-openapi.yaml
+            problems = response_problems(self.server.spec, request.method, path, status, ctype, data)
+            if problems:
+                status, data, ctype = 500, error_body("runagents-mock broke mock-openapi.yaml: "
+                                                      + "; ".join(problems)), "application/json"
         start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN')}",
                        [("Content-Type", ctype), ("Content-Length", str(len(data)))])
         return [] if request.method == "HEAD" else [data]
