@@ -228,7 +228,7 @@ class RuntimeBackend:
                 return Refusal(403, {"error": f"agent {agent_name} does not list tool {tool_name} in its required tools",
                                      "tool": tool_name})
             run = platform.runs.get(run_id) if run_id else None
-            if run is not None and (run["agent_id"], run["namespace"]) != (agent_name, namespace):
+            if run is not None and run["agent_id"] != agent_name:
                 return Refusal(403, {"error": f"run {run_id} belongs to agent {run['namespace']}/{run['agent_id']}",
                                      "tool": tool_name})
             if run is not None and not end_user:
