@@ -99,7 +99,8 @@ def serve(agent: PlainAgent, host: str = "127.0.0.1", port: int = 0) -> Threadin
             pass
 
     server = ThreadingHTTPServer((host, port), Handler)
-    threading.Thread(target=server.serve_forever, name="plain-agent", daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="plain-agent",
+                     daemon=True).start()
     return server
 
 

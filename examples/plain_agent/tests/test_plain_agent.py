@@ -91,7 +91,9 @@ def test_approval_lasts_until_it_expires_on_the_mock_clock(agent):
     invoke(agent, "refund 42 15")
     [request] = api(agent, "GET", "/governance/requests")
     api(agent, "POST", f"/governance/requests/{request['id']}/approve", json={})
-    wait_until_settled(agent, only_run(agent)["id"])
-    assert invoke(agent, "refund 43 5")["response"] == "done"  # the grant covers it
+    assert wait_until_settled(agent, only_run(agent)["id"])["status"] == "COMPLETED"
+    covered = invoke(agent, "refund 43 5")
+    assert covered["response"] == "done", covered  # the grant covers it
     agent.advance(31 * 60)
-    assert "approval_required" in invoke(agent, "refund 44 5")
+    expired = invoke(agent, "refund 44 5")
+    assert "approval_required" in expired, expired
