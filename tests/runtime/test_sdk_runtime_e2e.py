@@ -124,7 +124,7 @@ def test_changed_payload_after_approval_is_a_409(world, sdk_agent):
     world.build(endpoint=sdk_agent)
     reply, run = pause_on_approval(world, {**CHARGE, "tamper_on_resume": True})
     world.call("POST", f"/governance/requests/{reply['approval_required']['request_id']}/approve", json={})
-    world.wait_for_run(run["id"], ("COMPLETED", "FAILED"))
+    assert world.wait_for_run(run["id"], ("COMPLETED", "FAILED"))["status"] == "COMPLETED"  # the agent answered
     egress = [e for e in world.call("GET", "/_mock/journal").json() if e["path"].startswith("/_egress/")]
     assert [e["status"] for e in egress] == [403, 409]
     assert egress[1]["body"] == {"amount": 43}
