@@ -18,9 +18,11 @@ from .errors import ApiError
 from .jsonhttp import RecordEncoder, error_response
 from .platform import Platform
 from .replay import OperationReplay
+from .runtime.agent_calls import ResumeWorker
+from .runtime.jwt_keys import TokenIssuer
 from .seed import load_seed_file
 from .services import HANDLER_SETS
-from .spec import ServedDocument, Spec, default_spec_path
+from .spec import ServedDocument, Spec, default_spec_path, mock_spec_path
 from .state_check import state_problem
 from .surfaces import Surface, Surfaces
 from .workspaces import Workspaces
@@ -53,9 +55,11 @@ class MockServer:
         if v1_spec is not None:
             self.documents.append(ServedDocument(
                 "runagents-v1", Path(config.v1_spec_path or default_spec_path("openapi-v1.yaml"))))
+        self.documents.append(ServedDocument("runagents-mock", mock_spec_path()))
         # With --state-file: persistence.Store and its StateSaver (status: GET /_mock/health).
         self.store: Any = None
         self.state_saver: Any = None
+        self.tokens = TokenIssuer()  # signs POST /_mock/jwt tokens; ingress verifies them
 
     def reset(self) -> None:
         """Empty state (every workspace), journal, faults and replies; configured rate limit; real time."""
@@ -99,6 +103,7 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
             server.workspaces.check_name(workspace)
         except ApiError as exc:
             raise ValueError(f"--workspace-key {workspace}=...: {exc.message}") from None
+    platform.on_resume = ResumeWorker(platform).notify
 
     app = Flask("runagents_mock")
     app.config["MAX_CONTENT_LENGTH"] = cfg.max_body_bytes

@@ -56,10 +56,55 @@ def build_parser() -> argparse.ArgumentParser:
                             "bench/README.md) or waitress (pure Python, in this process)")
     serve.add_argument("--threads", type=int, default=8,
                        help="waitress' worker threads (default 8; granian needs none: see bench/README.md)")
+    serve.add_argument("--agent-endpoint", action="append", default=[], type=_agent_endpoint,
+                       metavar="NAMESPACE/NAME=URL",
+                       help="a real agent process for this agent (repeatable): invoke is proxied to it "
+                            "and approvals resume it (see docs/runtime.md)")
+    env = sub.add_parser("env", help="print the environment the platform would inject into a deployed agent")
+    env.add_argument("agent", metavar="NAMESPACE/NAME")
+    env.add_argument("--url", default=f"http://localhost:{DEFAULT_PORT}", help="the mock's URL")
+    env.add_argument("--admin-key", help="key for /_mock/ when the mock requires one")
+    env.add_argument("--format", choices=("json", "dotenv", "shell"), default="dotenv")
     from .proxy.cli import add_parser as add_proxy_parser
 
     add_proxy_parser(sub)
     return parser
+
+
+def _agent_endpoint(text: str) -> tuple[str, str]:
+    agent, _, url = text.partition("=")
+    if agent.count("/") != 1 or not all(agent.split("/")) or not url.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError("use NAMESPACE/NAME=http://host:port")
+    return agent, url
+
+
+def print_env(args: argparse.Namespace) -> int:
+    """``runagents-mock env``: GET /_mock/agents/<ns>/<name>/env, printed as asked."""
+    import json
+    import shlex
+
+    import requests
+
+    if args.agent.count("/") != 1:
+        print("runagents-mock: name the agent as NAMESPACE/NAME", file=sys.stderr)
+        return 2
+    headers = {"Authorization": f"Bearer {args.admin_key}"} if args.admin_key else {}
+    try:
+        response = requests.get(f"{args.url.rstrip('/')}/_mock/agents/{args.agent}/env", headers=headers, timeout=30)
+    except requests.RequestException as exc:
+        print(f"runagents-mock: cannot reach {args.url}: {type(exc).__name__}", file=sys.stderr)
+        return 2
+    if response.status_code != 200:
+        print(f"runagents-mock: {response.status_code}: {response.text.strip()}", file=sys.stderr)
+        return 1
+    env = response.json()
+    if args.format == "json":
+        print(json.dumps(env, indent=2))
+    else:
+        prefix = "export " if args.format == "shell" else ""
+        for name, value in env.items():
+            print(f"{prefix}{name}={shlex.quote(value)}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .proxy.cli import run as run_proxy
 
         return run_proxy(args)
+    if args.command == "env":
+        return print_env(args)
     from waitress import create_server
 
     from .app import create_app
@@ -79,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = {
         "api_keys": tuple(args.api_key), "workspace_keys": tuple(args.workspace_key), "admin_key": args.admin_key, "admin_enabled": not args.no_admin,
         "seed_file": args.seed, "state_file": args.state_file, "rate_limit_per_minute": args.rate_limit,
-        "max_body_bytes": args.max_body_bytes,
+        "max_body_bytes": args.max_body_bytes, "agent_endpoints": dict(args.agent_endpoint),
     }
     try:  # build once here, so a bad seed or state file stops the start with one clear line
         app = create_app(config)

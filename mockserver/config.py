@@ -43,6 +43,9 @@ class MockConfig:
     v1_spec_path: Path | None = None
     # Check every response against openapi.yaml and turn a deviation into a loud 500. Meant
     # for test suites (ours sets RUNAGENTS_MOCK_STRICT=1, which subprocess servers inherit).
+    # "namespace/name" -> base URL of a real agent process (invoke is proxied to it, and the
+    # resume worker calls it after approvals); PUT /_mock/agents/.../endpoint adds more.
+    agent_endpoints: Mapping[str, str] = field(default_factory=dict)
     strict_responses: bool = field(default_factory=lambda: os.environ.get("RUNAGENTS_MOCK_STRICT") == "1")
 
     @classmethod

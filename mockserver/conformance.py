@@ -1,5 +1,6 @@
-"""Does a response match openapi.yaml? Shared by our tests, the pytest plugin, the validating
-proxy and users."""
+"""Does a response match its document (openapi.yaml, openapi-v1.yaml under /api/v1;
+mock-openapi.yaml for /_mock/ and the runtime path)? Shared by our tests, the pytest plugin,
+the validating proxy and users."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from .console import is_page
-from .spec import ResponseIssue, Spec
+from .runtime.paths import is_runtime_path
+from .spec import ResponseIssue, Spec, mock_spec_path
 
 if TYPE_CHECKING:
     from .surfaces import Surfaces
@@ -27,13 +29,16 @@ def response_issues(spec: Spec, method: str, path: str, status: int, content_typ
     status is whatever the test asked for. ``body`` None: not at hand (too large to keep), so
     only the status and the content type are checked.
     """
-    if path.startswith(CONTROL_PREFIX) or is_page(path):  # not the API: the control API, the web pages
+    if is_page(path):  # not an API: the web pages
         return []
+    if path.startswith(CONTROL_PREFIX) or is_runtime_path(path):
+        spec = Spec.load(mock_spec_path())  # the mock's own surface: a document of its own
     if injected_fault:
         return _error_shape_issues(status, content_type, body)
     op = spec.find(method, path)
-    if op is not None:
+    if op is not None and not (status == 404 and path.startswith(CONTROL_PREFIX) and "404" not in op.responses):
         return spec.response_issues(op, status, content_type or "", body)
+    # (a 404 from a control route is the control API turned off: an unknown path, as below)
     if status < 400:
         return [ResponseIssue(UNDOCUMENTED_PATH, status, "", f"{status} from a path the spec does not describe")]
     return _error_shape_issues(status, content_type, body)

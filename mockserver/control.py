@@ -10,17 +10,20 @@ import itertools
 import math
 import threading
 from urllib.parse import parse_qsl
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from flask import Flask, Response, request
 from werkzeug.datastructures import EnvironHeaders, MultiDict
 from werkzeug.wrappers import Request
 
+from .conformance import response_problems
 from .errors import ApiError
 from .jsonhttp import bearer_key, error_response, json_response
 from .redact import redact_body, redact_headers, redact_query
 from .seed import parse_seed_text, seed
-from .spec import decode_json
+from .services.runtime.models import agent_env as runtime_env
+from .runtime.jwt_keys import DEFAULT_ISSUER
+from .spec import ApiRequest, Operation, Spec, mock_spec_path
 from .surfaces import DEFAULT_WORKSPACE
 
 if TYPE_CHECKING:
@@ -111,24 +114,14 @@ class Faults:
 
 
 def _validated_fault(spec: Mapping[str, Any]) -> dict[str, Any]:
-    if not isinstance(spec, Mapping):
-        raise ApiError(400, "a fault must be a JSON object")
-    method = str(spec.get("method", "*")).upper()
-    path = spec.get("path", "*")
-    status, latency, times = spec.get("status"), spec.get("latency_ms", 0), spec.get("times")
-    if not isinstance(path, str) or not path:
-        raise ApiError(400, "path must be a non-empty glob such as /api/tools*")
-    if status is not None and (not isinstance(status, int) or not 400 <= status <= 599):
-        raise ApiError(400, "status must be an integer from 400 to 599")
-    if not isinstance(latency, (int, float)) or not 0 <= latency <= 60_000:
-        raise ApiError(400, "latency_ms must be a number from 0 to 60000")
-    if times is not None and (not isinstance(times, int) or times < 1):
-        raise ApiError(400, "times must be a positive integer (omit it for every call)")
-    if status is None and not latency:
-        raise ApiError(400, "a fault needs a status, a latency_ms, or both")
-    error = spec.get("error", "injected fault")
-    return {"method": method, "path": path, "status": status, "latency_ms": latency,
-            "error": str(error), "times": times, "hits": 0}
+    """A rule from a request (HTTP, or the pytest plugin's ``faults.add``), checked against
+    ``FaultRequest`` in mock-openapi.yaml."""
+    message = Spec.load(mock_spec_path()).component_validator("FaultRequest").first_error(spec)
+    if message:
+        raise ApiError(400, message)
+    return {"method": str(spec.get("method", "*")).upper(), "path": spec.get("path", "*"),
+            "status": spec.get("status"), "latency_ms": spec.get("latency_ms", 0),
+            "error": str(spec.get("error", "injected fault")), "times": spec.get("times"), "hits": 0}
 
 
 class RateLimiter:
@@ -161,8 +154,13 @@ class RateLimiter:
 
 
 def register_control_api(app: Flask, server: "MockServer") -> None:
-    """``/_mock/...`` acts on the whole mock; the state-holding calls (reset, state, seed,
-    journal, clock, replies) also exist as ``/_mock/workspaces/<ws>/...`` for one workspace."""
+    """Route every ``/_mock/`` operation of ``mock-openapi.yaml`` to its handler below; requests
+    are parsed and validated from that document, as the API's are from ``openapi.yaml``.
+
+    The state-holding calls (reset, state, seed, journal, clock, replies) act on the default
+    workspace, or on one workspace of ``/api/v1`` under ``/_mock/workspaces/{workspace}/``
+    (the same handlers, operations of their own in the document)."""
+    spec = Spec.load(mock_spec_path())
 
     @app.before_request
     def admin_only() -> Response | None:
@@ -174,26 +172,33 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
                 return error_response(401, "missing or invalid admin key")
         return None
 
-    def body() -> Any:
-        raw = request.get_data()
-        if not raw.strip():
-            return {}
-        return decode_json(raw)
+    if server.config.strict_responses:
+        @app.after_request
+        def checked(response: Response) -> Response:
+            # Strict mode, as for the API: an answer that breaks mock-openapi.yaml is a loud 500.
+            problems = response_problems(server.spec, request.method, request.path, response.status_code,
+                                         response.content_type, response.get_data())
+            return error_response(500, "runagents-mock broke mock-openapi.yaml: " + "; ".join(problems)) \
+                if problems else response
 
-    def route(rule: str, methods: list[str], per_workspace: bool = False):
-        def wrap(fn):
-            app.add_url_rule(rule, endpoint="mock:" + fn.__name__, view_func=fn, methods=methods)
-            if per_workspace:
-                app.add_url_rule(rule.replace(MOCK_PREFIX, MOCK_PREFIX + "workspaces/<workspace>/"),
-                                 endpoint="mock:ws-" + fn.__name__, view_func=fn, methods=methods)
+    handlers: dict[str, Callable[[ApiRequest], Response]] = {}
+
+    def operation(*operation_ids: str):
+        def register(fn: Callable[[ApiRequest], Response]) -> Callable[[ApiRequest], Response]:
+            for operation_id in operation_ids:
+                handlers[operation_id] = fn
             return fn
-        return wrap
+        return register
 
-    def platform_of(workspace: str) -> "Platform":
-        return server.workspaces.get(workspace)
+    def workspace_of(req: ApiRequest) -> str | None:
+        return req.path.get("workspace")
 
-    @route("/_mock/reset", ["POST"], per_workspace=True)
-    def reset(workspace: str | None = None) -> Response:
+    def platform_of(req: ApiRequest) -> "Platform":
+        return server.workspaces.get(workspace_of(req) or DEFAULT_WORKSPACE)
+
+    @operation("resetMock", "resetWorkspace")
+    def reset(req: ApiRequest) -> Response:
+        workspace = workspace_of(req)
         if workspace is None:
             server.reset()
         else:
@@ -201,96 +206,119 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
             server.journal.clear(workspace)
         return json_response(200, {"status": "reset"})
 
-    @route("/_mock/workspaces", ["GET"])
-    def list_workspaces() -> Response:
+    @operation("listWorkspaces")
+    def list_workspaces(req: ApiRequest) -> Response:
         return json_response(200, {"workspaces": server.workspaces.names()})
 
-    @route(STATE_PATH, ["GET"], per_workspace=True)
-    def get_state(workspace: str = DEFAULT_WORKSPACE) -> Response:
+    @operation("exportState", "exportWorkspaceState")
+    def get_state(req: ApiRequest) -> Response:
         # Streamed: encoded chunk by chunk from a snapshot, whatever the size of the state.
-        return Response(platform_of(workspace).export_chunks(), status=200, mimetype="application/json")
+        return Response(platform_of(req).export_chunks(), status=200, mimetype="application/json")
 
-    @route(STATE_PATH, ["PUT"], per_workspace=True)
-    def put_state(workspace: str = DEFAULT_WORKSPACE) -> Response:
-        request.max_content_length = STATE_IMPORT_LIMIT
+    @operation("loadState", "loadWorkspaceState")
+    def put_state(req: ApiRequest) -> Response:
         try:
-            server.load_state(body(), workspace)
+            server.load_state(req.body, workspace_of(req) or DEFAULT_WORKSPACE)
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
         return json_response(200, {"status": "loaded"})
 
-    @route("/_mock/health", ["GET"])
-    def get_health() -> Response:
+    @operation("getHealth")
+    def get_health(req: ApiRequest) -> Response:
         saver = server.state_saver
         if saver is None:
             return json_response(200, {"status": "ok", "state_file": None})
         status = saver.status()
         return json_response(200, {"status": "degraded" if status["error"] else "ok", "state_file": status})
 
-    @route("/_mock/seed", ["POST"], per_workspace=True)
-    def post_seed(workspace: str = DEFAULT_WORKSPACE) -> Response:
-        raw = request.get_data(as_text=True)
-        try:
-            data = parse_seed_text(raw)
+    @operation("seedMock", "seedWorkspace")
+    def post_seed(req: ApiRequest) -> Response:
+        try:  # YAML or JSON text: the one body the document cannot parse for us
+            data = parse_seed_text(request.get_data(as_text=True))
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
-        return json_response(200, seed(server, data, platform_of(workspace)))
+        return json_response(200, seed(server, data, platform_of(req)))
 
-    @route("/_mock/journal", ["GET"], per_workspace=True)
-    def get_journal(workspace: str | None = None) -> Response:
-        return json_response(200, server.journal.list(workspace))
+    @operation("readJournal", "readWorkspaceJournal")
+    def get_journal(req: ApiRequest) -> Response:
+        return json_response(200, server.journal.list(workspace_of(req)))
 
-    @route("/_mock/journal", ["DELETE"], per_workspace=True)
-    def clear_journal(workspace: str | None = None) -> Response:
-        server.journal.clear(workspace)
+    @operation("clearJournal", "clearWorkspaceJournal")
+    def clear_journal(req: ApiRequest) -> Response:
+        server.journal.clear(workspace_of(req))
         return json_response(200, {"status": "cleared"})
 
-    @route("/_mock/clock", ["GET"], per_workspace=True)
-    def get_clock(workspace: str = DEFAULT_WORKSPACE) -> Response:
+    @operation("readClock", "readWorkspaceClock")
+    def get_clock(req: ApiRequest) -> Response:
         from .clock import iso
-        clock = platform_of(workspace).clock
+        clock = platform_of(req).clock
         return json_response(200, {"now": iso(clock.now()), "offset_seconds": clock.offset})
 
-    @route("/_mock/clock/advance", ["POST"], per_workspace=True)
-    def advance_clock(workspace: str = DEFAULT_WORKSPACE) -> Response:
-        seconds = body().get("seconds") if isinstance(body(), dict) else None
-        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds <= 10 * 365 * 86400:
-            raise ApiError(400, "seconds must be a number from 0 to 315360000")
-        platform_of(workspace).clock.advance(seconds)
-        return get_clock(workspace)
+    @operation("advanceClock", "advanceWorkspaceClock")
+    def advance_clock(req: ApiRequest) -> Response:
+        platform_of(req).clock.advance(req.body["seconds"])
+        return get_clock(req)
 
-    @route("/_mock/faults", ["GET"])
-    def list_faults() -> Response:
+    @operation("listFaults")
+    def list_faults(req: ApiRequest) -> Response:
         return json_response(200, [dict(r) for r in server.faults.rules])
 
-    @route("/_mock/faults", ["POST"])
-    def add_fault() -> Response:
-        return json_response(201, server.faults.add(body()))
+    @operation("addFault")
+    def add_fault(req: ApiRequest) -> Response:
+        return json_response(201, server.faults.add(req.body))
 
-    @route("/_mock/faults", ["DELETE"])
-    def clear_faults() -> Response:
+    @operation("clearFaults")
+    def clear_faults(req: ApiRequest) -> Response:
         server.faults.clear()
         return json_response(200, {"status": "cleared"})
 
-    @route("/_mock/rate-limit", ["PUT"])
-    def set_rate_limit() -> Response:
-        per_minute = body().get("per_minute") if isinstance(body(), dict) else None
-        if per_minute is not None and (not isinstance(per_minute, int) or isinstance(per_minute, bool)
-                                       or per_minute < 1):
-            raise ApiError(400, "per_minute must be a positive integer, or null for no limit")
+    @operation("setRateLimit")
+    def set_rate_limit(req: ApiRequest) -> Response:
+        per_minute = req.body.get("per_minute")
         server.rate_limiter.set_limit(per_minute)
         return json_response(200, {"per_minute": per_minute})
 
-    @route("/_mock/replies", ["PUT"], per_workspace=True)
-    def set_replies(workspace: str = DEFAULT_WORKSPACE) -> Response:
-        platform = platform_of(workspace)
-        data = body()
-        llm, agents = (data.get("llm", {}), data.get("agents", {})) if isinstance(data, dict) else (None, None)
-        if not isinstance(llm, dict) or not all(isinstance(v, str) for v in llm.values()):
-            raise ApiError(400, 'llm must map a model name (or "*") to a reply text')
-        if not isinstance(agents, dict) or not all("/" in k for k in agents):
-            raise ApiError(400, 'agents must map "namespace/name" to the JSON reply')
+    @operation("setReplies", "setWorkspaceReplies")
+    def set_replies(req: ApiRequest) -> Response:
+        platform = platform_of(req)
         with platform.lock:
-            platform.gateway.replies.update(llm)
-            platform.agents.replies.update(agents)
-        return json_response(200, {"llm": dict(platform.gateway.replies), "agents": dict(platform.agents.replies)})
+            platform.gateway.replies.update(req.body.get("llm") or {})
+            platform.agents.replies.update(req.body.get("agents") or {})
+            platform.runtime.tool_replies.update(req.body.get("tools") or {})
+        return json_response(200, {"llm": dict(platform.gateway.replies), "agents": dict(platform.agents.replies),
+                                   "tools": dict(platform.runtime.tool_replies)})
+
+    @operation("mintJwt")
+    def mint_jwt(req: ApiRequest) -> Response:
+        now = int(server.platform.clock.now())
+        claims = {"iss": DEFAULT_ISSUER, "iat": now, "exp": now + req.body.get("expires_in", 3600),
+                  **req.body.get("claims", {})}
+        return json_response(200, {"token": server.tokens.mint(claims), "kid": server.tokens.kid, "claims": claims})
+
+    @operation("getAgentEnv")
+    def agent_env(req: ApiRequest) -> Response:
+        agent = server.platform.agents.get(req.path["namespace"], req.path["name"])
+        return json_response(200, runtime_env(agent, request.host_url.rstrip("/")))
+
+    @operation("setAgentEndpoint")
+    def set_agent_endpoint(req: ApiRequest) -> Response:
+        namespace, name, platform = req.path["namespace"], req.path["name"], server.platform
+        platform.agents.get(namespace, name)
+        platform.runtime.set_endpoint(namespace, name, req.body["url"])
+        return json_response(200, {"agent": f"{namespace}/{name}", "url": platform.runtime.endpoint(namespace, name)})
+
+    operations = {op_id: op for op_id, op in spec.operations.items() if op.path.startswith(MOCK_PREFIX)}
+    if set(operations) != set(handlers):
+        raise RuntimeError(f"mock-openapi.yaml and the control API disagree: {sorted(set(operations) ^ set(handlers))}")
+    for op_id, op in operations.items():
+        app.add_url_rule(op.url_rule, endpoint="mock:" + op_id, view_func=_view(op, handlers[op_id]),
+                         methods=[op.method])
+
+
+def _view(op: Operation, handler: Callable[[ApiRequest], Response]) -> Callable[..., Response]:
+    def view(**path: str) -> Response:
+        if op.method == "PUT" and op.path.endswith("/state"):  # an import of any size
+            request.max_content_length = STATE_IMPORT_LIMIT
+        raw = b"" if op.operation_id in ("seedMock", "seedWorkspace") else request.get_data()
+        return handler(op.parse(path, request.args, request.headers, raw))
+    return view

@@ -27,6 +27,8 @@ from .control import FAULT_HEADER, MOCK_PREFIX
 from .errors import ApiError
 from .jsonhttp import bearer_key, error_body, json_or_none
 from .rsgi_bridge import DELAY_KEY
+from .runtime.app import RuntimeApp
+from .runtime.paths import RUNTIME_PREFIXES
 from .surfaces import WORKSPACE_PARAM, Located, Surface
 
 if TYPE_CHECKING:
@@ -55,10 +57,13 @@ class ApiDispatcher:
         self.server = server
         self.control_app = control_app
         self.url_map = _url_map(server)
+        self.runtime_app = RuntimeApp(server, self)  # the platform's runtime path (docs/runtime.md)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "").startswith(MOCK_PREFIX):
             return self.control_app(environ, start_response)
+        if environ.get("PATH_INFO", "").startswith(RUNTIME_PREFIXES):
+            return self.runtime_app(environ, start_response)
         request = Request(environ)
         request.max_content_length = self.server.config.max_body_bytes
         located = environ[_LOCATED_KEY] = self.server.surfaces.locate(request.path)
@@ -89,16 +94,18 @@ class ApiDispatcher:
         """Auth, rate limit and injected faults, before routing: an unknown path needs a key too."""
         server = self.server
         key, problem = _api_key(request.environ, located.surface)
-        if problem:
+        if (problem or not server.key_is_valid(key)) and located.surface.spec.is_keyless(request.method, located.path):
+            key = ""  # an operation marked `security: []` (the agent runtime's calls): no key, no rate limit
+        elif problem:
             return 401, error_body(problem), []
-        if not server.key_is_valid(key):
+        elif not server.key_is_valid(key):
             return 401, error_body("invalid API key"), []
-        bound = server.config.workspace_of_key(key)
+        bound = server.config.workspace_of_key(key) if key else None
         if bound is not None and bound != located.workspace:
             return 401, error_body(f'API key is bound to workspace "{bound}"; it is not valid for '
                                    f'workspace "{located.workspace}"'), []
         server.workspaces.check_name(located.workspace)
-        wait = server.rate_limiter.check(key)
+        wait = server.rate_limiter.check(key) if key else None
         if wait is not None:
             return 429, error_body("rate limit exceeded"), [("Retry-After", str(wait))]
         fault = server.faults.match(request.method, request.path)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from .changes import ChangeSet, track
 from .clock import Clock
@@ -28,9 +28,11 @@ from .services.gateway.models import GatewayBackend
 from .services.governance.models import GovernanceBackend
 from .services.identity.models import IdentityProvidersBackend
 from .services.ingestion.models import IngestionBackend
-from .services.policies_v1.models import PoliciesBackend
+from .services.policies.models import PoliciesBackend
+from .services.policies_v1.models import PoliciesBackend as PoliciesV1Backend
 from .services.providers.models import ModelProvidersBackend
 from .services.runs.models import RunsBackend
+from .services.runtime.models import RuntimeBackend
 from .services.tools.models import ToolsBackend
 
 STATE_VERSION = 1
@@ -50,8 +52,14 @@ BACKENDS = (
     ("connectors", "approval_connectors", ConnectorsBackend),
     ("actions", "action_plans", ActionsBackend),
     ("billing", "billing", BillingBackend),
-    ("policies", "policies_v1", PoliciesBackend),
+    ("policies_v1", "policies_v1", PoliciesV1Backend),
+    ("policies", "policies", PoliciesBackend),
+    ("runtime", "runtime", RuntimeBackend),
 )
+
+
+def _nothing() -> None:
+    pass
 
 
 class Platform:
@@ -68,7 +76,9 @@ class Platform:
     connectors: ConnectorsBackend
     actions: ActionsBackend
     billing: BillingBackend
-    policies: PoliciesBackend
+    policies_v1: PoliciesV1Backend  # the June API's policies (documents of their own)
+    policies: PoliciesBackend  # the February API's policies and bindings, and the runtime's grants
+    runtime: RuntimeBackend
 
     def __init__(self, config: MockConfig | None = None, clock: Clock | None = None, workspace: str = "default"):
         self.config = config or MockConfig()
@@ -78,6 +88,7 @@ class Platform:
         self.lock = threading.RLock()
         # Set by track_changes(): what changed since the store last saved (persistence.py).
         self.changes: ChangeSet | None = None
+        self.on_resume: Callable[[], None] = _nothing  # set by the app: wakes its resume worker
         self._build_backends()
 
     def _build_backends(self) -> None:

@@ -291,18 +291,23 @@ class MockHandle:
         self.server.rate_limiter.set_limit(per_minute)
 
     def set_replies(self, llm: Mapping[str, str] | None = None,
-                    agents: Mapping[str, Any] | None = None) -> None:
-        """What the LLM gateway answers per model (``"*"``: any model), and what an invoked
-        agent answers per ``"namespace/name"``. Merged into earlier replies until reset."""
-        llm, agents = dict(llm or {}), dict(agents or {})
-        if not all(isinstance(v, str) for v in llm.values()):
-            raise ValueError('llm must map a model name (or "*") to a reply text')
-        if not all(isinstance(k, str) and "/" in k for k in agents):
-            raise ValueError('agents must map "namespace/name" to the JSON reply')
+                    agents: Mapping[str, Any] | None = None,
+                    tools: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        """What the LLM gateway answers per model (``"*"``: any model), what an invoked agent
+        answers per ``"namespace/name"``, and what the tool proxy answers per tool
+        (``{"status": 200, "body": ...}``). Merged into earlier replies until reset."""
+        from .spec import Spec, first_error, mock_spec_path
+
+        llm, agents, tools = dict(llm or {}), dict(agents or {}), dict(tools or {})
+        message = first_error(Spec.load(mock_spec_path()).component_validator("Replies"),
+                              {"llm": llm, "agents": agents, "tools": tools})
+        if message:
+            raise ValueError(message)
         platform = self.server.platform
         with platform.lock:
             platform.gateway.replies.update(llm)
             platform.agents.replies.update(agents)
+            platform.runtime.tool_replies.update(tools)
 
     # --- what the code under test sent -----------------------------------------------
 

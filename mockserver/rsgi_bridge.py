@@ -18,6 +18,8 @@ import io
 import sys
 from typing import Any, Callable, Iterable
 
+from .runtime.paths import may_block
+
 # Set (to 0.0) by a server that can delay an answer without blocking; the app then puts the
 # seconds to wait there instead of sleeping.
 DELAY_KEY = "runagents_mock.answer_delay"
@@ -42,7 +44,12 @@ class RSGIBridge:
         limit = None if scope.path == self.unlimited_path else self.body_limit
         body = await self._read_body(scope.headers, protocol, limit)
         environ = self._environ(scope, body)
-        status, headers, result = self._call(environ)
+        if may_block(environ["REQUEST_METHOD"], environ["PATH_INFO"]):
+            # Its answer waits on another server (a tool, an agent) that may call back into
+            # the mock: run it on a thread so the loop keeps serving.
+            status, headers, result = await asyncio.to_thread(self._call, environ)
+        else:
+            status, headers, result = self._call(environ)
         try:
             if environ[DELAY_KEY]:
                 await asyncio.sleep(environ[DELAY_KEY])

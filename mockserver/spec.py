@@ -30,6 +30,11 @@ def default_spec_path(name: str = "openapi.yaml") -> Path:
     return Path(str(resources.files("mockserver") / name))
 
 
+def mock_spec_path() -> Path:
+    """``mock-openapi.yaml``: the mock's own surface (control API, runtime path), shipped the same way."""
+    return Path(str(resources.files("mockserver") / "mock-openapi.yaml"))
+
+
 def _deref(node: Any, root: Mapping[str, Any], seen: tuple[str, ...] = (), base: Path | None = None) -> Any:
     """Inline every ``$ref``; our schemas are not recursive, so this terminates.
 
@@ -232,6 +237,11 @@ class Operation:
     body_schema: Mapping[str, Any] | None  # an empty body counts as {} (see _parse_body)
     responses: Mapping[str, Mapping[str, Any]]  # status -> content-type -> schema
     path_item_extensions: Mapping[str, Any] = field(default_factory=dict)
+    keyless: bool = False  # `security: []`: the operation takes no API key
+
+    @cached_property
+    def path_regex(self) -> re.Pattern[str]:
+        return _template_regex(self.path, self.path_item_extensions.get("x-greedy-path-parameter"))
 
     @cached_property
     def body_validator(self) -> RequestCheck | None:
@@ -251,7 +261,8 @@ class Operation:
     @cached_property
     def url_rule(self) -> str:
         """The path as a werkzeug routing rule: ``/runs/{id}`` -> ``/runs/<id>``."""
-        return re.sub(r"{(\w+)}", r"<\1>", self.path)
+        greedy = self.path_item_extensions.get("x-greedy-path-parameter")
+        return re.sub(r"{(\w+)}", lambda m: f"<path:{m[1]}>" if m[1] == greedy else f"<{m[1]}>", self.path)
 
     @cached_property
     def response_validators(self) -> dict[str, dict[str, RequestCheck]]:
@@ -373,6 +384,7 @@ class Spec:
             operation_id=raw["operationId"], method=method.upper(), path=path, parameters=params,
             body_schema=body_schema,
             responses=responses, path_item_extensions=extensions,
+            keyless=raw.get("security") == [],
         )
 
     def component_validator(self, name: str) -> RequestCheck:
@@ -383,6 +395,14 @@ class Spec:
             self._component_validators[name] = RequestCheck.compile(schema)
         return self._component_validators[name]
 
+    @cached_property
+    def keyless_operations(self) -> tuple[Operation, ...]:
+        return tuple(op for op in self.operations.values() if op.keyless)
+
+    def is_keyless(self, method: str, path: str) -> bool:
+        """Whether this request is for an operation that takes no API key."""
+        return any(op.method == method and op.path_regex.fullmatch(path) for op in self.keyless_operations)
+
     def find(self, method: str, path: str) -> Operation | None:
         """The operation serving a concrete request path (used by response checkers)."""
         found = self.match(method, path)
@@ -392,9 +412,9 @@ class Spec:
         """The operation serving a concrete request path, and its path parameters."""
         for op in self.operations.values():
             if op.method == method.upper():
-                matched = _template_regex(op.path).fullmatch(path)
+                matched = op.path_regex.fullmatch(path)
                 if matched:
-                    return op, matched.groupdict()
+                    return op, {k: v for k, v in matched.groupdict().items() if v is not None}
         return None
 
     def response_issues(self, op: Operation, status: int, content_type: str,
@@ -498,10 +518,16 @@ def _refers_to_other_files(node: Any) -> bool:
     return False
 
 
-_TEMPLATE_CACHE: dict[str, re.Pattern[str]] = {}
+_TEMPLATE_CACHE: dict[tuple[str, str | None], re.Pattern[str]] = {}
 
 
-def _template_regex(template: str) -> re.Pattern[str]:
-    if template not in _TEMPLATE_CACHE:
-        _TEMPLATE_CACHE[template] = re.compile(re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(template)))
-    return _TEMPLATE_CACHE[template]
+def _template_regex(template: str, greedy: str | None = None) -> re.Pattern[str]:
+    """``{param}`` matches one segment; the ``greedy`` one (``x-greedy-path-parameter``) the
+    rest of the path, slashes included, or nothing."""
+    key = (template, greedy)
+    if key not in _TEMPLATE_CACHE:
+        pattern = re.escape(template)
+        if greedy:
+            pattern = pattern.replace(re.escape("/{" + greedy + "}"), f"(?:/(?P<{greedy}>.*))?")
+        _TEMPLATE_CACHE[key] = re.compile(re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", pattern))
+    return _TEMPLATE_CACHE[key]

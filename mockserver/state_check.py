@@ -21,6 +21,9 @@ RECORD_SCHEMAS = {
     ("runs", "actions"): "BlockedAction",
     ("access_requests", "items"): "AccessRequest",
     ("analyses", "items"): "Analysis",
+    ("policies", "policies"): "Policy",
+    ("policies", "bindings"): "PolicyBinding",
+    ("runtime", "checkpoints"): "Checkpoint",
 }
 
 

@@ -15,7 +15,9 @@ from reliability_support import HTTP_TIMEOUT, ServedMock, json_error, live_mock
 
 SPEC = Spec.load()
 # Every documented operation, with made-up path parameters.
-API_ROUTES = sorted({(op.method, re.sub(r"{\w+}", "x", op.path)) for op in SPEC.operations.values()})
+API_ROUTES = sorted({(op.method, re.sub(r"{\w+}", "x", op.path)) for op in SPEC.operations.values() if not op.keyless})
+# `security: []`: the agent runtime's calls, which the platform takes without a key.
+KEYLESS_ROUTES = sorted({(op.method, re.sub(r"{\w+}", "x", op.path)) for op in SPEC.operations.values() if op.keyless})
 BAD_AUTH = {
     "no header": {},
     "wrong key": {"Authorization": "Bearer not-a-key"},
@@ -100,6 +102,15 @@ def test_every_api_route_refuses_requests_without_a_valid_key(keyed, method, pat
 def test_every_api_route_accepts_each_configured_key(keyed, method, path):
     for key in ("user-key", "second-key"):
         assert call(keyed, method, path, bearer(key)).status_code != 401
+
+
+@pytest.mark.parametrize("method,path", KEYLESS_ROUTES)
+def test_keyless_routes_answer_without_a_key(keyed, method, path):
+    assert KEYLESS_ROUTES, "the spec marks the agent runtime's calls keyless"
+    for headers in BAD_AUTH.values():
+        response = call(keyed, method, path, headers)
+        # Past auth: the body check (a checkpoint needs action_id) or the unknown run answers.
+        assert response.json() in ({"error": "run x not found"}, {"error": "action_id is required"})
 
 
 def test_unknown_paths_need_a_key_too(keyed):

@@ -154,6 +154,8 @@ class AgentsBackend:
                 raise ApiError(404, f"agent {namespace}/{name} not found")
             self.build_of.pop((namespace, name), None)
             self.extras.pop((namespace, name), None)
+            self.platform.policies.remove_generated(name)
+            self.platform.runtime.set_endpoint(namespace, name, None)
 
     def deploy(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """Create tools, start a build when needed, then create or update the agent."""
@@ -195,6 +197,7 @@ class AgentsBackend:
             self.items[key] = agent
             if "policies" in body:
                 self.extras[key] = {**self.extras.get(key, {}), "policies": list(body["policies"])}
+            self.platform.policies.auto_bind(name, body.get("required_tools") or [])
         return {"agent": name, "agent_name": name, "namespace": namespace,
                 "tools_created": tools_created, **result}
 

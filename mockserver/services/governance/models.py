@@ -28,8 +28,10 @@ class GovernanceBackend:
         # due without scanning every approval. Derived (the "_" keeps it out of the state file).
         self._due: list[tuple[float, str]] = []
 
-    def create(self, body: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
-        """Returns (request, created). A PENDING request for the same subject and tool is reused."""
+    def create(self, body: Mapping[str, Any],
+               event_data: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], bool]:
+        """Returns (request, created). A PENDING request for the same subject and tool is reused.
+        ``event_data`` goes on the run's APPROVAL_REQUIRED event (the tool proxy's details)."""
         with self.platform.lock:
             self._expire_due()
             for existing in self.items.values():
@@ -40,7 +42,8 @@ class GovernanceBackend:
             action = None
             if body.get("run_id"):
                 action = self.platform.runs.create_action(body["run_id"], body["tool_id"],
-                                                          body.get("capability"), body.get("payload_hash"))
+                                                          body.get("capability"), body.get("payload_hash"),
+                                                          event_data)
             now = self.platform.now_iso()
             request = {
                 "id": self.platform.new_id("req-"), "subject": body["subject"],
@@ -105,7 +108,18 @@ class GovernanceBackend:
             self.expiry[request_id] = now + seconds
             heapq.heappush(self._due, (now + seconds, request_id))
             self.platform.connectors.record(request, "decision_recorded", "approved")
+            # The platform's time-limited binding: the agent may call the tool until expiry.
+            self.platform.policies.grant(request.get("agent_id") or request["subject"], request["tool_id"],
+                                         now + seconds)
             return request
+
+    def approve_for_action(self, action_id: str, approver: str | None) -> None:
+        """The action was approved directly: its PENDING access request (if any) is approved too,
+        which grants the agent the tool as an approval of the request would."""
+        with self.platform.lock:
+            for request in list(self.items.values()):
+                if request.get("action_id") == action_id and request["status"] == "PENDING":
+                    self.approve(request["id"], approver)
 
     def reject(self, request_id: str, reason: str | None = None) -> dict[str, Any]:
         with self.platform.lock:

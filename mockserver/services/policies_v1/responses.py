@@ -6,17 +6,17 @@ from ..common import Handlers, add_collection_reads_and_delete
 from .models import translate
 
 handlers = Handlers()
-add_collection_reads_and_delete(handlers, "policies", "listPoliciesV1", "getPolicyV1", "deletePolicyV1")
+add_collection_reads_and_delete(handlers, "policies_v1", "listPoliciesV1", "getPolicyV1", "deletePolicyV1")
 
 
 @handlers.operation("createPolicyV1")
 def create_policy(platform, req):
-    return 201, platform.policies.create(req.body)
+    return 201, platform.policies_v1.create(req.body)
 
 
 @handlers.operation("replacePolicyV1")
 def replace_policy(platform, req):
-    return 200, platform.policies.replace(req.path["name"], req.body)
+    return 200, platform.policies_v1.replace(req.path["name"], req.body)
 
 
 @handlers.operation("translatePolicyV1")

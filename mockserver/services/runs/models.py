@@ -129,7 +129,7 @@ class RunsBackend:
     # --- blocked actions --------------------------------------------------------------
 
     def create_action(self, run_id: str, tool_id: str, capability: str | None = None,
-                      payload_hash: str | None = None) -> dict[str, Any]:
+                      payload_hash: str | None = None, data: Mapping[str, Any] | None = None) -> dict[str, Any]:
         with self.platform.lock:
             run = self.get(run_id)
             if run["status"] != "RUNNING":
@@ -144,7 +144,7 @@ class RunsBackend:
             })
             self.actions[action["action_id"]] = action
             self.transition(run_id, "PAUSED_APPROVAL", blocked_action_id=action["action_id"])
-            self.add_event(run_id, "APPROVAL_REQUIRED")
+            self.add_event(run_id, "APPROVAL_REQUIRED", data=dict(data) if data else None)
             return action
 
     def get_action(self, run_id: str, action_id: str) -> dict[str, Any]:
@@ -163,10 +163,13 @@ class RunsBackend:
             if check_hash and action.get("payload_hash") and payload_hash != action["payload_hash"]:
                 raise ApiError(409, "payload_hash mismatch")
             self.ensure_event_room(run_id)
-            action = self._set_action_status(action, "APPROVED")
+            action = self.set_action_status(action, "APPROVED")
             self.add_event(run_id, "APPROVED", actor=approver)
             if self._waits_for(run_id, action_id):
                 self.transition(run_id, "RUNNING")
+                self.platform.runtime.queue_resume(run_id, action_id)
+            if check_hash:  # approved here, not through its access request: that request is approved too
+                self.platform.governance.approve_for_action(action_id, approver)
             return action
 
     def reject_action(self, run_id: str, action_id: str, actor: str | None = None) -> None:
@@ -176,7 +179,7 @@ class RunsBackend:
             if action["status"] != "BLOCKED":
                 return
             self.ensure_event_room(run_id)
-            self._set_action_status(action, "FAILED")
+            self.set_action_status(action, "FAILED")
             self.add_event(run_id, "REJECTED", actor=actor)
             if self._waits_for(run_id, action_id):
                 self.transition(run_id, "FAILED")
@@ -185,7 +188,7 @@ class RunsBackend:
         run = self.runs[run_id]
         return run["status"] == "PAUSED_APPROVAL" and run.get("blocked_action_id") == action_id
 
-    def _set_action_status(self, action: dict[str, Any], status: str) -> dict[str, Any]:
+    def set_action_status(self, action: dict[str, Any], status: str) -> dict[str, Any]:
         action = {**action, "status": status, "updated_at": self.platform.now_iso()}
         self.actions[action["action_id"]] = action
         return action

@@ -1,7 +1,8 @@
 """Tools: create-or-update by name, credentials wired in as secret references, probes.
 
-Credential values are never kept: the mock records only which credential fields were given,
-so nothing can leak through responses, the journal or an exported state file.
+Credential values are kept in memory only, for the tool proxy to inject (``secret()``): they are
+not part of any record, so nothing leaks through responses, the journal or an exported state
+file (a restored state has the field names but not the values).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class ToolsBackend(NamedCollection):
     def __init__(self, platform):
         super().__init__(platform)
         self.credential_fields: dict[str, list[str]] = {}  # tool name -> which fields were given
+        self._secrets: dict[str, dict[str, str]] = {}  # tool name -> credential values; never exported
 
     def put(self, name: str, spec: Mapping[str, Any],
             credentials: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], bool]:
@@ -74,6 +76,7 @@ class ToolsBackend(NamedCollection):
             stored, created = self.store(record)
             if credentials:
                 self.credential_fields[name] = sorted(k for k, v in credentials.items() if v)
+                self._secrets[name] = {k: str(v) for k, v in credentials.items() if v}
             return stored, created
 
     @staticmethod
@@ -90,6 +93,11 @@ class ToolsBackend(NamedCollection):
         with self.platform.lock:
             super().delete(name)
             self.credential_fields.pop(name, None)
+            self._secrets.pop(name, None)
+
+    def secret(self, name: str, field: str) -> str | None:
+        """A stored credential value, for injection by the tool proxy only."""
+        return self._secrets.get(name, {}).get(field)
 
     def test(self, name: str) -> dict[str, Any]:
         """Probe the tool's base URL and record the outcome in its status."""

@@ -1,0 +1,91 @@
+"""Calling a real agent: invoke proxying (``POST /api/agents/.../invoke``) and the resume worker.
+
+The domain decides what happens to the run (``settle``); this module only makes the HTTP calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+from ..errors import ApiError
+
+if TYPE_CHECKING:
+    from ..platform import Platform
+
+log = logging.getLogger("runagents_mock")
+AGENT_TIMEOUT_SECONDS = 120
+
+
+def invoke(platform: "Platform", namespace: str, name: str, body: Any, end_user: str | None,
+           run_id: str | None) -> tuple[int, Any] | None:
+    """Proxy an invoke to the agent's endpoint; None when it has none (the mock answers itself)."""
+    url = platform.runtime.endpoint(namespace, name)
+    if url is None:
+        return None
+    run = platform.runtime.begin_invoke(namespace, name, body, end_user, run_id, url + "/invoke")
+    headers = {"X-Run-ID": run["id"], "X-Request-Id": str(uuid.uuid4())}
+    if run.get("user_id"):
+        headers["X-End-User-Id"] = run["user_id"]
+    status, reply = _post(url + "/invoke", body if body is not None else {}, headers)
+    platform.runtime.settle(run["id"], status, reply)
+    if status == 0:
+        raise ApiError(502, f"failed to reach agent: {reply['error']}")
+    if not 200 <= status < 300:
+        raise ApiError(502, f"agent answered {status}")
+    return status, reply
+
+
+def resume(platform: "Platform", run_id: str, action_id: str) -> None:
+    """What the platform's resume worker does after an approval: call the agent's /resume."""
+    target = platform.runtime.resume_target(run_id)
+    if target is None:
+        return
+    url, user = target
+    headers = {"X-Run-ID": run_id, "X-Request-Id": str(uuid.uuid4())}
+    if user:
+        headers["X-End-User-Id"] = user
+    status, reply = _post(f"{url}/resume/{action_id}", {"run_id": run_id, "user_id": user}, headers)
+    platform.runtime.settle(run_id, status, reply)
+
+
+def _post(url: str, body: Any, headers: dict[str, str]) -> tuple[int, Any]:
+    try:
+        response = requests.post(url, json=body, headers=headers, timeout=AGENT_TIMEOUT_SECONDS)
+    except requests.RequestException as exc:
+        return 0, {"error": type(exc).__name__}
+    try:
+        return response.status_code, response.json()
+    except ValueError:
+        return response.status_code, {"response": response.text}
+
+
+class ResumeWorker:
+    """One daemon thread per app, started on the first approval that has an agent to resume."""
+
+    def __init__(self, platform: "Platform"):
+        self.platform = platform
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def notify(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="runagents-mock-resume", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            for run_id, action_id in self.platform.runtime.take_resumes():
+                try:
+                    resume(self.platform, run_id, action_id)
+                except Exception as exc:  # noqa: BLE001 - a bug must not stop the worker
+                    log.error("resume of run %s failed: %s", run_id, type(exc).__name__, exc_info=exc)

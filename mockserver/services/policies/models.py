@@ -1,0 +1,250 @@
+"""Policies, policy bindings, and how they decide whether an agent may call a tool.
+
+A policy is a list of rules (``allow``/``deny``, a URL pattern, optional methods); a binding
+links a policy to subjects. Besides the ones users create, the platform makes two kinds:
+
+- ``<agent>-<tool>-auto``: on deploy, for each Open tool the agent lists (deleted with it);
+- ``<agent>-<tool>-jit``: when an access request is approved, until it expires on the clock.
+
+Evaluation uses the agent's identity (``ServiceAccount`` subjects): deny beats allow.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any, Iterable, Mapping
+
+from ...clock import iso
+from ...errors import ApiError
+from ..common import DEFAULT_NAMESPACE
+
+ALLOW, DENY, NO_MATCH = "allow", "deny", "none"
+
+
+@lru_cache(maxsize=1024)
+def _pattern(resource: str) -> re.Pattern[str]:
+    """``*`` matches any run of characters; everything else is literal."""
+    return re.compile(".*".join(re.escape(part) for part in resource.split("*")))
+
+
+def rule_matches(rule: Mapping[str, Any], url: str, method: str) -> bool:
+    operations = rule.get("operations")
+    if operations and method.upper() not in operations:
+        return False
+    return bool(_pattern(rule["resource"]).fullmatch(url))
+
+
+def evaluate(rules: Iterable[Mapping[str, Any]], url: str, method: str) -> str:
+    """ALLOW, DENY or NO_MATCH for a request; a matching deny wins over any allow."""
+    verdict = NO_MATCH
+    for rule in rules:
+        if rule_matches(rule, url, method):
+            if rule["permission"] == DENY:
+                return DENY
+            verdict = ALLOW
+    return verdict
+
+
+def _rules_of(body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The rules of either request form (the page's ``rules``, the SDK's ``spec.policies``)."""
+    if body.get("rules"):
+        return [dict(r) for r in body["rules"]]
+    return [dict(r) for r in (body.get("spec") or {}).get("policies") or []]
+
+
+class PoliciesBackend:
+    def __init__(self, platform):
+        self.platform = platform
+        self.policies: dict[str, dict[str, Any]] = {}
+        self.bindings: dict[str, dict[str, Any]] = {}
+        self.expiry: dict[str, float] = {}  # jit binding/policy name -> clock seconds it ends
+        self.generated: dict[str, str] = {}  # auto/jit policy (and binding) name -> its agent
+
+    # --- policies ---------------------------------------------------------------------
+
+    def create_policy(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        with self.platform.lock:
+            if body["name"] in self.policies:
+                raise ApiError(409, f'policy "{body["name"]}" already exists')
+            return self._store_policy(body["name"], body, origin="user")
+
+    def update_policy(self, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        with self.platform.lock:
+            current = self.get_policy(name)
+            if body.get("name") and body["name"] != name:
+                raise ApiError(400, f"name in the body ({body['name']}) differs from the path ({name})")
+            return self._store_policy(name, body, origin=current.get("origin", "user"),
+                                      created_at=current.get("created_at"))
+
+    def _store_policy(self, name: str, body: Mapping[str, Any], origin: str,
+                      created_at: str | None = None, expires_at: str | None = None) -> dict[str, Any]:
+        rules = _rules_of(body)
+        if not rules:
+            raise ApiError(400, "rules is required (or spec.policies in the SDK form)")
+        if name not in self.policies:
+            self.platform.check_capacity("policies", len(self.policies))
+        approvals = list((body.get("spec") or {}).get("approvals") or [])
+        policy = {"name": name, "namespace": DEFAULT_NAMESPACE, "rules": rules,
+                  "spec": {"policies": rules, "approvals": approvals},
+                  "status": {"ready": True, "message": ""}, "origin": origin,
+                  "created_at": created_at or self.platform.now_iso()}
+        if expires_at:
+            policy["expires_at"] = expires_at
+        self.policies[name] = policy
+        return policy
+
+    def _current(self, items: dict[str, dict[str, Any]], kind: str, name: str | None = None) -> Any:
+        """One record (404 naming ``kind`` when missing), or all of them, after expiry."""
+        with self.platform.lock:
+            self._expire_due()
+            if name is None:
+                return list(items.values())
+            try:
+                return items[name]
+            except KeyError:
+                raise ApiError(404, f'{kind} "{name}" not found') from None
+
+    def get_policy(self, name: str) -> dict[str, Any]:
+        return self._current(self.policies, "policy", name)
+
+    def list_policies(self) -> list[dict[str, Any]]:
+        return self._current(self.policies, "policy")
+
+    def delete_policy(self, name: str) -> None:
+        """The policy and every binding that names it."""
+        with self.platform.lock:
+            self.get_policy(name)
+            del self.policies[name]
+            self.expiry.pop(name, None)
+            self.generated.pop(name, None)
+            for binding in [b for b in self.bindings.values() if b["policy"] == name]:
+                del self.bindings[binding["name"]]
+
+    # --- bindings ---------------------------------------------------------------------
+
+    def create_binding(self, body: Mapping[str, Any], origin: str = "user",
+                       expires_at: str | None = None) -> dict[str, Any]:
+        with self.platform.lock:
+            self._expire_due()
+            if body["name"] in self.bindings:
+                raise ApiError(409, f'policy binding "{body["name"]}" already exists')
+            self.get_policy(body["policy"])
+            self.platform.check_capacity("policy bindings", len(self.bindings))
+            binding = {"name": body["name"], "namespace": DEFAULT_NAMESPACE, "policy": body["policy"],
+                       "subjects": [dict(s) for s in body["subjects"]], "origin": origin,
+                       "created_at": self.platform.now_iso()}
+            if expires_at:
+                binding["expires_at"] = expires_at
+            self.bindings[binding["name"]] = binding
+            return binding
+
+    def get_binding(self, name: str) -> dict[str, Any]:
+        return self._current(self.bindings, "policy binding", name)
+
+    def list_bindings(self) -> list[dict[str, Any]]:
+        return self._current(self.bindings, "policy binding")
+
+    def delete_binding(self, name: str) -> None:
+        with self.platform.lock:
+            self.get_binding(name)
+            del self.bindings[name]
+
+    # --- what the platform creates itself ----------------------------------------------
+
+    def _put_generated(self, name: str, agent: str, resource: str, origin: str,
+                       ends: float | None = None) -> None:
+        """A policy allowing ``resource`` and a binding of the same name for the agent."""
+        expires_at = iso(ends) if ends is not None else None
+        self.bindings.pop(name, None)
+        self._store_policy(name, {"rules": [{"permission": ALLOW, "resource": resource}]}, origin,
+                           expires_at=expires_at)
+        self.create_binding({"name": name, "policy": name,
+                             "subjects": [{"kind": "ServiceAccount", "name": agent}]},
+                            origin=origin, expires_at=expires_at)
+        self.generated[name] = agent
+        if ends is not None:
+            self.expiry[name] = ends
+        else:
+            self.expiry.pop(name, None)
+
+    def auto_bind(self, agent: str, tools: Iterable[str]) -> None:
+        """Deploy: bind the agent to each Open tool it lists; drop its stale auto-bindings."""
+        with self.platform.lock:
+            wanted = {}
+            for tool_name in tools:
+                tool = self.platform.tools.items.get(tool_name)
+                if tool is not None and access_mode(tool) == "Open":
+                    wanted[f"{agent}-{tool_name}-auto"] = tool_url(tool) + "*"
+            self.remove_generated(agent, "auto", keep=set(wanted))
+            for name, resource in wanted.items():
+                self._put_generated(name, agent, resource, "auto")
+
+    def grant(self, agent: str, tool_name: str, ends: float) -> None:
+        """An approval: the agent may call the tool until ``ends`` (clock seconds)."""
+        with self.platform.lock:
+            tool = self.platform.tools.items.get(tool_name)
+            resource = tool_url(tool) + "*" if tool is not None else "*"
+            self._put_generated(f"{agent}-{tool_name}-jit", agent, resource, "jit", ends)
+
+    def remove_generated(self, agent: str, origin: str | None = None, keep: set[str] = frozenset()) -> None:
+        """Delete the policies and bindings the platform made for an agent (all, or one origin)."""
+        with self.platform.lock:
+            for name, owner in list(self.generated.items()):
+                if owner == agent and name not in keep and (origin is None or name.endswith(f"-{origin}")):
+                    self.policies.pop(name, None)
+                    self.bindings.pop(name, None)
+                    self.expiry.pop(name, None)
+                    del self.generated[name]
+
+    def has_live_grant(self, agent: str, tool_name: str) -> bool:
+        with self.platform.lock:
+            self._expire_due()
+            return f"{agent}-{tool_name}-jit" in self.bindings
+
+    # --- evaluation -------------------------------------------------------------------
+
+    def verdict(self, agent: str, url: str, method: str) -> str:
+        """ALLOW, DENY or NO_MATCH for a call by ``agent`` (its ServiceAccount) to ``url``."""
+        with self.platform.lock:
+            self._expire_due()
+            subject = {"kind": "ServiceAccount", "name": agent}
+            rules = [rule for binding in self.bindings.values() if subject in binding["subjects"]
+                     for rule in self.policies.get(binding["policy"], {}).get("rules", [])]
+        return evaluate(rules, url, method)
+
+    def _expire_due(self) -> None:
+        now = self.platform.clock.now()
+        for name, ends in list(self.expiry.items()):
+            if ends <= now:
+                self.policies.pop(name, None)
+                self.bindings.pop(name, None)
+                self.generated.pop(name, None)
+                del self.expiry[name]
+
+    # --- state ------------------------------------------------------------------------
+
+    def export(self) -> dict[str, Any]:
+        return {"policies": list(self.policies.values()), "bindings": list(self.bindings.values()),
+                "expiry": dict(self.expiry), "generated": dict(self.generated)}
+
+    def load(self, data: Mapping[str, Any]) -> None:
+        self.policies = {p["name"]: dict(p) for p in data.get("policies", [])}
+        self.bindings = {b["name"]: dict(b) for b in data.get("bindings", [])}
+        self.expiry = {k: float(v) for k, v in data.get("expiry", {}).items()}
+        self.generated = dict(data.get("generated", {}))
+
+
+def access_mode(tool: Mapping[str, Any]) -> str:
+    """Open, Restricted or Critical; a tool without governance is Open (see docs/runtime.md)."""
+    return tool["spec"].get("governance", {}).get("accessControl", {}).get("mode") or "Open"
+
+
+def requires_approval(tool: Mapping[str, Any]) -> bool:
+    control = tool["spec"].get("governance", {}).get("accessControl", {})
+    return control.get("mode") == "Critical" or bool(control.get("requireApproval"))
+
+
+def tool_url(tool: Mapping[str, Any]) -> str:
+    """The tool's base URL without a trailing slash: what policy resources are matched against."""
+    return str(tool["spec"].get("connection", {}).get("baseUrl", "")).rstrip("/")

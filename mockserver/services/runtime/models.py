@@ -1,0 +1,383 @@
+"""What a deployed agent meets at run time: the tool proxy's checks, OAuth consent,
+checkpoints and tool results the agent runtime reports, and agents' real endpoints.
+
+The egress checks, in the order the mock applies them (docs/runtime.md says why):
+
+1. tool identification: the agent and the tool exist (404 otherwise);
+2. policy evaluation: a matching deny, or no allow on a tool that needs none of approval,
+   is a plain 403;
+3. capabilities: a declared list that does not cover method + path is ``403 operation not
+   permitted`` (no approval lifts it);
+4. approval (Critical or ``requireApproval`` tools without a live JIT grant): an access request,
+   and with ``X-Run-ID`` a blocked action that pauses the run; a rejected run stays at 403;
+5. payload hash: a retry on a run whose approved action carries another body hash is a 409;
+6. OAuth2 consent for (end user, tool);
+7. allowed: the HTTP layer injects credentials and answers.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import fnmatch
+import json
+import secrets
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+from urllib.parse import urlencode
+
+from ...errors import ApiError
+from ...runtime.paths import EGRESS_PREFIX, LLM_PREFIX
+from ..policies.models import ALLOW, DENY, requires_approval, tool_url
+
+STATE_TTL_SECONDS = 600
+
+
+@dataclass
+class Refusal:
+    status: int
+    body: dict[str, Any]
+
+
+@dataclass
+class Allowed:
+    tool: dict[str, Any]
+    url: str  # what the tool would receive: base URL + path (+ query)
+    end_user: str | None
+    run_id: str | None
+    headers: dict[str, str] = field(default_factory=dict)  # credentials to inject (secret)
+    query: dict[str, str] = field(default_factory=dict)  # credentials to inject (secret)
+
+
+def payload_hash(body: bytes) -> str:
+    """SHA-256 of the request body, hex."""
+    return hashlib.sha256(body).hexdigest()
+
+
+def capability_matches(capability: Mapping[str, Any], method: str, path: str) -> bool:
+    """Method (``*`` for any) and path prefix, where ``*`` in the path matches one segment or more."""
+    cap_method = str(capability.get("method") or "*").upper()
+    if cap_method not in ("*", method.upper()):
+        return False
+    pattern = str(capability.get("path") or capability.get("pathPattern") or "/")
+    if "*" not in pattern:
+        return path == pattern or path.startswith(pattern.rstrip("/") + "/") or pattern == "/"
+    return fnmatch.fnmatchcase(path, pattern) or fnmatch.fnmatchcase(path, pattern.rstrip("/") + "/*")
+
+
+def env_name(tool_name: str) -> str:
+    return tool_name.upper().replace("-", "_").replace(".", "_")
+
+
+def agent_env(agent: Mapping[str, Any], base_url: str) -> dict[str, str]:
+    """The environment the platform injects into a deployed agent, pointing at this mock.
+
+    Tool URLs carry the agent's identity (no key needed), under both documented spellings.
+    """
+    namespace, name, spec = agent["namespace"], agent["name"], agent["spec"]
+    env: dict[str, str] = {}
+    for entry in spec.get("env") or []:
+        env[entry["name"]] = str(entry.get("value", ""))
+    for tool in spec.get("requiredTools") or []:
+        url = f"{base_url}{EGRESS_PREFIX}{namespace}/{name}/{tool['name']}"
+        env[f"TOOL_{env_name(tool['name'])}_URL"] = url  # the docs' spelling
+        env[f"TOOL_URL_{env_name(tool['name'])}"] = url  # the vendor SDK's spelling
+    env["LLM_GATEWAY_URL"] = f"{base_url}{LLM_PREFIX}{namespace}/{name}/v1"
+    llm = spec.get("llmConfig") or {}
+    if llm.get("model"):
+        env.setdefault("LLM_MODEL", llm["model"])
+        env.setdefault("LLM_PROVIDER", llm.get("provider", ""))
+    if spec.get("systemPrompt"):
+        env["SYSTEM_PROMPT"] = spec["systemPrompt"]
+    env["AGENT_NAME"] = name
+    env["GOVERNANCE_URL"] = base_url
+    return env
+
+
+class RuntimeBackend:
+    def __init__(self, platform):
+        self.platform = platform
+        self.endpoints: dict[str, str] = {}  # "namespace/name" -> the agent's base URL
+        self.checkpoints: dict[str, dict[str, Any]] = {}  # "run_id/action_id" -> checkpoint
+        self.tool_results: dict[str, list[dict[str, Any]]] = {}  # run id -> reports
+        self.consents: dict[str, dict[str, Any]] = {}  # "user/tool" -> {user, tool, granted_at}
+        self.used_states: set[str] = set()
+        self.tool_replies: dict[str, Any] = {}  # tool name -> {"status", "body"} configured reply
+        self.resumes: list[tuple[str, str]] = []  # (run id, action id) for the resume worker
+        self._state_key = secrets.token_bytes(32)  # signs OAuth states; never exported
+
+    # --- agent endpoints --------------------------------------------------------------
+
+    def set_endpoint(self, namespace: str, name: str, url: str | None) -> None:
+        with self.platform.lock:
+            if url:
+                self.endpoints[f"{namespace}/{name}"] = url.rstrip("/")
+            else:
+                self.endpoints.pop(f"{namespace}/{name}", None)
+
+    def endpoint(self, namespace: str, name: str) -> str | None:
+        """Set through the control API, else ``--agent-endpoint``."""
+        key = f"{namespace}/{name}"
+        url = self.endpoints.get(key) or self.platform.config.agent_endpoints.get(key)
+        return url.rstrip("/") if url else None
+
+    # --- runs driven by a real agent ----------------------------------------------------
+
+    def begin_invoke(self, namespace: str, name: str, body: Any, end_user: str | None,
+                     run_id: str | None, invoke_url: str) -> dict[str, Any]:
+        """The run an invoke belongs to (the caller's ``X-Run-ID``, else a new one) and its
+        USER_MESSAGE event."""
+        platform = self.platform
+        with platform.lock:
+            agent = platform.agents.get(namespace, name)
+            if agent["status"]["phase"] != "Running":
+                raise ApiError(502, f"failed to reach agent: agent {namespace}/{name} is {agent['status']['phase']}")
+            if run_id:
+                run = platform.runs.get(run_id)
+            else:
+                run = platform.runs.create({"agent_id": name, "namespace": namespace,
+                                            "user_id": end_user or "anonymous", "invoke_url": invoke_url})
+            message = body.get("message") if isinstance(body, dict) else None
+            platform.runs.add_event(run["id"], "USER_MESSAGE", actor=end_user,
+                                    data={"message": message} if isinstance(message, str) else None)
+            return run
+
+    def settle(self, run_id: str, status: int, reply: Any) -> None:
+        """What the agent's answer means for its run: a pause (approval, consent) leaves the
+        run as the tool proxy set it; a 2xx answer completes it; anything else fails it."""
+        platform = self.platform
+        with platform.lock:
+            run = platform.runs.runs.get(run_id)
+            if run is None or run["status"] != "RUNNING":
+                return
+            reply = reply if isinstance(reply, dict) else {}
+            if reply.get("approval_required") or reply.get("consent_required") \
+                    or reply.get("code") in ("APPROVAL_REQUIRED", "CONSENT_REQUIRED"):
+                return
+            if 200 <= status < 300:
+                text = reply.get("response")
+                platform.runs.add_event(run_id, "AGENT_MESSAGE",
+                                        data={"response": text} if isinstance(text, str) else None)
+                platform.runs.add_event(run_id, "COMPLETED")
+                platform.runs.transition(run_id, "COMPLETED")
+            else:
+                platform.runs.add_event(run_id, "FAILED", data={"status": status})
+                platform.runs.transition(run_id, "FAILED")
+
+    def queue_resume(self, run_id: str, action_id: str) -> None:
+        """An approved action resumed its run: the resume worker calls the agent, if it has an endpoint."""
+        if self.resume_target(run_id) is not None:
+            self.resumes.append((run_id, action_id))
+            self.platform.on_resume()
+
+    def take_resumes(self) -> list[tuple[str, str]]:
+        with self.platform.lock:
+            taken, self.resumes = self.resumes, []
+            return taken
+
+    def resume_target(self, run_id: str) -> tuple[str, str] | None:
+        """(agent endpoint, end user) for a run whose agent has an endpoint."""
+        with self.platform.lock:
+            run = self.platform.runs.runs.get(run_id)
+            url = self.endpoint(run["namespace"], run["agent_id"]) if run else None
+            return (url, run["user_id"]) if url else None
+
+    # --- checkpoints and tool results (the SDK runtime's keyless calls) -----------------
+
+    def store_checkpoint(self, run_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        with self.platform.lock:
+            self.platform.runs.get(run_id)
+            key = f"{run_id}/{body['action_id']}"
+            if key not in self.checkpoints:
+                self.platform.check_capacity("checkpoints", len(self.checkpoints))
+            record = {**body, "id": self.platform.new_id("ckpt-"), "run_id": run_id,
+                      "created_at": self.platform.now_iso()}
+            self.checkpoints[key] = record
+            return {k: record[k] for k in ("id", "run_id", "action_id", "created_at")}
+
+    def get_checkpoint(self, run_id: str, action_id: str) -> dict[str, Any]:
+        with self.platform.lock:
+            self.platform.runs.get(run_id)
+            record = self.checkpoints.get(f"{run_id}/{action_id}")
+            if record is None:
+                raise ApiError(404, f"checkpoint for action {action_id} not found")
+            return record
+
+    def report_tool_result(self, run_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        with self.platform.lock:
+            self.platform.runs.get(run_id)
+            reports = self.tool_results.setdefault(run_id, [])
+            self.platform.check_capacity("tool results in this run", len(reports))
+            reports.append({**body, "at": self.platform.now_iso()})
+            return {"status": "recorded", "run_id": run_id, "seq": len(reports)}
+
+    # --- the egress checks --------------------------------------------------------------
+
+    def check_tool_call(self, namespace: str, agent_name: str, tool_name: str, method: str, path: str,
+                        query: str, body: bytes, run_id: str | None, end_user: str | None,
+                        callback_url: str) -> Allowed | Refusal:
+        platform = self.platform
+        with platform.lock:
+            # 1. tool identification
+            agent = platform.agents.get(namespace, agent_name)
+            tool = platform.tools.items.get(tool_name)
+            if tool is None:
+                return Refusal(404, {"error": f'tool "{tool_name}" not found', "tool": tool_name})
+            if tool_name not in {t.get("name") for t in agent["spec"].get("requiredTools", [])}:
+                return Refusal(403, {"error": f"agent {agent_name} does not list tool {tool_name} in its required tools",
+                                     "tool": tool_name})
+            run = platform.runs.get(run_id) if run_id else None
+            if run is not None and run["agent_id"] != agent_name:
+                return Refusal(403, {"error": f"run {run_id} belongs to agent {run['namespace']}/{run['agent_id']}",
+                                     "tool": tool_name})
+            if run is not None and not end_user:
+                end_user = run["user_id"]
+            url = tool_url(tool) + path + (f"?{query}" if query else "")
+
+            # 2. policy evaluation
+            verdict = platform.policies.verdict(agent_name, url, method)
+            needs_approval = requires_approval(tool)
+            if verdict == DENY:
+                return Refusal(403, {"error": f"policy denies {method} {url} to agent {agent_name}", "tool": tool_name})
+            if verdict != ALLOW and not needs_approval:
+                return Refusal(403, {"error": f"no policy binding allows agent {agent_name} to call tool {tool_name}",
+                                     "tool": tool_name})
+
+            # 3. capabilities
+            capabilities = tool["spec"].get("capabilities") or []
+            matching = [c for c in capabilities if capability_matches(c, method, path)]
+            if capabilities and not matching:
+                return Refusal(403, {"error": "operation not permitted", "tool": tool_name})
+            capability = (matching[0].get("name") if matching else None) or f"{method} {path}"
+
+            # 4. approval
+            digest = payload_hash(body)
+            if needs_approval and not platform.policies.has_live_grant(agent_name, tool_name):
+                return self._approval(agent_name, tool_name, method, url, capability, run_id, digest)
+
+            # 5. payload hash of the approved action on this run
+            if run_id:
+                approved = self._approved_action(run_id, tool_name)
+                if approved is not None:
+                    if approved.get("payload_hash") and approved["payload_hash"] != digest:
+                        return Refusal(409, {"error": "payload_hash mismatch", "tool": tool_name,
+                                             "action_id": approved["action_id"]})
+                    platform.runs.set_action_status(approved, "EXECUTED")
+
+            # 6. OAuth2 consent
+            auth = tool["spec"].get("connection", {}).get("authentication", {})
+            oauth = auth.get("oauth2Config") or {}
+            if auth.get("type") == "OAuth2" and oauth.get("authUrl"):
+                if f"{end_user or ''}/{tool_name}" not in self.consents:
+                    return self._consent_required(tool_name, tool, end_user or "", callback_url)
+
+            # 7. allowed
+            allowed = Allowed(tool=tool, url=url, end_user=end_user, run_id=run_id if run else None)
+            self._inject_credentials(allowed, tool_name, auth)
+            return allowed
+
+    def log_tool_event(self, allowed: Allowed, event_type: str, method: str, status: int | None = None) -> None:
+        """TOOL_REQUEST / TOOL_RESPONSE on the caller's run (no headers, no body: they may hold secrets)."""
+        if not allowed.run_id:
+            return
+        data: dict[str, Any] = {"tool_id": allowed.tool["name"], "tool_method": method,
+                                "tool_url": allowed.url.split("?", 1)[0]}
+        if status is not None:
+            data["status"] = status
+        with self.platform.lock:
+            run = self.platform.runs.runs.get(allowed.run_id)
+            if run is not None and len(self.platform.runs.events[allowed.run_id]) < self.platform.config.max_objects_per_kind:
+                self.platform.runs.add_event(allowed.run_id, event_type, actor=allowed.end_user, data=data)
+
+    def _approved_action(self, run_id: str, tool_name: str) -> dict[str, Any] | None:
+        for action in reversed(list(self.platform.runs.actions.values())):
+            if action["run_id"] == run_id and action["tool_id"] == tool_name and action["status"] == "APPROVED":
+                return action
+        return None
+
+    def _approval(self, agent: str, tool_name: str, method: str, url: str, capability: str,
+                  run_id: str | None, digest: str) -> Refusal:
+        governance = self.platform.governance
+        if run_id and any(r["status"] == "REJECTED" and r.get("run_id") == run_id and r["tool_id"] == tool_name
+                          and r["subject"] == agent for r in governance.items.values()):
+            return Refusal(403, {"error": f"access to tool {tool_name} was rejected for this run", "tool": tool_name})
+        data = {"tool_id": tool_name, "capability": capability, "tool_method": method, "tool_url": url}
+        request, _ = governance.create({"subject": agent, "agent_id": agent, "tool_id": tool_name,
+                                        "capability": capability, "run_id": run_id, "payload_hash": digest},
+                                       event_data=data)
+        reply = {"error": "APPROVAL_REQUIRED", "code": "APPROVAL_REQUIRED", "request_id": request["id"],
+                 "tool": tool_name,
+                 "message": f"Tool '{tool_name}' requires approval before it can be used (request {request['id']})."}
+        if request.get("action_id"):
+            reply["action_id"] = request["action_id"]
+        return Refusal(403, reply)
+
+    # --- OAuth consent ----------------------------------------------------------------
+
+    def _consent_required(self, tool_name: str, tool: Mapping[str, Any], user: str, callback_url: str) -> Refusal:
+        oauth = tool["spec"]["connection"]["authentication"].get("oauth2Config") or {}
+        params = {"response_type": "code", "client_id": self.platform.tools.secret(tool_name, "client_id") or "",
+                  "redirect_uri": callback_url, "scope": " ".join(oauth.get("scopes") or []),
+                  "state": self.sign_state(user, tool_name), **(oauth.get("authParams") or {})}
+        separator = "&" if "?" in oauth["authUrl"] else "?"
+        return Refusal(403, {"error": "CONSENT_REQUIRED", "code": "CONSENT_REQUIRED", "tool": tool_name,
+                             "authorization_url": oauth["authUrl"] + separator + urlencode(params),
+                             "message": f"Connect {tool_name} to continue: open the authorization URL."})
+
+    def sign_state(self, user: str, tool_name: str) -> str:
+        payload = json.dumps({"u": user, "t": tool_name, "n": secrets.token_hex(8),
+                              "e": int(self.platform.clock.now()) + STATE_TTL_SECONDS}, separators=(",", ":"))
+        data = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+        signature = hmac.new(self._state_key, data.encode(), hashlib.sha256).hexdigest()
+        return f"{data}.{signature}"
+
+    def complete_consent(self, state: str) -> dict[str, Any]:
+        """The OAuth callback: a state this mock signed, unexpired and unused, stores the consent."""
+        data, _, signature = (state or "").partition(".")
+        expected = hmac.new(self._state_key, data.encode(), hashlib.sha256).hexdigest()
+        if not data or not hmac.compare_digest(signature, expected):
+            raise ApiError(400, "invalid OAuth state")
+        claims = json.loads(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)))
+        with self.platform.lock:
+            if claims["n"] in self.used_states:
+                raise ApiError(400, "OAuth state already used")
+            if claims["e"] < self.platform.clock.now():
+                raise ApiError(400, "OAuth state expired")
+            self.used_states.add(claims["n"])
+            record = {"user": claims["u"], "tool": claims["t"], "granted_at": self.platform.now_iso()}
+            self.consents[f"{claims['u']}/{claims['t']}"] = record
+            return {"status": "connected", **record}
+
+    # --- credentials ------------------------------------------------------------------
+
+    def _inject_credentials(self, allowed: Allowed, tool_name: str, auth: Mapping[str, Any]) -> None:
+        tools = self.platform.tools
+        if auth.get("type") == "APIKey":
+            key = tools.secret(tool_name, "api_key")
+            config = auth.get("apiKeyConfig") or {}
+            if key:
+                value = (config.get("valuePrefix") or "") + key
+                if config.get("in") == "Query":
+                    allowed.query[config.get("name") or "api_key"] = value
+                else:
+                    allowed.headers[config.get("name") or "Authorization"] = value
+        elif auth.get("type") == "OAuth2":
+            # The mock stores no tokens: a stable stand-in per (user, tool), derived from the
+            # client secret so it is secret-grade, never logged and never exported.
+            seed = (tools.secret(tool_name, "client_secret") or "") + f"/{allowed.end_user}/{tool_name}"
+            allowed.headers["Authorization"] = "Bearer mock-oauth-" + hashlib.sha256(seed.encode()).hexdigest()[:32]
+
+    # --- state ------------------------------------------------------------------------
+
+    def export(self) -> dict[str, Any]:
+        return {"endpoints": dict(self.endpoints), "checkpoints": list(self.checkpoints.values()),
+                "tool_results": {k: list(v) for k, v in self.tool_results.items()},
+                "consents": list(self.consents.values()), "tool_replies": dict(self.tool_replies)}
+
+    def load(self, data: Mapping[str, Any]) -> None:
+        self.endpoints = dict(data.get("endpoints", {}))
+        self.checkpoints = {f"{c['run_id']}/{c['action_id']}": dict(c) for c in data.get("checkpoints", [])}
+        self.tool_results = {k: list(v) for k, v in data.get("tool_results", {}).items()}
+        self.consents = {f"{c['user']}/{c['tool']}": dict(c) for c in data.get("consents", [])}
+        self.tool_replies = dict(data.get("tool_replies", {}))
