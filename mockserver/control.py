@@ -176,8 +176,10 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
         @app.after_request
         def checked(response: Response) -> Response:
             # Strict mode, as for the API: an answer that breaks mock-openapi.yaml is a loud 500.
+            # A streamed answer (a state export) stays streamed: its status and type are checked.
+            body = None if response.is_streamed else response.get_data()
             problems = response_problems(server.spec, request.method, request.path, response.status_code,
-                                         response.content_type, response.get_data())
+                                         response.content_type, body)
             return error_response(500, "runagents-mock broke mock-openapi.yaml: " + "; ".join(problems)) \
                 if problems else response
 

@@ -32,7 +32,7 @@ def invoke(platform: "Platform", namespace: str, name: str, body: Any, end_user:
     if run.get("user_id"):
         headers["X-End-User-Id"] = run["user_id"]
     status, reply = _post(url + "/invoke", body if body is not None else {}, headers)
-    platform.runtime.settle(run["id"], status, reply)
+    platform.runtime.settle_run(run["id"], status, reply)
     if status == 0:
         raise ApiError(502, f"failed to reach agent: {reply['error']}")
     if not 200 <= status < 300:
@@ -50,7 +50,7 @@ def resume(platform: "Platform", run_id: str, action_id: str) -> None:
     if user:
         headers["X-End-User-Id"] = user
     status, reply = _post(f"{url}/resume/{action_id}", {"run_id": run_id, "user_id": user}, headers)
-    platform.runtime.settle(run_id, status, reply)
+    platform.runtime.settle_run(run_id, status, reply)
 
 
 def _post(url: str, body: Any, headers: dict[str, str]) -> tuple[int, Any]:

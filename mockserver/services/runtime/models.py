@@ -102,9 +102,9 @@ class RuntimeBackend:
         self.checkpoints: dict[str, dict[str, Any]] = {}  # "run_id/action_id" -> checkpoint
         self.tool_results: dict[str, list[dict[str, Any]]] = {}  # run id -> reports
         self.consents: dict[str, dict[str, Any]] = {}  # "user/tool" -> {user, tool, granted_at}
-        self.used_states: set[str] = set()
+        self._used_states: set[str] = set()
         self.tool_replies: dict[str, Any] = {}  # tool name -> {"status", "body"} configured reply
-        self.resumes: list[tuple[str, str]] = []  # (run id, action id) for the resume worker
+        self._resumes: list[tuple[str, str]] = []  # (run id, action id) for the resume worker
         self._state_key = secrets.token_bytes(32)  # signs OAuth states; never exported
 
     # --- agent endpoints --------------------------------------------------------------
@@ -143,7 +143,7 @@ class RuntimeBackend:
                                     data={"message": message} if isinstance(message, str) else None)
             return run
 
-    def settle(self, run_id: str, status: int, reply: Any) -> None:
+    def settle_run(self, run_id: str, status: int, reply: Any) -> None:
         """What the agent's answer means for its run: a pause (approval, consent) leaves the
         run as the tool proxy set it; a 2xx answer completes it; anything else fails it."""
         platform = self.platform
@@ -168,12 +168,12 @@ class RuntimeBackend:
     def queue_resume(self, run_id: str, action_id: str) -> None:
         """An approved action resumed its run: the resume worker calls the agent, if it has an endpoint."""
         if self.resume_target(run_id) is not None:
-            self.resumes.append((run_id, action_id))
+            self._resumes.append((run_id, action_id))
             self.platform.on_resume()
 
     def take_resumes(self) -> list[tuple[str, str]]:
         with self.platform.lock:
-            taken, self.resumes = self.resumes, []
+            taken, self._resumes = self._resumes, []
             return taken
 
     def resume_target(self, run_id: str) -> tuple[str, str] | None:
@@ -340,11 +340,11 @@ class RuntimeBackend:
             raise ApiError(400, "invalid OAuth state")
         claims = json.loads(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)))
         with self.platform.lock:
-            if claims["n"] in self.used_states:
+            if claims["n"] in self._used_states:
                 raise ApiError(400, "OAuth state already used")
             if claims["e"] < self.platform.clock.now():
                 raise ApiError(400, "OAuth state expired")
-            self.used_states.add(claims["n"])
+            self._used_states.add(claims["n"])
             record = {"user": claims["u"], "tool": claims["t"], "granted_at": self.platform.now_iso()}
             self.consents[f"{claims['u']}/{claims['t']}"] = record
             return {"status": "connected", **record}
