@@ -42,7 +42,49 @@ def build_parser() -> argparse.ArgumentParser:
                             "bench/README.md) or waitress (pure Python, in this process)")
     serve.add_argument("--threads", type=int, default=8,
                        help="waitress' worker threads (default 8; granian needs none: see bench/README.md)")
+    serve.add_argument("--idle-timeout", type=_seconds, default=30.0, metavar="SECONDS",
+                       help="close a connection idle between requests or stalled in its headers "
+                            "(default 30; docs/reliability.md)")
+    serve.add_argument("--body-timeout", type=_seconds, default=30.0, metavar="SECONDS",
+                       help="answer 408 and close when a request body takes longer (default 30)")
+    serve.add_argument("--max-connections", type=_positive, default=1000, metavar="N",
+                       help="connections served at once; more wait in the listen queue (default 1000)")
     return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0.1 <= value <= 3600:
+        raise argparse.ArgumentTypeError("use seconds from 0.1 to 3600")
+    return value
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 100_000:
+        raise argparse.ArgumentTypeError("use an integer from 1 to 100000")
+    return int(text)
+
+
+def connection_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The connection limits both servers apply (docs/reliability.md, *Connection limits*)."""
+    _allow_open_files(args.max_connections + 64)
+    return {"idle_timeout": args.idle_timeout, "body_timeout": args.body_timeout,
+            "max_connections": args.max_connections}
+
+
+def _allow_open_files(count: int) -> None:
+    """Raise the soft open-file limit (often 1024) towards ``count``: every connection is a file."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = count if hard == resource.RLIM_INFINITY else min(count, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -79,11 +121,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ImportError:
             print("runagents-mock: granian is not installed here; use --server waitress", file=sys.stderr)
             return 2
-        return granian_serve.serve(config, args.host, args.port)
+        return granian_serve.serve(config, args.host, args.port, connection_settings(args))
 
+    limits = connection_settings(args)
     try:
+        # channel_timeout closes a connection with no traffic for that long: idle between
+        # requests, stalled in its headers or in its body (waitress reads bodies before the app).
         server = create_server(app, host=args.host, port=args.port, threads=args.threads,
-                               max_request_body_size=body_limit(args.max_body_bytes), ident="runagents-mock")
+                               max_request_body_size=body_limit(args.max_body_bytes), ident="runagents-mock",
+                               channel_timeout=min(limits["idle_timeout"], limits["body_timeout"]),
+                               cleanup_interval=max(0.5, min(limits["idle_timeout"], limits["body_timeout"]) / 2),
+                               connection_limit=limits["max_connections"])
     except OSError as exc:
         print(f"runagents-mock: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 2
@@ -99,8 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def body_limit(max_body_bytes: int) -> int:
-    """How much of a request body the server reads at most. The mock answers a JSON 413 for bodies
-    over ``max_body_bytes`` up to this size; the server cuts off anything larger."""
+    """How much of a request body waitress reads at most. The mock answers a JSON 413 for bodies
+    over ``max_body_bytes`` up to this size; waitress cuts off anything larger. Waitress keeps
+    bodies over 512 KiB in a temporary file, not in memory (granian's bridge stops at the limit)."""
     return max(4 * max_body_bytes, 64 * 1024 * 1024)
 
 

@@ -26,16 +26,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .cli import announce_serving, body_limit
+from .cli import announce_serving
 from .rsgi_bridge import RSGIBridge
 
 SETTINGS_ENV = "RUNAGENTS_MOCK_SERVE_SETTINGS"
 
 
-def serve(config: dict[str, Any], host: str, port: int) -> int:
-    """Serve the mock with ``config`` until SIGINT/SIGTERM; the exit status."""
+def serve(config: dict[str, Any], host: str, port: int, limits: dict[str, Any] | None = None) -> int:
+    """Serve the mock with ``config`` until SIGINT/SIGTERM; the exit status. ``limits``: see
+    ``cli.connection_settings``."""
     return run("mockserver.granian_serve:worker_app", host, port,
-               {"app": config, "host": host, "port": port})
+               {"app": config, "host": host, "port": port, "limits": limits or {}})
 
 
 def run(factory: str, host: str, port: int, settings: dict[str, Any]) -> int:
@@ -43,6 +44,7 @@ def run(factory: str, host: str, port: int, settings: dict[str, Any]) -> int:
     reads ``settings`` with ``worker_settings()``. Also used by bench/ for its ceiling app."""
     from granian import Granian
     from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
 
     try:
         port = _unused_port(host, port)
@@ -50,9 +52,14 @@ def run(factory: str, host: str, port: int, settings: dict[str, Any]) -> int:
         print(f"runagents-mock: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 2
     os.environ[SETTINGS_ENV] = json.dumps({**settings, "host": host, "port": port}, default=str)
+    limits = settings.get("limits") or {}
+    # granian's header read timeout also closes keep-alive connections idle that long; its
+    # backpressure is how many connections one worker serves at once (the rest wait to be accepted).
+    http1 = HTTP1Settings(header_read_timeout=int(limits.get("idle_timeout", 30) * 1000))
     # One worker: the mock's state lives in that process's memory.
     Granian(factory, factory=True, address=host, port=port, interface=Interfaces.RSGI, workers=1,
-            log_enabled=False).serve()
+            log_enabled=False, http1_settings=http1, backpressure=limits.get("max_connections"),
+            backlog=max(1024, limits.get("max_connections", 0))).serve()
     print("runagents-mock stopped", flush=True)
     return 0
 
@@ -73,7 +80,8 @@ def worker_app() -> RSGIBridge:
     from .app import create_app
     from .persistence import attach_state_file
 
-    config = worker_settings()["app"]
+    settings = worker_settings()
+    config = settings["app"]
     config["api_keys"] = tuple(config["api_keys"])
     for key in ("seed_file", "state_file"):
         config[key] = Path(config[key]) if config[key] else None
@@ -87,7 +95,8 @@ def worker_app() -> RSGIBridge:
     # Objects alive now (spec, validators, app) never die: keep them out of the collector's
     # scans, which otherwise show up as latency spikes on this single-threaded worker.
     gc.freeze()
-    return RSGIBridge(app, body_limit=body_limit(config["max_body_bytes"]))
+    return RSGIBridge(app, body_limit=config["max_body_bytes"],
+                      body_timeout=(settings.get("limits") or {}).get("body_timeout", 30.0))
 
 
 def _announce_then_watch_parent(host: str, port: int, parent: int) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import sys
 from typing import Any, Callable, Iterable
 
@@ -28,9 +29,10 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 class RSGIBridge:
     """An RSGI application (``__rsgi__``) serving a WSGI app."""
 
-    def __init__(self, app: WSGIApp, body_limit: int):
+    def __init__(self, app: WSGIApp, body_limit: int, body_timeout: float = 30.0):
         self.app = app
-        self.body_limit = body_limit  # read at most this much; the app answers 413 above its own limit
+        self.body_limit = body_limit  # read at most this much (+ one chunk); the app answers the 413
+        self.body_timeout = body_timeout
         self._base = {
             "SCRIPT_NAME": "", "wsgi.version": (1, 0), "wsgi.errors": sys.stderr,
             "wsgi.multithread": False, "wsgi.multiprocess": False, "wsgi.run_once": False,
@@ -38,27 +40,42 @@ class RSGIBridge:
         }
 
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
-        body = await self._read_body(scope.headers, protocol)
-        environ = self._environ(scope, body)
-        status, headers, chunks = self._call(environ)
-        if environ[DELAY_KEY]:
-            await asyncio.sleep(environ[DELAY_KEY])
-        if any(name.lower() == "content-length" for name, _ in headers):
-            protocol.response_bytes(status, headers, b"".join(chunks))
+        headers = scope.headers
+        try:
+            # No body expected: nothing to wait for (wait_for costs a task per request).
+            body = (await asyncio.wait_for(self._read_body(headers, protocol), self.body_timeout)
+                    if "content-length" in headers or "transfer-encoding" in headers else b"")
+        except asyncio.TimeoutError:
+            _refuse(protocol, 408, f"request body not received within {self.body_timeout:g} seconds")
             return
-        transport = protocol.response_stream(status, headers)  # streamed (SSE)
-        for chunk in chunks:
-            if chunk:
-                await transport.send_bytes(chunk)
+        except (RuntimeError, OSError):  # granian's RSGIProtocolClosed/Error: short body, client gone
+            _refuse(protocol, 400, "request body ended before its Content-Length")
+            return
+        environ = self._environ(scope, body)
+        status, headers, result = self._call(environ)
+        try:
+            if environ[DELAY_KEY]:
+                await asyncio.sleep(environ[DELAY_KEY])
+            if any(name.lower() == "content-length" for name, _ in headers):
+                protocol.response_bytes(status, headers, b"".join(result))
+                return
+            transport = protocol.response_stream(status, headers)  # streamed (SSE)
+            for chunk in result:  # produced as sent: never the whole stream in memory
+                if chunk:
+                    await transport.send_bytes(chunk)
+        finally:
+            close = getattr(result, "close", None)
+            if close:
+                close()
 
     async def _read_body(self, headers: Any, protocol: Any) -> bytes:
         """The whole body, or its first ``body_limit`` bytes and a little more: the app refuses
-        anything that long anyway, and the rest is never read."""
+        anything that long anyway, and the rest is never read. A declared length over the limit
+        is not read at all (the app sees the declared length and refuses it)."""
         length = headers.get("content-length")
-        if length is None and "transfer-encoding" not in headers:
-            return b""  # awaiting a body that cannot come would still cost a loop round trip
-        if length is not None and length.isdigit() and int(length) <= self.body_limit:
-            return await protocol()
+        if length is not None and length.isdigit():
+            # Whole: granian raises when the client stops short of the declared length.
+            return await protocol() if int(length) <= self.body_limit else b""
         parts, size = [], 0
         async for chunk in protocol:
             parts.append(chunk)
@@ -93,7 +110,7 @@ class RSGIBridge:
             environ["CONTENT_LENGTH"] = str(len(body))
         return environ
 
-    def _call(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], list[bytes]]:
+    def _call(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], Iterable[bytes]]:
         started: list[Any] = []
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
@@ -101,13 +118,16 @@ class RSGIBridge:
             return _no_write
 
         result = self.app(environ, start_response)
-        try:
-            chunks = list(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close:
-                close()
-        return started[0], started[1], chunks
+        return started[0], started[1], result
+
+
+def _refuse(protocol: Any, status: int, message: str) -> None:
+    """Answer a request that never reached the app; the client may be gone already."""
+    try:
+        protocol.response_bytes(status, [("content-type", "application/json"), ("connection", "close")],
+                                json.dumps({"error": message}).encode())
+    except (RuntimeError, OSError):
+        pass
 
 
 def _no_write(data: bytes) -> None:
