@@ -30,7 +30,7 @@ class MockServer:
         self.config = config
         self.spec = spec
         self.platform = platform
-        self.journal = Journal(config.journal_size)
+        self.journal = Journal(config.journal_size, config.journal_body_bytes)
         self.faults = Faults()
         self.rate_limiter = RateLimiter(config.rate_limit_per_minute, platform.clock)
         self.handlers: dict[str, Any] = {}

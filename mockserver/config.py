@@ -22,6 +22,8 @@ class MockConfig:
     max_objects_per_kind: int = 10_000
     # Requests kept in the journal (oldest dropped first).
     journal_size: int = 1_000
+    # Largest request body the journal keeps; a larger one is kept as its size only.
+    journal_body_bytes: int = 64 * 1024
     # How long a build spends PENDING and then BUILDING, in clock seconds.
     build_pending_seconds: float = 1.0
     build_running_seconds: float = 2.0

@@ -18,7 +18,8 @@ from werkzeug.datastructures import EnvironHeaders, MultiDict
 from werkzeug.wrappers import Request
 
 from .errors import ApiError
-from .jsonhttp import bearer_key, error_response, json_response
+from .jsonhttp import bearer_key, error_response, json_or_none, json_response
+from .nesting import may_nest_deeply, nesting_problem
 from .redact import redact_body, redact_headers, redact_query
 from .seed import parse_seed_text, seed
 from .spec import refuse_constant
@@ -33,32 +34,53 @@ FAULT_HEADER = "X-Mock-Fault"
 
 
 class Journal:
-    """The last ``size`` requests, oldest first.
+    """The last ``size`` requests, oldest first; each body kept up to ``body_bytes`` bytes.
 
-    Entries are stored raw and redacted when read, so recording costs the hot path almost
-    nothing; what leaves the mock (``list()``) never carries a secret.
+    Entries are stored raw and parsed and redacted when read, so recording costs the hot path
+    almost nothing; what leaves the mock (``list()``) never carries a secret. A larger body is
+    kept as a note of its size only, so the journal holds at most ``size * body_bytes`` of bodies.
     """
 
-    def __init__(self, size: int):
+    def __init__(self, size: int, body_bytes: int = 64 * 1024):
         self.entries: collections.deque[tuple] = collections.deque(maxlen=max(size, 0))
+        self.body_bytes = body_bytes
         self._seq = itertools.count(1)
 
-    def record(self, req: Request, body: Any, status: int) -> None:
-        """Keep the query string and the header entries of the environ as they are: they are
-        only parsed if the journal is read."""
+    def record(self, req: Request, raw_body: bytes, status: int) -> None:
+        """Keep the query string, the header entries of the environ and the body as they are:
+        they are only parsed if the journal is read."""
         headers = {k: v for k, v in req.environ.items() if k.startswith(_HEADER_PREFIXES)}
+        if len(raw_body) > self.body_bytes:
+            raw_body = _OverCap(len(raw_body))
         self.entries.append((next(self._seq), req.method, req.path, req.environ.get("QUERY_STRING", ""),
-                             headers, body, status))
+                             headers, raw_body, status))
 
     def list(self) -> list[dict[str, Any]]:
         return [{"seq": seq, "method": method, "path": path,
                  "query": redact_query(MultiDict(parse_qsl(query, keep_blank_values=True)).to_dict(flat=True)),
-                 "headers": redact_headers(dict(EnvironHeaders(headers).items())), "body": redact_body(body),
+                 "headers": redact_headers(dict(EnvironHeaders(headers).items())), "body": self._body(raw),
                  "status": status}
-                for seq, method, path, query, headers, body, status in list(self.entries)]
+                for seq, method, path, query, headers, raw, status in list(self.entries)]
+
+    def _body(self, raw: "bytes | _OverCap") -> Any:
+        if isinstance(raw, _OverCap):
+            return f"<{raw.size} bytes: over the journal's {self.body_bytes}-byte cap, not kept>"
+        body = json_or_none(raw)
+        if may_nest_deeply(raw) and nesting_problem(body):
+            return "<nested too deeply to show>"
+        return redact_body(body)
 
     def clear(self) -> None:
         self.entries.clear()
+
+
+class _OverCap:
+    """A journal body too large to keep: only its size."""
+
+    __slots__ = ("size",)
+
+    def __init__(self, size: int):
+        self.size = size
 
 
 class Faults:
@@ -165,9 +187,15 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
         if not raw.strip():
             return {}
         try:
-            return json.loads(raw, parse_constant=refuse_constant)
-        except (ValueError, RecursionError):
+            data = json.loads(raw, parse_constant=refuse_constant)
+        except ValueError:
             raise ApiError(400, "request body is not valid JSON") from None
+        except RecursionError:
+            raise ApiError(400, "request body is nested too deeply") from None
+        problem = nesting_problem(data, "request body") if may_nest_deeply(raw) else None
+        if problem:
+            raise ApiError(400, problem)
+        return data
 
     def route(rule: str, methods: list[str]):
         def wrap(fn):
@@ -220,7 +248,10 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
         seconds = body().get("seconds") if isinstance(body(), dict) else None
         if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds <= 10 * 365 * 86400:
             raise ApiError(400, "seconds must be a number from 0 to 315360000")
-        platform.clock.advance(seconds)
+        try:
+            platform.clock.advance(seconds)
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
         return get_clock()
 
     @route("/_mock/faults", ["GET"])

@@ -23,6 +23,9 @@ from typing import Any, Callable, Iterable
 # seconds to wait there instead of sleeping.
 DELAY_KEY = "runagents_mock.answer_delay"
 
+# How much of a too-long chunked body is read and dropped before the 413 goes out.
+_DRAIN_BYTES = 1024 * 1024
+
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -78,10 +81,13 @@ class RSGIBridge:
             return await protocol() if int(length) <= self.body_limit else b""
         parts, size = [], 0
         async for chunk in protocol:
-            parts.append(chunk)
             size += len(chunk)
-            if size > self.body_limit:
+            if size <= self.body_limit + len(chunk):
+                parts.append(chunk)
+            elif size > self.body_limit + _DRAIN_BYTES:
                 break
+            # Past the limit: read on but drop (up to _DRAIN_BYTES), so that a client still
+            # sending gets the 413 instead of a reset connection.
         return b"".join(parts)
 
     def _environ(self, scope: Any, body: bytes) -> dict[str, Any]:

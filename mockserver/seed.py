@@ -14,12 +14,14 @@ fixture can only create what a client could have created::
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 import yaml
 
 from .errors import ApiError
+from .nesting import nesting_problem
 from .spec import ApiRequest
 
 if TYPE_CHECKING:
@@ -52,6 +54,9 @@ def parse_seed_text(text: str) -> Mapping[str, Any]:
         raise ValueError(f"fixture is neither valid YAML nor JSON: {' '.join(str(exc).split())}") from None
     except RecursionError:
         raise ValueError("fixture is nested too deeply") from None
+    problem = nesting_problem(data, "fixture") or _not_json_problem(data)
+    if problem:
+        raise ValueError(problem)
     if not isinstance(data, Mapping):
         raise ValueError("a fixture must be a mapping of sections: " + ", ".join(SECTIONS))
     unknown = sorted(set(map(str, data)) - set(SECTIONS))
@@ -60,33 +65,67 @@ def parse_seed_text(text: str) -> Mapping[str, Any]:
     return data
 
 
+def _not_json_problem(data: Any) -> str | None:
+    """YAML can hold what JSON cannot (dates, bytes, sets, non-string keys); fixtures are API
+    bodies, so the first such value is named. Call after the nesting check (recursive)."""
+    stack: list[tuple[Any, str]] = [(data, "fixture")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if not isinstance(key, str):
+                    return f"{where}: key {key!r} must be a string (quote it)"
+                stack.append((value, f"{where}.{key}"))
+        elif isinstance(node, list):
+            stack.extend((value, f"{where}[{i}]") for i, value in enumerate(node))
+        elif node is not None and not isinstance(node, (str, int, float, bool)):
+            return f"{where} is a YAML {type(node).__name__}, which JSON cannot hold (quote it)"
+        elif isinstance(node, float) and not math.isfinite(node):
+            return f"{where} is {node}, which JSON cannot hold"
+    return None
+
+
 def load_seed_file(server: "MockServer", path: str | Path) -> dict[str, Any]:
     text = Path(path).read_text(encoding="utf-8")
     return seed(server, parse_seed_text(text))
 
 
 def seed(server: "MockServer", data: Mapping[str, Any]) -> dict[str, Any]:
-    """Create every item; answers how many of each were created. Stops at the first bad item."""
+    """Create every item, or nothing: at the first bad item the state is put back as it was
+    and the error names the item. Answers how many of each were created."""
     created: dict[str, Any] = {}
     ids: dict[str, list[str]] = {}
-    with server.platform.lock:
-        for section, operation_id in SECTIONS.items():
-            items = data.get(section) or []
-            if not isinstance(items, list):
-                raise ApiError(400, f"{section} must be a list")
-            for index, item in enumerate(items):
-                item = dict(item) if isinstance(item, Mapping) else item
-                events = item.pop("events", []) if section == "runs" and isinstance(item, dict) else []
-                try:
-                    status, body = _call(server, operation_id, item)
-                    if section == "runs":
-                        for event in events:
-                            _call(server, "addRunEvent", event, path={"id": body["id"]})
-                except ApiError as exc:
-                    raise ApiError(400, f"{section}[{index}]: {exc.message}") from None
-                created[section] = created.get(section, 0) + 1
-                ids.setdefault(section, []).append(body.get("id") or body.get("name") or body.get("agent"))
+    platform = server.platform
+    with platform.lock:
+        before = platform.export()
+        try:
+            for section, operation_id in SECTIONS.items():
+                items = data.get(section) or []
+                if not isinstance(items, list):
+                    raise ApiError(400, f"{section} must be a list")
+                for index, item in enumerate(items):
+                    _seed_item(server, section, operation_id, index, item, created, ids)
+        except BaseException:
+            platform.load(before)
+            raise
     return {"created": created, "ids": ids}
+
+
+def _seed_item(server: "MockServer", section: str, operation_id: str, index: int, item: Any,
+               created: dict[str, Any], ids: dict[str, list[str]]) -> None:
+    item = dict(item) if isinstance(item, Mapping) else item
+    events = item.pop("events", []) if section == "runs" and isinstance(item, dict) else []
+    if not isinstance(events, list):
+        raise ApiError(400, f"{section}[{index}].events must be a list")
+    try:
+        status, body = _call(server, operation_id, item)
+        if section == "runs":
+            for event in events:
+                _call(server, "addRunEvent", event, path={"id": body["id"]})
+    except ApiError as exc:
+        raise ApiError(400, f"{section}[{index}]: {exc.message}") from None
+    created[section] = created.get(section, 0) + 1
+    ids.setdefault(section, []).append(body.get("id") or body.get("name") or body.get("agent"))
 
 
 def _call(server: "MockServer", operation_id: str, item: Any, path: Mapping[str, str] | None = None):

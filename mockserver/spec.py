@@ -19,6 +19,7 @@ import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
 from .errors import ApiError
+from .nesting import may_nest_deeply, nesting_problem
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
@@ -249,8 +250,14 @@ class Operation:
         else:
             try:
                 body = json.loads(raw_body, parse_constant=refuse_constant)
-            except (ValueError, RecursionError):
+            except ValueError:
                 raise ApiError(400, "request body is not valid JSON") from None
+            except RecursionError:
+                raise ApiError(400, "request body is nested too deeply") from None
+            if may_nest_deeply(raw_body):
+                problem = nesting_problem(body, "request body")
+                if problem:
+                    raise ApiError(400, problem)
         if isinstance(body, dict) and self.body_aliases:
             for alias, canonical in self.body_aliases.items():
                 if alias in body and canonical not in body:

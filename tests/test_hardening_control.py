@@ -1,0 +1,147 @@
+"""Issue 11 hardening of the control API and request parsing, in process (fast):
+refused control calls change nothing, state documents are checked before they load, fixtures
+are all-or-nothing and JSON-shaped, the clock stays representable, nesting is bounded, and the
+journal keeps bodies only up to its cap."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from api_support import OPENAI_PROVIDER, error_of
+
+TOOL = {"name": "t1", "base_url": "https://x.example.com"}
+
+
+def _populated(api) -> dict:
+    api.post("/api/tools", TOOL)
+    api.post("/api/model-providers", OPENAI_PROVIDER)
+    run = api.post("/runs", {"agent_id": "a", "user_id": "u"}).get_json()
+    api.post(f"/runs/{run['id']}/events", {"type": "USER_MESSAGE", "data": {"text": "hi"}})
+    api.post("/api/deploy", {"agent_name": "a", "image": "img:1"})
+    api.post("/analyze", {"files": {"main.py": "print(1)\n"}})
+    assert api.post("/api/builds", {"name": "my-agent", "files": {"agent.py": "print('hi')\n"}}).status_code == 202
+    request = api.post("/governance/requests", {"subject": "s", "tool_id": "t1"}).get_json()
+    api.post(f"/governance/requests/{request['id']}/approve", {"duration": "1h"})
+    return api.get("/_mock/state").get_json()
+
+
+def _state_refused(api, state: dict, expected: str) -> None:
+    before = api.get("/_mock/state").get_data()
+    response = api.put("/_mock/state", state)
+    assert response.status_code == 400, response.get_json()
+    assert expected in error_of(response)
+    assert api.get("/_mock/state").get_data() == before
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda s: s["access_requests"]["expiry"].update({"missing": 1.0}),
+     "access_requests.expiry.missing refers to a access request that is not in the state"),
+    (lambda s: s["analyses"].update(stored_at={}), "analyses.stored_at has no entry for analysis"),
+    (lambda s: s["analyses"]["stored_at"].update({"ghost": 1.0}), "analyses.stored_at.ghost refers to"),
+    (lambda s: s["builds"].update(timing={}), "builds.timing."),
+    (lambda s: s["runs"]["actions"].append({**s["runs"]["actions"][0], "run_id": "gone"})
+     if s["runs"]["actions"] else s["runs"]["events"].update({"gone": []}), "refers to a run that is not in the state"),
+    (lambda s: s.update(clock_offset="nan"), "clock_offset must be a number"),
+    (lambda s: s.update(clock_offset=1e300), "clock_offset: would put the clock outside"),
+    (lambda s: s.update(clock_offset=-1e11), "clock_offset: must not be negative"),
+    (lambda s: s["gateway"].update(replies={"*": 123}), "gateway.replies must map"),
+], ids=["expiry-dangling", "analysis-without-time", "time-without-analysis", "build-without-timing",
+        "run-missing", "clock-text", "clock-huge", "clock-negative", "replies-not-text"])
+def test_inconsistent_state_documents_are_refused_and_change_nothing(api, change, expected):
+    state = copy.deepcopy(_populated(api))
+    change(state)
+    _state_refused(api, state, expected)
+
+
+def test_infinite_clock_offset_in_raw_json_is_refused(api):
+    _populated(api)
+    before = api.get("/_mock/state").get_data()
+    raw = api.get("/_mock/state").get_data().replace(b'"clock_offset":0.0', b'"clock_offset":1e999')
+    response = api.request("PUT", "/_mock/state", data=raw, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and "clock_offset" in error_of(response)
+    assert api.get("/_mock/state").get_data() == before
+
+
+def test_the_clock_cannot_move_past_what_timestamps_can_represent(api):
+    steps = 0
+    while steps < 1000:
+        response = api.post("/_mock/clock/advance", {"seconds": 315360000})
+        if response.status_code != 200:
+            break
+        steps += 1
+    assert response.status_code == 400 and "outside 1970-01-01 .. 9899-01-01" in error_of(response)
+    clock = api.get("/_mock/clock").get_json()
+    assert clock["now"] < "9899"
+    # Timestamp-writing calls still work at the edge, and the refusal did not move the clock.
+    assert api.post("/api/tools", TOOL).status_code == 201
+    assert api.get("/_mock/clock").get_json()["offset_seconds"] == clock["offset_seconds"]
+
+
+def test_a_fixture_with_one_bad_item_applies_nothing(api):
+    before = api.get("/_mock/state").get_data()
+    fixture = {"tools": [TOOL, {"name": "bad name!", "base_url": "nope"}]}
+    response = api.request("POST", "/_mock/seed", data=json.dumps(fixture))
+    assert response.status_code == 400 and error_of(response).startswith("tools[1]: ")
+    assert api.get("/_mock/state").get_data() == before
+
+
+@pytest.mark.parametrize("text, where", [
+    ("tools:\n- name: t1\n  base_url: https://x.example.com\n  description: 2024-01-01\n", "fixture.tools[0].description"),
+    ("tools:\n- name: t1\n  base_url: !!binary aGVsbG8=\n", "fixture.tools[0].base_url"),
+    ("tools:\n- name: t1\n  base_url: https://x.example.com\n  tags: !!set {a: null}\n", "fixture.tools[0].tags"),
+])
+def test_yaml_values_json_cannot_hold_are_a_400_naming_the_path(api, text, where):
+    before = api.get("/_mock/state").get_data()
+    response = api.request("POST", "/_mock/seed", data=text)
+    assert response.status_code == 400 and error_of(response).startswith(where)
+    assert api.get("/_mock/state").get_data() == before
+
+
+def test_run_events_that_are_not_a_list_are_a_400_and_create_no_run(api):
+    before = api.get("/_mock/state").get_data()
+    response = api.request("POST", "/_mock/seed", data="runs:\n- {agent_id: a, user_id: u, events: 5}\n")
+    assert response.status_code == 400 and error_of(response) == "runs[0].events must be a list"
+    assert api.get("/_mock/state").get_data() == before
+
+
+def _nested(depth: int) -> dict:
+    value: dict = {"leaf": 1}
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/api/tools", {**TOOL, "spec": _nested(490)}),
+    ("/api/model-providers", {**OPENAI_PROVIDER, "spec": {**OPENAI_PROVIDER["spec"], "extra": _nested(490)}}),
+])
+def test_deep_nesting_in_a_spec_is_a_400_not_a_recursion_error(api, path, body):
+    before = api.get("/_mock/state").get_data()
+    response = api.post(path, body)
+    assert response.status_code == 400
+    assert "nested too deeply (more than 64 levels at request body." in error_of(response)
+    assert api.get("/_mock/state").get_data() == before
+
+
+@pytest.mark.parametrize("method, path", [("PUT", "/_mock/state"), ("POST", "/_mock/seed")])
+def test_deep_nesting_in_control_documents_is_a_400(api, method, path):
+    body = {"version": 1, "tools": {"items": [_nested(490)]}} if path == "/_mock/state" else {"tools": [_nested(490)]}
+    response = api.request(method, path, data=json.dumps(body), headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and "nested too deeply" in error_of(response)
+
+
+def test_the_journal_keeps_bodies_up_to_its_cap_and_never_the_parse_of_larger_ones(make_api):
+    api = make_api(journal_body_bytes=1024)
+    small = json.dumps([{}] * 10).encode()
+    large = json.dumps([{}] * 5000).encode()
+    for body in (small, large):
+        api.request("POST", "/api/tools", data=body, headers={"Content-Type": "application/json"})
+    entries = api.get("/_mock/journal").get_json()
+    assert entries[0]["body"] == [{}] * 10
+    assert entries[1]["body"] == f"<{len(large)} bytes: over the journal's 1024-byte cap, not kept>"
+    # What is kept is the raw bytes, not a parsed list of 5000 dicts.
+    kept = api.mock.journal.entries[1][5]
+    assert not isinstance(kept, (list, dict, bytes))
