@@ -124,6 +124,9 @@ class ApiDispatcher:
             # The body as sent (bytes, parsed only when the journal is read): never the parsed
             # form of a refused body, which can be many times its size.
             raw = environ[_RAW_BODY_KEY] if _RAW_BODY_KEY in environ else _unread_body(request)
+            parsed = environ.get(_API_REQUEST_KEY)
+            if parsed is not None and parsed.body == {} and not raw.strip():
+                raw = b"{}"  # no body where the operation reads one as {}: journaled as read
             self.server.journal.record(request, raw, status)
 
     def _checked(self, request: Request, status: int, data: bytes, headers: list[tuple[str, str]]) -> Answer:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ..errors import ApiError
+from ..redact import redact_stored
 
 if TYPE_CHECKING:
     from ..platform import Platform
@@ -79,7 +80,8 @@ class NamedCollection:
                 raise ApiError(404, self.not_found_message.format(name=name))
 
     def store(self, record: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        """Create or replace; returns the record and whether it was new."""
+        """Create or replace (secrets redacted: see redact.py); returns the record and whether it was new."""
+        record = redact_stored(record)
         with self.platform.lock:
             created = record["name"] not in self.items
             if created:

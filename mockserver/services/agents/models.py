@@ -6,6 +6,7 @@ import copy
 from typing import Any, Mapping
 
 from ...errors import ApiError
+from ...redact import redact_stored
 from ..common import DEFAULT_NAMESPACE
 from ..tools.models import spec_from_flat
 
@@ -126,7 +127,7 @@ class AgentsBackend:
             else:
                 agent["status"] = {"phase": "Running", "message": ""}
                 self.build_of.pop(key, None)
-            self.items[key] = agent
+            self.items[key] = agent = redact_stored(agent)
         return {"agent": name, "agent_name": name, "namespace": namespace,
                 "tools_created": tools_created, **result}
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ...errors import ApiError
+from ...redact import redact_stored
 from ..common import DEFAULT_NAMESPACE
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -104,7 +105,8 @@ class RunsBackend:
             self.ensure_event_room(run_id)
             event = _without_none({
                 "event_id": self.platform.new_id(), "run_id": run_id, "seq": len(log) + 1,
-                "type": event_type, "actor": actor, "payload_hash": payload_hash, "data": data,
+                "type": event_type, "actor": actor, "payload_hash": payload_hash,
+                "data": redact_stored(data) if data is not None else None,
                 "timestamp": self.platform.now_iso(),
             })
             log.append(event)
