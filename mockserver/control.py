@@ -91,9 +91,14 @@ class Faults:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
+    # Every request is matched against every rule: the table stays small.
+    MAX_RULES = 256
+
     def add(self, spec: Mapping[str, Any]) -> dict[str, Any]:
         rule = _validated_fault(spec)
         with self._lock:
+            if len(self.rules) >= self.MAX_RULES:
+                raise ApiError(409, f"limit of {self.MAX_RULES} fault rules reached; DELETE /_mock/faults first")
             rule["id"] = next(self._ids)
             self.rules.append(rule)
         return dict(rule)
@@ -141,7 +146,16 @@ def _validated_fault(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class RateLimiter:
-    """At most ``per_minute`` requests per API key in any 60 s of the mock's clock."""
+    """At most ``per_minute`` requests per API key in any 60 s of the mock's clock.
+
+    The table is bounded: at ``MAX_KEYS`` keys, keys with no hit in the last minute are
+    dropped, and if none can be, further new keys share one bucket. So a client that sends a
+    new key with every request (possible when any key is accepted) neither grows memory nor
+    escapes the limit for long.
+    """
+
+    MAX_KEYS = 10_000
+    _SHARED = "\x00other keys"
 
     def __init__(self, per_minute: int | None, clock: "Clock"):
         self.per_minute = per_minute
@@ -155,6 +169,10 @@ class RateLimiter:
             return None
         now = self.clock.now()
         with self._lock:
+            if key not in self._hits and len(self._hits) >= self.MAX_KEYS:
+                self._hits = {k: h for k, h in self._hits.items() if h and h[-1] > now - 60}
+                if len(self._hits) >= self.MAX_KEYS:
+                    key = self._SHARED
             hits = self._hits.setdefault(key, collections.deque())
             while hits and hits[0] <= now - 60:
                 hits.popleft()

@@ -145,3 +145,44 @@ def test_the_journal_keeps_bodies_up_to_its_cap_and_never_the_parse_of_larger_on
     # What is kept is the raw bytes, not a parsed list of 5000 dicts.
     kept = api.mock.journal.entries[1][5]
     assert not isinstance(kept, (list, dict, bytes))
+
+
+def test_at_the_run_limit_the_oldest_finished_run_is_evicted_with_its_events(make_api):
+    api = make_api(max_objects_per_kind=4)
+    ids = [api.post("/runs", {"agent_id": "a", "user_id": f"u{i}"}).get_json()["id"] for i in range(4)]
+    for run_id in ids[1:3]:  # finish the second and third; the first keeps running
+        api.post(f"/runs/{run_id}/events", {"type": "USER_MESSAGE"})
+        assert api.patch(f"/runs/{run_id}", {"status": "COMPLETED"}).status_code == 200
+    fifth = api.post("/runs", {"agent_id": "a", "user_id": "u4"})
+    assert fifth.status_code == 201
+    assert api.get(f"/runs/{ids[1]}").status_code == 404  # the oldest finished one
+    assert ids[1] not in api.state()["runs"]["events"]
+    assert all(api.get(f"/runs/{run_id}").status_code == 200 for run_id in (ids[0], ids[2], ids[3]))
+    assert api.post("/runs", {"agent_id": "a", "user_id": "u5"}).status_code == 201  # evicts ids[2]
+    # Every run in progress: nothing is evicted, the create is refused as before.
+    before = api.get("/_mock/state").get_data()
+    refused = api.post("/runs", {"agent_id": "a", "user_id": "u6"})
+    assert refused.status_code == 409 and error_of(refused) == "limit of 4 runs reached"
+    assert api.get("/_mock/state").get_data() == before
+
+
+def test_the_rate_limiter_table_is_bounded_and_new_keys_do_not_dodge_it(api, monkeypatch):
+    from mockserver.control import RateLimiter
+
+    monkeypatch.setattr(RateLimiter, "MAX_KEYS", 5)
+    api.put("/_mock/rate-limit", {"per_minute": 2})
+    answers = [api.get("/api/tools", headers={"Authorization": f"Bearer key-{i}"}).status_code for i in range(12)]
+    # Five keys get their own bucket; every later new key shares one bucket of 2 per minute.
+    assert answers == [200] * 7 + [429] * 5
+    assert len(api.mock.rate_limiter._hits) == 6
+
+
+def test_the_fault_table_is_bounded(api, monkeypatch):
+    from mockserver.control import Faults
+
+    monkeypatch.setattr(Faults, "MAX_RULES", 3)
+    for _ in range(3):
+        assert api.post("/_mock/faults", {"path": "/api/x*", "status": 500}).status_code == 201
+    refused = api.post("/_mock/faults", {"path": "/api/x*", "status": 500})
+    assert refused.status_code == 409 and "limit of 3 fault rules reached" in error_of(refused)
+    assert len(api.get("/_mock/faults").get_json()) == 3

@@ -58,10 +58,23 @@ class RunsBackend:
             "updated_at": now,
         })
         with self.platform.lock:
+            if len(self.runs) >= self.platform.config.max_objects_per_kind:
+                self._evict_oldest_finished()
             self.platform.check_capacity("runs", len(self.runs))
             self.runs[run["id"]] = run
             self.events[run["id"]] = []
         return run
+
+    def _evict_oldest_finished(self) -> None:
+        """Make room for a run in a long-lived mock: drop the oldest finished (COMPLETED or
+        FAILED) run with its events and blocked actions. A run in progress is never dropped:
+        when every run is in progress, the create is refused (409) as before."""
+        oldest = next((run_id for run_id, run in self.runs.items() if not TRANSITIONS[run["status"]]), None)
+        if oldest is None:
+            return
+        del self.runs[oldest], self.events[oldest]
+        for action_id in [a for a, action in self.actions.items() if action["run_id"] == oldest]:
+            del self.actions[action_id]
 
     def get(self, run_id: str) -> dict[str, Any]:
         try:
