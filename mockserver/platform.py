@@ -12,6 +12,7 @@ import threading
 import uuid
 from typing import Any, Mapping
 
+from .budget import StoreBudget, stored_size
 from .clock import Clock
 from .config import MockConfig
 from .errors import ApiError
@@ -59,8 +60,19 @@ class Platform:
         self._build_backends()
 
     def _build_backends(self) -> None:
+        self.budget = StoreBudget(self.config.max_stored_bytes)
         for attribute, _, backend_class in BACKENDS:
             setattr(self, attribute, backend_class(self))
+
+    def _recount_budget(self) -> None:
+        """After a load: charge what the loaded state holds. It may be over the budget; then
+        only writes that shrink it succeed."""
+        self.budget = StoreBudget(self.config.max_stored_bytes)
+        for backend in (self.tools, self.providers, self.identity):
+            for name, record in backend.items.items():
+                self.budget.count((backend.kind, name), stored_size(record))
+        for run_id, log in self.runs.events.items():
+            self.budget.count(("events", run_id), sum(stored_size(event.get("data")) for event in log))
 
     # --- helpers shared by the backends -------------------------------------------------
 
@@ -114,3 +126,4 @@ class Platform:
                 backend = getattr(fresh, attribute)
                 backend.platform = self
                 setattr(self, attribute, backend)
+            self._recount_budget()

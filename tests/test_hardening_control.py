@@ -186,3 +186,21 @@ def test_the_fault_table_is_bounded(api, monkeypatch):
     refused = api.post("/_mock/faults", {"path": "/api/x*", "status": 500})
     assert refused.status_code == 409 and "limit of 3 fault rules reached" in error_of(refused)
     assert len(api.get("/_mock/faults").get_json()) == 3
+
+
+def test_stored_data_counts_against_a_byte_budget(make_api):
+    api = make_api(max_stored_bytes=20_000)
+    run_id = api.post("/runs", {"agent_id": "a", "user_id": "u"}).get_json()["id"]
+    # ~100 empty objects: tiny as JSON, but each costs Python an object, and is charged so.
+    data = {"items": [{}] * 100}
+    answers = [api.post(f"/runs/{run_id}/events", {"type": "USER_MESSAGE", "data": data}).status_code
+               for _ in range(5)]
+    assert answers[:2] == [201, 201] and answers[-1] == 409
+    before = api.get("/_mock/state").get_data()
+    refused = api.post("/api/tools", {**TOOL, "description": "d" * 15_000})
+    assert refused.status_code == 409 and error_of(refused) == "limit of 20000 stored bytes reached"
+    assert api.get("/_mock/state").get_data() == before
+    api.post("/_mock/reset")
+    assert api.post("/api/tools", {**TOOL, "description": "d" * 15_000}).status_code == 201
+    assert api.delete("/api/tools/t1").status_code == 200  # a delete gives its bytes back
+    assert api.post("/api/tools", {**TOOL, "description": "e" * 15_000}).status_code == 201

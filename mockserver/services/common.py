@@ -78,6 +78,7 @@ class NamedCollection:
         with self.platform.lock:
             if self.items.pop(name, None) is None:
                 raise ApiError(404, self.not_found_message.format(name=name))
+            self.platform.budget.release((self.kind, name))
 
     def store(self, record: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """Create or replace (secrets redacted: see redact.py); returns the record and whether it was new."""
@@ -86,6 +87,7 @@ class NamedCollection:
             created = record["name"] not in self.items
             if created:
                 self.platform.check_capacity(self.kind, len(self.items))
+            self.platform.budget.charge((self.kind, record["name"]), record)
             self.items[record["name"]] = record
             return record, created
 

@@ -73,6 +73,7 @@ class RunsBackend:
         if oldest is None:
             return
         del self.runs[oldest], self.events[oldest]
+        self.platform.budget.release(("events", oldest))
         for action_id in [a for a, action in self.actions.items() if action["run_id"] == oldest]:
             del self.actions[action_id]
 
@@ -116,10 +117,11 @@ class RunsBackend:
             self.get(run_id)
             log = self.events[run_id]
             self.ensure_event_room(run_id)
+            data = redact_stored(data) if data is not None else None
+            self.platform.budget.charge(("events", run_id), data, add=True)
             event = _without_none({
                 "event_id": self.platform.new_id(), "run_id": run_id, "seq": len(log) + 1,
-                "type": event_type, "actor": actor, "payload_hash": payload_hash,
-                "data": redact_stored(data) if data is not None else None,
+                "type": event_type, "actor": actor, "payload_hash": payload_hash, "data": data,
                 "timestamp": self.platform.now_iso(),
             })
             log.append(event)

@@ -1,0 +1,51 @@
+"""The byte budget of what clients store: specs of tools and providers, and run event data.
+
+Counts are not enough: one 5 MiB body of ``[{},{},...]`` becomes over 100 MB of Python objects.
+So each stored value is charged its JSON size plus ``CONTAINER_BYTES`` per object or list in it
+(about what Python spends on an empty one), and a write that would pass ``limit`` is refused
+with ``409 limit of N stored bytes reached`` before anything changes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Hashable
+
+from .errors import ApiError
+
+CONTAINER_BYTES = 64
+
+
+def stored_size(value: Any) -> int:
+    """What keeping ``value`` costs, as charged against the budget."""
+    if value is None:
+        return 0
+    text = json.dumps(value, separators=(",", ":"))
+    return len(text) + CONTAINER_BYTES * (text.count("{") + text.count("["))
+
+
+class StoreBudget:
+    """Charges per key (a record, or a run's event log); callers hold the platform lock."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.total = 0
+        self._sizes: dict[Hashable, int] = {}
+
+    def charge(self, key: Hashable, value: Any, add: bool = False) -> None:
+        """Set (or, with ``add``, grow) the charge of ``key``; ApiError 409 over the limit."""
+        size = stored_size(value)
+        old = self._sizes.get(key, 0)
+        new = old + size if add else size
+        if new > old and self.total - old + new > self.limit:
+            raise ApiError(409, f"limit of {self.limit} stored bytes reached")
+        self._sizes[key] = new
+        self.total += new - old
+
+    def count(self, key: Hashable, size: int) -> None:
+        """Record what is already stored (a loaded state), without refusing anything."""
+        self.total += size - self._sizes.get(key, 0)
+        self._sizes[key] = size
+
+    def release(self, key: Hashable) -> None:
+        self.total -= self._sizes.pop(key, 0)
