@@ -20,6 +20,7 @@ import json
 import multiprocessing.util
 import os
 import socket
+import struct
 import sys
 import threading
 import time
@@ -66,11 +67,13 @@ def run(factory: str, host: str, port: int, settings: dict[str, Any]) -> int:
 
 def worker_settings() -> dict[str, Any]:
     """In the worker: ``run``'s settings. Starts the thread that prints the URL line once the port
-    answers and ends the worker if the main process dies."""
+    answers, closes connections that never send a byte, and ends the worker if the main process
+    dies."""
     # Taken out of the environment: the settings may hold API keys, and granian's WSGI mode
     # (bench/ compares it) copies os.environ into every request's environ.
     settings = json.loads(os.environ.pop(SETTINGS_ENV))
-    threading.Thread(target=_announce_then_watch_parent, args=(settings["host"], settings["port"], os.getppid()),
+    idle = float((settings.get("limits") or {}).get("idle_timeout", 30.0))
+    threading.Thread(target=_announce_then_watch, args=(settings["host"], settings["port"], os.getppid(), idle),
                      name="runagents-mock-watch", daemon=True).start()
     return settings
 
@@ -99,9 +102,10 @@ def worker_app() -> RSGIBridge:
                       body_timeout=(settings.get("limits") or {}).get("body_timeout", 30.0))
 
 
-def _announce_then_watch_parent(host: str, port: int, parent: int) -> None:
-    """Print the URL line once the port answers; then end this worker if its main process dies
-    (SIGKILL), so it cannot live on serving requests."""
+def _announce_then_watch(host: str, port: int, parent: int, idle_timeout: float) -> None:
+    """Print the URL line once the port answers; then, every few seconds, close connections
+    that have not sent a byte for ``idle_timeout``, and end this worker if its main process
+    dies (SIGKILL), so it cannot live on serving requests."""
     target = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
     while True:
         try:
@@ -110,9 +114,63 @@ def _announce_then_watch_parent(host: str, port: int, parent: int) -> None:
         except OSError:
             time.sleep(0.01)
     announce_serving(host, port)
+    interval = min(max(idle_timeout / 4, 0.25), 0.5)
+    next_sweep = time.monotonic() + idle_timeout / 2
     while os.getppid() == parent:
-        time.sleep(0.5)
+        time.sleep(interval)
+        if time.monotonic() >= next_sweep:
+            close_silent_connections(port, idle_timeout)
+            next_sweep = time.monotonic() + idle_timeout / 2
     os._exit(1)
+
+
+# struct tcp_info (linux/tcp.h): tcpi_last_data_recv (u32, ms) and tcpi_bytes_received (u64).
+_TCPI_LAST_DATA_RECV = 52
+_TCPI_BYTES_RECEIVED = 128
+_TCP_INFO_SIZE = 136
+
+
+def close_silent_connections(port: int, idle_timeout: float) -> int:
+    """Shut down this process's connections on ``port`` that have not sent a single byte in
+    ``idle_timeout`` seconds; how many. Linux only (elsewhere 0).
+
+    granian's header read timeout starts with a request's first byte, so a connection that
+    never sends one would hold one of its ``--max-connections`` slots forever. Such a
+    connection has no request in progress, so closing it loses nothing. The sockets are
+    granian's; a shutdown (not a close) on a duplicate of the descriptor ends the connection
+    for granian too.
+    """
+    if sys.platform != "linux":
+        return 0
+    closed = 0
+    limit_ms = idle_timeout * 1000
+    try:
+        descriptors = os.listdir("/proc/self/fd")
+    except OSError:
+        return 0
+    for name in descriptors:
+        try:
+            if not os.readlink(f"/proc/self/fd/{name}").startswith("socket:"):
+                continue
+            sock = socket.socket(fileno=os.dup(int(name)))
+        except (OSError, ValueError):
+            continue
+        try:
+            if (sock.family in (socket.AF_INET, socket.AF_INET6) and sock.type == socket.SOCK_STREAM
+                    and not sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+                    and sock.getsockname()[1] == port):
+                info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCP_INFO_SIZE)
+                if len(info) >= _TCPI_BYTES_RECEIVED + 8:
+                    (silent_ms,) = struct.unpack_from("I", info, _TCPI_LAST_DATA_RECV)
+                    (received,) = struct.unpack_from("Q", info, _TCPI_BYTES_RECEIVED)
+                    if received == 0 and silent_ms >= limit_ms:
+                        sock.shutdown(socket.SHUT_RDWR)
+                        closed += 1
+        except OSError:
+            pass
+        finally:
+            sock.close()
+    return closed
 
 
 def _unused_port(host: str, port: int) -> int:

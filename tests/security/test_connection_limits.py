@@ -1,5 +1,6 @@
-"""Connection limits of `runagents-mock serve` on both servers: idle and stalled connections are
-closed after `--idle-timeout` / `--body-timeout`, and a body cut short is never processed.
+"""Connection limits of `runagents-mock serve` on both servers: silent, idle and stalled
+connections are closed after `--idle-timeout` / `--body-timeout`, and a body cut short is never
+processed.
 
 Each server runs with 1 s timeouts; every wait below is bounded (a few seconds), and at most
 16 sockets are opened, all on loopback.
@@ -38,6 +39,11 @@ def _closed_by_server(sock: socket.socket) -> bytes:
     except ConnectionResetError:
         pass
     return data
+
+
+def test_a_connection_that_never_sends_a_byte_is_closed(served):
+    with socket.create_connection(host_port(served.url)) as sock:
+        assert _closed_by_server(sock) == b""
 
 
 def test_a_connection_stalled_in_its_headers_is_closed(served):
@@ -83,11 +89,12 @@ def test_a_body_short_of_its_content_length_then_half_closed_is_not_processed(se
     assert "Traceback" not in served.output
 
 
-def test_stalled_connections_beyond_the_limit_are_freed_by_the_timeouts(served):
-    # 12 stalled connections against --max-connections 8: once the timeouts close them, a new
-    # client is served.
+def test_idle_connections_beyond_the_limit_are_freed_by_the_timeouts(served):
+    # 12 idle connections against --max-connections 8, half silent, half stalled in their
+    # headers: once the timeouts close them, a new client is served.
     with ExitStack() as stack:
-        for _ in range(12):
+        for index in range(12):
             sock = stack.enter_context(socket.create_connection(host_port(served.url)))
-            sock.sendall(b"GET /api/tools HTTP/1.1\r\n")
+            if index % 2:
+                sock.sendall(b"GET /api/tools HTTP/1.1\r\n")
         assert Client(served.url).get("/api/tools", timeout=CLOSE_DEADLINE + 2).status_code == 200
