@@ -131,7 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                max_request_body_size=body_limit(args.max_body_bytes), ident="runagents-mock",
                                channel_timeout=min(limits["idle_timeout"], limits["body_timeout"]),
                                cleanup_interval=max(0.5, min(limits["idle_timeout"], limits["body_timeout"]) / 2),
-                               connection_limit=limits["max_connections"])
+                               connection_limit=limits["max_connections"],
+                               asyncore_use_poll=True)  # select() cannot watch fds past 1024
     except OSError as exc:
         print(f"runagents-mock: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 2
