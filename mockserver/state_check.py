@@ -98,15 +98,22 @@ def _times_problem(state: Mapping[str, Any], section: str, key: str, owners: set
     return None
 
 
+# Sections that hold no records, only bookkeeping.
+_OTHER_SECTIONS = ("gateway",)
+
+
 def _bookkeeping_problem(state: Mapping[str, Any]) -> str | None:
+    for section in _OTHER_SECTIONS:
+        if not isinstance(state.get(section) or {}, Mapping):
+            return f"{section} must be an object"
     builds = _ids(state, "builds", "items", "id")
     timing = (state.get("builds") or {}).get("timing") or {}
     if not isinstance(timing, Mapping):
         return "builds.timing must be an object"
     for build_id in builds:
         entry = timing.get(build_id)
-        if not isinstance(entry, Mapping) or not _is_number(entry.get("started")) \
-                or not (entry.get("error") is None or isinstance(entry.get("error"), str)):
+        if not isinstance(entry, Mapping) or not _is_number(entry.get("started")) or "error" not in entry \
+                or not (entry["error"] is None or isinstance(entry["error"], str)):
             return f"builds.timing.{build_id} must be {{started: seconds, error: null or text}}"
     dangling = sorted(set(timing) - builds)
     if dangling:
@@ -137,6 +144,12 @@ def _bookkeeping_problem(state: Mapping[str, Any]) -> str | None:
             isinstance(entry, list) and len(entry) == 3 and all(isinstance(part, str) for part in entry)
             for entry in build_of):
         return "agents.build_of must be a list of [namespace, name, build id]"
+    agent_keys = {(agent["namespace"], agent["name"]) for agent in agents.get("items") or []}
+    for namespace, name, build_id in build_of:
+        if (namespace, name) not in agent_keys:
+            return f"agents.build_of: agent {namespace}/{name} is not in the state"
+        if build_id not in builds:
+            return f"agents.build_of: build {build_id} of agent {namespace}/{name} is not in the state"
     if not isinstance(agents.get("invocations") or [], list):
         return "agents.invocations must be a list"
     fields = (state.get("tools") or {}).get("credential_fields") or {}

@@ -48,8 +48,12 @@ def _state_refused(api, state: dict, expected: str) -> None:
     (lambda s: s.update(clock_offset=1e300), "clock_offset: would put the clock outside"),
     (lambda s: s.update(clock_offset=-1e11), "clock_offset: must not be negative"),
     (lambda s: s["gateway"].update(replies={"*": 123}), "gateway.replies must map"),
+    (lambda s: s.update(gateway=[1]), "gateway must be an object"),
+    (lambda s: s["agents"].update(build_of=[["agent-system", "a", "no-such-build"]]),
+     "agents.build_of: build no-such-build of agent agent-system/a is not in the state"),
 ], ids=["expiry-dangling", "analysis-without-time", "time-without-analysis", "build-without-timing",
-        "run-missing", "clock-text", "clock-huge", "clock-negative", "replies-not-text"])
+        "run-missing", "clock-text", "clock-huge", "clock-negative", "replies-not-text", "gateway-not-object",
+        "agent-build-missing"])
 def test_inconsistent_state_documents_are_refused_and_change_nothing(api, change, expected):
     state = copy.deepcopy(_populated(api))
     change(state)
