@@ -47,8 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "(default 30; docs/reliability.md)")
     serve.add_argument("--body-timeout", type=_seconds, default=30.0, metavar="SECONDS",
                        help="answer 408 and close when a request body takes longer (default 30)")
-    serve.add_argument("--max-connections", type=_positive, default=1000, metavar="N",
-                       help="connections served at once; more wait in the listen queue (default 1000)")
+    serve.add_argument("--max-connections", type=_positive, default=10_000, metavar="N",
+                       help="connections served at once; more wait in the listen queue (default 10000)")
     return parser
 
 
