@@ -7,7 +7,6 @@ from __future__ import annotations
 import collections
 import fnmatch
 import itertools
-import json
 import math
 import threading
 from urllib.parse import parse_qsl
@@ -22,7 +21,7 @@ from .jsonhttp import bearer_key, error_response, json_or_none, json_response
 from .nesting import may_nest_deeply, nesting_problem
 from .redact import redact_body, redact_headers, redact_query
 from .seed import parse_seed_text, seed
-from .spec import refuse_constant
+from .spec import load_json_body
 
 if TYPE_CHECKING:
     from .app import MockServer
@@ -201,19 +200,7 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
         return None
 
     def body() -> Any:
-        raw = request.get_data()
-        if not raw.strip():
-            return {}
-        try:
-            data = json.loads(raw, parse_constant=refuse_constant)
-        except ValueError:
-            raise ApiError(400, "request body is not valid JSON") from None
-        except RecursionError:
-            raise ApiError(400, "request body is nested too deeply") from None
-        problem = nesting_problem(data, "request body") if may_nest_deeply(raw) else None
-        if problem:
-            raise ApiError(400, problem)
-        return data
+        return load_json_body(request.get_data())
 
     def route(rule: str, methods: list[str]):
         def wrap(fn):

@@ -245,19 +245,7 @@ class Operation:
     def _parse_body(self, raw_body: bytes) -> Any:
         if self.body_schema is None:
             return None  # bodies on operations that take none are ignored, like the real server
-        if not raw_body.strip():
-            body: Any = {}  # the vendor CLI posts nothing where an empty object is meant
-        else:
-            try:
-                body = json.loads(raw_body, parse_constant=refuse_constant)
-            except ValueError:
-                raise ApiError(400, "request body is not valid JSON") from None
-            except RecursionError:
-                raise ApiError(400, "request body is nested too deeply") from None
-            if may_nest_deeply(raw_body):
-                problem = nesting_problem(body, "request body")
-                if problem:
-                    raise ApiError(400, problem)
+        body = load_json_body(raw_body)
         if isinstance(body, dict) and self.body_aliases:
             for alias, canonical in self.body_aliases.items():
                 if alias in body and canonical not in body:
@@ -266,6 +254,23 @@ class Operation:
         if message:
             raise ApiError(400, message)
         return body
+
+
+def load_json_body(raw: bytes) -> Any:
+    """A request body as JSON: {} when empty (the vendor CLI posts nothing where an empty object
+    is meant); ApiError 400 when it is not JSON or nests too deeply."""
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw, parse_constant=refuse_constant)
+    except ValueError:
+        raise ApiError(400, "request body is not valid JSON") from None
+    except RecursionError:
+        raise ApiError(400, "request body is nested too deeply") from None
+    problem = nesting_problem(body, "request body") if may_nest_deeply(raw) else None
+    if problem:
+        raise ApiError(400, problem)
+    return body
 
 
 def refuse_constant(name: str) -> Any:

@@ -59,32 +59,25 @@ def test_an_idle_keep_alive_connection_is_closed(served):
     assert data.startswith(b"HTTP/1.1 200")
 
 
-def test_a_stalled_body_is_closed_and_never_processed(served):
+@pytest.mark.parametrize("half_close, status, message", [
+    (False, 408, b"request body not received within 1 seconds"),
+    (True, 400, b"request body ended before its Content-Length"),
+], ids=["stalled", "short-then-half-closed"])
+def test_a_body_short_of_its_content_length_is_never_processed(served, half_close, status, message):
     client = Client(served.url)
     client.reset()
     request = http_request_bytes("POST", "/api/tools", {"Content-Type": "application/json"},
-                                 b'{"name": "stalled", "base_url": "https://x.example.com"}')
+                                 b'{"name": "cut", "base_url": "https://x.example.com"}')
     with socket.create_connection(host_port(served.url)) as sock:
         sock.sendall(request[:-10])
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)
         data = _closed_by_server(sock)
-    if data:  # granian's bridge says why; waitress just closes
-        status, _, body = parse_raw_response(data)
-        assert status == 408 and b"request body not received within 1 seconds" in body
-    assert client.ok("GET", "/api/tools") == []
-
-
-def test_a_body_short_of_its_content_length_then_half_closed_is_not_processed(served):
-    client = Client(served.url)
-    client.reset()
-    request = http_request_bytes("POST", "/api/tools", {"Content-Type": "application/json"},
-                                 b'{"name": "short", "base_url": "https://x.example.com"}')
-    with socket.create_connection(host_port(served.url)) as sock:
-        sock.sendall(request[:-10])
-        sock.shutdown(socket.SHUT_WR)
-        data = _closed_by_server(sock)
-    if data:
-        status, _, _ = parse_raw_response(data)
-        assert status == 400
+    if served.server == "granian":  # the bridge says why; waitress closes without a word
+        answered, _, body = parse_raw_response(data)
+        assert answered == status and message in body
+    else:
+        assert data == b""
     assert client.ok("GET", "/api/tools") == []
     assert "Traceback" not in served.output
 
