@@ -3,7 +3,9 @@ records (tools, providers, run events, loaded state), the journal and logs.
 
 The rule: a text value under a secret-named field (``apiKey``, ``clientSecret``, ``password``,
 ``token``...) becomes ``***``, and so does every text inside an object or list under such a
-field (``credentials: {...}``); ``user:password@`` in any URL-like text becomes ``***@``. Fields
+field (``credentials: {...}``), and the ``value`` of a ``{name, value}`` pair whose name is
+secret-named (``{name: OPENAI_API_KEY, value: ...}``, as in agent ``env``); ``user:password@``
+in any URL-like text becomes ``***@``. Fields
 that name a reference, a setting or a count rather than a secret (``secretRef``,
 ``apiKeyConfig``, ``tokenUrl``, ``max_tokens``) are not secrets. Numbers, booleans and nulls
 are kept: they are counts and flags, never credentials.
@@ -55,8 +57,12 @@ def redact_body(body: Any, depth: int = 0, sources: bool = True) -> Any:
         return REDACTED
     if isinstance(body, dict):
         out = {}
+        # {name: OPENAI_API_KEY, value: ...} (environment entries): the name says the value is secret.
+        named_secret = secret_field(body.get("name")) and "value" in body
         for key, value in body.items():
-            if sources and key in _SOURCE_FIELDS and isinstance(value, dict):
+            if named_secret and key == "value":
+                out[key] = _redact_all(value, depth + 1)
+            elif sources and key in _SOURCE_FIELDS and isinstance(value, dict):
                 out[key] = {name: f"<{len(src) if isinstance(src, str) else 0} chars>" for name, src in value.items()}
             elif secret_field(key):
                 out[key] = _redact_all(value, depth + 1)

@@ -85,8 +85,9 @@ def test_the_clock_cannot_move_past_what_timestamps_can_represent(api):
 
 
 def test_a_fixture_with_one_bad_item_applies_nothing(api):
+    _populated(api)
     before = api.get("/_mock/state").get_data()
-    fixture = {"tools": [TOOL, {"name": "bad name!", "base_url": "nope"}]}
+    fixture = {"tools": [{**TOOL, "name": "t2"}, {"name": "bad name!", "base_url": "nope"}]}
     response = api.request("POST", "/_mock/seed", data=json.dumps(fixture))
     assert response.status_code == 400 and error_of(response).startswith("tools[1]: ")
     assert api.get("/_mock/state").get_data() == before
