@@ -63,9 +63,11 @@ class RSGIBridge:
                 protocol.response_bytes(status, headers, b"".join(result))
                 return
             transport = protocol.response_stream(status, headers)  # streamed (SSE)
-            for chunk in result:  # produced as sent: never the whole stream in memory
+            for index, chunk in enumerate(result):  # produced as sent: never the whole stream in memory
                 if chunk:
                     await transport.send_bytes(chunk)
+                if index % 64 == 63:
+                    await asyncio.sleep(0)  # a long stream lets other requests in between
         finally:
             close = getattr(result, "close", None)
             if close:
