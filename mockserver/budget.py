@@ -1,4 +1,4 @@
-"""The byte budget of what clients store: specs of tools and providers, and run event data.
+"""The byte budget of what clients store: tool, provider and agent records, and run event data.
 
 Counts are not enough: one 5 MiB body of ``[{},{},...]`` becomes over 100 MB of Python objects.
 So each stored value is charged its JSON size plus ``CONTAINER_BYTES`` per object or list in it
@@ -41,6 +41,12 @@ class StoreBudget:
             raise ApiError(409, f"limit of {self.limit} stored bytes reached")
         self._sizes[key] = new
         self.total += new - old
+
+    def check(self, size: int) -> None:
+        """Refuse (409) a write that will store up to ``size`` more; for writes that charge in
+        several steps and must not fail half-way."""
+        if size and self.total + size > self.limit:
+            raise ApiError(409, f"limit of {self.limit} stored bytes reached")
 
     def count(self, key: Hashable, size: int) -> None:
         """Record what is already stored (a loaded state), without refusing anything."""

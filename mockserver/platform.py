@@ -71,6 +71,8 @@ class Platform:
         for backend in (self.tools, self.providers, self.identity):
             for name, record in backend.items.items():
                 self.budget.count((backend.kind, name), stored_size(record))
+        for (namespace, name), agent in self.agents.items.items():
+            self.budget.count(("agents", namespace, name), stored_size(agent))
         for run_id, log in self.runs.events.items():
             self.budget.count(("events", run_id), sum(stored_size(event.get("data")) for event in log))
 

@@ -209,3 +209,26 @@ def test_stored_data_counts_against_a_byte_budget(make_api):
     assert api.post("/api/tools", {**TOOL, "description": "d" * 15_000}).status_code == 201
     assert api.delete("/api/tools/t1").status_code == 200  # a delete gives its bytes back
     assert api.post("/api/tools", {**TOOL, "description": "e" * 15_000}).status_code == 201
+
+
+def test_a_deploy_over_the_byte_budget_stores_none_of_its_parts(make_api):
+    api = make_api(max_stored_bytes=20_000)
+    before = api.get("/_mock/state").get_data()
+    refused = api.post("/api/deploy", {"agent_name": "a", "image": "img:1", "system_prompt": "p" * 21_000,
+                                       "tools_to_create": [{"name": "new-tool", "base_url": "https://x.example.com"}]})
+    assert refused.status_code == 409 and error_of(refused) == "limit of 20000 stored bytes reached"
+    assert api.get("/_mock/state").get_data() == before
+    assert api.post("/api/deploy", {"agent_name": "a", "image": "img:1", "system_prompt": "p" * 9_000}).status_code == 201
+    assert api.post("/api/deploy", {"agent_name": "b", "image": "img:1", "system_prompt": "p" * 12_000}).status_code == 409
+    assert api.delete("/api/agents/agent-system/a").status_code == 200  # its bytes come back
+    assert api.post("/api/deploy", {"agent_name": "b", "image": "img:1", "system_prompt": "p" * 12_000}).status_code == 201
+
+
+def test_agent_invocation_log_keeps_bodies_redacted_and_only_up_to_the_cap(make_api):
+    api = make_api(journal_body_bytes=100)
+    api.post("/api/deploy", {"agent_name": "a", "image": "img:1"})
+    api.post("/api/agents/agent-system/a/invoke", {"message": "hi", "api_key": "invoke-SECRET"})
+    api.post("/api/agents/agent-system/a/invoke", {"message": "x" * 500})
+    kept = [entry["body"] for entry in api.state()["agents"]["invocations"]]
+    assert kept[0] == {"message": "hi", "api_key": "***"}
+    assert kept[1] == "<515 bytes: over the journal's 100-byte cap, not kept>"

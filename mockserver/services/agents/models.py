@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any, Mapping
 
+from ...budget import stored_size
 from ...errors import ApiError
 from ...redact import redact_stored
 from ..common import DEFAULT_NAMESPACE
@@ -89,6 +91,7 @@ class AgentsBackend:
             if self.items.pop((namespace, name), None) is None:
                 raise ApiError(404, f"agent {namespace}/{name} not found")
             self.build_of.pop((namespace, name), None)
+            self.platform.budget.release(("agents", namespace, name))
 
     def deploy(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """Create tools, start a build when needed, then create or update the agent."""
@@ -128,6 +131,7 @@ class AgentsBackend:
                 agent["status"] = {"phase": "Running", "message": ""}
                 self.build_of.pop(key, None)
             self.items[key] = agent = redact_stored(agent)
+            self.platform.budget.count(("agents",) + key, stored_size(agent))  # checked in _check_room
         return {"agent": name, "agent_name": name, "namespace": namespace,
                 "tools_created": tools_created, **result}
 
@@ -138,6 +142,8 @@ class AgentsBackend:
         new_tools = {t["name"] for t in body.get("tools_to_create") or []} - set(platform.tools.items)
         platform.check_capacity("tools", len(platform.tools.items), len(new_tools))
         platform.check_capacity("builds", len(platform.builds.items), int(not body.get("image")))
+        # The body holds everything this deploy stores (its tools and the agent): an upper bound.
+        platform.budget.check(stored_size(body))
 
     def seed_starter_kit(self) -> dict[str, Any]:
         with self.platform.lock:
@@ -154,13 +160,20 @@ class AgentsBackend:
         return {"status": "ok", "message": message, "tools_created": tools_created,
                 "model_providers_created": providers_created}
 
+    def _kept_body(self, body: Any) -> Any:
+        """An invocation's body as the log keeps it: redacted, and only up to the journal's cap
+        (the log is bounded like the journal, by count and by body size)."""
+        size = len(json.dumps(body))
+        cap = self.platform.config.journal_body_bytes
+        return redact_stored(body) if size <= cap else f"<{size} bytes: over the journal's {cap}-byte cap, not kept>"
+
     def invoke(self, namespace: str, name: str, body: Any, end_user: str | None,
                run_id: str | None) -> Any:
         """The agent's answer: a configured reply, else an echo of the request."""
         with self.platform.lock:
             agent = self.get(namespace, name)
             keep = self.platform.config.journal_size
-            self.invocations.append({"agent": f"{namespace}/{name}", "body": body,
+            self.invocations.append({"agent": f"{namespace}/{name}", "body": self._kept_body(body),
                                      "end_user_id": end_user, "run_id": run_id,
                                      "at": self.platform.now_iso()})
             del self.invocations[:len(self.invocations) - keep]
