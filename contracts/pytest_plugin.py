@@ -33,6 +33,7 @@ OPTIONS = (
     ("seed", dict(type=int, metavar="N", help="seed for reproducible runs (default: random, printed)")),
     ("name-prefix", dict(metavar="PREFIX", help="prefix of every created name (default contract-test-)")),
     ("spec", dict(metavar="PATH", help="openapi.yaml to test against (default: the packaged one)")),
+    ("api", dict(metavar="API", help="2026-02 or v1 (default: inferred from the base URL)")),
     ("check", dict(action="append", default=[], metavar="NAME",
                    help="also run this schemathesis built-in check (repeatable)")),
 )
@@ -98,6 +99,7 @@ def settings_from_options(config: pytest.Config) -> RunSettings:
         name_prefix=RunSettings.name_prefix if prefix is None else prefix,
         spec_path=Path(spec) if spec else None,
         extra_checks=tuple(_option(config, "check")),
+        api=_option(config, "api"),
     )
 
 

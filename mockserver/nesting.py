@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 # Deepest JSON accepted anywhere (bodies, fixtures, state): deeper input could make recursive
@@ -18,7 +19,16 @@ def nesting_problem(value: Any, what: str = "body", limit: int = MAX_NESTING) ->
         if isinstance(node, dict):
             children = [(v, f"{where}.{k}", depth + 1) for k, v in node.items() if isinstance(v, (dict, list))]
         elif isinstance(node, list):
-            children = [(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(node) if isinstance(v, (dict, list))]
+            children = []
+            # list.__iter__: the items as held, so records kept as JSON bytes (run events, also
+            # behind a decoding view) are decoded only when they have brackets enough to be deep.
+            for i, v in enumerate(list.__iter__(node)):
+                if type(v) is bytes:
+                    if not may_nest_deeply(v, limit - depth - 1):
+                        continue
+                    v = json.loads(v)
+                if isinstance(v, (dict, list)):
+                    children.append((v, f"{where}[{i}]", depth + 1))
         else:
             continue
         if depth >= limit:

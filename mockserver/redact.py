@@ -23,6 +23,8 @@ _SECRET_FIELD = re.compile(r"(secret|password|passwd|token|api[_-]?key|credentia
 _NOT_SECRET_FIELD = re.compile(r"(ref|config|url|uri|endpoint|tokens|type|fields|prefix)$", re.I)
 # Fields carrying source code, which may hold hard-coded secrets: kept as a size only.
 _SOURCE_FIELDS = frozenset({"files", "source_files"})
+# Fields whose every value is a credential: approval connectors' `headers` (bot tokens, routing keys).
+_CREDENTIAL_MAPS = frozenset({"headers"})
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "set-cookie"})
 # user:password@ in URLs found in any string value.
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]*@")
@@ -64,7 +66,7 @@ def redact_body(body: Any, depth: int = 0, sources: bool = True) -> Any:
                 out[key] = _redact_all(value, depth + 1)
             elif sources and key in _SOURCE_FIELDS and isinstance(value, dict):
                 out[key] = {name: f"<{len(src) if isinstance(src, str) else 0} chars>" for name, src in value.items()}
-            elif secret_field(key):
+            elif secret_field(key) or key in _CREDENTIAL_MAPS:
                 out[key] = _redact_all(value, depth + 1)
             else:
                 out[key] = redact_body(value, depth + 1, sources)

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable
 # seconds to wait there instead of sleeping.
 DELAY_KEY = "runagents_mock.answer_delay"
 
-# How much of a too-long chunked body is read and dropped before the 413 goes out.
+# How much of a too-long body is read and dropped before the 413 goes out.
 _DRAIN_BYTES = 1024 * 1024
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -32,9 +32,11 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 class RSGIBridge:
     """An RSGI application (``__rsgi__``) serving a WSGI app."""
 
-    def __init__(self, app: WSGIApp, body_limit: int, body_timeout: float = 30.0):
+    def __init__(self, app: WSGIApp, body_limit: int, unlimited_path: str | None = None,
+                 body_timeout: float = 30.0):
         self.app = app
         self.body_limit = body_limit  # read at most this much (+ one chunk); the app answers the 413
+        self.unlimited_path = unlimited_path  # bodies of any size (a state import) go here
         self.body_timeout = body_timeout
         self._base = {
             "SCRIPT_NAME": "", "wsgi.version": (1, 0), "wsgi.errors": sys.stderr,
@@ -44,9 +46,10 @@ class RSGIBridge:
 
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
         headers = scope.headers
+        limit = None if scope.path == self.unlimited_path else self.body_limit
         try:
             # No body expected: nothing to wait for (wait_for costs a task per request).
-            body = (await asyncio.wait_for(self._read_body(headers, protocol), self.body_timeout)
+            body = (await asyncio.wait_for(self._read_body(headers, protocol, limit), self.body_timeout)
                     if "content-length" in headers or "transfer-encoding" in headers else b"")
         except asyncio.TimeoutError:
             _refuse(protocol, 408, f"request body not received within {self.body_timeout:g} seconds")
@@ -62,8 +65,10 @@ class RSGIBridge:
             if any(name.lower() == "content-length" for name, _ in headers):
                 protocol.response_bytes(status, headers, b"".join(result))
                 return
-            transport = protocol.response_stream(status, headers)  # streamed (SSE)
-            for index, chunk in enumerate(result):  # produced as sent: never the whole stream in memory
+            # Streamed (SSE, a state export): each chunk is made and sent in turn, never the
+            # whole stream in memory.
+            transport = protocol.response_stream(status, headers)
+            for index, chunk in enumerate(result):
                 if chunk:
                     await transport.send_bytes(chunk)
                 if index % 64 == 63:
@@ -73,20 +78,24 @@ class RSGIBridge:
             if close:
                 close()
 
-    async def _read_body(self, headers: Any, protocol: Any) -> bytes:
+    async def _read_body(self, headers: Any, protocol: Any, limit: int | None) -> bytes:
         """The whole body, or its first ``body_limit`` bytes and a little more: the app refuses
         anything that long anyway, and the rest is never read. A declared length over the limit
-        is not read at all (the app sees the declared length and refuses it)."""
+        is read and dropped when it is at most _DRAIN_BYTES over (so the client, still sending,
+        gets the 413 rather than a reset), and not read at all beyond that."""
         length = headers.get("content-length")
         if length is not None and length.isdigit():
-            # Whole: granian raises when the client stops short of the declared length.
-            return await protocol() if int(length) <= self.body_limit else b""
+            if limit is None or int(length) <= limit:
+                # Whole: granian raises when the client stops short of the declared length.
+                return await protocol()
+            if int(length) > limit + _DRAIN_BYTES:
+                return b""
         parts, size = [], 0
         async for chunk in protocol:
             size += len(chunk)
-            if size <= self.body_limit + len(chunk):
+            if limit is None or size <= limit + len(chunk):
                 parts.append(chunk)
-            elif size > self.body_limit + _DRAIN_BYTES:
+            elif size > limit + _DRAIN_BYTES:
                 break
             # Past the limit: read on but drop (up to _DRAIN_BYTES), so that a client still
             # sending gets the 413 instead of a reset connection.
@@ -119,6 +128,7 @@ class RSGIBridge:
         return environ
 
     def _call(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], Iterable[bytes]]:
+        """Status, headers and the (not yet consumed) body; the caller closes the body."""
         started: list[Any] = []
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
@@ -126,7 +136,36 @@ class RSGIBridge:
             return _no_write
 
         result = self.app(environ, start_response)
+        if not started:  # a lazy app starts the response with its first chunk
+            result = _prefetched(result)
         return started[0], started[1], result
+
+
+def _prefetched(result: Iterable[bytes]) -> Iterable[bytes]:
+    iterator = iter(result)
+    first = next(iterator, b"")
+
+    def chunks() -> Iterable[bytes]:
+        yield first
+        yield from iterator
+
+    gen = chunks()
+    return _Closing(gen, result)
+
+
+class _Closing:
+    """An iterator over ``gen`` whose close() also closes the app's result."""
+
+    def __init__(self, gen: Iterable[bytes], result: Any):
+        self.gen, self.result = gen, result
+
+    def __iter__(self):
+        return iter(self.gen)
+
+    def close(self) -> None:
+        close = getattr(self.result, "close", None)
+        if close:
+            close()
 
 
 def _refuse(protocol: Any, status: int, message: str) -> None:

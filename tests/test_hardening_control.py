@@ -10,7 +10,13 @@ import json
 
 import pytest
 
-from api_support import OPENAI_PROVIDER, error_of
+from mockserver import create_app
+from mockserver.budget import event_data_size, stored_size
+from mockserver.jsonhttp import DecodingList
+from mockserver.nesting import nesting_problem
+from mockserver.persistence import attach_state_file
+
+from api_support import OPENAI_PROVIDER, CheckedClient, error_of
 
 TOOL = {"name": "t1", "base_url": "https://x.example.com"}
 
@@ -108,7 +114,7 @@ def test_yaml_values_json_cannot_hold_are_a_400_naming_the_path(api, text, where
 def test_run_events_that_are_not_a_list_are_a_400_and_create_no_run(api):
     before = api.get("/_mock/state").get_data()
     response = api.request("POST", "/_mock/seed", data="runs:\n- {agent_id: a, user_id: u, events: 5}\n")
-    assert response.status_code == 400 and error_of(response) == "runs[0].events must be a list"
+    assert response.status_code == 400 and error_of(response) == "runs[0]: events must be a list"
     assert api.get("/_mock/state").get_data() == before
 
 
@@ -232,3 +238,53 @@ def test_agent_invocation_log_keeps_bodies_redacted_and_only_up_to_the_cap(make_
     kept = [entry["body"] for entry in api.state()["agents"]["invocations"]]
     assert kept[0] == {"message": "hi", "api_key": "***"}
     assert kept[1] == "<515 bytes: over the journal's 100-byte cap, not kept>"
+
+
+@pytest.mark.parametrize("data", [None, "x", 1.5, {"a": [{}, []], "s": "{[\"data\":"}, [{"data": {"k": "v"}}]])
+def test_an_event_data_size_is_read_off_its_stored_bytes(data):
+    event = {"event_id": "e", "run_id": "r", "seq": 1, "type": "USER_MESSAGE", "actor": ',"data":{',
+             "data": data, "timestamp": "2026-01-01T00:00:00Z"}
+    if data is None:
+        del event["data"]
+    encoded = json.dumps(event, separators=(",", ":")).encode()
+    assert event_data_size(encoded) == stored_size(data)
+    # Another key order (a hand-written state) is decoded instead: the same answer.
+    reordered = json.dumps(dict(reversed(list(event.items()))), separators=(",", ":")).encode()
+    assert event_data_size(reordered) == stored_size(data)
+
+
+def test_every_load_path_charges_the_byte_budget_as_the_writes_did(tmp_path):
+    app = create_app({"state_file": tmp_path / "state.db"})
+    saver = attach_state_file(app, interval=3600)
+    api = CheckedClient(app)
+    _populated(api)
+    platform = api.mock.platform
+    charged = platform.budget.total
+    assert charged > 0
+    state = api.get("/_mock/state").get_json()
+    assert api.post("/_mock/reset").status_code == 200 and platform.budget.total == 0
+    assert api.put("/_mock/state", state).status_code == 200
+    assert platform.budget.total == charged  # PUT /_mock/state
+    assert api.post("/_mock/seed", data="tools: [{name: t9, base_url: 'https://x.example'}, {name: 5}]").status_code == 400
+    assert platform.budget.total == charged  # a refused fixture's rollback
+    assert api.put("/_mock/workspaces/w/state", state).status_code == 200
+    workspace = api.mock.workspaces.get("w")
+    assert workspace.budget.total == charged and workspace.budget is not platform.budget
+    saver.store.save()
+    assert saver.stop()
+    reopened = create_app({"state_file": tmp_path / "state.db"})
+    attach_state_file(reopened, interval=3600).stop()
+    assert reopened.extensions["runagents_mock"].platform.budget.total == charged  # the store
+
+
+def test_events_kept_as_bytes_are_checked_for_nesting_too():
+    deep: dict = {}
+    node = deep
+    for _ in range(70):
+        node["a"] = {}
+        node = node["a"]
+    shallow = json.dumps({"seq": 1, "data": {"a": [1]}}).encode()
+    state = {"runs": {"events": {"r": DecodingList([shallow, json.dumps({"seq": 2, "data": deep}).encode()])}}}
+    assert nesting_problem(state, "state").startswith(
+        "state is nested too deeply (more than 64 levels at state.runs.events.r[1].data.a.a")
+    assert nesting_problem({"runs": {"events": {"r": DecodingList([shallow] * 3)}}}, "state") is None

@@ -7,12 +7,20 @@ Driven with stand-ins for granian's scope and protocol objects, so these run wit
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 from typing import Any
 
 import pytest
 
 from mockserver.rsgi_bridge import DELAY_KEY, RSGIBridge
+
+
+def run_async(coro):
+    """asyncio.run on a thread of its own: a session-wide Playwright (the browser tests, on the
+    same xdist worker) keeps an event loop running in the main thread."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 class Headers:
@@ -83,7 +91,7 @@ def echo_app(environ: dict[str, Any], start_response) -> list[bytes]:
 
 
 def serve(scope: Scope, protocol: Protocol, app=echo_app, body_limit: int = 1024) -> dict[str, Any]:
-    asyncio.run(RSGIBridge(app, body_limit).__rsgi__(scope, protocol))
+    run_async(RSGIBridge(app, body_limit).__rsgi__(scope, protocol))
     return json.loads(protocol.answer[2]) if protocol.answer[2] else {}
 
 
@@ -127,11 +135,17 @@ def test_reading_a_chunked_body_stops_soon_after_the_limit():
     assert huge.read < 1000 + 1024 * 1024 + 65536
 
 
-def test_a_declared_length_over_the_limit_is_not_read_at_all():
+def test_a_declared_length_over_the_limit_is_drained_then_not_read_at_all():
     protocol = Protocol([b"x" * 100] * 50)
     seen = serve(Scope("POST", "/x", headers=[("content-length", "5000")]), protocol, body_limit=1000)
-    assert protocol.read == 0
-    assert seen["CONTENT_LENGTH"] == "5000" and seen["body"] == ""  # the app refuses the declared length
+    # Read (the client gets the 413, not a reset) but kept only just past the limit, which
+    # the app refuses.
+    assert protocol.read == 5000
+    assert 1000 < int(seen["CONTENT_LENGTH"]) == len(seen["body"]) <= 1100
+    huge = Protocol([b"x" * 65536] * 100)
+    seen = serve(Scope("POST", "/x", headers=[("content-length", str(65536 * 100))]), huge, body_limit=1000)
+    # More than 1 MiB over: not read at all; the app refuses the declared length.
+    assert huge.read == 0 and seen["body"] == "" and seen["CONTENT_LENGTH"] == str(65536 * 100)
 
 
 class ShortProtocol(Protocol):
@@ -157,7 +171,7 @@ def test_a_short_or_stalled_body_never_reaches_the_app(protocol, status):
         return echo_app(environ, start_response)
 
     bridge = RSGIBridge(app, 1024, body_timeout=0.05)
-    asyncio.run(bridge.__rsgi__(Scope("POST", "/runs", headers=[("content-length", "50")]), protocol))
+    run_async(bridge.__rsgi__(Scope("POST", "/runs", headers=[("content-length", "50")]), protocol))
     assert not called
     assert protocol.answer[0] == status and "error" in json.loads(protocol.answer[2])
 
@@ -181,7 +195,7 @@ def test_a_delay_asked_for_by_the_app_is_waited_on_the_loop_before_answering():
         return order
 
     # While the slow answer waits, the loop serves the other request.
-    assert asyncio.run(scenario()) == ["quick", "slow"]
+    assert run_async(scenario()) == ["quick", "slow"]
 
 
 def test_an_answer_without_a_length_is_streamed_chunk_by_chunk_as_it_is_produced():
@@ -202,7 +216,7 @@ def test_an_answer_without_a_length_is_streamed_chunk_by_chunk_as_it_is_produced
         return events()
 
     protocol = Recording()
-    asyncio.run(RSGIBridge(sse_app, 1024).__rsgi__(Scope("POST", "/v1/chat/completions"), protocol))
+    run_async(RSGIBridge(sse_app, 1024).__rsgi__(Scope("POST", "/v1/chat/completions"), protocol))
     assert protocol.answer[0] == 200
     # Each chunk is sent before the next is made (empty ones are skipped): never all at once.
     assert order == ["made 1", "sent 1", "made ", "made [DONE]", "sent [DONE]"]
@@ -220,5 +234,13 @@ def test_the_app_iterable_is_closed():
         return Body([b""])
 
     protocol = Protocol()
-    asyncio.run(RSGIBridge(app, 1024).__rsgi__(Scope(), protocol))
+    run_async(RSGIBridge(app, 1024).__rsgi__(Scope(), protocol))
     assert protocol.answer[0] == 204 and closed == [True]
+
+
+def test_the_unlimited_path_reads_bodies_of_any_size():
+    # A state import (PUT /_mock/state) may be larger than any API body.
+    protocol = Protocol([b"x" * 100] * 50)
+    scope = Scope("PUT", "/_mock/state", headers=[("transfer-encoding", "chunked")])
+    run_async(RSGIBridge(echo_app, 1000, unlimited_path="/_mock/state").__rsgi__(scope, protocol))
+    assert protocol.read == 5000 and json.loads(protocol.answer[2])["CONTENT_LENGTH"] == "5000"
