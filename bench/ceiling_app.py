@@ -21,7 +21,7 @@ from typing import Any, Sequence
 
 from flask import Flask, Response
 
-from mockserver.cli import body_limit, run_until_stopped
+from mockserver.cli import run_until_stopped
 
 from .payloads import sample_replies
 
@@ -58,7 +58,7 @@ def granian_app() -> Any:
     worker_settings()  # also prints the URL line once the port answers
     app = create_ceiling_app()
     gc.freeze()  # as the mock's worker does, so the collector costs both alike
-    return RSGIBridge(app, body_limit=body_limit(MAX_BODY_BYTES))
+    return RSGIBridge(app, body_limit=MAX_BODY_BYTES)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

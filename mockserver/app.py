@@ -17,6 +17,7 @@ from .dispatch import ApiDispatcher, http_error_answer
 from .errors import ApiError
 from .jsonhttp import RecordEncoder, error_response
 from .platform import Platform
+from .redact import redact_stored
 from .replay import OperationReplay
 from .runtime.agent_calls import ResumeWorker
 from .runtime.jwt_keys import TokenIssuer
@@ -44,7 +45,7 @@ class MockServer:
         self.workspaces = Workspaces(
             config, platform,
             lambda name: name_check.first_error(name, "workspace name") if name_check else "workspaces are not served")
-        self.journal = Journal(config.journal_size)
+        self.journal = Journal(config.journal_size, config.journal_body_bytes)
         self.faults = Faults()
         self.rate_limiter = RateLimiter(config.rate_limit_per_minute, platform.clock)
         self.handlers: dict[str, Any] = {}
@@ -73,7 +74,7 @@ class MockServer:
         problem = state_problem(self.spec, state)
         if problem:
             raise ValueError(problem)
-        self.workspaces.get(workspace).load(state)
+        self.workspaces.get(workspace).load(redact_stored(state))  # a hand-written state may hold secrets
 
     def key_is_valid(self, key: str, admin: bool = False) -> bool:
         """Constant-time comparison against every accepted key."""

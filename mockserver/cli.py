@@ -7,7 +7,7 @@ import logging
 import re
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from .serving import run_until_stopped
 
@@ -56,6 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
                             "bench/README.md) or waitress (pure Python, in this process)")
     serve.add_argument("--threads", type=int, default=8,
                        help="waitress' worker threads (default 8; granian needs none: see bench/README.md)")
+    serve.add_argument("--idle-timeout", type=_seconds, default=30.0, metavar="SECONDS",
+                       help="close a connection idle between requests or stalled in its headers "
+                            "(default 30; docs/reliability.md)")
+    serve.add_argument("--body-timeout", type=_seconds, default=30.0, metavar="SECONDS",
+                       help="answer 408 and close when a request body takes longer (default 30)")
+    serve.add_argument("--max-connections", type=_positive, default=10_000, metavar="N",
+                       help="connections served at once; more wait in the listen queue (default 10000)")
+
     serve.add_argument("--agent-endpoint", action="append", default=[], type=_agent_endpoint,
                        metavar="NAMESPACE/NAME=URL",
                        help="a real agent process for this agent (repeatable): invoke is proxied to it "
@@ -105,6 +113,39 @@ def print_env(args: argparse.Namespace) -> int:
         for name, value in env.items():
             print(f"{prefix}{name}={shlex.quote(value)}")
     return 0
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0.1 <= value <= 3600:
+        raise argparse.ArgumentTypeError("use seconds from 0.1 to 3600")
+    return value
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 100_000:
+        raise argparse.ArgumentTypeError("use an integer from 1 to 100000")
+    return int(text)
+
+
+def connection_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The connection limits both servers apply (docs/reliability.md, *Connection limits*)."""
+    _allow_open_files(args.max_connections + 64)
+    return {"idle_timeout": args.idle_timeout, "body_timeout": args.body_timeout,
+            "max_connections": args.max_connections}
+
+
+def _allow_open_files(count: int) -> None:
+    """Raise the soft open-file limit (often 1024) towards ``count``: every connection is a file."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = count if hard == resource.RLIM_INFINITY else min(count, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -148,15 +189,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ImportError:
             print("runagents-mock: granian is not installed here; use --server waitress", file=sys.stderr)
             return 2
+        limits = connection_settings(args)
         if store:
             store.close()  # the worker opens its own connection (a connection must not cross a fork)
-        return granian_serve.serve(config, args.host, args.port, app if store else None)
+        return granian_serve.serve(config, args.host, args.port, limits, app if store else None)
 
+    limits = connection_settings(args)
     try:
-        # No cap of waitress' own: the app refuses API bodies over --max-body-bytes before reading
-        # them, and a state import (PUT /_mock/state) may be of any size (waitress spools it to disk).
+        # No body cap of waitress' own: the app refuses API bodies over --max-body-bytes before
+        # reading them, and a state import (PUT /_mock/state) may be of any size (waitress spools
+        # it to disk). channel_timeout closes a connection with no traffic for that long: idle
+        # between requests, stalled in its headers or in its body (waitress reads bodies first).
         server = create_server(app, host=args.host, port=args.port, threads=args.threads,
-                               max_request_body_size=STATE_IMPORT_LIMIT, ident="runagents-mock")
+                               max_request_body_size=STATE_IMPORT_LIMIT, ident="runagents-mock",
+                               channel_timeout=min(limits["idle_timeout"], limits["body_timeout"]),
+                               cleanup_interval=max(0.5, min(limits["idle_timeout"], limits["body_timeout"]) / 2),
+                               connection_limit=limits["max_connections"],
+                               asyncore_use_poll=True)  # select() cannot watch fds past 1024
     except OSError as exc:
         print(f"runagents-mock: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 2
@@ -174,12 +223,6 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     return 0
-
-
-def body_limit(max_body_bytes: int) -> int:
-    """How much of a request body the server reads at most. The mock answers a JSON 413 for bodies
-    over ``max_body_bytes`` up to this size; the server cuts off anything larger."""
-    return max(4 * max_body_bytes, 64 * 1024 * 1024)
 
 
 def announce_serving(host: str, port: int) -> None:

@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
 from datetime import datetime, timezone
+
+
+# The latest the clock may show: timestamps are RFC 3339 with a four-digit year, and expiries
+# run up to MAX_DURATION_SECONDS past the clock, so the clock stops a century short of 9999.
+MAX_CLOCK_SECONDS = datetime(9899, 1, 1, tzinfo=timezone.utc).timestamp()
+
+
+def clock_offset_problem(seconds: float, absolute: bool = False) -> str | None:
+    """Why the clock cannot be ``seconds`` ahead of real time (or, ``absolute``, at ``seconds``
+    since 1970); None when it can."""
+    if not math.isfinite(seconds):
+        return "must be a finite number"
+    at = seconds if absolute else time.time() + seconds
+    if seconds < 0 and not absolute:
+        return "must not be negative (the clock only moves forward)"
+    if not 0 <= at <= MAX_CLOCK_SECONDS:
+        return "would put the clock outside 1970-01-01 .. 9899-01-01"
+    return None
 
 
 class Clock:
@@ -18,9 +37,13 @@ class Clock:
         return time.time() + self._offset
 
     def advance(self, seconds: float) -> float:
+        """Move forward; ValueError (and no move) beyond what timestamps can represent."""
         if seconds < 0:
             raise ValueError("the clock only moves forward")
         with self._lock:
+            problem = clock_offset_problem(self._offset + seconds)
+            if problem:
+                raise ValueError(f"cannot advance the clock: it {problem}")
             self._offset += seconds
             return self._offset
 

@@ -24,8 +24,13 @@ class MockConfig:
     max_body_bytes: int = 5 * 1024 * 1024
     # Most stored objects of any one kind (tools, runs, events of a run, ...); more is a 409.
     max_objects_per_kind: int = 10_000
+    # Bytes of client data kept (specs of tools and providers, run event data), as charged by
+    # budget.py (JSON size plus 64 per object or list); more is a 409.
+    max_stored_bytes: int = 256 * 1024 * 1024
     # Requests kept in the journal (oldest dropped first).
     journal_size: int = 1_000
+    # Largest request body the journal keeps; a larger one is kept as its size only.
+    journal_body_bytes: int = 64 * 1024
     # How long a build spends PENDING and then BUILDING, in clock seconds.
     build_pending_seconds: float = 1.0
     build_running_seconds: float = 2.0

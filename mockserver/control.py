@@ -18,7 +18,8 @@ from werkzeug.wrappers import Request
 
 from .conformance import response_problems
 from .errors import ApiError
-from .jsonhttp import bearer_key, error_response, json_response
+from .jsonhttp import bearer_key, error_response, json_or_none, json_response
+from .nesting import may_nest_deeply, nesting_problem
 from .redact import redact_body, redact_headers, redact_query
 from .seed import parse_seed_text, seed
 from .services.runtime.models import agent_env as runtime_env
@@ -41,31 +42,43 @@ FAULT_HEADER = "X-Mock-Fault"
 
 
 class Journal:
-    """The last ``size`` requests, oldest first.
+    """The last ``size`` requests, oldest first; each body kept up to ``body_bytes`` bytes.
 
-    Entries are stored raw and redacted when read, so recording costs the hot path almost
-    nothing; what leaves the mock (``list()``) never carries a secret.
+    Entries are stored raw and parsed and redacted when read, so recording costs the hot path
+    almost nothing; what leaves the mock (``list()``) never carries a secret. A larger body is
+    kept as a note of its size only, so the journal holds at most ``size * body_bytes`` of bodies.
     """
 
-    def __init__(self, size: int):
+    def __init__(self, size: int, body_bytes: int = 64 * 1024):
         self.entries: collections.deque[tuple] = collections.deque(maxlen=max(size, 0))
+        self.body_bytes = body_bytes
         self._seq = itertools.count(1)
 
-    def record(self, req: Request, body: Any, status: int, workspace: str = "default") -> None:
-        """Keep the query string and the header entries of the environ as they are: they are
-        only parsed if the journal is read."""
+    def record(self, req: Request, raw_body: bytes, status: int, workspace: str = "default") -> None:
+        """Keep the query string, the header entries of the environ and the body as they are:
+        they are only parsed if the journal is read."""
         headers = {k: v for k, v in req.environ.items() if k.startswith(_HEADER_PREFIXES)}
+        if len(raw_body) > self.body_bytes:
+            raw_body = _OverCap(len(raw_body))
         self.entries.append((next(self._seq), req.method, req.path, req.environ.get("QUERY_STRING", ""),
-                             headers, body, status, workspace))
+                             headers, raw_body, status, workspace))
 
     def list(self, workspace: str | None = None) -> list[dict[str, Any]]:
         """Every entry, or only those of one workspace (the February surface is "default")."""
         return [{"seq": seq, "method": method, "path": path,
                  "query": redact_query(MultiDict(parse_qsl(query, keep_blank_values=True)).to_dict(flat=True)),
-                 "headers": redact_headers(dict(EnvironHeaders(headers).items())), "body": redact_body(body),
+                 "headers": redact_headers(dict(EnvironHeaders(headers).items())), "body": self._body(raw),
                  "status": status, "workspace": ws}
-                for seq, method, path, query, headers, body, status, ws in list(self.entries)
+                for seq, method, path, query, headers, raw, status, ws in list(self.entries)
                 if workspace is None or ws == workspace]
+
+    def _body(self, raw: "bytes | _OverCap") -> Any:
+        if isinstance(raw, _OverCap):
+            return f"<{raw.size} bytes: over the journal's {self.body_bytes}-byte cap, not kept>"
+        body = json_or_none(raw)
+        if may_nest_deeply(raw) and nesting_problem(body):
+            return "<nested too deeply to show>"
+        return redact_body(body)
 
     def clear(self, workspace: str | None = None) -> None:
         """Forget every entry, or only one workspace's."""
@@ -77,6 +90,15 @@ class Journal:
         self.entries.extend(kept)
 
 
+class _OverCap:
+    """A journal body too large to keep: only its size."""
+
+    __slots__ = ("size",)
+
+    def __init__(self, size: int):
+        self.size = size
+
+
 class Faults:
     """Rules that delay requests, or answer them with an error, matched by method and path glob."""
 
@@ -85,9 +107,14 @@ class Faults:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
+    # Every request is matched against every rule: the table stays small.
+    MAX_RULES = 256
+
     def add(self, spec: Mapping[str, Any]) -> dict[str, Any]:
         rule = _validated_fault(spec)
         with self._lock:
+            if len(self.rules) >= self.MAX_RULES:
+                raise ApiError(409, f"limit of {self.MAX_RULES} fault rules reached; DELETE /_mock/faults first")
             rule["id"] = next(self._ids)
             self.rules.append(rule)
         return dict(rule)
@@ -125,7 +152,16 @@ def _validated_fault(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class RateLimiter:
-    """At most ``per_minute`` requests per API key in any 60 s of the mock's clock."""
+    """At most ``per_minute`` requests per API key in any 60 s of the mock's clock.
+
+    The table is bounded: at ``MAX_KEYS`` keys, keys with no hit in the last minute are
+    dropped, and if none can be, further new keys share one bucket. So a client that sends a
+    new key with every request (possible when any key is accepted) neither grows memory nor
+    escapes the limit for long.
+    """
+
+    MAX_KEYS = 10_000
+    _SHARED = "\x00other keys"
 
     def __init__(self, per_minute: int | None, clock: "Clock"):
         self.per_minute = per_minute
@@ -139,6 +175,10 @@ class RateLimiter:
             return None
         now = self.clock.now()
         with self._lock:
+            if key not in self._hits and len(self._hits) >= self.MAX_KEYS:
+                self._hits = {k: h for k, h in self._hits.items() if h and h[-1] > now - 60}
+                if len(self._hits) >= self.MAX_KEYS:
+                    key = self._SHARED
             hits = self._hits.setdefault(key, collections.deque())
             while hits and hits[0] <= now - 60:
                 hits.popleft()
@@ -258,7 +298,10 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
 
     @operation("advanceClock", "advanceWorkspaceClock")
     def advance_clock(req: ApiRequest) -> Response:
-        platform_of(req).clock.advance(req.body["seconds"])
+        try:
+            platform_of(req).clock.advance(req.body["seconds"])
+        except ValueError as exc:  # beyond what timestamps can represent
+            raise ApiError(400, str(exc)) from None
         return get_clock(req)
 
     @operation("listFaults")

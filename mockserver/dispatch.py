@@ -25,7 +25,7 @@ from werkzeug.wrappers import Request, Response
 from .conformance import response_problems
 from .control import FAULT_HEADER, MOCK_PREFIX
 from .errors import ApiError
-from .jsonhttp import bearer_key, error_body, json_or_none
+from .jsonhttp import bearer_key, error_body
 from .rsgi_bridge import DELAY_KEY
 from .runtime.app import RuntimeApp
 from .runtime.paths import RUNTIME_PREFIXES
@@ -151,12 +151,13 @@ class ApiDispatcher:
         if _SLEEP_KEY in environ:
             time.sleep(environ[_SLEEP_KEY])
         if self.server.journal.entries.maxlen:
+            # The body as sent (bytes, parsed only when the journal is read): never the parsed
+            # form of a refused body, which can be many times its size.
+            raw = environ[_RAW_BODY_KEY] if _RAW_BODY_KEY in environ else _unread_body(request)
             parsed = environ.get(_API_REQUEST_KEY)
-            if parsed is not None:
-                body = parsed.body
-            else:  # refused before or while parsing: what was sent, if it is JSON
-                body = json_or_none(environ[_RAW_BODY_KEY] if _RAW_BODY_KEY in environ else _unread_body(request))
-            self.server.journal.record(request, body, status, environ[_LOCATED_KEY].workspace)
+            if parsed is not None and parsed.body == {} and not raw.strip():
+                raw = b"{}"  # no body where the operation reads one as {}: journaled as read
+            self.server.journal.record(request, raw, status, environ[_LOCATED_KEY].workspace)
 
     def _checked(self, request: Request, located: Located, status: int, data: bytes,
                  headers: list[tuple[str, str]]) -> Answer:

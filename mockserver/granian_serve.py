@@ -20,13 +20,14 @@ import json
 import multiprocessing.util
 import os
 import socket
+import struct
 import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from .cli import announce_serving, body_limit
+from .cli import announce_serving
 from .rsgi_bridge import RSGIBridge
 
 SETTINGS_ENV = "RUNAGENTS_MOCK_SERVE_SETTINGS"
@@ -37,12 +38,14 @@ SETTINGS_ENV = "RUNAGENTS_MOCK_SERVE_SETTINGS"
 _BUILT_APP: Any = None
 
 
-def serve(config: dict[str, Any], host: str, port: int, built_app: Any = None) -> int:
-    """Serve the mock with ``config`` until SIGINT/SIGTERM; the exit status. ``built_app``: an
-    app already restored from ``config``'s state file."""
+def serve(config: dict[str, Any], host: str, port: int, limits: dict[str, Any] | None = None,
+          built_app: Any = None) -> int:
+    """Serve the mock with ``config`` until SIGINT/SIGTERM; the exit status. ``limits``: see
+    ``cli.connection_settings``; ``built_app``: an app already restored from ``config``'s state file."""
     global _BUILT_APP
     _BUILT_APP = built_app
-    code = run("mockserver.granian_serve:worker_app", host, port, {"app": config, "host": host, "port": port})
+    code = run("mockserver.granian_serve:worker_app", host, port,
+               {"app": config, "host": host, "port": port, "limits": limits or {}})
     if code == 0 and config.get("state_file"):
         from .persistence import stopped_cleanly
         if not stopped_cleanly(Path(config["state_file"])):
@@ -57,6 +60,7 @@ def run(factory: str, host: str, port: int, settings: dict[str, Any]) -> int:
     reads ``settings`` with ``worker_settings()``. Also used by bench/ for its ceiling app."""
     from granian import Granian
     from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
 
     try:
         port = _unused_port(host, port)
@@ -64,20 +68,27 @@ def run(factory: str, host: str, port: int, settings: dict[str, Any]) -> int:
         print(f"runagents-mock: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 2
     os.environ[SETTINGS_ENV] = json.dumps({**settings, "host": host, "port": port}, default=str)
+    limits = settings.get("limits") or {}
+    # granian's header read timeout also closes keep-alive connections idle that long; its
+    # backpressure is how many connections one worker serves at once (the rest wait to be accepted).
+    http1 = HTTP1Settings(header_read_timeout=int(limits.get("idle_timeout", 30) * 1000))
     # One worker: the mock's state lives in that process's memory.
     Granian(factory, factory=True, address=host, port=port, interface=Interfaces.RSGI, workers=1,
-            log_enabled=False).serve()
+            log_enabled=False, http1_settings=http1, backpressure=limits.get("max_connections"),
+            backlog=max(1024, limits.get("max_connections", 0))).serve()
     print("runagents-mock stopped", flush=True)
     return 0
 
 
 def worker_settings() -> dict[str, Any]:
     """In the worker: ``run``'s settings. Starts the thread that prints the URL line once the port
-    answers and ends the worker if the main process dies."""
+    answers, closes connections that never send a byte, and ends the worker if the main process
+    dies."""
     # Taken out of the environment: the settings may hold API keys, and granian's WSGI mode
     # (bench/ compares it) copies os.environ into every request's environ.
     settings = json.loads(os.environ.pop(SETTINGS_ENV))
-    threading.Thread(target=_announce_then_watch_parent, args=(settings["host"], settings["port"], os.getppid()),
+    idle = float((settings.get("limits") or {}).get("idle_timeout", 30.0))
+    threading.Thread(target=_announce_then_watch, args=(settings["host"], settings["port"], os.getppid(), idle),
                      name="runagents-mock-watch", daemon=True).start()
     return settings
 
@@ -88,7 +99,8 @@ def worker_app() -> RSGIBridge:
     from .control import STATE_PATH
     from .persistence import attach_state_file
 
-    config = worker_settings()["app"]
+    settings = worker_settings()
+    config = settings["app"]
     config["api_keys"] = tuple(config["api_keys"])
     for key in ("seed_file", "state_file"):
         config[key] = Path(config[key]) if config[key] else None
@@ -102,12 +114,14 @@ def worker_app() -> RSGIBridge:
     # Objects alive now (spec, validators, app) never die: keep them out of the collector's
     # scans, which otherwise show up as latency spikes on this single-threaded worker.
     gc.freeze()
-    return RSGIBridge(app, body_limit=body_limit(config["max_body_bytes"]), unlimited_path=STATE_PATH)
+    return RSGIBridge(app, body_limit=config["max_body_bytes"], unlimited_path=STATE_PATH,
+                      body_timeout=(settings.get("limits") or {}).get("body_timeout", 30.0))
 
 
-def _announce_then_watch_parent(host: str, port: int, parent: int) -> None:
-    """Print the URL line once the port answers; then end this worker if its main process dies
-    (SIGKILL), so it cannot live on serving requests."""
+def _announce_then_watch(host: str, port: int, parent: int, idle_timeout: float) -> None:
+    """Print the URL line once the port answers; then, every few seconds, close connections
+    that have not sent a byte for ``idle_timeout``, and end this worker if its main process
+    dies (SIGKILL), so it cannot live on serving requests."""
     target = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
     while True:
         try:
@@ -116,9 +130,63 @@ def _announce_then_watch_parent(host: str, port: int, parent: int) -> None:
         except OSError:
             time.sleep(0.01)
     announce_serving(host, port)
+    interval = min(max(idle_timeout / 4, 0.25), 0.5)
+    next_sweep = time.monotonic() + idle_timeout / 2
     while os.getppid() == parent:
-        time.sleep(0.5)
+        time.sleep(interval)
+        if time.monotonic() >= next_sweep:
+            close_silent_connections(port, idle_timeout)
+            next_sweep = time.monotonic() + idle_timeout / 2
     os._exit(1)
+
+
+# struct tcp_info (linux/tcp.h): tcpi_last_data_recv (u32, ms) and tcpi_bytes_received (u64).
+_TCPI_LAST_DATA_RECV = 52
+_TCPI_BYTES_RECEIVED = 128
+_TCP_INFO_SIZE = 136
+
+
+def close_silent_connections(port: int, idle_timeout: float) -> int:
+    """Shut down this process's connections on ``port`` that have not sent a single byte in
+    ``idle_timeout`` seconds; how many. Linux only (elsewhere 0).
+
+    granian's header read timeout starts with a request's first byte, so a connection that
+    never sends one would hold one of its ``--max-connections`` slots forever. Such a
+    connection has no request in progress, so closing it loses nothing. The sockets are
+    granian's; a shutdown (not a close) on a duplicate of the descriptor ends the connection
+    for granian too.
+    """
+    if sys.platform != "linux":
+        return 0
+    closed = 0
+    limit_ms = idle_timeout * 1000
+    try:
+        descriptors = os.listdir("/proc/self/fd")
+    except OSError:
+        return 0
+    for name in descriptors:
+        try:
+            if not os.readlink(f"/proc/self/fd/{name}").startswith("socket:"):
+                continue
+            sock = socket.socket(fileno=os.dup(int(name)))
+        except (OSError, ValueError):
+            continue
+        try:
+            if (sock.family in (socket.AF_INET, socket.AF_INET6) and sock.type == socket.SOCK_STREAM
+                    and not sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+                    and sock.getsockname()[1] == port):
+                info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCP_INFO_SIZE)
+                if len(info) >= _TCPI_BYTES_RECEIVED + 8:
+                    (silent_ms,) = struct.unpack_from("I", info, _TCPI_LAST_DATA_RECV)
+                    (received,) = struct.unpack_from("Q", info, _TCPI_BYTES_RECEIVED)
+                    if received == 0 and silent_ms >= limit_ms:
+                        sock.shutdown(socket.SHUT_RDWR)
+                        closed += 1
+        except OSError:
+            pass
+        finally:
+            sock.close()
+    return closed
 
 
 def _unused_port(host: str, port: int) -> int:

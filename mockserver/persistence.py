@@ -328,6 +328,9 @@ class Store:
                     if name == "platform" or name.startswith("_") or not hasattr(backend, name):
                         raise StateFileError(f"state file {self.path} holds an unknown field {section}.{name}")
                     setattr(backend, name, value)
+            # Charged as any loaded state is. Not redacted again: all it holds was redacted on
+            # its way in (API writes, state loads, fixtures), and the event logs stay bytes.
+            platform.recount_budget()
 
     def _migrate(self, server: "MockServer") -> None:
         """A JSON state file (format 1): validated, loaded, then replaced by a store holding the

@@ -13,6 +13,7 @@ import threading
 import uuid
 from typing import Any, Callable, Iterator, Mapping
 
+from .budget import StoreBudget, event_data_size, stored_size
 from .changes import ChangeSet, track
 from .clock import Clock
 from .config import MockConfig
@@ -92,6 +93,7 @@ class Platform:
         self._build_backends()
 
     def _build_backends(self) -> None:
+        self.budget = StoreBudget(self.config.max_stored_bytes)
         for attribute, _, backend_class in BACKENDS:
             setattr(self, attribute, backend_class(self))
         self._track_all()
@@ -113,6 +115,19 @@ class Platform:
         if self.changes is not None:
             self.retrack()
             self.changes.everything = True
+
+    def recount_budget(self) -> None:
+        """After a load (any: state, store, seed rollback): charge what the loaded state holds.
+        It may be over the budget; then only writes that shrink it succeed. Event logs are
+        measured on their stored bytes, without decoding them."""
+        self.budget = StoreBudget(self.config.max_stored_bytes)
+        for backend in (self.tools, self.providers, self.identity):
+            for name, record in backend.items.items():
+                self.budget.count((backend.kind, name), stored_size(record))
+        for (namespace, name), agent in self.agents.items.items():
+            self.budget.count(("agents", namespace, name), stored_size(agent))
+        for run_id, log in self.runs.events.items():
+            self.budget.count(("events", run_id), sum(map(event_data_size, log)))
 
     # --- helpers shared by the backends -------------------------------------------------
 
@@ -184,4 +199,5 @@ class Platform:
                 backend = getattr(fresh, attribute)
                 backend.platform = self
                 setattr(self, attribute, backend)
+            self.recount_budget()
             self._track_all()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import sys
 from typing import Any, Callable, Iterable
 
@@ -24,16 +25,21 @@ from .runtime.paths import may_block
 # seconds to wait there instead of sleeping.
 DELAY_KEY = "runagents_mock.answer_delay"
 
+# How much of a too-long body is read and dropped before the 413 goes out.
+_DRAIN_BYTES = 1024 * 1024
+
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class RSGIBridge:
     """An RSGI application (``__rsgi__``) serving a WSGI app."""
 
-    def __init__(self, app: WSGIApp, body_limit: int, unlimited_path: str | None = None):
+    def __init__(self, app: WSGIApp, body_limit: int, unlimited_path: str | None = None,
+                 body_timeout: float = 30.0):
         self.app = app
-        self.body_limit = body_limit  # read at most this much; the app answers 413 above its own limit
+        self.body_limit = body_limit  # read at most this much (+ one chunk); the app answers the 413
         self.unlimited_path = unlimited_path  # bodies of any size (a state import) go here
+        self.body_timeout = body_timeout
         self._base = {
             "SCRIPT_NAME": "", "wsgi.version": (1, 0), "wsgi.errors": sys.stderr,
             "wsgi.multithread": False, "wsgi.multiprocess": False, "wsgi.run_once": False,
@@ -41,8 +47,18 @@ class RSGIBridge:
         }
 
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+        headers = scope.headers
         limit = None if scope.path == self.unlimited_path else self.body_limit
-        body = await self._read_body(scope.headers, protocol, limit)
+        try:
+            # No body expected: nothing to wait for (wait_for costs a task per request).
+            body = (await asyncio.wait_for(self._read_body(headers, protocol, limit), self.body_timeout)
+                    if "content-length" in headers or "transfer-encoding" in headers else b"")
+        except asyncio.TimeoutError:
+            _refuse(protocol, 408, f"request body not received within {self.body_timeout:g} seconds")
+            return
+        except (RuntimeError, OSError):  # granian's RSGIProtocolClosed/Error: short body, client gone
+            _refuse(protocol, 400, "request body ended before its Content-Length")
+            return
         environ = self._environ(scope, body)
         if may_block(environ["REQUEST_METHOD"], environ["PATH_INFO"]):
             # Its answer waits on another server (a tool, an agent) that may call back into
@@ -56,12 +72,14 @@ class RSGIBridge:
             if any(name.lower() == "content-length" for name, _ in headers):
                 protocol.response_bytes(status, headers, b"".join(result))
                 return
-            # Streamed (SSE, a state export): each chunk is made and sent in turn, and other
-            # requests are answered between chunks.
+            # Streamed (SSE, a state export): each chunk is made and sent in turn, never the
+            # whole stream in memory.
             transport = protocol.response_stream(status, headers)
-            for chunk in result:
+            for index, chunk in enumerate(result):
                 if chunk:
                     await transport.send_bytes(chunk)
+                if index % 64 == 63:
+                    await asyncio.sleep(0)  # a long stream lets other requests in between
         finally:
             close = getattr(result, "close", None)
             if close:
@@ -69,18 +87,25 @@ class RSGIBridge:
 
     async def _read_body(self, headers: Any, protocol: Any, limit: int | None) -> bytes:
         """The whole body, or its first ``body_limit`` bytes and a little more: the app refuses
-        anything that long anyway, and the rest is never read."""
+        anything that long anyway, and the rest is never read. A declared length over the limit
+        is read and dropped when it is at most _DRAIN_BYTES over (so the client, still sending,
+        gets the 413 rather than a reset), and not read at all beyond that."""
         length = headers.get("content-length")
-        if length is None and "transfer-encoding" not in headers:
-            return b""  # awaiting a body that cannot come would still cost a loop round trip
-        if length is not None and length.isdigit() and (limit is None or int(length) <= limit):
-            return await protocol()
+        if length is not None and length.isdigit():
+            if limit is None or int(length) <= limit:
+                # Whole: granian raises when the client stops short of the declared length.
+                return await protocol()
+            if int(length) > limit + _DRAIN_BYTES:
+                return b""
         parts, size = [], 0
         async for chunk in protocol:
-            parts.append(chunk)
             size += len(chunk)
-            if limit is not None and size > limit:
+            if limit is None or size <= limit + len(chunk):
+                parts.append(chunk)
+            elif size > limit + _DRAIN_BYTES:
                 break
+            # Past the limit: read on but drop (up to _DRAIN_BYTES), so that a client still
+            # sending gets the 413 instead of a reset connection.
         return b"".join(parts)
 
     def _environ(self, scope: Any, body: bytes) -> dict[str, Any]:
@@ -148,6 +173,15 @@ class _Closing:
         close = getattr(self.result, "close", None)
         if close:
             close()
+
+
+def _refuse(protocol: Any, status: int, message: str) -> None:
+    """Answer a request that never reached the app; the client may be gone already."""
+    try:
+        protocol.response_bytes(status, [("content-type", "application/json"), ("connection", "close")],
+                                json.dumps({"error": message}).encode())
+    except (RuntimeError, OSError):
+        pass
 
 
 def _no_write(data: bytes) -> None:

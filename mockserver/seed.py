@@ -25,12 +25,14 @@ adds one version of an entry to the /api/v1 catalog.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 import yaml
 
 from .errors import ApiError
+from .nesting import nesting_problem
 from .spec import ApiRequest, RequestCheck
 
 if TYPE_CHECKING:
@@ -72,6 +74,9 @@ def parse_seed_text(text: str) -> Mapping[str, Any]:
         raise ValueError(f"fixture is neither valid YAML nor JSON: {' '.join(str(exc).split())}") from None
     except RecursionError:
         raise ValueError("fixture is nested too deeply") from None
+    problem = nesting_problem(data, "fixture") or _not_json_problem(data)
+    if problem:
+        raise ValueError(problem)
     if not isinstance(data, Mapping):
         raise ValueError("a fixture must be a mapping of sections: " + ", ".join(SECTIONS))
     known = [*SECTIONS, CATALOG_SECTION]
@@ -79,6 +84,26 @@ def parse_seed_text(text: str) -> Mapping[str, Any]:
     if unknown:
         raise ValueError(f"unknown fixture section(s): {', '.join(unknown)}; known: {', '.join(known)}")
     return data
+
+
+def _not_json_problem(data: Any) -> str | None:
+    """YAML can hold what JSON cannot (dates, bytes, sets, non-string keys); fixtures are API
+    bodies, so the first such value is named. Call after the nesting check (recursive)."""
+    stack: list[tuple[Any, str]] = [(data, "fixture")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if not isinstance(key, str):
+                    return f"{where}: key {key!r} must be a string (quote it)"
+                stack.append((value, f"{where}.{key}"))
+        elif isinstance(node, list):
+            stack.extend((value, f"{where}[{i}]") for i, value in enumerate(node))
+        elif node is not None and not isinstance(node, (str, int, float, bool)):
+            return f"{where} is a YAML {type(node).__name__}, which JSON cannot hold (quote it)"
+        elif isinstance(node, float) and not math.isfinite(node):
+            return f"{where} is {node}, which JSON cannot hold"
+    return None
 
 
 def load_seed_file(server: "MockServer", path: str | Path) -> dict[str, Any]:
@@ -95,7 +120,7 @@ def seed(server: "MockServer", data: Mapping[str, Any], platform: "Platform | No
         before = platform.export()
         try:
             return _seed_items(server, platform, data)
-        except ApiError:
+        except BaseException:
             platform.load(before)
             raise
 

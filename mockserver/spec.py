@@ -20,6 +20,7 @@ import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
 from .errors import ApiError
+from .nesting import may_nest_deeply, nesting_problem
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
@@ -305,10 +306,7 @@ class Operation:
     def _parse_body(self, raw_body: bytes) -> Any:
         if self.body_schema is None:
             return None  # bodies on operations that take none are ignored, like the real server
-        if not raw_body.strip():
-            body: Any = {}  # the vendor CLI posts nothing where an empty object is meant
-        else:
-            body = decode_json(raw_body)
+        body = decode_json(raw_body)
         # The schema accepts both names (so messages name the field as sent); then the
         # handler gets the documented name.
         message = self.body_validator.first_error(body)
@@ -322,13 +320,20 @@ class Operation:
 
 
 def decode_json(raw: bytes) -> Any:
-    """A request body as JSON, or a 400 saying what is wrong with it."""
+    """A request body as JSON: {} when empty (the vendor CLI posts nothing where an empty object
+    is meant); ApiError 400 saying what is wrong when it is not JSON or nests too deeply."""
+    if not raw.strip():
+        return {}
     try:
-        return json.loads(raw, parse_constant=refuse_constant)
+        body = json.loads(raw, parse_constant=refuse_constant)
     except RecursionError:
         raise ApiError(400, "request body is nested too deeply") from None
     except ValueError:
         raise ApiError(400, "request body is not valid JSON") from None
+    problem = nesting_problem(body, "request body") if may_nest_deeply(raw) else None
+    if problem:
+        raise ApiError(400, problem)
+    return body
 
 
 def refuse_constant(name: str) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ..errors import ApiError
+from ..redact import redact_stored
 
 if TYPE_CHECKING:
     from ..platform import Platform
@@ -77,13 +78,16 @@ class NamedCollection:
         with self.platform.lock:
             if self.items.pop(name, None) is None:
                 raise ApiError(404, self.not_found_message.format(name=name))
+            self.platform.budget.release((self.kind, name))
 
     def store(self, record: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        """Create or replace; returns the record and whether it was new."""
+        """Create or replace (secrets redacted: see redact.py); returns the record and whether it was new."""
+        record = redact_stored(record)
         with self.platform.lock:
             created = record["name"] not in self.items
             if created:
                 self.platform.check_capacity(self.kind, len(self.items))
+            self.platform.budget.charge((self.kind, record["name"]), record)
             self.items[record["name"]] = record
             return record, created
 

@@ -123,14 +123,57 @@ def test_a_chunked_body_is_read_whole_and_given_its_length():
     assert "HTTP_TRANSFER_ENCODING" not in seen  # the app sees a plain body, as waitress shows it
 
 
-@pytest.mark.parametrize("headers", [[("transfer-encoding", "chunked")], [("content-length", "5000")]],
-                         ids=["chunked", "declared-too-long"])
-def test_reading_stops_soon_after_the_limit(headers):
+def test_reading_a_chunked_body_stops_soon_after_the_limit():
     protocol = Protocol([b"x" * 100] * 50)
-    seen = serve(Scope("POST", "/x", headers=headers), protocol, body_limit=1000)
-    # Just past the limit is enough for the app to refuse it; the rest is never read.
-    assert 1000 < protocol.read <= 1100
-    assert int(seen["CONTENT_LENGTH"]) == protocol.read
+    seen = serve(Scope("POST", "/x", headers=[("transfer-encoding", "chunked")]), protocol, body_limit=1000)
+    # Just past the limit is enough for the app to refuse it; the rest is read (for the
+    # client's sake: it gets the 413, not a reset) and dropped, up to 1 MiB.
+    assert 1000 < int(seen["CONTENT_LENGTH"]) <= 1100
+    assert protocol.read == 5000
+    huge = Protocol([b"x" * 65536] * 100)
+    serve(Scope("POST", "/x", headers=[("transfer-encoding", "chunked")]), huge, body_limit=1000)
+    assert huge.read < 1000 + 1024 * 1024 + 65536
+
+
+def test_a_declared_length_over_the_limit_is_drained_then_not_read_at_all():
+    protocol = Protocol([b"x" * 100] * 50)
+    seen = serve(Scope("POST", "/x", headers=[("content-length", "5000")]), protocol, body_limit=1000)
+    # Read (the client gets the 413, not a reset) but kept only just past the limit, which
+    # the app refuses.
+    assert protocol.read == 5000
+    assert 1000 < int(seen["CONTENT_LENGTH"]) == len(seen["body"]) <= 1100
+    huge = Protocol([b"x" * 65536] * 100)
+    seen = serve(Scope("POST", "/x", headers=[("content-length", str(65536 * 100))]), huge, body_limit=1000)
+    # More than 1 MiB over: not read at all; the app refuses the declared length.
+    assert huge.read == 0 and seen["body"] == "" and seen["CONTENT_LENGTH"] == str(65536 * 100)
+
+
+class ShortProtocol(Protocol):
+    """granian raises when the client half-closes before its Content-Length is complete."""
+
+    async def __call__(self) -> bytes:
+        raise RuntimeError("RSGI transport is closed")
+
+
+class StalledProtocol(Protocol):
+    async def __call__(self) -> bytes:
+        await asyncio.sleep(30)
+        return b""
+
+
+@pytest.mark.parametrize("protocol, status", [(ShortProtocol(), 400), (StalledProtocol(), 408)],
+                         ids=["short", "stalled"])
+def test_a_short_or_stalled_body_never_reaches_the_app(protocol, status):
+    called = []
+
+    def app(environ, start_response):
+        called.append(True)
+        return echo_app(environ, start_response)
+
+    bridge = RSGIBridge(app, 1024, body_timeout=0.05)
+    run_async(bridge.__rsgi__(Scope("POST", "/runs", headers=[("content-length", "50")]), protocol))
+    assert not called
+    assert protocol.answer[0] == status and "error" in json.loads(protocol.answer[2])
 
 
 def test_a_delay_asked_for_by_the_app_is_waited_on_the_loop_before_answering():
@@ -155,15 +198,28 @@ def test_a_delay_asked_for_by_the_app_is_waited_on_the_loop_before_answering():
     assert run_async(scenario()) == ["quick", "slow"]
 
 
-def test_an_answer_without_a_length_is_streamed_chunk_by_chunk():
+def test_an_answer_without_a_length_is_streamed_chunk_by_chunk_as_it_is_produced():
+    order: list[str] = []
+
+    class Recording(Protocol):
+        async def send_bytes(self, data: bytes) -> None:
+            order.append("sent " + data.decode())
+            self.streamed.append(data)
+
     def sse_app(environ, start_response):
         start_response("200 OK", [("Content-Type", "text/event-stream")])
-        return iter([b"data: 1\n\n", b"", b"data: [DONE]\n\n"])
 
-    protocol = Protocol()
+        def events():
+            for chunk in ("1", "", "[DONE]"):
+                order.append("made " + chunk)
+                yield chunk.encode()
+        return events()
+
+    protocol = Recording()
     run_async(RSGIBridge(sse_app, 1024).__rsgi__(Scope("POST", "/v1/chat/completions"), protocol))
     assert protocol.answer[0] == 200
-    assert protocol.streamed == [b"data: 1\n\n", b"data: [DONE]\n\n"]
+    # Each chunk is sent before the next is made (empty ones are skipped): never all at once.
+    assert order == ["made 1", "sent 1", "made ", "made [DONE]", "sent [DONE]"]
 
 
 def test_the_app_iterable_is_closed():

@@ -123,3 +123,18 @@ def test_parse_duration(text, seconds):
 def test_parse_duration_rejects(text):
     with pytest.raises(ValueError):
         parse_duration(text)
+
+
+def test_max_tokens_truncation_counts_each_word_once(platform, monkeypatch):
+    from mockserver.services.gateway import models as gateway
+
+    platform.providers.put("p", {"provider": "openai", "endpoint": "https://api.openai.com/v1", "models": ["m"]})
+    platform.gateway.replies["*"] = " ".join(["word"] * 2000)
+    calls = []
+    real = gateway.count_tokens
+    monkeypatch.setattr(gateway, "count_tokens", lambda text: calls.append(1) or real(text))
+    reply = platform.gateway.complete({"model": "m", "messages": [], "max_tokens": 1999})
+    assert reply["choices"][0]["finish_reason"] == "length"
+    assert reply["choices"][0]["message"]["content"] == " ".join(["word"] * 1999)  # "word" is 1 token
+    # Linear: the client chooses the reply's length and max_tokens (the quadratic cut made ~2M calls).
+    assert len(calls) < 2 * 2000 + 10

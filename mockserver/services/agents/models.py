@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any, Mapping
 
+from ...budget import stored_size
 from ...errors import ApiError
+from ...redact import redact_stored
 from ..common import DEFAULT_NAMESPACE
 from ..tools.models import spec_from_flat
 
@@ -153,6 +156,7 @@ class AgentsBackend:
             if self.items.pop((namespace, name), None) is None:
                 raise ApiError(404, f"agent {namespace}/{name} not found")
             self.build_of.pop((namespace, name), None)
+            self.platform.budget.release(("agents", namespace, name))
             self.extras.pop((namespace, name), None)
             self.platform.policies.remove_generated(name)
             self.platform.runtime.set_endpoint(namespace, name, None)
@@ -194,7 +198,8 @@ class AgentsBackend:
             else:
                 agent["status"] = {"phase": "Running", "message": ""}
                 self.build_of.pop(key, None)
-            self.items[key] = agent
+            self.items[key] = agent = redact_stored(agent)
+            self.platform.budget.count(("agents",) + key, stored_size(agent))  # checked in _check_room
             if "policies" in body:
                 self.extras[key] = {**self.extras.get(key, {}), "policies": list(body["policies"])}
             self.platform.policies.auto_bind(name, body.get("required_tools") or [])
@@ -208,6 +213,8 @@ class AgentsBackend:
         new_tools = {t["name"] for t in body.get("tools_to_create") or []} - set(platform.tools.items)
         platform.check_capacity("tools", len(platform.tools.items), len(new_tools))
         platform.check_capacity("builds", len(platform.builds.items), int(not body.get("image")))
+        # The body holds everything this deploy stores (its tools and the agent): an upper bound.
+        platform.budget.check(stored_size(body))
 
     def seed_starter_kit(self) -> dict[str, Any]:
         with self.platform.lock:
@@ -224,13 +231,20 @@ class AgentsBackend:
         return {"status": "ok", "message": message, "tools_created": tools_created,
                 "model_providers_created": providers_created}
 
+    def _kept_body(self, body: Any) -> Any:
+        """An invocation's body as the log keeps it: redacted, and only up to the journal's cap
+        (the log is bounded like the journal, by count and by body size)."""
+        size = len(json.dumps(body))
+        cap = self.platform.config.journal_body_bytes
+        return redact_stored(body) if size <= cap else f"<{size} bytes: over the journal's {cap}-byte cap, not kept>"
+
     def invoke(self, namespace: str, name: str, body: Any, end_user: str | None,
                run_id: str | None) -> Any:
         """The agent's answer: a configured reply, else an echo of the request."""
         with self.platform.lock:
             agent = self.get(namespace, name)
             keep = self.platform.config.journal_size
-            self.invocations.append({"agent": f"{namespace}/{name}", "body": body,
+            self.invocations.append({"agent": f"{namespace}/{name}", "body": self._kept_body(body),
                                      "end_user_id": end_user, "run_id": run_id,
                                      "at": self.platform.now_iso()})
             del self.invocations[:len(self.invocations) - keep]

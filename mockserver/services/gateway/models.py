@@ -44,13 +44,14 @@ class GatewayBackend:
         words = self.reply_text(model, messages).split(" ")
         finish = "stop"
         limit = body.get("max_tokens")
-        if limit and sum(count_tokens(w) for w in words) > limit:
-            kept: list[str] = []
-            for word in words:
-                if sum(count_tokens(w) for w in kept + [word]) > limit:
+        if limit:
+            # One pass with a running total: the reply's length is the client's to choose.
+            total = 0
+            for index, word in enumerate(words):
+                total += count_tokens(word)
+                if total > limit:
+                    words, finish = words[:index], "length"
                     break
-                kept.append(word)
-            words, finish = kept, "length"
         content = " ".join(words)
         prompt = sum(count_tokens(_text(m.get("content"))) + 3 for m in messages)
         completion = count_tokens(content)

@@ -18,6 +18,7 @@ import json
 from typing import Any, Mapping
 
 from ...errors import ApiError
+from ...redact import redact_stored
 from ..common import DEFAULT_NAMESPACE
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -61,10 +62,24 @@ class RunsBackend:
             "updated_at": now,
         })
         with self.platform.lock:
+            if len(self.runs) >= self.platform.config.max_objects_per_kind:
+                self._evict_oldest_finished()
             self.platform.check_capacity("runs", len(self.runs))
             self.runs[run["id"]] = run
             self.events[run["id"]] = []
         return run
+
+    def _evict_oldest_finished(self) -> None:
+        """Make room for a run in a long-lived mock: drop the oldest finished (COMPLETED or
+        FAILED) run with its events and blocked actions. A run in progress is never dropped:
+        when every run is in progress, the create is refused (409) as before."""
+        oldest = next((run_id for run_id, run in self.runs.items() if not TRANSITIONS[run["status"]]), None)
+        if oldest is None:
+            return
+        del self.runs[oldest], self.events[oldest]
+        self.platform.budget.release(("events", oldest))
+        for action_id in [a for a, action in self.actions.items() if action["run_id"] == oldest]:
+            del self.actions[action_id]
 
     def get(self, run_id: str) -> dict[str, Any]:
         try:
@@ -107,6 +122,8 @@ class RunsBackend:
             self.get(run_id)
             log = self.events[run_id]
             self.ensure_event_room(run_id)
+            data = redact_stored(data) if data is not None else None
+            self.platform.budget.charge(("events", run_id), data, add=True)
             event = _without_none({
                 "event_id": self.platform.new_id(), "run_id": run_id, "seq": len(log) + 1,
                 "type": event_type, "actor": actor, "payload_hash": payload_hash, "data": data,

@@ -1,0 +1,80 @@
+"""The byte budget of what clients store: tool, provider and agent records, and run event data.
+
+Counts are not enough: one 5 MiB body of ``[{},{},...]`` becomes over 100 MB of Python objects.
+So each stored value is charged its JSON size plus ``CONTAINER_BYTES`` per object or list in it
+(about what Python spends on an empty one), and a write that would pass ``limit`` is refused
+with ``409 limit of N stored bytes reached`` before anything changes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Hashable
+
+from .errors import ApiError
+
+CONTAINER_BYTES = 64
+
+
+def stored_size(value: Any) -> int:
+    """What keeping ``value`` costs, as charged against the budget."""
+    if value is None:
+        return 0
+    return _text_size(json.dumps(value, separators=(",", ":")))
+
+
+def _text_size(text: bytes | str) -> int:
+    if isinstance(text, bytes):
+        return len(text) + CONTAINER_BYTES * (text.count(b"{") + text.count(b"["))
+    return len(text) + CONTAINER_BYTES * (text.count("{") + text.count("["))
+
+
+_DATA_KEY = b',"data":'
+_TIMESTAMP_KEY = b',"timestamp":'
+
+
+def event_data_size(encoded: bytes) -> int:
+    """``stored_size`` of a stored run event's ``data``, read off its JSON bytes: the mock
+    encodes events with ``data`` right before the closing ``timestamp`` and no object before
+    it, so the slice between the two is ``data`` as ``stored_size`` would encode it. An
+    event in any other layout is decoded (correct, just slower)."""
+    start = encoded.find(_DATA_KEY)
+    if start < 0 and b'"data":' not in encoded:
+        return 0
+    end = encoded.rfind(_TIMESTAMP_KEY)
+    if start < 0 or end < start or encoded.count(b"{", 0, start) != 1 or encoded.count(b'"', end) != 4:
+        return stored_size(json.loads(encoded).get("data"))
+    return _text_size(encoded[start + len(_DATA_KEY):end])
+
+
+class StoreBudget:
+    """Charges per key (a record, or a run's event log); callers hold the platform lock."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.total = 0
+        self._sizes: dict[Hashable, int] = {}
+
+    def charge(self, key: Hashable, value: Any, add: bool = False) -> None:
+        """Set (or, with ``add``, grow) the charge of ``key``; ApiError 409 over the limit."""
+        size = stored_size(value)
+        old = self._sizes.get(key, 0)
+        new = old + size if add else size
+        if new > old and self.total - old + new > self.limit:
+            raise ApiError(409, f"limit of {self.limit} stored bytes reached")
+        self._sizes[key] = new
+        self.total += new - old
+
+    def check(self, size: int) -> None:
+        """Refuse (409) a write that will store up to ``size`` more; for writes that charge in
+        several steps and must not fail half-way."""
+        if size and self.total + size > self.limit:
+            raise ApiError(409, f"limit of {self.limit} stored bytes reached")
+
+    def count(self, key: Hashable, size: int) -> None:
+        """Record what is already stored (a loaded state), without refusing anything."""
+        self.total += size - self._sizes.get(key, 0)
+        self._sizes[key] = size
+
+    def release(self, key: Hashable) -> None:
+        self.total -= self._sizes.pop(key, 0)

@@ -1,0 +1,93 @@
+"""Connection limits of `runagents-mock serve` on both servers: silent, idle and stalled
+connections are closed after `--idle-timeout` / `--body-timeout`, and a body cut short is never
+processed.
+
+Each server runs with 1 s timeouts; every wait below is bounded (a few seconds), and at most
+16 sockets are opened, all on loopback.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from contextlib import ExitStack
+
+import pytest
+
+from reliability_support import AUTH, Client, ServedMock, host_port, http_request_bytes, parse_raw_response
+
+TIMEOUTS = ("--idle-timeout", "1", "--body-timeout", "1")
+CLOSE_DEADLINE = 8.0  # seconds: well past the 1 s timeouts, so this is a bound, not a speed check
+
+
+@pytest.fixture(scope="module", params=["granian", "waitress"])
+def served(request):
+    with ServedMock("--server", request.param, "--api-key", AUTH["Authorization"].split()[1],
+                    "--max-connections", "8", *TIMEOUTS) as mock:
+        yield mock
+
+
+def _closed_by_server(sock: socket.socket) -> bytes:
+    """What the server sent before it closed the connection; fails when it stays open."""
+    sock.settimeout(CLOSE_DEADLINE)
+    data = b""
+    try:
+        while chunk := sock.recv(4096):
+            data += chunk
+    except socket.timeout:
+        raise AssertionError(f"connection still open after {CLOSE_DEADLINE}s (got {data[:80]!r})") from None
+    except ConnectionResetError:
+        pass
+    return data
+
+
+def test_a_connection_that_never_sends_a_byte_is_closed(served):
+    with socket.create_connection(host_port(served.url)) as sock:
+        assert _closed_by_server(sock) == b""
+
+
+def test_a_connection_stalled_in_its_headers_is_closed(served):
+    with socket.create_connection(host_port(served.url)) as sock:
+        sock.sendall(b"GET /api/tools HTTP/1.1\r\nHost: x\r\n")
+        _closed_by_server(sock)
+
+
+def test_an_idle_keep_alive_connection_is_closed(served):
+    with socket.create_connection(host_port(served.url)) as sock:
+        sock.sendall(f"GET /api/tools HTTP/1.1\r\nHost: x\r\nAuthorization: {AUTH['Authorization']}\r\n\r\n".encode())
+        data = _closed_by_server(sock)
+    assert data.startswith(b"HTTP/1.1 200")
+
+
+@pytest.mark.parametrize("half_close, status, message", [
+    (False, 408, b"request body not received within 1 seconds"),
+    (True, 400, b"request body ended before its Content-Length"),
+], ids=["stalled", "short-then-half-closed"])
+def test_a_body_short_of_its_content_length_is_never_processed(served, half_close, status, message):
+    client = Client(served.url)
+    client.reset()
+    request = http_request_bytes("POST", "/api/tools", {"Content-Type": "application/json"},
+                                 b'{"name": "cut", "base_url": "https://x.example.com"}')
+    with socket.create_connection(host_port(served.url)) as sock:
+        sock.sendall(request[:-10])
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)
+        data = _closed_by_server(sock)
+    if served.server == "granian":  # the bridge says why; waitress closes without a word
+        answered, _, body = parse_raw_response(data)
+        assert answered == status and message in body
+    else:
+        assert data == b""
+    assert client.ok("GET", "/api/tools") == []
+    assert "Traceback" not in served.output
+
+
+def test_idle_connections_beyond_the_limit_are_freed_by_the_timeouts(served):
+    # 12 idle connections against --max-connections 8, half silent, half stalled in their
+    # headers: once the timeouts close them, a new client is served.
+    with ExitStack() as stack:
+        for index in range(12):
+            sock = stack.enter_context(socket.create_connection(host_port(served.url)))
+            if index % 2:
+                sock.sendall(b"GET /api/tools HTTP/1.1\r\n")
+        assert Client(served.url).get("/api/tools", timeout=CLOSE_DEADLINE + 2).status_code == 200
