@@ -79,7 +79,7 @@ class RuntimeApp:
                 status, data, ctype = 404, error_body(f"no such endpoint: {request.method} {path}"), "application/json"
         except ApiError as exc:
             status, data, ctype = exc.status, error_body(exc.message), "application/json"
-        self.server.journal.record(request, json_or_none(body), status)
+        self.server.journal.record(request, body, status)
         if self.server.config.strict_responses:  # as the dispatcher does, against mock-openapi.yaml
             problems = response_problems(self.server.spec, request.method, path, status, ctype, data)
             if problems:
