@@ -20,6 +20,9 @@ from .services import HANDLER_SETS
 from .spec import Spec
 from .state_check import state_problem
 
+# Without --api-key every non-empty key works, except one containing this (any case).
+OPEN_MODE_REFUSED = "invalid"
+
 log = logging.getLogger("runagents_mock")
 
 
@@ -55,7 +58,9 @@ class MockServer:
         if admin and self.config.admin_key:
             return hmac.compare_digest(key.encode(), self.config.admin_key.encode())
         if not self.config.api_keys:
-            return bool(key)
+            # Open mode: any key, except one that says it is wrong, so clients (and
+            # schemathesis' ignored_auth probe) can see a 401 without configuring keys.
+            return bool(key) and OPEN_MODE_REFUSED not in key.lower()
         return any([hmac.compare_digest(key.encode(), k.encode()) for k in self.config.api_keys])
 
 

@@ -93,7 +93,12 @@ class ApiDispatcher:
         return None
 
     def _handle(self, request: Request) -> Answer | Response:
-        endpoint, path_params = self.url_map.bind_to_environ(request.environ).match()
+        try:
+            endpoint, path_params = self.url_map.bind_to_environ(request.environ).match()
+        except MethodNotAllowed:
+            # Allow names the spec's path item for this path (werkzeug would add the methods
+            # of a templated sibling: GET and DELETE of /api/tools/{name} on /api/tools/probe).
+            raise MethodNotAllowed(valid_methods=self.server.spec.allowed_methods(request.path)) from None
         if isinstance(endpoint, tuple):  # ("malformed", message): a bad path under a known prefix
             self._malformed(request, endpoint[1])
         op = self.server.spec.operations[endpoint]
@@ -108,9 +113,9 @@ class ApiDispatcher:
         return status, self.server.encoder.encode(payload), list(extra[0].items()) if extra else []
 
     def _malformed(self, request: Request, message: str) -> NoReturn:
-        # A known path with the wrong method is still a 405, not a malformed path.
-        spec = self.server.spec
-        allowed = sorted({op.method for op in spec.operations.values() if spec.find(op.method, request.path) is op})
+        # A known path with the wrong method is still a 405, not a malformed path. The
+        # catch-all rules take any method, so werkzeug never puts theirs in an Allow header.
+        allowed = self.server.spec.allowed_methods(request.path)
         if allowed:
             raise MethodNotAllowed(valid_methods=allowed)
         raise ApiError(400, message)
@@ -155,8 +160,7 @@ def _url_map(server: "MockServer") -> Map:
         message = op.path_item_extensions.get("x-malformed-path-error")
         if message:
             prefixes.setdefault(op.path.split("{", 1)[0], message)
-    rules += [Rule(f"{prefix}<path:_rest>", endpoint=("malformed", message),
-                   methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    rules += [Rule(f"{prefix}<path:_rest>", endpoint=("malformed", message))  # any method
               for prefix, message in prefixes.items()]
     return Map(rules)
 

@@ -74,9 +74,9 @@ _RULE_MESSAGES = {
 def _describe(error: Any, prefix: str) -> str:
     """One line naming the field and the rule, without echoing the value (it may be a secret)."""
     custom = error.schema.get("x-error-messages", {}) if isinstance(error.schema, dict) else {}
-    if error.validator in custom:
-        return custom[error.validator]
     where = _location(prefix, error.absolute_path)
+    if error.validator in custom:  # "{what}" in it names the field (shared schemas: Duration)
+        return custom[error.validator].replace("{what}", where or "request body")
     kind = error.validator
     if kind == "required":
         instance = error.instance if isinstance(error.instance, dict) else {}
@@ -225,9 +225,13 @@ class Operation:
                 for alias in param.aliases:
                     if raw is None:
                         raw = args.get(alias)
+                if raw is not None and hasattr(args, "getlist") and len(args.getlist(param.name)) > 1:
+                    # No query parameter of the spec is an array: a second value is a mistake.
+                    raise ApiError(400, f"query parameter {param.name} is given more than once")
             else:
                 raw = headers.get(param.name)
-            if raw is None or (raw == "" and param.location != "path"):
+            # An empty header counts as absent; an empty query value is a value, checked like any.
+            if raw is None or (raw == "" and param.location == "header"):
                 if param.required:
                     raise ApiError(400, f"{param.location} parameter {param.name} is required")
                 continue
@@ -321,6 +325,20 @@ class Spec:
             schema = _deref(self.document["components"]["schemas"][name], self.document)
             self._component_validators[name] = _validator(schema)
         return self._component_validators[name]
+
+    def allowed_methods(self, path: str) -> list[str]:
+        """The methods of the path item serving ``path`` (empty when none does), for ``Allow``.
+
+        As in OpenAPI path matching, a literal path item (``/api/tools/probe``) wins over a
+        templated one that also matches (``/api/tools/{name}``).
+        """
+        by_template: dict[str, list[str]] = {}
+        for op in self.operations.values():
+            if _template_regex(op.path).fullmatch(path):
+                by_template.setdefault(op.path, []).append(op.method)
+        if not by_template:
+            return []
+        return sorted(by_template[min(by_template, key=lambda template: template.count("{"))])
 
     def find(self, method: str, path: str) -> Operation | None:
         """The operation serving a concrete request path (used by response checkers)."""

@@ -41,7 +41,8 @@ class GovernanceBackend:
             request = {
                 "id": self.platform.new_id("req-"), "subject": body["subject"],
                 "agent_id": body.get("agent_id"), "tool_id": body["tool_id"], "status": "PENDING",
-                "duration": body.get("duration"), "run_id": body.get("run_id"),
+                # An empty run_id means no run (as above), so it is not echoed back either.
+                "duration": body.get("duration"), "run_id": body.get("run_id") or None,
                 "action_id": action["action_id"] if action else None,
                 "capability": body.get("capability"), "created_at": now, "updated_at": now,
             }
