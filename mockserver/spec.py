@@ -73,10 +73,11 @@ _RULE_MESSAGES = {
 
 def _describe(error: Any, prefix: str) -> str:
     """One line naming the field and the rule, without echoing the value (it may be a secret)."""
-    custom = error.schema.get("x-error-messages", {}) if isinstance(error.schema, dict) else {}
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    custom = schema.get("x-error-messages", {})
+    if error.validator in custom:
+        return custom[error.validator]
     where = _location(prefix, error.absolute_path)
-    if error.validator in custom:  # "{what}" in it names the field (shared schemas: Duration)
-        return custom[error.validator].replace("{what}", where or "request body")
     kind = error.validator
     if kind == "required":
         instance = error.instance if isinstance(error.instance, dict) else {}
@@ -90,6 +91,9 @@ def _describe(error: Any, prefix: str) -> str:
     if kind in ("enum", "const"):
         allowed = error.validator_value if kind == "enum" else [error.validator_value]
         return f"{what} must be one of: {', '.join(map(str, allowed))}"
+    if kind == "pattern" and isinstance(schema.get("title"), str):
+        # A shared form (Duration) says what it is in its title, rather than by its regex.
+        return f"{what} must be {schema['title']}"
     if kind == "minLength" and error.validator_value == 1:
         return f"{what} must not be empty"
     if kind in _RULE_MESSAGES:
