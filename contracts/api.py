@@ -136,12 +136,10 @@ def build_schema(document: dict[str, Any], *, base_url: str, api_key: str, seed:
     stateful phase (``test_stateful.py``), which follows the spec's links and the links
     schemathesis infers.
     """
-    if read_only:
-        unexpected_methods = ["options"]  # the other methods would write
-    elif negative:
+    if negative and not read_only:
         unexpected_methods = None  # schemathesis' default: every method the path lacks
     else:
-        unexpected_methods = []
+        unexpected_methods = []  # other methods would write (read-only), or are not spec-valid
     coverage: dict[str, Any] = {"enabled": True}
     if unexpected_methods is not None:
         coverage["unexpected-methods"] = unexpected_methods

@@ -16,6 +16,10 @@ from contract_kit_support import API_KEY, EXAMPLES, PREFIX, REPO, SEED, run_kit,
 from mockserver import create_app
 from mockserver.testing import LiveServer
 
+# One worker runs the whole module, so the deviating run (a full kit run) happens once, not
+# once per xdist worker (tests/conftest.py turns -n into --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("deviating_run")
+
 
 def deviating_mock(seen: list[tuple[str, str, object, int]]) -> Flask:
     """runagents-mock with four deliberate deviations, made by WSGI middleware that rewrites
