@@ -25,7 +25,3 @@ def pytest_configure(config):
     # Every mock this test run creates, in-process or `runagents-mock serve` in a subprocess,
     # checks each response against openapi.yaml and answers 500 on any deviation.
     os.environ["RUNAGENTS_MOCK_STRICT"] = "1"
-    # -n N distributes by test ("load"); honour xdist_group marks too (a module-scoped fixture
-    # that runs the whole contract kit then runs once, not once per worker).
-    if getattr(config.option, "dist", None) == "load":
-        config.option.dist = "loadgroup"
