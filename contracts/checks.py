@@ -23,8 +23,8 @@ from __future__ import annotations
 from typing import Callable
 
 import requests
-import schemathesis.checks
 from schemathesis import Case, CheckContext, CheckFunction, Response
+from schemathesis.checks import CHECKS, load_all_checks
 
 from .session import ContractSession
 
@@ -50,15 +50,11 @@ class ContractViolation(AssertionError):
 
 def builtin_check_names() -> list[str]:
     """Every check schemathesis registers, in its own order (what ``--checks all`` means)."""
-    from schemathesis.checks import CHECKS, load_all_checks
-
     load_all_checks()
     return CHECKS.get_all_names()
 
 
 def builtin_check(name: str) -> CheckFunction:
-    from schemathesis.checks import CHECKS
-
     if name not in builtin_check_names():
         raise ValueError(f"schemathesis has no check named {name!r}; it has: "
                          + ", ".join(builtin_check_names()))
