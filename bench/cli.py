@@ -15,7 +15,7 @@ from .workloads import WORKLOADS, WORKLOADS_BY_NAME
 
 DEFAULT_THREADS = 8  # `runagents-mock serve --threads` default (waitress only)
 
-COMMANDS = ("run", "stacks", "profile")
+COMMANDS = ("run", "stacks", "profile", "proxy", "scale")
 
 
 def _names(text: str, allowed: Sequence[str]) -> list[str]:
@@ -76,6 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
     stacks.add_argument("--app", choices=("mock", "ceiling"), default="mock",
                         help="serve the mock (default) or the constant-answer ceiling app")
 
+    proxy = sub.add_parser("proxy", help="latency and throughput added by `runagents-mock proxy`, "
+                                         "next to Prism's `prism proxy`, on one upstream")
+    _load_args(proxy, duration=3.0)
+    proxy.add_argument("--no-prism", action="store_true", help="skip Prism (no npm install)")
+    proxy.add_argument("--rounds", type=int, default=1, help="interleaved rounds; the median is reported")
+    scale = sub.add_parser("scale", help="0, 100k and 1M stored events, memory-only and with --state-file")
+    _load_args(scale, duration=3.0)
+    scale.set_defaults(warmup=1.0, concurrency=16)
+    scale.add_argument("--no-chart", action="store_true", help="do not draw the PNG")
+    scale.add_argument("--keep-files", action="store_true", help="keep the generated states and stores")
+    from .scale import add_arguments
+    add_arguments(scale)
+
     prof = sub.add_parser("profile", help="cProfile of the mock's hot path on the in-process test client")
     prof.add_argument("--requests", type=int, default=3000, help="requests per profiled workload")
     prof.add_argument("--top", type=int, default=20, help="functions to list per workload")
@@ -97,9 +110,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "stacks":
         from .stacks import run_stacks
         return run_stacks(args)
+    if args.command == "scale":
+        from .scale import run_scale
+        return run_scale(args)
     if args.command == "profile":
         from .profiling import run_profile
         return run_profile(args)
+    if args.command == "proxy":
+        from .proxy_bench import run_proxy_bench
+        return run_proxy_bench(args)
     return run_comparison(args)
 
 

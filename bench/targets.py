@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
+from typing import Sequence
 
 from .http_client import free_port
 from .paths import REPO_ROOT, SPEC_PATH
@@ -20,15 +21,17 @@ def _script(name: str) -> str | None:
     return str(local) if local.exists() else shutil.which(name)
 
 
-def mock_cli(log_dir: Path, server: str = "granian", threads: int = 8, log_name: str = "mock") -> ServerProcess:
+def mock_cli(log_dir: Path, server: str = "granian", threads: int = 8, log_name: str = "mock",
+             extra_args: Sequence[str] = ()) -> ServerProcess:
     """``runagents-mock serve --port N --server X`` exactly as a user starts it; ``--threads T``
-    only for waitress (granian has no thread setting)."""
+    only for waitress (granian has no thread setting); ``extra_args`` such as ``--state-file``."""
     port = free_port()
     script = _script("runagents-mock")
     argv = [script] if script else [sys.executable, "-m", "mockserver.cli"]
     argv += ["serve", "--port", str(port), "--server", server]
     if server == "waitress":
         argv += ["--threads", str(threads)]
+    argv += list(extra_args)
     return ServerProcess("mock", argv, port, log_dir / f"{log_name}.log", cwd=REPO_ROOT)
 
 

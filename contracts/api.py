@@ -16,23 +16,63 @@ from schemathesis import BaseSchema
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 
-# Writes that create resources under fixed names (echo-tool, playground-llm): they cannot carry
-# the run's prefix, so they only run against the in-process mock, which is thrown away after.
-FIXED_NAME_WRITES = {
+# Writes only sent to the in-process mock, which is thrown away after: those that create
+# resources under fixed names (echo-tool, playground-llm), which cannot carry the run's prefix,
+# and those whose effect on a real account cleanup could not undo.
+IN_PROCESS_ONLY_WRITES = {
     "seedStarterKit": "creates echo-tool and playground-llm, whose names cannot carry the prefix; "
                       "covered against the in-process mock only",
+    "seedStarterKitV1": "creates echo-tool and playground-llm, whose names cannot carry the prefix; "
+                        "covered against the in-process mock only",
+    # June writes that change a real account in ways cleanup cannot undo (billing, workspace
+    # defaults) or create objects cleanup cannot find by name (connectors have ids; plans
+    # create what their steps name).
+    "createApprovalConnector": "connectors are found by id, not name; covered against the in-process mock only",
+    "updateApprovalConnectorDefaults": "changes the workspace's delivery defaults; in-process mock only",
+    "applyActionPlan": "creates what its steps name, beyond the prefix; in-process mock only",
+    "attachBillingPaymentMethod": "changes the account's plan; in-process mock only",
+    "createBillingSetupIntent": "starts a payment flow; in-process mock only",
+    "createBillingCheckout": "starts a payment flow; in-process mock only",
+    "createBillingPortal": "starts a payment flow; in-process mock only",
 }
 
 
-def default_spec_path() -> Path:
+def default_spec_path(api: str = "2026-02") -> Path:
     from mockserver.spec import default_spec_path as packaged
 
-    return packaged()
+    from .settings import APIS
+
+    return packaged(APIS[api][0])
 
 
-def load_document(path: Path | None) -> dict[str, Any]:
-    with open(path or default_spec_path(), encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+def load_document(path: Path | None, api: str = "2026-02") -> dict[str, Any]:
+    """The document with every ``$ref`` inlined: openapi-v1.yaml shares parts of openapi.yaml
+    by reference to that file, which schemathesis cannot follow from a dict."""
+    from mockserver.spec import dereference
+
+    path = Path(path or default_spec_path(api)).resolve()
+    with open(path, encoding="utf-8") as fh:
+        return dereference(yaml.safe_load(fh), path.parent)
+
+
+WORKSPACE_KEY_PREFIX = "ra_ws_"
+
+
+def _key_header(document: dict[str, Any]) -> tuple[str, str] | None:
+    """(scheme name, header) of the document's API-key header scheme, if it has one."""
+    for name, scheme in document.get("components", {}).get("securitySchemes", {}).items():
+        if scheme.get("type") == "apiKey" and scheme.get("in") == "header":
+            return name, scheme["name"]
+    return None
+
+
+def auth_headers(document: dict[str, Any], api_key: str) -> dict[str, str]:
+    """Where the key goes: a workspace key (``ra_ws_...``) in the document's API-key header
+    (X-RunAgents-API-Key on /api/v1); any other key as `Authorization: Bearer`."""
+    key_header = _key_header(document)
+    if key_header and api_key.startswith(WORKSPACE_KEY_PREFIX):
+        return {key_header[1]: api_key}
+    return {"Authorization": f"Bearer {api_key}"}
 
 
 @dataclass(frozen=True)
@@ -115,8 +155,8 @@ def skipped_operations(document: dict[str, Any], *, read_only: bool, in_process:
     for op in spec_operations(document):
         if read_only and op.method != "GET":
             skipped[op.operation_id] = "read-only run"
-        elif op.operation_id in FIXED_NAME_WRITES and not in_process:
-            skipped[op.operation_id] = FIXED_NAME_WRITES[op.operation_id]
+        elif op.operation_id in IN_PROCESS_ONLY_WRITES and not in_process:
+            skipped[op.operation_id] = IN_PROCESS_ONLY_WRITES[op.operation_id]
     return skipped
 
 
@@ -154,7 +194,11 @@ def build_schema(document: dict[str, Any], *, base_url: str, api_key: str, seed:
         },
         "phases": {"coverage": coverage},
     }
-    schemes = {name: {"bearer": api_key} for name in _bearer_schemes(document)}
+    key_header = _key_header(document)
+    if key_header and api_key.startswith(WORKSPACE_KEY_PREFIX):
+        schemes = {key_header[0]: {"api_key": api_key}}
+    else:
+        schemes = {name: {"bearer": api_key} for name in _bearer_schemes(document)}
     if schemes:
         # The key goes where the spec's security scheme says, on every generated request.
         settings["auth"] = {"openapi": schemes}

@@ -38,15 +38,19 @@ class Kind:
     created_by: tuple[tuple[str, str], ...]
 
 
-# Agents first: they refer to tools and identity providers.
+# Agents first: they refer to tools and identity providers. A kind is cleaned when the API
+# under test has both operations: /api/v1 deletes agents by name (deleteAgentByName).
 KINDS = (
     Kind("agents", "listAgents", "deleteAgent", (("deployAgent", "agent"),)),
+    Kind("agents", "listAgents", "deleteAgentByName", (("deployAgentV1", "agent"),)),
     Kind("tools", "listTools", "deleteTool",
-         (("createTool", "name"), ("deployAgent", "tools_created"), ("seedStarterKit", "tools_created"))),
+         (("createTool", "name"), ("deployAgent", "tools_created"), ("deployAgentV1", "tools_created"),
+          ("seedStarterKit", "tools_created"))),
     Kind("model providers", "listModelProviders", "deleteModelProvider",
          (("createModelProvider", "name"), ("seedStarterKit", "model_providers_created"))),
     Kind("identity providers", "listIdentityProviders", "deleteIdentityProvider",
          (("createIdentityProvider", "name"),)),
+    Kind("policies", "listPoliciesV1", "deletePolicyV1", (("createPolicyV1", "name"),)),
 )
 
 
@@ -95,9 +99,9 @@ class CleanupResult:
 
 class Cleaner:
     def __init__(self, session: requests.Session, base_url: str, operations: dict[str, SpecOperation],
-                 prefix: str, api_key: str):
+                 prefix: str, headers: dict[str, str]):
         self.session = session
-        self.headers = {"Authorization": f"Bearer {api_key}"}
+        self.headers = headers  # the key, in the header the API takes it in
         self.base_url = base_url.rstrip("/")
         self.operations = operations  # operationId -> operation
         self.prefix = prefix

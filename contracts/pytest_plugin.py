@@ -33,6 +33,7 @@ OPTIONS = (
     ("seed", dict(type=int, metavar="N", help="seed for reproducible runs (default: random, printed)")),
     ("name-prefix", dict(metavar="PREFIX", help="prefix of every created name (default contract-test-)")),
     ("spec", dict(metavar="PATH", help="openapi.yaml to test against (default: the packaged one)")),
+    ("api", dict(metavar="API", help="2026-02 or v1 (default: inferred from the base URL)")),
     ("positive-only", dict(action="store_true", default=False,
                            help="send only spec-valid data: no invalid input, no unexpected methods")),
     ("exclude-check", dict(action="append", default=[], metavar="NAME",
@@ -101,6 +102,7 @@ def settings_from_options(config: pytest.Config) -> RunSettings:
         spec_path=Path(spec) if spec else None,
         negative=not _option(config, "positive-only"),
         excluded_checks=tuple(_option(config, "exclude-check")),
+        api=_option(config, "api"),
     )
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mockserver.conformance_report import render_deviation
+
 from .api import link_flows
 from .results import Deviation
 
@@ -133,20 +135,4 @@ def _unexplained_errors(run: "ContractRun") -> dict[str, str]:
 
 def _render_deviation(number: int, d: Deviation, run: "ContractRun") -> str:
     op = run.by_label.get(d.operation)
-    name = f"{op.operation_id} ({d.operation})" if op else d.operation
-    text = [
-        f"{number}. {name}: {d.title}",
-        f"   seen in:   {'; '.join(d.seen_in)}",
-        f"   check:     {d.check}",
-        f"   expected:  {d.expected}",
-        f"   got:       {d.got}",
-        f"   request:   {d.request_method} {d.request_url}",
-    ]
-    if d.request_body:
-        text.append(f"              {d.request_body}")
-    text.append(f"   response:  {d.response_status} {d.response_content_type or '(no Content-Type)'}")
-    if d.response_body:
-        text.append(f"              {d.response_body}")
-    if d.curl:
-        text.append(f"   reproduce: {d.curl.splitlines()[0]}")
-    return "\n".join(text)
+    return render_deviation(number, d, f"{op.operation_id} ({d.operation})" if op else d.operation)

@@ -8,46 +8,22 @@ one Hypothesis found.
 from __future__ import annotations
 
 import collections
-import json
+import re
 import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
 from schemathesis import Case, Response
 
+from mockserver.conformance_report import Deviation as DeviationRecord, body_excerpt
+
 from .checks import ContractViolation
-
-BODY_LIMIT = 600  # characters of a request/response body shown in the report
-
-
-def _text(raw: bytes | str | None, content_type: str = "") -> str:
-    if raw is None:
-        return ""
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    if "json" in content_type:
-        try:  # one compact line, whatever the server's formatting
-            text = json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
-        except ValueError:
-            pass
-    return text if len(text) <= BODY_LIMIT else text[:BODY_LIMIT] + f"... ({len(text)} characters)"
 
 
 @dataclass
-class Deviation:
-    operation: str  # schemathesis label, e.g. "POST /api/tools"
-    check: str  # check name, e.g. "response_schema_conformance"
-    title: str  # what kind of deviation, e.g. "Response violates schema"
-    expected: str
-    got: str
-    request_method: str
-    request_url: str
-    request_body: str
-    response_status: int
-    response_content_type: str
-    response_body: str
-    curl: str
-    # Every place this deviation showed up: "generated requests", "createRun sequence"...
-    seen_in: list[str] = field(default_factory=list)
+class Deviation(DeviationRecord):
+    """A deviation (the record shared with the validating proxy, which has no schemathesis),
+    and how to build one from what schemathesis reports."""
 
     @classmethod
     def from_failure(cls, failure: Any, check: str, case: Case, response: Response) -> "Deviation":
@@ -58,7 +34,7 @@ class Deviation:
         request = response.request
         content_type = response.headers.get("content-type", [""])[0]
         try:
-            curl = case.as_curl_command(headers=dict(request.headers), verify=response.verify)
+            curl = pasteable(case.as_curl_command(headers=dict(request.headers), verify=response.verify))
         except Exception:  # a reproduction is a nicety; never lose the deviation over it
             curl = ""
         return cls(
@@ -66,9 +42,9 @@ class Deviation:
             title=own.title if isinstance(own, ContractViolation) else getattr(failure, "title", "Deviation"),
             expected=expected, got=got,
             request_method=str(request.method), request_url=str(request.url),
-            request_body=_text(request.body, request.headers.get("Content-Type", "")),
+            request_body=body_excerpt(request.body, request.headers.get("Content-Type", "")),
             response_status=response.status_code, response_content_type=content_type,
-            response_body=_text(response.content, content_type), curl=curl,
+            response_body=body_excerpt(response.content, content_type), curl=curl,
         )
 
     @classmethod
@@ -88,10 +64,20 @@ class Deviation:
         return cls(
             operation=case.operation.label, check=check, title=violation.title, expected=expected, got=got,
             request_method=str(request.method), request_url=str(request.url),
-            request_body=_text(body, request.headers.get("Content-Type", "")),
+            request_body=body_excerpt(body, request.headers.get("Content-Type", "")),
             response_status=probe.status_code, response_content_type=content_type,
-            response_body=_text(probe.content, content_type), curl=curl,
+            response_body=body_excerpt(probe.content, content_type), curl=curl,
         )
+
+
+# schemathesis masks the key as "[Filtered]", which curl would send as is.
+_AUTH_HEADER = re.compile(r"""-H (?:'authorization:[^']*'|"authorization:[^"]*")""", re.IGNORECASE)
+
+
+def pasteable(curl: str) -> str:
+    """The curl line with the key read from the shell: the report never holds a key, and the
+    line runs as is once ``RUNAGENTS_API_KEY`` is set."""
+    return _AUTH_HEADER.sub('-H "Authorization: Bearer $RUNAGENTS_API_KEY"', curl)
 
 
 def expected_and_got(failure: Any, check: str, response: Response) -> tuple[str, str]:

@@ -14,20 +14,21 @@ from schemathesis.checks import CheckResult
 
 from mockserver.jsonhttp import json_or_none
 
-from .api import (SpecLink, SpecOperation, build_schema, load_document, skipped_operations, spec_links,
-                  spec_operations)
+from .api import (SpecLink, SpecOperation, auth_headers, build_schema, load_document, skipped_operations,
+                  spec_links, spec_operations)
 from .checks import AuthVerdicts, checks_for_run
 from .cleanup import Cleaner, CleanupResult, CreatedResources
 from .naming import apply_name_prefix
 from .results import Results
 from .session import ContractSession
-from .settings import RunSettings
+from .settings import APIS, RunSettings
 from .target import Target
 
 class ContractRun:
     def __init__(self, settings: RunSettings):
         self.settings = settings.resolved()
-        self.document = load_document(self.settings.spec_path)
+        self.document = load_document(self.settings.spec_path, self.api)
+        self.auth_headers = auth_headers(self.document, self.api_key)
         self.operations: dict[str, SpecOperation] = {op.operation_id: op for op in spec_operations(self.document)}
         self.by_label: dict[str, SpecOperation] = {op.label: op for op in self.operations.values()}
         self.links: list[SpecLink] = spec_links(self.document)
@@ -37,11 +38,11 @@ class ContractRun:
         self.cleanup_result: CleanupResult | None = None
         self._last_check_results: list[CheckResult] = []
 
-        self.target = Target.start(self.settings.base_url, self.api_key)
+        self.target = Target.start(self.settings.base_url, self.api_key, APIS[self.api][1])
         try:
             self.session = ContractSession(read_only=self.settings.read_only,
                                            allow_control_api=self.target.in_process)
-            self.target.preflight(self.session, self._preflight_path(), self.api_key)
+            self.target.preflight(self.session, self._preflight_path(), self.auth_headers)
             self.skipped = skipped_operations(self.document, read_only=self.settings.read_only,
                                               in_process=self.target.in_process)
             self.schema: BaseSchema = build_schema(
@@ -59,6 +60,11 @@ class ContractRun:
     def api_key(self) -> str:
         assert self.settings.api_key is not None  # resolved() always sets it
         return self.settings.api_key
+
+    @property
+    def api(self) -> str:
+        assert self.settings.api is not None  # resolved() always sets it
+        return self.settings.api
 
     @property
     def seed(self) -> int:
@@ -97,7 +103,7 @@ class ContractRun:
         if self.settings.read_only:
             return None
         cleaner = Cleaner(self.session, self.target.base_url, self.operations, self.settings.name_prefix,
-                          self.api_key)
+                          self.auth_headers)
         self.cleanup_result = cleaner.run(self.created)
         return self.cleanup_result
 

@@ -19,14 +19,15 @@ class Target:
     _server: Any = None  # mockserver.testing.LiveServer when in_process
 
     @classmethod
-    def start(cls, base_url: str | None, api_key: str) -> "Target":
+    def start(cls, base_url: str | None, api_key: str, mount: str = "") -> "Target":
+        """``mount``: where runagents-mock serves the API under test (``/api/v1`` for v1)."""
         if base_url:
             return cls(base_url.rstrip("/"), in_process=False)
         from mockserver.testing import LiveServer
 
         # Accept only our key, like a real server would; any other key gets 401.
         server = LiveServer({"api_keys": (api_key,)}).start()
-        return cls(server.url, in_process=True, _server=server)
+        return cls(server.url + mount, in_process=True, _server=server)
 
     def describe(self) -> str:
         return f"{self.base_url} (in-process runagents-mock)" if self.in_process else self.base_url
@@ -36,7 +37,7 @@ class Target:
             self._server.stop()
             self._server = None
 
-    def preflight(self, session: requests.Session, path: str, api_key: str) -> None:
+    def preflight(self, session: requests.Session, path: str, headers: dict[str, str]) -> None:
         """One authenticated GET first, so an unreachable server or a refused key is one clear error.
 
         Without it a refused key would make every operation answer 401, which the spec documents,
@@ -44,7 +45,7 @@ class Target:
         """
         url = self.base_url + path
         try:
-            response = session.get(url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30)
+            response = session.get(url, headers=headers, timeout=30)
         except requests.RequestException as exc:
             raise TargetError(f"cannot reach {url}: {exc}") from None
         if response.status_code in (401, 403):

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import hmac
 import logging
+from pathlib import Path
 from typing import Any, Mapping
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from .config import MockConfig
+from .console import mount_pages
 from .control import Faults, Journal, RateLimiter, register_control_api
 from .dispatch import ApiDispatcher, http_error_answer
 from .errors import ApiError
 from .jsonhttp import RecordEncoder, error_response
 from .platform import Platform
+from .replay import OperationReplay
 from .seed import load_seed_file
 from .services import HANDLER_SETS
-from .spec import Spec
+from .spec import ServedDocument, Spec, default_spec_path
 from .state_check import state_problem
+from .surfaces import Surface, Surfaces
+from .workspaces import Workspaces
 
 # Without --api-key every non-empty key works, except one containing this (any case).
 OPEN_MODE_REFUSED = "invalid"
@@ -29,39 +34,56 @@ log = logging.getLogger("runagents_mock")
 class MockServer:
     """What one app instance holds; reachable as ``app.extensions["runagents_mock"]``."""
 
-    def __init__(self, config: MockConfig, spec: Spec, platform: Platform):
+    def __init__(self, config: MockConfig, spec: Spec, platform: Platform, v1_spec: Spec | None = None):
         self.config = config
-        self.spec = spec
-        self.platform = platform
+        self.spec = spec  # the February document (openapi.yaml)
+        self.platform = platform  # the default workspace
+        # Every served OpenAPI document, where it is mounted (listed by /docs, used by routing).
+        self.surfaces = Surfaces([Surface.from_spec("2026-02", "openapi.yaml", spec)]
+                                 + ([Surface.from_spec("v1", "openapi-v1.yaml", v1_spec)] if v1_spec else []))
+        name_check = v1_spec.component_validator("WorkspaceName") if v1_spec else None
+        self.workspaces = Workspaces(
+            config, platform,
+            lambda name: name_check.first_error(name, "workspace name") if name_check else "workspaces are not served")
         self.journal = Journal(config.journal_size)
         self.faults = Faults()
         self.rate_limiter = RateLimiter(config.rate_limit_per_minute, platform.clock)
         self.handlers: dict[str, Any] = {}
         self.encoder = RecordEncoder()
+        # Every OpenAPI document this mock serves, as /docs lists them (the files behind
+        # ``surfaces``, and any other document a part of the mock serves).
+        self.documents = [ServedDocument("runagents", Path(config.spec_path or default_spec_path()))]
+        if v1_spec is not None:
+            self.documents.append(ServedDocument(
+                "runagents-v1", Path(config.v1_spec_path or default_spec_path("openapi-v1.yaml"))))
+        # With --state-file: persistence.Store and its StateSaver (status: GET /_mock/health).
+        self.store: Any = None
+        self.state_saver: Any = None
 
     def reset(self) -> None:
-        """Empty state, journal, faults and replies; configured rate limit; real time."""
-        self.platform.reset()
+        """Empty state (every workspace), journal, faults and replies; configured rate limit; real time."""
+        self.workspaces.reset_all()
         self.journal.clear()
         self.faults.clear()
         self.rate_limiter.set_limit(self.config.rate_limit_per_minute)
 
-    def load_state(self, state: Any) -> None:
-        """Replace all state with an export; ValueError (and no change) when it is not a sound one."""
+    def load_state(self, state: Any, workspace: str = "default") -> None:
+        """Replace a workspace's state with an export; ValueError (and no change) when it is not a sound one."""
         problem = state_problem(self.spec, state)
         if problem:
             raise ValueError(problem)
-        self.platform.load(state)
+        self.workspaces.get(workspace).load(state)
 
     def key_is_valid(self, key: str, admin: bool = False) -> bool:
         """Constant-time comparison against every accepted key."""
         if admin and self.config.admin_key:
             return hmac.compare_digest(key.encode(), self.config.admin_key.encode())
-        if not self.config.api_keys:
+        accepted = [*self.config.api_keys, *(k for _, k in self.config.workspace_keys)]
+        if not accepted:
             # Open mode: any key, except one that says it is wrong, so clients (and
             # schemathesis' ignored_auth probe) can see a 401 without configuring keys.
             return bool(key) and OPEN_MODE_REFUSED not in key.lower()
-        return any([hmac.compare_digest(key.encode(), k.encode()) for k in self.config.api_keys])
+        return any([hmac.compare_digest(key.encode(), k.encode()) for k in accepted])
 
 
 def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
@@ -72,9 +94,16 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
     """
     cfg = MockConfig.from_mapping(config)
     spec = Spec.load(cfg.spec_path)
+    v1_spec = Spec.load(cfg.v1_spec_path or default_spec_path("openapi-v1.yaml"))
     platform = Platform(cfg)
-    server = MockServer(cfg, spec, platform)
-    server.handlers = _handlers(spec)
+    server = MockServer(cfg, spec, platform, v1_spec)
+    server.handlers = _handlers(server.surfaces)
+    server.workspaces.replay = platform.replay = OperationReplay(v1_spec, server.handlers)
+    for workspace, _ in cfg.workspace_keys:
+        try:
+            server.workspaces.check_name(workspace)
+        except ApiError as exc:
+            raise ValueError(f"--workspace-key {workspace}=...: {exc.message}") from None
 
     app = Flask("runagents_mock")
     app.config["MAX_CONTENT_LENGTH"] = cfg.max_body_bytes
@@ -83,19 +112,23 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
     if cfg.admin_enabled:
         register_control_api(app, server)
     app.wsgi_app = ApiDispatcher(server, app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = mount_pages(server, app.wsgi_app)  # type: ignore[method-assign]
 
     if cfg.seed_file:
         load_seed_file(server, cfg.seed_file)
     return app
 
 
-def _handlers(spec: Spec) -> dict[str, Any]:
-    """operationId -> handler, from every service; the spec and the handlers must agree."""
+def _handlers(surfaces: Surfaces) -> dict[str, Any]:
+    """operationId -> handler, from every service; the specs and the handlers must agree.
+
+    An operation both documents share (by ``$ref``) has one operationId and one handler."""
     handlers: dict[str, Any] = {}
     for handler_set in HANDLER_SETS:
         handlers.update(handler_set.by_operation)
-    missing = sorted(set(spec.operations) - set(handlers))
-    extra = sorted(set(handlers) - set(spec.operations))
+    operations = {op_id for surface in surfaces for op_id in surface.spec.operations}
+    missing = sorted(operations - set(handlers))
+    extra = sorted(set(handlers) - operations)
     if missing or extra:
         raise RuntimeError(f"spec and handlers disagree: no handler for {missing}, no operation for {extra}")
     return handlers

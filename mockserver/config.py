@@ -10,8 +10,12 @@ from typing import Any, Mapping
 
 @dataclass(frozen=True)
 class MockConfig:
-    # Keys accepted as `Authorization: Bearer <key>`; empty means any non-empty key.
+    # Keys accepted as `Authorization: Bearer <key>` (and, for `ra_ws_` keys on /api/v1, as
+    # `X-RunAgents-API-Key`); empty (and no workspace_keys) means any non-empty key.
     api_keys: tuple[str, ...] = ()
+    # (workspace, key) pairs: keys accepted only on that workspace of /api/v1 ("default" is
+    # also the February surface). `--workspace-key WS=KEY` on the command line.
+    workspace_keys: tuple[tuple[str, str], ...] = ()
     # Key for /_mock/ when set; otherwise /_mock/ takes the API keys.
     admin_key: str | None = None
     # False turns the /_mock/ control API off entirely.
@@ -35,6 +39,8 @@ class MockConfig:
     state_file: Path | None = None
     # Another openapi.yaml to serve (defaults to the packaged one).
     spec_path: Path | None = None
+    # Another openapi-v1.yaml (the /api/v1 surface) to serve (defaults to the packaged one).
+    v1_spec_path: Path | None = None
     # Check every response against openapi.yaml and turn a deviation into a loud 500. Meant
     # for test suites (ours sets RUNAGENTS_MOCK_STRICT=1, which subprocess servers inherit).
     strict_responses: bool = field(default_factory=lambda: os.environ.get("RUNAGENTS_MOCK_STRICT") == "1")
@@ -52,7 +58,15 @@ class MockConfig:
         values = dict(config)
         if "api_keys" in values:
             values["api_keys"] = tuple(values["api_keys"] or ())
+        if "workspace_keys" in values:
+            pairs = values["workspace_keys"] or ()
+            pairs = pairs.items() if isinstance(pairs, Mapping) else pairs
+            values["workspace_keys"] = tuple((str(ws), str(key)) for ws, key in pairs)
         return cls(**values)
+
+    def workspace_of_key(self, key: str) -> str | None:
+        """The workspace a key is bound to, or None for a key that works everywhere."""
+        return next((ws for ws, bound in self.workspace_keys if bound == key), None)
 
     def with_changes(self, **changes: Any) -> "MockConfig":
         return replace(self, **changes)

@@ -1,45 +1,72 @@
-"""Does a response match openapi.yaml? Shared by our tests, the pytest plugin and users."""
+"""Does a response match openapi.yaml? Shared by our tests, the pytest plugin, the validating
+proxy and users."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .spec import Spec
+from .console import is_page
+from .spec import ResponseIssue, Spec
+
+if TYPE_CHECKING:
+    from .surfaces import Surfaces
 
 CONTROL_PREFIX = "/_mock/"
+UNDOCUMENTED_PATH = "undocumented_path"  # the check name of a success from a path the spec lacks
+ERROR_SHAPE = "error_shape_conformance"
 
 
-def response_problems(spec: Spec, method: str, path: str, status: int,
-                      content_type: str | None, body: bytes, injected_fault: bool = False) -> list[str]:
-    """Every way this response departs from the spec; empty when it conforms.
+def response_issues(spec: Spec, method: str, path: str, status: int, content_type: str | None,
+                    body: bytes | None, injected_fault: bool = False) -> list[ResponseIssue]:
+    """Every way this response departs from the spec, each with its check and JSON path.
 
     Responses to paths the spec does not describe (unknown paths, wrong methods, malformed
     agent paths, auth failures before routing) must still be the documented error shape, and
     so must errors injected with /_mock/faults (marked by the ``X-Mock-Fault`` header), whose
-    status is whatever the test asked for.
+    status is whatever the test asked for. ``body`` None: not at hand (too large to keep), so
+    only the status and the content type are checked.
     """
-    if path.startswith(CONTROL_PREFIX):
+    if path.startswith(CONTROL_PREFIX) or is_page(path):  # not the API: the control API, the web pages
         return []
     if injected_fault:
-        return _error_shape_problems(method, path, status, content_type, body)
+        return _error_shape_issues(status, content_type, body)
     op = spec.find(method, path)
     if op is not None:
-        return spec.response_errors(op, status, content_type or "", body)
+        return spec.response_issues(op, status, content_type or "", body)
     if status < 400:
-        return [f"{method} {path}: {status} from a path the spec does not describe"]
-    return _error_shape_problems(method, path, status, content_type, body)
+        return [ResponseIssue(UNDOCUMENTED_PATH, status, "", f"{status} from a path the spec does not describe")]
+    return _error_shape_issues(status, content_type, body)
 
 
-def _error_shape_problems(method: str, path: str, status: int, content_type: str | None,
-                          body: bytes) -> list[str]:
-    where = f"{method} {path} {status}"
+def response_problems(spec: Spec, method: str, path: str, status: int,
+                      content_type: str | None, body: bytes, injected_fault: bool = False) -> list[str]:
+    """``response_issues`` one line each; empty when the response conforms."""
+    return [issue.describe(method, path)
+            for issue in response_issues(spec, method, path, status, content_type, body, injected_fault)]
+
+
+def served_response_problems(surfaces: "Surfaces", method: str, path: str, status: int,
+                             content_type: str | None, body: bytes, injected_fault: bool = False) -> list[str]:
+    """``response_problems`` against the document of the surface serving ``path`` (the
+    February ``openapi.yaml``, or ``openapi-v1.yaml`` under ``/api/v1``)."""
+    located = surfaces.locate(path)
+    return response_problems(located.surface.spec, method, located.path, status, content_type, body,
+                             injected_fault)
+
+
+def _error_shape_issues(status: int, content_type: str | None, body: bytes | None) -> list[ResponseIssue]:
+    def issue(message: str, where: str = "") -> list[ResponseIssue]:
+        return [ResponseIssue(ERROR_SHAPE, status, where, message)]
+
     if (content_type or "").split(";")[0].strip() != "application/json":
-        return [f"{where}: error content type is {content_type!r}, not application/json"]
+        return issue(f"error content type is {content_type!r}, not application/json")
+    if body is None:
+        return []
     try:
         payload: Any = json.loads(body)
-    except ValueError:
-        return [f"{where}: error body is not JSON"]
+    except (ValueError, RecursionError):
+        return issue("error body is not JSON")
     if not isinstance(payload, dict) or not isinstance(payload.get("error"), str):
-        return [f"{where}: error body lacks a string 'error' field"]
+        return issue("error body lacks a string 'error' field", "error")
     return []

@@ -7,7 +7,6 @@ from __future__ import annotations
 import collections
 import fnmatch
 import itertools
-import json
 import math
 import threading
 from urllib.parse import parse_qsl
@@ -21,13 +20,19 @@ from .errors import ApiError
 from .jsonhttp import bearer_key, error_response, json_response
 from .redact import redact_body, redact_headers, redact_query
 from .seed import parse_seed_text, seed
-from .spec import refuse_constant
+from .spec import decode_json
+from .surfaces import DEFAULT_WORKSPACE
 
 if TYPE_CHECKING:
     from .app import MockServer
     from .clock import Clock
+    from .platform import Platform
 
 MOCK_PREFIX = "/_mock/"
+STATE_PATH = "/_mock/state"
+# A state import (PUT /_mock/state) is not held to max_body_bytes: an export of any size the
+# mock can hold loads back.
+STATE_IMPORT_LIMIT = 1 << 40
 _HEADER_PREFIXES = ("HTTP_", "CONTENT_")
 FAULT_HEADER = "X-Mock-Fault"
 
@@ -43,22 +48,30 @@ class Journal:
         self.entries: collections.deque[tuple] = collections.deque(maxlen=max(size, 0))
         self._seq = itertools.count(1)
 
-    def record(self, req: Request, body: Any, status: int) -> None:
+    def record(self, req: Request, body: Any, status: int, workspace: str = "default") -> None:
         """Keep the query string and the header entries of the environ as they are: they are
         only parsed if the journal is read."""
         headers = {k: v for k, v in req.environ.items() if k.startswith(_HEADER_PREFIXES)}
         self.entries.append((next(self._seq), req.method, req.path, req.environ.get("QUERY_STRING", ""),
-                             headers, body, status))
+                             headers, body, status, workspace))
 
-    def list(self) -> list[dict[str, Any]]:
+    def list(self, workspace: str | None = None) -> list[dict[str, Any]]:
+        """Every entry, or only those of one workspace (the February surface is "default")."""
         return [{"seq": seq, "method": method, "path": path,
                  "query": redact_query(MultiDict(parse_qsl(query, keep_blank_values=True)).to_dict(flat=True)),
                  "headers": redact_headers(dict(EnvironHeaders(headers).items())), "body": redact_body(body),
-                 "status": status}
-                for seq, method, path, query, headers, body, status in list(self.entries)]
+                 "status": status, "workspace": ws}
+                for seq, method, path, query, headers, body, status, ws in list(self.entries)
+                if workspace is None or ws == workspace]
 
-    def clear(self) -> None:
+    def clear(self, workspace: str | None = None) -> None:
+        """Forget every entry, or only one workspace's."""
+        if workspace is None:
+            self.entries.clear()
+            return
+        kept = [entry for entry in list(self.entries) if entry[-1] != workspace]
         self.entries.clear()
+        self.entries.extend(kept)
 
 
 class Faults:
@@ -148,13 +161,14 @@ class RateLimiter:
 
 
 def register_control_api(app: Flask, server: "MockServer") -> None:
-    platform = server.platform
+    """``/_mock/...`` acts on the whole mock; the state-holding calls (reset, state, seed,
+    journal, clock, replies) also exist as ``/_mock/workspaces/<ws>/...`` for one workspace."""
 
     @app.before_request
     def admin_only() -> Response | None:
         # With API keys or an admin key configured, /_mock/ needs the admin key (or an API key
         # when no admin key is set); without any, it is open (local convenience).
-        if server.config.admin_key or server.config.api_keys:
+        if server.config.admin_key or server.config.api_keys or server.config.workspace_keys:
             key = bearer_key(request.environ.get("HTTP_AUTHORIZATION", ""))
             if not server.key_is_valid(key, admin=True):
                 return error_response(401, "missing or invalid admin key")
@@ -164,64 +178,86 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
         raw = request.get_data()
         if not raw.strip():
             return {}
-        try:
-            return json.loads(raw, parse_constant=refuse_constant)
-        except (ValueError, RecursionError):
-            raise ApiError(400, "request body is not valid JSON") from None
+        return decode_json(raw)
 
-    def route(rule: str, methods: list[str]):
+    def route(rule: str, methods: list[str], per_workspace: bool = False):
         def wrap(fn):
             app.add_url_rule(rule, endpoint="mock:" + fn.__name__, view_func=fn, methods=methods)
+            if per_workspace:
+                app.add_url_rule(rule.replace(MOCK_PREFIX, MOCK_PREFIX + "workspaces/<workspace>/"),
+                                 endpoint="mock:ws-" + fn.__name__, view_func=fn, methods=methods)
             return fn
         return wrap
 
-    @route("/_mock/reset", ["POST"])
-    def reset() -> Response:
-        server.reset()
+    def platform_of(workspace: str) -> "Platform":
+        return server.workspaces.get(workspace)
+
+    @route("/_mock/reset", ["POST"], per_workspace=True)
+    def reset(workspace: str | None = None) -> Response:
+        if workspace is None:
+            server.reset()
+        else:
+            server.workspaces.reset(workspace)
+            server.journal.clear(workspace)
         return json_response(200, {"status": "reset"})
 
-    @route("/_mock/state", ["GET"])
-    def get_state() -> Response:
-        return json_response(200, platform.export())
+    @route("/_mock/workspaces", ["GET"])
+    def list_workspaces() -> Response:
+        return json_response(200, {"workspaces": server.workspaces.names()})
 
-    @route("/_mock/state", ["PUT"])
-    def put_state() -> Response:
+    @route(STATE_PATH, ["GET"], per_workspace=True)
+    def get_state(workspace: str = DEFAULT_WORKSPACE) -> Response:
+        # Streamed: encoded chunk by chunk from a snapshot, whatever the size of the state.
+        return Response(platform_of(workspace).export_chunks(), status=200, mimetype="application/json")
+
+    @route(STATE_PATH, ["PUT"], per_workspace=True)
+    def put_state(workspace: str = DEFAULT_WORKSPACE) -> Response:
+        request.max_content_length = STATE_IMPORT_LIMIT
         try:
-            server.load_state(body())
+            server.load_state(body(), workspace)
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
         return json_response(200, {"status": "loaded"})
 
-    @route("/_mock/seed", ["POST"])
-    def post_seed() -> Response:
+    @route("/_mock/health", ["GET"])
+    def get_health() -> Response:
+        saver = server.state_saver
+        if saver is None:
+            return json_response(200, {"status": "ok", "state_file": None})
+        status = saver.status()
+        return json_response(200, {"status": "degraded" if status["error"] else "ok", "state_file": status})
+
+    @route("/_mock/seed", ["POST"], per_workspace=True)
+    def post_seed(workspace: str = DEFAULT_WORKSPACE) -> Response:
         raw = request.get_data(as_text=True)
         try:
             data = parse_seed_text(raw)
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
-        return json_response(200, seed(server, data))
+        return json_response(200, seed(server, data, platform_of(workspace)))
 
-    @route("/_mock/journal", ["GET"])
-    def get_journal() -> Response:
-        return json_response(200, server.journal.list())
+    @route("/_mock/journal", ["GET"], per_workspace=True)
+    def get_journal(workspace: str | None = None) -> Response:
+        return json_response(200, server.journal.list(workspace))
 
-    @route("/_mock/journal", ["DELETE"])
-    def clear_journal() -> Response:
-        server.journal.clear()
+    @route("/_mock/journal", ["DELETE"], per_workspace=True)
+    def clear_journal(workspace: str | None = None) -> Response:
+        server.journal.clear(workspace)
         return json_response(200, {"status": "cleared"})
 
-    @route("/_mock/clock", ["GET"])
-    def get_clock() -> Response:
+    @route("/_mock/clock", ["GET"], per_workspace=True)
+    def get_clock(workspace: str = DEFAULT_WORKSPACE) -> Response:
         from .clock import iso
-        return json_response(200, {"now": iso(platform.clock.now()), "offset_seconds": platform.clock.offset})
+        clock = platform_of(workspace).clock
+        return json_response(200, {"now": iso(clock.now()), "offset_seconds": clock.offset})
 
-    @route("/_mock/clock/advance", ["POST"])
-    def advance_clock() -> Response:
+    @route("/_mock/clock/advance", ["POST"], per_workspace=True)
+    def advance_clock(workspace: str = DEFAULT_WORKSPACE) -> Response:
         seconds = body().get("seconds") if isinstance(body(), dict) else None
         if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or not 0 <= seconds <= 10 * 365 * 86400:
             raise ApiError(400, "seconds must be a number from 0 to 315360000")
-        platform.clock.advance(seconds)
-        return get_clock()
+        platform_of(workspace).clock.advance(seconds)
+        return get_clock(workspace)
 
     @route("/_mock/faults", ["GET"])
     def list_faults() -> Response:
@@ -245,8 +281,9 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
         server.rate_limiter.set_limit(per_minute)
         return json_response(200, {"per_minute": per_minute})
 
-    @route("/_mock/replies", ["PUT"])
-    def set_replies() -> Response:
+    @route("/_mock/replies", ["PUT"], per_workspace=True)
+    def set_replies(workspace: str = DEFAULT_WORKSPACE) -> Response:
+        platform = platform_of(workspace)
         data = body()
         llm, agents = (data.get("llm", {}), data.get("agents", {})) if isinstance(data, dict) else (None, None)
         if not isinstance(llm, dict) or not all(isinstance(v, str) for v in llm.values()):

@@ -1,9 +1,11 @@
 """The API's request path: every request outside ``/_mock/`` is answered here.
 
-Routing comes from the spec (each operation's path and method, ``operationId`` -> handler);
-then auth, rate limit and injected faults, request parsing and validation (``spec.py``), the
-handler, the JSON answer, the journal, and in strict mode a check of the answer against the
-spec. This is plain WSGI around werkzeug's router and request object: Flask's per-request
+Routing comes from the specs: every served OpenAPI document (``surfaces.py``: ``openapi.yaml``
+at the root, ``openapi-v1.yaml`` under ``/api/v1`` and ``/api/v1/workspaces/{ws}``) adds one rule
+per operation and mount (``operationId`` -> handler, run on the workspace's platform); then
+auth (per surface), rate limit and injected faults, request parsing and validation
+(``spec.py``), the handler, the JSON answer, the journal, and in strict mode a check of the
+answer against the document of its surface. This is plain WSGI around werkzeug's router and request object: Flask's per-request
 machinery (contexts, hooks, response objects) cost as much as the mock's own work
 (bench/README.md), so the Flask app only serves the control API under ``/_mock/``.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, NoReturn
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
@@ -24,6 +27,7 @@ from .control import FAULT_HEADER, MOCK_PREFIX
 from .errors import ApiError
 from .jsonhttp import bearer_key, error_body, json_or_none
 from .rsgi_bridge import DELAY_KEY
+from .surfaces import WORKSPACE_PARAM, Located, Surface
 
 if TYPE_CHECKING:
     from .app import MockServer
@@ -32,6 +36,16 @@ log = logging.getLogger("runagents_mock")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Answer = tuple[int, bytes, list[tuple[str, str]]]  # status, JSON body, extra headers
+
+WORKSPACE_KEY_PREFIX = "ra_ws_"  # workspace API keys; on /api/v1 they go in X-RunAgents-API-Key
+
+
+@dataclass(frozen=True)
+class _Route:
+    """A URL rule's endpoint: an operation of one surface, or a malformed path under a prefix."""
+    surface: str
+    operation_id: str = ""
+    malformed: str = ""  # the 400 message, for a malformed path
 
 
 class ApiDispatcher:
@@ -47,8 +61,9 @@ class ApiDispatcher:
             return self.control_app(environ, start_response)
         request = Request(environ)
         request.max_content_length = self.server.config.max_body_bytes
+        located = environ[_LOCATED_KEY] = self.server.surfaces.locate(request.path)
         try:
-            answer = self._guard(request) or self._handle(request)
+            answer = self._guard(request, located) or self._handle(request, located)
             if isinstance(answer, Response):  # streamed (SSE): passed on as it is
                 self._finish(request, answer.status_code)
                 return answer(environ, start_response)
@@ -63,21 +78,26 @@ class ApiDispatcher:
             status, data, headers = 500, error_body("internal error in runagents-mock"), []
         self._finish(request, status)
         if self.server.config.strict_responses:
-            status, data, headers = self._checked(request, status, data, headers)
+            status, data, headers = self._checked(request, located, status, data, headers)
         start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN')}",
                        [("Content-Type", "application/json"), ("Content-Length", str(len(data))), *headers])
         return [] if request.method == "HEAD" else [data]
 
     # --- the steps ----------------------------------------------------------------------
 
-    def _guard(self, request: Request) -> Answer | None:
+    def _guard(self, request: Request, located: Located) -> Answer | None:
         """Auth, rate limit and injected faults, before routing: an unknown path needs a key too."""
         server = self.server
-        key = bearer_key(request.environ.get("HTTP_AUTHORIZATION", ""))
-        if not key:
-            return 401, error_body("missing API key: send Authorization: Bearer <api-key>"), []
+        key, problem = _api_key(request.environ, located.surface)
+        if problem:
+            return 401, error_body(problem), []
         if not server.key_is_valid(key):
             return 401, error_body("invalid API key"), []
+        bound = server.config.workspace_of_key(key)
+        if bound is not None and bound != located.workspace:
+            return 401, error_body(f'API key is bound to workspace "{bound}"; it is not valid for '
+                                   f'workspace "{located.workspace}"'), []
+        server.workspaces.check_name(located.workspace)
         wait = server.rate_limiter.check(key)
         if wait is not None:
             return 429, error_body("rate limit exceeded"), [("Retry-After", str(wait))]
@@ -92,30 +112,33 @@ class ApiDispatcher:
                 return fault["status"], error_body(fault["error"]), [(FAULT_HEADER, str(fault["id"]))]
         return None
 
-    def _handle(self, request: Request) -> Answer | Response:
+    def _handle(self, request: Request, located: Located) -> Answer | Response:
         try:
-            endpoint, path_params = self.url_map.bind_to_environ(request.environ).match()
+            route, path_params = self.url_map.bind_to_environ(request.environ).match()
         except MethodNotAllowed:
             # Allow names the spec's path item for this path (werkzeug would add the methods
             # of a templated sibling: GET and DELETE of /api/tools/{name} on /api/tools/probe).
-            raise MethodNotAllowed(valid_methods=self.server.spec.allowed_methods(request.path)) from None
-        if isinstance(endpoint, tuple):  # ("malformed", message): a bad path under a known prefix
-            self._malformed(request, endpoint[1])
-        op = self.server.spec.operations[endpoint]
+            raise MethodNotAllowed(valid_methods=located.surface.spec.allowed_methods(located.path)) from None
+        path_params.pop(WORKSPACE_PARAM, None)
+        surface = self.server.surfaces.by_name(route.surface)
+        if route.malformed:  # a bad path under a known prefix
+            self._malformed(request, located, route.malformed)
+        op = surface.spec.operations[route.operation_id]
         raw_body = request.environ[_RAW_BODY_KEY] = request_body(request)
         args = request.args if request.environ.get("QUERY_STRING") else _NO_ARGS
         api_request = op.parse(path_params, args, request.headers, raw_body)
         request.environ[_API_REQUEST_KEY] = api_request
-        reply = self.server.handlers[op.operation_id](self.server.platform, api_request)
+        platform = self.server.workspaces.get(located.workspace)
+        reply = self.server.handlers[op.operation_id](platform, api_request)
         if isinstance(reply, Response):
             return reply
         status, payload, *extra = reply
         return status, self.server.encoder.encode(payload), list(extra[0].items()) if extra else []
 
-    def _malformed(self, request: Request, message: str) -> NoReturn:
+    def _malformed(self, request: Request, located: Located, message: str) -> NoReturn:
         # A known path with the wrong method is still a 405, not a malformed path. The
         # catch-all rules take any method, so werkzeug never puts theirs in an Allow header.
-        allowed = self.server.spec.allowed_methods(request.path)
+        allowed = located.surface.spec.allowed_methods(located.path)
         if allowed:
             raise MethodNotAllowed(valid_methods=allowed)
         raise ApiError(400, message)
@@ -131,37 +154,76 @@ class ApiDispatcher:
                 body = parsed.body
             else:  # refused before or while parsing: what was sent, if it is JSON
                 body = json_or_none(environ[_RAW_BODY_KEY] if _RAW_BODY_KEY in environ else _unread_body(request))
-            self.server.journal.record(request, body, status)
+            self.server.journal.record(request, body, status, environ[_LOCATED_KEY].workspace)
 
-    def _checked(self, request: Request, status: int, data: bytes, headers: list[tuple[str, str]]) -> Answer:
-        """Strict mode: an answer that breaks openapi.yaml becomes a loud 500."""
-        problems = response_problems(self.server.spec, request.method, request.path, status, "application/json",
-                                     data, injected_fault=any(name == FAULT_HEADER for name, _ in headers))
+    def _checked(self, request: Request, located: Located, status: int, data: bytes,
+                 headers: list[tuple[str, str]]) -> Answer:
+        """Strict mode: an answer that breaks its surface's document becomes a loud 500."""
+        document = located.surface.document
+        problems = response_problems(located.surface.spec, request.method, located.path, status,
+                                     "application/json", data,
+                                     injected_fault=any(name == FAULT_HEADER for name, _ in headers))
         if not problems:
             return status, data, headers
-        log.error("response breaks openapi.yaml: %s", "; ".join(problems))
-        return 500, error_body("runagents-mock broke openapi.yaml: " + "; ".join(problems)), []
+        log.error("response breaks %s: %s", document, "; ".join(problems))
+        return 500, error_body(f"runagents-mock broke {document}: " + "; ".join(problems)), []
+
+
+def _api_key(environ: dict[str, Any], surface: Surface) -> tuple[str, str | None]:
+    """The request's API key, or the reason there is none to use.
+
+    The February surface takes `Authorization: Bearer` only. A surface with an API-key header
+    (/api/v1) takes workspace keys (``ra_ws_...``) there, and other tokens (OIDC/JWT, the
+    mock's ``--api-key`` keys) as `Authorization: Bearer`; each kind in the other's header is
+    refused, as the June overview asks."""
+    bearer = bearer_key(environ.get("HTTP_AUTHORIZATION", ""))
+    header = surface.key_header
+    if header is None:
+        if bearer:
+            return bearer, None
+        if environ.get("HTTP_X_RUNAGENTS_API_KEY"):
+            return "", ("X-RunAgents-API-Key is not accepted on this API: send Authorization: Bearer "
+                        "<api-key> (workspace keys in X-RunAgents-API-Key work under /api/v1)")
+        return "", "missing API key: send Authorization: Bearer <api-key>"
+    workspace_key = environ.get("HTTP_" + header.upper().replace("-", "_"), "").strip()
+    if workspace_key:
+        if not workspace_key.startswith(WORKSPACE_KEY_PREFIX):
+            return "", (f"{header} carries workspace API keys ({WORKSPACE_KEY_PREFIX}...); send other "
+                        "tokens as Authorization: Bearer <token>")
+        return workspace_key, None
+    if bearer:
+        if bearer.startswith(WORKSPACE_KEY_PREFIX):
+            return "", (f"workspace API keys ({WORKSPACE_KEY_PREFIX}...) go in the {header} header, "
+                        "not Authorization: Bearer")
+        return bearer, None
+    return "", f"missing API key: send {header}: <{WORKSPACE_KEY_PREFIX}...> (or Authorization: Bearer <token>)"
 
 
 # Per-request notes kept in the WSGI environ.
 _API_REQUEST_KEY = "runagents_mock.api_request"  # the parsed request, once it parsed
 _RAW_BODY_KEY = "runagents_mock.raw_body"  # the body as read, before it is parsed
 _SLEEP_KEY = "runagents_mock.sleep"
+_LOCATED_KEY = "runagents_mock.located"  # surfaces.Located: surface, relative path, workspace
 _NO_ARGS: dict[str, str] = {}  # parsing an empty query string still costs a few µs
 
 
 def _url_map(server: "MockServer") -> Map:
-    """One rule per operation (endpoint: its operationId), and one per path item that names an
-    error for malformed paths under its static prefix (endpoint: ("malformed", message))."""
-    operations = server.spec.operations.values()
-    rules = [Rule(op.url_rule, endpoint=op.operation_id, methods=[op.method]) for op in operations]
-    prefixes: dict[str, str] = {}
-    for op in operations:
-        message = op.path_item_extensions.get("x-malformed-path-error")
-        if message:
-            prefixes.setdefault(op.path.split("{", 1)[0], message)
-    rules += [Rule(f"{prefix}<path:_rest>", endpoint=("malformed", message))  # any method
-              for prefix, message in prefixes.items()]
+    """For each surface and each of its mounts: one rule per operation, and one per path item
+    that names an error for malformed paths under its static prefix (any method)."""
+    rules = []
+    for surface in server.surfaces:
+        operations = surface.spec.operations.values()
+        prefixes: dict[str, str] = {}
+        for op in operations:
+            message = op.path_item_extensions.get("x-malformed-path-error")
+            if message:
+                prefixes.setdefault(op.path.split("{", 1)[0], message)
+        for mount in surface.mounts:
+            mount_rule = mount.replace("{" + WORKSPACE_PARAM + "}", f"<{WORKSPACE_PARAM}>")
+            rules += [Rule(mount_rule + op.url_rule, endpoint=_Route(surface.name, op.operation_id),
+                           methods=[op.method]) for op in operations]
+            rules += [Rule(f"{mount_rule}{prefix}<path:_rest>", endpoint=_Route(surface.name, malformed=message))
+                      for prefix, message in prefixes.items()]
     return Map(rules)
 
 

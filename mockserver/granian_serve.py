@@ -32,10 +32,24 @@ from .rsgi_bridge import RSGIBridge
 SETTINGS_ENV = "RUNAGENTS_MOCK_SERVE_SETTINGS"
 
 
-def serve(config: dict[str, Any], host: str, port: int) -> int:
-    """Serve the mock with ``config`` until SIGINT/SIGTERM; the exit status."""
-    return run("mockserver.granian_serve:worker_app", host, port,
-               {"app": config, "host": host, "port": port})
+# The app ``serve`` built and restored in the main process. Granian forks its worker, which
+# then uses this one instead of loading a large state file a second time.
+_BUILT_APP: Any = None
+
+
+def serve(config: dict[str, Any], host: str, port: int, built_app: Any = None) -> int:
+    """Serve the mock with ``config`` until SIGINT/SIGTERM; the exit status. ``built_app``: an
+    app already restored from ``config``'s state file."""
+    global _BUILT_APP
+    _BUILT_APP = built_app
+    code = run("mockserver.granian_serve:worker_app", host, port, {"app": config, "host": host, "port": port})
+    if code == 0 and config.get("state_file"):
+        from .persistence import stopped_cleanly
+        if not stopped_cleanly(Path(config["state_file"])):
+            print(f"runagents-mock: state file {config['state_file']}: the last changes could not be saved",
+                  file=sys.stderr)
+            return 1
+    return code
 
 
 def run(factory: str, host: str, port: int, settings: dict[str, Any]) -> int:
@@ -71,15 +85,16 @@ def worker_settings() -> dict[str, Any]:
 def worker_app() -> RSGIBridge:
     """Granian's factory, called in its worker process."""
     from .app import create_app
+    from .control import STATE_PATH
     from .persistence import attach_state_file
 
     config = worker_settings()["app"]
     config["api_keys"] = tuple(config["api_keys"])
     for key in ("seed_file", "state_file"):
         config[key] = Path(config[key]) if config[key] else None
-    app = create_app(config)
+    app = _BUILT_APP or create_app(config)
     if config["state_file"]:
-        saver = attach_state_file(app)
+        saver = attach_state_file(app, app.extensions["runagents_mock"].store if _BUILT_APP else None)
         # The last save when the worker ends: granian forks it, and a forked process runs
         # multiprocessing's finalizers on exit but not atexit; a spawned one runs atexit.
         multiprocessing.util.Finalize(app, saver.stop, exitpriority=10)
@@ -87,7 +102,7 @@ def worker_app() -> RSGIBridge:
     # Objects alive now (spec, validators, app) never die: keep them out of the collector's
     # scans, which otherwise show up as latency spikes on this single-threaded worker.
     gc.freeze()
-    return RSGIBridge(app, body_limit=body_limit(config["max_body_bytes"]))
+    return RSGIBridge(app, body_limit=body_limit(config["max_body_bytes"]), unlimited_path=STATE_PATH)
 
 
 def _announce_then_watch_parent(host: str, port: int, parent: int) -> None:

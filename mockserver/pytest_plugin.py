@@ -1,7 +1,7 @@
 """pytest plugin: a fresh RunAgents mock for every test.
 
 Installed with the package (entry point ``pytest11: runagents_mock``), so a downstream
-project only needs ``pip install runagents-mock`` and a test argument::
+project only needs the package installed (from a clone or git; it is not on PyPI) and a test argument::
 
     def test_lists_tools(runagents_mock):
         requests.post(runagents_mock.url + "/api/tools", headers=runagents_mock.headers,
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from .testing import LiveServer
 
 DEFAULT_API_KEY = "runagents-mock-test-key"
+DEFAULT_WORKSPACE_KEY = "ra_ws_runagents-mock-test-key"  # sent as X-RunAgents-API-Key on /api/v1
 SEED_MARKER = "runagents_seed"
 SEED_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -87,6 +88,7 @@ class ResponseChecker:
         self.server = server
         self._lock = threading.Lock()
         self.problems: list[str] = []
+        self.documents: set[str] = set()  # the OpenAPI documents the problems break
         # "POST /runs -> 400 user_id is required", for failure messages.
         self.exchanges: collections.deque[str] = collections.deque(maxlen=log_size)
 
@@ -107,25 +109,28 @@ class ResponseChecker:
         app.wsgi_app = checked  # type: ignore[method-assign]
 
     def record(self, method: str, path: str, query: str, response: "Response") -> None:
-        from .conformance import response_problems
+        from .conformance import served_response_problems
         from .control import FAULT_HEADER
 
         # A streamed body (chat completion chunks) must not be consumed here, so its status
         # and content type are what is checked; its events are checked against the spec's
         # per-event schema by schemathesis (tests/test_builds_gateway_ingestion.py).
         body = b"" if response.mimetype == "text/event-stream" else response.get_data()
-        problems = response_problems(self.server.spec, method, path, response.status_code,
-                                     response.headers.get("Content-Type"), body,
-                                     injected_fault=FAULT_HEADER in response.headers)
+        problems = served_response_problems(self.server.surfaces, method, path, response.status_code,
+                                            response.headers.get("Content-Type"), body,
+                                            injected_fault=FAULT_HEADER in response.headers)
         line = f"{method} {path}{'?' + query if query else ''} -> {response.status_code}"
         error = _error_text(body) if response.status_code >= 400 else None
         with self._lock:
             self.exchanges.append(f"{line} {error}" if error else line)
             self.problems.extend(problems)
+            if problems:
+                self.documents.add(self.server.surfaces.locate(path).surface.document)
 
     def clear(self) -> None:
         with self._lock:
             self.problems.clear()
+            self.documents.clear()
             self.exchanges.clear()
 
     def report(self) -> str:
@@ -136,7 +141,7 @@ class ResponseChecker:
             return ""
         lines = [f"  - {p}" + (f"  (x{n})" if n > 1 else "") for p, n in counts.items()]
         return (f"runagents-mock sent {sum(counts.values())} response(s) that do not match "
-                "openapi.yaml:\n" + "\n".join(lines))
+                f"{' or '.join(sorted(self.documents))}:\n" + "\n".join(lines))
 
 
 def _error_text(body: bytes) -> str | None:
@@ -185,6 +190,10 @@ class MockHandle:
         keys = self.server.config.api_keys
         self.api_key: str = keys[0] if keys else DEFAULT_API_KEY
         self.headers: dict[str, str] = {"Authorization": f"Bearer {self.api_key}"}
+        # The June 2026 API (/api/v1): the default workspace, and a workspace key for it.
+        self.v1_url: str = live.url + "/api/v1"
+        self.workspace_key: str = self.key_for_workspace("default")
+        self.v1_headers: dict[str, str] = _key_headers(self.workspace_key)
         self.faults = Faults(self.server)
         self.default_strict = strict
         self.strict = strict  # fail the test on responses that break openapi.yaml
@@ -205,6 +214,30 @@ class MockHandle:
         (``for k, v in runagents_mock.env.items(): monkeypatch.setenv(k, v)``)."""
         return {"RUNAGENTS_ENDPOINT": self.url, "RUNAGENTS_API_KEY": self.api_key,
                 "OPENAI_BASE_URL": self.openai_base_url, "OPENAI_API_KEY": self.api_key}
+
+    # --- workspaces (the /api/v1 surface) --------------------------------------------
+
+    def workspace_url(self, name: str) -> str:
+        """The base URL of a named workspace (created on first use): ``<url>/api/v1/workspaces/<name>``."""
+        return f"{self.v1_url}/workspaces/{name}"
+
+    def key_for_workspace(self, name: str) -> str:
+        """A key the mock accepts on that workspace: one bound to it, else the first API key,
+        else (any key accepted) a workspace key (``ra_ws_...``)."""
+        config = self.server.config
+        bound = [key for ws, key in config.workspace_keys if ws == name]
+        if bound:
+            return bound[0]
+        return config.api_keys[0] if config.api_keys else DEFAULT_WORKSPACE_KEY
+
+    def new_workspace(self, name: str | None = None) -> "WorkspaceHandle":
+        """A workspace of this server, empty: a fresh one (``t-<random>``) unless named. Tests
+        on different workspaces never see each other's state, without a reset."""
+        import uuid
+
+        name = name or f"t-{uuid.uuid4().hex[:12]}"
+        self.server.workspaces.reset(name)
+        return WorkspaceHandle(self, name)
 
     # --- state ----------------------------------------------------------------------
 
@@ -341,6 +374,68 @@ class MockHandle:
             self._session = None
 
 
+def _key_headers(key: str) -> dict[str, str]:
+    """How the vendor SDK 1.4.2 sends a key on /api/v1: workspace keys in their own header."""
+    from .dispatch import WORKSPACE_KEY_PREFIX
+
+    return {"X-RunAgents-API-Key": key} if key.startswith(WORKSPACE_KEY_PREFIX) else {"Authorization": f"Bearer {key}"}
+
+
+class WorkspaceHandle:
+    """One workspace of a running mock, as a test drives it (``runagents_workspace``,
+    ``runagents_mock.new_workspace()``): its URL, a key for it, its state and journal."""
+
+    def __init__(self, mock: MockHandle, name: str):
+        self.mock = mock
+        self.name = name
+        self.url = mock.workspace_url(name)
+        self.api_key = mock.key_for_workspace(name)
+        self.headers = _key_headers(self.api_key)
+
+    def __repr__(self) -> str:
+        return f"<runagents_mock workspace {self.name} {self.url}>"
+
+    @property
+    def env(self) -> dict[str, str]:
+        """``RUNAGENTS_ENDPOINT``/``RUNAGENTS_API_KEY`` for the vendor SDK 1.4+ and CLI."""
+        return {"RUNAGENTS_ENDPOINT": self.url, "RUNAGENTS_API_KEY": self.api_key}
+
+    @property
+    def platform(self) -> Any:
+        return self.mock.server.workspaces.get(self.name)
+
+    def seed(self, source: "str | os.PathLike[str] | Mapping[str, Any]",
+             search_dirs: Sequence[Path] = ()) -> dict[str, Any]:
+        """Load a fixture into this workspace (same forms as ``runagents_mock.seed``)."""
+        __tracebackhide__ = True
+        from .errors import ApiError
+        from .seed import seed
+
+        data, label = _read_seed(source, search_dirs)
+        try:
+            return seed(self.mock.server, data, self.platform)
+        except ApiError as exc:
+            raise SeedError(f"runagents_mock could not load {label}: {exc.message}") from None
+
+    def state(self) -> dict[str, Any]:
+        return self.platform.export()
+
+    def reset(self) -> None:
+        self.mock.server.workspaces.reset(self.name)
+        self.mock.server.journal.clear(self.name)
+
+    def journal(self) -> list[dict[str, Any]]:
+        """Requests this workspace received (``/api/v1/workspaces/<name>/...``), oldest first."""
+        return [dict(entry) for entry in self.mock.server.journal.list(self.name)]
+
+    def request(self, method: str, path: str, **kwargs: Any) -> "requests.Response":
+        """Send a request to ``<workspace url><path>`` with this workspace's key."""
+        import requests
+
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return requests.request(method, self.url + path, headers=headers, timeout=30, **kwargs)
+
+
 def _read_seed(source: Any, search_dirs: Sequence[Path]) -> tuple[Mapping[str, Any], str]:
     """(fixture data, a label for messages) from a path, YAML/JSON text, or a mapping."""
     __tracebackhide__ = True
@@ -446,6 +541,22 @@ def runagents_mock_factory(_runagents_mock_pool: ServerPool, _runagents_mock_use
         return _prepare(_runagents_mock_pool.get(config), _runagents_mock_used, request)
 
     return make
+
+
+@pytest.fixture
+def runagents_workspace(_runagents_mock_pool: ServerPool, _runagents_mock_used: list[MockHandle]
+                        ) -> Iterator[WorkspaceHandle]:
+    """A fresh, empty workspace on the session's mock, without resetting the server: a cheap
+    isolation for tests on the /api/v1 surface (``.url``, ``.api_key``, ``.headers``, ``.env``).
+    Responses are still checked against the specs; the workspace is dropped afterwards."""
+    handle = _runagents_mock_pool.get()
+    if handle not in _runagents_mock_used:
+        _runagents_mock_used.append(handle)  # its responses are checked at the end of the test
+        handle._checker.clear()  # only this test's exchanges count
+        handle.strict = handle.default_strict
+    workspace = handle.new_workspace()
+    yield workspace
+    workspace.reset()
 
 
 def _prepare(handle: MockHandle, used: list[MockHandle], request: pytest.FixtureRequest) -> MockHandle:

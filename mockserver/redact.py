@@ -10,6 +10,8 @@ REDACTED = "***"
 _SECRET_FIELD = re.compile(r"(secret|password|passwd|token|api[_-]?key|credential|private[_-]?key)", re.I)
 # Fields carrying source code, which may hold hard-coded secrets: kept as a size only.
 _SOURCE_FIELDS = frozenset({"files", "source_files"})
+# Fields whose every value is a credential: approval connectors' `headers` (bot tokens, routing keys).
+_CREDENTIAL_MAPS = frozenset({"headers"})
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "set-cookie"})
 # user:password@ in URLs found in any string value.
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]*@")
@@ -42,7 +44,7 @@ def redact_body(body: Any, depth: int = 0) -> Any:
                 out[key] = REDACTED
             elif key in _SOURCE_FIELDS and isinstance(value, dict):
                 out[key] = {name: f"<{len(src) if isinstance(src, str) else 0} chars>" for name, src in value.items()}
-            elif isinstance(key, str) and _SECRET_FIELD.search(key):
+            elif isinstance(key, str) and (_SECRET_FIELD.search(key) or key in _CREDENTIAL_MAPS):
                 out[key] = _redact_all(value)
             else:
                 out[key] = redact_body(value, depth + 1)

@@ -28,9 +28,10 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 class RSGIBridge:
     """An RSGI application (``__rsgi__``) serving a WSGI app."""
 
-    def __init__(self, app: WSGIApp, body_limit: int):
+    def __init__(self, app: WSGIApp, body_limit: int, unlimited_path: str | None = None):
         self.app = app
         self.body_limit = body_limit  # read at most this much; the app answers 413 above its own limit
+        self.unlimited_path = unlimited_path  # bodies of any size (a state import) go here
         self._base = {
             "SCRIPT_NAME": "", "wsgi.version": (1, 0), "wsgi.errors": sys.stderr,
             "wsgi.multithread": False, "wsgi.multiprocess": False, "wsgi.run_once": False,
@@ -38,32 +39,40 @@ class RSGIBridge:
         }
 
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
-        body = await self._read_body(scope.headers, protocol)
+        limit = None if scope.path == self.unlimited_path else self.body_limit
+        body = await self._read_body(scope.headers, protocol, limit)
         environ = self._environ(scope, body)
-        status, headers, chunks = self._call(environ)
-        if environ[DELAY_KEY]:
-            await asyncio.sleep(environ[DELAY_KEY])
-        if any(name.lower() == "content-length" for name, _ in headers):
-            protocol.response_bytes(status, headers, b"".join(chunks))
-            return
-        transport = protocol.response_stream(status, headers)  # streamed (SSE)
-        for chunk in chunks:
-            if chunk:
-                await transport.send_bytes(chunk)
+        status, headers, result = self._call(environ)
+        try:
+            if environ[DELAY_KEY]:
+                await asyncio.sleep(environ[DELAY_KEY])
+            if any(name.lower() == "content-length" for name, _ in headers):
+                protocol.response_bytes(status, headers, b"".join(result))
+                return
+            # Streamed (SSE, a state export): each chunk is made and sent in turn, and other
+            # requests are answered between chunks.
+            transport = protocol.response_stream(status, headers)
+            for chunk in result:
+                if chunk:
+                    await transport.send_bytes(chunk)
+        finally:
+            close = getattr(result, "close", None)
+            if close:
+                close()
 
-    async def _read_body(self, headers: Any, protocol: Any) -> bytes:
+    async def _read_body(self, headers: Any, protocol: Any, limit: int | None) -> bytes:
         """The whole body, or its first ``body_limit`` bytes and a little more: the app refuses
         anything that long anyway, and the rest is never read."""
         length = headers.get("content-length")
         if length is None and "transfer-encoding" not in headers:
             return b""  # awaiting a body that cannot come would still cost a loop round trip
-        if length is not None and length.isdigit() and int(length) <= self.body_limit:
+        if length is not None and length.isdigit() and (limit is None or int(length) <= limit):
             return await protocol()
         parts, size = [], 0
         async for chunk in protocol:
             parts.append(chunk)
             size += len(chunk)
-            if size > self.body_limit:
+            if limit is not None and size > limit:
                 break
         return b"".join(parts)
 
@@ -93,7 +102,8 @@ class RSGIBridge:
             environ["CONTENT_LENGTH"] = str(len(body))
         return environ
 
-    def _call(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], list[bytes]]:
+    def _call(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], Iterable[bytes]]:
+        """Status, headers and the (not yet consumed) body; the caller closes the body."""
         started: list[Any] = []
 
         def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
@@ -101,13 +111,36 @@ class RSGIBridge:
             return _no_write
 
         result = self.app(environ, start_response)
-        try:
-            chunks = list(result)
-        finally:
-            close = getattr(result, "close", None)
-            if close:
-                close()
-        return started[0], started[1], chunks
+        if not started:  # a lazy app starts the response with its first chunk
+            result = _prefetched(result)
+        return started[0], started[1], result
+
+
+def _prefetched(result: Iterable[bytes]) -> Iterable[bytes]:
+    iterator = iter(result)
+    first = next(iterator, b"")
+
+    def chunks() -> Iterable[bytes]:
+        yield first
+        yield from iterator
+
+    gen = chunks()
+    return _Closing(gen, result)
+
+
+class _Closing:
+    """An iterator over ``gen`` whose close() also closes the app's result."""
+
+    def __init__(self, gen: Iterable[bytes], result: Any):
+        self.gen, self.result = gen, result
+
+    def __iter__(self):
+        return iter(self.gen)
+
+    def close(self) -> None:
+        close = getattr(self.result, "close", None)
+        if close:
+            close()
 
 
 def _no_write(data: bytes) -> None:

@@ -9,6 +9,17 @@ fixture can only create what a client could have created::
     agents: [{agent_name: a, image: img:1}]          # deploy bodies
     runs: [{agent_id: a, user_id: u, events: [{type: USER_MESSAGE}]}]
     access_requests: [{subject: s, tool_id: stripe-api}]
+
+Runs and access requests take a few keys beyond the create body (``FIXTURE_ONLY``), so a
+recorded session (``runagents-mock proxy --record``) comes back with its ids and statuses:
+``id``, ``status`` (reached through the API's own transitions: updateRun, approve, reject),
+a run's ``events`` (addRunEvent bodies), and an access request's ``approver_id``/``reason``.
+
+    catalog: [{id: my-agent, version: 1.0.0, name: My agent, deploymentTemplate: {agentName: my-agent}}]
+
+``catalog`` items are catalog manifests (``CatalogManifest`` in openapi-v1.yaml, plus the
+listing fields ``category``, ``tags``, ``complexity``, ``published_at``, ``changelog``); each
+adds one version of an entry to the /api/v1 catalog.
 """
 
 from __future__ import annotations
@@ -20,10 +31,11 @@ from typing import TYPE_CHECKING, Any, Mapping
 import yaml
 
 from .errors import ApiError
-from .spec import ApiRequest
+from .spec import ApiRequest, RequestCheck
 
 if TYPE_CHECKING:
     from .app import MockServer
+    from .platform import Platform
 
 # Fixture section -> the operation that creates one item, in dependency order.
 SECTIONS = {
@@ -33,6 +45,14 @@ SECTIONS = {
     "agents": "deployAgent",
     "runs": "createRun",
     "access_requests": "createAccessRequest",
+}
+CATALOG_SECTION = "catalog"  # no API call creates catalog entries: checked against the v1 schema
+
+
+# Keys of a fixture item that are not part of the create call's body.
+FIXTURE_ONLY = {
+    "runs": ("id", "status", "events"),
+    "access_requests": ("id", "status", "approver_id", "reason"),
 }
 
 
@@ -54,9 +74,10 @@ def parse_seed_text(text: str) -> Mapping[str, Any]:
         raise ValueError("fixture is nested too deeply") from None
     if not isinstance(data, Mapping):
         raise ValueError("a fixture must be a mapping of sections: " + ", ".join(SECTIONS))
-    unknown = sorted(set(map(str, data)) - set(SECTIONS))
+    known = [*SECTIONS, CATALOG_SECTION]
+    unknown = sorted(set(map(str, data)) - set(known))
     if unknown:
-        raise ValueError(f"unknown fixture section(s): {', '.join(unknown)}; known: {', '.join(SECTIONS)}")
+        raise ValueError(f"unknown fixture section(s): {', '.join(unknown)}; known: {', '.join(known)}")
     return data
 
 
@@ -65,32 +86,102 @@ def load_seed_file(server: "MockServer", path: str | Path) -> dict[str, Any]:
     return seed(server, parse_seed_text(text))
 
 
-def seed(server: "MockServer", data: Mapping[str, Any]) -> dict[str, Any]:
-    """Create every item; answers how many of each were created. Stops at the first bad item."""
+def seed(server: "MockServer", data: Mapping[str, Any], platform: "Platform | None" = None) -> dict[str, Any]:
+    """Create every item in ``platform`` (a workspace; default: the default one); answers how
+    many of each were created. A bad item stops the load and undoes it whole, so a refused
+    fixture changes nothing."""
+    platform = platform or server.platform
+    with platform.lock:
+        before = platform.export()
+        try:
+            return _seed_items(server, platform, data)
+        except ApiError:
+            platform.load(before)
+            raise
+
+
+def _seed_items(server: "MockServer", platform: "Platform", data: Mapping[str, Any]) -> dict[str, Any]:
     created: dict[str, Any] = {}
     ids: dict[str, list[str]] = {}
-    with server.platform.lock:
-        for section, operation_id in SECTIONS.items():
-            items = data.get(section) or []
-            if not isinstance(items, list):
-                raise ApiError(400, f"{section} must be a list")
-            for index, item in enumerate(items):
-                item = dict(item) if isinstance(item, Mapping) else item
-                events = item.pop("events", []) if section == "runs" and isinstance(item, dict) else []
-                try:
-                    status, body = _call(server, operation_id, item)
-                    if section == "runs":
-                        for event in events:
-                            _call(server, "addRunEvent", event, path={"id": body["id"]})
-                except ApiError as exc:
-                    raise ApiError(400, f"{section}[{index}]: {exc.message}") from None
-                created[section] = created.get(section, 0) + 1
-                ids.setdefault(section, []).append(body.get("id") or body.get("name") or body.get("agent"))
+    for section, operation_id in SECTIONS.items():
+        items = data.get(section) or []
+        if not isinstance(items, list):
+            raise ApiError(400, f"{section} must be a list")
+        for index, item in enumerate(items):
+            item = dict(item) if isinstance(item, Mapping) else item
+            extra = ({key: item.pop(key) for key in FIXTURE_ONLY.get(section, ()) if key in item}
+                     if isinstance(item, dict) else {})
+            try:
+                status, body = _call(server, platform, operation_id, item)
+                if status == 201 and "id" in extra:
+                    body = _keep_id(server, platform, section, body["id"], extra["id"])
+                if section == "runs":
+                    body = _replay_run(server, platform, body, extra)
+                elif section == "access_requests":
+                    body = _replay_request(server, platform, body, extra)
+            except ApiError as exc:
+                raise ApiError(400, f"{section}[{index}]: {exc.message}") from None
+            created[section] = created.get(section, 0) + 1
+            ids.setdefault(section, []).append(body.get("id") or body.get("name") or body.get("agent"))
+    _seed_catalog(server, platform, data.get(CATALOG_SECTION), created, ids)
     return {"created": created, "ids": ids}
 
 
-def _call(server: "MockServer", operation_id: str, item: Any, path: Mapping[str, str] | None = None):
+def _keep_id(server: "MockServer", platform: "Platform", section: str, created: str, wanted: Any) -> dict[str, Any]:
+    if not isinstance(wanted, str) or not wanted.strip():
+        raise ApiError(400, "id must be a non-empty string")
+    # The id must be one the API could have given (a run's is a uuid): the created record's schema says.
+    record_schema = server.spec.operations[SECTIONS[section]].responses["201"]["application/json"]
+    message = RequestCheck.compile(record_schema["properties"]["id"]).first_error(wanted, "id")
+    if message:
+        raise ApiError(400, message)
+    backend = platform.runs if section == "runs" else platform.governance
+    return backend.rename(created, wanted)
+
+
+def _replay_run(server: "MockServer", platform: "Platform", run: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    events = extra.get("events") or []
+    if not isinstance(events, list):
+        raise ApiError(400, "events must be a list")
+    for event in events:
+        _call(server, platform, "addRunEvent", event, path={"id": run["id"]})
+    if extra.get("status") and extra["status"] != run["status"]:
+        run = _call(server, platform, "updateRun", {"status": extra["status"]}, path={"id": run["id"]})[1]
+    return run
+
+
+def _replay_request(server: "MockServer", platform: "Platform", request: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    wanted = extra.get("status")
+    if wanted in (None, request["status"]):
+        return request
+    if wanted == "APPROVED":
+        body = {"approver_id": extra["approver_id"]} if extra.get("approver_id") else {}
+        return _call(server, platform, "approveAccessRequest", body, path={"id": request["id"]})[1]
+    if wanted == "REJECTED":
+        body = {"reason": extra["reason"]} if extra.get("reason") else {}
+        return _call(server, platform, "rejectAccessRequest", body, path={"id": request["id"]})[1]
+    raise ApiError(400, f"status must be one of PENDING, APPROVED, REJECTED (got {wanted!r})")
+
+
+def _seed_catalog(server: "MockServer", platform: "Platform", items: Any, created: dict[str, Any],
+                  ids: dict[str, list[str]]) -> None:
+    if not items:
+        return
+    if not isinstance(items, list):
+        raise ApiError(400, f"{CATALOG_SECTION} must be a list")
+    validator = server.surfaces.by_name("v1").spec.component_validator("CatalogManifest")
+    for index, item in enumerate(items):
+        message = validator.first_error(item, "")
+        if message:
+            raise ApiError(400, f"{CATALOG_SECTION}[{index}]: {message}")
+        platform.catalog.add(item)
+        created[CATALOG_SECTION] = created.get(CATALOG_SECTION, 0) + 1
+        ids.setdefault(CATALOG_SECTION, []).append(f"{item['id']}@{item['version']}")
+
+
+def _call(server: "MockServer", platform: "Platform", operation_id: str, item: Any,
+          path: Mapping[str, str] | None = None):
     op = server.spec.operations[operation_id]
     raw = json.dumps(item).encode()
     parsed = op.parse(dict(path or {}), {}, {}, raw)
-    return server.handlers[operation_id](server.platform, ApiRequest(parsed.path, {}, {}, parsed.body))
+    return server.handlers[operation_id](platform, ApiRequest(parsed.path, {}, {}, parsed.body))

@@ -8,6 +8,7 @@ once, when the spec is loaded, so no request parses or compiles anything from th
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -23,28 +24,62 @@ from .errors import ApiError
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
-def default_spec_path() -> Path:
-    """The ``openapi.yaml`` shipped inside the package (a link to the repo root's copy)."""
-    return Path(str(resources.files("mockserver") / "openapi.yaml"))
+def default_spec_path(name: str = "openapi.yaml") -> Path:
+    """An OpenAPI document shipped inside the package (a link to the repo root's copy):
+    ``openapi.yaml`` (the February 2026 API) or ``openapi-v1.yaml`` (``/api/v1``, June 2026)."""
+    return Path(str(resources.files("mockserver") / name))
 
 
-def _deref(node: Any, root: Mapping[str, Any], seen: tuple[str, ...] = ()) -> Any:
-    """Inline every local ``$ref``; our schemas are not recursive, so this terminates."""
+def _deref(node: Any, root: Mapping[str, Any], seen: tuple[str, ...] = (), base: Path | None = None) -> Any:
+    """Inline every ``$ref``; our schemas are not recursive, so this terminates.
+
+    Local refs (``#/...``) point into ``root``; a ref to another file (``openapi.yaml#/paths/...``,
+    relative to ``base``, the directory of the document holding it) lets a second API
+    version share what did not change; its own local refs then point into that file."""
     if isinstance(node, dict):
         ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/"):
-            if ref in seen:
+        if isinstance(ref, str) and "#/" in ref:
+            file_part, pointer = ref.split("#", 1)
+            target_root, target_base = root, base
+            if file_part:
+                path = ((base or Path.cwd()) / file_part).resolve()
+                target_root, target_base = _load_document(str(path)), path.parent
+            key = f"{target_base}/{file_part}#{pointer}" if file_part else f"{base}#{pointer}"
+            if key in seen:
                 raise ValueError(f"recursive $ref {ref} is not supported")
-            target: Any = root
-            for part in ref[2:].split("/"):
+            target: Any = target_root
+            for part in pointer[1:].split("/"):
                 target = target[part.replace("~1", "/").replace("~0", "~")]
-            merged = _deref(target, root, seen + (ref,))
+            merged = _deref(target, target_root, seen + (key,), target_base)
             siblings = {k: v for k, v in node.items() if k != "$ref"}
-            return {**merged, **_deref(siblings, root, seen)} if siblings else merged
-        return {k: _deref(v, root, seen) for k, v in node.items()}
+            return _with_siblings(merged, _deref(siblings, root, seen, base)) if siblings else merged
+        return {k: _deref(v, root, seen, base) for k, v in node.items()}
     if isinstance(node, list):
-        return [_deref(v, root, seen) for v in node]
+        return [_deref(v, root, seen, base) for v in node]
     return node
+
+
+def _with_siblings(target: Any, siblings: Mapping[str, Any]) -> Any:
+    """A ``$ref`` with sibling keywords: both apply (OpenAPI 3.1), so lists of subschemas
+    (``allOf``) and of required names add up instead of one replacing the other."""
+    if not isinstance(target, dict):
+        return target
+    merged = {**target, **siblings}
+    for key in ("allOf", "required"):
+        if key in target and key in siblings:
+            merged[key] = [*target[key], *(v for v in siblings[key] if v not in target[key])]
+    return merged
+
+
+def dereference(document: Mapping[str, Any], base: Path | None = None) -> Any:
+    """The whole document with every ``$ref`` inlined (``base``: the directory its file is in),
+    for tools that cannot follow references to other files."""
+    return _deref(document, document, base=base)
+
+
+def _load_document(path: str) -> Mapping[str, Any]:
+    """A YAML/JSON document another one refers to (parsed once per file version)."""
+    return _read_document(path, os.stat(path).st_mtime_ns)
 
 
 def _validator(schema: Mapping[str, Any]) -> Draft202012Validator:
@@ -101,8 +136,10 @@ def _describe(error: Any, prefix: str) -> str:
     return f"{what} is invalid ({kind})"
 
 
-def first_error(validator: Draft202012Validator, instance: Any, prefix: str = "") -> str | None:
+def first_error(validator: "Draft202012Validator | RequestCheck", instance: Any, prefix: str = "") -> str | None:
     """The message for the first violation in schema order, or None when valid."""
+    if isinstance(validator, RequestCheck):
+        return validator.first_error(instance, prefix)
     for error in validator.iter_errors(instance):
         return _describe(error, prefix)
     return None
@@ -116,9 +153,9 @@ except ImportError:  # the pure-Python path alone gives the same answers
 
 @dataclass(frozen=True)
 class RequestCheck:
-    """Validates one piece of request input (a parameter or a body).
+    """Validates one piece of input: a request's parameter or body, or a response body.
 
-    Nearly every request is valid, and for those a compiled validator, when installed, answers
+    Nearly every request (and answer) is valid, and for those a compiled validator, when installed, answers
     alone (about 10x faster than building jsonschema's error objects). Invalid input always
     goes through jsonschema, whose errors our messages (x-error-messages, field paths) come from.
     """
@@ -136,13 +173,17 @@ class RequestCheck:
                 fast = None
         return cls(_validator(schema), fast)
 
-    def first_error(self, instance: Any, prefix: str = "") -> str | None:
+    def is_valid(self, instance: Any) -> bool:
         if self.fast is not None:
             try:
-                if self.fast.is_valid(instance):
-                    return None
+                return bool(self.fast.is_valid(instance))
             except ValueError:  # input Rust cannot hold (a lone surrogate): jsonschema decides
                 pass
+        return self.validator.is_valid(instance)
+
+    def first_error(self, instance: Any, prefix: str = "") -> str | None:
+        if self.is_valid(instance):
+            return None
         return first_error(self.validator, instance, prefix)
 
 
@@ -155,7 +196,7 @@ class Parameter:
     required: bool
     validator: RequestCheck
     schema: Mapping[str, Any]
-    aliases: tuple[str, ...] = ()
+    alias_of: str | None = None  # a deprecated other name: the value goes to this parameter
 
     def coerce(self, raw: str) -> Any:
         """Query/path/header values arrive as text; convert for integer/number/boolean schemas."""
@@ -202,7 +243,14 @@ class Operation:
 
     @cached_property
     def body_aliases(self) -> Mapping[str, str]:
-        return (self.body_schema or {}).get("x-aliases", {})
+        """Deprecated body field -> the documented field it stands for (``x-alias-of``)."""
+        properties = (self.body_schema or {}).get("properties", {})
+        return {name: prop["x-alias-of"] for name, prop in properties.items()
+                if isinstance(prop, dict) and "x-alias-of" in prop}
+
+    @cached_property
+    def query_aliases(self) -> tuple[Parameter, ...]:
+        return tuple(p for p in self.parameters if p.location == "query" and p.alias_of)
 
     @cached_property
     def url_rule(self) -> str:
@@ -210,9 +258,10 @@ class Operation:
         return re.sub(r"{(\w+)}", r"<\1>", self.path)
 
     @cached_property
-    def response_validators(self) -> dict[str, dict[str, Draft202012Validator]]:
+    def response_validators(self) -> dict[str, dict[str, RequestCheck]]:
+        """status -> content type -> the compiled check of that body (fast path as for requests)."""
         return {
-            status: {ctype: _validator(schema) for ctype, schema in content.items()}
+            status: {ctype: RequestCheck.compile(schema) for ctype, schema in content.items()}
             for status, content in self.responses.items()
         }
 
@@ -226,9 +275,6 @@ class Operation:
                 raw = path_params.get(param.name)
             elif param.location == "query":
                 raw = args.get(param.name)
-                for alias in param.aliases:
-                    if raw is None:
-                        raw = args.get(alias)
                 if raw is not None and hasattr(args, "getlist") and len(args.getlist(param.name)) > 1:
                     # No query parameter of the spec is an array: a second value is a mistake.
                     raise ApiError(400, f"query parameter {param.name} is given more than once")
@@ -247,6 +293,10 @@ class Operation:
                 path[param.name] = value
             elif param.location == "query":
                 query[param.name] = value
+        for param in self.query_aliases:  # handlers see documented names only
+            if param.name in query:
+                value = query.pop(param.name)
+                query.setdefault(param.alias_of, value)
         return ApiRequest(path=path, query=query, headers=headers, body=self._parse_body(raw_body))
 
     def _parse_body(self, raw_body: bytes) -> Any:
@@ -255,18 +305,27 @@ class Operation:
         if not raw_body.strip():
             body: Any = {}  # the vendor CLI posts nothing where an empty object is meant
         else:
-            try:
-                body = json.loads(raw_body, parse_constant=refuse_constant)
-            except (ValueError, RecursionError):
-                raise ApiError(400, "request body is not valid JSON") from None
+            body = decode_json(raw_body)
+        # The schema accepts both names (so messages name the field as sent); then the
+        # handler gets the documented name.
+        message = self.body_validator.first_error(body)
+        if message:
+            raise ApiError(400, message)
         if isinstance(body, dict) and self.body_aliases:
             for alias, canonical in self.body_aliases.items():
                 if alias in body and canonical not in body:
                     body = {**body, canonical: body[alias]}
-        message = self.body_validator.first_error(body)
-        if message:
-            raise ApiError(400, message)
         return body
+
+
+def decode_json(raw: bytes) -> Any:
+    """A request body as JSON, or a 400 saying what is wrong with it."""
+    try:
+        return json.loads(raw, parse_constant=refuse_constant)
+    except RecursionError:
+        raise ApiError(400, "request body is nested too deeply") from None
+    except ValueError:
+        raise ApiError(400, "request body is not valid JSON") from None
 
 
 def refuse_constant(name: str) -> Any:
@@ -277,12 +336,13 @@ def refuse_constant(name: str) -> Any:
 class Spec:
     """The loaded OpenAPI document and its operations."""
 
-    def __init__(self, document: Mapping[str, Any]):
+    def __init__(self, document: Mapping[str, Any], base: Path | None = None):
         self.document = document
+        self.base = base  # the directory other documents it refers to are read from
         self.operations: dict[str, Operation] = {}
-        self._component_validators: dict[str, Draft202012Validator] = {}
+        self._component_validators: dict[str, RequestCheck] = {}
         for path, item in document.get("paths", {}).items():
-            item = _deref(item, document)
+            item = _deref(item, document, base=base)
             shared = item.get("parameters", [])
             extensions = {k: v for k, v in item.items() if k.startswith("x-")}
             for method in HTTP_METHODS:
@@ -308,7 +368,7 @@ class Spec:
         params = tuple(
             Parameter(name=p["name"], location=p["in"], required=bool(p.get("required")),
                       validator=RequestCheck.compile(p.get("schema", {})), schema=p.get("schema", {}),
-                      aliases=tuple(p.get("x-aliases", ())))
+                      alias_of=p.get("x-alias-of"))
             for p in by_key.values() if p["in"] in ("path", "query", "header")
         )
         body = raw.get("requestBody")
@@ -323,11 +383,12 @@ class Spec:
             responses=responses, path_item_extensions=extensions,
         )
 
-    def component_validator(self, name: str) -> Draft202012Validator:
-        """A compiled validator for ``components/schemas/<name>`` (compiled once)."""
+    def component_validator(self, name: str) -> RequestCheck:
+        """A compiled validator for ``components/schemas/<name>`` (compiled once); with the
+        compiled fast path, as a state file of a million records is checked at every start."""
         if name not in self._component_validators:
-            schema = _deref(self.document["components"]["schemas"][name], self.document)
-            self._component_validators[name] = _validator(schema)
+            schema = _deref(self.document["components"]["schemas"][name], self.document, base=self.base)
+            self._component_validators[name] = RequestCheck.compile(schema)
         return self._component_validators[name]
 
     def allowed_methods(self, path: str) -> list[str]:
@@ -346,37 +407,117 @@ class Spec:
 
     def find(self, method: str, path: str) -> Operation | None:
         """The operation serving a concrete request path (used by response checkers)."""
+        found = self.match(method, path)
+        return found[0] if found else None
+
+    def match(self, method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
+        """The operation serving a concrete request path, and its path parameters."""
         for op in self.operations.values():
-            if op.method == method.upper() and _template_regex(op.path).fullmatch(path):
-                return op
+            if op.method == method.upper():
+                matched = _template_regex(op.path).fullmatch(path)
+                if matched:
+                    return op, matched.groupdict()
         return None
 
-    def response_errors(self, op: Operation, status: int, content_type: str, body: bytes) -> list[str]:
-        """Ways a response breaks the spec; empty when it conforms."""
+    def response_issues(self, op: Operation, status: int, content_type: str,
+                        body: bytes | None) -> list["ResponseIssue"]:
+        """Ways a response breaks the spec, each with its check and the JSON path it concerns.
+        ``body`` None: the body is not at hand (too large to keep); status and type are checked."""
         documented = op.response_validators.get(str(status))
         if documented is None:
-            return [f"{op.method} {op.path}: status {status} is not documented"]
+            return [ResponseIssue("status_code_conformance", status, "", f"status {status} is not documented")]
         ctype = (content_type or "").split(";")[0].strip()
         if not documented:
             return []
         if ctype not in documented:
-            return [f"{op.method} {op.path} {status}: content type {ctype!r} is not documented"]
-        if ctype != "application/json":
+            return [ResponseIssue("content_type_conformance", status, "",
+                                  f"content type {ctype!r} is not documented")]
+        if ctype != "application/json" or body is None:
             return []
         try:
             instance = json.loads(body)
-        except ValueError:
-            return [f"{op.method} {op.path} {status}: body is not JSON"]
+        except (ValueError, RecursionError):
+            return [ResponseIssue("content_type_conformance", status, "", "body is not JSON")]
+        check = documented[ctype]
+        if check.is_valid(instance):
+            return []
         return [
-            f"{op.method} {op.path} {status}: {'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
-            for e in documented[ctype].iter_errors(instance)
+            ResponseIssue("response_schema_conformance", status,
+                          "/".join(map(str, e.absolute_path)) or "<root>", e.message)
+            for e in check.validator.iter_errors(instance)
         ]
+
+    def response_errors(self, op: Operation, status: int, content_type: str, body: bytes) -> list[str]:
+        """Ways a response breaks the spec, one line each; empty when it conforms."""
+        return [issue.describe(op.method, op.path) for issue in self.response_issues(op, status, content_type, body)]
+
+
+@dataclass(frozen=True)
+class ResponseIssue:
+    """One way a response departs from the spec."""
+
+    check: str  # status_code_conformance, content_type_conformance, response_schema_conformance, ...
+    status: int
+    where: str  # the JSON path in the body ("<root>" for the whole body); "" when not about the body
+    message: str
+
+    def describe(self, method: str, path: str) -> str:
+        if self.check in ("status_code_conformance", "undocumented_path"):
+            return f"{method} {path}: {self.message}"
+        return f"{method} {path} {self.status}: " + (f"{self.where}: " if self.where else "") + self.message
 
 
 @lru_cache(maxsize=8)
 def _load_cached(path: str, mtime_ns: int) -> Spec:
+    return Spec(_read_document(path, mtime_ns), base=Path(path).parent)
+
+
+@lru_cache(maxsize=8)
+def _read_document(path: str, mtime_ns: int) -> Mapping[str, Any]:
     with open(path, encoding="utf-8") as fh:
-        return Spec(yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
+        return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+@dataclass(frozen=True)
+class ServedDocument:
+    """An OpenAPI document the mock serves and lists on ``/docs``.
+
+    ``MockServer.documents`` is the one list of them: whatever adds a document to the mock
+    (another API version, the mock's own surface) appends it there.
+    """
+
+    name: str  # a URL segment: /docs/openapi/<name>.json
+    path: Path
+
+    def document(self) -> Mapping[str, Any]:
+        """The parsed document (parsed once per file version), with references to other files
+        inlined: a browser cannot follow ``openapi.yaml#/...`` from where the page serves it."""
+        resolved = self.path.resolve()
+        return _served_document(str(resolved), resolved.stat().st_mtime_ns)
+
+    @property
+    def title(self) -> str:
+        info = self.document().get("info", {})
+        return f"{info.get('title', self.name)} {info.get('version', '')}".strip()
+
+
+@lru_cache(maxsize=8)
+def _served_document(path: str, mtime_ns: int) -> Mapping[str, Any]:
+    document = _read_document(path, mtime_ns)
+    if not _refers_to_other_files(document):
+        return document
+    return dereference(document, Path(path).parent)
+
+
+def _refers_to_other_files(node: Any) -> bool:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#"):
+            return True
+        return any(_refers_to_other_files(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_refers_to_other_files(v) for v in node)
+    return False
 
 
 _TEMPLATE_CACHE: dict[str, re.Pattern[str]] = {}
@@ -384,5 +525,5 @@ _TEMPLATE_CACHE: dict[str, re.Pattern[str]] = {}
 
 def _template_regex(template: str) -> re.Pattern[str]:
     if template not in _TEMPLATE_CACHE:
-        _TEMPLATE_CACHE[template] = re.compile(re.sub(r"\\{\w+\\}", "[^/]+", re.escape(template)))
+        _TEMPLATE_CACHE[template] = re.compile(re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(template)))
     return _TEMPLATE_CACHE[template]

@@ -15,9 +15,12 @@ class LiveServer:
     """``with LiveServer() as live: requests.get(live.url + "/api/agents", ...)``."""
 
     def __init__(self, config: Mapping[str, Any] | None = None, app: Flask | None = None,
-                 host: str = "127.0.0.1", threads: int = 8):
+                 host: str = "127.0.0.1", threads: int = 8, **server_options: Any):
+        """``app``: any WSGI app (default: a mock built from ``config``); ``server_options``:
+        more of waitress' settings (``send_bytes=1`` sends each chunk at once, for streams)."""
         self.app = app or create_app(config)
-        self._server = create_server(self.app, host=host, port=0, threads=threads, ident="runagents-mock")
+        self._server = create_server(self.app, host=host, port=0, threads=threads,
+                                     **{"ident": "runagents-mock", **server_options})
         self.url = f"http://{host}:{self._server.effective_port}"
         self._thread = threading.Thread(target=self._server.run, name="runagents-mock", daemon=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mockserver.conformance import response_problems
+from mockserver.conformance import served_response_problems
 from mockserver.control import FAULT_HEADER
 
 AUTH = {"Authorization": "Bearer test-key"}
@@ -28,10 +28,10 @@ class CheckedClient:
             data = json.dumps(json_body)
             sent.setdefault("Content-Type", "application/json")
         response = self._client.open(path, method=method, data=data, headers=sent, **kwargs)
-        problems = response_problems(self.mock.spec, method, path.split("?")[0], response.status_code,
+        problems = served_response_problems(self.mock.surfaces, method, path.split("?")[0], response.status_code,
                                      response.headers.get("Content-Type"), response.get_data(),
                                      injected_fault=FAULT_HEADER in response.headers)
-        assert not problems, "response breaks openapi.yaml:\n" + "\n".join(problems)
+        assert not problems, "response breaks its OpenAPI document:\n" + "\n".join(problems)
         return response
 
     def get(self, path: str, **kw: Any):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -170,6 +171,16 @@ def test_analyze_documented_example(api, path):
     assert "sk_live_abc123" not in response.get_data(as_text=True)
     assert "sk_live_abc123" not in api.get("/_mock/journal").get_data(as_text=True)
     assert "sk_live_abc123" not in json.dumps(api.state())
+
+
+def test_analyze_the_api_quickstarts_agent_as_its_page_shows(api):
+    source = (Path(__file__).parent / "fixtures" / "quickstart_agents" / "api_quickstart_curl.py.txt").read_text()
+    result = api.post("/ingestion/analyze", {"files": {"agent.py": source}}).get_json()  # checked against the spec
+    assert [(t["name"], t["detected_url_pattern"], t["line"]) for t in result["tools"]] == [
+        ("echo-tool", "TOOL_ECHO_TOOL_URL", 10)]
+    assert result["model_usages"] == [{"role": "default", "model": "gpt-4o-mini", "variable_name": "LLM_GATEWAY_URL",
+                                       "file": "agent.py", "line": 20}]
+    assert result["model_providers"] == result["outbound_destinations"] == result["secrets"] == []
 
 
 def test_analysis_is_cached_for_an_hour(api):

@@ -15,6 +15,8 @@ import pytest
 
 pytest.importorskip("granian")
 
+from mockserver.persistence import read_store  # noqa: E402
+
 
 def serve(*args: str) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen([sys.executable, "-m", "mockserver.cli", "serve", "--server", "granian",
@@ -49,7 +51,7 @@ def test_granian_serves_the_same_api_and_saves_state_on_sigterm(tmp_path):
         proc.send_signal(signal.SIGTERM)  # right away: the last save must come from the shutdown
         out, _ = proc.communicate(timeout=15)
     assert proc.returncode == 0 and "stopped" in out
-    assert [t["name"] for t in json.loads(state.read_text())["tools"]["items"]] == ["t1"]
+    assert [t["name"] for t in read_store(state)["tools"]["items"]] == ["t1"]
 
 
 def test_granian_refuses_a_bad_state_file(tmp_path):

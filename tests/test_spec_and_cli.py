@@ -177,3 +177,24 @@ def test_live_server_stops_even_when_its_wake_up_pipe_is_already_closed():
     assert not live._thread.is_alive()
     with pytest.raises(OSError):
         socket.create_connection((host, int(port)), timeout=2).close()
+
+
+@pytest.mark.parametrize("main_module", ["mockserver.cli", "contracts.cli"])
+def test_both_commands_answer_version(main_module, capsys):
+    from importlib import import_module
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as done:
+        import_module(main_module).main(["--version"])
+    assert done.value.code == 0
+    name = "runagents-mock" if main_module == "mockserver.cli" else "runagents-contract"
+    assert capsys.readouterr().out.startswith(f"{name} {version('runagents-mock')}")
+
+
+def test_contract_help_states_exit_codes_and_the_optional_key():
+    from contracts.cli import build_parser
+
+    text = " ".join(build_parser().format_help().split())
+    assert "exit codes: 0 every operation conforms; 1 deviations found" in text
+    assert "2 the run could not be done" in text
+    assert "Optional against the mock" in text

@@ -90,6 +90,10 @@ class NamedCollection:
     def _refresh(self) -> None:
         """Hook for time-driven changes, applied lazily under the lock."""
 
+    def settle(self) -> None:
+        """Apply the time-driven changes due by now (see Platform.export)."""
+        self._refresh()
+
     def export(self) -> dict[str, Any]:
         return {"items": list(self.items.values())}
 

@@ -104,3 +104,42 @@ def test_waitress_targets_pass_threads_and_granian_ones_do_not(tmp_path: Path) -
         assert _option(granian, "--server") == "granian" and "--threads" not in granian
     assert "--threads" not in targets.granian_rsgi(tmp_path, 8, app="ceiling").argv
     assert _option(targets.waitress_threads(tmp_path, 4, app="ceiling").argv, "--threads") == "4"
+
+
+def test_bench_proxy_runs_and_writes_well_formed_json(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "proxy", "--duration", "0.5", "--warmup", "0", "--concurrency", "2",
+         "--no-prism", "--workloads", "list_agents", "--out", str(tmp_path)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    document = json.loads((tmp_path / "proxy-latest.json").read_text())
+    assert document["schema"] == "runagents-mock-proxy-bench/1"
+    assert document["targets"]["prism-proxy"] == {"status": "skipped", "reason": "--no-prism"}
+    assert "proxy" in document["targets"]["proxy"]["argv"]
+    rows = document["results"]
+    assert {(r["target"], r["workload"]) for r in rows} == {
+        ("direct", "list_agents"), ("proxy", "list_agents")}
+    _check_rows(rows)
+    assert set(document["added_latency_ms"]["list_agents"]) == {"proxy"}
+def test_scale_runs_both_modes_and_writes_well_formed_json(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "scale", "--sizes", "150", "--workloads", "get_run,add_event",
+         "--duration", "0.5", "--warmup", "0", "--concurrency", "2", "--no-chart", "--out", str(tmp_path)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    document = json.loads((tmp_path / "scale-latest.json").read_text())
+    assert document["schema"] == "runagents-mock-bench-scale/1"
+    (size,) = document["sizes"]
+    assert size["stored_events"] == 150
+    memory, state_file = size["modes"]["memory"], size["modes"]["state-file"]
+    assert memory["import_status"] == 200
+    assert state_file["store_mb"] > 0 and state_file["startup_s"] > 0
+    for facts in (memory, state_file):
+        assert facts["export_mb"] > 0 and facts["rss_start_mb"] > 0 and facts["rss_end_mb"] > 0
+    rows = size["rows"]
+    assert {(r["mode"], r["workload"]) for r in rows} == {(m, w) for m in ("memory", "state-file")
+                                                          for w in ("get_run", "add_event")}
+    _check_rows(rows)
+    assert not (tmp_path / "scale-work").exists()  # the generated states are removed

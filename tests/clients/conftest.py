@@ -5,6 +5,8 @@ from __future__ import annotations
 import openai
 import pytest
 from runagents import Client
+from mockserver.redact import REDACTED
+from schema_only import schema_problems
 
 # A model provider as the API's create call takes it; the gateway routes gpt-4o-mini to it.
 OPENAI_PROVIDER = {
@@ -33,3 +35,15 @@ def gpt_4o_mini(runagents_mock) -> str:
 def llm(runagents_mock, gpt_4o_mini) -> openai.OpenAI:
     """The OpenAI SDK against the mock's gateway; no retries, so errors surface at once."""
     return openai.OpenAI(base_url=runagents_mock.openai_base_url, api_key=runagents_mock.api_key, max_retries=0)
+
+
+@pytest.fixture(autouse=True)
+def requests_the_spec_describes(runagents_mock):
+    """After each client test: every request the mock accepted passes openapi.yaml alone
+    (plain jsonschema), so the SDKs' request forms are ones the spec describes."""
+    yield
+    for entry in runagents_mock.journal():
+        if entry["status"] < 400 and not entry["path"].startswith("/_mock/"):
+            problems = schema_problems(entry["method"], entry["path"], entry["query"], entry["body"],
+                                       redacted=REDACTED)
+            assert problems == [], f"{entry['method']} {entry['path']}: {problems}"

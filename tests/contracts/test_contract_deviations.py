@@ -84,6 +84,11 @@ def test_reports_the_renamed_field(deviating_run):
     assert "namespace" in block  # what is missing
     assert "request:   POST http://127.0.0.1:" in block and "/api/tools" in block
     assert '"ns":' in block  # what came back
+    # A pasteable reproduction: the key comes from the shell, never from the report.
+    assert "reproduce: curl -X POST" in block
+    assert '-H "Authorization: Bearer $RUNAGENTS_API_KEY"' in block
+    # (Body fields named like secrets, e.g. credentials, stay masked as schemathesis masks them.)
+    assert "Authorization: [Filtered]" not in run.report and API_KEY not in run.report
     assert "DEVIATION createTool" in run.operation_line("createTool")
 
 

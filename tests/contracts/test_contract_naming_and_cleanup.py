@@ -72,7 +72,7 @@ def test_cleanup_deletes_only_prefixed_resources_and_closes_open_runs():
         created.record("createTool", 201, {"name": "contract-test-b", "namespace": "agent-system"})
         operations = {op.operation_id: op for op in spec_operations(load_document(None))}
         with requests.Session() as session:
-            result = Cleaner(session, live.url, operations, PREFIX, "k").run(created)
+            result = Cleaner(session, live.url, operations, PREFIX, {"Authorization": "Bearer k"}).run(created)
 
         platform = live.mock.platform
         assert not result.problems

@@ -4,6 +4,7 @@ file stops the server from starting instead of being replaced by an empty state.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from mockserver import create_app
+from mockserver.persistence import read_store
 from reliability_support import AUTH, Client, ServedMock, write_state_file
 
 TOOL_FIELDS = {"name", "namespace", "spec", "status"}
@@ -55,6 +57,19 @@ def check_snapshot(state: dict) -> None:
     assert set(state["runs"]["events"]) == {r["id"] for r in runs}
 
 
+def check_event_logs_in_store(path: Path) -> None:
+    """Read the store as another process would while it is written: each run's event log
+    is whole (items 0..n-1)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    try:
+        logs = conn.execute("SELECT k, COUNT(*), MIN(i), MAX(i) FROM records "
+                            "WHERE tbl = 'runs.events' AND i >= 0 GROUP BY k").fetchall()
+    finally:
+        conn.close()
+    for run_id, count, first, last in logs:
+        assert first == 0 and last == count - 1, (run_id, count, first, last)
+
+
 def test_sigterm_then_restart_restores_everything(tmp_path):
     state_file = tmp_path / "state.json"
     with ServedMock("--state-file", state_file) as first:
@@ -65,7 +80,7 @@ def test_sigterm_then_restart_restores_everything(tmp_path):
         before = c.state()
         assert first.terminate() == 0
     assert "runagents-mock stopped" in first.stdout
-    check_snapshot(json.loads(state_file.read_text()))
+    check_snapshot(read_store(state_file))
 
     with ServedMock("--state-file", state_file) as second:
         c = second.client()
@@ -113,15 +128,14 @@ def test_sigkill_under_load_leaves_a_consistent_snapshot_that_loads(tmp_path):
                 i += 1
 
         def read_file_while_saving() -> None:
-            # Saves are atomic: whatever a reader finds is a whole snapshot.
+            # Saves are atomic: whatever a reader finds is a whole save (contiguous event logs).
             deadline = time.monotonic() + 5
             while not stop.is_set() and time.monotonic() < deadline:
-                if state_file.exists():
-                    try:
-                        check_snapshot(json.loads(state_file.read_bytes()))
-                    except Exception as exc:  # noqa: BLE001 - reported below
-                        errors.append(f"torn snapshot: {exc!r}")
-                        return
+                try:
+                    check_event_logs_in_store(state_file)
+                except Exception as exc:  # noqa: BLE001 - reported below
+                    errors.append(f"torn snapshot: {exc!r}")
+                    return
                 time.sleep(0.01)
 
         workers = [threading.Thread(target=create_tools, args=(n,)) for n in range(3)]
@@ -141,7 +155,7 @@ def test_sigkill_under_load_leaves_a_consistent_snapshot_that_loads(tmp_path):
 
     assert not errors, errors
     assert acknowledged, "no write was acknowledged before the crash"
-    snapshot = json.loads(state_file.read_text())
+    snapshot = read_store(state_file)
     check_snapshot(snapshot)
     saved_tools = {t["name"] for t in snapshot["tools"]["items"]}
     assert saved_tools, "the interval saver never saved"
@@ -230,7 +244,7 @@ def test_missing_state_file_starts_empty_and_is_created(tmp_path):
     with ServedMock("--state-file", state_file) as served:
         served.client().ok("POST", "/api/tools", {"name": "t", "base_url": "https://x.example.com"}, 201)
         assert served.terminate() == 0
-    assert [t["name"] for t in json.loads(state_file.read_text())["tools"]["items"]] == ["t"]
+    assert [t["name"] for t in read_store(state_file)["tools"]["items"]] == ["t"]
 
 
 def test_crash_leftovers_do_not_stop_a_restart(tmp_path: Path):

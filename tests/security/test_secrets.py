@@ -11,6 +11,8 @@ import string
 import pytest
 import requests
 
+from mockserver.persistence import read_store, store_files
+
 from reliability_support import HTTP_TIMEOUT, Client, ServedMock, live_mock
 
 
@@ -93,8 +95,9 @@ def test_secrets_never_leave_the_served_mock(tmp_path, keys):
         assert not _leaks(_answer_text(response), keys), (response.request.method, response.url)
     assert not _leaks(journal.text, keys), "secret in the journal"
     assert not _leaks(served.output, keys), f"secret in the server's output:\n{served.output}"
-    saved = state_file.read_text()
-    assert json.loads(saved)["tools"]["items"], "the state file should hold the tools"
+    assert read_store(state_file)["tools"]["items"], "the state file should hold the tools"
+    # Every file of the store, byte for byte (the database and SQLite's write-ahead log).
+    saved = b"".join(path.read_bytes() for path in store_files(state_file)).decode("latin-1")
     assert not _leaks(saved, keys), "secret in the state file"
 
 

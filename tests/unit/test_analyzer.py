@@ -1,5 +1,6 @@
 """Unit tests for the static source analyzer behind /analyze and /requirements."""
 import json
+from pathlib import Path
 
 import pytest
 
@@ -148,9 +149,10 @@ def test_tool_env_lookups_and_dedupe():
     )
     tools = analyze({"t.py": src})["tools"]
     assert tools == [
-        {"name": "stripe-api", "base_url": "", "file": "t.py", "line": 3},
-        {"name": "github", "base_url": "", "file": "t.py", "line": 4},
-        {"name": "slack-webhook", "base_url": "", "file": "t.py", "line": 5},
+        {"name": "stripe-api", "base_url": "", "detected_url_pattern": "TOOL_STRIPE_API_URL", "file": "t.py", "line": 3},
+        {"name": "github", "base_url": "", "detected_url_pattern": "TOOL_GITHUB_URL", "file": "t.py", "line": 4},
+        {"name": "slack-webhook", "base_url": "", "detected_url_pattern": "TOOL_SLACK_WEBHOOK_URL",
+         "file": "t.py", "line": 5},
     ]
 
 
@@ -283,3 +285,78 @@ def test_attribute_target_usage_and_annotated_assignment():
     assert [(u["variable_name"], u["line"], u["role"]) for u in usages] == [
         ("self.client", 4, "default"), ("embedder", 5, "default"),
     ]
+
+
+# --- the quickstarts' agent code (tests/fixtures/quickstart_agents/, verbatim from the pages) ---
+
+QUICKSTARTS = Path(__file__).parent.parent / "fixtures" / "quickstart_agents"
+
+
+def _quickstart_answer(tool_line: int, gateway_line: int) -> dict:
+    """What getting-started/api-quickstart.md step 3 shows, with the tool's documented
+    base_url field (empty: the URL is only known at run time) and the mock's prompt."""
+    return {
+        "tools": [{"name": "echo-tool", "base_url": "", "detected_url_pattern": "TOOL_ECHO_TOOL_URL",
+                   "file": "agent.py", "line": tool_line}],
+        "model_providers": [],
+        "model_usages": [{"role": "default", "model": "gpt-4o-mini", "variable_name": "LLM_GATEWAY_URL",
+                          "file": "agent.py", "line": gateway_line}],
+        "secrets": [], "outbound_destinations": [], "detected_requirements": [], "entry_point": "agent.py",
+        "system_prompt_suggestion": "You are a helpful assistant that uses echo-tool.",
+    }
+
+
+@pytest.mark.parametrize("fixture, tool_line, gateway_line", [
+    ("api_quickstart_curl.py.txt", 10, 20),    # the page's answer, line for line
+    ("api_quickstart_python.py.txt", 11, 20),  # the Python tab's copy has a leading blank line and `import os`
+    ("cli_quickstart.py.txt", 11, 22),         # no defaults in the lookups
+])
+def test_quickstart_agents_get_the_pages_answer(fixture, tool_line, gateway_line):
+    source = (QUICKSTARTS / fixture).read_text()
+    assert analyze({"agent.py": source}) == _quickstart_answer(tool_line, gateway_line)
+
+
+def test_platform_variables_defaults_are_neither_tools_nor_destinations():
+    src = (
+        "import os, requests\n"
+        "stripe = os.getenv('TOOL_STRIPE_URL', 'https://api.stripe.com')\n"   # 2
+        "model = os.environ.get('LLM_MODEL', 'claude-3-5-haiku')\n"            # 3
+        "gw = os.environ['LLM_GATEWAY_URL']\n"                                 # 4
+        "payload = {'model': model, 'messages': []}\n"                         # 5
+        "requests.post(f'{stripe}/v1/charges')\n"                              # 6
+        "requests.post(gw + '/v1/chat/completions', json=payload)\n"           # 7
+    )
+    res = analyze({"a.py": src})
+    assert res["tools"] == [{"name": "stripe", "base_url": "", "detected_url_pattern": "TOOL_STRIPE_URL",
+                             "file": "a.py", "line": 6}]
+    assert res["outbound_destinations"] == []
+    assert res["model_providers"] == []  # the gateway call's model is the usage's
+    assert res["model_usages"] == [{"role": "default", "model": "claude-3-5-haiku",
+                                    "variable_name": "LLM_GATEWAY_URL", "file": "a.py", "line": 7}]
+
+
+def test_models_in_dicts_and_variables_are_found():
+    src = (
+        "import requests, os\n"
+        "MODEL = 'gpt-4o'\n"
+        "def ask(text):\n"
+        "    small = 'claude-3-5-haiku-latest'\n"
+        "    requests.post('https://api.openai.com/v1/chat/completions', json={'model': MODEL})\n"
+        "    body = {'model': small, 'max_tokens': 5}\n"
+        "    named = os.getenv('MY_MODEL', 'llama3.1')\n"
+        "    return dict(model=named), {'model': 'sk-' + 'x'}, {'model': 'sk-abcdefghijklmnopqrstuvwxyz'}\n"
+    )
+    assert analyze({"m.py": src})["model_providers"] == [
+        {"provider": "openai", "model": "gpt-4o"},
+        {"provider": "anthropic", "model": "claude-3-5-haiku-latest"},
+        {"provider": "ollama", "model": "llama3.1"},
+    ]
+
+
+def test_an_sdk_client_on_the_gateway_is_one_usage():
+    src = ("import os, openai\n"
+           "client = openai.OpenAI(base_url=os.environ['LLM_GATEWAY_URL'])\n"
+           "client.chat.completions.create(model='gpt-4o-mini', messages=[])\n")
+    res = analyze({"c.py": src})
+    assert res["model_usages"] == [{"role": "default", "variable_name": "client", "file": "c.py", "line": 2}]
+    assert res["model_providers"] == [{"provider": "openai", "model": "gpt-4o-mini"}]

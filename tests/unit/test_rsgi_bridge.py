@@ -7,12 +7,20 @@ Driven with stand-ins for granian's scope and protocol objects, so these run wit
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 from typing import Any
 
 import pytest
 
 from mockserver.rsgi_bridge import DELAY_KEY, RSGIBridge
+
+
+def run_async(coro):
+    """asyncio.run on a thread of its own: a session-wide Playwright (the browser tests, on the
+    same xdist worker) keeps an event loop running in the main thread."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 class Headers:
@@ -83,7 +91,7 @@ def echo_app(environ: dict[str, Any], start_response) -> list[bytes]:
 
 
 def serve(scope: Scope, protocol: Protocol, app=echo_app, body_limit: int = 1024) -> dict[str, Any]:
-    asyncio.run(RSGIBridge(app, body_limit).__rsgi__(scope, protocol))
+    run_async(RSGIBridge(app, body_limit).__rsgi__(scope, protocol))
     return json.loads(protocol.answer[2]) if protocol.answer[2] else {}
 
 
@@ -144,7 +152,7 @@ def test_a_delay_asked_for_by_the_app_is_waited_on_the_loop_before_answering():
         return order
 
     # While the slow answer waits, the loop serves the other request.
-    assert asyncio.run(scenario()) == ["quick", "slow"]
+    assert run_async(scenario()) == ["quick", "slow"]
 
 
 def test_an_answer_without_a_length_is_streamed_chunk_by_chunk():
@@ -153,7 +161,7 @@ def test_an_answer_without_a_length_is_streamed_chunk_by_chunk():
         return iter([b"data: 1\n\n", b"", b"data: [DONE]\n\n"])
 
     protocol = Protocol()
-    asyncio.run(RSGIBridge(sse_app, 1024).__rsgi__(Scope("POST", "/v1/chat/completions"), protocol))
+    run_async(RSGIBridge(sse_app, 1024).__rsgi__(Scope("POST", "/v1/chat/completions"), protocol))
     assert protocol.answer[0] == 200
     assert protocol.streamed == [b"data: 1\n\n", b"data: [DONE]\n\n"]
 
@@ -170,5 +178,13 @@ def test_the_app_iterable_is_closed():
         return Body([b""])
 
     protocol = Protocol()
-    asyncio.run(RSGIBridge(app, 1024).__rsgi__(Scope(), protocol))
+    run_async(RSGIBridge(app, 1024).__rsgi__(Scope(), protocol))
     assert protocol.answer[0] == 204 and closed == [True]
+
+
+def test_the_unlimited_path_reads_bodies_of_any_size():
+    # A state import (PUT /_mock/state) may be larger than any API body.
+    protocol = Protocol([b"x" * 100] * 50)
+    scope = Scope("PUT", "/_mock/state", headers=[("transfer-encoding", "chunked")])
+    run_async(RSGIBridge(echo_app, 1000, unlimited_path="/_mock/state").__rsgi__(scope, protocol))
+    assert protocol.read == 5000 and json.loads(protocol.answer[2])["CONTENT_LENGTH"] == "5000"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
@@ -57,6 +58,23 @@ def test_access_request_expiry_uses_the_clock():
     assert platform.governance.get(request["id"])["status"] == "EXPIRED"
 
 
+def test_access_requests_expire_in_order_after_a_load():
+    # The expiry index is derived, not exported: a loaded state rebuilds it.
+    clock = Clock()
+    platform = Platform(clock=clock)
+    ids = []
+    for subject, duration in (("late", "2h"), ("early", "30m"), ("middle", "1h")):
+        request, _ = platform.governance.create({"subject": subject, "tool_id": "t", "duration": duration})
+        platform.governance.approve(request["id"])
+        ids.append(request["id"])
+    loaded = Platform(clock=clock)
+    loaded.load(platform.export())
+    clock.advance(3600)
+    assert [loaded.governance.get(i)["status"] for i in ids] == ["APPROVED", "EXPIRED", "EXPIRED"]
+    clock.advance(3600)
+    assert loaded.governance.get(ids[0])["status"] == "EXPIRED"
+
+
 def test_build_outcome_is_a_function_of_elapsed_clock_time():
     clock = Clock()
     platform = Platform(clock=clock)
@@ -77,7 +95,7 @@ def test_export_and_load_round_trip(platform):
     other = Platform()
     other.load(state)
     assert other.export() == state
-    assert other.runs.add_event(run["id"], "AGENT_MESSAGE")["seq"] == 2
+    assert json.loads(other.runs.add_event(run["id"], "AGENT_MESSAGE"))["seq"] == 2
 
 
 def test_load_rejects_foreign_data(platform):

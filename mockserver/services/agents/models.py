@@ -51,6 +51,8 @@ class AgentsBackend:
         self.build_of: dict[tuple[str, str], str] = {}  # agent -> the build its image waits for
         self.replies: dict[str, Any] = {}  # "namespace/name" -> configured invoke reply
         self.invocations: list[dict[str, Any]] = []
+        # What /api/v1 adds to an agent: bound policies and per-model budgets, by agent key.
+        self.extras: dict[tuple[str, str], dict[str, Any]] = {}
 
     # --- reads ------------------------------------------------------------------------
 
@@ -59,6 +61,69 @@ class AgentsBackend:
             if (namespace, name) not in self.items:
                 raise ApiError(404, f"agent {namespace}/{name} not found")
             return self._refresh((namespace, name))
+
+    def get_by_name(self, name: str) -> dict[str, Any]:
+        """The June surface names agents without a namespace: those deploy creates."""
+        with self.platform.lock:
+            if (DEFAULT_NAMESPACE, name) not in self.items:
+                raise ApiError(404, f"agent {name} not found")
+            return self._refresh((DEFAULT_NAMESPACE, name))
+
+    def config(self, name: str) -> dict[str, Any]:
+        """The agent's configuration as /api/v1/agents/{name}/config shows it."""
+        with self.platform.lock:
+            agent = self.get_by_name(name)
+            extras = self.extras.get((DEFAULT_NAMESPACE, name), {})
+        spec = agent["spec"]
+        llms = extras.get("llm_configs")
+        if llms is None:
+            llms = [{"role": "chat", "provider": spec["llmConfig"]["provider"], "model": spec["llmConfig"]["model"]}] \
+                if spec.get("llmConfig") else []
+        return {"agent_name": name, "namespace": agent["namespace"], "image": spec.get("image", ""),
+                "system_prompt": spec.get("systemPrompt", ""),
+                "identity_provider": agent.get("labels", {}).get(IDP_LABEL, ""),
+                "llm_configs": [dict(c) for c in llms],
+                "required_tools": [t["name"] for t in spec.get("requiredTools", [])],
+                "policies": list(extras.get("policies", []))}
+
+    def update_config(self, name: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Change only the fields sent; the agent record (read by both APIs) follows."""
+        with self.platform.lock:
+            agent = self.get_by_name(name)
+            key = (DEFAULT_NAMESPACE, name)
+            spec = dict(agent["spec"])
+            extras = dict(self.extras.get(key, {}))
+            labels = dict(agent.get("labels", {}))
+            if "system_prompt" in changes:
+                spec["systemPrompt"] = changes["system_prompt"]
+            if "required_tools" in changes:
+                spec["requiredTools"] = [{"name": t} for t in changes["required_tools"]]
+            if "identity_provider" in changes:
+                labels.pop(IDP_LABEL, None)
+                if changes["identity_provider"]:
+                    labels[IDP_LABEL] = changes["identity_provider"]
+            if "llm_configs" in changes:
+                configs = [dict(c) for c in changes["llm_configs"]]
+                extras["llm_configs"] = configs
+                usable = [{"provider": c.get("provider") or c.get("model_provider", ""), "model": c["model"],
+                           "role": c.get("role") or "chat"} for c in configs]
+                spec["env"] = [e for e in spec.get("env", []) if not e["name"].startswith(("LLM_MODEL", "LLM_PROVIDER"))] \
+                    + llm_env(usable)
+                primary = _primary_llm(usable)
+                if primary:
+                    spec["llmConfig"] = primary
+                else:
+                    spec.pop("llmConfig", None)
+            if "policies" in changes:
+                extras["policies"] = list(changes["policies"])
+            updated = {**agent, "spec": spec}
+            if labels:
+                updated["labels"] = labels
+            else:
+                updated.pop("labels", None)
+            self.items[key] = updated
+            self.extras[key] = extras
+        return self.config(name)
 
     def list(self) -> list[dict[str, Any]]:
         with self.platform.lock:
@@ -88,6 +153,7 @@ class AgentsBackend:
             if self.items.pop((namespace, name), None) is None:
                 raise ApiError(404, f"agent {namespace}/{name} not found")
             self.build_of.pop((namespace, name), None)
+            self.extras.pop((namespace, name), None)
 
     def deploy(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """Create tools, start a build when needed, then create or update the agent."""
@@ -127,6 +193,8 @@ class AgentsBackend:
                 agent["status"] = {"phase": "Running", "message": ""}
                 self.build_of.pop(key, None)
             self.items[key] = agent
+            if "policies" in body:
+                self.extras[key] = {**self.extras.get(key, {}), "policies": list(body["policies"])}
         return {"agent": name, "agent_name": name, "namespace": namespace,
                 "tools_created": tools_created, **result}
 
@@ -176,13 +244,20 @@ class AgentsBackend:
 
     # --- state ------------------------------------------------------------------------
 
+    def settle(self) -> None:
+        """Give agents waiting for a build the build's outcome (see Platform.export)."""
+        for key in list(self.items):
+            self._refresh(key)
+
     def export(self) -> dict[str, Any]:
         return {"items": list(self.items.values()),
                 "build_of": [[ns, n, b] for (ns, n), b in self.build_of.items()],
+                "extras": [[ns, n, e] for (ns, n), e in self.extras.items()],
                 "replies": dict(self.replies), "invocations": list(self.invocations)}
 
     def load(self, data: Mapping[str, Any]) -> None:
         self.items = {(a["namespace"], a["name"]): dict(a) for a in data.get("items", [])}
         self.build_of = {(ns, n): b for ns, n, b in data.get("build_of", [])}
+        self.extras = {(ns, n): dict(e) for ns, n, e in data.get("extras", [])}
         self.replies = dict(data.get("replies", {}))
         self.invocations = list(data.get("invocations", []))

@@ -26,6 +26,7 @@ class GatewayBackend:
     def __init__(self, platform):
         self.platform = platform
         self.replies: dict[str, str] = {}  # model -> configured reply text ("*" for any model)
+        self.tokens: dict[str, int] = {}  # model -> tokens served (what /api/v1/model-spend prices)
 
     def reply_text(self, model: str, messages: list[Mapping[str, Any]]) -> str:
         configured = self.replies.get(model, self.replies.get("*"))
@@ -53,6 +54,8 @@ class GatewayBackend:
         content = " ".join(words)
         prompt = sum(count_tokens(_text(m.get("content"))) + 3 for m in messages)
         completion = count_tokens(content)
+        with self.platform.lock:
+            self.tokens[model] = self.tokens.get(model, 0) + prompt + completion
         return {
             "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
             "object": "chat.completion",
@@ -85,7 +88,8 @@ class GatewayBackend:
         yield "data: [DONE]\n\n"
 
     def export(self) -> dict[str, Any]:
-        return {"replies": dict(self.replies)}
+        return {"replies": dict(self.replies), "tokens": dict(self.tokens)}
 
     def load(self, data: Mapping[str, Any]) -> None:
         self.replies = dict(data.get("replies", {}))
+        self.tokens = {str(m): int(n) for m, n in data.get("tokens", {}).items()}

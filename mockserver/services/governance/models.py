@@ -9,6 +9,7 @@ the action and resumes the run, rejecting it fails the action and the run.
 
 from __future__ import annotations
 
+import heapq
 from typing import Any, Mapping
 
 from ...clock import iso, parse_duration
@@ -23,6 +24,9 @@ class GovernanceBackend:
         self.platform = platform
         self.items: dict[str, dict[str, Any]] = {}
         self.expiry: dict[str, float] = {}  # request id -> clock seconds when APPROVED ends
+        # (ends, request id) for every entry of expiry, soonest first: a read expires what is
+        # due without scanning every approval. Derived (the "_" keeps it out of the state file).
+        self._due: list[tuple[float, str]] = []
 
     def create(self, body: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
         """Returns (request, created). A PENDING request for the same subject and tool is reused."""
@@ -44,10 +48,12 @@ class GovernanceBackend:
                 # An empty run_id means no run (as above), so it is not echoed back either.
                 "duration": body.get("duration"), "run_id": body.get("run_id") or None,
                 "action_id": action["action_id"] if action else None,
-                "capability": body.get("capability"), "created_at": now, "updated_at": now,
+                "capability": body.get("capability"), "tool_method": body.get("tool_method"),
+                "tool_url": body.get("tool_url"), "created_at": now, "updated_at": now,
             }
             request = {k: v for k, v in request.items() if v is not None}
             self.items[request["id"]] = request
+            self.platform.connectors.record(request, "dispatch_succeeded")
             return request, True
 
     def get(self, request_id: str) -> dict[str, Any]:
@@ -58,6 +64,17 @@ class GovernanceBackend:
             except KeyError:
                 raise ApiError(404, "request not found") from None
 
+    def rename(self, request_id: str, new_id: str) -> dict[str, Any]:
+        """Give a request another id (a fixture keeping a recorded request's id); 409 when it is taken."""
+        with self.platform.lock:
+            if new_id in self.items:
+                raise ApiError(409, f"access request {new_id} already exists")
+            request = {**self.items.pop(self.get(request_id)["id"]), "id": new_id}
+            self.items[new_id] = request
+            if request_id in self.expiry:
+                self.expiry[new_id] = self.expiry.pop(request_id)
+            return request
+
     def list(self, status: str | None = None) -> list[dict[str, Any]]:
         with self.platform.lock:
             self._expire_due()
@@ -65,7 +82,8 @@ class GovernanceBackend:
             return [r for r in self.items.values() if r["status"] == wanted]
 
     def approve(self, request_id: str, approver: str | None = None,
-                duration: str | None = None) -> dict[str, Any]:
+                duration: str | None = None, scope: str | None = None) -> dict[str, Any]:
+        """``scope`` (once, run, agent_user_ttl) is recorded; the mock grants the same either way."""
         with self.platform.lock:
             request = self._pending(request_id)
             duration = (duration or request.get("duration")
@@ -80,10 +98,14 @@ class GovernanceBackend:
             approver = approver or DEFAULT_APPROVER
             request = {**request, "status": "APPROVED", "approver_id": approver, "duration": duration,
                        "expires_at": iso(now + seconds), "updated_at": iso(now)}
+            if scope:
+                request["scope"] = scope
             if request.get("action_id"):
                 self._settle_action(request, approve=True, actor=approver)
             self.items[request_id] = request
             self.expiry[request_id] = now + seconds
+            heapq.heappush(self._due, (now + seconds, request_id))
+            self.platform.connectors.record(request, "decision_recorded", "approved")
             return request
 
     def reject(self, request_id: str, reason: str | None = None) -> dict[str, Any]:
@@ -97,6 +119,7 @@ class GovernanceBackend:
             if request.get("action_id"):
                 self._settle_action(request, approve=False)
             self.items[request_id] = request
+            self.platform.connectors.record(request, "decision_recorded", "rejected")
             return request
 
     def _pending(self, request_id: str) -> dict[str, Any]:
@@ -118,12 +141,18 @@ class GovernanceBackend:
             runs.reject_action(run_id, action_id)
 
     def _expire_due(self) -> None:
+        if len(self._due) != len(self.expiry):  # after a load: rebuilt once
+            self._due = sorted((ends, request_id) for request_id, ends in self.expiry.items())
         now = self.platform.clock.now()
-        for request_id, ends in list(self.expiry.items()):
-            if ends <= now:
-                request = self.items[request_id]
-                self.items[request_id] = {**request, "status": "EXPIRED", "updated_at": iso(ends)}
-                del self.expiry[request_id]
+        while self._due and self._due[0][0] <= now:
+            ends, request_id = heapq.heappop(self._due)
+            request = self.items[request_id]
+            self.items[request_id] = {**request, "status": "EXPIRED", "updated_at": iso(ends)}
+            del self.expiry[request_id]
+
+    def settle(self) -> None:
+        """Expire the grants whose window has passed (see Platform.export)."""
+        self._expire_due()
 
     def export(self) -> dict[str, Any]:
         return {"items": list(self.items.values()), "expiry": dict(self.expiry)}

@@ -36,6 +36,13 @@ _SECRET_PATTERNS = [
 _URL_RE = re.compile(r"https?://\S+\Z", re.IGNORECASE)
 _HOST_RE = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?\Z")
 _ENV_TOOL_RE = re.compile(r"TOOL_([A-Za-z0-9_]+)_URL\Z")
+# Variables the platform sets in every agent (api/deploy.md): their defaults in the code are
+# in-cluster fallbacks, so neither tools nor outbound destinations.
+_PLATFORM_ENV_RE = re.compile(r"(TOOL_[A-Za-z0-9_]+_URL|LLM_GATEWAY_URL|LLM_MODEL\w*|LLM_PROVIDER\w*)\Z")
+GATEWAY_ENV = "LLM_GATEWAY_URL"
+# Statements that hold other statements: a "use" is looked for in the simple ones only.
+_COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor,
+             ast.While, ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match)
 # [ \t]* rather than \s* keeps this linear on files with many blank lines.
 _MAIN_RE = re.compile(r"""^[ \t]*if[ \t]+__name__[ \t]*==[ \t]*['"]__main__['"]""", re.MULTILINE)
 
@@ -149,14 +156,22 @@ def _is_llm_host(host: str) -> bool:
     return host in PROVIDER_HOSTS.values() or host.startswith("bedrock-runtime.")
 
 
-def _env_tool(node: ast.AST) -> str | None:
-    """Tool name for os.environ["TOOL_X_URL"], os.environ.get(...) or os.getenv(...)."""
-    key = None
+def _env_lookup(node: ast.AST) -> tuple[str, ast.AST | None] | None:
+    """(name, default) for os.environ["X"], os.environ.get("X", default) or os.getenv("X", default)."""
     if isinstance(node, ast.Subscript) and _call_name(node.value) == "environ":
         key = _str_const(node.slice)
-    elif isinstance(node, ast.Call) and node.args and _call_name(node.func) in ("get", "getenv"):
+        return (key, None) if key else None
+    if isinstance(node, ast.Call) and node.args and _call_name(node.func) in ("get", "getenv"):
         key = _str_const(node.args[0])
-    m = _ENV_TOOL_RE.match(key or "")
+        default = node.args[1] if len(node.args) > 1 else next(
+            (kw.value for kw in node.keywords if kw.arg == "default"), None)
+        return (key, default) if key else None
+    return None
+
+
+def _env_tool(key: str) -> str | None:
+    """Tool name for the TOOL_<NAME>_URL variable the platform sets for each required tool."""
+    m = _ENV_TOOL_RE.match(key)
     if not m or not key.startswith("TOOL_"):
         return None
     return re.sub(r"-+", "-", m.group(1).lower().replace("_", "-")).strip("-") or None
@@ -213,13 +228,105 @@ def _sdk_providers(imports: list[tuple[str, list[str]]]) -> list[str]:
     return found
 
 
+def _value(node: ast.AST, consts: dict[str, str]) -> str | None:
+    """A string literal, or a variable assigned one (``MODEL = "gpt-4o"``) anywhere in the file."""
+    return consts.get(node.id) if isinstance(node, ast.Name) else _str_const(node)
+
+
 def _model_kw(call: ast.Call, consts: dict[str, str]) -> str | None:
     for kw in call.keywords:
         if kw.arg in _MODEL_KEYWORDS:
-            if isinstance(kw.value, ast.Name):  # model=MODEL with MODEL = "..." at module level
-                return consts.get(kw.value.id)
-            return _str_const(kw.value)
+            return _value(kw.value, consts)
     return None
+
+
+def _model_of(node: ast.AST, consts: dict[str, str]) -> str | None:
+    """The model named by a call's ``model=`` or a dict's ``"model"`` key (a request payload)."""
+    if isinstance(node, ast.Call):
+        return _model_kw(node, consts)
+    if isinstance(node, ast.Dict):
+        for key, value in zip(node.keys, node.values):
+            if key is not None and _str_const(key) in _MODEL_KEYWORDS:
+                return _value(value, consts)
+    return None
+
+
+def _assigned(nodes: list[ast.AST]) -> list[tuple[str, ast.AST]]:
+    """(variable, value) of every ``name = value`` in source order."""
+    return [(n.targets[0].id, n.value) for n in nodes
+            if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)]
+
+
+def _constants(assigned: list[tuple[str, ast.AST]]) -> dict[str, str]:
+    """Variables whose text is known: a string literal, or an environment lookup's string
+    default (``os.environ.get("LLM_MODEL", "gpt-4o-mini")``). The first assignment wins."""
+    consts: dict[str, str] = {}
+    for var, value in assigned:
+        lookup = _env_lookup(value)
+        text = _str_const(lookup[1]) if lookup and lookup[1] is not None else _str_const(value)
+        if text is not None:
+            consts.setdefault(var, text)
+    return consts
+
+
+def _platform_env(nodes: list[ast.AST], assigned_values: list[tuple[str, ast.AST]]) -> dict:
+    """Where the code reads the variables the platform sets, and where it uses them.
+
+    ``defaults``: ids of the fallback literals of those lookups (never tools or destinations);
+    ``first_use``: id of a lookup -> the first node using it (the variable it was assigned to,
+    else the lookup itself); ``gateway``: the simple statements using LLM_GATEWAY_URL, with
+    the lookup each one uses.
+    """
+    lookups = {id(n): (n, *found) for n in nodes if (found := _env_lookup(n)) and _PLATFORM_ENV_RE.match(found[0])}
+    defaults = {id(d) for _n, _k, d in lookups.values() if d is not None}
+    assigned: dict[str, int] = {}  # variable -> id of the lookup it holds
+    for var, value in assigned_values:
+        if id(value) in lookups:
+            assigned.setdefault(var, id(value))
+    first_use: dict[int, ast.AST] = {}
+    gateway: dict[int, tuple[ast.stmt, ast.AST]] = {}  # id(statement) -> (statement, first use in it)
+    for stmt in (n for n in nodes if isinstance(n, ast.stmt) and not isinstance(n, _COMPOUND)):
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in assigned:
+                lookup_id = assigned[node.id]
+            elif id(node) in lookups and not (isinstance(stmt, ast.Assign) and stmt.value is node):
+                lookup_id = id(node)
+            else:
+                continue
+            if lookup_id not in first_use or node.lineno < first_use[lookup_id].lineno:
+                first_use[lookup_id] = node
+            if lookups[lookup_id][1] == GATEWAY_ENV:
+                gateway.setdefault(id(stmt), (stmt, node))
+    return {"lookups": lookups, "defaults": defaults, "first_use": first_use, "gateway": list(gateway.values())}
+
+
+def _gateway_usages(name: str, env: dict, consts: dict[str, str], assigned: list[tuple[str, ast.AST]],
+                    acc: dict) -> set[int]:
+    """One ``default`` model usage per statement calling the LLM gateway (the API quickstart's
+    answer: ``variable_name`` is the variable, the model is the one in the request payload,
+    written in the call or in a dict assigned before). Answers the ids of the nodes whose
+    models belong to these calls rather than to model_providers."""
+    payloads = {}  # variable holding a dict -> (its nodes, the model it names), computed once
+    for var, value in assigned:
+        if isinstance(value, ast.Dict) and var not in payloads:
+            inner = list(ast.walk(value))
+            payloads[var] = (inner, next((m for n in inner if (m := _model_of(n, consts))), None))
+    claimed: set[int] = set()
+    for stmt, use in env["gateway"]:
+        if isinstance(stmt, ast.Assign) and _call_name(getattr(stmt.value, "func", None)) in _CLIENT_CLASSES:
+            continue  # OpenAI(base_url=gateway): the client's own usage already says it
+        inner = list(ast.walk(stmt))
+        models = [m for n in inner if (m := _model_of(n, consts))]
+        claimed.update(map(id, inner))
+        for n in inner:
+            if isinstance(n, ast.Name) and n.id in payloads:
+                claimed.update(map(id, payloads[n.id][0]))
+                models += [payloads[n.id][1]] if payloads[n.id][1] else []
+        model = next((m for m in models if m.strip() and not _classify_secret(m, False)), None)
+        # Like model_providers, never a "model" that looks like a credential.
+        acc["usages"].append({"role": "default", **({"model": model} if model else {}),
+                              "variable_name": GATEWAY_ENV, "file": name, "line": use.lineno})
+    return claimed
 
 
 def _target_name(node: ast.AST) -> str | None:
@@ -234,12 +341,16 @@ def _target_name(node: ast.AST) -> str | None:
 def _scan_file(name: str, tree: ast.Module, acc: dict) -> None:
     sdk = _sdk_providers(_imports(tree))
     acc["sdk_providers"].extend(p for p in sdk if p not in acc["sdk_providers"])
-    consts = {t.id: s.value.value for s in tree.body if isinstance(s, ast.Assign)
-              and _str_const(s.value) is not None for t in s.targets if isinstance(t, ast.Name)}
-    for node in _positioned(tree):
+    nodes = _positioned(tree)
+    assigned = _assigned(nodes)
+    consts = _constants(assigned)
+    env = _platform_env(nodes, assigned)
+    first_usage = len(acc["usages"])
+    gateway_nodes = _gateway_usages(name, env, consts, assigned, acc)
+    for node in nodes:
         text = _str_const(node)
         if text is not None:
-            url = _parse_url(text)
+            url = None if id(node) in env["defaults"] else _parse_url(text)
             if url:
                 acc["hosts"].add(url[0])
                 if not _is_llm_host(url[0]):
@@ -250,19 +361,22 @@ def _scan_file(name: str, tree: ast.Module, acc: dict) -> None:
                 acc["secrets"].append({"type": secret[0], "file": name,
                                        "line": node.lineno, "severity": secret[1]})
             continue
-        env_tool = _env_tool(node)
-        if env_tool:
-            acc["tools"].append({"name": env_tool, "base_url": "",  # URL is only known at runtime
-                                 "file": name, "line": node.lineno})
-        if isinstance(node, ast.Call):
-            model = _model_kw(node, consts)
+        lookup = env["lookups"].get(id(node))
+        env_tool = _env_tool(lookup[1]) if lookup else None
+        if env_tool:  # the URL is only known at run time; the line is where the code uses it
+            use = env["first_use"].get(id(node), node)
+            acc["tools"].append({"name": env_tool, "base_url": "", "detected_url_pattern": lookup[1],
+                                 "file": name, "line": use.lineno})
+        if isinstance(node, (ast.Call, ast.Dict)) and id(node) not in gateway_nodes:
+            model = _model_of(node, consts)
             # A "model" that looks like a credential is dropped so it cannot leak via the result.
             if model and model.strip() and not _classify_secret(model, False):
-                provider = (provider_for_model(model) or _class_provider(_call_name(node.func))
+                provider = (provider_for_model(model) or _class_provider(_call_name(getattr(node, "func", None)))
                             or (sdk[0] if sdk else "unknown"))
                 acc["models"].append({"provider": provider, "model": model})
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):
             _model_usage(node, name, consts, acc)
+    acc["usages"][first_usage:] = sorted(acc["usages"][first_usage:], key=lambda u: u["line"])
 
 
 def _model_usage(node: ast.Assign | ast.AnnAssign, name: str, consts: dict, acc: dict) -> None:

@@ -40,6 +40,10 @@ class IngestionBackend:
             if stored <= oldest:
                 del self.stored_at[analysis_id], self.items[analysis_id]
 
+    def settle(self) -> None:
+        """Drop the analyses past their time to live (see Platform.export)."""
+        self._expire_due()
+
     def export(self) -> dict[str, Any]:
         return {"items": list(self.items.values()), "stored_at": dict(self.stored_at)}
 

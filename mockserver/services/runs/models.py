@@ -7,10 +7,14 @@
 
 Creating a blocked action pauses the run and logs APPROVAL_REQUIRED; approving it logs
 APPROVED and resumes the run (the platform's resume worker does this on the real service).
+
+Events are kept as their JSON bytes, the one form that is answered, exported and stored: a
+million events would otherwise cost ~1 KB each as dicts (bench/README.md, *Scale*).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any, Mapping
 from urllib.parse import quote
 
@@ -39,7 +43,7 @@ class RunsBackend:
     def __init__(self, platform):
         self.platform = platform
         self.runs: dict[str, dict[str, Any]] = {}
-        self.events: dict[str, list[dict[str, Any]]] = {}
+        self.events: dict[str, list[bytes]] = {}  # run id -> its events, JSON-encoded
         self.actions: dict[str, dict[str, Any]] = {}
 
     # --- runs -------------------------------------------------------------------------
@@ -99,7 +103,8 @@ class RunsBackend:
         self.platform.check_capacity("events in this run", len(self.events[run_id]))
 
     def add_event(self, run_id: str, event_type: str, actor: str | None = None,
-                  payload_hash: str | None = None, data: Any = None) -> dict[str, Any]:
+                  payload_hash: str | None = None, data: Any = None) -> bytes:
+        """Log an event; the event as stored (JSON bytes)."""
         with self.platform.lock:
             self.get(run_id)
             log = self.events[run_id]
@@ -109,14 +114,19 @@ class RunsBackend:
                 "type": event_type, "actor": actor, "payload_hash": payload_hash, "data": data,
                 "timestamp": self.platform.now_iso(),
             })
-            log.append(event)
-            return event
+            encoded = json.dumps(event, separators=(",", ":")).encode()
+            log.append(encoded)
+            return encoded
 
-    def list_events(self, run_id: str, limit: int | None = None) -> list[dict[str, Any]]:
+    def list_events(self, run_id: str, limit: int | None = None, after_seq: int | None = None) -> list[bytes]:
+        """The run's events, each as JSON bytes: with ``after_seq`` the first ``limit`` events
+        after it (paging forward), otherwise the last ``limit`` ones; O(limit)."""
         with self.platform.lock:
             self.get(run_id)
-            log = list(self.events[run_id])
-        return log[-limit:] if limit else log
+            log = self.events[run_id]
+            if after_seq is not None:  # seq n is at index n - 1: no gaps
+                return log[after_seq:after_seq + limit] if limit else log[after_seq:]
+            return log[-limit:] if limit else list(log)
 
     # --- blocked actions --------------------------------------------------------------
 
@@ -182,6 +192,20 @@ class RunsBackend:
         self.actions[action["action_id"]] = action
         return action
 
+    def rename(self, run_id: str, new_id: str) -> dict[str, Any]:
+        """Give a run another id (a fixture keeping a recorded run's id); 409 when it is taken."""
+        with self.platform.lock:
+            if new_id in self.runs:
+                raise ApiError(409, f"run {new_id} already exists")
+            run = {**self.runs.pop(self.get(run_id)["id"]), "id": new_id}
+            self.runs[new_id] = run
+            self.events[new_id] = [json.dumps({**json.loads(event), "run_id": new_id}, separators=(",", ":")).encode()
+                                   for event in self.events.pop(run_id)]
+            for action_id, action in list(self.actions.items()):
+                if action["run_id"] == run_id:
+                    self.actions[action_id] = {**action, "run_id": new_id}
+            return run
+
     # --- state ------------------------------------------------------------------------
 
     def export(self) -> dict[str, Any]:
@@ -190,5 +214,7 @@ class RunsBackend:
 
     def load(self, data: Mapping[str, Any]) -> None:
         self.runs = {r["id"]: dict(r) for r in data.get("runs", [])}
-        self.events = {run_id: list(data.get("events", {}).get(run_id, [])) for run_id in self.runs}
+        events = data.get("events", {})
+        self.events = {run_id: [json.dumps(e, separators=(",", ":")).encode() for e in events.get(run_id, [])]
+                       for run_id in self.runs}
         self.actions = {a["action_id"]: dict(a) for a in data.get("actions", [])}

@@ -1,0 +1,168 @@
+"""The proxy as a WSGI app: each request goes to the upstream (or the built-in mock), its
+answer streams back unchanged, and once the last byte has passed the exchange is checked,
+reported, recorded and written to the HAR.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from typing import Any, Callable, Iterable, Iterator
+from urllib.parse import quote
+
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.test import run_wsgi_app
+
+from ..jsonhttp import error_body
+from ..spec import Spec, default_spec_path
+from .config import ANSWERED_BY_HEADER, ProxyConfig
+from .exchange import Exchange, KeptBody, decoded
+from .findings import Findings
+from .har import HarWriter
+from .recorder import SessionRecorder
+from .upstream import Upstream, UpstreamError, answer_headers, forwarded_headers
+from .validation import exchange_problems
+
+log = logging.getLogger("runagents_mock.proxy")
+
+FALLBACK_STATUSES = (404, 501)  # an upstream that lacks a documented operation answers these
+
+
+class ProxyApp:
+    def __init__(self, config: ProxyConfig, findings: Findings | None = None,
+                 recorder: SessionRecorder | None = None, har: HarWriter | None = None,
+                 mock_app: Any = None, pool_size: int = 16):
+        self.config = config
+        self.spec = Spec.load(config.spec_path)
+        self.upstream = Upstream(config, pool_size)
+        spec_name = str(config.spec_path or default_spec_path().name)
+        self.findings = findings or Findings(f"-> {self.upstream.display}", spec_name)
+        self.recorder = recorder
+        self.har = har
+        self.mock_app = mock_app
+        if self.mock_app is None and (config.fallback == "mock" or config.mock_routes):
+            from ..app import create_app  # the built-in mock: only built when asked for
+
+            self.mock_app = create_app({"spec_path": config.spec_path})
+
+    # --- WSGI ---------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        started, clock = time.time(), time.perf_counter()
+        method = environ["REQUEST_METHOD"]
+        path = environ.get("PATH_INFO") or "/"
+        query = environ.get("QUERY_STRING", "")
+        headers = forwarded_headers(environ)
+        if self.config.api_key and not any(name.lower() == "authorization" for name in headers):
+            headers["Authorization"] = f"Bearer {self.config.api_key}"
+        body = self._request_body(environ)
+        kept = body if isinstance(body, bytes) else None
+        exchange = Exchange(method, path, query, headers, kept, started)
+
+        if self.mock_app is not None and self.config.routed_to_mock(method, path):
+            return self._from_mock(exchange, environ, body, start_response, clock)
+        target = environ.get("REQUEST_URI") or quote(path.encode("latin-1"), safe="/%:@!$&'()*+,;=~") \
+            + (f"?{query}" if query else "")
+        try:
+            response = self.upstream.send(method, target, headers, body)
+        except UpstreamError as exc:
+            exchange.upstream_error = exc.message
+            if self.config.fallback == "mock" and self.mock_app is not None:
+                return self._from_mock(exchange, environ, body, start_response, clock)
+            return self._own_error(exchange, 504 if exc.kind == "timeout" else 502, exc.message,
+                                   start_response, clock)
+        if (response.status in FALLBACK_STATUSES and self.config.fallback == "mock" and self.mock_app is not None
+                and self.spec.find(method, path) is not None):
+            response.drain_conn()
+            response.release_conn()
+            exchange.upstream_error = (f"upstream {self.upstream.display} answered {response.status} "
+                                       "for a documented operation")
+            return self._from_mock(exchange, environ, body, start_response, clock)
+        return self._answer(exchange, response.status, answer_headers(response.headers),
+                            self.upstream.stream(response), response.headers.get("Content-Encoding", ""),
+                            start_response, clock)
+
+    def _request_body(self, environ: dict[str, Any]) -> Any:
+        """The body as bytes when it fits what is kept; else the stream, passed on unread."""
+        length = environ.get("CONTENT_LENGTH") or ""
+        stream = environ["wsgi.input"]
+        if length.isdigit() and int(length) > self.config.keep_body_bytes:
+            return stream
+        return stream.read(int(length)) if length.isdigit() else b""
+
+    # --- the answer ---------------------------------------------------------------------
+
+    def _answer(self, exchange: Exchange, status: int, headers: list[tuple[str, str]], chunks: Iterator[bytes],
+                encoding: str, start_response: Callable[..., Any], clock: float) -> Iterable[bytes]:
+        exchange.status, exchange.response_headers = status, headers
+        start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN')}",
+                       [*headers, (ANSWERED_BY_HEADER, exchange.answered_by)])
+        return self._passed_on(exchange, chunks, encoding, clock)
+
+    def _passed_on(self, exchange: Exchange, chunks: Iterator[bytes], encoding: str, clock: float) -> Iterator[bytes]:
+        """Each chunk as it arrives; the exchange is checked once the last one has gone."""
+        kept = KeptBody(self.config.keep_body_bytes)
+        try:
+            for chunk in chunks:
+                kept.add(chunk)
+                yield chunk
+        except UpstreamError as exc:  # the upstream stopped midway: the client gets what came
+            exchange.upstream_error = f"{exc.message} (after {kept.size} bytes of the answer)"
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+            exchange.response_size = kept.size
+            exchange.response_body = decoded(kept.value, encoding, self.config.keep_body_bytes)
+            exchange.duration = time.perf_counter() - clock
+            self.observe(exchange)
+
+    def _from_mock(self, exchange: Exchange, environ: dict[str, Any], body: Any,
+                   start_response: Callable[..., Any], clock: float) -> Iterable[bytes]:
+        exchange.answered_by = "mock"
+        env = dict(environ)
+        if isinstance(body, bytes):
+            env["wsgi.input"], env["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+        if "Authorization" in exchange.request_headers:
+            env["HTTP_AUTHORIZATION"] = exchange.request_headers["Authorization"]
+        app_iter, status, headers = run_wsgi_app(self.mock_app, env, buffered=False)
+        return self._answer(exchange, int(status.split(" ", 1)[0]), list(headers.items()), iter(_closing(app_iter)),
+                            "", start_response, clock)
+
+    def _own_error(self, exchange: Exchange, status: int, message: str, start_response: Callable[..., Any],
+                   clock: float) -> Iterable[bytes]:
+        exchange.answered_by = "proxy"
+        data = error_body(message)
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+        return self._answer(exchange, status, headers, iter([data]), "", start_response, clock)
+
+    # --- after the answer ---------------------------------------------------------------
+
+    def observe(self, exchange: Exchange) -> None:
+        """Check, report, record: never lets a problem of its own reach the client."""
+        try:
+            found = self.spec.match(exchange.method, exchange.path)
+            operation, problems = exchange_problems(self.spec, exchange, self.upstream.display, found)
+            label = (operation.operation_id, operation.method, operation.path) if operation else None
+            self.findings.add(exchange, problems, label)
+            if self.recorder is not None:
+                self.recorder.observe(operation, found[1] if found else {}, exchange)
+            if self.har is not None:
+                self.har.add(exchange)
+        except Exception as exc:  # a bug here must not break the traffic: report it, go on
+            log.error("runagents-mock proxy could not check %s %s: %s", exchange.method, exchange.path,
+                      type(exc).__name__, exc_info=exc)
+
+    def close(self) -> None:
+        self.upstream.close()
+
+
+def _closing(app_iter: Iterable[bytes]) -> Iterator[bytes]:
+    try:
+        yield from app_iter
+    finally:
+        close = getattr(app_iter, "close", None)
+        if close is not None:
+            close()
+

@@ -1,0 +1,118 @@
+"""Billing, simulated and deterministic: no payment provider is contacted.
+
+A workspace starts on ``trial`` when it is created. Plan changes follow the billing page's
+state machine, evaluated against the mock's clock whenever billing is read:
+trial -> readonly after TRIAL_DAYS or beyond TRIAL_ACTIONS without a payment method;
+readonly -> deleted after GRACE_DAYS; attaching a payment method moves trial -> promo (and
+suspended -> active); promo -> active after PROMO_DAYS. Payment failures and cancellations
+happen in the payment provider, so the mock never reaches ``suspended`` or a cancelled
+``deleted`` by itself (load a state to test them).
+
+Usage: one action per run created and per agent invocation in the workspace. Stripe values
+(client secret, checkout and portal URLs, publishable key) are fixed placeholders.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+from ...clock import iso
+from ...errors import ApiError
+
+DAY = 86400.0
+TRIAL_DAYS, TRIAL_ACTIONS, GRACE_DAYS, PROMO_DAYS = 30, 1000, 30, 90
+USAGE_DAYS = 30
+
+
+def _date(timestamp: str) -> str:
+    return timestamp[:10]
+
+
+class BillingBackend:
+    def __init__(self, platform):
+        self.platform = platform
+        self.plan_status = "trial"
+        self.since = platform.clock.now()  # when the current status began
+        self.has_payment_method = False
+
+    # --- usage ------------------------------------------------------------------------
+
+    def _action_times(self) -> list[str]:
+        runs = [run["created_at"] for run in self.platform.runs.runs.values()]
+        return runs + [call["at"] for call in self.platform.agents.invocations]
+
+    def _used_since(self, start: float) -> int:
+        return sum(1 for at in self._action_times() if at >= iso(start))
+
+    def daily_usage(self) -> list[dict[str, Any]]:
+        with self.platform.lock:
+            first = _date(iso(self.platform.clock.now() - (USAGE_DAYS - 1) * DAY))
+            counts = Counter(_date(at) for at in self._action_times() if _date(at) >= first)
+        return [{"date": day, "count": counts[day]} for day in sorted(counts, reverse=True)]
+
+    # --- the plan ---------------------------------------------------------------------
+
+    def _advance(self) -> None:
+        """Apply every transition time or usage has triggered since the last read."""
+        now = self.platform.clock.now()
+        while True:
+            if self.plan_status == "trial" and not self.has_payment_method and (
+                    now >= self.since + TRIAL_DAYS * DAY or self._used_since(self.since) > TRIAL_ACTIONS):
+                self.plan_status, self.since = "readonly", min(now, self.since + TRIAL_DAYS * DAY)
+            elif self.plan_status == "readonly" and now >= self.since + GRACE_DAYS * DAY:
+                self.plan_status, self.since = "deleted", self.since + GRACE_DAYS * DAY
+            elif self.plan_status == "promo" and now >= self.since + PROMO_DAYS * DAY:
+                self.plan_status, self.since = "active", self.since + PROMO_DAYS * DAY
+            else:
+                return
+
+    def _period(self) -> tuple[float, float]:
+        length = {"trial": TRIAL_DAYS, "readonly": GRACE_DAYS, "promo": PROMO_DAYS}.get(self.plan_status)
+        if length:
+            return self.since, self.since + length * DAY
+        start = datetime.fromtimestamp(self.platform.clock.now(), timezone.utc).replace(
+            day=1, hour=0, minute=0, second=0, microsecond=0)
+        end = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
+        return start.timestamp(), end.timestamp()
+
+    def status(self) -> dict[str, Any]:
+        with self.platform.lock:
+            self._advance()
+            start, end = self._period()
+            now = self.platform.clock.now()
+            return {"plan_status": self.plan_status, "actions_used": self._used_since(start),
+                    "actions_limit": TRIAL_ACTIONS if self.plan_status in ("trial", "readonly") else 0,
+                    "period_start": iso(start), "period_end": iso(end),
+                    "days_remaining": max(0, int((end - now) // DAY)),
+                    "has_payment_method": self.has_payment_method}
+
+    def attach_payment_method(self) -> dict[str, str]:
+        with self.platform.lock:
+            self._advance()
+            if self.plan_status == "deleted":
+                raise ApiError(409, "the workspace plan is deleted")
+            self.has_payment_method = True
+            if self.plan_status in ("trial", "suspended"):
+                self.plan_status = "promo" if self.plan_status == "trial" else "active"
+                self.since = self.platform.clock.now()
+            return {"status": self.plan_status}
+
+    def links(self) -> dict[str, str]:
+        workspace = self.platform.workspace
+        return {"client_secret": f"seti_mock_{workspace}_secret_mock",
+                "checkout": f"https://checkout.stripe.com/c/pay/cs_mock_{workspace}",
+                "portal": f"https://billing.stripe.com/p/session/mock_{workspace}",
+                "publishable_key": "pk_test_runagents_mock"}
+
+    # --- state ------------------------------------------------------------------------
+
+    def export(self) -> dict[str, Any]:
+        return {"plan_status": self.plan_status, "since": self.since, "has_payment_method": self.has_payment_method}
+
+    def load(self, data: Mapping[str, Any]) -> None:
+        if data:
+            self.plan_status = str(data["plan_status"])
+            self.since = float(data["since"])
+            self.has_payment_method = bool(data["has_payment_method"])

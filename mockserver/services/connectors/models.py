@@ -1,0 +1,145 @@
+"""Approval connectors: where approval-required events would be delivered (Slack, Teams, Jira,
+PagerDuty, webhooks), the workspace's delivery defaults, and the delivery activity.
+
+Simulated: nothing is sent. When an access request is created, each enabled connector the
+delivery mode picks gets a ``dispatch_succeeded`` activity record (``first_success``: the
+first enabled connector, ``all``: every one); approving or rejecting it records
+``decision_recorded``. Header values are credentials: they are not kept, and every answer
+shows them as ``***``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Mapping
+
+from ...errors import ApiError
+from ...redact import REDACTED
+
+DEFAULTS = {"default_delivery_mode": "first_success", "default_fallback_to_ui": True,
+            "default_timeout_seconds": 10, "min_timeout_seconds": 1, "max_timeout_seconds": 120}
+SIMULATED_DURATION_MS = 0  # no delivery happens, so none takes time
+
+
+def connector_problem(connector: Mapping[str, Any]) -> str | None:
+    """The type-specific rule a connector breaks (the pages' examples), or None."""
+    kind = connector.get("type") or "webhook"
+    headers = {name.lower() for name in connector.get("headers") or {}}
+    if kind == "webhook" and not str(connector.get("endpoint", "")).startswith("https://"):
+        return "webhook connectors need an https:// endpoint"
+    if kind == "slack" and connector.get("slack_security_mode") == "strict" and "x-slack-signing-secret" not in headers:
+        return "slack strict mode needs an X-Slack-Signing-Secret header"
+    if kind == "pagerduty" and not any("routing" in name for name in headers):
+        return "pagerduty connectors need a routing key header"
+    return None
+
+
+class ConnectorsBackend:
+    def __init__(self, platform):
+        self.platform = platform
+        self.items: dict[str, dict[str, Any]] = {}
+        self.defaults: dict[str, Any] = dict(DEFAULTS)
+        self.activity: list[dict[str, Any]] = []
+        self._ids = itertools.count(1)
+
+    def list(self) -> list[dict[str, Any]]:
+        with self.platform.lock:
+            return list(self.items.values())
+
+    def get(self, connector_id: str) -> dict[str, Any]:
+        with self.platform.lock:
+            if connector_id not in self.items:
+                raise ApiError(404, f"approval connector {connector_id} not found")
+            return self.items[connector_id]
+
+    def create(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        with self.platform.lock:
+            self.platform.check_capacity("approval connectors", len(self.items))
+            now = self.platform.now_iso()
+            connector = self._stored({"type": "webhook", "enabled": True,
+                                      "timeout_seconds": self.defaults["default_timeout_seconds"], **body},
+                                     id=f"ac_{self.platform.new_id().replace('-', '')[:20]}", created_at=now,
+                                     updated_at=now)
+            self.items[connector["id"]] = connector
+            return connector
+
+    def update(self, connector_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+        with self.platform.lock:
+            current = self.get(connector_id)
+            merged = {**current, **changes}
+            if "headers" not in changes:  # the kept names stand for the credentials sent before
+                merged["headers"] = current.get("headers", {})
+            connector = self._stored(merged, updated_at=self.platform.now_iso())
+            self.items[connector_id] = connector
+            return connector
+
+    def _stored(self, connector: Mapping[str, Any], **fields: Any) -> dict[str, Any]:
+        problem = connector_problem(connector)
+        if problem:
+            raise ApiError(400, problem)
+        stored = {**connector, **fields}
+        stored["headers"] = {name: REDACTED for name in connector.get("headers") or {}}
+        return stored
+
+    def delete(self, connector_id: str) -> None:
+        with self.platform.lock:
+            self.get(connector_id)
+            del self.items[connector_id]
+
+    def test(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Configuration and credentials checked as on create; connectivity is not tried."""
+        kind = body.get("type") or "webhook"
+        problem = connector_problem(body)
+        checks = [
+            {"id": "config", "label": "Configuration", "status": "failed" if problem else "passed",
+             "message": problem or "Connector configuration is valid"},
+            {"id": "credentials", "label": "Credentials", "status": "passed" if body.get("headers") else "skipped",
+             "message": "Required credentials are present" if body.get("headers") else "No credentials sent"},
+            {"id": "connectivity", "label": "Connectivity", "status": "skipped",
+             "message": "runagents-mock does not contact connector endpoints", "duration_ms": SIMULATED_DURATION_MS},
+        ]
+        return {"status": "unhealthy" if problem else "healthy", "connector_type": kind,
+                "endpoint": body["endpoint"], "checks": checks}
+
+    def set_defaults(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+        with self.platform.lock:
+            self.defaults = {**self.defaults, **changes}
+            return dict(self.defaults)
+
+    def get_defaults(self) -> dict[str, Any]:
+        with self.platform.lock:
+            return dict(self.defaults)
+
+    def recent(self, limit: int | None) -> list[dict[str, Any]]:
+        with self.platform.lock:
+            newest_first = list(reversed(self.activity))
+        return newest_first[:limit] if limit else newest_first
+
+    # --- what other services report ----------------------------------------------------
+
+    def record(self, request: Mapping[str, Any], event: str, decision: str | None = None) -> None:
+        """An approval request changed: note the (simulated) deliveries it would cause."""
+        with self.platform.lock:
+            enabled = [c for c in self.items.values() if c.get("enabled", True)]
+            if self.defaults["default_delivery_mode"] != "all":
+                enabled = enabled[:1]
+            for connector in enabled:
+                entry = {"id": f"aca_{next(self._ids)}", "timestamp": self.platform.now_iso(), "event": event,
+                         "connector_id": connector["id"], "connector_name": connector["name"],
+                         "request_id": request["id"], "status_code": 200, "duration_ms": SIMULATED_DURATION_MS,
+                         "message": "Connector delivery recorded (runagents-mock sends nothing)"}
+                if decision:
+                    entry["decision"] = decision
+                self.activity.append(entry)
+            del self.activity[:max(0, len(self.activity) - self.platform.config.journal_size)]
+
+    # --- state ------------------------------------------------------------------------
+
+    def export(self) -> dict[str, Any]:
+        return {"items": list(self.items.values()), "defaults": dict(self.defaults), "activity": list(self.activity)}
+
+    def load(self, data: Mapping[str, Any]) -> None:
+        self.items = {c["id"]: dict(c) for c in data.get("items", [])}
+        self.defaults = {**DEFAULTS, **data.get("defaults", {})}
+        self.activity = list(data.get("activity", []))
+        self._ids = itertools.count(len(self.activity) + 1)

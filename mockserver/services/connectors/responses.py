@@ -1,0 +1,53 @@
+"""HTTP glue for /api/v1/approval-connectors."""
+
+from __future__ import annotations
+
+from ..common import Handlers
+
+handlers = Handlers()
+
+
+@handlers.operation("listApprovalConnectors")
+def list_connectors(platform, req):
+    return 200, platform.connectors.list()
+
+
+@handlers.operation("createApprovalConnector")
+def create_connector(platform, req):
+    return 201, platform.connectors.create(req.body)
+
+
+@handlers.operation("getApprovalConnector")
+def get_connector(platform, req):
+    return 200, platform.connectors.get(req.path["id"])
+
+
+@handlers.operation("updateApprovalConnector")
+def update_connector(platform, req):
+    return 200, platform.connectors.update(req.path["id"], req.body)
+
+
+@handlers.operation("deleteApprovalConnector")
+def delete_connector(platform, req):
+    platform.connectors.delete(req.path["id"])
+    return 200, {"status": "deleted"}
+
+
+@handlers.operation("testApprovalConnector")
+def test_connector(platform, req):
+    return 200, platform.connectors.test(req.body)
+
+
+@handlers.operation("getApprovalConnectorDefaults")
+def get_defaults(platform, req):
+    return 200, platform.connectors.get_defaults()
+
+
+@handlers.operation("updateApprovalConnectorDefaults")
+def update_defaults(platform, req):
+    return 200, platform.connectors.set_defaults(req.body)
+
+
+@handlers.operation("listApprovalConnectorActivity")
+def list_activity(platform, req):
+    return 200, platform.connectors.recent(req.query.get("limit"))

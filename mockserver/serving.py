@@ -1,0 +1,20 @@
+"""Running a waitress server in the foreground until Ctrl-C or SIGTERM (``serve``, ``proxy``)."""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+
+def run_until_stopped(server: Any) -> None:
+    """Run a waitress server until Ctrl-C or SIGTERM, then close it."""
+    def stop(signum, frame):  # SIGTERM behaves like Ctrl-C: leave the loop, then clean up
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()

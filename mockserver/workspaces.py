@@ -1,0 +1,68 @@
+"""Workspaces: isolated platform states behind ``/api/v1/workspaces/{workspace}``.
+
+The default workspace is the platform the February surface and ``/api/v1`` serve. A named
+workspace is created, empty, by the first request (or control call) that names it, and has
+its own state, lock and clock, so tests on different workspaces of one server never see or
+wait for each other. Names are checked against ``WorkspaceName`` in ``openapi-v1.yaml``.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+from .config import MockConfig
+from .errors import ApiError
+from .platform import Platform
+from .surfaces import DEFAULT_WORKSPACE
+
+
+class Workspaces:
+    def __init__(self, config: MockConfig, default: Platform, name_error: Callable[[str], str | None]):
+        self.config = config
+        self.default = default
+        self._name_error = name_error  # the spec's check of a workspace name: a message or None
+        self._named: dict[str, Platform] = {}
+        self.replay: Any = None  # given to every workspace's platform (see replay.py)
+        self._lock = threading.Lock()
+
+    def check_name(self, name: str) -> None:
+        if name == DEFAULT_WORKSPACE or name in self._named:
+            return  # known good: the hot path of every request
+        message = self._name_error(name)
+        if message:
+            raise ApiError(400, message)
+
+    def get(self, name: str) -> Platform:
+        """The workspace's platform, created on first use; 400 for a bad name."""
+        if name == DEFAULT_WORKSPACE:
+            return self.default
+        platform = self._named.get(name)
+        if platform is not None:
+            return platform
+        self.check_name(name)
+        with self._lock:
+            if name not in self._named:
+                self.default.check_capacity("workspaces", len(self._named))
+                platform = Platform(self.config, workspace=name)
+                platform.replay = self.replay
+                self._named[name] = platform
+            return self._named[name]
+
+    def names(self) -> list[str]:
+        with self._lock:
+            return [DEFAULT_WORKSPACE, *sorted(self._named)]
+
+    def reset(self, name: str) -> None:
+        """Empty one workspace: a named one is dropped (recreated empty on next use)."""
+        if name == DEFAULT_WORKSPACE:
+            self.default.reset()
+            return
+        self.check_name(name)
+        with self._lock:
+            self._named.pop(name, None)
+
+    def reset_all(self) -> None:
+        with self._lock:
+            self._named.clear()
+        self.default.reset()
