@@ -167,24 +167,32 @@ def _bearer_schemes(document: dict[str, Any]) -> Iterator[str]:
 
 
 def build_schema(document: dict[str, Any], *, base_url: str, api_key: str, seed: int,
-                 max_examples: int, skipped: dict[str, str]) -> BaseSchema:
-    """A schemathesis schema that sends positive (spec-valid) data to ``base_url``."""
+                 max_examples: int, skipped: dict[str, str], negative: bool = True,
+                 read_only: bool = False) -> BaseSchema:
+    """A schemathesis schema that sends what ``st run`` would send to ``base_url``.
+
+    Every phase runs as in the bare CLI: the spec's examples, coverage (boundary values and,
+    unless ``negative`` is off, invalid values and unexpected methods), fuzzing, and the
+    stateful phase (``test_stateful.py``), which follows the spec's links and the links
+    schemathesis infers.
+    """
+    if negative and not read_only:
+        unexpected_methods = None  # schemathesis' default: every method the path lacks
+    else:
+        unexpected_methods = []  # other methods would write (read-only), or are not spec-valid
+    coverage: dict[str, Any] = {"enabled": True}
+    if unexpected_methods is not None:
+        coverage["unexpected-methods"] = unexpected_methods
     settings: dict[str, Any] = {
         "seed": seed,
         "base-url": base_url,
         "request-timeout": 30,
         "generation": {
-            "mode": "positive",
+            "mode": "all" if negative else "positive",
             "max-examples": max_examples,
             "database": "none",  # no .hypothesis/ directory wherever the kit is run from
         },
-        "phases": {
-            # The examples phase sends the spec's own examples; fuzzing generates the rest.
-            # The coverage phase sends invalid data on purpose; negative testing is not this kit's job.
-            "coverage": {"enabled": False},
-            # Follow the spec's own links only, not links schemathesis would infer.
-            "stateful": {"inference": {"algorithms": []}},
-        },
+        "phases": {"coverage": coverage},
     }
     key_header = _key_header(document)
     if key_header and api_key.startswith(WORKSPACE_KEY_PREFIX):

@@ -1,15 +1,17 @@
 """What every response is checked for.
 
-Five schemathesis built-ins, and one probe of our own:
+Every check schemathesis has (what ``st run --checks all`` runs), with one replaced and one
+added:
 
-- ``no_server_error``: no 5xx. A 5xx the spec documents for the operation (invokeAgent's 502
-  when the agent is not running) is allowed, except 500, which is how bugs show up.
-- ``status_code_conformance``: the status is one the operation documents.
-- ``content_type_conformance``: the Content-Type is one documented for that status (JSON,
-  except the chat stream).
-- ``response_schema_conformance``: the body matches the documented schema.
-- ``response_headers_conformance``: documented headers (Retry-After on 429) match theirs.
-- ``auth_enforced``: the same request without ``Authorization`` gets a documented 401.
+- ``no_server_error`` stands in for ``not_a_server_error``: no 5xx, except a 5xx the spec
+  documents for the operation (invokeAgent's 502 when the agent is not running); a 500 is
+  always a deviation. ``schemathesis.toml`` tells the bare CLI the same.
+- ``auth_enforced``: the same request without ``Authorization`` gets the documented 401 (its
+  body too, which schemathesis' ``ignored_auth`` does not look at).
+
+The rest (status codes, content types, schemas of bodies, headers and server-sent events,
+invalid data refused, valid data accepted, ``Allow`` on 405, auth, use after delete, created
+resources readable...) are schemathesis' own; ``--exclude-check NAME`` leaves one out.
 
 The checks are passed to ``validate_response`` explicitly instead of being registered with
 ``@schemathesis.check``: registration is process-wide and would switch them on for every other
@@ -21,17 +23,13 @@ from __future__ import annotations
 from typing import Callable
 
 import requests
-import schemathesis.checks
 from schemathesis import Case, CheckContext, CheckFunction, Response
+from schemathesis.checks import CHECKS, load_all_checks
 
 from .session import ContractSession
 
-BUILTIN_CHECKS = (
-    "status_code_conformance",
-    "content_type_conformance",
-    "response_schema_conformance",
-    "response_headers_conformance",
-)
+# Ours replaces it (see no_server_error).
+REPLACED_CHECKS = ("not_a_server_error",)
 AUTH_HEADERS = ("Authorization", "X-RunAgents-API-Key")
 
 
@@ -50,11 +48,17 @@ class ContractViolation(AssertionError):
         self.probe = probe
 
 
+def builtin_check_names() -> list[str]:
+    """Every check schemathesis registers, in its own order (what ``--checks all`` means)."""
+    load_all_checks()
+    return CHECKS.get_all_names()
+
+
 def builtin_check(name: str) -> CheckFunction:
-    try:
-        return getattr(schemathesis.checks, name)
-    except AttributeError:
-        raise ValueError(f"schemathesis has no check named {name!r}") from None
+    if name not in builtin_check_names():
+        raise ValueError(f"schemathesis has no check named {name!r}; it has: "
+                         + ", ".join(builtin_check_names()))
+    return CHECKS.get_one(name)
 
 
 def no_server_error(ctx: CheckContext, response: Response, case: Case) -> bool | None:
@@ -113,6 +117,9 @@ def _probe_without_key(session: ContractSession, response: Response, case: Case,
 
 
 def checks_for_run(session: ContractSession, documented_401: SpecProblems,
-                   verdicts: AuthVerdicts, extra: tuple[str, ...] = ()) -> list[CheckFunction]:
-    return [no_server_error, *map(builtin_check, BUILTIN_CHECKS), *map(builtin_check, extra),
-            make_auth_check(session, documented_401, verdicts)]
+                   verdicts: AuthVerdicts, excluded: tuple[str, ...] = ()) -> list[CheckFunction]:
+    for name in excluded:
+        builtin_check(name)  # an unknown name is an error, not a silent no-op
+    names = [name for name in builtin_check_names() if name not in excluded and name not in REPLACED_CHECKS]
+    own = [] if "not_a_server_error" in excluded else [no_server_error]
+    return [*own, *map(builtin_check, names), make_auth_check(session, documented_401, verdicts)]

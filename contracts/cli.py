@@ -78,8 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--name-prefix", metavar="PREFIX",
                         help="prefix of every name the run creates (default contract-test-)")
     parser.add_argument("--spec", type=Path, metavar="PATH", help="another openapi.yaml to check against")
-    parser.add_argument("--check", action="append", default=[], metavar="NAME",
-                        help="also run this schemathesis built-in check, e.g. positive_data_acceptance")
+    parser.add_argument("--positive-only", action="store_true",
+                        help="send only data the spec allows (no invalid input, no unexpected methods)")
+    parser.add_argument("--exclude-check", action="append", default=[], metavar="NAME",
+                        help="leave out this schemathesis check, e.g. ignored_auth (repeatable)")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="show pytest's own output and tracebacks as well as the report")
     return parser
@@ -96,10 +98,11 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
                         ("--name-prefix", args.name_prefix), ("--spec", args.spec), ("--api", args.api)):
         if value is not None:
             argv += [flag, str(value)]
-    if args.read_only:
-        argv.append("--read-only")
-    for check in args.check:
-        argv += ["--check", check]
+    for flag, on in (("--read-only", args.read_only), ("--positive-only", args.positive_only)):
+        if on:
+            argv.append(flag)
+    for check in args.exclude_check:
+        argv += ["--exclude-check", check]
     if args.report:
         argv += [f"--junitxml={args.report}", "-o", "junit_suite_name=runagents-contract"]
     return argv

@@ -59,11 +59,25 @@ def _prefixed_body(body: Any, prefix: str) -> Any:
     return new
 
 
+def _body_is_invalid_on_purpose(case: "Case") -> bool:
+    """A negative case whose body breaks the spec: tidying its names could make it valid."""
+    from schemathesis.core.parameters import ParameterLocation
+
+    meta = getattr(case, "meta", None)
+    component = meta.components.get(ParameterLocation.BODY) if meta is not None else None
+    return component is not None and component.mode.is_negative
+
+
 def apply_name_prefix(case: "Case", prefix: str) -> None:
-    """Rewrite ``case`` in place so every name it sends carries ``prefix``."""
-    body = _prefixed_body(case.body, prefix)
-    if body != case.body:
-        case.body = body  # assignment (not mutation) lets schemathesis revalidate the case
+    """Rewrite ``case`` in place so every name it sends carries ``prefix``.
+
+    A body that is invalid on purpose is sent as generated: a conforming server refuses it,
+    so it creates nothing, and rewriting it could turn it valid and hide that refusal.
+    """
+    if not _body_is_invalid_on_purpose(case):
+        body = _prefixed_body(case.body, prefix)
+        if body != case.body:
+            case.body = body  # assignment (not mutation) lets schemathesis revalidate the case
     if case.method.upper() != "GET" and case.path_parameters:
         params = {key: prefixed(value, prefix) if key in NAME_PATH_PARAMETERS and isinstance(value, str)
                   else value for key, value in case.path_parameters.items()}

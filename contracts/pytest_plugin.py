@@ -34,8 +34,10 @@ OPTIONS = (
     ("name-prefix", dict(metavar="PREFIX", help="prefix of every created name (default contract-test-)")),
     ("spec", dict(metavar="PATH", help="openapi.yaml to test against (default: the packaged one)")),
     ("api", dict(metavar="API", help="2026-02 or v1 (default: inferred from the base URL)")),
-    ("check", dict(action="append", default=[], metavar="NAME",
-                   help="also run this schemathesis built-in check (repeatable)")),
+    ("positive-only", dict(action="store_true", default=False,
+                           help="send only spec-valid data: no invalid input, no unexpected methods")),
+    ("exclude-check", dict(action="append", default=[], metavar="NAME",
+                           help="leave out this schemathesis check (repeatable)")),
 )
 
 
@@ -98,7 +100,8 @@ def settings_from_options(config: pytest.Config) -> RunSettings:
         seed=_option(config, "seed"),
         name_prefix=RunSettings.name_prefix if prefix is None else prefix,
         spec_path=Path(spec) if spec else None,
-        extra_checks=tuple(_option(config, "check")),
+        negative=not _option(config, "positive-only"),
+        excluded_checks=tuple(_option(config, "exclude-check")),
         api=_option(config, "api"),
     )
 

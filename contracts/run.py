@@ -47,10 +47,11 @@ class ContractRun:
                                               in_process=self.target.in_process)
             self.schema: BaseSchema = build_schema(
                 self.document, base_url=self.target.base_url, api_key=self.api_key, seed=self.seed,
-                max_examples=self.settings.max_examples, skipped=self.skipped)
+                max_examples=self.settings.max_examples, skipped=self.skipped,
+                negative=self.settings.negative, read_only=self.settings.read_only)
             self.schema.hook(self._after_validate_hook())
             self.checks = checks_for_run(self.session, self._documented_401_problems, self.auth_verdicts,
-                                         self.settings.extra_checks)
+                                         self.settings.excluded_checks)
         except BaseException:
             self.target.stop()
             raise
@@ -88,7 +89,11 @@ class ContractRun:
             self.created.record(operation.operation_id, response.status_code, json_or_none(response.content))
         self._last_check_results = []
         try:
-            case.validate_response(response, checks=self.checks, recorder=recorder)
+            # The key as an explicit header tells ignored_auth the key is meant to be valid; the
+            # session makes its probes (and use_after_free's) follow the kit's safety rules.
+            case.validate_response(response, checks=self.checks, recorder=recorder,
+                                   headers={"Authorization": f"Bearer {self.api_key}"},
+                                   transport_kwargs={"session": self.session})
         finally:
             failures = [(r.name, r.failure) for r in self._last_check_results if r.failure is not None]
             if failures:

@@ -45,8 +45,11 @@ class RunSettings:
     name_prefix: str = DEFAULT_NAME_PREFIX
     # Another openapi.yaml; None uses the one shipped with runagents-mock.
     spec_path: Path | None = None
-    # Extra schemathesis built-in checks by name (e.g. positive_data_acceptance).
-    extra_checks: tuple[str, ...] = ()
+    # Send invalid data too (schemathesis' negative mode and coverage scenarios), as `st run`
+    # does; off with --positive-only, which also drops the checks that need invalid data.
+    negative: bool = True
+    # schemathesis built-in checks left out by name (every one runs by default).
+    excluded_checks: tuple[str, ...] = ()
     # Longest link sequence the stateful test tries.
     stateful_steps: int = 8
     # Which API: "2026-02" (openapi.yaml) or "v1" (openapi-v1.yaml); None infers it from base_url.

@@ -28,6 +28,9 @@ from .state_check import state_problem
 from .surfaces import Surface, Surfaces
 from .workspaces import Workspaces
 
+# Without --api-key every non-empty key works, except one containing this (any case).
+OPEN_MODE_REFUSED = "invalid"
+
 log = logging.getLogger("runagents_mock")
 
 
@@ -82,7 +85,9 @@ class MockServer:
             return hmac.compare_digest(key.encode(), self.config.admin_key.encode())
         accepted = [*self.config.api_keys, *(k for _, k in self.config.workspace_keys)]
         if not accepted:
-            return bool(key)
+            # Open mode: any key, except one that says it is wrong, so clients (and
+            # schemathesis' ignored_auth probe) can see a 401 without configuring keys.
+            return bool(key) and OPEN_MODE_REFUSED not in key.lower()
         return any([hmac.compare_digest(key.encode(), k.encode()) for k in accepted])
 
 

@@ -120,7 +120,12 @@ class ApiDispatcher:
         return None
 
     def _handle(self, request: Request, located: Located) -> Answer | Response:
-        route, path_params = self.url_map.bind_to_environ(request.environ).match()
+        try:
+            route, path_params = self.url_map.bind_to_environ(request.environ).match()
+        except MethodNotAllowed:
+            # Allow names the spec's path item for this path (werkzeug would add the methods
+            # of a templated sibling: GET and DELETE of /api/tools/{name} on /api/tools/probe).
+            raise MethodNotAllowed(valid_methods=located.surface.spec.allowed_methods(located.path)) from None
         path_params.pop(WORKSPACE_PARAM, None)
         surface = self.server.surfaces.by_name(route.surface)
         if route.malformed:  # a bad path under a known prefix
@@ -138,9 +143,9 @@ class ApiDispatcher:
         return status, self.server.encoder.encode(payload), list(extra[0].items()) if extra else []
 
     def _malformed(self, request: Request, located: Located, message: str) -> NoReturn:
-        # A known path with the wrong method is still a 405, not a malformed path.
-        spec = located.surface.spec
-        allowed = sorted({op.method for op in spec.operations.values() if spec.find(op.method, located.path) is op})
+        # A known path with the wrong method is still a 405, not a malformed path. The
+        # catch-all rules take any method, so werkzeug never puts theirs in an Allow header.
+        allowed = located.surface.spec.allowed_methods(located.path)
         if allowed:
             raise MethodNotAllowed(valid_methods=allowed)
         raise ApiError(400, message)
@@ -212,7 +217,7 @@ _NO_ARGS: dict[str, str] = {}  # parsing an empty query string still costs a few
 
 def _url_map(server: "MockServer") -> Map:
     """For each surface and each of its mounts: one rule per operation, and one per path item
-    that names an error for malformed paths under its static prefix."""
+    that names an error for malformed paths under its static prefix (any method)."""
     rules = []
     for surface in server.surfaces:
         operations = surface.spec.operations.values()
@@ -225,8 +230,7 @@ def _url_map(server: "MockServer") -> Map:
             mount_rule = mount.replace("{" + WORKSPACE_PARAM + "}", f"<{WORKSPACE_PARAM}>")
             rules += [Rule(mount_rule + op.url_rule, endpoint=_Route(surface.name, op.operation_id),
                            methods=[op.method]) for op in operations]
-            rules += [Rule(f"{mount_rule}{prefix}<path:_rest>", endpoint=_Route(surface.name, malformed=message),
-                           methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+            rules += [Rule(f"{mount_rule}{prefix}<path:_rest>", endpoint=_Route(surface.name, malformed=message))
                       for prefix, message in prefixes.items()]
     return Map(rules)
 

@@ -112,8 +112,9 @@ class ResponseChecker:
         from .conformance import served_response_problems
         from .control import FAULT_HEADER
 
-        # A streamed body (chat completion chunks) must not be consumed here; the spec
-        # describes it as text, so its status and content type are what can be checked.
+        # A streamed body (chat completion chunks) must not be consumed here, so its status
+        # and content type are what is checked; its events are checked against the spec's
+        # per-event schema by schemathesis (tests/test_builds_gateway_ingestion.py).
         body = b"" if response.mimetype == "text/event-stream" else response.get_data()
         problems = served_response_problems(self.server.surfaces, method, path, response.status_code,
                                             response.headers.get("Content-Type"), body,

@@ -114,7 +114,8 @@ _RULE_MESSAGES = {
 
 def _describe(error: Any, prefix: str) -> str:
     """One line naming the field and the rule, without echoing the value (it may be a secret)."""
-    custom = error.schema.get("x-error-messages", {}) if isinstance(error.schema, dict) else {}
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    custom = schema.get("x-error-messages", {})
     if error.validator in custom:
         return custom[error.validator]
     where = _location(prefix, error.absolute_path)
@@ -131,6 +132,9 @@ def _describe(error: Any, prefix: str) -> str:
     if kind in ("enum", "const"):
         allowed = error.validator_value if kind == "enum" else [error.validator_value]
         return f"{what} must be one of: {', '.join(map(str, allowed))}"
+    if kind == "pattern" and isinstance(schema.get("title"), str):
+        # A shared form (Duration) says what it is in its title, rather than by its regex.
+        return f"{what} must be {schema['title']}"
     if kind == "minLength" and error.validator_value == 1:
         return f"{what} must not be empty"
     if kind in _RULE_MESSAGES:
@@ -283,9 +287,13 @@ class Operation:
                 raw = path_params.get(param.name)
             elif param.location == "query":
                 raw = args.get(param.name)
+                if raw is not None and hasattr(args, "getlist") and len(args.getlist(param.name)) > 1:
+                    # No query parameter of the spec is an array: a second value is a mistake.
+                    raise ApiError(400, f"query parameter {param.name} is given more than once")
             else:
                 raw = headers.get(param.name)
-            if raw is None or (raw == "" and param.location != "path"):
+            # An empty header counts as absent; an empty query value is a value, checked like any.
+            if raw is None or (raw == "" and param.location == "header"):
                 if param.required:
                     raise ApiError(400, f"{param.location} parameter {param.name} is required")
                 continue
@@ -407,6 +415,19 @@ class Spec:
     def is_keyless(self, method: str, path: str) -> bool:
         """Whether this request is for an operation that takes no API key."""
         return any(op.method == method and op.path_regex.fullmatch(path) for op in self.keyless_operations)
+    def allowed_methods(self, path: str) -> list[str]:
+        """The methods of the path item serving ``path`` (empty when none does), for ``Allow``.
+
+        As in OpenAPI path matching, a literal path item (``/api/tools/probe``) wins over a
+        templated one that also matches (``/api/tools/{name}``).
+        """
+        by_template: dict[str, list[str]] = {}
+        for op in self.operations.values():
+            if op.path_regex.fullmatch(path):
+                by_template.setdefault(op.path, []).append(op.method)
+        if not by_template:
+            return []
+        return sorted(by_template[min(by_template, key=lambda template: template.count("{"))])
 
     def find(self, method: str, path: str) -> Operation | None:
         """The operation serving a concrete request path (used by response checkers)."""

@@ -121,6 +121,38 @@ def test_streaming_completion(api):
     assert (last["path"], last["status"], last["body"]["stream"]) == ("/v1/chat/completions", 200, True)
 
 
+@pytest.mark.parametrize("include_usage", [False, True])
+def test_streamed_events_match_the_spec_as_schemathesis_reads_it(api, include_usage):
+    # Issue 12: the event-stream schema describes one event; schemathesis validates each.
+    import requests
+    import schemathesis
+    from schemathesis import Response
+    from mockserver.spec import default_spec_path
+    from schemathesis.checks import load_all_checks
+    from schemathesis.specs.openapi.checks import response_schema_conformance
+
+    load_all_checks()
+    api.post("/api/model-providers", OPENAI_PROVIDER)
+    response = chat(api, stream=True, stream_options={"include_usage": include_usage})
+    body = response.get_data()
+    assert body.endswith(b"data: [DONE]\n\n")
+    operation = schemathesis.openapi.from_path(default_spec_path())["/v1/chat/completions"]["POST"]
+    case = operation.Case(body={"model": "gpt-4o-mini", "messages": [], "stream": True})
+
+    def answer(data: bytes) -> Response:  # the stream as a client received it
+        sent = requests.Request("POST", "http://mock/v1/chat/completions").prepare()
+        return Response(status_code=200, headers={"content-type": [response.headers["Content-Type"]]},
+                        content=data, request=sent, elapsed=0.0, message="OK", encoding="utf-8",
+                        http_version="1.1", verify=True)
+
+    case.validate_response(answer(body), checks=[response_schema_conformance])
+    broken = body.replace(b'"object": "chat.completion.chunk"', b'"object": "chunk"', 1)
+    with pytest.raises(BaseExceptionGroup) as failed:  # the check bites: a chunk of the wrong shape
+        case.validate_response(answer(broken), checks=[response_schema_conformance])
+    found = failed.value.exceptions
+    assert any("SSE event violates schema" in str(e) for e in found), found
+
+
 # --- ingestion ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", ["/analyze", "/ingestion/analyze"])

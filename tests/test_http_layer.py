@@ -25,6 +25,13 @@ def test_any_non_empty_key_by_default(api):
     assert api.get("/api/agents", auth=False, headers={"Authorization": "Bearer anything"}).status_code == 200
 
 
+@pytest.mark.parametrize("key", ["invalid", "SCHEMATHESIS-INVALID-VALUE", "my-Invalid-key"])
+def test_a_key_that_says_it_is_invalid_is_refused_by_default(api, key):
+    # So a client's 401 path (and schemathesis' ignored_auth probe) works without --api-key.
+    response = api.get("/api/agents", auth=False, headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 401 and error_of(response) == "invalid API key"
+
+
 def test_api_keys_restrict_to_listed_keys(make_api):
     api = make_api(api_keys=["k1", "k2"])
     assert api.get("/api/agents", auth=False, headers={"Authorization": "Bearer k2"}).status_code == 200
@@ -127,6 +134,40 @@ def test_query_parameter_is_validated(api):
 def test_options_is_a_405_like_any_undocumented_method(api):
     response = api.request("OPTIONS", "/api/tools")
     assert response.status_code == 405 and response.headers["Allow"] == "GET, POST"
+
+
+@pytest.mark.parametrize("path, allow", [
+    # The catch-all for malformed agent paths must not add its methods (issue 12).
+    ("/api/agents/agent-system/a", "DELETE, GET"),
+    ("/api/agents/agent-system/a/invoke", "POST"),
+    # A literal path item wins over a templated one, as in OpenAPI path matching.
+    ("/api/tools/probe", "POST"),
+    ("/api/tools/stripe-api", "DELETE, GET"),
+    ("/runs/events", "GET, PATCH"),
+])
+def test_allow_lists_the_methods_of_the_path_item_in_the_spec(api, path, allow):
+    response = api.request("OPTIONS", path)
+    assert response.status_code == 405 and response.headers["Allow"] == allow
+    assert error_of(response) == f"method OPTIONS is not allowed on {path}"
+
+
+def test_other_methods_on_a_malformed_agent_path_are_still_the_documented_400(api):
+    response = api.request("OPTIONS", "/api/agents/only-namespace")
+    assert response.status_code == 400
+    assert error_of(response) == "path must be /api/agents/{namespace}/{name}"
+
+
+@pytest.mark.parametrize("query, message", [
+    # An empty value is a value: outside the enum, or not an integer, it is refused.
+    ("/runs?status=", "query parameter status must be one of: RUNNING, PAUSED_APPROVAL, COMPLETED, FAILED"),
+    ("/governance/requests?status=", "query parameter status must be one of: PENDING, APPROVED, REJECTED, EXPIRED"),
+    ("/runs/x/events?limit=", "query parameter limit must be of type integer"),
+    # No query parameter of the spec is a list.
+    ("/runs?status=RUNNING&status=FAILED", "query parameter status is given more than once"),
+])
+def test_empty_or_repeated_query_values_are_refused(api, query, message):
+    response = api.get(query)
+    assert response.status_code == 400 and error_of(response) == message
 
 
 def test_nan_is_not_json(api):

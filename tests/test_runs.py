@@ -242,3 +242,9 @@ def test_complete_example_from_the_docs(api):
     events = api.get(f"/runs/{run_id}/events").get_json()
     assert [e["type"] for e in events] == ["USER_MESSAGE", "TOOL_REQUEST", "APPROVAL_REQUIRED", "APPROVED"]
     assert [e["seq"] for e in events] == [1, 2, 3, 4]
+
+
+def test_the_derived_invoke_url_stays_a_url_whatever_the_agent_id(api):
+    # An unquoted "]" made URL parsers (schemathesis among them) fail on the whole body (issue 12).
+    run = api.post("/runs", {"agent_id": "a]b/c", "user_id": "u"}).get_json()
+    assert run["invoke_url"] == "http://a%5Db%2Fc.agent-system.svc.cluster.local:8080/invoke"

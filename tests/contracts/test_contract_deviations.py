@@ -12,12 +12,12 @@ import xml.etree.ElementTree as ET
 import pytest
 from flask import Flask, Response
 
-from contract_kit_support import API_KEY, EXAMPLES, PREFIX, SEED, run_kit
+from contract_kit_support import API_KEY, EXAMPLES, PREFIX, REPO, SEED, run_kit, run_st
 from mockserver import create_app
 from mockserver.testing import LiveServer
 
 
-def deviating_mock(seen: list[tuple[str, str, object]]) -> Flask:
+def deviating_mock(seen: list[tuple[str, str, object, int]]) -> Flask:
     """runagents-mock with four deliberate deviations, made by WSGI middleware that rewrites
     the mock's answers for three operations and lets one through without a key."""
     # strict_responses would turn our deviations into 500s (this repo's suite sets it for every mock).
@@ -26,7 +26,7 @@ def deviating_mock(seen: list[tuple[str, str, object]]) -> Flask:
     wsgi = app.wsgi_app
 
     def deviate(environ, start_response):
-        seen.append((environ["REQUEST_METHOD"], environ["PATH_INFO"], _json_body(environ)))
+        request = (environ["REQUEST_METHOD"], environ["PATH_INFO"], _json_body(environ))
         # No key, no problem: GET /api/identity-providers answers without Authorization.
         if environ["PATH_INFO"] == "/api/identity-providers" and not environ.get("HTTP_AUTHORIZATION"):
             environ["HTTP_AUTHORIZATION"] = f"Bearer {API_KEY}"
@@ -43,6 +43,7 @@ def deviating_mock(seen: list[tuple[str, str, object]]) -> Flask:
         elif operation == "getModelProvider" and response.status_code == 404:
             # An HTML error page instead of the documented {"error": "..."}.
             response = Response("<h1>Not Found</h1>", status=404, mimetype="text/html")
+        seen.append((*request, response.status_code))
         return response(environ, start_response)
 
     app.wsgi_app = deviate
@@ -63,7 +64,7 @@ def _json_body(environ) -> object:
 
 @pytest.fixture(scope="module")
 def deviating_run(tmp_path_factory):
-    seen: list[tuple[str, str, object]] = []
+    seen: list[tuple[str, str, object, int]] = []
     junit = tmp_path_factory.mktemp("junit") / "contract.xml"
     with LiveServer(app=deviating_mock(seen)) as live:
         run = run_kit("--base-url", live.url, "--api-key", API_KEY, "--max-examples", EXAMPLES,
@@ -86,7 +87,8 @@ def test_reports_the_renamed_field(deviating_run):
     # A pasteable reproduction: the key comes from the shell, never from the report.
     assert "reproduce: curl -X POST" in block
     assert '-H "Authorization: Bearer $RUNAGENTS_API_KEY"' in block
-    assert "[Filtered]" not in run.report and API_KEY not in run.report
+    # (Body fields named like secrets, e.g. credentials, stay masked as schemathesis masks them.)
+    assert "Authorization: [Filtered]" not in run.report and API_KEY not in run.report
     assert "DEVIATION createTool" in run.operation_line("createTool")
 
 
@@ -134,8 +136,26 @@ def test_cleans_up_even_though_checks_failed(deviating_run):
 
 def test_prefixes_every_name_and_leaves_the_control_api_alone(deviating_run):
     _, _, seen, _ = deviating_run
-    assert not [path for _, path, _ in seen if path.startswith("/_mock")]
+    assert not [path for _, path, _, _ in seen if path.startswith("/_mock")]
     fields = ("name", "agent_name", "subject", "agent_id", "tool_id")
-    sent = [body[field] for method, _, body in seen if method == "POST" and isinstance(body, dict)
+    # What the server accepted: bodies invalid on purpose go out as generated, and are refused.
+    sent = [body[field] for method, _, body, status in seen
+            if method == "POST" and status < 300 and isinstance(body, dict)
             for field in fields if isinstance(body.get(field), str)]
     assert sent and all(name.startswith(PREFIX) for name in sent), sorted(set(sent))[:10]
+
+
+def test_the_bare_cli_finds_nothing_the_kit_missed(deviating_run, tmp_path):
+    """Issue 12: a PASSED (or a shorter list) from the kit never hides what `st run --checks
+    all` finds with the same seed on the same server."""
+    run, live, *_ = deviating_run
+    # The phases whose requests are per operation (stateful failures are not); examples and
+    # coverage are the quick ones, and the kit runs both too.
+    st = run_st(REPO / "openapi.yaml", live.url, API_KEY, tmp_path, "--max-examples", EXAMPLES, "-w", "2",
+                "--phases", "examples,coverage")
+    assert st.exit_code == 1, st.output[-4000:]
+    found_by_st = {label for label in st.failing_operations() if " /" in label}
+    spec = live.mock.spec
+    by_label = {f"{op.method} {op.path}": op.operation_id for op in spec.operations.values()}
+    assert found_by_st, st.output[-4000:]
+    assert {by_label[label] for label in found_by_st} <= run.deviating_operations(), st.output[-4000:]

@@ -39,9 +39,11 @@ def test_passes_against_runagents_mock_serve(served_mock):
     expect_conformance(run, served_mock.url)
 
 
-def test_passes_against_the_in_process_mock():
-    run = run_kit("--max-examples", EXAMPLES, "--seed", SEED)
+def test_passes_against_the_in_process_mock_with_positive_data_only():
+    # The full run (invalid data too) is the served one above; this one also covers --positive-only.
+    run = run_kit("--max-examples", EXAMPLES, "--seed", SEED, "--positive-only")
     assert "(in-process runagents-mock)" in run.report
+    assert " 400" not in run.report.split("Link sequences")[0]  # nothing invalid was sent
     assert "ok        seedStarterKit" in run.report or "seedStarterKit" in run.deviating_operations()
     with LiveServer() as live:  # the kit's own mock is gone; reproduce known bugs on a fresh one
         expect_conformance(run, live.url)

@@ -64,6 +64,12 @@ def test_a_bad_workspace_key_binding_stops_the_start(make_api):
         make_api(workspace_keys={"Bad": "ra_ws_x"})
 
 
+def test_open_mode_refuses_a_workspace_key_that_says_it_is_invalid(api):
+    # As on the February surface (issue 12): schemathesis' ignored_auth probe must see a 401.
+    response = v1(api, "GET", "/tools", headers={"X-RunAgents-API-Key": "ra_ws_INVALID"})
+    assert response.status_code == 401 and error_of(response) == "invalid API key"
+
+
 # --- workspaces ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["Revops", "rev_ops", "-revops", "r" * 64, "rev%20ops"])
@@ -226,6 +232,18 @@ def test_approve_via_june_resumes_the_run_seen_via_february(api):
     assert response.status_code == 409 and error_of(response) == "request is not pending"
 
 
+@pytest.mark.parametrize("mount", ["", "/workspaces/allow-ws"])
+@pytest.mark.parametrize("path, allow", [
+    # A literal path item wins over a templated sibling (issue 12), per surface and mount.
+    ("/tools/probe", "POST"),
+    ("/approval-connectors/defaults", "GET, PUT"),
+    ("/approval-connectors/ac_1", "DELETE, GET, PATCH"),
+])
+def test_v1_allow_lists_the_methods_of_the_path_item_in_the_v1_spec(api, mount, path, allow):
+    response = v1(api, "OPTIONS", mount + path)
+    assert response.status_code == 405 and response.headers["Allow"] == allow
+
+
 # --- approval connectors (simulated) --------------------------------------------------------
 
 def test_approval_connectors_keep_no_credentials_and_record_deliveries(api):
@@ -268,6 +286,8 @@ def test_connector_test_and_defaults(api):
     response = v1(api, "PUT", "/approval-connectors/defaults", {"default_delivery_mode": "some"})
     assert response.status_code == 400
     assert v1(api, "GET", "/approval-connectors/defaults").get_json()["default_delivery_mode"] == "all"
+    # An empty body changes nothing (the document says the body is optional).
+    assert v1(api, "PUT", "/approval-connectors/defaults").get_json()["default_delivery_mode"] == "all"
 
 
 # --- action plans ---------------------------------------------------------------------------
@@ -385,6 +405,16 @@ def test_policies_crud_usage_and_errors(api):
     assert error_of(response) == "spec.policies[0].permission must be one of: allow, deny, approval_required"
     assert v1(api, "DELETE", "/policies/billing-read").get_json() == {"status": "deleted"}
     assert v1(api, "GET", "/policies").get_json() == []
+
+
+def test_put_replaces_the_spec_of_the_policy_the_path_names(api):
+    v1(api, "POST", "/policies", POLICY)
+    deny = {"policies": [{"permission": "deny", "operations": ["DELETE"]}]}
+    # The body is POST's (name required); the path names the policy, so no rename happens.
+    replaced = v1(api, "PUT", "/policies/billing-read", {"name": "other", "spec": deny})
+    assert replaced.status_code == 200 and replaced.get_json()["name"] == "billing-read"
+    assert [p["name"] for p in v1(api, "GET", "/policies").get_json()] == ["billing-read"]
+    assert v1(api, "GET", "/policies/billing-read").get_json()["spec"] == deny
 
 
 def test_translate_reads_keywords_deterministically(api):

@@ -48,7 +48,8 @@ class GovernanceBackend:
             request = {
                 "id": self.platform.new_id("req-"), "subject": body["subject"],
                 "agent_id": body.get("agent_id"), "tool_id": body["tool_id"], "status": "PENDING",
-                "duration": body.get("duration"), "run_id": body.get("run_id"),
+                # An empty run_id means no run (as above), so it is not echoed back either.
+                "duration": body.get("duration"), "run_id": body.get("run_id") or None,
                 "action_id": action["action_id"] if action else None,
                 "capability": body.get("capability"), "tool_method": body.get("tool_method"),
                 "tool_url": body.get("tool_url"), "created_at": now, "updated_at": now,

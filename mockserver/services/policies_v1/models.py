@@ -45,8 +45,8 @@ class PoliciesBackend(NamedCollection):
     def replace(self, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
         with self.platform.lock:
             super().get(name)  # 404 when missing
-            if body.get("name", name) != name:
-                raise ApiError(400, "name in the body must match the path")
+            # The June page: PUT replaces the spec, with POST's body; the path names the policy,
+            # so a body name (required by that schema) is not used, and never renames.
             self.store(self._record(name, body["spec"]))
             return self.get(name)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from typing import Any, Mapping
+from urllib.parse import quote
 
 from ...errors import ApiError
 from ...redact import redact_stored
@@ -30,8 +31,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 def invoke_url_for(agent_id: str, namespace: str) -> str:
-    """Where the platform would reach the agent inside its cluster."""
-    return f"http://{agent_id}.{namespace}.svc.cluster.local:8080/invoke"
+    """Where the platform would reach the agent inside its cluster. Names are quoted, so any
+    agent_id gives a well-formed URL (``a]b`` would make URL parsers fail on the whole body)."""
+    return f"http://{quote(agent_id, safe='')}.{quote(namespace, safe='')}.svc.cluster.local:8080/invoke"
 
 
 def _without_none(record: dict[str, Any]) -> dict[str, Any]:
