@@ -94,7 +94,7 @@ class ApiDispatcher:
         """Auth, rate limit and injected faults, before routing: an unknown path needs a key too."""
         server = self.server
         key, problem = _api_key(request.environ, located.surface)
-        if (problem or not server.key_is_valid(key)) and located.surface.spec.is_keyless(request.method, located.path):
+        if (problem or not server.key_is_valid(key)) and located.surface.spec.is_keyless(located.path):
             key = ""  # an operation marked `security: []` (the agent runtime's calls): no key, no rate limit
         elif problem:
             return 401, error_body(problem), []

@@ -408,13 +408,12 @@ class Spec:
             self._component_validators[name] = RequestCheck.compile(schema)
         return self._component_validators[name]
 
-    @cached_property
-    def keyless_operations(self) -> tuple[Operation, ...]:
-        return tuple(op for op in self.operations.values() if op.keyless)
+    def is_keyless(self, path: str) -> bool:
+        """Whether ``path`` belongs to operations that take no API key (``security: []``): then
+        it needs none with any method, so a wrong method gets its 405 rather than a 401."""
+        ops = [op for op in self.operations.values() if op.path_regex.fullmatch(path)]
+        return bool(ops) and all(op.keyless for op in ops)
 
-    def is_keyless(self, method: str, path: str) -> bool:
-        """Whether this request is for an operation that takes no API key."""
-        return any(op.method == method and op.path_regex.fullmatch(path) for op in self.keyless_operations)
     def allowed_methods(self, path: str) -> list[str]:
         """The methods of the path item serving ``path`` (empty when none does), for ``Allow``.
 

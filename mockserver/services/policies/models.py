@@ -71,9 +71,7 @@ class PoliciesBackend:
 
     def update_policy(self, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
         with self.platform.lock:
-            current = self.get_policy(name)
-            if body.get("name") and body["name"] != name:
-                raise ApiError(400, f"name in the body ({body['name']}) differs from the path ({name})")
+            current = self.get_policy(name)  # the path names the policy; a body `name` renames nothing
             return self._store_policy(name, body, origin=current.get("origin", "user"),
                                       created_at=current.get("created_at"))
 
