@@ -109,8 +109,10 @@ def test_keyless_routes_answer_without_a_key(keyed, method, path):
     assert KEYLESS_ROUTES, "the spec marks the agent runtime's calls keyless"
     for headers in BAD_AUTH.values():
         response = call(keyed, method, path, headers)
-        # Past auth: the body check (a checkpoint needs action_id) or the unknown run answers.
-        assert response.json() in ({"error": "run x not found"}, {"error": "action_id is required"})
+        # Past auth: the body check (a checkpoint needs action_id, a tool result tool_call_id)
+        # or the unknown run answers.
+        assert response.json() in ({"error": "run x not found"}, {"error": "action_id is required"},
+                                   {"error": "tool_call_id is required"})
 
 
 def test_unknown_paths_need_a_key_too(keyed):
