@@ -2,10 +2,10 @@
 
 The same server stack as ``runagents-mock serve``, but no auth, validation, state, journal or
 serialisation: what a Flask app on that server does at best. (The mock's API no longer goes
-through Flask per request, see mockserver/dispatch.py, so the mock can beat it.)
+through Flask per request, see mockserver/web/dispatch.py, so the mock can beat it.)
 
 - ``--server granian`` (the default, like ``serve``): the app through ``RSGIBridge`` on
-  granian's RSGI interface, started by the same ``mockserver.granian_serve.run`` as the mock;
+  granian's RSGI interface, started by the same ``mockserver.web.granian_serve.run`` as the mock;
 - ``--server waitress``: the same ``create_server`` call as ``serve --server waitress``, with
   ``--threads N`` threads.
 
@@ -21,7 +21,7 @@ from typing import Any, Sequence
 
 from flask import Flask, Response
 
-from mockserver.cli import run_until_stopped
+from mockserver.web.cli import run_until_stopped
 
 from .payloads import sample_replies
 
@@ -51,9 +51,9 @@ def create_ceiling_app() -> Flask:
 
 def granian_app() -> Any:
     """Granian's factory (``bench.ceiling_app:granian_app``), called in its worker process: the
-    ceiling through the same bridge, with the same set-up, as ``mockserver.granian_serve:worker_app``."""
-    from mockserver.granian_serve import worker_settings
-    from mockserver.rsgi_bridge import RSGIBridge
+    ceiling through the same bridge, with the same set-up, as ``mockserver.web.granian_serve:worker_app``."""
+    from mockserver.web.granian_serve import worker_settings
+    from mockserver.web.rsgi_bridge import RSGIBridge
 
     worker_settings()  # also prints the URL line once the port answers
     app = create_ceiling_app()
@@ -71,14 +71,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.server == "granian":
-        from mockserver.granian_serve import run
+        from mockserver.web.granian_serve import run
 
         # The mock's own launcher: one granian worker, RSGI interface; only the app differs.
         return run("bench.ceiling_app:granian_app", args.host, args.port, {})
 
     from waitress import create_server
 
-    # Same create_server call as mockserver/cli.py so only the app differs.
+    # Same create_server call as mockserver/web/cli.py so only the app differs.
     server = create_server(create_ceiling_app(), host=args.host, port=args.port,
                            threads=args.threads, ident="bench-ceiling")
 

@@ -21,13 +21,13 @@ except ImportError:  # no pytest: the plugin cannot load either, LiveServer is t
 started = time.perf_counter()
 
 try:  # the plugin's own server pool when present, so the numbers are what tests get
-    from mockserver.pytest_plugin import ServerPool  # noqa: E402
+    from mockserver.testkit.plugin import ServerPool  # noqa: E402
 
-    VIA = "mockserver.pytest_plugin.ServerPool"
+    VIA = "mockserver.testkit.plugin.ServerPool"
 except ImportError:  # an older tree: LiveServer alone
     ServerPool = None  # type: ignore[assignment,misc]
-    VIA = "mockserver.testing.LiveServer"
-from mockserver.testing import LiveServer  # noqa: E402
+    VIA = "mockserver.testkit.live_server.LiveServer"
+from mockserver.testkit.live_server import LiveServer  # noqa: E402
 
 from .http_client import KeepAliveClient  # noqa: E402
 from .workloads import AUTH_HEADERS  # noqa: E402

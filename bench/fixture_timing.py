@@ -65,7 +65,7 @@ def _time_resets(reset: Callable[[], None], url: str, headers: dict[str, str],
 
 def reset_bare(iterations: int) -> dict[str, Any]:
     """``platform.reset()`` + journal/faults clear, then one GET over a kept-alive connection."""
-    from mockserver.testing import LiveServer
+    from mockserver.testkit.live_server import LiveServer
 
     with LiveServer() as live:
         mock = live.mock
@@ -82,7 +82,7 @@ def reset_plugin(iterations: int) -> dict[str, Any] | None:
     """The plugin's own ``MockHandle.reset()`` and its response checker on the same request;
     None when the plugin is not there."""
     try:
-        from mockserver.pytest_plugin import ServerPool
+        from mockserver.testkit.plugin import ServerPool
     except ImportError:
         return None
     pool = ServerPool(strict=True)

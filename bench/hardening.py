@@ -24,7 +24,7 @@ AUTH = {"Authorization": "Bearer bench"}
 
 
 def _serve(server: str) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "mockserver.cli", "serve", "--port", "0", "--server", server],
+    proc = subprocess.Popen([sys.executable, "-m", "mockserver.web.cli", "serve", "--port", "0", "--server", server],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     for line in proc.stdout:  # type: ignore[union-attr]
         if "serving on http://" in line:

@@ -8,7 +8,7 @@ from .workloads import WORKLOADS
 
 def sample_replies() -> dict[str, tuple[int, bytes]]:
     """workload name -> (status, body bytes) exactly as the mock answers it after seeding."""
-    from mockserver.app import create_app
+    from mockserver.web.app import create_app
 
     app = create_app()
     seeded = seed(in_process_call(app), run_count=1)

@@ -61,7 +61,7 @@ def _app(which: str, count: int, repeat: int) -> tuple[Any, list[str]]:
     if which == "ceiling":
         from .ceiling_app import create_ceiling_app
         return create_ceiling_app(), [PLACEHOLDER_RUN_ID]
-    from mockserver.app import create_app
+    from mockserver.web.app import create_app
 
     app = create_app()
     return app, seed(in_process_call(app), runs_needed((repeat + 2) * count / 2000)).run_ids

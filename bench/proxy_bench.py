@@ -29,7 +29,7 @@ TARGETS = ("direct", "proxy", "prism-proxy")
 def _proxy(upstream: str, settings: Settings) -> ServerProcess:
     port = free_port()
     script = targets._script("runagents-mock")
-    argv = [script] if script else ["python", "-m", "mockserver.cli"]
+    argv = [script] if script else ["python", "-m", "mockserver.web.cli"]
     argv += ["proxy", "--upstream", upstream, "--port", str(port), "--quiet"]
     return ServerProcess("proxy", argv, port, settings.log_dir / "proxy.log", cwd=REPO_ROOT)
 

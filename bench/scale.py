@@ -55,7 +55,7 @@ def _ints(text: str) -> list[int]:
 def write_state(path: Path, seeded: dict[str, Any], events: int) -> None:
     """``seeded`` plus filler runs holding ``events`` events (full logs of 10 000), as a JSON
     export. Written in a stream: the events are never all in memory."""
-    from mockserver.jsonhttp import iter_json
+    from mockserver.basics.jsonhttp import iter_json
 
     state = json.loads(json.dumps(seeded))
     runs = state["runs"]

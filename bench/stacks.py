@@ -1,7 +1,7 @@
 """``python -m bench stacks``: the same app on waitress (N threads), gunicorn gthread
 (1 worker, N threads: the mock's state lives in one process), granian's own WSGI mode (1 worker,
 N blocking threads; kept for comparison) and granian RSGI (the Flask app through
-``mockserver.rsgi_bridge.RSGIBridge``, 1 worker: what ``runagents-mock serve`` runs by default;
+``mockserver.web.rsgi_bridge.RSGIBridge``, 1 worker: what ``runagents-mock serve`` runs by default;
 it has no threads, so it runs once and is reported as threads 1), each loaded with the same
 workloads by the same generator, interleaved like the main run."""
 

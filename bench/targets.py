@@ -27,7 +27,7 @@ def mock_cli(log_dir: Path, server: str = "granian", threads: int = 8, log_name:
     only for waitress (granian has no thread setting); ``extra_args`` such as ``--state-file``."""
     port = free_port()
     script = _script("runagents-mock")
-    argv = [script] if script else [sys.executable, "-m", "mockserver.cli"]
+    argv = [script] if script else [sys.executable, "-m", "mockserver.web.cli"]
     argv += ["serve", "--port", str(port), "--server", server]
     if server == "waitress":
         argv += ["--threads", str(threads)]
@@ -54,7 +54,7 @@ def prism(log_dir: Path, prism_bin: str) -> ServerProcess:
 # --- alternative serving stacks (python -m bench stacks) ------------------------------------
 
 # The WSGI app factory each stack serves: the mock, or the ceiling to see the server's own cost.
-FACTORIES = {"mock": "mockserver.app:create_app", "ceiling": "bench.ceiling_app:create_ceiling_app"}
+FACTORIES = {"mock": "mockserver.web.app:create_app", "ceiling": "bench.ceiling_app:create_ceiling_app"}
 
 
 def waitress_threads(log_dir: Path, threads: int, app: str = "mock") -> ServerProcess:

@@ -38,7 +38,7 @@ IN_PROCESS_ONLY_WRITES = {
 
 
 def default_spec_path(api: str = "2026-02") -> Path:
-    from mockserver.spec import default_spec_path as packaged
+    from mockserver.spec.document import default_spec_path as packaged
 
     from .settings import APIS
 
@@ -48,7 +48,7 @@ def default_spec_path(api: str = "2026-02") -> Path:
 def load_document(path: Path | None, api: str = "2026-02") -> dict[str, Any]:
     """The document with every ``$ref`` inlined: openapi-v1.yaml shares parts of openapi.yaml
     by reference to that file, which schemathesis cannot follow from a dict."""
-    from mockserver.spec import dereference
+    from mockserver.spec.document import dereference
 
     path = Path(path or default_spec_path(api)).resolve()
     with open(path, encoding="utf-8") as fh:

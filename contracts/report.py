@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mockserver.conformance_report import render_deviation
+from mockserver.spec.conformance_report import render_deviation
 
 from .api import link_flows
 from .results import Deviation

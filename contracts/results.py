@@ -15,7 +15,7 @@ from typing import Any
 
 from schemathesis import Case, Response
 
-from mockserver.conformance_report import Deviation as DeviationRecord, body_excerpt
+from mockserver.spec.conformance_report import Deviation as DeviationRecord, body_excerpt
 
 from .checks import ContractViolation
 

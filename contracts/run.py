@@ -12,7 +12,7 @@ from typing import Any, Callable
 from schemathesis import BaseSchema, Case, Response
 from schemathesis.checks import CheckResult
 
-from mockserver.jsonhttp import json_or_none
+from mockserver.basics.jsonhttp import json_or_none
 
 from .api import (SpecLink, SpecOperation, auth_headers, build_schema, load_document, skipped_operations,
                   spec_links, spec_operations)
@@ -130,7 +130,7 @@ class ContractRun:
     @cached_property
     def _validating_spec(self) -> Any:
         """The spec as runagents-mock compiles it: validates the unauthenticated probe's 401."""
-        from mockserver.spec import Spec
+        from mockserver.spec.document import Spec
 
         return Spec(self.document)
 

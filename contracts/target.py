@@ -16,14 +16,14 @@ class TargetError(RuntimeError):
 class Target:
     base_url: str
     in_process: bool
-    _server: Any = None  # mockserver.testing.LiveServer when in_process
+    _server: Any = None  # mockserver.testkit.live_server.LiveServer when in_process
 
     @classmethod
     def start(cls, base_url: str | None, api_key: str, mount: str = "") -> "Target":
         """``mount``: where runagents-mock serves the API under test (``/api/v1`` for v1)."""
         if base_url:
             return cls(base_url.rstrip("/"), in_process=False)
-        from mockserver.testing import LiveServer
+        from mockserver.testkit.live_server import LiveServer
 
         # Accept only our key, like a real server would; any other key gets 401.
         server = LiveServer({"api_keys": (api_key,)}).start()

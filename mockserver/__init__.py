@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .app import create_app
+    from .web.app import create_app
     from .config import MockConfig
 
 __all__ = ["create_app", "MockConfig"]
@@ -16,7 +16,7 @@ def __getattr__(name: str) -> Any:
     # Imported on first use, so loading the pytest plugin (an entry point every pytest run
     # imports) does not pay for Flask and the spec until a test asks for a mock.
     if name == "create_app":
-        from .app import create_app
+        from .web.app import create_app
         return create_app
     if name == "MockConfig":
         from .config import MockConfig

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mockserver.conformance import served_response_problems
-from mockserver.control import FAULT_HEADER
+from mockserver.spec.conformance import served_response_problems
+from mockserver.surface.control import FAULT_HEADER
 
 AUTH = {"Authorization": "Bearer test-key"}
 

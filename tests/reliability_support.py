@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import pytest
 import requests
 
-from mockserver.testing import LiveServer
+from mockserver.testkit.live_server import LiveServer
 
 API_KEY = "reliability-key"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -134,7 +134,7 @@ class ServedMock:
     def __init__(self, *args: str | os.PathLike[str], env: Mapping[str, str] | None = None):
         self.args = [str(a) for a in args]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mockserver.cli", "serve", "--port", "0", *self.args],
+            [sys.executable, "-m", "mockserver.web.cli", "serve", "--port", "0", *self.args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
             errors="replace", env={**os.environ, **(env or {})})
         self._out: list[str] = []

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
-from mockserver.spec import default_spec_path
+from mockserver.spec.document import default_spec_path
 
 
 @lru_cache(maxsize=1)

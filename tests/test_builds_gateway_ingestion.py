@@ -127,7 +127,7 @@ def test_streamed_events_match_the_spec_as_schemathesis_reads_it(api, include_us
     import requests
     import schemathesis
     from schemathesis import Response
-    from mockserver.spec import default_spec_path
+    from mockserver.spec.document import default_spec_path
     from schemathesis.checks import load_all_checks
     from schemathesis.specs.openapi.checks import response_schema_conformance
 

@@ -11,10 +11,10 @@ import json
 import pytest
 
 from mockserver import create_app
-from mockserver.budget import event_data_size, stored_size
-from mockserver.jsonhttp import DecodingList
-from mockserver.nesting import nesting_problem
-from mockserver.persistence import attach_state_file
+from mockserver.services.budget import event_data_size, stored_size
+from mockserver.basics.jsonhttp import DecodingList
+from mockserver.basics.nesting import nesting_problem
+from mockserver.surface.persistence import attach_state_file
 
 from api_support import OPENAI_PROVIDER, CheckedClient, error_of
 
@@ -178,7 +178,7 @@ def test_at_the_run_limit_the_oldest_finished_run_is_evicted_with_its_events(mak
 
 
 def test_the_rate_limiter_table_is_bounded_and_new_keys_do_not_dodge_it(api, monkeypatch):
-    from mockserver.control import RateLimiter
+    from mockserver.surface.control import RateLimiter
 
     monkeypatch.setattr(RateLimiter, "MAX_KEYS", 5)
     api.put("/_mock/rate-limit", {"per_minute": 2})
@@ -189,7 +189,7 @@ def test_the_rate_limiter_table_is_bounded_and_new_keys_do_not_dodge_it(api, mon
 
 
 def test_the_fault_table_is_bounded(api, monkeypatch):
-    from mockserver.control import Faults
+    from mockserver.surface.control import Faults
 
     monkeypatch.setattr(Faults, "MAX_RULES", 3)
     for _ in range(3):

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from mockserver import create_app
-from mockserver.spec import ServedDocument, default_spec_path
+from mockserver.spec.document import ServedDocument, default_spec_path
 
 SEED = "access_requests: [{subject: payment-agent-sa, tool_id: stripe-api}]"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from api_support import error_of
-from mockserver.spec import Spec
+from mockserver.spec.document import Spec
 from schema_only import schema_problems
 
 AGENT_PY = "import os\nprint(os.environ.get('TOOL_ECHO_TOOL_URL'))\n"

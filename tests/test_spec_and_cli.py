@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mockserver.spec import Spec, default_spec_path
+from mockserver.spec.document import Spec, default_spec_path
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -93,7 +93,7 @@ def test_no_control_endpoints_in_the_spec(document):
 # --- the command ------------------------------------------------------------------------------
 
 def start(*args: str) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "mockserver.cli", "serve", "--port", "0", *args],
+    proc = subprocess.Popen([sys.executable, "-m", "mockserver.web.cli", "serve", "--port", "0", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
     match = re.search(r"http://[\d.]+:\d+", line)
@@ -140,7 +140,7 @@ def test_serve_with_api_keys_and_seed(tmp_path):
 def test_serve_refuses_a_bad_seed_file(tmp_path):
     fixture = tmp_path / "seed.yaml"
     fixture.write_text("tools: [{name: broken}]\n")
-    proc = subprocess.run([sys.executable, "-m", "mockserver.cli", "serve", "--port", "0", "--seed", str(fixture)],
+    proc = subprocess.run([sys.executable, "-m", "mockserver.web.cli", "serve", "--port", "0", "--seed", str(fixture)],
                           capture_output=True, text=True, timeout=20)
     assert proc.returncode == 2
     assert "tools[0]: spec is required" in proc.stderr
@@ -166,7 +166,7 @@ def test_live_server_stops_even_when_its_wake_up_pipe_is_already_closed():
     # (Pylons/waitress#468); stop() must still close the port instead of raising.
     import socket
 
-    from mockserver.testing import LiveServer
+    from mockserver.testkit.live_server import LiveServer
 
     live = LiveServer().start()
     host, port = live.url.rsplit("//", 1)[1].split(":")
@@ -182,7 +182,7 @@ def test_live_server_stops_even_when_its_wake_up_pipe_is_already_closed():
         socket.create_connection((host, int(port)), timeout=2).close()
 
 
-@pytest.mark.parametrize("main_module", ["mockserver.cli", "contracts.cli"])
+@pytest.mark.parametrize("main_module", ["mockserver.web.cli", "contracts.cli"])
 def test_both_commands_answer_version(main_module, capsys):
     from importlib import import_module
     from importlib.metadata import version
@@ -190,7 +190,7 @@ def test_both_commands_answer_version(main_module, capsys):
     with pytest.raises(SystemExit) as done:
         import_module(main_module).main(["--version"])
     assert done.value.code == 0
-    name = "runagents-mock" if main_module == "mockserver.cli" else "runagents-contract"
+    name = "runagents-mock" if main_module == "mockserver.web.cli" else "runagents-contract"
     assert capsys.readouterr().out.startswith(f"{name} {version('runagents-mock')}")
 
 

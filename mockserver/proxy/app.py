@@ -14,8 +14,8 @@ from urllib.parse import quote
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.test import run_wsgi_app
 
-from ..jsonhttp import error_body
-from ..spec import Spec, default_spec_path
+from ..basics.jsonhttp import error_body
+from ..spec.document import Spec, default_spec_path
 from .config import ANSWERED_BY_HEADER, ProxyConfig
 from .exchange import Exchange, KeptBody, decoded
 from .findings import Findings
@@ -42,7 +42,7 @@ class ProxyApp:
         self.har = har
         self.mock_app = mock_app
         if self.mock_app is None and (config.fallback == "mock" or config.mock_routes):
-            from ..app import create_app  # the built-in mock: only built when asked for
+            from ..web.app import create_app  # the built-in mock: only built when asked for
 
             self.mock_app = create_app({"spec_path": config.spec_path})
 

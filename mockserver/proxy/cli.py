@@ -69,7 +69,7 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from waitress.server import create_server
 
-    from ..serving import run_until_stopped
+    from ..web.serving import run_until_stopped
     from .app import ProxyApp
     from .config import ProxyConfig
     from .har import HarWriter
@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
 
 def finish(app: Any, args: argparse.Namespace) -> int:
     """Write the HAR, the record and the reports; the exit code says whether responses conformed."""
-    from ..conformance_report import write_report
+    from ..spec.conformance_report import write_report
 
     if app.har is not None:
         app.har.close()

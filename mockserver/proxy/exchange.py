@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from ..jsonhttp import json_or_none
-from ..redact import redact_query
+from ..basics.jsonhttp import json_or_none
+from ..basics.redact import redact_query
 
 
 class KeptBody:

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..conformance_report import TestCase, deviation_dict, render_deviation
+from ..spec.conformance_report import TestCase, deviation_dict, render_deviation
 from .exchange import Exchange
 from .validation import REQUEST, RESPONSE, UNCHECKED, UNDOCUMENTED, UPSTREAM, Problem
 

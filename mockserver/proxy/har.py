@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 
 from werkzeug.http import HTTP_STATUS_CODES
 
-from ..redact import REDACTED, redact_body, redact_headers, redact_query
+from ..basics.redact import REDACTED, redact_body, redact_headers, redact_query
 from .exchange import Exchange
 
 CREATOR = {"name": "runagents-mock proxy", "version": "1"}

@@ -17,9 +17,9 @@ from typing import Any, Callable, Mapping
 
 import yaml
 
-from ..redact import redact_body
-from ..seed import SECTIONS
-from ..spec import Operation, Spec
+from ..basics.redact import redact_body
+from ..surface.seed import SECTIONS
+from ..spec.document import Operation, Spec
 from .exchange import Exchange
 
 # Kinds addressed by name: section -> (the delete operation, the path parameter naming the item).

@@ -16,11 +16,11 @@ from urllib.parse import parse_qsl
 
 from werkzeug.datastructures import Headers, MultiDict
 
-from ..conformance import UNDOCUMENTED_PATH, response_issues
-from ..conformance_report import Deviation, body_excerpt
-from ..errors import ApiError
-from ..redact import redact_body
-from ..spec import Operation, ResponseIssue, Spec
+from ..spec.conformance import UNDOCUMENTED_PATH, response_issues
+from ..spec.conformance_report import Deviation, body_excerpt
+from ..basics.errors import ApiError
+from ..basics.redact import redact_body
+from ..spec.document import Operation, ResponseIssue, Spec
 from .exchange import Exchange
 
 REQUEST, RESPONSE, UNDOCUMENTED, UPSTREAM, UNCHECKED = "request", "response", "undocumented", "upstream", "unchecked"

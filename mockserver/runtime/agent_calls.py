@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from ..errors import ApiError
+from ..basics.errors import ApiError
 
 if TYPE_CHECKING:
-    from ..platform import Platform
+    from ..services.platform import Platform
 
 log = logging.getLogger("runagents_mock")
 AGENT_TIMEOUT_SECONDS = 120

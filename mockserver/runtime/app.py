@@ -16,17 +16,17 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
-from ..conformance import response_problems
-from ..errors import ApiError
-from ..jsonhttp import error_body, json_or_none
-from ..redact import redact_headers
+from ..spec.conformance import response_problems
+from ..basics.errors import ApiError
+from ..basics.jsonhttp import error_body, json_or_none
+from ..basics.redact import redact_headers
 from ..services.runtime.models import Allowed, Refusal
-from ..spec import Spec, mock_spec_path
+from ..spec.document import Spec, mock_spec_path
 from . import agent_calls, ingress
 from .paths import EGRESS_PREFIX, INGRESS_PREFIX, JWKS_PATH, LLM_PREFIX, OAUTH_CALLBACK
 
 if TYPE_CHECKING:
-    from ..app import MockServer
+    from ..web.app import MockServer
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Answer = tuple[int, bytes, str]  # status, body, content type

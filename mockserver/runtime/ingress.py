@@ -12,12 +12,12 @@ import fnmatch
 from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import urlsplit
 
-from ..errors import ApiError
-from ..jsonhttp import bearer_key
+from ..basics.errors import ApiError
+from ..basics.jsonhttp import bearer_key
 from ..services.agents.models import IDP_LABEL
 
 if TYPE_CHECKING:
-    from ..platform import Platform
+    from ..services.platform import Platform
     from .jwt_keys import TokenIssuer
 
 

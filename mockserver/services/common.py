@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from ..errors import ApiError
-from ..redact import redact_stored
+from ..basics.errors import ApiError
+from ..basics.redact import redact_stored
 
 if TYPE_CHECKING:
-    from ..platform import Platform
-    from ..spec import ApiRequest
+    from .platform import Platform
+    from ..spec.document import ApiRequest
 
 Reply = Any  # (status, body) or (status, body, headers) or a Flask Response
 Handler = Callable[["Platform", "ApiRequest"], Reply]

@@ -49,7 +49,7 @@ def test_bench_runs_and_writes_well_formed_json(tmp_path: Path) -> None:
     assert document["targets"]["mock"]["status"] == "ok"
     assert document["targets"]["ceiling"]["status"] == "ok"
     mock_argv, ceiling_argv = document["targets"]["mock"]["argv"], document["targets"]["ceiling"]["argv"]
-    assert mock_argv[1:2] == ["serve"] or mock_argv[1:4] == ["-m", "mockserver.cli", "serve"], mock_argv
+    assert mock_argv[1:2] == ["serve"] or mock_argv[1:4] == ["-m", "mockserver.web.cli", "serve"], mock_argv
     assert _option(mock_argv, "--server") == "granian" and "--threads" not in mock_argv
     assert "bench.ceiling_app" in ceiling_argv and _option(ceiling_argv, "--server") == "granian"
     assert "--threads" not in ceiling_argv

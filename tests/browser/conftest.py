@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-from mockserver.testing import LiveServer
+from mockserver.testkit.live_server import LiveServer
 
 CHROMIUM_ENV = "RUNAGENTS_MOCK_CHROMIUM"
 HOW_TO_GET_IT = (f"no Chromium found: apt-get install chromium "

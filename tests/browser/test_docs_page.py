@@ -7,7 +7,7 @@ from urllib.parse import quote, urlsplit
 
 from playwright.sync_api import expect
 
-from mockserver.spec import HTTP_METHODS
+from mockserver.spec.document import HTTP_METHODS
 
 
 def documented_operations(document) -> set[tuple[str, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import openai
 import pytest
 from runagents import Client
-from mockserver.redact import REDACTED
+from mockserver.basics.redact import REDACTED
 from schema_only import schema_problems
 
 # A model provider as the API's create call takes it; the gateway routes gpt-4o-mini to it.

@@ -96,7 +96,7 @@ class ServedMock:
 def serve_mock(*extra: str) -> Iterator[ServedMock]:
     """``runagents-mock serve --port 0`` in another process; yields once it says where it listens."""
     script = shutil.which("runagents-mock", path=str(Path(sys.executable).parent))
-    command = [script] if script else [sys.executable, "-m", "mockserver.cli"]
+    command = [script] if script else [sys.executable, "-m", "mockserver.web.cli"]
     process = subprocess.Popen([*command, "serve", "--port", "0", *extra], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, cwd=REPO)
     try:

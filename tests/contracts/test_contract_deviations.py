@@ -14,7 +14,7 @@ from flask import Flask, Response
 
 from contract_kit_support import API_KEY, EXAMPLES, PREFIX, REPO, SEED, run_kit, run_st
 from mockserver import create_app
-from mockserver.testing import LiveServer
+from mockserver.testkit.live_server import LiveServer
 
 
 def deviating_mock(seen: list[tuple[str, str, object, int]]) -> Flask:

@@ -8,7 +8,7 @@ import requests
 from contracts.api import load_document, spec_operations
 from contracts.cleanup import Cleaner, CreatedResources
 from contracts.naming import apply_name_prefix, prefixed
-from mockserver.testing import LiveServer
+from mockserver.testkit.live_server import LiveServer
 
 PREFIX = "contract-test-"
 HEADERS = {"Authorization": "Bearer k"}

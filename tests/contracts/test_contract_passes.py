@@ -7,7 +7,7 @@ import pytest
 
 from contract_kit_support import API_KEY, EXAMPLES, SEED, expect_conformance, run_kit, serve_mock
 from mockserver import create_app
-from mockserver.testing import LiveServer
+from mockserver.testkit.live_server import LiveServer
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import pytest
 from flask import Flask, jsonify
 
 from contracts.session import ContractSession, UnsafeRequestError, retry_after_seconds
-from mockserver.testing import LiveServer
+from mockserver.testkit.live_server import LiveServer
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 
 from contract_kit_support import EXAMPLES, SEED, run_kit
 from mockserver import create_app
-from mockserver.testing import LiveServer
+from mockserver.testkit.live_server import LiveServer
 
 WORKSPACE_KEY = "ra_ws_kit-test"
 

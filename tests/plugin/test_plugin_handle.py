@@ -9,7 +9,7 @@ import pytest
 import requests
 import yaml
 
-from mockserver.pytest_plugin import MockHandle, SeedError
+from mockserver.testkit.plugin import MockHandle, SeedError
 
 HERE = Path(__file__).parent
 

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 from mockserver.proxy import ProxyApp, ProxyConfig
 from mockserver.proxy.findings import Findings
 from mockserver.proxy.recorder import SessionRecorder
-from mockserver.testing import LiveServer
+from mockserver.testkit.live_server import LiveServer
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -47,7 +47,7 @@ class ProxyProcess:
 def proxy_process(upstream: str, *extra: str) -> Iterator[ProxyProcess]:
     """``runagents-mock proxy --upstream URL --port 0 EXTRA`` in another process."""
     script = shutil.which("runagents-mock", path=str(Path(sys.executable).parent))
-    command = [script] if script else [sys.executable, "-m", "mockserver.cli"]
+    command = [script] if script else [sys.executable, "-m", "mockserver.web.cli"]
     process = subprocess.Popen([*command, "proxy", "--upstream", upstream, "--port", "0", *extra],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
     proxy = None

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from contract_kit_support import API_KEY
-from mockserver.testing import LiveServer
+from mockserver.testkit.live_server import LiveServer
 from proxy_support import proxy_process
 from test_contract_deviations import deviating_mock
 

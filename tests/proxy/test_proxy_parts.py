@@ -7,12 +7,12 @@ import json
 
 import pytest
 
-from mockserver.cli import main
+from mockserver.web.cli import main
 from mockserver.proxy.config import MockRoute
 from mockserver.proxy.exchange import Exchange, KeptBody, decoded
 from mockserver.proxy.har import har_entry
 from mockserver.proxy.recorder import recorded_body
-from mockserver.spec import Spec
+from mockserver.spec.document import Spec
 
 
 def test_kept_body_drops_what_grows_past_its_bound():

@@ -12,7 +12,7 @@ import requests
 
 from contract_kit_support import serve_mock
 from mockserver.proxy.config import ANSWERED_BY_HEADER, MockRoute
-from mockserver.testing import LiveServer
+from mockserver.testkit.live_server import LiveServer
 from proxy_support import proxy_in_process
 
 AUTH = {"Authorization": "Bearer hybrid-key"}

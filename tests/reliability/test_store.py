@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from mockserver import create_app
-from mockserver.persistence import (SQLITE_MAGIC, StateFileError, attach_state_file, read_store,
+from mockserver.surface.persistence import (SQLITE_MAGIC, StateFileError, attach_state_file, read_store,
                                     restore_state_file)
 from reliability_support import AUTH, Client, ServedMock, live_mock, write_state_file
 

@@ -9,7 +9,7 @@ from typing import Iterator
 
 import pytest
 
-from mockserver.testing import LiveServer
+from mockserver.testkit.live_server import LiveServer
 from runtime_support import World, free_port, start_agent_process, stop_process
 
 

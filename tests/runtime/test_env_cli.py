@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mockserver.cli import build_parser, main
+from mockserver.web.cli import build_parser, main
 from runtime_support import AGENT, NAMESPACE
 
 

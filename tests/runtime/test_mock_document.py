@@ -9,7 +9,7 @@ import yaml
 from openapi_spec_validator import validate
 
 from mockserver import create_app
-from mockserver.spec import Spec, default_spec_path, mock_spec_path
+from mockserver.spec.document import Spec, default_spec_path, mock_spec_path
 
 REPO = Path(__file__).resolve().parents[2]
 

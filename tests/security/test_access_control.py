@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from mockserver.cli import build_parser
-from mockserver.spec import Spec
+from mockserver.web.cli import build_parser
+from mockserver.spec.document import Spec
 from reliability_support import HTTP_TIMEOUT, ServedMock, json_error, live_mock
 
 SPEC = Spec.load()

@@ -1,7 +1,7 @@
 """Schemathesis against a served mock: every operation, valid and invalid (negative) data.
 
 For each generated request: no 5xx, an answer openapi.yaml allows (checked with
-``mockserver.conformance.response_problems``), and when the answer is a 4xx, the state
+``mockserver.spec.conformance.response_problems``), and when the answer is a 4xx, the state
 export (``GET /_mock/state``) is byte-for-byte what it was before the request.
 
 Bounded: the coverage phase (deterministic boundary and invalid values, every operation)
@@ -20,8 +20,8 @@ import yaml
 from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 
-from mockserver.conformance import response_problems
-from mockserver.spec import Spec, default_spec_path
+from mockserver.spec.conformance import response_problems
+from mockserver.spec.document import Spec, default_spec_path
 from reliability_support import AUTH, HTTP_TIMEOUT, Client, freeze_clock, live_mock
 
 EXAMPLES = int(os.environ.get("RUNAGENTS_FUZZ_EXAMPLES", "10"))

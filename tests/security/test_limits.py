@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from mockserver.conformance import response_problems
+from mockserver.spec.conformance import response_problems
 from reliability_support import Client, fresh_client, json_error, live_mock
 
 LIMIT = 3

@@ -11,7 +11,7 @@ import string
 import pytest
 import requests
 
-from mockserver.persistence import read_store, store_files
+from mockserver.surface.persistence import read_store, store_files
 
 from reliability_support import HTTP_TIMEOUT, Client, ServedMock, live_mock
 

@@ -1,7 +1,7 @@
 """Secrets sent outside `credentials` (issue 11): a provider's `auth.apiKey`, an OAuth2
 `clientSecret`, an identity provider's `clientSecret`, a password inside a URL, a token in run
 event data, an agent's `{name: OPENAI_API_KEY, value: ...}` env entry. None may be answered back, exported in `/_mock/state` or shown by the journal; the
-mock keeps them masked by the one rule in mockserver/redact.py (in process: fast)."""
+mock keeps them masked by the one rule in mockserver/basics/redact.py (in process: fast)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from mockserver.rsgi_bridge import DELAY_KEY, RSGIBridge
+from mockserver.web.rsgi_bridge import DELAY_KEY, RSGIBridge
 
 
 def run_async(coro):

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from mockserver.clock import Clock, parse_duration
-from mockserver.errors import ApiError
-from mockserver.platform import Platform
+from mockserver.services.clock import Clock, parse_duration
+from mockserver.basics.errors import ApiError
+from mockserver.services.platform import Platform
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def test_domain_modules_do_not_import_flask():
         module = importlib.import_module(f"mockserver.services.{name}.models")
         source = open(module.__file__).read()
         assert "flask" not in source.lower(), name
-    assert "flask" not in open(sys.modules["mockserver.platform"].__file__).read().lower()
+    assert "flask" not in open(sys.modules["mockserver.services.platform"].__file__).read().lower()
 
 
 def test_run_lifecycle(platform):

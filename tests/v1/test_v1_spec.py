@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mockserver.cli import build_parser
-from mockserver.spec import default_spec_path, dereference
+from mockserver.web.cli import build_parser
+from mockserver.spec.document import default_spec_path, dereference
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ...errors import ApiError
+from ...basics.errors import ApiError
 
 
 def _ref(operation_id: str, params: Mapping[str, Any], payload: Any) -> str:

@@ -6,9 +6,9 @@ import copy
 import json
 from typing import Any, Mapping
 
-from ...budget import stored_size
-from ...errors import ApiError
-from ...redact import redact_stored
+from ..budget import stored_size
+from ...basics.errors import ApiError
+from ...basics.redact import redact_stored
 from ..common import DEFAULT_NAMESPACE
 from ..tools.models import spec_from_flat
 

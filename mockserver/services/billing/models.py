@@ -18,8 +18,8 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from ...clock import iso
-from ...errors import ApiError
+from ..clock import iso
+from ...basics.errors import ApiError
 
 DAY = 86400.0
 TRIAL_DAYS, TRIAL_ACTIONS, GRACE_DAYS, PROMO_DAYS = 30, 1000, 30, 90

@@ -10,8 +10,8 @@ import hashlib
 import json
 from typing import Any, Mapping
 
-from ...clock import iso
-from ...errors import ApiError
+from ..clock import iso
+from ...basics.errors import ApiError
 from ..ingestion.analyzer import find_syntax_error
 
 IMAGE_REGISTRY = "registry.runagents.io"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Mapping
 
-from ...errors import ApiError
+from ...basics.errors import ApiError
 
 GENERATED_AT = "2026-06-30T00:00:00Z"
 

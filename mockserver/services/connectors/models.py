@@ -13,8 +13,8 @@ from __future__ import annotations
 import itertools
 from typing import Any, Mapping
 
-from ...errors import ApiError
-from ...redact import REDACTED
+from ...basics.errors import ApiError
+from ...basics.redact import REDACTED
 
 DEFAULTS = {"default_delivery_mode": "first_success", "default_fallback_to_ui": True,
             "default_timeout_seconds": 10, "min_timeout_seconds": 1, "max_timeout_seconds": 120}

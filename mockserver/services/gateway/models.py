@@ -6,7 +6,7 @@ import json
 import uuid
 from typing import Any, Iterator, Mapping
 
-from ...errors import ApiError
+from ...basics.errors import ApiError
 
 
 def count_tokens(text: str) -> int:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import heapq
 from typing import Any, Mapping
 
-from ...clock import iso, parse_duration
-from ...errors import ApiError
+from ..clock import iso, parse_duration
+from ...basics.errors import ApiError
 
 DEFAULT_DURATION = "4h"
 DEFAULT_APPROVER = "admin"

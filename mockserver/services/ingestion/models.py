@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ...errors import ApiError
+from ...basics.errors import ApiError
 from . import analyzer
 
 

@@ -15,8 +15,8 @@ import re
 from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
-from ...clock import iso
-from ...errors import ApiError
+from ..clock import iso
+from ...basics.errors import ApiError
 from ..common import DEFAULT_NAMESPACE
 
 ALLOW, DENY, NO_MATCH = "allow", "deny", "none"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ...errors import ApiError
+from ...basics.errors import ApiError
 from ..common import DEFAULT_NAMESPACE, NamedCollection
 
 WRITES = ["POST", "PUT", "PATCH", "DELETE"]

@@ -18,8 +18,8 @@ import json
 from typing import Any, Mapping
 from urllib.parse import quote
 
-from ...errors import ApiError
-from ...redact import redact_stored
+from ...basics.errors import ApiError
+from ...basics.redact import redact_stored
 from ..common import DEFAULT_NAMESPACE
 
 TRANSITIONS: dict[str, frozenset[str]] = {

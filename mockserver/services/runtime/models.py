@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
-from ...errors import ApiError
+from ...basics.errors import ApiError
 from ...runtime.paths import EGRESS_PREFIX, LLM_PREFIX
 from ..policies.models import ALLOW, DENY, requires_approval, tool_url
 

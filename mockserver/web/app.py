@@ -10,23 +10,23 @@ from typing import Any, Mapping
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from .config import MockConfig
-from .console import mount_pages
-from .control import Faults, Journal, RateLimiter, register_control_api
+from ..config import MockConfig
+from ..surface.console import mount_pages
+from ..surface.control import Faults, Journal, RateLimiter, register_control_api
 from .dispatch import ApiDispatcher, http_error_answer
-from .errors import ApiError
-from .jsonhttp import RecordEncoder, error_response
-from .platform import Platform
-from .redact import redact_stored
-from .replay import OperationReplay
-from .runtime.agent_calls import ResumeWorker
-from .runtime.jwt_keys import TokenIssuer
-from .seed import load_seed_file
-from .services import HANDLER_SETS
-from .spec import ServedDocument, Spec, default_spec_path, mock_spec_path
-from .state_check import state_problem
-from .surfaces import Surface, Surfaces
-from .workspaces import Workspaces
+from ..basics.errors import ApiError
+from ..basics.jsonhttp import RecordEncoder, error_response
+from ..services.platform import Platform
+from ..basics.redact import redact_stored
+from ..services.replay import OperationReplay
+from ..runtime.agent_calls import ResumeWorker
+from ..runtime.jwt_keys import TokenIssuer
+from ..surface.seed import load_seed_file
+from ..services import HANDLER_SETS
+from ..spec.document import ServedDocument, Spec, default_spec_path, mock_spec_path
+from ..spec.state_check import state_problem
+from ..spec.surfaces import Surface, Surfaces
+from ..services.workspaces import Workspaces
 
 # Without --api-key every non-empty key works, except one containing this (any case).
 OPEN_MODE_REFUSED = "invalid"

@@ -16,25 +16,25 @@ from typing import Any, Callable, Iterator, Mapping
 from .budget import StoreBudget, event_data_size, stored_size
 from .changes import ChangeSet, track
 from .clock import Clock
-from .config import MockConfig
-from .errors import ApiError
-from .jsonhttp import iter_json
-from .services.actions.models import ActionsBackend
-from .services.agents.models import AgentsBackend
-from .services.billing.models import BillingBackend
-from .services.builds.models import BuildsBackend
-from .services.catalog.models import CatalogBackend
-from .services.connectors.models import ConnectorsBackend
-from .services.gateway.models import GatewayBackend
-from .services.governance.models import GovernanceBackend
-from .services.identity.models import IdentityProvidersBackend
-from .services.ingestion.models import IngestionBackend
-from .services.policies.models import PoliciesBackend
-from .services.policies_v1.models import PoliciesBackend as PoliciesV1Backend
-from .services.providers.models import ModelProvidersBackend
-from .services.runs.models import RunsBackend
-from .services.runtime.models import RuntimeBackend
-from .services.tools.models import ToolsBackend
+from ..config import MockConfig
+from ..basics.errors import ApiError
+from ..basics.jsonhttp import iter_json
+from .actions.models import ActionsBackend
+from .agents.models import AgentsBackend
+from .billing.models import BillingBackend
+from .builds.models import BuildsBackend
+from .catalog.models import CatalogBackend
+from .connectors.models import ConnectorsBackend
+from .gateway.models import GatewayBackend
+from .governance.models import GovernanceBackend
+from .identity.models import IdentityProvidersBackend
+from .ingestion.models import IngestionBackend
+from .policies.models import PoliciesBackend
+from .policies_v1.models import PoliciesBackend as PoliciesV1Backend
+from .providers.models import ModelProvidersBackend
+from .runs.models import RunsBackend
+from .runtime.models import RuntimeBackend
+from .tools.models import ToolsBackend
 
 STATE_VERSION = 1
 

@@ -27,14 +27,14 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-from .changes import ALL_KEYS, WHOLE, TrackedDict, TrackedList, attribute_tables, decode_key, encode_key
-from .jsonhttp import decoded_view
-from .platform import BACKENDS, Platform
+from ..services.changes import ALL_KEYS, WHOLE, TrackedDict, TrackedList, attribute_tables, decode_key, encode_key
+from ..basics.jsonhttp import decoded_view
+from ..services.platform import BACKENDS, Platform
 
 if TYPE_CHECKING:
     from flask import Flask
 
-    from .app import MockServer
+    from ..web.app import MockServer
 
 log = logging.getLogger("runagents_mock")
 
@@ -473,7 +473,7 @@ def _remove_stale(path: Path) -> None:
 
 
 def _state_problem(server: "MockServer") -> str | None:
-    from .state_check import state_problem
+    from ..spec.state_check import state_problem
     return state_problem(server.spec, decoded_view(server.platform.export_records()))
 
 
@@ -581,7 +581,7 @@ def attach_state_file(app: "Flask", store: Store | None = None, interval: float 
 
 def read_store(path: Path) -> dict[str, Any]:
     """The state a store file holds, as ``/_mock/state`` exports it (for tests and tools)."""
-    from .app import create_app
+    from ..web.app import create_app
 
     app = create_app({"state_file": path})
     store = restore_state_file(app)

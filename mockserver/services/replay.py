@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Mapping
 
-from .errors import ApiError
-from .spec import ApiRequest, Spec
+from ..basics.errors import ApiError
+from ..spec.document import ApiRequest, Spec
 
 
 class OperationReplay:

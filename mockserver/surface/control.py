@@ -16,21 +16,21 @@ from flask import Flask, Response, request
 from werkzeug.datastructures import EnvironHeaders, MultiDict
 from werkzeug.wrappers import Request
 
-from .conformance import response_problems
-from .errors import ApiError
-from .jsonhttp import bearer_key, error_response, json_or_none, json_response
-from .nesting import may_nest_deeply, nesting_problem
-from .redact import redact_body, redact_headers, redact_query
+from ..spec.conformance import response_problems
+from ..basics.errors import ApiError
+from ..basics.jsonhttp import bearer_key, error_response, json_or_none, json_response
+from ..basics.nesting import may_nest_deeply, nesting_problem
+from ..basics.redact import redact_body, redact_headers, redact_query
 from .seed import parse_seed_text, seed
-from .services.runtime.models import agent_env as runtime_env
-from .runtime.jwt_keys import DEFAULT_ISSUER
-from .spec import ApiRequest, Operation, Spec, mock_spec_path
-from .surfaces import DEFAULT_WORKSPACE
+from ..services.runtime.models import agent_env as runtime_env
+from ..runtime.jwt_keys import DEFAULT_ISSUER
+from ..spec.document import ApiRequest, Operation, Spec, mock_spec_path
+from ..spec.surfaces import DEFAULT_WORKSPACE
 
 if TYPE_CHECKING:
-    from .app import MockServer
-    from .clock import Clock
-    from .platform import Platform
+    from ..web.app import MockServer
+    from ..services.clock import Clock
+    from ..services.platform import Platform
 
 MOCK_PREFIX = "/_mock/"
 STATE_PATH = "/_mock/state"
@@ -292,7 +292,7 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
 
     @operation("readClock", "readWorkspaceClock")
     def get_clock(req: ApiRequest) -> Response:
-        from .clock import iso
+        from ..services.clock import iso
         clock = platform_of(req).clock
         return json_response(200, {"now": iso(clock.now()), "offset_seconds": clock.offset})
 

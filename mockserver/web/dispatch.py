@@ -22,14 +22,14 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from .conformance import response_problems
-from .control import FAULT_HEADER, MOCK_PREFIX
-from .errors import ApiError
-from .jsonhttp import bearer_key, error_body
+from ..spec.conformance import response_problems
+from ..surface.control import FAULT_HEADER, MOCK_PREFIX
+from ..basics.errors import ApiError
+from ..basics.jsonhttp import bearer_key, error_body
 from .rsgi_bridge import DELAY_KEY
-from .runtime.app import RuntimeApp
-from .runtime.paths import RUNTIME_PREFIXES
-from .surfaces import WORKSPACE_PARAM, Located, Surface
+from ..runtime.app import RuntimeApp
+from ..runtime.paths import RUNTIME_PREFIXES
+from ..spec.surfaces import WORKSPACE_PARAM, Located, Surface
 
 if TYPE_CHECKING:
     from .app import MockServer

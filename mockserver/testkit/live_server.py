@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from flask import Flask
 from waitress.server import create_server
 
-from .app import create_app
+from ..web.app import create_app
 
 
 class LiveServer:

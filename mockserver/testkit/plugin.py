@@ -41,8 +41,8 @@ if TYPE_CHECKING:
     import requests
     from flask import Flask, Response
 
-    from .app import MockServer
-    from .testing import LiveServer
+    from ..web.app import MockServer
+    from .live_server import LiveServer
 
 DEFAULT_API_KEY = "runagents-mock-test-key"
 DEFAULT_WORKSPACE_KEY = "ra_ws_runagents-mock-test-key"  # sent as X-RunAgents-API-Key on /api/v1
@@ -109,8 +109,8 @@ class ResponseChecker:
         app.wsgi_app = checked  # type: ignore[method-assign]
 
     def record(self, method: str, path: str, query: str, response: "Response") -> None:
-        from .conformance import served_response_problems
-        from .control import FAULT_HEADER
+        from ..spec.conformance import served_response_problems
+        from ..surface.control import FAULT_HEADER
 
         # A streamed body (chat completion chunks) must not be consumed here, so its status
         # and content type are what is checked; its events are checked against the spec's
@@ -145,7 +145,7 @@ class ResponseChecker:
 
 
 def _error_text(body: bytes) -> str | None:
-    from .jsonhttp import json_or_none
+    from ..basics.jsonhttp import json_or_none
 
     payload = json_or_none(body)
     return payload.get("error") if isinstance(payload, dict) and isinstance(payload.get("error"), str) else None
@@ -163,7 +163,7 @@ class Faults:
             error: str = "injected fault", latency_ms: float = 0, times: int | None = None) -> dict[str, Any]:
         """Answer requests matching ``method`` and the ``path`` glob with ``status``/``error``
         after ``latency_ms``; ``times=None`` means every matching request."""
-        from .errors import ApiError
+        from ..basics.errors import ApiError
 
         try:
             return self._server.faults.add({"method": method, "path": path, "status": status,
@@ -258,8 +258,8 @@ class MockHandle:
         ``{"created": {section: count}, "ids": {section: [...]}}``.
         """
         __tracebackhide__ = True
-        from .errors import ApiError
-        from .seed import seed
+        from ..basics.errors import ApiError
+        from ..surface.seed import seed
 
         data, label = _read_seed(source, search_dirs)
         try:
@@ -277,7 +277,7 @@ class MockHandle:
 
     def advance(self, seconds: float) -> str:
         """Move the mock's clock forward (expiry, builds, provider readiness); answers the new time."""
-        from .clock import iso
+        from ..services.clock import iso
 
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
             raise ValueError("advance() takes a number of seconds >= 0")
@@ -297,7 +297,7 @@ class MockHandle:
         """What the LLM gateway answers per model (``"*"``: any model), what an invoked agent
         answers per ``"namespace/name"``, and what the tool proxy answers per tool
         (``{"status": 200, "body": ...}``). Merged into earlier replies until reset."""
-        from .spec import Spec, first_error, mock_spec_path
+        from ..spec.document import Spec, first_error, mock_spec_path
 
         llm, agents, tools = dict(llm or {}), dict(agents or {}), dict(tools or {})
         message = first_error(Spec.load(mock_spec_path()).component_validator("Replies"),
@@ -381,7 +381,7 @@ class MockHandle:
 
 def _key_headers(key: str) -> dict[str, str]:
     """How the vendor SDK 1.4.2 sends a key on /api/v1: workspace keys in their own header."""
-    from .dispatch import WORKSPACE_KEY_PREFIX
+    from ..web.dispatch import WORKSPACE_KEY_PREFIX
 
     return {"X-RunAgents-API-Key": key} if key.startswith(WORKSPACE_KEY_PREFIX) else {"Authorization": f"Bearer {key}"}
 
@@ -413,8 +413,8 @@ class WorkspaceHandle:
              search_dirs: Sequence[Path] = ()) -> dict[str, Any]:
         """Load a fixture into this workspace (same forms as ``runagents_mock.seed``)."""
         __tracebackhide__ = True
-        from .errors import ApiError
-        from .seed import seed
+        from ..basics.errors import ApiError
+        from ..surface.seed import seed
 
         data, label = _read_seed(source, search_dirs)
         try:
@@ -444,7 +444,7 @@ class WorkspaceHandle:
 def _read_seed(source: Any, search_dirs: Sequence[Path]) -> tuple[Mapping[str, Any], str]:
     """(fixture data, a label for messages) from a path, YAML/JSON text, or a mapping."""
     __tracebackhide__ = True
-    from .seed import parse_seed_text
+    from ..surface.seed import parse_seed_text
 
     if isinstance(source, Mapping):
         text, label = json.dumps(source), "the fixture dict"
@@ -491,8 +491,8 @@ class ServerPool:
         return self._handles[key]
 
     def _start(self, config: Mapping[str, Any]) -> MockHandle:
-        from .app import create_app
-        from .testing import LiveServer
+        from ..web.app import create_app
+        from .live_server import LiveServer
 
         # The checker is the strict layer here: it must see what the mock answered, not the 500
         # that the app's own strict_responses check would put in its place.

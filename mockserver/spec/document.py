@@ -19,8 +19,8 @@ from typing import Any, Iterable, Mapping
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
-from .errors import ApiError
-from .nesting import may_nest_deeply, nesting_problem
+from ..basics.errors import ApiError
+from ..basics.nesting import may_nest_deeply, nesting_problem
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 

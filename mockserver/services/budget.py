@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any, Hashable
 
-from .errors import ApiError
+from ..basics.errors import ApiError
 
 CONTAINER_BYTES = 64
 

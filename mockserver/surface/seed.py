@@ -31,13 +31,13 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import yaml
 
-from .errors import ApiError
-from .nesting import nesting_problem
-from .spec import ApiRequest, RequestCheck
+from ..basics.errors import ApiError
+from ..basics.nesting import nesting_problem
+from ..spec.document import ApiRequest, RequestCheck
 
 if TYPE_CHECKING:
-    from .app import MockServer
-    from .platform import Platform
+    from ..web.app import MockServer
+    from ..services.platform import Platform
 
 # Fixture section -> the operation that creates one item, in dependency order.
 SECTIONS = {

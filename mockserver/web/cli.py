@@ -30,7 +30,7 @@ def _workspace_key(text: str) -> tuple[str, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from .. import __version__
 
     parser = argparse.ArgumentParser(prog="runagents-mock", description="Offline mock of the RunAgents API.")
     parser.add_argument("--version", action="version", version=f"runagents-mock {__version__}")
@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     env.add_argument("--url", default=f"http://localhost:{DEFAULT_PORT}", help="the mock's URL")
     env.add_argument("--admin-key", help="key for /_mock/ when the mock requires one")
     env.add_argument("--format", choices=("json", "dotenv", "shell"), default="dotenv")
-    from .proxy.cli import add_parser as add_proxy_parser
+    from ..proxy.cli import add_parser as add_proxy_parser
 
     add_proxy_parser(sub)
     return parser
@@ -151,7 +151,7 @@ def _allow_open_files(count: int) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "proxy":
-        from .proxy.cli import run as run_proxy
+        from ..proxy.cli import run as run_proxy
 
         return run_proxy(args)
     if args.command == "env":
@@ -159,9 +159,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from waitress import create_server
 
     from .app import create_app
-    from .errors import ApiError
-    from .control import STATE_IMPORT_LIMIT
-    from .persistence import StateFileError, attach_state_file, restore_state_file
+    from ..basics.errors import ApiError
+    from ..surface.control import STATE_IMPORT_LIMIT
+    from ..surface.persistence import StateFileError, attach_state_file, restore_state_file
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     config = {

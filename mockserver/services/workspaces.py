@@ -11,10 +11,10 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
-from .config import MockConfig
-from .errors import ApiError
+from ..config import MockConfig
+from ..basics.errors import ApiError
 from .platform import Platform
-from .surfaces import DEFAULT_WORKSPACE
+from ..spec.surfaces import DEFAULT_WORKSPACE
 
 
 class Workspaces:

@@ -11,11 +11,11 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, redirect, render_template, send_from_directory
 
-from ..jsonhttp import error_response
+from ...basics.jsonhttp import error_response
 from . import CONSOLE_PATH, DOCS_PATH
 
 if TYPE_CHECKING:
-    from ..app import MockServer
+    from ...web.app import MockServer
 
 HERE = Path(__file__).resolve().parent
 SWAGGER_UI_FILES = frozenset({"swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css",

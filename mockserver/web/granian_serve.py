@@ -44,10 +44,10 @@ def serve(config: dict[str, Any], host: str, port: int, limits: dict[str, Any] |
     ``cli.connection_settings``; ``built_app``: an app already restored from ``config``'s state file."""
     global _BUILT_APP
     _BUILT_APP = built_app
-    code = run("mockserver.granian_serve:worker_app", host, port,
+    code = run("mockserver.web.granian_serve:worker_app", host, port,
                {"app": config, "host": host, "port": port, "limits": limits or {}})
     if code == 0 and config.get("state_file"):
-        from .persistence import stopped_cleanly
+        from ..surface.persistence import stopped_cleanly
         if not stopped_cleanly(Path(config["state_file"])):
             print(f"runagents-mock: state file {config['state_file']}: the last changes could not be saved",
                   file=sys.stderr)
@@ -96,8 +96,8 @@ def worker_settings() -> dict[str, Any]:
 def worker_app() -> RSGIBridge:
     """Granian's factory, called in its worker process."""
     from .app import create_app
-    from .control import STATE_PATH
-    from .persistence import attach_state_file
+    from ..surface.control import STATE_PATH
+    from ..surface.persistence import attach_state_file
 
     settings = worker_settings()
     config = settings["app"]

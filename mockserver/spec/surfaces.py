@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Iterator, NamedTuple
 from urllib.parse import urlparse
 
-from .spec import Spec
+from .document import Spec
 
 WORKSPACE_PARAM = "workspace"
 DEFAULT_WORKSPACE = "default"

@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from .console import is_page
-from .runtime.paths import is_runtime_path
-from .spec import ResponseIssue, Spec, mock_spec_path
+from ..surface.console import is_page
+from ..runtime.paths import is_runtime_path
+from .document import ResponseIssue, Spec, mock_spec_path
 
 if TYPE_CHECKING:
     from .surfaces import Surfaces

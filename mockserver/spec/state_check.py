@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
-from .clock import clock_offset_problem
-from .nesting import nesting_problem
-from .spec import Spec, first_error
+from ..services.clock import clock_offset_problem
+from ..basics.nesting import nesting_problem
+from .document import Spec, first_error
 
 # (section, key inside it) -> component schema of the records stored there.
 RECORD_SCHEMAS = {
