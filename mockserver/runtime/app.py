@@ -22,8 +22,9 @@ from ..basics.jsonhttp import error_body, json_or_none
 from ..basics.redact import redact_headers
 from ..services.runtime.models import Allowed, Refusal
 from ..spec.document import Spec, mock_spec_path
-from . import agent_calls, ingress
-from .paths import EGRESS_PREFIX, INGRESS_PREFIX, JWKS_PATH, LLM_PREFIX, OAUTH_CALLBACK
+from ..services import agent_calls
+from . import ingress
+from ..spec.paths import EGRESS_PREFIX, INGRESS_PREFIX, JWKS_PATH, LLM_PREFIX, OAUTH_CALLBACK
 
 if TYPE_CHECKING:
     from ..web.app import MockServer

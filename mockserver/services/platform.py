@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 from .budget import StoreBudget, event_data_size, stored_size
 from .changes import ChangeSet, track
-from .clock import Clock
+from ..basics.clock import Clock
 from ..config import MockConfig
 from ..basics.errors import ApiError
 from ..basics.jsonhttp import iter_json
@@ -132,7 +132,7 @@ class Platform:
     # --- helpers shared by the backends -------------------------------------------------
 
     def now_iso(self) -> str:
-        from .clock import iso
+        from ..basics.clock import iso
         return iso(self.clock.now())
 
     @staticmethod

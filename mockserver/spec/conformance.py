@@ -8,7 +8,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ..surface.console import is_page
-from ..runtime.paths import is_runtime_path
+from .paths import is_runtime_path
 from .document import ResponseIssue, Spec, mock_spec_path
 
 if TYPE_CHECKING:

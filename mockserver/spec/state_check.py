@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
-from ..services.clock import clock_offset_problem
+from ..basics.clock import clock_offset_problem
 from ..basics.nesting import nesting_problem
 from .document import Spec, first_error
 

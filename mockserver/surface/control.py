@@ -29,7 +29,7 @@ from ..spec.surfaces import DEFAULT_WORKSPACE
 
 if TYPE_CHECKING:
     from ..web.app import MockServer
-    from ..services.clock import Clock
+    from ..basics.clock import Clock
     from ..services.platform import Platform
 
 MOCK_PREFIX = "/_mock/"
@@ -292,7 +292,7 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
 
     @operation("readClock", "readWorkspaceClock")
     def get_clock(req: ApiRequest) -> Response:
-        from ..services.clock import iso
+        from ..basics.clock import iso
         clock = platform_of(req).clock
         return json_response(200, {"now": iso(clock.now()), "offset_seconds": clock.offset})
 

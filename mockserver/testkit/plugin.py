@@ -277,7 +277,7 @@ class MockHandle:
 
     def advance(self, seconds: float) -> str:
         """Move the mock's clock forward (expiry, builds, provider readiness); answers the new time."""
-        from ..services.clock import iso
+        from ..basics.clock import iso
 
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
             raise ValueError("advance() takes a number of seconds >= 0")

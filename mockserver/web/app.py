@@ -19,7 +19,7 @@ from ..basics.jsonhttp import RecordEncoder, error_response
 from ..services.platform import Platform
 from ..basics.redact import redact_stored
 from ..services.replay import OperationReplay
-from ..runtime.agent_calls import ResumeWorker
+from ..services.agent_calls import ResumeWorker
 from ..runtime.jwt_keys import TokenIssuer
 from ..surface.seed import load_seed_file
 from ..services import HANDLER_SETS

@@ -28,7 +28,7 @@ from ..basics.errors import ApiError
 from ..basics.jsonhttp import bearer_key, error_body
 from .rsgi_bridge import DELAY_KEY
 from ..runtime.app import RuntimeApp
-from ..runtime.paths import RUNTIME_PREFIXES
+from ..spec.paths import RUNTIME_PREFIXES
 from ..spec.surfaces import WORKSPACE_PARAM, Located, Surface
 
 if TYPE_CHECKING:

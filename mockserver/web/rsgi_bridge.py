@@ -19,7 +19,7 @@ import json
 import sys
 from typing import Any, Callable, Iterable
 
-from ..runtime.paths import may_block
+from ..spec.paths import may_block
 
 # Set (to 0.0) by a server that can delay an answer without blocking; the app then puts the
 # seconds to wait there instead of sleeping.

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from mockserver.services.clock import Clock, parse_duration
+from mockserver.basics.clock import Clock, parse_duration
 from mockserver.basics.errors import ApiError
 from mockserver.services.platform import Platform
 

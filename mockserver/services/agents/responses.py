@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...runtime import agent_calls
+from ..agent_calls import invoke
 from ..common import DEFAULT_NAMESPACE, Handlers
 from .models import STARTER_PROVIDER, STARTER_TOOL
 
@@ -37,7 +37,7 @@ def delete_agent(platform, req):
 
 @handlers.operation("invokeAgent")
 def invoke_agent(platform, req):
-    proxied = agent_calls.invoke(platform, req.path["namespace"], req.path["name"], req.body,
+    proxied = invoke(platform, req.path["namespace"], req.path["name"], req.body,
                                  req.header("X-End-User-ID"), req.header("X-Run-ID"))
     if proxied is not None:  # the agent has a real endpoint: its answer, as it is
         return 200, proxied[1]

@@ -18,7 +18,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from ..clock import iso
+from ...basics.clock import iso
 from ...basics.errors import ApiError
 
 DAY = 86400.0

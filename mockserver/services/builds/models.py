@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import Any, Mapping
 
-from ..clock import iso
+from ...basics.clock import iso
 from ...basics.errors import ApiError
 from ..ingestion.analyzer import find_syntax_error
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import heapq
 from typing import Any, Mapping
 
-from ..clock import iso, parse_duration
+from ...basics.clock import iso, parse_duration
 from ...basics.errors import ApiError
 
 DEFAULT_DURATION = "4h"

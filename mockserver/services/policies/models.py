@@ -15,7 +15,7 @@ import re
 from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
-from ..clock import iso
+from ...basics.clock import iso
 from ...basics.errors import ApiError
 from ..common import DEFAULT_NAMESPACE
 

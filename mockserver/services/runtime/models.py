@@ -28,7 +28,7 @@ from typing import Any, Mapping
 from urllib.parse import urlencode
 
 from ...basics.errors import ApiError
-from ...runtime.paths import EGRESS_PREFIX, LLM_PREFIX
+from ...spec.paths import EGRESS_PREFIX, LLM_PREFIX
 from ..policies.models import ALLOW, DENY, requires_approval, tool_url
 
 STATE_TTL_SECONDS = 600

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from ..clock import iso
+from ...basics.clock import iso
 
 USD_PER_1K_TOKENS = 0.002
 NEAR_BUDGET = 0.8

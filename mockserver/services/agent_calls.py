@@ -15,7 +15,7 @@ import requests
 from ..basics.errors import ApiError
 
 if TYPE_CHECKING:
-    from ..services.platform import Platform
+    from .platform import Platform
 
 log = logging.getLogger("runagents_mock")
 AGENT_TIMEOUT_SECONDS = 120
