@@ -1,0 +1,1 @@
+"""The OpenAPI documents and their checks: loading, request validation, response conformance, surfaces."""

@@ -7,8 +7,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from ..surface.console import is_page
-from .paths import is_runtime_path
+from .paths import is_page, is_runtime_path
 from .document import ResponseIssue, Spec, mock_spec_path
 
 if TYPE_CHECKING:

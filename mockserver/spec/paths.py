@@ -1,4 +1,5 @@
-"""Where the runtime surface lives (no imports: the dispatcher and the RSGI bridge read it)."""
+"""The paths outside the API documents' routes: the runtime surface and the web pages (no imports:
+the dispatcher, the RSGI bridge and the conformance check read them)."""
 
 from __future__ import annotations
 
@@ -19,3 +20,17 @@ def may_block(method: str, path: str) -> bool:
     behind invoke): a server with one event loop runs them on a thread."""
     return path.startswith((EGRESS_PREFIX, INGRESS_PREFIX)) or (
         method == "POST" and path.startswith("/api/agents/") and path.endswith("/invoke"))
+
+
+# The web pages (mockserver/surface/console/): answered before the API, no key needed.
+DOCS_PATH = "/docs"
+CONSOLE_PATH = "/_mock/ui"
+
+
+def is_page(path: str, console_on: bool = True) -> bool:
+    """Is this request path one of the pages (not the API, not the control API)?"""
+    return _under(path, DOCS_PATH) or (console_on and (path == "/" or _under(path, CONSOLE_PATH)))
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + "/")

@@ -579,16 +579,6 @@ def attach_state_file(app: "Flask", store: Store | None = None, interval: float 
     return saver
 
 
-def read_store(path: Path) -> dict[str, Any]:
-    """The state a store file holds, as ``/_mock/state`` exports it (for tests and tools)."""
-    from ..web.app import create_app
-
-    app = create_app({"state_file": path})
-    store = restore_state_file(app)
-    store.close()
-    return app.extensions["runagents_mock"].platform.export()
-
-
 def store_files(path: Path) -> Iterable[Path]:
     """The files a store is kept in (the database and SQLite's write-ahead log)."""
     real = Path(os.path.realpath(path))

@@ -1,0 +1,1 @@
+"""The test tooling: the pytest plugin (``runagents_mock`` fixture) and ``LiveServer``."""

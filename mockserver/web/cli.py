@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from .serving import run_until_stopped
+from .serving import announce_serving, run_until_stopped
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8092  # the vendor CLI's default endpoint is http://localhost:8092
@@ -223,12 +223,6 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return 1
     return 0
-
-
-def announce_serving(host: str, port: int) -> None:
-    """The line scripts wait for: printed once the port answers."""
-    url_host = f"[{host}]" if ":" in host else host
-    print(f"runagents-mock serving on http://{url_host}:{port}", flush=True)
 
 
 if __name__ == "__main__":

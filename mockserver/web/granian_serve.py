@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .cli import announce_serving
+from .serving import announce_serving
 from .rsgi_bridge import RSGIBridge
 
 SETTINGS_ENV = "RUNAGENTS_MOCK_SERVE_SETTINGS"

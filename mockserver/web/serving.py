@@ -18,3 +18,9 @@ def run_until_stopped(server: Any) -> None:
         pass
     finally:
         server.close()
+
+
+def announce_serving(host: str, port: int) -> None:
+    """The line scripts wait for: printed once the port answers."""
+    url_host = f"[{host}]" if ":" in host else host
+    print(f"runagents-mock serving on http://{url_host}:{port}", flush=True)

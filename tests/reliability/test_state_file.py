@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mockserver import create_app
-from mockserver.surface.persistence import read_store
+from mockserver.testkit.state_file import read_store
 from reliability_support import AUTH, Client, ServedMock, write_state_file
 
 TOOL_FIELDS = {"name", "namespace", "spec", "status"}

@@ -17,8 +17,8 @@ import pytest
 import requests
 
 from mockserver import create_app
-from mockserver.surface.persistence import (SQLITE_MAGIC, StateFileError, attach_state_file, read_store,
-                                    restore_state_file)
+from mockserver.surface.persistence import SQLITE_MAGIC, StateFileError, attach_state_file, restore_state_file
+from mockserver.testkit.state_file import read_store
 from reliability_support import AUTH, Client, ServedMock, live_mock, write_state_file
 
 TOOL = {"name": "t", "base_url": "https://x.example.com"}

@@ -11,23 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
+from ...spec.paths import is_page
+
 if TYPE_CHECKING:
     from ...web.app import MockServer
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-DOCS_PATH = "/docs"
-CONSOLE_PATH = "/_mock/ui"
-
-
-def is_page(path: str, console_on: bool = True) -> bool:
-    """Is this request path one of the pages (not the API, not the control API)?"""
-    return _under(path, DOCS_PATH) or (console_on and (path == "/" or _under(path, CONSOLE_PATH)))
-
-
-def _under(path: str, prefix: str) -> bool:
-    return path == prefix or path.startswith(prefix + "/")
-
 
 def mount_pages(server: "MockServer", next_app: WSGIApp) -> WSGIApp:
     """WSGI middleware: the pages' paths go to the pages, everything else to ``next_app``.

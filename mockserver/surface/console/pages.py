@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, abort, redirect, render_template, send_from_directory
 
 from ...basics.jsonhttp import error_response
-from . import CONSOLE_PATH, DOCS_PATH
+from ...spec.paths import CONSOLE_PATH, DOCS_PATH
 
 if TYPE_CHECKING:
     from ...web.app import MockServer
