@@ -15,7 +15,7 @@ import pytest
 
 pytest.importorskip("granian")
 
-from mockserver.surface.persistence import read_store  # noqa: E402
+from mockserver.testkit.state_file import read_store  # noqa: E402
 
 
 def serve(*args: str) -> tuple[subprocess.Popen, str]:

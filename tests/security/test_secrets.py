@@ -11,7 +11,8 @@ import string
 import pytest
 import requests
 
-from mockserver.surface.persistence import read_store, store_files
+from mockserver.surface.persistence import store_files
+from mockserver.testkit.state_file import read_store
 
 from reliability_support import HTTP_TIMEOUT, Client, ServedMock, live_mock
 
