@@ -8,7 +8,6 @@ once, when the spec is loaded, so no request parses or compiles anything from th
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -36,32 +35,23 @@ def mock_spec_path() -> Path:
     return Path(str(resources.files("mockserver") / "mock-openapi.yaml"))
 
 
-def _deref(node: Any, root: Mapping[str, Any], seen: tuple[str, ...] = (), base: Path | None = None) -> Any:
-    """Inline every ``$ref``; our schemas are not recursive, so this terminates.
-
-    Local refs (``#/...``) point into ``root``; a ref to another file (``openapi.yaml#/paths/...``,
-    relative to ``base``, the directory of the document holding it) lets a second API
-    version share what did not change; its own local refs then point into that file."""
+def _deref(node: Any, root: Mapping[str, Any], seen: tuple[str, ...] = ()) -> Any:
+    """Inline every local ``$ref``; our schemas are not recursive, so this terminates.
+    (A served document is self-contained: openapi-v1.yaml is bundled, see ``bundle.py``.)"""
     if isinstance(node, dict):
         ref = node.get("$ref")
-        if isinstance(ref, str) and "#/" in ref:
-            file_part, pointer = ref.split("#", 1)
-            target_root, target_base = root, base
-            if file_part:
-                path = ((base or Path.cwd()) / file_part).resolve()
-                target_root, target_base = _load_document(str(path)), path.parent
-            key = f"{target_base}/{file_part}#{pointer}" if file_part else f"{base}#{pointer}"
-            if key in seen:
+        if isinstance(ref, str) and ref.startswith("#/"):
+            if ref in seen:
                 raise ValueError(f"recursive $ref {ref} is not supported")
-            target: Any = target_root
-            for part in pointer[1:].split("/"):
+            target: Any = root
+            for part in ref[2:].split("/"):
                 target = target[part.replace("~1", "/").replace("~0", "~")]
-            merged = _deref(target, target_root, seen + (key,), target_base)
+            merged = _deref(target, root, seen + (ref,))
             siblings = {k: v for k, v in node.items() if k != "$ref"}
-            return _with_siblings(merged, _deref(siblings, root, seen, base)) if siblings else merged
-        return {k: _deref(v, root, seen, base) for k, v in node.items()}
+            return _with_siblings(merged, _deref(siblings, root, seen)) if siblings else merged
+        return {k: _deref(v, root, seen) for k, v in node.items()}
     if isinstance(node, list):
-        return [_deref(v, root, seen, base) for v in node]
+        return [_deref(v, root, seen) for v in node]
     return node
 
 
@@ -77,15 +67,9 @@ def _with_siblings(target: Any, siblings: Mapping[str, Any]) -> Any:
     return merged
 
 
-def dereference(document: Mapping[str, Any], base: Path | None = None) -> Any:
-    """The whole document with every ``$ref`` inlined (``base``: the directory its file is in),
-    for tools that cannot follow references to other files."""
-    return _deref(document, document, base=base)
-
-
-def _load_document(path: str) -> Mapping[str, Any]:
-    """A YAML/JSON document another one refers to (parsed once per file version)."""
-    return _read_document(path, os.stat(path).st_mtime_ns)
+def dereference(document: Mapping[str, Any]) -> Any:
+    """The whole document with every ``$ref`` inlined."""
+    return _deref(document, document)
 
 
 def _validator(schema: Mapping[str, Any]) -> Draft202012Validator:
@@ -352,13 +336,12 @@ def refuse_constant(name: str) -> Any:
 class Spec:
     """The loaded OpenAPI document and its operations."""
 
-    def __init__(self, document: Mapping[str, Any], base: Path | None = None):
+    def __init__(self, document: Mapping[str, Any]):
         self.document = document
-        self.base = base  # the directory other documents it refers to are read from
         self.operations: dict[str, Operation] = {}
         self._component_validators: dict[str, RequestCheck] = {}
         for path, item in document.get("paths", {}).items():
-            item = _deref(item, document, base=base)
+            item = _deref(item, document)
             shared = item.get("parameters", [])
             extensions = {k: v for k, v in item.items() if k.startswith("x-")}
             for method in HTTP_METHODS:
@@ -404,7 +387,7 @@ class Spec:
         """A compiled validator for ``components/schemas/<name>`` (compiled once); with the
         compiled fast path, as a state file of a million records is checked at every start."""
         if name not in self._component_validators:
-            schema = _deref(self.document["components"]["schemas"][name], self.document, base=self.base)
+            schema = _deref(self.document["components"]["schemas"][name], self.document)
             self._component_validators[name] = RequestCheck.compile(schema)
         return self._component_validators[name]
 
@@ -492,7 +475,7 @@ class ResponseIssue:
 
 @lru_cache(maxsize=8)
 def _load_cached(path: str, mtime_ns: int) -> Spec:
-    return Spec(_read_document(path, mtime_ns), base=Path(path).parent)
+    return Spec(_read_document(path, mtime_ns))
 
 
 @lru_cache(maxsize=8)
@@ -513,34 +496,14 @@ class ServedDocument:
     path: Path
 
     def document(self) -> Mapping[str, Any]:
-        """The parsed document (parsed once per file version), with references to other files
-        inlined: a browser cannot follow ``openapi.yaml#/...`` from where the page serves it."""
+        """The parsed document (parsed once per file version)."""
         resolved = self.path.resolve()
-        return _served_document(str(resolved), resolved.stat().st_mtime_ns)
+        return _read_document(str(resolved), resolved.stat().st_mtime_ns)
 
     @property
     def title(self) -> str:
         info = self.document().get("info", {})
         return f"{info.get('title', self.name)} {info.get('version', '')}".strip()
-
-
-@lru_cache(maxsize=8)
-def _served_document(path: str, mtime_ns: int) -> Mapping[str, Any]:
-    document = _read_document(path, mtime_ns)
-    if not _refers_to_other_files(document):
-        return document
-    return dereference(document, Path(path).parent)
-
-
-def _refers_to_other_files(node: Any) -> bool:
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and not ref.startswith("#"):
-            return True
-        return any(_refers_to_other_files(v) for v in node.values())
-    if isinstance(node, list):
-        return any(_refers_to_other_files(v) for v in node)
-    return False
 
 
 _TEMPLATE_CACHE: dict[tuple[str, str | None], re.Pattern[str]] = {}
