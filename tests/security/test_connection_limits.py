@@ -83,6 +83,22 @@ def test_a_body_short_of_its_content_length_is_never_processed(served, half_clos
     assert "Traceback" not in served.output
 
 
+def test_a_chunked_body_whose_client_hangs_up_before_the_last_chunk_is_never_processed(served):
+    client = Client(served.url)
+    client.reset()
+    body = b'{"agent_id": "a", "user_id": "u"}'
+    head = http_request_bytes("POST", "/runs", {"Content-Type": "application/json",
+                                                "Transfer-Encoding": "chunked"})
+    with socket.create_connection(host_port(served.url)) as sock:
+        sock.sendall(head + b"%x\r\n%s\r\n" % (len(body), body))  # no last (empty) chunk
+    # The same request with its last chunk is processed (the client waits for the answer).
+    with socket.create_connection(host_port(served.url)) as sock:
+        sock.sendall(head + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
+        assert parse_raw_response(_closed_by_server(sock))[0] == 201
+    assert len(client.state()["runs"]["runs"]) == 1
+    assert "Traceback" not in served.output
+
+
 def test_idle_connections_beyond_the_limit_are_freed_by_the_timeouts(served):
     # 12 idle connections against --max-connections 8, half silent, half stalled in their
     # headers: the 4 beyond the limit are refused, and once the timeouts close the other 8 a
