@@ -96,7 +96,6 @@ class ConnectionGate(threading.Thread):
         self.listener, self.limit, self.patience, self.linger = listener, limit, patience, linger
         listener.setblocking(False)  # it already is, for the server's own loop; accept() must not wait
         self.answer = refusal_bytes(limit)
-        self.refused = 0
         self._selector = selectors.DefaultSelector()
         self._stop = threading.Event()
 
@@ -109,21 +108,24 @@ class ConnectionGate(threading.Thread):
 
     def run(self) -> None:
         poll = self.patience / 4
-        waiting_since = None
+        waiting_since: float | None = None
         while not self._stop.is_set():
-            for key, _ in self._selector.select(timeout=poll):
-                self._step(key.fileobj, key.data)
-            now = time.monotonic()
-            waiting = queued_connections(self.listener)
-            if not waiting:
-                waiting_since = None
-            elif waiting_since is None:
-                waiting_since = now
-            elif now - waiting_since >= self.patience:
-                # Waited a whole `patience`: the server takes no more, so these are beyond its limit.
-                self._refuse(waiting, now)
-                waiting_since = None
-            self._expire(now)
+            try:
+                for key, _ in self._selector.select(timeout=poll):
+                    self._step(key.fileobj, key.data)
+                now = time.monotonic()
+                waiting = queued_connections(self.listener)
+                if not waiting:
+                    waiting_since = None
+                elif waiting_since is None:
+                    waiting_since = now
+                elif now - waiting_since >= self.patience:
+                    # Waited a whole `patience`: the server takes no more, so these are beyond its limit.
+                    self._refuse(waiting, now)
+                    waiting_since = None
+                self._expire(now)
+            except OSError:  # one odd socket must not end the gate
+                time.sleep(poll)
 
     def _refuse(self, count: int, now: float) -> None:
         for _ in range(count):
@@ -133,7 +135,6 @@ class ConnectionGate(threading.Thread):
                 return  # the server took it after all
             except OSError:
                 return
-            self.refused += 1
             conn.setblocking(False)
             if len(self._selector.get_map()) >= _MAX_REFUSING:
                 self._answer(conn)
