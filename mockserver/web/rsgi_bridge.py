@@ -56,11 +56,9 @@ class RSGIBridge:
         except asyncio.TimeoutError:
             _refuse(protocol, 408, f"request body not received within {self.body_timeout:g} seconds")
             return
-        except (RuntimeError, OSError):  # granian's RSGIProtocolClosed/Error: short body, client gone
-            _refuse(protocol, 400, "request body ended before its Content-Length")
-            return
-        except _CutChunkedBody:
-            _refuse(protocol, 400, "request body ended before its last chunk")
+        except (RuntimeError, OSError, _CutBody):  # granian's RSGIProtocolClosed/Error: short body, client gone
+            _refuse(protocol, 400, "request body ended before its Content-Length" if "content-length" in headers
+                    else "request body ended before its last chunk")
             return
         environ = self._environ(scope, body)
         if may_block(environ["REQUEST_METHOD"], environ["PATH_INFO"]):
@@ -107,7 +105,7 @@ class RSGIBridge:
             # So a chunk after an empty one means the body was cut short. (Request trailers
             # arrive the same way and cannot be told apart: such a body is refused too.)
             if ended:
-                raise _CutChunkedBody
+                raise _CutBody
             if not chunk:
                 ended = True
                 continue
@@ -160,7 +158,7 @@ class RSGIBridge:
         return started[0], started[1], result
 
 
-class _CutChunkedBody(Exception):
+class _CutBody(Exception):
     """The body stream ended with an error: the client left before the body was complete."""
 
 

@@ -182,7 +182,11 @@ def test_a_short_or_stalled_body_never_reaches_the_app(protocol, status):
     assert protocol.answer[0] == status and "error" in json.loads(protocol.answer[2])
 
 
-def test_a_chunked_body_whose_client_left_before_the_last_chunk_never_reaches_the_app():
+@pytest.mark.parametrize("header, message", [
+    (("transfer-encoding", "chunked"), "request body ended before its last chunk"),
+    (("content-length", "40"), "request body ended before its Content-Length"),  # over the limit: read in chunks
+])
+def test_a_body_whose_client_left_before_its_end_never_reaches_the_app(header, message):
     called = []
 
     def app(environ, start_response):
@@ -190,11 +194,9 @@ def test_a_chunked_body_whose_client_left_before_the_last_chunk_never_reaches_th
         return echo_app(environ, start_response)
 
     protocol = Protocol([b'{"agent_id": "a"', b', "user_id": "u"}'], cut=True)
-    run_async(RSGIBridge(app, 1024).__rsgi__(Scope("POST", "/runs", headers=[("transfer-encoding", "chunked")]),
-                                             protocol))
+    run_async(RSGIBridge(app, 20).__rsgi__(Scope("POST", "/runs", headers=[header]), protocol))
     assert not called
-    assert protocol.answer[0] == 400
-    assert json.loads(protocol.answer[2]) == {"error": "request body ended before its last chunk"}
+    assert protocol.answer[0] == 400 and json.loads(protocol.answer[2]) == {"error": message}
 
 
 def test_a_delay_asked_for_by_the_app_is_waited_on_the_loop_before_answering():
