@@ -1,4 +1,5 @@
-"""The byte budget of what clients store: tool, provider and agent records, and run event data.
+"""The byte budget of what clients store: tool, provider and agent records (with what /api/v1
+adds to an agent: its policies and model configs), and run event data.
 
 Counts are not enough: one 5 MiB body of ``[{},{},...]`` becomes over 100 MB of Python objects.
 So each stored value is charged its JSON size plus ``CONTAINER_BYTES`` per object or list in it
@@ -64,6 +65,15 @@ class StoreBudget:
             raise ApiError(409, f"limit of {self.limit} stored bytes reached")
         self._sizes[key] = new
         self.total += new - old
+
+    def charge_all(self, sizes: dict[Hashable, int]) -> None:
+        """Set the charges of several keys together, or of none (409) when they would pass the
+        limit: for a write that stores several records at once."""
+        growth = sum(size - self._sizes.get(key, 0) for key, size in sizes.items())
+        if growth > 0 and self.total + growth > self.limit:
+            raise ApiError(409, f"limit of {self.limit} stored bytes reached")
+        for key, size in sizes.items():
+            self.count(key, size)
 
     def check(self, size: int) -> None:
         """Refuse (409) a write that will store up to ``size`` more; for writes that charge in

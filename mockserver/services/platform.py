@@ -126,6 +126,8 @@ class Platform:
                 self.budget.count((backend.kind, name), stored_size(record))
         for (namespace, name), agent in self.agents.items.items():
             self.budget.count(("agents", namespace, name), stored_size(agent))
+        for (namespace, name), extras in self.agents.extras.items():
+            self.budget.count(("agent extras", namespace, name), stored_size(extras))
         for run_id, log in self.runs.events.items():
             self.budget.count(("events", run_id), sum(map(event_data_size, log)))
 

@@ -159,6 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from waitress import create_server
 
     from .app import create_app
+    from .connection_gate import ConnectionGate
     from ..basics.errors import ApiError
     from ..surface.control import STATE_IMPORT_LIMIT
     from ..surface.persistence import StateFileError, attach_state_file, restore_state_file
@@ -204,17 +205,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                                max_request_body_size=STATE_IMPORT_LIMIT, ident="runagents-mock",
                                channel_timeout=min(limits["idle_timeout"], limits["body_timeout"]),
                                cleanup_interval=max(0.5, min(limits["idle_timeout"], limits["body_timeout"]) / 2),
-                               connection_limit=limits["max_connections"],
                                asyncore_use_poll=True)  # select() cannot watch fds past 1024
     except OSError as exc:
         print(f"runagents-mock: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 2
+    # waitress counts its own listening socket and wake-up pipe in connection_limit.
+    server.adj.connection_limit = limits["max_connections"] + len(server._map)
+    gate = ConnectionGate(server.socket, limits["max_connections"]) if ConnectionGate.supported() else None
+    if gate:
+        gate.start()
     saver = attach_state_file(app, store) if store else None
     announce_serving(args.host, server.effective_port)
     saved = True
     try:
         run_until_stopped(server)
     finally:
+        if gate:
+            gate.stop()
         if saver:
             saved = saver.stop()
         print("runagents-mock stopped", flush=True)

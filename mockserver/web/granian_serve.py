@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .connection_gate import ConnectionGate, find_listener, port_sockets
 from .serving import announce_serving
 from .rsgi_bridge import RSGIBridge
 
@@ -87,8 +88,10 @@ def worker_settings() -> dict[str, Any]:
     # Taken out of the environment: the settings may hold API keys, and granian's WSGI mode
     # (bench/ compares it) copies os.environ into every request's environ.
     settings = json.loads(os.environ.pop(SETTINGS_ENV))
-    idle = float((settings.get("limits") or {}).get("idle_timeout", 30.0))
-    threading.Thread(target=_announce_then_watch, args=(settings["host"], settings["port"], os.getppid(), idle),
+    limits = settings.get("limits") or {}
+    threading.Thread(target=_announce_then_watch,
+                     args=(settings["host"], settings["port"], os.getppid(), float(limits.get("idle_timeout", 30.0)),
+                           limits.get("max_connections")),
                      name="runagents-mock-watch", daemon=True).start()
     return settings
 
@@ -118,10 +121,12 @@ def worker_app() -> RSGIBridge:
                       body_timeout=(settings.get("limits") or {}).get("body_timeout", 30.0))
 
 
-def _announce_then_watch(host: str, port: int, parent: int, idle_timeout: float) -> None:
-    """Print the URL line once the port answers; then, every few seconds, close connections
-    that have not sent a byte for ``idle_timeout``, and end this worker if its main process
-    dies (SIGKILL), so it cannot live on serving requests."""
+def _announce_then_watch(host: str, port: int, parent: int, idle_timeout: float,
+                         max_connections: int | None) -> None:
+    """Print the URL line once the port answers and start the gate that refuses connections
+    beyond ``max_connections``; then, every few seconds, close connections that have not sent
+    a byte for ``idle_timeout``, and end this worker if its main process dies (SIGKILL), so it
+    cannot live on serving requests."""
     target = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
     while True:
         try:
@@ -130,6 +135,9 @@ def _announce_then_watch(host: str, port: int, parent: int, idle_timeout: float)
         except OSError:
             time.sleep(0.01)
     announce_serving(host, port)
+    listener = find_listener(port) if max_connections and ConnectionGate.supported() else None
+    if listener is not None:
+        ConnectionGate(listener, max_connections).start()
     interval = min(max(idle_timeout / 4, 0.25), 0.5)
     next_sweep = time.monotonic() + idle_timeout / 2
     while os.getppid() == parent:
@@ -160,21 +168,9 @@ def close_silent_connections(port: int, idle_timeout: float) -> int:
         return 0
     closed = 0
     limit_ms = idle_timeout * 1000
-    try:
-        descriptors = os.listdir("/proc/self/fd")
-    except OSError:
-        return 0
-    for name in descriptors:
+    for sock in port_sockets(port):
         try:
-            if not os.readlink(f"/proc/self/fd/{name}").startswith("socket:"):
-                continue
-            sock = socket.socket(fileno=os.dup(int(name)))
-        except (OSError, ValueError):
-            continue
-        try:
-            if (sock.family in (socket.AF_INET, socket.AF_INET6) and sock.type == socket.SOCK_STREAM
-                    and not sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
-                    and sock.getsockname()[1] == port):
+            if not sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
                 info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCP_INFO_SIZE)
                 if len(info) >= _TCPI_BYTES_RECEIVED + 8:
                     (silent_ms,) = struct.unpack_from("I", info, _TCPI_LAST_DATA_RECV)

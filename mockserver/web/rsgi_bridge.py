@@ -56,8 +56,9 @@ class RSGIBridge:
         except asyncio.TimeoutError:
             _refuse(protocol, 408, f"request body not received within {self.body_timeout:g} seconds")
             return
-        except (RuntimeError, OSError):  # granian's RSGIProtocolClosed/Error: short body, client gone
-            _refuse(protocol, 400, "request body ended before its Content-Length")
+        except (RuntimeError, OSError, _CutBody):  # granian's RSGIProtocolClosed/Error: short body, client gone
+            _refuse(protocol, 400, "request body ended before its Content-Length" if "content-length" in headers
+                    else "request body ended before its last chunk")
             return
         environ = self._environ(scope, body)
         if may_block(environ["REQUEST_METHOD"], environ["PATH_INFO"]):
@@ -97,8 +98,17 @@ class RSGIBridge:
                 return await protocol()
             if int(length) > limit + _DRAIN_BYTES:
                 return b""
-        parts, size = [], 0
+        parts, size, ended = [], 0, False
         async for chunk in protocol:
+            # granian's iterator yields one empty chunk at the end of the body, and also one in
+            # place of an error (the client hung up before the last chunk), then the end's.
+            # So a chunk after an empty one means the body was cut short. (Request trailers
+            # arrive the same way and cannot be told apart: such a body is refused too.)
+            if ended:
+                raise _CutBody
+            if not chunk:
+                ended = True
+                continue
             size += len(chunk)
             if limit is None or size <= limit + len(chunk):
                 parts.append(chunk)
@@ -146,6 +156,10 @@ class RSGIBridge:
         if not started:  # a lazy app starts the response with its first chunk
             result = _prefetched(result)
         return started[0], started[1], result
+
+
+class _CutBody(Exception):
+    """The body stream ended with an error: the client left before the body was complete."""
 
 
 def _prefetched(result: Iterable[bytes]) -> Iterable[bytes]:

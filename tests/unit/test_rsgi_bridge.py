@@ -49,10 +49,13 @@ class Scope:
 
 
 class Protocol:
-    """Hands out the body (whole, or in chunks) and records the answer."""
+    """Hands out the body (whole, or in chunks) and records the answer. Like granian's, its
+    iterator ends a body with one empty chunk; a body the client ``cut`` short gets an empty
+    chunk in place of the error, then the end's."""
 
-    def __init__(self, chunks: list[bytes] = ()):
+    def __init__(self, chunks: list[bytes] = (), cut: bool = False):
         self.chunks = list(chunks)
+        self.cut = cut
         self.read = 0  # bytes handed out
         self.answer: tuple[int, list[tuple[str, str]], bytes] | None = None
         self.streamed: list[bytes] = []
@@ -66,6 +69,9 @@ class Protocol:
         for chunk in self.chunks:
             self.read += len(chunk)
             yield chunk
+        if self.cut:
+            yield b""
+        yield b""
 
     def __aiter__(self):
         return self._iterate()
@@ -174,6 +180,23 @@ def test_a_short_or_stalled_body_never_reaches_the_app(protocol, status):
     run_async(bridge.__rsgi__(Scope("POST", "/runs", headers=[("content-length", "50")]), protocol))
     assert not called
     assert protocol.answer[0] == status and "error" in json.loads(protocol.answer[2])
+
+
+@pytest.mark.parametrize("header, message", [
+    (("transfer-encoding", "chunked"), "request body ended before its last chunk"),
+    (("content-length", "40"), "request body ended before its Content-Length"),  # over the limit: read in chunks
+])
+def test_a_body_whose_client_left_before_its_end_never_reaches_the_app(header, message):
+    called = []
+
+    def app(environ, start_response):
+        called.append(True)
+        return echo_app(environ, start_response)
+
+    protocol = Protocol([b'{"agent_id": "a"', b', "user_id": "u"}'], cut=True)
+    run_async(RSGIBridge(app, 20).__rsgi__(Scope("POST", "/runs", headers=[header]), protocol))
+    assert not called
+    assert protocol.answer[0] == 400 and json.loads(protocol.answer[2]) == {"error": message}
 
 
 def test_a_delay_asked_for_by_the_app_is_waited_on_the_loop_before_answering():

@@ -201,6 +201,27 @@ def test_model_spend_prices_gateway_tokens_against_agent_budgets(api):
     assert spend["top_models"][0]["model"] == "gpt-4o-mini" and spend["top_models"][0]["estimated_spend_usd"] > 0
 
 
+def test_v1_agent_policies_and_model_configs_count_against_the_byte_budget(make_api):
+    api = make_api(max_stored_bytes=20_000)
+    policies = [f"policy-{i:04d}-" + "p" * 40 for i in range(120)]  # ~6 KB a list, as the agent keeps it
+    answers = [v1(api, "POST", "/deploy", {"agent_name": f"a{i}", "image": "img:1", "policies": policies})
+               for i in range(4)]
+    assert [a.status_code for a in answers[:2]] == [201, 201]
+    refused = answers[3]
+    assert refused.status_code == 409 and error_of(refused) == "limit of 20000 stored bytes reached"
+    # A config change that would pass the budget changes nothing.
+    before = api.get("/_mock/state").get_data()
+    configs = [{"provider": "openai", "model": f"gpt-{i}-" + "m" * 40} for i in range(150)]
+    refused = v1(api, "PUT", "/agents/a0/config", {"llm_configs": configs})
+    assert refused.status_code == 409 and error_of(refused) == "limit of 20000 stored bytes reached"
+    assert api.get("/_mock/state").get_data() == before
+    # Deleting agents gives their policies' bytes back.
+    for i in range(3):
+        api.delete(f"/api/agents/agent-system/a{i}")
+    assert v1(api, "POST", "/deploy", {"agent_name": "b", "image": "img:1", "policies": policies}).status_code == 201
+    assert v1(api, "PUT", "/agents/b/config", {"llm_configs": configs[:10]}).status_code == 200
+
+
 def test_context_export_names_the_workspace_and_holds_no_secret(api):
     v1(api, "POST", "/workspaces/ops/tools", {"name": "t", "base_url": "https://x.example", "auth_type": "APIKey",
                                               "credentials": {"api_key": "sk-very-secret"}})

@@ -124,6 +124,8 @@ class AgentsBackend:
                 updated["labels"] = labels
             else:
                 updated.pop("labels", None)
+            self.platform.budget.charge_all({("agents",) + key: stored_size(updated),
+                                             ("agent extras",) + key: stored_size(extras)})
             self.items[key] = updated
             self.extras[key] = extras
         return self.config(name)
@@ -157,6 +159,7 @@ class AgentsBackend:
                 raise ApiError(404, f"agent {namespace}/{name} not found")
             self.build_of.pop((namespace, name), None)
             self.platform.budget.release(("agents", namespace, name))
+            self.platform.budget.release(("agent extras", namespace, name))
             self.extras.pop((namespace, name), None)
             self.platform.policies.remove_generated(name)
             self.platform.runtime.set_endpoint(namespace, name, None)
@@ -202,6 +205,7 @@ class AgentsBackend:
             self.platform.budget.count(("agents",) + key, stored_size(agent))  # checked in _check_room
             if "policies" in body:
                 self.extras[key] = {**self.extras.get(key, {}), "policies": list(body["policies"])}
+                self.platform.budget.count(("agent extras",) + key, stored_size(self.extras[key]))
             self.platform.policies.auto_bind(name, body.get("required_tools") or [])
         return {"agent": name, "agent_name": name, "namespace": namespace,
                 "tools_created": tools_created, **result}

@@ -15,7 +15,8 @@ million events would otherwise cost ~1 KB each as dicts (bench/README.md, *Scale
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections import OrderedDict
+from typing import Any, Callable, Mapping
 from urllib.parse import quote
 
 from ...basics.errors import ApiError
@@ -40,12 +41,48 @@ def _without_none(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if v is not None}
 
 
+def _finished_in_order(runs: Mapping[str, dict[str, Any]]) -> OrderedDict[str, None]:
+    """Finished runs, the one finished longest ago first: a finished run's ``updated_at`` is
+    when it finished (it never changes again)."""
+    finished = [run for run in runs.values() if not TRANSITIONS[run["status"]]]
+    finished.sort(key=lambda run: run["updated_at"])  # stable: ties keep the stored order
+    return OrderedDict.fromkeys(run["id"] for run in finished)
+
+
+def _actions_by_run(actions: Mapping[str, dict[str, Any]]) -> dict[str, list[str]]:
+    by_run: dict[str, list[str]] = {}
+    for action_id, action in actions.items():
+        by_run.setdefault(action["run_id"], []).append(action_id)
+    return by_run
+
+
+class _Derived:
+    """An index derived from one of the backend's stored containers. Built from it when first
+    used and whenever the container was replaced (a state load, a store restore, change
+    tracking), kept up to date in place otherwise. Not stored: persistence skips ``_`` names."""
+
+    def __init__(self, build: Callable[[Any], Any]):
+        self.build, self.source, self.value = build, None, None
+
+    def of(self, source: Any) -> Any:
+        if source is not self.source:
+            self.value, self.source = self.build(source), source
+        return self.value
+
+    def invalidate(self) -> None:
+        self.source = None
+
+
 class RunsBackend:
     def __init__(self, platform):
         self.platform = platform
         self.runs: dict[str, dict[str, Any]] = {}
         self.events: dict[str, list[bytes]] = {}  # run id -> its events, JSON-encoded
         self.actions: dict[str, dict[str, Any]] = {}
+        # For eviction at the run limit in O(1): finished run ids in the order they finished,
+        # and each run's blocked actions.
+        self._finished = _Derived(_finished_in_order)
+        self._run_actions = _Derived(_actions_by_run)
 
     # --- runs -------------------------------------------------------------------------
 
@@ -72,15 +109,16 @@ class RunsBackend:
         return run
 
     def _evict_oldest_finished(self) -> None:
-        """Make room for a run in a long-lived mock: drop the oldest finished (COMPLETED or
-        FAILED) run with its events and blocked actions. A run in progress is never dropped:
-        when every run is in progress, the create is refused (409) as before."""
-        oldest = next((run_id for run_id, run in self.runs.items() if not TRANSITIONS[run["status"]]), None)
-        if oldest is None:
+        """Make room for a run in a long-lived mock: drop the run that finished (COMPLETED or
+        FAILED) longest ago, with its events and blocked actions; O(1). A run in progress is
+        never dropped: when every run is in progress, the create is refused (409) as before."""
+        finished = self._finished.of(self.runs)
+        if not finished:
             return
+        oldest, _ = finished.popitem(last=False)
         del self.runs[oldest], self.events[oldest]
         self.platform.budget.release(("events", oldest))
-        for action_id in [a for a, action in self.actions.items() if action["run_id"] == oldest]:
+        for action_id in self._run_actions.of(self.actions).pop(oldest, ()):
             del self.actions[action_id]
 
     def get(self, run_id: str) -> dict[str, Any]:
@@ -108,7 +146,10 @@ class RunsBackend:
             updated.update(status=new_status, updated_at=self.platform.now_iso())
             if new_status == "PAUSED_APPROVAL" and blocked_action_id:
                 updated["blocked_action_id"] = blocked_action_id
+            finished = self._finished.of(self.runs)  # built before the change, so it is added once
             self.runs[run_id] = updated
+            if not TRANSITIONS[new_status]:
+                finished[run_id] = None
             return updated
 
     # --- events -----------------------------------------------------------------------
@@ -161,6 +202,7 @@ class RunsBackend:
                 "capability": capability, "payload_hash": payload_hash, "status": "BLOCKED",
                 "created_at": now, "updated_at": now,
             })
+            self._run_actions.of(self.actions).setdefault(run_id, []).append(action["action_id"])
             self.actions[action["action_id"]] = action
             self.transition(run_id, "PAUSED_APPROVAL", blocked_action_id=action["action_id"])
             self.add_event(run_id, "APPROVAL_REQUIRED", data=dict(data) if data else None)
@@ -224,6 +266,8 @@ class RunsBackend:
             for action_id, action in list(self.actions.items()):
                 if action["run_id"] == run_id:
                     self.actions[action_id] = {**action, "run_id": new_id}
+            self._finished.invalidate()  # rare (fixtures): rebuilt when next needed
+            self._run_actions.invalidate()
             return run
 
     # --- state ------------------------------------------------------------------------
