@@ -1,12 +1,16 @@
-"""Policies, policy bindings, and how they decide whether an agent may call a tool.
+"""Policies, policy bindings, and how they decide whether an agent may call a tool: one domain
+for both releases (``/api/policies`` and ``/api/v1/policies`` show the same records).
 
-A policy is a list of rules (``allow``/``deny``, a URL pattern, optional methods); a binding
-links a policy to subjects. Besides the ones users create, the platform makes two kinds:
+A policy is a list of rules (``allow``/``deny``/``approval_required``, an optional URL pattern,
+optional methods, optional tool risk tags). An agent is bound to a policy by a binding naming
+its ServiceAccount (February) or by the ``policies`` list of its June deploy or config. Besides
+the ones users create, the platform makes two kinds:
 
 - ``<agent>-<tool>-auto``: on deploy, for each Open tool the agent lists (deleted with it);
 - ``<agent>-<tool>-jit``: when an access request is approved, until it expires on the clock.
 
-Evaluation uses the agent's identity (``ServiceAccount`` subjects): deny beats allow.
+Evaluation: deny beats approval_required beats allow (the June policy-model page).
+docs/compatibility.md lists where the two releases' models differ and what the mock chose.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from ...basics.clock import iso
 from ...basics.errors import ApiError
 from ..common import DEFAULT_NAMESPACE
 
-ALLOW, DENY, NO_MATCH = "allow", "deny", "none"
+ALLOW, DENY, APPROVAL, NO_MATCH = "allow", "deny", "approval_required", "none"
 
 
 @lru_cache(maxsize=1024)
@@ -28,22 +32,34 @@ def _pattern(resource: str) -> re.Pattern[str]:
     return re.compile(".*".join(re.escape(part) for part in resource.split("*")))
 
 
-def rule_matches(rule: Mapping[str, Any], url: str, method: str) -> bool:
+def rule_matches(rule: Mapping[str, Any], url: str, method: str, tags: Iterable[str] = ()) -> bool:
+    """Methods (none listed: all), resource (none: any URL) and tags (none: any tool; else one
+    of them must be on the tool or the capability called) must all match."""
     operations = rule.get("operations")
     if operations and method.upper() not in operations:
         return False
-    return bool(_pattern(rule["resource"]).fullmatch(url))
+    if rule.get("tags") and not set(rule["tags"]) & set(tags):
+        return False
+    return bool(_pattern(rule.get("resource") or "*").fullmatch(url))
 
 
-def evaluate(rules: Iterable[Mapping[str, Any]], url: str, method: str) -> str:
-    """ALLOW, DENY or NO_MATCH for a request; a matching deny wins over any allow."""
-    verdict = NO_MATCH
-    for rule in rules:
-        if rule_matches(rule, url, method):
-            if rule["permission"] == DENY:
-                return DENY
-            verdict = ALLOW
-    return verdict
+def evaluate(rules: Iterable[Mapping[str, Any]], url: str, method: str, tags: Iterable[str] = ()) -> str:
+    """DENY, APPROVAL, ALLOW or NO_MATCH for a request, in that order of precedence."""
+    tags = tuple(tags)
+    matched = {rule["permission"] for rule in rules if rule_matches(rule, url, method, tags)}
+    for verdict in (DENY, APPROVAL, ALLOW):
+        if verdict in matched:
+            return verdict
+    return NO_MATCH
+
+
+def february_view(policy: Mapping[str, Any]) -> dict[str, Any]:
+    """A policy as ``/api/policies`` answers it: February's rules have a resource and no
+    ``approval_required`` (those rules stay in force; only the June surface shows them)."""
+    rules = [{**rule, "resource": rule.get("resource") or "*"} for rule in policy["rules"]
+             if rule["permission"] != APPROVAL]
+    spec = policy.get("spec") or {}
+    return {**policy, "rules": rules, "spec": {**spec, "policies": rules, "approvals": list(spec.get("approvals") or [])}}
 
 
 def _rules_of(body: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -63,28 +79,40 @@ class PoliciesBackend:
 
     # --- policies ---------------------------------------------------------------------
 
-    def create_policy(self, body: Mapping[str, Any]) -> dict[str, Any]:
+    def create_policy(self, body: Mapping[str, Any], june: bool = False) -> dict[str, Any]:
+        """A new policy from either surface's body (``june``: ``{name, spec}``, rules optional)."""
         with self.platform.lock:
             if body["name"] in self.policies:
                 raise ApiError(409, f'policy "{body["name"]}" already exists')
-            return self._store_policy(body["name"], body, origin="user")
+            return self._store_policy(body["name"], body, origin="user", june=june)
 
-    def update_policy(self, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def update_policy(self, name: str, body: Mapping[str, Any], june: bool = False) -> dict[str, Any]:
         with self.platform.lock:
-            current = self.get_policy(name)  # the path names the policy; a body `name` renames nothing
+            # the path names the policy; a body `name` renames nothing
+            current = self.get_user_policy(name) if june else self.get_policy(name)
             return self._store_policy(name, body, origin=current.get("origin", "user"),
-                                      created_at=current.get("created_at"))
+                                      created_at=current.get("created_at"), june=june)
 
-    def _store_policy(self, name: str, body: Mapping[str, Any], origin: str,
-                      created_at: str | None = None, expires_at: str | None = None) -> dict[str, Any]:
+    def upsert_policy(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """An action plan's ``policy.upsert`` (June body): create, or replace the named one."""
+        with self.platform.lock:
+            self._expire_due()
+            if self.policies.get(body["name"], {}).get("origin") == "user":  # a generated one: 409
+                return self.update_policy(body["name"], body, june=True)
+            return self.create_policy(body, june=True)
+
+    def _store_policy(self, name: str, body: Mapping[str, Any], origin: str, created_at: str | None = None,
+                      expires_at: str | None = None, june: bool = False) -> dict[str, Any]:
         rules = _rules_of(body)
-        if not rules:
+        if june:  # the June spec is kept as sent: it may route approvals and hold no rules yet
+            spec = {**body["spec"], "policies": rules}
+        elif not rules:
             raise ApiError(400, "rules is required (or spec.policies in the SDK form)")
+        else:
+            spec = {"policies": rules, "approvals": list((body.get("spec") or {}).get("approvals") or [])}
         if name not in self.policies:
             self.platform.check_capacity("policies", len(self.policies))
-        approvals = list((body.get("spec") or {}).get("approvals") or [])
-        policy = {"name": name, "namespace": DEFAULT_NAMESPACE, "rules": rules,
-                  "spec": {"policies": rules, "approvals": approvals},
+        policy = {"name": name, "namespace": DEFAULT_NAMESPACE, "rules": rules, "spec": spec,
                   "status": {"ready": True, "message": ""}, "origin": origin,
                   "created_at": created_at or self.platform.now_iso()}
         if expires_at:
@@ -109,10 +137,36 @@ class PoliciesBackend:
     def list_policies(self) -> list[dict[str, Any]]:
         return self._current(self.policies, "policy")
 
-    def delete_policy(self, name: str) -> None:
-        """The policy and every binding that names it."""
+    def get_user_policy(self, name: str) -> dict[str, Any]:
+        """The June surface's policies are the users': the ``auto``/``jit`` ones are February's
+        runtime mechanics (June records approvals as runtime outcomes, not policies)."""
+        policy = self.get_policy(name)
+        if policy.get("origin", "user") != "user":
+            raise ApiError(404, f'policy "{name}" not found')
+        return policy
+
+    def list_user_policies(self) -> list[dict[str, Any]]:
+        return [p for p in self.list_policies() if p.get("origin", "user") == "user"]
+
+    def june_view(self, policy: Mapping[str, Any]) -> dict[str, Any]:
+        """A policy as ``/api/v1/policies`` answers it, with the agents bound to it."""
         with self.platform.lock:
-            self.get_policy(name)
+            agents = self.platform.agents
+            bound = {s["name"] for b in self.bindings.values() if b["policy"] == policy["name"]
+                     for s in b["subjects"] if s["kind"] == "ServiceAccount"}
+            used_by = [{"name": name, "namespace": namespace} for namespace, name in agents.items
+                       if name in bound or policy["name"] in self._june_bound(namespace, name)]
+        return {"name": policy["name"], "namespace": policy["namespace"], "spec": policy["spec"],
+                "status": policy["status"], "used_by": used_by}
+
+    def _june_bound(self, namespace: str, agent: str) -> list[str]:
+        """The policies the agent's June deploy or config names (missing ones bind nothing)."""
+        return self.platform.agents.extras.get((namespace, agent), {}).get("policies", [])
+
+    def delete_policy(self, name: str, june: bool = False) -> None:
+        """The policy and every binding that names it (``june``: a user policy only)."""
+        with self.platform.lock:
+            self.get_user_policy(name) if june else self.get_policy(name)
             del self.policies[name]
             self.expiry.pop(name, None)
             self.generated.pop(name, None)
@@ -202,14 +256,16 @@ class PoliciesBackend:
 
     # --- evaluation -------------------------------------------------------------------
 
-    def verdict(self, agent: str, url: str, method: str) -> str:
-        """ALLOW, DENY or NO_MATCH for a call by ``agent`` (its ServiceAccount) to ``url``."""
+    def verdict(self, namespace: str, agent: str, url: str, method: str, tags: Iterable[str] = ()) -> str:
+        """DENY, APPROVAL, ALLOW or NO_MATCH for a call by ``agent`` to ``url``: the policies
+        bound to its ServiceAccount and those its June deploy or config names."""
         with self.platform.lock:
             self._expire_due()
             subject = {"kind": "ServiceAccount", "name": agent}
-            rules = [rule for binding in self.bindings.values() if subject in binding["subjects"]
-                     for rule in self.policies.get(binding["policy"], {}).get("rules", [])]
-        return evaluate(rules, url, method)
+            names = [binding["policy"] for binding in self.bindings.values() if subject in binding["subjects"]]
+            names += self._june_bound(namespace, agent)
+            rules = [rule for name in dict.fromkeys(names) for rule in self.policies.get(name, {}).get("rules", [])]
+        return evaluate(rules, url, method, tags)
 
     def _expire_due(self) -> None:
         now = self.platform.clock.now()
@@ -231,6 +287,24 @@ class PoliciesBackend:
         self.bindings = {b["name"]: dict(b) for b in data.get("bindings", [])}
         self.expiry = {k: float(v) for k, v in data.get("expiry", {}).items()}
         self.generated = dict(data.get("generated", {}))
+
+
+WRITES = ["POST", "PUT", "PATCH", "DELETE"]
+
+
+def translate(text: str) -> dict[str, Any]:
+    """``/api/v1/policies/translate``: a deterministic keyword reading of the text (no model):
+    "read"/"get"/"view"/"list" allows GET; "deny"/"block"/"never"/"forbid" denies writes;
+    otherwise a write word allows writes, or requires approval when the text mentions it."""
+    words = text.lower()
+    rules: list[dict[str, Any]] = []
+    if any(w in words for w in ("read", "get", "view", "list")):
+        rules.append({"permission": ALLOW, "operations": ["GET"]})
+    if any(w in words for w in ("deny", "block", "never", "forbid")):
+        rules.append({"permission": DENY, "operations": list(WRITES)})
+    elif any(w in words for w in ("write", "create", "update", "delete", "send", "modify")):
+        rules.append({"permission": APPROVAL if "approv" in words else ALLOW, "operations": list(WRITES)})
+    return {"rules": rules}
 
 
 def access_mode(tool: Mapping[str, Any]) -> str:
