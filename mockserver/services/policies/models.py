@@ -53,13 +53,23 @@ def evaluate(rules: Iterable[Mapping[str, Any]], url: str, method: str, tags: It
     return NO_MATCH
 
 
+def february_rules(rules: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The rules February's shape can express: no ``approval_required``, always a resource
+    (a June rule without one matches every URL, February's ``*``)."""
+    return [{**rule, "resource": rule.get("resource") or "*"} for rule in rules if rule["permission"] != APPROVAL]
+
+
+def rules_in_force(policy: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What evaluation uses: the June spec's rules for a policy last written through
+    ``/api/v1`` (kept in ``v1_spec``), else the February ``rules``."""
+    if "v1_spec" in policy:
+        return list(policy["v1_spec"].get("policies") or [])
+    return list(policy["rules"])
+
+
 def february_view(policy: Mapping[str, Any]) -> dict[str, Any]:
-    """A policy as ``/api/policies`` answers it: February's rules have a resource and no
-    ``approval_required`` (those rules stay in force; only the June surface shows them)."""
-    rules = [{**rule, "resource": rule.get("resource") or "*"} for rule in policy["rules"]
-             if rule["permission"] != APPROVAL]
-    spec = policy.get("spec") or {}
-    return {**policy, "rules": rules, "spec": {**spec, "policies": rules, "approvals": list(spec.get("approvals") or [])}}
+    """A policy as ``/api/policies`` answers it (the stored record is February's shape)."""
+    return {k: v for k, v in policy.items() if k != "v1_spec"}
 
 
 def _rules_of(body: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -104,17 +114,19 @@ class PoliciesBackend:
     def _store_policy(self, name: str, body: Mapping[str, Any], origin: str, created_at: str | None = None,
                       expires_at: str | None = None, june: bool = False) -> dict[str, Any]:
         rules = _rules_of(body)
-        if june:  # the June spec is kept as sent: it may route approvals and hold no rules yet
-            spec = {**body["spec"], "policies": rules}
-        elif not rules:
+        if not rules and not june:  # a June policy may route approvals and hold no rules yet
             raise ApiError(400, "rules is required (or spec.policies in the SDK form)")
-        else:
-            spec = {"policies": rules, "approvals": list((body.get("spec") or {}).get("approvals") or [])}
         if name not in self.policies:
             self.platform.check_capacity("policies", len(self.policies))
-        policy = {"name": name, "namespace": DEFAULT_NAMESPACE, "rules": rules, "spec": spec,
+        # Stored in February's shape (its API object), with the June spec as sent beside it
+        # when written through /api/v1: what February cannot express stays in force there.
+        shown = february_rules(rules)
+        policy = {"name": name, "namespace": DEFAULT_NAMESPACE, "rules": shown,
+                  "spec": {"policies": shown, "approvals": list((body.get("spec") or {}).get("approvals") or [])},
                   "status": {"ready": True, "message": ""}, "origin": origin,
                   "created_at": created_at or self.platform.now_iso()}
+        if june:
+            policy["v1_spec"] = {**body["spec"], "policies": rules}
         if expires_at:
             policy["expires_at"] = expires_at
         self.policies[name] = policy
@@ -156,8 +168,16 @@ class PoliciesBackend:
                      for s in b["subjects"] if s["kind"] == "ServiceAccount"}
             used_by = [{"name": name, "namespace": namespace} for namespace, name in agents.items
                        if name in bound or policy["name"] in self._june_bound(namespace, name)]
-        return {"name": policy["name"], "namespace": policy["namespace"], "spec": policy["spec"],
+        spec = policy.get("v1_spec") or {"policies": policy["rules"],
+                                          "approvals": self._june_approvals(policy["spec"].get("approvals", []))}
+        return {"name": policy["name"], "namespace": policy["namespace"], "spec": spec,
                 "status": policy["status"], "used_by": used_by}
+
+    def _june_approvals(self, approvals: list[Any]) -> list[Any]:
+        """February's approvals are free-form objects: the June surface shows those its
+        ``PolicySpec`` can hold (the others stay stored, and February shows them)."""
+        check = self.platform.replay.spec.component_validator("PolicySpec") if self.platform.replay else None
+        return [a for a in approvals if check is None or check.is_valid({"approvals": [a]})]
 
     def _june_bound(self, namespace: str, agent: str) -> list[str]:
         """The policies the agent's June deploy or config names (missing ones bind nothing)."""
@@ -264,7 +284,8 @@ class PoliciesBackend:
             subject = {"kind": "ServiceAccount", "name": agent}
             names = [binding["policy"] for binding in self.bindings.values() if subject in binding["subjects"]]
             names += self._june_bound(namespace, agent)
-            rules = [rule for name in dict.fromkeys(names) for rule in self.policies.get(name, {}).get("rules", [])]
+            rules = [rule for name in dict.fromkeys(names) if name in self.policies
+                     for rule in rules_in_force(self.policies[name])]
         return evaluate(rules, url, method, tags)
 
     def _expire_due(self) -> None:
