@@ -163,3 +163,14 @@ def test_june_policies_survive_a_state_round_trip_and_a_bad_one_is_refused(api):
     assert response.status_code == 400
     assert error_of(response) == ("policies.policies[0].v1_spec.policies[0].permission must be one of: "
                                   "allow, deny, approval_required")
+
+
+def test_policies_sent_to_the_february_deploy_bind_too(api):
+    # SDK 1.3.1 sends `policies` to /api/deploy: the same binding as the June deploy's.
+    api.post("/api/starter-kit")
+    api.post("/api/deploy", {"agent_name": "billing-agent", "image": "i", "required_tools": ["echo-tool"],
+                             "policies": ["no-deletes"]})
+    api.post("/api/policies", {"name": "no-deletes", "rules": [rule("deny", ["DELETE"])]})
+    assert egress(api, "DELETE", "/echo-tool/x").status_code == 403
+    assert v1(api, "GET", "/policies/no-deletes").get_json()["used_by"] == [
+        {"name": "billing-agent", "namespace": "agent-system"}]
