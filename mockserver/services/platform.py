@@ -126,6 +126,8 @@ class Platform:
                 self.budget.count((backend.kind, name), stored_size(record))
         for (namespace, name), agent in self.agents.items.items():
             self.budget.count(("agents", namespace, name), stored_size(agent))
+        for draft_id, draft in self.drafts.items.items():
+            self.budget.count(("deploy_drafts", draft_id), stored_size(draft))
         for run_id, log in self.runs.events.items():
             self.budget.count(("events", run_id), sum(map(event_data_size, log)))
 

@@ -106,3 +106,12 @@ def test_a_refused_policy_step_changes_nothing_and_stops_the_plan(api):
     assert api.get("/api/policies/bot-echo-tool-auto").json == generated
     assert api.get("/_mock/state").json["deploy_drafts"]["items"] == []
     assert "clash" not in api.get("/_mock/state").json["action_plans"]["applied"]  # a retry may apply it later
+
+
+def test_drafts_are_charged_against_the_stored_bytes_budget(make_api):
+    api = make_api(max_stored_bytes=2000)
+    big = step("deploy_draft.create_or_patch", "big", {"id": "big", "source_files": {"agent.py": "x" * 3000}})
+    result = v1(api, "POST", "/actions/apply", {"actions": [big]}).get_json()
+    assert [(r["status"], r.get("error")) for r in result["results"]] == [
+        ("failed", "limit of 2000 stored bytes reached")]
+    assert api.get("/_mock/state").json["deploy_drafts"]["items"] == []

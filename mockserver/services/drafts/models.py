@@ -44,6 +44,7 @@ class DraftsBackend:
                 self.platform.check_capacity("deploy drafts", len(self.items))
             now = self.platform.now_iso()
             record = redact_stored({**draft, "created_at": (current or {}).get("created_at", now), "updated_at": now})
+            self.platform.budget.charge(("deploy_drafts", draft["id"]), record)  # drafts may hold source files
             self.items[draft["id"]] = record
             return record
 
