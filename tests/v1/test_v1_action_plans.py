@@ -115,3 +115,15 @@ def test_drafts_are_charged_against_the_stored_bytes_budget(make_api):
     assert [(r["status"], r.get("error")) for r in result["results"]] == [
         ("failed", "limit of 2000 stored bytes reached")]
     assert api.get("/_mock/state").json["deploy_drafts"]["items"] == []
+
+
+def test_bad_draft_contents_are_reported_by_the_deploy_step_not_a_500(api):
+    plan = {"actions": [
+        step("deploy_draft.create_or_patch", "odd", {"id": "odd", "required_tools": 5, "tool_mappings": {"a": "t"}}),
+        step("deploy.execute", "from-odd", {"agent_name": "x", "image": "i", "draft_id": "odd"}),
+        step("deploy.execute", "typed", {"agent_name": "y", "image": "i", "draft_id": []}),
+        step("tool.upsert", "tool", {"name": "t", "base_url": "https://t.example", "draft_id": "not-a-draft"})]}
+    results = v1(api, "POST", "/actions/validate", plan).get_json()["results"]
+    assert [(r["valid"], r.get("errors")) for r in results] == [
+        (True, None), (False, ["params: required_tools must be of type array"]),
+        (False, ["params: draft_id must be of type string"]), (True, None)]

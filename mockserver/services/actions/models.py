@@ -21,6 +21,9 @@ from ...basics.errors import ApiError
 from ..drafts.models import draft_id_for
 
 
+DEPLOY = "deployAgentV1"  # the call whose `draft_id` names a deploy draft
+
+
 def _ref(operation_id: str, params: Mapping[str, Any]) -> str:
     """Where the step's resource can be read back (``resource_ref``)."""
     if operation_id.startswith("deploy"):
@@ -65,8 +68,9 @@ class ActionsBackend:
             drafts[draft["id"]] = draft
             return {**result, "resource_ref": f"/deploy-drafts/{draft['id']}"}, None, draft
         try:
-            body = self.platform.drafts.hydrate(params, drafts)
-            body = replay.parse(target, body).body
+            if target == DEPLOY:  # the draft may hold the deploy's source
+                params = self.platform.drafts.hydrate(params, drafts)
+            body = replay.parse(target, params).body
         except ApiError as exc:
             return result, f"params: {exc.message}", None
         return {**result, "resource_ref": _ref(target, body)}, None, body

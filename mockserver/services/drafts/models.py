@@ -52,7 +52,7 @@ class DraftsBackend:
         """A deploy body with the deploy fields of its ``draft_id`` draft it does not send; 404
         for no such draft. The draft's own fields are those of ``DeployDraft`` (openapi-v1.yaml)."""
         draft_id = body.get("draft_id")
-        if not draft_id:
+        if not draft_id or not isinstance(draft_id, str):  # a wrong type is for validation to report
             return dict(body)
         with self.platform.lock:
             draft = (pending or {}).get(draft_id) or self.items.get(draft_id)
@@ -61,9 +61,10 @@ class DraftsBackend:
         own = self.platform.replay.spec.document["components"]["schemas"]["DeployDraft"]["properties"]
         kept = {k: v for k, v in draft.items() if k not in own and k not in _STAMPS}
         hydrated = {**kept, **body}
-        mapped = list((draft.get("tool_mappings") or {}).values())
-        if mapped and "required_tools" not in body:
-            hydrated["required_tools"] = list(dict.fromkeys([*kept.get("required_tools", []), *mapped]))
+        listed = kept.get("required_tools", [])
+        if "required_tools" not in body and isinstance(listed, list):
+            mapped = (draft.get("tool_mappings") or {}).values()
+            hydrated["required_tools"] = [*listed, *(t for t in dict.fromkeys(mapped) if t not in listed)]
         return hydrated
 
     def export(self) -> dict[str, Any]:
