@@ -174,3 +174,17 @@ def test_policies_sent_to_the_february_deploy_bind_too(api):
     assert egress(api, "DELETE", "/echo-tool/x").status_code == 403
     assert v1(api, "GET", "/policies/no-deletes").get_json()["used_by"] == [
         {"name": "billing-agent", "namespace": "agent-system"}]
+
+
+def test_a_covering_approval_route_sets_the_grant_duration(june_agent):
+    api = june_agent
+    v1(api, "POST", "/policies", {"name": "echo-writes", "spec": {
+        "policies": [rule("approval_required", ["POST"])],
+        "approvals": [{"name": "other-tool", "toolIds": ["ledger"], "defaultDuration": "8h"},
+                      {"name": "echo", "toolIds": ["echo-tool"], "defaultDuration": "30m"}]}})
+    blocked = egress(api, "POST", "/echo-tool/x").json
+    approved = v1(api, "POST", f"/approvals/requests/{blocked['request_id']}/approve", {}).get_json()
+    assert approved["duration"] == "30m"  # the route covering echo-tool, not the first route
+    assert egress(api, "POST", "/echo-tool/x").status_code == 200
+    api.post("/_mock/clock/advance", {"seconds": 31 * 60})
+    assert egress(api, "POST", "/echo-tool/x").json["code"] == "APPROVAL_REQUIRED"  # the grant has expired

@@ -281,12 +281,33 @@ class PoliciesBackend:
         bound to its ServiceAccount and those its June deploy or config names."""
         with self.platform.lock:
             self._expire_due()
-            subject = {"kind": "ServiceAccount", "name": agent}
-            names = [binding["policy"] for binding in self.bindings.values() if subject in binding["subjects"]]
-            names += self._june_bound(namespace, agent)
-            rules = [rule for name in dict.fromkeys(names) if name in self.policies
-                     for rule in rules_in_force(self.policies[name])]
+            rules = [rule for policy in self._bound(namespace, agent) for rule in rules_in_force(policy)]
         return evaluate(rules, url, method, tags)
+
+    def approval_duration(self, agent: str, tool_name: str) -> str | None:
+        """The ``defaultDuration`` of the first approval route (``spec.approvals``) of the
+        agent's policies that covers the tool: listed in its ``toolIds``, carrying one of its
+        ``tags``, or a route naming neither."""
+        with self.platform.lock:
+            tool = self.platform.tools.items.get(tool_name)
+            tags = set(tool["spec"].get("riskTags", [])) if tool else set()
+            for policy in self._bound(DEFAULT_NAMESPACE, agent):
+                routes = policy["v1_spec"].get("approvals") or [] if "v1_spec" in policy \
+                    else self._june_approvals(policy["spec"].get("approvals", []))  # checked as June's
+                for route in routes:
+                    ids, route_tags = route.get("toolIds"), route.get("tags")
+                    covered = (not ids and not route_tags) or tool_name in (ids or []) or tags & set(route_tags or [])
+                    if covered and route.get("defaultDuration"):
+                        return route["defaultDuration"]
+        return None
+
+    def _bound(self, namespace: str, agent: str) -> list[dict[str, Any]]:
+        """The policies bound to the agent: through its ServiceAccount, or named by its June
+        deploy or config (missing names bind nothing)."""
+        subject = {"kind": "ServiceAccount", "name": agent}
+        names = [binding["policy"] for binding in self.bindings.values() if subject in binding["subjects"]]
+        names += self._june_bound(namespace, agent)
+        return [self.policies[name] for name in dict.fromkeys(names) if name in self.policies]
 
     def _expire_due(self) -> None:
         now = self.platform.clock.now()
