@@ -12,7 +12,6 @@ from .governance.responses import handlers as governance
 from .identity.responses import handlers as identity
 from .ingestion.responses import handlers as ingestion
 from .policies.responses import handlers as policies
-from .policies_v1.responses import handlers as policies_v1
 from .providers.responses import handlers as providers
 from .runs.responses import handlers as runs
 from .runtime.responses import handlers as runtime
@@ -20,4 +19,4 @@ from .tools.responses import handlers as tools
 from .workspace.responses import handlers as workspace
 
 HANDLER_SETS = (agents, tools, providers, identity, runs, governance, gateway, ingestion, builds, catalog,
-                connectors, workspace, actions, billing, policies_v1, policies, runtime)
+                connectors, workspace, actions, billing, policies, runtime)

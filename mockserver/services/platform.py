@@ -25,12 +25,12 @@ from .billing.models import BillingBackend
 from .builds.models import BuildsBackend
 from .catalog.models import CatalogBackend
 from .connectors.models import ConnectorsBackend
+from .drafts.models import DraftsBackend
 from .gateway.models import GatewayBackend
 from .governance.models import GovernanceBackend
 from .identity.models import IdentityProvidersBackend
 from .ingestion.models import IngestionBackend
 from .policies.models import PoliciesBackend
-from .policies_v1.models import PoliciesBackend as PoliciesV1Backend
 from .providers.models import ModelProvidersBackend
 from .runs.models import RunsBackend
 from .runtime.models import RuntimeBackend
@@ -51,9 +51,9 @@ BACKENDS = (
     ("gateway", "gateway", GatewayBackend),
     ("catalog", "catalog", CatalogBackend),
     ("connectors", "approval_connectors", ConnectorsBackend),
+    ("drafts", "deploy_drafts", DraftsBackend),
     ("actions", "action_plans", ActionsBackend),
     ("billing", "billing", BillingBackend),
-    ("policies_v1", "policies_v1", PoliciesV1Backend),
     ("policies", "policies", PoliciesBackend),
     ("runtime", "runtime", RuntimeBackend),
 )
@@ -75,10 +75,10 @@ class Platform:
     gateway: GatewayBackend
     catalog: CatalogBackend
     connectors: ConnectorsBackend
+    drafts: DraftsBackend  # deploy drafts (action plans record them, deploy reads them)
     actions: ActionsBackend
     billing: BillingBackend
-    policies_v1: PoliciesV1Backend  # the June API's policies (documents of their own)
-    policies: PoliciesBackend  # the February API's policies and bindings, and the runtime's grants
+    policies: PoliciesBackend  # both releases' policies, the bindings, and the runtime's grants
     runtime: RuntimeBackend
 
     def __init__(self, config: MockConfig | None = None, clock: Clock | None = None, workspace: str = "default"):
@@ -128,6 +128,8 @@ class Platform:
             self.budget.count(("agents", namespace, name), stored_size(agent))
         for (namespace, name), extras in self.agents.extras.items():
             self.budget.count(("agent extras", namespace, name), stored_size(extras))
+        for draft_id, draft in self.drafts.items.items():
+            self.budget.count(("deploy_drafts", draft_id), stored_size(draft))
         for run_id, log in self.runs.events.items():
             self.budget.count(("events", run_id), sum(map(event_data_size, log)))
 

@@ -33,8 +33,16 @@ RECORD_SCHEMAS = {
 }
 
 
-def state_problem(spec: Spec, state: Any) -> str | None:
-    """The first reason ``state`` cannot be loaded, or None."""
+# (section, key, field) -> component schema of the June document that a record's field holds:
+# the June spec of a policy written through /api/v1, which February's shape cannot express.
+V1_RECORD_PARTS = {
+    ("policies", "policies", "v1_spec"): "PolicySpec",
+}
+
+
+def state_problem(spec: Spec, state: Any, v1_spec: Spec | None = None) -> str | None:
+    """The first reason ``state`` cannot be loaded, or None (``v1_spec``: the June document,
+    which checks what records keep of the June API)."""
     if not isinstance(state, Mapping):
         return "state must be a JSON object"
     problem = nesting_problem(state, "state")
@@ -58,6 +66,13 @@ def state_problem(spec: Spec, state: Any) -> str | None:
             message = first_error(validator, record, f"{section}.{key}[{index}]")
             if message:
                 return message
+    for (section, key, field), schema_name in V1_RECORD_PARTS.items() if v1_spec is not None else ():
+        validator = v1_spec.component_validator(schema_name)
+        for index, record in enumerate((state.get(section) or {}).get(key) or []):
+            if field in record:
+                message = first_error(validator, record[field], f"{section}.{key}[{index}].{field}")
+                if message:
+                    return message
     events = (state.get("runs") or {}).get("events") or {}
     if not isinstance(events, Mapping):
         return "runs.events must be an object"

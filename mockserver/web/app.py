@@ -40,6 +40,7 @@ class MockServer:
     def __init__(self, config: MockConfig, spec: Spec, platform: Platform, v1_spec: Spec | None = None):
         self.config = config
         self.spec = spec  # the February document (openapi.yaml)
+        self.v1_spec = v1_spec  # the June document (openapi-v1.yaml), when served
         self.platform = platform  # the default workspace
         # Every served OpenAPI document, where it is mounted (listed by /docs, used by routing).
         self.surfaces = Surfaces([Surface.from_spec("2026-02", "openapi.yaml", spec)]
@@ -74,7 +75,7 @@ class MockServer:
 
     def load_state(self, state: Any, workspace: str = "default") -> None:
         """Replace a workspace's state with an export; ValueError (and no change) when it is not a sound one."""
-        problem = state_problem(self.spec, state)
+        problem = state_problem(self.spec, state, self.v1_spec)
         if problem:
             raise ValueError(problem)
         self.workspaces.get(workspace).load(redact_stored(state))  # a hand-written state may hold secrets

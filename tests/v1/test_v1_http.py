@@ -348,7 +348,7 @@ def test_an_invalid_step_fails_the_whole_apply_and_changes_nothing(api):
     assert [(r["status"], r.get("error")) for r in body["results"]] == [
         ("skipped", None),
         ("invalid", "duplicate idempotency_key boot.tool.v1"),
-        ("invalid", "policy.upsert is not supported by runagents-mock"),
+        ("invalid", "params: name is required"),  # policy.upsert's params are POST /policies' body
         ("invalid", "unknown action type 'tool.teleport'; known: tool.upsert, model_provider.upsert, policy.upsert, "
                     "deploy_draft.create_or_patch, deploy.execute, starter_kit.seed"),
         ("invalid", "idempotency_key is required"),

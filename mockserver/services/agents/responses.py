@@ -50,7 +50,7 @@ def invoke_agent(platform, req):
 
 @handlers.operation("deployAgentV1")
 def deploy_agent_v1(platform, req):
-    result = platform.agents.deploy(req.body)
+    result = platform.agents.deploy(platform.drafts.hydrate(req.body))  # draft_id: the draft's fields
     built = "build_id" in result
     return 201, {**result, "execution_mode": "SOURCE_BUILD" if built else "IMAGE", "build_required": built,
                  "build_profile": "source_build" if built else "image",

@@ -89,7 +89,9 @@ class GovernanceBackend:
         """``scope`` (once, run, agent_user_ttl) is recorded; the mock grants the same either way."""
         with self.platform.lock:
             request = self._pending(request_id)
+            agent = request.get("agent_id") or request["subject"]
             duration = (duration or request.get("duration")
+                        or self.platform.policies.approval_duration(agent, request["tool_id"])
                         or self.platform.tools.approval_duration(request["tool_id"]) or DEFAULT_DURATION)
             try:
                 seconds = parse_duration(duration)
@@ -110,8 +112,7 @@ class GovernanceBackend:
             heapq.heappush(self._due, (now + seconds, request_id))
             self.platform.connectors.record(request, "decision_recorded", "approved")
             # The platform's time-limited binding: the agent may call the tool until expiry.
-            self.platform.policies.grant(request.get("agent_id") or request["subject"], request["tool_id"],
-                                         now + seconds)
+            self.platform.policies.grant(agent, request["tool_id"], now + seconds)
             return request
 
     def approve_for_action(self, action_id: str, approver: str | None) -> None:

@@ -1,12 +1,16 @@
-"""Policies, policy bindings, and how they decide whether an agent may call a tool.
+"""Policies, policy bindings, and how they decide whether an agent may call a tool: one domain
+for both releases (``/api/policies`` and ``/api/v1/policies`` show the same records).
 
-A policy is a list of rules (``allow``/``deny``, a URL pattern, optional methods); a binding
-links a policy to subjects. Besides the ones users create, the platform makes two kinds:
+A policy is a list of rules (``allow``/``deny``/``approval_required``, an optional URL pattern,
+optional methods, optional tool risk tags). An agent is bound to a policy by a binding naming
+its ServiceAccount (February) or by the ``policies`` list of its June deploy or config. Besides
+the ones users create, the platform makes two kinds:
 
 - ``<agent>-<tool>-auto``: on deploy, for each Open tool the agent lists (deleted with it);
 - ``<agent>-<tool>-jit``: when an access request is approved, until it expires on the clock.
 
-Evaluation uses the agent's identity (``ServiceAccount`` subjects): deny beats allow.
+Evaluation: deny beats approval_required beats allow (the June policy-model page).
+docs/compatibility.md lists where the two releases' models differ and what the mock chose.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from ...basics.clock import iso
 from ...basics.errors import ApiError
 from ..common import DEFAULT_NAMESPACE
 
-ALLOW, DENY, NO_MATCH = "allow", "deny", "none"
+ALLOW, DENY, APPROVAL, NO_MATCH = "allow", "deny", "approval_required", "none"
 
 
 @lru_cache(maxsize=1024)
@@ -28,22 +32,44 @@ def _pattern(resource: str) -> re.Pattern[str]:
     return re.compile(".*".join(re.escape(part) for part in resource.split("*")))
 
 
-def rule_matches(rule: Mapping[str, Any], url: str, method: str) -> bool:
+def rule_matches(rule: Mapping[str, Any], url: str, method: str, tags: Iterable[str] = ()) -> bool:
+    """Methods (none listed: all), resource (none: any URL) and tags (none: any tool; else one
+    of them must be on the tool or the capability called) must all match."""
     operations = rule.get("operations")
     if operations and method.upper() not in operations:
         return False
-    return bool(_pattern(rule["resource"]).fullmatch(url))
+    if rule.get("tags") and not set(rule["tags"]) & set(tags):
+        return False
+    return bool(_pattern(rule.get("resource") or "*").fullmatch(url))
 
 
-def evaluate(rules: Iterable[Mapping[str, Any]], url: str, method: str) -> str:
-    """ALLOW, DENY or NO_MATCH for a request; a matching deny wins over any allow."""
-    verdict = NO_MATCH
-    for rule in rules:
-        if rule_matches(rule, url, method):
-            if rule["permission"] == DENY:
-                return DENY
-            verdict = ALLOW
-    return verdict
+def evaluate(rules: Iterable[Mapping[str, Any]], url: str, method: str, tags: Iterable[str] = ()) -> str:
+    """DENY, APPROVAL, ALLOW or NO_MATCH for a request, in that order of precedence."""
+    tags = tuple(tags)
+    matched = {rule["permission"] for rule in rules if rule_matches(rule, url, method, tags)}
+    for verdict in (DENY, APPROVAL, ALLOW):
+        if verdict in matched:
+            return verdict
+    return NO_MATCH
+
+
+def february_rules(rules: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The rules February's shape can express: no ``approval_required``, always a resource
+    (a June rule without one matches every URL, February's ``*``)."""
+    return [{**rule, "resource": rule.get("resource") or "*"} for rule in rules if rule["permission"] != APPROVAL]
+
+
+def rules_in_force(policy: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What evaluation uses: the June spec's rules for a policy last written through
+    ``/api/v1`` (kept in ``v1_spec``), else the February ``rules``."""
+    if "v1_spec" in policy:
+        return list(policy["v1_spec"].get("policies") or [])
+    return list(policy["rules"])
+
+
+def february_view(policy: Mapping[str, Any]) -> dict[str, Any]:
+    """A policy as ``/api/policies`` answers it (the stored record is February's shape)."""
+    return {k: v for k, v in policy.items() if k != "v1_spec"}
 
 
 def _rules_of(body: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -63,30 +89,44 @@ class PoliciesBackend:
 
     # --- policies ---------------------------------------------------------------------
 
-    def create_policy(self, body: Mapping[str, Any]) -> dict[str, Any]:
+    def create_policy(self, body: Mapping[str, Any], june: bool = False) -> dict[str, Any]:
+        """A new policy from either surface's body (``june``: ``{name, spec}``, rules optional)."""
         with self.platform.lock:
             if body["name"] in self.policies:
                 raise ApiError(409, f'policy "{body["name"]}" already exists')
-            return self._store_policy(body["name"], body, origin="user")
+            return self._store_policy(body["name"], body, origin="user", june=june)
 
-    def update_policy(self, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def update_policy(self, name: str, body: Mapping[str, Any], june: bool = False) -> dict[str, Any]:
         with self.platform.lock:
-            current = self.get_policy(name)  # the path names the policy; a body `name` renames nothing
+            # the path names the policy; a body `name` renames nothing
+            current = self.get_user_policy(name) if june else self.get_policy(name)
             return self._store_policy(name, body, origin=current.get("origin", "user"),
-                                      created_at=current.get("created_at"))
+                                      created_at=current.get("created_at"), june=june)
 
-    def _store_policy(self, name: str, body: Mapping[str, Any], origin: str,
-                      created_at: str | None = None, expires_at: str | None = None) -> dict[str, Any]:
+    def upsert_policy(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """An action plan's ``policy.upsert`` (June body): create, or replace the named one."""
+        with self.platform.lock:
+            self._expire_due()
+            if self.policies.get(body["name"], {}).get("origin") == "user":  # a generated one: 409
+                return self.update_policy(body["name"], body, june=True)
+            return self.create_policy(body, june=True)
+
+    def _store_policy(self, name: str, body: Mapping[str, Any], origin: str, created_at: str | None = None,
+                      expires_at: str | None = None, june: bool = False) -> dict[str, Any]:
         rules = _rules_of(body)
-        if not rules:
+        if not rules and not june:  # a June policy may route approvals and hold no rules yet
             raise ApiError(400, "rules is required (or spec.policies in the SDK form)")
         if name not in self.policies:
             self.platform.check_capacity("policies", len(self.policies))
-        approvals = list((body.get("spec") or {}).get("approvals") or [])
-        policy = {"name": name, "namespace": DEFAULT_NAMESPACE, "rules": rules,
-                  "spec": {"policies": rules, "approvals": approvals},
+        # Stored in February's shape (its API object), with the June spec as sent beside it
+        # when written through /api/v1: what February cannot express stays in force there.
+        shown = february_rules(rules)
+        policy = {"name": name, "namespace": DEFAULT_NAMESPACE, "rules": shown,
+                  "spec": {"policies": shown, "approvals": list((body.get("spec") or {}).get("approvals") or [])},
                   "status": {"ready": True, "message": ""}, "origin": origin,
                   "created_at": created_at or self.platform.now_iso()}
+        if june:
+            policy["v1_spec"] = {**body["spec"], "policies": rules}
         if expires_at:
             policy["expires_at"] = expires_at
         self.policies[name] = policy
@@ -109,10 +149,44 @@ class PoliciesBackend:
     def list_policies(self) -> list[dict[str, Any]]:
         return self._current(self.policies, "policy")
 
-    def delete_policy(self, name: str) -> None:
-        """The policy and every binding that names it."""
+    def get_user_policy(self, name: str) -> dict[str, Any]:
+        """The June surface's policies are the users': the ``auto``/``jit`` ones are February's
+        runtime mechanics (June records approvals as runtime outcomes, not policies)."""
+        policy = self.get_policy(name)
+        if policy.get("origin", "user") != "user":
+            raise ApiError(404, f'policy "{name}" not found')
+        return policy
+
+    def list_user_policies(self) -> list[dict[str, Any]]:
+        return [p for p in self.list_policies() if p.get("origin", "user") == "user"]
+
+    def june_view(self, policy: Mapping[str, Any]) -> dict[str, Any]:
+        """A policy as ``/api/v1/policies`` answers it, with the agents bound to it."""
         with self.platform.lock:
-            self.get_policy(name)
+            agents = self.platform.agents
+            bound = {s["name"] for b in self.bindings.values() if b["policy"] == policy["name"]
+                     for s in b["subjects"] if s["kind"] == "ServiceAccount"}
+            used_by = [{"name": name, "namespace": namespace} for namespace, name in agents.items
+                       if name in bound or policy["name"] in self._june_bound(namespace, name)]
+        spec = policy.get("v1_spec") or {"policies": policy["rules"],
+                                          "approvals": self._june_approvals(policy["spec"].get("approvals", []))}
+        return {"name": policy["name"], "namespace": policy["namespace"], "spec": spec,
+                "status": policy["status"], "used_by": used_by}
+
+    def _june_approvals(self, approvals: list[Any]) -> list[Any]:
+        """February's approvals are free-form objects: the June surface shows those its
+        ``PolicySpec`` can hold (the others stay stored, and February shows them)."""
+        check = self.platform.replay.spec.component_validator("PolicySpec") if self.platform.replay else None
+        return [a for a in approvals if check is None or check.is_valid({"approvals": [a]})]
+
+    def _june_bound(self, namespace: str, agent: str) -> list[str]:
+        """The policies the agent's June deploy or config names (missing ones bind nothing)."""
+        return self.platform.agents.extras.get((namespace, agent), {}).get("policies", [])
+
+    def delete_policy(self, name: str, june: bool = False) -> None:
+        """The policy and every binding that names it (``june``: a user policy only)."""
+        with self.platform.lock:
+            self.get_user_policy(name) if june else self.get_policy(name)
             del self.policies[name]
             self.expiry.pop(name, None)
             self.generated.pop(name, None)
@@ -202,14 +276,38 @@ class PoliciesBackend:
 
     # --- evaluation -------------------------------------------------------------------
 
-    def verdict(self, agent: str, url: str, method: str) -> str:
-        """ALLOW, DENY or NO_MATCH for a call by ``agent`` (its ServiceAccount) to ``url``."""
+    def verdict(self, namespace: str, agent: str, url: str, method: str, tags: Iterable[str] = ()) -> str:
+        """DENY, APPROVAL, ALLOW or NO_MATCH for a call by ``agent`` to ``url``: the policies
+        bound to its ServiceAccount and those its June deploy or config names."""
         with self.platform.lock:
             self._expire_due()
-            subject = {"kind": "ServiceAccount", "name": agent}
-            rules = [rule for binding in self.bindings.values() if subject in binding["subjects"]
-                     for rule in self.policies.get(binding["policy"], {}).get("rules", [])]
-        return evaluate(rules, url, method)
+            rules = [rule for policy in self._bound(namespace, agent) for rule in rules_in_force(policy)]
+        return evaluate(rules, url, method, tags)
+
+    def approval_duration(self, agent: str, tool_name: str) -> str | None:
+        """The ``defaultDuration`` of the first approval route (``spec.approvals``) of the
+        agent's policies that covers the tool: listed in its ``toolIds``, carrying one of its
+        ``tags``, or a route naming neither."""
+        with self.platform.lock:
+            tool = self.platform.tools.items.get(tool_name)
+            tags = set(tool["spec"].get("riskTags", [])) if tool else set()
+            for policy in self._bound(DEFAULT_NAMESPACE, agent):
+                routes = policy["v1_spec"].get("approvals") or [] if "v1_spec" in policy \
+                    else self._june_approvals(policy["spec"].get("approvals", []))  # checked as June's
+                for route in routes:
+                    ids, route_tags = route.get("toolIds"), route.get("tags")
+                    covered = (not ids and not route_tags) or tool_name in (ids or []) or tags & set(route_tags or [])
+                    if covered and route.get("defaultDuration"):
+                        return route["defaultDuration"]
+        return None
+
+    def _bound(self, namespace: str, agent: str) -> list[dict[str, Any]]:
+        """The policies bound to the agent: through its ServiceAccount, or named by its June
+        deploy or config (missing names bind nothing)."""
+        subject = {"kind": "ServiceAccount", "name": agent}
+        names = [binding["policy"] for binding in self.bindings.values() if subject in binding["subjects"]]
+        names += self._june_bound(namespace, agent)
+        return [self.policies[name] for name in dict.fromkeys(names) if name in self.policies]
 
     def _expire_due(self) -> None:
         now = self.platform.clock.now()
@@ -231,6 +329,24 @@ class PoliciesBackend:
         self.bindings = {b["name"]: dict(b) for b in data.get("bindings", [])}
         self.expiry = {k: float(v) for k, v in data.get("expiry", {}).items()}
         self.generated = dict(data.get("generated", {}))
+
+
+WRITES = ["POST", "PUT", "PATCH", "DELETE"]
+
+
+def translate(text: str) -> dict[str, Any]:
+    """``/api/v1/policies/translate``: a deterministic keyword reading of the text (no model):
+    "read"/"get"/"view"/"list" allows GET; "deny"/"block"/"never"/"forbid" denies writes;
+    otherwise a write word allows writes, or requires approval when the text mentions it."""
+    words = text.lower()
+    rules: list[dict[str, Any]] = []
+    if any(w in words for w in ("read", "get", "view", "list")):
+        rules.append({"permission": ALLOW, "operations": ["GET"]})
+    if any(w in words for w in ("deny", "block", "never", "forbid")):
+        rules.append({"permission": DENY, "operations": list(WRITES)})
+    elif any(w in words for w in ("write", "create", "update", "delete", "send", "modify")):
+        rules.append({"permission": APPROVAL if "approv" in words else ALLOW, "operations": list(WRITES)})
+    return {"rules": rules}
 
 
 def access_mode(tool: Mapping[str, Any]) -> str:

@@ -1,30 +1,34 @@
-"""HTTP glue for /api/policies and /api/policy-bindings."""
+"""HTTP glue for the policies of both releases: /api/policies and /api/policy-bindings
+(February shapes) and /api/v1/policies (June shapes), over the same records."""
 
 from __future__ import annotations
 
 from ..common import Handlers
+from .models import february_view, translate
 
 handlers = Handlers()
 
 
+# --- February: /api/policies, /api/policy-bindings ------------------------------------------
+
 @handlers.operation("createPolicy")
 def create_policy(platform, req):
-    return 201, platform.policies.create_policy(req.body)
+    return 201, february_view(platform.policies.create_policy(req.body))
 
 
 @handlers.operation("listPolicies")
 def list_policies(platform, req):
-    return 200, platform.policies.list_policies()
+    return 200, [february_view(p) for p in platform.policies.list_policies()]
 
 
 @handlers.operation("getPolicy")
 def get_policy(platform, req):
-    return 200, platform.policies.get_policy(req.path["name"])
+    return 200, february_view(platform.policies.get_policy(req.path["name"]))
 
 
 @handlers.operation("updatePolicy")
 def update_policy(platform, req):
-    return 200, platform.policies.update_policy(req.path["name"], req.body)
+    return 200, february_view(platform.policies.update_policy(req.path["name"], req.body))
 
 
 @handlers.operation("deletePolicy")
@@ -52,3 +56,40 @@ def get_policy_binding(platform, req):
 def delete_policy_binding(platform, req):
     platform.policies.delete_binding(req.path["name"])
     return 200, {"status": "deleted"}
+
+
+# --- June: /api/v1/policies ---------------------------------------------------------------
+
+@handlers.operation("createPolicyV1")
+def create_policy_v1(platform, req):
+    policies = platform.policies
+    return 201, policies.june_view(policies.create_policy(req.body, june=True))
+
+
+@handlers.operation("listPoliciesV1")
+def list_policies_v1(platform, req):
+    return 200, [platform.policies.june_view(p) for p in platform.policies.list_user_policies()]
+
+
+@handlers.operation("getPolicyV1")
+def get_policy_v1(platform, req):
+    return 200, platform.policies.june_view(platform.policies.get_user_policy(req.path["name"]))
+
+
+@handlers.operation("replacePolicyV1")
+def replace_policy_v1(platform, req):
+    # The June page: PUT's body is POST's; the path names the policy, so the body's (required)
+    # name is not used and never renames.
+    policies = platform.policies
+    return 200, policies.june_view(policies.update_policy(req.path["name"], req.body, june=True))
+
+
+@handlers.operation("deletePolicyV1")
+def delete_policy_v1(platform, req):
+    platform.policies.delete_policy(req.path["name"], june=True)
+    return 200, {"status": "deleted"}
+
+
+@handlers.operation("translatePolicyV1")
+def translate_policy(platform, req):
+    return 200, translate(req.body["text"])

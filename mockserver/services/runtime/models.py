@@ -4,11 +4,11 @@ checkpoints and tool results the agent runtime reports, and agents' real endpoin
 The egress checks, in the order the mock applies them (docs/runtime.md says why):
 
 1. tool identification: the agent and the tool exist (404 otherwise);
-2. policy evaluation: a matching deny, or no allow on a tool that needs none of approval,
-   is a plain 403;
+2. policy evaluation: a matching deny, or no allow on a tool that needs no approval, is a
+   plain 403; a matching ``approval_required`` (June) makes the call need approval;
 3. capabilities: a declared list that does not cover method + path is ``403 operation not
    permitted`` (no approval lifts it);
-4. approval (Critical or ``requireApproval`` tools without a live JIT grant): an access request,
+4. approval (``approval_required`` rules, Critical or ``requireApproval`` tools; no live JIT grant): an access request,
    and with ``X-Run-ID`` a blocked action that pauses the run; a rejected run stays at 403;
 5. payload hash: a retry on a run whose approved action carries another body hash is a 409;
 6. OAuth2 consent for (end user, tool);
@@ -29,7 +29,7 @@ from urllib.parse import urlencode
 
 from ...basics.errors import ApiError
 from ...spec.paths import EGRESS_PREFIX, LLM_PREFIX
-from ..policies.models import ALLOW, DENY, requires_approval, tool_url
+from ..policies.models import ALLOW, APPROVAL, DENY, requires_approval, tool_url
 
 STATE_TTL_SECONDS = 600
 
@@ -235,9 +235,12 @@ class RuntimeBackend:
                 end_user = run["user_id"]
             url = tool_url(tool) + path + (f"?{query}" if query else "")
 
-            # 2. policy evaluation
-            verdict = platform.policies.verdict(agent_name, url, method)
-            needs_approval = requires_approval(tool)
+            # 2. policy evaluation (a rule's tags match the tool's and the called capability's risk tags)
+            capabilities = tool["spec"].get("capabilities") or []
+            matching = [c for c in capabilities if capability_matches(c, method, path)]
+            tags = [*tool["spec"].get("riskTags", []), *(t for c in matching for t in c.get("riskTags", []))]
+            verdict = platform.policies.verdict(namespace, agent_name, url, method, tags)
+            needs_approval = verdict == APPROVAL or requires_approval(tool)
             if verdict == DENY:
                 return Refusal(403, {"error": f"policy denies {method} {url} to agent {agent_name}", "tool": tool_name})
             if verdict != ALLOW and not needs_approval:
@@ -245,8 +248,6 @@ class RuntimeBackend:
                                      "tool": tool_name})
 
             # 3. capabilities
-            capabilities = tool["spec"].get("capabilities") or []
-            matching = [c for c in capabilities if capability_matches(c, method, path)]
             if capabilities and not matching:
                 return Refusal(403, {"error": "operation not permitted", "tool": tool_name})
             capability = (matching[0].get("name") if matching else None) or f"{method} {path}"
