@@ -66,12 +66,21 @@ def state_problem(spec: Spec, state: Any) -> str | None:
         if not isinstance(log, list):
             return f"runs.events.{run_id} must be a list"
         for index, event in enumerate(log):
-            message = first_error(validator, event, f"runs.events.{run_id}[{index}]")
+            message = event_problem(validator, run_id, index, event)
             if message:
                 return message
-            if event["seq"] != index + 1:
-                return f"runs.events.{run_id}: seq {event['seq']} where {index + 1} was expected"
     return _bookkeeping_problem(state)
+
+
+def event_problem(validator: Any, run_id: str, index: int, event: Any) -> str | None:
+    """Why ``event`` cannot be item ``index`` of run ``run_id``'s event log (``validator``:
+    the spec's ``RunEvent`` component), or None."""
+    message = first_error(validator, event, f"runs.events.{run_id}[{index}]")
+    if message:
+        return message
+    if event["seq"] != index + 1:
+        return f"runs.events.{run_id}: seq {event['seq']} where {index + 1} was expected"
+    return None
 
 
 def _is_number(value: Any) -> bool:
