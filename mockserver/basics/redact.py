@@ -87,8 +87,10 @@ def redact_body(body: Any, depth: int = 0, sources: bool = True) -> Any:
 def _finding(value: Any, depth: int, sources: bool) -> Any:
     if not isinstance(value, dict):
         return _redact_all(value, depth)
-    return {key: _redact_all(item, depth + 1) if key == "value" else redact_body(item, depth + 1, sources)
-            for key, item in value.items()}
+    finding = redact_body(value, depth, sources)
+    if "value" in finding:
+        finding["value"] = _redact_all(finding["value"], depth + 1)
+    return finding
 
 
 def _redact_all(value: Any, depth: int) -> Any:

@@ -412,7 +412,7 @@ class Store:
         the bytes the mock wrote, each checked on its way in)."""
         block = 1 if legacy else self.block_items
         charges: dict[str, int] | None = None if legacy else {}
-        validator = server.spec.component_validator("RunEvent")
+        validator = server.events_spec.component_validator("RunEvent")
         current: tuple[str, str] | None = None
         items: list[Any] = []
         expected = previous = 0
@@ -670,7 +670,7 @@ def _state_problem(server: "MockServer", platform: Platform, events_checked: boo
     if events_checked:
         runs = records["runs"]
         records["runs"] = {**runs, "events": dict.fromkeys(runs["events"], [])}
-    return state_problem(server.spec, decoded_view(records))
+    return state_problem(server.spec, decoded_view(records), server.events_spec)
 
 
 # --- saving in the background ----------------------------------------------------------

@@ -40,6 +40,8 @@ class MockServer:
     def __init__(self, config: MockConfig, spec: Spec, platform: Platform, v1_spec: Spec | None = None):
         self.config = config
         self.spec = spec  # the February document (openapi.yaml)
+        # What run events are checked against when state loads: /api/v1 adds event types.
+        self.events_spec = v1_spec or spec
         self.platform = platform  # the default workspace
         # Every served OpenAPI document, where it is mounted (listed by /docs, used by routing).
         self.surfaces = Surfaces([Surface.from_spec("2026-02", "openapi.yaml", spec)]
@@ -74,7 +76,7 @@ class MockServer:
 
     def load_state(self, state: Any, workspace: str = "default") -> None:
         """Replace a workspace's state with an export; ValueError (and no change) when it is not a sound one."""
-        problem = state_problem(self.spec, state)
+        problem = state_problem(self.spec, state, self.events_spec)
         if problem:
             raise ValueError(problem)
         self.workspaces.get(workspace).load(redact_stored(state))  # a hand-written state may hold secrets
