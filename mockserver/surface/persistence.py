@@ -108,7 +108,9 @@ def _migration_path(real: Path) -> Path:
     return real.with_name(real.name + ".migrating")
 
 
-def _connect(real: Path) -> sqlite3.Connection:
+def _connect(real: Path, read_only: bool = False) -> sqlite3.Connection:
+    if read_only:
+        return sqlite3.connect(f"{real.as_uri()}?mode=ro", uri=True, timeout=1.0, check_same_thread=False)
     # A save that waits over a second for a lock (another program has the file open) fails
     # loudly and is retried, rather than stalling the saver.
     conn = sqlite3.connect(real, timeout=1.0, check_same_thread=False, isolation_level=None)
@@ -297,11 +299,14 @@ class Store:
             if not _is_sqlite(self.real):
                 self._migrate_json(server)
                 return
-            self.conn = _connect(self.real)
+            # Read through a read-only connection: a store that is refused is left byte for
+            # byte as it was (a read-write one would already switch it to WAL mode).
+            self.conn = _connect(self.real, read_only=True)
             if self._read_format() == 2:
                 self._migrate_v2(server)
             else:
                 self._load(server)
+                self.reopen()
         except StateFileError:
             self.close()
             raise
@@ -468,6 +473,7 @@ class Store:
         is kept beside it as ``<name>.v2.sqlite``."""
         self._check(server, self._read(server, legacy=True), events_checked=False)
         # Its WAL merged into it and removed (a WAL left beside the new store would be read into it).
+        self.reopen()
         self.conn.execute("PRAGMA journal_mode=DELETE")
         self._replace_with_new_store(".v2.sqlite")
         log.info("state file %s migrated to store format %d (the old store is kept as %s)",

@@ -371,3 +371,79 @@ def test_a_kill_during_a_burst_keeps_every_write_acknowledged_a_second_before(tm
     events = len(state["runs"]["events"][run_id])
     missing = [n for n in old if (n not in tools if not n.startswith("event:") else int(n[6:]) > events)]
     assert not missing, f"{len(missing)} writes acknowledged over 1 s before the kill were lost: {missing[:5]}"
+
+
+# --- older stores ---------------------------------------------------------------------------
+
+def _write_format_2_store(path: Path, app) -> None:
+    """The platform's state as a format 2 store wrote it: one row per list item."""
+    from mockserver.services.changes import attribute_tables, encode_key
+    from mockserver.services.platform import BACKENDS
+
+    platform = app.extensions["runagents_mock"].platform
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+        CREATE TABLE records (workspace TEXT NOT NULL, tbl TEXT NOT NULL, k TEXT NOT NULL, i INTEGER NOT NULL,
+            kind INTEGER NOT NULL, v BLOB, pos INTEGER NOT NULL, PRIMARY KEY (workspace, tbl, k, i)) WITHOUT ROWID;
+        INSERT INTO meta VALUES ('format', '2');""")
+    rows = []
+
+    def add(table, key, value):
+        if isinstance(value, list):
+            rows.append(("", table, key, -1, 2, None, len(rows)))
+            for index, item in enumerate(value):
+                encoded = item if type(item) is bytes else json.dumps(item).encode()
+                rows.append(("", table, key, index, 1 if type(item) is bytes else 0, encoded, 0))
+        else:
+            rows.append(("", table, key, -1, 0, json.dumps(value).encode(), len(rows)))
+
+    for attribute, section, _ in BACKENDS:
+        for name, value in attribute_tables(section, getattr(platform, attribute)).items():
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    add(f"{section}.{name}", encode_key(key), item)
+            else:
+                add(section, name, value)
+    add("platform", "clock_offset", platform.clock.offset)
+    conn.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    conn.commit()
+    conn.close()
+
+
+def test_a_format_2_store_is_migrated_on_first_start(tmp_path):
+    source = create_app({})
+    _post(source, "/api/tools", TOOL)
+    run_id = _post(source, "/runs", {"agent_id": "a", "user_id": "u"})["id"]
+    for index in range(5):
+        _post(source, f"/runs/{run_id}/events", {"type": "USER_MESSAGE", "data": {"n": index}})
+    state = source.extensions["runagents_mock"].platform.export()
+    path = tmp_path / "state.db"
+    _write_format_2_store(path, source)
+    rows = _stored_rows(path)
+
+    assert read_store(path) == state
+    kept = tmp_path / "state.db.v2.sqlite"  # kept for the user, as it was
+    assert _stored_rows(kept) == rows and sqlite3.connect(kept).execute("SELECT v FROM meta").fetchone() == ("2",)
+    assert not (tmp_path / "state.db.migrating").exists()
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT v FROM meta WHERE k = 'format'").fetchone()[0] == str(persistence.FORMAT)
+    conn.close()
+    assert _blocks(path) == [5]
+    assert read_store(path) == state  # and it loads as a store of this format from now on
+
+
+def test_a_damaged_format_2_store_is_refused_and_left_alone(tmp_path):
+    source = create_app({})
+    run_id = _post(source, "/runs", {"agent_id": "a", "user_id": "u"})["id"]
+    for _ in range(3):
+        _post(source, f"/runs/{run_id}/events", {"type": "USER_MESSAGE"})
+    path = tmp_path / "state.db"
+    _write_format_2_store(path, source)
+    conn = sqlite3.connect(path)
+    conn.execute("DELETE FROM records WHERE tbl = 'runs.events' AND i = 1")  # a gap in the log
+    conn.commit()
+    conn.close()
+    damaged = path.read_bytes()
+    assert "inconsistent" in _refused(path)
+    assert path.read_bytes() == damaged and not (tmp_path / "state.db.v2.sqlite").exists()
