@@ -4,6 +4,7 @@ workspace is dropped from the store, and values are redacted again whenever a st
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 import zlib
@@ -87,7 +88,6 @@ def _edit_stored_tool(path: Path, workspace: str, edit) -> None:
     conn = sqlite3.connect(path)
     key, value = conn.execute("SELECT k, v FROM records WHERE workspace = ? AND tbl = 'tools.items'",
                               (workspace,)).fetchone()
-    import json
     record = edit(json.loads(value))
     encoded = json.dumps(record, separators=(",", ":")).encode()
     conn.execute("UPDATE records SET v = ?, crc = ? WHERE workspace = ? AND tbl = 'tools.items' AND k = ?",
@@ -124,3 +124,18 @@ def test_an_export_with_june_event_types_loads_back(tmp_path):
     state = _ok(c.get("/_mock/state"), 200)
     assert _ok(c.put("/_mock/state", json=state), 200) is not None
     assert _ok(c.get("/_mock/state"), 200) == state
+
+
+def test_a_json_state_file_edited_by_hand_is_migrated_redacted(tmp_path):
+    source = create_app({}).test_client()
+    _ok(source.post("/api/tools", json={"name": "t", "base_url": "https://x.example"}, headers=AUTH))
+    state = _ok(source.get("/_mock/state"), 200)
+    state["tools"]["items"][0]["spec"]["password"] = "json-hand-edited-SECRET"
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(state))
+
+    app, saver = _started(path)
+    served = app.test_client().get("/api/tools", headers=AUTH).get_data(as_text=True)
+    assert "json-hand-edited-SECRET" not in served and '"password":"***"' in served.replace(" ", "")
+    assert saver.stop()
+    assert b"json-hand-edited-SECRET" not in path.read_bytes()  # the store; PATH.v1.json is the user's file
