@@ -314,7 +314,7 @@ class Store:
         except StateFileError:
             self.close()
             raise
-        except (ValueError, TypeError, KeyError) as exc:  # a value that is not what was stored
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:  # not what was stored
             self.close()
             raise StateFileError(f"state file {self.path} is inconsistent: {exc}") from None
         except sqlite3.DatabaseError as exc:
