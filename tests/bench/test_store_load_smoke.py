@@ -12,7 +12,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_store_load_runs_on_a_small_store():
-    done = subprocess.run([sys.executable, "-m", "bench", "store-load", "--events", "12000", "--repeat", "1"],
+    done = subprocess.run([sys.executable, "-m", "bench", "store-load", "--events", "2000", "--repeat", "1"],
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     result = json.loads(next(line for line in done.stdout.splitlines() if line.startswith("{")))
