@@ -15,7 +15,7 @@ from .workloads import WORKLOADS, WORKLOADS_BY_NAME
 
 DEFAULT_THREADS = 8  # `runagents-mock serve --threads` default (waitress only)
 
-COMMANDS = ("run", "stacks", "profile", "proxy", "scale")
+COMMANDS = ("run", "stacks", "profile", "proxy", "scale", "store-load")
 
 
 def _names(text: str, allowed: Sequence[str]) -> list[str]:
@@ -89,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .scale import add_arguments
     add_arguments(scale)
 
+    store_load = sub.add_parser("store-load", help="CPU seconds to load a --state-file store of N events")
+    from .store_load import add_arguments as store_load_arguments
+    store_load_arguments(store_load)
+
     prof = sub.add_parser("profile", help="cProfile of the mock's hot path on the in-process test client")
     prof.add_argument("--requests", type=int, default=3000, help="requests per profiled workload")
     prof.add_argument("--top", type=int, default=20, help="functions to list per workload")
@@ -113,6 +117,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "scale":
         from .scale import run_scale
         return run_scale(args)
+    if args.command == "store-load":
+        from .store_load import run_store_load
+        return run_store_load(args)
     if args.command == "profile":
         from .profiling import run_profile
         return run_profile(args)

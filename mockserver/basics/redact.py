@@ -25,6 +25,10 @@ _NOT_SECRET_FIELD = re.compile(r"(ref|config|url|uri|endpoint|tokens|type|fields
 _SOURCE_FIELDS = frozenset({"files", "source_files"})
 # Fields whose every value is a credential: approval connectors' `headers` (bot tokens, routing keys).
 _CREDENTIAL_MAPS = frozenset({"headers"})
+# A list of objects under this field is a scanner's findings (an analysis' detected secrets:
+# type, file, line, severity; never the value): each finding passes through the rule as any
+# object does, with its `value` masked too. Anything else under it is masked whole.
+_FINDINGS_FIELD = "secrets"
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "set-cookie"})
 # user:password@ in URLs found in any string value.
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]*@")
@@ -64,6 +68,8 @@ def redact_body(body: Any, depth: int = 0, sources: bool = True) -> Any:
         for key, value in body.items():
             if named_secret and key == "value":
                 out[key] = _redact_all(value, depth + 1)
+            elif key == _FINDINGS_FIELD and isinstance(value, list):
+                out[key] = [_finding(item, depth + 2, sources) for item in value]
             elif sources and key in _SOURCE_FIELDS and isinstance(value, dict):
                 out[key] = {name: f"<{len(src) if isinstance(src, str) else 0} chars>" for name, src in value.items()}
             elif secret_field(key) or key in _CREDENTIAL_MAPS:
@@ -76,6 +82,15 @@ def redact_body(body: Any, depth: int = 0, sources: bool = True) -> Any:
     if isinstance(body, str):
         return _redact_text(body)
     return body
+
+
+def _finding(value: Any, depth: int, sources: bool) -> Any:
+    if not isinstance(value, dict):
+        return _redact_all(value, depth)
+    finding = redact_body(value, depth, sources)
+    if "value" in finding:
+        finding["value"] = _redact_all(finding["value"], depth + 1)
+    return finding
 
 
 def _redact_all(value: Any, depth: int) -> Any:

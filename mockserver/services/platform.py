@@ -116,10 +116,11 @@ class Platform:
             self.retrack()
             self.changes.everything = True
 
-    def recount_budget(self) -> None:
+    def recount_budget(self, event_charges: Mapping[str, int] | None = None) -> None:
         """After a load (any: state, store, seed rollback): charge what the loaded state holds.
         It may be over the budget; then only writes that shrink it succeed. Event logs are
-        measured on their stored bytes, without decoding them."""
+        measured on their stored bytes, without decoding them, or taken from
+        ``event_charges`` (run id -> charge, as a store keeps them)."""
         self.budget = StoreBudget(self.config.max_stored_bytes)
         for backend in (self.tools, self.providers, self.identity):
             for name, record in backend.items.items():
@@ -131,7 +132,8 @@ class Platform:
         for draft_id, draft in self.drafts.items.items():
             self.budget.count(("deploy_drafts", draft_id), stored_size(draft))
         for run_id, log in self.runs.events.items():
-            self.budget.count(("events", run_id), sum(map(event_data_size, log)))
+            charge = event_charges.get(run_id) if event_charges is not None else None
+            self.budget.count(("events", run_id), sum(map(event_data_size, log)) if charge is None else charge)
 
     # --- helpers shared by the backends -------------------------------------------------
 

@@ -53,6 +53,11 @@ class Workspaces:
         with self._lock:
             return [DEFAULT_WORKSPACE, *sorted(self._named)]
 
+    def platforms(self) -> list[tuple[str, Platform]]:
+        """Every workspace and its platform, the default first (what a state file saves)."""
+        with self._lock:
+            return [(DEFAULT_WORKSPACE, self.default), *sorted(self._named.items())]
+
     def reset(self, name: str) -> None:
         """Empty one workspace: a named one is dropped (recreated empty on next use)."""
         if name == DEFAULT_WORKSPACE:

@@ -41,8 +41,9 @@ V1_RECORD_PARTS = {
 
 
 def state_problem(spec: Spec, state: Any, v1_spec: Spec | None = None) -> str | None:
-    """The first reason ``state`` cannot be loaded, or None (``v1_spec``: the June document,
-    which checks what records keep of the June API)."""
+    """The first reason ``state`` cannot be loaded, or None. ``v1_spec``, the June document,
+    checks what records keep of the June API, and event logs against its ``RunEvent`` (its
+    surface logs the event types it added into the same runs)."""
     if not isinstance(state, Mapping):
         return "state must be a JSON object"
     problem = nesting_problem(state, "state")
@@ -76,17 +77,26 @@ def state_problem(spec: Spec, state: Any, v1_spec: Spec | None = None) -> str | 
     events = (state.get("runs") or {}).get("events") or {}
     if not isinstance(events, Mapping):
         return "runs.events must be an object"
-    validator = spec.component_validator("RunEvent")
+    validator = (v1_spec or spec).component_validator("RunEvent")
     for run_id, log in events.items():
         if not isinstance(log, list):
             return f"runs.events.{run_id} must be a list"
         for index, event in enumerate(log):
-            message = first_error(validator, event, f"runs.events.{run_id}[{index}]")
+            message = event_problem(validator, run_id, index, event)
             if message:
                 return message
-            if event["seq"] != index + 1:
-                return f"runs.events.{run_id}: seq {event['seq']} where {index + 1} was expected"
     return _bookkeeping_problem(state)
+
+
+def event_problem(validator: Any, run_id: str, index: int, event: Any) -> str | None:
+    """Why ``event`` cannot be item ``index`` of run ``run_id``'s event log (``validator``:
+    the spec's ``RunEvent`` component), or None."""
+    message = first_error(validator, event, f"runs.events.{run_id}[{index}]")
+    if message:
+        return message
+    if event["seq"] != index + 1:
+        return f"runs.events.{run_id}: seq {event['seq']} where {index + 1} was expected"
+    return None
 
 
 def _is_number(value: Any) -> bool:

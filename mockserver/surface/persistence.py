@@ -8,9 +8,14 @@ SQLite makes each save atomic: after SIGKILL the store holds the last committed 
 commits are in the file as soon as they return, so a kill loses at most the last interval).
 Choice, measurements and promises: docs/reliability.md, *State survives restarts and crashes*.
 
-Rows: (workspace, table, key, index, kind, value); see ``changes.py`` for tables and keys.
-``kind`` says how to read ``value`` back: JSON, JSON kept encoded (bytes), or a list header.
-Stored values are what the backends keep, and they keep no secret.
+Every workspace is saved: rows are (workspace, table, key, index, kind, value, ...), the
+default workspace under ``""``; see ``changes.py`` for tables and keys. ``kind`` says how to
+read ``value`` back: JSON, JSON kept encoded (bytes), or a list header. A list (a run's event
+log) is stored in blocks of up to ``BLOCK_ITEMS`` items, one row each (index = block number),
+the items' encodings joined by newlines (compact JSON never holds a raw newline); an append
+rewrites only the last block. Each row carries its item count and a CRC-32 of its value, so a
+start reads a million events as a few thousand rows and checks them without decoding them.
+Stored values are what the backends keep, and they keep no secret; loading redacts them again.
 """
 
 from __future__ import annotations
@@ -24,12 +29,18 @@ import shutil
 import sqlite3
 import threading
 import time
+import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
-from ..services.changes import ALL_KEYS, WHOLE, TrackedDict, TrackedList, attribute_tables, decode_key, encode_key
+from ..basics.errors import ApiError
 from ..basics.jsonhttp import decoded_view
+from ..basics.redact import redact_stored
+from ..services.budget import event_data_size
+from ..services.changes import ALL_KEYS, WHOLE, TrackedDict, TrackedList, attribute_tables, decode_key, encode_key
 from ..services.platform import BACKENDS, Platform
+from ..spec.state_check import event_problem, state_problem
+from ..spec.surfaces import DEFAULT_WORKSPACE
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -39,17 +50,27 @@ if TYPE_CHECKING:
 log = logging.getLogger("runagents_mock")
 
 DEFAULT_INTERVAL = 0.25
-FORMAT = 2  # 1 was the JSON snapshot (``/_mock/state``'s export), migrated on first start
+# 1 was the JSON snapshot (``/_mock/state``'s export), 2 a row per list item: both are
+# migrated on first start.
+FORMAT = 3
 SQLITE_MAGIC = b"SQLite format 3\x00"
 JSON_VALUE, ENCODED_VALUE, LIST_HEADER = 0, 1, 2
 PLATFORM_TABLE = "platform"  # the clock offset
+EVENT_LOGS = "runs.events"  # the lists whose items are run events (sampled on load)
+# Items per list block: a save rewrites the last block of each log appended to since the
+# last save, at most this many events (~16 KB), however long the log; a start reads a million
+# events as ~16,000 rows. (256 loads 20 % faster but a save that touches many runs then writes
+# up to 4x more.) A store records the size it was written with.
+BLOCK_ITEMS = 64
 
 
 class StateFileError(Exception):
     """The state file cannot be used; the server refuses to start."""
 
 
-Row = tuple[str, str, str, int, int, "bytes | None", int]
+# workspace, table, key, index, kind, value, position, items, crc, budget charge
+Row = tuple[str, str, str, int, int, "bytes | None", int, int, int, int]
+FIELDS = 10
 # Rows per INSERT statement. One statement for many rows: sqlite3 releases the GIL for each
 # statement it steps, and a saver that waits for the GIL once per row would fall behind a busy
 # server (each wait can take the interpreter's switch interval, 5 ms).
@@ -60,9 +81,9 @@ BATCH_ROWS = 1000
 def _upsert(rows: int) -> str:
     """An INSERT of ``rows`` rows. An update keeps the row's position (a dict keeps a replaced
     key where it was); a new key is added at the end, as a dict adds it."""
-    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * rows)
-    return (f"INSERT INTO records VALUES {values} "
-            "ON CONFLICT (workspace, tbl, k, i) DO UPDATE SET kind = excluded.kind, v = excluded.v")
+    values = ", ".join([f"({', '.join('?' * FIELDS)})"] * rows)
+    return (f"INSERT INTO records VALUES {values} ON CONFLICT (workspace, tbl, k, i) DO UPDATE SET "
+            "kind = excluded.kind, v = excluded.v, n = excluded.n, crc = excluded.crc, charge = excluded.charge")
 
 
 # --- the file ----------------------------------------------------------------------------
@@ -89,7 +110,9 @@ def _migration_path(real: Path) -> Path:
     return real.with_name(real.name + ".migrating")
 
 
-def _connect(real: Path) -> sqlite3.Connection:
+def _connect(real: Path, read_only: bool = False) -> sqlite3.Connection:
+    if read_only:
+        return sqlite3.connect(f"{real.as_uri()}?mode=ro", uri=True, timeout=1.0, check_same_thread=False)
     # A save that waits over a second for a lock (another program has the file open) fails
     # loudly and is retried, rather than stalling the saver.
     conn = sqlite3.connect(real, timeout=1.0, check_same_thread=False, isolation_level=None)
@@ -107,8 +130,10 @@ def _create_schema(conn: sqlite3.Connection) -> None:
         CREATE TABLE IF NOT EXISTS records (
             workspace TEXT NOT NULL, tbl TEXT NOT NULL, k TEXT NOT NULL, i INTEGER NOT NULL,
             kind INTEGER NOT NULL, v BLOB, pos INTEGER NOT NULL,
+            n INTEGER NOT NULL, crc INTEGER NOT NULL, charge INTEGER NOT NULL,
             PRIMARY KEY (workspace, tbl, k, i)) WITHOUT ROWID;
         INSERT OR IGNORE INTO meta VALUES ('format', '{FORMAT}');
+        INSERT OR IGNORE INTO meta VALUES ('block_items', '{BLOCK_ITEMS}');
         COMMIT;""")
 
 
@@ -129,27 +154,51 @@ def _decode(kind: int, value: bytes) -> Any:
     return value if kind == ENCODED_VALUE else json.loads(value)
 
 
-def _value_rows(workspace: str, table: str, key: str, value: Any, pos: int, start: int = 0) -> Iterator[Row]:
-    """Rows holding ``value`` (at position ``pos`` of its table); for a list, its header and
-    its items from index ``start`` on."""
-    if isinstance(value, list):
-        if start == 0:
-            yield workspace, table, key, -1, LIST_HEADER, None, pos
-        for offset, item in enumerate(value):
-            yield (workspace, table, key, start + offset, *_encode(item), 0)
+def _block_row(workspace: str, table: str, key: str, number: int, items: list[Any]) -> Row:
+    """One block of a list: its items' encodings joined by newlines. Encoded items (run events)
+    also carry what the byte budget charges for them, so a start need not measure them."""
+    if type(items[0]) is bytes:
+        kind, value, charge = ENCODED_VALUE, b"\n".join(items), sum(map(event_data_size, items))
     else:
-        yield (workspace, table, key, -1, *_encode(value), pos)
+        kind, charge = JSON_VALUE, 0
+        value = b"\n".join([json.dumps(item, separators=(",", ":")).encode() for item in items])
+    return workspace, table, key, number, kind, value, 0, len(items), zlib.crc32(value), charge
+
+
+def _value_rows(workspace: str, table: str, key: str, value: Any, pos: int, block: int,
+                first: int = 0, whole: bool = True) -> Iterator[Row]:
+    """Rows holding ``value`` (at position ``pos`` of its table); for a list, its header (when
+    it is written whole) and its blocks of ``block`` items from item ``first`` (the first item
+    of a block) on."""
+    if not isinstance(value, list):
+        kind, encoded = _encode(value)
+        yield workspace, table, key, -1, kind, encoded, pos, 1, zlib.crc32(encoded), 0
+        return
+    if whole:
+        yield workspace, table, key, -1, LIST_HEADER, None, pos, 0, 0, 0
+    for offset in range(0, len(value), block):
+        yield _block_row(workspace, table, key, (first + offset) // block, value[offset:offset + block])
+
+
+def _block_items(kind: int, value: bytes, legacy: bool) -> list[Any]:
+    """The items one stored block holds (a format 2 row holds one item)."""
+    if legacy:
+        return [_decode(kind, value)]
+    if kind == ENCODED_VALUE:
+        return value.split(b"\n")
+    return json.loads(b"[" + value.replace(b"\n", b",") + b"]")
 
 
 class Snapshot:
-    """What one save writes, taken under the platform lock (references only: stored records
-    never change after they are stored), encoded and written outside it."""
+    """What one save writes of one workspace, taken under its platform's lock (references
+    only: stored records never change after they are stored), encoded and written outside it."""
 
     def __init__(self) -> None:
         self.clear_all = False
         # (table, key or None for all keys, only the list items of the key)
         self.deletions: list[tuple[str, str | None, bool]] = []
-        self.values: list[tuple[str, str, Any, int]] = []  # table, key, value, first list index
+        # table, key, value, first list item written, whether a list is written whole
+        self.values: list[tuple[str, str, Any, int, bool]] = []
 
     def __bool__(self) -> bool:
         return self.clear_all or bool(self.deletions or self.values)
@@ -165,9 +214,9 @@ def _whole_state(platform: Platform, snap: Snapshot) -> None:
         for name, value in attribute_tables(section, backend).items():
             if isinstance(value, dict):
                 for key, item in value.items():
-                    snap.values.append((f"{section}.{name}", encode_key(key), _frozen(item), 0))
+                    snap.values.append((f"{section}.{name}", encode_key(key), _frozen(item), 0, True))
             else:
-                snap.values.append((section, name, _frozen(value), 0))
+                snap.values.append((section, name, _frozen(value), 0, True))
 
 
 def _frozen(value: Any) -> Any:
@@ -175,73 +224,97 @@ def _frozen(value: Any) -> Any:
     return list(value) if isinstance(value, list) else value
 
 
-def _changed_state(platform: Platform, marks: dict[tuple[str, Any], int], snap: Snapshot) -> None:
+def _changed_state(platform: Platform, marks: dict[tuple[str, Any], int], snap: Snapshot, block: int) -> None:
     backends = _backend_by_section(platform)
     for (table, key), from_index in marks.items():
         section, _, name = table.partition(".")
         backend = backends.get(section)
         if backend is None:
             continue
-        if not name:  # an attribute that is a list
-            value = getattr(backend, key)
-            _add_value(snap, table, key, value, from_index)
+        if not name:  # an attribute that is not a dict
+            _add_value(snap, table, key, getattr(backend, key), from_index, block)
             continue
         container = getattr(backend, name)
         if key is ALL_KEYS:
             snap.deletions.append((table, None, False))
             for item_key, item in container.items():
-                snap.values.append((table, encode_key(item_key), _frozen(item), 0))
+                snap.values.append((table, encode_key(item_key), _frozen(item), 0, True))
         elif key in container:
-            _add_value(snap, table, encode_key(key), container[key], from_index)
+            _add_value(snap, table, encode_key(key), container[key], from_index, block)
         else:
             snap.deletions.append((table, encode_key(key), False))
 
 
-def _add_value(snap: Snapshot, table: str, key: str, value: Any, from_index: int) -> None:
+def _add_value(snap: Snapshot, table: str, key: str, value: Any, from_index: int, block: int) -> None:
     if isinstance(value, list) and from_index != WHOLE:
-        start = from_index - 1
-        snap.values.append((table, key, value[start:], start))
+        first = (from_index - 1) // block * block  # the block holding the first new item, on
+        snap.values.append((table, key, value[first:], first, False))
         return
     snap.deletions.append((table, key, True))  # the value replaces any list that was there
-    snap.values.append((table, key, _frozen(value), 0))
+    snap.values.append((table, key, _frozen(value), 0, True))
+
+
+def _store_name(workspace: str) -> str:
+    """A workspace's name in the store's rows: the default workspace is ``""``."""
+    return "" if workspace == DEFAULT_WORKSPACE else workspace
+
+
+def _matches(value: Any, crc: int) -> bool:
+    return type(value) is bytes and zlib.crc32(value) == crc
+
+
+def _holds_encoded(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and type(value[0]) is bytes
 
 
 # --- the store -----------------------------------------------------------------------------
 
 class Store:
-    """One state file: restore into a platform, then keep saving what changed."""
+    """One state file holding every workspace: restore into a server, then keep saving what
+    changed."""
 
-    def __init__(self, path: Path, workspace: str = ""):
+    def __init__(self, path: Path):
         self.path = path  # as the user gave it, for messages
         self.real = resolve_store_path(path)
-        self.workspace = workspace
         self.conn: sqlite3.Connection | None = None
-        self.platform: Platform | None = None  # set by open()
-        self._scalars: dict[tuple[str, str], Any] = {}  # last saved plain attributes
+        self.server: "MockServer | None" = None  # set by open()
+        self.block_items = BLOCK_ITEMS  # what this store was written with
+        self._saved: dict[str, Platform] = {}  # store name -> the platform its rows hold
+        self._scalars: dict[str, dict[tuple[str, str], Any]] = {}  # last saved plain attributes
         self._pos = itertools.count(1)  # the next row position
 
     # restore --------------------------------------------------------------------------
 
     def open(self, server: "MockServer") -> None:
-        """Load the store (or migrate a JSON state file) into the server; StateFileError when
-        it cannot be used. The file is only ever written once it loaded and validated."""
+        """Load the store (or migrate a JSON state file or an older store) into the server;
+        StateFileError when it cannot be used. The file is only ever written once it loaded
+        and validated."""
         _remove_stale(_migration_path(self.real))
-        platform = self.platform = server.platform
+        self.server = server
         try:
             if not self.real.exists():
-                # A new store starts with the state the server has (a --seed fixture's).
+                # A new store starts with the state the server has (a --seed fixture's): every
+                # workspace is written whole by the first save.
                 self._create_empty()
                 self.conn = _connect(self.real)
-                platform.track_changes()  # everything is saved with the first save
                 return
             if not _is_sqlite(self.real):
-                self._migrate(server)
+                self._migrate_json(server)
                 return
-            self.conn = _connect(self.real)
-            self._check_format()
-            platform.reset()  # the store's state, whatever a fixture put there
-            self._load_rows(platform)
-        except (ValueError, TypeError) as exc:  # a value that is not what was stored
+            # Read through a read-only connection: a store that is refused is left byte for
+            # byte as it was (a read-write one would already switch it to WAL mode). Unless its
+            # WAL has no shared-memory file beside it: SQLite must write one to read that WAL.
+            needs_recovery = Path(f"{self.real}-wal").exists() and not Path(f"{self.real}-shm").exists()
+            self.conn = _connect(self.real, read_only=not needs_recovery)
+            if self._read_format() == 2:
+                self._migrate_v2(server)
+            else:
+                self._load(server)
+                self.reopen()
+        except StateFileError:
+            self.close()
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:  # not what was stored
             self.close()
             raise StateFileError(f"state file {self.path} is inconsistent: {exc}") from None
         except sqlite3.DatabaseError as exc:
@@ -250,12 +323,6 @@ class Store:
         except OSError as exc:
             self.close()
             raise StateFileError(f"state file {self.path} cannot be used: {exc.strerror or exc}") from None
-        problem = _state_problem(server)
-        if problem:
-            self.close()
-            raise StateFileError(f"state file {self.path} cannot be loaded: {problem}")
-        platform.track_changes().take()  # what was just loaded is saved already
-        self._remember_scalars(platform)
 
     def _create_empty(self) -> None:
         """A new store, made beside the path and renamed into place: a crash never leaves a
@@ -269,26 +336,58 @@ class Store:
         finally:
             _remove_stale(temp)
 
-    def _check_format(self) -> None:
-        row = self.conn.execute("SELECT v FROM meta WHERE k = 'format'").fetchone()
-        if row is None or row[0] != str(FORMAT):
-            raise StateFileError(f"state file {self.path} has format {row and row[0]}, "
-                                 f"this version reads format {FORMAT}")
+    def _read_format(self) -> int:
+        meta = dict(self.conn.execute("SELECT k, v FROM meta").fetchall())
+        if meta.get("format") not in ("2", str(FORMAT)):
+            raise StateFileError(f"state file {self.path} has format {meta.get('format')}, "
+                                 f"this version reads formats 2 and {FORMAT}")
+        if meta["format"] == str(FORMAT):
+            block = meta.get("block_items", "")
+            if not block.isdigit() or int(block) < 1:
+                raise StateFileError(f"state file {self.path} is inconsistent: block_items {block!r}")
+            self.block_items = int(block)
+        return int(meta["format"])
 
-    def _load_rows(self, platform: Platform) -> None:
+    def _inconsistent(self, what: str) -> StateFileError:
+        return StateFileError(f"state file {self.path} is inconsistent: {what}")
+
+    def _read(self, server: "MockServer", legacy: bool = False) -> dict[str, tuple[Platform, list[tuple[str, Any]]]]:
+        """Every workspace's rows into its platform (a named one is created); per workspace,
+        the values that were redacted again (to be saved redacted). Checks the rows' shape,
+        checksums and the run events' first and last of each block, not the whole state."""
+        server.workspaces.reset_all()  # the store's state, whatever a fixture put there
+        last = self.conn.execute("SELECT MAX(pos) FROM records").fetchone()[0]
+        self._pos = itertools.count((last or 0) + 1)
+        loaded = {}
+        for (name,) in self.conn.execute("SELECT DISTINCT workspace FROM records").fetchall():
+            platform = self._platform_for(server, name)
+            loaded[name] = (platform, self._load_rows(server, platform, name, legacy))
+        return loaded
+
+    def _platform_for(self, server: "MockServer", name: str) -> Platform:
+        if name == "":
+            return server.platform
+        try:
+            return server.workspaces.get(name)
+        except ApiError as exc:
+            raise StateFileError(f"state file {self.path} holds workspace {name!r}: {exc.message}") from None
+
+    def _load_rows(self, server: "MockServer", platform: Platform, ws: str, legacy: bool) -> list[tuple[str, Any]]:
         backends = _backend_by_section(platform)
         restored: dict[str, dict[str, Any]] = {section: {} for section in backends}
         offset = 0.0
         lists: dict[tuple[str, str], list[Any]] = {}
-        ws = self.workspace
-        last = self.conn.execute("SELECT MAX(pos) FROM records WHERE workspace = ?", (ws,)).fetchone()[0]
-        self._pos = itertools.count((last or 0) + 1)
+        crc_column, n_column, charge_column = ("NULL", "1", "NULL") if legacy else ("crc", "n", "charge")
         # Values in the order they were added (as the dicts held them), then list items in order.
-        for table, key, kind, value in self.conn.execute(
-                "SELECT tbl, k, kind, v FROM records WHERE workspace = ? AND i = -1 ORDER BY pos", (ws,)):
-            decoded = [] if kind == LIST_HEADER else _decode(kind, value)
+        for table, key, kind, value, crc in self.conn.execute(
+                f"SELECT tbl, k, kind, v, {crc_column} FROM records WHERE workspace = ? AND i = -1 ORDER BY pos",
+                (ws,)):
             if kind == LIST_HEADER:
-                lists[(table, key)] = decoded
+                decoded = lists[(table, key)] = []
+            else:
+                if crc is not None and not _matches(value, crc):
+                    raise self._inconsistent(f"{table} {key} does not match its checksum")
+                decoded = _decode(kind, value)
             if table == PLATFORM_TABLE:
                 offset = float(decoded)
                 continue
@@ -299,27 +398,8 @@ class Store:
                 restored[section].setdefault(name, {})[decode_key(key)] = decoded
             else:
                 restored[section][key] = decoded
-        loaded = 0
-        where = "WHERE workspace = ? AND tbl = ? AND k = ? AND i >= 0"
-        for (table, key), items in lists.items():
-            count, first, last, encoded = self.conn.execute(
-                f"SELECT COUNT(*), MIN(i), MAX(i), TOTAL(kind = {ENCODED_VALUE}) FROM records {where}",
-                (ws, table, key)).fetchone()
-            # Indexes are unique (the primary key): first 0 and last n-1 means none is missing.
-            if count and (first != 0 or last != count - 1):
-                raise StateFileError(f"state file {self.path} is inconsistent: {table} {key} "
-                                     f"has items missing from its list")
-            if encoded == count:  # event logs: the stored bytes are the kept form
-                items.extend([row[0] for row in self.conn.execute(f"SELECT v FROM records {where} ORDER BY i",
-                                                                  (ws, table, key))])
-            else:
-                items.extend([_decode(kind, value) for kind, value in self.conn.execute(
-                    f"SELECT kind, v FROM records {where} ORDER BY i", (ws, table, key))])
-            loaded += count
-        all_items = self.conn.execute("SELECT COUNT(*) FROM records WHERE workspace = ? AND i >= 0", (ws,)).fetchone()[0]
-        if all_items != loaded:
-            raise StateFileError(f"state file {self.path} is inconsistent: {all_items - loaded} list items "
-                                 "belong to no list")
+        charges = self._load_blocks(server, ws, lists, legacy, f"{n_column}, {crc_column}, {charge_column}")
+        redacted = _redact_restored(restored)
         with platform.lock:
             platform.clock.set_offset(offset)
             for section, attributes in restored.items():
@@ -328,11 +408,82 @@ class Store:
                     if name == "platform" or name.startswith("_") or not hasattr(backend, name):
                         raise StateFileError(f"state file {self.path} holds an unknown field {section}.{name}")
                     setattr(backend, name, value)
-            # Charged as any loaded state is. Not redacted again: all it holds was redacted on
-            # its way in (API writes, state loads, fixtures), and the event logs stay bytes.
-            platform.recount_budget()
+            # Charged as any loaded state is; event logs by the charge stored with each block.
+            platform.recount_budget(charges)
+        return redacted
 
-    def _migrate(self, server: "MockServer") -> None:
+    def _load_blocks(self, server: "MockServer", ws: str, lists: dict[tuple[str, str], list[Any]], legacy: bool,
+                     columns: str) -> dict[str, int] | None:
+        """Fill the lists from their blocks; the budget charge of each run's events (None for
+        a format 2 store, which has none). Blocks must be numbered 0..n-1, all full but the
+        last, match their checksum and item count; a run event log's first and last event of
+        each block must be valid and numbered where they are (the checksum says the rest are
+        the bytes the mock wrote, each checked on its way in)."""
+        block = 1 if legacy else self.block_items
+        charges: dict[str, int] | None = None if legacy else {}
+        validator = server.events_spec.component_validator("RunEvent")
+        current: tuple[str, str] | None = None
+        items: list[Any] = []
+        expected = previous = 0
+        for table, key, number, kind, value, n, crc, charge in self.conn.execute(
+                f"SELECT tbl, k, i, kind, v, {columns} FROM records WHERE workspace = ? AND i >= 0 "
+                "ORDER BY tbl, k, i", (ws,)):
+            if (table, key) != current:
+                current, expected, previous = (table, key), 0, block
+                if current not in lists:
+                    raise self._inconsistent(f"{table} {key}: list items that belong to no list")
+                items = lists[current]
+            if number != expected or previous != block:
+                raise self._inconsistent(f"{table} {key} has items missing from its list")
+            expected, previous = expected + 1, n
+            if crc is not None and not _matches(value, crc):
+                raise self._inconsistent(f"{table} {key}: block {number} does not match its checksum")
+            part = _block_items(kind, value, legacy)
+            if len(part) != n or not 0 < n <= block:
+                raise self._inconsistent(f"{table} {key}: block {number} holds {len(part)} items, not {n}")
+            if table == EVENT_LOGS and charges is not None:
+                run_id = decode_key(key)
+                for index in {0, n - 1}:
+                    problem = event_problem(validator, run_id, number * block + index, json.loads(part[index]))
+                    if problem:
+                        raise StateFileError(f"state file {self.path} cannot be loaded: {problem}")
+                charges[run_id] = charges.get(run_id, 0) + charge
+            items.extend(part)
+        return charges
+
+    def _load(self, server: "MockServer") -> None:
+        """A store of this format: read, checked (the whole state but the event logs, which
+        the blocks' checks cover), then tracked for saving."""
+        loaded = self._read(server)
+        self._check(server, loaded, events_checked=True)
+        for name, (platform, redacted) in loaded.items():
+            with platform.lock:
+                platform.track_changes().take()  # what was just loaded is saved already
+                for table, key in redacted:  # ... but for values redacted again: saved redacted
+                    platform.changes.mark(table, key)
+            self._saved[name] = platform
+            self._scalars[name] = _scalar_values(platform)
+
+    def _check(self, server: "MockServer", loaded: dict[str, tuple[Platform, Any]], events_checked: bool) -> None:
+        for name, (platform, _) in loaded.items():
+            problem = _state_problem(server, platform, events_checked)
+            if problem:
+                where = f"workspace {name}: " if name else ""
+                raise StateFileError(f"state file {self.path} cannot be loaded: {where}{problem}")
+
+    def _migrate_v2(self, server: "MockServer") -> None:
+        """A format 2 store (one row per list item): read and checked as a ``PUT /_mock/state``
+        (every event decoded), then written into a new store put in place of it. The old file
+        is kept beside it as ``<name>.v2.sqlite``."""
+        self._check(server, self._read(server, legacy=True), events_checked=False)
+        # Its WAL merged into it and removed (a WAL left beside the new store would be read into it).
+        self.reopen()
+        self.conn.execute("PRAGMA journal_mode=DELETE")
+        self._replace_with_new_store(".v2.sqlite")
+        log.info("state file %s migrated to store format %d (the old store is kept as %s)",
+                 self.path, FORMAT, self.real.name + ".v2.sqlite")
+
+    def _migrate_json(self, server: "MockServer") -> None:
         """A JSON state file (format 1): validated, loaded, then replaced by a store holding the
         same state. The JSON file is kept beside it as ``<name>.v1.json``."""
         try:
@@ -344,89 +495,97 @@ class Store:
             server.load_state(state)
         except ValueError as exc:
             raise StateFileError(f"state file {self.path} cannot be loaded: {exc}") from None
+        self._replace_with_new_store(".v1.json")
+        log.info("state file %s migrated from JSON to the SQLite store (the JSON file is kept as %s)",
+                 self.path, self.real.name + ".v1.json")
+
+    def _replace_with_new_store(self, keep_as: str) -> None:
+        """Write the server's state into a new store beside the path, then rename it over the
+        file it replaces, which is kept as ``<name><keep_as>``: at any crash, PATH is either the
+        old file (migrated again at the next start) or the complete new store."""
         temp = _migration_path(self.real)
+        self.close()
         try:
-            conn = _connect(temp)
+            conn = self.conn = _connect(temp)
             _create_schema(conn)
-            self.conn = conn
-            server.platform.track_changes()
-            self.save()
+            self.block_items, self._saved, self._scalars = BLOCK_ITEMS, {}, {}
+            self.save()  # every workspace, whole
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            conn.close()
-            # Copied, then the store renamed over the JSON file: at any crash, PATH is either
-            # the JSON file (migrated again at the next start) or the complete store.
-            shutil.copyfile(self.real, self.real.with_name(self.real.name + ".v1.json"))
+            self.close()
+            _keep_copy(self.real, self.real.with_name(self.real.name + keep_as))
             os.replace(temp, self.real)
         except (sqlite3.Error, OSError) as exc:
             self.close()
             _remove_stale(temp)
             raise StateFileError(f"state file {self.path} could not be migrated: {exc}") from None
         self.conn = _connect(self.real)
-        log.info("state file %s migrated from JSON to the SQLite store (the JSON file is kept as %s)",
-                 self.path, self.real.name + ".v1.json")
-
-    def _remember_scalars(self, platform: Platform) -> None:
-        self._scalars = {**self._plain_attributes(platform), (PLATFORM_TABLE, "clock_offset"): platform.clock.offset}
-
-    @staticmethod
-    def _plain_attributes(platform: Platform) -> dict[tuple[str, str], Any]:
-        return {(section, name): value
-                for section, backend in _backend_by_section(platform).items()
-                for name, value in attribute_tables(section, backend).items()
-                if not isinstance(value, (TrackedDict, TrackedList, dict, list))}
 
     # save -----------------------------------------------------------------------------
 
     def save(self) -> int:
-        """Write what changed since the last save; the number of rows written. On an error the
-        changes stay pending (the next save writes them) and the error is raised."""
-        platform = self.platform
-        with platform.lock:
-            platform.retrack()
-            everything, marks = platform.changes.take()
-            snap = Snapshot()
-            if everything:
-                _whole_state(platform, snap)
-            else:
-                _changed_state(platform, marks, snap)
-            scalars = {**self._plain_attributes(platform), (PLATFORM_TABLE, "clock_offset"): platform.clock.offset}
-        changed_scalars = {k: v for k, v in scalars.items() if everything or self._scalars.get(k, _MISSING) != v}
-        if not snap and not changed_scalars:
+        """Write what changed in every workspace since the last save; the number of rows
+        written. A workspace new since then (or recreated by a reset) is written whole, a
+        dropped one deleted. On an error the changes stay pending (the next save writes them)
+        and the error is raised."""
+        current = {_store_name(name): platform for name, platform in self.server.workspaces.platforms()}
+        taken = []
+        for name, platform in current.items():
+            with platform.lock:
+                if self._saved.get(name) is not platform or platform.changes is None:
+                    platform.track_changes()  # not saved yet: everything is written
+                else:
+                    platform.retrack()
+                everything, marks = platform.changes.take()
+                snap = Snapshot()
+                if everything:
+                    _whole_state(platform, snap)
+                else:
+                    _changed_state(platform, marks, snap, self.block_items)
+                scalars = _scalar_values(platform)
+            known = self._scalars.get(name, {})
+            changed = {k: v for k, v in scalars.items() if everything or known.get(k, _MISSING) != v}
+            taken.append((name, platform, everything, marks, snap, scalars, changed))
+        dropped = [name for name in self._saved if name not in current]
+        if not dropped and not any(snap or changed for *_, snap, _, changed in taken):
+            self._saved = current
             return 0
         try:
-            written = self._write(snap, changed_scalars)
+            written = self._write(taken, dropped)
         except BaseException:
-            with platform.lock:
-                platform.changes.give_back(everything, marks)
+            for _, platform, everything, marks, *_ in taken:
+                with platform.lock:
+                    platform.changes.give_back(everything, marks)
             raise
-        self._scalars = scalars
+        self._saved = current
+        self._scalars = {name: scalars for name, _, _, _, _, scalars, _ in taken}
         return written
 
-    def _write(self, snap: Snapshot, scalars: dict[tuple[str, str], Any]) -> int:
-        ws = self.workspace
+    def _write(self, taken: list[tuple[Any, ...]], dropped: list[str]) -> int:
         conn = self.conn
         if conn is None:
             raise sqlite3.OperationalError("the store is closed")
         rows = 0
+        pending: list[Any] = []
         conn.execute("BEGIN")
         try:
-            if snap.clear_all:
+            for ws in dropped:
                 conn.execute("DELETE FROM records WHERE workspace = ?", (ws,))
-            for table, key, items_only in snap.deletions:
-                if key is None:
-                    conn.execute("DELETE FROM records WHERE workspace = ? AND tbl = ?", (ws, table))
-                else:
-                    conn.execute("DELETE FROM records WHERE workspace = ? AND tbl = ? AND k = ? AND i >= ?",
-                                 (ws, table, key, 0 if items_only else -1))
-            pending: list[Any] = []
-            for table, key, value, start in snap.values:
-                for row in _value_rows(ws, table, key, value, next(self._pos), start):
-                    pending.extend(row)
-                    if len(pending) >= BATCH_ROWS * 7:
-                        rows += self._insert(pending)
-            for (table, key), value in scalars.items():
-                for row in _value_rows(ws, table, key, value, next(self._pos)):
-                    pending.extend(row)
+            for ws, _, _, _, snap, _, scalars in taken:
+                if snap.clear_all:
+                    conn.execute("DELETE FROM records WHERE workspace = ?", (ws,))
+                for table, key, items_only in snap.deletions:
+                    if key is None:
+                        conn.execute("DELETE FROM records WHERE workspace = ? AND tbl = ?", (ws, table))
+                    else:
+                        conn.execute("DELETE FROM records WHERE workspace = ? AND tbl = ? AND k = ? AND i >= ?",
+                                     (ws, table, key, 0 if items_only else -1))
+                values = [(table, key, value, first, whole) for table, key, value, first, whole in snap.values]
+                values += [(table, key, value, 0, True) for (table, key), value in scalars.items()]
+                for table, key, value, first, whole in values:
+                    for row in _value_rows(ws, table, key, value, next(self._pos), self.block_items, first, whole):
+                        pending.extend(row)
+                        if len(pending) >= BATCH_ROWS * FIELDS:
+                            rows += self._insert(pending)
             rows += self._insert(pending)
             conn.execute("COMMIT")
         except BaseException:
@@ -437,7 +596,7 @@ class Store:
 
     def _insert(self, flat: list[Any]) -> int:
         """Write the rows whose fields ``flat`` holds one after another; empties it."""
-        count = len(flat) // 7
+        count = len(flat) // FIELDS
         if count:
             self.conn.execute(_upsert(count), flat)
             flat.clear()
@@ -463,6 +622,48 @@ class Store:
 _MISSING = object()
 
 
+def _scalar_values(platform: Platform) -> dict[tuple[str, str], Any]:
+    """The plain attributes (not dicts or lists), which are compared at each save, and the
+    clock offset."""
+    values = {(section, name): value
+              for section, backend in _backend_by_section(platform).items()
+              for name, value in attribute_tables(section, backend).items()
+              if not isinstance(value, (TrackedDict, TrackedList, dict, list))}
+    values[(PLATFORM_TABLE, "clock_offset")] = platform.clock.offset
+    return values
+
+
+def _redact_restored(restored: dict[str, dict[str, Any]]) -> list[tuple[str, Any]]:
+    """Pass restored values through the redaction rule again (a store edited by hand must not
+    serve a secret); the (table, key) of each value it changed. Event logs are left as they
+    are: their blocks' checksums say they are the bytes the mock wrote, redacted on the way in."""
+    changed: list[tuple[str, Any]] = []
+    for section, attributes in restored.items():
+        for name, value in attributes.items():
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    if not _holds_encoded(item):
+                        clean = redact_stored(item)
+                        if clean != item:
+                            value[key] = clean
+                            changed.append((f"{section}.{name}", key))
+            elif not _holds_encoded(value):
+                clean = redact_stored(value)
+                if clean != value:
+                    attributes[name] = clean
+                    changed.append((section, name))
+    return changed
+
+
+def _keep_copy(source: Path, copy: Path) -> None:
+    """``copy`` holds what ``source`` holds now (a hard link when the file system allows it)."""
+    _remove_stale(copy)
+    try:
+        os.link(source, copy)
+    except OSError:
+        shutil.copyfile(source, copy)
+
+
 def _remove_stale(path: Path) -> None:
     """A file an interrupted migration left behind."""
     for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
@@ -472,9 +673,14 @@ def _remove_stale(path: Path) -> None:
             pass
 
 
-def _state_problem(server: "MockServer") -> str | None:
-    from ..spec.state_check import state_problem
-    return state_problem(server.spec, decoded_view(server.platform.export_records()), server.v1_spec)
+def _state_problem(server: "MockServer", platform: Platform, events_checked: bool = False) -> str | None:
+    """What ``PUT /_mock/state`` would say of the platform's state; with ``events_checked``
+    the event logs' contents are not looked at again (the store checked them)."""
+    records = platform.export_records()
+    if events_checked:
+        runs = records["runs"]
+        records["runs"] = {**runs, "events": dict.fromkeys(runs["events"], [])}
+    return state_problem(server.spec, decoded_view(records), server.v1_spec)
 
 
 # --- saving in the background ----------------------------------------------------------

@@ -5,13 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..spec.surfaces import DEFAULT_WORKSPACE
 from ..surface.persistence import restore_state_file
 from ..web.app import create_app
 
 
-def read_store(path: Path) -> dict[str, Any]:
-    """The state a store file holds, as ``/_mock/state`` exports it."""
+def read_store(path: Path, workspace: str = DEFAULT_WORKSPACE) -> dict[str, Any]:
+    """The state a store file holds for one workspace, as ``/_mock/state`` (or
+    ``/_mock/workspaces/<ws>/state``) exports it."""
     app = create_app({"state_file": path})
     store = restore_state_file(app)
     store.close()
-    return app.extensions["runagents_mock"].platform.export()
+    return app.extensions["runagents_mock"].workspaces.get(workspace).export()

@@ -11,13 +11,15 @@ import signal
 import sqlite3
 import threading
 import time
+import zlib
 from pathlib import Path
 
 import pytest
 import requests
 
 from mockserver import create_app
-from mockserver.surface.persistence import SQLITE_MAGIC, StateFileError, attach_state_file, restore_state_file
+from mockserver.surface import persistence
+from mockserver.surface.persistence import BLOCK_ITEMS, SQLITE_MAGIC, StateFileError, attach_state_file, restore_state_file
 from mockserver.testkit.state_file import read_store
 from reliability_support import AUTH, Client, ServedMock, live_mock, write_state_file
 
@@ -48,29 +50,41 @@ def _stored_rows(path: Path) -> int:
 
 # --- what a save costs ----------------------------------------------------------------------
 
+def _blocks(path: Path, table: str = "runs.events") -> list[int]:
+    """The item counts of a list's stored blocks, in order."""
+    conn = sqlite3.connect(path)
+    try:
+        return [n for (n,) in conn.execute("SELECT n FROM records WHERE tbl = ? AND i >= 0 ORDER BY i", (table,))]
+    finally:
+        conn.close()
+
+
 def test_a_save_writes_only_what_changed(tmp_path):
     path = tmp_path / "state.db"
     app = _app_on(path)
     saver = attach_state_file(app, interval=3600)  # saves only when asked here
     run_id = _post(app, "/runs", {"agent_id": "a", "user_id": "u"})["id"]
-    for _ in range(200):
+    for _ in range(BLOCK_ITEMS + 10):
         _post(app, f"/runs/{run_id}/events", {"type": "USER_MESSAGE"})
     store = saver.store
     store.save()
     rows_before = _stored_rows(path)
-    assert rows_before > 200
+    assert _blocks(path) == [BLOCK_ITEMS, 10]  # the log in blocks, one row each
 
     _post(app, f"/runs/{run_id}/events", {"type": "USER_MESSAGE"})
-    # One new event: its row, not the 200 before it (and the clock offset is unchanged).
+    # One new event: its block is rewritten, not the full one before it (and the clock offset
+    # is unchanged).
     assert store.save() == 1
+    assert _blocks(path) == [BLOCK_ITEMS, 11]
     assert store.save() == 0  # nothing changed since
     _post(app, "/api/tools", TOOL)
     assert store.save() == 1
-    assert _stored_rows(path) == rows_before + 2
+    assert _stored_rows(path) == rows_before + 1
     assert saver.stop()
 
     restored = read_store(path)
-    assert [json.loads(json.dumps(e))["seq"] for e in restored["runs"]["events"][run_id]] == list(range(1, 202))
+    assert [json.loads(json.dumps(e))["seq"] for e in restored["runs"]["events"][run_id]] == \
+        list(range(1, BLOCK_ITEMS + 12))
     assert [t["name"] for t in restored["tools"]["items"]] == ["t"]
 
 
@@ -210,20 +224,49 @@ def test_a_path_that_cannot_be_written_stops_the_start(tmp_path):
         assert "not writable" in _refused(locked / "state.db")
 
 
-def test_a_damaged_store_stops_the_start_and_is_left_alone(tmp_path):
+def _forge(block: bytes, old: bytes, new: bytes) -> tuple[bytes, int]:
+    """A block edited by hand, with a checksum that matches the edit."""
+    edited = block.replace(old, new, 1)
+    assert edited != block
+    return edited, zlib.crc32(edited)
+
+
+DAMAGES = {
+    "a block missing": ("DELETE FROM records WHERE tbl = 'runs.events' AND i = 1", None, "is inconsistent"),
+    "a block that does not match its checksum":
+        ("UPDATE records SET v = v || X'20' WHERE tbl = 'runs.events' AND i = 0", None, "checksum"),
+    "a block with fewer items than it says": ("UPDATE records SET n = 2 WHERE tbl = 'runs.events' AND i = 2",
+                                              None, "holds 1 items, not 2"),
+    "an edited block with a gap in the log": ("UPDATE records SET v = ?, crc = ? WHERE tbl = 'runs.events' AND i = 1",
+                                              (b'"seq":3', b'"seq":4'), "seq 4 where 3 was expected"),
+    "an edited block with an unknown event type": (
+        "UPDATE records SET v = ?, crc = ? WHERE tbl = 'runs.events' AND i = 1",
+        (b'"seq":4,"type":"USER_MESSAGE"', b'"seq":4,"type":"NOT_A_TYPE"'), "runs.events."),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_damaged_store_stops_the_start_and_is_left_alone(tmp_path, monkeypatch, damage):
+    monkeypatch.setattr(persistence, "BLOCK_ITEMS", 2)  # five events: blocks of 2, 2 and 1
     path = tmp_path / "state.db"
     app = _app_on(path)
     saver = attach_state_file(app, interval=3600)
     run_id = _post(app, "/runs", {"agent_id": "a", "user_id": "u"})["id"]
-    for _ in range(3):
+    for _ in range(5):
         _post(app, f"/runs/{run_id}/events", {"type": "USER_MESSAGE"})
     assert saver.stop()
+    assert _blocks(path) == [2, 2, 1]
+    statement, edit, expected = DAMAGES[damage]
     conn = sqlite3.connect(path)
-    conn.execute("DELETE FROM records WHERE tbl = 'runs.events' AND i = 1")  # a gap in the log
+    if edit is None:
+        conn.execute(statement)
+    else:
+        block = conn.execute("SELECT v FROM records WHERE tbl = 'runs.events' AND i = 1").fetchone()[0]
+        conn.execute(statement, _forge(block, *edit))
     conn.commit()
     conn.close()
     damaged = path.read_bytes()
-    assert "inconsistent" in _refused(path)
+    assert expected in _refused(path)
     assert path.read_bytes() == damaged
 
 
@@ -328,3 +371,79 @@ def test_a_kill_during_a_burst_keeps_every_write_acknowledged_a_second_before(tm
     events = len(state["runs"]["events"][run_id])
     missing = [n for n in old if (n not in tools if not n.startswith("event:") else int(n[6:]) > events)]
     assert not missing, f"{len(missing)} writes acknowledged over 1 s before the kill were lost: {missing[:5]}"
+
+
+# --- older stores ---------------------------------------------------------------------------
+
+def _write_format_2_store(path: Path, app) -> None:
+    """The platform's state as a format 2 store wrote it: one row per list item."""
+    from mockserver.services.changes import attribute_tables, encode_key
+    from mockserver.services.platform import BACKENDS
+
+    platform = app.extensions["runagents_mock"].platform
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+        CREATE TABLE records (workspace TEXT NOT NULL, tbl TEXT NOT NULL, k TEXT NOT NULL, i INTEGER NOT NULL,
+            kind INTEGER NOT NULL, v BLOB, pos INTEGER NOT NULL, PRIMARY KEY (workspace, tbl, k, i)) WITHOUT ROWID;
+        INSERT INTO meta VALUES ('format', '2');""")
+    rows = []
+
+    def add(table, key, value):
+        if isinstance(value, list):
+            rows.append(("", table, key, -1, 2, None, len(rows)))
+            for index, item in enumerate(value):
+                encoded = item if type(item) is bytes else json.dumps(item).encode()
+                rows.append(("", table, key, index, 1 if type(item) is bytes else 0, encoded, 0))
+        else:
+            rows.append(("", table, key, -1, 0, json.dumps(value).encode(), len(rows)))
+
+    for attribute, section, _ in BACKENDS:
+        for name, value in attribute_tables(section, getattr(platform, attribute)).items():
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    add(f"{section}.{name}", encode_key(key), item)
+            else:
+                add(section, name, value)
+    add("platform", "clock_offset", platform.clock.offset)
+    conn.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    conn.commit()
+    conn.close()
+
+
+def test_a_format_2_store_is_migrated_on_first_start(tmp_path):
+    source = create_app({})
+    _post(source, "/api/tools", TOOL)
+    run_id = _post(source, "/runs", {"agent_id": "a", "user_id": "u"})["id"]
+    for index in range(5):
+        _post(source, f"/runs/{run_id}/events", {"type": "USER_MESSAGE", "data": {"n": index}})
+    state = source.extensions["runagents_mock"].platform.export()
+    path = tmp_path / "state.db"
+    _write_format_2_store(path, source)
+    rows = _stored_rows(path)
+
+    assert read_store(path) == state
+    kept = tmp_path / "state.db.v2.sqlite"  # kept for the user, as it was
+    assert _stored_rows(kept) == rows and sqlite3.connect(kept).execute("SELECT v FROM meta").fetchone() == ("2",)
+    assert not (tmp_path / "state.db.migrating").exists()
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT v FROM meta WHERE k = 'format'").fetchone()[0] == str(persistence.FORMAT)
+    conn.close()
+    assert _blocks(path) == [5]
+    assert read_store(path) == state  # and it loads as a store of this format from now on
+
+
+def test_a_damaged_format_2_store_is_refused_and_left_alone(tmp_path):
+    source = create_app({})
+    run_id = _post(source, "/runs", {"agent_id": "a", "user_id": "u"})["id"]
+    for _ in range(3):
+        _post(source, f"/runs/{run_id}/events", {"type": "USER_MESSAGE"})
+    path = tmp_path / "state.db"
+    _write_format_2_store(path, source)
+    conn = sqlite3.connect(path)
+    conn.execute("DELETE FROM records WHERE tbl = 'runs.events' AND i = 1")  # a gap in the log
+    conn.commit()
+    conn.close()
+    damaged = path.read_bytes()
+    assert "inconsistent" in _refused(path)
+    assert path.read_bytes() == damaged and not (tmp_path / "state.db.v2.sqlite").exists()

@@ -49,3 +49,29 @@ def test_secret_named_fields_and_url_passwords_are_never_kept(api):
     assert event["data"] == {"access_token": "***", "tokens": 12}
     assert api.get("/api/agents").get_json()[0]["spec"]["env"][:2] == [
         {"name": "OPENAI_API_KEY", "value": "***"}, {"name": "LOG_LEVEL", "value": "debug"}]
+
+
+def test_an_analysis_with_detected_secrets_loads_back_unchanged(api):
+    # Its `secrets` are findings (type, file, line, severity), never values: the rule keeps
+    # them, so an export loads back and exports the same (it used to come back as "***").
+    source = "API_KEY = 'sk-live-0123456789abcdefghijklmnop'\n"
+    analysis = api.post("/analyze", {"files": {"agent.py": source}}).get_json()
+    assert analysis["secrets"] and analysis["secrets"][0]["severity"] in ("high", "medium", "low")
+    state = api.get("/_mock/state").get_json()
+    assert api.put("/_mock/state", state).status_code == 200
+    assert api.get("/_mock/state").get_json() == state
+    # Anything else under `secrets` is still masked: texts, maps, and a finding's value.
+    state["analyses"]["items"][0]["secrets"][0]["value"] = "finding-value-SECRET-8"
+    state["model_providers"]["items"] = []
+    assert api.put("/_mock/state", state).status_code == 200
+    assert "finding-value-SECRET-8" not in api.get("/_mock/state").get_data(as_text=True)
+
+
+def test_masking_under_secrets_keeps_findings_only():
+    from mockserver.basics.redact import redact_stored
+
+    finding = {"type": "api_key", "file": "a.py", "line": 3, "severity": "high"}
+    assert redact_stored({"secrets": [finding]}) == {"secrets": [finding]}
+    assert redact_stored({"secrets": ["sk-1", {"value": "sk-2", "apiKey": "sk-3", "file": "a.py"}]}) == \
+        {"secrets": ["***", {"value": "***", "apiKey": "***", "file": "a.py"}]}
+    assert redact_stored({"secrets": {"OPENAI": "sk-4"}}) == {"secrets": {"OPENAI": "***"}}
