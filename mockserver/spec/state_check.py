@@ -33,8 +33,10 @@ RECORD_SCHEMAS = {
 }
 
 
-def state_problem(spec: Spec, state: Any) -> str | None:
-    """The first reason ``state`` cannot be loaded, or None."""
+def state_problem(spec: Spec, state: Any, events_spec: Spec | None = None) -> str | None:
+    """The first reason ``state`` cannot be loaded, or None. Run events are checked against
+    ``events_spec`` (default ``spec``): the latest served release's document, as an event log
+    holds what clients of every release logged."""
     if not isinstance(state, Mapping):
         return "state must be a JSON object"
     problem = nesting_problem(state, "state")
@@ -61,7 +63,7 @@ def state_problem(spec: Spec, state: Any) -> str | None:
     events = (state.get("runs") or {}).get("events") or {}
     if not isinstance(events, Mapping):
         return "runs.events must be an object"
-    validator = spec.component_validator("RunEvent")
+    validator = (events_spec or spec).component_validator("RunEvent")
     for run_id, log in events.items():
         if not isinstance(log, list):
             return f"runs.events.{run_id} must be a list"

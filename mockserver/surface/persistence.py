@@ -473,8 +473,7 @@ def _remove_stale(path: Path) -> None:
 
 
 def _state_problem(server: "MockServer") -> str | None:
-    from ..spec.state_check import state_problem
-    return state_problem(server.spec, decoded_view(server.platform.export_records()))
+    return server.state_problem(decoded_view(server.platform.export_records()))
 
 
 # --- saving in the background ----------------------------------------------------------

@@ -72,9 +72,13 @@ class MockServer:
         self.faults.clear()
         self.rate_limiter.set_limit(self.config.rate_limit_per_minute)
 
+    def state_problem(self, state: Any) -> str | None:
+        """Why ``state`` cannot be loaded, or None (event logs hold every release's event types)."""
+        return state_problem(self.spec, state, self.surfaces.all[-1].spec)
+
     def load_state(self, state: Any, workspace: str = "default") -> None:
         """Replace a workspace's state with an export; ValueError (and no change) when it is not a sound one."""
-        problem = state_problem(self.spec, state)
+        problem = self.state_problem(state)
         if problem:
             raise ValueError(problem)
         self.workspaces.get(workspace).load(redact_stored(state))  # a hand-written state may hold secrets

@@ -4,8 +4,9 @@ Routing comes from the specs: every served OpenAPI document (``surfaces.py``: ``
 at the root, ``openapi-v1.yaml`` under ``/api/v1`` and ``/api/v1/workspaces/{ws}``) adds one rule
 per operation and mount (``operationId`` -> handler, run on the workspace's platform); then
 auth (per surface), rate limit and injected faults, request parsing and validation
-(``spec.py``), the handler, the JSON answer, the journal, and in strict mode a check of the
-answer against the document of its surface. This is plain WSGI around werkzeug's router and request object: Flask's per-request
+(``spec.py``), refusing another release's fields (``spec/releases.py``), the handler, the JSON
+answer, the journal, and in strict mode a check of the answer against the document of its
+surface. This is plain WSGI around werkzeug's router and request object: Flask's per-request
 machinery (contexts, hooks, response objects) cost as much as the mock's own work
 (bench/README.md), so the Flask app only serves the control API under ``/_mock/``.
 """
@@ -29,6 +30,7 @@ from ..basics.jsonhttp import bearer_key, error_body
 from .rsgi_bridge import DELAY_KEY
 from ..runtime.app import RuntimeApp
 from ..spec.paths import RUNTIME_PREFIXES
+from ..spec.releases import refuse_foreign
 from ..spec.surfaces import WORKSPACE_PARAM, Located, Surface
 
 if TYPE_CHECKING:
@@ -135,6 +137,9 @@ class ApiDispatcher:
         args = request.args if request.environ.get("QUERY_STRING") else _NO_ARGS
         api_request = op.parse(path_params, args, request.headers, raw_body)
         request.environ[_API_REQUEST_KEY] = api_request
+        foreign = self.server.surfaces.foreign.get((surface.name, op.operation_id))
+        if foreign:  # another release's field or parameter: refused, not ignored
+            refuse_foreign(foreign, args, api_request.body)
         platform = self.server.workspaces.get(located.workspace)
         reply = self.server.handlers[op.operation_id](platform, api_request)
         if isinstance(reply, Response):
