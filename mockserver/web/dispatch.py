@@ -141,6 +141,10 @@ class ApiDispatcher:
         if foreign:  # another release's field or parameter: refused, not ignored
             refuse_foreign(foreign, args, api_request.body)
         platform = self.server.workspaces.get(located.workspace)
+        use = op.extensions.get("x-plan-use")
+        blocked = platform.billing.blocking_status(use) if use else None
+        if blocked:  # the workspace's billing plan stops deploys (readonly) or execution too
+            raise ApiError(402, surface.spec.document["x-error-messages"][f"plan-blocks-{use}"].format(plan_status=blocked))
         reply = self.server.handlers[op.operation_id](platform, api_request)
         if isinstance(reply, Response):
             return reply
