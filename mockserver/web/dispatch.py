@@ -30,6 +30,7 @@ from ..basics.jsonhttp import bearer_key, error_body
 from .rsgi_bridge import DELAY_KEY
 from ..runtime.app import RuntimeApp
 from ..spec.paths import RUNTIME_PREFIXES
+from ..services.workspace_keys import KEY_PREFIX as WORKSPACE_KEY_PREFIX
 from ..spec.releases import refuse_foreign
 from ..spec.surfaces import WORKSPACE_PARAM, Located, Surface
 
@@ -41,7 +42,7 @@ log = logging.getLogger("runagents_mock")
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Answer = tuple[int, bytes, list[tuple[str, str]]]  # status, JSON body, extra headers
 
-WORKSPACE_KEY_PREFIX = "ra_ws_"  # workspace API keys; on /api/v1 they go in X-RunAgents-API-Key
+# WORKSPACE_KEY_PREFIX (ra_ws_): workspace API keys; on /api/v1 they go in X-RunAgents-API-Key
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,8 @@ class ApiDispatcher:
         elif problem:
             return 401, error_body(problem), []
         elif not server.key_is_valid(key):
-            return 401, error_body("invalid API key"), []
-        bound = server.config.workspace_of_key(key) if key else None
+            return 401, error_body("API key is revoked" if server.workspace_keys.is_revoked(key) else "invalid API key"), []
+        bound = server.workspace_of_key(key) if key else None
         if bound is not None and bound != located.workspace:
             return 401, error_body(f'API key is bound to workspace "{bound}"; it is not valid for '
                                    f'workspace "{located.workspace}"'), []

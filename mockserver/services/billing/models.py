@@ -1,6 +1,10 @@
 """Billing, simulated and deterministic: no payment provider is contacted.
 
-A workspace starts on ``trial`` when it is created. Plan changes follow the billing page's
+A named workspace starts on ``trial`` when it is created. The default workspace (the
+February paths and ``/api/v1``) starts on ``active`` with a payment method: the February
+release had no plans, so nothing lapses under its clients by itself (a trial would end after
+30 days of a long-lived mock, or 1,000 runs of a test session); load a state to put it in
+another status. Plan changes follow the billing page's
 state machine, evaluated against the mock's clock whenever billing is read:
 trial -> readonly after TRIAL_DAYS or beyond TRIAL_ACTIONS without a payment method;
 readonly -> deleted after GRACE_DAYS; attaching a payment method moves trial -> promo (and
@@ -26,6 +30,7 @@ from typing import Any, Mapping
 
 from ...basics.clock import iso
 from ...basics.errors import ApiError
+from ...spec.surfaces import DEFAULT_WORKSPACE
 
 DAY = 86400.0
 TRIAL_DAYS, TRIAL_ACTIONS, GRACE_DAYS, PROMO_DAYS = 30, 1000, 30, 90
@@ -40,9 +45,10 @@ def _date(timestamp: str) -> str:
 class BillingBackend:
     def __init__(self, platform):
         self.platform = platform
-        self.plan_status = "trial"
+        default = platform.workspace == DEFAULT_WORKSPACE
+        self.plan_status = "active" if default else "trial"
         self.since = platform.clock.now()  # when the current status began
-        self.has_payment_method = False
+        self.has_payment_method = default
 
     # --- usage ------------------------------------------------------------------------
 

@@ -57,7 +57,8 @@ class RunsBackend:
         self.platform = platform
         self.runs: dict[str, dict[str, Any]] = {}
         self.events: dict[str, list[bytes]] = {}  # run id -> its events, JSON-encoded
-        self.event_types: set[str] = set()  # every type logged: whether a listing must filter
+        # Every event type logged (derived, so not persisted: worked out when first needed).
+        self._event_types: set[str] | None = None
         self.actions: dict[str, dict[str, Any]] = {}
 
     # --- runs -------------------------------------------------------------------------
@@ -146,8 +147,14 @@ class RunsBackend:
             })
             encoded = json.dumps(event, separators=(",", ":")).encode()
             log.append(encoded)
-            self.event_types.add(event_type)
+            if self._event_types is not None:
+                self._event_types.add(event_type)
             return encoded
+
+    def _logged_types(self) -> set[str]:
+        if self._event_types is None:
+            self._event_types = {json.loads(e)["type"] for log in self.events.values() for e in log}
+        return self._event_types
 
     def list_events(self, run_id: str, limit: int | None = None, after_seq: int | None = None,
                     shown_types: frozenset[str] | None = None) -> list[bytes]:
@@ -159,7 +166,7 @@ class RunsBackend:
         with self.platform.lock:
             self.get(run_id)
             log = self.events[run_id]
-            if shown_types is not None and not self.event_types <= shown_types:
+            if shown_types is not None and not self._logged_types() <= shown_types:
                 if after_seq is not None:
                     page = [e for e in log[after_seq:] if json.loads(e)["type"] in shown_types]
                     return page[:limit] if limit else page
@@ -260,5 +267,5 @@ class RunsBackend:
         events = data.get("events", {})
         self.events = {run_id: [json.dumps(e, separators=(",", ":")).encode() for e in events.get(run_id, [])]
                        for run_id in self.runs}
-        self.event_types = {e["type"] for run_id in self.runs for e in events.get(run_id, [])}
+        self._event_types = None
         self.actions = {a["action_id"]: dict(a) for a in data.get("actions", [])}
