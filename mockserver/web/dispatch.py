@@ -203,7 +203,10 @@ def _api_key(environ: dict[str, Any], surface: Surface) -> tuple[str, str | None
             return "", ("X-RunAgents-API-Key is not accepted on this API: send Authorization: Bearer "
                         "<api-key> (workspace keys in X-RunAgents-API-Key work under /api/v1)")
         return "", "missing API key: send Authorization: Bearer <api-key>"
-    workspace_key = environ.get("HTTP_" + header.upper().replace("-", "_"), "").strip()
+    sent = environ.get("HTTP_" + header.upper().replace("-", "_"))
+    workspace_key = (sent or "").strip()
+    if sent is not None and not workspace_key:  # an empty key is a wrong key, not no key
+        return "", f"{header} is empty: send a workspace API key ({WORKSPACE_KEY_PREFIX}...) or leave the header out"
     if workspace_key:
         if not workspace_key.startswith(WORKSPACE_KEY_PREFIX):
             return "", (f"{header} carries workspace API keys ({WORKSPACE_KEY_PREFIX}...); send other "
