@@ -70,14 +70,17 @@ class Deviation(DeviationRecord):
         )
 
 
-# schemathesis masks the key as "[Filtered]", which curl would send as is.
+# schemathesis masks the key as "[Filtered]", which curl would send as is: the bearer key, and
+# on /api/v1 the workspace key header (X-RunAgents-API-Key), masked the same way.
 _AUTH_HEADER = re.compile(r"""-H (?:'authorization:[^']*'|"authorization:[^"]*")""", re.IGNORECASE)
+_FILTERED_HEADER = re.compile(r"""-H (?:'([\w-]+): \[Filtered\]'|"([\w-]+): \[Filtered\]")""")
 
 
 def pasteable(curl: str) -> str:
     """The curl line with the key read from the shell: the report never holds a key, and the
     line runs as is once ``RUNAGENTS_API_KEY`` is set."""
-    return _AUTH_HEADER.sub('-H "Authorization: Bearer $RUNAGENTS_API_KEY"', curl)
+    curl = _AUTH_HEADER.sub('-H "Authorization: Bearer $RUNAGENTS_API_KEY"', curl)
+    return _FILTERED_HEADER.sub(lambda m: f'-H "{m[1] or m[2]}: $RUNAGENTS_API_KEY"', curl)
 
 
 def expected_and_got(failure: Any, check: str, response: Response) -> tuple[str, str]:

@@ -34,6 +34,8 @@ def state_machine_for(run: "ContractRun", flow: str, operation_ids: list[str]) -
         def step(self, input: StepInput) -> StepOutput:
             if input.transition is not None and input.is_applied:
                 run.results.record_link(input.transition.id)
+            # The path values the link put in, to tell whether they are what is sent.
+            self.linked_path = dict(input.case.path_parameters or {}) if input.transition is not None else None
             return super().step(input)
 
         def before_call(self, case: Case) -> None:
@@ -44,7 +46,14 @@ def state_machine_for(run: "ContractRun", flow: str, operation_ids: list[str]) -
 
         def validate_response(self, response: Response, case: Case, additional_checks: Any = None,
                               **kwargs: Any) -> None:
-            run.check_response(case, response, flow=flow, recorder=self.recorder)
+            # A link value without the run's prefix (a name a server took from a body sent as
+            # generated, invalid on purpose) is rewritten before sending (naming.py), so the
+            # request names another resource; ensure_resource_availability would still read its
+            # 404 as "the resource just created is gone". It says nothing about that resource.
+            linked = getattr(self, "linked_path", None)
+            replaced = linked is not None and any(case.path_parameters.get(k) != v for k, v in linked.items())
+            run.check_response(case, response, flow=flow, recorder=self.recorder,
+                               skip=("ensure_resource_availability",) if replaced else ())
 
     # Same seed, same scenarios.
     return hypothesis.seed(run.seed)(ContractStateMachine)

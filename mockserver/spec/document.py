@@ -211,6 +211,8 @@ class ApiRequest:
     query: dict[str, Any]
     headers: Mapping[str, str]
     body: Any = None
+    operation: "Operation | None" = None  # what answers it, for handlers whose answer follows their document
+
 
     def header(self, name: str) -> str | None:
         value = self.headers.get(name)
@@ -227,6 +229,28 @@ class Operation:
     responses: Mapping[str, Mapping[str, Any]]  # status -> content-type -> schema
     path_item_extensions: Mapping[str, Any] = field(default_factory=dict)
     keyless: bool = False  # `security: []`: the operation takes no API key
+    extensions: Mapping[str, Any] = field(default_factory=dict)  # the operation's own x- keys
+
+    @cached_property
+    def body_fields(self) -> frozenset[str]:
+        """The top-level body fields the schema names (in ``properties``, also under
+        ``allOf``/``anyOf``/``oneOf``), less other spellings of them (``x-alias-of``)."""
+        return frozenset(name for name, prop in _top_level_properties(self.body_schema or {}).items()
+                         if not (isinstance(prop, dict) and "x-alias-of" in prop))
+
+    @cached_property
+    def query_names(self) -> frozenset[str]:
+        """The query parameters, less other spellings of them (``x-alias-of``)."""
+        return frozenset(p.name for p in self.parameters if p.location == "query" and not p.alias_of)
+
+    @cached_property
+    def item_enums(self) -> Mapping[str, frozenset[Any]]:
+        """For an operation answering a JSON list (200): each item field with an ``enum`` ->
+        its values, i.e. what a client of this document can be shown."""
+        schema = self.responses.get("200", {}).get("application/json", {})
+        items = schema.get("items", {}) if schema.get("type") == "array" else {}
+        return {name: frozenset(prop["enum"]) for name, prop in _top_level_properties(items).items()
+                if isinstance(prop, dict) and "enum" in prop}
 
     @cached_property
     def path_regex(self) -> re.Pattern[str]:
@@ -293,7 +317,7 @@ class Operation:
             if param.name in query:
                 value = query.pop(param.name)
                 query.setdefault(param.alias_of, value)
-        return ApiRequest(path=path, query=query, headers=headers, body=self._parse_body(raw_body))
+        return ApiRequest(path=path, query=query, headers=headers, body=self._parse_body(raw_body), operation=self)
 
     def _parse_body(self, raw_body: bytes) -> Any:
         if self.body_schema is None:
@@ -309,6 +333,16 @@ class Operation:
                 if alias in body and canonical not in body:
                     body = {**body, canonical: body[alias]}
         return body
+
+
+def _top_level_properties(schema: Mapping[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key in ("allOf", "anyOf", "oneOf"):
+        for sub in schema.get(key, []):
+            if isinstance(sub, dict):
+                found.update(_top_level_properties(sub))
+    found.update(schema.get("properties", {}))
+    return found
 
 
 def decode_json(raw: bytes) -> Any:
@@ -381,6 +415,7 @@ class Spec:
             body_schema=body_schema,
             responses=responses, path_item_extensions=extensions,
             keyless=raw.get("security") == [],
+            extensions={k: v for k, v in raw.items() if k.startswith("x-")},
         )
 
     def component_validator(self, name: str) -> RequestCheck:

@@ -20,6 +20,7 @@ from typing import Iterator, NamedTuple
 from urllib.parse import urlparse
 
 from .document import Spec
+from .releases import foreign_inputs
 
 WORKSPACE_PARAM = "workspace"
 DEFAULT_WORKSPACE = "default"
@@ -69,6 +70,13 @@ class Surfaces:
                 self._patterns.append((re.compile(f"{regex}(?=/|$)"), surface))
         self._patterns.sort(key=lambda item: len(item[0].pattern), reverse=True)
         self.root = root or surfaces[0]
+        # (surface, operationId) -> inputs of another release's version of it (releases.py)
+        self.foreign: dict[tuple[str, str], dict[tuple[str, str], str]] = {}
+        for surface in surfaces:
+            for other in surfaces:
+                if other is not surface:
+                    for op_id, inputs in foreign_inputs(surface.spec, other.spec).items():
+                        self.foreign.setdefault((surface.name, op_id), {}).update(inputs)
 
     def __iter__(self) -> Iterator[Surface]:
         return iter(self.all)

@@ -245,8 +245,31 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
             server.reset()
         else:
             server.workspaces.reset(workspace)
+            server.workspace_keys.revoke_all(workspace)
             server.journal.clear(workspace)
         return json_response(200, {"status": "reset"})
+
+    def key_workspace(req: ApiRequest) -> str:
+        workspace = req.path["workspace"]
+        server.workspaces.check_name(workspace)
+        return workspace
+
+    @operation("createWorkspaceKey")
+    def create_key(req: ApiRequest) -> Response:
+        return json_response(201, server.workspace_keys.mint(key_workspace(req)))
+
+    @operation("listWorkspaceKeys")
+    def list_keys(req: ApiRequest) -> Response:
+        return json_response(200, {"keys": server.workspace_keys.list(key_workspace(req))})
+
+    @operation("revokeWorkspaceKey")
+    def revoke_key(req: ApiRequest) -> Response:
+        server.workspace_keys.revoke(key_workspace(req), req.path["key_id"])
+        return json_response(200, {"status": "revoked"})
+
+    @operation("rotateWorkspaceKey")
+    def rotate_key(req: ApiRequest) -> Response:
+        return json_response(201, server.workspace_keys.rotate(key_workspace(req), req.path["key_id"]))
 
     @operation("listWorkspaces")
     def list_workspaces(req: ApiRequest) -> Response:

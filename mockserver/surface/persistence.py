@@ -680,7 +680,7 @@ def _state_problem(server: "MockServer", platform: Platform, events_checked: boo
     if events_checked:
         runs = records["runs"]
         records["runs"] = {**runs, "events": dict.fromkeys(runs["events"], [])}
-    return state_problem(server.spec, decoded_view(records), server.v1_spec)
+    return server.state_problem(decoded_view(records))
 
 
 # --- saving in the background ----------------------------------------------------------

@@ -230,6 +230,17 @@ class MockHandle:
             return bound[0]
         return config.api_keys[0] if config.api_keys else DEFAULT_WORKSPACE_KEY
 
+    def workspace(self, name: str) -> "WorkspaceHandle":
+        """A handle on a workspace as it is (created, empty, on first use; ``default`` is the
+        February paths' and ``/api/v1``'s), e.g. ``runagents_mock.workspace("default").mint_key()``."""
+        from ..basics.errors import ApiError
+
+        try:
+            self.server.workspaces.check_name(name)
+        except ApiError as exc:
+            raise ValueError(exc.message) from None
+        return WorkspaceHandle(self, name)
+
     def new_workspace(self, name: str | None = None) -> "WorkspaceHandle":
         """A workspace of this server, empty: a fresh one (``t-<random>``) unless named. Tests
         on different workspaces never see each other's state, without a reset."""
@@ -426,8 +437,35 @@ class WorkspaceHandle:
         return self.platform.export()
 
     def reset(self) -> None:
+        """Empty this workspace and revoke its minted keys (as ``POST /_mock/workspaces/<name>/reset``)."""
         self.mock.server.workspaces.reset(self.name)
+        self.mock.server.workspace_keys.revoke_all(self.name)
         self.mock.server.journal.clear(self.name)
+
+    # --- workspace API keys (the control API's /_mock/workspaces/<name>/keys) --------
+
+    def mint_key(self) -> dict[str, Any]:
+        """A new ``ra_ws_...`` key bound to this workspace: ``{"id", "key", "prefix", ...}``.
+        The key is shown only here; it lasts until revoked or the server is reset."""
+        return self.mock.server.workspace_keys.mint(self.name)
+
+    def keys(self) -> list[dict[str, Any]]:
+        """The live minted keys: ids and masked prefixes, never the keys."""
+        return self.mock.server.workspace_keys.list(self.name)
+
+    def revoke_key(self, key_id: str) -> None:
+        """Revoke a minted key: 401 ``API key is revoked`` from then on."""
+        from ..basics.errors import ApiError
+
+        try:
+            self.mock.server.workspace_keys.revoke(self.name, key_id)
+        except ApiError as exc:
+            raise KeyError(exc.message) from None
+
+    def rotate_key(self, key_id: str) -> dict[str, Any]:
+        """Revoke a minted key and mint its replacement (as :meth:`mint_key`)."""
+        self.revoke_key(key_id)
+        return self.mint_key()
 
     def journal(self) -> list[dict[str, Any]]:
         """Requests this workspace received (``/api/v1/workspaces/<name>/...``), oldest first."""

@@ -26,6 +26,7 @@ from ..services import HANDLER_SETS
 from ..spec.document import ServedDocument, Spec, default_spec_path, mock_spec_path
 from ..spec.state_check import state_problem
 from ..spec.surfaces import Surface, Surfaces
+from ..services.workspace_keys import WorkspaceKeys
 from ..services.workspaces import Workspaces
 
 # Without --api-key every non-empty key works, except one containing this (any case).
@@ -52,6 +53,7 @@ class MockServer:
             config, platform,
             lambda name: name_check.first_error(name, "workspace name") if name_check else "workspaces are not served")
         self.journal = Journal(config.journal_size, config.journal_body_bytes)
+        self.workspace_keys = WorkspaceKeys(platform.now_iso, config.max_objects_per_kind)  # minted on /_mock/
         self.faults = Faults()
         self.rate_limiter = RateLimiter(config.rate_limit_per_minute, platform.clock)
         self.handlers: dict[str, Any] = {}
@@ -71,21 +73,35 @@ class MockServer:
     def reset(self) -> None:
         """Empty state (every workspace), journal, faults and replies; configured rate limit; real time."""
         self.workspaces.reset_all()
+        self.workspace_keys.forget()
         self.journal.clear()
         self.faults.clear()
         self.rate_limiter.set_limit(self.config.rate_limit_per_minute)
 
+    def workspace_of_key(self, key: str) -> str | None:
+        """The workspace an API key is bound to (``--workspace-key``, or minted), or None."""
+        return self.config.workspace_of_key(key) or self.workspace_keys.workspace_of(key)
+
+    def state_problem(self, state: Any) -> str | None:
+        """Why ``state`` cannot be loaded, or None (event logs hold every release's event types)."""
+        return state_problem(self.spec, state, self.v1_spec)
+
     def load_state(self, state: Any, workspace: str = "default") -> None:
         """Replace a workspace's state with an export; ValueError (and no change) when it is not a sound one."""
-        problem = state_problem(self.spec, state, self.v1_spec)
+        problem = self.state_problem(state)
         if problem:
             raise ValueError(problem)
         self.workspaces.get(workspace).load(redact_stored(state))  # a hand-written state may hold secrets
 
     def key_is_valid(self, key: str, admin: bool = False) -> bool:
-        """Constant-time comparison against every accepted key."""
+        """Constant-time comparison against every accepted key. Keys minted on the control API
+        are API keys (not admin keys); a revoked one is refused even in open mode."""
         if admin and self.config.admin_key:
             return hmac.compare_digest(key.encode(), self.config.admin_key.encode())
+        if not admin and self.workspace_keys.workspace_of(key) is not None:
+            return True
+        if self.workspace_keys.is_revoked(key):
+            return False
         accepted = [*self.config.api_keys, *(k for _, k in self.config.workspace_keys)]
         if not accepted:
             # Open mode: any key, except one that says it is wrong, so clients (and

@@ -4,8 +4,9 @@ Routing comes from the specs: every served OpenAPI document (``surfaces.py``: ``
 at the root, ``openapi-v1.yaml`` under ``/api/v1`` and ``/api/v1/workspaces/{ws}``) adds one rule
 per operation and mount (``operationId`` -> handler, run on the workspace's platform); then
 auth (per surface), rate limit and injected faults, request parsing and validation
-(``spec.py``), the handler, the JSON answer, the journal, and in strict mode a check of the
-answer against the document of its surface. This is plain WSGI around werkzeug's router and request object: Flask's per-request
+(``spec.py``), refusing another release's fields (``spec/releases.py``), the handler, the JSON
+answer, the journal, and in strict mode a check of the answer against the document of its
+surface. This is plain WSGI around werkzeug's router and request object: Flask's per-request
 machinery (contexts, hooks, response objects) cost as much as the mock's own work
 (bench/README.md), so the Flask app only serves the control API under ``/_mock/``.
 """
@@ -29,6 +30,8 @@ from ..basics.jsonhttp import bearer_key, error_body
 from .rsgi_bridge import DELAY_KEY
 from ..runtime.app import RuntimeApp
 from ..spec.paths import RUNTIME_PREFIXES
+from ..services.workspace_keys import KEY_PREFIX as WORKSPACE_KEY_PREFIX
+from ..spec.releases import refuse_foreign
 from ..spec.surfaces import WORKSPACE_PARAM, Located, Surface
 
 if TYPE_CHECKING:
@@ -39,7 +42,7 @@ log = logging.getLogger("runagents_mock")
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Answer = tuple[int, bytes, list[tuple[str, str]]]  # status, JSON body, extra headers
 
-WORKSPACE_KEY_PREFIX = "ra_ws_"  # workspace API keys; on /api/v1 they go in X-RunAgents-API-Key
+# WORKSPACE_KEY_PREFIX (ra_ws_): workspace API keys; on /api/v1 they go in X-RunAgents-API-Key
 
 
 @dataclass(frozen=True)
@@ -99,8 +102,8 @@ class ApiDispatcher:
         elif problem:
             return 401, error_body(problem), []
         elif not server.key_is_valid(key):
-            return 401, error_body("invalid API key"), []
-        bound = server.config.workspace_of_key(key) if key else None
+            return 401, error_body("API key is revoked" if server.workspace_keys.is_revoked(key) else "invalid API key"), []
+        bound = server.workspace_of_key(key) if key else None
         if bound is not None and bound != located.workspace:
             return 401, error_body(f'API key is bound to workspace "{bound}"; it is not valid for '
                                    f'workspace "{located.workspace}"'), []
@@ -135,7 +138,14 @@ class ApiDispatcher:
         args = request.args if request.environ.get("QUERY_STRING") else _NO_ARGS
         api_request = op.parse(path_params, args, request.headers, raw_body)
         request.environ[_API_REQUEST_KEY] = api_request
+        foreign = self.server.surfaces.foreign.get((surface.name, op.operation_id))
+        if foreign:  # another release's field or parameter: refused, not ignored
+            refuse_foreign(foreign, args, api_request.body)
         platform = self.server.workspaces.get(located.workspace)
+        use = op.extensions.get("x-plan-use")
+        blocked = platform.billing.blocking_status(use) if use else None
+        if blocked:  # the workspace's billing plan stops deploys (readonly) or execution too
+            raise ApiError(402, surface.spec.document["x-error-messages"][f"plan-blocks-{use}"].format(plan_status=blocked))
         reply = self.server.handlers[op.operation_id](platform, api_request)
         if isinstance(reply, Response):
             return reply
@@ -193,7 +203,10 @@ def _api_key(environ: dict[str, Any], surface: Surface) -> tuple[str, str | None
             return "", ("X-RunAgents-API-Key is not accepted on this API: send Authorization: Bearer "
                         "<api-key> (workspace keys in X-RunAgents-API-Key work under /api/v1)")
         return "", "missing API key: send Authorization: Bearer <api-key>"
-    workspace_key = environ.get("HTTP_" + header.upper().replace("-", "_"), "").strip()
+    sent = environ.get("HTTP_" + header.upper().replace("-", "_"))
+    workspace_key = (sent or "").strip()
+    if sent is not None and not workspace_key:  # an empty key is a wrong key, not no key
+        return "", f"{header} is empty: send a workspace API key ({WORKSPACE_KEY_PREFIX}...) or leave the header out"
     if workspace_key:
         if not workspace_key.startswith(WORKSPACE_KEY_PREFIX):
             return "", (f"{header} carries workspace API keys ({WORKSPACE_KEY_PREFIX}...); send other "

@@ -76,3 +76,12 @@ def test_reports_a_server_answering_february_shapes_on_v1(february_shapes_on_v1)
     assert run.exit_code == 1, run.report + run.stderr
     # June-only reads are missing there: undocumented 404s.
     assert {"listCatalog", "getModelSpend", "exportContext"} <= run.deviating_operations()
+
+
+def test_reproduce_lines_read_either_key_header_from_the_shell():
+    from contracts.results import pasteable
+
+    line = pasteable("curl -X GET -H 'X-RunAgents-API-Key: [Filtered]' -H 'Authorization: [Filtered]' "
+                     "http://127.0.0.1:1/api/v1/tools")
+    assert line == ('curl -X GET -H "X-RunAgents-API-Key: $RUNAGENTS_API_KEY" '
+                    '-H "Authorization: Bearer $RUNAGENTS_API_KEY" http://127.0.0.1:1/api/v1/tools')

@@ -1,12 +1,22 @@
 """Billing, simulated and deterministic: no payment provider is contacted.
 
-A workspace starts on ``trial`` when it is created. Plan changes follow the billing page's
+A named workspace starts on ``trial`` when it is created. The default workspace (the
+February paths and ``/api/v1``) starts on ``active`` with a payment method: the February
+release had no plans, so nothing lapses under its clients by itself (a trial would end after
+30 days of a long-lived mock, or 1,000 runs of a test session); load a state to put it in
+another status. Plan changes follow the billing page's
 state machine, evaluated against the mock's clock whenever billing is read:
 trial -> readonly after TRIAL_DAYS or beyond TRIAL_ACTIONS without a payment method;
 readonly -> deleted after GRACE_DAYS; attaching a payment method moves trial -> promo (and
 suspended -> active); promo -> active after PROMO_DAYS. Payment failures and cancellations
 happen in the payment provider, so the mock never reaches ``suspended`` or a cancelled
 ``deleted`` by itself (load a state to test them).
+
+What a status stops (the page's *Plan Status Reference*), on both surfaces of the workspace
+(the February paths are the default workspace): ``readonly`` refuses new deployments and
+configuration changes, while existing agents keep running; ``suspended`` and ``deleted`` also
+stop agent execution. Operations say which of the two they are with ``x-plan-use``
+(``deploy`` or ``execute``) in the OpenAPI documents, which also hold the 402 messages.
 
 Usage: one action per run created and per agent invocation in the workspace. Stripe values
 (client secret, checkout and portal URLs, publishable key) are fixed placeholders.
@@ -20,10 +30,12 @@ from typing import Any, Mapping
 
 from ...basics.clock import iso
 from ...basics.errors import ApiError
+from ...spec.surfaces import DEFAULT_WORKSPACE
 
 DAY = 86400.0
 TRIAL_DAYS, TRIAL_ACTIONS, GRACE_DAYS, PROMO_DAYS = 30, 1000, 30, 90
 USAGE_DAYS = 30
+BLOCKED_USES = {"readonly": {"deploy"}, "suspended": {"deploy", "execute"}, "deleted": {"deploy", "execute"}}
 
 
 def _date(timestamp: str) -> str:
@@ -33,15 +45,21 @@ def _date(timestamp: str) -> str:
 class BillingBackend:
     def __init__(self, platform):
         self.platform = platform
-        self.plan_status = "trial"
+        default = platform.workspace == DEFAULT_WORKSPACE
+        self.plan_status = "active" if default else "trial"
         self.since = platform.clock.now()  # when the current status began
-        self.has_payment_method = False
+        self.has_payment_method = default
 
     # --- usage ------------------------------------------------------------------------
 
     def _action_times(self) -> list[str]:
         runs = [run["created_at"] for run in self.platform.runs.runs.values()]
         return runs + [call["at"] for call in self.platform.agents.invocations]
+
+    def _may_exceed_trial(self) -> bool:
+        """Cheap bound first: counting actions by time walks every run, and the plan is read
+        before each deploy and run."""
+        return len(self.platform.runs.runs) + len(self.platform.agents.invocations) > TRIAL_ACTIONS
 
     def _used_since(self, start: float) -> int:
         return sum(1 for at in self._action_times() if at >= iso(start))
@@ -59,7 +77,8 @@ class BillingBackend:
         now = self.platform.clock.now()
         while True:
             if self.plan_status == "trial" and not self.has_payment_method and (
-                    now >= self.since + TRIAL_DAYS * DAY or self._used_since(self.since) > TRIAL_ACTIONS):
+                    now >= self.since + TRIAL_DAYS * DAY
+                    or (self._may_exceed_trial() and self._used_since(self.since) > TRIAL_ACTIONS)):
                 self.plan_status, self.since = "readonly", min(now, self.since + TRIAL_DAYS * DAY)
             elif self.plan_status == "readonly" and now >= self.since + GRACE_DAYS * DAY:
                 self.plan_status, self.since = "deleted", self.since + GRACE_DAYS * DAY
@@ -87,6 +106,12 @@ class BillingBackend:
                     "period_start": iso(start), "period_end": iso(end),
                     "days_remaining": max(0, int((end - now) // DAY)),
                     "has_payment_method": self.has_payment_method}
+
+    def blocking_status(self, use: str) -> str | None:
+        """The plan status that refuses ``use`` (``deploy`` or ``execute``) now, or None."""
+        with self.platform.lock:
+            self._advance()
+            return self.plan_status if use in BLOCKED_USES.get(self.plan_status, ()) else None
 
     def attach_payment_method(self) -> dict[str, str]:
         with self.platform.lock:

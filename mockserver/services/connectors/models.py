@@ -21,17 +21,9 @@ DEFAULTS = {"default_delivery_mode": "first_success", "default_fallback_to_ui": 
 SIMULATED_DURATION_MS = 0  # no delivery happens, so none takes time
 
 
-def connector_problem(connector: Mapping[str, Any]) -> str | None:
-    """The type-specific rule a connector breaks (the pages' examples), or None."""
-    kind = connector.get("type") or "webhook"
-    headers = {name.lower() for name in connector.get("headers") or {}}
-    if kind == "webhook" and not str(connector.get("endpoint", "")).startswith("https://"):
-        return "webhook connectors need an https:// endpoint"
-    if kind == "slack" and connector.get("slack_security_mode") == "strict" and "x-slack-signing-secret" not in headers:
-        return "slack strict mode needs an X-Slack-Signing-Secret header"
-    if kind == "pagerduty" and not any("routing" in name for name in headers):
-        return "pagerduty connectors need a routing key header"
-    return None
+def connector_problem(platform: Any, connector: Mapping[str, Any]) -> str | None:
+    """The type rule a connector breaks (``ApprovalConnectorRules`` in openapi-v1.yaml), or None."""
+    return platform.replay.spec.component_validator("ApprovalConnectorRules").first_error(connector)
 
 
 class ConnectorsBackend:
@@ -74,7 +66,7 @@ class ConnectorsBackend:
             return connector
 
     def _stored(self, connector: Mapping[str, Any], **fields: Any) -> dict[str, Any]:
-        problem = connector_problem(connector)
+        problem = connector_problem(self.platform, connector)
         if problem:
             raise ApiError(400, problem)
         stored = {**connector, **fields}
@@ -89,7 +81,7 @@ class ConnectorsBackend:
     def test(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """Configuration and credentials checked as on create; connectivity is not tried."""
         kind = body.get("type") or "webhook"
-        problem = connector_problem(body)
+        problem = connector_problem(self.platform, body)
         checks = [
             {"id": "config", "label": "Configuration", "status": "failed" if problem else "passed",
              "message": problem or "Connector configuration is valid"},

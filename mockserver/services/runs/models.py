@@ -37,6 +37,18 @@ def invoke_url_for(agent_id: str, namespace: str) -> str:
     return f"http://{quote(agent_id, safe='')}.{quote(namespace, safe='')}.svc.cluster.local:8080/invoke"
 
 
+def _last_shown(log: list[bytes], limit: int | None, shown_types: frozenset[str]) -> list[bytes]:
+    """The last ``limit`` events (all when None) whose type is in ``shown_types``, in order."""
+    shown: list[bytes] = []
+    for encoded in reversed(log):
+        if json.loads(encoded)["type"] in shown_types:
+            shown.append(encoded)
+            if limit and len(shown) == limit:
+                break
+    shown.reverse()
+    return shown
+
+
 def _without_none(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if v is not None}
 
@@ -78,6 +90,8 @@ class RunsBackend:
         self.platform = platform
         self.runs: dict[str, dict[str, Any]] = {}
         self.events: dict[str, list[bytes]] = {}  # run id -> its events, JSON-encoded
+        # Every event type logged (derived, so not persisted: worked out when first needed).
+        self._event_types: set[str] | None = None
         self.actions: dict[str, dict[str, Any]] = {}
         # For eviction at the run limit in O(1): finished run ids in the order they finished,
         # and each run's blocked actions.
@@ -174,14 +188,30 @@ class RunsBackend:
             })
             encoded = json.dumps(event, separators=(",", ":")).encode()
             log.append(encoded)
+            if self._event_types is not None:
+                self._event_types.add(event_type)
             return encoded
 
-    def list_events(self, run_id: str, limit: int | None = None, after_seq: int | None = None) -> list[bytes]:
+    def _logged_types(self) -> set[str]:
+        if self._event_types is None:
+            self._event_types = {json.loads(e)["type"] for log in self.events.values() for e in log}
+        return self._event_types
+
+    def list_events(self, run_id: str, limit: int | None = None, after_seq: int | None = None,
+                    shown_types: frozenset[str] | None = None) -> list[bytes]:
         """The run's events, each as JSON bytes: with ``after_seq`` the first ``limit`` events
-        after it (paging forward), otherwise the last ``limit`` ones; O(limit)."""
+        after it (paging forward), otherwise the last ``limit`` ones; O(limit).
+
+        ``shown_types``: the event types the reader's release knows; events of other types (a
+        later release's) are left out, and ``limit`` counts the events shown."""
         with self.platform.lock:
             self.get(run_id)
             log = self.events[run_id]
+            if shown_types is not None and not self._logged_types() <= shown_types:
+                if after_seq is not None:
+                    page = [e for e in log[after_seq:] if json.loads(e)["type"] in shown_types]
+                    return page[:limit] if limit else page
+                return _last_shown(log, limit, shown_types)
             if after_seq is not None:  # seq n is at index n - 1: no gaps
                 return log[after_seq:after_seq + limit] if limit else log[after_seq:]
             return log[-limit:] if limit else list(log)
@@ -281,4 +311,5 @@ class RunsBackend:
         events = data.get("events", {})
         self.events = {run_id: [json.dumps(e, separators=(",", ":")).encode() for e in events.get(run_id, [])]
                        for run_id in self.runs}
+        self._event_types = None
         self.actions = {a["action_id"]: dict(a) for a in data.get("actions", [])}

@@ -38,8 +38,11 @@ def add_run_event(platform, req):
 
 @handlers.operation("listRunEvents")
 def list_run_events(platform, req):
-    # after_seq is declared by openapi-v1.yaml only, so February requests never carry it.
-    return 200, platform.runs.list_events(req.path["id"], req.query.get("limit"), req.query.get("after_seq"))
+    # after_seq is declared by openapi-v1.yaml only (February requests with it are refused).
+    # A release lists the event types its document knows: a February client is not shown the
+    # June-only ones (RUN_CREATED, ...) that /api/v1 clients log on the same run.
+    shown = req.operation.item_enums.get("type") if req.operation else None
+    return 200, platform.runs.list_events(req.path["id"], req.query.get("limit"), req.query.get("after_seq"), shown)
 
 
 @handlers.operation("createBlockedAction")

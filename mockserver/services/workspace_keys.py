@@ -1,0 +1,90 @@
+"""Workspace API keys minted through the control API (``/_mock/workspaces/{ws}/keys``).
+
+The June pages leave key management to the console and to auth endpoints they do not
+document, so the mock offers it on its own surface instead. A minted key (``ra_ws_...``) is
+bound to its workspace like a ``--workspace-key``; it is shown once, when minted or rotated.
+Only its SHA-256 digest is kept, so no export, journal, log or listing can hold it: a listing
+shows the key's id and a masked prefix. A revoked key (or one replaced by a rotation) is
+remembered as revoked, so it gets a 401 even in open mode, where any other key is accepted.
+
+Keys live in the server's memory, not in a state export or ``--state-file``: ``POST
+/_mock/reset`` forgets every key and revocation (a fresh server), resetting one workspace
+revokes that workspace's keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import secrets
+import threading
+from typing import Any, Callable
+
+from ..basics.errors import ApiError
+
+KEY_PREFIX = "ra_ws_"
+SHOWN_CHARS = 4  # of the random part, in a listing's masked prefix
+
+
+def _digest(key: str) -> bytes:
+    return hashlib.sha256(key.encode()).digest()
+
+
+class WorkspaceKeys:
+    def __init__(self, now_iso: Callable[[], str], max_keys: int):
+        self._now_iso = now_iso
+        self._max_keys = max_keys
+        self._live: dict[bytes, dict[str, Any]] = {}  # digest -> {id, workspace, prefix, created_at}
+        self._revoked: set[bytes] = set()
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def mint(self, workspace: str) -> dict[str, Any]:
+        """A new key bound to ``workspace``: its record with the key itself (shown this once)."""
+        key = KEY_PREFIX + secrets.token_urlsafe(24)
+        record = {"id": f"key-{next(self._ids)}", "workspace": workspace,
+                  "prefix": key[:len(KEY_PREFIX) + SHOWN_CHARS] + "...", "created_at": self._now_iso()}
+        with self._lock:
+            if len(self._live) >= self._max_keys:
+                raise ApiError(409, f"limit of {self._max_keys} workspace keys reached")
+            self._live[_digest(key)] = record
+        return {**record, "key": key}
+
+    def list(self, workspace: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(r) for r in self._live.values() if r["workspace"] == workspace]
+
+    def revoke(self, workspace: str, key_id: str) -> dict[str, Any]:
+        with self._lock:
+            digest = next((d for d, r in self._live.items() if r["workspace"] == workspace and r["id"] == key_id), None)
+            if digest is None:
+                raise ApiError(404, f"key {key_id} not found in workspace {workspace}")
+            self._revoked.add(digest)
+            return self._live.pop(digest)
+
+    def rotate(self, workspace: str, key_id: str) -> dict[str, Any]:
+        """Revoke a key and mint its replacement (a new id and key) in one step."""
+        self.revoke(workspace, key_id)
+        return self.mint(workspace)
+
+    def workspace_of(self, key: str) -> str | None:
+        """The workspace a live minted key is bound to; None for any other key."""
+        if not self._live or not key.startswith(KEY_PREFIX):
+            return None  # the hot path when no key was minted
+        record = self._live.get(_digest(key))
+        return record["workspace"] if record else None
+
+    def is_revoked(self, key: str) -> bool:
+        return bool(self._revoked) and _digest(key) in self._revoked
+
+    def forget(self) -> None:
+        """Drop every key and revocation."""
+        with self._lock:
+            self._live.clear()
+            self._revoked.clear()
+
+    def revoke_all(self, workspace: str) -> None:
+        with self._lock:
+            for digest in [d for d, r in self._live.items() if r["workspace"] == workspace]:
+                self._revoked.add(digest)
+                del self._live[digest]
