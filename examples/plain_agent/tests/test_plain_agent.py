@@ -42,9 +42,11 @@ def invoke(mock, message):
 
 
 def only_run(mock):
-    [run] = [r for status in ("RUNNING", "PAUSED_APPROVAL", "COMPLETED", "FAILED")
-             for r in api(mock, "GET", f"/runs?status={status}")]
-    return run
+    # Unfiltered, GET /runs lists RUNNING runs only, so look in every status. A run that moves on
+    # between two listings shows up twice: count ids, then read the run as it is now.
+    [run_id] = {r["id"] for status in ("RUNNING", "PAUSED_APPROVAL", "COMPLETED", "FAILED")
+                for r in api(mock, "GET", f"/runs?status={status}")}
+    return api(mock, "GET", f"/runs/{run_id}")
 
 
 def wait_until_settled(mock, run_id):
