@@ -127,3 +127,14 @@ def test_bad_draft_contents_are_reported_by_the_deploy_step_not_a_500(api):
     assert [(r["valid"], r.get("errors")) for r in results] == [
         (True, None), (False, ["params: required_tools must be of type array"]),
         (False, ["params: draft_id must be of type string"]), (True, None)]
+
+
+def test_the_context_export_holds_policies_connectors_approvals_and_drafts(api):
+    v1(api, "POST", "/actions/apply", {"plan_id": "ctx", "actions": [TOOL, POLICY, DRAFT]})
+    v1(api, "POST", "/approval-connectors", {"name": "ops-hook", "type": "webhook",
+                                             "endpoint": "https://hooks.example.com/approvals"})
+    exported = v1(api, "GET", "/context/export").get_json()
+    assert [p["name"] for p in exported["policies"]] == ["payments-policy"]
+    assert [c["name"] for c in exported["approval_connectors"]] == ["ops-hook"]
+    assert [d["id"] for d in exported["deploy_drafts"]] == ["draft-payments-01"]
+    assert exported["approvals"] == []

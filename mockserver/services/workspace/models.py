@@ -59,7 +59,14 @@ def model_spend(platform) -> dict[str, Any]:
 
 
 def context_export(platform) -> dict[str, Any]:
+    """The resources the CLI's ``context export`` gathers (cli/commands.md), each as its June
+    list operation answers it; approvals are the workspace's access requests."""
+    policies = platform.policies
     with platform.lock:
         return {"workspace": platform.workspace, "exported_at": platform.now_iso(),
                 "agents": platform.agents.list(), "tools": platform.tools.list(),
-                "model_providers": platform.providers.list(), "identity_providers": platform.identity.list()}
+                "model_providers": platform.providers.list(), "identity_providers": platform.identity.list(),
+                "policies": [policies.june_view(p) for p in policies.list_user_policies()],
+                "approval_connectors": platform.connectors.list(),
+                "approvals": platform.governance.list(None),
+                "deploy_drafts": list(platform.drafts.items.values())}
