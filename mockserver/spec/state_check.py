@@ -77,7 +77,7 @@ def state_problem(spec: Spec, state: Any, v1_spec: Spec | None = None) -> str | 
     events = (state.get("runs") or {}).get("events") or {}
     if not isinstance(events, Mapping):
         return "runs.events must be an object"
-    validator = (v1_spec or spec).component_validator("RunEvent")
+    validator = run_event_validator(spec, v1_spec)
     for run_id, log in events.items():
         if not isinstance(log, list):
             return f"runs.events.{run_id} must be a list"
@@ -86,6 +86,12 @@ def state_problem(spec: Spec, state: Any, v1_spec: Spec | None = None) -> str | 
             if message:
                 return message
     return _bookkeeping_problem(state)
+
+
+def run_event_validator(spec: Spec, v1_spec: Spec | None = None) -> Any:
+    """What a stored run event must be: the June document's ``RunEvent`` when served (it adds
+    event types to the same runs), else February's."""
+    return (v1_spec or spec).component_validator("RunEvent")
 
 
 def event_problem(validator: Any, run_id: str, index: int, event: Any) -> str | None:

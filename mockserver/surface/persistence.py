@@ -39,7 +39,7 @@ from ..basics.redact import redact_stored
 from ..services.budget import event_data_size
 from ..services.changes import ALL_KEYS, WHOLE, TrackedDict, TrackedList, attribute_tables, decode_key, encode_key
 from ..services.platform import BACKENDS, Platform
-from ..spec.state_check import event_problem, state_problem
+from ..spec.state_check import event_problem, run_event_validator
 from ..spec.surfaces import DEFAULT_WORKSPACE
 
 if TYPE_CHECKING:
@@ -421,7 +421,7 @@ class Store:
         the bytes the mock wrote, each checked on its way in)."""
         block = 1 if legacy else self.block_items
         charges: dict[str, int] | None = None if legacy else {}
-        validator = server.events_spec.component_validator("RunEvent")
+        validator = run_event_validator(server.spec, server.v1_spec)
         current: tuple[str, str] | None = None
         items: list[Any] = []
         expected = previous = 0

@@ -42,8 +42,6 @@ class MockServer:
         self.config = config
         self.spec = spec  # the February document (openapi.yaml)
         self.v1_spec = v1_spec  # the June document (openapi-v1.yaml), when served
-        # What run events are checked against when state loads: /api/v1 adds event types.
-        self.events_spec = v1_spec or spec
         self.platform = platform  # the default workspace
         # Every served OpenAPI document, where it is mounted (listed by /docs, used by routing).
         self.surfaces = Surfaces([Surface.from_spec("2026-02", "openapi.yaml", spec)]

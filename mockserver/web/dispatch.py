@@ -30,6 +30,7 @@ from ..basics.jsonhttp import bearer_key, error_body
 from .rsgi_bridge import DELAY_KEY
 from ..runtime.app import RuntimeApp
 from ..spec.paths import RUNTIME_PREFIXES
+# workspace API keys (ra_ws_...); on /api/v1 they go in X-RunAgents-API-Key
 from ..services.workspace_keys import KEY_PREFIX as WORKSPACE_KEY_PREFIX
 from ..spec.releases import refuse_foreign
 from ..spec.surfaces import WORKSPACE_PARAM, Located, Surface
@@ -41,8 +42,6 @@ log = logging.getLogger("runagents_mock")
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Answer = tuple[int, bytes, list[tuple[str, str]]]  # status, JSON body, extra headers
-
-# WORKSPACE_KEY_PREFIX (ra_ws_): workspace API keys; on /api/v1 they go in X-RunAgents-API-Key
 
 
 @dataclass(frozen=True)

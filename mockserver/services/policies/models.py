@@ -162,16 +162,33 @@ class PoliciesBackend:
 
     def june_view(self, policy: Mapping[str, Any]) -> dict[str, Any]:
         """A policy as ``/api/v1/policies`` answers it, with the agents bound to it."""
+        return self.june_views([policy])[0]
+
+    def june_views(self, policies: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Policies as ``/api/v1/policies`` answers them. The agents bound to each come from one
+        pass over bindings and agents, whatever the number of policies."""
         with self.platform.lock:
-            agents = self.platform.agents
-            bound = {s["name"] for b in self.bindings.values() if b["policy"] == policy["name"]
-                     for s in b["subjects"] if s["kind"] == "ServiceAccount"}
-            used_by = [{"name": name, "namespace": namespace} for namespace, name in agents.items
-                       if name in bound or policy["name"] in self._june_bound(namespace, name)]
-        spec = policy.get("v1_spec") or {"policies": policy["rules"],
-                                          "approvals": self._june_approvals(policy["spec"].get("approvals", []))}
-        return {"name": policy["name"], "namespace": policy["namespace"], "spec": spec,
-                "status": policy["status"], "used_by": used_by}
+            users = self._users_by_policy()
+        views = []
+        for policy in policies:
+            spec = policy.get("v1_spec") or {"policies": policy["rules"],
+                                              "approvals": self._june_approvals(policy["spec"].get("approvals", []))}
+            views.append({"name": policy["name"], "namespace": policy["namespace"], "spec": spec,
+                          "status": policy["status"], "used_by": users.get(policy["name"], [])})
+        return views
+
+    def _users_by_policy(self) -> dict[str, list[dict[str, str]]]:
+        """Policy name -> the agents bound to it (by binding or June list), in agent order."""
+        by_account: dict[str, set[str]] = {}
+        for binding in self.bindings.values():
+            for subject in binding["subjects"]:
+                if subject["kind"] == "ServiceAccount":
+                    by_account.setdefault(subject["name"], set()).add(binding["policy"])
+        users: dict[str, list[dict[str, str]]] = {}
+        for namespace, name in self.platform.agents.items:
+            for policy in by_account.get(name, set()) | set(self._june_bound(namespace, name)):
+                users.setdefault(policy, []).append({"name": name, "namespace": namespace})
+        return users
 
     def _june_approvals(self, approvals: list[Any]) -> list[Any]:
         """February's approvals are free-form objects: the June surface shows those its

@@ -68,7 +68,7 @@ def create_policy_v1(platform, req):
 
 @handlers.operation("listPoliciesV1")
 def list_policies_v1(platform, req):
-    return 200, [platform.policies.june_view(p) for p in platform.policies.list_user_policies()]
+    return 200, platform.policies.june_views(platform.policies.list_user_policies())
 
 
 @handlers.operation("getPolicyV1")

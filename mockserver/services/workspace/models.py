@@ -66,7 +66,7 @@ def context_export(platform) -> dict[str, Any]:
         return {"workspace": platform.workspace, "exported_at": platform.now_iso(),
                 "agents": platform.agents.list(), "tools": platform.tools.list(),
                 "model_providers": platform.providers.list(), "identity_providers": platform.identity.list(),
-                "policies": [policies.june_view(p) for p in policies.list_user_policies()],
+                "policies": policies.june_views(policies.list_user_policies()),
                 "approval_connectors": platform.connectors.list(),
                 "approvals": platform.governance.list(None),
                 "deploy_drafts": list(platform.drafts.items.values())}
