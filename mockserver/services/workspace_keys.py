@@ -7,6 +7,10 @@ Only its SHA-256 digest is kept, so no export, journal, log or listing can hold 
 shows the key's id and a masked prefix. A revoked key (or one replaced by a rotation) is
 remembered as revoked, so it gets a 401 even in open mode, where any other key is accepted.
 
+Revocations are remembered up to the key limit (the oldest forgotten first: a control-API
+loop of mint and revoke cannot grow memory without end); a forgotten revoked key is again just
+an unknown key, refused whenever ``--api-key`` is given.
+
 Keys live in the server's memory, not in a state export or ``--state-file``: ``POST
 /_mock/reset`` forgets every key and revocation (a fresh server), resetting one workspace
 revokes that workspace's keys.
@@ -18,6 +22,7 @@ import hashlib
 import itertools
 import secrets
 import threading
+from collections import OrderedDict
 from typing import Any, Callable
 
 from ..basics.errors import ApiError
@@ -35,7 +40,7 @@ class WorkspaceKeys:
         self._now_iso = now_iso
         self._max_keys = max_keys
         self._live: dict[bytes, dict[str, Any]] = {}  # digest -> {id, workspace, prefix, created_at}
-        self._revoked: set[bytes] = set()
+        self._revoked: OrderedDict[bytes, None] = OrderedDict()  # oldest revocation first
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -59,7 +64,7 @@ class WorkspaceKeys:
             digest = next((d for d, r in self._live.items() if r["workspace"] == workspace and r["id"] == key_id), None)
             if digest is None:
                 raise ApiError(404, f"key {key_id} not found in workspace {workspace}")
-            self._revoked.add(digest)
+            self._remember_revoked(digest)
             return self._live.pop(digest)
 
     def rotate(self, workspace: str, key_id: str) -> dict[str, Any]:
@@ -86,5 +91,10 @@ class WorkspaceKeys:
     def revoke_all(self, workspace: str) -> None:
         with self._lock:
             for digest in [d for d, r in self._live.items() if r["workspace"] == workspace]:
-                self._revoked.add(digest)
+                self._remember_revoked(digest)
                 del self._live[digest]
+
+    def _remember_revoked(self, digest: bytes) -> None:
+        self._revoked[digest] = None
+        while len(self._revoked) > self._max_keys:
+            self._revoked.popitem(last=False)
