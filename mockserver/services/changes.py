@@ -1,9 +1,11 @@
 """What changed in a platform's state since the store last saved it.
 
 The store (``persistence.py``) saves only what changed, so it has to learn about each change
-without scanning the state. ``track()`` swaps every dict and list a backend keeps for a tracked
-subclass that notes the keys it changes in the platform's ``ChangeSet``: any backend listed in
-``platform.BACKENDS`` is covered without naming its fields anywhere.
+without scanning the state. ``track()`` swaps every dict and list a backend declares in its
+``STATE`` (``state.py``) for a tracked subclass that notes the keys it changes in the platform's
+``ChangeSet``; assigning a declared attribute notes it too (``Persistent.__setattr__``), so no
+save has to look for what changed. A change set that goes from clean to changed calls its
+``on_change`` once (the store keeps the set of workspaces to save: an idle one costs nothing).
 
 The address of a stored value is (table, key, index):
 - a dict attribute ``attr`` of the backend exported as ``section`` is table ``section.attr``,
@@ -16,7 +18,7 @@ The address of a stored value is (table, key, index):
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 # A mark's "from" is the 1-based position of the first changed item of a list; WHOLE (0)
 # means the whole value changed.
@@ -29,25 +31,41 @@ class ChangeSet:
     """(table, key) -> where the value changed (see WHOLE), plus a flag for "everything changed"
     (a reset or a load replaced all state)."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_change: Callable[[], None] | None = None) -> None:
         self.marks: dict[tuple[str, Any], int] = {}
         self.everything = True  # nothing is saved yet
+        self.on_change = on_change
+        self.dirty = False
+        self._changed()
+
+    def _changed(self) -> None:
+        if not self.dirty:
+            self.dirty = True
+            if self.on_change is not None:
+                self.on_change()
 
     def mark(self, table: str, key: Any, from_index: int = WHOLE) -> None:
         address = (table, key)
         known = self.marks.get(address)
         if known is None or from_index < known:
             self.marks[address] = from_index
+        if not self.dirty:
+            self._changed()
+
+    def mark_everything(self) -> None:
+        self.everything = True
+        self._changed()
 
     def take(self) -> tuple[bool, dict[tuple[str, Any], int]]:
         """What changed since the last take (call under the platform lock)."""
         everything, marks = self.everything, self.marks
-        self.everything, self.marks = False, {}
+        self.everything, self.marks, self.dirty = False, {}, False
         return everything, marks
 
     def give_back(self, everything: bool, marks: dict[tuple[str, Any], int]) -> None:
         """Marks taken for a save that failed: they are saved with the next attempt."""
-        self.everything = self.everything or everything
+        if everything:
+            self.mark_everything()
         for (table, key), from_index in marks.items():
             self.mark(table, key, from_index)
 
@@ -161,28 +179,62 @@ class TrackedDict(dict):
         dict.clear(self)
 
 
-def attribute_tables(section: str, backend: Any) -> dict[str, Any]:
-    """The backend's persisted attributes: all but its link to the platform and those named
-    ``_...``, which hold what is derived from the others (indexes, caches)."""
-    return {name: value for name, value in vars(backend).items()
-            if name != "platform" and not name.startswith("_")}
+def track_attribute(changes: ChangeSet, backend: Any, name: str, value: Any) -> Any:
+    """A declared attribute is being set: the value to keep (a tracked container in place of a
+    plain one), the change noted. Before the platform named the backend's section (while it
+    is built) nothing is noted: the platform tracks every backend once they are built."""
+    section = backend.__dict__.get("_section")
+    if section is None:
+        return value
+    if isinstance(value, dict):
+        table = f"{section}.{name}"
+        if not (isinstance(value, TrackedDict) and value.changes is changes):
+            value = TrackedDict(value, changes, table)
+        changes.mark(table, ALL_KEYS)
+    elif isinstance(value, list):
+        if not (isinstance(value, TrackedList) and value.changes is changes):
+            value = TrackedList(value, changes, section, name)
+        changes.mark(section, name)
+    else:
+        changes.mark(section, name)
+    return value
 
 
-def track(changes: ChangeSet, section: str, backend: Any) -> bool:
-    """Put tracked containers in place of the backend's plain ones; True if any was plain
-    (then the whole backend is marked changed: something replaced a container wholesale)."""
-    replaced = False
-    for name, value in attribute_tables(section, backend).items():
-        if isinstance(value, dict) and not (isinstance(value, TrackedDict) and value.changes is changes):
-            table = f"{section}.{name}"
-            setattr(backend, name, TrackedDict(value, changes, table))
-            changes.mark(table, ALL_KEYS)
-            replaced = True
-        elif isinstance(value, list) and not (isinstance(value, TrackedList) and value.changes is changes):
-            setattr(backend, name, TrackedList(value, changes, section, name))
-            changes.mark(section, name)
-            replaced = True
-    return replaced
+def track(changes: ChangeSet, section: str, backend: Any) -> None:
+    """Put tracked containers in place of the backend's plain ones (every declared attribute
+    is marked changed)."""
+    object.__setattr__(backend, "_section", section)
+    for name in (f.attr for f in backend.STATE):
+        value = getattr(backend, name)
+        object.__setattr__(backend, name, track_attribute(changes, backend, name, value))
+
+
+class WatchedClock:
+    """The platform's clock as the platform hands it out: moving it notes the change (the
+    store saves the clock offset). Reads go straight to the clock."""
+
+    def __init__(self, clock: Any, on_move: Callable[[], None]):
+        self.clock, self._on_move = clock, on_move
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    @property
+    def offset(self) -> float:
+        return self.clock.offset
+
+    def advance(self, seconds: float) -> float:
+        offset = self.clock.advance(seconds)
+        self._on_move()
+        return offset
+
+    def set_offset(self, seconds: float) -> None:
+        self.clock.set_offset(seconds)
+        self._on_move()
+
+    def reset(self) -> None:
+        self.clock.reset()
+        self._on_move()
 
 
 def encode_key(key: Any) -> str:

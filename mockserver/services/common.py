@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ..basics.errors import ApiError
 from ..basics.redact import redact_stored
+from .state import Persistent
 
 if TYPE_CHECKING:
     from .platform import Platform
@@ -51,8 +52,9 @@ def add_collection_reads_and_delete(handlers: Handlers, backend: str, list_op: s
         return 200, {"status": "deleted"}
 
 
-class NamedCollection:
-    """Records keyed by name with create-or-update semantics (tools, providers, IdPs)."""
+class NamedCollection(Persistent):
+    """Records keyed by name with create-or-update semantics (tools, providers, IdPs); each
+    subclass declares its ``STATE`` (its ``items`` first)."""
 
     kind = "objects"  # plural, for limit messages
     not_found_message = "{name} not found"
@@ -97,9 +99,3 @@ class NamedCollection:
     def settle(self) -> None:
         """Apply the time-driven changes due by now (see Platform.export)."""
         self._refresh()
-
-    def export(self) -> dict[str, Any]:
-        return {"items": list(self.items.values())}
-
-    def load(self, data: Mapping[str, Any]) -> None:
-        self.items = {item["name"]: dict(item) for item in data.get("items", [])}

@@ -13,8 +13,9 @@ import threading
 import uuid
 from typing import Any, Callable, Iterator, Mapping
 
-from .budget import StoreBudget, event_data_size, stored_size
-from .changes import ChangeSet, track
+from .budget import BytePool, StoreBudget
+from .changes import ChangeSet, WatchedClock, track
+from .state import Field, recount
 from ..basics.clock import Clock
 from ..config import MockConfig
 from ..basics.errors import ApiError
@@ -59,6 +60,15 @@ BACKENDS = (
 )
 
 
+# Where the platform's own fields (the clock offset) are noted by the change tracking.
+PLATFORM_TABLE = "platform"
+
+
+def state_sections() -> list[tuple[str, tuple[Field, ...]]]:
+    """(section of an export, its declared fields), in export order: what the state check reads."""
+    return [(key, backend_class.STATE) for _, key, backend_class in BACKENDS]
+
+
 def _nothing() -> None:
     pass
 
@@ -81,59 +91,69 @@ class Platform:
     policies: PoliciesBackend  # both releases' policies, the bindings, and the runtime's grants
     runtime: RuntimeBackend
 
-    def __init__(self, config: MockConfig | None = None, clock: Clock | None = None, workspace: str = "default"):
+    def __init__(self, config: MockConfig | None = None, clock: Clock | WatchedClock | None = None,
+                 workspace: str = "default", pool: BytePool | None = None):
         self.config = config or MockConfig()
         self.workspace = workspace  # its name under /api/v1/workspaces/
         self.replay: Any = None  # replay.OperationReplay of /api/v1, set by the server (action plans)
-        self.clock = clock or Clock()
+        if isinstance(clock, WatchedClock):
+            clock = clock.clock
+        self.clock = WatchedClock(clock or Clock(), self._clock_moved)
         self.lock = threading.RLock()
         # Set by track_changes(): what changed since the store last saved (persistence.py).
         self.changes: ChangeSet | None = None
         self.on_resume: Callable[[], None] = _nothing  # set by the app: wakes its resume worker
+        # The byte budget: this workspace's charges, drawn from the process-wide pool.
+        self.budget = StoreBudget(pool or BytePool(self.config.max_stored_bytes))
         self._build_backends()
 
+    def backends(self) -> list[Any]:
+        return [getattr(self, attribute) for attribute, _, _ in BACKENDS]
+
     def _build_backends(self) -> None:
-        self.budget = StoreBudget(self.config.max_stored_bytes)
+        self.budget.clear()
         for attribute, _, backend_class in BACKENDS:
             setattr(self, attribute, backend_class(self))
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        """After any load, restore or reset: derived state worked out again, every backend
+        tracked (when a store saves), the budget recounted by the caller."""
+        for backend in self.backends():
+            backend.rebuild()
         self._track_all()
 
-    def track_changes(self) -> ChangeSet:
-        """Start noting every change for a store; everything counts as changed at first."""
+    def _clock_moved(self) -> None:
+        if self.changes is not None:
+            self.changes.mark(PLATFORM_TABLE, "clock_offset")
+
+    def track_changes(self, on_change: Callable[[], None] | None = None) -> ChangeSet:
+        """Start noting every change for a store; everything counts as changed at first.
+        ``on_change`` is called when the state goes from saved to changed."""
         with self.lock:
-            self.changes = ChangeSet()
+            self.changes = ChangeSet(on_change)
             self._track_all()
             return self.changes
 
-    def retrack(self) -> None:
-        """Track containers a backend put in place of its tracked ones since the last call."""
+    def _track_all(self) -> None:
         if self.changes is not None:
             for attribute, key, _ in BACKENDS:
                 track(self.changes, key, getattr(self, attribute))
+            self.changes.mark_everything()
 
-    def _track_all(self) -> None:
-        if self.changes is not None:
-            self.retrack()
-            self.changes.everything = True
+    def restored(self, measured: Mapping[str, Mapping[Any, int]] | None = None) -> None:
+        """The store set the backends' declared attributes: rebuild what is derived, recount."""
+        with self.lock:
+            self._rebuild()
+            self.recount_budget(measured)
 
-    def recount_budget(self, event_charges: Mapping[str, int] | None = None) -> None:
-        """After a load (any: state, store, seed rollback): charge what the loaded state holds.
-        It may be over the budget; then only writes that shrink it succeed. Event logs are
-        measured on their stored bytes, without decoding them, or taken from
-        ``event_charges`` (run id -> charge, as a store keeps them)."""
-        self.budget = StoreBudget(self.config.max_stored_bytes)
-        for backend in (self.tools, self.providers, self.identity):
-            for name, record in backend.items.items():
-                self.budget.count((backend.kind, name), stored_size(record))
-        for (namespace, name), agent in self.agents.items.items():
-            self.budget.count(("agents", namespace, name), stored_size(agent))
-        for (namespace, name), extras in self.agents.extras.items():
-            self.budget.count(("agent extras", namespace, name), stored_size(extras))
-        for draft_id, draft in self.drafts.items.items():
-            self.budget.count(("deploy_drafts", draft_id), stored_size(draft))
-        for run_id, log in self.runs.events.items():
-            charge = event_charges.get(run_id) if event_charges is not None else None
-            self.budget.count(("events", run_id), sum(map(event_data_size, log)) if charge is None else charge)
+    def recount_budget(self, measured: Mapping[str, Mapping[Any, int]] | None = None) -> None:
+        """After a load (any: state, store, seed rollback): charge what the loaded state holds,
+        as each backend's ``STATE`` declares. It may be over the budget; then only writes that
+        shrink it succeed. Event logs are measured on their stored bytes, without decoding
+        them, or taken from ``measured`` (charge kind -> key -> bytes, as a store keeps them)."""
+        self.budget.clear()
+        recount(self.budget, self.backends(), measured)
 
     # --- helpers shared by the backends -------------------------------------------------
 
@@ -193,7 +213,7 @@ class Platform:
         if not isinstance(state, Mapping) or state.get("version") != STATE_VERSION:
             raise ValueError(f"not a runagents-mock state (expected version {STATE_VERSION})")
         with self.lock:
-            fresh = Platform(self.config, self.clock)
+            fresh = Platform(self.config, self.clock, self.workspace, BytePool(self.config.max_stored_bytes))
             try:
                 offset = float(state.get("clock_offset", 0.0))
                 for attribute, key, _ in BACKENDS:
@@ -205,5 +225,5 @@ class Platform:
                 backend = getattr(fresh, attribute)
                 backend.platform = self
                 setattr(self, attribute, backend)
+            self._rebuild()
             self.recount_budget()
-            self._track_all()

@@ -4,6 +4,9 @@ The default workspace is the platform the February surface and ``/api/v1`` serve
 workspace is created, empty, by the first request (or control call) that names it, and has
 its own state, lock and clock, so tests on different workspaces of one server never see or
 wait for each other. Names are checked against ``WorkspaceName`` in ``openapi-v1.yaml``.
+
+They share one byte budget (the default workspace's pool, ``max_stored_bytes`` for the whole
+process): a dropped workspace gives its bytes back.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ class Workspaces:
         self._named: dict[str, Platform] = {}
         self.replay: Any = None  # given to every workspace's platform (see replay.py)
         self._lock = threading.Lock()
+        # Bumped whenever a workspace is created or dropped: a store compares it to learn,
+        # without listing them, that the set of workspaces is what it saved.
+        self.version = 0
 
     def check_name(self, name: str) -> None:
         if name == DEFAULT_WORKSPACE or name in self._named:
@@ -44,9 +50,10 @@ class Workspaces:
         with self._lock:
             if name not in self._named:
                 self.default.check_capacity("workspaces", len(self._named))
-                platform = Platform(self.config, workspace=name)
+                platform = Platform(self.config, workspace=name, pool=self.default.budget.pool)
                 platform.replay = self.replay
                 self._named[name] = platform
+                self.version += 1
             return self._named[name]
 
     def names(self) -> list[str]:
@@ -65,9 +72,17 @@ class Workspaces:
             return
         self.check_name(name)
         with self._lock:
-            self._named.pop(name, None)
+            dropped = self._named.pop(name, None)
+            self.version += 1
+        if dropped is not None:
+            with dropped.lock:
+                dropped.budget.detach()
 
     def reset_all(self) -> None:
         with self._lock:
-            self._named.clear()
+            dropped, self._named = list(self._named.values()), {}
+            self.version += 1
+        for platform in dropped:
+            with platform.lock:
+                platform.budget.detach()
         self.default.reset()

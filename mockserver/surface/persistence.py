@@ -20,6 +20,7 @@ Stored values are what the backends keep, and they keep no secret; loading redac
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import itertools
 import json
@@ -37,8 +38,9 @@ from ..basics.errors import ApiError
 from ..basics.jsonhttp import decoded_view
 from ..basics.redact import redact_stored
 from ..services.budget import event_data_size
-from ..services.changes import ALL_KEYS, WHOLE, TrackedDict, TrackedList, attribute_tables, decode_key, encode_key
-from ..services.platform import BACKENDS, Platform
+from ..services.changes import ALL_KEYS, WHOLE, decode_key, encode_key
+from ..services.platform import BACKENDS, PLATFORM_TABLE, Platform
+from ..services.state import declared_attributes, persisted
 from ..spec.state_check import event_problem, run_event_validator
 from ..spec.surfaces import DEFAULT_WORKSPACE
 
@@ -55,7 +57,6 @@ DEFAULT_INTERVAL = 0.25
 FORMAT = 3
 SQLITE_MAGIC = b"SQLite format 3\x00"
 JSON_VALUE, ENCODED_VALUE, LIST_HEADER = 0, 1, 2
-PLATFORM_TABLE = "platform"  # the clock offset
 EVENT_LOGS = "runs.events"  # the lists whose items are run events (sampled on load)
 # Items per list block: a save rewrites the last block of each log appended to since the
 # last save, at most this many events (~16 KB), however long the log; a start reads a million
@@ -210,8 +211,9 @@ def _backend_by_section(platform: Platform) -> dict[str, Any]:
 
 def _whole_state(platform: Platform, snap: Snapshot) -> None:
     snap.clear_all = True
+    snap.values.append((PLATFORM_TABLE, "clock_offset", platform.clock.offset, 0, True))
     for section, backend in _backend_by_section(platform).items():
-        for name, value in attribute_tables(section, backend).items():
+        for name, value in persisted(backend).items():
             if isinstance(value, dict):
                 for key, item in value.items():
                     snap.values.append((f"{section}.{name}", encode_key(key), _frozen(item), 0, True))
@@ -227,6 +229,9 @@ def _frozen(value: Any) -> Any:
 def _changed_state(platform: Platform, marks: dict[tuple[str, Any], int], snap: Snapshot, block: int) -> None:
     backends = _backend_by_section(platform)
     for (table, key), from_index in marks.items():
+        if table == PLATFORM_TABLE:
+            snap.values.append((PLATFORM_TABLE, "clock_offset", platform.clock.offset, 0, True))
+            continue
         section, _, name = table.partition(".")
         backend = backends.get(section)
         if backend is None:
@@ -280,8 +285,13 @@ class Store:
         self.server: "MockServer | None" = None  # set by open()
         self.block_items = BLOCK_ITEMS  # what this store was written with
         self._saved: dict[str, Platform] = {}  # store name -> the platform its rows hold
-        self._scalars: dict[str, dict[tuple[str, str], Any]] = {}  # last saved plain attributes
+        self._seen_version = -1  # the workspaces' version when _saved was taken
+        # The workspaces changed since the last save: each platform's change set adds its name
+        # when it goes from saved to changed, so a save never visits an idle workspace.
+        self._dirty: set[str] = set()
+        self._dirty_lock = threading.Lock()
         self._pos = itertools.count(1)  # the next row position
+        self._lock_fd: int | None = None  # the lock that keeps a second server off this file
 
     # restore --------------------------------------------------------------------------
 
@@ -289,6 +299,7 @@ class Store:
         """Load the store (or migrate a JSON state file or an older store) into the server;
         StateFileError when it cannot be used. The file is only ever written once it loaded
         and validated."""
+        self._take_lock()
         _remove_stale(_migration_path(self.real))
         self.server = server
         try:
@@ -356,6 +367,7 @@ class Store:
         the values that were redacted again (to be saved redacted). Checks the rows' shape,
         checksums and the run events' first and last of each block, not the whole state."""
         server.workspaces.reset_all()  # the store's state, whatever a fixture put there
+        self._seen_version = -1
         last = self.conn.execute("SELECT MAX(pos) FROM records").fetchone()[0]
         self._pos = itertools.count((last or 0) + 1)
         loaded = {}
@@ -394,6 +406,9 @@ class Store:
             section, _, name = table.partition(".")
             if section not in restored:
                 raise StateFileError(f"state file {self.path} holds an unknown table {table}")
+            attribute = name or key
+            if attribute not in declared_attributes(type(backends[section])):
+                raise StateFileError(f"state file {self.path} holds an unknown field {section}.{attribute}")
             if name:
                 restored[section].setdefault(name, {})[decode_key(key)] = decoded
             else:
@@ -405,11 +420,10 @@ class Store:
             for section, attributes in restored.items():
                 backend = backends[section]
                 for name, value in attributes.items():
-                    if name == "platform" or name.startswith("_") or not hasattr(backend, name):
-                        raise StateFileError(f"state file {self.path} holds an unknown field {section}.{name}")
                     setattr(backend, name, value)
-            # Charged as any loaded state is; event logs by the charge stored with each block.
-            platform.recount_budget(charges)
+            # Derived state rebuilt and the budget charged as after any load; event logs by the
+            # charge stored with each block.
+            platform.restored(None if charges is None else {"events": charges})
         return redacted
 
     def _load_blocks(self, server: "MockServer", ws: str, lists: dict[tuple[str, str], list[Any]], legacy: bool,
@@ -458,11 +472,10 @@ class Store:
         self._check(server, loaded, events_checked=True)
         for name, (platform, redacted) in loaded.items():
             with platform.lock:
-                platform.track_changes().take()  # what was just loaded is saved already
+                platform.track_changes(self._noter(name)).take()  # what was just loaded is saved already
                 for table, key in redacted:  # ... but for values redacted again: saved redacted
                     platform.changes.mark(table, key)
             self._saved[name] = platform
-            self._scalars[name] = _scalar_values(platform)
 
     def _check(self, server: "MockServer", loaded: dict[str, tuple[Platform, Any]], events_checked: bool) -> None:
         for name, (platform, _) in loaded.items():
@@ -504,60 +517,71 @@ class Store:
         file it replaces, which is kept as ``<name><keep_as>``: at any crash, PATH is either the
         old file (migrated again at the next start) or the complete new store."""
         temp = _migration_path(self.real)
-        self.close()
+        self.close(keep_lock=True)
         try:
             conn = self.conn = _connect(temp)
             _create_schema(conn)
-            self.block_items, self._saved, self._scalars = BLOCK_ITEMS, {}, {}
+            self.block_items, self._saved, self._seen_version = BLOCK_ITEMS, {}, -1
             self.save()  # every workspace, whole
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self.close()
+            self.close(keep_lock=True)
             _keep_copy(self.real, self.real.with_name(self.real.name + keep_as))
             os.replace(temp, self.real)
         except (sqlite3.Error, OSError) as exc:
-            self.close()
+            self.close(keep_lock=True)
             _remove_stale(temp)
             raise StateFileError(f"state file {self.path} could not be migrated: {exc}") from None
         self.conn = _connect(self.real)
 
     # save -----------------------------------------------------------------------------
 
+    def _noter(self, name: str) -> Any:
+        """What a workspace's change set calls when it goes from saved to changed."""
+        def changed() -> None:
+            with self._dirty_lock:
+                self._dirty.add(name)
+        return changed
+
     def save(self) -> int:
         """Write what changed in every workspace since the last save; the number of rows
-        written. A workspace new since then (or recreated by a reset) is written whole, a
-        dropped one deleted. On an error the changes stay pending (the next save writes them)
-        and the error is raised."""
-        current = {_store_name(name): platform for name, platform in self.server.workspaces.platforms()}
+        written. Only workspaces that changed are visited (an idle one costs nothing); one new
+        since then (or recreated by a reset) is written whole, a dropped one deleted. On an
+        error the changes stay pending (the next save writes them) and the error is raised."""
+        workspaces = self.server.workspaces
+        with self._dirty_lock:
+            dirty, self._dirty = self._dirty, set()
+        version = workspaces.version
+        current, dropped = self._saved, []
+        if version != self._seen_version:  # a workspace was created or dropped: list them
+            current = {_store_name(name): platform for name, platform in workspaces.platforms()}
+            dirty.update(name for name, platform in current.items() if self._saved.get(name) is not platform)
+            dropped = [name for name in self._saved if name not in current]
         taken = []
-        for name, platform in current.items():
+        for name in sorted(dirty):
+            platform = current.get(name)
+            if platform is None:
+                continue  # dropped since it changed
             with platform.lock:
                 if self._saved.get(name) is not platform or platform.changes is None:
-                    platform.track_changes()  # not saved yet: everything is written
-                else:
-                    platform.retrack()
+                    platform.track_changes(self._noter(name))  # not saved yet: everything is written
                 everything, marks = platform.changes.take()
                 snap = Snapshot()
                 if everything:
                     _whole_state(platform, snap)
                 else:
                     _changed_state(platform, marks, snap, self.block_items)
-                scalars = _scalar_values(platform)
-            known = self._scalars.get(name, {})
-            changed = {k: v for k, v in scalars.items() if everything or known.get(k, _MISSING) != v}
-            taken.append((name, platform, everything, marks, snap, scalars, changed))
-        dropped = [name for name in self._saved if name not in current]
-        if not dropped and not any(snap or changed for *_, snap, _, changed in taken):
-            self._saved = current
+            taken.append((name, platform, everything, marks, snap))
+        if not dropped and not any(snap for *_, snap in taken):
+            self._saved, self._seen_version = current, version
             return 0
         try:
             written = self._write(taken, dropped)
         except BaseException:
-            for _, platform, everything, marks, *_ in taken:
+            for _, platform, everything, marks, _ in taken:
                 with platform.lock:
-                    platform.changes.give_back(everything, marks)
+                    platform.changes.give_back(everything, marks)  # noted dirty again
             raise
-        self._saved = current
-        self._scalars = {name: scalars for name, _, _, _, _, scalars, _ in taken}
+        self._saved, self._seen_version = current, version
         return written
 
     def _write(self, taken: list[tuple[Any, ...]], dropped: list[str]) -> int:
@@ -570,7 +594,7 @@ class Store:
         try:
             for ws in dropped:
                 conn.execute("DELETE FROM records WHERE workspace = ?", (ws,))
-            for ws, _, _, _, snap, _, scalars in taken:
+            for ws, _, _, _, snap in taken:
                 if snap.clear_all:
                     conn.execute("DELETE FROM records WHERE workspace = ?", (ws,))
                 for table, key, items_only in snap.deletions:
@@ -579,9 +603,7 @@ class Store:
                     else:
                         conn.execute("DELETE FROM records WHERE workspace = ? AND tbl = ? AND k = ? AND i >= ?",
                                      (ws, table, key, 0 if items_only else -1))
-                values = [(table, key, value, first, whole) for table, key, value, first, whole in snap.values]
-                values += [(table, key, value, 0, True) for (table, key), value in scalars.items()]
-                for table, key, value, first, whole in values:
+                for table, key, value, first, whole in snap.values:
                     for row in _value_rows(ws, table, key, value, next(self._pos), self.block_items, first, whole):
                         pending.extend(row)
                         if len(pending) >= BATCH_ROWS * FIELDS:
@@ -605,32 +627,74 @@ class Store:
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
-    def close(self) -> None:
+    def close(self, keep_lock: bool = False) -> None:
+        """Close the connection; and, unless ``keep_lock`` (the process goes on using the
+        file: a forked worker reopens it), let another server have the file."""
         if self.conn is not None:
             try:
                 self.conn.close()
             except sqlite3.Error:
                 pass
             self.conn = None
+        if not keep_lock:
+            self._release_lock()
 
     def reopen(self) -> None:
         """A fresh connection (in a forked worker: a connection must not cross a fork)."""
-        self.close()
+        self.close(keep_lock=True)
+        self._take_lock()
         self.conn = _connect(self.real)
 
+    # the lock ---------------------------------------------------------------------------
 
-_MISSING = object()
+    def _take_lock(self) -> None:
+        """Hold ``<file>.lock`` for as long as this server uses the file: a second server on
+        the same file would overwrite the first one's saves, so it is refused (StateFileError
+        naming the process that holds it). A forked worker shares its parent's lock; the
+        process holding the lock, and a worker it started afresh, may open the file again."""
+        if self._lock_fd is not None:
+            return
+        lock_path = lock_file(self.real)
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise StateFileError(f"state file {self.path}: cannot create its lock file {lock_path}: "
+                                 f"{exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = _lock_holder(fd)
+            os.close(fd)
+            if holder is not None and holder in (os.getpid(), os.getppid()):
+                # This process (a test reading the store it serves) or our own server's worker
+                # started afresh: the lock is held for them already.
+                return
+            who = f"pid {holder}" if holder else "a process that did not say its pid"
+            raise StateFileError(f"state file {self.path} is in use by another runagents-mock ({who}); "
+                                 "stop it or choose another --state-file") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._lock_fd = fd
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            # Closed, not unlocked: a forked worker shares the lock, which holds until every
+            # process sharing it closed it.
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
 
-def _scalar_values(platform: Platform) -> dict[tuple[str, str], Any]:
-    """The plain attributes (not dicts or lists), which are compared at each save, and the
-    clock offset."""
-    values = {(section, name): value
-              for section, backend in _backend_by_section(platform).items()
-              for name, value in attribute_tables(section, backend).items()
-              if not isinstance(value, (TrackedDict, TrackedList, dict, list))}
-    values[(PLATFORM_TABLE, "clock_offset")] = platform.clock.offset
-    return values
+def lock_file(real: Path) -> Path:
+    """The lock file beside a store (``<name>.lock``)."""
+    return real.with_name(real.name + ".lock")
+
+
+def _lock_holder(fd: int) -> int | None:
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
 
 
 def _redact_restored(restored: dict[str, dict[str, Any]]) -> list[tuple[str, Any]]:

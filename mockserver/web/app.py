@@ -16,7 +16,7 @@ from ..surface.control import Faults, Journal, RateLimiter, register_control_api
 from .dispatch import ApiDispatcher, http_error_answer
 from ..basics.errors import ApiError
 from ..basics.jsonhttp import RecordEncoder, error_response
-from ..services.platform import Platform
+from ..services.platform import Platform, state_sections
 from ..basics.redact import redact_stored
 from ..services.replay import OperationReplay
 from ..services.agent_calls import ResumeWorker
@@ -82,7 +82,7 @@ class MockServer:
 
     def state_problem(self, state: Any) -> str | None:
         """Why ``state`` cannot be loaded, or None (event logs hold every release's event types)."""
-        return state_problem(self.spec, state, self.v1_spec)
+        return state_problem(self.spec, state, self.v1_spec, state_sections())
 
     def load_state(self, state: Any, workspace: str = "default") -> None:
         """Replace a workspace's state with an export; ValueError (and no change) when it is not a sound one."""

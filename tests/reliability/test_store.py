@@ -377,8 +377,9 @@ def test_a_kill_during_a_burst_keeps_every_write_acknowledged_a_second_before(tm
 
 def _write_format_2_store(path: Path, app) -> None:
     """The platform's state as a format 2 store wrote it: one row per list item."""
-    from mockserver.services.changes import attribute_tables, encode_key
+    from mockserver.services.changes import encode_key
     from mockserver.services.platform import BACKENDS
+    from mockserver.services.state import persisted
 
     platform = app.extensions["runagents_mock"].platform
     conn = sqlite3.connect(path)
@@ -399,7 +400,7 @@ def _write_format_2_store(path: Path, app) -> None:
             rows.append(("", table, key, -1, 0, json.dumps(value).encode(), len(rows)))
 
     for attribute, section, _ in BACKENDS:
-        for name, value in attribute_tables(section, getattr(platform, attribute)).items():
+        for name, value in persisted(getattr(platform, attribute)).items():
             if isinstance(value, dict):
                 for key, item in value.items():
                     add(f"{section}.{name}", encode_key(key), item)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ...basics.errors import ApiError
+from ..state import Persistent, mapping
 from ..drafts.models import draft_id_for
 
 
@@ -35,7 +36,9 @@ def _ref(operation_id: str, params: Mapping[str, Any]) -> str:
     return f"/{'tools' if operation_id == 'createTool' else 'model-providers'}/{params.get('name')}"
 
 
-class ActionsBackend:
+class ActionsBackend(Persistent):
+    STATE = (mapping("applied", dict),)
+
     def __init__(self, platform):
         self.platform = platform
         self.applied: dict[str, dict[str, Any]] = {}  # idempotency_key -> the step's applied result
@@ -129,8 +132,3 @@ class ActionsBackend:
         return {"plan_id": plan.get("plan_id", ""), "namespace": self.platform.workspace,
                 "applied": failed == 0, "applied_count": applied, "failed_count": failed, "results": results}
 
-    def export(self) -> dict[str, Any]:
-        return {"applied": dict(self.applied)}
-
-    def load(self, data: Mapping[str, Any]) -> None:
-        self.applied = {str(k): dict(v) for k, v in data.get("applied", {}).items()}

@@ -10,6 +10,7 @@ from ..budget import stored_size
 from ...basics.errors import ApiError
 from ...basics.redact import redact_stored
 from ..common import DEFAULT_NAMESPACE
+from ..state import Persistent, log, mapping, pairs, records
 from ..tools.models import spec_from_flat
 
 IDP_LABEL = "platform.ai/identity-provider"
@@ -47,7 +48,34 @@ def _primary_llm(configs: list[Mapping[str, Any]]) -> dict[str, str] | None:
     return {"provider": first["provider"], "model": first["model"]} if first else None
 
 
-class AgentsBackend:
+def _replies_problem(replies: Any, state: Mapping[str, Any]) -> str | None:
+    if not isinstance(replies, Mapping) or not all("/" in k for k in replies):
+        return 'agents.replies must map "namespace/name" to the JSON reply'
+    return None
+
+
+def _build_of_problem(build_of: Any, state: Mapping[str, Any]) -> str | None:
+    """[namespace, name, build id] of agents waiting for a build: both must exist."""
+    if not isinstance(build_of, list) or not all(isinstance(entry, list) and len(entry) == 3 and all(isinstance(part, str) for part in entry)
+               for entry in build_of):
+        return "agents.build_of must be a list of [namespace, name, build id]"
+    agents = {(agent["namespace"], agent["name"]) for agent in (state.get("agents") or {}).get("items") or []}
+    builds = {build["id"] for build in (state.get("builds") or {}).get("items") or []}
+    for namespace, name, build_id in build_of:
+        if (namespace, name) not in agents:
+            return f"agents.build_of: agent {namespace}/{name} is not in the state"
+        if build_id not in builds:
+            return f"agents.build_of: build {build_id} of agent {namespace}/{name} is not in the state"
+    return None
+
+
+class AgentsBackend(Persistent):
+    STATE = (records("items", key=("namespace", "name"), schema="Agent", charge="agents"),
+             pairs("build_of", check=_build_of_problem),
+             pairs("extras", dict, charge="agent extras"),
+             mapping("replies", check=_replies_problem),
+             log("invocations"))
+
     def __init__(self, platform):
         self.platform = platform
         self.items: dict[tuple[str, str], dict[str, Any]] = {}
@@ -269,16 +297,3 @@ class AgentsBackend:
         """Give agents waiting for a build the build's outcome (see Platform.export)."""
         for key in list(self.items):
             self._refresh(key)
-
-    def export(self) -> dict[str, Any]:
-        return {"items": list(self.items.values()),
-                "build_of": [[ns, n, b] for (ns, n), b in self.build_of.items()],
-                "extras": [[ns, n, e] for (ns, n), e in self.extras.items()],
-                "replies": dict(self.replies), "invocations": list(self.invocations)}
-
-    def load(self, data: Mapping[str, Any]) -> None:
-        self.items = {(a["namespace"], a["name"]): dict(a) for a in data.get("items", [])}
-        self.build_of = {(ns, n): b for ns, n, b in data.get("build_of", [])}
-        self.extras = {(ns, n): dict(e) for ns, n, e in data.get("extras", [])}
-        self.replies = dict(data.get("replies", {}))
-        self.invocations = list(data.get("invocations", []))

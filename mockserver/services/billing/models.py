@@ -30,6 +30,7 @@ from typing import Any, Mapping
 
 from ...basics.clock import iso
 from ...basics.errors import ApiError
+from ..state import Persistent, scalar
 from ...spec.surfaces import DEFAULT_WORKSPACE
 
 DAY = 86400.0
@@ -42,7 +43,9 @@ def _date(timestamp: str) -> str:
     return timestamp[:10]
 
 
-class BillingBackend:
+class BillingBackend(Persistent):
+    STATE = (scalar("plan_status", str), scalar("since", float), scalar("has_payment_method", bool))
+
     def __init__(self, platform):
         self.platform = platform
         default = platform.workspace == DEFAULT_WORKSPACE
@@ -133,11 +136,3 @@ class BillingBackend:
 
     # --- state ------------------------------------------------------------------------
 
-    def export(self) -> dict[str, Any]:
-        return {"plan_status": self.plan_status, "since": self.since, "has_payment_method": self.has_payment_method}
-
-    def load(self, data: Mapping[str, Any]) -> None:
-        if data:
-            self.plan_status = str(data["plan_status"])
-            self.since = float(data["since"])
-            self.has_payment_method = bool(data["has_payment_method"])

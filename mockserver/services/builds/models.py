@@ -7,11 +7,13 @@ when it is read, so tests move builds along with ``/_mock/clock/advance`` instea
 from __future__ import annotations
 
 import hashlib
+import math
 import json
 from typing import Any, Mapping
 
 from ...basics.clock import iso
 from ...basics.errors import ApiError
+from ..state import Persistent, mapping, records
 from ..ingestion.analyzer import find_syntax_error
 
 IMAGE_REGISTRY = "registry.runagents.io"
@@ -23,7 +25,26 @@ def image_uri(name: str, files: Mapping[str, str]) -> str:
     return f"{IMAGE_REGISTRY}/{name}:{digest}"
 
 
-class BuildsBackend:
+def _timing_problem(timing: Any, state: Mapping[str, Any]) -> str | None:
+    """Each build needs its timing (when it started, its error if any), and only builds have one."""
+    if not isinstance(timing, Mapping):
+        return "builds.timing must be an object"
+    builds = {build["id"] for build in (state.get("builds") or {}).get("items") or []}
+    for build_id in builds:
+        entry = timing.get(build_id)
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("started"), (int, float)) \
+                or isinstance(entry.get("started"), bool) or not math.isfinite(entry["started"]) \
+                or "error" not in entry or not (entry["error"] is None or isinstance(entry["error"], str)):
+            return f"builds.timing.{build_id} must be {{started: seconds, error: null or text}}"
+    dangling = sorted(set(timing) - builds)
+    if dangling:
+        return f"builds.timing.{dangling[0]} refers to a build that is not in the state"
+    return None
+
+
+class BuildsBackend(Persistent):
+    STATE = (records("items", key="id", schema="Build"), mapping("timing", dict, check=_timing_problem))
+
     def __init__(self, platform):
         self.platform = platform
         self.items: dict[str, dict[str, Any]] = {}
@@ -71,10 +92,3 @@ class BuildsBackend:
         """Move every build to the phase its clock time gives it (see Platform.export)."""
         for build_id in list(self.items):
             self._refresh(build_id)
-
-    def export(self) -> dict[str, Any]:
-        return {"items": list(self.items.values()), "timing": dict(self.timing)}
-
-    def load(self, data: Mapping[str, Any]) -> None:
-        self.items = {b["id"]: dict(b) for b in data.get("items", [])}
-        self.timing = {k: dict(v) for k, v in data.get("timing", {}).items()}

@@ -11,6 +11,7 @@ import copy
 from typing import Any, Mapping
 
 from ...basics.errors import ApiError
+from ..state import Field, Persistent
 
 GENERATED_AT = "2026-06-30T00:00:00Z"
 
@@ -58,7 +59,18 @@ def _semver(version: str) -> tuple:
     return tuple(int(p) if p.isdigit() else -1 for p in version.split("-", 1)[0].split("."))
 
 
-class CatalogBackend:
+def _versions(listed: Any) -> dict[str, dict[str, dict[str, Any]]]:
+    versions: dict[str, dict[str, dict[str, Any]]] = {}
+    for record in listed:
+        versions.setdefault(record["id"], {})[record["version"]] = dict(record)
+    return versions
+
+
+class CatalogBackend(Persistent):
+    # Exported as one list of every version's record (a state without it keeps the built-in entries).
+    STATE = (Field("versions", export_key="items", shape="list", restore=_versions,
+                   dump=lambda versions: [r for entry in versions.values() for r in entry.values()]),)
+
     def __init__(self, platform):
         self.platform = platform
         self.versions: dict[str, dict[str, dict[str, Any]]] = {}  # id -> version -> record
@@ -121,14 +133,6 @@ class CatalogBackend:
                 {"version": r["version"], "published_at": r.get("published_at", GENERATED_AT),
                  "summary": r.get("summary", ""), "changelog": r.get("changelog", "")} for r in ordered]}
 
-    def export(self) -> dict[str, Any]:
-        return {"items": [r for entry in self.versions.values() for r in entry.values()]}
-
-    def load(self, data: Mapping[str, Any]) -> None:
-        if "items" in data:
-            self.versions = {}
-            for record in data["items"]:
-                self.versions.setdefault(record["id"], {})[record["version"]] = dict(record)
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -10,11 +10,11 @@ shows them as ``***``.
 
 from __future__ import annotations
 
-import itertools
 from typing import Any, Mapping
 
 from ...basics.errors import ApiError
 from ...basics.redact import REDACTED
+from ..state import Field, Persistent, log, records
 
 DEFAULTS = {"default_delivery_mode": "first_success", "default_fallback_to_ui": True,
             "default_timeout_seconds": 10, "min_timeout_seconds": 1, "max_timeout_seconds": 120}
@@ -26,13 +26,25 @@ def connector_problem(platform: Any, connector: Mapping[str, Any]) -> str | None
     return platform.replay.spec.component_validator("ApprovalConnectorRules").first_error(connector)
 
 
-class ConnectorsBackend:
+ACTIVITY_PREFIX = "aca_"
+
+
+def _activity_number(entry: Mapping[str, Any]) -> int:
+    text = str(entry.get("id", ""))[len(ACTIVITY_PREFIX):]
+    return int(text) if text.isdigit() else 0
+
+
+class ConnectorsBackend(Persistent):
+    STATE = (records("items", key="id"),
+             Field("defaults", dump=dict, restore=lambda d: {**DEFAULTS, **d}, shape="object"),
+             log("activity"))
+
     def __init__(self, platform):
         self.platform = platform
         self.items: dict[str, dict[str, Any]] = {}
         self.defaults: dict[str, Any] = dict(DEFAULTS)
         self.activity: list[dict[str, Any]] = []
-        self._ids = itertools.count(1)
+        self._next_activity = 1  # derived: one past the highest activity number held (rebuild)
 
     def list(self) -> list[dict[str, Any]]:
         with self.platform.lock:
@@ -116,22 +128,19 @@ class ConnectorsBackend:
             if self.defaults["default_delivery_mode"] != "all":
                 enabled = enabled[:1]
             for connector in enabled:
-                entry = {"id": f"aca_{next(self._ids)}", "timestamp": self.platform.now_iso(), "event": event,
+                entry = {"id": f"{ACTIVITY_PREFIX}{self._next_activity}", "timestamp": self.platform.now_iso(), "event": event,
                          "connector_id": connector["id"], "connector_name": connector["name"],
                          "request_id": request["id"], "status_code": 200, "duration_ms": SIMULATED_DURATION_MS,
                          "message": "Connector delivery recorded (runagents-mock sends nothing)"}
                 if decision:
                     entry["decision"] = decision
+                self._next_activity += 1
                 self.activity.append(entry)
             del self.activity[:max(0, len(self.activity) - self.platform.config.journal_size)]
 
     # --- state ------------------------------------------------------------------------
 
-    def export(self) -> dict[str, Any]:
-        return {"items": list(self.items.values()), "defaults": dict(self.defaults), "activity": list(self.activity)}
-
-    def load(self, data: Mapping[str, Any]) -> None:
-        self.items = {c["id"]: dict(c) for c in data.get("items", [])}
-        self.defaults = {**DEFAULTS, **data.get("defaults", {})}
-        self.activity = list(data.get("activity", []))
-        self._ids = itertools.count(len(self.activity) + 1)
+    def rebuild(self) -> None:
+        """Activity ids come from the data: the next is one past the highest held, so a
+        restart or a load of a trimmed log never hands out an id again."""
+        self._next_activity = max(map(_activity_number, self.activity), default=0) + 1

@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 from ...basics.errors import ApiError
 from ...basics.redact import redact_stored
+from ..state import Persistent, records
 
 _STAMPS = ("created_at", "updated_at")
 
@@ -24,7 +25,9 @@ def draft_id_for(key: str) -> str:
     return "draft-" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-class DraftsBackend:
+class DraftsBackend(Persistent):
+    STATE = (records("items", key="id", charge="deploy_drafts"),)
+
     def __init__(self, platform):
         self.platform = platform
         self.items: dict[str, dict[str, Any]] = {}
@@ -67,8 +70,3 @@ class DraftsBackend:
             hydrated["required_tools"] = [*listed, *(t for t in dict.fromkeys(mapped) if t not in listed)]
         return hydrated
 
-    def export(self) -> dict[str, Any]:
-        return {"items": list(self.items.values())}
-
-    def load(self, data: Mapping[str, Any]) -> None:
-        self.items = {d["id"]: dict(d) for d in data.get("items", [])}

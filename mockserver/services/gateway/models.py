@@ -7,6 +7,7 @@ import uuid
 from typing import Any, Iterator, Mapping
 
 from ...basics.errors import ApiError
+from ..state import Persistent, mapping
 
 
 def count_tokens(text: str) -> int:
@@ -22,7 +23,15 @@ def _text(content: Any) -> str:
     return ""
 
 
-class GatewayBackend:
+def _replies_problem(replies: Any, state: Mapping[str, Any]) -> str | None:
+    if not isinstance(replies, Mapping) or not all(isinstance(v, str) for v in replies.values()):
+        return 'gateway.replies must map a model name (or "*") to a reply text'
+    return None
+
+
+class GatewayBackend(Persistent):
+    STATE = (mapping("replies", check=_replies_problem), mapping("tokens", int))
+
     def __init__(self, platform):
         self.platform = platform
         self.replies: dict[str, str] = {}  # model -> configured reply text ("*" for any model)
@@ -87,10 +96,3 @@ class GatewayBackend:
         if include_usage:
             yield f"data: {json.dumps({**base, 'choices': [], 'usage': completion['usage']})}\n\n"
         yield "data: [DONE]\n\n"
-
-    def export(self) -> dict[str, Any]:
-        return {"replies": dict(self.replies), "tokens": dict(self.tokens)}
-
-    def load(self, data: Mapping[str, Any]) -> None:
-        self.replies = dict(data.get("replies", {}))
-        self.tokens = {str(m): int(n) for m, n in data.get("tokens", {}).items()}

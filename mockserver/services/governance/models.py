@@ -14,12 +14,16 @@ from typing import Any, Mapping
 
 from ...basics.clock import iso, parse_duration
 from ...basics.errors import ApiError
+from ..state import Owner, Persistent, mapping, records
 
 DEFAULT_DURATION = "4h"
 DEFAULT_APPROVER = "admin"
 
 
-class GovernanceBackend:
+class GovernanceBackend(Persistent):
+    STATE = (records("items", key="id", schema="AccessRequest"),
+             mapping("expiry", float, times_of=Owner("items", "id", "access request")))
+
     def __init__(self, platform):
         self.platform = platform
         self.items: dict[str, dict[str, Any]] = {}
@@ -155,9 +159,10 @@ class GovernanceBackend:
         else:
             runs.reject_action(run_id, action_id)
 
+    def rebuild(self) -> None:
+        self._due = sorted((ends, request_id) for request_id, ends in self.expiry.items())
+
     def _expire_due(self) -> None:
-        if len(self._due) != len(self.expiry):  # after a load: rebuilt once
-            self._due = sorted((ends, request_id) for request_id, ends in self.expiry.items())
         now = self.platform.clock.now()
         while self._due and self._due[0][0] <= now:
             ends, request_id = heapq.heappop(self._due)
@@ -168,10 +173,3 @@ class GovernanceBackend:
     def settle(self) -> None:
         """Expire the grants whose window has passed (see Platform.export)."""
         self._expire_due()
-
-    def export(self) -> dict[str, Any]:
-        return {"items": list(self.items.values()), "expiry": dict(self.expiry)}
-
-    def load(self, data: Mapping[str, Any]) -> None:
-        self.items = {r["id"]: dict(r) for r in data.get("items", [])}
-        self.expiry = {k: float(v) for k, v in data.get("expiry", {}).items()}

@@ -6,6 +6,7 @@ import copy
 from typing import Any, Mapping
 
 from ..common import NamedCollection
+from ..state import records
 
 IDP_DEFAULT_NAMESPACE = "default"
 
@@ -13,6 +14,7 @@ IDP_DEFAULT_NAMESPACE = "default"
 class IdentityProvidersBackend(NamedCollection):
     kind = "identity providers"
     not_found_message = 'identity provider "{name}" not found'
+    STATE = (records("items", key="name", schema="IdentityProvider", charge=kind),)
 
     def put(self, name: str, spec: Mapping[str, Any], namespace: str | None = None) -> tuple[dict[str, Any], bool]:
         return self.store({"name": name, "namespace": namespace or IDP_DEFAULT_NAMESPACE,

@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ...basics.errors import ApiError
+from ..state import Owner, Persistent, mapping, records
 from . import analyzer
 
 
-class IngestionBackend:
+class IngestionBackend(Persistent):
+    STATE = (records("items", key="id", schema="Analysis"),
+             mapping("stored_at", float, times_of=Owner("items", "id", "analysis", every=True)))
+
     def __init__(self, platform):
         self.platform = platform
         self.items: dict[str, dict[str, Any]] = {}
@@ -43,10 +47,3 @@ class IngestionBackend:
     def settle(self) -> None:
         """Drop the analyses past their time to live (see Platform.export)."""
         self._expire_due()
-
-    def export(self) -> dict[str, Any]:
-        return {"items": list(self.items.values()), "stored_at": dict(self.stored_at)}
-
-    def load(self, data: Mapping[str, Any]) -> None:
-        self.items = {a["id"]: dict(a) for a in data.get("items", [])}
-        self.stored_at = {k: float(v) for k, v in data.get("stored_at", {}).items()}

@@ -22,6 +22,7 @@ from typing import Any, Iterable, Mapping
 from ...basics.clock import iso
 from ...basics.errors import ApiError
 from ..common import DEFAULT_NAMESPACE
+from ..state import Persistent, mapping, records
 
 ALLOW, DENY, APPROVAL, NO_MATCH = "allow", "deny", "approval_required", "none"
 
@@ -79,7 +80,11 @@ def _rules_of(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [dict(r) for r in (body.get("spec") or {}).get("policies") or []]
 
 
-class PoliciesBackend:
+class PoliciesBackend(Persistent):
+    STATE = (records("policies", key="name", schema="Policy", v1_parts=(("v1_spec", "PolicySpec"),)),
+             records("bindings", key="name", schema="PolicyBinding"),
+             mapping("expiry", float), mapping("generated"))
+
     def __init__(self, platform):
         self.platform = platform
         self.policies: dict[str, dict[str, Any]] = {}
@@ -337,15 +342,6 @@ class PoliciesBackend:
 
     # --- state ------------------------------------------------------------------------
 
-    def export(self) -> dict[str, Any]:
-        return {"policies": list(self.policies.values()), "bindings": list(self.bindings.values()),
-                "expiry": dict(self.expiry), "generated": dict(self.generated)}
-
-    def load(self, data: Mapping[str, Any]) -> None:
-        self.policies = {p["name"]: dict(p) for p in data.get("policies", [])}
-        self.bindings = {b["name"]: dict(b) for b in data.get("bindings", [])}
-        self.expiry = {k: float(v) for k, v in data.get("expiry", {}).items()}
-        self.generated = dict(data.get("generated", {}))
 
 
 WRITES = ["POST", "PUT", "PATCH", "DELETE"]

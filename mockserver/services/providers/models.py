@@ -6,6 +6,7 @@ import copy
 from typing import Any, Mapping
 
 from ..common import DEFAULT_NAMESPACE, NamedCollection
+from ..state import Owner, mapping, records
 
 # A new provider is Pending, then Available once this many clock seconds have passed,
 # the way the platform's controller validates it in the background.
@@ -15,6 +16,8 @@ READY_AFTER_SECONDS = 1.0
 class ModelProvidersBackend(NamedCollection):
     kind = "model providers"
     not_found_message = 'model provider "{name}" not found'
+    STATE = (records("items", key="name", schema="ModelProvider", charge=kind),
+             mapping("created_at", float, times_of=Owner("items", "name", "model provider")))
 
     def __init__(self, platform):
         super().__init__(platform)
@@ -43,10 +46,3 @@ class ModelProvidersBackend(NamedCollection):
         """The first provider (in registration order) that lists the model."""
         with self.platform.lock:
             return next((p for p in self.items.values() if model in p["spec"].get("models", ())), None)
-
-    def export(self) -> dict[str, Any]:
-        return {**super().export(), "created_at": dict(self.created_at)}
-
-    def load(self, data: Mapping[str, Any]) -> None:
-        super().load(data)
-        self.created_at = {k: float(v) for k, v in data.get("created_at", {}).items()}

@@ -22,6 +22,7 @@ from urllib.parse import quote
 from ...basics.errors import ApiError
 from ...basics.redact import redact_stored
 from ..common import DEFAULT_NAMESPACE
+from ..state import Persistent, encoded_logs, records
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "RUNNING": frozenset({"PAUSED_APPROVAL", "COMPLETED", "FAILED"}),
@@ -85,7 +86,27 @@ class _Derived:
         self.source = None
 
 
-class RunsBackend:
+def _actions_problem(actions: Any, state: Mapping[str, Any]) -> str | None:
+    runs = {run["id"] for run in (state.get("runs") or {}).get("runs") or []}
+    for index, action in enumerate(actions):
+        if action.get("run_id") not in runs:
+            return f"runs.actions[{index}].run_id refers to a run that is not in the state"
+    return None
+
+
+def _events_problem(events: Any, state: Mapping[str, Any]) -> str | None:
+    runs = {run["id"] for run in (state.get("runs") or {}).get("runs") or []}
+    for run_id in events:
+        if run_id not in runs:
+            return f"runs.events.{run_id} refers to a run that is not in the state"
+    return None
+
+
+class RunsBackend(Persistent):
+    STATE = (records("runs", key="id", schema="Run"),
+             encoded_logs("events", charge="events", check=_events_problem),  # checked against RunEvent, numbered 1..n
+             records("actions", key="action_id", schema="BlockedAction"))
+
     def __init__(self, platform):
         self.platform = platform
         self.runs: dict[str, dict[str, Any]] = {}
@@ -302,14 +323,13 @@ class RunsBackend:
 
     # --- state ------------------------------------------------------------------------
 
-    def export(self) -> dict[str, Any]:
-        return {"runs": list(self.runs.values()), "events": {k: list(v) for k, v in self.events.items()},
-                "actions": list(self.actions.values())}
-
-    def load(self, data: Mapping[str, Any]) -> None:
-        self.runs = {r["id"]: dict(r) for r in data.get("runs", [])}
-        events = data.get("events", {})
-        self.events = {run_id: [json.dumps(e, separators=(",", ":")).encode() for e in events.get(run_id, [])]
-                       for run_id in self.runs}
+    def rebuild(self) -> None:
+        """Every run has an event log (and only runs have one); the indexes are rebuilt."""
+        for run_id in [run_id for run_id in self.events if run_id not in self.runs]:
+            del self.events[run_id]
+        for run_id in self.runs:
+            if run_id not in self.events:
+                self.events[run_id] = []
         self._event_types = None
-        self.actions = {a["action_id"]: dict(a) for a in data.get("actions", [])}
+        self._finished.invalidate()
+        self._run_actions.invalidate()

@@ -28,6 +28,7 @@ from typing import Any, Mapping
 from urllib.parse import urlencode
 
 from ...basics.errors import ApiError
+from ..state import Persistent, mapping, records
 from ...spec.paths import EGRESS_PREFIX, LLM_PREFIX
 from ..policies.models import ALLOW, APPROVAL, DENY, requires_approval, tool_url
 
@@ -95,7 +96,13 @@ def agent_env(agent: Mapping[str, Any], base_url: str) -> dict[str, str]:
     return env
 
 
-class RuntimeBackend:
+class RuntimeBackend(Persistent):
+    STATE = (mapping("endpoints"),
+             records("checkpoints", key=lambda c: f"{c['run_id']}/{c['action_id']}", schema="Checkpoint"),
+             mapping("tool_results", list, dump_value=list),
+             records("consents", key=lambda c: f"{c['user']}/{c['tool']}"),
+             mapping("tool_replies"))
+
     def __init__(self, platform):
         self.platform = platform
         self.endpoints: dict[str, str] = {}  # "namespace/name" -> the agent's base URL
@@ -369,16 +376,3 @@ class RuntimeBackend:
             seed = (tools.secret(tool_name, "client_secret") or "") + f"/{allowed.end_user}/{tool_name}"
             allowed.headers["Authorization"] = "Bearer mock-oauth-" + hashlib.sha256(seed.encode()).hexdigest()[:32]
 
-    # --- state ------------------------------------------------------------------------
-
-    def export(self) -> dict[str, Any]:
-        return {"endpoints": dict(self.endpoints), "checkpoints": list(self.checkpoints.values()),
-                "tool_results": {k: list(v) for k, v in self.tool_results.items()},
-                "consents": list(self.consents.values()), "tool_replies": dict(self.tool_replies)}
-
-    def load(self, data: Mapping[str, Any]) -> None:
-        self.endpoints = dict(data.get("endpoints", {}))
-        self.checkpoints = {f"{c['run_id']}/{c['action_id']}": dict(c) for c in data.get("checkpoints", [])}
-        self.tool_results = {k: list(v) for k, v in data.get("tool_results", {}).items()}
-        self.consents = {f"{c['user']}/{c['tool']}": dict(c) for c in data.get("consents", [])}
-        self.tool_replies = dict(data.get("tool_replies", {}))

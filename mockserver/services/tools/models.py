@@ -13,6 +13,7 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from ..common import DEFAULT_NAMESPACE, NamedCollection
+from ..state import mapping, records
 
 
 def spec_from_flat(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -57,9 +58,18 @@ def simulate_probe(url: str) -> dict[str, Any]:
     return {"reachable": status < 500, "status_code": status, "latency_ms": latency}
 
 
+def _credential_fields_problem(fields: Any, state: Mapping[str, Any]) -> str | None:
+    if not isinstance(fields, Mapping) or not all(
+            isinstance(names, list) and all(isinstance(n, str) for n in names) for names in fields.values()):
+        return "tools.credential_fields must map a tool name to a list of field names"
+    return None
+
+
 class ToolsBackend(NamedCollection):
     kind = "tools"
     not_found_message = 'tool "{name}" not found'
+    STATE = (records("items", key="name", schema="Tool", charge=kind),
+             mapping("credential_fields", list, check=_credential_fields_problem))
 
     def __init__(self, platform):
         super().__init__(platform)
@@ -120,10 +130,3 @@ class ToolsBackend(NamedCollection):
         if not tool:
             return None
         return tool["spec"].get("governance", {}).get("approval", {}).get("defaultDuration")
-
-    def export(self) -> dict[str, Any]:
-        return {**super().export(), "credential_fields": dict(self.credential_fields)}
-
-    def load(self, data: Mapping[str, Any]) -> None:
-        super().load(data)
-        self.credential_fields = dict(data.get("credential_fields", {}))
