@@ -35,8 +35,7 @@ class ChangeSet:
         self.marks: dict[tuple[str, Any], int] = {}
         self.everything = True  # nothing is saved yet
         self.on_change = on_change
-        self.dirty = False
-        self._changed()
+        self.dirty = True  # its maker saves it whole: no need to be told
 
     def _changed(self) -> None:
         if not self.dirty:

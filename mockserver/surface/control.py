@@ -286,7 +286,8 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
             server.load_state(req.body, workspace_of(req) or DEFAULT_WORKSPACE)
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
-        return json_response(200, {"status": "loaded"})
+        saved = server.state_saver.save_import() if server.state_saver else {}  # durable before the answer
+        return json_response(200, {"status": "loaded", **saved})
 
     @operation("getHealth")
     def get_health(req: ApiRequest) -> Response:

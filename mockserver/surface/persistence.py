@@ -782,6 +782,15 @@ class StateSaver:
             self.last_saved_at = time.time()
             return True
 
+    def save_import(self) -> dict[str, Any]:
+        """Save now, for ``PUT /_mock/state``: an import is saved before it is acknowledged
+        (a large one would otherwise be written by the background saver while the writes
+        that follow it wait for that save). What the answer adds: ``durable`` and, when the
+        save failed (it is retried in the background), the error."""
+        if self.save():
+            return {"durable": True}
+        return {"durable": False, "error": f"not saved yet, retrying: {self.error}"}
+
     def _failed(self, exc: BaseException) -> None:
         self.failures += 1
         message = f"{type(exc).__name__}: {exc}"

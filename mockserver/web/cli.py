@@ -192,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         limits = connection_settings(args)
         if store:
-            store.close()  # the worker opens its own connection (a connection must not cross a fork)
+            store.close(keep_lock=True)  # the worker opens its own connection (not across a fork)
         return granian_serve.serve(config, args.host, args.port, limits, app if store else None)
 
     limits = connection_settings(args)
