@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 from .budget import BytePool, StoreBudget
 from .changes import ChangeSet, WatchedClock, track
-from .state import Field, recount
+from .state import Field, as_is, recount
 from ..basics.clock import Clock
 from ..config import MockConfig
 from ..basics.errors import ApiError
@@ -113,7 +113,9 @@ class Platform:
     def _build_backends(self) -> None:
         self.budget.clear()
         for attribute, _, backend_class in BACKENDS:
-            setattr(self, attribute, backend_class(self))
+            backend = backend_class(self)
+            backend.fill_defaults()
+            setattr(self, attribute, backend)
         self._rebuild()
 
     def _rebuild(self) -> None:
@@ -208,8 +210,10 @@ class Platform:
                 state[key] = getattr(self, attribute).export()
             return state
 
-    def load(self, state: Mapping[str, Any]) -> None:
-        """Replace all state with an export; raises ValueError (and changes nothing) when it is not one."""
+    def load(self, state: Mapping[str, Any], clean: Callable[[Any], Any] | None = None) -> None:
+        """Replace all state with an export; raises ValueError (and changes nothing) when it is
+        not one. ``clean`` (the redaction rule) is applied record by record as it loads, so a
+        large import is not copied whole first."""
         if not isinstance(state, Mapping) or state.get("version") != STATE_VERSION:
             raise ValueError(f"not a runagents-mock state (expected version {STATE_VERSION})")
         with self.lock:
@@ -217,7 +221,7 @@ class Platform:
             try:
                 offset = float(state.get("clock_offset", 0.0))
                 for attribute, key, _ in BACKENDS:
-                    getattr(fresh, attribute).load(state.get(key) or {})
+                    getattr(fresh, attribute).load(state.get(key) or {}, clean or as_is)
             except (KeyError, TypeError, AttributeError, ValueError) as exc:
                 raise ValueError(f"state is malformed: {exc!r}") from None
             self.clock.set_offset(offset)

@@ -9,9 +9,12 @@ attribute. Everything that handles state is derived from it:
 
 An attribute named ``_...`` is derived: it is not saved, and ``rebuild()`` works it out from the
 persisted ones after any load, restart or reset (never keep a counter there that data could
-contradict: derive it). Adding a persisted field is one line in the backend's ``STATE``::
+contradict: derive it). Adding a persisted field is one line in the backend's ``STATE``
+(it starts empty unless ``__init__`` sets it)::
 
-    STATE = (records("items", key="id", schema="Thing"), mapping("expiry", float, times_of=...), ...)
+    STATE = (records("items", key="id", schema="Thing", charge="things"),
+             mapping("expiry", float, times_of=Owner("items", "id", "thing")),
+             mapping("grants", dict))  # <- the new field
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from .budget import StoreBudget, event_data_size, stored_size
 from .changes import track_attribute
 
 
-def _same(value: Any) -> Any:
+def as_is(value: Any) -> Any:
     return value
 
 
@@ -45,7 +48,7 @@ class Field:
 
     attr: str
     dump: Callable[[Any], Any]  # the attribute -> its exported (JSON) form
-    restore: Callable[[Any], Any]  # the exported form -> the attribute
+    restore: Callable[..., Any]  # the exported form (and, with ``cleans``, the cleaner) -> the attribute
     export_key: str = ""  # its key in the backend's section of an export (default: attr)
     schema: str | None = None  # each exported record is this component of the API document
     v1_parts: tuple[tuple[str, str], ...] = ()  # (record field, June component) it may hold
@@ -55,6 +58,12 @@ class Field:
     check: Callable[[Any, Mapping[str, Any]], str | None] | None = None  # (value, section) -> problem
     shape: str = ""  # "list" or "object": what the exported value must be ("" any)
     event_log: bool = False  # run id -> run events (checked against the document's RunEvent)
+    # restore() takes the load's cleaner and applies it item by item (records, event logs): a
+    # large import is never copied whole to be cleaned.
+    cleans: bool = False
+    # What the attribute starts as, when the backend's __init__ does not set it (a field
+    # declared here alone starts empty).
+    default: Callable[[], Any] | None = None
 
     @property
     def key(self) -> str:
@@ -76,12 +85,14 @@ def records(attr: str, key: str | tuple[str, ...] | Callable[[Mapping[str, Any]]
             v1_parts: tuple[tuple[str, str], ...] = ()) -> Field:
     """A dict of records keyed by their ``key`` field(s), exported as the list of records."""
     key_of = _key_function(key)
-    return Field(attr, dump=lambda items: list(items.values()),
-                 restore=lambda listed: {key_of(r): dict(r) for r in listed},
-                 export_key=export_as, schema=schema, v1_parts=v1_parts, charge=charge, shape="list")
+
+    def restore(listed: Any, clean: Callable[[Any], Any]) -> dict[Hashable, Any]:
+        return {key_of(r): dict(r) for r in map(clean, listed)}
+    return Field(attr, dump=lambda items: list(items.values()), restore=restore, export_key=export_as,
+                 schema=schema, v1_parts=v1_parts, charge=charge, shape="list", cleans=True, default=dict)
 
 
-def mapping(attr: str, value: Callable[[Any], Any] = _same, *, times_of: Owner | None = None,
+def mapping(attr: str, value: Callable[[Any], Any] = as_is, *, times_of: Owner | None = None,
             check: Callable[[Any, Mapping[str, Any]], str | None] | None = None,
             charge: str | None = None, measure: Callable[[Any], int] = stored_size,
             dump_value: Callable[[Any], Any] | None = None) -> Field:
@@ -91,36 +102,42 @@ def mapping(attr: str, value: Callable[[Any], Any] = _same, *, times_of: Owner |
     else:
         dump = lambda items: {k: dump_value(v) for k, v in items.items()}  # noqa: E731
     return Field(attr, dump=dump, restore=lambda items: {str(k): value(v) for k, v in items.items()},
-                 times_of=times_of, check=check, charge=charge, measure=measure, shape="object")
+                 times_of=times_of, check=check, charge=charge, measure=measure, shape="object", default=dict)
 
 
-def pairs(attr: str, value: Callable[[Any], Any] = _same, *, charge: str | None = None,
+def pairs(attr: str, value: Callable[[Any], Any] = as_is, *, charge: str | None = None,
           check: Callable[[Any, Mapping[str, Any]], str | None] | None = None) -> Field:
     """A dict keyed by (namespace, name), exported as a list of ``[namespace, name, value]``."""
     return Field(attr, dump=lambda items: [[ns, n, v] for (ns, n), v in items.items()],
                  restore=lambda listed: {(ns, n): value(v) for ns, n, v in listed}, charge=charge, check=check,
-                 shape="list")
+                 shape="list", default=dict)
 
 
 def log(attr: str, check: Callable[[Any, Mapping[str, Any]], str | None] | None = None) -> Field:
     """A list, oldest first."""
-    return Field(attr, dump=list, restore=list, check=check, shape="list")
+    return Field(attr, dump=list, restore=list, check=check, shape="list", default=list)
 
 
-def scalar(attr: str, kind: Callable[[Any], Any]) -> Field:
+def scalar(attr: str, kind: Callable[[Any], Any], default: Any = None) -> Field:
     """A plain value (a number, a text, a flag)."""
-    return Field(attr, dump=_same, restore=kind)
+    return Field(attr, dump=as_is, restore=kind, default=None if default is None else lambda: default)
 
 
 def encoded_logs(attr: str, *, charge: str,
                  check: Callable[[Any, Mapping[str, Any]], str | None] | None = None) -> Field:
     """Run id -> its event log, each event kept as its JSON bytes."""
-    def restore(logs: Mapping[str, Any]) -> dict[str, list[bytes]]:
-        return {run_id: [json.dumps(e, separators=(",", ":")).encode() for e in events]
+    def restore(logs: Mapping[str, Any], clean: Callable[[Any], Any]) -> dict[str, list[bytes]]:
+        return {run_id: [json.dumps(e, separators=(",", ":")).encode() for e in cleaned(clean, run_id, events)]
                 for run_id, events in logs.items()}
     return Field(attr, dump=lambda logs: {k: list(v) for k, v in logs.items()}, restore=restore, charge=charge,
                  measure=lambda events: sum(map(event_data_size, events)), shape="object", event_log=True,
-                 check=check)
+                 check=check, cleans=True, default=dict)
+
+
+def cleaned(clean: Callable[[Any], Any], key: str, value: Any) -> Any:
+    """``value`` cleaned as it would be inside an object under ``key`` (the redaction rule
+    also reads field names)."""
+    return value if clean is as_is else clean({key: value})[key]
 
 
 # --- backends ----------------------------------------------------------------------------
@@ -135,12 +152,21 @@ class Persistent:
     def export(self) -> dict[str, Any]:
         return {f.key: f.dump(getattr(self, f.attr)) for f in self.STATE}
 
-    def load(self, data: Mapping[str, Any]) -> None:
-        """Replace the declared attributes with an export's (an absent one keeps its default).
-        The platform calls ``rebuild()`` once every backend is loaded."""
+    def load(self, data: Mapping[str, Any], clean: Callable[[Any], Any] = as_is) -> None:
+        """Replace the declared attributes with an export's (an absent one keeps its default),
+        each value passed through ``clean`` (the redaction rule) as it is restored. The
+        platform calls ``rebuild()`` once every backend is loaded."""
         for f in self.STATE:
             if f.key in data:
-                setattr(self, f.attr, f.restore(data[f.key]))
+                value = data[f.key]
+                restored = f.restore(value, clean) if f.cleans else f.restore(cleaned(clean, f.key, value))
+                setattr(self, f.attr, restored)
+
+    def fill_defaults(self) -> None:
+        """Give each declared attribute that ``__init__`` did not set its declared default."""
+        for f in self.STATE:
+            if f.default is not None and f.attr not in self.__dict__:
+                setattr(self, f.attr, f.default())
 
     def rebuild(self) -> None:
         """Work out the derived (``_``) attributes from the persisted ones: after a load, a

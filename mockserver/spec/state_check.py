@@ -73,15 +73,9 @@ def state_problem(spec: Spec, state: Any, v1_spec: Spec | None = None, sections:
                 message = first_error(validator, record, f"{section}.{f.key}[{index}]")
                 if message:
                     return message
-    for section, fields in declared if v1_spec is not None else ():
-        for f in fields:
-            for part, schema_name in f.v1_parts:
-                validator = v1_spec.component_validator(schema_name)
-                for index, record in enumerate((state.get(section) or {}).get(f.key) or []):
-                    if part in record:
-                        message = first_error(validator, record[part], f"{section}.{f.key}[{index}].{part}")
-                        if message:
-                            return message
+    problem = _v1_parts_problem(v1_spec, state, declared) if v1_spec is not None else None
+    if problem:
+        return problem
     for section, fields in declared:
         for f in fields:
             if f.event_log:
@@ -93,6 +87,21 @@ def state_problem(spec: Spec, state: Any, v1_spec: Spec | None = None, sections:
             problem = _field_problem(state, section, f)
             if problem:
                 return problem
+    return None
+
+
+def _v1_parts_problem(v1_spec: Spec, state: Mapping[str, Any],
+                      declared: list[tuple[str, list[DeclaredField]]]) -> str | None:
+    """What records keep of the June API (a policy's June spec), against the June document."""
+    for section, fields in declared:
+        for f in fields:
+            for part, schema_name in f.v1_parts:
+                validator = v1_spec.component_validator(schema_name)
+                for index, record in enumerate((state.get(section) or {}).get(f.key) or []):
+                    if part in record:
+                        message = first_error(validator, record[part], f"{section}.{f.key}[{index}].{part}")
+                        if message:
+                            return message
     return None
 
 

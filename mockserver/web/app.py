@@ -89,7 +89,7 @@ class MockServer:
         problem = self.state_problem(state)
         if problem:
             raise ValueError(problem)
-        self.workspaces.get(workspace).load(redact_stored(state))  # a hand-written state may hold secrets
+        self.workspaces.get(workspace).load(state, redact_stored)  # a hand-written state may hold secrets
 
     def key_is_valid(self, key: str, admin: bool = False) -> bool:
         """Constant-time comparison against every accepted key. Keys minted on the control API

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any
 
 from ...basics.clock import iso
 from ...basics.errors import ApiError
