@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Iterable
 
+from ..basics.clock import Clock
+
 # A mark's "from" is the 1-based position of the first changed item of a list; WHOLE (0)
 # means the whole value changed.
 WHOLE = 0
@@ -69,7 +71,7 @@ class ChangeSet:
             self.mark(table, key, from_index)
 
 
-class TrackedList(list):
+class TrackedList(list[Any]):
     """A list that notes which of its items changed: appends mark only the new items."""
 
     __slots__ = ("changes", "table", "key")
@@ -89,7 +91,7 @@ class TrackedList(list):
         self.changes.mark(self.table, self.key, len(self) + 1)
         super().extend(items)
 
-    def __iadd__(self, items: Iterable[Any]) -> "TrackedList":
+    def __iadd__(self, items: Iterable[Any]) -> "TrackedList":  # type: ignore[misc]
         self.extend(items)
         return self
 
@@ -126,7 +128,7 @@ class TrackedList(list):
         super().reverse()
 
 
-class TrackedDict(dict):
+class TrackedDict(dict[Any, Any]):
     """A dict that notes which keys were set or removed; list values become TrackedLists."""
 
     __slots__ = ("changes", "table")
@@ -169,7 +171,7 @@ class TrackedDict(dict):
         for key, value in dict(*args, **kwargs).items():
             self[key] = value
 
-    def __ior__(self, other: Any) -> "TrackedDict":
+    def __ior__(self, other: Any) -> "TrackedDict":  # type: ignore[misc]
         self.update(other)
         return self
 
@@ -212,7 +214,7 @@ class WatchedClock:
     """The platform's clock as the platform hands it out: moving it notes the change (the
     store saves the clock offset). Reads go straight to the clock."""
 
-    def __init__(self, clock: Any, on_move: Callable[[], None]):
+    def __init__(self, clock: Clock, on_move: Callable[[], None]):
         self.clock, self._on_move = clock, on_move
 
     def now(self) -> float:
