@@ -15,7 +15,7 @@ from .workloads import WORKLOADS, WORKLOADS_BY_NAME
 
 DEFAULT_THREADS = 8  # `runagents-mock serve --threads` default (waitress only)
 
-COMMANDS = ("run", "stacks", "profile", "proxy", "scale", "store-load")
+COMMANDS = ("run", "stacks", "profile", "proxy", "scale", "store-load", "idle-saver")
 
 
 def _names(text: str, allowed: Sequence[str]) -> list[str]:
@@ -93,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .store_load import add_arguments as store_load_arguments
     store_load_arguments(store_load)
 
+    idle = sub.add_parser("idle-saver", help="CPU a --state-file saver spends while N workspaces sit idle")
+    from .idle_saver import add_arguments as idle_saver_arguments
+    idle_saver_arguments(idle)
+
     prof = sub.add_parser("profile", help="cProfile of the mock's hot path on the in-process test client")
     prof.add_argument("--requests", type=int, default=3000, help="requests per profiled workload")
     prof.add_argument("--top", type=int, default=20, help="functions to list per workload")
@@ -120,6 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "store-load":
         from .store_load import run_store_load
         return run_store_load(args)
+    if args.command == "idle-saver":
+        from .idle_saver import run_idle_saver
+        return run_idle_saver(args)
     if args.command == "profile":
         from .profiling import run_profile
         return run_profile(args)
