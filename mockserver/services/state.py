@@ -55,7 +55,7 @@ class Field:
     times_of: Owner | None = None  # a map of record id -> clock seconds
     charge: str | None = None  # each entry is charged to the byte budget under (charge, key)
     measure: Callable[[Any], int] = stored_size  # the charge of one entry
-    check: Callable[[Any, Mapping[str, Any]], str | None] | None = None  # (value, section) -> problem
+    check: Callable[[Any, Mapping[str, Any]], str | None] | None = None  # (value, whole export) -> problem
     shape: str = ""  # "list" or "object": what the exported value must be ("" any)
     event_log: bool = False  # run id -> run events (checked against the document's RunEvent)
     # restore() takes the load's cleaner and applies it item by item (records, event logs): a
