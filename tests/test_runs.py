@@ -243,7 +243,7 @@ def test_complete_example_from_the_docs(api):
     events = api.get(f"/runs/{run_id}/events").get_json()
     assert [e["type"] for e in events] == ["USER_MESSAGE", "TOOL_REQUEST", "APPROVAL_REQUIRED", "APPROVED",
                                            "RESUMED"]
-    assert [e["seq"] for e in events] == [1, 2, 3, 4]
+    assert [e["seq"] for e in events] == [1, 2, 3, 4, 5]
 
 
 def test_the_derived_invoke_url_stays_a_url_whatever_the_agent_id(api):
