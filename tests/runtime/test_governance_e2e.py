@@ -14,7 +14,7 @@ from typing import Iterator
 import pytest
 import requests
 
-from runtime_support import AGENT, WorkspaceWorld, free_port, start_agent_process, stop_process
+from runtime_support import AGENT, NAMESPACE, WorkspaceWorld, free_port, start_agent_process, stop_process
 
 WORKSPACES = ["default", "team-b"]
 CHARGE = {"tool": "billing", "method": "POST", "path": "/v1/charges", "amount": 42}
@@ -163,6 +163,17 @@ def test_the_agent_cannot_forge_the_end_user(ws):
     # Straight through the proxy: no run, no identity, so no end user at all.
     direct = requests.get(ws.env["TOOL_URL_ECHO_TOOL"] + "/me", headers={"X-End-User-ID": "mallory"}, timeout=10)
     assert direct.status_code == 200 and "X-End-User-ID" not in direct.json()["headers"]
+
+
+def test_an_invoke_without_an_end_user_names_none_to_the_tool(live_mock, agents):
+    world = WorkspaceWorld(live_mock.url, "default")
+    world.build(endpoint=agents["default"])
+    answer = world.call("POST", f"/api/agents/{NAMESPACE}/{AGENT}/invoke",  # an API key, no X-End-User-ID
+                        json={"message": json.dumps({"tool": "echo-tool", "path": "/me", "forge_user": "mallory"})})
+    assert answer.status_code == 200
+    assert "X-End-User-ID" not in json.loads(answer.json()["response"])["headers"]
+    [run] = world.call("GET", f"/runs?agent_id={AGENT}").json()
+    assert run["user_id"] == "anonymous"  # the run record needs a user; the tool is told none
 
 
 # --- 4. the audit trail -----------------------------------------------------------------
