@@ -216,6 +216,20 @@ def test_refused_calls_and_a_rejection_are_in_the_events(ws):
     assert refusals(rejected["id"]) == [(403, "access to tool billing was rejected for this run")]
 
 
+def test_consent_is_asked_and_given_on_the_workspace_of_the_run(ws):
+    from urllib.parse import parse_qs, urlsplit
+    drive = {"tool": "drive", "method": "GET", "path": "/files"}
+    reply = ws.invoke_as("bob", drive)
+    assert reply["code"] == "CONSENT_REQUIRED"
+    callback = parse_qs(urlsplit(reply["authorization_url"]).query)
+    assert callback["redirect_uri"] == [f"{ws.url}{ws.runtime}/_oauth/callback"]
+    run = ws.call("GET", f"{ws.api}/runs?agent_id={AGENT}").json()[-1]
+    assert [e["type"] for e in ws.events(run["id"])] == ["USER_MESSAGE", "TOOL_REQUEST", "CONSENT_REQUIRED"]
+    given = requests.get(callback["redirect_uri"][0], params={"state": callback["state"][0]}, timeout=10)
+    assert given.status_code == 200 and given.json()["user"] == "bob"
+    assert "Authorization" in json.loads(ws.invoke_as("bob", drive)["response"])["headers"]
+
+
 # --- issue 21, defect 5: workspaces never see each other ----------------------------------
 
 def test_a_named_workspace_runs_its_agent_and_never_touches_the_default(live_mock, agents):

@@ -189,18 +189,20 @@ class GovernanceBackend:
     # --- what the tool proxy asks -----------------------------------------------------
 
     def covering(self, call: ToolCall) -> dict[str, Any] | None:
-        """The approval outcome that lets ``call`` through, if any (a ``once`` is spent by it)."""
+        """The approval outcome that lets ``call`` through, if any (``spend`` it once the call
+        goes to the tool)."""
         with self.platform.lock:
             self._expire_due()
             now = self.platform.clock.now()
             run = self.platform.runs.runs.get(call.run_id or "")
             run_open = run is not None and run["status"] not in ("COMPLETED", "FAILED")
-            for outcome in self.outcomes.values():
-                if covers(outcome, call, now, run_open):
-                    if outcome["scope"] == ONCE:
-                        self.outcomes[outcome["request_id"]] = {**outcome, "used": True}
-                    return outcome
-            return None
+            return next((o for o in self.outcomes.values() if covers(o, call, now, run_open)), None)
+
+    def spend(self, outcome: Mapping[str, Any]) -> None:
+        """The call ``outcome`` covered went to the tool: a ``once`` is used up."""
+        with self.platform.lock:
+            if outcome["scope"] == ONCE and outcome["request_id"] in self.outcomes:
+                self.outcomes[outcome["request_id"]] = {**outcome, "used": True}
 
     def pending_for_run(self, run_id: str, agent: str, tool_name: str) -> dict[str, Any] | None:
         """The PENDING request a paused run waits on for this tool, if any."""

@@ -294,11 +294,10 @@ class RuntimeBackend:
         if approved is not None and approved.get("payload_hash") not in (None, digest):
             return Refusal(409, {"error": "payload_hash mismatch", "tool": tool_name,
                                  "action_id": approved["action_id"]})
-        if needs_approval and platform.governance.covering(
-                ToolCall(agent_name, tool_name, run_id, end_user, capability, digest)) is None:
+        outcome = platform.governance.covering(ToolCall(agent_name, tool_name, run_id, end_user, capability,
+                                                        digest)) if needs_approval else None
+        if needs_approval and outcome is None:
             return self._approval(agent_name, tool_name, method, url, capability, run_id, digest)
-        if approved is not None:
-            platform.runs.set_action_status(approved, "EXECUTED")
 
         # 5. OAuth2 consent
         auth = tool["spec"].get("connection", {}).get("authentication", {})
@@ -307,7 +306,11 @@ class RuntimeBackend:
             if f"{end_user or ''}/{tool_name}" not in self.consents:
                 return self._consent_required(tool_name, tool, end_user or "", callback_url)
 
-        # 6. allowed
+        # 6. allowed: only now is a `once` approval spent and the approved action executed
+        if outcome is not None:
+            platform.governance.spend(outcome)
+        if approved is not None:
+            platform.runs.set_action_status(approved, "EXECUTED")
         allowed = Allowed(tool=tool, url=url, end_user=end_user, run_id=run_id if run else None, agent=agent_name)
         self._inject_credentials(allowed, tool_name, auth)
         return allowed
