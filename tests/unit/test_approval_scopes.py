@@ -91,7 +91,9 @@ def test_the_window_covers_the_user_until_it_ends_and_approves_that_users_waitin
 
 
 def test_each_run_gets_its_own_request_and_a_retry_in_the_paused_run_reuses_it(platform):
-    first, second = blocked(platform, "alice"), blocked(platform, "bob")
+    runless, _ = platform.governance.create({"subject": "a", "agent_id": "a", "tool_id": "t"})
+    first, second = blocked(platform, "alice"), blocked(platform, "bob")  # not the run-less one
+    assert runless["id"] not in (first["id"], second["id"]) and "action_id" not in runless
     assert first["id"] != second["id"] and first["action_id"] != second["action_id"]
     again, created = platform.governance.create({"subject": "a", "agent_id": "a", "tool_id": "t",
                                                  "run_id": first["run_id"]})
