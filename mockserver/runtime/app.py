@@ -69,10 +69,11 @@ class RuntimeApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         full_path = environ.get("PATH_INFO", "")
+        where: Where | None = None
         try:
             where = self._where(full_path)
-        except ApiError as exc:
-            where, failed = None, exc
+        except ApiError as exc:  # a bad workspace name: answered below, journaled like any refusal
+            failed = exc
         if where is not None and where.path.startswith(LLM_PREFIX):
             return self._llm(where, environ, start_response)
         request = Request(environ)

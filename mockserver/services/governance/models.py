@@ -124,6 +124,9 @@ class GovernanceBackend:
                        if other["status"] == "PENDING" and other["id"] != request_id
                        and (other.get("agent_id") or other["subject"]) == agent
                        and other["tool_id"] == request["tool_id"] and self._user_of(other) == user]
+            for waiting in (request, *covered):  # every run it resumes has room for its events, or none is changed
+                if waiting.get("action_id") and waiting["run_id"] in self.platform.runs.runs:
+                    self.platform.runs.ensure_event_room(waiting["run_id"], 2)
             approved = self._approve_one(request, approver, scope, duration, seconds)
             for other in covered:
                 self._approve_one(other, approver, scope, duration, seconds)
