@@ -53,7 +53,6 @@ class Allowed:
     url: str  # what the tool would receive: base URL + path (+ query)
     end_user: str | None
     run_id: str | None
-    agent: str = ""
     headers: dict[str, str] = field(default_factory=dict)  # credentials to inject (secret)
     query: dict[str, str] = field(default_factory=dict)  # credentials to inject (secret)
 
@@ -238,8 +237,14 @@ class RuntimeBackend:
             if audited:
                 self._audit(audited, "TOOL_REQUEST", agent_name,
                             {"tool_id": tool_name, "tool_method": method, "tool_path": path})
-            decision = self._decide(namespace, agent_name, tool_name, method, path, query, body, run_id,
-                                    callback_url)
+            try:
+                decision = self._decide(namespace, agent_name, tool_name, method, path, query, body, run_id,
+                                        callback_url)
+            except ApiError as exc:  # e.g. the run's agent is gone: recorded like any other refusal
+                if audited:
+                    self._audit(audited, "TOOL_RESPONSE", PLATFORM_ACTOR,
+                                {"tool_id": tool_name, "status": exc.status, "error": exc.message})
+                raise
             if audited and isinstance(decision, Refusal):
                 code = decision.body.get("code")
                 if code == "CONSENT_REQUIRED":
@@ -311,7 +316,7 @@ class RuntimeBackend:
             platform.governance.spend(outcome)
         if approved is not None:
             platform.runs.set_action_status(approved, "EXECUTED")
-        allowed = Allowed(tool=tool, url=url, end_user=end_user, run_id=run_id if run else None, agent=agent_name)
+        allowed = Allowed(tool=tool, url=url, end_user=end_user, run_id=run_id if run else None)
         self._inject_credentials(allowed, tool_name, auth)
         return allowed
 
