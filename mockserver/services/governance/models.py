@@ -144,8 +144,8 @@ class GovernanceBackend:
         if ends is not None:
             request.update(duration=duration, expires_at=iso(ends))
         self.items[request["id"]] = request
-        self.outcomes[request["id"]] = outcome_for(request, scope, self._user_of(request), ends)
-        self.outcomes[request["id"]]["payload_hash"] = self._hash_of(request)
+        self.outcomes[request["id"]] = outcome_for(request, scope, self._user_of(request), self._hash_of(request),
+                                                   ends)
         if ends is not None:
             self.expiry[request["id"]] = ends
             heapq.heappush(self._due, (ends, request["id"]))

@@ -47,11 +47,12 @@ class ToolCall:
     payload_hash: str
 
 
-def outcome_for(request: Mapping[str, Any], scope: str, user: str | None, ends: float | None) -> dict[str, Any]:
+def outcome_for(request: Mapping[str, Any], scope: str, user: str | None, payload_hash: str | None,
+                ends: float | None) -> dict[str, Any]:
     """The runtime approval outcome an approved request leaves (kept, and exported, by request id)."""
     return {"request_id": request["id"], "scope": scope, "agent": request.get("agent_id") or request["subject"],
             "tool": request["tool_id"], "run_id": request.get("run_id"), "action_id": request.get("action_id"),
-            "user": user, "capability": request.get("capability"), "payload_hash": request.get("payload_hash"),
+            "user": user, "capability": request.get("capability"), "payload_hash": payload_hash,
             "ends": ends, "used": False}
 
 
