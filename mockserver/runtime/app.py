@@ -23,6 +23,7 @@ from ..basics.redact import redact_headers
 from ..services.runtime.models import Allowed, Refusal
 from ..spec.document import Spec, mock_spec_path
 from ..services import agent_calls
+from ..services.gateway.models import LLM_AGENT_KEY
 from . import ingress
 from ..spec.paths import EGRESS_PREFIX, INGRESS_PREFIX, JWKS_PATH, LLM_PREFIX, OAUTH_CALLBACK
 
@@ -102,9 +103,14 @@ class RuntimeApp:
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
             return [data]
         if path.endswith("/chat/completions"):
-            keys = self.server.config.api_keys
-            environ = {**environ, "PATH_INFO": "/v1/chat/completions",
-                       "HTTP_AUTHORIZATION": f"Bearer {keys[0] if keys else 'agent-runtime'}"}
+            # The platform's own call, in every auth mode: an --api-key key, else a key bound to
+            # the default workspace (the February paths take it as a bearer key), else any key.
+            config = self.server.config
+            key = next(iter([*config.api_keys, *(k for ws, k in config.workspace_keys if ws == "default")]),
+                       "agent-runtime")
+            parts = path[len(LLM_PREFIX):].split("/")
+            environ = {**environ, "PATH_INFO": "/v1/chat/completions", "HTTP_AUTHORIZATION": f"Bearer {key}",
+                       LLM_AGENT_KEY: (parts[0], parts[1]) if len(parts) > 2 else ("", "")}
         else:
             environ = {**environ, "PATH_INFO": "/v1/_llm_unknown" + path}
         return self.api_app(environ, start_response)

@@ -24,6 +24,7 @@ class Workspaces:
         self._name_error = name_error  # the spec's check of a workspace name: a message or None
         self._named: dict[str, Platform] = {}
         self.replay: Any = None  # given to every workspace's platform (see replay.py)
+        self.keys: Any = None  # the server's WorkspaceKeys, given to every workspace's platform
         self._lock = threading.Lock()
 
     def check_name(self, name: str) -> None:
@@ -46,6 +47,7 @@ class Workspaces:
                 self.default.check_capacity("workspaces", len(self._named))
                 platform = Platform(self.config, workspace=name)
                 platform.replay = self.replay
+                platform.keys = self.keys
                 self._named[name] = platform
             return self._named[name]
 

@@ -72,8 +72,21 @@ def dereference(document: Mapping[str, Any]) -> Any:
     return _deref(document, document)
 
 
+# `format` is checked where the documents declare one (uri, date-time, email, uuid), as the
+# platform refuses a value that breaks it. jsonschema checks `uri` only with an optional
+# package, so the one rule the mock applies is registered here: an absolute URI (a scheme,
+# `:`, then no whitespace or control characters), as the compiled validator also requires.
+_FORMATS = FormatChecker()
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s\x00-\x1f\x7f]*")
+
+
+@_FORMATS.checks("uri")
+def _is_uri(value: object) -> bool:
+    return not isinstance(value, str) or _URI.fullmatch(value) is not None
+
+
 def _validator(schema: Mapping[str, Any]) -> Draft202012Validator:
-    return Draft202012Validator(schema, format_checker=FormatChecker())
+    return Draft202012Validator(schema, format_checker=_FORMATS)
 
 
 # --- error messages ---------------------------------------------------------------------
@@ -174,7 +187,9 @@ class RequestCheck:
     def first_error(self, instance: Any, prefix: str = "") -> str | None:
         if self.is_valid(instance):
             return None
-        return first_error(self.validator, instance, prefix)
+        # Invalid for the compiled check: jsonschema names the problem. Should the two disagree
+        # (a format edge case), the input is still refused: never more permissive than either.
+        return first_error(self.validator, instance, prefix) or f"{prefix or 'request body'} is invalid"
 
 
 # --- operations -------------------------------------------------------------------------
@@ -230,6 +245,7 @@ class Operation:
     path_item_extensions: Mapping[str, Any] = field(default_factory=dict)
     keyless: bool = False  # `security: []`: the operation takes no API key
     extensions: Mapping[str, Any] = field(default_factory=dict)  # the operation's own x- keys
+    body_required: bool = False  # `requestBody.required`
 
     @cached_property
     def body_fields(self) -> frozenset[str]:
@@ -323,6 +339,12 @@ class Operation:
         if self.body_schema is None:
             return None  # bodies on operations that take none are ignored, like the real server
         body = decode_json(raw_body)
+        if body is None and not self.body_required:
+            body = {}  # JSON null where the body is optional is no body (the vendor CLI's plain approve)
+        elif body == {} and self.body_required and not raw_body.strip() and self.body_validator.is_valid(body):
+            # No body where one is required, and {} would pass: refused, as the platform does
+            # (when {} fails, the message naming the missing field says more).
+            raise ApiError(400, "request body is required")
         # The schema accepts both names (so messages name the field as sent); then the
         # handler gets the documented name.
         message = self.body_validator.first_error(body)
@@ -416,6 +438,7 @@ class Spec:
             responses=responses, path_item_extensions=extensions,
             keyless=raw.get("security") == [],
             extensions={k: v for k, v in raw.items() if k.startswith("x-")},
+            body_required=bool(body and body.get("required")),
         )
 
     def component_validator(self, name: str) -> RequestCheck:
