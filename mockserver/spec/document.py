@@ -438,7 +438,8 @@ class Spec:
             responses=responses, path_item_extensions=extensions,
             keyless=raw.get("security") == [],
             extensions={k: v for k, v in raw.items() if k.startswith("x-")},
-            body_required=bool(body and body.get("required")),
+            # Only for a JSON-only body: an operation taking other media types reads its body its own way.
+            body_required=bool(body and body.get("required") and set(body["content"]) == {"application/json"}),
         )
 
     def component_validator(self, name: str) -> RequestCheck:

@@ -87,7 +87,7 @@ class DraftsBackend:
 
     @staticmethod
     def _check_open(draft: Mapping[str, Any]) -> None:
-        if draft["status"] != IN_PROGRESS:
+        if draft.get("status", IN_PROGRESS) != IN_PROGRESS:  # a plan's pending draft has none yet
             raise ApiError(409, f'deploy draft "{draft["id"]}" is {draft["status"]}: only an IN_PROGRESS draft changes')
 
     # --- what plans and deploy share ----------------------------------------------------------
