@@ -57,7 +57,7 @@ def test_a_stale_version_and_a_finished_draft_are_conflicts_that_change_nothing(
         assert error_of(refused) == 'deploy draft "d1" is ABANDONED: only an IN_PROGRESS draft changes'
     assert v1(api, "POST", "/deploy-drafts/d1/abandon").get_json() == abandoned
     refused = v1(api, "POST", "/deploy", {"agent_name": "a", "draft_id": "d1"})
-    assert refused.status_code == 400 and error_of(refused) == 'deploy draft "d1" is ABANDONED: no valid deploy source'
+    assert refused.status_code == 409 and error_of(refused) == 'deploy draft "d1" is ABANDONED: it cannot be deployed'
 
 
 def test_draft_errors(api):
@@ -107,8 +107,8 @@ def test_an_artifact_is_a_build_of_the_workspace(api):
     assert deployed.status_code == 201
     assert v1(api, "GET", "/agents/art/config").get_json()["image"] == build["image"]
     unknown = v1(api, "POST", "/deploy", {"agent_name": "other", "artifact_id": "art_support_v3"})
-    assert unknown.status_code == 400 and error_of(unknown) == (
-        'no valid deploy source: artifact "art_support_v3" not found (the mock\'s artifacts are the builds of this workspace)')
+    assert unknown.status_code == 404 and error_of(unknown) == (
+        'artifact "art_support_v3" not found (the mock\'s artifacts are the builds of this workspace)')
     nothing = v1(api, "POST", "/deploy", {"agent_name": "other"})
     assert nothing.status_code == 400 and error_of(nothing) == (
         "no valid deploy source: send image, source_files or artifact_id (or a draft_id whose draft has one)")

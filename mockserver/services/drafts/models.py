@@ -9,7 +9,7 @@ editors cannot overwrite each other silently.
 
 The mock has no control-plane users: every caller is the workspace's one operator
 (``OPERATOR``), so ``mine`` changes nothing offline. Its artifacts are its builds: an
-``artifact_id`` naming a build of the workspace deploys that build's image; any other is a 400.
+``artifact_id`` naming a build of the workspace deploys that build's image; any other is a 404.
 """
 
 from __future__ import annotations
@@ -121,8 +121,8 @@ class DraftsBackend:
 
     def hydrate(self, body: Mapping[str, Any], pending: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]:
         """A deploy body with what its ``draft_id`` draft holds for the fields it does not send,
-        and its ``artifact_id`` resolved to that build's image; 404 for no such draft, 400 for
-        an abandoned draft or an unknown artifact. Wrong types are for validation to report."""
+        and its ``artifact_id`` resolved to that build's image; 404 for no such draft or
+        artifact, 409 for an abandoned draft. Wrong types are for validation to report."""
         draft_id = body.get("draft_id")
         hydrated: Mapping[str, Any] = body
         if draft_id and isinstance(draft_id, str):
@@ -131,7 +131,7 @@ class DraftsBackend:
             if draft is None:
                 raise ApiError(404, f'deploy draft "{draft_id}" not found')
             if draft.get("status") == ABANDONED:
-                raise ApiError(400, f'deploy draft "{draft_id}" is ABANDONED: no valid deploy source')
+                raise ApiError(409, f'deploy draft "{draft_id}" is ABANDONED: it cannot be deployed')
             hydrated = {**self._deploy_fields(draft), **body}
             listed = hydrated.get("required_tools", [])
             if "required_tools" not in body and isinstance(listed, list):
@@ -151,8 +151,7 @@ class DraftsBackend:
         with self.platform.lock:
             build = self.platform.builds.items.get(artifact_id)
         if build is None:
-            raise ApiError(400, f'no valid deploy source: artifact "{artifact_id}" not found '
-                                f'(the mock\'s artifacts are the builds of this workspace)')
+            raise ApiError(404, f'artifact "{artifact_id}" not found (the mock\'s artifacts are the builds of this workspace)')
         return build["image"]
 
     def _deploy_fields(self, draft: Mapping[str, Any]) -> dict[str, Any]:
