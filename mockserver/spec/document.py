@@ -202,6 +202,7 @@ class Parameter:
     validator: RequestCheck
     schema: Mapping[str, Any]
     alias_of: str | None = None  # a deprecated other name: the value goes to this parameter
+    comma_separated: bool = False  # `x-comma-separated`: a list in one value, or the parameter repeated
 
     def coerce(self, raw: str) -> Any:
         """Query/path/header values arrive as text; convert for integer/number/boolean schemas."""
@@ -312,8 +313,10 @@ class Operation:
             elif param.location == "query":
                 raw = args.get(param.name)
                 if raw is not None and hasattr(args, "getlist") and len(args.getlist(param.name)) > 1:
-                    # No query parameter of the spec is an array: a second value is a mistake.
-                    raise ApiError(400, f"query parameter {param.name} is given more than once")
+                    if not param.comma_separated:
+                        # No query parameter of the spec is an array: a second value is a mistake.
+                        raise ApiError(400, f"query parameter {param.name} is given more than once")
+                    raw = ",".join(args.getlist(param.name))  # `--tag a --tag b` as `tag=a,b`
             else:
                 raw = headers.get(param.name)
             # An empty header counts as absent; an empty query value is a value, checked like any.
@@ -423,7 +426,7 @@ class Spec:
         params = tuple(
             Parameter(name=p["name"], location=p["in"], required=bool(p.get("required")),
                       validator=RequestCheck.compile(p.get("schema", {})), schema=p.get("schema", {}),
-                      alias_of=p.get("x-alias-of"))
+                      alias_of=p.get("x-alias-of"), comma_separated=bool(p.get("x-comma-separated")))
             for p in by_key.values() if p["in"] in ("path", "query", "header")
         )
         body = raw.get("requestBody")

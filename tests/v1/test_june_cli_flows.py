@@ -85,6 +85,12 @@ def test_catalog_list_by_category_and_tag(api):
     listed = cli(api, "GET", "/catalog?category=Enterprise+Productivity&tag=Gmail").get_json()
     assert [i["id"] for i in listed["items"]] == ["google-workspace-assistant-agent"]
     assert listed["items"][0]["required_integrations"] == ["email", "calendar", "drive", "docs", "sheets", "tasks", "keep"]
+    # --tag a --tag b (or --tag a,b): the CLI repeats the parameter; the page's form is a list.
+    repeated = cli(api, "GET", "/catalog?tag=Gmail&tag=Ticketing").get_json()
+    assert [i["id"] for i in repeated["items"]] == ["google-workspace-assistant-agent", "support-triage-agent"]
+    assert repeated == cli(api, "GET", "/catalog?tag=Gmail,Ticketing").get_json() | {"generated_at": repeated["generated_at"]}
+    twice = cli(api, "GET", "/catalog?page=1&page=2")
+    assert twice.status_code == 400 and error_of(twice) == "query parameter page is given more than once"
 
 
 # --- what both releases refuse, as the platform does ------------------------------------------
