@@ -25,6 +25,9 @@ class Workspaces:
         self._named: dict[str, Platform] = {}
         self.replay: Any = None  # given to every workspace's platform (see replay.py)
         self.keys: Any = None  # the server's WorkspaceKeys, given to every workspace's platform
+        # Called with each named workspace's platform when it is made (the app gives it its
+        # own resume worker there, as the default's).
+        self.prepare: Callable[[Platform], None] = lambda platform: None
         self._lock = threading.Lock()
 
     def check_name(self, name: str) -> None:
@@ -48,6 +51,7 @@ class Workspaces:
                 platform = Platform(self.config, workspace=name)
                 platform.replay = self.replay
                 platform.keys = self.keys
+                self.prepare(platform)
                 self._named[name] = platform
             return self._named[name]
 
