@@ -119,7 +119,8 @@ def test_an_empty_duration_is_no_duration(api):
     created = cli(api, "POST", "/approvals/requests", '{"subject": "a", "tool_id": "t", "duration": ""}')
     assert created.status_code == 201
     approved = cli(api, "POST", f"/approvals/requests/{created.get_json()['id']}/approve", "null").get_json()
-    assert approved["duration"] == "4h"  # the default, as when no duration is sent
+    # As when no duration is sent: the default scope, not a time window (a duration asks for one).
+    assert (approved["status"], approved["scope"]) == ("APPROVED", "once") and "expires_at" not in approved
     policy = cli(api, "POST", "/policies", '{"name": "p", "spec": {"policies": [{"permission": "allow"}], '
                                            '"approvals": [{"name": "r", "defaultDuration": ""}]}}')
     assert policy.status_code == 201
