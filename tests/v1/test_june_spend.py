@@ -73,3 +73,19 @@ def test_gateway_traffic_counts_in_every_auth_mode(make_api, config):
     assert answered.status_code == 200
     rows = request("GET", "/model-spend").get_json()["top_models"]
     assert [(r["agent_name"], r["status"]) for r in rows] == [("a", "Active")]
+
+
+@pytest.mark.parametrize("config", [{"workspace_keys": {"revops": "ra_ws_revops"}}, {}])
+def test_a_named_workspaces_agent_traffic_counts_there(make_api, config):
+    api = make_api(**config)
+    key = "ra_ws_revops" if config else "ra_ws_test"
+    request = lambda method, path, body=None: api.request(method, "/api/v1/workspaces/revops" + path, json_body=body,
+                                                          headers={"X-RunAgents-API-Key": key}, auth=False)
+    request("POST", "/starter-kit")
+    request("POST", "/deploy", {"agent_name": "a", "image": "img:1"})
+    request("PUT", "/agents/a/config", {"llm_configs": [{"provider": "openai", "model": "gpt-4o-mini"}]})
+    answered = api.request("POST", "/_workspaces/revops/_llm/agent-system/a/v1/chat/completions", json_body=CHAT,
+                           auth=False)
+    assert answered.status_code == 200
+    assert [(u["status"], u["estimated_spend_usd"] > 0) for u in request("GET", "/agents/a/config").get_json()[
+        "model_usage"]] == [("Uncapped", True)]
