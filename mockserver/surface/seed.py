@@ -49,6 +49,9 @@ SECTIONS = {
     "access_requests": "createAccessRequest",
 }
 CATALOG_SECTION = "catalog"  # no API call creates catalog entries: checked against the v1 schema
+# {name: fixture}: the same sections, loaded into that named workspace (a June
+# /api/v1/workspaces/{name} session recorded by the proxy). Only at a fixture's top level.
+WORKSPACES_SECTION = "workspaces"
 
 
 # Keys of a fixture item that are not part of the create call's body.
@@ -79,7 +82,7 @@ def parse_seed_text(text: str) -> Mapping[str, Any]:
         raise ValueError(problem)
     if not isinstance(data, Mapping):
         raise ValueError("a fixture must be a mapping of sections: " + ", ".join(SECTIONS))
-    known = [*SECTIONS, CATALOG_SECTION]
+    known = [*SECTIONS, CATALOG_SECTION, WORKSPACES_SECTION]
     unknown = sorted(set(map(str, data)) - set(known))
     if unknown:
         raise ValueError(f"unknown fixture section(s): {', '.join(unknown)}; known: {', '.join(known)}")
@@ -115,7 +118,28 @@ def seed(server: "MockServer", data: Mapping[str, Any], platform: "Platform | No
     """Create every item in ``platform`` (a workspace; default: the default one); answers how
     many of each were created. A bad item stops the load and undoes it whole, so a refused
     fixture changes nothing."""
+    named = data.get(WORKSPACES_SECTION) or {}
+    if named:
+        if platform is not None and platform is not server.platform:
+            raise ApiError(400, f"{WORKSPACES_SECTION} is only read by a fixture for the default workspace")
+        if not isinstance(named, Mapping):
+            raise ApiError(400, f"{WORKSPACES_SECTION} must map workspace names to fixtures")
+        for name in named:
+            server.workspaces.check_name(name)
+        data = {k: v for k, v in data.items() if k != WORKSPACES_SECTION}
     platform = platform or server.platform
+    result = _seed_one(server, platform, data)
+    for name, fixture in named.items():
+        if not isinstance(fixture, Mapping) or WORKSPACES_SECTION in fixture:
+            raise ApiError(400, f"{WORKSPACES_SECTION}.{name} must be a fixture without {WORKSPACES_SECTION}")
+        try:
+            result.setdefault(WORKSPACES_SECTION, {})[name] = _seed_one(server, server.workspaces.get(name), fixture)
+        except ApiError as exc:
+            raise ApiError(400, f"{WORKSPACES_SECTION}.{name}: {exc.message}") from None
+    return result
+
+
+def _seed_one(server: "MockServer", platform: "Platform", data: Mapping[str, Any]) -> dict[str, Any]:
     with platform.lock:
         before = platform.export()
         try:
