@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping
 
 import yaml
 
-from ..basics.redact import redact_body
+from ..basics.redact import redact_body, secret_name
 from ..surface.seed import SECTIONS, WORKSPACES_SECTION
 from ..spec.document import Operation
 from ..spec.surfaces import DEFAULT_WORKSPACE, Surfaces
@@ -82,6 +82,8 @@ def recorded_body(schema: Mapping[str, Any], body: Any) -> Any:
             out[key] = [recorded_body(sub["items"], item) for item in value]
         else:
             out[key] = redact_body({key: value})[key]
+    if "value" in out and secret_name(out.get("name")):  # {name: STRIPE_KEY, value: ...} (agent env)
+        out["value"] = redact_body({"name": out["name"], "value": out["value"]})["value"]
     return out
 
 

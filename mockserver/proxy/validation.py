@@ -8,7 +8,6 @@ conformance reports' ``Deviation`` record.
 
 from __future__ import annotations
 
-import json
 import shlex
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +18,7 @@ from werkzeug.datastructures import Headers, MultiDict
 from ..spec.conformance import UNDOCUMENTED_PATH, response_issues
 from ..spec.conformance_report import Deviation, body_excerpt
 from ..basics.errors import ApiError
-from ..basics.redact import redact_body
+from ..basics.redact import redact_payload
 from ..spec.document import Operation, ResponseIssue, Spec
 from .exchange import Exchange
 from .routing import Located
@@ -186,11 +185,7 @@ def _shown(body: bytes | None, content_type: str) -> str:
         return "(not kept: larger than the proxy keeps)"
     if not body:
         return ""
-    try:
-        parsed = json.loads(body)
-    except (ValueError, RecursionError):
-        return body_excerpt(body, content_type)
-    return body_excerpt(json.dumps(redact_body(parsed), separators=(",", ":"), ensure_ascii=False), "json")
+    return body_excerpt(redact_payload(body, content_type), content_type)
 
 
 def _curl(exchange: Exchange, upstream: str, shown_body: str) -> str:
