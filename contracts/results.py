@@ -124,7 +124,10 @@ class Results:
         self.deviations: dict[tuple[str, str, str], Deviation] = {}
         self.errors: dict[str, str] = {}  # test-level errors that are not deviations, by test
         self.links_followed: collections.Counter[str] = collections.Counter()  # by transition id
+        self.links_succeeded: collections.Counter[str] = collections.Counter()  # answered 2xx
         self.scenarios: collections.Counter[str] = collections.Counter()  # by flow
+        # flow -> the required links that got directed walks of their own (stateful.cover_required_links)
+        self.directed: dict[str, list[str]] = collections.defaultdict(list)
 
     def record_response(self, case: Case, response: Response) -> None:
         tally = self.tallies[case.operation.label]
@@ -149,9 +152,16 @@ class Results:
         self.scenarios[flow] += 1
         return sum(self.scenarios.values())
 
-    def record_link(self, transition_id: str) -> None:
-        """``transition_id`` as schemathesis names it: "POST /runs -> [201] AddEventToRun -> POST ..."."""
+    def record_directed(self, flow: str, link_name: str) -> None:
+        if link_name not in self.directed[flow]:
+            self.directed[flow].append(link_name)
+
+    def record_link(self, transition_id: str, succeeded: bool) -> None:
+        """``transition_id`` as schemathesis names it: "POST /runs -> [201] AddEventToRun -> POST ...";
+        ``succeeded``: the step along it was answered 2xx."""
         self.links_followed[transition_id] += 1
+        if succeeded:
+            self.links_succeeded[transition_id] += 1
 
     def deviations_for(self, operation: str) -> list[Deviation]:
         return [d for d in self.deviations.values() if d.operation == operation]
