@@ -1,8 +1,8 @@
 """What a run saw: responses per operation, deviations with their reproductions, links followed.
 
 Hypothesis replays and shrinks failing examples, so the same deviation is seen many times;
-it is kept once per (operation, check, kind), with the latest example, which is the smallest
-one Hypothesis found.
+it is kept once per (operation, check, kind), with the smallest example seen (request and
+answer bodies; a link sequence's step is not shrunk the way a single request is).
 """
 
 from __future__ import annotations
@@ -111,6 +111,10 @@ def expected_and_got(failure: Any, check: str, response: Response) -> tuple[str,
     return getattr(failure, "title", "conformance"), message.splitlines()[0] if message else f"{status}"
 
 
+def _size(deviation: "Deviation") -> int:
+    return len(deviation.request_body) + len(deviation.response_body)
+
+
 @dataclass
 class OperationTally:
     requests: int = 0
@@ -142,6 +146,8 @@ class Results:
             deviation = Deviation.from_failure(failure, check, case, response)
             key = (deviation.operation, deviation.check, deviation.title)
             previous = self.deviations.get(key)
+            if previous is not None and _size(previous) <= _size(deviation):
+                deviation = previous  # the smaller example stays: the one a reader can follow
             deviation.seen_in = previous.seen_in if previous else []
             if where not in deviation.seen_in:
                 deviation.seen_in.append(where)
