@@ -34,7 +34,8 @@ def _generated_objects_are_valid(client: CheckedClient, tool: str, base_url: str
     for tool_id in (tool, agent):  # a known tool, and one the request names only
         request = client.post("/governance/requests", {"subject": subject, "tool_id": tool_id, "agent_id": agent})
         assert request.status_code == 201, request.get_json()
-        approved = client.post(f"/governance/requests/{request.get_json()['id']}/approve", {})
+        # A time window (a duration): the approval that grants a JIT policy.
+        approved = client.post(f"/governance/requests/{request.get_json()['id']}/approve", {"duration": "1h"})
         assert approved.status_code == 200, approved.get_json()
 
     policies = client.get("/api/policies").get_json()
