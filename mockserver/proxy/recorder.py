@@ -39,6 +39,7 @@ _NAMED_READS = {
     "getIdentityProvider": "identity_providers", "listIdentityProviders": "identity_providers",
 }
 _SEEDABLE_REQUEST_STATUSES = ("PENDING", "APPROVED", "REJECTED")
+_REPLAYABLE_SCOPES = ("once", "agent_user_ttl")
 MAX_PER_KIND = 10_000  # the mock's own default limit per kind: bounded memory
 MAX_WORKSPACES = 100  # workspaces recorded; traffic of further ones is not
 # June operations that do what a February one does, under another operationId.
@@ -208,6 +209,10 @@ class SessionRecorder:
         for field in ("approver_id", "reason"):
             if isinstance(answer.get(field), str):
                 known["extra"][field] = answer[field]
+        # The approval's scope, replayed by the fixture's approve; not "run", which needs the
+        # run_id the fixture leaves out (replay approves it with the request's default).
+        if known["status"] == "APPROVED" and answer.get("scope") in _REPLAYABLE_SCOPES:
+            known["extra"]["scope"] = answer["scope"]
 
     def _stored_seen(self, kept: dict[str, dict[str, Any]], create: str, answer: Any,
                      more: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:

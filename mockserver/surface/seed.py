@@ -13,7 +13,7 @@ fixture can only create what a client could have created::
 Runs and access requests take a few keys beyond the create body (``FIXTURE_ONLY``), so a
 recorded session (``runagents-mock proxy --record``) comes back with its ids and statuses:
 ``id``, ``status`` (reached through the API's own transitions: updateRun, approve, reject),
-a run's ``events`` (addRunEvent bodies), and an access request's ``approver_id``/``reason``.
+a run's ``events`` (addRunEvent bodies), and an access request's ``approver_id``/``reason``/``scope``.
 
     catalog: [{id: my-agent, version: 1.0.0, name: My agent, deploymentTemplate: {agentName: my-agent}}]
 
@@ -57,7 +57,7 @@ WORKSPACES_SECTION = "workspaces"
 # Keys of a fixture item that are not part of the create call's body.
 FIXTURE_ONLY = {
     "runs": ("id", "status", "events"),
-    "access_requests": ("id", "status", "approver_id", "reason"),
+    "access_requests": ("id", "status", "approver_id", "reason", "scope"),
 }
 
 
@@ -209,7 +209,7 @@ def _replay_request(server: "MockServer", platform: "Platform", request: dict[st
     if wanted in (None, request["status"]):
         return request
     if wanted == "APPROVED":
-        body = {"approver_id": extra["approver_id"]} if extra.get("approver_id") else {}
+        body = {key: extra[key] for key in ("approver_id", "scope") if extra.get(key)}
         return _call(server, platform, "approveAccessRequest", body, path={"id": request["id"]})[1]
     if wanted == "REJECTED":
         body = {"reason": extra["reason"]} if extra.get("reason") else {}

@@ -46,6 +46,8 @@ def test_june_sdk_traffic_is_checked_recorded_and_loads_back(run_sdk142, tmp_pat
         assert {t["name"] for t in revops["tools"]} >= {"stripe-api", "echo-tool"}, revops
         assert "billing-agent" in {a["agent_name"] for a in revops["agents"]}, revops
         assert {r["status"] for r in revops["access_requests"]} == {"APPROVED", "REJECTED"}, revops
+        approved = next(r for r in revops["access_requests"] if r["status"] == "APPROVED")
+        assert approved["scope"] == "agent_user_ttl" and approved["duration"] == "2h", approved
         assert not {k for k in fixture if k != "workspaces"}, fixture  # nothing went to the default workspace
 
     with contextmanager(serve_mock)("--seed", str(record)) as fresh:
@@ -53,6 +55,9 @@ def test_june_sdk_traffic_is_checked_recorded_and_loads_back(run_sdk142, tmp_pat
         tools = requests.get(fresh.url + "/api/v1/workspaces/revops/tools", headers=auth, timeout=10).json()
         assert {t["name"] for t in tools} >= {"stripe-api", "echo-tool"}, tools
         assert requests.get(fresh.url + "/api/v1/tools", headers=auth, timeout=10).json() == []
+        loaded = requests.get(fresh.url + f"/api/v1/workspaces/revops/approvals/requests/{approved['id']}",
+                              headers=auth, timeout=10).json()
+        assert (loaded["status"], loaded.get("scope")) == ("APPROVED", "agent_user_ttl"), loaded
 
 
 def _session(upstream: str, tmp_path, name: str, *flags: str, calls) -> tuple[int, dict, str]:
