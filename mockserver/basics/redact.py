@@ -111,7 +111,7 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
                    else value) for name, value in headers.items()}
 
 
-_URL_HEADERS = frozenset({"location", "content-location", "referer", "refresh", "link"})
+_URL_HEADERS = frozenset({"location", "content-location", "referer"})
 
 
 def _secret_query_name(name: str) -> bool:
@@ -124,6 +124,8 @@ def redact_query(query: Mapping[str, str]) -> dict[str, str]:
 
 def redact_form(text: str) -> str:
     """A query string or form body with its secret values masked (names and order kept)."""
+    if "=" not in text:
+        return _redact_text(text)  # not name=value pairs: nothing is named a secret
     pairs = parse_qsl(text, keep_blank_values=True)
     return urlencode([(name, REDACTED if _secret_query_name(name) else _redact_text(value)) for name, value in pairs],
                      safe="*:/", quote_via=quote)
@@ -136,6 +138,8 @@ def redact_url(url: str) -> str:
         parts = urlsplit(url)
     except ValueError:
         return _redact_text(url)
+    if "@" not in url and "?" not in url and "#" not in url:
+        return url  # nothing in it can be a secret: left exactly as sent
     netloc = parts.netloc
     if "@" in netloc:
         netloc = "***@" + netloc.rpartition("@")[2]
