@@ -36,6 +36,7 @@ from .providers.models import ModelProvidersBackend
 from .runs.models import RunsBackend
 from .runtime.models import RuntimeBackend
 from .tools.models import ToolsBackend
+from .workspace_auth.models import AuthSettingsBackend
 
 STATE_VERSION = 1
 
@@ -57,6 +58,7 @@ BACKENDS = (
     ("billing", "billing", BillingBackend),
     ("policies", "policies", PoliciesBackend),
     ("runtime", "runtime", RuntimeBackend),
+    ("auth", "auth_settings", AuthSettingsBackend),
 )
 
 
@@ -90,12 +92,14 @@ class Platform:
     billing: BillingBackend
     policies: PoliciesBackend  # both releases' policies, the bindings, and the runtime's grants
     runtime: RuntimeBackend
+    auth: AuthSettingsBackend  # the workspace's auth settings (/api/v1/settings/auth)
 
     def __init__(self, config: MockConfig | None = None, clock: Clock | WatchedClock | None = None,
                  workspace: str = "default", pool: BytePool | None = None):
         self.config = config or MockConfig()
         self.workspace = workspace  # its name under /api/v1/workspaces/
         self.replay: Any = None  # replay.OperationReplay of /api/v1, set by the server (action plans)
+        self.keys: Any = None  # the server's workspace_keys.WorkspaceKeys, set by the server (/auth/api-keys)
         if isinstance(clock, WatchedClock):
             clock = clock.clock
         self.clock = WatchedClock(clock or Clock(), self._clock_moved)

@@ -118,9 +118,10 @@ def log(attr: str, check: Callable[[Any, Mapping[str, Any]], str | None] | None 
     return Field(attr, dump=list, restore=list, check=check, shape="list", default=list)
 
 
-def scalar(attr: str, kind: Callable[[Any], Any], default: Any = None) -> Field:
+def scalar(attr: str, kind: Callable[[Any], Any], default: Any = None, export_as: str = "") -> Field:
     """A plain value (a number, a text, a flag)."""
-    return Field(attr, dump=as_is, restore=kind, default=None if default is None else lambda: default)
+    return Field(attr, dump=as_is, restore=kind, export_key=export_as,
+                 default=None if default is None else lambda: default)
 
 
 def encoded_logs(attr: str, *, charge: str,
@@ -156,11 +157,16 @@ class Persistent:
         """Replace the declared attributes with an export's (an absent one keeps its default),
         each value passed through ``clean`` (the redaction rule) as it is restored. The
         platform calls ``rebuild()`` once every backend is loaded."""
+        data = self.upgrade(data)
         for f in self.STATE:
             if f.key in data:
                 value = data[f.key]
                 restored = f.restore(value, clean) if f.cleans else f.restore(cleaned(clean, f.key, value))
                 setattr(self, f.attr, restored)
+
+    def upgrade(self, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        """An export written by an older version, in this version's form (the default: as is)."""
+        return data
 
     def fill_defaults(self) -> None:
         """Give each declared attribute that ``__init__`` did not set its declared default."""

@@ -7,7 +7,11 @@ import uuid
 from typing import Any, Iterator, Mapping
 
 from ...basics.errors import ApiError
-from ..state import Persistent, mapping
+from ..state import Field, Persistent, mapping
+
+# The WSGI environ key under which the runtime's LLM path (/_llm/<namespace>/<agent>/...) names
+# the calling agent to the gateway: set by the platform, so a client cannot claim an agent.
+LLM_AGENT_KEY = "runagents.llm_agent"
 
 
 def count_tokens(text: str) -> int:
@@ -29,13 +33,22 @@ def _replies_problem(replies: Any, state: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _usage(listed: Any) -> dict[tuple[str, str, str], int]:
+    return {(str(u["agent_namespace"]), str(u["agent_name"]), str(u["model"])): int(u["tokens"]) for u in listed}
+
+
 class GatewayBackend(Persistent):
-    STATE = (mapping("replies", check=_replies_problem), mapping("tokens", int))
+    STATE = (mapping("replies", check=_replies_problem),
+             Field("usage", shape="list", restore=_usage, default=dict,
+                   dump=lambda usage: [{"agent_namespace": ns, "agent_name": name, "model": model, "tokens": n}
+                                       for (ns, name, model), n in usage.items()]))
 
     def __init__(self, platform):
         self.platform = platform
         self.replies: dict[str, str] = {}  # model -> configured reply text ("*" for any model)
-        self.tokens: dict[str, int] = {}  # model -> tokens served (what /api/v1/model-spend prices)
+        # (agent namespace, agent name, model) -> tokens served: what /api/v1/model-spend prices.
+        # Calls no agent made (a key's own /chat/completions) count under the agent "".
+        self.usage: dict[tuple[str, str, str], int] = {}
 
     def reply_text(self, model: str, messages: list[Mapping[str, Any]]) -> str:
         configured = self.replies.get(model, self.replies.get("*"))
@@ -44,8 +57,9 @@ class GatewayBackend(Persistent):
         last_user = next((_text(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
         return f"[mock {model}] {last_user}".rstrip()
 
-    def complete(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        """The whole completion; ``stream`` callers get it cut into chunks by ``chunks``."""
+    def complete(self, body: Mapping[str, Any], agent: tuple[str, str] = ("", "")) -> dict[str, Any]:
+        """The whole completion; ``stream`` callers get it cut into chunks by ``chunks``.
+        ``agent``: (namespace, name) of the agent whose gateway URL was called."""
         model = body["model"]
         if self.platform.providers.provider_for_model(model) is None:
             raise ApiError(404, f'no provider found for model "{model}"')
@@ -65,7 +79,8 @@ class GatewayBackend(Persistent):
         prompt = sum(count_tokens(_text(m.get("content"))) + 3 for m in messages)
         completion = count_tokens(content)
         with self.platform.lock:
-            self.tokens[model] = self.tokens.get(model, 0) + prompt + completion
+            key = (*agent, model)
+            self.usage[key] = self.usage.get(key, 0) + prompt + completion
         return {
             "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
             "object": "chat.completion",
@@ -96,3 +111,16 @@ class GatewayBackend(Persistent):
         if include_usage:
             yield f"data: {json.dumps({**base, 'choices': [], 'usage': completion['usage']})}\n\n"
         yield "data: [DONE]\n\n"
+
+    def upgrade(self, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        """A state saved before usage was per agent counts its tokens under the agent ""."""
+        if "tokens" not in data:
+            return data
+        usage = list(data.get("usage", []))
+        usage += [{"agent_namespace": "", "agent_name": "", "model": str(model), "tokens": int(n)}
+                  for model, n in data["tokens"].items()]
+        merged: dict[tuple[str, str, str], int] = {}
+        for key, n in ((k, v) for u in usage for k, v in _usage([u]).items()):
+            merged[key] = merged.get(key, 0) + n
+        return {**data, "usage": [{"agent_namespace": ns, "agent_name": name, "model": model, "tokens": n}
+                                  for (ns, name, model), n in merged.items()]}
