@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import logging
+import os
 import re
 import sys
 from pathlib import Path
@@ -13,6 +13,10 @@ from .serving import announce_serving, run_until_stopped
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8092  # the vendor CLI's default endpoint is http://localhost:8092
+# Defaults for --log-level/--log-format (our test suite sets the level to warning for the
+# servers it starts, which it reads only up to their URL line).
+LOG_LEVEL_ENV = "RUNAGENTS_MOCK_LOG_LEVEL"
+LOG_FORMAT_ENV = "RUNAGENTS_MOCK_LOG_FORMAT"
 
 
 def _rate(text: str) -> int:
@@ -62,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--body-timeout", type=_seconds, default=30.0, metavar="SECONDS",
                        help="answer 408 and close when a request body takes longer (default 30)")
     serve.add_argument("--max-connections", type=_positive, default=10_000, metavar="N",
-                       help="connections served at once; more wait in the listen queue (default 10000)")
+                       help="connections served at once; one beyond gets 503 and is closed "
+                            "(Linux; elsewhere it waits in the listen queue) (default 10000)")
+    _add_log_flags(serve)
 
     serve.add_argument("--agent-endpoint", action="append", default=[], type=_agent_endpoint,
                        metavar="NAMESPACE/NAME=URL",
@@ -77,6 +83,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_proxy_parser(sub)
     return parser
+
+
+def _add_log_flags(serve: argparse.ArgumentParser) -> None:
+    from .access_log import LOG_FORMATS, LOG_LEVELS
+
+    level = os.environ.get(LOG_LEVEL_ENV, "info").lower()
+    fmt = os.environ.get(LOG_FORMAT_ENV, "text").lower()
+    serve.add_argument("--log-level", choices=LOG_LEVELS, default=level if level in LOG_LEVELS else "info",
+                       help=f"info (default) logs every request on stderr; warning shows only problems "
+                            f"(default from ${LOG_LEVEL_ENV})")
+    serve.add_argument("--log-format", choices=LOG_FORMATS, default=fmt if fmt in LOG_FORMATS else "text",
+                       help=f"text (default): METHOD PATH STATUS DURATION ws=WORKSPACE key=KEY-ID a line; "
+                            f"json: one object a line (default from ${LOG_FORMAT_ENV})")
 
 
 def _agent_endpoint(text: str) -> tuple[str, str]:
@@ -164,7 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ..surface.control import STATE_IMPORT_LIMIT
     from ..surface.persistence import StateFileError, attach_state_file, restore_state_file
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from .access_log import configure as configure_logging
+
+    configure_logging(args.log_level, args.log_format)
     config = {
         "api_keys": tuple(args.api_key), "workspace_keys": tuple(args.workspace_key), "admin_key": args.admin_key, "admin_enabled": not args.no_admin,
         "seed_file": args.seed, "state_file": args.state_file, "rate_limit_per_minute": args.rate_limit,
@@ -193,7 +214,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         limits = connection_settings(args)
         if store:
             store.close()  # the worker opens its own connection (a connection must not cross a fork)
-        return granian_serve.serve(config, args.host, args.port, limits, app if store else None)
+        return granian_serve.serve(config, args.host, args.port, limits, app if store else None,
+                                   log={"level": args.log_level, "fmt": args.log_format})
 
     limits = connection_settings(args)
     try:

@@ -41,13 +41,14 @@ _BUILT_APP: Any = None
 
 
 def serve(config: dict[str, Any], host: str, port: int, limits: dict[str, Any] | None = None,
-          built_app: Any = None) -> int:
+          built_app: Any = None, log: dict[str, str] | None = None) -> int:
     """Serve the mock with ``config`` until SIGINT/SIGTERM; the exit status. ``limits``: see
-    ``cli.connection_settings``; ``built_app``: an app already restored from ``config``'s state file."""
+    ``cli.connection_settings``; ``built_app``: an app already restored from ``config``'s state
+    file; ``log``: ``access_log.configure``'s arguments, applied in the worker."""
     global _BUILT_APP
     _BUILT_APP = built_app
     code = run("mockserver.web.granian_serve:worker_app", host, port,
-               {"app": config, "host": host, "port": port, "limits": limits or {}})
+               {"app": config, "host": host, "port": port, "limits": limits or {}, "log": log})
     if code == 0 and config.get("state_file"):
         from ..surface.persistence import stopped_cleanly
         if not stopped_cleanly(Path(config["state_file"])):
@@ -140,6 +141,9 @@ def worker_app() -> RSGIBridge:
     from ..surface.persistence import attach_state_file
 
     settings = worker_settings()
+    if settings.get("log"):  # the worker logs its requests as the main process was told to
+        from .access_log import configure
+        configure(**settings["log"])
     config = settings["app"]
     config["api_keys"] = tuple(config["api_keys"])
     for key in ("seed_file", "state_file"):
