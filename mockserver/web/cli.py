@@ -74,11 +74,19 @@ def build_parser() -> argparse.ArgumentParser:
                        metavar="NAMESPACE/NAME=URL",
                        help="a real agent process for this agent (repeatable): invoke is proxied to it "
                             "and approvals resume it (see docs/runtime.md)")
-    env = sub.add_parser("env", help="print the environment the platform would inject into a deployed agent")
-    env.add_argument("agent", metavar="NAMESPACE/NAME")
-    env.add_argument("--url", default=f"http://localhost:{DEFAULT_PORT}", help="the mock's URL")
-    env.add_argument("--admin-key", help="key for /_mock/ when the mock requires one")
-    env.add_argument("--format", choices=("json", "dotenv", "shell"), default="dotenv")
+    env = sub.add_parser(
+        "env", help="print the environment the platform would inject into a deployed agent",
+        description="Print the environment the platform injects into a deployed agent (tool URLs "
+                    "through the mock's tool proxy, the LLM gateway, the agent's own env entries), "
+                    "read from a running mock. Shell output is safe to eval: values are quoted, and "
+                    "a name that is not a shell variable name stops the command with nothing printed.")
+    env.add_argument("agent", metavar="NAMESPACE/NAME", help="the deployed agent, e.g. agent-system/my-agent")
+    env.add_argument("--url", default=f"http://localhost:{DEFAULT_PORT}",
+                     help=f"the running mock's URL (default http://localhost:{DEFAULT_PORT})")
+    env.add_argument("--admin-key", help="key for /_mock/ when the mock requires one (--admin-key or --api-key of serve)")
+    env.add_argument("--format", choices=("json", "dotenv", "shell"), default="dotenv",
+                     help="dotenv (default): NAME=value a line, values shell-quoted; shell: the same with "
+                          "'export ' for eval \"$(...)\"; json: one object")
     from ..proxy.cli import add_parser as add_proxy_parser
 
     add_proxy_parser(sub)
@@ -108,7 +116,6 @@ def _agent_endpoint(text: str) -> tuple[str, str]:
 def print_env(args: argparse.Namespace) -> int:
     """``runagents-mock env``: GET /_mock/agents/<ns>/<name>/env, printed as asked."""
     import json
-    import shlex
 
     import requests
 
@@ -127,11 +134,32 @@ def print_env(args: argparse.Namespace) -> int:
     env = response.json()
     if args.format == "json":
         print(json.dumps(env, indent=2))
-    else:
-        prefix = "export " if args.format == "shell" else ""
-        for name, value in env.items():
-            print(f"{prefix}{name}={shlex.quote(value)}")
+        return 0
+    try:
+        print(env_lines(env, export=args.format == "shell"), end="")
+    except ValueError as exc:
+        print(f"runagents-mock: {exc}", file=sys.stderr)
+        return 1
     return 0
+
+
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def env_lines(env: dict[str, Any], export: bool = False) -> str:
+    """``NAME='value'`` lines (``export`` first for the shell): values quoted by ``shlex.quote``,
+    so ``eval`` or ``source`` gives them back verbatim and runs nothing. ValueError, and no line at
+    all, when a name is not a shell variable name (the API refuses those; a state import may not)."""
+    import shlex
+
+    bad = [name for name in env if not isinstance(name, str) or not ENV_NAME.fullmatch(name)]
+    if bad:
+        raise ValueError(f"refusing to print env names that are not shell variable names: "
+                         f"{', '.join(repr(name) for name in bad)}")
+    prefix = "export " if export else ""
+    return "".join(f"{prefix}{name}={shlex.quote(str(value))}\n" for name, value in env.items())
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
