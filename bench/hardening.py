@@ -23,8 +23,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from typing import Callable, Sequence
+from typing import Any
 
 import requests
 
@@ -193,7 +194,7 @@ def _soak(url: str, pid: int, seconds: float, clients: int) -> str:
         session = requests.Session()
         session.headers.update(AUTH)
         mine, failed, tool = [], 0, f"soak-{number}"
-        calls: list[tuple[str, str, dict | None]] = [
+        calls: list[tuple[str, str, dict[str, Any] | None]] = [
             ("GET", "/api/tools", None), ("POST", "/api/tools", {"name": tool, "base_url": "https://example.com"}),
             ("GET", f"/runs/{run_id}", None), ("DELETE", f"/api/tools/{tool}", None),
             ("POST", "/v1/chat/completions", {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}),
@@ -279,7 +280,7 @@ def run_hardening(args: argparse.Namespace) -> int:
     if "attacks" in cases:
         proc, url = _serve(args.server)
         try:
-            steps = [
+            steps: list[tuple[str, Callable[[], str]]] = [
                 ("1,100 silent connections", lambda: _with_sockets(url, 1100, lambda i: b"")),
                 ("1,100 stalled in headers or bodies", lambda: _with_sockets(url, 1100, lambda i: (
                     b"GET /api/tools HTTP/1.1\r\n" if i % 2 else

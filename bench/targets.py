@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .http_client import free_port
 from .paths import REPO_ROOT, SPEC_PATH

@@ -9,7 +9,6 @@ import time
 
 import pytest
 import requests
-
 from reliability_support import ServedMock
 
 SECRET = "sk-live-very-secret-key"

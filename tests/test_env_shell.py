@@ -37,7 +37,7 @@ def test_hostile_values_come_back_verbatim_and_run_nothing(runagents_mock, capsy
     printed = capsys.readouterr().out
     # Evaluated (shell) or sourced with every name exported (dotenv), then each value printed
     # back NUL-separated.
-    script = (f'eval "$(cat env.out)"' if fmt == "shell" else "set -a; . ./env.out; set +a") + "; " + \
+    script = ('eval "$(cat env.out)"' if fmt == "shell" else "set -a; . ./env.out; set +a") + "; " + \
         "; ".join(f'printf "%s\\0" "${name}"' for name in HOSTILE_VALUES)
     (tmp_path / "env.out").write_text(printed)
     result = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, timeout=30)

@@ -19,7 +19,8 @@ import json
 import logging
 import secrets
 import time
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from ..basics.jsonhttp import bearer_key
 
@@ -40,7 +41,7 @@ _FINGERPRINT_SECRET = secrets.token_bytes(16)
 _MOCK_WORKSPACES = "/_mock/workspaces/"
 
 
-def wrap(server: "MockServer", app: WSGIApp) -> WSGIApp:
+def wrap(server: MockServer, app: WSGIApp) -> WSGIApp:
     """``app`` with the access log in front (the one call ``create_app`` makes)."""
     return AccessLog(server, app)
 
@@ -48,7 +49,7 @@ def wrap(server: "MockServer", app: WSGIApp) -> WSGIApp:
 class AccessLog:
     """WSGI middleware: logs each request once its answer is closed."""
 
-    def __init__(self, server: "MockServer", app: WSGIApp):
+    def __init__(self, server: MockServer, app: WSGIApp):
         self.server = server
         self.app = app
 
@@ -97,7 +98,7 @@ class AccessLog:
         return key_id(self.server, key) if key else None
 
 
-def key_id(server: "MockServer", key: str) -> str:
+def key_id(server: MockServer, key: str) -> str:
     """A name for ``key`` that never reveals it: ``admin-key``, ``api-key-N`` (the Nth
     ``--api-key``), ``workspace-key-N`` (the Nth ``--workspace-key``), a minted key's own id
     (``key-N``, as ``GET /_mock/workspaces/{ws}/keys`` lists it), else ``fp-`` and a keyed hash."""
@@ -167,7 +168,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-JsonFormatter.converter = time.gmtime  # type: ignore[assignment]  # "Z": the times are UTC
+JsonFormatter.converter = time.gmtime  # "Z": the times are UTC
 
 
 def _printable(text: str) -> str:

@@ -6,8 +6,9 @@ import argparse
 import os
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .serving import announce_serving, run_until_stopped
 
@@ -205,13 +206,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return print_env(args)
     from waitress import create_server
 
-    from .app import create_app
-    from .connection_gate import ConnectionGate
     from ..basics.errors import ApiError
     from ..surface.control import STATE_IMPORT_LIMIT
     from ..surface.persistence import StateFileError, attach_state_file, restore_state_file
-
     from .access_log import configure as configure_logging
+    from .app import create_app
+    from .connection_gate import ConnectionGate
 
     configure_logging(args.log_level, args.log_format)
     config = {
@@ -234,8 +234,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.server == "granian":
         try:
-            from . import granian_serve
             import granian  # noqa: F401
+
+            from . import granian_serve
         except ImportError:
             print("runagents-mock: granian is not installed here; use --server waitress", file=sys.stderr)
             return 2

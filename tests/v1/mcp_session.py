@@ -18,26 +18,25 @@ async def session() -> dict:
     server = StdioServerParameters(command=sys.executable, args=["-c", "from runagents.mcp import main; main()"],
                                    env=dict(os.environ))
     report: dict = {}
-    async with stdio_client(server) as (read, write):
-        async with ClientSession(read, write) as client:
-            await client.initialize()
-            report["tools"] = sorted(tool.name for tool in (await client.list_tools()).tools)
+    async with stdio_client(server) as (read, write), ClientSession(read, write) as client:
+        await client.initialize()
+        report["tools"] = sorted(tool.name for tool in (await client.list_tools()).tools)
 
-            async def call(tool: str, **arguments: object) -> object:
-                result = await client.call_tool(tool, arguments)
-                assert not result.isError, result
-                return json.loads(result.content[0].text)
+        async def call(tool: str, **arguments: object) -> object:
+            result = await client.call_tool(tool, arguments)
+            assert not result.isError, result
+            return json.loads(result.content[0].text)
 
-            report["seed"] = await call("seed_starter_kit")
-            report["list_tools"] = await call("list_tools")
-            report["deploy"] = await call("deploy_agent", agent_name="mcp-agent", image="registry.example/mcp:1",
-                                          required_tools=["echo-tool"])
-            report["list_agents"] = await call("list_agents")
-            report["get_agent"] = await call("get_agent", name="mcp-agent")
-            report["missing_agent"] = await call("get_agent", name="nope")
-            report["list_runs"] = await call("list_runs")
-            report["list_policies"] = await call("list_policies")
-            report["model_spend"] = await call("get_model_spend")
+        report["seed"] = await call("seed_starter_kit")
+        report["list_tools"] = await call("list_tools")
+        report["deploy"] = await call("deploy_agent", agent_name="mcp-agent", image="registry.example/mcp:1",
+                                      required_tools=["echo-tool"])
+        report["list_agents"] = await call("list_agents")
+        report["get_agent"] = await call("get_agent", name="mcp-agent")
+        report["missing_agent"] = await call("get_agent", name="nope")
+        report["list_runs"] = await call("list_runs")
+        report["list_policies"] = await call("list_policies")
+        report["model_spend"] = await call("get_model_spend")
     return report
 
 
