@@ -24,15 +24,26 @@ def _lines(served: ServedMock, count: int) -> list[str]:
 
 @pytest.mark.parametrize("server", ["granian", "waitress"])
 def test_json_access_log_names_the_request_never_the_key(server):
-    with ServedMock("--server", server, "--log-level", "info", "--log-format", "json",
-                    "--api-key", "other", "--api-key", SECRET) as served:
+    with ServedMock(
+        "--server", server, "--log-level", "info", "--log-format", "json", "--api-key", "other", "--api-key", SECRET
+    ) as served:
         auth = {"Authorization": f"Bearer {SECRET}"}
         assert requests.get(served.url + "/api/tools?token=query-secret", headers=auth, timeout=10).status_code == 200
         minted = requests.post(served.url + "/_mock/workspaces/revops/keys", headers=auth, timeout=10).json()
-        assert requests.get(served.url + "/api/v1/workspaces/revops/tools", timeout=10,
-                            headers={"X-RunAgents-API-Key": minted["key"]}).status_code == 200
-        assert requests.get(served.url + "/api/nothing-here", headers={"Authorization": "Bearer wrong"},
-                            timeout=10).status_code == 401
+        assert (
+            requests.get(
+                served.url + "/api/v1/workspaces/revops/tools",
+                timeout=10,
+                headers={"X-RunAgents-API-Key": minted["key"]},
+            ).status_code
+            == 200
+        )
+        assert (
+            requests.get(
+                served.url + "/api/nothing-here", headers={"Authorization": "Bearer wrong"}, timeout=10
+            ).status_code
+            == 401
+        )
         entries = [json.loads(line) for line in _lines(served, 4)]
     assert [(e["method"], e["path"], e["status"], e["workspace"], e["key_id"]) for e in entries] == [
         ("GET", "/api/tools", 200, "default", "api-key-2"),
@@ -48,8 +59,7 @@ def test_json_access_log_names_the_request_never_the_key(server):
 
 def test_text_lines_cannot_be_forged_by_the_path():
     with ServedMock("--server", "waitress", "--log-level", "info") as served:
-        requests.get(served.url + "/api/tools%0AGET%20/forged%20200", headers={"Authorization": "Bearer k"},
-                     timeout=10)
+        requests.get(served.url + "/api/tools%0AGET%20/forged%20200", headers={"Authorization": "Bearer k"}, timeout=10)
         lines = _lines(served, 1)
     assert len(lines) == 1, lines
     assert lines[0].startswith("GET /api/tools\\nGET%20/forged%20200 404 "), lines
@@ -58,8 +68,10 @@ def test_text_lines_cannot_be_forged_by_the_path():
 
 def test_log_level_warning_logs_no_request():
     with ServedMock("--server", "waitress", "--log-level", "warning") as served:
-        assert requests.get(served.url + "/api/tools", headers={"Authorization": "Bearer k"},
-                            timeout=10).status_code == 200
+        assert (
+            requests.get(served.url + "/api/tools", headers={"Authorization": "Bearer k"}, timeout=10).status_code
+            == 200
+        )
         assert requests.get(served.url + "/_mock/health", timeout=10).status_code == 200
     assert served.stderr == ""
 

@@ -24,10 +24,18 @@ HOSTILE_NAMES = ["A;touch pwned", "$(touch pwned)", "1ABC", "A B", "A=B", "A\nB"
 
 def _deploy(url: str, env: list[dict[str, str]], v1: bool = False) -> requests.Response:
     if v1:
-        return requests.post(url + "/api/v1/deploy", headers={"X-RunAgents-API-Key": "ra_ws_k"}, timeout=10,
-                             json={"agent_name": "shell-bot", "image": "registry.example/bot:1", "env": env})
-    return requests.post(url + "/api/deploy", headers={"Authorization": "Bearer k"}, timeout=10,
-                         json={"agent_name": "shell-bot", "image": "registry.example/bot:1", "env": env})
+        return requests.post(
+            url + "/api/v1/deploy",
+            headers={"X-RunAgents-API-Key": "ra_ws_k"},
+            timeout=10,
+            json={"agent_name": "shell-bot", "image": "registry.example/bot:1", "env": env},
+        )
+    return requests.post(
+        url + "/api/deploy",
+        headers={"Authorization": "Bearer k"},
+        timeout=10,
+        json={"agent_name": "shell-bot", "image": "registry.example/bot:1", "env": env},
+    )
 
 
 @pytest.mark.parametrize("fmt", ["shell", "dotenv"])
@@ -37,8 +45,11 @@ def test_hostile_values_come_back_verbatim_and_run_nothing(runagents_mock, capsy
     printed = capsys.readouterr().out
     # Evaluated (shell) or sourced with every name exported (dotenv), then each value printed
     # back NUL-separated.
-    script = ('eval "$(cat env.out)"' if fmt == "shell" else "set -a; . ./env.out; set +a") + "; " + \
-        "; ".join(f'printf "%s\\0" "${name}"' for name in HOSTILE_VALUES)
+    script = (
+        ('eval "$(cat env.out)"' if fmt == "shell" else "set -a; . ./env.out; set +a")
+        + "; "
+        + "; ".join(f'printf "%s\\0" "${name}"' for name in HOSTILE_VALUES)
+    )
     (tmp_path / "env.out").write_text(printed)
     result = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, timeout=30)
     assert result.returncode == 0, result.stderr

@@ -76,25 +76,31 @@ class AccessLog:
             path = path.encode("latin-1").decode("utf-8")
         except UnicodeError:
             pass
-        log.info("request", extra={"access": {
-            "method": environ.get("REQUEST_METHOD", ""),
-            "path": path,
-            "status": status,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-            "workspace": self._workspace(path),
-            "key_id": self._key_id(environ),
-        }})
+        log.info(
+            "request",
+            extra={
+                "access": {
+                    "method": environ.get("REQUEST_METHOD", ""),
+                    "path": path,
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "workspace": self._workspace(path),
+                    "key_id": self._key_id(environ),
+                }
+            },
+        )
 
     def _workspace(self, path: str) -> str | None:
         if path.startswith(_MOCK_WORKSPACES):
-            return path[len(_MOCK_WORKSPACES):].split("/", 1)[0] or None
+            return path[len(_MOCK_WORKSPACES) :].split("/", 1)[0] or None
         if path.startswith("/_mock/"):
             return None
         return self.server.surfaces.locate(path).workspace
 
     def _key_id(self, environ: dict[str, Any]) -> str | None:
-        key = (environ.get("HTTP_X_RUNAGENTS_API_KEY") or "").strip() \
-            or bearer_key(environ.get("HTTP_AUTHORIZATION", ""))
+        key = (environ.get("HTTP_X_RUNAGENTS_API_KEY") or "").strip() or bearer_key(
+            environ.get("HTTP_AUTHORIZATION", "")
+        )
         return key_id(self.server, key) if key else None
 
 
@@ -138,6 +144,7 @@ class _LoggedBody:
 
 # --- the formats ------------------------------------------------------------------------
 
+
 class TextFormatter(logging.Formatter):
     """``METHOD PATH STATUS DURATIONms ws=WS key=KEY-ID``; other records as their message.
     Spaces and control characters in a path or workspace are escaped, so a request cannot
@@ -147,8 +154,10 @@ class TextFormatter(logging.Formatter):
         access = getattr(record, "access", None)
         if access is None:
             return super().format(record)
-        return (f"{access['method']} {_printable(access['path'])} {access['status']} "
-                f"{access['duration_ms']:.1f}ms ws={_printable(access['workspace'] or '-')} key={access['key_id'] or '-'}")
+        return (
+            f"{access['method']} {_printable(access['path'])} {access['status']} "
+            f"{access['duration_ms']:.1f}ms ws={_printable(access['workspace'] or '-')} key={access['key_id'] or '-'}"
+        )
 
 
 class JsonFormatter(logging.Formatter):
@@ -156,8 +165,11 @@ class JsonFormatter(logging.Formatter):
     ``message`` (and ``exception``) for other records."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
-                                 "level": record.levelname.lower(), "logger": record.name}
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+        }
         access = getattr(record, "access", None)
         if access is not None:
             entry.update(access)
@@ -172,8 +184,9 @@ JsonFormatter.converter = time.gmtime  # "Z": the times are UTC
 
 
 def _printable(text: str) -> str:
-    return "".join("%20" if ch == " " else ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
-                   for ch in text)
+    return "".join(
+        "%20" if ch == " " else ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
 
 
 def configure(level: str = "info", fmt: str = "text") -> None:

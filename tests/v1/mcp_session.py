@@ -15,8 +15,9 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 async def session() -> dict:
     # What `runagents-mcp` runs (its console script calls runagents.mcp:main), from the
     # directory SDK 1.4.2 was installed into.
-    server = StdioServerParameters(command=sys.executable, args=["-c", "from runagents.mcp import main; main()"],
-                                   env=dict(os.environ))
+    server = StdioServerParameters(
+        command=sys.executable, args=["-c", "from runagents.mcp import main; main()"], env=dict(os.environ)
+    )
     report: dict = {}
     async with stdio_client(server) as (read, write), ClientSession(read, write) as client:
         await client.initialize()
@@ -29,8 +30,9 @@ async def session() -> dict:
 
         report["seed"] = await call("seed_starter_kit")
         report["list_tools"] = await call("list_tools")
-        report["deploy"] = await call("deploy_agent", agent_name="mcp-agent", image="registry.example/mcp:1",
-                                      required_tools=["echo-tool"])
+        report["deploy"] = await call(
+            "deploy_agent", agent_name="mcp-agent", image="registry.example/mcp:1", required_tools=["echo-tool"]
+        )
         report["list_agents"] = await call("list_agents")
         report["get_agent"] = await call("get_agent", name="mcp-agent")
         report["missing_agent"] = await call("get_agent", name="nope")

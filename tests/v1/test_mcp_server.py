@@ -20,14 +20,27 @@ SCRIPT = Path(__file__).with_name("mcp_session.py")
 
 
 def test_runagents_mcp_lists_and_calls_tools_against_the_mock(runagents_mock, sdk142_path, tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(sdk142_path), "HOME": str(tmp_path),
-           "RUNAGENTS_ENDPOINT": runagents_mock.url, "RUNAGENTS_API_KEY": "ra_ws_assistant"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(sdk142_path),
+        "HOME": str(tmp_path),
+        "RUNAGENTS_ENDPOINT": runagents_mock.url,
+        "RUNAGENTS_API_KEY": "ra_ws_assistant",
+    }
     result = subprocess.run([sys.executable, str(SCRIPT)], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)
 
-    assert {"list_agents", "get_agent", "list_runs", "list_policies", "get_model_spend", "deploy_agent",
-            "approve_request", "seed_starter_kit"} <= set(report["tools"])
+    assert {
+        "list_agents",
+        "get_agent",
+        "list_runs",
+        "list_policies",
+        "get_model_spend",
+        "deploy_agent",
+        "approve_request",
+        "seed_starter_kit",
+    } <= set(report["tools"])
     assert "error" not in report["seed"]
     assert {"echo-tool"} <= {tool["name"] for tool in report["list_tools"]}
     assert report["deploy"]["agent_name"] == "mcp-agent"
