@@ -23,8 +23,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..basics.jsonhttp import bearer_key
-
 if TYPE_CHECKING:
     from .app import MockServer
 
@@ -51,8 +49,11 @@ class AccessLog:
     """WSGI middleware: logs each request once its answer is closed."""
 
     def __init__(self, server: MockServer, app: WSGIApp):
+        from ..basics.jsonhttp import bearer_key  # here: `runagents-mock --help` and `env` need no Flask
+
         self.server = server
         self.app = app
+        self._bearer_key = bearer_key
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if not log.isEnabledFor(logging.INFO):  # the pytest plugin, --log-level warning: no cost
@@ -99,7 +100,7 @@ class AccessLog:
         return self.server.surfaces.locate(path).workspace
 
     def _key_id(self, environ: dict[str, Any]) -> str | None:
-        key = (environ.get("HTTP_X_RUNAGENTS_API_KEY") or "").strip() or bearer_key(
+        key = (environ.get("HTTP_X_RUNAGENTS_API_KEY") or "").strip() or self._bearer_key(
             environ.get("HTTP_AUTHORIZATION", "")
         )
         return key_id(self.server, key) if key else None
