@@ -71,3 +71,20 @@ def test_the_writers_refuse_a_bad_name_and_print_nothing(name, tmp_path):
     with pytest.raises(ValueError, match="not shell variable names"):
         env_lines({"GOOD": "x", name: "v"}, export=True)
     assert env_lines({"_A1": "v", "b": ""}, export=True) == "export _A1=v\nexport b=''\n"
+
+
+@pytest.mark.parametrize("role", ["x; touch pwned", "a b", "$(id)", "x-y"])
+def test_a_june_config_role_that_cannot_name_an_env_variable_is_refused(runagents_mock, role):
+    # A role other than chat names LLM_MODEL_<ROLE> in the agent's env (docs: any string).
+    headers = {"X-RunAgents-API-Key": "ra_ws_k"}
+    assert _deploy(runagents_mock.url, [], v1=True).status_code == 201
+    before = runagents_mock.state()["agents"]
+    response = requests.put(
+        runagents_mock.url + "/api/v1/agents/shell-bot/config",
+        headers=headers,
+        timeout=10,
+        json={"llm_configs": [{"provider": "openai", "model": "gpt-4o-mini", "role": role}]},
+    )
+    assert response.status_code == 400
+    assert "role must be letters, digits and underscores" in response.json()["error"]
+    assert runagents_mock.state()["agents"] == before
