@@ -44,12 +44,14 @@ def test_json_access_log_names_the_request_never_the_key(server):
             ).status_code
             == 401
         )
-        entries = [json.loads(line) for line in _lines(served, 4)]
+        assert requests.get(served.url + "/openapi.json", timeout=10).status_code == 200
+        entries = [json.loads(line) for line in _lines(served, 5)]
     assert [(e["method"], e["path"], e["status"], e["workspace"], e["key_id"]) for e in entries] == [
         ("GET", "/api/tools", 200, "default", "api-key-2"),
         ("POST", "/_mock/workspaces/revops/keys", 201, "revops", "api-key-2"),
         ("GET", "/api/v1/workspaces/revops/tools", 200, "revops", minted["id"]),
         ("GET", "/api/nothing-here", 401, "default", entries[3]["key_id"]),
+        ("GET", "/openapi.json", 200, None, None),  # a page: no workspace, no key
     ]
     assert entries[3]["key_id"].startswith("fp-")  # an unknown key: a fingerprint, not the key
     assert all(e["level"] == "info" and e["duration_ms"] >= 0 for e in entries)

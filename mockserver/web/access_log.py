@@ -23,6 +23,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from ..spec.paths import is_page
+
 if TYPE_CHECKING:
     from .app import MockServer
 
@@ -95,8 +97,8 @@ class AccessLog:
     def _workspace(self, path: str) -> str | None:
         if path.startswith(_MOCK_WORKSPACES):
             return path[len(_MOCK_WORKSPACES) :].split("/", 1)[0] or None
-        if path.startswith("/_mock/"):
-            return None
+        if path.startswith("/_mock/") or is_page(path):
+            return None  # the control API and the pages belong to no workspace
         return self.server.surfaces.locate(path).workspace
 
     def _key_id(self, environ: dict[str, Any]) -> str | None:
