@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..spec.paths import is_page
+from ..spec.paths import WORKSPACE_RUNTIME_PREFIX, is_page
 
 if TYPE_CHECKING:
     from .app import MockServer
@@ -95,8 +95,9 @@ class AccessLog:
         )
 
     def _workspace(self, path: str) -> str | None:
-        if path.startswith(_MOCK_WORKSPACES):
-            return path[len(_MOCK_WORKSPACES) :].split("/", 1)[0] or None
+        for prefix in (_MOCK_WORKSPACES, WORKSPACE_RUNTIME_PREFIX):  # /_mock/workspaces/<ws>/, /_workspaces/<ws>/
+            if path.startswith(prefix):
+                return path[len(prefix) :].split("/", 1)[0] or None
         if path.startswith("/_mock/") or is_page(path):
             return None  # the control API and the pages belong to no workspace
         return self.server.surfaces.locate(path).workspace
