@@ -138,7 +138,7 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
         register_control_api(app, server)
     app.wsgi_app = ApiDispatcher(server, app.wsgi_app)  # type: ignore[method-assign]
     app.wsgi_app = mount_pages(server, app.wsgi_app)  # type: ignore[method-assign]
-    app.wsgi_app = access_log.wrap(server, app.wsgi_app)  # type: ignore[method-assign]  # outermost
+    app.wsgi_app = access_log.wrap(server, app.wsgi_app)  # type: ignore[method-assign,assignment]  # outermost
 
     if cfg.seed_file:
         load_seed_file(server, cfg.seed_file)
