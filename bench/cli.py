@@ -1,12 +1,13 @@
-"""``python -m bench [run|stacks|profile] ...``: the command line of the benchmark."""
+"""``python -m bench [run|stacks|profile|proxy|scale|store-load|hardening|idle-saver] ...``: the command line of the benchmark."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .compare import SERVERS
 from .paths import RESULTS_DIR
@@ -15,7 +16,7 @@ from .workloads import WORKLOADS, WORKLOADS_BY_NAME
 
 DEFAULT_THREADS = 8  # `runagents-mock serve --threads` default (waitress only)
 
-COMMANDS = ("run", "stacks", "profile", "proxy", "scale", "store-load", "idle-saver")
+COMMANDS = ("run", "stacks", "profile", "proxy", "scale", "store-load", "hardening", "idle-saver")
 
 
 def _names(text: str, allowed: Sequence[str]) -> list[str]:
@@ -93,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     from .store_load import add_arguments as store_load_arguments
     store_load_arguments(store_load)
 
+    hardening = sub.add_parser("hardening", help="hostile clients at size: silent, stalled, idle and slow "
+                                                 "connections, large bodies, a soak (docs/reliability.md)")
+    from .hardening import add_arguments as hardening_arguments
+    hardening_arguments(hardening)
+
     idle = sub.add_parser("idle-saver", help="CPU a --state-file saver spends while N workspaces sit idle")
     from .idle_saver import add_arguments as idle_saver_arguments
     idle_saver_arguments(idle)
@@ -124,6 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "store-load":
         from .store_load import run_store_load
         return run_store_load(args)
+    if args.command == "hardening":
+        from .hardening import run_hardening
+        return run_hardening(args)
     if args.command == "idle-saver":
         from .idle_saver import run_idle_saver
         return run_idle_saver(args)
