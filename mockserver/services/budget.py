@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Hashable
+from collections.abc import Hashable
+from typing import Any
 
 from ..basics.errors import ApiError
 

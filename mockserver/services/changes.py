@@ -18,7 +18,8 @@ The address of a stored value is (table, key, index):
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from ..basics.clock import Clock
 
@@ -91,7 +92,7 @@ class TrackedList(list[Any]):
         self.changes.mark(self.table, self.key, len(self) + 1)
         super().extend(items)
 
-    def __iadd__(self, items: Iterable[Any]) -> "TrackedList":  # type: ignore[misc]
+    def __iadd__(self, items: Iterable[Any]) -> TrackedList:  # type: ignore[misc]
         self.extend(items)
         return self
 
@@ -171,7 +172,7 @@ class TrackedDict(dict[Any, Any]):
         for key, value in dict(*args, **kwargs).items():
             self[key] = value
 
-    def __ior__(self, other: Any) -> "TrackedDict":  # type: ignore[misc]
+    def __ior__(self, other: Any) -> TrackedDict:  # type: ignore[misc]
         self.update(other)
         return self
 
@@ -210,11 +211,11 @@ def track(changes: ChangeSet, section: str, backend: Any) -> None:
         object.__setattr__(backend, name, track_attribute(changes, backend, name, value))
 
 
-class WatchedClock:
+class WatchedClock(Clock):
     """The platform's clock as the platform hands it out: moving it notes the change (the
-    store saves the clock offset). Reads go straight to the clock."""
+    store saves the clock offset). Every call goes to the clock it wraps (shared with others)."""
 
-    def __init__(self, clock: Clock, on_move: Callable[[], None]):
+    def __init__(self, clock: Clock, on_move: Callable[[], None]):  # no super(): it holds no time itself
         self.clock, self._on_move = clock, on_move
 
     def now(self) -> float:

@@ -11,20 +11,20 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from typing import Any, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
-from .budget import BytePool, StoreBudget
-from .changes import ChangeSet, WatchedClock, track
-from .state import Field, as_is, recount
 from ..basics.clock import Clock
-from ..config import MockConfig
 from ..basics.errors import ApiError
 from ..basics.jsonhttp import iter_json
+from ..config import MockConfig
 from .actions.models import ActionsBackend
 from .agents.models import AgentsBackend
 from .billing.models import BillingBackend
+from .budget import BytePool, StoreBudget
 from .builds.models import BuildsBackend
 from .catalog.models import CatalogBackend
+from .changes import ChangeSet, WatchedClock, track
 from .connectors.models import ConnectorsBackend
 from .drafts.models import DraftsBackend
 from .gateway.models import GatewayBackend
@@ -35,6 +35,7 @@ from .policies.models import PoliciesBackend
 from .providers.models import ModelProvidersBackend
 from .runs.models import RunsBackend
 from .runtime.models import RuntimeBackend
+from .state import Field, as_is, recount
 from .tools.models import ToolsBackend
 from .workspace_auth.models import AuthSettingsBackend
 

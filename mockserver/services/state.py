@@ -20,8 +20,9 @@ contradict: derive it). Adding a persisted field is one line in the backend's ``
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Hashable, Iterable, Mapping
+from typing import Any, ClassVar
 
 from .budget import StoreBudget, event_data_size, stored_size
 from .changes import track_attribute

@@ -12,12 +12,13 @@ process): a dropped workspace gives its bytes back.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from ..config import MockConfig
 from ..basics.errors import ApiError
-from .platform import Platform
+from ..config import MockConfig
 from ..spec.surfaces import DEFAULT_WORKSPACE
+from .platform import Platform
 
 
 class Workspaces:

@@ -13,29 +13,42 @@ What each section holds is not listed here: each backend declares it once (its `
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Iterable, Mapping, Protocol
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
 
 from ..basics.clock import clock_offset_problem
 from ..basics.nesting import nesting_problem
 from .document import Spec, first_error
 
+
 class Owner(Protocol):
-    key: str
-    id_field: str
-    noun: str
-    every: bool
+    @property
+    def key(self) -> str: ...
+    @property
+    def id_field(self) -> str: ...
+    @property
+    def noun(self) -> str: ...
+    @property
+    def every(self) -> bool: ...
 
 
 class DeclaredField(Protocol):
     """What the check reads of a declared field (``services/state.py`` ``Field``)."""
 
-    key: str
-    schema: str | None
-    v1_parts: tuple[tuple[str, str], ...]
-    times_of: Owner | None
-    shape: str
-    event_log: bool
-    check: Callable[[Any, Mapping[str, Any]], str | None] | None
+    @property
+    def key(self) -> str: ...
+    @property
+    def schema(self) -> str | None: ...
+    @property
+    def v1_parts(self) -> tuple[tuple[str, str], ...]: ...
+    @property
+    def times_of(self) -> Owner | None: ...
+    @property
+    def shape(self) -> str: ...
+    @property
+    def event_log(self) -> bool: ...
+    @property
+    def check(self) -> Callable[[Any, Mapping[str, Any]], str | None] | None: ...
 
 
 Sections = Iterable[tuple[str, Iterable[DeclaredField]]]

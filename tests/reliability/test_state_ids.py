@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import uuid
 
+from reliability_support import AUTH
+
 from mockserver import create_app
 from mockserver.surface.persistence import attach_state_file
-from reliability_support import AUTH
 
 WS_KEY = {"X-RunAgents-API-Key": "ra_ws_ids"}
 
@@ -20,7 +21,7 @@ def _connector_and_requests(app, count: int) -> list[str]:
         created = client.post("/api/v1/approval-connectors", headers=WS_KEY,
                               json={"name": "hook", "endpoint": "https://hook.example"})
         assert created.status_code == 201, created.get_data(as_text=True)
-    for index in range(count):
+    for _ in range(count):
         answer = client.post("/governance/requests", headers=AUTH, json={"subject": f"s-{uuid.uuid4()}", "tool_id": "t"})
         assert answer.status_code in (200, 201), answer.get_data(as_text=True)
     activity = client.get("/api/v1/approval-connectors/activity", headers=WS_KEY).get_json()

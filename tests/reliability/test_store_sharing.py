@@ -9,12 +9,12 @@ import time
 import uuid
 
 import pytest
+from reliability_support import API_KEY, AUTH, ServedMock
 
 from mockserver import create_app
 from mockserver.services.changes import ChangeSet
 from mockserver.surface.persistence import attach_state_file, lock_file
 from mockserver.testkit.state_file import read_store
-from reliability_support import API_KEY, AUTH, ServedMock
 
 WS = {"X-RunAgents-API-Key": "ra_ws_test"}
 LIMIT_MESSAGE = "limit of {} stored bytes reached"
