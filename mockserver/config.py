@@ -51,6 +51,14 @@ class MockConfig:
     # "namespace/name" -> base URL of a real agent process (invoke is proxied to it, and the
     # resume worker calls it after approvals); PUT /_mock/agents/.../endpoint adds more.
     agent_endpoints: Mapping[str, str] = field(default_factory=dict)
+    # Run deployed source agents as local processes (serve --run-agents; docs/runtime.md,
+    # "Running agents"): off by default, since it runs deployed code on this machine.
+    run_agents: bool = False
+    # A directory holding the vendor ``runagents`` package the agents run on (--agent-sdk);
+    # None: the one this Python imports.
+    agent_sdk: str | None = None
+    # Agent processes running at once (--max-agents).
+    max_running_agents: int = 8
     strict_responses: bool = field(default_factory=lambda: os.environ.get("RUNAGENTS_MOCK_STRICT") == "1")
 
     @classmethod

@@ -24,6 +24,9 @@ class Workspaces:
         self._name_error = name_error  # the spec's check of a workspace name: a message or None
         self._named: dict[str, Platform] = {}
         self.replay: Any = None  # given to every workspace's platform (see replay.py)
+        # Called with each named workspace's platform when it is made (the app's hooks: resume
+        # worker, agent runner), as the default one got them.
+        self.on_new_platform: Callable[[Platform], None] = lambda platform: None
         self._lock = threading.Lock()
 
     def check_name(self, name: str) -> None:
@@ -46,6 +49,7 @@ class Workspaces:
                 self.default.check_capacity("workspaces", len(self._named))
                 platform = Platform(self.config, workspace=name)
                 platform.replay = self.replay
+                self.on_new_platform(platform)
                 self._named[name] = platform
             return self._named[name]
 
@@ -65,9 +69,13 @@ class Workspaces:
             return
         self.check_name(name)
         with self._lock:
-            self._named.pop(name, None)
+            dropped = self._named.pop(name, None)
+        if dropped is not None:
+            dropped.stop_agents()
 
     def reset_all(self) -> None:
         with self._lock:
-            self._named.clear()
+            dropped, self._named = list(self._named.values()), {}
+        for platform in dropped:
+            platform.stop_agents()
         self.default.reset()

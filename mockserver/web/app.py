@@ -20,6 +20,7 @@ from ..services.platform import Platform
 from ..basics.redact import redact_stored
 from ..services.replay import OperationReplay
 from ..services.agent_calls import ResumeWorker
+from ..services.agent_processes.runner import start_agent_runner
 from ..runtime.jwt_keys import TokenIssuer
 from ..surface.seed import load_seed_file
 from ..services import HANDLER_SETS
@@ -67,6 +68,7 @@ class MockServer:
         self.store: Any = None
         self.state_saver: Any = None
         self.tokens = TokenIssuer()  # signs POST /_mock/jwt tokens; ingress verifies them
+        self.agent_runner: Any = None  # agent_processes.runner.AgentRunner with run_agents
 
     def reset(self) -> None:
         """Empty state (every workspace), journal, faults and replies; configured rate limit; real time."""
@@ -127,6 +129,15 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
         except ApiError as exc:
             raise ValueError(f"--workspace-key {workspace}=...: {exc.message}") from None
     platform.on_resume = ResumeWorker(platform).notify
+    runner = start_agent_runner(cfg)
+    platform.agent_runner = runner
+
+    def hook_workspace(named: Platform) -> None:  # a named workspace gets what the default has
+        named.on_resume = ResumeWorker(named).notify
+        named.agent_runner = runner
+
+    server.workspaces.on_new_platform = hook_workspace
+    server.agent_runner = runner
 
     app = Flask("runagents_mock")
     app.config["MAX_CONTENT_LENGTH"] = cfg.max_body_bytes

@@ -68,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
                        metavar="NAMESPACE/NAME=URL",
                        help="a real agent process for this agent (repeatable): invoke is proxied to it "
                             "and approvals resume it (see docs/runtime.md)")
+    serve.add_argument("--run-agents", action="store_true",
+                       help="run deployed source agents as local processes with the vendor runtime "
+                            "(see docs/runtime.md, 'Running agents')")
+    serve.add_argument("--agent-sdk", metavar="DIR",
+                       help="with --run-agents: a directory holding the runagents package the agents run on "
+                            "(default: the one this Python imports)")
+    serve.add_argument("--max-agents", type=_positive, default=8, metavar="N",
+                       help="with --run-agents: agent processes running at once (default 8)")
     env = sub.add_parser("env", help="print the environment the platform would inject into a deployed agent")
     env.add_argument("agent", metavar="NAMESPACE/NAME")
     env.add_argument("--url", default=f"http://localhost:{DEFAULT_PORT}", help="the mock's URL")
@@ -164,11 +172,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ..surface.control import STATE_IMPORT_LIMIT
     from ..surface.persistence import StateFileError, attach_state_file, restore_state_file
 
+    from ..services.agent_processes.runner import refuse_exposed_agents
+
+    refusal = refuse_exposed_agents(args.run_agents, args.host, bool(args.api_key or args.workspace_key))
+    if refusal:
+        print(f"runagents-mock: {refusal}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     config = {
         "api_keys": tuple(args.api_key), "workspace_keys": tuple(args.workspace_key), "admin_key": args.admin_key, "admin_enabled": not args.no_admin,
         "seed_file": args.seed, "state_file": args.state_file, "rate_limit_per_minute": args.rate_limit,
         "max_body_bytes": args.max_body_bytes, "agent_endpoints": dict(args.agent_endpoint),
+        "run_agents": args.run_agents, "agent_sdk": args.agent_sdk, "max_running_agents": args.max_agents,
     }
     try:  # build once here, so a bad seed or state file stops the start with one clear line
         app = create_app(config)

@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import fnmatch
 import json
+import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any, Mapping
@@ -70,10 +71,14 @@ def env_name(tool_name: str) -> str:
     return tool_name.upper().replace("-", "_").replace(".", "_")
 
 
-def agent_env(agent: Mapping[str, Any], base_url: str) -> dict[str, str]:
+def agent_env(agent: Mapping[str, Any], base_url: str, tools: Mapping[str, Mapping[str, Any]] | None = None,
+              source: Mapping[str, Any] | None = None) -> dict[str, str]:
     """The environment the platform injects into a deployed agent, pointing at this mock.
 
     Tool URLs carry the agent's identity (no key needed), under both documented spellings.
+    With the tools' records, ``TOOL_DEFINITIONS_JSON``/``TOOL_ROUTES_JSON`` describe them in
+    the form the vendor runtime reads (``tool_definitions``); with a source deploy's
+    ``source``, ``USER_ENTRY_POINT`` names its entry point.
     """
     namespace, name, spec = agent["namespace"], agent["name"], agent["spec"]
     env: dict[str, str] = {}
@@ -92,7 +97,50 @@ def agent_env(agent: Mapping[str, Any], base_url: str) -> dict[str, str]:
         env["SYSTEM_PROMPT"] = spec["systemPrompt"]
     env["AGENT_NAME"] = name
     env["GOVERNANCE_URL"] = base_url
+    if tools is not None:
+        definitions, routes = tool_definitions([tools[t["name"]] for t in spec.get("requiredTools") or []
+                                                if t["name"] in tools])
+        env["TOOL_DEFINITIONS_JSON"] = json.dumps(definitions)
+        env["TOOL_ROUTES_JSON"] = json.dumps(routes)
+    if source and source.get("entry_point"):
+        env["USER_ENTRY_POINT"] = source["entry_point"]
     return env
+
+
+def _function_name(text: str) -> str:
+    """An OpenAI function name: letters, digits, ``_`` and ``-``, at most 64 characters."""
+    return re.sub(r"[^A-Za-z0-9_-]", "_", text)[:64] or "tool"
+
+
+def tool_definitions(tools: list[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, dict[str, str]]]:
+    """The agent's tools as the vendor runtime reads them: OpenAI tool definitions, and for each
+    function name its route ``{tool, method, path}``. One function per capability
+    (``<tool>__<capability>``); a tool without capabilities is one function, ``POST /``, whose
+    arguments may carry ``path`` and ``body``."""
+    definitions: list[dict[str, Any]] = []
+    routes: dict[str, dict[str, str]] = {}
+    for tool in tools:
+        tool_name, spec = tool["name"], tool.get("spec") or {}
+        description = spec.get("description") or f"Call the {tool_name} tool"
+        capabilities = [c for c in spec.get("capabilities") or [] if isinstance(c, Mapping)]
+        if not capabilities:
+            function = _function_name(tool_name)
+            definitions.append({"type": "function", "function": {
+                "name": function, "description": description,
+                "parameters": {"type": "object", "properties": {
+                    "path": {"type": "string", "description": "path on the tool, e.g. /items"},
+                    "body": {"type": "string", "description": "JSON request body"}}}}})
+            routes[function] = {"tool": tool_name, "method": "POST", "path": "/"}
+            continue
+        for index, capability in enumerate(capabilities):
+            method = str(capability.get("method") or "POST").upper().replace("*", "POST")
+            path = str(capability.get("path") or capability.get("pathPattern") or "/").replace("*", "")
+            function = _function_name(f"{tool_name}__{capability.get('name') or index}")
+            definitions.append({"type": "function", "function": {
+                "name": function, "description": capability.get("description") or f"{description}: {method} {path}",
+                "parameters": {"type": "object", "properties": {}}}})
+            routes[function] = {"tool": tool_name, "method": method, "path": path or "/"}
+    return definitions, routes
 
 
 class RuntimeBackend:
@@ -117,9 +165,12 @@ class RuntimeBackend:
                 self.endpoints.pop(f"{namespace}/{name}", None)
 
     def endpoint(self, namespace: str, name: str) -> str | None:
-        """Set through the control API, else ``--agent-endpoint``."""
+        """Set through the control API, else ``--agent-endpoint``, else the agent's own process."""
         key = f"{namespace}/{name}"
         url = self.endpoints.get(key) or self.platform.config.agent_endpoints.get(key)
+        runner = self.platform.agent_runner  # a deployed source agent running here (serve --run-agents)
+        if not url and runner is not None:
+            url = runner.url_of(self.platform.workspace, namespace, name)
         return url.rstrip("/") if url else None
 
     # --- runs driven by a real agent ----------------------------------------------------
