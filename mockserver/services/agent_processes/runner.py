@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from ...basics.errors import ApiError
+from ...spec import paths
 from ..runtime.models import agent_env
 from . import supervisor
 from .models import (CRASHED, NOT_STARTED, RESTARTING, RUNNING, STARTING, STOPPED, AgentProcessRecord,
@@ -32,6 +33,14 @@ Key = tuple[str, str, str]  # workspace, namespace, name
 
 def source_digest(source: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()
+
+
+def workspace_runtime_prefix(workspace: str) -> str:
+    """What a workspace's runtime URLs start with after the host ('' for the default). Named
+    workspaces get runtime paths of their own with issue 21's fix (``spec.paths.runtime_prefix``);
+    until the mock has it, their agents reach the default workspace's runtime path."""
+    prefix = getattr(paths, "runtime_prefix", None)
+    return prefix(workspace) if prefix is not None else ""
 
 
 def default_sdk_path() -> str:
@@ -226,7 +235,8 @@ class AgentRunner:
                      port: int) -> dict[str, str]:
         """Built from scratch: what the platform injects, ``PORT`` and ``PATH``; nothing of the
         mock's own environment (docs/runtime.md, "Running agents")."""
-        env = agent_env(agent, base_url, tools=platform.tools.items, source=source)
+        env = agent_env(agent, base_url + workspace_runtime_prefix(platform.workspace), tools=platform.tools.items,
+                        source=source)
         env["PORT"] = str(port)
         env["PATH"] = os.environ.get("PATH", os.defpath)
         return env
