@@ -37,15 +37,16 @@ STARTER_PROVIDER_SPEC = {
 OVERLAY_FRAMEWORKS = frozenset({"langchain", "langchain_core", "langchain_openai", "langgraph", "crewai",
                                 "llama_index", "autogen"})
 _IMPORT = re.compile(r"^\s*(?:from\s+([A-Za-z_][\w]*)[\w.]*\s+import|import\s+([A-Za-z_][\w]*))", re.MULTILINE)
+_HANDLER = re.compile(r"^(?:async\s+)?def\s+handler\s*\(", re.MULTILINE)
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9_.-]+)", re.MULTILINE)
 
 
 def deploy_decision(body: Mapping[str, Any]) -> dict[str, Any]:
     """The June deploy answer's decision metadata for what was sent (api/deploy.md, the API
-    quickstart): an image runs as it is; source whose imports are all the standard library,
-    ``runagents`` or its own files, with no other requirement, runs at once on the shared
-    runtime (``INSTANT_RUNTIME``); a known framework gets the overlay build (``FAST_OVERLAY``);
-    anything else a full build (``SOURCE_BUILD``)."""
+    quickstart): an image runs as it is; a plain ``handler`` function (in the entry point)
+    whose imports are all the standard library, ``runagents`` or its own files, with no other
+    requirement, runs at once on the shared runtime (``INSTANT_RUNTIME``); a known framework
+    gets the overlay build (``FAST_OVERLAY``); anything else a full build (``SOURCE_BUILD``)."""
     if body.get("image"):
         return {"execution_mode": "IMAGE", "build_required": False, "build_profile": "image",
                 "decision_reason": "pre-built image given"}
@@ -61,9 +62,13 @@ def deploy_decision(body: Mapping[str, Any]) -> dict[str, Any]:
     if body.get("framework") or extra & OVERLAY_FRAMEWORKS:
         return {"execution_mode": "FAST_OVERLAY", "build_required": True, "build_profile": "fast_overlay",
                 "decision_reason": "Detected framework runtime overlay path"}
-    if extra:
+    entry = files.get(body.get("entry_point") or "")
+    handlers = [entry] if isinstance(entry, str) else [t for t in files.values() if isinstance(t, str)]
+    if extra or not any(_HANDLER.search(text) for text in handlers):
+        reason = ("source files with dependencies are built: " + ", ".join(sorted(extra)) if extra
+                  else "source without a handler function is built")
         return {"execution_mode": "SOURCE_BUILD", "build_required": True, "build_profile": "source_build",
-                "decision_reason": "source files with dependencies are built: " + ", ".join(sorted(extra))}
+                "decision_reason": reason}
     return {"execution_mode": "INSTANT_RUNTIME", "build_required": False, "build_profile": "instant_runtime",
             "decision_reason": "plain handler without dependencies runs on the shared runtime"}
 
