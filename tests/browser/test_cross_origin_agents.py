@@ -1,0 +1,96 @@
+"""A page on another origin cannot make a mock that runs agents (``run_agents``) start code, by
+any path that puts source into it: both releases' deploys, an action plan, a seed, a state load,
+and invoking what it put there (issue 28, point 1)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+
+def hostile_source(marker: Path) -> str:
+    return (f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\n\n"
+            "def handler(request):\n    return {'response': 'ran'}\n")
+
+
+def attack_script(mock: str, source: str) -> str:
+    deploy = {"agent_name": "evil", "source_files": {"agent.py": source}, "entry_point": "agent.py"}
+    plan = {"plan_id": "p", "actions": [{"id": "d", "type": "deploy.execute", "idempotency_key": "k",
+                                         "params": deploy}]}
+    state = {"version": 1, "agents": {"items": [{"name": "evil", "namespace": "agent-system",
+                                                 "spec": {"image": "x"}, "status": {"phase": "Running"}}],
+                                      "extras": [["agent-system", "evil", {"source": {
+                                          "files": {"agent.py": source}, "entry_point": "agent.py"}}]]}}
+    # Simple requests (no preflight) reach the mock; the others are what a page would try too.
+    attempts = [
+        ("/api/v1/deploy", "POST", deploy, {"Content-Type": "text/plain"}),
+        ("/api/v1/deploy", "POST", deploy, {"Content-Type": "application/json", "X-RunAgents-API-Key": "ra_ws_x"}),
+        ("/api/deploy", "POST", deploy, {"Content-Type": "text/plain"}),
+        ("/api/deploy", "POST", deploy, {"Authorization": "Bearer stolen", "Content-Type": "application/json"}),
+        ("/api/v1/actions/apply", "POST", plan, {"Content-Type": "text/plain"}),
+        ("/_mock/seed", "POST", {"agents": [deploy]}, {"Content-Type": "text/plain"}),
+        ("/_mock/state", "PUT", state, {"Content-Type": "application/json"}),
+        ("/api/v1/agents/evil/invoke", "POST", {"message": "go"}, {"Content-Type": "text/plain"}),
+        ("/api/agents/agent-system/evil/invoke", "POST", {"message": "go"}, {"Content-Type": "text/plain"}),
+        ("/api/v1/agents/evil/invoke", "POST", {"message": "go"},
+         {"Content-Type": "application/json", "X-RunAgents-API-Key": "ra_ws_x"}),
+    ]
+    calls = ",\n".join(
+        f"() => fetch({json.dumps(mock + path)}, {{method: {json.dumps(method)}, mode: "
+        f"{json.dumps('no-cors' if set(headers) == {'Content-Type'} and headers['Content-Type'] == 'text/plain' else 'cors')}, "
+        f"headers: {json.dumps(headers)}, body: {json.dumps(json.dumps(body))}}}).catch(() => null)"
+        for path, method, body, headers in attempts)
+    return f"(async () => {{ for (const call of [{calls}]) {{ await call(); }} document.title = 'done'; }})();"
+
+
+@pytest.fixture
+def hostile_origin():
+    """A site on another origin (another port) serving the attacking page."""
+    pages: dict[str, bytes] = {}
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            body = pages.get(self.path, b"")
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "application/javascript" if self.path.endswith(".js") else "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", pages
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_page_on_another_origin_cannot_start_code(make_site, page, hostile_origin, tmp_path):
+    site = make_site(run_agents=True)  # open mode: any key, and /_mock/ without one
+    origin, pages = hostile_origin
+    marker = tmp_path / "ran"
+    pages["/attack.js"] = attack_script(site.url, hostile_source(marker)).encode()
+    pages["/"] = b"<!doctype html><title>cat pictures</title><script src='/attack.js'></script>"
+    page.on("console", lambda message: None)  # CORS refusals are logged there; they are the point
+
+    page.goto(origin + "/")
+    page.wait_for_function("document.title === 'done'", timeout=60_000)
+
+    # The page's simple requests reached the mock: the API refused them all without a key...
+    reached = {(e["method"], e["path"], e["status"]) for e in site.control("GET", "journal").json()}
+    assert {("POST", "/api/v1/deploy", 401), ("POST", "/api/deploy", 401), ("POST", "/api/v1/actions/apply", 401),
+            ("POST", "/api/v1/agents/evil/invoke", 401), ("POST", "/api/agents/agent-system/evil/invoke", 401)} <= reached
+    # ...and the open control API took its seed (what the control API's own Origin checks are
+    # for), but nothing of it ran.
+    assert [a["name"] for a in site.api("GET", "/api/agents").json()] == ["evil"]
+    assert site.server.agent_runner.list() == []
+    assert not marker.exists()
+    # What the page did manage to put there (a seed in open mode) waits for a keyed invoke: it
+    # is never started by the page.
+    assert site.control("GET", "agent-processes").json() == {"enabled": True, "agents": []}
