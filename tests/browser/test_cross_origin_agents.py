@@ -86,9 +86,9 @@ def test_a_page_on_another_origin_cannot_start_code(make_site, page, hostile_ori
     reached = {(e["method"], e["path"], e["status"]) for e in site.control("GET", "journal").json()}
     assert {("POST", "/api/v1/deploy", 401), ("POST", "/api/deploy", 401), ("POST", "/api/v1/actions/apply", 401),
             ("POST", "/api/v1/agents/evil/invoke", 401), ("POST", "/api/agents/agent-system/evil/invoke", 401)} <= reached
-    # ...and the open control API took its seed (what the control API's own Origin checks are
-    # for), but nothing of it ran.
-    assert [a["name"] for a in site.api("GET", "/api/agents").json()] == ["evil"]
+    # ...and the open control API may take its seed (unless its own Origin checks refuse it),
+    # but nothing of it ran.
+    assert [a["name"] for a in site.api("GET", "/api/agents").json()] in ([], ["evil"])
     assert site.server.agent_runner.list() == []
     assert not marker.exists()
     # What the page did manage to put there (a seed in open mode) waits for a keyed invoke: it
