@@ -94,3 +94,31 @@ def test_a_page_on_another_origin_cannot_start_code(make_site, page, hostile_ori
     # What the page did manage to put there (a seed in open mode) waits for a keyed invoke: it
     # is never started by the page.
     assert site.control("GET", "agent-processes").json() == {"enabled": True, "agents": []}
+
+
+def test_the_console_shows_a_running_agent_and_its_log_and_approves_its_request(make_site, page):
+    """The console (the mock's own origin) shows agent processes; an approval made there resumes
+    the agent's run, and the agent's own output appears in its log."""
+    from playwright.sync_api import expect
+
+    site = make_site(run_agents=True)
+    agent = (Path(__file__).parents[2] / "examples" / "first_governed_agent" / "agent.py").read_text()
+    agent = agent.replace("def handler(request):", "def handler(request):\n    print('handling', request['message'], flush=True)")
+    v1 = {"X-RunAgents-API-Key": "ra_ws_console"}
+    assert site.api("POST", "/api/v1/starter-kit", headers=v1).status_code == 201
+    assert site.api("POST", "/api/v1/policies", headers=v1, json={"name": "gate", "spec": {"policies": [
+        {"permission": "approval_required", "resource": "http://echo-tool.agent-system.svc:8080/*"}]}}).ok
+    assert site.api("POST", "/api/v1/deploy", headers=v1, json={
+        "agent_name": "console-agent", "source_files": {"agent.py": agent}, "entry_point": "agent.py",
+        "required_tools": ["echo-tool"], "policies": ["gate"]}).status_code == 201
+    paused = site.api("POST", "/api/v1/agents/console-agent/invoke", headers=v1, json={"message": "hello-from-test"})
+    assert paused.json()["approval_required"]["tool"] == "echo-tool"
+
+    page.goto(site.url + "/_mock/ui")
+    process = page.locator('#agent-process-list details[data-id="default/agent-system/console-agent"]')
+    expect(process).to_have_attribute("data-phase", "running")
+    process.locator("summary").click()
+    expect(process.locator("pre.log")).to_contain_text("handling hello-from-test")
+
+    page.locator("#pending-requests button.approve").click()
+    expect(page.locator('#run-list details.run[data-status="COMPLETED"]')).to_have_count(1)

@@ -27,7 +27,13 @@ def wait_for(mock, api, run_id, status):
     raise AssertionError(f"run {run_id} is {run['status']}, not {status}")
 
 
-@pytest.fixture(params=["default", "named"])
+# A named workspace's agents reach their own tool proxy once the mock gives each workspace its
+# runtime path (runagents-mock's issue 21, defect 5); until then that case is an expected failure.
+NAMED_RUNTIME = hasattr(pytest.importorskip("mockserver.spec.paths"), "runtime_prefix")
+
+
+@pytest.fixture(params=["default", pytest.param("named", marks=pytest.mark.xfail(
+    not NAMED_RUNTIME, strict=True, reason="this runagents-mock has no runtime path per workspace"))])
 def api(request, runagents_mock):
     """The /api/v1 path of the workspace the test works in."""
     if request.param == "default":

@@ -10,6 +10,7 @@
   var keys = loadKeys();
   var rendered = {};   // section -> JSON of what it shows, to redraw only what changed
   var openRuns = {};   // run ids whose timeline is open
+  var openAgents = {}; // "workspace/namespace/name" of agent processes whose log is open
   var noticeUntil = 0;
   var timer = null;
   var generation = 0;  // only the latest refresh schedules the next one
@@ -73,13 +74,14 @@
     window.clearTimeout(timer);
     var mine = ++generation;
     return Promise.all([control("GET", "state"), control("GET", "journal"), control("GET", "clock"),
-                        control("GET", "faults")])
+                        control("GET", "faults"), agentProcesses()])
       .then(function (results) {
         if (results.some(function (r) { return r.status === 401; })) { return; }
         var failed = results.filter(function (r) { return !r.ok; });
         if (failed.length) { throw new Error(errorText(failed[0])); }
         showApp();
         draw(results[0].data, results[1].data, results[2].data, results[3].data);
+        drawAgentProcesses(results[4].data);
         if (Date.now() > noticeUntil) {
           $("status-line").className = "";
           $("status-line").textContent = "live · updated " + new Date().toLocaleTimeString();
@@ -95,6 +97,23 @@
         if (mine === generation) { timer = window.setTimeout(refresh, POLL_MS); }
       });
   }
+
+  // The agent processes, with the log of each one whose entry is open.
+  function agentProcesses() {
+    return control("GET", "agent-processes").then(function (listed) {
+      if (!listed.ok || !listed.data.enabled) { return listed; }
+      var open = listed.data.agents.filter(function (a) { return openAgents[agentKey(a)]; });
+      return Promise.all(open.map(function (a) {
+        return control("GET", "agent-processes/" + [a.workspace, a.namespace, a.name].map(encodeURIComponent).join("/") + "/log");
+      })).then(function (logs) {
+        var byKey = {};
+        logs.forEach(function (log) { if (log.ok) { byKey[agentKey(log.data)] = log.data; } });
+        return {status: listed.status, ok: true, data: {enabled: true, agents: listed.data.agents, logs: byKey}};
+      });
+    });
+  }
+
+  function agentKey(a) { return a.workspace + "/" + a.namespace + "/" + a.name; }
 
   function needKey() {
     $("app").hidden = true;
@@ -199,6 +218,31 @@
     once("resources", state, function () { drawResources(state); });
     once("journal", [journal, $("journal-filter").value], function () { drawJournal(journal); });
     once("faults", faults, function () { drawFaults(faults); });
+  }
+
+  function drawAgentProcesses(data) {
+    $("agent-processes").hidden = !data.enabled;
+    if (!data.enabled) { return; }
+    once("agent-processes", data, function () {
+      var list = $("agent-process-list");
+      clear(list);
+      if (!data.agents.length) { list.appendChild(el("p", {class: "empty"}, ["no agent process"])); return; }
+      data.agents.forEach(function (a) {
+        var key = agentKey(a), log = data.logs[key];
+        var details = el("details", {class: "agent-process", "data-id": key, "data-phase": a.phase, open: !!openAgents[key]}, [
+          el("summary", {}, [el("strong", {}, [a.name]), " · workspace ", a.workspace, " · ",
+                             el("span", {class: "phase"}, [a.phase]), " · restarts ", a.restarts,
+                             a.reason ? " · " + a.reason : ""]),
+          el("pre", {class: "log"}, [log ? log.lines.join("\n") : "…"])
+        ]);
+        details.addEventListener("toggle", function () {
+          var opened = details.open && !openAgents[key];
+          openAgents[key] = details.open;
+          if (opened) { refresh(); }  // fetch its log now, not at the next poll
+        });
+        list.appendChild(details);
+      });
+    });
   }
 
   function drawPending(pending) {
