@@ -7,7 +7,6 @@ runtime's server binds 127.0.0.1 instead of 0.0.0.0 (on the platform it listens 
 here only the mock should reach it).
 """
 
-import runpy
 import socketserver
 import sys
 
@@ -24,4 +23,8 @@ def _loopback_bind(self):  # type: ignore[no-untyped-def]
 
 socketserver.TCPServer.server_bind = _loopback_bind  # type: ignore[method-assign]
 sys.argv = ["runagents.runtime"]
-runpy.run_module("runagents.runtime", run_name="__main__", alter_sys=True)
+# What `python -m runagents.runtime` runs. (The package's __init__ imports the runtime module
+# already, so running it again as __main__ would load it twice.)
+from runagents.runtime import main  # noqa: E402
+
+main()
