@@ -13,6 +13,8 @@ from typing import Any, Callable
 import requests
 
 WORKSPACE_KEY = {"X-RunAgents-API-Key": "ra_ws_agents-run-test"}
+# A variable of the mock's own environment: no agent may see it (test_agent_isolation.py).
+MOCK_ONLY = {"RUNAGENTS_MOCK_PRIVATE_MARKER": "mock-only-value-7f3a"}
 WAIT_SECONDS = 60  # generous: a hang fails, a slow machine does not
 
 

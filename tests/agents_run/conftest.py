@@ -3,19 +3,12 @@ runtime of SDK 1.4.2, shared by the tests of this folder; helpers to drive it.""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from typing import Iterator
 
 import pytest
 
-from agents_run_support import Served, start_served
+from agents_run_support import MOCK_ONLY, Served, start_served
 from sdk_versions import install_sdk
-
-# A variable of the mock's own environment: no agent may see it (test_agent_isolation.py).
-MOCK_ONLY = {"RUNAGENTS_MOCK_PRIVATE_MARKER": "mock-only-value-7f3a"}
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from agents_run_support import processes_with, start_served, wait_until
-from conftest import MOCK_ONLY
+from agents_run_support import MOCK_ONLY, processes_with, start_served, wait_until
 
 API = "/api/v1"
 
