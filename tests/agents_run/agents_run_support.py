@@ -12,6 +12,13 @@ from typing import Any, Callable
 
 import requests
 
+from mockserver.spec.conformance import response_problems
+from mockserver.spec.document import Spec, mock_spec_path
+
+# The API's answers are checked by the served mock itself (RUNAGENTS_MOCK_STRICT=1); the
+# control API's here, against mock-openapi.yaml.
+MOCK_SPEC = Spec.load(mock_spec_path())
+
 WORKSPACE_KEY = {"X-RunAgents-API-Key": "ra_ws_agents-run-test"}
 # A variable of the mock's own environment: no agent may see it (test_agent_isolation.py).
 MOCK_ONLY = {"RUNAGENTS_MOCK_PRIVATE_MARKER": "mock-only-value-7f3a"}
@@ -31,6 +38,10 @@ class Served:
         answer = self.session.request(method, self.url + path, headers=headers, timeout=WAIT_SECONDS, **kwargs)
         ok = answer.status_code == expect if expect is not None else answer.status_code < 300
         assert ok, f"{method} {path}: {answer.status_code} {answer.text}"
+        if path.startswith("/_mock/"):
+            problems = response_problems(MOCK_SPEC, method, path.split("?")[0], answer.status_code,
+                                         answer.headers.get("Content-Type"), answer.content)
+            assert not problems, problems
         return answer.json()
 
     def stop(self) -> None:

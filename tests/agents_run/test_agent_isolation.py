@@ -155,3 +155,17 @@ def _descends_from(pid: int, ancestor: int) -> bool:
         except (OSError, ValueError, IndexError):
             return False
     return False
+
+
+def test_a_config_change_or_redeploy_replaces_the_process(fresh):
+    fresh.call("POST", f"{API}/starter-kit", expect=201)
+    deploy(fresh, "inspector", INSPECTOR)
+    first = inspect(fresh)
+    fresh.call("PUT", f"{API}/agents/inspector/config", json={"system_prompt": "Be thorough."})
+    second = inspect(fresh)
+    assert second["env"]["SYSTEM_PROMPT"] == "Be thorough." and second["pid"] != first["pid"]
+    wait_until(lambda: not Path(first["cwd"]).exists(), "the first process's directory to go")
+    deploy(fresh, "inspector", INSPECTOR.replace("def handler", "REDEPLOYED = True\n\ndef handler"))
+    third = inspect(fresh)
+    assert third["pid"] != second["pid"] and third["env"]["SYSTEM_PROMPT"] == "Be brief."
+    assert len(fresh.call("GET", "/_mock/agent-processes")["agents"]) == 1

@@ -129,7 +129,7 @@ class AgentProcessRecord:
     workspace: str
     namespace: str
     name: str
-    source_digest: str
+    fingerprint: str  # of its source and environment: a change restarts it
     log: OutputLog
     phase: str = NOT_STARTED
     restarts: int = 0

@@ -31,8 +31,9 @@ log = logging.getLogger("runagents_mock")
 Key = tuple[str, str, str]  # workspace, namespace, name
 
 
-def source_digest(source: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(source, sort_keys=True).encode()).hexdigest()
+def digest(data: dict[str, Any]) -> str:
+    """A digest of JSON data (an agent's source and environment)."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
 def workspace_runtime_prefix(workspace: str) -> str:
@@ -107,8 +108,8 @@ class AgentRunner:
             self._start(platform, key, source, base_url)
         except ApiError as exc:  # a limit: the deploy stands, the agent starts on a later invoke
             with self._lock:
-                record = AgentProcessRecord(*key, source_digest=source_digest(source),
-                                            log=OutputLog(self.limits.output_bytes), reason=exc.message)
+                record = AgentProcessRecord(*key, fingerprint="", log=OutputLog(self.limits.output_bytes),
+                                            reason=exc.message)
                 record.log.note("not started: " + exc.message)
                 self.records.setdefault(key, record)
 
@@ -119,9 +120,12 @@ class AgentRunner:
         source = platform.agents.source_of(namespace, name)
         if source is None:
             return None
+        wanted = self._fingerprint(platform, namespace, name, source)
         with self._lock:
             record = self.records.get(key)
-            if record is not None and record.source_digest != source_digest(source):
+            if record is not None and record.fingerprint != wanted:
+                # New source, or a config change since it started (system prompt, tools,
+                # models: PUT /api/v1/agents/{name}/config): the platform rolls the pod.
                 self.stop(*key)
                 record = None
             if record is None or record.phase in (NOT_STARTED, STOPPED):
@@ -204,7 +208,7 @@ class AgentRunner:
                 raise ApiError(502, f"failed to reach agent: {limit}")
             if record is None:
                 old = self.records.get(key)
-                record = AgentProcessRecord(*key, source_digest=source_digest(source),
+                record = AgentProcessRecord(*key, fingerprint=self._fingerprint(platform, key[1], key[2], source),
                                             log=old.log if old else OutputLog(self.limits.output_bytes))
                 self.records[key] = record
                 self._ready[key] = threading.Event()
@@ -229,6 +233,13 @@ class AgentRunner:
             self._processes[key] = process
         threading.Thread(target=self._await_ready, args=(key, generation), daemon=True,
                          name="runagents-agent-ready").start()
+
+    @classmethod
+    def _fingerprint(cls, platform: "Platform", namespace: str, name: str, source: dict[str, Any]) -> str:
+        """What the agent's process is made of: its source and the platform's env for it (on any
+        base URL: clients reaching the mock by other host names do not restart it)."""
+        agent = platform.agents.get(namespace, name)
+        return digest({"source": source, "env": cls._environment(platform, agent, source, "", 0)})
 
     @staticmethod
     def _environment(platform: "Platform", agent: dict[str, Any], source: dict[str, Any], base_url: str,
@@ -300,7 +311,7 @@ class AgentRunner:
             if record is None or record.generation != generation or record.phase != RESTARTING:
                 return
             source = platform.agents.source_of(key[1], key[2])
-            if source is None or source_digest(source) != record.source_digest:
+            if source is None or self._fingerprint(platform, key[1], key[2], source) != record.fingerprint:
                 return
             try:
                 self._start(platform, key, source, base_url, record)

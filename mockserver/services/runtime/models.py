@@ -164,12 +164,13 @@ class RuntimeBackend:
             else:
                 self.endpoints.pop(f"{namespace}/{name}", None)
 
-    def endpoint(self, namespace: str, name: str) -> str | None:
-        """Set through the control API, else ``--agent-endpoint``, else the agent's own process."""
+    def endpoint(self, namespace: str, name: str, own_process: bool = True) -> str | None:
+        """Set through the control API, else ``--agent-endpoint``, else (``own_process``) the
+        agent's own running process (serve --run-agents)."""
         key = f"{namespace}/{name}"
         url = self.endpoints.get(key) or self.platform.config.agent_endpoints.get(key)
-        runner = self.platform.agent_runner  # a deployed source agent running here (serve --run-agents)
-        if not url and runner is not None:
+        runner = self.platform.agent_runner
+        if not url and own_process and runner is not None:
             url = runner.url_of(self.platform.workspace, namespace, name)
         return url.rstrip("/") if url else None
 
