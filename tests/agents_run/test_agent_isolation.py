@@ -89,14 +89,27 @@ def test_a_crashing_agent_is_restarted_then_shown_crashed(fresh):
     fresh.call("POST", f"{API}/agents/crasher/invoke", expect=502, json={"message": "hi"})
 
 
-def test_state_loaded_is_never_started_on_load_only_on_its_first_invoke(fresh):
+def test_state_holds_no_source_so_a_loaded_agent_never_runs(fresh):
     fresh.call("POST", f"{API}/starter-kit", expect=201)
-    deploy(fresh, "inspector", INSPECTOR)
+    deploy(fresh, "inspector", INSPECTOR.replace("import json", "STRIPE_KEY = 'sk_live_never_exported'\nimport json"))
     state = fresh.call("GET", "/_mock/state")
+    assert "sk_live_never_exported" not in json.dumps(state) and "def handler" not in json.dumps(state)
     fresh.call("POST", "/_mock/reset")
     fresh.call("PUT", "/_mock/state", json=state)
     assert fresh.call("GET", "/_mock/agent-processes")["agents"] == []
-    inspect(fresh)  # a keyed invoke starts it
+    # The loaded agent is an agent without source: the mock answers for it, nothing starts.
+    answer = fresh.call("POST", f"{API}/agents/inspector/invoke", json={"message": "look"})
+    assert answer["response"] == "echo: look"
+    assert fresh.call("GET", "/_mock/agent-processes")["agents"] == []
+
+
+def test_a_seeded_source_agent_starts_on_its_first_invoke_only(fresh):
+    seeded = fresh.call("POST", "/_mock/seed", json={"agents": [{
+        "agent_name": "seeded", "source_files": {"agent.py": INSPECTOR}, "entry_point": "agent.py"}]})
+    assert seeded["created"] == {"agents": 1}
+    fresh.call("POST", "/_mock/clock/advance", json={"seconds": 60})  # its February build finishes
+    assert fresh.call("GET", "/_mock/agent-processes")["agents"] == []
+    assert "RLIMIT_AS" in inspect(fresh, "seeded")["limits"]  # a keyed invoke starts it
     [listed] = fresh.call("GET", "/_mock/agent-processes")["agents"]
     assert listed["phase"] == "running"
 

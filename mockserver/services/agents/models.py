@@ -99,6 +99,10 @@ class AgentsBackend:
         self.invocations: list[dict[str, Any]] = []
         # What /api/v1 adds to an agent: bound policies and per-model budgets, by agent key.
         self.extras: dict[tuple[str, str], dict[str, Any]] = {}
+        # A source deploy's files and entry point, for running it (serve --run-agents). Kept in
+        # memory only, like credentials: source may hold secrets, so no export or store has it
+        # (a store keeps every attribute not named ``_...``).
+        self._sources: dict[tuple[str, str], dict[str, Any]] = {}
 
     # --- reads ------------------------------------------------------------------------
 
@@ -203,14 +207,16 @@ class AgentsBackend:
             self.build_of.pop((namespace, name), None)
             self.platform.budget.release(("agents", namespace, name))
             self.platform.budget.release(("agent extras", namespace, name))
+            self.platform.budget.release(("agent source", namespace, name))
             self.extras.pop((namespace, name), None)
+            self._sources.pop((namespace, name), None)
             self.platform.policies.remove_generated(name)
             self.platform.runtime.set_endpoint(namespace, name, None)
 
     def source_of(self, namespace: str, name: str) -> dict[str, Any] | None:
         """A source deploy's files and entry point (what an agent process runs), or None."""
         with self.platform.lock:
-            return self.extras.get((namespace, name), {}).get("source")
+            return self._sources.get((namespace, name))
 
     def set_process_failed(self, namespace: str, name: str, message: str) -> None:
         """The agent's process crashed for good: its status says so until it is deployed again."""
@@ -263,9 +269,11 @@ class AgentsBackend:
             extras = dict(self.extras.get(key, {}))
             if "policies" in body:
                 extras["policies"] = list(body["policies"])
-            extras.pop("source", None)
+            self.platform.budget.release(("agent source",) + key)
+            self._sources.pop(key, None)
             if body.get("source_files") and not body.get("image"):
-                extras["source"] = {"files": dict(body["source_files"]), "entry_point": body.get("entry_point") or ""}
+                self._sources[key] = {"files": dict(body["source_files"]), "entry_point": body.get("entry_point") or ""}
+                self.platform.budget.count(("agent source",) + key, stored_size(self._sources[key]))
             if extras or key in self.extras:
                 self.extras[key] = extras
                 self.platform.budget.count(("agent extras",) + key, stored_size(extras))
