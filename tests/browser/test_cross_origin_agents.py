@@ -122,3 +122,32 @@ def test_the_console_shows_a_running_agent_and_its_log_and_approves_its_request(
 
     page.locator("#pending-requests button.approve").click()
     expect(page.locator('#run-list details.run[data-status="COMPLETED"]')).to_have_count(1)
+
+
+def test_the_console_decides_a_named_workspaces_request_with_a_scope_and_shows_its_agents_log(make_site, page):
+    from playwright.sync_api import expect
+
+    site = make_site(run_agents=True)
+    ws = "/api/v1/workspaces/revops"
+    agent = "def handler(request):\n    print('revops agent got', request['message'], flush=True)\n    return {'response': 'ok'}\n"
+    assert site.api("POST", f"{ws}/deploy", json={"agent_name": "revops-agent", "source_files": {"agent.py": agent},
+                                                  "entry_point": "agent.py"}).status_code == 201
+    assert site.api("POST", f"{ws}/agents/revops-agent/invoke", json={"message": "hello"}).json()["response"] == "ok"
+    request = site.api("POST", f"{ws}/approvals/requests", json={
+        "subject": "revops-agent", "tool_id": "echo-tool", "agent_id": "revops-agent"}).json()
+
+    page.goto(site.url + "/_mock/ui")
+    expect(page.locator("#workspace-select option")).to_have_count(2)  # default and revops
+    page.select_option("#workspace-select", "revops")
+    row = page.locator(f'#pending-requests tr[data-id="{request["id"]}"]')
+    row.locator("select.scope").select_option("agent_user_ttl")
+    row.locator("input.duration").fill("30m")
+    row.locator("button.approve").click()
+    expect(page.locator(f'#grants tr[data-id="{request["id"]}"] td.status')).to_have_text("APPROVED")
+    decided = site.api("GET", f"{ws}/approvals/requests/{request['id']}").json()
+    assert (decided["status"], decided["scope"], decided["duration"]) == ("APPROVED", "agent_user_ttl", "30m")
+    assert site.api("GET", "/api/v1/approvals/requests").json() == []  # the default workspace saw nothing
+
+    process = page.locator('#agent-process-list details[data-id="revops/agent-system/revops-agent"]')
+    process.locator("summary").click()
+    expect(process.locator("pre.log")).to_contain_text("revops agent got hello")

@@ -11,6 +11,7 @@
   var rendered = {};   // section -> JSON of what it shows, to redraw only what changed
   var openRuns = {};   // run ids whose timeline is open
   var openAgents = {}; // "workspace/namespace/name" of agent processes whose log is open
+  var workspace = "default";  // the workspace the page shows (state, journal, clock, requests)
   var noticeUntil = 0;
   var timer = null;
   var generation = 0;  // only the latest refresh schedules the next one
@@ -46,6 +47,16 @@
   }
 
   function control(method, path, body) { return call(method, "/_mock/" + path, body, true); }
+
+  // A control path of the shown workspace (the default one's are the plain paths).
+  function scoped(path) {
+    return workspace === "default" ? path : "workspaces/" + encodeURIComponent(workspace) + "/" + path;
+  }
+
+  // The shown workspace's June API, for decisions made with a scope or in a named workspace.
+  function v1Base() {
+    return workspace === "default" ? "/api/v1" : "/api/v1/workspaces/" + encodeURIComponent(workspace);
+  }
   function api(method, path, body) { return call(method, path, body, false); }
 
   function errorText(result) {
@@ -73,8 +84,9 @@
   function refresh() {
     window.clearTimeout(timer);
     var mine = ++generation;
-    return Promise.all([control("GET", "state"), control("GET", "journal"), control("GET", "clock"),
-                        control("GET", "faults"), agentProcesses()])
+    return Promise.all([control("GET", scoped("state")), control("GET", scoped("journal")),
+                        control("GET", scoped("clock")), control("GET", "faults"), agentProcesses(),
+                        control("GET", "workspaces")])
       .then(function (results) {
         if (results.some(function (r) { return r.status === 401; })) { return; }
         var failed = results.filter(function (r) { return !r.ok; });
@@ -82,6 +94,7 @@
         showApp();
         draw(results[0].data, results[1].data, results[2].data, results[3].data);
         drawAgentProcesses(results[4].data);
+        drawWorkspaces(results[5].data.workspaces);
         if (Date.now() > noticeUntil) {
           $("status-line").className = "";
           $("status-line").textContent = "live · updated " + new Date().toLocaleTimeString();
@@ -179,12 +192,12 @@
   // Redrawing a table must not lose what the user is typing in it.
   function keepInputs(container, draw) {
     var saved = {}, focused = null;
-    container.querySelectorAll("input[data-key]").forEach(function (input) {
+    container.querySelectorAll("[data-key]").forEach(function (input) {
       saved[input.getAttribute("data-key")] = input.value;
       if (input === document.activeElement) { focused = input.getAttribute("data-key"); }
     });
     draw();
-    container.querySelectorAll("input[data-key]").forEach(function (input) {
+    container.querySelectorAll("[data-key]").forEach(function (input) {
       var key = input.getAttribute("data-key");
       if (key in saved) { input.value = saved[key]; }
       if (key === focused) { input.focus(); }
@@ -220,6 +233,16 @@
     once("faults", faults, function () { drawFaults(faults); });
   }
 
+  function drawWorkspaces(names) {
+    var select = $("workspace-select");
+    var have = Array.prototype.map.call(select.options, function (o) { return o.value; });
+    if (names.indexOf(workspace) < 0) { names = names.concat([workspace]); }
+    if (JSON.stringify(have) === JSON.stringify(names)) { return; }
+    clear(select);
+    names.forEach(function (name) { select.appendChild(el("option", {value: name}, [name])); });
+    select.value = workspace;
+  }
+
   function drawAgentProcesses(data) {
     $("agent-processes").hidden = !data.enabled;
     if (!data.enabled) { return; }
@@ -253,22 +276,35 @@
                                     "aria-label": "duration for " + r.id, size: 8});
         var reason = el("input", {class: "reason", "data-key": "reason:" + r.id, placeholder: "reason",
                                   "aria-label": "reason for " + r.id});
+        // The June API's approval scopes (api/approvals.md); none: the platform's default.
+        var scope = el("select", {class: "scope", "data-key": "scope:" + r.id, "aria-label": "scope for " + r.id},
+                       ["", "once", "run", "agent_user_ttl"].map(function (v) {
+                         return el("option", {value: v}, [v || "scope…"]);
+                       }));
         return el("tr", {"data-id": r.id}, [
           el("td", {}, [r.id]), el("td", {}, [r.subject]), el("td", {}, [r.tool_id]), el("td", {}, [r.agent_id]),
           el("td", {}, [r.run_id]), el("td", {}, [r.duration]), el("td", {}, [r.created_at]),
-          el("td", {}, [duration, el("button", {type: "button", class: "approve", onclick: function () {
+          el("td", {}, [scope, duration, el("button", {type: "button", class: "approve", onclick: function () {
             var body = duration.value.trim() ? {duration: duration.value.trim()} : {};
-            api("POST", "/governance/requests/" + encodeURIComponent(r.id) + "/approve", body)
+            if (scope.value) { body.scope = scope.value; }
+            api("POST", decisionPath(r.id, "approve", !!scope.value), body)
               .then(function (result) { return report("approve " + r.id, result); });
           }}, ["Approve"])]),
           el("td", {}, [reason, el("button", {type: "button", class: "reject", onclick: function () {
             var body = reason.value.trim() ? {reason: reason.value.trim()} : {};
-            api("POST", "/governance/requests/" + encodeURIComponent(r.id) + "/reject", body)
+            api("POST", decisionPath(r.id, "reject", false), body)
               .then(function (result) { return report("reject " + r.id, result); });
           }}, ["Reject"])])
         ]);
       }, "nothing is waiting", 9);
     });
+  }
+
+  // The default workspace's requests are decided on the February path, as ever; a scope (June
+  // only) or a named workspace takes the June one.
+  function decisionPath(id, decision, june) {
+    if (workspace === "default" && !june) { return "/governance/requests/" + encodeURIComponent(id) + "/" + decision; }
+    return v1Base() + "/approvals/requests/" + encodeURIComponent(id) + "/" + decision;
   }
 
   function drawBlocked(actions, requests) {
@@ -280,7 +316,7 @@
         el("td", {}, [a.created_at]),
         el("td", {}, [el("button", {type: "button", class: "approve", onclick: function () {
           var body = a.payload_hash ? {payload_hash: a.payload_hash} : {};
-          api("POST", "/runs/" + encodeURIComponent(a.run_id) + "/actions/" + encodeURIComponent(a.action_id) + "/approve", body)
+          api("POST", (workspace === "default" ? "" : v1Base()) + "/runs/" + encodeURIComponent(a.run_id) + "/actions/" + encodeURIComponent(a.action_id) + "/approve", body)
             .then(function (result) { return report("approve action " + a.action_id, result); });
         }}, ["Approve"]), linked ? " (or decide request " + linked.id + ")" : ""])
       ]);
@@ -438,7 +474,7 @@
     $("clock-form").addEventListener("submit", function (event) {
       event.preventDefault();
       var seconds = Number($("advance-seconds").value);
-      control("POST", "clock/advance", {seconds: seconds}).then(function (r) { return report("advance " + seconds + " s", r); });
+      control("POST", scoped("clock/advance"), {seconds: seconds}).then(function (r) { return report("advance " + seconds + " s", r); });
     });
     $("rate-form").addEventListener("submit", function (event) {
       event.preventDefault();
@@ -457,10 +493,10 @@
       }
       button.classList.remove("armed");
       button.textContent = "Reset everything";
-      control("POST", "reset").then(function (r) { return report("reset", r); });
+      control("POST", scoped("reset")).then(function (r) { return report("reset", r); });
     });
     $("export-button").addEventListener("click", function () {
-      control("GET", "state").then(function (r) {
+      control("GET", scoped("state")).then(function (r) {
         if (!r.ok) { return report("export", r); }
         var url = URL.createObjectURL(new Blob([JSON.stringify(r.data, null, 1)], {type: "application/json"}));
         var link = el("a", {href: url, download: "runagents-mock-state.json"});
@@ -475,7 +511,7 @@
       var file = $("import-file").files[0];
       if (!file) { notice("choose a state file first", true); return; }
       file.text().then(function (raw) {
-        return control("PUT", "state", raw).then(function (r) { return report("import " + file.name, r); });
+        return control("PUT", scoped("state"), raw).then(function (r) { return report("import " + file.name, r); });
       });
     });
     $("fault-form").addEventListener("submit", function (event) {
@@ -493,11 +529,16 @@
       control("DELETE", "faults").then(function (r) { return report("clear faults", r); });
     });
     $("journal-clear").addEventListener("click", function () {
-      control("DELETE", "journal").then(function (r) { return report("clear journal", r); });
+      control("DELETE", scoped("journal")).then(function (r) { return report("clear journal", r); });
     });
     $("journal-filter").addEventListener("input", function () { refresh(); });
     $("run-agent-filter").addEventListener("change", function () { refresh(); });
     $("run-status-filter").addEventListener("change", function () { refresh(); });
+    $("workspace-select").addEventListener("change", function () {
+      workspace = $("workspace-select").value;
+      rendered = {};
+      refresh();
+    });
   }
 
   wire();
