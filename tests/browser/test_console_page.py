@@ -223,3 +223,13 @@ def test_faults_rate_limit_reset_and_state_round_trip(site, page, tmp_path):
     page.locator("#import-button").click()
     expect(page.locator('#resource-tools tbody tr[data-name="stripe-api"]')).to_have_count(1)
     assert site.api("GET", "/api/tools/stripe-api").status_code == 200
+
+
+def test_long_records_such_as_the_catalogs_are_collapsed(site, page):
+    open_console(page, site)
+    catalog = page.locator("#resource-catalog")
+    expect(catalog.locator("tbody tr").first).to_be_visible()
+    record = catalog.locator("details.record").first
+    expect(record.locator("pre")).to_be_hidden()  # the names show; the JSON is one click away
+    record.locator("summary").click()
+    expect(record.locator("pre")).to_contain_text("deploymentTemplate")

@@ -415,6 +415,9 @@
       rows(tbody, items, function (item) {
         return el("tr", {"data-name": item.name || item.id}, kind[2].map(function (col) {
           var value = col[1] ? get(item, col[1]) : item;
+          if (!col[1]) {  // the whole record (catalog entries are long): collapsed, names first
+            return el("td", {}, [el("details", {class: "record"}, [el("summary", {}, ["JSON"]), pre(value)])]);
+          }
           return el("td", {}, [typeof value === "object" && value !== null ? pre(value) : value]);
         }));
       }, "none", kind[2].length);
