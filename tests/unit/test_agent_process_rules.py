@@ -18,6 +18,10 @@ from mockserver.services.agents.models import deploy_decision
     (True, "null", "127.0.0.1:8092", False),  # a sandboxed frame or a local file
     (True, "http://127.0.0.1:8093", "127.0.0.1:8092", False),  # another port is another origin
     (True, "http://localhost:8092", "127.0.0.1:8092", False),  # and another host name too
+    (True, "http://localhost:8092", "localhost:8092", True),
+    (True, "http://[::1]:8092", "[::1]:8092", True),
+    (True, "http://192.168.1.5:8092", "192.168.1.5:8092", True),  # the console on a LAN address
+    (True, "http://rebind.example:8092", "rebind.example:8092", False),  # DNS rebinding: same-origin, not ours
 ])
 def test_who_may_start_code(keyed, origin, host, allowed):
     assert may_start_code(keyed, origin, host) is allowed

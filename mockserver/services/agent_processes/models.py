@@ -4,6 +4,7 @@ start, how a crash is retried, and how much of their output is kept. Plain Pytho
 from __future__ import annotations
 
 import collections
+import ipaddress
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -43,14 +44,25 @@ def may_start_code(keyed: bool, origin: str | None, host: str | None) -> bool:
 
     Only a request that carried a valid API key (``keyed``: the API checked it) or came from
     the mock's own pages (the console: same origin), never one a page on another origin sent.
-    A request without an Origin header is not from a browser page; one with ``Origin: null``
-    (sandboxed frames, local files) is foreign."""
+    A request without an Origin header is not from a browser page (browsers send one with every
+    POST); one with ``Origin: null`` (sandboxed frames, local files) is foreign. The mock's own
+    origin must name it by IP address or ``localhost``: a page on a domain that resolves to this
+    machine (DNS rebinding) is same-origin to the browser, but not the mock's."""
     if origin is None or origin == "":
         return keyed
     parts = urlsplit(origin)
     if parts.scheme not in ("http", "https") or not parts.netloc or not host:
         return False
-    return parts.netloc.lower() == host.lower()
+    if parts.netloc.lower() != host.lower():
+        return False
+    name = (parts.hostname or "").lower()
+    if name == "localhost":
+        return keyed
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return keyed
 
 
 def backoff_seconds(restarts: int) -> float:
