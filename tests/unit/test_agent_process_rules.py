@@ -80,3 +80,18 @@ def test_the_deploy_decision_follows_what_was_sent(body, mode):
 def test_an_exposed_mock_that_runs_agents_needs_keys(host, keys, refused):
     assert (refuse_exposed_agents(True, host, keys) is not None) is refused
     assert refuse_exposed_agents(False, host, keys) is None
+
+
+def test_source_files_stay_in_the_agents_private_directory(tmp_path):
+    import shutil
+
+    from mockserver.services.agent_processes.supervisor import write_sources
+
+    outside = tmp_path / "outside.py"
+    root = write_sources({"agent.py": "ok", "pkg/mod.py": "ok", "../escape.py": "no", str(outside): "no"})
+    try:
+        written = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+        assert written == ["agent.py", "pkg/mod.py"] and not outside.exists()
+        assert not (root.parent / "escape.py").exists() and oct(root.stat().st_mode & 0o777) == "0o700"
+    finally:
+        shutil.rmtree(root)
