@@ -24,9 +24,9 @@ class Workspaces:
         self._name_error = name_error  # the spec's check of a workspace name: a message or None
         self._named: dict[str, Platform] = {}
         self.replay: Any = None  # given to every workspace's platform (see replay.py)
-        # Called with each named workspace's platform when it is made (the app's hooks: resume
-        # worker, agent runner), as the default one got them.
-        self.on_new_platform: Callable[[Platform], None] = lambda platform: None
+        # Called with each named workspace's platform when it is made (the app gives it its
+        # own resume worker and the agent runner there, as the default's).
+        self.prepare: Callable[[Platform], None] = lambda platform: None
         self._lock = threading.Lock()
 
     def check_name(self, name: str) -> None:
@@ -49,7 +49,7 @@ class Workspaces:
                 self.default.check_capacity("workspaces", len(self._named))
                 platform = Platform(self.config, workspace=name)
                 platform.replay = self.replay
-                self.on_new_platform(platform)
+                self.prepare(platform)
                 self._named[name] = platform
             return self._named[name]
 

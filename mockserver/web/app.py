@@ -128,16 +128,14 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
             server.workspaces.check_name(workspace)
         except ApiError as exc:
             raise ValueError(f"--workspace-key {workspace}=...: {exc.message}") from None
-    platform.on_resume = ResumeWorker(platform).notify
-    runner = start_agent_runner(cfg)
-    platform.agent_runner = runner
+    runner = server.agent_runner = start_agent_runner(cfg)  # serve --run-agents, else None
 
-    def hook_workspace(named: Platform) -> None:  # a named workspace gets what the default has
-        named.on_resume = ResumeWorker(named).notify
-        named.agent_runner = runner
+    def prepare(workspace: Platform) -> None:  # every workspace resumes its own runs, and runs agents
+        ResumeWorker.attach(workspace)
+        workspace.agent_runner = runner
 
-    server.workspaces.on_new_platform = hook_workspace
-    server.agent_runner = runner
+    server.workspaces.prepare = prepare
+    prepare(platform)
 
     app = Flask("runagents_mock")
     app.config["MAX_CONTENT_LENGTH"] = cfg.max_body_bytes
