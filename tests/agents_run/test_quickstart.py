@@ -12,13 +12,9 @@ from pathlib import Path
 import pytest
 
 from agents_run_support import wait_until
-from mockserver.spec import paths
 
 GOVERNED_AGENT = (Path(__file__).parents[2] / "examples" / "first_governed_agent" / "agent.py").read_text()
 HELLO_AGENT = "def handler(request):\n    return {\"response\": \"hello from runagents\"}"
-# Named workspaces' runtime URLs (issue 21, defect 5) come with another branch; until the mock
-# has them, a named workspace's agent cannot reach its own tool proxy.
-NAMED_RUNTIME = hasattr(paths, "runtime_prefix")
 
 
 def workspace_api(kind: str) -> str:
@@ -56,8 +52,7 @@ def test_the_quickstart_runs_the_users_agent(fresh, kind):
     assert events[1]["data"] == {"response": "hello from runagents"}
 
 
-@pytest.mark.parametrize("kind", ["default", pytest.param("named", marks=pytest.mark.xfail(
-    not NAMED_RUNTIME, strict=True, reason="named workspaces' runtime URLs (issue 21 defect 5) not in this mock yet"))])
+@pytest.mark.parametrize("kind", ["default", "named"])
 def test_step_7_approves_the_users_governed_agent_once(fresh, kind):
     api = workspace_api(kind)
     fresh.call("POST", f"{api}/starter-kit", expect=201)
@@ -81,5 +76,5 @@ def test_step_7_approves_the_users_governed_agent_once(fresh, kind):
                       "the resumed run to complete")
     assert done["user_id"] == "dana@example.com"
     events = [e["type"] for e in fresh.call("GET", f"{api}/runs/{run['id']}/events")]
-    assert events == ["USER_MESSAGE", "APPROVAL_REQUIRED", "APPROVED", "TOOL_REQUEST", "TOOL_RESPONSE",
-                      "AGENT_MESSAGE", "COMPLETED"]
+    assert events == ["USER_MESSAGE", "TOOL_REQUEST", "APPROVAL_REQUIRED", "APPROVED", "RESUMED", "TOOL_REQUEST",
+                      "TOOL_RESPONSE", "AGENT_MESSAGE", "COMPLETED"]

@@ -27,13 +27,7 @@ def wait_for(mock, api, run_id, status):
     raise AssertionError(f"run {run_id} is {run['status']}, not {status}")
 
 
-# A named workspace's agents reach their own tool proxy once the mock gives each workspace its
-# runtime path (runagents-mock's issue 21, defect 5); until then that case is an expected failure.
-NAMED_RUNTIME = hasattr(pytest.importorskip("mockserver.spec.paths"), "runtime_prefix")
-
-
-@pytest.fixture(params=["default", pytest.param("named", marks=pytest.mark.xfail(
-    not NAMED_RUNTIME, strict=True, reason="this runagents-mock has no runtime path per workspace"))])
+@pytest.fixture(params=["default", "named"])
 def api(request, runagents_mock):
     """The /api/v1 path of the workspace the test works in."""
     if request.param == "default":
@@ -60,5 +54,5 @@ def test_the_agent_pauses_for_approval_and_completes(runagents_mock, api):
     call(runagents_mock, "POST", f"{api}/approvals/requests/{pending['id']}/approve", json={"scope": "once"})
     wait_for(runagents_mock, api, run["id"], "COMPLETED")
     events = [e["type"] for e in call(runagents_mock, "GET", f"{api}/runs/{run['id']}/events")]
-    assert events == ["USER_MESSAGE", "APPROVAL_REQUIRED", "APPROVED", "TOOL_REQUEST", "TOOL_RESPONSE",
-                      "AGENT_MESSAGE", "COMPLETED"]
+    assert events == ["USER_MESSAGE", "TOOL_REQUEST", "APPROVAL_REQUIRED", "APPROVED", "RESUMED", "TOOL_REQUEST",
+                      "TOOL_RESPONSE", "AGENT_MESSAGE", "COMPLETED"]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from ...basics.errors import ApiError
-from ...spec import paths
+from ...spec.paths import runtime_prefix
 from ..runtime.models import agent_env
 from . import supervisor
 from .models import (CRASHED, NOT_STARTED, RESTARTING, RUNNING, STARTING, STOPPED, AgentProcessRecord,
@@ -34,14 +34,6 @@ Key = tuple[str, str, str]  # workspace, namespace, name
 def digest(data: dict[str, Any]) -> str:
     """A digest of JSON data (an agent's source and environment)."""
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-
-
-def workspace_runtime_prefix(workspace: str) -> str:
-    """What a workspace's runtime URLs start with after the host ('' for the default). Named
-    workspaces get runtime paths of their own with issue 21's fix (``spec.paths.runtime_prefix``);
-    until the mock has it, their agents reach the default workspace's runtime path."""
-    prefix = getattr(paths, "runtime_prefix", None)
-    return prefix(workspace) if prefix is not None else ""
 
 
 def default_sdk_path() -> str:
@@ -246,7 +238,7 @@ class AgentRunner:
                      port: int) -> dict[str, str]:
         """Built from scratch: what the platform injects, ``PORT`` and ``PATH``; nothing of the
         mock's own environment (docs/runtime.md, "Running agents")."""
-        env = agent_env(agent, base_url + workspace_runtime_prefix(platform.workspace), tools=platform.tools.items,
+        env = agent_env(agent, base_url + runtime_prefix(platform.workspace), tools=platform.tools.items,
                         source=source)
         env["PORT"] = str(port)
         env["PATH"] = os.environ.get("PATH", os.defpath)
