@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..agent_calls import invoke
 from ..agent_processes.models import may_start_code
 from ..common import DEFAULT_NAMESPACE, Handlers
+from ..workspace.models import agent_model_usage
 from .models import STARTER_PROVIDER, STARTER_TOOL, deploy_decision
 
 handlers = Handlers()
@@ -116,9 +117,10 @@ def invoke_agent_by_name(platform, req):
 
 @handlers.operation("getAgentConfig")
 def get_agent_config(platform, req):
-    return 200, platform.agents.config(req.path["name"])
+    return 200, {**platform.agents.config(req.path["name"]), "model_usage": agent_model_usage(platform, req.path["name"])}
 
 
 @handlers.operation("updateAgentConfig")
 def update_agent_config(platform, req):
-    return 200, platform.agents.update_config(req.path["name"], req.body)
+    config = platform.agents.update_config(req.path["name"], req.body)
+    return 200, {**config, "model_usage": agent_model_usage(platform, req.path["name"])}
