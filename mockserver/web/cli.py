@@ -222,7 +222,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .access_log import configure as configure_logging
     from .app import create_app
     from .connection_gate import ConnectionGate
-
     from ..services.agent_processes.runner import refuse_exposed_agents
 
     refusal = refuse_exposed_agents(args.run_agents, args.host, bool(args.api_key or args.workspace_key))
