@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "(default 30; docs/reliability.md)")
     serve.add_argument("--body-timeout", type=_seconds, default=30.0, metavar="SECONDS",
                        help="answer 408 and close when a request body takes longer (default 30)")
+    serve.add_argument("--forward-timeout", type=_seconds, default=60.0, metavar="SECONDS",
+                       help="how long the tool proxy waits for a loopback tool (default 60; 504 after)")
     serve.add_argument("--max-connections", type=_positive, default=10_000, metavar="N",
                        help="connections served at once; more wait in the listen queue (default 10000)")
 
@@ -169,6 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "api_keys": tuple(args.api_key), "workspace_keys": tuple(args.workspace_key), "admin_key": args.admin_key, "admin_enabled": not args.no_admin,
         "seed_file": args.seed, "state_file": args.state_file, "rate_limit_per_minute": args.rate_limit,
         "max_body_bytes": args.max_body_bytes, "agent_endpoints": dict(args.agent_endpoint),
+        "forward_timeout_seconds": args.forward_timeout,
     }
     try:  # build once here, so a bad seed or state file stops the start with one clear line
         app = create_app(config)

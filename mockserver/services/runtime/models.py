@@ -30,6 +30,7 @@ from urllib.parse import urlencode
 from ...basics.errors import ApiError
 from ...spec.paths import EGRESS_PREFIX, LLM_PREFIX
 from ..policies.models import ALLOW, APPROVAL, DENY, requires_approval, tool_url
+from .paths import tool_path
 
 STATE_TTL_SECONDS = 600
 
@@ -217,6 +218,7 @@ class RuntimeBackend:
     def check_tool_call(self, namespace: str, agent_name: str, tool_name: str, method: str, path: str,
                         query: str, body: bytes, run_id: str | None, end_user: str | None,
                         callback_url: str) -> Allowed | Refusal:
+        path = tool_path(path)  # checked below exactly as it will be sent (400 if it cannot be)
         platform = self.platform
         with platform.lock:
             # 1. tool identification

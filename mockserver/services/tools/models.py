@@ -8,11 +8,88 @@ file (a restored state has the field names but not the values).
 from __future__ import annotations
 
 import copy
+import ipaddress
+import re
 import zlib
+from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
+from ...basics.errors import ApiError
 from ..common import DEFAULT_NAMESPACE, NamedCollection
+
+
+@dataclass(frozen=True)
+class BaseUrl:
+    """A tool's base URL in pieces, as validated: what the loopback check and the forwarded
+    request are both built from (docs/runtime.md, *Tool base URLs*)."""
+    scheme: str  # "http" or "https"
+    host: str  # a name or an IPv4 address, or an IPv6 address without brackets
+    port: int
+    path: str  # "" or "/..." without a trailing slash
+
+    @property
+    def origin(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}"
+
+
+# The rule openapi.yaml's ToolBaseUrl pattern states, plus what a pattern cannot say simply.
+_HOST_NAME = re.compile(r"[A-Za-z0-9._-]+")
+_PATH = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@%/-]*")
+_PORT = re.compile(r"[0-9]{1,5}")
+_ENCODED_SEPARATOR = re.compile(r"%(2e|2f|5c)", re.IGNORECASE)
+
+
+def parse_base_url(url: str) -> BaseUrl:
+    """The pieces of a tool base URL; ValueError saying what is wrong for anything another
+    URL parser could read differently: a backslash, user info, spaces or control characters,
+    a query or fragment, a host that is not a plain name or IP literal, a port outside
+    1-65535, dot segments or an encoded dot or slash in the path."""
+    if "\\" in url:
+        raise ValueError("must not contain a backslash")
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in ("http", "https"):
+        raise ValueError("must start with http:// or https://")
+    authority, slash, path = rest.partition("/")
+    path = slash + path
+    if "@" in authority:
+        raise ValueError("must not contain user info (user@host)")
+    if "?" in url or "#" in url:
+        raise ValueError("must not contain a query or fragment")
+    if authority.startswith("["):
+        literal, bracket, port_text = authority[1:].partition("]")
+        try:
+            if "%" in literal:  # a zone id: each parser reads it its own way
+                raise ValueError
+            ipaddress.IPv6Address(literal)
+        except ValueError:
+            raise ValueError("must have a valid IPv6 address in brackets") from None
+        if not bracket or (port_text and not port_text.startswith(":")):
+            raise ValueError("must have a plain host[:port] after the scheme")
+        host, port_text = literal, port_text[1:]
+        if not port_text and authority.endswith(":"):
+            raise ValueError("must have a port of 1-65535 after ':'")
+    else:
+        host, colon, port_text = authority.partition(":")
+        if not _HOST_NAME.fullmatch(host) or (colon and not port_text):
+            raise ValueError("must have a plain host[:port] after the scheme")
+    if port_text and (not _PORT.fullmatch(port_text) or not 1 <= int(port_text) <= 65535):
+        raise ValueError("must have a port of 1-65535 after ':'")
+    if not _PATH.fullmatch(path):
+        raise ValueError("must not contain spaces, control characters or other unencoded characters in its path")
+    if _ENCODED_SEPARATOR.search(path) or any(seg in (".", "..") for seg in path.split("/")):
+        raise ValueError("must not contain '.' or '..' segments or an encoded '.', '/' or '\\' in its path")
+    port = int(port_text) if port_text else (443 if scheme == "https" else 80)
+    return BaseUrl(scheme, host.lower(), port, path.rstrip("/"))
+
+
+def check_base_url(url: Any, field: str) -> None:
+    """ApiError 400 naming ``field`` for a base URL ``parse_base_url`` refuses."""
+    try:
+        parse_base_url(url if isinstance(url, str) else "")
+    except ValueError as exc:
+        raise ApiError(400, f"{field} {exc}") from None
 
 
 def spec_from_flat(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -67,7 +144,12 @@ class ToolsBackend(NamedCollection):
         self._secrets: dict[str, dict[str, str]] = {}  # tool name -> credential values; never exported
 
     def put(self, name: str, spec: Mapping[str, Any],
-            credentials: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], bool]:
+            credentials: Mapping[str, Any] | None = None,
+            url_field: str = "spec.connection.baseUrl") -> tuple[dict[str, Any], bool]:
+        """Create or replace the tool; 400 naming ``url_field`` for an ambiguous base URL."""
+        connection = spec.get("connection") or {}
+        if "baseUrl" in connection:
+            check_base_url(connection["baseUrl"], url_field)
         spec = copy.deepcopy(dict(spec))
         if credentials:
             self._wire_credentials(name, spec)
