@@ -29,10 +29,19 @@ from urllib.parse import urlencode
 
 from ...basics.errors import ApiError
 from ...spec.paths import EGRESS_PREFIX, LLM_PREFIX
+from ..budget import stored_size
 from ..policies.models import ALLOW, APPROVAL, DENY, requires_approval, tool_url
+from ..runs.models import _Derived
 from .paths import tool_path
 
 STATE_TTL_SECONDS = 600
+
+
+def _checkpoints_by_run(checkpoints: Mapping[str, Mapping[str, Any]]) -> dict[str, set[str]]:
+    by_run: dict[str, set[str]] = {}
+    for key, record in checkpoints.items():
+        by_run.setdefault(record["run_id"], set()).add(key)
+    return by_run
 
 
 @dataclass
@@ -107,6 +116,8 @@ class RuntimeBackend:
         self.tool_replies: dict[str, Any] = {}  # tool name -> {"status", "body"} configured reply
         self._resumes: list[tuple[str, str]] = []  # (run id, action id) for the resume worker
         self._state_key = secrets.token_bytes(32)  # signs OAuth states; never exported
+        # run id -> its checkpoint keys (derived, not persisted: rebuilt when checkpoints is replaced)
+        self._run_checkpoints = _Derived(_checkpoints_by_run)
 
     # --- agent endpoints --------------------------------------------------------------
 
@@ -186,6 +197,10 @@ class RuntimeBackend:
 
     # --- checkpoints and tool results (the SDK runtime's keyless calls) -----------------
 
+    # Both are charged to the byte budget (budget.py) like run events: they take no key, so
+    # counts alone would let one caller keep ~90 MB of objects per 4 MB body. A refused write
+    # (409) changes nothing; an evicted run takes its checkpoints and tool results with it.
+
     def store_checkpoint(self, run_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         with self.platform.lock:
             self.platform.runs.get(run_id)
@@ -194,7 +209,9 @@ class RuntimeBackend:
                 self.platform.check_capacity("checkpoints", len(self.checkpoints))
             record = {**body, "id": self.platform.new_id("ckpt-"), "run_id": run_id,
                       "created_at": self.platform.now_iso()}
+            self.platform.budget.charge(("checkpoints", key), record)  # replaces a same-action charge
             self.checkpoints[key] = record
+            self._run_checkpoints.of(self.checkpoints).setdefault(run_id, set()).add(key)
             return {k: record[k] for k in ("id", "run_id", "action_id", "created_at")}
 
     def get_checkpoint(self, run_id: str, action_id: str) -> dict[str, Any]:
@@ -208,10 +225,27 @@ class RuntimeBackend:
     def report_tool_result(self, run_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         with self.platform.lock:
             self.platform.runs.get(run_id)
-            reports = self.tool_results.setdefault(run_id, [])
+            reports = self.tool_results.get(run_id, [])
             self.platform.check_capacity("tool results in this run", len(reports))
-            reports.append({**body, "at": self.platform.now_iso()})
+            report = {**body, "at": self.platform.now_iso()}
+            self.platform.budget.charge(("tool results", run_id), report, add=True)
+            self.tool_results.setdefault(run_id, reports).append(report)
             return {"status": "recorded", "run_id": run_id, "seq": len(reports)}
+
+    def forget_run(self, run_id: str) -> None:
+        """A run was dropped (evicted): drop its checkpoints and tool results, and their bytes."""
+        for key in self._run_checkpoints.of(self.checkpoints).pop(run_id, ()):
+            self.checkpoints.pop(key, None)
+            self.platform.budget.release(("checkpoints", key))
+        if self.tool_results.pop(run_id, None) is not None:
+            self.platform.budget.release(("tool results", run_id))
+
+    def budget_charges(self) -> dict[tuple[str, str], int]:
+        """What the stored checkpoints and tool results cost, for recounting after a load."""
+        charges = {("checkpoints", key): stored_size(record) for key, record in self.checkpoints.items()}
+        charges.update({("tool results", run_id): sum(map(stored_size, reports))
+                        for run_id, reports in self.tool_results.items()})
+        return charges
 
     # --- the egress checks --------------------------------------------------------------
 
