@@ -1,0 +1,119 @@
+"""Issue 23 item 3: calls forwarded to a slow loopback tool cannot starve the rest of the mock.
+
+Eight calls of one agent to a tool that does not answer until the test lets it: two are
+forwarded (the agent's share of the pool), six are answered 503 at once, and while the two
+wait, other runtime calls and API calls keep being answered, on both servers. No timing is
+asserted: a starved call would fail on its (generous) client timeout, because the slow tool
+answers only after every check below has passed.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator
+
+import pytest
+import requests
+
+from reliability_support import API_KEY, AUTH, ServedMock
+
+CLIENT_TIMEOUT = 30  # seconds: far longer than any answer here takes unless it is starved
+EGRESS = "/_egress/agent-system"
+
+
+class _Tool(BaseHTTPRequestHandler):
+    arrived: threading.Semaphore
+    release: threading.Event
+    slow: bool
+
+    def do_GET(self):
+        if self.slow:
+            self.arrived.release()
+            self.release.wait(90)  # bounded: a broken test never hangs the suite
+        body = b'{"tool": "answered"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class Tool:
+    def __init__(self, slow: bool):
+        self.arrived = threading.Semaphore(0)
+        self.release = threading.Event()
+        handler = type("Tool", (_Tool,), {"arrived": self.arrived, "release": self.release, "slow": slow})
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def tools() -> Iterator[tuple[Tool, Tool]]:
+    slow, fast = Tool(slow=True), Tool(slow=False)
+    yield slow, fast
+    slow.close()
+    fast.close()
+
+
+def _build(url: str, slow: Tool, fast: Tool) -> None:
+    def post(path: str, body: dict) -> None:
+        answer = requests.post(url + path, json=body, headers=AUTH, timeout=CLIENT_TIMEOUT)
+        assert answer.status_code in (200, 201), answer.text
+
+    post("/api/starter-kit", {})
+    for name, tool in (("slow", slow), ("fast", fast)):
+        post("/api/tools", {"name": name, "spec": {"connection": {"baseUrl": tool.url},
+                                                    "governance": {"accessControl": {"mode": "Open"}}}})
+    post("/api/deploy", {"agent_name": "bot", "image": "i", "required_tools": ["slow", "echo-tool"]})
+    post("/api/deploy", {"agent_name": "other", "image": "i", "required_tools": ["fast"]})
+
+
+@pytest.mark.parametrize("server", ["granian", "waitress"])
+def test_a_slow_tool_cannot_starve_other_runtime_and_api_calls(server, tools):
+    slow, fast = tools
+    with ServedMock("--server", server, "--api-key", API_KEY, "--forward-timeout", "60") as served:
+        url = served.url
+        _build(url, slow, fast)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            calls = [pool.submit(requests.get, f"{url}{EGRESS}/bot/slow/wait", timeout=120) for _ in range(8)]
+            # The agent's share of the pool (2 of 4 slots) reaches the tool; the rest is refused at once.
+            for _ in range(2):
+                assert slow.arrived.acquire(timeout=CLIENT_TIMEOUT), "the slow tool was never called"
+            busy = []
+            for done in as_completed(calls, timeout=CLIENT_TIMEOUT):
+                busy.append(done.result())
+                if len(busy) == 6:
+                    break
+            assert [b.status_code for b in busy] == [503] * 6
+            assert all(b.json()["error"].startswith("tool proxy busy: 2 calls of agent agent-system/bot")
+                       for b in busy)
+
+            # While two forwarded calls wait: what the mock answers itself, another agent's
+            # forwarded call, and the API, several at once.
+            def other_calls() -> list[int]:
+                with ThreadPoolExecutor(max_workers=8) as others:
+                    futures = [others.submit(requests.get, f"{url}{EGRESS}/bot/echo-tool/x", timeout=CLIENT_TIMEOUT)
+                               for _ in range(4)]
+                    futures += [others.submit(requests.get, f"{url}{EGRESS}/other/fast/y", timeout=CLIENT_TIMEOUT)]
+                    futures += [others.submit(requests.post, f"{url}/api/agents/agent-system/bot/invoke",
+                                              json={"message": "hi"}, headers=AUTH, timeout=CLIENT_TIMEOUT)
+                                for _ in range(2)]
+                    futures += [others.submit(requests.get, f"{url}/api/tools", headers=AUTH, timeout=CLIENT_TIMEOUT)
+                                for _ in range(2)]
+                    return [f.result().status_code for f in futures]
+
+            assert other_calls() == [200] * 9
+            slow.release.set()
+            assert sorted(f.result(timeout=CLIENT_TIMEOUT).status_code for f in calls) == [200] * 2 + [503] * 6
