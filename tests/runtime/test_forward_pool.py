@@ -9,65 +9,28 @@ answers only after every check below has passed.
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 
 import pytest
 import requests
 
 from reliability_support import API_KEY, AUTH, ServedMock
+from runtime_support import LoopbackTool
 
 CLIENT_TIMEOUT = 30  # seconds: far longer than any answer here takes unless it is starved
 EGRESS = "/_egress/agent-system"
 
 
-class _Tool(BaseHTTPRequestHandler):
-    arrived: threading.Semaphore
-    release: threading.Event
-    slow: bool
-
-    def do_GET(self):
-        if self.slow:
-            self.arrived.release()
-            self.release.wait(90)  # bounded: a broken test never hangs the suite
-        body = b'{"tool": "answered"}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-class Tool:
-    def __init__(self, slow: bool):
-        self.arrived = threading.Semaphore(0)
-        self.release = threading.Event()
-        handler = type("Tool", (_Tool,), {"arrived": self.arrived, "release": self.release, "slow": slow})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def tools() -> Iterator[tuple[Tool, Tool]]:
-    slow, fast = Tool(slow=True), Tool(slow=False)
+def tools() -> Iterator[tuple[LoopbackTool, LoopbackTool]]:
+    slow, fast = LoopbackTool(hold=True), LoopbackTool()
     yield slow, fast
     slow.close()
     fast.close()
 
 
-def _build(url: str, slow: Tool, fast: Tool) -> None:
+def _build(url: str, slow: LoopbackTool, fast: LoopbackTool) -> None:
     def post(path: str, body: dict) -> None:
         answer = requests.post(url + path, json=body, headers=AUTH, timeout=CLIENT_TIMEOUT)
         assert answer.status_code in (200, 201), answer.text

@@ -7,8 +7,6 @@ hold on what it receives, whatever dot segments, encodings or URL forms the call
 from __future__ import annotations
 
 import http.client
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 
 import pytest
@@ -17,38 +15,17 @@ import requests
 from api_support import error_of
 from mockserver.services.runtime.paths import tool_path
 from mockserver.testkit.live_server import LiveServer
+from runtime_support import LoopbackTool
 
 EGRESS = "/_egress/agent-system/bot"
-
-
-class _Recorder(BaseHTTPRequestHandler):
-    received: list[str]
-
-    def _answer(self) -> None:
-        self.received.append(self.path)
-        body = b'{"ok": true}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = _answer
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture
 def recorder() -> Iterator[tuple[str, list[str]]]:
     """A loopback tool: its base URL and the request targets it received, in order."""
-    received: list[str] = []
-    handler = type("Recorder", (_Recorder,), {"received": received})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", received
-    server.shutdown()
-    server.server_close()
+    tool = LoopbackTool()
+    yield tool.url, tool.received
+    tool.close()
 
 
 def _deploy(api, base_url: str, capabilities: list | None = None) -> None:
