@@ -51,7 +51,8 @@ class MockConfig:
     # Seconds the tool proxy waits for a loopback tool it forwards to (504 after that).
     forward_timeout_seconds: float = 60.0
     # Tool calls forwarded at once; one agent gets at most half (at least 1); a call over
-    # either is answered 503 at once. On waitress keep it below --threads (docs/runtime.md).
+    # either is answered 503 at once. `serve --server waitress` makes it at most half of
+    # --threads (docs/runtime.md, *Forwarding to a loopback tool*).
     forward_slots: int = 4
     # "namespace/name" -> base URL of a real agent process (invoke is proxied to it, and the
     # resume worker calls it after approvals); PUT /_mock/agents/.../endpoint adds more.

@@ -82,19 +82,24 @@ class ForwardPool:
 
         def run() -> None:
             try:
-                future.set_result(work())
+                result = work()
             except BaseException as exc:  # noqa: BLE001 - handed to the waiting request
+                self._release(caller)
                 future.set_exception(exc)
-            finally:
-                with self._lock:
-                    left = self._busy[caller] - 1
-                    if left:
-                        self._busy[caller] = left
-                    else:
-                        del self._busy[caller]
+            else:
+                self._release(caller)  # before the answer: a caller told "done" finds its slot free
+                future.set_result(result)
 
         threading.Thread(target=run, name="runagents-mock-forward", daemon=True).start()
         return future
+
+    def _release(self, caller: str) -> None:
+        with self._lock:
+            left = self._busy[caller] - 1
+            if left:
+                self._busy[caller] = left
+            else:
+                del self._busy[caller]
 
 
 class ToolProxy:
@@ -127,7 +132,7 @@ class ToolProxy:
         try:
             return future.result(timeout=self.timeout)
         except FutureTimeout:
-            return 504, error_body(f"tool {name} did not answer within {self.timeout:g} seconds"), "application/json"
+            return self._late(name)
 
     @staticmethod
     def _url(target: BaseUrl, allowed: Allowed) -> str:
@@ -152,8 +157,13 @@ class ToolProxy:
                         return 502, error_body(f"tool {name} answered more than {limit} bytes"), "application/json"
                     chunks.append(chunk)
                 return response.status_code, b"".join(chunks), response.headers.get("Content-Type", "application/json")
+        except requests.Timeout:
+            return self._late(name)
         except requests.RequestException as exc:
             return 502, error_body(f"tool {name} did not answer: {type(exc).__name__}"), "application/json"
+
+    def _late(self, name: str) -> Answer:
+        return 504, error_body(f"tool {name} did not answer within {self.timeout:g} seconds"), "application/json"
 
     def _echo(self, allowed: Allowed, request: Request, body: bytes) -> dict[str, Any]:
         """What the tool would have received, credentials redacted."""

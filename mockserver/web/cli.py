@@ -163,6 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .app import create_app
     from .connection_gate import ConnectionGate
     from ..basics.errors import ApiError
+    from ..config import MockConfig
     from ..surface.control import STATE_IMPORT_LIMIT
     from ..surface.persistence import StateFileError, attach_state_file, restore_state_file
 
@@ -173,6 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "max_body_bytes": args.max_body_bytes, "agent_endpoints": dict(args.agent_endpoint),
         "forward_timeout_seconds": args.forward_timeout,
     }
+    if args.server == "waitress":  # forwarded tool calls hold at most half of waitress' threads
+        config["forward_slots"] = max(1, min(MockConfig.forward_slots, args.threads // 2))
     try:  # build once here, so a bad seed or state file stops the start with one clear line
         app = create_app(config)
         store = restore_state_file(app) if args.state_file else None

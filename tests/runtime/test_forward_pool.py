@@ -9,6 +9,7 @@ answers only after every check below has passed.
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Iterator
 
@@ -16,6 +17,7 @@ import pytest
 import requests
 
 from reliability_support import API_KEY, AUTH, ServedMock
+from mockserver.runtime.forward import ForwardPool, ProxyBusy
 from runtime_support import LoopbackTool
 
 CLIENT_TIMEOUT = 30  # seconds: far longer than any answer here takes unless it is starved
@@ -80,3 +82,42 @@ def test_a_slow_tool_cannot_starve_other_runtime_and_api_calls(server, tools):
             assert other_calls() == [200] * 9
             slow.release.set()
             assert sorted(f.result(timeout=CLIENT_TIMEOUT).status_code for f in calls) == [200] * 2 + [503] * 6
+
+
+def test_the_forward_timeout_answers_504(make_api):
+    tool = LoopbackTool(hold=True)
+    try:
+        api = make_api(forward_timeout_seconds=0.2)
+        api.post("/api/tools", {"name": "slow", "spec": {"connection": {"baseUrl": tool.url},
+                                                         "governance": {"accessControl": {"mode": "Open"}}}})
+        api.post("/api/deploy", {"agent_name": "bot", "image": "i", "required_tools": ["slow"]})
+        late = api.get(f"{EGRESS}/bot/slow/x", auth=False)
+        assert (late.status_code, late.json) == (504, {"error": "tool slow did not answer within 0.2 seconds"})
+        tool.release.set()
+        assert api.get(f"{EGRESS}/bot/slow/y", auth=False).json["path"] == "/y"
+    finally:
+        tool.close()
+
+
+def test_the_pool_bounds_each_caller_and_the_total_and_frees_a_slot_when_work_ends():
+    pool = ForwardPool(slots=3, per_caller=2)
+    gate = threading.Event()
+    work = lambda: (gate.wait(30), (200, b"{}", "application/json"))[1]  # noqa: E731
+    held = [pool.submit("a", work), pool.submit("a", work)]
+    with pytest.raises(ProxyBusy):
+        pool.submit("a", work)  # a's share
+    held.append(pool.submit("b", work))
+    with pytest.raises(ProxyBusy):
+        pool.submit("c", work)  # the whole pool
+    gate.set()
+    assert [f.result(timeout=30)[0] for f in held] == [200, 200, 200]
+    assert pool.submit("c", lambda: (200, b"", "x")).result(timeout=30)[0] == 200
+
+
+def test_forward_timeout_is_a_serve_flag():
+    from mockserver.web.cli import build_parser
+
+    assert build_parser().parse_args(["serve", "--forward-timeout", "5"]).forward_timeout == 5.0
+    assert build_parser().parse_args(["serve"]).forward_timeout == 60.0
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--forward-timeout", "0"])
