@@ -171,3 +171,18 @@ def test_the_forwarded_call_goes_to_the_address_that_was_checked(api, recorder):
     assert received == []
     assert api.get(EGRESS + "/upper/x", auth=False).status_code == 200
     assert received == ["/api/x"]
+
+
+def test_the_document_and_the_domain_state_one_base_url_rule(api):
+    """The schema's pattern is the domain model's (one rule), and both releases' documents carry it."""
+    from mockserver.services.tools.models import BASE_URL_PATTERN
+
+    for surface in api.mock.surfaces:
+        schemas = surface.spec.document["components"]["schemas"]
+        assert schemas["ToolBaseUrl"]["pattern"] == BASE_URL_PATTERN, surface.name
+
+
+@pytest.mark.parametrize("url", ["https://api.example.com:08/v1/", "http://[1::]:65535/a/...b/.c",
+                                 "http://127.0.0.1:8080/x%41y"])
+def test_unusual_but_unambiguous_base_urls_are_kept(api, url):
+    assert api.post("/api/tools", {"name": "mine", "base_url": url}).status_code == 201
