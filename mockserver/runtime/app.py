@@ -7,7 +7,7 @@ URL names the agent, as the platform's mesh identity would.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
@@ -21,10 +21,24 @@ from ..spec.document import Spec, mock_spec_path
 from ..services import agent_calls
 from . import ingress
 from .forward import ToolProxy
-from ..spec.paths import EGRESS_PREFIX, INGRESS_PREFIX, JWKS_PATH, LLM_PREFIX, OAUTH_CALLBACK
+from ..spec.paths import (EGRESS_PREFIX, INGRESS_PREFIX, JWKS_PATH, LLM_PREFIX, OAUTH_CALLBACK,
+                          WORKSPACE_RUNTIME_PREFIX)
+from ..spec.surfaces import DEFAULT_WORKSPACE
 
 if TYPE_CHECKING:
+    from ..services.platform import Platform
     from ..web.app import MockServer
+
+V1_PREFIX = "/api/v1"
+
+
+class Where(NamedTuple):
+    """The workspace a runtime request addressed, and its path on that workspace's runtime."""
+
+    workspace: str
+    platform: "Platform"
+    path: str  # without the workspace prefix: /_egress/..., /_llm/..., /runs/...
+    prefix: str  # "" (default workspace) or /_workspaces/<ws>: what the URLs it hands out start with
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Answer = tuple[int, bytes, str]  # status, body, content type
@@ -38,9 +52,14 @@ class RuntimeApp:
         self.tool_proxy = ToolProxy(server)  # answers allowed tool calls (forward.py)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if path.startswith(LLM_PREFIX):
-            return self._llm(environ, start_response)
+        full_path = environ.get("PATH_INFO", "")
+        where: Where | None = None
+        try:
+            where = self._where(full_path)
+        except ApiError as exc:  # a bad workspace name: answered below, journaled like any refusal
+            failed = exc
+        if where is not None and where.path.startswith(LLM_PREFIX):
+            return self._llm(where, environ, start_response)
         request = Request(environ)
         request.max_content_length = self.server.config.max_body_bytes
         try:
@@ -52,21 +71,14 @@ class RuntimeApp:
             start_response("413 Request Entity Too Large", [("Content-Type", ctype), ("Content-Length", str(len(data)))])
             return [data]
         try:
-            if path.startswith(EGRESS_PREFIX):
-                status, data, ctype = self._egress(request, body)
-            elif path == OAUTH_CALLBACK and request.method == "GET":
-                status, data, ctype = self._oauth_callback(request)
-            elif path == JWKS_PATH and request.method == "GET":
-                status, data, ctype = 200, json.dumps(self.server.tokens.jwks()).encode(), "application/json"
-            elif path.startswith(INGRESS_PREFIX) and request.method == "POST":
-                status, data, ctype = self._ingress(request, body)
-            else:
-                status, data, ctype = 404, error_body(f"no such endpoint: {request.method} {path}"), "application/json"
+            if where is None:
+                raise failed
+            status, data, ctype = self._route(where, request, body)
         except ApiError as exc:
             status, data, ctype = exc.status, error_body(exc.message), "application/json"
-        self.server.journal.record(request, body, status)
+        self.server.journal.record(request, body, status, where.workspace if where else DEFAULT_WORKSPACE)
         if self.server.config.strict_responses:  # as the dispatcher does, against mock-openapi.yaml
-            problems = response_problems(self.server.spec, request.method, path, status, ctype, data)
+            problems = response_problems(self.server.spec, request.method, full_path, status, ctype, data)
             if problems:
                 status, data, ctype = 500, error_body("runagents-mock broke mock-openapi.yaml: "
                                                       + "; ".join(problems)), "application/json"
@@ -74,20 +86,61 @@ class RuntimeApp:
                        [("Content-Type", ctype), ("Content-Length", str(len(data)))])
         return [] if request.method == "HEAD" else [data]
 
+    def _where(self, path: str) -> Where:
+        """The workspace a runtime URL names (``/_workspaces/<ws>/...``, else the default) and
+        the runtime path within it; 400 for a bad workspace name."""
+        if not path.startswith(WORKSPACE_RUNTIME_PREFIX):
+            return Where(DEFAULT_WORKSPACE, self.server.platform, path, "")
+        workspace, _, rest = path[len(WORKSPACE_RUNTIME_PREFIX):].partition("/")
+        platform = self.server.workspaces.get(workspace)  # 400 for a bad name
+        return Where(workspace, platform, "/" + rest, WORKSPACE_RUNTIME_PREFIX + workspace)
+
+    def _route(self, where: Where, request: Request, body: bytes) -> Answer:
+        path = where.path
+        if path.startswith(EGRESS_PREFIX):
+            return self._egress(where, request, body)
+        if path == OAUTH_CALLBACK and request.method == "GET":
+            return self._oauth_callback(where, request)
+        if path == JWKS_PATH and request.method == "GET":
+            return 200, json.dumps(self.server.tokens.jwks()).encode(), "application/json"
+        if path.startswith(INGRESS_PREFIX) and request.method == "POST":
+            return self._ingress(where, request, body)
+        if where.prefix and path.startswith("/runs/"):
+            return self._agent_runtime_call(where, request, body)
+        raise ApiError(404, f"no such endpoint: {request.method} {request.path}")
+
+    def _agent_runtime_call(self, where: Where, request: Request, body: bytes) -> Answer:
+        """The SDK runtime's keyless ``/runs/...`` calls (checkpoints, tool results) under a
+        workspace's GOVERNANCE_URL: the operations of ``openapi.yaml`` marked ``security: []``,
+        parsed and answered exactly as there, on that workspace."""
+        matched = self.server.spec.match(request.method, where.path)
+        if matched is None or not matched[0].keyless:
+            raise ApiError(404, f"no such endpoint: {request.method} {request.path}")
+        op, params = matched
+        before_body = getattr(self.server.handlers[op.operation_id], "before_body", None)
+        if before_body is not None:  # the run is looked up before the body is parsed, as on the API
+            before_body(where.platform, params)
+        parsed = op.parse(params, request.args, request.headers, body)
+        status, payload, *_ = self.server.handlers[op.operation_id](where.platform, parsed)
+        return status, self.server.encoder.encode(payload), "application/json"
+
     # --- the LLM gateway, scoped to an agent ----------------------------------------------
 
-    def _llm(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def _llm(self, where: Where, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         """Every documented spelling reaches the gateway: ``LLM_GATEWAY_URL`` as a full URL, as
         a ``/v1`` base (the SDK appends ``/chat/completions``) or with ``/v1/chat/completions``
-        appended (the docs)."""
-        path = environ["PATH_INFO"]
+        appended (the docs). A named workspace's gateway is its ``/api/v1/workspaces/<ws>``
+        chat completions, so its traffic stays in that workspace."""
+        path = where.path
         if path.endswith("/healthz") and environ["REQUEST_METHOD"] == "GET":
             data = b'{"status":"ok"}'
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
             return [data]
         if path.endswith("/chat/completions"):
             keys = self.server.config.api_keys
-            environ = {**environ, "PATH_INFO": "/v1/chat/completions",
+            gateway = (f"{V1_PREFIX}/workspaces/{where.workspace}/chat/completions" if where.prefix
+                       else "/v1/chat/completions")
+            environ = {**environ, "PATH_INFO": gateway,
                        "HTTP_AUTHORIZATION": f"Bearer {keys[0] if keys else 'agent-runtime'}"}
         else:
             environ = {**environ, "PATH_INFO": "/v1/_llm_unknown" + path}
@@ -95,32 +148,34 @@ class RuntimeApp:
 
     # --- the tool proxy ---------------------------------------------------------------
 
-    def _egress(self, request: Request, body: bytes) -> Answer:
-        parts = request.path[len(EGRESS_PREFIX):].split("/", 3)
+    def _egress(self, where: Where, request: Request, body: bytes) -> Answer:
+        parts = where.path[len(EGRESS_PREFIX):].split("/", 3)
         if len(parts) < 3 or not all(parts[:3]):
             raise ApiError(404, "egress URLs look like /_egress/<namespace>/<agent>/<tool>/<path>")
         namespace, agent, tool = parts[:3]
         tool_path = "/" + parts[3] if len(parts) > 3 else "/"
         run_id = request.headers.get("X-Run-ID") or None
-        platform = self.server.platform
+        platform = where.platform
+        # X-End-User-ID is not passed: the platform sets it from the run, the agent cannot forge it.
         decision = platform.runtime.check_tool_call(
             namespace, agent, tool, request.method, tool_path, request.query_string.decode("latin-1"), body,
-            run_id, request.headers.get("X-End-User-ID") or None, request.host_url.rstrip("/") + OAUTH_CALLBACK)
+            run_id, request.host_url.rstrip("/") + where.prefix + OAUTH_CALLBACK)
         if isinstance(decision, Refusal):
             return decision.status, json.dumps(decision.body).encode(), "application/json"
-        platform.runtime.log_tool_event(decision, "TOOL_REQUEST", request.method)
-        status, data, ctype = self.tool_proxy.answer(decision, request, body, f"{namespace}/{agent}")
+        # One forwarding pool for the process; a caller's share is per agent (and workspace).
+        caller = f"{namespace}/{agent}" if not where.prefix else f"{where.workspace}/{namespace}/{agent}"
+        status, data, ctype = self.tool_proxy.answer(platform, decision, request, body, caller)
         platform.runtime.log_tool_event(decision, "TOOL_RESPONSE", request.method, status)
         return status, data, ctype
 
     # --- ingress ----------------------------------------------------------------------
 
-    def _ingress(self, request: Request, body: bytes) -> Answer:
-        parts = request.path[len(INGRESS_PREFIX):].split("/")
+    def _ingress(self, where: Where, request: Request, body: bytes) -> Answer:
+        parts = where.path[len(INGRESS_PREFIX):].split("/")
         if len(parts) != 3 or parts[2] != "invoke" or not all(parts):
             raise ApiError(404, "ingress URLs look like /_ingress/<namespace>/<agent>/invoke")
         namespace, name = parts[:2]
-        platform = self.server.platform
+        platform = where.platform
         agent = platform.agents.get(namespace, name)
         user = ingress.end_user(platform, self.server.tokens, agent, request.headers.get("Authorization", ""),
                                 request.headers.get("Origin"))
@@ -132,7 +187,7 @@ class RuntimeApp:
 
     # --- OAuth ------------------------------------------------------------------------
 
-    def _oauth_callback(self, request: Request) -> Answer:
+    def _oauth_callback(self, where: Where, request: Request) -> Answer:
         parsed = self.operations["oauthCallback"].parse({}, request.args, request.headers, b"")
-        result = self.server.platform.runtime.complete_consent(parsed.query["state"])
+        result = where.platform.runtime.complete_consent(parsed.query["state"])
         return 200, json.dumps(result).encode(), "application/json"

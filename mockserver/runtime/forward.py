@@ -30,6 +30,7 @@ from ..services.runtime.models import Allowed
 from ..services.tools.models import BaseUrl, parse_base_url
 
 if TYPE_CHECKING:
+    from ..services.platform import Platform
     from ..web.app import MockServer
 
 Answer = tuple[int, bytes, str]  # status, body, content type
@@ -111,10 +112,11 @@ class ToolProxy:
         self.timeout = config.forward_timeout_seconds
         self.pool = ForwardPool(config.forward_slots, max(1, config.forward_slots // 2))
 
-    def answer(self, allowed: Allowed, request: Request, body: bytes, caller: str) -> Answer:
-        """A configured reply, else the tool itself when it is on loopback, else an echo.
-        ``caller`` (namespace/agent) is whose share of the forwarding pool the call uses."""
-        reply = self.server.platform.runtime.tool_replies.get(allowed.tool["name"])
+    def answer(self, platform: "Platform", allowed: Allowed, request: Request, body: bytes, caller: str) -> Answer:
+        """A configured reply (of the call's workspace, ``platform``), else the tool itself when
+        it is on loopback, else an echo. ``caller`` (the agent) is whose share of the
+        forwarding pool the call uses."""
+        reply = platform.runtime.tool_replies.get(allowed.tool["name"])
         if reply is not None:
             return int(reply.get("status", 200)), json.dumps(reply.get("body")).encode(), "application/json"
         target = loopback_target(allowed)

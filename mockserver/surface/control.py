@@ -25,6 +25,7 @@ from .seed import parse_seed_text, seed
 from ..services.runtime.models import agent_env as runtime_env
 from ..runtime.jwt_keys import DEFAULT_ISSUER
 from ..spec.document import ApiRequest, Operation, Spec, mock_spec_path
+from ..spec.paths import runtime_prefix
 from ..spec.surfaces import DEFAULT_WORKSPACE
 
 if TYPE_CHECKING:
@@ -356,21 +357,21 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
         return json_response(200, {"llm": dict(platform.gateway.replies), "agents": dict(platform.agents.replies),
                                    "tools": dict(platform.runtime.tool_replies)})
 
-    @operation("mintJwt")
+    @operation("mintJwt", "mintWorkspaceJwt")
     def mint_jwt(req: ApiRequest) -> Response:
-        now = int(server.platform.clock.now())
+        now = int(platform_of(req).clock.now())  # the workspace's clock, which its ingress checks
         claims = {"iss": DEFAULT_ISSUER, "iat": now, "exp": now + req.body.get("expires_in", 3600),
                   **req.body.get("claims", {})}
         return json_response(200, {"token": server.tokens.mint(claims), "kid": server.tokens.kid, "claims": claims})
 
-    @operation("getAgentEnv")
+    @operation("getAgentEnv", "getWorkspaceAgentEnv")
     def agent_env(req: ApiRequest) -> Response:
-        agent = server.platform.agents.get(req.path["namespace"], req.path["name"])
-        return json_response(200, runtime_env(agent, request.host_url.rstrip("/")))
+        agent = platform_of(req).agents.get(req.path["namespace"], req.path["name"])
+        return json_response(200, runtime_env(agent, request.host_url.rstrip("/") + runtime_prefix(workspace_of(req))))
 
-    @operation("setAgentEndpoint")
+    @operation("setAgentEndpoint", "setWorkspaceAgentEndpoint")
     def set_agent_endpoint(req: ApiRequest) -> Response:
-        namespace, name, platform = req.path["namespace"], req.path["name"], server.platform
+        namespace, name, platform = req.path["namespace"], req.path["name"], platform_of(req)
         platform.agents.get(namespace, name)
         platform.runtime.set_endpoint(namespace, name, req.body["url"])
         return json_response(200, {"agent": f"{namespace}/{name}", "url": platform.runtime.endpoint(namespace, name)})

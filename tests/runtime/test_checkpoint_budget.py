@@ -81,3 +81,11 @@ def test_a_restored_state_counts_checkpoints_against_the_budget(make_api):
     assert restored.put("/_mock/state", state).status_code == 200
     refused = restored.post(f"/runs/{run}/checkpoint", {"action_id": "a2", "messages": WIDE}, auth=False)
     assert refused.status_code == 409
+
+
+def test_a_workspace_runtime_path_names_an_unknown_run_before_parsing_too(make_api):
+    api = make_api(max_stored_bytes=LIMIT)
+    assert api.post("/api/v1/workspaces/acme/runs", {"agent_id": "bot", "user_id": "u"}).status_code == 201
+    answer = api.request("POST", "/_workspaces/acme/runs/no-such-run/checkpoint", data=b"[" * 100 + b"x",
+                         auth=False, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 404 and error_of(answer) == "run no-such-run not found"

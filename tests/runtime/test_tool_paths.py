@@ -73,7 +73,7 @@ def test_the_tool_receives_exactly_the_path_that_was_checked(api, recorder):
     answer = api.get(EGRESS + "/mine/public/a/../b%20c/./d/?q=1", auth=False, headers={"X-Run-ID": run["id"]})
     assert answer.status_code == 200
     assert received == ["/public/b%20c/d/?q=1"]
-    checked = [e["data"]["tool_url"] for e in api.get(f"/runs/{run['id']}/events").json if e["type"] == "TOOL_REQUEST"]
+    checked = [e["data"]["tool_url"] for e in api.get(f"/runs/{run['id']}/events").json if e["type"] == "TOOL_RESPONSE"]
     assert checked == [base + "/public/b%20c/d/"]
 
 
