@@ -19,6 +19,7 @@ from ..basics.jsonhttp import error_body
 from ..services.runtime.models import Refusal
 from ..spec.document import Spec, mock_spec_path
 from ..services import agent_calls
+from ..services.gateway.models import LLM_AGENT_KEY
 from . import ingress
 from .forward import ToolProxy
 from ..spec.paths import (EGRESS_PREFIX, INGRESS_PREFIX, JWKS_PATH, LLM_PREFIX, OAUTH_CALLBACK,
@@ -137,11 +138,19 @@ class RuntimeApp:
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
             return [data]
         if path.endswith("/chat/completions"):
-            keys = self.server.config.api_keys
+            # The platform's own call, in every auth mode: an --api-key key (a bearer key on any
+            # surface), else a key bound to this workspace (the February paths take the default
+            # workspace's as a bearer key, /api/v1 in its header), else any key (open mode).
+            config = self.server.config
+            bound = next((k for ws, k in config.workspace_keys if ws == where.workspace), None)
+            credential = ({"HTTP_AUTHORIZATION": f"Bearer {config.api_keys[0]}"} if config.api_keys
+                          else {"HTTP_X_RUNAGENTS_API_KEY": bound} if bound and where.prefix
+                          else {"HTTP_AUTHORIZATION": f"Bearer {bound or 'agent-runtime'}"})
             gateway = (f"{V1_PREFIX}/workspaces/{where.workspace}/chat/completions" if where.prefix
                        else "/v1/chat/completions")
-            environ = {**environ, "PATH_INFO": gateway,
-                       "HTTP_AUTHORIZATION": f"Bearer {keys[0] if keys else 'agent-runtime'}"}
+            parts = path[len(LLM_PREFIX):].split("/")
+            environ = {**environ, "PATH_INFO": gateway, **credential,
+                       LLM_AGENT_KEY: (parts[0], parts[1]) if len(parts) > 2 else ("", "")}
         else:
             environ = {**environ, "PATH_INFO": "/v1/_llm_unknown" + path}
         return self.api_app(environ, start_response)

@@ -121,6 +121,7 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
     server = MockServer(cfg, spec, platform, v1_spec)
     server.handlers = _handlers(server.surfaces)
     server.workspaces.replay = platform.replay = OperationReplay(v1_spec, server.handlers)
+    server.workspaces.keys = platform.keys = server.workspace_keys  # /api/v1/auth/api-keys
     for workspace, _ in cfg.workspace_keys:
         try:
             server.workspaces.check_name(workspace)
