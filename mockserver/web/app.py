@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from ..config import MockConfig
 from ..surface.console import mount_pages
 from ..surface.control import Faults, Journal, RateLimiter, register_control_api
+from . import access_log
 from .dispatch import ApiDispatcher, http_error_answer
 from ..basics.errors import ApiError
 from ..basics.jsonhttp import RecordEncoder, error_response
@@ -138,6 +139,7 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
         register_control_api(app, server)
     app.wsgi_app = ApiDispatcher(server, app.wsgi_app)  # type: ignore[method-assign]
     app.wsgi_app = mount_pages(server, app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = access_log.wrap(server, app.wsgi_app)  # type: ignore[method-assign,assignment]  # outermost
 
     if cfg.seed_file:
         load_seed_file(server, cfg.seed_file)
