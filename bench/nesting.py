@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from typing import Callable
+from collections.abc import Callable
+from functools import partial
 
 from mockserver.basics.nesting import nesting_problem
 
@@ -50,8 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, make in SHAPES.items():
         raw = make()
         value = json.loads(raw)
-        decode = _best(lambda: json.loads(raw), args.repeat)
-        check = _best(lambda: nesting_problem(value, "request body"), args.repeat)
+        decode = _best(partial(json.loads, raw), args.repeat)
+        check = _best(partial(nesting_problem, value, "request body"), args.repeat)
         answer = nesting_problem(value, "request body") or "accepted"
         print(f"| `{name}` | {decode * 1000:.0f} | {check * 1000:.0f} | {answer} |")
     return 0

@@ -51,7 +51,7 @@ def nesting_problem(value: Any, what: str = "body", limit: int = MAX_NESTING) ->
     return None
 
 
-def _may_be_too_deep(value: dict | list, limit: int) -> bool:
+def _may_be_too_deep(value: dict[Any, Any] | list[Any], limit: int) -> bool:
     """The fast pass: level by level, keeping only the containers that could reach ``limit``
     (about 5x faster than the walk below, which then runs only to name the place). True when
     a container sits at depth ``limit``, or when JSON bytes are held (the walk decodes them)."""
@@ -98,8 +98,7 @@ def _decoded(node: list[Any], index: int, depth: int, limit: int) -> Any:
 
 
 def _problem(what: str, limit: int, parents: list[Any], keys: list[Any]) -> str:
-    where = what + "".join(f"[{key}]" if isinstance(parent, list) else f".{key}"
-                           for parent, key in zip(parents, keys))
+    where = what + "".join(f"[{key}]" if isinstance(parent, list) else f".{key}" for parent, key in zip(parents, keys))
     return f"{what} is nested too deeply (more than {limit} levels at {where})"
 
 

@@ -16,8 +16,10 @@ from __future__ import annotations
 import ipaddress
 import json
 import threading
-from concurrent.futures import Future, TimeoutError as FutureTimeout
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
@@ -35,8 +37,9 @@ if TYPE_CHECKING:
 
 Answer = tuple[int, bytes, str]  # status, body, content type
 # Hop-by-hop and identity headers the proxy never passes on to a tool.
-_DROPPED_HEADERS = frozenset({"host", "authorization", "content-length", "connection", "transfer-encoding",
-                              "x-end-user-id", "accept-encoding"})
+_DROPPED_HEADERS = frozenset(
+    {"host", "authorization", "content-length", "connection", "transfer-encoding", "x-end-user-id", "accept-encoding"}
+)
 _CHUNK_BYTES = 64 * 1024
 
 
@@ -73,7 +76,7 @@ class ForwardPool:
         self._lock = threading.Lock()
         self._busy: dict[str, int] = {}  # caller -> calls in flight
 
-    def submit(self, caller: str, work: Callable[[], Answer]) -> "Future[Answer]":
+    def submit(self, caller: str, work: Callable[[], Answer]) -> Future[Answer]:
         """Start ``work``; ProxyBusy when the pool or the caller's share is full."""
         with self._lock:
             if sum(self._busy.values()) >= self.slots or self._busy.get(caller, 0) >= self.per_caller:
@@ -84,7 +87,7 @@ class ForwardPool:
         def run() -> None:
             try:
                 result = work()
-            except BaseException as exc:  # noqa: BLE001 - handed to the waiting request
+            except BaseException as exc:
                 self._release(caller)
                 future.set_exception(exc)
             else:
@@ -106,13 +109,13 @@ class ForwardPool:
 class ToolProxy:
     """Answers allowed egress calls for one mock server."""
 
-    def __init__(self, server: "MockServer"):
+    def __init__(self, server: MockServer):
         self.server = server
         config = server.config
         self.timeout = config.forward_timeout_seconds
         self.pool = ForwardPool(config.forward_slots, max(1, config.forward_slots // 2))
 
-    def answer(self, platform: "Platform", allowed: Allowed, request: Request, body: bytes, caller: str) -> Answer:
+    def answer(self, platform: Platform, allowed: Allowed, request: Request, body: bytes, caller: str) -> Answer:
         """A configured reply (of the call's workspace, ``platform``), else the tool itself when
         it is on loopback, else an echo. ``caller`` (the agent) is whose share of the
         forwarding pool the call uses."""
@@ -128,9 +131,14 @@ class ToolProxy:
         try:
             future = self.pool.submit(caller, lambda: self._send(name, request.method, url, body, headers))
         except ProxyBusy:
-            return 503, error_body(f"tool proxy busy: {self.pool.per_caller} calls of agent {caller} (or "
-                                   f"{self.pool.slots} in all) are already waiting on tools; retry later"), \
-                "application/json"
+            return (
+                503,
+                error_body(
+                    f"tool proxy busy: {self.pool.per_caller} calls of agent {caller} (or "
+                    f"{self.pool.slots} in all) are already waiting on tools; retry later"
+                ),
+                "application/json",
+            )
         try:
             return future.result(timeout=self.timeout)
         except FutureTimeout:
@@ -140,7 +148,7 @@ class ToolProxy:
     def _url(target: BaseUrl, allowed: Allowed) -> str:
         """Built from the validated pieces: origin, base path, and the checked path and query
         (what ``check_tool_call`` appended to the base URL, already normalised and encoded)."""
-        suffix = allowed.url[len(tool_url(allowed.tool)):]
+        suffix = allowed.url[len(tool_url(allowed.tool)) :]
         url = target.origin + target.path + suffix
         if allowed.query:
             url += ("&" if "?" in suffix else "?") + urlencode(allowed.query)
@@ -150,8 +158,15 @@ class ToolProxy:
         """The forwarded call; its answer is read up to --max-body-bytes (502 beyond)."""
         limit = self.server.config.max_body_bytes
         try:
-            with requests.request(method, url, data=body or None, headers=headers, timeout=self.timeout,
-                                  allow_redirects=False, stream=True) as response:
+            with requests.request(
+                method,
+                url,
+                data=body or None,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=False,
+                stream=True,
+            ) as response:
                 chunks, size = [], 0
                 for chunk in response.iter_content(_CHUNK_BYTES):
                     size += len(chunk)
@@ -174,9 +189,15 @@ class ToolProxy:
         query.update({name: "***" for name in allowed.query})
         headers = redact_headers({**_outgoing_headers(allowed, request), **allowed.headers})
         parsed = json_or_none(body)
-        return {"tool": allowed.tool["name"], "method": request.method,
-                "url": f"{split.scheme}://{split.netloc}{split.path}", "path": split.path, "query": query,
-                "headers": headers, "body": parsed if parsed is not None else body.decode("utf-8", "replace")}
+        return {
+            "tool": allowed.tool["name"],
+            "method": request.method,
+            "url": f"{split.scheme}://{split.netloc}{split.path}",
+            "path": split.path,
+            "query": query,
+            "headers": headers,
+            "body": parsed if parsed is not None else body.decode("utf-8", "replace"),
+        }
 
 
 def _outgoing_headers(allowed: Allowed, request: Request) -> dict[str, str]:

@@ -33,8 +33,15 @@ def test_a_checkpoint_over_the_byte_budget_is_refused_and_changes_nothing(make_a
 def test_tool_results_over_the_byte_budget_are_refused_and_change_nothing(make_api):
     api = make_api(max_stored_bytes=LIMIT)
     run = _run(api)
-    report = {"tool_call_id": "c1", "function_name": "f", "arguments": "{}", "result": "ok", "tool_id": "t",
-              "turn": 0, "details": WIDE}  # more properties are kept as sent
+    report = {
+        "tool_call_id": "c1",
+        "function_name": "f",
+        "arguments": "{}",
+        "result": "ok",
+        "tool_id": "t",
+        "turn": 0,
+        "details": WIDE,
+    }  # more properties are kept as sent
     assert api.post(f"/runs/{run}/tool-result", report, auth=False).json["seq"] == 1
     before = api.state()
     refused = api.post(f"/runs/{run}/tool-result", report, auth=False)
@@ -46,12 +53,14 @@ def test_tool_results_over_the_byte_budget_are_refused_and_change_nothing(make_a
 
 def test_an_unknown_run_is_named_before_the_body_is_parsed(api):
     for path in ("/runs/no-such-run/checkpoint", "/runs/no-such-run/tool-result"):
-        answer = api.request("POST", path, data=b"[" * 100 + b"not json", auth=False,
-                             headers={"Content-Type": "application/json"})
+        answer = api.request(
+            "POST", path, data=b"[" * 100 + b"not json", auth=False, headers={"Content-Type": "application/json"}
+        )
         assert answer.status_code == 404 and error_of(answer) == "run no-such-run not found"
     run = _run(api)
-    bad = api.request("POST", f"/runs/{run}/checkpoint", data=b"not json", auth=False,
-                      headers={"Content-Type": "application/json"})
+    bad = api.request(
+        "POST", f"/runs/{run}/checkpoint", data=b"not json", auth=False, headers={"Content-Type": "application/json"}
+    )
     assert bad.status_code == 400 and error_of(bad) == "request body is not valid JSON"
 
 
@@ -59,7 +68,10 @@ def test_an_evicted_run_gives_back_its_checkpoint_and_tool_result_bytes(make_api
     api = make_api(max_stored_bytes=LIMIT, max_objects_per_kind=2)
     first = _run(api)
     assert api.post(f"/runs/{first}/checkpoint", {"action_id": "a1", "messages": WIDE}, auth=False).status_code == 201
-    assert api.post(f"/runs/{first}/tool-result", {"tool_call_id": "c", "result": "x" * 20_000}, auth=False).status_code == 201
+    assert (
+        api.post(f"/runs/{first}/tool-result", {"tool_call_id": "c", "result": "x" * 20_000}, auth=False).status_code
+        == 201
+    )
     assert api.patch(f"/runs/{first}", {"status": "COMPLETED"}).status_code == 200
     second = _run(api)
     assert api.post(f"/runs/{second}/checkpoint", {"action_id": "a1", "messages": WIDE}, auth=False).status_code == 409
@@ -86,6 +98,11 @@ def test_a_restored_state_counts_checkpoints_against_the_budget(make_api):
 def test_a_workspace_runtime_path_names_an_unknown_run_before_parsing_too(make_api):
     api = make_api(max_stored_bytes=LIMIT)
     assert api.post("/api/v1/workspaces/acme/runs", {"agent_id": "bot", "user_id": "u"}).status_code == 201
-    answer = api.request("POST", "/_workspaces/acme/runs/no-such-run/checkpoint", data=b"[" * 100 + b"x",
-                         auth=False, headers={"Content-Type": "application/json"})
+    answer = api.request(
+        "POST",
+        "/_workspaces/acme/runs/no-such-run/checkpoint",
+        data=b"[" * 100 + b"x",
+        auth=False,
+        headers={"Content-Type": "application/json"},
+    )
     assert answer.status_code == 404 and error_of(answer) == "run no-such-run not found"

@@ -10,15 +10,15 @@ answers only after every check below has passed.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from typing import Iterator
 
 import pytest
 import requests
-
 from reliability_support import API_KEY, AUTH, ServedMock
-from mockserver.runtime.forward import ForwardPool, ProxyBusy
 from runtime_support import LoopbackTool
+
+from mockserver.runtime.forward import ForwardPool, ProxyBusy
 
 CLIENT_TIMEOUT = 30  # seconds: far longer than any answer here takes unless it is starved
 EGRESS = "/_egress/agent-system"
@@ -39,8 +39,13 @@ def _build(url: str, slow: LoopbackTool, fast: LoopbackTool) -> None:
 
     post("/api/starter-kit", {})
     for name, tool in (("slow", slow), ("fast", fast)):
-        post("/api/tools", {"name": name, "spec": {"connection": {"baseUrl": tool.url},
-                                                    "governance": {"accessControl": {"mode": "Open"}}}})
+        post(
+            "/api/tools",
+            {
+                "name": name,
+                "spec": {"connection": {"baseUrl": tool.url}, "governance": {"accessControl": {"mode": "Open"}}},
+            },
+        )
     post("/api/deploy", {"agent_name": "bot", "image": "i", "required_tools": ["slow", "echo-tool"]})
     post("/api/deploy", {"agent_name": "other", "image": "i", "required_tools": ["fast"]})
 
@@ -62,21 +67,31 @@ def test_a_slow_tool_cannot_starve_other_runtime_and_api_calls(server, tools):
                 if len(busy) == 6:
                     break
             assert [b.status_code for b in busy] == [503] * 6
-            assert all(b.json()["error"].startswith("tool proxy busy: 2 calls of agent agent-system/bot")
-                       for b in busy)
+            assert all(b.json()["error"].startswith("tool proxy busy: 2 calls of agent agent-system/bot") for b in busy)
 
             # While two forwarded calls wait: what the mock answers itself, another agent's
             # forwarded call, and the API, several at once.
             def other_calls() -> list[int]:
                 with ThreadPoolExecutor(max_workers=8) as others:
-                    futures = [others.submit(requests.get, f"{url}{EGRESS}/bot/echo-tool/x", timeout=CLIENT_TIMEOUT)
-                               for _ in range(4)]
+                    futures = [
+                        others.submit(requests.get, f"{url}{EGRESS}/bot/echo-tool/x", timeout=CLIENT_TIMEOUT)
+                        for _ in range(4)
+                    ]
                     futures += [others.submit(requests.get, f"{url}{EGRESS}/other/fast/y", timeout=CLIENT_TIMEOUT)]
-                    futures += [others.submit(requests.post, f"{url}/api/agents/agent-system/bot/invoke",
-                                              json={"message": "hi"}, headers=AUTH, timeout=CLIENT_TIMEOUT)
-                                for _ in range(2)]
-                    futures += [others.submit(requests.get, f"{url}/api/tools", headers=AUTH, timeout=CLIENT_TIMEOUT)
-                                for _ in range(2)]
+                    futures += [
+                        others.submit(
+                            requests.post,
+                            f"{url}/api/agents/agent-system/bot/invoke",
+                            json={"message": "hi"},
+                            headers=AUTH,
+                            timeout=CLIENT_TIMEOUT,
+                        )
+                        for _ in range(2)
+                    ]
+                    futures += [
+                        others.submit(requests.get, f"{url}/api/tools", headers=AUTH, timeout=CLIENT_TIMEOUT)
+                        for _ in range(2)
+                    ]
                     return [f.result().status_code for f in futures]
 
             assert other_calls() == [200] * 9
@@ -88,8 +103,13 @@ def test_the_forward_timeout_answers_504(make_api):
     tool = LoopbackTool(hold=True)
     try:
         api = make_api(forward_timeout_seconds=0.2)
-        api.post("/api/tools", {"name": "slow", "spec": {"connection": {"baseUrl": tool.url},
-                                                         "governance": {"accessControl": {"mode": "Open"}}}})
+        api.post(
+            "/api/tools",
+            {
+                "name": "slow",
+                "spec": {"connection": {"baseUrl": tool.url}, "governance": {"accessControl": {"mode": "Open"}}},
+            },
+        )
         api.post("/api/deploy", {"agent_name": "bot", "image": "i", "required_tools": ["slow"]})
         late = api.get(f"{EGRESS}/bot/slow/x", auth=False)
         assert (late.status_code, late.json) == (504, {"error": "tool slow did not answer within 0.2 seconds"})

@@ -7,15 +7,15 @@ hold on what it receives, whatever dot segments, encodings or URL forms the call
 from __future__ import annotations
 
 import http.client
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 import requests
-
 from api_support import error_of
+from runtime_support import LoopbackTool
+
 from mockserver.services.runtime.paths import tool_path
 from mockserver.testkit.live_server import LiveServer
-from runtime_support import LoopbackTool
 
 EGRESS = "/_egress/agent-system/bot"
 
@@ -37,15 +37,26 @@ def _deploy(api, base_url: str, capabilities: list | None = None) -> None:
 
 
 def _deny_admin(api, base_url: str) -> None:
-    api.post("/api/policies", {"name": "no-admin", "rules": [
-        {"permission": "deny", "resource": f"{base_url}/api/admin*"}]})
-    api.post("/api/policy-bindings", {"name": "bot-no-admin", "policy": "no-admin",
-                                      "subjects": [{"kind": "ServiceAccount", "name": "bot"}]})
+    api.post(
+        "/api/policies", {"name": "no-admin", "rules": [{"permission": "deny", "resource": f"{base_url}/api/admin*"}]}
+    )
+    api.post(
+        "/api/policy-bindings",
+        {"name": "bot-no-admin", "policy": "no-admin", "subjects": [{"kind": "ServiceAccount", "name": "bot"}]},
+    )
 
 
-@pytest.mark.parametrize("path", ["/api/public/../admin/users", "/api/public/%2e%2e/admin/users",
-                                  "/api/public/%2E%2E/admin/users", "/api/./admin/users",
-                                  "/api//admin/users", "/api/public/x/../../admin/users"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/public/../admin/users",
+        "/api/public/%2e%2e/admin/users",
+        "/api/public/%2E%2E/admin/users",
+        "/api/./admin/users",
+        "/api//admin/users",
+        "/api/public/x/../../admin/users",
+    ],
+)
 def test_a_deny_rule_holds_whatever_dot_segments_the_path_carries(api, recorder, path):
     base, received = recorder
     _deploy(api, base)
@@ -77,13 +88,22 @@ def test_the_tool_receives_exactly_the_path_that_was_checked(api, recorder):
     assert checked == [base + "/public/b%20c/d/"]
 
 
-@pytest.mark.parametrize("path, problem", [
-    ("/../admin", "tool path must not climb above the tool's base URL ('..')"),
-    ("/public/../../admin", "tool path must not climb above the tool's base URL ('..')"),
-    ("/public/%252e%252e/admin", "tool path must not contain a percent-encoded '.', '/' or '\\' (encoded twice, it is ambiguous)"),
-    ("/public%255cadmin", "tool path must not contain a percent-encoded '.', '/' or '\\' (encoded twice, it is ambiguous)"),
-    ("/public%5c..%5cadmin", "tool path must not contain a backslash"),
-])
+@pytest.mark.parametrize(
+    "path, problem",
+    [
+        ("/../admin", "tool path must not climb above the tool's base URL ('..')"),
+        ("/public/../../admin", "tool path must not climb above the tool's base URL ('..')"),
+        (
+            "/public/%252e%252e/admin",
+            "tool path must not contain a percent-encoded '.', '/' or '\\' (encoded twice, it is ambiguous)",
+        ),
+        (
+            "/public%255cadmin",
+            "tool path must not contain a percent-encoded '.', '/' or '\\' (encoded twice, it is ambiguous)",
+        ),
+        ("/public%5c..%5cadmin", "tool path must not contain a backslash"),
+    ],
+)
 def test_a_path_that_cannot_be_normalised_is_refused(api, recorder, path, problem):
     base, received = recorder
     _deploy(api, base)
@@ -97,11 +117,18 @@ def test_a_served_mock_holds_on_raw_request_lines(recorder):
     base, received = recorder
     with LiveServer({"strict_responses": True}) as live:
         auth = {"Authorization": "Bearer k"}
-        spec = {"connection": {"baseUrl": base}, "governance": {"accessControl": {"mode": "Open"}},
-                "capabilities": [{"name": "read-public", "method": "GET", "path": "/public"}]}
+        spec = {
+            "connection": {"baseUrl": base},
+            "governance": {"accessControl": {"mode": "Open"}},
+            "capabilities": [{"name": "read-public", "method": "GET", "path": "/public"}],
+        }
         assert requests.post(live.url + "/api/tools", json={"name": "mine", "spec": spec}, headers=auth, timeout=30).ok
-        assert requests.post(live.url + "/api/deploy", json={"agent_name": "bot", "image": "i", "required_tools": ["mine"]},
-                             headers=auth, timeout=30).ok
+        assert requests.post(
+            live.url + "/api/deploy",
+            json={"agent_name": "bot", "image": "i", "required_tools": ["mine"]},
+            headers=auth,
+            timeout=30,
+        ).ok
         host, port = live.url.removeprefix("http://").split(":")
         statuses = []
         for target in ("/public/../admin", "/public/%2e%2e/admin", "/public/%2E%2e/admin", "/public/.%2e/admin"):
@@ -113,10 +140,18 @@ def test_a_served_mock_holds_on_raw_request_lines(recorder):
         assert received == []
 
 
-@pytest.mark.parametrize("decoded, sent", [
-    ("/", "/"), ("/a/b/..", "/a/"), ("/a/./b/.", "/a/b/"), ("//a//b", "/a/b"),
-    ("/a b/ü", "/a%20b/%C3%BC"), ("/x/%41", "/x/%2541"), ("/a/../b;c=d", "/b;c=d"),
-])
+@pytest.mark.parametrize(
+    "decoded, sent",
+    [
+        ("/", "/"),
+        ("/a/b/..", "/a/"),
+        ("/a/./b/.", "/a/b/"),
+        ("//a//b", "/a/b"),
+        ("/a b/ü", "/a%20b/%C3%BC"),
+        ("/x/%41", "/x/%2541"),
+        ("/a/../b;c=d", "/b;c=d"),
+    ],
+)
 def test_tool_path_removes_dot_segments_and_encodes_for_sending(decoded, sent):
     assert tool_path(decoded) == sent
 
@@ -147,8 +182,9 @@ def test_an_ambiguous_base_url_is_refused_naming_the_field(api, recorder, form, 
     assert nested.status_code == 400 and error_of(nested).startswith("spec.connection.baseUrl ")
     flat = api.post(surface, {"name": "mine", "base_url": url})
     assert flat.status_code == 400 and error_of(flat).startswith("base_url ")
-    deploy = api.post("/api/deploy", {"agent_name": "bot", "image": "i",
-                                      "tools_to_create": [{"name": "mine", "base_url": url}]})
+    deploy = api.post(
+        "/api/deploy", {"agent_name": "bot", "image": "i", "tools_to_create": [{"name": "mine", "base_url": url}]}
+    )
     assert deploy.status_code == 400 and error_of(deploy).startswith("tools_to_create[0].base_url ")
     assert api.get("/api/tools/mine").status_code == 404
     assert api.get("/api/agents/agent-system/bot").status_code == 404
@@ -159,13 +195,26 @@ def test_the_forwarded_call_goes_to_the_address_that_was_checked(api, recorder):
     never connected to: the loopback check and the connection read the same pieces."""
     base, received = recorder
     for name, url in (("mine", base), ("upper", base.replace("127.0.0.1", "LOCALHOST") + "/api/")):
-        assert api.post("/api/tools", {"name": name, "spec": {
-            "connection": {"baseUrl": url}, "governance": {"accessControl": {"mode": "Open"}}}}).status_code == 201
-    assert api.post("/api/deploy", {"agent_name": "bot", "image": "i", "required_tools": ["mine", "upper"]}).status_code == 201
+        assert (
+            api.post(
+                "/api/tools",
+                {
+                    "name": name,
+                    "spec": {"connection": {"baseUrl": url}, "governance": {"accessControl": {"mode": "Open"}}},
+                },
+            ).status_code
+            == 201
+        )
+    assert (
+        api.post("/api/deploy", {"agent_name": "bot", "image": "i", "required_tools": ["mine", "upper"]}).status_code
+        == 201
+    )
     api.mock.platform.tools.items["mine"]["spec"]["connection"]["baseUrl"] = base + "\\[::1]"
     api.post("/api/policies", {"name": "all", "rules": [{"permission": "allow", "resource": "*"}]})
-    api.post("/api/policy-bindings", {"name": "bot-all", "policy": "all",
-                                      "subjects": [{"kind": "ServiceAccount", "name": "bot"}]})
+    api.post(
+        "/api/policy-bindings",
+        {"name": "bot-all", "policy": "all", "subjects": [{"kind": "ServiceAccount", "name": "bot"}]},
+    )
     answer = api.get(EGRESS + "/mine/x", auth=False)
     assert answer.status_code == 200 and answer.json["tool"] == "mine"  # echoed, not forwarded
     assert received == []
@@ -182,7 +231,8 @@ def test_the_document_and_the_domain_state_one_base_url_rule(api):
         assert schemas["ToolBaseUrl"]["pattern"] == BASE_URL_PATTERN, surface.name
 
 
-@pytest.mark.parametrize("url", ["https://api.example.com:08/v1/", "http://[1::]:65535/a/...b/.c",
-                                 "http://127.0.0.1:8080/x%41y"])
+@pytest.mark.parametrize(
+    "url", ["https://api.example.com:08/v1/", "http://[1::]:65535/a/...b/.c", "http://127.0.0.1:8080/x%41y"]
+)
 def test_unusual_but_unambiguous_base_urls_are_kept(api, url):
     assert api.post("/api/tools", {"name": "mine", "base_url": url}).status_code == 201

@@ -34,8 +34,9 @@ def tool_path(decoded: str) -> str:
     if _CONTROL.search(decoded):
         raise ApiError(400, "tool path must not contain control characters")
     if _ENCODED_SEPARATOR.search(decoded):
-        raise ApiError(400, "tool path must not contain a percent-encoded '.', '/' or '\\' "
-                            "(encoded twice, it is ambiguous)")
+        raise ApiError(
+            400, "tool path must not contain a percent-encoded '.', '/' or '\\' (encoded twice, it is ambiguous)"
+        )
     segments = decoded.split("/")
     kept: list[str] = []
     for segment in segments:
