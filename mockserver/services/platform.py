@@ -140,6 +140,8 @@ class Platform:
         for run_id, log in self.runs.events.items():
             charge = event_charges.get(run_id) if event_charges is not None else None
             self.budget.count(("events", run_id), sum(map(event_data_size, log)) if charge is None else charge)
+        for key, size in self.runtime.budget_charges().items():
+            self.budget.count(key, size)
 
     # --- helpers shared by the backends -------------------------------------------------
 

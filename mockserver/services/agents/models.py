@@ -13,7 +13,7 @@ from ...basics.errors import ApiError
 from ...basics.redact import redact_stored
 from ..common import DEFAULT_NAMESPACE
 from ..builds.models import image_uri
-from ..tools.models import spec_from_flat
+from ..tools.models import check_base_url, spec_from_flat
 
 IDP_LABEL = "platform.ai/identity-provider"
 
@@ -285,6 +285,8 @@ class AgentsBackend:
         """Every limit this deploy could hit, checked before anything is stored."""
         platform = self.platform
         platform.check_capacity("agents", len(self.items), int(key not in self.items))
+        for index, tool in enumerate(body.get("tools_to_create") or []):
+            check_base_url(tool.get("base_url"), f"tools_to_create[{index}].base_url")
         new_tools = {t["name"] for t in body.get("tools_to_create") or []} - set(platform.tools.items)
         platform.check_capacity("tools", len(platform.tools.items), len(new_tools))
         platform.check_capacity("builds", len(platform.builds.items), int(not body.get("image")))

@@ -34,12 +34,21 @@ from urllib.parse import urlencode
 from ...basics.errors import ApiError
 from ...spec.surfaces import DEFAULT_WORKSPACE
 from ...spec.paths import EGRESS_PREFIX, LLM_PREFIX
+from ..budget import stored_size
 from ..governance.models import ANONYMOUS, verified_user
 from ..governance.scopes import ToolCall
 from ..policies.models import ALLOW, APPROVAL, DENY, requires_approval, tool_url
-from ..runs.models import PLATFORM_ACTOR
+from ..runs.models import PLATFORM_ACTOR, _Derived
+from .paths import tool_path
 
 STATE_TTL_SECONDS = 600
+
+
+def _checkpoints_by_run(checkpoints: Mapping[str, Mapping[str, Any]]) -> dict[str, set[str]]:
+    by_run: dict[str, set[str]] = {}
+    for key, record in checkpoints.items():
+        by_run.setdefault(record["run_id"], set()).add(key)
+    return by_run
 
 
 @dataclass
@@ -161,6 +170,8 @@ class RuntimeBackend:
         self.tool_replies: dict[str, Any] = {}  # tool name -> {"status", "body"} configured reply
         self._resumes: list[tuple[str, str]] = []  # (run id, action id) for the resume worker
         self._state_key = secrets.token_bytes(32)  # signs OAuth states; never exported
+        # run id -> its checkpoint keys (derived, not persisted: rebuilt when checkpoints is replaced)
+        self._run_checkpoints = _Derived(_checkpoints_by_run)
 
     # --- agent endpoints --------------------------------------------------------------
 
@@ -246,6 +257,10 @@ class RuntimeBackend:
 
     # --- checkpoints and tool results (the SDK runtime's keyless calls) -----------------
 
+    # Both are charged to the byte budget (budget.py) like run events: they take no key, so
+    # counts alone would let one caller keep ~90 MB of objects per 4 MB body. A refused write
+    # (409) changes nothing; an evicted run takes its checkpoints and tool results with it.
+
     def store_checkpoint(self, run_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         with self.platform.lock:
             self.platform.runs.get(run_id)
@@ -254,7 +269,9 @@ class RuntimeBackend:
                 self.platform.check_capacity("checkpoints", len(self.checkpoints))
             record = {**body, "id": self.platform.new_id("ckpt-"), "run_id": run_id,
                       "created_at": self.platform.now_iso()}
+            self.platform.budget.charge(("checkpoints", key), record)  # replaces a same-action charge
             self.checkpoints[key] = record
+            self._run_checkpoints.of(self.checkpoints).setdefault(run_id, set()).add(key)
             return {k: record[k] for k in ("id", "run_id", "action_id", "created_at")}
 
     def get_checkpoint(self, run_id: str, action_id: str) -> dict[str, Any]:
@@ -268,10 +285,27 @@ class RuntimeBackend:
     def report_tool_result(self, run_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         with self.platform.lock:
             self.platform.runs.get(run_id)
-            reports = self.tool_results.setdefault(run_id, [])
+            reports = self.tool_results.get(run_id, [])
             self.platform.check_capacity("tool results in this run", len(reports))
-            reports.append({**body, "at": self.platform.now_iso()})
+            report = {**body, "at": self.platform.now_iso()}
+            self.platform.budget.charge(("tool results", run_id), report, add=True)
+            self.tool_results.setdefault(run_id, reports).append(report)
             return {"status": "recorded", "run_id": run_id, "seq": len(reports)}
+
+    def forget_run(self, run_id: str) -> None:
+        """A run was dropped (evicted): drop its checkpoints and tool results, and their bytes."""
+        for key in self._run_checkpoints.of(self.checkpoints).pop(run_id, ()):
+            self.checkpoints.pop(key, None)
+            self.platform.budget.release(("checkpoints", key))
+        if self.tool_results.pop(run_id, None) is not None:
+            self.platform.budget.release(("tool results", run_id))
+
+    def budget_charges(self) -> dict[tuple[str, str], int]:
+        """What the stored checkpoints and tool results cost, for recounting after a load."""
+        charges = {("checkpoints", key): stored_size(record) for key, record in self.checkpoints.items()}
+        charges.update({("tool results", run_id): sum(map(stored_size, reports))
+                        for run_id, reports in self.tool_results.items()})
+        return charges
 
     # --- the egress checks --------------------------------------------------------------
 
@@ -280,7 +314,10 @@ class RuntimeBackend:
         """The tool proxy's decision. The run's events are the audit trail of every call made
         in it: TOOL_REQUEST (the agent as actor), then APPROVAL_REQUIRED, CONSENT_REQUIRED or,
         for any other refusal, TOOL_RESPONSE with the status and error the agent got (the
-        answer of an allowed call is logged by ``log_tool_event``)."""
+        answer of an allowed call is logged by ``log_tool_event``). The path is normalised
+        before any check (paths.py): the checks and the forwarded call see the path as it will
+        be sent; one that cannot be normalised is a 400, audited like any refusal (TOOL_REQUEST
+        carries the path as the agent asked for it)."""
         platform = self.platform
         with platform.lock:
             run = platform.runs.runs.get(run_id or "")
@@ -290,8 +327,8 @@ class RuntimeBackend:
                 self._audit(audited, "TOOL_REQUEST", agent_name,
                             {"tool_id": tool_name, "tool_method": method, "tool_path": path})
             try:
-                decision = self._decide(namespace, agent_name, tool_name, method, path, query, body, run_id,
-                                        callback_url)
+                decision = self._decide(namespace, agent_name, tool_name, method, tool_path(path), query, body,
+                                        run_id, callback_url)
             except ApiError as exc:  # e.g. the run's agent is gone: recorded like any other refusal
                 if audited:
                     self._audit(audited, "TOOL_RESPONSE", PLATFORM_ACTOR,
