@@ -30,7 +30,7 @@ class Workspaces:
         self.replay: Any = None  # given to every workspace's platform (see replay.py)
         self.keys: Any = None  # the server's WorkspaceKeys, given to every workspace's platform
         # Called with each named workspace's platform when it is made (the app gives it its
-        # own resume worker there, as the default's).
+        # own resume worker and the agent runner there, as the default's).
         self.prepare: Callable[[Platform], None] = lambda platform: None
         self._lock = threading.Lock()
         # Bumped whenever a workspace is created or dropped: a store compares it to learn,
@@ -82,6 +82,7 @@ class Workspaces:
             dropped = self._named.pop(name, None)
             self.version += 1
         if dropped is not None:
+            dropped.stop_agents()
             with dropped.lock:
                 dropped.budget.detach()
 
@@ -90,6 +91,7 @@ class Workspaces:
             dropped, self._named = list(self._named.values()), {}
             self.version += 1
         for platform in dropped:
+            platform.stop_agents()
             with platform.lock:
                 platform.budget.detach()
         self.default.reset()

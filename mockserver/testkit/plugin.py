@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 DEFAULT_API_KEY = "runagents-mock-test-key"
 DEFAULT_WORKSPACE_KEY = "ra_ws_runagents-mock-test-key"  # sent as X-RunAgents-API-Key on /api/v1
 SEED_MARKER = "runagents_seed"
+RUN_AGENTS_MARKER = "runagents_run_agents"
 SEED_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -62,6 +63,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--runagents-seed", action="append", metavar="FILE", dest="runagents_seed", default=None,
         help="YAML/JSON fixture loaded into runagents_mock before each test (repeatable; "
              "replaces the runagents_seed ini option).")
+    group.addoption(
+        "--runagents-run-agents", action="store_true", dest="runagents_run_agents", default=False,
+        help="runagents_mock runs deployed source agents as local processes (serve --run-agents; "
+             "or mark a test with runagents_run_agents).")
     parser.addini("runagents_seed", type="paths", default=[],
                   help="fixture file(s) loaded into runagents_mock before each test "
                        "(relative to the ini file).")
@@ -74,6 +79,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{SEED_MARKER}(*fixtures): load these YAML/JSON fixtures (paths relative to the test "
         "file, YAML/JSON text, or dicts) into runagents_mock before the test.")
+    config.addinivalue_line(
+        "markers",
+        f"{RUN_AGENTS_MARKER}: runagents_mock runs deployed source agents as local processes "
+        "(serve --run-agents; docs/runtime.md, 'Running agents').")
 
 
 # --- checking responses against the spec ----------------------------------------------
@@ -543,6 +552,8 @@ class ServerPool:
         for handle in self._handles.values():
             handle.close()
             handle.live.stop()
+            if handle.live.mock.agent_runner is not None:  # its agent processes end with it
+                handle.live.mock.agent_runner.stop_all()
         self._handles.clear()
 
 
@@ -571,7 +582,9 @@ def _runagents_mock_used(request: pytest.FixtureRequest) -> list[MockHandle]:
 def runagents_mock(_runagents_mock_pool: ServerPool, _runagents_mock_used: list[MockHandle],
                    request: pytest.FixtureRequest) -> MockHandle:
     """A mock RunAgents API on a real port, reset (and seeded, if asked) for this test."""
-    return _prepare(_runagents_mock_pool.get(), _runagents_mock_used, request)
+    run_agents = request.config.getoption(RUN_AGENTS_MARKER) or request.node.get_closest_marker(RUN_AGENTS_MARKER)
+    return _prepare(_runagents_mock_pool.get({"run_agents": True} if run_agents else None), _runagents_mock_used,
+                    request)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from ..services.platform import Platform, state_sections
 from ..basics.redact import redact_stored
 from ..services.replay import OperationReplay
 from ..services.agent_calls import ResumeWorker
+from ..services.agent_processes.runner import start_agent_runner
 from ..runtime.jwt_keys import TokenIssuer
 from ..surface.seed import load_seed_file
 from ..services import HANDLER_SETS
@@ -68,6 +69,7 @@ class MockServer:
         self.store: Any = None
         self.state_saver: Any = None
         self.tokens = TokenIssuer()  # signs POST /_mock/jwt tokens; ingress verifies them
+        self.agent_runner: Any = None  # agent_processes.runner.AgentRunner with run_agents
 
     def reset(self) -> None:
         """Empty state (every workspace), journal, faults and replies; configured rate limit; real time."""
@@ -128,8 +130,14 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
             server.workspaces.check_name(workspace)
         except ApiError as exc:
             raise ValueError(f"--workspace-key {workspace}=...: {exc.message}") from None
-    server.workspaces.prepare = ResumeWorker.attach  # every workspace resumes its own runs
-    ResumeWorker.attach(platform)
+    runner = server.agent_runner = start_agent_runner(cfg)  # serve --run-agents, else None
+
+    def prepare(workspace: Platform) -> None:  # every workspace resumes its own runs, and runs agents
+        ResumeWorker.attach(workspace)
+        workspace.agent_runner = runner
+
+    server.workspaces.prepare = prepare
+    prepare(platform)
 
     app = Flask("runagents_mock")
     app.config["MAX_CONTENT_LENGTH"] = cfg.max_body_bytes
