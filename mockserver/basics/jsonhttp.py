@@ -117,9 +117,17 @@ def _holds_bytes(value: Any) -> bool:
     return any(type(item) is bytes or isinstance(item, (dict, list, tuple)) for item in items)
 
 
+# The answer to a bug in the mock (an unexpected exception), on every surface.
+INTERNAL_ERROR = "internal error in runagents-mock"
+
+
 def error_body(message: str) -> bytes:
     """Every error the server sends has this one shape: ``{"error": "..."}``."""
     return json.dumps({"error": message}, separators=(",", ":")).encode()
+
+
+# Already a loud failure: strict checks leave it as it is (no document lists a bug's answer).
+INTERNAL_ERROR_BODY = error_body(INTERNAL_ERROR)
 
 
 def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:

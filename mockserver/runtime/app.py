@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -18,7 +19,7 @@ from werkzeug.wrappers import Request
 
 from ..spec.conformance import response_problems
 from ..basics.errors import ApiError
-from ..basics.jsonhttp import error_body, json_or_none
+from ..basics.jsonhttp import INTERNAL_ERROR, INTERNAL_ERROR_BODY, error_body, json_or_none
 from ..basics.redact import redact_headers
 from ..services.runtime.models import Allowed, Refusal
 from ..spec.document import Spec, mock_spec_path
@@ -29,6 +30,10 @@ from ..spec.paths import EGRESS_PREFIX, INGRESS_PREFIX, JWKS_PATH, LLM_PREFIX, O
 if TYPE_CHECKING:
     from ..web.app import MockServer
 
+log = logging.getLogger("runagents_mock")
+# Set by the runtime path on a request it hands to the API (the agent-scoped LLM gateway): the
+# agent it is for. The environ is the server's, so a client cannot set it.
+RUNTIME_CALLER_KEY = "runagents_mock.runtime_caller"
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Answer = tuple[int, bytes, str]  # status, body, content type
 FORWARD_TIMEOUT_SECONDS = 60
@@ -80,8 +85,11 @@ class RuntimeApp:
                 status, data, ctype = 404, error_body(f"no such endpoint: {request.method} {path}"), "application/json"
         except ApiError as exc:
             status, data, ctype = exc.status, error_body(exc.message), "application/json"
+        except Exception as exc:  # a bug in the mock, not the caller's fault: log it, answer JSON
+            log.error("internal error on %s %s: %s", request.method, path, type(exc).__name__, exc_info=exc)
+            status, data, ctype = 500, error_body(INTERNAL_ERROR), "application/json"
         self.server.journal.record(request, body, status)
-        if self.server.config.strict_responses:  # as the dispatcher does, against mock-openapi.yaml
+        if self.server.config.strict_responses and data != INTERNAL_ERROR_BODY:  # as the dispatcher does, against mock-openapi.yaml
             problems = response_problems(self.server.spec, request.method, path, status, ctype, data)
             if problems:
                 status, data, ctype = 500, error_body("runagents-mock broke mock-openapi.yaml: "
@@ -101,12 +109,13 @@ class RuntimeApp:
             data = b'{"status":"ok"}'
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
             return [data]
-        if path.endswith("/chat/completions"):
-            keys = self.server.config.api_keys
-            environ = {**environ, "PATH_INFO": "/v1/chat/completions",
-                       "HTTP_AUTHORIZATION": f"Bearer {keys[0] if keys else 'agent-runtime'}"}
-        else:
-            environ = {**environ, "PATH_INFO": "/v1/_llm_unknown" + path}
+        # Answered by the API's own chat-completion operation, with no key: the caller is the
+        # agent the URL names (its mesh identity on the platform), metered as that agent.
+        parts = path[len(LLM_PREFIX):].split("/", 2)
+        caller = "/".join(parts[:2]) if len(parts) >= 2 and all(parts[:2]) else path
+        environ = {**environ, RUNTIME_CALLER_KEY: caller,
+                   "PATH_INFO": "/v1/chat/completions" if path.endswith("/chat/completions")
+                   else "/v1/_llm_unknown" + path}
         return self.api_app(environ, start_response)
 
     # --- the tool proxy ---------------------------------------------------------------

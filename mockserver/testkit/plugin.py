@@ -166,18 +166,18 @@ class Faults:
         from ..basics.errors import ApiError
 
         try:
-            return self._server.faults.add({"method": method, "path": path, "status": status,
+            return self._server.control.add_fault({"method": method, "path": path, "status": status,
                                             "error": error, "latency_ms": latency_ms, "times": times})
         except ApiError as exc:
             raise ValueError(f"invalid fault: {exc.message}") from None
 
     def clear(self) -> None:
-        self._server.faults.clear()
+        self._server.control.clear_faults()
 
     @property
     def rules(self) -> list[dict[str, Any]]:
         """The rules with their ``hits`` so far."""
-        return [dict(rule) for rule in self._server.faults.rules]
+        return self._server.control.faults()
 
 
 class MockHandle:
@@ -257,7 +257,7 @@ class MockHandle:
 
         The same steps as ``POST /_mock/reset``, called in-process.
         """
-        self.server.reset()
+        self.server.control.reset()
         self._checker.clear()
         self.strict = self.default_strict
 
@@ -270,37 +270,44 @@ class MockHandle:
         """
         __tracebackhide__ = True
         from ..basics.errors import ApiError
-        from ..surface.seed import seed
 
         data, label = _read_seed(source, search_dirs)
         try:
-            return seed(self.server, data)
+            return self.server.control.seed(data)
         except ApiError as exc:
             raise SeedError(f"runagents_mock could not load {label}: {exc.message}") from None
 
     def state(self) -> dict[str, Any]:
         """The whole state as JSON data (what ``GET /_mock/state`` answers)."""
-        return self.server.platform.export()
+        return self.server.control.export()
 
     def load_state(self, state: Mapping[str, Any]) -> None:
-        """Replace the state with one from ``state()``; ValueError when it is not one."""
-        self.server.platform.load(state)
+        """Replace the state with one from ``state()``; ValueError when it is not one. Checked
+        and redacted as ``PUT /_mock/state`` does (the same control service)."""
+        from ..basics.errors import ApiError
+
+        try:
+            self.server.control.load_state(state)
+        except ApiError as exc:
+            raise ValueError(exc.message) from None
 
     def advance(self, seconds: float) -> str:
         """Move the mock's clock forward (expiry, builds, provider readiness); answers the new time."""
-        from ..basics.clock import iso
-
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
             raise ValueError("advance() takes a number of seconds >= 0")
-        self.server.platform.clock.advance(seconds)
-        return iso(self.server.platform.clock.now())
+        from ..basics.errors import ApiError
+
+        try:
+            return self.server.control.advance(seconds)["now"]
+        except ApiError as exc:
+            raise ValueError(exc.message) from None
 
     def set_rate_limit(self, per_minute: int | None) -> None:
         """Requests per minute per API key (``None``: no limit); over it the mock answers 429."""
         if per_minute is not None and (isinstance(per_minute, bool) or not isinstance(per_minute, int)
                                        or per_minute < 1):
             raise ValueError("per_minute must be a positive integer, or None for no limit")
-        self.server.rate_limiter.set_limit(per_minute)
+        self.server.control.set_rate_limit(per_minute)
 
     def set_replies(self, llm: Mapping[str, str] | None = None,
                     agents: Mapping[str, Any] | None = None,
@@ -308,25 +315,20 @@ class MockHandle:
         """What the LLM gateway answers per model (``"*"``: any model), what an invoked agent
         answers per ``"namespace/name"``, and what the tool proxy answers per tool
         (``{"status": 200, "body": ...}``). Merged into earlier replies until reset."""
-        from ..spec.document import Spec, first_error, mock_spec_path
+        from ..basics.errors import ApiError
 
-        llm, agents, tools = dict(llm or {}), dict(agents or {}), dict(tools or {})
-        message = first_error(Spec.load(mock_spec_path()).component_validator("Replies"),
-                              {"llm": llm, "agents": agents, "tools": tools})
-        if message:
-            raise ValueError(message)
-        platform = self.server.platform
-        with platform.lock:
-            platform.gateway.replies.update(llm)
-            platform.agents.replies.update(agents)
-            platform.runtime.tool_replies.update(tools)
+        try:
+            self.server.control.set_replies({"llm": dict(llm or {}), "agents": dict(agents or {}),
+                                             "tools": dict(tools or {})})
+        except ApiError as exc:
+            raise ValueError(exc.message) from None
 
     # --- what the code under test sent -----------------------------------------------
 
     def journal(self) -> list[dict[str, Any]]:
         """Requests received since the last reset, oldest first: ``method, path, query,
         headers`` (Authorization redacted), ``body`` (secrets redacted), ``status``."""
-        return [dict(entry) for entry in self.server.journal.list()]
+        return [dict(entry) for entry in self.server.control.journal()]
 
     def calls(self, method: str = "*", path: str = "*") -> list[dict[str, Any]]:
         """Journal entries whose method matches (``*``: any) and whose path matches the glob."""
@@ -425,40 +427,37 @@ class WorkspaceHandle:
         """Load a fixture into this workspace (same forms as ``runagents_mock.seed``)."""
         __tracebackhide__ = True
         from ..basics.errors import ApiError
-        from ..surface.seed import seed
 
         data, label = _read_seed(source, search_dirs)
         try:
-            return seed(self.mock.server, data, self.platform)
+            return self.mock.server.control.seed(data, self.name)
         except ApiError as exc:
             raise SeedError(f"runagents_mock could not load {label}: {exc.message}") from None
 
     def state(self) -> dict[str, Any]:
-        return self.platform.export()
+        return self.mock.server.control.export(self.name)
 
     def reset(self) -> None:
         """Empty this workspace and revoke its minted keys (as ``POST /_mock/workspaces/<name>/reset``)."""
-        self.mock.server.workspaces.reset(self.name)
-        self.mock.server.workspace_keys.revoke_all(self.name)
-        self.mock.server.journal.clear(self.name)
+        self.mock.server.control.reset(self.name)
 
     # --- workspace API keys (the control API's /_mock/workspaces/<name>/keys) --------
 
     def mint_key(self) -> dict[str, Any]:
         """A new ``ra_ws_...`` key bound to this workspace: ``{"id", "key", "prefix", ...}``.
         The key is shown only here; it lasts until revoked or the server is reset."""
-        return self.mock.server.workspace_keys.mint(self.name)
+        return self.mock.server.control.mint_key(self.name)
 
     def keys(self) -> list[dict[str, Any]]:
         """The live minted keys: ids and masked prefixes, never the keys."""
-        return self.mock.server.workspace_keys.list(self.name)
+        return self.mock.server.control.keys(self.name)
 
     def revoke_key(self, key_id: str) -> None:
         """Revoke a minted key: 401 ``API key is revoked`` from then on."""
         from ..basics.errors import ApiError
 
         try:
-            self.mock.server.workspace_keys.revoke(self.name, key_id)
+            self.mock.server.control.revoke_key(self.name, key_id)
         except ApiError as exc:
             raise KeyError(exc.message) from None
 
@@ -469,7 +468,7 @@ class WorkspaceHandle:
 
     def journal(self) -> list[dict[str, Any]]:
         """Requests this workspace received (``/api/v1/workspaces/<name>/...``), oldest first."""
-        return [dict(entry) for entry in self.mock.server.journal.list(self.name)]
+        return [dict(entry) for entry in self.mock.server.control.journal(self.name)]
 
     def request(self, method: str, path: str, **kwargs: Any) -> "requests.Response":
         """Send a request to ``<workspace url><path>`` with this workspace's key."""

@@ -12,12 +12,12 @@ from werkzeug.exceptions import HTTPException
 
 from ..config import MockConfig
 from ..surface.console import mount_pages
+from ..surface.control_service import ControlService
 from ..surface.control import Faults, Journal, RateLimiter, register_control_api
 from .dispatch import ApiDispatcher, http_error_answer
 from ..basics.errors import ApiError
-from ..basics.jsonhttp import RecordEncoder, error_response
+from ..basics.jsonhttp import INTERNAL_ERROR, RecordEncoder, error_response
 from ..services.platform import Platform
-from ..basics.redact import redact_stored
 from ..services.replay import OperationReplay
 from ..services.agent_calls import ResumeWorker
 from ..runtime.jwt_keys import TokenIssuer
@@ -67,6 +67,7 @@ class MockServer:
         self.store: Any = None
         self.state_saver: Any = None
         self.tokens = TokenIssuer()  # signs POST /_mock/jwt tokens; ingress verifies them
+        self.control = ControlService(self)  # what /_mock/ and the pytest plugin's handle call
 
     def reset(self) -> None:
         """Empty state (every workspace), journal, faults and replies; configured rate limit; real time."""
@@ -86,10 +87,10 @@ class MockServer:
 
     def load_state(self, state: Any, workspace: str = "default") -> None:
         """Replace a workspace's state with an export; ValueError (and no change) when it is not a sound one."""
-        problem = self.state_problem(state)
-        if problem:
-            raise ValueError(problem)
-        self.workspaces.get(workspace).load(redact_stored(state))  # a hand-written state may hold secrets
+        try:
+            self.control.load_state(state, workspace)
+        except ApiError as exc:
+            raise ValueError(exc.message) from None
 
     def key_is_valid(self, key: str, admin: bool = False) -> bool:
         """Constant-time comparison against every accepted key. Keys minted on the control API
@@ -173,4 +174,4 @@ def _register_errors(app: Flask) -> None:
         # A bug in the mock, not the client's fault: log it (without request data) and answer JSON.
         log.error("internal error on %s %s: %s", request.method, request.path, type(exc).__name__,
                   exc_info=exc)
-        return error_response(500, "internal error in runagents-mock")
+        return error_response(500, INTERNAL_ERROR)

@@ -26,9 +26,9 @@ from werkzeug.wrappers import Request, Response
 from ..spec.conformance import response_problems
 from ..surface.control import FAULT_HEADER, MOCK_PREFIX
 from ..basics.errors import ApiError
-from ..basics.jsonhttp import bearer_key, error_body
+from ..basics.jsonhttp import INTERNAL_ERROR, INTERNAL_ERROR_BODY, bearer_key, error_body
 from .rsgi_bridge import DELAY_KEY
-from ..runtime.app import RuntimeApp
+from ..runtime.app import RUNTIME_CALLER_KEY, RuntimeApp
 from ..spec.paths import RUNTIME_PREFIXES
 # workspace API keys (ra_ws_...); on /api/v1 they go in X-RunAgents-API-Key
 from ..services.workspace_keys import KEY_PREFIX as WORKSPACE_KEY_PREFIX
@@ -82,9 +82,9 @@ class ApiDispatcher:
         except Exception as exc:  # a bug in the mock, not the client's fault: log it, answer JSON
             log.error("internal error on %s %s: %s", request.method, request.path, type(exc).__name__,
                       exc_info=exc)
-            status, data, headers = 500, error_body("internal error in runagents-mock"), []
+            status, data, headers = 500, error_body(INTERNAL_ERROR), []
         self._finish(request, status)
-        if self.server.config.strict_responses:
+        if self.server.config.strict_responses and data != INTERNAL_ERROR_BODY:
             status, data, headers = self._checked(request, located, status, data, headers)
         start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN')}",
                        [("Content-Type", "application/json"), ("Content-Length", str(len(data))), *headers])
@@ -95,6 +95,9 @@ class ApiDispatcher:
     def _guard(self, request: Request, located: Located) -> Answer | None:
         """Auth, rate limit and injected faults, before routing: an unknown path needs a key too."""
         server = self.server
+        caller = request.environ.get(RUNTIME_CALLER_KEY)
+        if caller is not None:  # handed over by the runtime path: no key, metered as the agent
+            return self._limit_and_faults(request, located, _AGENT_BUCKET + caller)
         key, problem = _api_key(request.environ, located.surface)
         if (problem or not server.key_is_valid(key)) and located.surface.spec.is_keyless(located.path):
             key = ""  # an operation marked `security: []` (the agent runtime's calls): no key, no rate limit
@@ -107,7 +110,12 @@ class ApiDispatcher:
             return 401, error_body(f'API key is bound to workspace "{bound}"; it is not valid for '
                                    f'workspace "{located.workspace}"'), []
         server.workspaces.check_name(located.workspace)
-        wait = server.rate_limiter.check(key) if key else None
+        return self._limit_and_faults(request, located, key)
+
+    def _limit_and_faults(self, request: Request, located: Located, bucket: str) -> Answer | None:
+        """The rate limit of ``bucket`` (a key, or an agent; none when empty), then injected faults."""
+        server = self.server
+        wait = server.rate_limiter.check(bucket) if bucket else None
         if wait is not None:
             return 429, error_body("rate limit exceeded"), [("Retry-After", str(wait))]
         fault = server.faults.match(request.method, request.path)
@@ -224,7 +232,8 @@ _API_REQUEST_KEY = "runagents_mock.api_request"  # the parsed request, once it p
 _RAW_BODY_KEY = "runagents_mock.raw_body"  # the body as read, before it is parsed
 _SLEEP_KEY = "runagents_mock.sleep"
 _LOCATED_KEY = "runagents_mock.located"  # surfaces.Located: surface, relative path, workspace
-_NO_ARGS: dict[str, str] = {}  # parsing an empty query string still costs a few µs
+_NO_ARGS: dict[str, str] = {}
+_AGENT_BUCKET = "\x00agent "  # rate-limit buckets of runtime callers; no header value starts so  # parsing an empty query string still costs a few µs
 
 
 def _url_map(server: "MockServer") -> Map:
