@@ -1,4 +1,4 @@
-"""JSON answers and the bearer key: the small HTTP vocabulary every part of the server shares."""
+"""JSON answers: the small HTTP vocabulary every part of the server shares."""
 
 from __future__ import annotations
 
@@ -140,9 +140,3 @@ def json_or_none(raw: bytes) -> Any:
         return json.loads(raw)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
-
-
-def bearer_key(authorization: str) -> str:
-    """The key from an ``Authorization: Bearer <key>`` header's value, or "" when there is none."""
-    scheme, _, key = authorization.partition(" ")
-    return key.strip() if scheme.lower() == "bearer" else ""

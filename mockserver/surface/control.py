@@ -18,7 +18,7 @@ from werkzeug.wrappers import Request
 
 from ..spec.conformance import response_problems
 from ..basics.errors import ApiError
-from ..basics.jsonhttp import INTERNAL_ERROR_BODY, bearer_key, error_response, json_or_none, json_response
+from ..basics.jsonhttp import INTERNAL_ERROR_BODY, error_response, json_or_none, json_response
 from ..basics.nesting import may_nest_deeply, nesting_problem
 from ..basics.redact import redact_body, redact_headers, redact_query
 from .seed import parse_seed_text
@@ -202,13 +202,11 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
 
     @app.before_request
     def admin_only() -> Response | None:
-        # With API keys or an admin key configured, /_mock/ needs the admin key (or an API key
-        # when no admin key is set); without any, it is open (local convenience).
-        if server.config.admin_key or server.config.api_keys or server.config.workspace_keys:
-            key = bearer_key(request.environ.get("HTTP_AUTHORIZATION", ""))
-            if not server.key_is_valid(key, admin=True):
-                return error_response(401, "missing or invalid admin key")
-        return None
+        # Who opens which control call: spec/security.py (KeyRing.control_refusal).
+        rule = request.url_rule
+        operation_id = rule.endpoint.removeprefix("mock:") if rule is not None else ""
+        refusal = server.keys.control_refusal(request.environ, operation_id, (request.view_args or {}).get("workspace"))
+        return error_response(401, refusal) if refusal else None
 
     if server.config.strict_responses:
         @app.after_request

@@ -394,7 +394,7 @@ class MockHandle:
 
 def _key_headers(key: str) -> dict[str, str]:
     """How the vendor SDK 1.4.2 sends a key on /api/v1: workspace keys in their own header."""
-    from ..web.dispatch import WORKSPACE_KEY_PREFIX
+    from ..spec.security import WORKSPACE_KEY_PREFIX
 
     return {"X-RunAgents-API-Key": key} if key.startswith(WORKSPACE_KEY_PREFIX) else {"Authorization": f"Bearer {key}"}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 from pathlib import Path
 from typing import Any, Mapping
@@ -24,13 +23,11 @@ from ..runtime.jwt_keys import TokenIssuer
 from ..surface.seed import load_seed_file
 from ..services import HANDLER_SETS
 from ..spec.document import ServedDocument, Spec, default_spec_path, mock_spec_path
+from ..spec.security import KeyRing
 from ..spec.state_check import state_problem
 from ..spec.surfaces import Surface, Surfaces
 from ..services.workspace_keys import WorkspaceKeys
 from ..services.workspaces import Workspaces
-
-# Without --api-key every non-empty key works, except one containing this (any case).
-OPEN_MODE_REFUSED = "invalid"
 
 log = logging.getLogger("runagents_mock")
 
@@ -52,6 +49,7 @@ class MockServer:
             lambda name: name_check.first_error(name, "workspace name") if name_check else "workspaces are not served")
         self.journal = Journal(config.journal_size, config.journal_body_bytes)
         self.workspace_keys = WorkspaceKeys(platform.now_iso, config.max_objects_per_kind)  # minted on /_mock/
+        self.keys = KeyRing(config.api_keys, config.workspace_keys, config.admin_key, self.workspace_keys)
         self.faults = Faults()
         self.rate_limiter = RateLimiter(config.rate_limit_per_minute, platform.clock)
         self.handlers: dict[str, Any] = {}
@@ -79,7 +77,7 @@ class MockServer:
 
     def workspace_of_key(self, key: str) -> str | None:
         """The workspace an API key is bound to (``--workspace-key``, or minted), or None."""
-        return self.config.workspace_of_key(key) or self.workspace_keys.workspace_of(key)
+        return self.keys.workspace_of(key)
 
     def state_problem(self, state: Any) -> str | None:
         """Why ``state`` cannot be loaded, or None (event logs hold every release's event types)."""
@@ -92,21 +90,9 @@ class MockServer:
         except ApiError as exc:
             raise ValueError(exc.message) from None
 
-    def key_is_valid(self, key: str, admin: bool = False) -> bool:
-        """Constant-time comparison against every accepted key. Keys minted on the control API
-        are API keys (not admin keys); a revoked one is refused even in open mode."""
-        if admin and self.config.admin_key:
-            return hmac.compare_digest(key.encode(), self.config.admin_key.encode())
-        if not admin and self.workspace_keys.workspace_of(key) is not None:
-            return True
-        if self.workspace_keys.is_revoked(key):
-            return False
-        accepted = [*self.config.api_keys, *(k for _, k in self.config.workspace_keys)]
-        if not accepted:
-            # Open mode: any key, except one that says it is wrong, so clients (and
-            # schemathesis' ignored_auth probe) can see a 401 without configuring keys.
-            return bool(key) and OPEN_MODE_REFUSED not in key.lower()
-        return any([hmac.compare_digest(key.encode(), k.encode()) for k in accepted])
+    def key_is_valid(self, key: str) -> bool:
+        """Whether the API takes ``key`` (``spec/security.py`` decides; kept for callers)."""
+        return self.keys.is_valid(key)
 
 
 def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:

@@ -26,14 +26,13 @@ from werkzeug.wrappers import Request, Response
 from ..spec.conformance import response_problems
 from ..surface.control import FAULT_HEADER, MOCK_PREFIX
 from ..basics.errors import ApiError
-from ..basics.jsonhttp import INTERNAL_ERROR, INTERNAL_ERROR_BODY, bearer_key, error_body
+from ..basics.jsonhttp import INTERNAL_ERROR, INTERNAL_ERROR_BODY, error_body
 from .rsgi_bridge import DELAY_KEY
 from ..runtime.app import RUNTIME_CALLER_KEY, RuntimeApp
 from ..spec.paths import RUNTIME_PREFIXES
-# workspace API keys (ra_ws_...); on /api/v1 they go in X-RunAgents-API-Key
-from ..services.workspace_keys import KEY_PREFIX as WORKSPACE_KEY_PREFIX
+from ..spec.security import presented_key
 from ..spec.releases import refuse_foreign
-from ..spec.surfaces import WORKSPACE_PARAM, Located, Surface
+from ..spec.surfaces import WORKSPACE_PARAM, Located
 
 if TYPE_CHECKING:
     from .app import MockServer
@@ -98,14 +97,15 @@ class ApiDispatcher:
         caller = request.environ.get(RUNTIME_CALLER_KEY)
         if caller is not None:  # handed over by the runtime path: no key, metered as the agent
             return self._limit_and_faults(request, located, _AGENT_BUCKET + caller)
-        key, problem = _api_key(request.environ, located.surface)
-        if (problem or not server.key_is_valid(key)) and located.surface.spec.is_keyless(located.path):
+        keys = server.keys
+        key, problem = presented_key(request.environ, located.surface.key_header)
+        if (problem or not keys.is_valid(key)) and located.surface.spec.is_keyless(located.path):
             key = ""  # an operation marked `security: []` (the agent runtime's calls): no key, no rate limit
         elif problem:
             return 401, error_body(problem), []
-        elif not server.key_is_valid(key):
-            return 401, error_body("API key is revoked" if server.workspace_keys.is_revoked(key) else "invalid API key"), []
-        bound = server.workspace_of_key(key) if key else None
+        elif not keys.is_valid(key):
+            return 401, error_body(keys.refused_key_message(key)), []
+        bound = keys.workspace_of(key) if key else None
         if bound is not None and bound != located.workspace:
             return 401, error_body(f'API key is bound to workspace "{bound}"; it is not valid for '
                                    f'workspace "{located.workspace}"'), []
@@ -192,39 +192,6 @@ class ApiDispatcher:
             return status, data, headers
         log.error("response breaks %s: %s", document, "; ".join(problems))
         return 500, error_body(f"runagents-mock broke {document}: " + "; ".join(problems)), []
-
-
-def _api_key(environ: dict[str, Any], surface: Surface) -> tuple[str, str | None]:
-    """The request's API key, or the reason there is none to use.
-
-    The February surface takes `Authorization: Bearer` only. A surface with an API-key header
-    (/api/v1) takes workspace keys (``ra_ws_...``) there, and other tokens (OIDC/JWT, the
-    mock's ``--api-key`` keys) as `Authorization: Bearer`; each kind in the other's header is
-    refused, as the June overview asks."""
-    bearer = bearer_key(environ.get("HTTP_AUTHORIZATION", ""))
-    header = surface.key_header
-    if header is None:
-        if bearer:
-            return bearer, None
-        if environ.get("HTTP_X_RUNAGENTS_API_KEY"):
-            return "", ("X-RunAgents-API-Key is not accepted on this API: send Authorization: Bearer "
-                        "<api-key> (workspace keys in X-RunAgents-API-Key work under /api/v1)")
-        return "", "missing API key: send Authorization: Bearer <api-key>"
-    sent = environ.get("HTTP_" + header.upper().replace("-", "_"))
-    workspace_key = (sent or "").strip()
-    if sent is not None and not workspace_key:  # an empty key is a wrong key, not no key
-        return "", f"{header} is empty: send a workspace API key ({WORKSPACE_KEY_PREFIX}...) or leave the header out"
-    if workspace_key:
-        if not workspace_key.startswith(WORKSPACE_KEY_PREFIX):
-            return "", (f"{header} carries workspace API keys ({WORKSPACE_KEY_PREFIX}...); send other "
-                        "tokens as Authorization: Bearer <token>")
-        return workspace_key, None
-    if bearer:
-        if bearer.startswith(WORKSPACE_KEY_PREFIX):
-            return "", (f"workspace API keys ({WORKSPACE_KEY_PREFIX}...) go in the {header} header, "
-                        "not Authorization: Bearer")
-        return bearer, None
-    return "", f"missing API key: send {header}: <{WORKSPACE_KEY_PREFIX}...> (or Authorization: Bearer <token>)"
 
 
 # Per-request notes kept in the WSGI environ.
