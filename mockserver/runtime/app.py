@@ -23,6 +23,7 @@ from ..basics.jsonhttp import INTERNAL_ERROR, INTERNAL_ERROR_BODY, error_body, j
 from ..basics.redact import redact_headers
 from ..services.runtime.models import Allowed, Refusal
 from ..spec.document import Spec, mock_spec_path
+from ..spec.security import body_type_refusal
 from ..services import agent_calls
 from . import ingress
 from ..spec.paths import EGRESS_PREFIX, INGRESS_PREFIX, JWKS_PATH, LLM_PREFIX, OAUTH_CALLBACK
@@ -56,7 +57,9 @@ class RuntimeApp:
     def __init__(self, server: "MockServer", api_app: WSGIApp):
         self.server = server
         self.api_app = api_app  # the dispatcher, for the LLM gateway
-        self.operations = Spec.load(mock_spec_path()).operations  # requests parsed from mock-openapi.yaml
+        spec = Spec.load(mock_spec_path())
+        self.operations = spec.operations  # requests parsed from mock-openapi.yaml
+        self.document = spec.document
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -185,12 +188,16 @@ class RuntimeApp:
         parts = request.path[len(INGRESS_PREFIX):].split("/")
         if len(parts) != 3 or parts[2] != "invoke" or not all(parts):
             raise ApiError(404, "ingress URLs look like /_ingress/<namespace>/<agent>/invoke")
+        operation = self.operations["ingressInvoke"]
+        refused = body_type_refusal(request.content_type, body, self.document, operation.path, operation.method)
+        if refused:
+            raise ApiError(400, refused)
         namespace, name = parts[:2]
         platform = self.server.platform
         agent = platform.agents.get(namespace, name)
         user = ingress.end_user(platform, self.server.tokens, agent, request.headers.get("Authorization", ""),
                                 request.headers.get("Origin"))
-        payload = self.operations["ingressInvoke"].parse(
+        payload = operation.parse(
             {"namespace": namespace, "agent": name}, request.args, request.headers, body).body
         proxied = agent_calls.invoke(platform, namespace, name, payload, user, None)
         reply = proxied[1] if proxied is not None else platform.agents.invoke(namespace, name, payload, user, None)

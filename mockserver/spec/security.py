@@ -205,3 +205,29 @@ class KeyRing:
         if bound is not None and bound == workspace and operation_id in _WORKSPACE_CONTROL_SCOPE:
             return None
         return ADMIN_REFUSED
+
+
+# --- bodies a web page can send --------------------------------------------------------------
+
+# What a page can send cross-origin without a CORS preflight (the Fetch standard's list).
+FORM_TYPES = frozenset({"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"})
+
+
+def body_type_refusal(content_type: str | None, body: bytes, document: Mapping[str, Any], path: str,
+                      method: str) -> str | None:
+    """Why a body is refused (a 400: every operation with a body documents one): a non-empty
+    body of a form type that the operation documents no body type for. A JSON body sent as a
+    form is what a cross-site page can post without a preflight; clients send
+    ``application/json`` (or no type at all). An operation without a documented body (the tool
+    proxy passes bodies on as they are) takes any."""
+    if not body or not content_type:
+        return None
+    essence = content_type.split(";", 1)[0].strip().lower()
+    if essence not in FORM_TYPES:
+        return None
+    raw = document.get("paths", {}).get(path, {}).get(method.lower(), {})
+    media = set((raw.get("requestBody") or {}).get("content", {}))
+    if not media or essence in media or "*/*" in media or f"{essence.split('/')[0]}/*" in media:
+        return None
+    wanted = "application/json" if "application/json" in media else sorted(media)[0]
+    return f"Content-Type {essence} is not accepted here: send {wanted}"

@@ -25,6 +25,7 @@ from .seed import parse_seed_text
 from ..services.runtime.models import agent_env as runtime_env
 from ..runtime.jwt_keys import DEFAULT_ISSUER
 from ..spec.document import ApiRequest, Operation, Spec, mock_spec_path
+from ..spec.security import body_type_refusal
 
 if TYPE_CHECKING:
     from ..web.app import MockServer
@@ -348,14 +349,20 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
     if set(operations) != set(handlers):
         raise RuntimeError(f"mock-openapi.yaml and the control API disagree: {sorted(set(operations) ^ set(handlers))}")
     for op_id, op in operations.items():
-        app.add_url_rule(op.url_rule, endpoint="mock:" + op_id, view_func=_view(op, handlers[op_id]),
+        app.add_url_rule(op.url_rule, endpoint="mock:" + op_id, view_func=_view(op, handlers[op_id], spec.document),
                          methods=[op.method])
 
 
-def _view(op: Operation, handler: Callable[[ApiRequest], Response]) -> Callable[..., Response]:
+def _view(op: Operation, handler: Callable[[ApiRequest], Response],
+          document: Mapping[str, Any]) -> Callable[..., Response]:
     def view(**path: str) -> Response:
         if op.method == "PUT" and op.path.endswith("/state"):  # an import of any size
             request.max_content_length = STATE_IMPORT_LIMIT
-        raw = b"" if op.operation_id in ("seedMock", "seedWorkspace") else request.get_data()
+        raw = request.get_data()
+        refused = body_type_refusal(request.content_type, raw, document, op.path, op.method)
+        if refused:
+            raise ApiError(400, refused)
+        if op.operation_id in ("seedMock", "seedWorkspace"):
+            raw = b""  # YAML or JSON text, parsed by the handler
         return handler(op.parse(path, request.args, request.headers, raw))
     return view

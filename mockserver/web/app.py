@@ -13,6 +13,7 @@ from ..config import MockConfig
 from ..surface.console import mount_pages
 from ..surface.control_service import ControlService
 from ..surface.control import Faults, Journal, RateLimiter, register_control_api
+from .browser_guard import BrowserGuard
 from .dispatch import ApiDispatcher, http_error_answer
 from ..basics.errors import ApiError
 from ..basics.jsonhttp import INTERNAL_ERROR, RecordEncoder, error_response
@@ -123,6 +124,8 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
         register_control_api(app, server)
     app.wsgi_app = ApiDispatcher(server, app.wsgi_app)  # type: ignore[method-assign]
     app.wsgi_app = mount_pages(server, app.wsgi_app)  # type: ignore[method-assign]
+    # Outermost: no web page on another origin or name reaches any surface (browser_guard.py).
+    app.wsgi_app = BrowserGuard(app.wsgi_app, cfg.allowed_hosts)  # type: ignore[method-assign]
 
     if cfg.seed_file:
         load_seed_file(server, cfg.seed_file)

@@ -30,7 +30,7 @@ from ..basics.jsonhttp import INTERNAL_ERROR, INTERNAL_ERROR_BODY, error_body
 from .rsgi_bridge import DELAY_KEY
 from ..runtime.app import RUNTIME_CALLER_KEY, RuntimeApp
 from ..spec.paths import RUNTIME_PREFIXES
-from ..spec.security import presented_key
+from ..spec.security import body_type_refusal, presented_key
 from ..spec.releases import refuse_foreign
 from ..spec.surfaces import WORKSPACE_PARAM, Located
 
@@ -142,6 +142,10 @@ class ApiDispatcher:
             self._malformed(request, located, route.malformed)
         op = surface.spec.operations[route.operation_id]
         raw_body = request.environ[_RAW_BODY_KEY] = request_body(request)
+        refused = body_type_refusal(request.environ.get("CONTENT_TYPE"), raw_body, surface.spec.document,
+                                    op.path, op.method)
+        if refused:
+            raise ApiError(400, refused)
         args = request.args if request.environ.get("QUERY_STRING") else _NO_ARGS
         api_request = op.parse(path_params, args, request.headers, raw_body)
         request.environ[_API_REQUEST_KEY] = api_request
