@@ -84,7 +84,7 @@ class Platform:
     def __init__(self, config: MockConfig | None = None, clock: Clock | None = None, workspace: str = "default"):
         self.config = config or MockConfig()
         self.workspace = workspace  # its name under /api/v1/workspaces/
-        self.replay: Any = None  # replay.OperationReplay of /api/v1, set by the server (action plans)
+        self.replay: Any = None  # invoker.OperationInvoker of /api/v1, set by the server (action plans)
         self.clock = clock or Clock()
         self.lock = threading.RLock()
         # Set by track_changes(): what changed since the store last saved (persistence.py).

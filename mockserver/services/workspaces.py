@@ -23,7 +23,7 @@ class Workspaces:
         self.default = default
         self._name_error = name_error  # the spec's check of a workspace name: a message or None
         self._named: dict[str, Platform] = {}
-        self.replay: Any = None  # given to every workspace's platform (see replay.py)
+        self.replay: Any = None  # given to every workspace's platform (see invoker.py)
         self._lock = threading.Lock()
 
     def check_name(self, name: str) -> None:

@@ -24,7 +24,6 @@ adds one version of an entry to the /api/v1 catalog.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
@@ -33,7 +32,7 @@ import yaml
 
 from ..basics.errors import ApiError
 from ..basics.nesting import nesting_problem
-from ..spec.document import ApiRequest, RequestCheck
+from ..spec.document import RequestCheck
 
 if TYPE_CHECKING:
     from ..web.app import MockServer
@@ -206,7 +205,4 @@ def _seed_catalog(server: "MockServer", platform: "Platform", items: Any, create
 
 def _call(server: "MockServer", platform: "Platform", operation_id: str, item: Any,
           path: Mapping[str, str] | None = None):
-    op = server.spec.operations[operation_id]
-    raw = json.dumps(item).encode()
-    parsed = op.parse(dict(path or {}), {}, {}, raw)
-    return server.handlers[operation_id](platform, ApiRequest(parsed.path, {}, {}, parsed.body))
+    return server.invoker.call(platform, operation_id, item, path)

@@ -15,10 +15,10 @@ from ..surface.control_service import ControlService
 from ..surface.control import Faults, Journal, RateLimiter, register_control_api
 from .browser_guard import BrowserGuard
 from .dispatch import ApiDispatcher, http_error_answer
+from .invoker import SpecInvoker
 from ..basics.errors import ApiError
 from ..basics.jsonhttp import INTERNAL_ERROR, RecordEncoder, error_response
 from ..services.platform import Platform
-from ..services.replay import OperationReplay
 from ..services.agent_calls import ResumeWorker
 from ..runtime.jwt_keys import TokenIssuer
 from ..surface.seed import load_seed_file
@@ -54,6 +54,7 @@ class MockServer:
         self.faults = Faults()
         self.rate_limiter = RateLimiter(config.rate_limit_per_minute, platform.clock)
         self.handlers: dict[str, Any] = {}
+        self.invoker: Any = None  # services.invoker.OperationInvoker of openapi.yaml (seeds), set by create_app
         self.encoder = RecordEncoder()
         # Every OpenAPI document this mock serves, as /docs lists them (the files behind
         # ``surfaces``, and any other document a part of the mock serves).
@@ -108,7 +109,10 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
     platform = Platform(cfg)
     server = MockServer(cfg, spec, platform, v1_spec)
     server.handlers = _handlers(server.surfaces)
-    server.workspaces.replay = platform.replay = OperationReplay(v1_spec, server.handlers)
+    # The one operation invoker (services/invoker.py): /api/v1's for action plans, the
+    # February document's for seeds.
+    server.workspaces.replay = platform.replay = SpecInvoker(v1_spec, server.handlers)
+    server.invoker = SpecInvoker(spec, server.handlers)
     for workspace, _ in cfg.workspace_keys:
         try:
             server.workspaces.check_name(workspace)
