@@ -64,10 +64,11 @@ def test_approve_sets_approver_and_expiry_from_request_duration(api):
 
 def test_expiry_falls_back_to_tool_then_4h(api):
     api.post("/api/tools", STRIPE_TOOL)  # defaultDuration 8h
-    from_tool = api.post(f"/governance/requests/{create(api).get_json()['id']}/approve").get_json()
+    window = {"scope": "agent_user_ttl"}
+    from_tool = api.post(f"/governance/requests/{create(api).get_json()['id']}/approve", window).get_json()
     assert _seconds_between(from_tool["updated_at"], from_tool["expires_at"]) == 8 * 3600
     plain = create(api, tool_id="no-such-tool").get_json()
-    default = api.post(f"/governance/requests/{plain['id']}/approve").get_json()
+    default = api.post(f"/governance/requests/{plain['id']}/approve", window).get_json()
     assert default["duration"] == "4h" and default["approver_id"] == "admin"
     assert _seconds_between(default["updated_at"], default["expires_at"]) == 4 * 3600
 
@@ -129,7 +130,7 @@ def test_run_correlation_blocks_and_approval_resumes(api):
     assert api.get(f"/runs/{run_id}/actions/{action_id}").get_json()["status"] == "APPROVED"
     assert api.get(f"/runs/{run_id}").get_json()["status"] == "RUNNING"
     events = api.get(f"/runs/{run_id}/events").get_json()
-    assert [e["type"] for e in events] == ["APPROVAL_REQUIRED", "APPROVED"]
+    assert [e["type"] for e in events] == ["APPROVAL_REQUIRED", "APPROVED", "RESUMED"]
     assert events[1]["actor"] == "lead@example.com"
 
 
@@ -139,7 +140,8 @@ def test_run_correlation_rejection_fails_the_run(api):
     api.post(f"/governance/requests/{created['id']}/reject", {"reason": "no"})
     assert api.get(f"/runs/{run_id}/actions/{created['action_id']}").get_json()["status"] == "FAILED"
     assert api.get(f"/runs/{run_id}").get_json()["status"] == "FAILED"
-    assert [e["type"] for e in api.get(f"/runs/{run_id}/events").get_json()] == ["APPROVAL_REQUIRED", "REJECTED"]
+    assert [e["type"] for e in api.get(f"/runs/{run_id}/events").get_json()] == [
+        "APPROVAL_REQUIRED", "REJECTED", "FAILED"]
 
 
 def test_run_correlation_errors_change_nothing(api):

@@ -181,7 +181,8 @@ def test_approve_resumes_the_run(api):
     assert approved["status"] == "APPROVED" and approved["action_id"] == action_id
     run = api.get(f"/runs/{run_id}").get_json()
     assert run["status"] == "RUNNING" and "blocked_action_id" not in run
-    assert [e["type"] for e in api.get(f"/runs/{run_id}/events").get_json()] == ["APPROVAL_REQUIRED", "APPROVED"]
+    assert [e["type"] for e in api.get(f"/runs/{run_id}/events").get_json()] == [
+        "APPROVAL_REQUIRED", "APPROVED", "RESUMED"]
 
 
 def test_approve_hash_mismatch_is_409_and_changes_nothing(api):
@@ -240,8 +241,9 @@ def test_complete_example_from_the_docs(api):
     completed = api.patch(f"/runs/{run_id}", {"status": "COMPLETED"})
     assert completed.status_code == 200 and completed.get_json()["status"] == "COMPLETED"
     events = api.get(f"/runs/{run_id}/events").get_json()
-    assert [e["type"] for e in events] == ["USER_MESSAGE", "TOOL_REQUEST", "APPROVAL_REQUIRED", "APPROVED"]
-    assert [e["seq"] for e in events] == [1, 2, 3, 4]
+    assert [e["type"] for e in events] == ["USER_MESSAGE", "TOOL_REQUEST", "APPROVAL_REQUIRED", "APPROVED",
+                                           "RESUMED"]
+    assert [e["seq"] for e in events] == [1, 2, 3, 4, 5]
 
 
 def test_the_derived_invoke_url_stays_a_url_whatever_the_agent_id(api):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
@@ -26,15 +26,29 @@ from ..spec.document import Spec, mock_spec_path
 from ..spec.security import body_type_refusal
 from ..services import agent_calls
 from . import ingress
-from ..spec.paths import EGRESS_PREFIX, INGRESS_PREFIX, JWKS_PATH, LLM_PREFIX, OAUTH_CALLBACK
+from ..spec.paths import (EGRESS_PREFIX, INGRESS_PREFIX, JWKS_PATH, LLM_PREFIX, OAUTH_CALLBACK,
+                          WORKSPACE_RUNTIME_PREFIX)
+from ..spec.surfaces import DEFAULT_WORKSPACE
 
 if TYPE_CHECKING:
+    from ..services.platform import Platform
     from ..web.app import MockServer
 
 log = logging.getLogger("runagents_mock")
 # Set by the runtime path on a request it hands to the API (the agent-scoped LLM gateway): the
 # agent it is for. The environ is the server's, so a client cannot set it.
 RUNTIME_CALLER_KEY = "runagents_mock.runtime_caller"
+V1_PREFIX = "/api/v1"
+
+
+class Where(NamedTuple):
+    """The workspace a runtime request addressed, and its path on that workspace's runtime."""
+
+    workspace: str
+    platform: "Platform"
+    path: str  # without the workspace prefix: /_egress/..., /_llm/..., /runs/...
+    prefix: str  # "" (default workspace) or /_workspaces/<ws>: what the URLs it hands out start with
+
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Answer = tuple[int, bytes, str]  # status, body, content type
 FORWARD_TIMEOUT_SECONDS = 60
@@ -62,9 +76,14 @@ class RuntimeApp:
         self.document = spec.document
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if path.startswith(LLM_PREFIX):
-            return self._llm(environ, start_response)
+        full_path = environ.get("PATH_INFO", "")
+        where: Where | None = None
+        try:
+            where = self._where(full_path)
+        except ApiError as exc:  # a bad workspace name: answered below, journaled like any refusal
+            failed = exc
+        if where is not None and where.path.startswith(LLM_PREFIX):
+            return self._llm(where, environ, start_response)
         request = Request(environ)
         request.max_content_length = self.server.config.max_body_bytes
         try:
@@ -76,24 +95,17 @@ class RuntimeApp:
             start_response("413 Request Entity Too Large", [("Content-Type", ctype), ("Content-Length", str(len(data)))])
             return [data]
         try:
-            if path.startswith(EGRESS_PREFIX):
-                status, data, ctype = self._egress(request, body)
-            elif path == OAUTH_CALLBACK and request.method == "GET":
-                status, data, ctype = self._oauth_callback(request)
-            elif path == JWKS_PATH and request.method == "GET":
-                status, data, ctype = 200, json.dumps(self.server.tokens.jwks()).encode(), "application/json"
-            elif path.startswith(INGRESS_PREFIX) and request.method == "POST":
-                status, data, ctype = self._ingress(request, body)
-            else:
-                status, data, ctype = 404, error_body(f"no such endpoint: {request.method} {path}"), "application/json"
+            if where is None:
+                raise failed
+            status, data, ctype = self._route(where, request, body)
         except ApiError as exc:
             status, data, ctype = exc.status, error_body(exc.message), "application/json"
         except Exception as exc:  # a bug in the mock, not the caller's fault: log it, answer JSON
-            log.error("internal error on %s %s: %s", request.method, path, type(exc).__name__, exc_info=exc)
+            log.error("internal error on %s %s: %s", request.method, full_path, type(exc).__name__, exc_info=exc)
             status, data, ctype = 500, error_body(INTERNAL_ERROR), "application/json"
-        self.server.journal.record(request, body, status)
-        if self.server.config.strict_responses and data != INTERNAL_ERROR_BODY:  # as the dispatcher does, against mock-openapi.yaml
-            problems = response_problems(self.server.spec, request.method, path, status, ctype, data)
+        self.server.journal.record(request, body, status, where.workspace if where else DEFAULT_WORKSPACE)
+        if self.server.config.strict_responses and data != INTERNAL_ERROR_BODY:  # as the dispatcher does
+            problems = response_problems(self.server.spec, request.method, full_path, status, ctype, data)
             if problems:
                 status, data, ctype = 500, error_body("runagents-mock broke mock-openapi.yaml: "
                                                       + "; ".join(problems)), "application/json"
@@ -101,50 +113,89 @@ class RuntimeApp:
                        [("Content-Type", ctype), ("Content-Length", str(len(data)))])
         return [] if request.method == "HEAD" else [data]
 
+    def _where(self, path: str) -> Where:
+        """The workspace a runtime URL names (``/_workspaces/<ws>/...``, else the default) and
+        the runtime path within it; 400 for a bad workspace name."""
+        if not path.startswith(WORKSPACE_RUNTIME_PREFIX):
+            return Where(DEFAULT_WORKSPACE, self.server.platform, path, "")
+        workspace, _, rest = path[len(WORKSPACE_RUNTIME_PREFIX):].partition("/")
+        platform = self.server.workspaces.get(workspace)  # 400 for a bad name
+        return Where(workspace, platform, "/" + rest, WORKSPACE_RUNTIME_PREFIX + workspace)
+
+    def _route(self, where: Where, request: Request, body: bytes) -> Answer:
+        path = where.path
+        if path.startswith(EGRESS_PREFIX):
+            return self._egress(where, request, body)
+        if path == OAUTH_CALLBACK and request.method == "GET":
+            return self._oauth_callback(where, request)
+        if path == JWKS_PATH and request.method == "GET":
+            return 200, json.dumps(self.server.tokens.jwks()).encode(), "application/json"
+        if path.startswith(INGRESS_PREFIX) and request.method == "POST":
+            return self._ingress(where, request, body)
+        if where.prefix and path.startswith("/runs/"):
+            return self._agent_runtime_call(where, request, body)
+        raise ApiError(404, f"no such endpoint: {request.method} {request.path}")
+
+    def _agent_runtime_call(self, where: Where, request: Request, body: bytes) -> Answer:
+        """The SDK runtime's keyless ``/runs/...`` calls (checkpoints, tool results) under a
+        workspace's GOVERNANCE_URL: the operations of ``openapi.yaml`` marked ``security: []``,
+        parsed and answered exactly as there, on that workspace."""
+        matched = self.server.spec.match(request.method, where.path)
+        if matched is None or not matched[0].keyless:
+            raise ApiError(404, f"no such endpoint: {request.method} {request.path}")
+        op, params = matched
+        parsed = op.parse(params, request.args, request.headers, body)
+        status, payload, *_ = self.server.handlers[op.operation_id](where.platform, parsed)
+        return status, self.server.encoder.encode(payload), "application/json"
+
     # --- the LLM gateway, scoped to an agent ----------------------------------------------
 
-    def _llm(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def _llm(self, where: Where, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         """Every documented spelling reaches the gateway: ``LLM_GATEWAY_URL`` as a full URL, as
         a ``/v1`` base (the SDK appends ``/chat/completions``) or with ``/v1/chat/completions``
-        appended (the docs)."""
-        path = environ["PATH_INFO"]
+        appended (the docs). A named workspace's gateway is its ``/api/v1/workspaces/<ws>``
+        chat completions, so its traffic stays in that workspace."""
+        path = where.path
         if path.endswith("/healthz") and environ["REQUEST_METHOD"] == "GET":
             data = b'{"status":"ok"}'
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
             return [data]
-        # Answered by the API's own chat-completion operation, with no key: the caller is the
-        # agent the URL names (its mesh identity on the platform), metered as that agent.
+        # Answered by the API's own chat-completion operation (the workspace's), with no key: the
+        # caller is the agent the URL names (its mesh identity on the platform), metered as it.
         parts = path[len(LLM_PREFIX):].split("/", 2)
-        caller = "/".join(parts[:2]) if len(parts) >= 2 and all(parts[:2]) else path
-        environ = {**environ, RUNTIME_CALLER_KEY: caller,
-                   "PATH_INFO": "/v1/chat/completions" if path.endswith("/chat/completions")
-                   else "/v1/_llm_unknown" + path}
+        caller = where.workspace + "/" + ("/".join(parts[:2]) if len(parts) >= 2 and all(parts[:2]) else path)
+        if path.endswith("/chat/completions"):
+            gateway = (f"{V1_PREFIX}/workspaces/{where.workspace}/chat/completions" if where.prefix
+                       else "/v1/chat/completions")
+        else:
+            gateway = "/v1/_llm_unknown" + path
+        environ = {**environ, RUNTIME_CALLER_KEY: caller, "PATH_INFO": gateway}
         return self.api_app(environ, start_response)
 
     # --- the tool proxy ---------------------------------------------------------------
 
-    def _egress(self, request: Request, body: bytes) -> Answer:
-        parts = request.path[len(EGRESS_PREFIX):].split("/", 3)
+    def _egress(self, where: Where, request: Request, body: bytes) -> Answer:
+        parts = where.path[len(EGRESS_PREFIX):].split("/", 3)
         if len(parts) < 3 or not all(parts[:3]):
             raise ApiError(404, "egress URLs look like /_egress/<namespace>/<agent>/<tool>/<path>")
         namespace, agent, tool = parts[:3]
         tool_path = "/" + parts[3] if len(parts) > 3 else "/"
         run_id = request.headers.get("X-Run-ID") or None
-        platform = self.server.platform
+        platform = where.platform
+        # X-End-User-ID is not passed: the platform sets it from the run, the agent cannot forge it.
         decision = platform.runtime.check_tool_call(
             namespace, agent, tool, request.method, tool_path, request.query_string.decode("latin-1"), body,
-            run_id, request.headers.get("X-End-User-ID") or None, request.host_url.rstrip("/") + OAUTH_CALLBACK)
+            run_id, request.host_url.rstrip("/") + where.prefix + OAUTH_CALLBACK)
         if isinstance(decision, Refusal):
             return decision.status, json.dumps(decision.body).encode(), "application/json"
-        platform.runtime.log_tool_event(decision, "TOOL_REQUEST", request.method)
-        status, data, ctype = self._answer(decision, request, body)
+        status, data, ctype = self._answer(platform, decision, request, body)
         platform.runtime.log_tool_event(decision, "TOOL_RESPONSE", request.method, status)
         return status, data, ctype
 
-    def _answer(self, allowed: Allowed, request: Request, body: bytes) -> Answer:
+    def _answer(self, platform: "Platform", allowed: Allowed, request: Request, body: bytes) -> Answer:
         """A configured reply, else the tool itself when forwarding is on, else an echo."""
         tool_name = allowed.tool["name"]
-        reply = self.server.platform.runtime.tool_replies.get(tool_name)
+        reply = platform.runtime.tool_replies.get(tool_name)
         if reply is not None:
             return int(reply.get("status", 200)), json.dumps(reply.get("body")).encode(), "application/json"
         if is_loopback_url(allowed.url):
@@ -184,8 +235,8 @@ class RuntimeApp:
 
     # --- ingress ----------------------------------------------------------------------
 
-    def _ingress(self, request: Request, body: bytes) -> Answer:
-        parts = request.path[len(INGRESS_PREFIX):].split("/")
+    def _ingress(self, where: Where, request: Request, body: bytes) -> Answer:
+        parts = where.path[len(INGRESS_PREFIX):].split("/")
         if len(parts) != 3 or parts[2] != "invoke" or not all(parts):
             raise ApiError(404, "ingress URLs look like /_ingress/<namespace>/<agent>/invoke")
         operation = self.operations["ingressInvoke"]
@@ -193,7 +244,7 @@ class RuntimeApp:
         if refused:
             raise ApiError(400, refused)
         namespace, name = parts[:2]
-        platform = self.server.platform
+        platform = where.platform
         agent = platform.agents.get(namespace, name)
         user = ingress.end_user(platform, self.server.tokens, agent, request.headers.get("Authorization", ""),
                                 request.headers.get("Origin"))
@@ -205,7 +256,7 @@ class RuntimeApp:
 
     # --- OAuth ------------------------------------------------------------------------
 
-    def _oauth_callback(self, request: Request) -> Answer:
+    def _oauth_callback(self, where: Where, request: Request) -> Answer:
         parsed = self.operations["oauthCallback"].parse({}, request.args, request.headers, b"")
-        result = self.server.platform.runtime.complete_consent(parsed.query["state"])
+        result = where.platform.runtime.complete_consent(parsed.query["state"])
         return 200, json.dumps(result).encode(), "application/json"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from ..basics.errors import ApiError
+from .governance.models import verified_user
 
 if TYPE_CHECKING:
     from .platform import Platform
@@ -29,8 +30,9 @@ def invoke(platform: "Platform", namespace: str, name: str, body: Any, end_user:
         return None
     run = platform.runtime.begin_invoke(namespace, name, body, end_user, run_id, url + "/invoke")
     headers = {"X-Run-ID": run["id"], "X-Request-Id": str(uuid.uuid4())}
-    if run.get("user_id"):
-        headers["X-End-User-Id"] = run["user_id"]
+    user = verified_user(run)
+    if user:  # an invoke with no end-user identity names none (its run says "anonymous")
+        headers["X-End-User-Id"] = user
     status, reply = _post(url + "/invoke", body if body is not None else {}, headers)
     platform.runtime.settle_run(run["id"], status, reply)
     if status == 0:
@@ -49,7 +51,7 @@ def resume(platform: "Platform", run_id: str, action_id: str) -> None:
     headers = {"X-Run-ID": run_id, "X-Request-Id": str(uuid.uuid4())}
     if user:
         headers["X-End-User-Id"] = user
-    status, reply = _post(f"{url}/resume/{action_id}", {"run_id": run_id, "user_id": user}, headers)
+    status, reply = _post(f"{url}/resume/{action_id}", {"run_id": run_id, "user_id": user or ""}, headers)
     platform.runtime.settle_run(run_id, status, reply)
 
 
@@ -65,7 +67,10 @@ def _post(url: str, body: Any, headers: dict[str, str]) -> tuple[int, Any]:
 
 
 class ResumeWorker:
-    """One daemon thread per app, started on the first approval that has an agent to resume."""
+    """One per workspace: a daemon thread, started by the first approval that has an agent to
+    resume, that ends once it has been idle a while (a dropped workspace leaves no thread)."""
+
+    IDLE_SECONDS = 30
 
     def __init__(self, platform: "Platform"):
         self.platform = platform
@@ -73,16 +78,26 @@ class ResumeWorker:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
+    @classmethod
+    def attach(cls, platform: "Platform") -> None:
+        """Give ``platform`` (one workspace) its own resume worker."""
+        platform.on_resume = cls(platform).notify
+
     def notify(self) -> None:
         with self._lock:
+            self._wake.set()
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="runagents-mock-resume", daemon=True)
                 self._thread.start()
-        self._wake.set()
 
     def _run(self) -> None:
         while True:
-            self._wake.wait()
+            if not self._wake.wait(self.IDLE_SECONDS):
+                with self._lock:
+                    if not self._wake.is_set():  # a notify under the lock would have set it
+                        self._thread = None
+                        return
+                continue
             self._wake.clear()
             for run_id, action_id in self.platform.runtime.take_resumes():
                 try:

@@ -24,6 +24,9 @@ class Workspaces:
         self._name_error = name_error  # the spec's check of a workspace name: a message or None
         self._named: dict[str, Platform] = {}
         self.replay: Any = None  # given to every workspace's platform (see invoker.py)
+        # Called with each named workspace's platform when it is made (the app gives it its
+        # own resume worker there, as the default's).
+        self.prepare: Callable[[Platform], None] = lambda platform: None
         self._lock = threading.Lock()
 
     def check_name(self, name: str) -> None:
@@ -46,6 +49,7 @@ class Workspaces:
                 self.default.check_capacity("workspaces", len(self._named))
                 platform = Platform(self.config, workspace=name)
                 platform.replay = self.replay
+                self.prepare(platform)
                 self._named[name] = platform
             return self._named[name]
 

@@ -8,7 +8,15 @@ LLM_PREFIX = "/_llm/"  # /_llm/<namespace>/<agent>/[v1/]chat/completions
 OAUTH_CALLBACK = "/_oauth/callback"
 INGRESS_PREFIX = "/_ingress/"  # /_ingress/<namespace>/<agent>/invoke with a JWT; /_ingress/jwks.json
 JWKS_PATH = "/_ingress/jwks.json"
-RUNTIME_PREFIXES = (EGRESS_PREFIX, LLM_PREFIX, OAUTH_CALLBACK, INGRESS_PREFIX)
+# A named workspace's runtime path: /_workspaces/<ws> + one of the paths above, or + the agent
+# runtime's keyless /runs/... calls (its GOVERNANCE_URL). Unprefixed, they are the default's.
+WORKSPACE_RUNTIME_PREFIX = "/_workspaces/"
+RUNTIME_PREFIXES = (EGRESS_PREFIX, LLM_PREFIX, OAUTH_CALLBACK, INGRESS_PREFIX, WORKSPACE_RUNTIME_PREFIX)
+
+
+def runtime_prefix(workspace: str | None) -> str:
+    """What a workspace's runtime URLs start with (after the host): nothing for the default."""
+    return "" if workspace in (None, "default") else WORKSPACE_RUNTIME_PREFIX + workspace
 
 
 def is_runtime_path(path: str) -> bool:
@@ -18,6 +26,8 @@ def is_runtime_path(path: str) -> bool:
 def may_block(method: str, path: str) -> bool:
     """Requests whose answer may wait on another HTTP server (a forwarded tool call, an agent
     behind invoke): a server with one event loop runs them on a thread."""
+    if path.startswith(WORKSPACE_RUNTIME_PREFIX):
+        path = "/" + path[len(WORKSPACE_RUNTIME_PREFIX):].partition("/")[2]
     return path.startswith((EGRESS_PREFIX, INGRESS_PREFIX)) or (
         method == "POST" and path.startswith("/api/agents/") and path.endswith("/invoke"))
 

@@ -25,11 +25,13 @@ from .seed import parse_seed_text
 from ..services.runtime.models import agent_env as runtime_env
 from ..runtime.jwt_keys import DEFAULT_ISSUER
 from ..spec.document import ApiRequest, Operation, Spec, mock_spec_path
+from ..spec.paths import runtime_prefix
 from ..spec.security import body_type_refusal
 
 if TYPE_CHECKING:
     from ..web.app import MockServer
     from ..basics.clock import Clock
+    from ..services.platform import Platform
 
 MOCK_PREFIX = "/_mock/"
 STATE_PATH = "/_mock/state"
@@ -234,6 +236,9 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
     def workspace_of(req: ApiRequest) -> str | None:
         return req.path.get("workspace")
 
+    def platform_of(req: ApiRequest) -> "Platform":
+        return control.platform(workspace_of(req))
+
     control = server.control
 
     @operation("resetMock", "resetWorkspace")
@@ -326,21 +331,21 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
     def set_replies(req: ApiRequest) -> Response:
         return json_response(200, control.set_replies(req.body, workspace_of(req)))
 
-    @operation("mintJwt")
+    @operation("mintJwt", "mintWorkspaceJwt")
     def mint_jwt(req: ApiRequest) -> Response:
-        now = int(server.platform.clock.now())
+        now = int(platform_of(req).clock.now())  # the workspace's clock, which its ingress checks
         claims = {"iss": DEFAULT_ISSUER, "iat": now, "exp": now + req.body.get("expires_in", 3600),
                   **req.body.get("claims", {})}
         return json_response(200, {"token": server.tokens.mint(claims), "kid": server.tokens.kid, "claims": claims})
 
-    @operation("getAgentEnv")
+    @operation("getAgentEnv", "getWorkspaceAgentEnv")
     def agent_env(req: ApiRequest) -> Response:
-        agent = server.platform.agents.get(req.path["namespace"], req.path["name"])
-        return json_response(200, runtime_env(agent, request.host_url.rstrip("/")))
+        agent = platform_of(req).agents.get(req.path["namespace"], req.path["name"])
+        return json_response(200, runtime_env(agent, request.host_url.rstrip("/") + runtime_prefix(workspace_of(req))))
 
-    @operation("setAgentEndpoint")
+    @operation("setAgentEndpoint", "setWorkspaceAgentEndpoint")
     def set_agent_endpoint(req: ApiRequest) -> Response:
-        namespace, name, platform = req.path["namespace"], req.path["name"], server.platform
+        namespace, name, platform = req.path["namespace"], req.path["name"], platform_of(req)
         platform.agents.get(namespace, name)
         platform.runtime.set_endpoint(namespace, name, req.body["url"])
         return json_response(200, {"agent": f"{namespace}/{name}", "url": platform.runtime.endpoint(namespace, name)})

@@ -118,7 +118,8 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
             server.workspaces.check_name(workspace)
         except ApiError as exc:
             raise ValueError(f"--workspace-key {workspace}=...: {exc.message}") from None
-    platform.on_resume = ResumeWorker(platform).notify
+    server.workspaces.prepare = ResumeWorker.attach  # every workspace resumes its own runs
+    ResumeWorker.attach(platform)
 
     app = Flask("runagents_mock")
     app.config["MAX_CONTENT_LENGTH"] = cfg.max_body_bytes

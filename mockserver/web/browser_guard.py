@@ -26,7 +26,7 @@ import logging
 from typing import Any, Callable, Iterable, Mapping
 
 from ..basics.jsonhttp import error_body
-from ..spec.paths import INGRESS_PREFIX
+from ..spec.paths import INGRESS_PREFIX, WORKSPACE_RUNTIME_PREFIX
 
 log = logging.getLogger("runagents_mock")
 
@@ -71,7 +71,10 @@ class BrowserGuard:
         origin = environ.get("HTTP_ORIGIN")
         if origin is None or environ.get("REQUEST_METHOD", "GET") in _SAFE_METHODS:
             return None
-        if environ.get("PATH_INFO", "").startswith(INGRESS_PREFIX):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(WORKSPACE_RUNTIME_PREFIX):  # a named workspace's runtime path
+            path = "/" + path[len(WORKSPACE_RUNTIME_PREFIX):].partition("/")[2]
+        if path.startswith(INGRESS_PREFIX):
             return None  # the ingress path has the platform's origin rule (runtime/ingress.py)
         own = f"{environ.get('wsgi.url_scheme', 'http')}://{host.strip().lower()}"
         if origin.strip().lower().rstrip("/") != own:

@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     env.add_argument("--url", default=f"http://localhost:{DEFAULT_PORT}", help="the mock's URL")
     env.add_argument("--admin-key", help="key for /_mock/ when the mock requires one")
     env.add_argument("--format", choices=("json", "dotenv", "shell"), default="dotenv")
+    env.add_argument("--workspace", help="the agent's workspace of /api/v1 (default: the default workspace)")
     from ..proxy.cli import add_parser as add_proxy_parser
 
     add_proxy_parser(sub)
@@ -90,7 +91,7 @@ def _agent_endpoint(text: str) -> tuple[str, str]:
 
 
 def print_env(args: argparse.Namespace) -> int:
-    """``runagents-mock env``: GET /_mock/agents/<ns>/<name>/env, printed as asked."""
+    """``runagents-mock env``: GET /_mock[/workspaces/<ws>]/agents/<ns>/<name>/env, printed as asked."""
     import json
     import shlex
 
@@ -100,8 +101,9 @@ def print_env(args: argparse.Namespace) -> int:
         print("runagents-mock: name the agent as NAMESPACE/NAME", file=sys.stderr)
         return 2
     headers = {"Authorization": f"Bearer {args.admin_key}"} if args.admin_key else {}
+    control = f"/_mock/workspaces/{args.workspace}" if args.workspace else "/_mock"
     try:
-        response = requests.get(f"{args.url.rstrip('/')}/_mock/agents/{args.agent}/env", headers=headers, timeout=30)
+        response = requests.get(f"{args.url.rstrip('/')}{control}/agents/{args.agent}/env", headers=headers, timeout=30)
     except requests.RequestException as exc:
         print(f"runagents-mock: cannot reach {args.url}: {type(exc).__name__}", file=sys.stderr)
         return 2

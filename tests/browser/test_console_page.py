@@ -92,6 +92,27 @@ def test_approve_with_a_duration_goes_through_the_api_and_updates_the_page(site,
     assert still_same_document(page)
 
 
+def test_approve_offers_the_scopes_and_sends_the_one_chosen(site, page):
+    run_id = site.api("POST", "/runs", json={"agent_id": "payment-agent", "user_id": "alice@example.com"}).json()["id"]
+    with_run = site.api("POST", "/governance/requests", json={"subject": "payment-agent", "agent_id": "payment-agent",
+                                                             "tool_id": "stripe-api", "run_id": run_id}).json()
+    without_run = site.seed(APPROVAL_FIXTURE)["access_requests"][1]
+    open_console(page, site)
+    row = page.locator(f'#pending-requests tr[data-id="{with_run["id"]}"]')
+    expect(row.locator("select.scope option")).to_have_text(
+        ["default scope", "once: this action", "this run", "window: user, agent, tool"])
+    # "this run" needs a run: a request without one does not offer it.
+    expect(page.locator(f'#pending-requests tr[data-id="{without_run}"] select.scope option')).to_have_count(3)
+    row.locator("select.scope").select_option("run")
+    row.locator("button.approve").click()
+    expect(row).to_have_count(0)
+    expect(page.locator(f'#grants tr[data-id="{with_run["id"]}"] td.scope')).to_have_text("run")
+    assert site.api("GET", f"/governance/requests/{with_run['id']}").json()["scope"] == "run"
+    approve_calls = [e for e in site.server.journal.list() if e["path"].endswith("/approve")]
+    assert [e["body"] for e in approve_calls] == [{"scope": "run"}]
+    assert site.api("GET", f"/runs/{run_id}").json()["status"] == "RUNNING"
+
+
 def test_reject_with_a_reason(site, page):
     ids = site.seed(APPROVAL_FIXTURE)["access_requests"]
     decide_on_the_page(page, site, ids[1], "reject", "not for <b>production</b>")

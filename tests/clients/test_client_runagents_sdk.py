@@ -197,9 +197,10 @@ def test_approvals_list_and_approve_with_no_body(sdk, runagents_mock):
     [pending] = sdk.approvals.list()
     approved = sdk.approvals.approve(pending["id"])
 
-    assert (approved["id"], approved["status"], approved["approver_id"], approved["duration"]) == (
-        pending["id"], "APPROVED", "admin", "4h")
-    assert approved["expires_at"] > approved["created_at"]
+    # No scope: once (the narrowest grant), which has no window.
+    assert (approved["id"], approved["status"], approved["approver_id"], approved["scope"]) == (
+        pending["id"], "APPROVED", "admin", "once")
+    assert "expires_at" not in approved
     assert sdk.approvals.list() == []
     [call] = runagents_mock.calls("POST", f"/governance/requests/{pending['id']}/approve")
     assert call["body"] == {}  # no body sent: the mock reads it as {}
@@ -227,7 +228,7 @@ def test_approvals_approve_once_sends_an_empty_duration(sdk, runagents_mock):
 
     assert runagents_mock.calls("POST", "/governance/requests/*/approve")[0]["body"] == {"scope": "once",
                                                                                          "duration": ""}
-    assert (approved["status"], approved["duration"]) == ("APPROVED", "4h")
+    assert (approved["status"], approved["scope"]) == ("APPROVED", "once") and "expires_at" not in approved
 
 
 def test_approvals_reject_and_deciding_twice_is_a_409(sdk, runagents_mock):
@@ -257,7 +258,7 @@ def test_approving_a_run_request_resumes_the_run(sdk, runagents_mock):
 
     run = sdk.runs.get(run_id)
     assert (run.status, run.blocked_action_id) == ("RUNNING", "")
-    assert [e.type for e in sdk.runs.events(run_id)] == ["APPROVAL_REQUIRED", "APPROVED"]
+    assert [e.type for e in sdk.runs.events(run_id)] == ["APPROVAL_REQUIRED", "APPROVED", "RESUMED"]
     action = runagents_mock.request("GET", f"/runs/{run_id}/actions/{paused.blocked_action_id}").json()
     assert action["status"] == "APPROVED"
 
@@ -270,7 +271,7 @@ def test_rejecting_a_run_request_fails_the_run(sdk, runagents_mock):
     sdk.approvals.reject(sdk.approvals.list()[0]["id"])
 
     assert sdk.runs.get(run_id).status == "FAILED"
-    assert [e.type for e in sdk.runs.events(run_id)] == ["APPROVAL_REQUIRED", "REJECTED"]
+    assert [e.type for e in sdk.runs.events(run_id)] == ["APPROVAL_REQUIRED", "REJECTED", "FAILED"]
 
 
 # --- identity providers ----------------------------------------------------------------------

@@ -141,8 +141,8 @@ def test_concurrent_approve_of_one_blocked_action_succeeds_once(live, client):
             "action is APPROVED, must be BLOCKED to approve"}
         # Exactly one APPROVED event was logged and the run resumed once.
         events = client.ok("GET", f"/runs/{run_id}/events")
-        assert [e["type"] for e in events] == ["APPROVAL_REQUIRED", "APPROVED"]
-        assert _seqs(events) == [1, 2]
+        assert [e["type"] for e in events] == ["APPROVAL_REQUIRED", "APPROVED", "RESUMED"]
+        assert _seqs(events) == [1, 2, 3]
         assert client.ok("GET", f"/runs/{run_id}")["status"] == "RUNNING"
 
 
@@ -164,7 +164,7 @@ def test_concurrent_approve_of_one_access_request_succeeds_once(live, client):
         assert client.ok("GET", f"/governance/requests/{request['id']}")["status"] == "APPROVED"
         # Approving the request approved its blocked action exactly once.
         events = client.ok("GET", f"/runs/{run_id}/events")
-        assert [e["type"] for e in events] == ["APPROVAL_REQUIRED", "APPROVED"]
+        assert [e["type"] for e in events] == ["APPROVAL_REQUIRED", "APPROVED", "RESUMED"]
 
 
 def test_concurrent_approve_and_reject_of_one_access_request_have_one_winner(live, client):

@@ -115,3 +115,60 @@ def stop_process(process: subprocess.Popen) -> None:
         process.kill()
         process.wait()
     process.stderr.close()
+
+
+class WorkspaceWorld(World):
+    """The same world in one workspace, driven as a user of that workspace would: the June API
+    under its base URL (``/api/v1`` or ``/api/v1/workspaces/<ws>``), its control calls under
+    ``/_mock/workspaces/<ws>/``, and a client app invoking the agent through the workspace's
+    ingress with an end user's JWT."""
+
+    def __init__(self, url: str, workspace: str):
+        super().__init__(url)
+        self.workspace = workspace
+        self.api = "/api/v1" if workspace == "default" else f"/api/v1/workspaces/{workspace}"
+        self.control = f"/_mock/workspaces/{workspace}"
+        self.runtime = "" if workspace == "default" else f"/_workspaces/{workspace}"
+
+    def build(self, endpoint: str | None = None) -> dict[str, str]:
+        assert self.call("POST", f"{self.control}/reset").status_code == 200
+        assert self.call("POST", f"{self.api}/starter-kit").status_code == 201
+        for tool in TOOLS:
+            assert self.call("POST", f"{self.api}/tools", json=tool).status_code == 201
+        deployed = self.call("POST", f"{self.api}/deploy", json={
+            "agent_name": AGENT, "image": "registry.example/pay-bot:1",
+            "required_tools": ["echo-tool", "billing", "drive"], "system_prompt": "You pay bills.",
+            "llm_config": {"provider": "openai", "model": "gpt-4o-mini"}})
+        assert deployed.status_code == 201, deployed.text
+        agent = f"{self.control}/agents/{NAMESPACE}/{AGENT}"
+        if endpoint:
+            assert self.call("PUT", f"{agent}/endpoint", json={"url": endpoint}).ok
+        env = self.call("GET", f"{agent}/env")
+        assert env.status_code == 200, env.text
+        return env.json()
+
+    def invoke_as(self, user: str, call: dict[str, Any]) -> dict[str, Any]:
+        """A client app invokes the agent for ``user`` (a JWT the workspace's ingress verifies)."""
+        import json
+        token = self.call("POST", f"{self.control}/jwt", json={"claims": {"sub": user}}).json()["token"]
+        answer = requests.post(f"{self.url}{self.runtime}/_ingress/{NAMESPACE}/{AGENT}/invoke",
+                               json={"message": json.dumps(call)}, headers={"Authorization": f"Bearer {token}"},
+                               timeout=60)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    def request(self, request_id: str) -> dict[str, Any]:
+        return self.call("GET", f"{self.api}/approvals/requests/{request_id}").json()
+
+    def decide(self, request_id: str, decision: str, body: Any = None, **kwargs: Any) -> requests.Response:
+        return self.call("POST", f"{self.api}/approvals/requests/{request_id}/{decision}",
+                         **({"json": body} if body is not None else {}), **kwargs)
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        return self.call("GET", f"{self.api}/runs/{run_id}").json()
+
+    def events(self, run_id: str) -> list[dict[str, Any]]:
+        return self.call("GET", f"{self.api}/runs/{run_id}/events").json()
+
+    def state(self) -> dict[str, Any]:
+        return self.call("GET", f"{self.control}/state").json()

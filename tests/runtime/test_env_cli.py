@@ -22,6 +22,18 @@ def test_env_prints_the_agent_env_in_each_format(world, capsys):
     assert f"TOOL_URL_BILLING={expected['TOOL_URL_BILLING']}" in capsys.readouterr().out.splitlines()
 
 
+def test_env_of_an_agent_in_a_named_workspace(live_mock, capsys):
+    from runtime_support import WorkspaceWorld
+    WorkspaceWorld(live_mock.url, "default").call("POST", "/_mock/workspaces/default/reset")
+    expected = WorkspaceWorld(live_mock.url, "team-env").build()
+    args = ["env", f"{NAMESPACE}/{AGENT}", "--url", live_mock.url, "--admin-key", "runtime-test"]
+    assert main([*args, "--workspace", "team-env", "--format", "json"]) == 0
+    env = json.loads(capsys.readouterr().out)
+    assert env == expected and env["GOVERNANCE_URL"] == f"{live_mock.url}/_workspaces/team-env"
+    assert main(args) == 1  # the default workspace has no such agent
+    assert "404" in capsys.readouterr().err
+
+
 def test_env_errors_are_one_line(world, capsys):
     world.build()
     assert main(["env", f"{NAMESPACE}/ghost", "--url", world.url, "--admin-key", "runtime-test"]) == 1

@@ -82,14 +82,15 @@ def test_critical_tool_approval_resume_and_completion(world, sdk_agent):
 
     approved = world.call("POST", f"/governance/requests/{detail['request_id']}/approve", json={})
     assert approved.status_code == 200
-    bindings = {b["name"]: b for b in world.call("GET", "/api/policy-bindings").json()}
-    assert bindings[f"{AGENT}-billing-jit"]["expires_at"] == approved.json()["expires_at"]
+    # No scope sent: `once`, the exact blocked action; no window, so no time-limited binding.
+    assert approved.json()["scope"] == "once" and "expires_at" not in approved.json()
+    assert f"{AGENT}-billing-jit" not in {b["name"] for b in world.call("GET", "/api/policy-bindings").json()}
 
     done = world.wait_for_run(run["id"], ("COMPLETED", "FAILED"))
     assert done["status"] == "COMPLETED"
     events = world.events(run["id"])
-    assert [e["type"] for e in events][-5:] == ["APPROVED", "TOOL_REQUEST", "TOOL_RESPONSE", "AGENT_MESSAGE",
-                                                 "COMPLETED"]
+    assert [e["type"] for e in events][-6:] == ["APPROVED", "RESUMED", "TOOL_REQUEST", "TOOL_RESPONSE",
+                                                 "AGENT_MESSAGE", "COMPLETED"]
     answered = json.loads(events[-2]["data"]["response"])
     assert answered["headers"]["X-Api-Key"] == "***"  # injected, and redacted in the echo
     assert world.call("GET", f"/runs/{run['id']}/actions/{detail['action_id']}").json()["status"] == "EXECUTED"
@@ -112,7 +113,10 @@ def test_rejection_fails_the_run_and_keeps_the_agent_out(world, sdk_agent, live_
 def test_grant_expires_on_the_mock_clock(world, sdk_agent):
     world.build(endpoint=sdk_agent)
     reply, run = pause_on_approval(world)
-    world.call("POST", f"/governance/requests/{reply['approval_required']['request_id']}/approve", json={})
+    approved = world.call("POST", f"/governance/requests/{reply['approval_required']['request_id']}/approve",
+                          json={"scope": "agent_user_ttl"}).json()
+    bindings = {b["name"]: b for b in world.call("GET", "/api/policy-bindings").json()}
+    assert bindings[f"{AGENT}-billing-jit"]["expires_at"] == approved["expires_at"]  # the tool's 1h default
     assert world.wait_for_run(run["id"], ("COMPLETED", "FAILED"))["status"] == "COMPLETED"
     assert world.call("POST", "/_mock/clock/advance", json={"seconds": 3601}).status_code == 200
     assert f"{AGENT}-billing-jit" not in {b["name"] for b in world.call("GET", "/api/policy-bindings").json()}

@@ -335,7 +335,7 @@ def test_header_values_echoed_in_answers_are_data_not_headers(client, run_id):
     assert response.status_code == 200
     assert "Set-Cookie" not in response.headers
     events = client.ok("GET", f"/runs/{run_id}/events")
-    assert events[-1]["actor"] == "bob\tSet-Cookie: x=1"
+    assert [e["actor"] for e in events if e["type"] == "APPROVED"] == ["bob\tSet-Cookie: x=1"]
 
 
 # --- odd characters ------------------------------------------------------------------------

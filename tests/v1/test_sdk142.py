@@ -5,7 +5,7 @@ The same session's tests/clients run SDK 1.3.1 against the February paths.
 
 from __future__ import annotations
 
-EXPECTED_EVENTS = ["RUN_CREATED", "APPROVAL_REQUIRED", "APPROVED"]
+EXPECTED_EVENTS = ["RUN_CREATED", "APPROVAL_REQUIRED", "APPROVED", "RESUMED"]
 
 
 def check_full_report(report: dict) -> None:

@@ -183,7 +183,8 @@ def test_a_covering_approval_route_sets_the_grant_duration(june_agent):
         "approvals": [{"name": "other-tool", "toolIds": ["ledger"], "defaultDuration": "8h"},
                       {"name": "echo", "toolIds": ["echo-tool"], "defaultDuration": "30m"}]}})
     blocked = egress(api, "POST", "/echo-tool/x").json
-    approved = v1(api, "POST", f"/approvals/requests/{blocked['request_id']}/approve", {}).get_json()
+    approved = v1(api, "POST", f"/approvals/requests/{blocked['request_id']}/approve",
+                  {"scope": "agent_user_ttl"}).get_json()
     assert approved["duration"] == "30m"  # the route covering echo-tool, not the first route
     assert egress(api, "POST", "/echo-tool/x").status_code == 200
     api.post("/_mock/clock/advance", {"seconds": 31 * 60})

@@ -36,4 +36,5 @@ def approve_access_request(platform, req):
 
 @handlers.operation("rejectAccessRequest")
 def reject_access_request(platform, req):
-    return 200, platform.governance.reject(req.path["id"], (req.body or {}).get("reason"))
+    return 200, platform.governance.reject(req.path["id"], (req.body or {}).get("reason"),
+                                           req.header("X-End-User-ID"))

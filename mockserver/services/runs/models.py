@@ -6,7 +6,8 @@
        └──> FAILED
 
 Creating a blocked action pauses the run and logs APPROVAL_REQUIRED; approving it logs
-APPROVED and resumes the run (the platform's resume worker does this on the real service).
+APPROVED and RESUMED and resumes the run (the platform's resume worker does this on the real
+service); rejecting it logs REJECTED, then FAILED as the run fails.
 
 Events are kept as their JSON bytes, the one form that is answered, exported and stored: a
 million events would otherwise cost ~1 KB each as dicts (bench/README.md, *Scale*).
@@ -22,6 +23,10 @@ from urllib.parse import quote
 from ...basics.errors import ApiError
 from ...basics.redact import redact_stored
 from ..common import DEFAULT_NAMESPACE
+
+# The actor of the events the platform logs itself (APPROVAL_REQUIRED, RESUMED: the CLI page's
+# `runs events` example shows "governance").
+PLATFORM_ACTOR = "governance"
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "RUNNING": frozenset({"PAUSED_APPROVAL", "COMPLETED", "FAILED"}),
@@ -168,9 +173,9 @@ class RunsBackend:
 
     # --- events -----------------------------------------------------------------------
 
-    def ensure_event_room(self, run_id: str) -> None:
-        """Fail before a change that will log an event on a run whose log is full."""
-        self.platform.check_capacity("events in this run", len(self.events[run_id]))
+    def ensure_event_room(self, run_id: str, events: int = 1) -> None:
+        """Fail before a change that will log ``events`` events on a run whose log is (nearly) full."""
+        self.platform.check_capacity("events in this run", len(self.events[run_id]) + events - 1)
 
     def add_event(self, run_id: str, event_type: str, actor: str | None = None,
                   payload_hash: str | None = None, data: Any = None) -> bytes:
@@ -235,7 +240,7 @@ class RunsBackend:
             self._run_actions.of(self.actions).setdefault(run_id, []).append(action["action_id"])
             self.actions[action["action_id"]] = action
             self.transition(run_id, "PAUSED_APPROVAL", blocked_action_id=action["action_id"])
-            self.add_event(run_id, "APPROVAL_REQUIRED", data=dict(data) if data else None)
+            self.add_event(run_id, "APPROVAL_REQUIRED", actor=PLATFORM_ACTOR, data=dict(data) if data else None)
             return action
 
     def get_action(self, run_id: str, action_id: str) -> dict[str, Any]:
@@ -253,11 +258,12 @@ class RunsBackend:
                 raise ApiError(409, f"action is {action['status']}, must be BLOCKED to approve")
             if check_hash and action.get("payload_hash") and payload_hash != action["payload_hash"]:
                 raise ApiError(409, "payload_hash mismatch")
-            self.ensure_event_room(run_id)
+            self.ensure_event_room(run_id, 2)  # APPROVED, RESUMED
             action = self.set_action_status(action, "APPROVED")
             self.add_event(run_id, "APPROVED", actor=approver)
             if self._waits_for(run_id, action_id):
                 self.transition(run_id, "RUNNING")
+                self.add_event(run_id, "RESUMED", actor=PLATFORM_ACTOR, data={"action_id": action_id})
                 self.platform.runtime.queue_resume(run_id, action_id)
             if check_hash:  # approved here, not through its access request: that request is approved too
                 self.platform.governance.approve_for_action(action_id, approver)
@@ -269,11 +275,12 @@ class RunsBackend:
             action = self.get_action(run_id, action_id)
             if action["status"] != "BLOCKED":
                 return
-            self.ensure_event_room(run_id)
+            self.ensure_event_room(run_id, 2)  # REJECTED, FAILED
             self.set_action_status(action, "FAILED")
-            self.add_event(run_id, "REJECTED", actor=actor)
+            self.add_event(run_id, "REJECTED", actor=actor, data={"action_id": action_id})
             if self._waits_for(run_id, action_id):
                 self.transition(run_id, "FAILED")
+                self.add_event(run_id, "FAILED", actor=PLATFORM_ACTOR, data={"reason": "approval rejected"})
 
     def _waits_for(self, run_id: str, action_id: str) -> bool:
         run = self.runs[run_id]

@@ -8,11 +8,14 @@ The egress checks, in the order the mock applies them (docs/runtime.md says why)
    plain 403; a matching ``approval_required`` (June) makes the call need approval;
 3. capabilities: a declared list that does not cover method + path is ``403 operation not
    permitted`` (no approval lifts it);
-4. approval (``approval_required`` rules, Critical or ``requireApproval`` tools; no live JIT grant): an access request,
-   and with ``X-Run-ID`` a blocked action that pauses the run; a rejected run stays at 403;
-5. payload hash: a retry on a run whose approved action carries another body hash is a 409;
-6. OAuth2 consent for (end user, tool);
-7. allowed: the HTTP layer injects credentials and answers.
+4. approval (``approval_required`` rules, Critical or ``requireApproval`` tools): a run whose
+   request was rejected stays at 403; a retry on a run whose approved (not yet executed)
+   action carries another body hash is a 409; a call no approval outcome covers (their scopes:
+   ``governance/scopes.py``) gets its own access request, and with ``X-Run-ID`` its own
+   blocked action that pauses the run;
+5. OAuth2 consent for (end user, tool);
+6. allowed: the HTTP layer injects credentials and answers. The end user is always the run's
+   (``X-End-User-ID`` from the agent is dropped).
 """
 
 from __future__ import annotations
@@ -28,8 +31,12 @@ from typing import Any, Mapping
 from urllib.parse import urlencode
 
 from ...basics.errors import ApiError
+from ...spec.surfaces import DEFAULT_WORKSPACE
 from ...spec.paths import EGRESS_PREFIX, LLM_PREFIX
+from ..governance.models import ANONYMOUS, verified_user
+from ..governance.scopes import ToolCall
 from ..policies.models import ALLOW, APPROVAL, DENY, requires_approval, tool_url
+from ..runs.models import PLATFORM_ACTOR
 
 STATE_TTL_SECONDS = 600
 
@@ -119,7 +126,9 @@ class RuntimeBackend:
     def endpoint(self, namespace: str, name: str) -> str | None:
         """Set through the control API, else ``--agent-endpoint``."""
         key = f"{namespace}/{name}"
-        url = self.endpoints.get(key) or self.platform.config.agent_endpoints.get(key)
+        url = self.endpoints.get(key)
+        if url is None and self.platform.workspace == DEFAULT_WORKSPACE:  # --agent-endpoint names default's agents
+            url = self.platform.config.agent_endpoints.get(key)
         return url.rstrip("/") if url else None
 
     # --- runs driven by a real agent ----------------------------------------------------
@@ -137,7 +146,7 @@ class RuntimeBackend:
                 run = platform.runs.get(run_id)
             else:
                 run = platform.runs.create({"agent_id": name, "namespace": namespace,
-                                            "user_id": end_user or "anonymous", "invoke_url": invoke_url})
+                                            "user_id": end_user or ANONYMOUS, "invoke_url": invoke_url})
             message = body.get("message") if isinstance(body, dict) else None
             platform.runs.add_event(run["id"], "USER_MESSAGE", actor=end_user,
                                     data={"message": message} if isinstance(message, str) else None)
@@ -176,12 +185,12 @@ class RuntimeBackend:
             taken, self._resumes = self._resumes, []
             return taken
 
-    def resume_target(self, run_id: str) -> tuple[str, str] | None:
-        """(agent endpoint, end user) for a run whose agent has an endpoint."""
+    def resume_target(self, run_id: str) -> tuple[str, str | None] | None:
+        """(agent endpoint, verified end user) for a run whose agent has an endpoint."""
         with self.platform.lock:
             run = self.platform.runs.runs.get(run_id)
             url = self.endpoint(run["namespace"], run["agent_id"]) if run else None
-            return (url, run["user_id"]) if url else None
+            return (url, verified_user(run)) if url and run else None
 
     # --- checkpoints and tool results (the SDK runtime's keyless calls) -----------------
 
@@ -215,71 +224,104 @@ class RuntimeBackend:
     # --- the egress checks --------------------------------------------------------------
 
     def check_tool_call(self, namespace: str, agent_name: str, tool_name: str, method: str, path: str,
-                        query: str, body: bytes, run_id: str | None, end_user: str | None,
-                        callback_url: str) -> Allowed | Refusal:
+                        query: str, body: bytes, run_id: str | None, callback_url: str) -> Allowed | Refusal:
+        """The tool proxy's decision. The run's events are the audit trail of every call made
+        in it: TOOL_REQUEST (the agent as actor), then APPROVAL_REQUIRED, CONSENT_REQUIRED or,
+        for any other refusal, TOOL_RESPONSE with the status and error the agent got (the
+        answer of an allowed call is logged by ``log_tool_event``)."""
         platform = self.platform
         with platform.lock:
-            # 1. tool identification
-            agent = platform.agents.get(namespace, agent_name)
-            tool = platform.tools.items.get(tool_name)
-            if tool is None:
-                return Refusal(404, {"error": f'tool "{tool_name}" not found', "tool": tool_name})
-            if tool_name not in {t.get("name") for t in agent["spec"].get("requiredTools", [])}:
-                return Refusal(403, {"error": f"agent {agent_name} does not list tool {tool_name} in its required tools",
-                                     "tool": tool_name})
-            run = platform.runs.get(run_id) if run_id else None
-            if run is not None and run["agent_id"] != agent_name:
-                return Refusal(403, {"error": f"run {run_id} belongs to agent {run['namespace']}/{run['agent_id']}",
-                                     "tool": tool_name})
-            if run is not None and not end_user:
-                end_user = run["user_id"]
-            url = tool_url(tool) + path + (f"?{query}" if query else "")
+            run = platform.runs.runs.get(run_id or "")
+            audited = run_id if run is not None and (run["namespace"], run["agent_id"]) == (namespace, agent_name) \
+                else None
+            if audited:
+                self._audit(audited, "TOOL_REQUEST", agent_name,
+                            {"tool_id": tool_name, "tool_method": method, "tool_path": path})
+            try:
+                decision = self._decide(namespace, agent_name, tool_name, method, path, query, body, run_id,
+                                        callback_url)
+            except ApiError as exc:  # e.g. the run's agent is gone: recorded like any other refusal
+                if audited:
+                    self._audit(audited, "TOOL_RESPONSE", PLATFORM_ACTOR,
+                                {"tool_id": tool_name, "status": exc.status, "error": exc.message})
+                raise
+            if audited and isinstance(decision, Refusal):
+                code = decision.body.get("code")
+                if code == "CONSENT_REQUIRED":
+                    self._audit(audited, "CONSENT_REQUIRED", PLATFORM_ACTOR, {"tool_id": tool_name})
+                elif code != "APPROVAL_REQUIRED":  # that one is logged with its blocked action
+                    self._audit(audited, "TOOL_RESPONSE", PLATFORM_ACTOR,
+                                {"tool_id": tool_name, "status": decision.status, "error": decision.body["error"]})
+            return decision
 
-            # 2. policy evaluation (a rule's tags match the tool's and the called capability's risk tags)
-            capabilities = tool["spec"].get("capabilities") or []
-            matching = [c for c in capabilities if capability_matches(c, method, path)]
-            tags = [*tool["spec"].get("riskTags", []), *(t for c in matching for t in c.get("riskTags", []))]
-            verdict = platform.policies.verdict(namespace, agent_name, url, method, tags)
-            needs_approval = verdict == APPROVAL or requires_approval(tool)
-            if verdict == DENY:
-                return Refusal(403, {"error": f"policy denies {method} {url} to agent {agent_name}", "tool": tool_name})
-            if verdict != ALLOW and not needs_approval:
-                return Refusal(403, {"error": f"no policy binding allows agent {agent_name} to call tool {tool_name}",
-                                     "tool": tool_name})
+    def _decide(self, namespace: str, agent_name: str, tool_name: str, method: str, path: str,
+                query: str, body: bytes, run_id: str | None, callback_url: str) -> Allowed | Refusal:
+        platform = self.platform
+        # 1. tool identification
+        agent = platform.agents.get(namespace, agent_name)
+        tool = platform.tools.items.get(tool_name)
+        if tool is None:
+            return Refusal(404, {"error": f'tool "{tool_name}" not found', "tool": tool_name})
+        if tool_name not in {t.get("name") for t in agent["spec"].get("requiredTools", [])}:
+            return Refusal(403, {"error": f"agent {agent_name} does not list tool {tool_name} in its required tools",
+                                 "tool": tool_name})
+        run = platform.runs.get(run_id) if run_id else None
+        if run is not None and (run["namespace"], run["agent_id"]) != (namespace, agent_name):
+            return Refusal(403, {"error": f"run {run_id} belongs to agent {run['namespace']}/{run['agent_id']}",
+                                 "tool": tool_name})
+        # The end user is the run's, as the platform verified it: never a header the agent sent.
+        end_user = verified_user(run) if run is not None else None
+        url = tool_url(tool) + path + (f"?{query}" if query else "")
 
-            # 3. capabilities
-            if capabilities and not matching:
-                return Refusal(403, {"error": "operation not permitted", "tool": tool_name})
-            capability = (matching[0].get("name") if matching else None) or f"{method} {path}"
+        # 2. policy evaluation (a rule's tags match the tool's and the called capability's risk tags)
+        capabilities = tool["spec"].get("capabilities") or []
+        matching = [c for c in capabilities if capability_matches(c, method, path)]
+        tags = [*tool["spec"].get("riskTags", []), *(t for c in matching for t in c.get("riskTags", []))]
+        verdict = platform.policies.verdict(namespace, agent_name, url, method, tags)
+        needs_approval = verdict == APPROVAL or requires_approval(tool)
+        if verdict == DENY:
+            return Refusal(403, {"error": f"policy denies {method} {url} to agent {agent_name}", "tool": tool_name})
+        if verdict != ALLOW and not needs_approval:
+            return Refusal(403, {"error": f"no policy binding allows agent {agent_name} to call tool {tool_name}",
+                                 "tool": tool_name})
 
-            # 4. approval
-            digest = payload_hash(body)
-            if needs_approval and not platform.policies.has_live_grant(agent_name, tool_name):
-                return self._approval(agent_name, tool_name, method, url, capability, run_id, digest)
+        # 3. capabilities
+        if capabilities and not matching:
+            return Refusal(403, {"error": "operation not permitted", "tool": tool_name})
+        capability = (matching[0].get("name") if matching else None) or f"{method} {path}"
 
-            # 5. payload hash of the approved action on this run
-            if run_id:
-                approved = self._approved_action(run_id, tool_name)
-                if approved is not None:
-                    if approved.get("payload_hash") and approved["payload_hash"] != digest:
-                        return Refusal(409, {"error": "payload_hash mismatch", "tool": tool_name,
-                                             "action_id": approved["action_id"]})
-                    platform.runs.set_action_status(approved, "EXECUTED")
+        # 4. approval: an approval outcome of the right scope (scopes.py), else a new blocked action
+        digest = payload_hash(body)
+        if needs_approval and run_id and platform.governance.rejected_for_run(run_id, agent_name, tool_name):
+            return Refusal(403, {"error": f"access to tool {tool_name} was rejected for this run", "tool": tool_name})
+        # payload hash: until the run's approved action has executed, the retry must be it, whatever the scope
+        approved = self._approved_action(run_id, tool_name) if run_id else None
+        if approved is not None and approved.get("payload_hash") not in (None, digest):
+            return Refusal(409, {"error": "payload_hash mismatch", "tool": tool_name,
+                                 "action_id": approved["action_id"]})
+        outcome = platform.governance.covering(ToolCall(agent_name, tool_name, run_id, end_user, capability,
+                                                        digest)) if needs_approval else None
+        if needs_approval and outcome is None:
+            return self._approval(agent_name, tool_name, method, url, capability, run_id, digest)
 
-            # 6. OAuth2 consent
-            auth = tool["spec"].get("connection", {}).get("authentication", {})
-            oauth = auth.get("oauth2Config") or {}
-            if auth.get("type") == "OAuth2" and oauth.get("authUrl"):
-                if f"{end_user or ''}/{tool_name}" not in self.consents:
-                    return self._consent_required(tool_name, tool, end_user or "", callback_url)
+        # 5. OAuth2 consent
+        auth = tool["spec"].get("connection", {}).get("authentication", {})
+        oauth = auth.get("oauth2Config") or {}
+        if auth.get("type") == "OAuth2" and oauth.get("authUrl"):
+            if f"{end_user or ''}/{tool_name}" not in self.consents:
+                return self._consent_required(tool_name, tool, end_user or "", callback_url)
 
-            # 7. allowed
-            allowed = Allowed(tool=tool, url=url, end_user=end_user, run_id=run_id if run else None)
-            self._inject_credentials(allowed, tool_name, auth)
-            return allowed
+        # 6. allowed: only now is a `once` approval spent and the approved action executed
+        if outcome is not None:
+            platform.governance.spend(outcome)
+        if approved is not None:
+            platform.runs.set_action_status(approved, "EXECUTED")
+        allowed = Allowed(tool=tool, url=url, end_user=end_user, run_id=run_id if run else None)
+        self._inject_credentials(allowed, tool_name, auth)
+        return allowed
 
     def log_tool_event(self, allowed: Allowed, event_type: str, method: str, status: int | None = None) -> None:
-        """TOOL_REQUEST / TOOL_RESPONSE on the caller's run (no headers, no body: they may hold secrets)."""
+        """TOOL_RESPONSE on the caller's run (no headers, no body: they may hold secrets)."""
         if not allowed.run_id:
             return
         data: dict[str, Any] = {"tool_id": allowed.tool["name"], "tool_method": method,
@@ -287,9 +329,13 @@ class RuntimeBackend:
         if status is not None:
             data["status"] = status
         with self.platform.lock:
-            run = self.platform.runs.runs.get(allowed.run_id)
-            if run is not None and len(self.platform.runs.events[allowed.run_id]) < self.platform.config.max_objects_per_kind:
-                self.platform.runs.add_event(allowed.run_id, event_type, actor=allowed.end_user, data=data)
+            self._audit(allowed.run_id, event_type, allowed.tool["name"], data)
+
+    def _audit(self, run_id: str, event_type: str, actor: str, data: dict[str, Any]) -> None:
+        """An event on the run, unless its log is full (a tool call is never refused for that)."""
+        runs = self.platform.runs
+        if run_id in runs.runs and len(runs.events[run_id]) < self.platform.config.max_objects_per_kind:
+            runs.add_event(run_id, event_type, actor=actor, data=data)
 
     def _approved_action(self, run_id: str, tool_name: str) -> dict[str, Any] | None:
         for action in reversed(list(self.platform.runs.actions.values())):
@@ -299,14 +345,16 @@ class RuntimeBackend:
 
     def _approval(self, agent: str, tool_name: str, method: str, url: str, capability: str,
                   run_id: str | None, digest: str) -> Refusal:
-        governance = self.platform.governance
-        if run_id and any(r["status"] == "REJECTED" and r.get("run_id") == run_id and r["tool_id"] == tool_name
-                          and r["subject"] == agent for r in governance.items.values()):
-            return Refusal(403, {"error": f"access to tool {tool_name} was rejected for this run", "tool": tool_name})
         data = {"tool_id": tool_name, "capability": capability, "tool_method": method, "tool_url": url}
-        request, _ = governance.create({"subject": agent, "agent_id": agent, "tool_id": tool_name,
-                                        "capability": capability, "run_id": run_id, "payload_hash": digest},
-                                       event_data=data)
+        run = self.platform.runs.runs.get(run_id or "")
+        if run is not None and run["status"] != "RUNNING":
+            waiting = self.platform.governance.pending_for_run(run_id, agent, tool_name)
+            if waiting is None:  # paused on another tool's action, or ended: no second blocked action
+                return Refusal(409, {"error": f"run is {run['status']}, must be RUNNING to create actions",
+                                     "tool": tool_name})
+        request, _ = self.platform.governance.create(
+            {"subject": agent, "agent_id": agent, "tool_id": tool_name, "capability": capability,
+             "run_id": run_id, "payload_hash": digest}, event_data=data)
         reply = {"error": "APPROVAL_REQUIRED", "code": "APPROVAL_REQUIRED", "request_id": request["id"],
                  "tool": tool_name,
                  "message": f"Tool '{tool_name}' requires approval before it can be used (request {request['id']})."}

@@ -160,12 +160,12 @@
   // Redrawing a table must not lose what the user is typing in it.
   function keepInputs(container, draw) {
     var saved = {}, focused = null;
-    container.querySelectorAll("input[data-key]").forEach(function (input) {
+    container.querySelectorAll("input[data-key], select[data-key]").forEach(function (input) {
       saved[input.getAttribute("data-key")] = input.value;
       if (input === document.activeElement) { focused = input.getAttribute("data-key"); }
     });
     draw();
-    container.querySelectorAll("input[data-key]").forEach(function (input) {
+    container.querySelectorAll("input[data-key], select[data-key]").forEach(function (input) {
       var key = input.getAttribute("data-key");
       if (key in saved) { input.value = saved[key]; }
       if (key === focused) { input.focus(); }
@@ -207,13 +207,19 @@
       rows(tbody, pending, function (r) {
         var duration = el("input", {class: "duration", "data-key": "duration:" + r.id, placeholder: "e.g. 30m, 4h",
                                     "aria-label": "duration for " + r.id, size: 8});
+        // The approval's scope (docs/runtime.md, "Approval scopes"); the default sends none.
+        var scopes = [["", "default scope"], ["once", "once: this action"], ["agent_user_ttl", "window: user, agent, tool"]];
+        if (r.run_id) { scopes.splice(2, 0, ["run", "this run"]); }
+        var scope = el("select", {class: "scope", "data-key": "scope:" + r.id, "aria-label": "scope for " + r.id},
+                       scopes.map(function (option) { return el("option", {value: option[0]}, [option[1]]); }));
         var reason = el("input", {class: "reason", "data-key": "reason:" + r.id, placeholder: "reason",
                                   "aria-label": "reason for " + r.id});
         return el("tr", {"data-id": r.id}, [
           el("td", {}, [r.id]), el("td", {}, [r.subject]), el("td", {}, [r.tool_id]), el("td", {}, [r.agent_id]),
           el("td", {}, [r.run_id]), el("td", {}, [r.duration]), el("td", {}, [r.created_at]),
-          el("td", {}, [duration, el("button", {type: "button", class: "approve", onclick: function () {
+          el("td", {}, [scope, duration, el("button", {type: "button", class: "approve", onclick: function () {
             var body = duration.value.trim() ? {duration: duration.value.trim()} : {};
+            if (scope.value) { body.scope = scope.value; }
             api("POST", "/governance/requests/" + encodeURIComponent(r.id) + "/approve", body)
               .then(function (result) { return report("approve " + r.id, result); });
           }}, ["Approve"])]),
@@ -247,10 +253,10 @@
     rows(document.querySelector("#grants tbody"), decided.slice().reverse(), function (r) {
       return el("tr", {"data-id": r.id, "data-status": r.status}, [
         el("td", {}, [r.id]), el("td", {}, [r.subject]), el("td", {}, [r.tool_id]),
-        el("td", {class: "status"}, [r.status]), el("td", {}, [r.approver_id]), el("td", {}, [r.expires_at]),
-        el("td", {}, [r.reason])
+        el("td", {class: "status"}, [r.status]), el("td", {class: "scope"}, [r.scope]), el("td", {}, [r.approver_id]),
+        el("td", {}, [r.expires_at]), el("td", {}, [r.reason])
       ]);
-    }, "none yet", 7);
+    }, "none yet", 8);
   }
 
   // Filter choices come from the runs themselves, so they follow whatever the spec allows.
