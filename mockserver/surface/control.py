@@ -23,7 +23,6 @@ from ..basics.nesting import may_nest_deeply, nesting_problem
 from ..basics.redact import redact_body, redact_headers, redact_query
 from .seed import parse_seed_text
 from ..services.runtime.models import agent_env as runtime_env
-from ..runtime.jwt_keys import DEFAULT_ISSUER
 from ..spec.document import ApiRequest, Operation, Spec, mock_spec_path
 from ..spec.paths import runtime_prefix
 from ..spec.security import body_type_refusal
@@ -333,6 +332,8 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
 
     @operation("mintJwt", "mintWorkspaceJwt")
     def mint_jwt(req: ApiRequest) -> Response:
+        from ..runtime.jwt_keys import DEFAULT_ISSUER  # PyJWT loads on first use
+
         now = int(platform_of(req).clock.now())  # the workspace's clock, which its ingress checks
         claims = {"iss": DEFAULT_ISSUER, "iat": now, "exp": now + req.body.get("expires_in", 3600),
                   **req.body.get("claims", {})}

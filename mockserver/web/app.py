@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
@@ -20,7 +21,6 @@ from ..basics.errors import ApiError
 from ..basics.jsonhttp import INTERNAL_ERROR, RecordEncoder, error_response
 from ..services.platform import Platform
 from ..services.agent_calls import ResumeWorker
-from ..runtime.jwt_keys import TokenIssuer
 from ..surface.seed import load_seed_file
 from ..services import HANDLER_SETS
 from ..spec.document import ServedDocument, Spec, default_spec_path, mock_spec_path
@@ -29,6 +29,9 @@ from ..spec.state_check import state_problem
 from ..spec.surfaces import Surface, Surfaces
 from ..services.workspace_keys import WorkspaceKeys
 from ..services.workspaces import Workspaces
+
+if TYPE_CHECKING:
+    from ..runtime.jwt_keys import TokenIssuer
 
 log = logging.getLogger("runagents_mock")
 
@@ -66,8 +69,15 @@ class MockServer:
         # With --state-file: persistence.Store and its StateSaver (status: GET /_mock/health).
         self.store: Any = None
         self.state_saver: Any = None
-        self.tokens = TokenIssuer()  # signs POST /_mock/jwt tokens; ingress verifies them
         self.control = ControlService(self)  # what /_mock/ and the pytest plugin's handle call
+
+    @cached_property
+    def tokens(self) -> "TokenIssuer":
+        """Signs POST /_mock/jwt tokens; ingress verifies them. Made on first use: most mocks
+        never mint a token, and PyJWT costs a tenth of the start-up."""
+        from ..runtime.jwt_keys import TokenIssuer
+
+        return TokenIssuer()
 
     def reset(self) -> None:
         """Empty state (every workspace), journal, faults and replies; configured rate limit; real time."""

@@ -27,7 +27,6 @@ from ..spec.conformance import response_problems
 from ..surface.control import FAULT_HEADER, MOCK_PREFIX
 from ..basics.errors import ApiError
 from ..basics.jsonhttp import INTERNAL_ERROR, INTERNAL_ERROR_BODY, error_body
-from .rsgi_bridge import DELAY_KEY
 from ..runtime.app import RUNTIME_CALLER_KEY, RuntimeApp
 from ..spec.paths import RUNTIME_PREFIXES
 from ..spec.security import body_type_refusal, presented_key
@@ -202,6 +201,8 @@ class ApiDispatcher:
 _API_REQUEST_KEY = "runagents_mock.api_request"  # the parsed request, once it parsed
 _RAW_BODY_KEY = "runagents_mock.raw_body"  # the body as read, before it is parsed
 _SLEEP_KEY = "runagents_mock.sleep"
+# Set by a server that can wait without blocking (rsgi_bridge.py): an injected delay is put here.
+DELAY_KEY = "runagents_mock.answer_delay"
 _LOCATED_KEY = "runagents_mock.located"  # surfaces.Located: surface, relative path, workspace
 _NO_ARGS: dict[str, str] = {}
 _AGENT_BUCKET = "\x00agent "  # rate-limit buckets of runtime callers; no header value starts so  # parsing an empty query string still costs a few µs
