@@ -18,6 +18,7 @@ from schemathesis import BaseSchema
 from mockserver.spec.security import WORKSPACE_KEY_PREFIX, auth_headers, bearer_schemes, key_header  # noqa: F401
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
+REQUIRED_LINK = "x-required-link"  # on an OpenAPI link: every run must follow it (docs/contracts.md)
 
 # Writes only sent to the in-process mock, which is thrown away after: those that create
 # resources under fixed names (echo-tool, playground-llm), which cannot carry the run's prefix,
@@ -75,6 +76,8 @@ class SpecLink:
     source: SpecOperation  # where the link starts
     status: str  # the response status that carries it
     target: SpecOperation  # where it leads
+    # ``x-required-link: true`` on the link: a run that did not follow it (with a 2xx answer) fails.
+    required: bool = False
 
     @property
     def transition_id(self) -> str:
@@ -100,7 +103,7 @@ def spec_links(document: dict[str, Any]) -> list[SpecLink]:
                 for name, link in (response.get("links") or {}).items():
                     if link.get("operationId") in operations:
                         found.append(SpecLink(name, operations[op["operationId"]], str(status),
-                                              operations[link["operationId"]]))
+                                              operations[link["operationId"]], link.get(REQUIRED_LINK) is True))
     return found
 
 
@@ -168,7 +171,9 @@ def build_schema(document: dict[str, Any], *, base_url: str, api_key: str, seed:
             "max-examples": max_examples,
             "database": "none",  # no .hypothesis/ directory wherever the kit is run from
         },
-        "phases": {"coverage": coverage},
+        # Links come from the spec only (as schemathesis.toml tells `st run`): inferred ones join
+        # operations whose schemas merely look alike (createRun -> approveAction).
+        "phases": {"coverage": coverage, "stateful": {"inference": {"algorithms": []}}},
     }
     header = key_header(document)
     if header and api_key.startswith(WORKSPACE_KEY_PREFIX):

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING
 
 from mockserver.spec.conformance_report import render_deviation
 
-from .api import link_flows
+from .api import SpecLink, link_flows
 from .results import Deviation
 
 if TYPE_CHECKING:
     from .run import ContractRun
 
 FLOW_PREFIX = "flow "  # how the plugin names the errors of a stateful test: "flow createRun"
+REQUIRED_MISSING = "AssertionError: required link(s) not covered"  # test_stateful.py's failure
 
 
 def flow_error_key(flow: str) -> str:
@@ -57,15 +58,24 @@ def render_report(run: "ContractRun") -> str:
         lines.append("Cleanup: not needed (read-only run)")
 
     cleanup_failed = run.cleanup_result is not None and bool(run.cleanup_result.problems)
-    if deviations or errors or cleanup_failed:
+    required = uncovered_required_links(run)
+    if deviations or errors or cleanup_failed or required:
         operations = len({d.operation for d in deviations})
         lines.append(f"Result: FAILED, {len(deviations)} deviation(s) in {operations} operation(s)"
                      + (f", {len(errors)} error(s)" if errors else "")
+                     + (f", {len(required)} required link(s) not covered: "
+                        + ", ".join(link.name for link in required) if required else "")
                      + (", cleanup incomplete" if cleanup_failed else ""))
     else:
         tested = len(run.operations) - len(run.skipped)
-        links = "" if settings.read_only else " and their links"
-        lines.append(f"Result: PASSED, {tested} operation(s){links} conform to the spec")
+        if settings.read_only:
+            lines.append(f"Result: PASSED, {tested} operation(s) conform to the spec (links not followed: read-only)")
+        else:
+            states = [link_state(run, link) for link in run.links]
+            covered, open_links = states.count("covered"), states.count("failed") + states.count("not covered")
+            lines.append(f"Result: PASSED, {tested} operation(s) conform to the spec; {covered} link(s) covered, "
+                         f"every required one among them" + (f"; {open_links} optional link(s) not covered"
+                                                               if open_links else ""))
     return "\n".join(lines)
 
 
@@ -87,34 +97,62 @@ def _operation_verdict(run: "ContractRun", operation_id: str, label: str) -> tup
     return "ok", seen
 
 
+def link_state(run: "ContractRun", link: SpecLink) -> str:
+    """``skipped`` (its target is not sent this run), ``covered`` (followed, answered 2xx at least
+    once), ``failed`` (followed, never answered 2xx) or ``not covered`` (never followed)."""
+    if link.target.operation_id in run.skipped or link.source.operation_id in run.skipped:
+        return "skipped"
+    if run.results.links_succeeded.get(link.transition_id):
+        return "covered"
+    return "failed" if run.results.links_followed.get(link.transition_id) else "not covered"
+
+
+def uncovered_required_links(run: "ContractRun") -> list[SpecLink]:
+    if run.settings.read_only:
+        return []
+    return [link for link in run.links if link.required and link_state(run, link) in ("failed", "not covered")]
+
+
 def _flow_lines(run: "ContractRun") -> list[str]:
     results = run.results
     if run.settings.read_only:
         return ["Link sequences: skipped (read-only run)"]
-    lines = ["Link sequences (one stateful test per flow; xN = steps taken along the link)"]
-    never = 0
+    lines = ["Link sequences (one stateful test per flow; each link: times followed, times answered 2xx; "
+             "* = required, x-required-link)"]
+    uncovered = 0
     for flow, operations in sorted(link_flows(run.links).items()):
+        flow_links = [link for link in run.links if link.source.operation_id in operations]
+        states = {link: link_state(run, link) for link in flow_links}
         found = [d for d in results.deviations.values() if f"{flow} sequence" in d.seen_in]
         error = results.errors.get(flow_error_key(flow))
+        missing = [link for link, state in states.items() if state in ("failed", "not covered")]
         if all(op in run.skipped for op in operations):
             verdict = "skipped"
         elif found:
             verdict = f"DEVIATION ({len(found)} kind(s), listed below)"
-        elif error:
+        elif error and not error.startswith(REQUIRED_MISSING):
             verdict = f"ERROR: {error}"
+        elif missing:
+            required = [link for link in missing if link.required]
+            verdict = f"NOT COVERED: {len(missing)} link(s)" + (f", {len(required)} required" if required else "")
         else:
-            verdict = "ok"
+            verdict = "ok, every link covered"
         lines.append(f"  {flow}: {results.scenarios.get(flow, 0)} scenario(s), {verdict}")
-        for link in run.links:
-            if link.source.operation_id not in operations:
-                continue
-            count = results.links_followed.get(link.transition_id, 0)
-            state = "skipped" if link.target.operation_id in run.skipped else (f"x{count}" if count else "never")
-            never += state == "never"
-            lines.append(f"    {state:<7} {link.source.operation_id} -> {link.target.operation_id} ({link.name})")
-    if never:
-        lines.append(f"  {never} link(s) never followed: sequences are random walks; a larger --max-examples "
-                     "explores more (a deviation also ends its flow's exploration early)")
+        if results.directed.get(flow):
+            lines.append(f"    (setup: directed walks, over only the operations leading to it, for required "
+                         f"link(s) the random walks missed: {', '.join(results.directed[flow])})")
+        for link, state in states.items():
+            followed = results.links_followed.get(link.transition_id, 0)
+            succeeded = results.links_succeeded.get(link.transition_id, 0)
+            shown = {"skipped": "skipped", "not covered": "NOT COVERED",
+                     "failed": f"FAILED x{followed}, never 2xx"}.get(state, f"x{followed}, {succeeded} ok")
+            uncovered += state in ("failed", "not covered")
+            lines.append(f"    {shown:<22} {'*' if link.required else ' '} "
+                         f"{link.source.operation_id} -> {link.target.operation_id} ({link.name})")
+    if uncovered:
+        lines.append(f"  {uncovered} link(s) not covered (never followed, or never answered 2xx): sequences are "
+                     "random walks; a larger --max-examples explores more (a deviation also ends its flow's "
+                     "exploration early). Required ones (*) fail the run.")
     return lines
 
 
@@ -128,8 +166,8 @@ def _unexplained_errors(run: "ContractRun") -> dict[str, str]:
         if where in run.by_label:
             if not results.deviations_for(where):
                 errors[where] = message
-        elif where not in explained_flows:
-            errors[where] = message
+        elif where not in explained_flows and not message.startswith(REQUIRED_MISSING):
+            errors[where] = message  # (an uncovered required link is the Result line's)
     return errors
 
 

@@ -1,8 +1,8 @@
 """What a run saw: responses per operation, deviations with their reproductions, links followed.
 
 Hypothesis replays and shrinks failing examples, so the same deviation is seen many times;
-it is kept once per (operation, check, kind), with the latest example, which is the smallest
-one Hypothesis found.
+it is kept once per (operation, check, kind), with the smallest example seen (request and
+answer bodies; a link sequence's step is not shrunk the way a single request is).
 """
 
 from __future__ import annotations
@@ -111,6 +111,10 @@ def expected_and_got(failure: Any, check: str, response: Response) -> tuple[str,
     return getattr(failure, "title", "conformance"), message.splitlines()[0] if message else f"{status}"
 
 
+def _size(deviation: "Deviation") -> int:
+    return len(deviation.request_body) + len(deviation.response_body)
+
+
 @dataclass
 class OperationTally:
     requests: int = 0
@@ -124,7 +128,10 @@ class Results:
         self.deviations: dict[tuple[str, str, str], Deviation] = {}
         self.errors: dict[str, str] = {}  # test-level errors that are not deviations, by test
         self.links_followed: collections.Counter[str] = collections.Counter()  # by transition id
+        self.links_succeeded: collections.Counter[str] = collections.Counter()  # answered 2xx
         self.scenarios: collections.Counter[str] = collections.Counter()  # by flow
+        # flow -> the required links that got directed walks of their own (stateful.cover_required_links)
+        self.directed: dict[str, list[str]] = collections.defaultdict(list)
 
     def record_response(self, case: Case, response: Response) -> None:
         tally = self.tallies[case.operation.label]
@@ -139,6 +146,8 @@ class Results:
             deviation = Deviation.from_failure(failure, check, case, response)
             key = (deviation.operation, deviation.check, deviation.title)
             previous = self.deviations.get(key)
+            if previous is not None and _size(previous) <= _size(deviation):
+                deviation = previous  # the smaller example stays: the one a reader can follow
             deviation.seen_in = previous.seen_in if previous else []
             if where not in deviation.seen_in:
                 deviation.seen_in.append(where)
@@ -149,9 +158,16 @@ class Results:
         self.scenarios[flow] += 1
         return sum(self.scenarios.values())
 
-    def record_link(self, transition_id: str) -> None:
-        """``transition_id`` as schemathesis names it: "POST /runs -> [201] AddEventToRun -> POST ..."."""
+    def record_directed(self, flow: str, link_name: str) -> None:
+        if link_name not in self.directed[flow]:
+            self.directed[flow].append(link_name)
+
+    def record_link(self, transition_id: str, succeeded: bool) -> None:
+        """``transition_id`` as schemathesis names it: "POST /runs -> [201] AddEventToRun -> POST ...";
+        ``succeeded``: the step along it was answered 2xx."""
         self.links_followed[transition_id] += 1
+        if succeeded:
+            self.links_succeeded[transition_id] += 1
 
     def deviations_for(self, operation: str) -> list[Deviation]:
         return [d for d in self.deviations.values() if d.operation == operation]

@@ -2,8 +2,14 @@
 
 The state machine comes from schemathesis (``schema.as_state_machine()``): it starts from an
 operation, feeds values from the response into the next operation through a link, and so on.
-We only override its documented extension points, to send through our session, put the name
-prefix on, run our checks, and count which links were followed.
+We override its documented extension points, to send through our session, put the name
+prefix on, run our checks, and count which links were followed and how they were answered.
+
+One addition: schemathesis starts a sequence only from operations its dependency analysis
+thinks will succeed with generated data. ``createRun`` is not one (its ``X-End-User-ID``
+header reads as a reference to a resource nothing creates), so the run -> events -> blocked
+action -> approve flow was never entered although ``createRun`` answers 201. Every operation
+a flow starts from (one with links out and none in) gets a start rule of the kit's own.
 """
 
 from __future__ import annotations
@@ -11,14 +17,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import hypothesis
-from schemathesis import Case, Response
+from hypothesis.stateful import Bundle, rule
+from schemathesis import Case, GenerationMode, Response
+from schemathesis.generation.meta import TestPhase
 from schemathesis.generation.stateful.state_machine import APIStateMachine, StepInput, StepOutput
 
 if TYPE_CHECKING:
+    from .api import SpecLink
     from .run import ContractRun
 
 
-def state_machine_for(run: "ContractRun", flow: str, operation_ids: list[str]) -> type[APIStateMachine]:
+def state_machine_for(run: "ContractRun", flow: str, operation_ids: list[str],
+                      seed_offset: int = 0) -> type[APIStateMachine]:
     """A state machine over one flow's operations (see ``api.link_flows``)."""
     base = run.schema.include(operation_id=operation_ids).as_state_machine()
 
@@ -32,8 +42,8 @@ def state_machine_for(run: "ContractRun", flow: str, operation_ids: list[str]) -
             self.name_prefix = f"{run.settings.name_prefix}s{number}-"
 
         def step(self, input: StepInput) -> StepOutput:
-            if input.transition is not None and input.is_applied:
-                run.results.record_link(input.transition.id)
+            # The link this step follows, if any: its answer is recorded in validate_response.
+            self.following = input.transition.id if input.transition is not None and input.is_applied else None
             # The path values the link put in, to tell whether they are what is sent.
             self.linked_path = dict(input.case.path_parameters or {}) if input.transition is not None else None
             return super().step(input)
@@ -50,13 +60,93 @@ def state_machine_for(run: "ContractRun", flow: str, operation_ids: list[str]) -
             # generated, invalid on purpose) is rewritten before sending (naming.py), so the
             # request names another resource; ensure_resource_availability would still read its
             # 404 as "the resource just created is gone". It says nothing about that resource.
+            if getattr(self, "following", None):
+                run.results.record_link(self.following, 200 <= response.status_code < 300)
+                self.following = None
             linked = getattr(self, "linked_path", None)
             replaced = linked is not None and any(case.path_parameters.get(k) != v for k, v in linked.items())
             run.check_response(case, response, flow=flow, recorder=self.recorder,
                                skip=("ensure_resource_availability",) if replaced else ())
 
+    for operation_id in flow_starts(run, operation_ids):
+        operation = run.schema.find_operation_by_id(operation_id)
+        if operation.label in getattr(base, "_root_labels", ()):
+            continue  # schemathesis starts from it already
+        setattr(ContractStateMachine, f"start_{operation_id}", _start_rule(operation))
+
     # Same seed, same scenarios.
-    return hypothesis.seed(run.seed)(ContractStateMachine)
+    return hypothesis.seed(run.seed + seed_offset)(ContractStateMachine)
+
+
+def uncovered_required(run: "ContractRun", operation_ids: list[str]) -> list["SpecLink"]:
+    """The flow's required links (``x-required-link``) not yet followed with a 2xx answer."""
+    return [link for link in run.links
+            if link.required and link.source.operation_id in operation_ids
+            and link.target.operation_id in operation_ids
+            and not run.results.links_succeeded.get(link.transition_id)]
+
+
+# Directed rounds: after the flow's random walks, each required link still not covered gets
+# up to this many more walks over only the operations on a path to it, so with any
+# --max-examples a run covers what it must (or fails saying which link it could not).
+DIRECTED_ROUNDS = 3
+DIRECTED_SCENARIOS = 5  # per round; no round runs once the link is covered
+
+
+def cover_required_links(run: "ContractRun", flow: str, operation_ids: list[str]) -> None:
+    for round_number in range(1, DIRECTED_ROUNDS + 1):
+        missing = uncovered_required(run, operation_ids)
+        if not missing:
+            return
+        for link in missing:
+            if run.results.links_succeeded.get(link.transition_id):
+                continue  # covered by an earlier directed walk of this round
+            path = path_to(run, operation_ids, link)
+            run.results.record_directed(flow, link.name)
+            machine = state_machine_for(run, flow, path, seed_offset=round_number * 7919)
+            # No shrinking: a deviation found here is reported as found (the flow's test fails).
+            settings = hypothesis.settings(stateful_settings(run), max_examples=DIRECTED_SCENARIOS,
+                                           phases=[hypothesis.Phase.generate])
+            machine.run(settings=settings)
+
+
+def path_to(run: "ContractRun", operation_ids: list[str], wanted: "SpecLink") -> list[str]:
+    """The operations of a shortest chain of links from a flow start to ``wanted``'s target."""
+    inside = [link for link in run.links
+              if link.source.operation_id in operation_ids and link.target.operation_id in operation_ids]
+    starts = flow_starts(run, operation_ids)
+    queue: list[list[str]] = [[start] for start in starts]
+    seen = set(starts)
+    while queue:
+        chain = queue.pop(0)
+        if chain[-1] == wanted.source.operation_id:
+            return chain + ([wanted.target.operation_id] if wanted.target.operation_id not in chain else [])
+        for link in inside:
+            if link.source.operation_id == chain[-1] and link.target.operation_id not in seen:
+                seen.add(link.target.operation_id)
+                queue.append(chain + [link.target.operation_id])
+    return [wanted.source.operation_id, wanted.target.operation_id]
+
+
+def flow_starts(run: "ContractRun", operation_ids: list[str]) -> list[str]:
+    """The flow's operations with links out and none in: where its sequences begin."""
+    inside = [link for link in run.links
+              if link.source.operation_id in operation_ids and link.target.operation_id in operation_ids]
+    targets = {link.target.operation_id for link in inside}
+    return sorted({link.source.operation_id for link in inside} - targets)
+
+
+def _start_rule(operation: Any) -> Any:
+    """A rule sending ``operation`` with generated (valid) data as a sequence's first step; its
+    answer feeds the links out of it like any step's."""
+    cases = operation.as_strategy(GenerationMode.POSITIVE, phase=TestPhase.STATEFUL)
+
+    @rule(target=Bundle("catch_all"), input=cases.map(StepInput.initial))
+    def start(self: APIStateMachine, input: StepInput) -> StepOutput | None:
+        self.recorder.record_case(case=input.case)
+        return self._step(input)
+
+    return start
 
 
 def stateful_settings(run: "ContractRun") -> hypothesis.settings:

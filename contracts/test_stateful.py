@@ -6,7 +6,7 @@ import pytest
 
 from contracts.api import link_flows
 from contracts.pytest_plugin import active_run
-from contracts.stateful import state_machine_for, stateful_settings
+from contracts.stateful import cover_required_links, state_machine_for, stateful_settings, uncovered_required
 
 run = active_run()
 FLOWS = link_flows(run.links)
@@ -22,3 +22,6 @@ def test_linked_sequences(flow: str) -> None:
         pytest.skip("every link of this flow touches an operation this run does not send: "
                     + ", ".join(sorted(set(FLOWS[flow]) - set(operations))))
     state_machine_for(run, flow, operations).run(settings=stateful_settings(run))
+    cover_required_links(run, flow, operations)
+    missing = uncovered_required(run, operations)
+    assert not missing, "required link(s) not covered: " + ", ".join(link.name for link in missing)

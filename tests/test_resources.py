@@ -116,12 +116,19 @@ def test_flat_tool_body_from_the_vendor_sdk(api):
     ("https://status-401.example.com/v1", {"reachable": True, "status_code": 401}),
     ("https://status-503.example.com", {"reachable": False, "status_code": 503}),
     ("https://down.invalid", {"reachable": False, "error": "dial tcp: lookup down.invalid: no such host"}),
-    ("not a url", {"reachable": False, "error": "invalid URL"}),
+    ("ftp://files.example.com", {"reachable": False, "error": "invalid URL"}),  # a URI, but not http(s)
 ])
 def test_probe_is_simulated_and_deterministic(api, url, expected):
     first = api.post("/api/tools/probe", {"url": url}).get_json()
     assert {k: first[k] for k in expected} == expected
     assert api.post("/api/tools/probe", {"url": url}).get_json() == first
+
+
+def test_probe_refuses_what_is_not_a_uri(api):
+    # The June contract has `url` as a URI: text that is none is a 400 on both releases.
+    for path in ("/api/tools/probe", "/api/v1/tools/probe"):
+        response = api.post(path, {"url": "not a url"})
+        assert response.status_code == 400 and error_of(response) == "url must be a valid uri"
 
 
 def test_probe_requires_url(api):

@@ -15,12 +15,14 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.test import run_wsgi_app
 
 from ..basics.jsonhttp import error_body
-from ..spec.document import Spec, default_spec_path
+from ..basics.origin import OriginPolicy
+from ..services.workspace_keys import KEY_PREFIX  # June workspace keys go in the surface's key header
 from .config import ANSWERED_BY_HEADER, ProxyConfig
 from .exchange import Exchange, KeptBody, decoded
 from .findings import Findings
 from .har import HarWriter
 from .recorder import SessionRecorder
+from .routing import Located, build_surfaces, locate
 from .upstream import Upstream, UpstreamError, answer_headers, forwarded_headers
 from .validation import exchange_problems
 
@@ -32,19 +34,25 @@ FALLBACK_STATUSES = (404, 501)  # an upstream that lacks a documented operation 
 class ProxyApp:
     def __init__(self, config: ProxyConfig, findings: Findings | None = None,
                  recorder: SessionRecorder | None = None, har: HarWriter | None = None,
-                 mock_app: Any = None, pool_size: int = 16):
+                 mock_app: Any = None, pool_size: int = 16, origin_policy: OriginPolicy | None = None):
         self.config = config
-        self.spec = Spec.load(config.spec_path)
+        self.surfaces = build_surfaces(config.spec_paths)
+        self.spec = self.surfaces.root.spec  # the February document (or the --spec replacing it)
         self.upstream = Upstream(config, pool_size)
-        spec_name = str(config.spec_path or default_spec_path().name)
-        self.findings = findings or Findings(f"-> {self.upstream.display}", spec_name)
+        spec_names = " and ".join(f"{s.document} ({'/' if not s.mounts[-1] else ', '.join(s.mounts)})"
+                                  for s in self.surfaces)
+        self.findings = findings or Findings(f"-> {self.upstream.display}", spec_names)
+        self.findings.allow_undocumented = config.allow_undocumented
+        # Who may use the proxy (and so its --api-key): no page on another origin, no rebound name.
+        self.origin_policy = origin_policy or OriginPolicy(allowed_hosts=config.allowed_hosts,
+                                                           allowed_origins=config.allowed_origins)
         self.recorder = recorder
         self.har = har
         self.mock_app = mock_app
         if self.mock_app is None and (config.fallback == "mock" or config.mock_routes):
             from ..web.app import create_app  # the built-in mock: only built when asked for
 
-            self.mock_app = create_app({"spec_path": config.spec_path})
+            self.mock_app = create_app({"spec_path": self._replaced("2026-02"), "v1_spec_path": self._replaced("v1")})
 
     # --- WSGI ---------------------------------------------------------------------------
 
@@ -53,12 +61,21 @@ class ProxyApp:
         method = environ["REQUEST_METHOD"]
         path = environ.get("PATH_INFO") or "/"
         query = environ.get("QUERY_STRING", "")
+        refused = self.origin_policy.refusal(environ)
+        if refused:  # not forwarded, not an exchange of the server's: one line, and a 403
+            self.findings.refuse(f"{method} {path}", refused)
+            data = error_body(refused)
+            start_response("403 Forbidden", [("Content-Type", "application/json"), ("Content-Length", str(len(data))),
+                                             (ANSWERED_BY_HEADER, "proxy")])
+            return [data]
+        located = locate(self.surfaces, method, path)
         headers = forwarded_headers(environ)
-        if self.config.api_key and not any(name.lower() == "authorization" for name in headers):
-            headers["Authorization"] = f"Bearer {self.config.api_key}"
+        if self.config.api_key:
+            self._lend_key(headers, located)
         body = self._request_body(environ)
         kept = body if isinstance(body, bytes) else None
         exchange = Exchange(method, path, query, headers, kept, started)
+        exchange.located = located
 
         if self.mock_app is not None and self.config.routed_to_mock(method, path):
             return self._from_mock(exchange, environ, body, start_response, clock)
@@ -73,7 +90,7 @@ class ProxyApp:
             return self._own_error(exchange, 504 if exc.kind == "timeout" else 502, exc.message,
                                    start_response, clock)
         if (response.status in FALLBACK_STATUSES and self.config.fallback == "mock" and self.mock_app is not None
-                and self.spec.find(method, path) is not None):
+                and located.found is not None):
             response.drain_conn()
             response.release_conn()
             exchange.upstream_error = (f"upstream {self.upstream.display} answered {response.status} "
@@ -82,6 +99,23 @@ class ProxyApp:
         return self._answer(exchange, response.status, answer_headers(response.headers),
                             self.upstream.stream(response), response.headers.get("Content-Encoding", ""),
                             start_response, clock)
+
+    def _replaced(self, name: str) -> str | None:
+        """The --spec file serving surface ``name`` (None: the packaged one), for the built-in mock."""
+        surface = next((s for s in self.surfaces if s.name == name), None)
+        return next((str(p) for p in self.config.spec_paths if surface and p.name == surface.document), None)
+
+    def _lend_key(self, headers: dict[str, str], located: Located) -> None:
+        """--api-key on a request that carries no key of its own: a workspace key (ra_ws_) in the
+        surface's key header when it has one, any other as Authorization: Bearer."""
+        key_header = located.surface.key_header
+        present = {name.lower() for name in headers}
+        if "authorization" in present or (key_header and key_header.lower() in present):
+            return
+        if key_header and self.config.api_key.startswith(KEY_PREFIX):
+            headers[key_header] = self.config.api_key
+        else:
+            headers["Authorization"] = f"Bearer {self.config.api_key}"
 
     def _request_body(self, environ: dict[str, Any]) -> Any:
         """The body as bytes when it fits what is kept; else the stream, passed on unread."""
@@ -124,8 +158,8 @@ class ProxyApp:
         env = dict(environ)
         if isinstance(body, bytes):
             env["wsgi.input"], env["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
-        if "Authorization" in exchange.request_headers:
-            env["HTTP_AUTHORIZATION"] = exchange.request_headers["Authorization"]
+        for name, value in exchange.request_headers.items():  # the lent key too
+            env["HTTP_" + name.upper().replace("-", "_")] = value
         app_iter, status, headers = run_wsgi_app(self.mock_app, env, buffered=False)
         return self._answer(exchange, int(status.split(" ", 1)[0]), list(headers.items()), iter(_closing(app_iter)),
                             "", start_response, clock)
@@ -142,12 +176,13 @@ class ProxyApp:
     def observe(self, exchange: Exchange) -> None:
         """Check, report, record: never lets a problem of its own reach the client."""
         try:
-            found = self.spec.match(exchange.method, exchange.path)
-            operation, problems = exchange_problems(self.spec, exchange, self.upstream.display, found)
-            label = (operation.operation_id, operation.method, operation.path) if operation else None
-            self.findings.add(exchange, problems, label)
+            located = exchange.located or locate(self.surfaces, exchange.method, exchange.path)
+            problems = exchange_problems(located, exchange, self.upstream.display)
+            operation = located.operation
+            label = (operation.operation_id, *located.label().split(" ", 1)) if operation else None
+            self.findings.add(exchange, problems, label)  # type: ignore[arg-type]
             if self.recorder is not None:
-                self.recorder.observe(operation, found[1] if found else {}, exchange)
+                self.recorder.observe(located, exchange)
             if self.har is not None:
                 self.har.add(exchange)
         except Exception as exc:  # a bug here must not break the traffic: report it, go on

@@ -36,15 +36,24 @@ def add_parser(sub: Any) -> None:
     """Register ``proxy`` on the ``runagents-mock`` command's subparsers."""
     proxy = sub.add_parser("proxy", help="a validating, recording proxy in front of a RunAgents server",
                            description="Forward every request to --upstream unchanged and check each exchange "
-                                       "against the spec. Exit code 1 when any response broke the spec.")
+                                       "against the spec. Exit code 1 when any response broke the spec, a call "
+                                       "was undocumented (see --allow-undocumented) or nothing was checked.")
     proxy.add_argument("--upstream", type=_upstream, required=True, metavar="URL", help="the server to proxy")
     proxy.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     proxy.add_argument("--port", type=int, default=DEFAULT_PORT,
                        help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
     proxy.add_argument("--api-key", metavar="KEY",
                        help="sent as Authorization: Bearer KEY on requests that carry no Authorization")
-    proxy.add_argument("--spec", type=Path, metavar="PATH", help="the OpenAPI document to check against "
-                                                                  "(default: the packaged openapi.yaml)")
+    proxy.add_argument("--spec", type=Path, action="append", default=[], metavar="PATH",
+                       help="an OpenAPI document to check against: it replaces the packaged one mounted at the "
+                            "same servers paths (openapi.yaml at /, openapi-v1.yaml under /api/v1), or is added "
+                            "(repeatable)")
+    proxy.add_argument("--allow-undocumented", action="store_true",
+                       help="do not fail the session for calls the documents do not describe")
+    proxy.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                       help="also accept this Host name (beyond IP addresses and localhost; repeatable)")
+    proxy.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                       help="let pages of this origin use the proxy, e.g. http://localhost:3000 (repeatable)")
     proxy.add_argument("--report", type=Path, action="append", default=[], metavar="FILE",
                        help="also write the report here at exit: .xml JUnit, .json JSON, else text (repeatable)")
     proxy.add_argument("--record", type=Path, metavar="FILE",
@@ -69,13 +78,17 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from waitress.server import create_server
 
+    from ..basics.origin import OriginPolicy
     from ..web.serving import run_until_stopped
     from .app import ProxyApp
     from .config import ProxyConfig
     from .har import HarWriter
     from .recorder import SessionRecorder
 
-    config = ProxyConfig(upstream=args.upstream, api_key=args.api_key, spec_path=args.spec, timeout=args.timeout,
+    config = ProxyConfig(upstream=args.upstream, api_key=args.api_key, spec_paths=tuple(args.spec),
+                         allow_undocumented=args.allow_undocumented, timeout=args.timeout,
+                         allowed_hosts=frozenset(h.lower() for h in args.allow_host),
+                         allowed_origins=frozenset(args.allow_origin),
                          fallback=args.fallback, mock_routes=tuple(args.mock), keep_body_bytes=args.max_body_bytes,
                          insecure=args.insecure, ca_bundle=args.ca_bundle)
     emit = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
@@ -94,7 +107,9 @@ def run(args: argparse.Namespace) -> int:
     url_host = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{url_host}:{server.effective_port}"
     app.findings.describe_target, app.findings.emit = f"{url} -> {app.upstream.display}", emit
-    app.recorder = SessionRecorder(app.spec) if args.record else None
+    app.origin_policy = OriginPolicy(port=int(server.effective_port), allowed_hosts=config.allowed_hosts,
+                                     allowed_origins=config.allowed_origins)
+    app.recorder = SessionRecorder(app.surfaces) if args.record else None
     app.har = har
     mode = (" (fallback: the built-in mock)" if args.fallback else "") + (
         f" ({len(args.mock)} route(s) to the built-in mock)" if args.mock else "")
@@ -121,4 +136,4 @@ def finish(app: Any, args: argparse.Namespace) -> int:
         kind = write_report(path, text, app.findings.data(), app.findings.junit_suites())
         print(f"{kind} report written to {path}")
     print(text, flush=True)
-    return 1 if app.findings.response_problems else 0
+    return 0 if app.findings.passed else 1

@@ -33,8 +33,14 @@ class ProxyConfig:
     upstream: str  # base URL, may carry a path prefix
     # Sent as "Authorization: Bearer KEY" on requests that carry no Authorization of their own.
     api_key: str | None = None
-    # The OpenAPI document every exchange is checked against (default: the packaged one).
-    spec_path: Path | None = None
+    # --spec: documents that replace the packaged one mounted where they are (their servers'
+    # paths), or are added beside them.
+    spec_paths: tuple[Path, ...] = ()
+    # Undocumented calls fail the session unless accepted explicitly.
+    allow_undocumented: bool = False
+    # Host names (beyond IP literals and localhost) and page origins allowed to use the proxy.
+    allowed_hosts: frozenset[str] = frozenset()
+    allowed_origins: frozenset[str] = frozenset()
     # Seconds to connect, and between bytes of the upstream's answer.
     timeout: float = 30.0
     # "mock": answer from a built-in mock when the upstream fails or lacks a documented operation.

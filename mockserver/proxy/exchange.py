@@ -67,6 +67,7 @@ class Exchange:
     response_size: int = 0
     duration: float = 0.0  # seconds until the answer's last byte
     upstream_error: str | None = None  # how the upstream failed, when it did
+    located: Any = None  # routing.Located: the document and operation serving the path
 
     @property
     def target(self) -> str:

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..spec.conformance_report import TestCase, deviation_dict, render_deviation
+from ..spec.conformance_report import Deviation, TestCase, deviation_dict, render_deviation
 from .exchange import Exchange
 from .validation import REQUEST, RESPONSE, UNCHECKED, UNDOCUMENTED, UPSTREAM, Problem
 
@@ -55,11 +55,25 @@ class Findings:
         self.seen: dict[str, dict[tuple[Any, ...], Seen]] = {side: {} for side in SIDES}
         self.counts: collections.Counter[str] = collections.Counter()  # occurrences by side
         self.dropped: collections.Counter[str] = collections.Counter()  # distinct ones not kept
+        # Exchange counts behind the verdict: a response is "checked" when its operation is
+        # documented, the server (not the proxy) answered, and its body was at hand.
+        self.checked = 0
+        self.undocumented = 0
+        self.unchecked = 0
+        self.refused = 0  # requests the proxy refused itself (a page on another origin, a foreign Host)
+        self.allow_undocumented = False
 
     def add(self, exchange: Exchange, problems: list[Problem], operation_label: tuple[str, str, str] | None) -> None:
         with self.lock:
             self.exchanges += 1
             self.answered_by[exchange.answered_by] += 1
+            sides = {problem.side for problem in problems}
+            if UNDOCUMENTED in sides:
+                self.undocumented += 1
+            elif UNCHECKED in sides:
+                self.unchecked += 1
+            elif exchange.answered_by != "proxy":
+                self.checked += 1
             if operation_label is not None:
                 operation_id, method, path = operation_label
                 tally = self.tallies.setdefault(f"{method} {path}", Tally(operation_id, method, path))
@@ -77,9 +91,42 @@ class Findings:
         for problem in problems:
             self.emit(problem.line())
 
+    def refuse(self, request: str, reason: str) -> None:
+        with self.lock:
+            self.refused += 1
+        self.emit(f"[refused] {request}: {reason}")
+
     @property
     def response_problems(self) -> int:
         return self.counts[RESPONSE]
+
+    def failures(self) -> list[str]:
+        """Why the session fails (empty: it passes). A response that broke the spec, an
+        undocumented call (unless --allow-undocumented), or nothing checked at all."""
+        why = []
+        if self.counts[RESPONSE]:
+            why.append(f"{self.counts[RESPONSE]} response problem(s)")
+        if self.undocumented and not self.allow_undocumented:
+            why.append(f"{self.undocumented} undocumented call(s) (accept them with --allow-undocumented)")
+        if not self.checked:
+            why.append("no response was checked")
+        return why
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures()
+
+    def summary(self) -> str:
+        """The counts every report carries."""
+        accepted = " (accepted)" if self.allow_undocumented and self.undocumented else ""
+        return (f"{self.exchanges} exchange(s): {self.checked} checked, {self.undocumented} undocumented{accepted}, "
+                f"{self.unchecked} not checked; {self.counts[REQUEST]} request problem(s)"
+                + (f"; {self.refused} refused (another origin or Host)" if self.refused else ""))
+
+    def counts_data(self) -> dict[str, int]:
+        return {"exchanges": self.exchanges, "checked": self.checked, "undocumented": self.undocumented,
+                "unchecked": self.unchecked, "refused": self.refused,
+                "response_problems": self.counts[RESPONSE], "request_problems": self.counts[REQUEST]}
 
     # --- the reports --------------------------------------------------------------------
 
@@ -120,20 +167,19 @@ class Findings:
                 if self.dropped[side]:
                     lines.append(f"  ... and {self.dropped[side]} more kind(s), not kept")
             lines.append("")
-            if self.counts[RESPONSE]:
-                operations = len(deviating)
-                lines.append(f"Result: FAILED, {self.counts[RESPONSE]} response problem(s) in {operations} "
-                             f"operation(s); {self.counts[REQUEST]} request problem(s)")
+            failures = self.failures()
+            if failures:
+                lines.append(f"Result: FAILED, {'; '.join(failures)}. {self.summary()}")
             else:
-                lines.append(f"Result: PASSED, every response conforms to the spec; "
-                             f"{self.counts[REQUEST]} request problem(s)")
+                lines.append(f"Result: PASSED, every checked response conforms to the spec. {self.summary()}")
             return "\n".join(lines)
 
     def data(self) -> dict[str, Any]:
         with self.lock:
             return {
                 "target": self.describe_target, "spec": self.spec_name, "exchanges": self.exchanges,
-                "answered_by": dict(self.answered_by), "passed": not self.counts[RESPONSE],
+                "answered_by": dict(self.answered_by), "passed": not self.failures(), "failures": self.failures(),
+                "summary": self.counts_data(), "allow_undocumented": self.allow_undocumented,
                 "operations": [{"operation_id": t.operation_id, "method": t.method, "path": t.path,
                                 "requests": t.requests, "statuses": {str(k): v for k, v in sorted(t.statuses.items())}}
                                for t in self.tallies.values()],
@@ -158,4 +204,17 @@ class Findings:
                         for name in sorted(set(names) | set(by_side[REQUEST]))]
             requests += [TestCase(f"{name} (undocumented)", "runagents-proxy.requests", found)
                          for name, found in sorted(by_side[UNDOCUMENTED].items())]
-            return {"runagents-proxy responses": responses, "runagents-proxy requests": requests}
+            responses += [TestCase(f"{name} (not checked)", "runagents-proxy.responses", found)
+                          for name, found in sorted(by_side[UNCHECKED].items())]
+            # The session's verdict, with the counts in its name, failed for the reasons the text gives.
+            verdict = TestCase(f"session: {self.summary()}", "runagents-proxy.session",
+                               [_verdict_deviation(reason) for reason in self.failures()])
+            return {"runagents-proxy session": [verdict], "runagents-proxy responses": responses,
+                    "runagents-proxy requests": requests}
+
+
+def _verdict_deviation(reason: str) -> Deviation:
+    return Deviation(operation="session", check="session_verdict", title="Session not passed",
+                     expected="checked responses that conform, no undocumented call", got=reason,
+                     request_method="", request_url="", request_body="", response_status=0,
+                     response_content_type="", response_body="", curl="")

@@ -1,9 +1,9 @@
 """The exchanges as HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/), written as they
 happen so that memory stays bounded: the file is a valid HAR once the session ends.
 
-``Authorization``, cookies and every header or query parameter named like a key or secret are
-redacted; JSON bodies go through the journal's redaction; a body larger than the proxy keeps
-is left out (its size stays).
+Everything goes through ``basics/redact.py``'s one rule: ``Authorization``, cookies and every
+header or query parameter named like a key or secret, OAuth ``code``/``state``, ``Location``
+URLs, JSON, form and text bodies; a body larger than the proxy keeps is left out (its size stays).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 
 from werkzeug.http import HTTP_STATUS_CODES
 
-from ..basics.redact import REDACTED, redact_body, redact_headers, redact_query
+from ..basics.redact import redact_headers, redact_payload, redact_query, redact_url
 from .exchange import Exchange
 
 CREATOR = {"name": "runagents-mock proxy", "version": "1"}
@@ -28,21 +28,17 @@ def _pairs(items: Any) -> list[dict[str, str]]:
 
 
 def _text(body: bytes | None, content_type: str) -> dict[str, Any]:
-    """A HAR body: redacted JSON, other text as it is, binary as base64's absence (a comment)."""
+    """A HAR body, redacted by the one rule (JSON, forms, other text); binary left out (a comment)."""
     if body is None:
         return {"comment": "larger than the proxy keeps; not recorded"}
     if not body:
         return {"text": ""}
     try:
-        return {"text": json.dumps(redact_body(json.loads(body)), ensure_ascii=False)}
-    except (ValueError, RecursionError):
-        pass
-    if "json" in content_type:
-        return {"text": body.decode("utf-8", "replace")}
-    try:
-        return {"text": body.decode("utf-8")}
+        body.decode("utf-8")
     except UnicodeDecodeError:
-        return {"comment": "binary body; not recorded"}
+        if "json" not in content_type:
+            return {"comment": "binary body; not recorded"}
+    return {"text": redact_payload(body, content_type)}
 
 
 def har_entry(exchange: Exchange, upstream: str) -> dict[str, Any]:
@@ -55,8 +51,7 @@ def har_entry(exchange: Exchange, upstream: str) -> dict[str, Any]:
     }
     if exchange.request_body:
         request["postData"] = {"mimeType": request_type, **_text(exchange.request_body, request_type)}
-    headers = [(name, REDACTED if name.lower() in ("set-cookie", "authorization") else value)
-               for name, value in exchange.response_headers]
+    headers = [next(iter(redact_headers({name: value}).items())) for name, value in exchange.response_headers]
     milliseconds = round(exchange.duration * 1000, 3)
     return {
         "startedDateTime": datetime.fromtimestamp(exchange.started, timezone.utc).isoformat(timespec="milliseconds"),
@@ -67,7 +62,7 @@ def har_entry(exchange: Exchange, upstream: str) -> dict[str, Any]:
             "httpVersion": "HTTP/1.1", "cookies": [], "headers": _pairs(headers),
             "content": {"size": exchange.response_size, "mimeType": exchange.content_type,
                         **_text(exchange.response_body, exchange.content_type)},
-            "redirectURL": exchange.response_header("Location"), "headersSize": -1,
+            "redirectURL": redact_url(exchange.response_header("Location")), "headersSize": -1,
             "bodySize": exchange.response_size,
         },
         "cache": {},

@@ -17,10 +17,12 @@ from typing import Any, Callable, Mapping
 
 import yaml
 
-from ..basics.redact import redact_body
-from ..surface.seed import SECTIONS
-from ..spec.document import Operation, Spec
+from ..basics.redact import redact_body, secret_name
+from ..surface.seed import SECTIONS, WORKSPACES_SECTION
+from ..spec.document import Operation
+from ..spec.surfaces import DEFAULT_WORKSPACE, Surfaces
 from .exchange import Exchange
+from .routing import Located
 
 # Kinds addressed by name: section -> (the delete operation, the path parameter naming the item).
 _NAMED = {
@@ -37,7 +39,20 @@ _NAMED_READS = {
     "getIdentityProvider": "identity_providers", "listIdentityProviders": "identity_providers",
 }
 _SEEDABLE_REQUEST_STATUSES = ("PENDING", "APPROVED", "REJECTED")
+_REPLAYABLE_SCOPES = ("once", "agent_user_ttl")
 MAX_PER_KIND = 10_000  # the mock's own default limit per kind: bounded memory
+MAX_WORKSPACES = 100  # workspaces recorded; traffic of further ones is not
+# June operations that do what a February one does, under another operationId.
+_SAME_AS = {"deployAgentV1": "deployAgent", "deleteAgentByName": "deleteAgent"}
+
+
+class _Workspace:
+    """What the traffic revealed of one workspace."""
+
+    def __init__(self) -> None:
+        self.named: dict[str, dict[str, Any]] = {section: {} for section in _NAMED}
+        self.runs: dict[str, dict[str, Any]] = {}  # id -> {"body", "status", "events"}
+        self.requests: dict[str, dict[str, Any]] = {}  # id -> {"body", "status", "extra"}
 
 
 def _properties(schema: Any) -> dict[str, Any]:
@@ -68,16 +83,20 @@ def recorded_body(schema: Mapping[str, Any], body: Any) -> Any:
             out[key] = [recorded_body(sub["items"], item) for item in value]
         else:
             out[key] = redact_body({key: value})[key]
+    if "value" in out and secret_name(out.get("name")):  # {name: STRIPE_KEY, value: ...} (agent env)
+        out["value"] = redact_body({"name": out["name"], "value": out["value"]})["value"]
     return out
 
 
 class SessionRecorder:
-    def __init__(self, spec: Spec):
-        self.spec = spec
+    def __init__(self, surfaces: Surfaces):
+        # The fixture holds the February create bodies (what ``serve --seed`` loads); June
+        # traffic is recorded as the February call its operation shares (same operationId or
+        # _SAME_AS), narrowed to that call's fields, in the workspace it went to.
+        self.spec = surfaces.root.spec
         self.lock = threading.Lock()
-        self.named: dict[str, dict[str, Any]] = {section: {} for section in _NAMED}
-        self.runs: dict[str, dict[str, Any]] = {}  # id -> {"body", "status", "events"}
-        self.requests: dict[str, dict[str, Any]] = {}  # id -> {"body", "status", "extra"}
+        self.workspaces: dict[str, _Workspace] = {DEFAULT_WORKSPACE: _Workspace()}
+        self._current = self.workspaces[DEFAULT_WORKSPACE]
         create_ops = {op_id: section for section, op_id in SECTIONS.items()}
         self._handlers: dict[str, Callable[[Operation, dict[str, str], Exchange, Any, Any], None]] = {
             **{op_id: self._created for op_id in create_ops},
@@ -91,15 +110,39 @@ class SessionRecorder:
         self._section_of_create = create_ops
         self._section_of_delete = {delete: section for section, (delete, _) in _NAMED.items()}
 
-    def observe(self, operation: Operation | None, params: dict[str, str], exchange: Exchange) -> None:
+    # The handlers below act on the workspace of the exchange being observed (set under the lock).
+    @property
+    def named(self) -> dict[str, dict[str, Any]]:
+        return self._current.named
+
+    @property
+    def runs(self) -> dict[str, dict[str, Any]]:
+        return self._current.runs
+
+    @property
+    def requests(self) -> dict[str, dict[str, Any]]:
+        return self._current.requests
+
+    def observe(self, located: Located, exchange: Exchange) -> None:
+        operation = located.operation
         if operation is None or not 200 <= exchange.status < 300:
             return
-        handler = self._handlers.get(operation.operation_id)
-        if handler is None:
+        operation_id = _SAME_AS.get(operation.operation_id, operation.operation_id)
+        handler = self._handlers.get(operation_id)
+        if handler is None or operation_id not in self.spec.operations:
             return
+        params = dict(located.found[1]) if located.found else {}
         body, answer = exchange.request_json(), exchange.response_json()
+        if located.surface.spec is not self.spec and isinstance(body, dict) and operation_id in SECTIONS.values():
+            body = {k: v for k, v in body.items() if k in self.spec.operations[operation_id].body_fields}
         with self.lock:
-            handler(operation, params, exchange, body, answer)
+            workspace = self.workspaces.get(located.workspace)
+            if workspace is None:
+                if len(self.workspaces) >= MAX_WORKSPACES:
+                    return
+                workspace = self.workspaces[located.workspace] = _Workspace()
+            self._current = workspace
+            handler(self.spec.operations[operation_id], params, exchange, body, answer)
 
     # --- what each operation reveals ------------------------------------------------------
 
@@ -166,6 +209,10 @@ class SessionRecorder:
         for field in ("approver_id", "reason"):
             if isinstance(answer.get(field), str):
                 known["extra"][field] = answer[field]
+        # The approval's scope, replayed by the fixture's approve; not "run", which needs the
+        # run_id the fixture leaves out (replay approves it with the request's default).
+        if known["status"] == "APPROVED" and answer.get("scope") in _REPLAYABLE_SCOPES:
+            known["extra"]["scope"] = answer["scope"]
 
     def _stored_seen(self, kept: dict[str, dict[str, Any]], create: str, answer: Any,
                      more: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
@@ -212,16 +259,13 @@ class SessionRecorder:
     # --- the fixture ------------------------------------------------------------------------
 
     def fixture(self) -> dict[str, Any]:
+        """The default workspace's items at the top level; each named workspace's under
+        ``workspaces: {name: {...}}``."""
         with self.lock:
-            out: dict[str, Any] = {section: list(items.values()) for section, items in self.named.items()}
-            out["runs"] = [{**run["body"], "id": run_id, **({"status": run["status"]} if run["status"] else {}),
-                            "events": list(run["events"])}
-                           for run_id, run in self.runs.items()]
-            out["access_requests"] = [
-                {**req["body"], "id": req_id, **req["extra"],
-                 **({"status": req["status"]} if req["status"] in _SEEDABLE_REQUEST_STATUSES else {})}
-                for req_id, req in self.requests.items()]
-        return {section: out[section] for section in SECTIONS if out.get(section)}
+            data = _fixture(self.workspaces[DEFAULT_WORKSPACE])
+            named = {name: _fixture(ws) for name, ws in self.workspaces.items() if name != DEFAULT_WORKSPACE}
+        named = {name: items for name, items in named.items() if items}
+        return {**data, WORKSPACES_SECTION: named} if named else data
 
     def write(self, path: Path) -> None:
         """YAML, or JSON when the file name ends in .json; both load with ``serve --seed``."""
@@ -232,3 +276,15 @@ class SessionRecorder:
             text = "# Recorded by runagents-mock proxy; load with: runagents-mock serve --seed FILE\n" \
                    + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
         path.write_text(text, encoding="utf-8")
+
+
+def _fixture(workspace: _Workspace) -> dict[str, Any]:
+    out: dict[str, Any] = {section: list(items.values()) for section, items in workspace.named.items()}
+    out["runs"] = [{**run["body"], "id": run_id, **({"status": run["status"]} if run["status"] else {}),
+                    "events": list(run["events"])}
+                   for run_id, run in workspace.runs.items()]
+    out["access_requests"] = [
+        {**req["body"], "id": req_id, **req["extra"],
+         **({"status": req["status"]} if req["status"] in _SEEDABLE_REQUEST_STATUSES else {})}
+        for req_id, req in workspace.requests.items()]
+    return {section: out[section] for section in SECTIONS if out.get(section)}

@@ -8,7 +8,6 @@ conformance reports' ``Deviation`` record.
 
 from __future__ import annotations
 
-import json
 import shlex
 from dataclasses import dataclass
 from typing import Any
@@ -19,10 +18,11 @@ from werkzeug.datastructures import Headers, MultiDict
 from ..spec.conformance import UNDOCUMENTED_PATH, response_issues
 from ..spec.conformance_report import Deviation, body_excerpt
 from ..basics.errors import ApiError
-from ..basics.redact import redact_body
+from ..basics.redact import redact_payload
 from ..spec.document import Operation, ResponseIssue, Spec
 from ..spec.security import missing_credentials
 from .exchange import Exchange
+from .routing import Located
 
 REQUEST, RESPONSE, UNDOCUMENTED, UPSTREAM, UNCHECKED = "request", "response", "undocumented", "upstream", "unchecked"
 
@@ -46,12 +46,15 @@ class Problem:
         return f"[{self.side}] {self.name}{status}" + ("" if self.side == UNDOCUMENTED else f": {d.got}")
 
 
-def exchange_problems(spec: Spec, exchange: Exchange, upstream: str,
-                      found: tuple[Operation, dict[str, str]] | None) -> tuple[Operation | None, list[Problem]]:
-    """The exchange's operation (None when undocumented) and every problem found in it;
-    ``found`` is ``spec.match`` of the exchange."""
-    operation, params = found if found else (None, {})
+def exchange_problems(located: Located, exchange: Exchange, upstream: str) -> list[Problem]:
+    """Every problem found in the exchange, against the document ``located`` says serves it."""
+    spec, label = located.spec, located.label()
+    operation, params = located.found if located.found else (None, {})
     problems: list[Problem] = []
+
+    def _problem(*args: Any, **kwargs: Any) -> Problem:
+        return _make_problem(label, *args, **kwargs)
+
     if exchange.upstream_error:
         problems.append(_problem(UPSTREAM, operation, exchange, upstream, "upstream_error", "Upstream failed",
                                  "an answer from the upstream", exchange.upstream_error))
@@ -77,11 +80,11 @@ def exchange_problems(spec: Spec, exchange: Exchange, upstream: str,
                                  "(--max-body-bytes) or compressed in a way it does not read: passed on, "
                                  "not checked"))
     if exchange.answered_by != "proxy":  # a 502 of the proxy's own is not the server's answer
-        for issue in response_issues(spec, exchange.method, exchange.path, exchange.status,
+        for issue in response_issues(spec, exchange.method, located.path, exchange.status,
                                      exchange.content_type, exchange.response_body):
             if issue.check != UNDOCUMENTED_PATH:  # already reported from the request's side
-                problems.append(_response_problem(operation, exchange, upstream, issue))
-    return operation, problems
+                problems.append(_response_problem(label, operation, exchange, upstream, issue))
+    return problems
 
 
 def _request_error(spec: Spec, operation: Operation, params: dict[str, str], exchange: Exchange) -> str | None:
@@ -112,7 +115,7 @@ _RESPONSE_TITLES = {
 }
 
 
-def _response_problem(operation: Operation | None, exchange: Exchange, upstream: str,
+def _response_problem(label: str | None, operation: Operation | None, exchange: Exchange, upstream: str,
                       issue: ResponseIssue) -> Problem:
     status = issue.status
     if issue.check == "status_code_conformance" and operation is not None:
@@ -127,14 +130,14 @@ def _response_problem(operation: Operation | None, exchange: Exchange, upstream:
     else:
         expected = 'the documented error body {"error": "..."} as application/json'
         got = issue.message
-    return _problem(RESPONSE, operation, exchange, upstream, issue.check,
+    return _make_problem(label, RESPONSE, operation, exchange, upstream, issue.check,
                     _RESPONSE_TITLES.get(issue.check, "Response breaks the spec"), expected, got,
                     key_detail=(status, issue.where or issue.message))
 
 
-def _problem(side: str, operation: Operation | None, exchange: Exchange, upstream: str, check: str,
-             title: str, expected: str, got: str, key_detail: Any = None) -> Problem:
-    label = f"{operation.method} {operation.path}" if operation else f"{exchange.method} {exchange.path}"
+def _make_problem(label: str | None, side: str, operation: Operation | None, exchange: Exchange, upstream: str,
+                  check: str, title: str, expected: str, got: str, key_detail: Any = None) -> Problem:
+    label = label or f"{exchange.method} {exchange.path}"
     request_body = _shown(exchange.request_body, exchange.request_headers.get("Content-Type", ""))
     deviation = Deviation(
         operation=label, check=check, title=title, expected=expected, got=got,
@@ -154,11 +157,7 @@ def _shown(body: bytes | None, content_type: str) -> str:
         return "(not kept: larger than the proxy keeps)"
     if not body:
         return ""
-    try:
-        parsed = json.loads(body)
-    except (ValueError, RecursionError):
-        return body_excerpt(body, content_type)
-    return body_excerpt(json.dumps(redact_body(parsed), separators=(",", ":"), ensure_ascii=False), "json")
+    return body_excerpt(redact_payload(body, content_type), content_type)
 
 
 def _curl(exchange: Exchange, upstream: str, shown_body: str) -> str:

@@ -25,6 +25,7 @@ from ..services.runtime.models import Allowed, Refusal
 from ..spec.document import Spec, mock_spec_path
 from ..spec.security import body_type_refusal
 from ..services import agent_calls
+from ..services.gateway.models import LLM_AGENT_KEY
 from . import ingress
 from ..spec.paths import (EGRESS_PREFIX, INGRESS_PREFIX, JWKS_PATH, LLM_PREFIX, OAUTH_CALLBACK,
                           WORKSPACE_RUNTIME_PREFIX)
@@ -169,7 +170,8 @@ class RuntimeApp:
                        else "/v1/chat/completions")
         else:
             gateway = "/v1/_llm_unknown" + path
-        environ = {**environ, RUNTIME_CALLER_KEY: caller, "PATH_INFO": gateway}
+        agent = tuple(parts[:2]) if len(parts) > 2 else ("", "")  # whose spend it is (gateway/models.py)
+        environ = {**environ, RUNTIME_CALLER_KEY: caller, "PATH_INFO": gateway, LLM_AGENT_KEY: agent}
         return self.api_app(environ, start_response)
 
     # --- the tool proxy ---------------------------------------------------------------

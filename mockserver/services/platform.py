@@ -35,6 +35,7 @@ from .providers.models import ModelProvidersBackend
 from .runs.models import RunsBackend
 from .runtime.models import RuntimeBackend
 from .tools.models import ToolsBackend
+from .workspace_auth.models import AuthSettingsBackend
 
 STATE_VERSION = 1
 
@@ -56,6 +57,7 @@ BACKENDS = (
     ("billing", "billing", BillingBackend),
     ("policies", "policies", PoliciesBackend),
     ("runtime", "runtime", RuntimeBackend),
+    ("auth", "auth_settings", AuthSettingsBackend),
 )
 
 
@@ -80,11 +82,13 @@ class Platform:
     billing: BillingBackend
     policies: PoliciesBackend  # both releases' policies, the bindings, and the runtime's grants
     runtime: RuntimeBackend
+    auth: AuthSettingsBackend  # the workspace's auth settings (/api/v1/settings/auth)
 
     def __init__(self, config: MockConfig | None = None, clock: Clock | None = None, workspace: str = "default"):
         self.config = config or MockConfig()
         self.workspace = workspace  # its name under /api/v1/workspaces/
         self.replay: Any = None  # invoker.OperationInvoker of /api/v1, set by the server (action plans)
+        self.keys: Any = None  # the server's workspace_keys.WorkspaceKeys, set by the server (/auth/api-keys)
         self.clock = clock or Clock()
         self.lock = threading.RLock()
         # Set by track_changes(): what changed since the store last saved (persistence.py).

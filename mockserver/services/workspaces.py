@@ -24,6 +24,7 @@ class Workspaces:
         self._name_error = name_error  # the spec's check of a workspace name: a message or None
         self._named: dict[str, Platform] = {}
         self.replay: Any = None  # given to every workspace's platform (see invoker.py)
+        self.keys: Any = None  # the server's WorkspaceKeys, given to every workspace's platform
         # Called with each named workspace's platform when it is made (the app gives it its
         # own resume worker there, as the default's).
         self.prepare: Callable[[Platform], None] = lambda platform: None
@@ -49,6 +50,7 @@ class Workspaces:
                 self.default.check_capacity("workspaces", len(self._named))
                 platform = Platform(self.config, workspace=name)
                 platform.replay = self.replay
+                platform.keys = self.keys
                 self.prepare(platform)
                 self._named[name] = platform
             return self._named[name]

@@ -72,8 +72,21 @@ def dereference(document: Mapping[str, Any]) -> Any:
     return _deref(document, document)
 
 
+# `format` is checked where the documents declare one (uri, date-time, email, uuid), as the
+# platform refuses a value that breaks it. jsonschema checks `uri` only with an optional
+# package, so the one rule the mock applies is registered here: an absolute URI (a scheme,
+# `:`, then no whitespace or control characters), as the compiled validator also requires.
+_FORMATS = FormatChecker()
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s\x00-\x1f\x7f]*")
+
+
+@_FORMATS.checks("uri")
+def _is_uri(value: object) -> bool:
+    return not isinstance(value, str) or _URI.fullmatch(value) is not None
+
+
 def _validator(schema: Mapping[str, Any]) -> Draft202012Validator:
-    return Draft202012Validator(schema, format_checker=FormatChecker())
+    return Draft202012Validator(schema, format_checker=_FORMATS)
 
 
 # --- error messages ---------------------------------------------------------------------
@@ -174,7 +187,9 @@ class RequestCheck:
     def first_error(self, instance: Any, prefix: str = "") -> str | None:
         if self.is_valid(instance):
             return None
-        return first_error(self.validator, instance, prefix)
+        # Invalid for the compiled check: jsonschema names the problem. Should the two disagree
+        # (a format edge case), the input is still refused: never more permissive than either.
+        return first_error(self.validator, instance, prefix) or f"{prefix or 'request body'} is invalid"
 
 
 # --- operations -------------------------------------------------------------------------
@@ -187,6 +202,7 @@ class Parameter:
     validator: RequestCheck
     schema: Mapping[str, Any]
     alias_of: str | None = None  # a deprecated other name: the value goes to this parameter
+    comma_separated: bool = False  # `x-comma-separated`: a list in one value, or the parameter repeated
 
     def coerce(self, raw: str) -> Any:
         """Query/path/header values arrive as text; convert for integer/number/boolean schemas."""
@@ -230,6 +246,7 @@ class Operation:
     path_item_extensions: Mapping[str, Any] = field(default_factory=dict)
     keyless: bool = False  # `security: []`: the operation takes no API key
     extensions: Mapping[str, Any] = field(default_factory=dict)  # the operation's own x- keys
+    body_required: bool = False  # `requestBody.required`
 
     @cached_property
     def body_fields(self) -> frozenset[str]:
@@ -296,8 +313,10 @@ class Operation:
             elif param.location == "query":
                 raw = args.get(param.name)
                 if raw is not None and hasattr(args, "getlist") and len(args.getlist(param.name)) > 1:
-                    # No query parameter of the spec is an array: a second value is a mistake.
-                    raise ApiError(400, f"query parameter {param.name} is given more than once")
+                    if not param.comma_separated:
+                        # No query parameter of the spec is an array: a second value is a mistake.
+                        raise ApiError(400, f"query parameter {param.name} is given more than once")
+                    raw = ",".join(args.getlist(param.name))  # `--tag a --tag b` as `tag=a,b`
             else:
                 raw = headers.get(param.name)
             # An empty header counts as absent; an empty query value is a value, checked like any.
@@ -323,6 +342,12 @@ class Operation:
         if self.body_schema is None:
             return None  # bodies on operations that take none are ignored, like the real server
         body = decode_json(raw_body)
+        if body is None and not self.body_required:
+            body = {}  # JSON null where the body is optional is no body (the vendor CLI's plain approve)
+        elif body == {} and self.body_required and not raw_body.strip() and self.body_validator.is_valid(body):
+            # No body where one is required, and {} would pass: refused, as the platform does
+            # (when {} fails, the message naming the missing field says more).
+            raise ApiError(400, "request body is required")
         # The schema accepts both names (so messages name the field as sent); then the
         # handler gets the documented name.
         message = self.body_validator.first_error(body)
@@ -401,7 +426,7 @@ class Spec:
         params = tuple(
             Parameter(name=p["name"], location=p["in"], required=bool(p.get("required")),
                       validator=RequestCheck.compile(p.get("schema", {})), schema=p.get("schema", {}),
-                      alias_of=p.get("x-alias-of"))
+                      alias_of=p.get("x-alias-of"), comma_separated=bool(p.get("x-comma-separated")))
             for p in by_key.values() if p["in"] in ("path", "query", "header")
         )
         body = raw.get("requestBody")
@@ -416,6 +441,8 @@ class Spec:
             responses=responses, path_item_extensions=extensions,
             keyless=raw.get("security") == [],
             extensions={k: v for k, v in raw.items() if k.startswith("x-")},
+            # Only for a JSON-only body: an operation taking other media types reads its body its own way.
+            body_required=bool(body and body.get("required") and set(body["content"]) == {"application/json"}),
         )
 
     def component_validator(self, name: str) -> RequestCheck:

@@ -57,7 +57,9 @@ class MockServer:
         self.faults = Faults()
         self.rate_limiter = RateLimiter(config.rate_limit_per_minute, platform.clock)
         self.handlers: dict[str, Any] = {}
-        self.invoker: Any = None  # services.invoker.OperationInvoker of openapi.yaml (seeds), set by create_app
+        # services.invoker.OperationInvoker of openapi.yaml and of openapi-v1.yaml (seeds), set by create_app
+        self.invoker: Any = None
+        self.v1_invoker: Any = None
         self.encoder = RecordEncoder()
         # Every OpenAPI document this mock serves, as /docs lists them (the files behind
         # ``surfaces``, and any other document a part of the mock serves).
@@ -123,6 +125,8 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
     # February document's for seeds.
     server.workspaces.replay = platform.replay = SpecInvoker(v1_spec, server.handlers)
     server.invoker = SpecInvoker(spec, server.handlers)
+    server.v1_invoker = platform.replay
+    server.workspaces.keys = platform.keys = server.workspace_keys  # /api/v1/auth/api-keys
     for workspace, _ in cfg.workspace_keys:
         try:
             server.workspaces.check_name(workspace)

@@ -46,7 +46,7 @@ class KitRun:
         raise AssertionError(f"no {title or 'deviation'} reported for {operation_id}:\n{self.report}")
 
 
-def run_kit(*args: str, timeout: float = 120) -> KitRun:
+def run_kit(*args: str, timeout: float = 300) -> KitRun:
     """``runagents-contract ARGS`` in a fresh process (the suite builds its schema at import)."""
     env = {k: v for k, v in os.environ.items() if k != "RUNAGENTS_API_KEY"}
     proc = subprocess.run([sys.executable, "-m", "contracts.cli", *args], capture_output=True, text=True,

@@ -37,6 +37,13 @@ def test_passes_against_runagents_mock_serve(served_mock):
     run = run_kit("--base-url", served_mock.url, "--api-key", API_KEY, "--max-examples", EXAMPLES, "--seed", SEED)
     assert "skipped   seedStarterKit" in run.report  # fixed names: never sent to a server we do not own
     expect_conformance(run, served_mock.url)
+    # The README's flows, followed with 2xx answers even at 2 examples: run -> event, blocked action
+    # -> approve; create -> get -> delete. A required link (x-required-link) not covered fails the run.
+    for link in ("AddEventToRun", "BlockActionOfRun", "ApproveBlockedAction", "GetCreatedTool", "DeleteCreatedTool",
+                 "GetDeployedAgent", "DeleteDeployedAgent", "ApproveCreatedAccessRequest"):
+        line = next((l for l in run.report.splitlines() if l.endswith(f"({link})")), "")
+        assert "* " in line and " ok " in line and "NOT COVERED" not in line, f"{link}: {line!r}\n{run.report}"
+    assert "every required one among them" in run.report, run.report
 
 
 def test_passes_against_the_in_process_mock_with_positive_data_only():

@@ -62,7 +62,7 @@ def test_reset_clears_state_journal_faults_rate_limit_replies_and_clock(runagent
     assert runagents_mock.journal() == []
     assert runagents_mock.faults.rules == []
     assert runagents_mock.state()["clock_offset"] == real_now == 0
-    assert runagents_mock.state()["gateway"] == {"replies": {}, "tokens": {}}
+    assert runagents_mock.state()["gateway"] == {"replies": {}, "usage": []}
     for _ in range(3):  # no rate limit and no fault any more
         assert runagents_mock.request("GET", "/api/agents").status_code == 200
     assert tool_names(runagents_mock) == []

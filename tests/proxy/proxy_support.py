@@ -79,7 +79,7 @@ def proxy_in_process(upstream: str, **config: Any) -> Iterator[tuple[LiveServer,
     lines: list[str] = []
     app = ProxyApp(ProxyConfig(upstream=upstream, **config),
                    findings=Findings(f"-> {upstream}", "openapi.yaml", emit=lines.append))
-    app.recorder = SessionRecorder(app.spec)
+    app.recorder = SessionRecorder(app.surfaces)
     app.lines = lines  # type: ignore[attr-defined]
     live = LiveServer(app=app).start()  # type: ignore[arg-type]
     try:

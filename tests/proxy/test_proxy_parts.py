@@ -76,3 +76,25 @@ def test_bad_flags_are_refused_with_exit_2(argv, message, capsys):
     with pytest.raises(SystemExit) as stopped:
         main(["proxy", *argv])
     assert stopped.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_spec_replaces_the_document_mounted_where_it_is_or_is_added(tmp_path):
+    import yaml
+
+    from mockserver.proxy.routing import build_surfaces, locate
+    from mockserver.spec.document import default_spec_path
+
+    february = yaml.safe_load(default_spec_path().read_text(encoding="utf-8"))
+    copy = tmp_path / "team-copy.yaml"
+    copy.write_text(yaml.safe_dump(february), encoding="utf-8")
+    other = dict(february, servers=[{"url": "http://localhost:8092/internal"}])
+    added = tmp_path / "internal.yaml"
+    added.write_text(yaml.safe_dump(other), encoding="utf-8")
+
+    surfaces = build_surfaces([copy, added])
+    assert [(s.name, s.document) for s in surfaces] == [
+        ("2026-02", "team-copy.yaml"), ("v1", "openapi-v1.yaml"), ("internal", "internal.yaml")]
+    assert locate(surfaces, "GET", "/api/tools").surface.document == "team-copy.yaml"
+    assert locate(surfaces, "GET", "/api/v1/tools").label() == "GET /api/v1/tools"
+    found = locate(surfaces, "GET", "/internal/api/tools")
+    assert found.surface.document == "internal.yaml" and found.label() == "GET /internal/api/tools"

@@ -85,7 +85,7 @@ def session(tmp_path_factory):
     with contextmanager(serve_mock)("--server", "waitress") as upstream:
         with proxy_process(upstream.url, "--record", str(files["fixture.yaml"]), "--har", str(files["session.har"]),
                            "--report", str(files["report.json"]), "--report", str(files["report.xml"]),
-                           "--report", str(files["report.txt"])) as proxy:
+                           "--report", str(files["report.txt"]), "--allow-undocumented") as proxy:
             seen = behaviour_flows(proxy.url)
             bad_requests(proxy.url)
             state = requests.get(upstream.url + "/_mock/state", headers=AUTH, timeout=10).json()
@@ -98,6 +98,10 @@ def test_the_mock_gives_zero_response_problems(session):
     assert proxy.exit_code == 0, proxy.output
     assert report["passed"] and report["response_problems"] == [], report["response_problems"]
     assert "Result: PASSED" in proxy.output and "[response]" not in proxy.output
+    # The one undocumented call (GET /api/nothing-here) is counted, and accepted only by the flag.
+    assert report["summary"]["undocumented"] == 1 and report["summary"]["checked"] == report["exchanges"] - 1, \
+        report["summary"]
+    assert "1 undocumented (accepted)" in proxy.output
     assert report["answered_by"] == {"upstream": report["exchanges"]}
     assert files["report.txt"].read_text().startswith("RunAgents proxy report:")
 

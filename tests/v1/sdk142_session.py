@@ -100,7 +100,7 @@ def main(scenario: str) -> dict:
     client.policies.delete("billing-read")
 
     report["idps"] = [i.name for i in client.identity_providers.list()]
-    report["context_agents"] = sorted(a["name"] for a in client.export_context()["agents"])
+    report["context_agents"] = sorted(a["name"] for a in client.export_context()["resources"]["agents"])
     report["analysis_tools"] = len(client.analyze({"agent.py": "import requests\nrequests.get('https://api.stripe.com/v1/charges')\n"}).tools)
     return report
 

@@ -87,7 +87,7 @@ def test_invalid_policy_and_draft_steps_leave_the_workspace_unchanged(api):
         assert errors == ["params: spec.policies[0].permission must be one of: allow, deny, approval_required",
                           "params: tool_mappings.x must not be empty",
                           'params: deploy draft "missing" not found',
-                          "params: either image or source_files is required"]
+                          "params: no valid deploy source: send image, source_files or artifact_id (or a draft_id whose draft has one)"]
     assert response.status_code == 400 and response.get_json()["applied_count"] == 0
     after = api.get("/_mock/state").json
     assert {k: after[k] for k in ("tools", "policies", "deploy_drafts", "agents", "action_plans")} == \
@@ -133,7 +133,7 @@ def test_the_context_export_holds_policies_connectors_approvals_and_drafts(api):
     v1(api, "POST", "/actions/apply", {"plan_id": "ctx", "actions": [TOOL, POLICY, DRAFT]})
     v1(api, "POST", "/approval-connectors", {"name": "ops-hook", "type": "webhook",
                                              "endpoint": "https://hooks.example.com/approvals"})
-    exported = v1(api, "GET", "/context/export").get_json()
+    exported = v1(api, "GET", "/context/export").get_json()["resources"]
     assert [p["name"] for p in exported["policies"]] == ["payments-policy"]
     assert [c["name"] for c in exported["approval_connectors"]] == ["ops-hook"]
     assert [d["id"] for d in exported["deploy_drafts"]] == ["draft-payments-01"]

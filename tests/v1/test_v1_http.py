@@ -189,15 +189,17 @@ def test_catalog_and_its_errors(api):
     assert response.status_code == 400 and error_of(response) == "query parameter page_size must be <= 100"
 
 
-def test_model_spend_prices_gateway_tokens_against_agent_budgets(api):
+def test_model_spend_prices_an_agents_gateway_tokens_against_its_budget(api):
     v1(api, "POST", "/starter-kit")
     v1(api, "POST", "/deploy", {"agent_name": "a", "image": "img:1"})
     v1(api, "PUT", "/agents/a/config", {"llm_configs": [{"provider": "openai", "model": "gpt-4o-mini",
                                                            "monthly_budget_usd": 0.00001}]})
-    v1(api, "POST", "/chat/completions", {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi there"}]})
+    # The agent's runtime calls its gateway URL (LLM_GATEWAY_URL): that traffic is the agent's.
+    api.post("/_llm/agent-system/a/v1/chat/completions",
+             json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi there"}]})
     spend = v1(api, "GET", "/model-spend").get_json()
     assert spend["summary"]["budgeted_model_count"] == 1 and spend["summary"]["blocked_count"] == 1
-    assert [w["status"] for w in spend["warnings"]] == ["blocked"]
+    assert [(w["agent_name"], w["status"]) for w in spend["warnings"]] == [("a", "Budget reached")]
     assert spend["top_models"][0]["model"] == "gpt-4o-mini" and spend["top_models"][0]["estimated_spend_usd"] > 0
 
 
@@ -226,7 +228,8 @@ def test_context_export_names_the_workspace_and_holds_no_secret(api):
     v1(api, "POST", "/workspaces/ops/tools", {"name": "t", "base_url": "https://x.example", "auth_type": "APIKey",
                                               "credentials": {"api_key": "sk-very-secret"}})
     exported = v1(api, "GET", "/workspaces/ops/context/export")
-    assert exported.get_json()["workspace"] == "ops" and [t["name"] for t in exported.get_json()["tools"]] == ["t"]
+    assert exported.get_json()["namespace"] == "ops"
+    assert [t["name"] for t in exported.get_json()["resources"]["tools"]] == ["t"]
     assert b"sk-very-secret" not in exported.get_data()
 
 
@@ -307,8 +310,10 @@ def test_connector_test_and_defaults(api):
     response = v1(api, "PUT", "/approval-connectors/defaults", {"default_delivery_mode": "some"})
     assert response.status_code == 400
     assert v1(api, "GET", "/approval-connectors/defaults").get_json()["default_delivery_mode"] == "all"
-    # An empty body changes nothing (the document says the body is optional).
-    assert v1(api, "PUT", "/approval-connectors/defaults").get_json()["default_delivery_mode"] == "all"
+    # The body is required (the vendor's contract): none is a 400; `{}` changes nothing.
+    refused = v1(api, "PUT", "/approval-connectors/defaults")
+    assert refused.status_code == 400 and error_of(refused) == "request body is required"
+    assert v1(api, "PUT", "/approval-connectors/defaults", {}).get_json()["default_delivery_mode"] == "all"
 
 
 # --- action plans ---------------------------------------------------------------------------

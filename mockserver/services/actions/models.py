@@ -64,7 +64,10 @@ class ActionsBackend:
             problem = replay.schema_problem(target["schema"], params)
             if problem:
                 return result, f"params: {problem}", None
-            draft = self.platform.drafts.patched(params.get("id") or draft_id_for(key), params, drafts)
+            try:  # a finished draft does not change
+                draft = self.platform.drafts.patched(params.get("id") or draft_id_for(key), params, drafts)
+            except ApiError as exc:
+                return result, f"params: {exc.message}", None
             drafts[draft["id"]] = draft
             return {**result, "resource_ref": f"/deploy-drafts/{draft['id']}"}, None, draft
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..agent_calls import invoke
 from ..common import DEFAULT_NAMESPACE, Handlers
+from ..workspace.models import agent_model_usage
 from .models import STARTER_PROVIDER, STARTER_TOOL
 
 handlers = Handlers()
@@ -86,9 +87,10 @@ def invoke_agent_by_name(platform, req):
 
 @handlers.operation("getAgentConfig")
 def get_agent_config(platform, req):
-    return 200, platform.agents.config(req.path["name"])
+    return 200, {**platform.agents.config(req.path["name"]), "model_usage": agent_model_usage(platform, req.path["name"])}
 
 
 @handlers.operation("updateAgentConfig")
 def update_agent_config(platform, req):
-    return 200, platform.agents.update_config(req.path["name"], req.body)
+    config = platform.agents.update_config(req.path["name"], req.body)
+    return 200, {**config, "model_usage": agent_model_usage(platform, req.path["name"])}

@@ -15,16 +15,18 @@ from ...basics.errors import ApiError
 GENERATED_AT = "2026-06-30T00:00:00Z"
 
 BUILT_IN: tuple[dict[str, Any], ...] = (
+    # The entry api/catalog.md shows: its tags (Gmail too) and its seven integrations.
     {"id": "google-workspace-assistant-agent", "version": "1.2.0", "name": "Google Workspace Assistant",
-     "summary": "Works across mail, calendar, drive and documents for one user.",
-     "category": "Enterprise Productivity", "tags": ["Google Workspace", "Productivity"],
+     "summary": "Works across Gmail, Calendar, Drive, Docs, Sheets, Tasks and Keep for one user.",
+     "category": "Enterprise Productivity", "tags": ["Google Workspace", "Productivity", "Gmail"],
      "complexity": "high", "defaultModel": "gpt-4.1",
-     "requiredIntegrations": ["email", "calendar", "drive", "docs"],
+     "requiredIntegrations": ["email", "calendar", "drive", "docs", "sheets", "tasks", "keep"],
      "governanceTraits": ["identity-aware", "approval-ready", "audit-ready"],
      "published_at": "2026-04-06T22:00:00Z", "changelog": "Calendar event creation behind a policy.",
      "deploymentTemplate": {"agentName": "google-workspace-assistant-agent",
                             "systemPrompt": "You are a workspace assistant.",
-                            "requiredTools": ["email", "calendar", "drive", "docs"], "policies": [],
+                            "requiredTools": ["email", "calendar", "drive", "docs", "sheets", "tasks", "keep"],
+                            "policies": [],
                             "sourceType": "python_source",
                             "sourceFiles": {"src/agent.py": "print('workspace assistant')\n"}}},
     {"id": "google-workspace-assistant-agent", "version": "1.1.0", "name": "Google Workspace Assistant",

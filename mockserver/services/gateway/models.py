@@ -8,6 +8,10 @@ from typing import Any, Iterator, Mapping
 
 from ...basics.errors import ApiError
 
+# The WSGI environ key under which the runtime's LLM path (/_llm/<namespace>/<agent>/...) names
+# the calling agent to the gateway: set by the platform, so a client cannot claim an agent.
+LLM_AGENT_KEY = "runagents.llm_agent"
+
 
 def count_tokens(text: str) -> int:
     """A stable stand-in for a tokenizer: about four characters a token, at least one."""
@@ -26,7 +30,9 @@ class GatewayBackend:
     def __init__(self, platform):
         self.platform = platform
         self.replies: dict[str, str] = {}  # model -> configured reply text ("*" for any model)
-        self.tokens: dict[str, int] = {}  # model -> tokens served (what /api/v1/model-spend prices)
+        # (agent namespace, agent name, model) -> tokens served: what /api/v1/model-spend prices.
+        # Calls no agent made (a key's own /chat/completions) count under the agent "".
+        self.usage: dict[tuple[str, str, str], int] = {}
 
     def reply_text(self, model: str, messages: list[Mapping[str, Any]]) -> str:
         configured = self.replies.get(model, self.replies.get("*"))
@@ -35,8 +41,9 @@ class GatewayBackend:
         last_user = next((_text(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
         return f"[mock {model}] {last_user}".rstrip()
 
-    def complete(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        """The whole completion; ``stream`` callers get it cut into chunks by ``chunks``."""
+    def complete(self, body: Mapping[str, Any], agent: tuple[str, str] = ("", "")) -> dict[str, Any]:
+        """The whole completion; ``stream`` callers get it cut into chunks by ``chunks``.
+        ``agent``: (namespace, name) of the agent whose gateway URL was called."""
         model = body["model"]
         if self.platform.providers.provider_for_model(model) is None:
             raise ApiError(404, f'no provider found for model "{model}"')
@@ -56,7 +63,8 @@ class GatewayBackend:
         prompt = sum(count_tokens(_text(m.get("content"))) + 3 for m in messages)
         completion = count_tokens(content)
         with self.platform.lock:
-            self.tokens[model] = self.tokens.get(model, 0) + prompt + completion
+            key = (*agent, model)
+            self.usage[key] = self.usage.get(key, 0) + prompt + completion
         return {
             "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
             "object": "chat.completion",
@@ -89,8 +97,14 @@ class GatewayBackend:
         yield "data: [DONE]\n\n"
 
     def export(self) -> dict[str, Any]:
-        return {"replies": dict(self.replies), "tokens": dict(self.tokens)}
+        return {"replies": dict(self.replies),
+                "usage": [{"agent_namespace": ns, "agent_name": name, "model": model, "tokens": n}
+                          for (ns, name, model), n in self.usage.items()]}
 
     def load(self, data: Mapping[str, Any]) -> None:
         self.replies = dict(data.get("replies", {}))
-        self.tokens = {str(m): int(n) for m, n in data.get("tokens", {}).items()}
+        usage = {(str(u["agent_namespace"]), str(u["agent_name"]), str(u["model"])): int(u["tokens"])
+                 for u in data.get("usage", [])}
+        for model, n in data.get("tokens", {}).items():  # a state saved before usage was per agent
+            usage[("", "", str(model))] = usage.get(("", "", str(model)), 0) + int(n)
+        self.usage = usage

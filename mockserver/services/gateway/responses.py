@@ -5,13 +5,15 @@ from __future__ import annotations
 from flask import Response
 
 from ..common import Handlers
+from .models import LLM_AGENT_KEY
 
 handlers = Handlers()
 
 
 @handlers.operation("createChatCompletion")
 def create_chat_completion(platform, req):
-    completion = platform.gateway.complete(req.body)
+    environ = getattr(req.headers, "environ", {})  # werkzeug's headers keep the WSGI environ
+    completion = platform.gateway.complete(req.body, environ.get(LLM_AGENT_KEY, ("", "")))
     if not req.body.get("stream"):
         return 200, completion
     include_usage = bool((req.body.get("stream_options") or {}).get("include_usage"))

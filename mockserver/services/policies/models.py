@@ -9,14 +9,20 @@ the ones users create, the platform makes two kinds:
 - ``<agent>-<tool>-auto``: on deploy, for each Open tool the agent lists (deleted with it);
 - ``<agent>-<tool>-jit``: when an access request is approved, until it expires on the clock.
 
+Both must be what a client could have created (``generated_name``, ``generated_resource``): an
+access request may name any agent and tool (``b``, ``Weird Tool!``) and a tool any base URL
+(``notaurl``), so the name is made a resource name and the URL a policy resource.
+
 Evaluation: deny beats approval_required beats allow (the June policy-model page).
 docs/compatibility.md lists where the two releases' models differ and what the mock chose.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import lru_cache
+from urllib.parse import quote
 from typing import Any, Iterable, Mapping
 
 from ...basics.clock import iso
@@ -24,6 +30,33 @@ from ...basics.errors import ApiError
 from ..common import DEFAULT_NAMESPACE
 
 ALLOW, DENY, APPROVAL, NO_MATCH = "allow", "deny", "approval_required", "none"
+# The documents' ResourceName and PolicyResource patterns (openapi.yaml), which generated
+# policies and bindings must meet like a client's.
+_RESOURCE_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?")
+_MAX_NAME = 253
+_POLICY_RESOURCE = re.compile(r"\*|https?://[!-~]+")
+
+
+def generated_name(agent: str, tool: str, origin: str) -> str:
+    """``<agent>-<tool>-<origin>`` when that is a resource name; else the same made one (lower
+    case, other characters as ``-``) with a hash of the original, so two requests never share it."""
+    plain = f"{agent}-{tool}-{origin}"
+    if len(plain) <= _MAX_NAME and _RESOURCE_NAME.fullmatch(plain):
+        return plain
+    digest = hashlib.sha256(f"{agent}\0{tool}".encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    stem = re.sub(r"[^a-z0-9]+", "-", f"{agent}-{tool}".lower()).strip("-")
+    stem = stem[: _MAX_NAME - len(digest) - len(origin) - 2].strip("-")
+    return "-".join(part for part in (stem, digest, origin) if part)
+
+
+def generated_resource(tool: Mapping[str, Any]) -> str:
+    """The policy resource for a tool's calls: its base URL and ``*``, with characters a
+    resource cannot hold percent-encoded. A base URL that is not http(s) (``notaurl``) names no
+    URL a resource can: the grant then allows no URL (a reserved ``.invalid`` host), never every one."""
+    resource = quote(tool_url(tool), safe="".join(chr(c) for c in range(0x21, 0x7F) if chr(c) != "%")) + "*"
+    if _POLICY_RESOURCE.fullmatch(resource):
+        return resource
+    return f"https://{quote(str(tool.get('name', 'tool')), safe='')}.invalid/*"
 
 
 @lru_cache(maxsize=1024)
@@ -264,7 +297,7 @@ class PoliciesBackend:
             for tool_name in tools:
                 tool = self.platform.tools.items.get(tool_name)
                 if tool is not None and access_mode(tool) == "Open":
-                    wanted[f"{agent}-{tool_name}-auto"] = tool_url(tool) + "*"
+                    wanted[generated_name(agent, tool_name, "auto")] = generated_resource(tool)
             self.remove_generated(agent, "auto", keep=set(wanted))
             for name, resource in wanted.items():
                 self._put_generated(name, agent, resource, "auto")
@@ -273,8 +306,8 @@ class PoliciesBackend:
         """An approval: the agent may call the tool until ``ends`` (clock seconds)."""
         with self.platform.lock:
             tool = self.platform.tools.items.get(tool_name)
-            resource = tool_url(tool) + "*" if tool is not None else "*"
-            self._put_generated(f"{agent}-{tool_name}-jit", agent, resource, "jit", ends)
+            resource = generated_resource(tool) if tool is not None else "*"
+            self._put_generated(generated_name(agent, tool_name, "jit"), agent, resource, "jit", ends)
 
     def remove_generated(self, agent: str, origin: str | None = None, keep: set[str] = frozenset()) -> None:
         """Delete the policies and bindings the platform made for an agent (all, or one origin)."""
@@ -289,7 +322,7 @@ class PoliciesBackend:
     def has_live_grant(self, agent: str, tool_name: str) -> bool:
         with self.platform.lock:
             self._expire_due()
-            return f"{agent}-{tool_name}-jit" in self.bindings
+            return generated_name(agent, tool_name, "jit") in self.bindings
 
     # --- evaluation -------------------------------------------------------------------
 

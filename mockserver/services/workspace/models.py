@@ -1,9 +1,13 @@
 """What /api/v1 reports about a workspace as a whole: model spend and the context export.
 
-Spend is simulated and deterministic: the tokens the LLM gateway served for each model this
-workspace, at ``USD_PER_1K_TOKENS``. A budget comes from an agent's config
-(``llm_configs[].monthly_budget_usd``); at ``NEAR_BUDGET`` of it a model is ``near_budget``,
-at 100 % ``blocked``. The period is the calendar month of the mock's clock.
+Spend is simulated and deterministic: the tokens the LLM gateway served this month, per agent
+and model, at ``USD_PER_1K_TOKENS``. An agent's traffic is what it sent through its gateway URL
+(``/_llm/<namespace>/<agent>/...``, the runtime's ``LLM_GATEWAY_URL``), in every auth mode;
+a key's own calls to ``/chat/completions`` count under no agent (``agent_name`` ""). A row is
+one entry of an agent's ``llm_configs`` (its model's traffic), or traffic no entry covers. A
+budget is the entry's ``monthly_budget_usd``; the status words are the vendor contract's:
+``Active`` below ``NEAR_BUDGET`` of it, ``Near budget`` from there, ``Budget reached`` from
+100 %, ``Uncapped`` without a budget. The period is the calendar month of the mock's clock.
 """
 
 from __future__ import annotations
@@ -12,9 +16,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ...basics.clock import iso
+from ..common import DEFAULT_NAMESPACE
 
 USD_PER_1K_TOKENS = 0.002
 NEAR_BUDGET = 0.8
+WARNING_STATUSES = ("Near budget", "Budget reached")
 
 
 def _month(now: float) -> tuple[str, str]:
@@ -23,50 +29,90 @@ def _month(now: float) -> tuple[str, str]:
     return iso(start.timestamp()), iso(end.timestamp())
 
 
-def model_spend(platform) -> dict[str, Any]:
+def _usd(tokens: int) -> float:
+    return round(tokens * USD_PER_1K_TOKENS / 1000, 6)
+
+
+def _status(used: float, budget: float | None) -> str:
+    if budget is None:
+        return "Uncapped"
+    return "Budget reached" if used >= budget else "Near budget" if used >= NEAR_BUDGET * budget else "Active"
+
+
+def spend_rows(platform) -> list[dict[str, Any]]:
+    """Every (agent, model) row of this month, in agent then configuration order."""
     with platform.lock:
-        tokens = dict(platform.gateway.tokens)
-        budgets = [(ns, name, cfg) for (ns, name), extras in platform.agents.extras.items()
-                   for cfg in extras.get("llm_configs", []) if cfg.get("monthly_budget_usd") is not None]
+        usage = dict(platform.gateway.usage)
+        june_agents = [name for ns, name in platform.agents.items if ns == DEFAULT_NAMESPACE]
+        configs = [(name, platform.agents.config(name)["llm_configs"]) for name in june_agents]
     start, end = _month(platform.clock.now())
-    spend = {model: round(n * USD_PER_1K_TOKENS / 1000, 6) for model, n in tokens.items()}
     period = {"period_start": start, "period_end": end}
-    budgeted = []
-    for ns, name, cfg in budgets:
-        used, budget = spend.get(cfg["model"], 0.0), float(cfg["monthly_budget_usd"])
-        status = "blocked" if used >= budget else "near_budget" if used >= NEAR_BUDGET * budget else "ok"
-        budgeted.append({"label": f"{name}/{cfg.get('role') or 'chat'}", "role": cfg.get("role") or "chat",
-                         "provider": cfg.get("provider", ""), "model_provider": cfg.get("model_provider", ""),
-                         "model": cfg["model"], "monthly_budget_usd": budget, "estimated_spend_usd": used,
-                         "remaining_budget_usd": round(budget - used, 6), "status": status,
+    rows, covered = [], set()
+    for name, llms in configs:
+        for cfg in llms:
+            key = (DEFAULT_NAMESPACE, name, cfg["model"])
+            used = _usd(usage.get(key, 0)) if key not in covered else 0.0  # one entry per model counts it
+            covered.add(key)
+            budget = cfg.get("monthly_budget_usd")
+            role = cfg.get("role") or "chat"
+            row = {"label": f"{name}/{role}", "role": role, "provider": cfg.get("provider", ""),
+                   "model_provider": cfg.get("model_provider", ""), "model": cfg["model"],
+                   "estimated_spend_usd": used, "status": _status(used, budget),
+                   "agent_name": name, "agent_namespace": DEFAULT_NAMESPACE, **period}
+            if budget is not None:
+                row.update(monthly_budget_usd=float(budget), remaining_budget_usd=round(float(budget) - used, 6))
+            rows.append(row)
+    for (ns, name, model), tokens in usage.items():
+        if (ns, name, model) not in covered:
+            rows.append({"label": f"{name}/{model}" if name else model, "model": model,
+                         "estimated_spend_usd": _usd(tokens), "status": "Uncapped",
                          "agent_name": name, "agent_namespace": ns, **period})
-    budgeted_models = {item["model"] for item in budgeted}
-    top = sorted(({"model": m, "estimated_spend_usd": s, "monthly_budget_usd": None, "remaining_budget_usd": None,
-                   "status": "ok" if m in budgeted_models else "uncapped", "label": m, **period}
-                  for m, s in spend.items()), key=lambda i: (-i["estimated_spend_usd"], i["model"]))
-    total_budget = sum(i["monthly_budget_usd"] for i in budgeted)
+    return rows
+
+
+def agent_model_usage(platform, name: str) -> list[dict[str, Any]]:
+    """``model_usage`` of one June agent's config: its rows, without the agent fields."""
+    return [{k: v for k, v in row.items() if k not in ("agent_name", "agent_namespace")}
+            for row in spend_rows(platform) if row["agent_name"] == name and row["agent_namespace"] == DEFAULT_NAMESPACE]
+
+
+def model_spend(platform) -> dict[str, Any]:
+    rows = spend_rows(platform)
+    start, end = _month(platform.clock.now())
+    budgeted = [r for r in rows if "monthly_budget_usd" in r]
+    total_budget = round(sum(r["monthly_budget_usd"] for r in budgeted), 6)
     return {
-        "summary": {"total_estimated_spend_usd": round(sum(spend.values()), 6), "total_budget_usd": total_budget,
-                    "remaining_budget_usd": round(total_budget - sum(i["estimated_spend_usd"] for i in budgeted), 6),
+        "summary": {"total_estimated_spend_usd": round(sum(r["estimated_spend_usd"] for r in rows), 6),
+                    "total_budget_usd": total_budget,
+                    "remaining_budget_usd": round(total_budget - sum(r["estimated_spend_usd"] for r in budgeted), 6),
                     "budgeted_model_count": len(budgeted),
-                    "near_budget_count": sum(i["status"] == "near_budget" for i in budgeted),
-                    "blocked_count": sum(i["status"] == "blocked" for i in budgeted),
-                    "uncapped_spend_usd": round(sum(s for m, s in spend.items() if m not in budgeted_models), 6),
-                    **period},
-        "warnings": [i for i in budgeted if i["status"] != "ok"],
-        "top_models": top[:10],
+                    "near_budget_count": sum(r["status"] == "Near budget" for r in rows),
+                    "blocked_count": sum(r["status"] == "Budget reached" for r in rows),
+                    "uncapped_spend_usd": round(sum(r["estimated_spend_usd"] for r in rows if r["status"] == "Uncapped"), 6),
+                    "period_start": start, "period_end": end},
+        "warnings": [r for r in rows if r["status"] in WARNING_STATUSES],
+        "top_models": sorted((r for r in rows if r["estimated_spend_usd"] > 0),
+                             key=lambda r: (-r["estimated_spend_usd"], r["agent_name"], r["model"]))[:10],
     }
 
 
+# The kinds the CLI's `context export` gathers, in its order.
+CONTEXT_KINDS = ("agents", "tools", "model_providers", "policies", "identity_providers", "approval_connectors",
+                 "approvals", "deploy_drafts")
+
+
 def context_export(platform) -> dict[str, Any]:
-    """The resources the CLI's ``context export`` gathers (cli/commands.md), each as its June
-    list operation answers it; approvals are the workspace's access requests."""
+    """The CLI's context document: each kind as its June list operation answers it (approvals
+    are the access requests, drafts the IN_PROGRESS ones ``GET /deploy-drafts`` lists)."""
     policies = platform.policies
     with platform.lock:
-        return {"workspace": platform.workspace, "exported_at": platform.now_iso(),
-                "agents": platform.agents.list(), "tools": platform.tools.list(),
-                "model_providers": platform.providers.list(), "identity_providers": platform.identity.list(),
-                "policies": policies.june_views(policies.list_user_policies()),
-                "approval_connectors": platform.connectors.list(),
-                "approvals": platform.governance.list(None),
-                "deploy_drafts": list(platform.drafts.items.values())}
+        resources = {"agents": platform.agents.list(), "tools": platform.tools.list(),
+                     "model_providers": platform.providers.list(),
+                     "policies": policies.june_views(policies.list_user_policies()),
+                     "identity_providers": platform.identity.list(),
+                     "approval_connectors": platform.connectors.list(),
+                     "approvals": platform.governance.list(None),
+                     "deploy_drafts": platform.drafts.list(None)}
+        generated = platform.now_iso()
+    return {"generated_at": generated, "namespace": platform.workspace, "resources": resources, "errors": {},
+            "meta": {f"{kind}_count": len(resources[kind]) for kind in CONTEXT_KINDS}}

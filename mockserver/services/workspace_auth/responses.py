@@ -1,0 +1,41 @@
+"""HTTP glue for /api/v1/settings/auth and /api/v1/auth/api-keys."""
+
+from __future__ import annotations
+
+from ..common import Handlers
+
+handlers = Handlers()
+
+
+@handlers.operation("getAuthSettings")
+def get_auth_settings(platform, req):
+    return 200, platform.auth.view()
+
+
+@handlers.operation("updateAuthSettings")
+def update_auth_settings(platform, req):
+    return 200, platform.auth.update(req.body)
+
+
+@handlers.operation("listWorkspaceApiKeys")
+def list_keys(platform, req):
+    return 200, platform.keys.public_list(platform.workspace)
+
+
+@handlers.operation("createWorkspaceApiKey")
+def create_key(platform, req):
+    return 201, platform.keys.public_mint(platform.workspace, req.body["name"], req.body.get("expiresInDays"))
+
+
+@handlers.operation("revokeWorkspaceApiKey")
+def revoke_key(platform, req):
+    platform.keys.revoke(platform.workspace, req.path["id"])
+    return 200, {"status": "deleted"}
+
+
+@handlers.operation("rotateWorkspaceApiKey")
+def rotate_key(platform, req):
+    days = req.body.get("expiresInDays")
+    if days is None:
+        return 200, platform.keys.public_rotate(platform.workspace, req.path["id"])
+    return 200, platform.keys.public_rotate(platform.workspace, req.path["id"], days)
