@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from ...spec.security import WORKSPACE_KEY_PREFIX
+
 DEFAULT_IDLE_MINUTES = 60
 MIN_IDLE_MINUTES, MAX_IDLE_MINUTES = 5, 1440  # also the `const`s of AuthSettings in openapi-v1.yaml
 
@@ -23,7 +25,7 @@ class AuthSettingsBackend:
     def view(self) -> dict[str, Any]:
         return {"sessionIdleTimeoutMinutes": self.idle_minutes,
                 "minSessionIdleTimeoutMinutes": MIN_IDLE_MINUTES, "maxSessionIdleTimeoutMinutes": MAX_IDLE_MINUTES,
-                "programmaticHeader": "X-RunAgents-API-Key", "apiKeyPrefix": "ra_ws_",
+                "programmaticHeader": "X-RunAgents-API-Key", "apiKeyPrefix": WORKSPACE_KEY_PREFIX,
                 "apiKeyCount": self.platform.keys.count(self.platform.workspace) if self.platform.keys else 0}
 
     def update(self, body: Mapping[str, Any]) -> dict[str, Any]:
