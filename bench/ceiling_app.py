@@ -17,11 +17,12 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
-from typing import Any, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from flask import Flask, Response
 
-from mockserver.web.cli import run_until_stopped
+from mockserver.web.serving import run_until_stopped
 
 from .payloads import sample_replies
 
@@ -33,7 +34,7 @@ def create_ceiling_app() -> Flask:
     replies = sample_replies()  # computed once at start; requests only copy bytes out
     app = Flask("bench_ceiling")
 
-    def constant(name: str):
+    def constant(name: str) -> Callable[..., Response]:
         status, body = replies[name]
 
         def view(**_: str) -> Response:

@@ -3,8 +3,9 @@ imported lazily: without it the run still writes its JSON."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 COLOURS = {"mock": "#1f77b4", "prism": "#ff7f0e", "ceiling": "#7f7f7f"}
 

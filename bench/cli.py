@@ -1,12 +1,13 @@
-"""``python -m bench [run|stacks|profile] ...``: the command line of the benchmark."""
+"""``python -m bench [run|stacks|profile|proxy|scale|store-load|hardening] ...``: the command line of the benchmark."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .compare import SERVERS
 from .paths import RESULTS_DIR
@@ -15,7 +16,7 @@ from .workloads import WORKLOADS, WORKLOADS_BY_NAME
 
 DEFAULT_THREADS = 8  # `runagents-mock serve --threads` default (waitress only)
 
-COMMANDS = ("run", "stacks", "profile", "proxy", "scale", "store-load")
+COMMANDS = ("run", "stacks", "profile", "proxy", "scale", "store-load", "hardening")
 
 
 def _names(text: str, allowed: Sequence[str]) -> list[str]:
@@ -93,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     from .store_load import add_arguments as store_load_arguments
     store_load_arguments(store_load)
 
+    hardening = sub.add_parser("hardening", help="hostile clients at size: silent, stalled, idle and slow "
+                                                 "connections, large bodies, a soak (docs/reliability.md)")
+    from .hardening import add_arguments as hardening_arguments
+    hardening_arguments(hardening)
+
     prof = sub.add_parser("profile", help="cProfile of the mock's hot path on the in-process test client")
     prof.add_argument("--requests", type=int, default=3000, help="requests per profiled workload")
     prof.add_argument("--top", type=int, default=20, help="functions to list per workload")
@@ -120,6 +126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "store-load":
         from .store_load import run_store_load
         return run_store_load(args)
+    if args.command == "hardening":
+        from .hardening import run_hardening
+        return run_hardening(args)
     if args.command == "profile":
         from .profiling import run_profile
         return run_profile(args)

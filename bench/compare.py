@@ -6,10 +6,11 @@ the median round is reported."""
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from . import targets
 from .loadgen import LoadGenerator, LoadSpec
@@ -17,7 +18,6 @@ from .prism import PrismUnavailable, ensure_prism
 from .seeding import http_call, runs_needed, seed
 from .server_process import ServerProcess
 from .workloads import PLACEHOLDER_RUN_ID, Workload
-
 
 SERVERS = ("granian", "waitress")  # `runagents-mock serve --server X`; the first is its default
 
@@ -98,7 +98,7 @@ def run_targets(names: Sequence[str], workloads: Sequence[Workload], loadgen: Lo
     return rows, {**status, **started}
 
 
-def run_interleaved(starters: dict[str, Callable[[], ServerProcess | None]], stateful: set[str],
+def run_interleaved(starters: Mapping[str, Callable[[], ServerProcess | None]], stateful: set[str],
                     workloads: Sequence[Workload], loadgen: LoadGenerator,
                     settings: Settings) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     """Start every server (seeding those named in ``stateful``), then measure round by round,

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 try:  # already loaded in a pytest session, so not part of the start-up
     import pytest  # noqa: F401
@@ -21,7 +22,7 @@ except ImportError:  # no pytest: the plugin cannot load either, LiveServer is t
 started = time.perf_counter()
 
 try:  # the plugin's own server pool when present, so the numbers are what tests get
-    from mockserver.testkit.plugin import ServerPool  # noqa: E402
+    from mockserver.testkit.plugin import ServerPool
 
     VIA = "mockserver.testkit.plugin.ServerPool"
 except ImportError:  # an older tree: LiveServer alone
@@ -46,7 +47,11 @@ def _starter() -> tuple[Callable[[dict[str, Any]], str], Callable[[], None]]:
         servers.append(LiveServer(config).start())
         return servers[-1].url
 
-    return start, lambda: [s.stop() for s in servers]
+    def stop_all() -> None:
+        for server in servers:
+            server.stop()
+
+    return start, stop_all
 
 
 start, stop_all = _starter()

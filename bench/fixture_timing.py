@@ -8,7 +8,8 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .http_client import KeepAliveClient
 from .loadgen.pyload import percentile

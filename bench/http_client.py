@@ -5,7 +5,7 @@ from __future__ import annotations
 import http.client
 import socket
 import time
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
 
@@ -42,7 +42,7 @@ class KeepAliveClient:
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        return int(sock.getsockname()[1])
 
 
 def wait_until_answering(base_url: str, path: str, headers: Mapping[str, str], timeout: float,

@@ -35,7 +35,7 @@ def _short(func: Func) -> str:
 def _environs(workload: Workload, run_ids: list[str]) -> list[dict[str, Any]]:
     from werkzeug.test import EnvironBuilder
 
-    return [EnvironBuilder(path=path, method=workload.method, headers=workload.headers,
+    return [EnvironBuilder(path=path, method=workload.method, headers=list(workload.headers.items()),
                            data=workload.body).get_environ()
             for path in workload.paths(run_ids)]
 
@@ -133,11 +133,11 @@ def run_profile(args: argparse.Namespace) -> int:
         print(f"\n[{args.app}] {result['label']}: {result['wall_us_per_request']:.0f} us/request in-process "
               f"(no profiler, best of {args.repeat}); own time by layer: "
               + ", ".join(f"{k} {v}%" for k, v in result["own_time_by_layer"].items() if v >= 1))
-        print(f"  top own time (profiled us/request, share):")
+        print("  top own time (profiled us/request, share):")
         for row in result["top_own"]:
             print(f"    {row['own_us_per_request']:7.1f} us {row['share_pct']:5.1f}%  x{row['calls_per_request']:<5.1f} "
                   f"{row['function']}")
-        print(f"  mock functions by inclusive time (profiled us/request):")
+        print("  mock functions by inclusive time (profiled us/request):")
         for row in result["top_mock_inclusive"]:
             print(f"    {row['inclusive_us_per_request']:7.1f} us  x{row['calls_per_request']:<5.1f} {row['function']}")
     stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -6,8 +6,9 @@ import json
 import os
 import platform
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 SCHEMA = "runagents-mock-bench/1"
 
@@ -22,7 +23,8 @@ def _row(rows: Sequence[dict[str, Any]], target: str, workload: str) -> dict[str
     return next((r for r in rows if r["target"] == target and r["workload"] == workload), None)
 
 
-def _ratio(a: float | None, b: float | None) -> float | None:
+def _ratio(a: Any, b: Any) -> float | None:
+    """a / b (rounded), or None when either is missing (a target or a figure not measured)."""
     return round(a / b, 3) if a is not None and b else None
 
 

@@ -20,8 +20,9 @@ import shutil
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from . import report, targets
 from .compare import Settings, measure_once
@@ -74,18 +75,18 @@ def write_state(path: Path, seeded: dict[str, Any], events: int) -> None:
             fh.write(chunk)
 
 
-class _FillerLog(list):
+class _FillerLog(list[bytes]):
     """A run's event log made while it is written out (JSON bytes, as the mock keeps them)."""
 
     def __init__(self, run_id: str, count: int, stamp: str):
         super().__init__([b""])  # non-empty with a bytes item: iter_json streams it item by item
-        self.run_id, self.count, self.stamp = run_id, count, stamp
+        self.run_id, self.size, self.stamp = run_id, count, stamp
 
     def __len__(self) -> int:
-        return self.count
+        return self.size
 
-    def __iter__(self):
-        for seq in range(1, self.count + 1):
+    def __iter__(self) -> Iterator[bytes]:
+        for seq in range(1, self.size + 1):
             yield json.dumps({"event_id": str(uuid.uuid4()), "run_id": self.run_id, "seq": seq,
                               "type": "AGENT_MESSAGE", "actor": "bench-agent-01",
                               "data": {"content": "a stored answer of ordinary length"},

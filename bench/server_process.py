@@ -6,8 +6,8 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from .http_client import wait_until_answering
 from .workloads import AUTH_HEADERS
@@ -29,15 +29,15 @@ class ServerProcess:
         self.startup_seconds: float | None = None
         self._proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> "ServerProcess":
+    def start(self) -> ServerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "wb")  # servers that log every request must never block on a pipe
         started = time.perf_counter()
-        # A new session makes the server its own process-group leader, so stop() reaches the
-        # workers that gunicorn/granian fork, and nothing else.
-        self._proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                      cwd=self.cwd, env=self.env, start_new_session=True)
-        log.close()
+        # A file, not a pipe: servers that log every request must never block on one. A new
+        # session makes the server its own process-group leader, so stop() reaches the workers
+        # that gunicorn/granian fork, and nothing else.
+        with open(self.log_path, "wb") as log:
+            self._proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                          cwd=self.cwd, env=self.env, start_new_session=True)
         try:
             wait_until_answering(self.url, self.ready_path, AUTH_HEADERS, self.ready_timeout,
                                  alive=lambda: self._proc is not None and self._proc.poll() is None)
@@ -92,7 +92,7 @@ class ServerProcess:
         except OSError:
             return ""
 
-    def __enter__(self) -> "ServerProcess":
+    def __enter__(self) -> ServerProcess:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

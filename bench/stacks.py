@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import functools
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import targets
 from .compare import Settings, run_interleaved
@@ -19,7 +20,7 @@ from .report import machine, write_json
 from .server_process import ServerProcess
 from .workloads import WORKLOADS_BY_NAME
 
-SERVERS: dict[str, Callable[..., "ServerProcess | None"]] = {
+SERVERS: dict[str, Callable[..., ServerProcess | None]] = {
     "waitress": targets.waitress_threads,
     "gunicorn": targets.gunicorn_gthread,
     "granian-wsgi": targets.granian_wsgi,

@@ -75,7 +75,8 @@ def build_store(path: Path, events: int) -> None:
 def measure(path: Path) -> dict[str, float]:
     done = subprocess.run([sys.executable, "-c", "import json\n" + _MEASURE, str(path)],
                           capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
 
 
 def run_store_load(args: argparse.Namespace) -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .http_client import free_port
 from .paths import REPO_ROOT, SPEC_PATH
@@ -28,7 +28,8 @@ def mock_cli(log_dir: Path, server: str = "granian", threads: int = 8, log_name:
     port = free_port()
     script = _script("runagents-mock")
     argv = [script] if script else [sys.executable, "-m", "mockserver.web.cli"]
-    argv += ["serve", "--port", str(port), "--server", server]
+    # No access log (on by default): the bench measures the mock, not the log's writes.
+    argv += ["serve", "--port", str(port), "--server", server, "--log-level", "warning"]
     if server == "waitress":
         argv += ["--threads", str(threads)]
     argv += list(extra_args)

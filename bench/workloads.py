@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 API_KEY = "bench-key"  # the mock takes any non-empty key by default; Prism only checks presence
 AUTH_HEADERS = {"Authorization": f"Bearer {API_KEY}"}

@@ -25,3 +25,6 @@ def pytest_configure(config):
     # Every mock this test run creates, in-process or `runagents-mock serve` in a subprocess,
     # checks each response against openapi.yaml and answers 500 on any deviation.
     os.environ["RUNAGENTS_MOCK_STRICT"] = "1"
+    # The `serve` subprocesses the tests start log no request (their stderr is a pipe that many
+    # read only on failure); tests/test_access_log.py turns the log on where it checks it.
+    os.environ["RUNAGENTS_MOCK_LOG_LEVEL"] = "warning"

@@ -39,7 +39,7 @@ def _connection_loop(spec: LoadSpec, offset: int, deadline: float, out: dict[str
         path = spec.paths[i % len(spec.paths)]
         i += 1
         if conn is None:
-            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+            conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
         started = time.perf_counter()
         try:
             conn.request(spec.method, path, body=spec.body, headers=headers)

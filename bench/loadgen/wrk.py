@@ -62,7 +62,7 @@ class WrkLoad:
         self.executable = executable
 
     @classmethod
-    def find(cls) -> "WrkLoad | None":
+    def find(cls) -> WrkLoad | None:
         path = shutil.which("wrk")
         return cls(path) if path else None
 

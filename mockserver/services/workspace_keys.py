@@ -148,6 +148,13 @@ class WorkspaceKeys:
             record = self._live.get(_digest(key))
         return record["workspace"] if record else None
 
+    def id_of(self, key: str) -> str | None:
+        """A live minted key's id (what the access log shows instead of the key); None otherwise."""
+        if not self._live or not key.startswith(KEY_PREFIX):
+            return None
+        record = self._live.get(_digest(key))
+        return record["id"] if record else None
+
     def is_revoked(self, key: str) -> bool:
         """A key this server minted (its tag is valid) that is no longer live."""
         if len(key) != _KEY_LENGTH or not key.startswith(KEY_PREFIX):

@@ -37,9 +37,16 @@ DOCS_PATH = "/docs"
 CONSOLE_PATH = "/_mock/ui"
 
 
+# Each served document (``ServedDocument.name``) also at /<file>.yaml and /<file>.json, the
+# conventional places code generators and tools look; public like /docs.
+DOCUMENT_FILES = {"runagents": "openapi", "runagents-v1": "openapi-v1", "runagents-mock": "mock-openapi"}
+DOCUMENT_PATHS = frozenset(f"/{stem}.{ext}" for stem in DOCUMENT_FILES.values() for ext in ("yaml", "json"))
+
+
 def is_page(path: str, console_on: bool = True) -> bool:
     """Is this request path one of the pages (not the API, not the control API)?"""
-    return _under(path, DOCS_PATH) or (console_on and (path == "/" or _under(path, CONSOLE_PATH)))
+    return _under(path, DOCS_PATH) or path in DOCUMENT_PATHS or (
+        console_on and (path == "/" or _under(path, CONSOLE_PATH)))
 
 
 def _under(path: str, prefix: str) -> bool:

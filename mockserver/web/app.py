@@ -14,6 +14,7 @@ from ..config import MockConfig
 from ..surface.console import mount_pages
 from ..surface.control_service import ControlService
 from ..surface.control import Faults, Journal, RateLimiter, register_control_api
+from . import access_log
 from .browser_guard import BrowserGuard
 from .dispatch import ApiDispatcher, http_error_answer
 from .invoker import SpecInvoker
@@ -143,8 +144,10 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
         register_control_api(app, server)
     app.wsgi_app = ApiDispatcher(server, app.wsgi_app)  # type: ignore[method-assign]
     app.wsgi_app = mount_pages(server, app.wsgi_app)  # type: ignore[method-assign]
-    # Outermost: no web page on another origin or name reaches any surface (browser_guard.py).
+    # No web page on another origin or name reaches any surface (browser_guard.py); the access
+    # log stays outermost, so it sees the guard's refusals too.
     app.wsgi_app = BrowserGuard(app.wsgi_app, cfg.allowed_hosts)  # type: ignore[method-assign]
+    app.wsgi_app = access_log.wrap(server, app.wsgi_app)  # type: ignore[method-assign,assignment]  # outermost
 
     if cfg.seed_file:
         load_seed_file(server, cfg.seed_file)

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import logging
+import os
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .serving import announce_serving, run_until_stopped
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8092  # the vendor CLI's default endpoint is http://localhost:8092
+# Defaults for --log-level/--log-format (our test suite sets the level to warning for the
+# servers it starts, which it reads only up to their URL line).
+LOG_LEVEL_ENV = "RUNAGENTS_MOCK_LOG_LEVEL"
+LOG_FORMAT_ENV = "RUNAGENTS_MOCK_LOG_FORMAT"
 
 
 def _rate(text: str) -> int:
@@ -65,22 +70,45 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--body-timeout", type=_seconds, default=30.0, metavar="SECONDS",
                        help="answer 408 and close when a request body takes longer (default 30)")
     serve.add_argument("--max-connections", type=_positive, default=10_000, metavar="N",
-                       help="connections served at once; more wait in the listen queue (default 10000)")
+                       help="connections served at once; one beyond gets 503 and is closed "
+                            "(Linux; elsewhere it waits in the listen queue) (default 10000)")
+    _add_log_flags(serve)
 
     serve.add_argument("--agent-endpoint", action="append", default=[], type=_agent_endpoint,
                        metavar="NAMESPACE/NAME=URL",
                        help="a real agent process for this agent (repeatable): invoke is proxied to it "
                             "and approvals resume it (see docs/runtime.md)")
-    env = sub.add_parser("env", help="print the environment the platform would inject into a deployed agent")
-    env.add_argument("agent", metavar="NAMESPACE/NAME")
-    env.add_argument("--url", default=f"http://localhost:{DEFAULT_PORT}", help="the mock's URL")
-    env.add_argument("--admin-key", help="key for /_mock/ when the mock requires one")
-    env.add_argument("--format", choices=("json", "dotenv", "shell"), default="dotenv")
+    env = sub.add_parser(
+        "env", help="print the environment the platform would inject into a deployed agent",
+        description="Print the environment the platform injects into a deployed agent (tool URLs "
+                    "through the mock's tool proxy, the LLM gateway, the agent's own env entries), "
+                    "read from a running mock. Shell output is safe to eval: values are quoted, and "
+                    "a name that is not a shell variable name stops the command with nothing printed.")
+    env.add_argument("agent", metavar="NAMESPACE/NAME", help="the deployed agent, e.g. agent-system/my-agent")
+    env.add_argument("--url", default=f"http://localhost:{DEFAULT_PORT}",
+                     help=f"the running mock's URL (default http://localhost:{DEFAULT_PORT})")
+    env.add_argument("--admin-key", help="key for /_mock/ when the mock requires one (--admin-key or --api-key of serve)")
+    env.add_argument("--format", choices=("json", "dotenv", "shell"), default="dotenv",
+                     help="dotenv (default): NAME=value a line, values shell-quoted; shell: the same with "
+                          "'export ' for eval \"$(...)\"; json: one object")
     env.add_argument("--workspace", help="the agent's workspace of /api/v1 (default: the default workspace)")
     from ..proxy.cli import add_parser as add_proxy_parser
 
     add_proxy_parser(sub)
     return parser
+
+
+def _add_log_flags(serve: argparse.ArgumentParser) -> None:
+    from .access_log import LOG_FORMATS, LOG_LEVELS
+
+    level = os.environ.get(LOG_LEVEL_ENV, "info").lower()
+    fmt = os.environ.get(LOG_FORMAT_ENV, "text").lower()
+    serve.add_argument("--log-level", choices=LOG_LEVELS, default=level if level in LOG_LEVELS else "info",
+                       help=f"info (default) logs every request on stderr; warning shows only problems "
+                            f"(default from ${LOG_LEVEL_ENV})")
+    serve.add_argument("--log-format", choices=LOG_FORMATS, default=fmt if fmt in LOG_FORMATS else "text",
+                       help=f"text (default): METHOD PATH STATUS DURATION ws=WORKSPACE key=KEY-ID a line; "
+                            f"json: one object a line (default from ${LOG_FORMAT_ENV})")
 
 
 def _agent_endpoint(text: str) -> tuple[str, str]:
@@ -93,7 +121,6 @@ def _agent_endpoint(text: str) -> tuple[str, str]:
 def print_env(args: argparse.Namespace) -> int:
     """``runagents-mock env``: GET /_mock[/workspaces/<ws>]/agents/<ns>/<name>/env, printed as asked."""
     import json
-    import shlex
 
     import requests
 
@@ -113,11 +140,32 @@ def print_env(args: argparse.Namespace) -> int:
     env = response.json()
     if args.format == "json":
         print(json.dumps(env, indent=2))
-    else:
-        prefix = "export " if args.format == "shell" else ""
-        for name, value in env.items():
-            print(f"{prefix}{name}={shlex.quote(value)}")
+        return 0
+    try:
+        print(env_lines(env, export=args.format == "shell"), end="")
+    except ValueError as exc:
+        print(f"runagents-mock: {exc}", file=sys.stderr)
+        return 1
     return 0
+
+
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def env_lines(env: dict[str, Any], export: bool = False) -> str:
+    """``NAME='value'`` lines (``export`` first for the shell): values quoted by ``shlex.quote``,
+    so ``eval`` or ``source`` gives them back verbatim and runs nothing. ValueError, and no line at
+    all, when a name is not a shell variable name (the API refuses those; a state import may not)."""
+    import shlex
+
+    bad = [name for name in env if not isinstance(name, str) or not ENV_NAME.fullmatch(name)]
+    if bad:
+        raise ValueError(f"refusing to print env names that are not shell variable names: "
+                         f"{', '.join(repr(name) for name in bad)}")
+    prefix = "export " if export else ""
+    return "".join(f"{prefix}{name}={shlex.quote(str(value))}\n" for name, value in env.items())
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
@@ -163,13 +211,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return print_env(args)
     from waitress import create_server
 
-    from .app import create_app
-    from .connection_gate import ConnectionGate
     from ..basics.errors import ApiError
     from ..surface.control import STATE_IMPORT_LIMIT
     from ..surface.persistence import StateFileError, attach_state_file, restore_state_file
+    from .access_log import configure as configure_logging
+    from .app import create_app
+    from .connection_gate import ConnectionGate
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    configure_logging(args.log_level, args.log_format)
     config = {
         "api_keys": tuple(args.api_key), "workspace_keys": tuple(args.workspace_key), "admin_key": args.admin_key, "admin_enabled": not args.no_admin,
         "seed_file": args.seed, "state_file": args.state_file, "rate_limit_per_minute": args.rate_limit,
@@ -191,15 +240,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.server == "granian":
         try:
-            from . import granian_serve
             import granian  # noqa: F401
+
+            from . import granian_serve
         except ImportError:
             print("runagents-mock: granian is not installed here; use --server waitress", file=sys.stderr)
             return 2
         limits = connection_settings(args)
         if store:
             store.close()  # the worker opens its own connection (a connection must not cross a fork)
-        return granian_serve.serve(config, args.host, args.port, limits, app if store else None)
+        return granian_serve.serve(config, args.host, args.port, limits, app if store else None,
+                                   log={"level": args.log_level, "fmt": args.log_format})
 
     limits = connection_settings(args)
     try:

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from .connection_gate import ConnectionGate, find_listener, port_sockets
-from .serving import announce_serving
 from .rsgi_bridge import RSGIBridge
+from .serving import announce_serving
 
 SETTINGS_ENV = "RUNAGENTS_MOCK_SERVE_SETTINGS"
 
@@ -41,13 +41,14 @@ _BUILT_APP: Any = None
 
 
 def serve(config: dict[str, Any], host: str, port: int, limits: dict[str, Any] | None = None,
-          built_app: Any = None) -> int:
+          built_app: Any = None, log: dict[str, str] | None = None) -> int:
     """Serve the mock with ``config`` until SIGINT/SIGTERM; the exit status. ``limits``: see
-    ``cli.connection_settings``; ``built_app``: an app already restored from ``config``'s state file."""
+    ``cli.connection_settings``; ``built_app``: an app already restored from ``config``'s state
+    file; ``log``: ``access_log.configure``'s arguments, applied in the worker."""
     global _BUILT_APP
     _BUILT_APP = built_app
     code = run("mockserver.web.granian_serve:worker_app", host, port,
-               {"app": config, "host": host, "port": port, "limits": limits or {}})
+               {"app": config, "host": host, "port": port, "limits": limits or {}, "log": log})
     if code == 0 and config.get("state_file"):
         from ..surface.persistence import stopped_cleanly
         if not stopped_cleanly(Path(config["state_file"])):
@@ -124,7 +125,7 @@ def worker_settings() -> dict[str, Any]:
     dies."""
     # Taken out of the environment: the settings may hold API keys, and granian's WSGI mode
     # (bench/ compares it) copies os.environ into every request's environ.
-    settings = json.loads(os.environ.pop(SETTINGS_ENV))
+    settings: dict[str, Any] = json.loads(os.environ.pop(SETTINGS_ENV))
     limits = settings.get("limits") or {}
     threading.Thread(target=_announce_then_watch,
                      args=(settings["host"], settings["port"], os.getppid(), float(limits.get("idle_timeout", 30.0)),
@@ -135,11 +136,14 @@ def worker_settings() -> dict[str, Any]:
 
 def worker_app() -> RSGIBridge:
     """Granian's factory, called in its worker process."""
-    from .app import create_app
     from ..surface.control import STATE_PATH
     from ..surface.persistence import attach_state_file
+    from .app import create_app
 
     settings = worker_settings()
+    if settings.get("log"):  # the worker logs its requests as the main process was told to
+        from .access_log import configure
+        configure(**settings["log"])
     config = settings["app"]
     config["api_keys"] = tuple(config["api_keys"])
     for key in ("seed_file", "state_file"):
@@ -173,7 +177,7 @@ def _announce_then_watch(host: str, port: int, parent: int, idle_timeout: float,
             time.sleep(0.01)
     announce_serving(host, port)
     listener = find_listener(port) if max_connections and ConnectionGate.supported() else None
-    if listener is not None:
+    if listener is not None and max_connections:
         ConnectionGate(listener, max_connections).start()
     interval = min(max(idle_timeout / 4, 0.25), 0.5)
     next_sweep = time.monotonic() + idle_timeout / 2
@@ -233,4 +237,4 @@ def _unused_port(host: str, port: int) -> int:
         if os.name != "nt":  # on Windows SO_REUSEADDR would let this bind a port in use
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
-        return sock.getsockname()[1]
+        return int(sock.getsockname()[1])

@@ -91,11 +91,12 @@ class GovernanceBackend:
                 self.outcomes[new_id] = {**self.outcomes.pop(request_id), "request_id": new_id}
             return request
 
-    def list(self, status: str | None = None) -> list[dict[str, Any]]:
+    def list(self, status: str | None = None, default: str | None = "PENDING") -> list[dict[str, Any]]:
+        """Requests in ``status`` (else ``default``; None: every request), oldest first."""
         with self.platform.lock:
             self._expire_due()
-            wanted = status or "PENDING"
-            return [r for r in self.items.values() if r["status"] == wanted]
+            wanted = status or default
+            return [r for r in self.items.values() if wanted is None or r["status"] == wanted]
 
     def approve(self, request_id: str, approver: str | None = None,
                 duration: str | None = None, scope: str | None = None) -> dict[str, Any]:

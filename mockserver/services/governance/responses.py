@@ -21,6 +21,12 @@ def list_access_requests(platform, req):
     return 200, platform.governance.list(req.query.get("status"))
 
 
+@handlers.operation("listApprovalRequests")
+def list_approval_requests(platform, req):
+    """/api/v1: ``status`` only filters; a bare list is every request (spec-src/api-v1.yaml)."""
+    return 200, platform.governance.list(req.query.get("status"), default=None)
+
+
 @handlers.operation("getAccessRequest")
 def get_access_request(platform, req):
     return 200, platform.governance.get(req.path["id"])

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, redirect, render_template, send_from_directory
+from flask import Flask, Response, abort, redirect, render_template, request, send_from_directory
 
 from ...basics.jsonhttp import error_response
-from ...spec.paths import CONSOLE_PATH, DOCS_PATH
+from ...spec.paths import CONSOLE_PATH, DOCS_PATH, DOCUMENT_FILES
 
 if TYPE_CHECKING:
     from ...web.app import MockServer
@@ -72,6 +72,18 @@ def pages_app(server: "MockServer") -> Flask:
             abort(404)
         # default=str: YAML reads unquoted dates in examples as dates, which JSON has not.
         return Response(json.dumps(for_this_mock(served.document()), default=str), mimetype="application/json")
+
+    @app.get("/<stem>.yaml")
+    @app.get("/<stem>.json")
+    def document_file(stem: str) -> Response:
+        """A served document at its conventional path: the YAML file as it is, or that document
+        as JSON (its servers as written, unlike /docs/openapi/<name>.json)."""
+        served = next((doc for doc in server.documents if DOCUMENT_FILES.get(doc.name) == stem), None)
+        if served is None:
+            abort(404)
+        if request.path.endswith(".yaml"):
+            return Response(served.path.read_bytes(), mimetype="application/yaml")
+        return Response(json.dumps(served.document(), default=str), mimetype="application/json")
 
     @app.get(f"{DOCS_PATH}/ui/<name>")
     def swagger_asset(name: str) -> Response:
