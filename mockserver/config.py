@@ -51,9 +51,23 @@ class MockConfig:
     v1_spec_path: Path | None = None
     # Check every response against openapi.yaml and turn a deviation into a loud 500. Meant
     # for test suites (ours sets RUNAGENTS_MOCK_STRICT=1, which subprocess servers inherit).
+    # Seconds the tool proxy waits for a loopback tool it forwards to (504 after that).
+    forward_timeout_seconds: float = 60.0
+    # Tool calls forwarded at once; one agent gets at most half (at least 1); a call over
+    # either is answered 503 at once. `serve --server waitress` makes it at most half of
+    # --threads (docs/runtime.md, *Forwarding to a loopback tool*).
+    forward_slots: int = 4
     # "namespace/name" -> base URL of a real agent process (invoke is proxied to it, and the
     # resume worker calls it after approvals); PUT /_mock/agents/.../endpoint adds more.
     agent_endpoints: Mapping[str, str] = field(default_factory=dict)
+    # Run deployed source agents as local processes (serve --run-agents; docs/runtime.md,
+    # "Running agents"): off by default, since it runs deployed code on this machine.
+    run_agents: bool = False
+    # A directory holding the vendor ``runagents`` package the agents run on (--agent-sdk);
+    # None: the one this Python imports.
+    agent_sdk: str | None = None
+    # Agent processes running at once (--max-agents).
+    max_running_agents: int = 8
     strict_responses: bool = field(default_factory=lambda: os.environ.get("RUNAGENTS_MOCK_STRICT") == "1")
 
     @classmethod

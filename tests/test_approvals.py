@@ -175,3 +175,17 @@ def test_an_empty_run_id_means_no_run_and_is_not_echoed(api):
     created = create(api, run_id="").get_json()
     assert "run_id" not in created and "action_id" not in created
     assert "run_id" not in api.get(f"/governance/requests/{created['id']}").get_json()
+
+
+@pytest.mark.parametrize("body, status, message", [
+    # The body is schema-valid; the request's state forbids the scope: a conflict, not a bad body.
+    ({"scope": "run"}, 409, "scope run needs a request made for a run (this one has no run_id)"),
+    # The document itself says a duration goes with the window only (allOf/if in the schema).
+    ({"scope": "once", "duration": "1h"}, 400, "duration applies to scope agent_user_ttl only, not once"),
+    ({"scope": "run", "duration": "1h"}, 400, "duration applies to scope agent_user_ttl only, not run"),
+])
+def test_approve_scope_refusals_leave_the_request_pending(api, body, status, message):
+    created = create(api).get_json()
+    refused = api.post(f"/governance/requests/{created['id']}/approve", body)
+    assert (refused.status_code, error_of(refused)) == (status, message)
+    assert api.get(f"/governance/requests/{created['id']}").get_json()["status"] == "PENDING"

@@ -6,27 +6,24 @@ URL names the agent, as the platform's mesh identity would.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple
-from urllib.parse import parse_qsl, urlencode, urlsplit
 
-import requests
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
 from ..spec.conformance import response_problems
 from ..basics.errors import ApiError
-from ..basics.jsonhttp import INTERNAL_ERROR, INTERNAL_ERROR_BODY, error_body, json_or_none
-from ..basics.redact import redact_headers
-from ..services.runtime.models import Allowed, Refusal
+from ..basics.jsonhttp import INTERNAL_ERROR, INTERNAL_ERROR_BODY, error_body
+from ..services.runtime.models import Refusal
 from ..spec.document import Spec, mock_spec_path
 from ..spec.security import body_type_refusal
 from ..services import agent_calls
 from ..services.gateway.models import LLM_AGENT_KEY
 from . import ingress
+from .forward import ToolProxy
 from ..spec.paths import (EGRESS_PREFIX, INGRESS_PREFIX, JWKS_PATH, LLM_PREFIX, OAUTH_CALLBACK,
                           WORKSPACE_RUNTIME_PREFIX)
 from ..spec.surfaces import DEFAULT_WORKSPACE
@@ -52,20 +49,6 @@ class Where(NamedTuple):
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Answer = tuple[int, bytes, str]  # status, body, content type
-FORWARD_TIMEOUT_SECONDS = 60
-# Hop-by-hop and identity headers the proxy never passes on to a tool.
-_DROPPED_HEADERS = frozenset({"host", "authorization", "content-length", "connection", "transfer-encoding",
-                              "x-end-user-id", "accept-encoding"})
-
-
-def is_loopback_url(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class RuntimeApp:
@@ -75,6 +58,7 @@ class RuntimeApp:
         spec = Spec.load(mock_spec_path())
         self.operations = spec.operations  # requests parsed from mock-openapi.yaml
         self.document = spec.document
+        self.tool_proxy = ToolProxy(server)  # answers allowed tool calls (forward.py)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         full_path = environ.get("PATH_INFO", "")
@@ -145,6 +129,9 @@ class RuntimeApp:
         if matched is None or not matched[0].keyless:
             raise ApiError(404, f"no such endpoint: {request.method} {request.path}")
         op, params = matched
+        before_body = getattr(self.server.handlers[op.operation_id], "before_body", None)
+        if before_body is not None:  # the run is looked up before the body is parsed, as on the API
+            before_body(where.platform, params)
         parsed = op.parse(params, request.args, request.headers, body)
         status, payload, *_ = self.server.handlers[op.operation_id](where.platform, parsed)
         return status, self.server.encoder.encode(payload), "application/json"
@@ -190,50 +177,11 @@ class RuntimeApp:
             run_id, request.host_url.rstrip("/") + where.prefix + OAUTH_CALLBACK)
         if isinstance(decision, Refusal):
             return decision.status, json.dumps(decision.body).encode(), "application/json"
-        status, data, ctype = self._answer(platform, decision, request, body)
+        # One forwarding pool for the process; a caller's share is per agent (and workspace).
+        caller = f"{namespace}/{agent}" if not where.prefix else f"{where.workspace}/{namespace}/{agent}"
+        status, data, ctype = self.tool_proxy.answer(platform, decision, request, body, caller)
         platform.runtime.log_tool_event(decision, "TOOL_RESPONSE", request.method, status)
         return status, data, ctype
-
-    def _answer(self, platform: "Platform", allowed: Allowed, request: Request, body: bytes) -> Answer:
-        """A configured reply, else the tool itself when forwarding is on, else an echo."""
-        tool_name = allowed.tool["name"]
-        reply = platform.runtime.tool_replies.get(tool_name)
-        if reply is not None:
-            return int(reply.get("status", 200)), json.dumps(reply.get("body")).encode(), "application/json"
-        if is_loopback_url(allowed.url):
-            return self._forward(allowed, request, body)
-        return 200, json.dumps(self._echo(allowed, request, body)).encode(), "application/json"
-
-    @staticmethod
-    def _outgoing_headers(allowed: Allowed, request: Request) -> dict[str, str]:
-        headers = {k: v for k, v in request.headers.items() if k.lower() not in _DROPPED_HEADERS}
-        if allowed.end_user:
-            headers["X-End-User-ID"] = allowed.end_user
-        return headers
-
-    def _forward(self, allowed: Allowed, request: Request, body: bytes) -> Answer:
-        headers = {**self._outgoing_headers(allowed, request), **allowed.headers}
-        url = allowed.url
-        if allowed.query:
-            url += ("&" if "?" in url else "?") + urlencode(allowed.query)
-        try:
-            response = requests.request(request.method, url, data=body or None, headers=headers,
-                                        timeout=FORWARD_TIMEOUT_SECONDS, allow_redirects=False)
-        except requests.RequestException as exc:
-            return 502, error_body(f"tool {allowed.tool['name']} did not answer: {type(exc).__name__}"), \
-                "application/json"
-        return response.status_code, response.content, response.headers.get("Content-Type", "application/json")
-
-    def _echo(self, allowed: Allowed, request: Request, body: bytes) -> dict[str, Any]:
-        """What the tool would have received, credentials redacted."""
-        split = urlsplit(allowed.url)
-        query = dict(parse_qsl(split.query, keep_blank_values=True))
-        query.update({name: "***" for name in allowed.query})
-        headers = redact_headers({**self._outgoing_headers(allowed, request), **allowed.headers})
-        parsed = json_or_none(body)
-        return {"tool": allowed.tool["name"], "method": request.method,
-                "url": f"{split.scheme}://{split.netloc}{split.path}", "path": split.path, "query": query,
-                "headers": headers, "body": parsed if parsed is not None else body.decode("utf-8", "replace")}
 
     # --- ingress ----------------------------------------------------------------------
 

@@ -23,9 +23,15 @@ AGENT_TIMEOUT_SECONDS = 120
 
 
 def invoke(platform: "Platform", namespace: str, name: str, body: Any, end_user: str | None,
-           run_id: str | None) -> tuple[int, Any] | None:
-    """Proxy an invoke to the agent's endpoint; None when it has none (the mock answers itself)."""
-    url = platform.runtime.endpoint(namespace, name)
+           run_id: str | None, may_start: bool = False, base_url: str = "") -> tuple[int, Any] | None:
+    """Proxy an invoke to the agent's endpoint, or to its own process (``serve --run-agents``,
+    started now if ``may_start``); None when it has neither (the mock answers itself)."""
+    url = platform.runtime.endpoint(namespace, name, own_process=False)
+    if url is None and platform.agent_runner is not None and platform.agents.source_of(namespace, name):
+        agent = platform.agents.get(namespace, name)
+        if agent["status"]["phase"] != "Running":  # a build still running: as begin_invoke says
+            raise ApiError(502, f"failed to reach agent: agent {namespace}/{name} is {agent['status']['phase']}")
+        url = platform.agent_runner.ensure(platform, namespace, name, may_start, base_url)
     if url is None:
         return None
     run = platform.runtime.begin_invoke(namespace, name, body, end_user, run_id, url + "/invoke")

@@ -94,6 +94,8 @@ class Platform:
         # Set by track_changes(): what changed since the store last saved (persistence.py).
         self.changes: ChangeSet | None = None
         self.on_resume: Callable[[], None] = _nothing  # set by the app: wakes its resume worker
+        # agent_processes.runner.AgentRunner with serve --run-agents (set by the app), else None
+        self.agent_runner: Any = None
         self._build_backends()
 
     def _build_backends(self) -> None:
@@ -138,6 +140,8 @@ class Platform:
         for run_id, log in self.runs.events.items():
             charge = event_charges.get(run_id) if event_charges is not None else None
             self.budget.count(("events", run_id), sum(map(event_data_size, log)) if charge is None else charge)
+        for key, size in self.runtime.budget_charges().items():
+            self.budget.count(key, size)
 
     # --- helpers shared by the backends -------------------------------------------------
 
@@ -162,9 +166,15 @@ class Platform:
     # --- whole-state operations ---------------------------------------------------------
 
     def reset(self) -> None:
+        self.stop_agents()
         with self.lock:
             self.clock.reset()
             self._build_backends()
+
+    def stop_agents(self) -> None:
+        """Stop this workspace's agent processes (reset, load, a dropped workspace)."""
+        if self.agent_runner is not None:
+            self.agent_runner.stop_workspace(self.workspace)
 
     def export(self) -> dict[str, Any]:
         """Everything, as plain JSON data. Secrets are not part of it: they are never kept."""
@@ -205,6 +215,7 @@ class Platform:
             except (KeyError, TypeError, AttributeError, ValueError) as exc:
                 raise ValueError(f"state is malformed: {exc!r}") from None
             self.clock.set_offset(offset)
+            self.stop_agents()  # loaded agents start on their first invoke, never on load
             for attribute, _, _ in BACKENDS:
                 backend = getattr(fresh, attribute)
                 backend.platform = self

@@ -26,7 +26,7 @@ class Workspaces:
         self.replay: Any = None  # given to every workspace's platform (see invoker.py)
         self.keys: Any = None  # the server's WorkspaceKeys, given to every workspace's platform
         # Called with each named workspace's platform when it is made (the app gives it its
-        # own resume worker there, as the default's).
+        # own resume worker and the agent runner there, as the default's).
         self.prepare: Callable[[Platform], None] = lambda platform: None
         self._lock = threading.Lock()
 
@@ -71,9 +71,13 @@ class Workspaces:
             return
         self.check_name(name)
         with self._lock:
-            self._named.pop(name, None)
+            dropped = self._named.pop(name, None)
+        if dropped is not None:
+            dropped.stop_agents()
 
     def reset_all(self) -> None:
         with self._lock:
-            self._named.clear()
+            dropped, self._named = list(self._named.values()), {}
+        for platform in dropped:
+            platform.stop_agents()
         self.default.reset()

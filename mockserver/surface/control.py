@@ -341,8 +341,26 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
 
     @operation("getAgentEnv", "getWorkspaceAgentEnv")
     def agent_env(req: ApiRequest) -> Response:
-        agent = platform_of(req).agents.get(req.path["namespace"], req.path["name"])
-        return json_response(200, runtime_env(agent, request.host_url.rstrip("/") + runtime_prefix(workspace_of(req))))
+        platform = platform_of(req)
+        agent = platform.agents.get(req.path["namespace"], req.path["name"])
+        return json_response(200, runtime_env(agent, request.host_url.rstrip("/") + runtime_prefix(workspace_of(req)),
+                                              tools=platform.tools.items,
+                                              source=platform.agents.source_of(agent["namespace"], agent["name"])))
+
+    @operation("listAgentProcesses")
+    def list_agent_processes(req: ApiRequest) -> Response:
+        runner = server.agent_runner
+        return json_response(200, {"enabled": runner is not None, "agents": runner.list() if runner else []})
+
+    @operation("getAgentProcessLog")
+    def agent_process_log(req: ApiRequest) -> Response:
+        server.workspaces.check_name(req.path["workspace"])
+        runner = server.agent_runner
+        found = runner.output(req.path["workspace"], req.path["namespace"], req.path["name"]) if runner else None
+        if found is None:
+            raise ApiError(404, f"no agent process for {req.path['namespace']}/{req.path['name']} in workspace "
+                                f"{req.path['workspace']}" + ("" if runner else " (the mock runs agents only with --run-agents)"))
+        return json_response(200, found)
 
     @operation("setAgentEndpoint", "setWorkspaceAgentEndpoint")
     def set_agent_endpoint(req: ApiRequest) -> Response:

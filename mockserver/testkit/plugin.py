@@ -40,10 +40,11 @@ from .handle import (DEFAULT_API_KEY, DEFAULT_WORKSPACE_KEY, SEED_SUFFIXES, Faul
                      WorkspaceHandle)
 from .pool import ServerPool
 
-__all__ = ["DEFAULT_API_KEY", "DEFAULT_WORKSPACE_KEY", "SEED_MARKER", "SEED_SUFFIXES", "Faults", "MockHandle",
+__all__ = ["DEFAULT_API_KEY", "DEFAULT_WORKSPACE_KEY", "RUN_AGENTS_MARKER", "SEED_MARKER", "SEED_SUFFIXES", "Faults", "MockHandle",
            "ResponseChecker", "SeedError", "ServerPool", "WorkspaceHandle"]
 
 SEED_MARKER = "runagents_seed"
+RUN_AGENTS_MARKER = "runagents_run_agents"
 
 
 # --- options and markers --------------------------------------------------------------
@@ -54,6 +55,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--runagents-seed", action="append", metavar="FILE", dest="runagents_seed", default=None,
         help="YAML/JSON fixture loaded into runagents_mock before each test (repeatable; "
              "replaces the runagents_seed ini option).")
+    group.addoption(
+        "--runagents-run-agents", action="store_true", dest="runagents_run_agents", default=False,
+        help="runagents_mock runs deployed source agents as local processes (serve --run-agents; "
+             "or mark a test with runagents_run_agents).")
     parser.addini("runagents_seed", type="paths", default=[],
                   help="fixture file(s) loaded into runagents_mock before each test "
                        "(relative to the ini file).")
@@ -66,6 +71,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{SEED_MARKER}(*fixtures): load these YAML/JSON fixtures (paths relative to the test "
         "file, YAML/JSON text, or dicts) into runagents_mock before the test.")
+    config.addinivalue_line(
+        "markers",
+        f"{RUN_AGENTS_MARKER}: runagents_mock runs deployed source agents as local processes "
+        "(serve --run-agents; docs/runtime.md, 'Running agents').")
 
 
 # --- fixtures ---------------------------------------------------------------------------
@@ -93,7 +102,9 @@ def _runagents_mock_used(request: pytest.FixtureRequest) -> list[MockHandle]:
 def runagents_mock(_runagents_mock_pool: ServerPool, _runagents_mock_used: list[MockHandle],
                    request: pytest.FixtureRequest) -> MockHandle:
     """A mock RunAgents API on a real port, reset (and seeded, if asked) for this test."""
-    return _prepare(_runagents_mock_pool.get(), _runagents_mock_used, request)
+    run_agents = request.config.getoption(RUN_AGENTS_MARKER) or request.node.get_closest_marker(RUN_AGENTS_MARKER)
+    return _prepare(_runagents_mock_pool.get({"run_agents": True} if run_agents else None), _runagents_mock_used,
+                    request)
 
 
 @pytest.fixture

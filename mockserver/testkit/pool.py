@@ -36,4 +36,6 @@ class ServerPool:
         for handle in self._handles.values():
             handle.close()
             handle.live.stop()
+            if handle.live.mock.agent_runner is not None:  # its agent processes end with it
+                handle.live.mock.agent_runner.stop_all()
         self._handles.clear()

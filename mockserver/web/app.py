@@ -22,6 +22,7 @@ from ..basics.errors import ApiError
 from ..basics.jsonhttp import INTERNAL_ERROR, RecordEncoder, error_response
 from ..services.platform import Platform
 from ..services.agent_calls import ResumeWorker
+from ..services.agent_processes.runner import start_agent_runner
 from ..surface.seed import load_seed_file
 from ..services import HANDLER_SETS
 from ..spec.document import ServedDocument, Spec, default_spec_path, mock_spec_path
@@ -73,6 +74,7 @@ class MockServer:
         self.store: Any = None
         self.state_saver: Any = None
         self.control = ControlService(self)  # what /_mock/ and the pytest plugin's handle call
+        self.agent_runner: Any = None  # agent_processes.runner.AgentRunner with run_agents
 
     @cached_property
     def tokens(self) -> "TokenIssuer":
@@ -133,8 +135,14 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
             server.workspaces.check_name(workspace)
         except ApiError as exc:
             raise ValueError(f"--workspace-key {workspace}=...: {exc.message}") from None
-    server.workspaces.prepare = ResumeWorker.attach  # every workspace resumes its own runs
-    ResumeWorker.attach(platform)
+    runner = server.agent_runner = start_agent_runner(cfg)  # serve --run-agents, else None
+
+    def prepare(workspace: Platform) -> None:  # every workspace resumes its own runs, and runs agents
+        ResumeWorker.attach(workspace)
+        workspace.agent_runner = runner
+
+    server.workspaces.prepare = prepare
+    prepare(platform)
 
     app = Flask("runagents_mock")
     app.config["MAX_CONTENT_LENGTH"] = cfg.max_body_bytes

@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "(default 30; docs/reliability.md)")
     serve.add_argument("--body-timeout", type=_seconds, default=30.0, metavar="SECONDS",
                        help="answer 408 and close when a request body takes longer (default 30)")
+    serve.add_argument("--forward-timeout", type=_seconds, default=60.0, metavar="SECONDS",
+                       help="how long the tool proxy waits for a loopback tool (default 60; 504 after)")
     serve.add_argument("--max-connections", type=_positive, default=10_000, metavar="N",
                        help="connections served at once; one beyond gets 503 and is closed "
                             "(Linux; elsewhere it waits in the listen queue) (default 10000)")
@@ -78,6 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
                        metavar="NAMESPACE/NAME=URL",
                        help="a real agent process for this agent (repeatable): invoke is proxied to it "
                             "and approvals resume it (see docs/runtime.md)")
+    serve.add_argument("--run-agents", action="store_true",
+                       help="run deployed source agents as local processes with the vendor runtime "
+                            "(see docs/runtime.md, 'Running agents')")
+    serve.add_argument("--agent-sdk", metavar="DIR",
+                       help="with --run-agents: a directory holding the runagents package the agents run on "
+                            "(default: the one this Python imports)")
+    serve.add_argument("--max-agents", type=_positive, default=8, metavar="N",
+                       help="with --run-agents: agent processes running at once (default 8)")
     env = sub.add_parser(
         "env", help="print the environment the platform would inject into a deployed agent",
         description="Print the environment the platform injects into a deployed agent (tool URLs "
@@ -212,19 +222,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     from waitress import create_server
 
     from ..basics.errors import ApiError
+    from ..config import MockConfig
     from ..surface.control import STATE_IMPORT_LIMIT
     from ..surface.persistence import StateFileError, attach_state_file, restore_state_file
     from .access_log import configure as configure_logging
     from .app import create_app
     from .connection_gate import ConnectionGate
+    from ..services.agent_processes.runner import refuse_exposed_agents
 
+    refusal = refuse_exposed_agents(args.run_agents, args.host, bool(args.api_key or args.workspace_key))
+    if refusal:
+        print(f"runagents-mock: {refusal}", file=sys.stderr)
+        return 2
     configure_logging(args.log_level, args.log_format)
     config = {
         "api_keys": tuple(args.api_key), "workspace_keys": tuple(args.workspace_key), "admin_key": args.admin_key, "admin_enabled": not args.no_admin,
         "seed_file": args.seed, "state_file": args.state_file, "rate_limit_per_minute": args.rate_limit,
         "max_body_bytes": args.max_body_bytes, "agent_endpoints": dict(args.agent_endpoint),
         "allowed_hosts": (*args.allow_host, args.host),
+        "forward_timeout_seconds": args.forward_timeout,
+        "run_agents": args.run_agents, "agent_sdk": args.agent_sdk, "max_running_agents": args.max_agents,
     }
+    if args.server == "waitress":  # forwarded tool calls hold at most half of waitress' threads
+        config["forward_slots"] = max(1, min(MockConfig.forward_slots, args.threads // 2))
     try:  # build once here, so a bad seed or state file stops the start with one clear line
         app = create_app(config)
         store = restore_state_file(app) if args.state_file else None

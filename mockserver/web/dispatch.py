@@ -140,6 +140,9 @@ class ApiDispatcher:
         if route.malformed:  # a bad path under a known prefix
             self._malformed(request, located, route.malformed)
         op = surface.spec.operations[route.operation_id]
+        before_body = getattr(self.server.handlers[op.operation_id], "before_body", None)
+        if before_body is not None:  # what the path names is looked up before the body is parsed
+            before_body(self.server.workspaces.get(located.workspace), path_params)
         raw_body = request.environ[_RAW_BODY_KEY] = request_body(request)
         refused = body_type_refusal(request.environ.get("CONTENT_TYPE"), raw_body, surface.spec.document,
                                     op.path, op.method)

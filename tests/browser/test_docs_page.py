@@ -55,3 +55,13 @@ def test_docs_render_every_operation_offline_and_try_it_calls_the_mock_with_the_
     calls = [e for e in site.server.journal.list() if e["path"] == "/api/tools"]
     assert [(c["method"], c["status"], c["headers"].get("Authorization")) for c in calls] == [("GET", 200, "***")]
     assert foreign == []
+
+
+def test_docs_open_on_todays_api_and_doc_picks_a_document_by_its_short_name(make_site, page):
+    site = make_site()
+    titles = {doc.name: doc.title for doc in site.server.documents}
+    page.goto(f"{site.url}/docs")
+    expect(page.locator(".topbar select")).to_have_value("/docs/openapi/runagents-v1.json")
+    page.goto(f"{site.url}/docs?doc=runagents-mock")
+    expect(page.locator(".topbar select")).to_have_value("/docs/openapi/runagents-mock.json")
+    expect(page.locator(".information-container .title")).to_contain_text(titles["runagents-mock"])

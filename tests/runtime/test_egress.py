@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from runtime_support import LoopbackTool
 
 EGRESS = "/_egress/agent-system/bot"
 
@@ -119,26 +119,11 @@ def test_configured_tool_reply_and_bad_reply_config(deployed):
     assert bad.json == {"error": 'tools must map a tool name to {"status": 100-599, "body": <JSON>}'}
 
 
-class _Tool(BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = json.dumps({"path": self.path, "headers": dict(self.headers)}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
 def local_tool():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Tool)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    tool = LoopbackTool()
+    yield tool.url
+    tool.close()
 
 
 @pytest.mark.parametrize("where", ["Header", "Query"])

@@ -71,7 +71,7 @@ def test_run_needs_a_run(platform):
     request, _ = platform.governance.create({"subject": "a", "agent_id": "a", "tool_id": "t"})
     with pytest.raises(ApiError) as err:
         platform.governance.approve(request["id"], scope="run")
-    assert err.value.status == 400 and platform.governance.get(request["id"])["status"] == "PENDING"
+    assert err.value.status == 409 and platform.governance.get(request["id"])["status"] == "PENDING"
 
 
 def test_the_window_covers_the_user_until_it_ends_and_approves_that_users_waiting_runs(platform):

@@ -1,48 +1,28 @@
 """The vendor SDK 1.4.2 (the /api/v1 client) in its own directory, beside the venv's 1.3.1.
 
-It is installed once with ``pip install --target`` into ``.pytest-cache/runagents-1.4.2`` at the
-repo root (gitignored) and reused by later runs; tests drive it in a subprocess with
-``PYTHONPATH`` pointing there, so both SDK versions run in one test session.
+It is installed once into ``.pytest-cache/runagents-1.4.2`` (tests/sdk_versions.py); tests drive
+it in a subprocess with ``PYTHONPATH`` pointing there, so both SDK versions run in one session.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
+from sdk_versions import install_sdk
+
 SDK_VERSION = "1.4.2"
-CACHE = Path(__file__).resolve().parents[2] / ".pytest-cache" / f"runagents-{SDK_VERSION}"
 SCRIPT = Path(__file__).with_name("sdk142_session.py")
-
-
-def _install() -> Path:
-    marker = CACHE / "runagents" / "__init__.py"
-    if marker.exists():
-        return CACHE
-    CACHE.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="runagents-sdk-", dir=CACHE.parent))
-    result = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
-                             str(staging), f"runagents=={SDK_VERSION}"], capture_output=True, text=True)
-    if result.returncode != 0:
-        shutil.rmtree(staging, ignore_errors=True)
-        pytest.skip(f"cannot install runagents=={SDK_VERSION}: {result.stderr.strip()[-300:]}")
-    try:
-        os.rename(staging, CACHE)  # atomic: another xdist worker may have won the race
-    except OSError:
-        shutil.rmtree(staging, ignore_errors=True)
-    return CACHE
 
 
 @pytest.fixture(scope="session")
 def sdk142_path() -> Path:
-    return _install()
+    return install_sdk(SDK_VERSION)
 
 
 @pytest.fixture

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+import sys
 from typing import Any, Mapping
 
 from ..budget import stored_size
 from ...basics.errors import ApiError
 from ...basics.redact import redact_stored
 from ..common import DEFAULT_NAMESPACE
-from ..tools.models import spec_from_flat
+from ..builds.models import image_uri
+from ..tools.models import check_base_url, spec_from_flat
 
 IDP_LABEL = "platform.ai/identity-provider"
 
@@ -28,6 +31,46 @@ STARTER_PROVIDER_SPEC = {
                                                 "valuePrefix": "Bearer ",
                                                 "secretRef": {"name": "playground-llm-credentials"}}},
 }
+
+
+# Frameworks the platform runs on a prebuilt overlay image (api/deploy.md's FAST_OVERLAY).
+OVERLAY_FRAMEWORKS = frozenset({"langchain", "langchain_core", "langchain_openai", "langgraph", "crewai",
+                                "llama_index", "autogen"})
+_IMPORT = re.compile(r"^\s*(?:from\s+([A-Za-z_][\w]*)[\w.]*\s+import|import\s+([A-Za-z_][\w]*))", re.MULTILINE)
+_HANDLER = re.compile(r"^(?:async\s+)?def\s+handler\s*\(", re.MULTILINE)
+_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9_.-]+)", re.MULTILINE)
+
+
+def deploy_decision(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The June deploy answer's decision metadata for what was sent (api/deploy.md, the API
+    quickstart): an image runs as it is; a plain ``handler`` function (in the entry point)
+    whose imports are all the standard library, ``runagents`` or its own files, with no other
+    requirement, runs at once on the shared runtime (``INSTANT_RUNTIME``); a known framework
+    gets the overlay build (``FAST_OVERLAY``); anything else a full build (``SOURCE_BUILD``)."""
+    if body.get("image"):
+        return {"execution_mode": "IMAGE", "build_required": False, "build_profile": "image",
+                "decision_reason": "pre-built image given"}
+    files = body.get("source_files") or {}
+    local = {re.sub(r"\.py$", "", name).split("/")[0] for name in files}
+    imported = {m.group(1) or m.group(2) for text in files.values() if isinstance(text, str)
+                for m in _IMPORT.finditer(text)}
+    required = {m.group(1).lower().replace("-", "_") for m in _REQUIREMENT.finditer(body.get("requirements") or "")
+                if not m.group(1).startswith("#")}
+    required |= {m.group(1).lower().replace("-", "_") for m in _REQUIREMENT.finditer(files.get("requirements.txt") or "")}
+    third_party = {m for m in imported if m not in sys.stdlib_module_names and m not in local and m != "runagents"}
+    extra = (required | {m.lower() for m in third_party}) - {"runagents"}
+    if body.get("framework") or extra & OVERLAY_FRAMEWORKS:
+        return {"execution_mode": "FAST_OVERLAY", "build_required": True, "build_profile": "fast_overlay",
+                "decision_reason": "Detected framework runtime overlay path"}
+    entry = files.get(body.get("entry_point") or "")
+    handlers = [entry] if isinstance(entry, str) else [t for t in files.values() if isinstance(t, str)]
+    if extra or not any(_HANDLER.search(text) for text in handlers):
+        reason = ("source files with dependencies are built: " + ", ".join(sorted(extra)) if extra
+                  else "source without a handler function is built")
+        return {"execution_mode": "SOURCE_BUILD", "build_required": True, "build_profile": "source_build",
+                "decision_reason": reason}
+    return {"execution_mode": "INSTANT_RUNTIME", "build_required": False, "build_profile": "instant_runtime",
+            "decision_reason": "plain handler without dependencies runs on the shared runtime"}
 
 
 def llm_env(configs: list[Mapping[str, Any]]) -> list[dict[str, str]]:
@@ -56,6 +99,10 @@ class AgentsBackend:
         self.invocations: list[dict[str, Any]] = []
         # What /api/v1 adds to an agent: bound policies and per-model budgets, by agent key.
         self.extras: dict[tuple[str, str], dict[str, Any]] = {}
+        # A source deploy's files and entry point, for running it (serve --run-agents). Kept in
+        # memory only, like credentials: source may hold secrets, so no export or store has it
+        # (a store keeps every attribute not named ``_...``).
+        self._sources: dict[tuple[str, str], dict[str, Any]] = {}
 
     # --- reads ------------------------------------------------------------------------
 
@@ -160,12 +207,26 @@ class AgentsBackend:
             self.build_of.pop((namespace, name), None)
             self.platform.budget.release(("agents", namespace, name))
             self.platform.budget.release(("agent extras", namespace, name))
+            self.platform.budget.release(("agent source", namespace, name))
             self.extras.pop((namespace, name), None)
+            self._sources.pop((namespace, name), None)
             self.platform.policies.remove_generated(name)
             self.platform.runtime.set_endpoint(namespace, name, None)
 
-    def deploy(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        """Create tools, start a build when needed, then create or update the agent."""
+    def source_of(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """A source deploy's files and entry point (what an agent process runs), or None."""
+        with self.platform.lock:
+            return self._sources.get((namespace, name))
+
+    def set_process_failed(self, namespace: str, name: str, message: str) -> None:
+        """The agent's process crashed for good: its status says so until it is deployed again."""
+        with self.platform.lock:
+            agent = self.get(namespace, name)
+            self.items[(namespace, name)] = {**agent, "status": {"phase": "Failed", "message": message}}
+
+    def deploy(self, body: Mapping[str, Any], instant: bool = False) -> dict[str, Any]:
+        """Create tools, start a build when needed, then create or update the agent. With
+        ``instant`` (the June deploy), source that needs no build runs at once (deploy_decision)."""
         name = body["agent_name"]
         namespace = DEFAULT_NAMESPACE
         with self.platform.lock:
@@ -177,7 +238,9 @@ class AgentsBackend:
                 tools_created.append(tool["name"])
             result: dict[str, Any] = {}
             image = body.get("image")
-            if not image:
+            if not image and instant and not deploy_decision(body)["build_required"]:
+                image = image_uri(name, body["source_files"])  # the shared runtime: no build
+            elif not image:
                 build = self.platform.builds.start(name, body["source_files"])
                 image = build["image"]
                 result = {"build_id": build["id"], "image_uri": image}
@@ -203,9 +266,17 @@ class AgentsBackend:
                 self.build_of.pop(key, None)
             self.items[key] = agent = redact_stored(agent)
             self.platform.budget.count(("agents",) + key, stored_size(agent))  # checked in _check_room
+            extras = dict(self.extras.get(key, {}))
             if "policies" in body:
-                self.extras[key] = {**self.extras.get(key, {}), "policies": list(body["policies"])}
-                self.platform.budget.count(("agent extras",) + key, stored_size(self.extras[key]))
+                extras["policies"] = list(body["policies"])
+            self.platform.budget.release(("agent source",) + key)
+            self._sources.pop(key, None)
+            if body.get("source_files") and not body.get("image"):
+                self._sources[key] = {"files": dict(body["source_files"]), "entry_point": body.get("entry_point") or ""}
+                self.platform.budget.count(("agent source",) + key, stored_size(self._sources[key]))
+            if extras or key in self.extras:
+                self.extras[key] = extras
+                self.platform.budget.count(("agent extras",) + key, stored_size(extras))
             self.platform.policies.auto_bind(name, body.get("required_tools") or [])
         return {"agent": name, "agent_name": name, "namespace": namespace,
                 "tools_created": tools_created, **result}
@@ -214,6 +285,8 @@ class AgentsBackend:
         """Every limit this deploy could hit, checked before anything is stored."""
         platform = self.platform
         platform.check_capacity("agents", len(self.items), int(key not in self.items))
+        for index, tool in enumerate(body.get("tools_to_create") or []):
+            check_base_url(tool.get("base_url"), f"tools_to_create[{index}].base_url")
         new_tools = {t["name"] for t in body.get("tools_to_create") or []} - set(platform.tools.items)
         platform.check_capacity("tools", len(platform.tools.items), len(new_tools))
         platform.check_capacity("builds", len(platform.builds.items), int(not body.get("image")))

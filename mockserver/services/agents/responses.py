@@ -3,16 +3,41 @@
 from __future__ import annotations
 
 from ..agent_calls import invoke
+from ..agent_processes.models import may_start_code
 from ..common import DEFAULT_NAMESPACE, Handlers
 from ..workspace.models import agent_model_usage
-from .models import STARTER_PROVIDER, STARTER_TOOL
+from .models import STARTER_PROVIDER, STARTER_TOOL, deploy_decision
 
 handlers = Handlers()
 
 
+def _may_start(req) -> bool:
+    """Whether this request may start agent code (docs/runtime.md, "Running agents"). Only the
+    API's dispatcher hands a handler the client's headers (a Host among them), after checking the
+    API key; seeds and action plans replay operations with none, so they never start code."""
+    return may_start_code(keyed=req.header("Host") is not None, origin=req.header("Origin"), host=req.header("Host"))
+
+
+def _base_url(req) -> str:
+    """The mock's URL as the agent should reach it: the host the client used."""
+    return f"http://{req.header('Host') or '127.0.0.1:8092'}"
+
+
+def _deployed(platform, req, name: str) -> None:
+    if platform.agent_runner is not None:
+        platform.agent_runner.deployed(platform, DEFAULT_NAMESPACE, name, _may_start(req), _base_url(req))
+
+
+def _stopped(platform, namespace: str, name: str) -> None:
+    if platform.agent_runner is not None:
+        platform.agent_runner.stop(platform.workspace, namespace, name)
+
+
 @handlers.operation("deployAgent")
 def deploy_agent(platform, req):
-    return 201, platform.agents.deploy(req.body)
+    result = platform.agents.deploy(req.body)
+    _deployed(platform, req, result["agent_name"])
+    return 201, result
 
 
 @handlers.operation("seedStarterKit")
@@ -33,13 +58,14 @@ def get_agent(platform, req):
 @handlers.operation("deleteAgent")
 def delete_agent(platform, req):
     platform.agents.delete(req.path["namespace"], req.path["name"])
+    _stopped(platform, req.path["namespace"], req.path["name"])
     return 200, {"status": "deleted"}
 
 
 @handlers.operation("invokeAgent")
 def invoke_agent(platform, req):
     proxied = invoke(platform, req.path["namespace"], req.path["name"], req.body,
-                                 req.header("X-End-User-ID"), req.header("X-Run-ID"))
+                     req.header("X-End-User-ID"), req.header("X-Run-ID"), _may_start(req), _base_url(req))
     if proxied is not None:  # the agent has a real endpoint: its answer, as it is
         return 200, proxied[1]
     reply = platform.agents.invoke(req.path["namespace"], req.path["name"], req.body,
@@ -51,11 +77,10 @@ def invoke_agent(platform, req):
 
 @handlers.operation("deployAgentV1")
 def deploy_agent_v1(platform, req):
-    result = platform.agents.deploy(platform.drafts.hydrate(req.body))  # draft_id: the draft's fields
-    built = "build_id" in result
-    return 201, {**result, "execution_mode": "SOURCE_BUILD" if built else "IMAGE", "build_required": built,
-                 "build_profile": "source_build" if built else "image",
-                 "decision_reason": "source files without an image are built" if built else "pre-built image given"}
+    body = platform.drafts.hydrate(req.body)  # draft_id: the draft's fields
+    result = platform.agents.deploy(body, instant=True)
+    _deployed(platform, req, result["agent_name"])
+    return 201, {**result, **deploy_decision(body)}
 
 
 @handlers.operation("seedStarterKitV1")
@@ -74,12 +99,17 @@ def delete_agent_by_name(platform, req):
     with platform.lock:
         platform.agents.get_by_name(req.path["name"])
         platform.agents.delete(DEFAULT_NAMESPACE, req.path["name"])
+    _stopped(platform, DEFAULT_NAMESPACE, req.path["name"])
     return 200, {"status": "deleted"}
 
 
 @handlers.operation("invokeAgentByName")
 def invoke_agent_by_name(platform, req):
     platform.agents.get_by_name(req.path["name"])
+    proxied = invoke(platform, DEFAULT_NAMESPACE, req.path["name"], req.body, req.header("X-End-User-ID"),
+                     req.header("X-Run-ID"), _may_start(req), _base_url(req))
+    if proxied is not None:  # the agent has a real endpoint or runs here: its answer, as it is
+        return 200, proxied[1]
     reply = platform.agents.invoke(DEFAULT_NAMESPACE, req.path["name"], req.body,
                                    req.header("X-End-User-ID"), req.header("X-Run-ID"))
     return 200, reply

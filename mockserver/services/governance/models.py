@@ -108,7 +108,7 @@ class GovernanceBackend:
             # (the request "asked for" one: api/approvals.md), else once.
             scope = resolve_scope(scope, duration) if scope or duration else resolve_scope(None, request.get("duration"))
             if scope == RUN and not request.get("run_id"):
-                raise ApiError(400, f"scope {RUN} needs a request made for a run (this one has no run_id)")
+                raise ApiError(409, f"scope {RUN} needs a request made for a run (this one has no run_id)")
             approver = approver or DEFAULT_APPROVER
             if scope != WINDOW:
                 return self._approve_one(request, approver, scope, None, None)

@@ -137,6 +137,7 @@ class RunsBackend:
         oldest, _ = finished.popitem(last=False)
         del self.runs[oldest], self.events[oldest]
         self.platform.budget.release(("events", oldest))
+        self.platform.runtime.forget_run(oldest)
         for action_id in self._run_actions.of(self.actions).pop(oldest, ()):
             del self.actions[action_id]
 

@@ -8,11 +8,89 @@ file (a restored state has the field names but not the values).
 from __future__ import annotations
 
 import copy
+import re
 import zlib
+from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
+from ...basics.errors import ApiError
 from ..common import DEFAULT_NAMESPACE, NamedCollection
+
+
+@dataclass(frozen=True)
+class BaseUrl:
+    """A tool's base URL in pieces, as validated: what the loopback check and the forwarded
+    request are both built from (docs/runtime.md, *Tool base URLs*)."""
+    scheme: str  # "http" or "https"
+    host: str  # a name or an IPv4 address, or an IPv6 address without brackets
+    port: int
+    path: str  # "" or "/..." without a trailing slash
+
+    @property
+    def origin(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}"
+
+
+# The rule, as openapi.yaml's ToolBaseUrl pattern states it (tests/runtime/test_tool_paths.py
+# checks the two are the same string): scheme, a plain host (a name, or a bracketed IPv6 address
+# without zone), a port of 1-65535, a path of segments none of which is "." or "..", with no
+# encoded ".", "/" or "\". It ends in "(?![\s\S])", not "$": Python's "$" also matches before a
+# final newline, ECMA's (JSON Schema's) does not.
+_HEX = "[0-9A-Fa-f]{1,4}"
+_IPV6 = "|".join([
+    f"(?:{_HEX}:){{7}}{_HEX}", f"(?:{_HEX}:){{1,7}}:", f"(?:{_HEX}:){{1,6}}:{_HEX}",
+    *(f"(?:{_HEX}:){{1,{n}}}(?::{_HEX}){{1,{7 - n}}}" for n in range(5, 0, -1)),
+    f":(?:(?::{_HEX}){{1,7}}|:)",
+])
+_PORT = "0*(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+_UNIT = "(?:[A-Za-z0-9_~!$&'()*+,;=:@-]|%(?:[013-46-9A-Fa-f][0-9A-Fa-f]|2[0-9A-Da-d]|5[0-9ABD-Fabd-f]))"
+_SEGMENT = rf"(?:\.*{_UNIT}(?:{_UNIT}|\.)*|\.{{3,}})"
+BASE_URL_PATTERN = (rf"^(https?)://([A-Za-z0-9._-]+|\[(?:{_IPV6})\])(?::({_PORT}))?"
+                    rf"((?:/{_SEGMENT}?)*)(?![\s\S])")
+_BASE_URL = re.compile(BASE_URL_PATTERN)
+_ENCODED_SEPARATOR = re.compile(r"%(2e|2f|5c)", re.IGNORECASE)
+
+
+def parse_base_url(url: str) -> BaseUrl:
+    """The pieces of a tool base URL; ValueError saying what is wrong for anything another
+    URL parser could read differently: a backslash, user info, spaces or control characters,
+    a query or fragment, a host that is not a plain name or IP literal, a port outside
+    1-65535, dot segments or an encoded dot or slash in the path."""
+    match = _BASE_URL.match(url)
+    if match is None:
+        raise ValueError(_why_refused(url))
+    scheme, host, port, path = match.groups()
+    host = host[1:-1] if host.startswith("[") else host
+    return BaseUrl(scheme, host.lower(), int(port) if port else (443 if scheme == "https" else 80),
+                   path.rstrip("/"))
+
+
+def _why_refused(url: str) -> str:
+    """The first thing wrong with a base URL the pattern refused, in words."""
+    scheme, sep, rest = url.partition("://")
+    authority, _, path = rest.partition("/")
+    if "\\" in url:
+        return "must not contain a backslash"
+    if not sep or scheme not in ("http", "https"):
+        return "must start with http:// or https://"
+    if "@" in authority:
+        return "must not contain user info (user@host)"
+    if "?" in url or "#" in url:
+        return "must not contain a query or fragment"
+    if _ENCODED_SEPARATOR.search(path) or any(seg in (".", "..") for seg in path.split("/")):
+        return "must not contain '.' or '..' segments or an encoded '.', '/' or '\\' in its path"
+    return ("must be an http(s) URL of a plain host[:port] and path (port 1-65535"
+            "; no user info, backslash, space, query, fragment or dot segment)")
+
+
+def check_base_url(url: Any, field: str) -> None:
+    """ApiError 400 naming ``field`` for a base URL ``parse_base_url`` refuses."""
+    try:
+        parse_base_url(url if isinstance(url, str) else "")
+    except ValueError as exc:
+        raise ApiError(400, f"{field} {exc}") from None
 
 
 def spec_from_flat(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -67,7 +145,12 @@ class ToolsBackend(NamedCollection):
         self._secrets: dict[str, dict[str, str]] = {}  # tool name -> credential values; never exported
 
     def put(self, name: str, spec: Mapping[str, Any],
-            credentials: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], bool]:
+            credentials: Mapping[str, Any] | None = None,
+            url_field: str = "spec.connection.baseUrl") -> tuple[dict[str, Any], bool]:
+        """Create or replace the tool; 400 naming ``url_field`` for an ambiguous base URL."""
+        connection = spec.get("connection") or {}
+        if "baseUrl" in connection:
+            check_base_url(connection["baseUrl"], url_field)
         spec = copy.deepcopy(dict(spec))
         if credentials:
             self._wire_credentials(name, spec)

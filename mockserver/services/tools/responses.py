@@ -12,8 +12,10 @@ add_collection_reads_and_delete(handlers, "tools", "listTools", "getTool", "dele
 @handlers.operation("createTool")
 def create_tool(platform, req):
     body = req.body
-    spec = body.get("spec") if "spec" in body else spec_from_flat(body)
-    tool, _ = platform.tools.put(body["name"], spec, body.get("credentials"))
+    flat = "spec" not in body
+    spec = spec_from_flat(body) if flat else body["spec"]
+    tool, _ = platform.tools.put(body["name"], spec, body.get("credentials"),
+                                 url_field="base_url" if flat else "spec.connection.baseUrl")
     return 201, tool
 
 

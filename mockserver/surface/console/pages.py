@@ -62,7 +62,9 @@ def pages_app(server: "MockServer") -> Flask:
 
     @app.get(DOCS_PATH)
     def docs() -> str:
-        urls = [{"name": doc.title, "url": f"{DOCS_PATH}/openapi/{doc.name}.json"} for doc in server.documents]
+        # "short": the name ?doc= may use (runagents-v1), besides the title.
+        urls = [{"name": doc.title, "url": f"{DOCS_PATH}/openapi/{doc.name}.json", "short": doc.name}
+                for doc in server.documents]
         return render_template("docs.html", urls=urls)
 
     @app.get(f"{DOCS_PATH}/openapi/<name>.json")

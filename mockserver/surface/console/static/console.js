@@ -10,6 +10,8 @@
   var keys = loadKeys();
   var rendered = {};   // section -> JSON of what it shows, to redraw only what changed
   var openRuns = {};   // run ids whose timeline is open
+  var openAgents = {}; // "workspace/namespace/name" of agent processes whose log is open
+  var workspace = "default";  // the workspace the page shows (state, journal, clock, requests)
   var noticeUntil = 0;
   var timer = null;
   var generation = 0;  // only the latest refresh schedules the next one
@@ -45,6 +47,16 @@
   }
 
   function control(method, path, body) { return call(method, "/_mock/" + path, body, true); }
+
+  // A control path of the shown workspace (the default one's are the plain paths).
+  function scoped(path) {
+    return workspace === "default" ? path : "workspaces/" + encodeURIComponent(workspace) + "/" + path;
+  }
+
+  // The shown workspace's June API, for decisions made with a scope or in a named workspace.
+  function v1Base() {
+    return workspace === "default" ? "/api/v1" : "/api/v1/workspaces/" + encodeURIComponent(workspace);
+  }
   function api(method, path, body) { return call(method, path, body, false); }
 
   function errorText(result) {
@@ -72,14 +84,17 @@
   function refresh() {
     window.clearTimeout(timer);
     var mine = ++generation;
-    return Promise.all([control("GET", "state"), control("GET", "journal"), control("GET", "clock"),
-                        control("GET", "faults")])
+    return Promise.all([control("GET", scoped("state")), control("GET", scoped("journal")),
+                        control("GET", scoped("clock")), control("GET", "faults"), agentProcesses(),
+                        control("GET", "workspaces")])
       .then(function (results) {
         if (results.some(function (r) { return r.status === 401; })) { return; }
         var failed = results.filter(function (r) { return !r.ok; });
         if (failed.length) { throw new Error(errorText(failed[0])); }
         showApp();
         draw(results[0].data, results[1].data, results[2].data, results[3].data);
+        drawAgentProcesses(results[4].data);
+        drawWorkspaces(results[5].data.workspaces);
         if (Date.now() > noticeUntil) {
           $("status-line").className = "";
           $("status-line").textContent = "live · updated " + new Date().toLocaleTimeString();
@@ -95,6 +110,23 @@
         if (mine === generation) { timer = window.setTimeout(refresh, POLL_MS); }
       });
   }
+
+  // The agent processes, with the log of each one whose entry is open.
+  function agentProcesses() {
+    return control("GET", "agent-processes").then(function (listed) {
+      if (!listed.ok || !listed.data.enabled) { return listed; }
+      var open = listed.data.agents.filter(function (a) { return openAgents[agentKey(a)]; });
+      return Promise.all(open.map(function (a) {
+        return control("GET", "agent-processes/" + [a.workspace, a.namespace, a.name].map(encodeURIComponent).join("/") + "/log");
+      })).then(function (logs) {
+        var byKey = {};
+        logs.forEach(function (log) { if (log.ok) { byKey[agentKey(log.data)] = log.data; } });
+        return {status: listed.status, ok: true, data: {enabled: true, agents: listed.data.agents, logs: byKey}};
+      });
+    });
+  }
+
+  function agentKey(a) { return a.workspace + "/" + a.namespace + "/" + a.name; }
 
   function needKey() {
     $("app").hidden = true;
@@ -201,6 +233,41 @@
     once("faults", faults, function () { drawFaults(faults); });
   }
 
+  function drawWorkspaces(names) {
+    var select = $("workspace-select");
+    var have = Array.prototype.map.call(select.options, function (o) { return o.value; });
+    if (names.indexOf(workspace) < 0) { names = names.concat([workspace]); }
+    if (JSON.stringify(have) === JSON.stringify(names)) { return; }
+    clear(select);
+    names.forEach(function (name) { select.appendChild(el("option", {value: name}, [name])); });
+    select.value = workspace;
+  }
+
+  function drawAgentProcesses(data) {
+    $("agent-processes").hidden = !data.enabled;
+    if (!data.enabled) { return; }
+    once("agent-processes", data, function () {
+      var list = $("agent-process-list");
+      clear(list);
+      if (!data.agents.length) { list.appendChild(el("p", {class: "empty"}, ["no agent process"])); return; }
+      data.agents.forEach(function (a) {
+        var key = agentKey(a), log = data.logs[key];
+        var details = el("details", {class: "agent-process", "data-id": key, "data-phase": a.phase, open: !!openAgents[key]}, [
+          el("summary", {}, [el("strong", {}, [a.name]), " · workspace ", a.workspace, " · ",
+                             el("span", {class: "phase"}, [a.phase]), " · restarts ", a.restarts,
+                             a.reason ? " · " + a.reason : ""]),
+          el("pre", {class: "log"}, [log ? log.lines.join("\n") : "…"])
+        ]);
+        details.addEventListener("toggle", function () {
+          var opened = details.open && !openAgents[key];
+          openAgents[key] = details.open;
+          if (opened) { refresh(); }  // fetch its log now, not at the next poll
+        });
+        list.appendChild(details);
+      });
+    });
+  }
+
   function drawPending(pending) {
     var tbody = document.querySelector("#pending-requests tbody");
     keepInputs(tbody, function () {
@@ -220,17 +287,24 @@
           el("td", {}, [scope, duration, el("button", {type: "button", class: "approve", onclick: function () {
             var body = duration.value.trim() ? {duration: duration.value.trim()} : {};
             if (scope.value) { body.scope = scope.value; }
-            api("POST", "/governance/requests/" + encodeURIComponent(r.id) + "/approve", body)
+            api("POST", decisionPath(r.id, "approve"), body)
               .then(function (result) { return report("approve " + r.id, result); });
           }}, ["Approve"])]),
           el("td", {}, [reason, el("button", {type: "button", class: "reject", onclick: function () {
             var body = reason.value.trim() ? {reason: reason.value.trim()} : {};
-            api("POST", "/governance/requests/" + encodeURIComponent(r.id) + "/reject", body)
+            api("POST", decisionPath(r.id, "reject"), body)
               .then(function (result) { return report("reject " + r.id, result); });
           }}, ["Reject"])])
         ]);
       }, "nothing is waiting", 9);
     });
+  }
+
+  // The default workspace's requests are decided on the February path, as ever; a named
+  // workspace's on its June path (the February API has no workspaces).
+  function decisionPath(id, decision) {
+    if (workspace === "default") { return "/governance/requests/" + encodeURIComponent(id) + "/" + decision; }
+    return v1Base() + "/approvals/requests/" + encodeURIComponent(id) + "/" + decision;
   }
 
   function drawBlocked(actions, requests) {
@@ -242,7 +316,7 @@
         el("td", {}, [a.created_at]),
         el("td", {}, [el("button", {type: "button", class: "approve", onclick: function () {
           var body = a.payload_hash ? {payload_hash: a.payload_hash} : {};
-          api("POST", "/runs/" + encodeURIComponent(a.run_id) + "/actions/" + encodeURIComponent(a.action_id) + "/approve", body)
+          api("POST", (workspace === "default" ? "" : v1Base()) + "/runs/" + encodeURIComponent(a.run_id) + "/actions/" + encodeURIComponent(a.action_id) + "/approve", body)
             .then(function (result) { return report("approve action " + a.action_id, result); });
         }}, ["Approve"]), linked ? " (or decide request " + linked.id + ")" : ""])
       ]);
@@ -341,6 +415,9 @@
       rows(tbody, items, function (item) {
         return el("tr", {"data-name": item.name || item.id}, kind[2].map(function (col) {
           var value = col[1] ? get(item, col[1]) : item;
+          if (!col[1]) {  // the whole record (catalog entries are long): collapsed, names first
+            return el("td", {}, [el("details", {class: "record"}, [el("summary", {}, ["JSON"]), pre(value)])]);
+          }
           return el("td", {}, [typeof value === "object" && value !== null ? pre(value) : value]);
         }));
       }, "none", kind[2].length);
@@ -400,7 +477,7 @@
     $("clock-form").addEventListener("submit", function (event) {
       event.preventDefault();
       var seconds = Number($("advance-seconds").value);
-      control("POST", "clock/advance", {seconds: seconds}).then(function (r) { return report("advance " + seconds + " s", r); });
+      control("POST", scoped("clock/advance"), {seconds: seconds}).then(function (r) { return report("advance " + seconds + " s", r); });
     });
     $("rate-form").addEventListener("submit", function (event) {
       event.preventDefault();
@@ -419,10 +496,10 @@
       }
       button.classList.remove("armed");
       button.textContent = "Reset everything";
-      control("POST", "reset").then(function (r) { return report("reset", r); });
+      control("POST", scoped("reset")).then(function (r) { return report("reset", r); });
     });
     $("export-button").addEventListener("click", function () {
-      control("GET", "state").then(function (r) {
+      control("GET", scoped("state")).then(function (r) {
         if (!r.ok) { return report("export", r); }
         var url = URL.createObjectURL(new Blob([JSON.stringify(r.data, null, 1)], {type: "application/json"}));
         var link = el("a", {href: url, download: "runagents-mock-state.json"});
@@ -437,7 +514,7 @@
       var file = $("import-file").files[0];
       if (!file) { notice("choose a state file first", true); return; }
       file.text().then(function (raw) {
-        return control("PUT", "state", raw).then(function (r) { return report("import " + file.name, r); });
+        return control("PUT", scoped("state"), raw).then(function (r) { return report("import " + file.name, r); });
       });
     });
     $("fault-form").addEventListener("submit", function (event) {
@@ -455,11 +532,16 @@
       control("DELETE", "faults").then(function (r) { return report("clear faults", r); });
     });
     $("journal-clear").addEventListener("click", function () {
-      control("DELETE", "journal").then(function (r) { return report("clear journal", r); });
+      control("DELETE", scoped("journal")).then(function (r) { return report("clear journal", r); });
     });
     $("journal-filter").addEventListener("input", function () { refresh(); });
     $("run-agent-filter").addEventListener("change", function () { refresh(); });
     $("run-status-filter").addEventListener("change", function () { refresh(); });
+    $("workspace-select").addEventListener("change", function () {
+      workspace = $("workspace-select").value;
+      rendered = {};
+      refresh();
+    });
   }
 
   wire();
