@@ -8,11 +8,14 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import schemathesis
 import yaml
 from schemathesis import BaseSchema
+
+# Where a key goes is read from the document's securitySchemes by the mock's one auth module.
+from mockserver.spec.security import WORKSPACE_KEY_PREFIX, auth_headers, bearer_schemes, key_header  # noqa: F401
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 REQUIRED_LINK = "x-required-link"  # on an OpenAPI link: every run must follow it (docs/contracts.md)
@@ -53,26 +56,6 @@ def load_document(path: Path | None, api: str = "2026-02") -> dict[str, Any]:
     path = Path(path or default_spec_path(api)).resolve()
     with open(path, encoding="utf-8") as fh:
         return dereference(yaml.safe_load(fh))
-
-
-WORKSPACE_KEY_PREFIX = "ra_ws_"
-
-
-def _key_header(document: dict[str, Any]) -> tuple[str, str] | None:
-    """(scheme name, header) of the document's API-key header scheme, if it has one."""
-    for name, scheme in document.get("components", {}).get("securitySchemes", {}).items():
-        if scheme.get("type") == "apiKey" and scheme.get("in") == "header":
-            return name, scheme["name"]
-    return None
-
-
-def auth_headers(document: dict[str, Any], api_key: str) -> dict[str, str]:
-    """Where the key goes: a workspace key (``ra_ws_...``) in the document's API-key header
-    (X-RunAgents-API-Key on /api/v1); any other key as `Authorization: Bearer`."""
-    key_header = _key_header(document)
-    if key_header and api_key.startswith(WORKSPACE_KEY_PREFIX):
-        return {key_header[1]: api_key}
-    return {"Authorization": f"Bearer {api_key}"}
 
 
 @dataclass(frozen=True)
@@ -162,12 +145,6 @@ def skipped_operations(document: dict[str, Any], *, read_only: bool, in_process:
     return skipped
 
 
-def _bearer_schemes(document: dict[str, Any]) -> Iterator[str]:
-    for name, scheme in document.get("components", {}).get("securitySchemes", {}).items():
-        if scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
-            yield name
-
-
 def build_schema(document: dict[str, Any], *, base_url: str, api_key: str, seed: int,
                  max_examples: int, skipped: dict[str, str], negative: bool = True,
                  read_only: bool = False) -> BaseSchema:
@@ -198,11 +175,11 @@ def build_schema(document: dict[str, Any], *, base_url: str, api_key: str, seed:
         # operations whose schemas merely look alike (createRun -> approveAction).
         "phases": {"coverage": coverage, "stateful": {"inference": {"algorithms": []}}},
     }
-    key_header = _key_header(document)
-    if key_header and api_key.startswith(WORKSPACE_KEY_PREFIX):
-        schemes = {key_header[0]: {"api_key": api_key}}
+    header = key_header(document)
+    if header and api_key.startswith(WORKSPACE_KEY_PREFIX):
+        schemes = {header[0]: {"api_key": api_key}}
     else:
-        schemes = {name: {"bearer": api_key} for name in _bearer_schemes(document)}
+        schemes = {name: {"bearer": api_key} for name in bearer_schemes(document)}
     if schemes:
         # The key goes where the spec's security scheme says, on every generated request.
         settings["auth"] = {"openapi": schemes}

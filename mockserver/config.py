@@ -20,6 +20,9 @@ class MockConfig:
     admin_key: str | None = None
     # False turns the /_mock/ control API off entirely.
     admin_enabled: bool = True
+    # Host names accepted in the Host header besides IP addresses, localhost and *.localhost
+    # (`--allow-host NAME`; a bound `--host` name is added): others are a 403 (DNS rebinding).
+    allowed_hosts: tuple[str, ...] = ()
     # Largest request body accepted (413 above it).
     max_body_bytes: int = 5 * 1024 * 1024
     # Most stored objects of any one kind (tools, runs, events of a run, ...); more is a 409.

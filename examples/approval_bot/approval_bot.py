@@ -130,7 +130,10 @@ class ApprovalBot:
         for request in self.api.call("GET", "/governance/requests"):
             if request["tool_id"] in self.allowed_tools:
                 reason = f"{request['tool_id']} is on the allow list"
-                self.api.call("POST", f"/governance/requests/{request['id']}/approve", {"approver_id": self.name})
+                # A time window (the tool's default duration): with no scope the platform
+                # approves the one blocked call only (`once`).
+                self.api.call("POST", f"/governance/requests/{request['id']}/approve",
+                              {"approver_id": self.name, "scope": "agent_user_ttl"})
                 approved = True
             else:
                 reason = f"{request['tool_id']} is not on the allow list"

@@ -1,4 +1,4 @@
-"""JSON answers and the bearer key: the small HTTP vocabulary every part of the server shares."""
+"""JSON answers: the small HTTP vocabulary every part of the server shares."""
 
 from __future__ import annotations
 
@@ -117,9 +117,17 @@ def _holds_bytes(value: Any) -> bool:
     return any(type(item) is bytes or isinstance(item, (dict, list, tuple)) for item in items)
 
 
+# The answer to a bug in the mock (an unexpected exception), on every surface.
+INTERNAL_ERROR = "internal error in runagents-mock"
+
+
 def error_body(message: str) -> bytes:
     """Every error the server sends has this one shape: ``{"error": "..."}``."""
     return json.dumps({"error": message}, separators=(",", ":")).encode()
+
+
+# Already a loud failure: strict checks leave it as it is (no document lists a bug's answer).
+INTERNAL_ERROR_BODY = error_body(INTERNAL_ERROR)
 
 
 def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
@@ -132,9 +140,3 @@ def json_or_none(raw: bytes) -> Any:
         return json.loads(raw)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
-
-
-def bearer_key(authorization: str) -> str:
-    """The key from an ``Authorization: Bearer <key>`` header's value, or "" when there is none."""
-    scheme, _, key = authorization.partition(" ")
-    return key.strip() if scheme.lower() == "bearer" else ""

@@ -20,6 +20,7 @@ from ..spec.conformance_report import Deviation, body_excerpt
 from ..basics.errors import ApiError
 from ..basics.redact import redact_payload
 from ..spec.document import Operation, ResponseIssue, Spec
+from ..spec.security import missing_credentials
 from .exchange import Exchange
 from .routing import Located
 
@@ -102,37 +103,8 @@ def _request_error(spec: Spec, operation: Operation, params: dict[str, str], exc
 
 
 def _missing_credentials(spec: Spec, operation: Operation, headers: Headers, args: MultiDict) -> str | None:
-    """What the operation's security requirements (its own, else the document's) ask for and the
-    request lacks; None when one of the alternatives is met or the operation needs none."""
-    document = spec.document
-    raw = document.get("paths", {}).get(operation.path, {}).get(operation.method.lower(), {})
-    requirements = raw.get("security", document.get("security")) or []
-    schemes = document.get("components", {}).get("securitySchemes", {})
-    wanted = []
-    for requirement in requirements:
-        unmet = [name for name in requirement if not _presents(schemes.get(name, {}), headers, args)]
-        if not unmet:
-            return None
-        wanted.append(" and ".join(_describe_scheme(schemes.get(name, {}), name) for name in unmet))
-    return f"no credentials: the spec asks for {' or '.join(wanted)}" if wanted else None
-
-
-def _presents(scheme: dict[str, Any], headers: Headers, args: MultiDict) -> bool:
-    if scheme.get("type") == "http":
-        value = headers.get("Authorization", "")
-        return value.lower().startswith(f"{scheme.get('scheme', 'bearer').lower()} ") and bool(value.split(" ", 1)[1].strip())
-    if scheme.get("type") == "apiKey":
-        source = headers if scheme.get("in") == "header" else args if scheme.get("in") == "query" else None
-        return bool(source.get(scheme.get("name", ""))) if source is not None else True
-    return True  # oauth2, openIdConnect, mutualTLS...: not checked here
-
-
-def _describe_scheme(scheme: dict[str, Any], name: str) -> str:
-    if scheme.get("type") == "http":
-        return f"Authorization: {scheme.get('scheme', 'bearer').title()} <key>"
-    if scheme.get("type") == "apiKey":
-        return f"the {scheme.get('in')} {scheme.get('name')}"
-    return name
+    """What the operation's security requirements ask for and the request lacks (spec/security.py)."""
+    return missing_credentials(spec.document, operation.path, operation.method, headers, args)
 
 
 _RESPONSE_TITLES = {

@@ -7,6 +7,7 @@ URL names the agent, as the platform's mesh identity would.
 from __future__ import annotations
 
 import json
+import logging
 from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple
 
 from werkzeug.exceptions import HTTPException
@@ -15,9 +16,10 @@ from werkzeug.wrappers import Request
 
 from ..spec.conformance import response_problems
 from ..basics.errors import ApiError
-from ..basics.jsonhttp import error_body
+from ..basics.jsonhttp import INTERNAL_ERROR, INTERNAL_ERROR_BODY, error_body
 from ..services.runtime.models import Refusal
 from ..spec.document import Spec, mock_spec_path
+from ..spec.security import body_type_refusal
 from ..services import agent_calls
 from ..services.gateway.models import LLM_AGENT_KEY
 from . import ingress
@@ -30,6 +32,10 @@ if TYPE_CHECKING:
     from ..services.platform import Platform
     from ..web.app import MockServer
 
+log = logging.getLogger("runagents_mock")
+# Set by the runtime path on a request it hands to the API (the agent-scoped LLM gateway): the
+# agent it is for. The environ is the server's, so a client cannot set it.
+RUNTIME_CALLER_KEY = "runagents_mock.runtime_caller"
 V1_PREFIX = "/api/v1"
 
 
@@ -49,7 +55,9 @@ class RuntimeApp:
     def __init__(self, server: "MockServer", api_app: WSGIApp):
         self.server = server
         self.api_app = api_app  # the dispatcher, for the LLM gateway
-        self.operations = Spec.load(mock_spec_path()).operations  # requests parsed from mock-openapi.yaml
+        spec = Spec.load(mock_spec_path())
+        self.operations = spec.operations  # requests parsed from mock-openapi.yaml
+        self.document = spec.document
         self.tool_proxy = ToolProxy(server)  # answers allowed tool calls (forward.py)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -77,8 +85,11 @@ class RuntimeApp:
             status, data, ctype = self._route(where, request, body)
         except ApiError as exc:
             status, data, ctype = exc.status, error_body(exc.message), "application/json"
+        except Exception as exc:  # a bug in the mock, not the caller's fault: log it, answer JSON
+            log.error("internal error on %s %s: %s", request.method, full_path, type(exc).__name__, exc_info=exc)
+            status, data, ctype = 500, error_body(INTERNAL_ERROR), "application/json"
         self.server.journal.record(request, body, status, where.workspace if where else DEFAULT_WORKSPACE)
-        if self.server.config.strict_responses:  # as the dispatcher does, against mock-openapi.yaml
+        if self.server.config.strict_responses and data != INTERNAL_ERROR_BODY:  # as the dispatcher does
             problems = response_problems(self.server.spec, request.method, full_path, status, ctype, data)
             if problems:
                 status, data, ctype = 500, error_body("runagents-mock broke mock-openapi.yaml: "
@@ -137,22 +148,17 @@ class RuntimeApp:
             data = b'{"status":"ok"}'
             start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
             return [data]
+        # Answered by the API's own chat-completion operation (the workspace's), with no key: the
+        # caller is the agent the URL names (its mesh identity on the platform), metered as it.
+        parts = path[len(LLM_PREFIX):].split("/", 2)
+        caller = where.workspace + "/" + ("/".join(parts[:2]) if len(parts) >= 2 and all(parts[:2]) else path)
         if path.endswith("/chat/completions"):
-            # The platform's own call, in every auth mode: an --api-key key (a bearer key on any
-            # surface), else a key bound to this workspace (the February paths take the default
-            # workspace's as a bearer key, /api/v1 in its header), else any key (open mode).
-            config = self.server.config
-            bound = next((k for ws, k in config.workspace_keys if ws == where.workspace), None)
-            credential = ({"HTTP_AUTHORIZATION": f"Bearer {config.api_keys[0]}"} if config.api_keys
-                          else {"HTTP_X_RUNAGENTS_API_KEY": bound} if bound and where.prefix
-                          else {"HTTP_AUTHORIZATION": f"Bearer {bound or 'agent-runtime'}"})
             gateway = (f"{V1_PREFIX}/workspaces/{where.workspace}/chat/completions" if where.prefix
                        else "/v1/chat/completions")
-            parts = path[len(LLM_PREFIX):].split("/")
-            environ = {**environ, "PATH_INFO": gateway, **credential,
-                       LLM_AGENT_KEY: (parts[0], parts[1]) if len(parts) > 2 else ("", "")}
         else:
-            environ = {**environ, "PATH_INFO": "/v1/_llm_unknown" + path}
+            gateway = "/v1/_llm_unknown" + path
+        agent = tuple(parts[:2]) if len(parts) > 2 else ("", "")  # whose spend it is (gateway/models.py)
+        environ = {**environ, RUNTIME_CALLER_KEY: caller, "PATH_INFO": gateway, LLM_AGENT_KEY: agent}
         return self.api_app(environ, start_response)
 
     # --- the tool proxy ---------------------------------------------------------------
@@ -183,12 +189,16 @@ class RuntimeApp:
         parts = where.path[len(INGRESS_PREFIX):].split("/")
         if len(parts) != 3 or parts[2] != "invoke" or not all(parts):
             raise ApiError(404, "ingress URLs look like /_ingress/<namespace>/<agent>/invoke")
+        operation = self.operations["ingressInvoke"]
+        refused = body_type_refusal(request.content_type, body, self.document, operation.path, operation.method)
+        if refused:
+            raise ApiError(400, refused)
         namespace, name = parts[:2]
         platform = where.platform
         agent = platform.agents.get(namespace, name)
         user = ingress.end_user(platform, self.server.tokens, agent, request.headers.get("Authorization", ""),
                                 request.headers.get("Origin"))
-        payload = self.operations["ingressInvoke"].parse(
+        payload = operation.parse(
             {"namespace": namespace, "agent": name}, request.args, request.headers, body).body
         proxied = agent_calls.invoke(platform, namespace, name, payload, user, None)
         reply = proxied[1] if proxied is not None else platform.agents.invoke(namespace, name, payload, user, None)

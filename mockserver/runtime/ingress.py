@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import urlsplit
 
 from ..basics.errors import ApiError
-from ..basics.jsonhttp import bearer_key
+from ..spec.security import bearer_key
 from ..services.agents.models import IDP_LABEL
 
 if TYPE_CHECKING:

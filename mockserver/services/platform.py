@@ -99,7 +99,7 @@ class Platform:
                  workspace: str = "default", pool: BytePool | None = None):
         self.config = config or MockConfig()
         self.workspace = workspace  # its name under /api/v1/workspaces/
-        self.replay: Any = None  # replay.OperationReplay of /api/v1, set by the server (action plans)
+        self.replay: Any = None  # invoker.OperationInvoker of /api/v1, set by the server (action plans)
         self.keys: Any = None  # the server's workspace_keys.WorkspaceKeys, set by the server (/auth/api-keys)
         if isinstance(clock, WatchedClock):
             clock = clock.clock

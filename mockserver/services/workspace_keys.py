@@ -7,9 +7,10 @@ Only its SHA-256 digest is kept, so no export, journal, log or listing can hold 
 shows the key's id and a masked prefix. A revoked key (or one replaced by a rotation) is
 remembered as revoked, so it gets a 401 even in open mode, where any other key is accepted.
 
-Revocations are remembered up to the key limit (the oldest forgotten first: a control-API
-loop of mint and revoke cannot grow memory without end); a forgotten revoked key is again just
-an unknown key, refused whenever ``--api-key`` is given.
+A minted key carries a tag (an HMAC of its random part under a secret of this server), so the
+mock recognises its own keys without remembering them: a key with a valid tag that is not live
+was revoked, rotated out or expired, however many revocations came after it, and memory holds
+only the live keys.
 
 The same keys have a public face, ``/api/v1/auth/api-keys`` (``public_*`` below): one set of
 keys, two doors. There a key also has a name, its last four characters and an optional expiry
@@ -17,24 +18,30 @@ keys, two doors. There a key also has a name, its last four characters and an op
 revoked one.
 
 Keys live in the server's memory, not in a state export or ``--state-file``: ``POST
-/_mock/reset`` forgets every key and revocation (a fresh server), resetting one workspace
-revokes that workspace's keys.
+/_mock/reset`` forgets every key and revocation (a fresh server: a new secret), resetting one
+workspace revokes that workspace's keys.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import itertools
 import secrets
 import threading
-from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from ..basics.errors import ApiError
 
-KEY_PREFIX = "ra_ws_"
+from ..spec.security import WORKSPACE_KEY_PREFIX as KEY_PREFIX
+
 SHOWN_CHARS = 4  # of the random part, in a listing's masked prefix
+_BODY_BYTES = 24  # random bytes of a key: 32 characters
+_TAG_BYTES = 12  # of the HMAC: 16 characters
+_TAG_CHARS = 16
+_KEY_LENGTH = len(KEY_PREFIX) + 32 + _TAG_CHARS
 _CONTROL_FIELDS = ("id", "workspace", "prefix", "created_at")  # what the control API answers
 _KEEP = object()  # rotate: the replaced key's expiry stays
 
@@ -48,9 +55,13 @@ class WorkspaceKeys:
         self._now_iso = now_iso
         self._max_keys = max_keys
         self._live: dict[bytes, dict[str, Any]] = {}  # digest -> {id, workspace, prefix, created_at}
-        self._revoked: OrderedDict[bytes, None] = OrderedDict()  # oldest revocation first
+        self._secret = secrets.token_bytes(32)  # tags this server's keys (see the module's doc)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+
+    def _tag(self, body: str) -> str:
+        mac = hmac.new(self._secret, body.encode(), hashlib.sha256).digest()[:_TAG_BYTES]
+        return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
     def mint(self, workspace: str) -> dict[str, Any]:
         """A new key bound to ``workspace``: its record with the key itself (shown this once)."""
@@ -58,7 +69,8 @@ class WorkspaceKeys:
         return {**_control(record), "key": key}
 
     def _mint(self, workspace: str, name: str | None, expires_at: str | None) -> tuple[dict[str, Any], str]:
-        key = KEY_PREFIX + secrets.token_urlsafe(24)
+        body = secrets.token_urlsafe(_BODY_BYTES)
+        key = KEY_PREFIX + body + self._tag(body)
         key_id = f"key-{next(self._ids)}"
         record = {"id": key_id, "workspace": workspace,
                   "prefix": key[:len(KEY_PREFIX) + SHOWN_CHARS] + "...", "created_at": self._now_iso(),
@@ -79,7 +91,6 @@ class WorkspaceKeys:
             digest = next((d for d, r in self._live.items() if r["workspace"] == workspace and r["id"] == key_id), None)
             if digest is None:
                 raise ApiError(404, f"key {key_id} not found in workspace {workspace}")
-            self._remember_revoked(digest)
             return _control(self._live.pop(digest))
 
     def rotate(self, workspace: str, key_id: str) -> dict[str, Any]:
@@ -125,7 +136,6 @@ class WorkspaceKeys:
         now = self._now_iso()
         with self._lock:
             for digest in [d for d, r in self._live.items() if r["expires_at"] and r["expires_at"] <= now]:
-                self._remember_revoked(digest)
                 del self._live[digest]
 
     def workspace_of(self, key: str) -> str | None:
@@ -146,24 +156,25 @@ class WorkspaceKeys:
         return record["id"] if record else None
 
     def is_revoked(self, key: str) -> bool:
-        return bool(self._revoked) and _digest(key) in self._revoked
+        """A key this server minted (its tag is valid) that is no longer live."""
+        if len(key) != _KEY_LENGTH or not key.startswith(KEY_PREFIX):
+            return False
+        body, tag = key[len(KEY_PREFIX):-_TAG_CHARS], key[-_TAG_CHARS:]
+        if not hmac.compare_digest(tag, self._tag(body)):
+            return False
+        self._expire()
+        return _digest(key) not in self._live
 
     def forget(self) -> None:
-        """Drop every key and revocation."""
+        """Drop every key and revocation: a new secret, so no earlier key is recognised."""
         with self._lock:
             self._live.clear()
-            self._revoked.clear()
+            self._secret = secrets.token_bytes(32)
 
     def revoke_all(self, workspace: str) -> None:
         with self._lock:
             for digest in [d for d, r in self._live.items() if r["workspace"] == workspace]:
-                self._remember_revoked(digest)
                 del self._live[digest]
-
-    def _remember_revoked(self, digest: bytes) -> None:
-        self._revoked[digest] = None
-        while len(self._revoked) > self._max_keys:
-            self._revoked.popitem(last=False)
 
 
 def _control(record: dict[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ class Workspaces:
         self.default = default
         self._name_error = name_error  # the spec's check of a workspace name: a message or None
         self._named: dict[str, Platform] = {}
-        self.replay: Any = None  # given to every workspace's platform (see replay.py)
+        self.replay: Any = None  # given to every workspace's platform (see invoker.py)
         self.keys: Any = None  # the server's WorkspaceKeys, given to every workspace's platform
         # Called with each named workspace's platform when it is made (the app gives it its
         # own resume worker and the agent runner there, as the default's).

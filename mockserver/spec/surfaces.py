@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 
 from .document import Spec
 from .releases import foreign_inputs
+from .security import key_header as scheme_key_header
 
 WORKSPACE_PARAM = "workspace"
 DEFAULT_WORKSPACE = "default"
@@ -41,10 +42,10 @@ class Surface:
             path = urlparse(server["url"]).path.rstrip("/")
             if path not in mounts:
                 mounts.append(path)
-        schemes = spec.document.get("components", {}).get("securitySchemes", {}).values()
-        key_header = next((s["name"] for s in schemes if s.get("type") == "apiKey" and s.get("in") == "header"), None)
+        header = scheme_key_header(spec.document)
         # Longest mount first, so /api/v1/workspaces/{workspace} wins over /api/v1.
-        return cls(name, document, spec, tuple(sorted(mounts or [""], key=len, reverse=True)), key_header)
+        return cls(name, document, spec, tuple(sorted(mounts or [""], key=len, reverse=True)),
+                   header[1] if header else None)
 
 
 class Located(NamedTuple):

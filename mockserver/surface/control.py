@@ -18,15 +18,14 @@ from werkzeug.wrappers import Request
 
 from ..spec.conformance import response_problems
 from ..basics.errors import ApiError
-from ..basics.jsonhttp import bearer_key, error_response, json_or_none, json_response
+from ..basics.jsonhttp import INTERNAL_ERROR_BODY, error_response, json_or_none, json_response
 from ..basics.nesting import may_nest_deeply, nesting_problem
 from ..basics.redact import redact_body, redact_headers, redact_query
-from .seed import parse_seed_text, seed
+from .seed import parse_seed_text
 from ..services.runtime.models import agent_env as runtime_env
-from ..runtime.jwt_keys import DEFAULT_ISSUER
 from ..spec.document import ApiRequest, Operation, Spec, mock_spec_path
 from ..spec.paths import runtime_prefix
-from ..spec.surfaces import DEFAULT_WORKSPACE
+from ..spec.security import body_type_refusal
 
 if TYPE_CHECKING:
     from ..web.app import MockServer
@@ -205,13 +204,11 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
 
     @app.before_request
     def admin_only() -> Response | None:
-        # With API keys or an admin key configured, /_mock/ needs the admin key (or an API key
-        # when no admin key is set); without any, it is open (local convenience).
-        if server.config.admin_key or server.config.api_keys or server.config.workspace_keys:
-            key = bearer_key(request.environ.get("HTTP_AUTHORIZATION", ""))
-            if not server.key_is_valid(key, admin=True):
-                return error_response(401, "missing or invalid admin key")
-        return None
+        # Who opens which control call: spec/security.py (KeyRing.control_refusal).
+        rule = request.url_rule
+        operation_id = rule.endpoint.removeprefix("mock:") if rule is not None else ""
+        refusal = server.keys.control_refusal(request.environ, operation_id, (request.view_args or {}).get("workspace"))
+        return error_response(401, refusal) if refusal else None
 
     if server.config.strict_responses:
         @app.after_request
@@ -219,6 +216,8 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
             # Strict mode, as for the API: an answer that breaks mock-openapi.yaml is a loud 500.
             # A streamed answer (a state export) stays streamed: its status and type are checked.
             body = None if response.is_streamed else response.get_data()
+            if body == INTERNAL_ERROR_BODY:
+                return response
             problems = response_problems(server.spec, request.method, request.path, response.status_code,
                                          response.content_type, body)
             return error_response(500, "runagents-mock broke mock-openapi.yaml: " + "; ".join(problems)) \
@@ -237,40 +236,31 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
         return req.path.get("workspace")
 
     def platform_of(req: ApiRequest) -> "Platform":
-        return server.workspaces.get(workspace_of(req) or DEFAULT_WORKSPACE)
+        return control.platform(workspace_of(req))
+
+    control = server.control
 
     @operation("resetMock", "resetWorkspace")
     def reset(req: ApiRequest) -> Response:
-        workspace = workspace_of(req)
-        if workspace is None:
-            server.reset()
-        else:
-            server.workspaces.reset(workspace)
-            server.workspace_keys.revoke_all(workspace)
-            server.journal.clear(workspace)
+        control.reset(workspace_of(req))
         return json_response(200, {"status": "reset"})
-
-    def key_workspace(req: ApiRequest) -> str:
-        workspace = req.path["workspace"]
-        server.workspaces.check_name(workspace)
-        return workspace
 
     @operation("createWorkspaceKey")
     def create_key(req: ApiRequest) -> Response:
-        return json_response(201, server.workspace_keys.mint(key_workspace(req)))
+        return json_response(201, control.mint_key(req.path["workspace"]))
 
     @operation("listWorkspaceKeys")
     def list_keys(req: ApiRequest) -> Response:
-        return json_response(200, {"keys": server.workspace_keys.list(key_workspace(req))})
+        return json_response(200, {"keys": control.keys(req.path["workspace"])})
 
     @operation("revokeWorkspaceKey")
     def revoke_key(req: ApiRequest) -> Response:
-        server.workspace_keys.revoke(key_workspace(req), req.path["key_id"])
+        control.revoke_key(req.path["workspace"], req.path["key_id"])
         return json_response(200, {"status": "revoked"})
 
     @operation("rotateWorkspaceKey")
     def rotate_key(req: ApiRequest) -> Response:
-        return json_response(201, server.workspace_keys.rotate(key_workspace(req), req.path["key_id"]))
+        return json_response(201, control.rotate_key(req.path["workspace"], req.path["key_id"]))
 
     @operation("listWorkspaces")
     def list_workspaces(req: ApiRequest) -> Response:
@@ -279,14 +269,11 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
     @operation("exportState", "exportWorkspaceState")
     def get_state(req: ApiRequest) -> Response:
         # Streamed: encoded chunk by chunk from a snapshot, whatever the size of the state.
-        return Response(platform_of(req).export_chunks(), status=200, mimetype="application/json")
+        return Response(control.export_chunks(workspace_of(req)), status=200, mimetype="application/json")
 
     @operation("loadState", "loadWorkspaceState")
     def put_state(req: ApiRequest) -> Response:
-        try:
-            server.load_state(req.body, workspace_of(req) or DEFAULT_WORKSPACE)
-        except ValueError as exc:
-            raise ApiError(400, str(exc)) from None
+        control.load_state(req.body, workspace_of(req))
         saved = server.state_saver.save_import() if server.state_saver else {}  # durable before the answer
         return json_response(200, {"status": "loaded", **saved})
 
@@ -304,62 +291,50 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
             data = parse_seed_text(request.get_data(as_text=True))
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
-        return json_response(200, seed(server, data, platform_of(req)))
+        return json_response(200, control.seed(data, workspace_of(req)))
 
     @operation("readJournal", "readWorkspaceJournal")
     def get_journal(req: ApiRequest) -> Response:
-        return json_response(200, server.journal.list(workspace_of(req)))
+        return json_response(200, control.journal(workspace_of(req)))
 
     @operation("clearJournal", "clearWorkspaceJournal")
     def clear_journal(req: ApiRequest) -> Response:
-        server.journal.clear(workspace_of(req))
+        control.clear_journal(workspace_of(req))
         return json_response(200, {"status": "cleared"})
 
     @operation("readClock", "readWorkspaceClock")
     def get_clock(req: ApiRequest) -> Response:
-        from ..basics.clock import iso
-        clock = platform_of(req).clock
-        return json_response(200, {"now": iso(clock.now()), "offset_seconds": clock.offset})
+        return json_response(200, control.clock(workspace_of(req)))
 
     @operation("advanceClock", "advanceWorkspaceClock")
     def advance_clock(req: ApiRequest) -> Response:
-        try:
-            platform_of(req).clock.advance(req.body["seconds"])
-        except ValueError as exc:  # beyond what timestamps can represent
-            raise ApiError(400, str(exc)) from None
-        return get_clock(req)
+        return json_response(200, control.advance(req.body["seconds"], workspace_of(req)))
 
     @operation("listFaults")
     def list_faults(req: ApiRequest) -> Response:
-        return json_response(200, [dict(r) for r in server.faults.rules])
+        return json_response(200, control.faults())
 
     @operation("addFault")
     def add_fault(req: ApiRequest) -> Response:
-        return json_response(201, server.faults.add(req.body))
+        return json_response(201, control.add_fault(req.body))
 
     @operation("clearFaults")
     def clear_faults(req: ApiRequest) -> Response:
-        server.faults.clear()
+        control.clear_faults()
         return json_response(200, {"status": "cleared"})
 
     @operation("setRateLimit")
     def set_rate_limit(req: ApiRequest) -> Response:
-        per_minute = req.body.get("per_minute")
-        server.rate_limiter.set_limit(per_minute)
-        return json_response(200, {"per_minute": per_minute})
+        return json_response(200, control.set_rate_limit(req.body.get("per_minute")))
 
     @operation("setReplies", "setWorkspaceReplies")
     def set_replies(req: ApiRequest) -> Response:
-        platform = platform_of(req)
-        with platform.lock:
-            platform.gateway.replies.update(req.body.get("llm") or {})
-            platform.agents.replies.update(req.body.get("agents") or {})
-            platform.runtime.tool_replies.update(req.body.get("tools") or {})
-        return json_response(200, {"llm": dict(platform.gateway.replies), "agents": dict(platform.agents.replies),
-                                   "tools": dict(platform.runtime.tool_replies)})
+        return json_response(200, control.set_replies(req.body, workspace_of(req)))
 
     @operation("mintJwt", "mintWorkspaceJwt")
     def mint_jwt(req: ApiRequest) -> Response:
+        from ..runtime.jwt_keys import DEFAULT_ISSUER  # PyJWT loads on first use
+
         now = int(platform_of(req).clock.now())  # the workspace's clock, which its ingress checks
         claims = {"iss": DEFAULT_ISSUER, "iat": now, "exp": now + req.body.get("expires_in", 3600),
                   **req.body.get("claims", {})}
@@ -399,14 +374,20 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
     if set(operations) != set(handlers):
         raise RuntimeError(f"mock-openapi.yaml and the control API disagree: {sorted(set(operations) ^ set(handlers))}")
     for op_id, op in operations.items():
-        app.add_url_rule(op.url_rule, endpoint="mock:" + op_id, view_func=_view(op, handlers[op_id]),
+        app.add_url_rule(op.url_rule, endpoint="mock:" + op_id, view_func=_view(op, handlers[op_id], spec.document),
                          methods=[op.method])
 
 
-def _view(op: Operation, handler: Callable[[ApiRequest], Response]) -> Callable[..., Response]:
+def _view(op: Operation, handler: Callable[[ApiRequest], Response],
+          document: Mapping[str, Any]) -> Callable[..., Response]:
     def view(**path: str) -> Response:
         if op.method == "PUT" and op.path.endswith("/state"):  # an import of any size
             request.max_content_length = STATE_IMPORT_LIMIT
-        raw = b"" if op.operation_id in ("seedMock", "seedWorkspace") else request.get_data()
+        raw = request.get_data()
+        refused = body_type_refusal(request.content_type, raw, document, op.path, op.method)
+        if refused:
+            raise ApiError(400, refused)
+        if op.operation_id in ("seedMock", "seedWorkspace"):
+            raw = b""  # YAML or JSON text, parsed by the handler
         return handler(op.parse(path, request.args, request.headers, raw))
     return view

@@ -24,7 +24,6 @@ adds one version of an entry to the /api/v1 catalog.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
@@ -33,7 +32,7 @@ import yaml
 
 from ..basics.errors import ApiError
 from ..basics.nesting import nesting_problem
-from ..spec.document import ApiRequest, RequestCheck
+from ..spec.document import RequestCheck
 
 if TYPE_CHECKING:
     from ..web.app import MockServer
@@ -198,7 +197,7 @@ def _replay_run(server: "MockServer", platform: "Platform", run: dict[str, Any],
         except ApiError:  # an event type only the June API has (RUN_CREATED), as a recorded June session holds
             if server.v1_spec is None or "addRunEvent" not in server.v1_spec.operations:
                 raise
-            _call(server, platform, "addRunEvent", event, path={"id": run["id"]}, spec=server.v1_spec)
+            _call(server, platform, "addRunEvent", event, path={"id": run["id"]}, v1=True)
     if extra.get("status") and extra["status"] != run["status"]:
         run = _call(server, platform, "updateRun", {"status": extra["status"]}, path={"id": run["id"]})[1]
     return run
@@ -234,8 +233,6 @@ def _seed_catalog(server: "MockServer", platform: "Platform", items: Any, create
 
 
 def _call(server: "MockServer", platform: "Platform", operation_id: str, item: Any,
-          path: Mapping[str, str] | None = None, spec: Any = None):
-    op = (spec or server.spec).operations[operation_id]
-    raw = json.dumps(item).encode()
-    parsed = op.parse(dict(path or {}), {}, {}, raw)
-    return server.handlers[operation_id](platform, ApiRequest(parsed.path, {}, {}, parsed.body))
+          path: Mapping[str, str] | None = None, v1: bool = False):
+    invoker = server.v1_invoker if v1 else server.invoker
+    return invoker.call(platform, operation_id, item, path)

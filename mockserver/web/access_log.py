@@ -51,7 +51,7 @@ class AccessLog:
     """WSGI middleware: logs each request once its answer is closed."""
 
     def __init__(self, server: MockServer, app: WSGIApp):
-        from ..basics.jsonhttp import bearer_key  # here: `runagents-mock --help` and `env` need no Flask
+        from ..spec.security import bearer_key  # the one auth module (it imports no Flask)
 
         self.server = server
         self.app = app

@@ -2,37 +2,38 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from ..config import MockConfig
 from ..surface.console import mount_pages
+from ..surface.control_service import ControlService
 from ..surface.control import Faults, Journal, RateLimiter, register_control_api
 from . import access_log
+from .browser_guard import BrowserGuard
 from .dispatch import ApiDispatcher, http_error_answer
+from .invoker import SpecInvoker
 from ..basics.errors import ApiError
-from ..basics.jsonhttp import RecordEncoder, error_response
+from ..basics.jsonhttp import INTERNAL_ERROR, RecordEncoder, error_response
 from ..services.platform import Platform, state_sections
-from ..basics.redact import redact_stored
-from ..services.replay import OperationReplay
 from ..services.agent_calls import ResumeWorker
 from ..services.agent_processes.runner import start_agent_runner
-from ..runtime.jwt_keys import TokenIssuer
 from ..surface.seed import load_seed_file
 from ..services import HANDLER_SETS
 from ..spec.document import ServedDocument, Spec, default_spec_path, mock_spec_path
+from ..spec.security import KeyRing
 from ..spec.state_check import state_problem
 from ..spec.surfaces import Surface, Surfaces
 from ..services.workspace_keys import WorkspaceKeys
 from ..services.workspaces import Workspaces
 
-# Without --api-key every non-empty key works, except one containing this (any case).
-OPEN_MODE_REFUSED = "invalid"
+if TYPE_CHECKING:
+    from ..runtime.jwt_keys import TokenIssuer
 
 log = logging.getLogger("runagents_mock")
 
@@ -54,9 +55,13 @@ class MockServer:
             lambda name: name_check.first_error(name, "workspace name") if name_check else "workspaces are not served")
         self.journal = Journal(config.journal_size, config.journal_body_bytes)
         self.workspace_keys = WorkspaceKeys(platform.now_iso, config.max_objects_per_kind)  # minted on /_mock/
+        self.keys = KeyRing(config.api_keys, config.workspace_keys, config.admin_key, self.workspace_keys)
         self.faults = Faults()
         self.rate_limiter = RateLimiter(config.rate_limit_per_minute, platform.clock)
         self.handlers: dict[str, Any] = {}
+        # services.invoker.OperationInvoker of openapi.yaml and of openapi-v1.yaml (seeds), set by create_app
+        self.invoker: Any = None
+        self.v1_invoker: Any = None
         self.encoder = RecordEncoder()
         # Every OpenAPI document this mock serves, as /docs lists them (the files behind
         # ``surfaces``, and any other document a part of the mock serves).
@@ -68,8 +73,16 @@ class MockServer:
         # With --state-file: persistence.Store and its StateSaver (status: GET /_mock/health).
         self.store: Any = None
         self.state_saver: Any = None
-        self.tokens = TokenIssuer()  # signs POST /_mock/jwt tokens; ingress verifies them
+        self.control = ControlService(self)  # what /_mock/ and the pytest plugin's handle call
         self.agent_runner: Any = None  # agent_processes.runner.AgentRunner with run_agents
+
+    @cached_property
+    def tokens(self) -> "TokenIssuer":
+        """Signs POST /_mock/jwt tokens; ingress verifies them. Made on first use: most mocks
+        never mint a token, and PyJWT costs a tenth of the start-up."""
+        from ..runtime.jwt_keys import TokenIssuer
+
+        return TokenIssuer()
 
     def reset(self) -> None:
         """Empty state (every workspace), journal, faults and replies; configured rate limit; real time."""
@@ -81,7 +94,7 @@ class MockServer:
 
     def workspace_of_key(self, key: str) -> str | None:
         """The workspace an API key is bound to (``--workspace-key``, or minted), or None."""
-        return self.config.workspace_of_key(key) or self.workspace_keys.workspace_of(key)
+        return self.keys.workspace_of(key)
 
     def state_problem(self, state: Any) -> str | None:
         """Why ``state`` cannot be loaded, or None (event logs hold every release's event types)."""
@@ -89,26 +102,14 @@ class MockServer:
 
     def load_state(self, state: Any, workspace: str = "default") -> None:
         """Replace a workspace's state with an export; ValueError (and no change) when it is not a sound one."""
-        problem = self.state_problem(state)
-        if problem:
-            raise ValueError(problem)
-        self.workspaces.get(workspace).load(state, redact_stored)  # a hand-written state may hold secrets
+        try:
+            self.control.load_state(state, workspace)
+        except ApiError as exc:
+            raise ValueError(exc.message) from None
 
-    def key_is_valid(self, key: str, admin: bool = False) -> bool:
-        """Constant-time comparison against every accepted key. Keys minted on the control API
-        are API keys (not admin keys); a revoked one is refused even in open mode."""
-        if admin and self.config.admin_key:
-            return hmac.compare_digest(key.encode(), self.config.admin_key.encode())
-        if not admin and self.workspace_keys.workspace_of(key) is not None:
-            return True
-        if self.workspace_keys.is_revoked(key):
-            return False
-        accepted = [*self.config.api_keys, *(k for _, k in self.config.workspace_keys)]
-        if not accepted:
-            # Open mode: any key, except one that says it is wrong, so clients (and
-            # schemathesis' ignored_auth probe) can see a 401 without configuring keys.
-            return bool(key) and OPEN_MODE_REFUSED not in key.lower()
-        return any([hmac.compare_digest(key.encode(), k.encode()) for k in accepted])
+    def key_is_valid(self, key: str) -> bool:
+        """Whether the API takes ``key`` (``spec/security.py`` decides; kept for callers)."""
+        return self.keys.is_valid(key)
 
 
 def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
@@ -123,7 +124,11 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
     platform = Platform(cfg)
     server = MockServer(cfg, spec, platform, v1_spec)
     server.handlers = _handlers(server.surfaces)
-    server.workspaces.replay = platform.replay = OperationReplay(v1_spec, server.handlers)
+    # The one operation invoker (services/invoker.py): /api/v1's for action plans, the
+    # February document's for seeds.
+    server.workspaces.replay = platform.replay = SpecInvoker(v1_spec, server.handlers)
+    server.invoker = SpecInvoker(spec, server.handlers)
+    server.v1_invoker = platform.replay
     server.workspaces.keys = platform.keys = server.workspace_keys  # /api/v1/auth/api-keys
     for workspace, _ in cfg.workspace_keys:
         try:
@@ -147,6 +152,9 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
         register_control_api(app, server)
     app.wsgi_app = ApiDispatcher(server, app.wsgi_app)  # type: ignore[method-assign]
     app.wsgi_app = mount_pages(server, app.wsgi_app)  # type: ignore[method-assign]
+    # No web page on another origin or name reaches any surface (browser_guard.py); the access
+    # log stays outermost, so it sees the guard's refusals too.
+    app.wsgi_app = BrowserGuard(app.wsgi_app, cfg.allowed_hosts)  # type: ignore[method-assign]
     app.wsgi_app = access_log.wrap(server, app.wsgi_app)  # type: ignore[method-assign,assignment]  # outermost
 
     if cfg.seed_file:
@@ -185,4 +193,4 @@ def _register_errors(app: Flask) -> None:
         # A bug in the mock, not the client's fault: log it (without request data) and answer JSON.
         log.error("internal error on %s %s: %s", request.method, request.path, type(exc).__name__,
                   exc_info=exc)
-        return error_response(500, "internal error in runagents-mock")
+        return error_response(500, INTERNAL_ERROR)

@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "/api/v1 and the February paths); e.g. --workspace-key revops=ra_ws_abc")
     serve.add_argument("--admin-key", help="key required for /_mock/ (default: the API keys, if any)")
     serve.add_argument("--no-admin", action="store_true", help="turn the /_mock/ control API off")
+    serve.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                       help="also answer requests whose Host header is NAME (repeatable; IP addresses, "
+                            "localhost and the --host name always are: docs/reliability.md)")
     serve.add_argument("--seed", type=Path, metavar="FILE", help="load a YAML/JSON fixture at start")
     serve.add_argument("--state-file", type=Path, metavar="PATH",
                        help="restore state from PATH at start and save it there (see README)")
@@ -236,6 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "api_keys": tuple(args.api_key), "workspace_keys": tuple(args.workspace_key), "admin_key": args.admin_key, "admin_enabled": not args.no_admin,
         "seed_file": args.seed, "state_file": args.state_file, "rate_limit_per_minute": args.rate_limit,
         "max_body_bytes": args.max_body_bytes, "agent_endpoints": dict(args.agent_endpoint),
+        "allowed_hosts": (*args.allow_host, args.host),
         "forward_timeout_seconds": args.forward_timeout,
         "run_agents": args.run_agents, "agent_sdk": args.agent_sdk, "max_running_agents": args.max_agents,
     }

@@ -26,14 +26,12 @@ from werkzeug.wrappers import Request, Response
 from ..spec.conformance import response_problems
 from ..surface.control import FAULT_HEADER, MOCK_PREFIX
 from ..basics.errors import ApiError
-from ..basics.jsonhttp import bearer_key, error_body
-from .rsgi_bridge import DELAY_KEY
-from ..runtime.app import RuntimeApp
+from ..basics.jsonhttp import INTERNAL_ERROR, INTERNAL_ERROR_BODY, error_body
+from ..runtime.app import RUNTIME_CALLER_KEY, RuntimeApp
 from ..spec.paths import RUNTIME_PREFIXES
-# workspace API keys (ra_ws_...); on /api/v1 they go in X-RunAgents-API-Key
-from ..services.workspace_keys import KEY_PREFIX as WORKSPACE_KEY_PREFIX
+from ..spec.security import body_type_refusal, presented_key
 from ..spec.releases import refuse_foreign
-from ..spec.surfaces import WORKSPACE_PARAM, Located, Surface
+from ..spec.surfaces import WORKSPACE_PARAM, Located
 
 if TYPE_CHECKING:
     from .app import MockServer
@@ -82,9 +80,9 @@ class ApiDispatcher:
         except Exception as exc:  # a bug in the mock, not the client's fault: log it, answer JSON
             log.error("internal error on %s %s: %s", request.method, request.path, type(exc).__name__,
                       exc_info=exc)
-            status, data, headers = 500, error_body("internal error in runagents-mock"), []
+            status, data, headers = 500, error_body(INTERNAL_ERROR), []
         self._finish(request, status)
-        if self.server.config.strict_responses:
+        if self.server.config.strict_responses and data != INTERNAL_ERROR_BODY:
             status, data, headers = self._checked(request, located, status, data, headers)
         start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN')}",
                        [("Content-Type", "application/json"), ("Content-Length", str(len(data))), *headers])
@@ -95,19 +93,28 @@ class ApiDispatcher:
     def _guard(self, request: Request, located: Located) -> Answer | None:
         """Auth, rate limit and injected faults, before routing: an unknown path needs a key too."""
         server = self.server
-        key, problem = _api_key(request.environ, located.surface)
-        if (problem or not server.key_is_valid(key)) and located.surface.spec.is_keyless(located.path):
+        caller = request.environ.get(RUNTIME_CALLER_KEY)
+        if caller is not None:  # handed over by the runtime path: no key, metered as the agent
+            return self._limit_and_faults(request, located, _AGENT_BUCKET + caller)
+        keys = server.keys
+        key, problem = presented_key(request.environ, located.surface.key_header)
+        if (problem or not keys.is_valid(key)) and located.surface.spec.is_keyless(located.path):
             key = ""  # an operation marked `security: []` (the agent runtime's calls): no key, no rate limit
         elif problem:
             return 401, error_body(problem), []
-        elif not server.key_is_valid(key):
-            return 401, error_body("API key is revoked" if server.workspace_keys.is_revoked(key) else "invalid API key"), []
-        bound = server.workspace_of_key(key) if key else None
+        elif not keys.is_valid(key):
+            return 401, error_body(keys.refused_key_message(key)), []
+        bound = keys.workspace_of(key) if key else None
         if bound is not None and bound != located.workspace:
             return 401, error_body(f'API key is bound to workspace "{bound}"; it is not valid for '
                                    f'workspace "{located.workspace}"'), []
         server.workspaces.check_name(located.workspace)
-        wait = server.rate_limiter.check(key) if key else None
+        return self._limit_and_faults(request, located, key)
+
+    def _limit_and_faults(self, request: Request, located: Located, bucket: str) -> Answer | None:
+        """The rate limit of ``bucket`` (a key, or an agent; none when empty), then injected faults."""
+        server = self.server
+        wait = server.rate_limiter.check(bucket) if bucket else None
         if wait is not None:
             return 429, error_body("rate limit exceeded"), [("Retry-After", str(wait))]
         fault = server.faults.match(request.method, request.path)
@@ -137,6 +144,10 @@ class ApiDispatcher:
         if before_body is not None:  # what the path names is looked up before the body is parsed
             before_body(self.server.workspaces.get(located.workspace), path_params)
         raw_body = request.environ[_RAW_BODY_KEY] = request_body(request)
+        refused = body_type_refusal(request.environ.get("CONTENT_TYPE"), raw_body, surface.spec.document,
+                                    op.path, op.method)
+        if refused:
+            raise ApiError(400, refused)
         args = request.args if request.environ.get("QUERY_STRING") else _NO_ARGS
         api_request = op.parse(path_params, args, request.headers, raw_body)
         request.environ[_API_REQUEST_KEY] = api_request
@@ -189,45 +200,15 @@ class ApiDispatcher:
         return 500, error_body(f"runagents-mock broke {document}: " + "; ".join(problems)), []
 
 
-def _api_key(environ: dict[str, Any], surface: Surface) -> tuple[str, str | None]:
-    """The request's API key, or the reason there is none to use.
-
-    The February surface takes `Authorization: Bearer` only. A surface with an API-key header
-    (/api/v1) takes workspace keys (``ra_ws_...``) there, and other tokens (OIDC/JWT, the
-    mock's ``--api-key`` keys) as `Authorization: Bearer`; each kind in the other's header is
-    refused, as the June overview asks."""
-    bearer = bearer_key(environ.get("HTTP_AUTHORIZATION", ""))
-    header = surface.key_header
-    if header is None:
-        if bearer:
-            return bearer, None
-        if environ.get("HTTP_X_RUNAGENTS_API_KEY"):
-            return "", ("X-RunAgents-API-Key is not accepted on this API: send Authorization: Bearer "
-                        "<api-key> (workspace keys in X-RunAgents-API-Key work under /api/v1)")
-        return "", "missing API key: send Authorization: Bearer <api-key>"
-    sent = environ.get("HTTP_" + header.upper().replace("-", "_"))
-    workspace_key = (sent or "").strip()
-    if sent is not None and not workspace_key:  # an empty key is a wrong key, not no key
-        return "", f"{header} is empty: send a workspace API key ({WORKSPACE_KEY_PREFIX}...) or leave the header out"
-    if workspace_key:
-        if not workspace_key.startswith(WORKSPACE_KEY_PREFIX):
-            return "", (f"{header} carries workspace API keys ({WORKSPACE_KEY_PREFIX}...); send other "
-                        "tokens as Authorization: Bearer <token>")
-        return workspace_key, None
-    if bearer:
-        if bearer.startswith(WORKSPACE_KEY_PREFIX):
-            return "", (f"workspace API keys ({WORKSPACE_KEY_PREFIX}...) go in the {header} header, "
-                        "not Authorization: Bearer")
-        return bearer, None
-    return "", f"missing API key: send {header}: <{WORKSPACE_KEY_PREFIX}...> (or Authorization: Bearer <token>)"
-
-
 # Per-request notes kept in the WSGI environ.
 _API_REQUEST_KEY = "runagents_mock.api_request"  # the parsed request, once it parsed
 _RAW_BODY_KEY = "runagents_mock.raw_body"  # the body as read, before it is parsed
 _SLEEP_KEY = "runagents_mock.sleep"
+# Set by a server that can wait without blocking (rsgi_bridge.py): an injected delay is put here.
+DELAY_KEY = "runagents_mock.answer_delay"
 _LOCATED_KEY = "runagents_mock.located"  # surfaces.Located: surface, relative path, workspace
-_NO_ARGS: dict[str, str] = {}  # parsing an empty query string still costs a few µs
+_NO_ARGS: dict[str, str] = {}
+_AGENT_BUCKET = "\x00agent "  # rate-limit buckets of runtime callers; no header value starts so  # parsing an empty query string still costs a few µs
 
 
 def _url_map(server: "MockServer") -> Map:

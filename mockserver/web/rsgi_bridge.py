@@ -20,10 +20,9 @@ import sys
 from typing import Any, Callable, Iterable
 
 from ..spec.paths import may_block
-
 # Set (to 0.0) by a server that can delay an answer without blocking; the app then puts the
 # seconds to wait there instead of sleeping.
-DELAY_KEY = "runagents_mock.answer_delay"
+from .dispatch import DELAY_KEY
 
 # How much of a too-long body is read and dropped before the 413 goes out.
 _DRAIN_BYTES = 1024 * 1024

@@ -177,6 +177,25 @@ def test_state_round_trips(runagents_mock):
         runagents_mock.load_state({"tools": []})
 
 
+def test_load_state_is_checked_and_redacted_like_the_control_api(runagents_mock):
+    # One control service behind PUT /_mock/state and the handle: same schema check, same redaction.
+    runagents_mock.request("POST", "/api/model-providers", json={
+        "name": "openai", "spec": {"provider": "openai", "endpoint": "https://api.openai.com/v1",
+                                   "models": ["gpt-4o"], "auth": {"type": "None"}}})
+    state = runagents_mock.state()
+    state["model_providers"]["items"][0]["spec"]["auth"]["apiKey"] = "sk-live-SECRET"
+    runagents_mock.load_state(state)
+    served = runagents_mock.request("GET", "/api/model-providers")
+    assert served.status_code == 200 and "sk-live-SECRET" not in served.text
+    assert served.json()[0]["spec"]["auth"]["apiKey"] == "***"
+    assert "sk-live-SECRET" not in json.dumps(runagents_mock.state())
+    broken = runagents_mock.state()
+    broken["model_providers"]["items"][0]["spec"] = "not an object"
+    with pytest.raises(ValueError, match="model_providers"):
+        runagents_mock.load_state(broken)
+    assert runagents_mock.state()["model_providers"]["items"][0]["spec"]["auth"]["apiKey"] == "***"
+
+
 # --- what was received -----------------------------------------------------------------------
 
 def test_journal_records_requests_with_secrets_redacted(runagents_mock):

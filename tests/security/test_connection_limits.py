@@ -49,13 +49,13 @@ def test_a_connection_that_never_sends_a_byte_is_closed(served):
 
 def test_a_connection_stalled_in_its_headers_is_closed(served):
     with socket.create_connection(host_port(served.url)) as sock:
-        sock.sendall(b"GET /api/tools HTTP/1.1\r\nHost: x\r\n")
+        sock.sendall(b"GET /api/tools HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         _closed_by_server(sock)
 
 
 def test_an_idle_keep_alive_connection_is_closed(served):
     with socket.create_connection(host_port(served.url)) as sock:
-        sock.sendall(f"GET /api/tools HTTP/1.1\r\nHost: x\r\nAuthorization: {AUTH['Authorization']}\r\n\r\n".encode())
+        sock.sendall(f"GET /api/tools HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {AUTH['Authorization']}\r\n\r\n".encode())
         data = _closed_by_server(sock)
     assert data.startswith(b"HTTP/1.1 200")
 
@@ -120,7 +120,7 @@ def test_idle_connections_beyond_the_limit_are_freed_by_the_timeouts(served):
 def _keep_alive_get(sock: socket.socket) -> int:
     """Send one keep-alive request on ``sock`` and read its answer; the status."""
     sock.settimeout(CLOSE_DEADLINE)
-    sock.sendall(f"GET /api/tools HTTP/1.1\r\nHost: x\r\nAuthorization: {AUTH['Authorization']}\r\n\r\n".encode())
+    sock.sendall(f"GET /api/tools HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {AUTH['Authorization']}\r\n\r\n".encode())
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(4096)

@@ -32,7 +32,7 @@ def test_blocked_action_pauses_the_run_until_approved(bot):
 
     bot.approve_action(run["id"], action["action_id"], "sha256:abc")
     assert bot.run(run["id"])["status"] == "RUNNING"
-    assert [e["type"] for e in bot.events(run["id"])] == ["USER_MESSAGE", "APPROVAL_REQUIRED", "APPROVED"]
+    assert [e["type"] for e in bot.events(run["id"])] == ["USER_MESSAGE", "APPROVAL_REQUIRED", "APPROVED", "RESUMED"]
 
 
 def test_approving_with_another_payload_is_refused(bot):

@@ -78,8 +78,9 @@ def test_refund_waits_for_approval_then_resumes(agent):
     done = wait_until_settled(agent, run["id"])
     assert done["status"] == "COMPLETED"
     types = [e["type"] for e in api(agent, "GET", f"/runs/{run['id']}/events")]
-    assert types == ["USER_MESSAGE", "APPROVAL_REQUIRED", "APPROVED", "TOOL_REQUEST", "TOOL_RESPONSE",
-                     "AGENT_MESSAGE", "COMPLETED"]
+    # The audit trail: the blocked call is logged before it pauses the run, and the resume too.
+    assert types == ["USER_MESSAGE", "TOOL_REQUEST", "APPROVAL_REQUIRED", "APPROVED", "RESUMED", "TOOL_REQUEST",
+                     "TOOL_RESPONSE", "AGENT_MESSAGE", "COMPLETED"]
 
 
 def test_rejected_refund_fails_the_run(agent):
@@ -92,10 +93,12 @@ def test_rejected_refund_fails_the_run(agent):
 def test_approval_lasts_until_it_expires_on_the_mock_clock(agent):
     invoke(agent, "refund 42 15")
     [request] = api(agent, "GET", "/governance/requests")
-    api(agent, "POST", f"/governance/requests/{request['id']}/approve", json={})
+    # No scope approves this one call only (`once`); a time window covers the next calls.
+    api(agent, "POST", f"/governance/requests/{request['id']}/approve",
+        json={"scope": "agent_user_ttl", "duration": "30m"})
     assert wait_until_settled(agent, only_run(agent)["id"])["status"] == "COMPLETED"
     covered = invoke(agent, "refund 43 5")
-    assert covered["response"] == "done", covered  # the grant covers it
+    assert covered["response"] == "done", covered  # the window covers it
     agent.advance(31 * 60)
     expired = invoke(agent, "refund 44 5")
     assert "approval_required" in expired, expired

@@ -44,7 +44,7 @@ class ActionsBackend(Persistent):
         self.applied: dict[str, dict[str, Any]] = {}  # idempotency_key -> the step's applied result
 
     def _operations(self) -> Mapping[str, str | Mapping[str, str]]:
-        return self.platform.replay.spec.document["components"]["schemas"]["ActionPlanAction"]["x-action-operations"]
+        return self.platform.replay.schema_extension("ActionPlanAction", "x-action-operations")
 
     def _check(self, action: Mapping[str, Any], seen: set[str],
                drafts: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], str | None, Any]:
@@ -64,7 +64,7 @@ class ActionsBackend(Persistent):
         target = operations[kind]
         replay = self.platform.replay
         if not isinstance(target, str):  # no call of its own: a deploy draft
-            problem = replay.spec.component_validator(target["schema"]).first_error(params)
+            problem = replay.schema_problem(target["schema"], params)
             if problem:
                 return result, f"params: {problem}", None
             try:  # a finished draft does not change

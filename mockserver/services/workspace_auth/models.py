@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from ...spec.security import WORKSPACE_KEY_PREFIX
 from ..state import Persistent, scalar
 
 DEFAULT_IDLE_MINUTES = 60
@@ -27,7 +28,7 @@ class AuthSettingsBackend(Persistent):
     def view(self) -> dict[str, Any]:
         return {"sessionIdleTimeoutMinutes": self.idle_minutes,
                 "minSessionIdleTimeoutMinutes": MIN_IDLE_MINUTES, "maxSessionIdleTimeoutMinutes": MAX_IDLE_MINUTES,
-                "programmaticHeader": "X-RunAgents-API-Key", "apiKeyPrefix": "ra_ws_",
+                "programmaticHeader": "X-RunAgents-API-Key", "apiKeyPrefix": WORKSPACE_KEY_PREFIX,
                 "apiKeyCount": self.platform.keys.count(self.platform.workspace) if self.platform.keys else 0}
 
     def update(self, body: Mapping[str, Any]) -> dict[str, Any]:
