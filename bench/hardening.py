@@ -115,7 +115,7 @@ def _chat(url: str) -> str:
 def _idle(url: str, count: int, timeout: float) -> str:
     """``count`` keep-alive connections each send one request, read the answer, then go quiet.
     Probes while they idle; then how many the server closed within the idle timeout + 3 s."""
-    request = f"GET /api/tools HTTP/1.1\r\nHost: x\r\n{AUTH_LINE}\r\n\r\n".encode()
+    request = f"GET /api/tools HTTP/1.1\r\nHost: 127.0.0.1\r\n{AUTH_LINE}\r\n\r\n".encode()
     with ExitStack() as stack:
         socks = []
         for _ in range(count):
@@ -133,8 +133,8 @@ def _idle(url: str, count: int, timeout: float) -> str:
 def _slow(url: str, count: int, timeout: float, every: float = 0.5) -> str:
     """``count`` clients trickle a request one byte every ``every`` seconds: half their headers,
     half a 100-byte body. Probes meanwhile; then how each was ended, and when."""
-    headers = f"GET /api/tools HTTP/1.1\r\nHost: x\r\n{AUTH_LINE}\r\nX-Slow: {'a' * 200}\r\n\r\n".encode()
-    body_head = (f"POST /runs HTTP/1.1\r\nHost: x\r\n{AUTH_LINE}\r\nContent-Type: application/json\r\n"
+    headers = f"GET /api/tools HTTP/1.1\r\nHost: 127.0.0.1\r\n{AUTH_LINE}\r\nX-Slow: {'a' * 200}\r\n\r\n".encode()
+    body_head = (f"POST /runs HTTP/1.1\r\nHost: 127.0.0.1\r\n{AUTH_LINE}\r\nContent-Type: application/json\r\n"
                  "Content-Length: 100\r\n\r\n").encode()
     with ExitStack() as stack:
         socks, pending = [], []

@@ -115,13 +115,15 @@ def test_a_seeded_source_agent_starts_on_its_first_invoke_only(fresh):
 
 
 def test_a_request_from_another_origin_never_starts_code(fresh):
+    # The guard in front of every surface refuses a page's request before any handler runs
+    # (issue 23.5); the start rule itself (may_start_code) is unit-tested on its own.
     fresh.call("POST", f"{API}/starter-kit", expect=201)
-    deploy(fresh, "inspector", INSPECTOR, Origin="http://evil.example")
+    page = {"Origin": "http://evil.example"}
+    refused = fresh.call("POST", f"{API}/deploy", expect=403, headers=page, json={
+        "agent_name": "inspector", "source_files": {"agent.py": INSPECTOR}, "entry_point": "agent.py"})
+    assert refused == {"error": "cross-origin request refused: Origin http://evil.example is not this mock's origin"}
     assert fresh.call("GET", "/_mock/agent-processes")["agents"] == []
-    refused = fresh.call("POST", f"{API}/agents/inspector/invoke", expect=502, json={"message": "x"},
-                         headers={"Origin": "http://evil.example"})
-    assert refused == {"error": "failed to reach agent: agent agent-system/inspector is not running "
-                                "(this request may not start it)"}
+    fresh.call("POST", f"{API}/agents/inspector/invoke", expect=403, json={"message": "x"}, headers=page)
     assert fresh.call("GET", "/_mock/agent-processes")["agents"] == []
 
 
