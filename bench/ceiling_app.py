@@ -66,8 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ceiling_app")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--server", choices=SERVERS, default="granian",
-                        help="granian (default, as `runagents-mock serve`) or waitress")
+    parser.add_argument(
+        "--server", choices=SERVERS, default="granian", help="granian (default, as `runagents-mock serve`) or waitress"
+    )
     parser.add_argument("--threads", type=int, default=8, help="waitress threads (default 8; not used by granian)")
     args = parser.parse_args(argv)
 
@@ -80,8 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from waitress import create_server
 
     # Same create_server call as mockserver/web/cli.py so only the app differs.
-    server = create_server(create_ceiling_app(), host=args.host, port=args.port,
-                           threads=args.threads, ident="bench-ceiling")
+    server = create_server(
+        create_ceiling_app(), host=args.host, port=args.port, threads=args.threads, ident="bench-ceiling"
+    )
 
     run_until_stopped(server)
     return 0

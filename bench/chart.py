@@ -10,8 +10,9 @@ from typing import Any
 COLOURS = {"mock": "#1f77b4", "prism": "#ff7f0e", "ceiling": "#7f7f7f"}
 
 
-def write_chart(rows: Sequence[dict[str, Any]], workloads: Sequence[str], labels: dict[str, str],
-                path: Path) -> Path | None:
+def write_chart(
+    rows: Sequence[dict[str, Any]], workloads: Sequence[str], labels: dict[str, str], path: Path
+) -> Path | None:
     try:
         import matplotlib
 
@@ -27,8 +28,7 @@ def write_chart(rows: Sequence[dict[str, Any]], workloads: Sequence[str], labels
     width = 0.8 / max(1, len(present))
     fig, ax = plt.subplots(figsize=(9, 4.5))
     for i, target in enumerate(present):
-        values = [next((r["rps"] for r in rows if r["target"] == target and r["workload"] == w), 0)
-                  for w in workloads]
+        values = [next((r["rps"] for r in rows if r["target"] == target and r["workload"] == w), 0) for w in workloads]
         xs = [n + (i - (len(present) - 1) / 2) * width for n in range(len(workloads))]
         bars = ax.bar(xs, values, width, label=target, color=COLOURS[target])
         ax.bar_label(bars, fmt="%.0f", fontsize=7, padding=2)

@@ -45,12 +45,27 @@ def _starter(name: str, settings: Settings) -> Callable[[], ServerProcess]:
     raise ValueError(f"unknown target {name}")
 
 
-def measure_once(server: ServerProcess, run_ids: Sequence[str], workload: Workload, loadgen: LoadGenerator,
-                 settings: Settings, target: str, warmup: float) -> dict[str, Any]:
+def measure_once(
+    server: ServerProcess,
+    run_ids: Sequence[str],
+    workload: Workload,
+    loadgen: LoadGenerator,
+    settings: Settings,
+    target: str,
+    warmup: float,
+) -> dict[str, Any]:
     """Warm up, then one measured run; the row includes the server's CPU time per request."""
+
     def spec(seconds: float) -> LoadSpec:
-        return LoadSpec(server.url, workload.method, workload.paths(run_ids), workload.headers,
-                        workload.body, seconds, settings.concurrency)
+        return LoadSpec(
+            server.url,
+            workload.method,
+            workload.paths(run_ids),
+            workload.headers,
+            workload.body,
+            seconds,
+            settings.concurrency,
+        )
 
     if warmup > 0:
         loadgen.run(spec(warmup))  # JIT (Prism), caches, connection set-up
@@ -60,10 +75,18 @@ def measure_once(server: ServerProcess, run_ids: Sequence[str], workload: Worklo
     cpu_us = None
     if cpu_before is not None and cpu_after is not None and result.requests:
         cpu_us = round((cpu_after - cpu_before) / result.requests * 1e6, 1)
-    print(f"  {target:16} {workload.label:28} {result.rps:7.0f} req/s  p50 {_ms(result.p50_ms)}  "
-          f"p99 {_ms(result.p99_ms)}  errors {result.errors}  server CPU {cpu_us} us/req", flush=True)
-    return {"target": target, "workload": workload.name, "label": workload.label,
-            **result.to_json(), "server_cpu_us_per_request": cpu_us}
+    print(
+        f"  {target:16} {workload.label:28} {result.rps:7.0f} req/s  p50 {_ms(result.p50_ms)}  "
+        f"p99 {_ms(result.p99_ms)}  errors {result.errors}  server CPU {cpu_us} us/req",
+        flush=True,
+    )
+    return {
+        "target": target,
+        "workload": workload.name,
+        "label": workload.label,
+        **result.to_json(),
+        "server_cpu_us_per_request": cpu_us,
+    }
 
 
 def _ms(value: float | None) -> str:
@@ -72,19 +95,28 @@ def _ms(value: float | None) -> str:
 
 def median_row(rounds: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """One row from several rounds: medians of the measures, errors and requests summed."""
+
     def med(key: str) -> Any:
         values = [r[key] for r in rounds if r.get(key) is not None]
         return round(statistics.median(values), 3) if values else None
 
-    return {**rounds[0], "rps": med("rps"), "p50_ms": med("p50_ms"), "p99_ms": med("p99_ms"),
-            "seconds": sum(r["seconds"] for r in rounds), "requests": sum(r["requests"] for r in rounds),
-            "errors": sum(r["errors"] for r in rounds),
-            "server_cpu_us_per_request": med("server_cpu_us_per_request"),
-            "rounds": len(rounds), "rps_rounds": [round(r["rps"], 1) for r in rounds]}
+    return {
+        **rounds[0],
+        "rps": med("rps"),
+        "p50_ms": med("p50_ms"),
+        "p99_ms": med("p99_ms"),
+        "seconds": sum(r["seconds"] for r in rounds),
+        "requests": sum(r["requests"] for r in rounds),
+        "errors": sum(r["errors"] for r in rounds),
+        "server_cpu_us_per_request": med("server_cpu_us_per_request"),
+        "rounds": len(rounds),
+        "rps_rounds": [round(r["rps"], 1) for r in rounds],
+    }
 
 
-def run_targets(names: Sequence[str], workloads: Sequence[Workload], loadgen: LoadGenerator,
-                settings: Settings) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+def run_targets(
+    names: Sequence[str], workloads: Sequence[Workload], loadgen: LoadGenerator, settings: Settings
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     """mock / prism / ceiling: rows per (target, workload), and per target ok / skipped / failed."""
     starters: dict[str, Callable[[], ServerProcess | None]] = {}
     status: dict[str, dict[str, Any]] = {}
@@ -98,9 +130,13 @@ def run_targets(names: Sequence[str], workloads: Sequence[Workload], loadgen: Lo
     return rows, {**status, **started}
 
 
-def run_interleaved(starters: Mapping[str, Callable[[], ServerProcess | None]], stateful: set[str],
-                    workloads: Sequence[Workload], loadgen: LoadGenerator,
-                    settings: Settings) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+def run_interleaved(
+    starters: Mapping[str, Callable[[], ServerProcess | None]],
+    stateful: set[str],
+    workloads: Sequence[Workload],
+    loadgen: LoadGenerator,
+    settings: Settings,
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     """Start every server (seeding those named in ``stateful``), then measure round by round,
     workload by workload, server by server. A starter may answer None: not installed."""
     status: dict[str, dict[str, Any]] = {}

@@ -19,9 +19,13 @@ from .workloads import AUTH_HEADERS
 
 def _summary(values: list[float], unit_scale: float = 1.0) -> dict[str, Any]:
     ordered = sorted(v * unit_scale for v in values)
-    return {"n": len(ordered), "median": statistics.median(ordered) if ordered else None,
-            "p99": percentile(ordered, 99), "min": ordered[0] if ordered else None,
-            "max": ordered[-1] if ordered else None}
+    return {
+        "n": len(ordered),
+        "median": statistics.median(ordered) if ordered else None,
+        "p99": percentile(ordered, 99),
+        "min": ordered[0] if ordered else None,
+        "max": ordered[-1] if ordered else None,
+    }
 
 
 def session_startup(runs: int) -> dict[str, Any]:
@@ -29,8 +33,9 @@ def session_startup(runs: int) -> dict[str, Any]:
     imports included, split into its parts (medians)."""
     samples = []
     for _ in range(runs):
-        done = subprocess.run([sys.executable, "-m", "bench.fixture_cold"], capture_output=True, text=True,
-                              cwd=REPO_ROOT, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.fixture_cold"], capture_output=True, text=True, cwd=REPO_ROOT, timeout=120
+        )
         if done.returncode != 0:
             raise RuntimeError(f"start-up probe failed: {done.stderr.strip()[-800:]}")
         sample = json.loads(done.stdout.strip().splitlines()[-1])
@@ -44,8 +49,7 @@ def session_startup(runs: int) -> dict[str, Any]:
     return out
 
 
-def _time_resets(reset: Callable[[], None], url: str, headers: dict[str, str],
-                 iterations: int) -> dict[str, Any]:
+def _time_resets(reset: Callable[[], None], url: str, headers: dict[str, str], iterations: int) -> dict[str, Any]:
     client = KeepAliveClient(url)
     reset_only: list[float] = []
     total: list[float] = []

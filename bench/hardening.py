@@ -37,9 +37,24 @@ CASES = ("attacks", "idle", "slow", "soak")
 
 def _serve(server: str, *extra: str) -> tuple[subprocess.Popen[str], str]:
     # No access log: it would measure the log, and the pipe is drained but not kept.
-    proc = subprocess.Popen([sys.executable, "-m", "mockserver.web.cli", "serve", "--port", "0", "--server", server,
-                             "--log-level", "warning", *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mockserver.web.cli",
+            "serve",
+            "--port",
+            "0",
+            "--server",
+            server,
+            "--log-level",
+            "warning",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     assert proc.stdout is not None
     for line in proc.stdout:
         if "serving on http://" in line:
@@ -92,15 +107,31 @@ def _large_bodies(url: str) -> str:
 
 
 def _chat(url: str) -> str:
-    requests.post(url + "/api/model-providers", headers=AUTH, timeout=10, json={"name": "p", "spec": {
-        "provider": "openai", "endpoint": "https://api.openai.com", "models": ["m"], "auth": {"type": "None"}}})
+    requests.post(
+        url + "/api/model-providers",
+        headers=AUTH,
+        timeout=10,
+        json={
+            "name": "p",
+            "spec": {
+                "provider": "openai",
+                "endpoint": "https://api.openai.com",
+                "models": ["m"],
+                "auth": {"type": "None"},
+            },
+        },
+    )
     words = " ".join(["w"] * 16_000)
     done: list[float] = []
 
     def chat() -> None:
         started = time.monotonic()
-        requests.post(url + "/v1/chat/completions", headers=AUTH, timeout=120, json={
-            "model": "m", "messages": [{"role": "user", "content": words}], "max_tokens": 15_999})
+        requests.post(
+            url + "/v1/chat/completions",
+            headers=AUTH,
+            timeout=120,
+            json={"model": "m", "messages": [{"role": "user", "content": words}], "max_tokens": 15_999},
+        )
         done.append(time.monotonic() - started)
 
     thread = threading.Thread(target=chat)
@@ -111,6 +142,7 @@ def _chat(url: str) -> str:
 
 
 # --- this round's cases: idle keep-alive connections, slow clients, a soak ---------------------
+
 
 def _idle(url: str, count: int, timeout: float) -> str:
     """``count`` keep-alive connections each send one request, read the answer, then go quiet.
@@ -126,16 +158,20 @@ def _idle(url: str, count: int, timeout: float) -> str:
         went_idle = time.monotonic()
         probes = _probes(url)
         closed = _wait_closed(socks, went_idle + timeout + 3)
-        return (f"{answered}/{count} answered then idle; meanwhile {probes}; closed by the server "
-                f"{closed}/{count} within {timeout:g} s + 3 s")
+        return (
+            f"{answered}/{count} answered then idle; meanwhile {probes}; closed by the server "
+            f"{closed}/{count} within {timeout:g} s + 3 s"
+        )
 
 
 def _slow(url: str, count: int, timeout: float, every: float = 0.5) -> str:
     """``count`` clients trickle a request one byte every ``every`` seconds: half their headers,
     half a 100-byte body. Probes meanwhile; then how each was ended, and when."""
     headers = f"GET /api/tools HTTP/1.1\r\nHost: 127.0.0.1\r\n{AUTH_LINE}\r\nX-Slow: {'a' * 200}\r\n\r\n".encode()
-    body_head = (f"POST /runs HTTP/1.1\r\nHost: 127.0.0.1\r\n{AUTH_LINE}\r\nContent-Type: application/json\r\n"
-                 "Content-Length: 100\r\n\r\n").encode()
+    body_head = (
+        f"POST /runs HTTP/1.1\r\nHost: 127.0.0.1\r\n{AUTH_LINE}\r\nContent-Type: application/json\r\n"
+        "Content-Length: 100\r\n\r\n"
+    ).encode()
     with ExitStack() as stack:
         socks, pending = [], []
         for index in range(count):
@@ -175,15 +211,21 @@ def _slow(url: str, count: int, timeout: float, every: float = 0.5) -> str:
     kinds: dict[str, list[float]] = {}
     for kind, when in outcome.values():
         kinds.setdefault(kind, []).append(when)
-    ended = ", ".join(f"{len(times)} {kind} after {min(times):.1f}-{max(times):.1f} s" for kind, times in sorted(kinds.items()))
-    return f"{count} trickling clients: {ended or 'none ended'}, {count - len(outcome)} still open; meanwhile {probes[0]}"
+    ended = ", ".join(
+        f"{len(times)} {kind} after {min(times):.1f}-{max(times):.1f} s" for kind, times in sorted(kinds.items())
+    )
+    return (
+        f"{count} trickling clients: {ended or 'none ended'}, {count - len(outcome)} still open; meanwhile {probes[0]}"
+    )
 
 
 def _soak(url: str, pid: int, seconds: float, clients: int) -> str:
     """``clients`` threads of mixed traffic (list, create + delete a tool, read a run, a chat
     reply) for ``seconds``; the state stays the same size, so memory growth would be a leak."""
     requests.post(url + "/api/starter-kit", headers=AUTH, timeout=10)
-    run_id = requests.post(url + "/runs", headers=AUTH, timeout=10, json={"agent_id": "soak", "user_id": "u"}).json()["id"]
+    run_id = requests.post(url + "/runs", headers=AUTH, timeout=10, json={"agent_id": "soak", "user_id": "u"}).json()[
+        "id"
+    ]
     before = _rss_mib(pid)
     deadline = time.monotonic() + seconds
     latencies: list[float] = []
@@ -195,8 +237,10 @@ def _soak(url: str, pid: int, seconds: float, clients: int) -> str:
         session.headers.update(AUTH)
         mine, failed, tool = [], 0, f"soak-{number}"
         calls: list[tuple[str, str, dict[str, Any] | None]] = [
-            ("GET", "/api/tools", None), ("POST", "/api/tools", {"name": tool, "base_url": "https://example.com"}),
-            ("GET", f"/runs/{run_id}", None), ("DELETE", f"/api/tools/{tool}", None),
+            ("GET", "/api/tools", None),
+            ("POST", "/api/tools", {"name": tool, "base_url": "https://example.com"}),
+            ("GET", f"/runs/{run_id}", None),
+            ("DELETE", f"/api/tools/{tool}", None),
             ("POST", "/v1/chat/completions", {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}),
         ]
         index = 0
@@ -221,8 +265,10 @@ def _soak(url: str, pid: int, seconds: float, clients: int) -> str:
         thread.join()
     latencies.sort()
     p99 = latencies[int(len(latencies) * 0.99)] * 1000 if latencies else 0.0
-    return (f"{len(latencies):,} requests in {seconds:g} s from {clients} clients ({len(latencies) / seconds:.0f}/s), "
-            f"{sum(errors)} errors or 5xx, p99 {p99:.1f} ms; RSS {before} -> {_rss_mib(pid)} MiB")
+    return (
+        f"{len(latencies):,} requests in {seconds:g} s from {clients} clients ({len(latencies) / seconds:.0f}/s), "
+        f"{sum(errors)} errors or 5xx, p99 {p99:.1f} ms; RSS {before} -> {_rss_mib(pid)} MiB"
+    )
 
 
 AUTH_LINE = "Authorization: Bearer bench"
@@ -261,8 +307,12 @@ def build_parser() -> argparse.ArgumentParser:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--server", choices=("granian", "waitress"), default="granian")
     parser.add_argument("--cases", default=",".join(CASES), help=f"comma-separated subset of {','.join(CASES)}")
-    parser.add_argument("--timeout", type=float, default=5.0,
-                        help="--idle-timeout and --body-timeout of the server for idle/slow/soak (default 5)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=5.0,
+        help="--idle-timeout and --body-timeout of the server for idle/slow/soak (default 5)",
+    )
     parser.add_argument("--idle-connections", type=int, default=1000, help="idle case: connections (default 1000)")
     parser.add_argument("--slow-clients", type=int, default=200, help="slow case: clients (default 200)")
     parser.add_argument("--soak-seconds", type=float, default=60.0, help="soak case: seconds (default 60)")
@@ -282,9 +332,18 @@ def run_hardening(args: argparse.Namespace) -> int:
         try:
             steps: list[tuple[str, Callable[[], str]]] = [
                 ("1,100 silent connections", lambda: _with_sockets(url, 1100, lambda i: b"")),
-                ("1,100 stalled in headers or bodies", lambda: _with_sockets(url, 1100, lambda i: (
-                    b"GET /api/tools HTTP/1.1\r\n" if i % 2 else
-                    b"POST /runs HTTP/1.1\r\nAuthorization: Bearer bench\r\nContent-Length: 50\r\n\r\n{"))),
+                (
+                    "1,100 stalled in headers or bodies",
+                    lambda: _with_sockets(
+                        url,
+                        1100,
+                        lambda i: (
+                            b"GET /api/tools HTTP/1.1\r\n"
+                            if i % 2
+                            else b"POST /runs HTTP/1.1\r\nAuthorization: Bearer bench\r\nContent-Length: 50\r\n\r\n{"
+                        ),
+                    ),
+                ),
                 ("40 refused 4.9 MiB bodies", lambda: _large_bodies(url)),
                 ("quadratic max_tokens", lambda: _chat(url)),
             ]
@@ -299,8 +358,10 @@ def run_hardening(args: argparse.Namespace) -> int:
         timeout = f"{args.timeout:g}"
         proc, url = _serve(args.server, "--idle-timeout", timeout, "--body-timeout", timeout)
         try:
-            print(f"server: {args.server} --idle-timeout {timeout} --body-timeout {timeout}, "
-                  f"RSS {_rss_mib(proc.pid)} MiB at start")
+            print(
+                f"server: {args.server} --idle-timeout {timeout} --body-timeout {timeout}, "
+                f"RSS {_rss_mib(proc.pid)} MiB at start"
+            )
             for case in later:
                 if case == "idle":
                     result = _idle(url, args.idle_connections, args.timeout)

@@ -18,8 +18,9 @@ class KeepAliveClient:
         self.timeout = timeout
         self._conn: http.client.HTTPConnection | None = None
 
-    def request(self, method: str, path: str, headers: Mapping[str, str],
-                body: bytes | None = None) -> tuple[int, bytes]:
+    def request(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes | None = None
+    ) -> tuple[int, bytes]:
         for attempt in (1, 2):
             if self._conn is None:
                 self._conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
@@ -45,8 +46,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_answering(base_url: str, path: str, headers: Mapping[str, str], timeout: float,
-                         alive: Callable[[], bool] = lambda: True) -> float:
+def wait_until_answering(
+    base_url: str, path: str, headers: Mapping[str, str], timeout: float, alive: Callable[[], bool] = lambda: True
+) -> float:
     """Poll until the server answers anything below 500; returns seconds waited."""
     started = time.perf_counter()
     while True:

@@ -39,8 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_idle_saver(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-idle-") as work:
-        done = subprocess.run([sys.executable, "-c", _MEASURE, str(Path(work) / "state.db"), str(args.workspaces),
-                               str(args.seconds)], capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [sys.executable, "-c", _MEASURE, str(Path(work) / "state.db"), str(args.workspaces), str(args.seconds)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     if done.returncode != 0:
         print(done.stderr[-2000:], file=sys.stderr)
         return 1

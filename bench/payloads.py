@@ -15,7 +15,8 @@ def sample_replies() -> dict[str, tuple[int, bytes]]:
     client = app.test_client()
     replies: dict[str, tuple[int, bytes]] = {}
     for workload in WORKLOADS:
-        reply = client.open(workload.paths(seeded.run_ids)[0], method=workload.method,
-                            headers=workload.headers, data=workload.body)
+        reply = client.open(
+            workload.paths(seeded.run_ids)[0], method=workload.method, headers=workload.headers, data=workload.body
+        )
         replies[workload.name] = (reply.status_code, reply.get_data())
     return replies

@@ -27,8 +27,12 @@ def ensure_prism() -> str:
         raise PrismUnavailable("npm is not installed: install Node.js with npm, or pass --no-prism")
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
     print(f"installing {PRISM_PACKAGE} into {CACHE_DIR} (once) ...", flush=True)
-    done = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", str(CACHE_DIR), PRISM_PACKAGE],
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [npm, "install", "--no-audit", "--no-fund", "--prefix", str(CACHE_DIR), PRISM_PACKAGE],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if done.returncode != 0 or not PRISM_BIN.exists():
         tail = "\n".join((done.stderr or done.stdout).splitlines()[-5:])
         raise PrismUnavailable(f"npm install {PRISM_PACKAGE} failed:\n{tail}")

@@ -35,9 +35,12 @@ def _short(func: Func) -> str:
 def _environs(workload: Workload, run_ids: list[str]) -> list[dict[str, Any]]:
     from werkzeug.test import EnvironBuilder
 
-    return [EnvironBuilder(path=path, method=workload.method, headers=list(workload.headers.items()),
-                           data=workload.body).get_environ()
-            for path in workload.paths(run_ids)]
+    return [
+        EnvironBuilder(
+            path=path, method=workload.method, headers=list(workload.headers.items()), data=workload.body
+        ).get_environ()
+        for path in workload.paths(run_ids)
+    ]
 
 
 def _requests(app: Any, workload: Workload, environs: list[dict[str, Any]], count: int) -> None:
@@ -60,6 +63,7 @@ def _requests(app: Any, workload: Workload, environs: list[dict[str, Any]], coun
 def _app(which: str, count: int, repeat: int) -> tuple[Any, list[str]]:
     if which == "ceiling":
         from .ceiling_app import create_ceiling_app
+
         return create_ceiling_app(), [PLACEHOLDER_RUN_ID]
     from mockserver.web.app import create_app
 
@@ -67,8 +71,9 @@ def _app(which: str, count: int, repeat: int) -> tuple[Any, list[str]]:
     return app, seed(in_process_call(app), runs_needed((repeat + 2) * count / 2000)).run_ids
 
 
-def profile_workload(workload: Workload, count: int, top: int, out_dir: Path, which: str = "mock",
-                     repeat: int = 5) -> dict[str, Any]:
+def profile_workload(
+    workload: Workload, count: int, top: int, out_dir: Path, which: str = "mock", repeat: int = 5
+) -> dict[str, Any]:
     app, run_ids = _app(which, count, repeat)
     environs = _environs(workload, run_ids)
     _requests(app, workload, environs, 200)  # warm caches before timing
@@ -98,15 +103,27 @@ def profile_workload(workload: Workload, count: int, top: int, out_dir: Path, wh
     for func, (_, _, tt, _, _) in raw.items():
         layers[_layer(func[0])] = layers.get(_layer(func[0]), 0.0) + tt
     return {
-        "app": which, "workload": workload.name, "label": workload.label, "requests": count,
-        "wall_us_per_request": wall_us, "wall_us_runs": [round(w, 1) for w in walls], "profile": str(prof_path),
+        "app": which,
+        "workload": workload.name,
+        "label": workload.label,
+        "requests": count,
+        "wall_us_per_request": wall_us,
+        "wall_us_runs": [round(w, 1) for w in walls],
+        "profile": str(prof_path),
         "own_time_by_layer": {k: round(v / total * 100, 1) for k, v in sorted(layers.items(), key=lambda kv: -kv[1])},
-        "top_own": [{"function": _short(f), "calls_per_request": v[1] / count,
-                     "own_us_per_request": v[2] / count * 1e6, "share_pct": v[2] / total * 100}
-                    for f, v in by_own],
-        "top_mock_inclusive": [{"function": _short(f), "calls_per_request": v[1] / count,
-                                "inclusive_us_per_request": v[3] / count * 1e6}
-                               for f, v in by_inclusive],
+        "top_own": [
+            {
+                "function": _short(f),
+                "calls_per_request": v[1] / count,
+                "own_us_per_request": v[2] / count * 1e6,
+                "share_pct": v[2] / total * 100,
+            }
+            for f, v in by_own
+        ],
+        "top_mock_inclusive": [
+            {"function": _short(f), "calls_per_request": v[1] / count, "inclusive_us_per_request": v[3] / count * 1e6}
+            for f, v in by_inclusive
+        ],
     }
 
 
@@ -127,16 +144,19 @@ def run_profile(args: argparse.Namespace) -> int:
 
     results = []
     for name in args.workloads:
-        result = profile_workload(WORKLOADS_BY_NAME[name], args.requests, args.top, args.out, args.app,
-                                  args.repeat)
+        result = profile_workload(WORKLOADS_BY_NAME[name], args.requests, args.top, args.out, args.app, args.repeat)
         results.append(result)
-        print(f"\n[{args.app}] {result['label']}: {result['wall_us_per_request']:.0f} us/request in-process "
-              f"(no profiler, best of {args.repeat}); own time by layer: "
-              + ", ".join(f"{k} {v}%" for k, v in result["own_time_by_layer"].items() if v >= 1))
+        print(
+            f"\n[{args.app}] {result['label']}: {result['wall_us_per_request']:.0f} us/request in-process "
+            f"(no profiler, best of {args.repeat}); own time by layer: "
+            + ", ".join(f"{k} {v}%" for k, v in result["own_time_by_layer"].items() if v >= 1)
+        )
         print("  top own time (profiled us/request, share):")
         for row in result["top_own"]:
-            print(f"    {row['own_us_per_request']:7.1f} us {row['share_pct']:5.1f}%  x{row['calls_per_request']:<5.1f} "
-                  f"{row['function']}")
+            print(
+                f"    {row['own_us_per_request']:7.1f} us {row['share_pct']:5.1f}%  x{row['calls_per_request']:<5.1f} "
+                f"{row['function']}"
+            )
         print("  mock functions by inclusive time (profiled us/request):")
         for row in result["top_mock_inclusive"]:
             print(f"    {row['inclusive_us_per_request']:7.1f} us  x{row['calls_per_request']:<5.1f} {row['function']}")

@@ -38,22 +38,32 @@ def _proxy(upstream: str, settings: Settings) -> ServerProcess:
 def _prism_proxy(upstream: str, settings: Settings, prism_bin: str) -> ServerProcess:
     port = free_port()
     argv = [prism_bin, "proxy", "-h", "127.0.0.1", "-p", str(port), str(SPEC_PATH), upstream]
-    return ServerProcess("prism-proxy", argv, port, settings.log_dir / "prism-proxy.log", cwd=REPO_ROOT,
-                         ready_timeout=90)
+    return ServerProcess(
+        "prism-proxy", argv, port, settings.log_dir / "prism-proxy.log", cwd=REPO_ROOT, ready_timeout=90
+    )
 
 
 def run_proxy_bench(args: argparse.Namespace) -> int:
     from .loadgen import choose
 
     loadgen = choose(args.loadgen)
-    settings = Settings(duration=args.duration, concurrency=args.concurrency, warmup=args.warmup, threads=8,
-                        log_dir=args.out / "logs", rounds=max(1, args.rounds))
+    settings = Settings(
+        duration=args.duration,
+        concurrency=args.concurrency,
+        warmup=args.warmup,
+        threads=8,
+        log_dir=args.out / "logs",
+        rounds=max(1, args.rounds),
+    )
     workloads = [WORKLOADS_BY_NAME[w] for w in args.workloads]
     status: dict[str, dict[str, Any]] = {}
     rounds: dict[tuple[str, str], list[dict[str, Any]]] = {}
     started = time.time()
-    print(f"load generator: {loadgen.name}; {args.duration:g}s per workload after {args.warmup:g}s warm-up; "
-          f"{args.concurrency} connections; upstream: runagents-mock serve (granian)", flush=True)
+    print(
+        f"load generator: {loadgen.name}; {args.duration:g}s per workload after {args.warmup:g}s warm-up; "
+        f"{args.concurrency} connections; upstream: runagents-mock serve (granian)",
+        flush=True,
+    )
     with ExitStack() as stack:
         upstream = stack.enter_context(targets.mock_cli(settings.log_dir, "granian", log_name="proxy-upstream"))
         seconds = settings.rounds * (settings.duration + settings.warmup) * len(TARGETS)
@@ -92,9 +102,17 @@ def run_proxy_bench(args: argparse.Namespace) -> int:
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "elapsed_s": round(time.time() - started, 1),
         "machine": report.machine(),
-        "settings": {"duration_s": args.duration, "concurrency": args.concurrency, "warmup_s": args.warmup,
-                     "loadgen": loadgen.name, "workloads": args.workloads, "rounds": args.rounds},
-        "targets": status, "results": rows, "added_latency_ms": added,
+        "settings": {
+            "duration_s": args.duration,
+            "concurrency": args.concurrency,
+            "warmup_s": args.warmup,
+            "loadgen": loadgen.name,
+            "workloads": args.workloads,
+            "rounds": args.rounds,
+        },
+        "targets": status,
+        "results": rows,
+        "added_latency_ms": added,
     }
     stamp = time.strftime("%Y%m%d-%H%M%S")
     path = args.out / f"proxy-{stamp}.json"
@@ -125,16 +143,20 @@ def _added_latency(rows: list[dict[str, Any]], workloads: list[str]) -> dict[str
 
 
 def _print_table(rows: list[dict[str, Any]], added: dict[str, dict[str, Any]], workloads: list[str]) -> None:
-    print(f"\n{'workload':28} {'target':12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'+p50 ms':>8} "
-          f"{'+p99 ms':>8} {'errors':>6}")
+    print(
+        f"\n{'workload':28} {'target':12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'+p50 ms':>8} "
+        f"{'+p99 ms':>8} {'errors':>6}"
+    )
     for workload in workloads:
         for target in TARGETS:
             row = _row(rows, target, workload)
             if row is None:
                 continue
             extra = added.get(workload, {}).get(target, {})
-            print(f"{row['label']:28} {target:12} {row['rps']:8.0f} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} "
-                  f"{_num(extra.get('p50_ms')):>8} {_num(extra.get('p99_ms')):>8} {row['errors']:6}")
+            print(
+                f"{row['label']:28} {target:12} {row['rps']:8.0f} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} "
+                f"{_num(extra.get('p50_ms')):>8} {_num(extra.get('p99_ms')):>8} {row['errors']:6}"
+            )
 
 
 def _num(value: float | None) -> str:

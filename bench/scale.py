@@ -42,8 +42,9 @@ BIG = 1_000_000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--sizes", default="0,100000,1000000",
-                        help="stored events per measurement (default 0,100000,1000000)")
+    parser.add_argument(
+        "--sizes", default="0,100000,1000000", help="stored events per measurement (default 0,100000,1000000)"
+    )
     parser.add_argument("--modes", default=",".join(MODES), help="memory, state-file or both (default)")
 
 
@@ -52,6 +53,7 @@ def _ints(text: str) -> list[int]:
 
 
 # --- the stored state ---------------------------------------------------------------------
+
 
 def write_state(path: Path, seeded: dict[str, Any], events: int) -> None:
     """``seeded`` plus filler runs holding ``events`` events (full logs of 10 000), as a JSON
@@ -63,10 +65,18 @@ def write_state(path: Path, seeded: dict[str, Any], events: int) -> None:
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     for number in range(math.ceil(events / EVENTS_PER_RUN_LIMIT)):
         run_id = str(uuid.uuid4())
-        runs["runs"].append({"id": run_id, "agent_id": "bench-agent-01", "namespace": "agent-system",
-                             "user_id": f"filler{number}@example.com", "status": "COMPLETED",
-                             "invoke_url": "http://bench-agent-01.agent-system.svc.cluster.local:8080/invoke",
-                             "created_at": stamp, "updated_at": stamp})
+        runs["runs"].append(
+            {
+                "id": run_id,
+                "agent_id": "bench-agent-01",
+                "namespace": "agent-system",
+                "user_id": f"filler{number}@example.com",
+                "status": "COMPLETED",
+                "invoke_url": "http://bench-agent-01.agent-system.svc.cluster.local:8080/invoke",
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
+        )
         count = min(EVENTS_PER_RUN_LIMIT, events - number * EVENTS_PER_RUN_LIMIT)
         runs["events"][run_id] = _FillerLog(run_id, count, stamp)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -87,13 +97,22 @@ class _FillerLog(list[bytes]):
 
     def __iter__(self) -> Iterator[bytes]:
         for seq in range(1, self.size + 1):
-            yield json.dumps({"event_id": str(uuid.uuid4()), "run_id": self.run_id, "seq": seq,
-                              "type": "AGENT_MESSAGE", "actor": "bench-agent-01",
-                              "data": {"content": "a stored answer of ordinary length"},
-                              "timestamp": self.stamp}, separators=(",", ":")).encode()
+            yield json.dumps(
+                {
+                    "event_id": str(uuid.uuid4()),
+                    "run_id": self.run_id,
+                    "seq": seq,
+                    "type": "AGENT_MESSAGE",
+                    "actor": "bench-agent-01",
+                    "data": {"content": "a stored answer of ordinary length"},
+                    "timestamp": self.stamp,
+                },
+                separators=(",", ":"),
+            ).encode()
 
 
 # --- measuring ----------------------------------------------------------------------------
+
 
 def rss_mb(server: ServerProcess) -> float | None:
     """Resident memory of the server's largest process (granian's worker holds the state)."""
@@ -104,7 +123,7 @@ def rss_mb(server: ServerProcess) -> float | None:
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
-            if int(text[text.rfind(")") + 2:].split()[2]) != proc.pid:
+            if int(text[text.rfind(")") + 2 :].split()[2]) != proc.pid:
                 continue
             status = (stat.parent / "status").read_text()
         except (OSError, ValueError):
@@ -117,8 +136,9 @@ def rss_mb(server: ServerProcess) -> float | None:
 def _http(method: str, url: str, body: bytes | None = None, timeout: float = 900) -> tuple[int, int, float]:
     """Status, body size and seconds of one request."""
     started = time.perf_counter()
-    request = urllib.request.Request(url, data=body, method=method,
-                                     headers={**AUTH_HEADERS, "Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=body, method=method, headers={**AUTH_HEADERS, "Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=timeout) as answer:
         size = len(answer.read())
         return answer.status, size, round(time.perf_counter() - started, 3)
@@ -135,8 +155,9 @@ def _start(log_dir: Path, name: str, extra: Sequence[str] = ()) -> ServerProcess
     return server.start()
 
 
-def measure_size(size: int, modes: Sequence[str], workloads: Sequence[Workload], loadgen: Any,
-                 settings: Settings, work: Path) -> dict[str, Any]:
+def measure_size(
+    size: int, modes: Sequence[str], workloads: Sequence[Workload], loadgen: Any, settings: Settings, work: Path
+) -> dict[str, Any]:
     """Both modes at one size: their facts, and one row per (mode, workload)."""
     print(f"\n== {size} stored events ==", flush=True)
     logs = settings.log_dir
@@ -150,20 +171,28 @@ def measure_size(size: int, modes: Sequence[str], workloads: Sequence[Workload],
             servers["memory"] = first
         try:
             run_ids = seed(http_call(first.url), runs_needed(seconds)).run_ids
-            seeded = json.loads(urllib.request.urlopen(urllib.request.Request(
-                first.url + "/_mock/state", headers=AUTH_HEADERS), timeout=60).read())
+            seeded = json.loads(
+                urllib.request.urlopen(
+                    urllib.request.Request(first.url + "/_mock/state", headers=AUTH_HEADERS), timeout=60
+                ).read()
+            )
         finally:
             if "memory" not in modes:
                 first.stop()
         state_json = work / f"state-{size}.json"
         started = time.perf_counter()
         write_state(state_json, seeded, size)
-        print(f"  wrote {state_json} ({state_json.stat().st_size / 1e6:.0f} MB) in "
-              f"{time.perf_counter() - started:.1f}s", flush=True)
+        print(
+            f"  wrote {state_json} ({state_json.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f}s",
+            flush=True,
+        )
         if "memory" in modes:
             status, _, put_s = _http("PUT", first.url + "/_mock/state", state_json.read_bytes())
-            facts["memory"] = {"startup_s": round(first.startup_seconds or 0, 3), "import_s": put_s,
-                               "import_status": status}
+            facts["memory"] = {
+                "startup_s": round(first.startup_seconds or 0, 3),
+                "import_s": put_s,
+                "import_status": status,
+            }
         if "state-file" in modes:
             store = work / f"store-{size}.db"
             for leftover in (store, Path(f"{store}-wal"), Path(f"{store}-shm"), Path(f"{store}.v1.json")):
@@ -176,10 +205,12 @@ def measure_size(size: int, modes: Sequence[str], workloads: Sequence[Workload],
             server = servers["state-file"] = _start(logs, f"scale-state-file-{size}", ["--state-file", str(store)])
             # CPU seconds of the start (both processes): steadier than its wall time on a busy machine.
             cpu = server.cpu_seconds()
-            facts["state-file"] = {"startup_s": round(server.startup_seconds or 0, 3),
-                                   "startup_cpu_s": None if cpu is None else round(cpu, 2),
-                                   "first_start_with_json_migration_s": round(migration_s or 0, 3),
-                                   "store_mb": round(_store_bytes(store) / 1e6, 3)}
+            facts["state-file"] = {
+                "startup_s": round(server.startup_seconds or 0, 3),
+                "startup_cpu_s": None if cpu is None else round(cpu, 2),
+                "first_start_with_json_migration_s": round(migration_s or 0, 3),
+                "store_mb": round(_store_bytes(store) / 1e6, 3),
+            }
         for mode, server in servers.items():
             status, size_bytes, export_s = _http("GET", server.url + "/_mock/state")
             facts[mode].update(rss_start_mb=rss_mb(server), export_s=export_s, export_mb=round(size_bytes / 1e6, 3))
@@ -202,9 +233,11 @@ def measure_size(size: int, modes: Sequence[str], workloads: Sequence[Workload],
 
 # --- the report ---------------------------------------------------------------------------
 
+
 def _find(rows: Sequence[dict[str, Any]], mode: str, size: int, workload: str) -> dict[str, Any] | None:
-    return next((r for r in rows if r["mode"] == mode and r["stored_events"] == size and r["workload"] == workload),
-                None)
+    return next(
+        (r for r in rows if r["mode"] == mode and r["stored_events"] == size and r["workload"] == workload), None
+    )
 
 
 def checks(sizes: Sequence[dict[str, Any]], workloads: Sequence[str]) -> list[dict[str, Any]]:
@@ -212,31 +245,55 @@ def checks(sizes: Sequence[dict[str, Any]], workloads: Sequence[str]) -> list[di
     largest = max(s["stored_events"] for s in sizes)
     out: list[dict[str, Any]] = []
     for name in workloads:
-        mem, disk, zero = (_find(rows, "memory", largest, name), _find(rows, "state-file", largest, name),
-                           _find(rows, "memory", 0, name))
+        mem, disk, zero = (
+            _find(rows, "memory", largest, name),
+            _find(rows, "state-file", largest, name),
+            _find(rows, "memory", 0, name),
+        )
         if mem and disk:
             rps, p99 = report._ratio(disk["rps"], mem["rps"]), report._ratio(disk["p99_ms"], mem["p99_ms"])
             cpu = report._ratio(disk["server_cpu_us_per_request"], mem["server_cpu_us_per_request"])
-            out.append({"goal": f"{name} at {largest} events: state-file >= {STATE_FILE_RPS_FACTOR:g}x memory req/s, "
-                                f"p99 <= {STATE_FILE_P99_FACTOR:g}x",
-                        "value": {"rps_ratio": rps, "p99_ratio": p99, "server_cpu_ratio": cpu},
-                        "met": rps is not None and p99 is not None and rps >= STATE_FILE_RPS_FACTOR
-                        and p99 <= STATE_FILE_P99_FACTOR})
+            out.append(
+                {
+                    "goal": f"{name} at {largest} events: state-file >= {STATE_FILE_RPS_FACTOR:g}x memory req/s, "
+                    f"p99 <= {STATE_FILE_P99_FACTOR:g}x",
+                    "value": {"rps_ratio": rps, "p99_ratio": p99, "server_cpu_ratio": cpu},
+                    "met": rps is not None
+                    and p99 is not None
+                    and rps >= STATE_FILE_RPS_FACTOR
+                    and p99 <= STATE_FILE_P99_FACTOR,
+                }
+            )
         if mem and zero and largest:
             ratio = report._ratio(mem["rps"], zero["rps"])
-            out.append({"goal": f"{name}: memory-only at {largest} events >= {SIZE_RPS_FACTOR:g}x its req/s at 0",
-                        "value": ratio, "met": ratio is not None and ratio >= SIZE_RPS_FACTOR})
+            out.append(
+                {
+                    "goal": f"{name}: memory-only at {largest} events >= {SIZE_RPS_FACTOR:g}x its req/s at 0",
+                    "value": ratio,
+                    "met": ratio is not None and ratio >= SIZE_RPS_FACTOR,
+                }
+            )
     for s in sizes:
         if s["stored_events"] < BIG:
             continue
         for mode, facts in s["modes"].items():
             rss = facts.get("rss_end_mb")
-            out.append({"goal": f"{mode}: RSS <= {RSS_MB_GOAL:g} MB with {s['stored_events']} events",
-                        "value": rss, "met": None if rss is None else rss <= RSS_MB_GOAL})
+            out.append(
+                {
+                    "goal": f"{mode}: RSS <= {RSS_MB_GOAL:g} MB with {s['stored_events']} events",
+                    "value": rss,
+                    "met": None if rss is None else rss <= RSS_MB_GOAL,
+                }
+            )
         start = s["modes"].get("state-file", {}).get("startup_s")
         if start is not None:
-            out.append({"goal": f"start-up from a {s['stored_events']}-event store < {STARTUP_S_GOAL:g} s",
-                        "value": start, "met": start < STARTUP_S_GOAL})
+            out.append(
+                {
+                    "goal": f"start-up from a {s['stored_events']}-event store < {STARTUP_S_GOAL:g} s",
+                    "value": start,
+                    "met": start < STARTUP_S_GOAL,
+                }
+            )
     return out
 
 
@@ -253,13 +310,21 @@ def write_chart(sizes: Sequence[dict[str, Any]], workloads: Sequence[str], path:
     series = [(s["stored_events"], mode) for s in sizes for mode in MODES if mode in s["modes"]]
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
     width = 0.8 / max(1, len(series))
-    for ax, key, label in ((axes[0], "rps", "requests / s (higher is better)"),
-                           (axes[1], "p99_ms", "p99 latency, ms (lower is better)")):
+    for ax, key, label in (
+        (axes[0], "rps", "requests / s (higher is better)"),
+        (axes[1], "p99_ms", "p99 latency, ms (lower is better)"),
+    ):
         for i, (size, mode) in enumerate(series):
             values = [(_find(rows, mode, size, w) or {}).get(key) or 0 for w in workloads]
             xs = [n + (i - (len(series) - 1) / 2) * width for n in range(len(workloads))]
-            bars = ax.bar(xs, values, width, label=f"{size:,} events, {mode}",
-                          hatch="//" if mode == "state-file" else None, alpha=0.9)
+            bars = ax.bar(
+                xs,
+                values,
+                width,
+                label=f"{size:,} events, {mode}",
+                hatch="//" if mode == "state-file" else None,
+                alpha=0.9,
+            )
             ax.bar_label(bars, fmt="%.0f" if key == "rps" else "%.1f", fontsize=6, padding=1)
         ax.set_xticks(range(len(workloads)), [WORKLOADS_BY_NAME[w].label for w in workloads], fontsize=7)
         ax.set_ylabel(label)
@@ -278,23 +343,39 @@ def run_scale(args: argparse.Namespace) -> int:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     loadgen = choose(args.loadgen)
     modes = [m for m in args.modes.split(",") if m in MODES]
-    settings = Settings(duration=args.duration, concurrency=args.concurrency, warmup=args.warmup, threads=8,
-                        log_dir=args.out / "logs", rounds=1)
+    settings = Settings(
+        duration=args.duration,
+        concurrency=args.concurrency,
+        warmup=args.warmup,
+        threads=8,
+        log_dir=args.out / "logs",
+        rounds=1,
+    )
     workloads = [WORKLOADS_BY_NAME[w] for w in args.workloads]
     work = args.out / "scale-work"
     started = time.time()
     load_before = os.getloadavg()[0]
-    print(f"load generator: {loadgen.name}; {args.duration:g}s per workload after {args.warmup:g}s warm-up; "
-          f"{args.concurrency} connections; sizes {args.sizes}; modes {','.join(modes)}", flush=True)
+    print(
+        f"load generator: {loadgen.name}; {args.duration:g}s per workload after {args.warmup:g}s warm-up; "
+        f"{args.concurrency} connections; sizes {args.sizes}; modes {','.join(modes)}",
+        flush=True,
+    )
     sizes = [measure_size(size, modes, workloads, loadgen, settings, work) for size in _ints(args.sizes)]
     document: dict[str, Any] = {
         "schema": SCHEMA,
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "elapsed_s": round(time.time() - started, 1),
         "machine": {**report.machine(), "load_before": load_before, "load_after": os.getloadavg()[0]},
-        "settings": {"duration_s": args.duration, "warmup_s": args.warmup, "concurrency": args.concurrency,
-                     "loadgen": loadgen.name, "workloads": args.workloads, "sizes": _ints(args.sizes),
-                     "modes": modes, "server": "granian (runagents-mock serve default)"},
+        "settings": {
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "concurrency": args.concurrency,
+            "loadgen": loadgen.name,
+            "workloads": args.workloads,
+            "sizes": _ints(args.sizes),
+            "modes": modes,
+            "server": "granian (runagents-mock serve default)",
+        },
         "sizes": sizes,
         "checks": checks(sizes, args.workloads),
         "chart": None,

@@ -34,21 +34,40 @@ def runs_needed(seconds: float) -> int:
 
 def seed(call: Call, run_count: int) -> SeedResult:
     for i in range(AGENT_COUNT):
-        _expect(call("POST", "/api/deploy", {
-            "agent_name": f"bench-agent-{i:02d}",
-            "image": "registry.example.com/bench-agent:1",
-            "system_prompt": "You answer benchmark questions.",
-            "llm_configs": [{"provider": "openai", "model": CHAT_MODEL}],
-        }), 201)
-    _expect(call("POST", "/api/model-providers", {
-        "name": "openai",
-        "spec": {"provider": "openai", "endpoint": "https://api.openai.com",
-                 "models": [CHAT_MODEL], "auth": {"type": "None"}},
-    }), 201)
+        _expect(
+            call(
+                "POST",
+                "/api/deploy",
+                {
+                    "agent_name": f"bench-agent-{i:02d}",
+                    "image": "registry.example.com/bench-agent:1",
+                    "system_prompt": "You answer benchmark questions.",
+                    "llm_configs": [{"provider": "openai", "model": CHAT_MODEL}],
+                },
+            ),
+            201,
+        )
+    _expect(
+        call(
+            "POST",
+            "/api/model-providers",
+            {
+                "name": "openai",
+                "spec": {
+                    "provider": "openai",
+                    "endpoint": "https://api.openai.com",
+                    "models": [CHAT_MODEL],
+                    "auth": {"type": "None"},
+                },
+            },
+        ),
+        201,
+    )
     run_ids = []
     for i in range(run_count):
-        status, run = _expect(call("POST", "/runs", {"agent_id": "bench-agent-00",
-                                                     "user_id": f"user{i}@example.com"}), 201)
+        status, run = _expect(
+            call("POST", "/runs", {"agent_id": "bench-agent-00", "user_id": f"user{i}@example.com"}), 201
+        )
         run_ids.append(run["id"])
     return SeedResult(run_ids)
 

@@ -14,9 +14,17 @@ from .workloads import AUTH_HEADERS
 
 
 class ServerProcess:
-    def __init__(self, name: str, argv: Sequence[str], port: int, log_path: Path,
-                 cwd: Path | None = None, env: Mapping[str, str] | None = None,
-                 ready_path: str = "/api/agents", ready_timeout: float = 30.0):
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        port: int,
+        log_path: Path,
+        cwd: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        ready_path: str = "/api/agents",
+        ready_timeout: float = 30.0,
+    ):
         self.name = name
         self.argv = list(argv)
         self.port = port
@@ -36,11 +44,23 @@ class ServerProcess:
         # session makes the server its own process-group leader, so stop() reaches the workers
         # that gunicorn/granian fork, and nothing else.
         with open(self.log_path, "wb") as log:
-            self._proc = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                          cwd=self.cwd, env=self.env, start_new_session=True)
+            self._proc = subprocess.Popen(
+                self.argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.cwd,
+                env=self.env,
+                start_new_session=True,
+            )
         try:
-            wait_until_answering(self.url, self.ready_path, AUTH_HEADERS, self.ready_timeout,
-                                 alive=lambda: self._proc is not None and self._proc.poll() is None)
+            wait_until_answering(
+                self.url,
+                self.ready_path,
+                AUTH_HEADERS,
+                self.ready_timeout,
+                alive=lambda: self._proc is not None and self._proc.poll() is None,
+            )
         except (RuntimeError, TimeoutError) as exc:
             self.stop()
             raise RuntimeError(f"{self.name} did not start: {exc}\n{self.log_tail()}") from None
@@ -81,7 +101,7 @@ class ServerProcess:
                 text = stat.read_text()
             except OSError:  # the process ended while we looked
                 continue
-            fields = text[text.rfind(")") + 2:].split()  # the name in parentheses may hold spaces
+            fields = text[text.rfind(")") + 2 :].split()  # the name in parentheses may hold spaces
             if int(fields[2]) == self._proc.pid:  # process group
                 ticks += int(fields[11]) + int(fields[12])  # utime + stime
         return ticks / os.sysconf("SC_CLK_TCK")

@@ -38,13 +38,20 @@ def run_stacks(args: argparse.Namespace) -> int:
         raise SystemExit(f"unknown server(s) {sorted(unknown)}: choose from {', '.join(SERVERS)}")
     thread_counts = [int(n) for n in args.thread_counts.split(",")]
     loadgen = choose(args.loadgen)
-    settings = Settings(args.duration, args.concurrency, args.warmup, threads=0, log_dir=args.out / "logs",
-                        rounds=max(1, args.rounds))
+    settings = Settings(
+        args.duration, args.concurrency, args.warmup, threads=0, log_dir=args.out / "logs", rounds=max(1, args.rounds)
+    )
     workloads = [WORKLOADS_BY_NAME[w] for w in args.workloads]
-    print(f"load generator: {loadgen.name}; app: {args.app}; {args.duration:g}s per workload; "
-          f"{args.concurrency} connections; {settings.rounds} round(s)", flush=True)
-    starters = {f"{server}/{threads}": functools.partial(SERVERS[server], settings.log_dir, threads, app=args.app)
-                for server in servers for threads in ([1] if server in THREADLESS else thread_counts)}
+    print(
+        f"load generator: {loadgen.name}; app: {args.app}; {args.duration:g}s per workload; "
+        f"{args.concurrency} connections; {settings.rounds} round(s)",
+        flush=True,
+    )
+    starters = {
+        f"{server}/{threads}": functools.partial(SERVERS[server], settings.log_dir, threads, app=args.app)
+        for server in servers
+        for threads in ([1] if server in THREADLESS else thread_counts)
+    }
     stateful = set(starters) if args.app == "mock" else set()
     rows, status = run_interleaved(starters, stateful, workloads, loadgen, settings)
     for row in rows:
@@ -52,11 +59,25 @@ def run_stacks(args: argparse.Namespace) -> int:
     _print(rows, args.workloads, list(starters))
     stamp = time.strftime("%Y%m%d-%H%M%S")
     path = args.out / f"stacks-{args.app}-{stamp}.json"
-    write_json({"schema": "runagents-mock-bench-stacks/1", "machine": machine(), "app": args.app,
-                "settings": {"duration_s": args.duration, "concurrency": args.concurrency,
-                             "warmup_s": args.warmup, "loadgen": loadgen.name, "rounds": settings.rounds,
-                             "servers": servers, "thread_counts": thread_counts},
-                "results": rows, "stacks": status}, path)
+    write_json(
+        {
+            "schema": "runagents-mock-bench-stacks/1",
+            "machine": machine(),
+            "app": args.app,
+            "settings": {
+                "duration_s": args.duration,
+                "concurrency": args.concurrency,
+                "warmup_s": args.warmup,
+                "loadgen": loadgen.name,
+                "rounds": settings.rounds,
+                "servers": servers,
+                "thread_counts": thread_counts,
+            },
+            "results": rows,
+            "stacks": status,
+        },
+        path,
+    )
     print(f"\nwrote {path}")
     return 0
 
@@ -71,6 +92,9 @@ def _print(rows: list[dict[str, Any]], workloads: list[str], stacks: list[str]) 
         for w in workloads:
             row = next((r for r in rows if r["target"] == stack and r["workload"] == w), None)
             cpu = row and row.get("server_cpu_us_per_request")
-            cells.append(f" {row['rps']:18.0f} {row['p99_ms'] or 0:8.2f} {cpu if cpu is not None else '-':>7}"
-                         if row else f" {'-':>18} {'-':>8} {'-':>7}")
+            cells.append(
+                f" {row['rps']:18.0f} {row['p99_ms'] or 0:8.2f} {cpu if cpu is not None else '-':>7}"
+                if row
+                else f" {'-':>18} {'-':>8} {'-':>7}"
+            )
         print(f"{stack:16}" + "".join(cells))

@@ -42,8 +42,12 @@ print(json.dumps({"imports_cpu_s": round(t1 - t0, 3), "create_app_cpu_s": round(
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--events", type=int, default=1_000_000, help="stored run events (default 1,000,000)")
     parser.add_argument("--repeat", type=int, default=3, help="loads measured (default 3; the least CPU wins)")
-    parser.add_argument("--store", type=Path, help="measure this store instead of building one (it is loaded "
-                        "once first: a store of an older format is migrated by that load)")
+    parser.add_argument(
+        "--store",
+        type=Path,
+        help="measure this store instead of building one (it is loaded "
+        "once first: a store of an older format is migrated by that load)",
+    )
 
 
 def build_store(path: Path, events: int) -> None:
@@ -58,23 +62,40 @@ def build_store(path: Path, events: int) -> None:
     stamp = "2026-11-30T00:00:00Z"
     for first in range(0, events, EVENTS_PER_RUN):
         run_id = str(uuid.uuid4())
-        runs.runs[run_id] = {"id": run_id, "agent_id": "bench-agent-01", "namespace": "agent-system",
-                             "user_id": f"filler{first}@example.com", "status": "COMPLETED",
-                             "invoke_url": "http://bench-agent-01.agent-system.svc.cluster.local:8080/invoke",
-                             "created_at": stamp, "updated_at": stamp}
-        runs.events[run_id] = [json.dumps({
-            "event_id": str(uuid.uuid4()), "run_id": run_id, "seq": seq, "type": "AGENT_MESSAGE",
-            "actor": "bench-agent-01", "data": {"content": "a stored answer of ordinary length"},
-            "timestamp": stamp}, separators=(",", ":")).encode()
-            for seq in range(1, min(EVENTS_PER_RUN, events - first) + 1)]
+        runs.runs[run_id] = {
+            "id": run_id,
+            "agent_id": "bench-agent-01",
+            "namespace": "agent-system",
+            "user_id": f"filler{first}@example.com",
+            "status": "COMPLETED",
+            "invoke_url": "http://bench-agent-01.agent-system.svc.cluster.local:8080/invoke",
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+        runs.events[run_id] = [
+            json.dumps(
+                {
+                    "event_id": str(uuid.uuid4()),
+                    "run_id": run_id,
+                    "seq": seq,
+                    "type": "AGENT_MESSAGE",
+                    "actor": "bench-agent-01",
+                    "data": {"content": "a stored answer of ordinary length"},
+                    "timestamp": stamp,
+                },
+                separators=(",", ":"),
+            ).encode()
+            for seq in range(1, min(EVENTS_PER_RUN, events - first) + 1)
+        ]
     server.platform.recount_budget()
     store.save()
     store.close()
 
 
 def measure(path: Path) -> dict[str, float]:
-    done = subprocess.run([sys.executable, "-c", "import json\n" + _MEASURE, str(path)],
-                          capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", "import json\n" + _MEASURE, str(path)], capture_output=True, text=True, check=True
+    )
     figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
 
@@ -92,6 +113,8 @@ def run_store_load(args: argparse.Namespace) -> int:
         for result in runs:
             print(json.dumps(result))
         best = min(runs, key=lambda r: r["process_cpu_s"])
-        print(f"best: load {best['load_cpu_s']} s CPU, whole process {best['process_cpu_s']} s CPU, "
-              f"peak RSS {best['peak_rss_mb']} MB")
+        print(
+            f"best: load {best['load_cpu_s']} s CPU, whole process {best['process_cpu_s']} s CPU, "
+            f"peak RSS {best['peak_rss_mb']} MB"
+        )
     return 0

@@ -21,8 +21,9 @@ def _script(name: str) -> str | None:
     return str(local) if local.exists() else shutil.which(name)
 
 
-def mock_cli(log_dir: Path, server: str = "granian", threads: int = 8, log_name: str = "mock",
-             extra_args: Sequence[str] = ()) -> ServerProcess:
+def mock_cli(
+    log_dir: Path, server: str = "granian", threads: int = 8, log_name: str = "mock", extra_args: Sequence[str] = ()
+) -> ServerProcess:
     """``runagents-mock serve --port N --server X`` exactly as a user starts it; ``--threads T``
     only for waitress (granian has no thread setting); ``extra_args`` such as ``--state-file``."""
     port = free_port()
@@ -77,10 +78,23 @@ def gunicorn_gthread(log_dir: Path, threads: int, app: str = "mock") -> ServerPr
         return None
     port = free_port()
     # One worker: the mock keeps its state in process memory, so more workers would split it.
-    argv = [script, "--worker-class", "gthread", "--workers", "1", "--threads", str(threads),
-            "--bind", f"127.0.0.1:{port}", "--log-level", "warning", f"{FACTORIES[app]}()"]
-    return ServerProcess(f"gunicorn-gthread-{threads}", argv, port, log_dir / f"gunicorn-{app}-{threads}.log",
-                         cwd=REPO_ROOT)
+    argv = [
+        script,
+        "--worker-class",
+        "gthread",
+        "--workers",
+        "1",
+        "--threads",
+        str(threads),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        f"{FACTORIES[app]}()",
+    ]
+    return ServerProcess(
+        f"gunicorn-gthread-{threads}", argv, port, log_dir / f"gunicorn-{app}-{threads}.log", cwd=REPO_ROOT
+    )
 
 
 def granian_wsgi(log_dir: Path, threads: int, app: str = "mock") -> ServerProcess | None:
@@ -90,8 +104,24 @@ def granian_wsgi(log_dir: Path, threads: int, app: str = "mock") -> ServerProces
     if script is None:
         return None
     port = free_port()
-    argv = [script, "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
-            "--workers", "1", "--blocking-threads", str(threads), "--no-access-log",
-            "--log-level", "warning", "--factory", FACTORIES[app]]
-    return ServerProcess(f"granian-wsgi-{threads}", argv, port, log_dir / f"granian-wsgi-{app}-{threads}.log",
-                         cwd=REPO_ROOT)
+    argv = [
+        script,
+        "--interface",
+        "wsgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--blocking-threads",
+        str(threads),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--factory",
+        FACTORIES[app],
+    ]
+    return ServerProcess(
+        f"granian-wsgi-{threads}", argv, port, log_dir / f"granian-wsgi-{app}-{threads}.log", cwd=REPO_ROOT
+    )

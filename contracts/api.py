@@ -25,9 +25,9 @@ REQUIRED_LINK = "x-required-link"  # on an OpenAPI link: every run must follow i
 # and those whose effect on a real account cleanup could not undo.
 IN_PROCESS_ONLY_WRITES = {
     "seedStarterKit": "creates echo-tool and playground-llm, whose names cannot carry the prefix; "
-                      "covered against the in-process mock only",
+    "covered against the in-process mock only",
     "seedStarterKitV1": "creates echo-tool and playground-llm, whose names cannot carry the prefix; "
-                        "covered against the in-process mock only",
+    "covered against the in-process mock only",
     # June writes that change a real account in ways cleanup cannot undo (billing, workspace
     # defaults) or create objects cleanup cannot find by name (connectors have ids; plans
     # create what their steps name).
@@ -86,9 +86,12 @@ class SpecLink:
 
 
 def spec_operations(document: dict[str, Any]) -> list[SpecOperation]:
-    return [SpecOperation(op["operationId"], method.upper(), path)
-            for path, item in document.get("paths", {}).items()
-            for method, op in item.items() if method in HTTP_METHODS]
+    return [
+        SpecOperation(op["operationId"], method.upper(), path)
+        for path, item in document.get("paths", {}).items()
+        for method, op in item.items()
+        if method in HTTP_METHODS
+    ]
 
 
 def spec_links(document: dict[str, Any]) -> list[SpecLink]:
@@ -102,8 +105,15 @@ def spec_links(document: dict[str, Any]) -> list[SpecLink]:
             for status, response in op.get("responses", {}).items():
                 for name, link in (response.get("links") or {}).items():
                     if link.get("operationId") in operations:
-                        found.append(SpecLink(name, operations[op["operationId"]], str(status),
-                                              operations[link["operationId"]], link.get(REQUIRED_LINK) is True))
+                        found.append(
+                            SpecLink(
+                                name,
+                                operations[op["operationId"]],
+                                str(status),
+                                operations[link["operationId"]],
+                                link.get(REQUIRED_LINK) is True,
+                            )
+                        )
     return found
 
 
@@ -145,9 +155,17 @@ def skipped_operations(document: dict[str, Any], *, read_only: bool, in_process:
     return skipped
 
 
-def build_schema(document: dict[str, Any], *, base_url: str, api_key: str, seed: int,
-                 max_examples: int, skipped: dict[str, str], negative: bool = True,
-                 read_only: bool = False) -> BaseSchema:
+def build_schema(
+    document: dict[str, Any],
+    *,
+    base_url: str,
+    api_key: str,
+    seed: int,
+    max_examples: int,
+    skipped: dict[str, str],
+    negative: bool = True,
+    read_only: bool = False,
+) -> BaseSchema:
     """A schemathesis schema that sends what ``st run`` would send to ``base_url``.
 
     Every phase runs as in the bare CLI: the spec's examples, coverage (boundary values and,
@@ -184,8 +202,7 @@ def build_schema(document: dict[str, Any], *, base_url: str, api_key: str, seed:
         # The key goes where the spec's security scheme says, on every generated request.
         settings["auth"] = {"openapi": schemes}
     # from_dict normalises the document in place; keep the caller's copy intact.
-    schema = schemathesis.openapi.from_dict(copy.deepcopy(document),
-                                            config=schemathesis.Config.from_dict(settings))
+    schema = schemathesis.openapi.from_dict(copy.deepcopy(document), config=schemathesis.Config.from_dict(settings))
     if skipped:
         schema = schema.exclude(operation_id=sorted(skipped))
     return schema

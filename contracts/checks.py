@@ -20,7 +20,7 @@ schemathesis test running in the same process.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import requests
 from schemathesis import Case, CheckContext, CheckFunction, Response
@@ -56,8 +56,7 @@ def builtin_check_names() -> list[str]:
 
 def builtin_check(name: str) -> CheckFunction:
     if name not in builtin_check_names():
-        raise ValueError(f"schemathesis has no check named {name!r}; it has: "
-                         + ", ".join(builtin_check_names()))
+        raise ValueError(f"schemathesis has no check named {name!r}; it has: " + ", ".join(builtin_check_names()))
     return CHECKS.get_one(name)
 
 
@@ -74,8 +73,7 @@ AuthVerdicts = dict[str, "ContractViolation | None"]
 SpecProblems = Callable[[Case, int, str, bytes], list[str]]
 
 
-def make_auth_check(session: ContractSession, documented_401: SpecProblems,
-                    verdicts: AuthVerdicts) -> CheckFunction:
+def make_auth_check(session: ContractSession, documented_401: SpecProblems, verdicts: AuthVerdicts) -> CheckFunction:
     """The ``auth_enforced`` check: resend the request just made, minus its key.
 
     The probe runs once per operation (``verdicts`` remembers the outcome) so a run against a
@@ -98,8 +96,9 @@ def make_auth_check(session: ContractSession, documented_401: SpecProblems,
     return auth_enforced
 
 
-def _probe_without_key(session: ContractSession, response: Response, case: Case,
-                       documented_401: SpecProblems) -> ContractViolation | None:
+def _probe_without_key(
+    session: ContractSession, response: Response, case: Case, documented_401: SpecProblems
+) -> ContractViolation | None:
     probe = response.request.copy()
     for header in AUTH_HEADERS:
         probe.headers.pop(header, None)
@@ -111,13 +110,15 @@ def _probe_without_key(session: ContractSession, response: Response, case: Case,
         return ContractViolation("Request without an API key was not refused", expected, got, answer)
     problems = documented_401(case, answer.status_code, content_type, answer.content)
     if problems:
-        return ContractViolation("401 answer does not match the spec", expected,
-                                 f"{got} ({'; '.join(problems)})", answer)
+        return ContractViolation(
+            "401 answer does not match the spec", expected, f"{got} ({'; '.join(problems)})", answer
+        )
     return None
 
 
-def checks_for_run(session: ContractSession, documented_401: SpecProblems,
-                   verdicts: AuthVerdicts, excluded: tuple[str, ...] = ()) -> list[CheckFunction]:
+def checks_for_run(
+    session: ContractSession, documented_401: SpecProblems, verdicts: AuthVerdicts, excluded: tuple[str, ...] = ()
+) -> list[CheckFunction]:
     for name in excluded:
         builtin_check(name)  # an unknown name is an error, not a silent no-op
     names = [name for name in builtin_check_names() if name not in excluded and name not in REPLACED_CHECKS]

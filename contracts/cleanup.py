@@ -12,8 +12,9 @@ pending access requests are rejected.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass, field
-from typing import Any, Container
+from typing import Any
 from urllib.parse import quote
 
 import requests
@@ -43,13 +44,26 @@ class Kind:
 KINDS = (
     Kind("agents", "listAgents", "deleteAgent", (("deployAgent", "agent"),)),
     Kind("agents", "listAgents", "deleteAgentByName", (("deployAgentV1", "agent"),)),
-    Kind("tools", "listTools", "deleteTool",
-         (("createTool", "name"), ("deployAgent", "tools_created"), ("deployAgentV1", "tools_created"),
-          ("seedStarterKit", "tools_created"))),
-    Kind("model providers", "listModelProviders", "deleteModelProvider",
-         (("createModelProvider", "name"), ("seedStarterKit", "model_providers_created"))),
-    Kind("identity providers", "listIdentityProviders", "deleteIdentityProvider",
-         (("createIdentityProvider", "name"),)),
+    Kind(
+        "tools",
+        "listTools",
+        "deleteTool",
+        (
+            ("createTool", "name"),
+            ("deployAgent", "tools_created"),
+            ("deployAgentV1", "tools_created"),
+            ("seedStarterKit", "tools_created"),
+        ),
+    ),
+    Kind(
+        "model providers",
+        "listModelProviders",
+        "deleteModelProvider",
+        (("createModelProvider", "name"), ("seedStarterKit", "model_providers_created")),
+    ),
+    Kind(
+        "identity providers", "listIdentityProviders", "deleteIdentityProvider", (("createIdentityProvider", "name"),)
+    ),
     Kind("policies", "listPoliciesV1", "deletePolicyV1", (("createPolicyV1", "name"),)),
 )
 
@@ -98,8 +112,14 @@ class CleanupResult:
 
 
 class Cleaner:
-    def __init__(self, session: requests.Session, base_url: str, operations: dict[str, SpecOperation],
-                 prefix: str, headers: dict[str, str]):
+    def __init__(
+        self,
+        session: requests.Session,
+        base_url: str,
+        operations: dict[str, SpecOperation],
+        prefix: str,
+        headers: dict[str, str],
+    ):
         self.session = session
         self.headers = headers  # the key, in the header the API takes it in
         self.base_url = base_url.rstrip("/")
@@ -123,14 +143,22 @@ class Cleaner:
             template = template.replace("{" + key + "}", quote(value, safe=""))
         return self.base_url + template
 
-    def _call(self, method: str, operation_id: str, result: CleanupResult, ok: Container[int] = SUCCESS,
-              json_body: Any = None, params: dict[str, str] | None = None,
-              **path: str) -> requests.Response | None:
+    def _call(
+        self,
+        method: str,
+        operation_id: str,
+        result: CleanupResult,
+        ok: Container[int] = SUCCESS,
+        json_body: Any = None,
+        params: dict[str, str] | None = None,
+        **path: str,
+    ) -> requests.Response | None:
         """The response when its status is in ``ok``; otherwise None, with the problem recorded."""
         url = self._url(operation_id, **path)
         try:
-            response = self.session.request(method, url, json=json_body, params=params, headers=self.headers,
-                                            timeout=30)
+            response = self.session.request(
+                method, url, json=json_body, params=params, headers=self.headers, timeout=30
+            )
         except requests.RequestException as exc:
             result.problems.append(f"{method} {url}: {exc}")
             return None
@@ -171,8 +199,9 @@ class Cleaner:
                 if run.get("id") in run_ids or str(run.get("agent_id", "")).startswith(self.prefix):
                     open_runs.add(run["id"])
         for run_id in sorted(open_runs):
-            response = self._call("PATCH", "updateRun", result, ok=SUCCESS_OR_SETTLED,
-                                  json_body={"status": "FAILED"}, id=run_id)
+            response = self._call(
+                "PATCH", "updateRun", result, ok=SUCCESS_OR_SETTLED, json_body={"status": "FAILED"}, id=run_id
+            )
             if response is not None and response.ok:
                 result.closed.append(f"run {run_id}")
 
@@ -181,7 +210,13 @@ class Cleaner:
             return
         for item in self._list("listAccessRequests", result, status="PENDING"):
             if item.get("id") in request_ids or str(item.get("subject", "")).startswith(self.prefix):
-                response = self._call("POST", "rejectAccessRequest", result, ok=SUCCESS_OR_SETTLED,
-                                      json_body={"reason": CLEANUP_REASON}, id=item["id"])
+                response = self._call(
+                    "POST",
+                    "rejectAccessRequest",
+                    result,
+                    ok=SUCCESS_OR_SETTLED,
+                    json_body={"reason": CLEANUP_REASON},
+                    id=item["id"],
+                )
                 if response is not None and response.ok:
                     result.closed.append(f"access request {item['id']}")

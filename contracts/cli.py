@@ -15,9 +15,9 @@ import argparse
 import os
 import sys
 import tempfile
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Sequence
 
 from .settings import DEFAULT_MAX_EXAMPLES
 
@@ -54,48 +54,84 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="runagents-contract",
         description="Check a RunAgents API server against openapi.yaml. Without --base-url, an "
-                    "in-process runagents-mock is started and checked.",
+        "in-process runagents-mock is started and checked.",
         epilog="exit codes: 0 every operation conforms; 1 deviations found (or cleanup left "
-               "something behind); 2 the run could not be done (bad arguments, unreachable "
-               "server, key refused, the kit's extras not installed).",
+        "something behind); 2 the run could not be done (bad arguments, unreachable "
+        "server, key refused, the kit's extras not installed).",
     )
     parser.add_argument("--version", action="version", version=_version())
     parser.add_argument("--base-url", type=_base_url, metavar="URL", help="server to test")
-    parser.add_argument("--api-key", metavar="KEY",
-                        help="API key (default: $RUNAGENTS_API_KEY); on v1 a workspace key (ra_ws_...) is "
-                             "sent as X-RunAgents-API-Key, any other as Authorization: Bearer. Optional "
-                             "against the mock: runagents-mock takes any non-empty key unless started "
-                             "with --api-key")
-    parser.add_argument("--api", choices=("2026-02", "v1"),
-                        help="which API to check: 2026-02 (openapi.yaml) or v1 (openapi-v1.yaml, /api/v1); "
-                             "default: v1 when --base-url ends in /api/v1 or /workspaces/<ws>")
-    parser.add_argument("--read-only", action="store_true",
-                        help="only GET operations: nothing is created, changed or deleted")
-    parser.add_argument("--max-examples", type=_positive, default=DEFAULT_MAX_EXAMPLES, metavar="N",
-                        help=f"generated requests per operation (default {DEFAULT_MAX_EXAMPLES})")
+    parser.add_argument(
+        "--api-key",
+        metavar="KEY",
+        help="API key (default: $RUNAGENTS_API_KEY); on v1 a workspace key (ra_ws_...) is "
+        "sent as X-RunAgents-API-Key, any other as Authorization: Bearer. Optional "
+        "against the mock: runagents-mock takes any non-empty key unless started "
+        "with --api-key",
+    )
+    parser.add_argument(
+        "--api",
+        choices=("2026-02", "v1"),
+        help="which API to check: 2026-02 (openapi.yaml) or v1 (openapi-v1.yaml, /api/v1); "
+        "default: v1 when --base-url ends in /api/v1 or /workspaces/<ws>",
+    )
+    parser.add_argument(
+        "--read-only", action="store_true", help="only GET operations: nothing is created, changed or deleted"
+    )
+    parser.add_argument(
+        "--max-examples",
+        type=_positive,
+        default=DEFAULT_MAX_EXAMPLES,
+        metavar="N",
+        help=f"generated requests per operation (default {DEFAULT_MAX_EXAMPLES})",
+    )
     parser.add_argument("--report", type=Path, metavar="FILE", help="also write JUnit XML here (for CI)")
     parser.add_argument("--seed", type=int, metavar="N", help="rerun exactly the same requests")
-    parser.add_argument("--name-prefix", metavar="PREFIX",
-                        help="prefix of every name the run creates (default contract-test-)")
+    parser.add_argument(
+        "--name-prefix", metavar="PREFIX", help="prefix of every name the run creates (default contract-test-)"
+    )
     parser.add_argument("--spec", type=Path, metavar="PATH", help="another openapi.yaml to check against")
-    parser.add_argument("--positive-only", action="store_true",
-                        help="send only data the spec allows (no invalid input, no unexpected methods)")
-    parser.add_argument("--exclude-check", action="append", default=[], metavar="NAME",
-                        help="leave out this schemathesis check, e.g. ignored_auth (repeatable)")
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="show pytest's own output and tracebacks as well as the report")
+    parser.add_argument(
+        "--positive-only",
+        action="store_true",
+        help="send only data the spec allows (no invalid input, no unexpected methods)",
+    )
+    parser.add_argument(
+        "--exclude-check",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="leave out this schemathesis check, e.g. ignored_auth (repeatable)",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="show pytest's own output and tracebacks as well as the report"
+    )
     return parser
 
 
 def pytest_arguments(args: argparse.Namespace) -> list[str]:
-    argv = [str(SUITE_DIR), "--rootdir", str(SUITE_DIR), "-c", os.devnull,
-            "--disable-plugin-autoload", "-p", "no:cacheprovider"]
+    argv = [
+        str(SUITE_DIR),
+        "--rootdir",
+        str(SUITE_DIR),
+        "-c",
+        os.devnull,
+        "--disable-plugin-autoload",
+        "-p",
+        "no:cacheprovider",
+    ]
     for plugin in PLUGINS:
         argv += ["-p", plugin]
     argv += ["-v", "--tb=short"] if args.verbose else ["-p", "no:terminal"]
     argv += ["--max-examples", str(args.max_examples)]
-    for flag, value in (("--base-url", args.base_url), ("--api-key", args.api_key), ("--seed", args.seed),
-                        ("--name-prefix", args.name_prefix), ("--spec", args.spec), ("--api", args.api)):
+    for flag, value in (
+        ("--base-url", args.base_url),
+        ("--api-key", args.api_key),
+        ("--seed", args.seed),
+        ("--name-prefix", args.name_prefix),
+        ("--spec", args.spec),
+        ("--api", args.api),
+    ):
         if value is not None:
             argv += [flag, str(value)]
     for flag, on in (("--read-only", args.read_only), ("--positive-only", args.positive_only)):
@@ -121,8 +157,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         import pytest
         import schemathesis  # noqa: F401  (only checking it is there)
     except ImportError as exc:
-        print(f"runagents-contract: {exc.name} is missing; install the kit with "
-              "pip install '.[contract]' in a clone of runagents-mock", file=sys.stderr)
+        print(
+            f"runagents-contract: {exc.name} is missing; install the kit with "
+            "pip install '.[contract]' in a clone of runagents-mock",
+            file=sys.stderr,
+        )
         return 2
 
     # Hypothesis keeps caches in ./.hypothesis; the kit may run from anywhere, so not there.

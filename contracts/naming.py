@@ -53,13 +53,16 @@ def _prefixed_body(body: Any, prefix: str) -> Any:
             new[key] = [prefixed(v, prefix) if isinstance(v, str) else v for v in new[key]]
     for key in NAMED_OBJECT_LIST_FIELDS:
         if isinstance(new.get(key), list):
-            new[key] = [{**item, "name": prefixed(item["name"], prefix)}
-                        if isinstance(item, dict) and isinstance(item.get("name"), str) else item
-                        for item in new[key]]
+            new[key] = [
+                {**item, "name": prefixed(item["name"], prefix)}
+                if isinstance(item, dict) and isinstance(item.get("name"), str)
+                else item
+                for item in new[key]
+            ]
     return new
 
 
-def _body_is_invalid_on_purpose(case: "Case") -> bool:
+def _body_is_invalid_on_purpose(case: Case) -> bool:
     """A negative case whose body breaks the spec: tidying its names could make it valid."""
     from schemathesis.core.parameters import ParameterLocation
 
@@ -68,7 +71,7 @@ def _body_is_invalid_on_purpose(case: "Case") -> bool:
     return component is not None and component.mode.is_negative
 
 
-def apply_name_prefix(case: "Case", prefix: str) -> None:
+def apply_name_prefix(case: Case, prefix: str) -> None:
     """Rewrite ``case`` in place so every name it sends carries ``prefix``.
 
     A body that is invalid on purpose is sent as generated: a conforming server refuses it,
@@ -79,7 +82,9 @@ def apply_name_prefix(case: "Case", prefix: str) -> None:
         if body != case.body:
             case.body = body  # assignment (not mutation) lets schemathesis revalidate the case
     if case.method.upper() != "GET" and case.path_parameters:
-        params = {key: prefixed(value, prefix) if key in NAME_PATH_PARAMETERS and isinstance(value, str)
-                  else value for key, value in case.path_parameters.items()}
+        params = {
+            key: prefixed(value, prefix) if key in NAME_PATH_PARAMETERS and isinstance(value, str) else value
+            for key, value in case.path_parameters.items()
+        }
         if params != case.path_parameters:
             case.path_parameters = params

@@ -11,9 +11,10 @@ it into a session that does not collect the suite costs nothing and starts nothi
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -28,16 +29,31 @@ OPTIONS = (
     ("base-url", dict(metavar="URL", help="server to test; default: start an in-process runagents-mock")),
     ("api-key", dict(metavar="KEY", help="bearer key (default: $RUNAGENTS_API_KEY)")),
     ("read-only", dict(action="store_true", default=False, help="only GET operations; nothing is created")),
-    ("max-examples", dict(type=int, default=DEFAULT_MAX_EXAMPLES, metavar="N",
-                          help=f"generated requests per operation (default {DEFAULT_MAX_EXAMPLES})")),
+    (
+        "max-examples",
+        dict(
+            type=int,
+            default=DEFAULT_MAX_EXAMPLES,
+            metavar="N",
+            help=f"generated requests per operation (default {DEFAULT_MAX_EXAMPLES})",
+        ),
+    ),
     ("seed", dict(type=int, metavar="N", help="seed for reproducible runs (default: random, printed)")),
     ("name-prefix", dict(metavar="PREFIX", help="prefix of every created name (default contract-test-)")),
     ("spec", dict(metavar="PATH", help="openapi.yaml to test against (default: the packaged one)")),
     ("api", dict(metavar="API", help="2026-02 or v1 (default: inferred from the base URL)")),
-    ("positive-only", dict(action="store_true", default=False,
-                           help="send only spec-valid data: no invalid input, no unexpected methods")),
-    ("exclude-check", dict(action="append", default=[], metavar="NAME",
-                           help="leave out this schemathesis check (repeatable)")),
+    (
+        "positive-only",
+        dict(
+            action="store_true",
+            default=False,
+            help="send only spec-valid data: no invalid input, no unexpected methods",
+        ),
+    ),
+    (
+        "exclude-check",
+        dict(action="append", default=[], metavar="NAME", help="leave out this schemathesis check (repeatable)"),
+    ),
 )
 
 
@@ -57,8 +73,10 @@ def active_run() -> ContractRun:
     """The run of this pytest session, started on first use (the test modules call this)."""
     if _state.run is None:
         if _state.config is None:
-            raise RuntimeError("the contract suite needs its plugin: "
-                               "pytest -p contracts.pytest_plugin --pyargs contracts [--base-url URL]")
+            raise RuntimeError(
+                "the contract suite needs its plugin: "
+                "pytest -p contracts.pytest_plugin --pyargs contracts [--base-url URL]"
+            )
         try:
             _state.run = ContractRun(settings_from_options(_state.config))
         except (TargetError, ValueError) as exc:
@@ -72,6 +90,7 @@ def current_run() -> ContractRun | None:
 
 
 # --- options ------------------------------------------------------------------------------
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("runagents-contract", "RunAgents contract tests")
@@ -107,6 +126,7 @@ def settings_from_options(config: pytest.Config) -> RunSettings:
 
 
 # --- the run's lifetime -------------------------------------------------------------------
+
 
 def pytest_configure(config: pytest.Config) -> None:
     _state.config, _state.run, _state.startup_error = config, None, None  # one pytest.main, one run
@@ -147,6 +167,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 # --- what goes into the report ------------------------------------------------------------
+
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Keep a one-line reason for every failed test; the report shows it where no deviation explains it."""

@@ -24,7 +24,7 @@ def flow_error_key(flow: str) -> str:
     return FLOW_PREFIX + flow
 
 
-def render_report(run: "ContractRun") -> str:
+def render_report(run: ContractRun) -> str:
     settings, results = run.settings, run.results
     deviations = list(results.deviations.values())
     lines = [
@@ -50,8 +50,10 @@ def render_report(run: "ContractRun") -> str:
         lines.append("")
 
     if run.session.rate_limited:
-        lines.append(f"Rate limiting: {run.session.rate_limited} request(s) answered 429 and were retried "
-                     f"after {run.session.waited_seconds:.1f} s of waiting in total")
+        lines.append(
+            f"Rate limiting: {run.session.rate_limited} request(s) answered 429 and were retried "
+            f"after {run.session.waited_seconds:.1f} s of waiting in total"
+        )
     if run.cleanup_result is not None:
         lines.append(f"Cleanup: {run.cleanup_result.summary()}")
     elif settings.read_only:
@@ -61,11 +63,16 @@ def render_report(run: "ContractRun") -> str:
     required = uncovered_required_links(run)
     if deviations or errors or cleanup_failed or required:
         operations = len({d.operation for d in deviations})
-        lines.append(f"Result: FAILED, {len(deviations)} deviation(s) in {operations} operation(s)"
-                     + (f", {len(errors)} error(s)" if errors else "")
-                     + (f", {len(required)} required link(s) not covered: "
-                        + ", ".join(link.name for link in required) if required else "")
-                     + (", cleanup incomplete" if cleanup_failed else ""))
+        lines.append(
+            f"Result: FAILED, {len(deviations)} deviation(s) in {operations} operation(s)"
+            + (f", {len(errors)} error(s)" if errors else "")
+            + (
+                f", {len(required)} required link(s) not covered: " + ", ".join(link.name for link in required)
+                if required
+                else ""
+            )
+            + (", cleanup incomplete" if cleanup_failed else "")
+        )
     else:
         tested = len(run.operations) - len(run.skipped)
         if settings.read_only:
@@ -73,13 +80,15 @@ def render_report(run: "ContractRun") -> str:
         else:
             states = [link_state(run, link) for link in run.links]
             covered, open_links = states.count("covered"), states.count("failed") + states.count("not covered")
-            lines.append(f"Result: PASSED, {tested} operation(s) conform to the spec; {covered} link(s) covered, "
-                         f"every required one among them" + (f"; {open_links} optional link(s) not covered"
-                                                               if open_links else ""))
+            lines.append(
+                f"Result: PASSED, {tested} operation(s) conform to the spec; {covered} link(s) covered, "
+                f"every required one among them"
+                + (f"; {open_links} optional link(s) not covered" if open_links else "")
+            )
     return "\n".join(lines)
 
 
-def _operation_verdict(run: "ContractRun", operation_id: str, label: str) -> tuple[str, str]:
+def _operation_verdict(run: ContractRun, operation_id: str, label: str) -> tuple[str, str]:
     results = run.results
     tally = results.tallies.get(label)
     seen = ""
@@ -97,7 +106,7 @@ def _operation_verdict(run: "ContractRun", operation_id: str, label: str) -> tup
     return "ok", seen
 
 
-def link_state(run: "ContractRun", link: SpecLink) -> str:
+def link_state(run: ContractRun, link: SpecLink) -> str:
     """``skipped`` (its target is not sent this run), ``covered`` (followed, answered 2xx at least
     once), ``failed`` (followed, never answered 2xx) or ``not covered`` (never followed)."""
     if link.target.operation_id in run.skipped or link.source.operation_id in run.skipped:
@@ -107,18 +116,20 @@ def link_state(run: "ContractRun", link: SpecLink) -> str:
     return "failed" if run.results.links_followed.get(link.transition_id) else "not covered"
 
 
-def uncovered_required_links(run: "ContractRun") -> list[SpecLink]:
+def uncovered_required_links(run: ContractRun) -> list[SpecLink]:
     if run.settings.read_only:
         return []
     return [link for link in run.links if link.required and link_state(run, link) in ("failed", "not covered")]
 
 
-def _flow_lines(run: "ContractRun") -> list[str]:
+def _flow_lines(run: ContractRun) -> list[str]:
     results = run.results
     if run.settings.read_only:
         return ["Link sequences: skipped (read-only run)"]
-    lines = ["Link sequences (one stateful test per flow; each link: times followed, times answered 2xx; "
-             "* = required, x-required-link)"]
+    lines = [
+        "Link sequences (one stateful test per flow; each link: times followed, times answered 2xx; "
+        "* = required, x-required-link)"
+    ]
     uncovered = 0
     for flow, operations in sorted(link_flows(run.links).items()):
         flow_links = [link for link in run.links if link.source.operation_id in operations]
@@ -139,28 +150,38 @@ def _flow_lines(run: "ContractRun") -> list[str]:
             verdict = "ok, every link covered"
         lines.append(f"  {flow}: {results.scenarios.get(flow, 0)} scenario(s), {verdict}")
         if results.directed.get(flow):
-            lines.append(f"    (setup: directed walks, over only the operations leading to it, for required "
-                         f"link(s) the random walks missed: {', '.join(results.directed[flow])})")
+            lines.append(
+                f"    (setup: directed walks, over only the operations leading to it, for required "
+                f"link(s) the random walks missed: {', '.join(results.directed[flow])})"
+            )
         for link, state in states.items():
             followed = results.links_followed.get(link.transition_id, 0)
             succeeded = results.links_succeeded.get(link.transition_id, 0)
-            shown = {"skipped": "skipped", "not covered": "NOT COVERED",
-                     "failed": f"FAILED x{followed}, never 2xx"}.get(state, f"x{followed}, {succeeded} ok")
+            shown = {
+                "skipped": "skipped",
+                "not covered": "NOT COVERED",
+                "failed": f"FAILED x{followed}, never 2xx",
+            }.get(state, f"x{followed}, {succeeded} ok")
             uncovered += state in ("failed", "not covered")
-            lines.append(f"    {shown:<22} {'*' if link.required else ' '} "
-                         f"{link.source.operation_id} -> {link.target.operation_id} ({link.name})")
+            lines.append(
+                f"    {shown:<22} {'*' if link.required else ' '} "
+                f"{link.source.operation_id} -> {link.target.operation_id} ({link.name})"
+            )
     if uncovered:
-        lines.append(f"  {uncovered} link(s) not covered (never followed, or never answered 2xx): sequences are "
-                     "random walks; a larger --max-examples explores more (a deviation also ends its flow's "
-                     "exploration early). Required ones (*) fail the run.")
+        lines.append(
+            f"  {uncovered} link(s) not covered (never followed, or never answered 2xx): sequences are "
+            "random walks; a larger --max-examples explores more (a deviation also ends its flow's "
+            "exploration early). Required ones (*) fail the run."
+        )
     return lines
 
 
-def _unexplained_errors(run: "ContractRun") -> dict[str, str]:
+def _unexplained_errors(run: ContractRun) -> dict[str, str]:
     """Test failures with no deviation to explain them (connection errors, refused requests...)."""
     results = run.results
-    explained_flows = {flow_error_key(where.removesuffix(" sequence"))
-                       for d in results.deviations.values() for where in d.seen_in}
+    explained_flows = {
+        flow_error_key(where.removesuffix(" sequence")) for d in results.deviations.values() for where in d.seen_in
+    }
     errors = {}
     for where, message in results.errors.items():
         if where in run.by_label:
@@ -171,6 +192,6 @@ def _unexplained_errors(run: "ContractRun") -> dict[str, str]:
     return errors
 
 
-def _render_deviation(number: int, d: Deviation, run: "ContractRun") -> str:
+def _render_deviation(number: int, d: Deviation, run: ContractRun) -> str:
     op = run.by_label.get(d.operation)
     return render_deviation(number, d, f"{op.operation_id} ({d.operation})" if op else d.operation)

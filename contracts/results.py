@@ -15,7 +15,8 @@ from typing import Any
 
 from schemathesis import Case, Response
 
-from mockserver.spec.conformance_report import Deviation as DeviationRecord, body_excerpt
+from mockserver.spec.conformance_report import Deviation as DeviationRecord
+from mockserver.spec.conformance_report import body_excerpt
 
 from .checks import ContractViolation
 
@@ -26,7 +27,7 @@ class Deviation(DeviationRecord):
     and how to build one from what schemathesis reports."""
 
     @classmethod
-    def from_failure(cls, failure: Any, check: str, case: Case, response: Response) -> "Deviation":
+    def from_failure(cls, failure: Any, check: str, case: Case, response: Response) -> Deviation:
         expected, got = expected_and_got(failure, check, response)
         own = getattr(failure, "exception", None)  # schemathesis wraps our checks' AssertionErrors
         if isinstance(own, ContractViolation) and own.probe is not None:
@@ -38,18 +39,22 @@ class Deviation(DeviationRecord):
         except Exception:  # a reproduction is a nicety; never lose the deviation over it
             curl = ""
         return cls(
-            operation=case.operation.label, check=check,
+            operation=case.operation.label,
+            check=check,
             title=own.title if isinstance(own, ContractViolation) else getattr(failure, "title", "Deviation"),
-            expected=expected, got=got,
-            request_method=str(request.method), request_url=str(request.url),
+            expected=expected,
+            got=got,
+            request_method=str(request.method),
+            request_url=str(request.url),
             request_body=body_excerpt(request.body, request.headers.get("Content-Type", "")),
-            response_status=response.status_code, response_content_type=content_type,
-            response_body=body_excerpt(response.content, content_type), curl=curl,
+            response_status=response.status_code,
+            response_content_type=content_type,
+            response_body=body_excerpt(response.content, content_type),
+            curl=curl,
         )
 
     @classmethod
-    def _from_probe(cls, violation: ContractViolation, check: str, case: Case, expected: str,
-                    got: str) -> "Deviation":
+    def _from_probe(cls, violation: ContractViolation, check: str, case: Case, expected: str, got: str) -> Deviation:
         """The deviation as the probe saw it: its own request (e.g. without a key) and answer."""
         probe = violation.probe
         assert probe is not None
@@ -62,11 +67,18 @@ class Deviation(DeviationRecord):
             curl += " -d " + shlex.quote(body)
         curl += f" {shlex.quote(str(request.url))}"
         return cls(
-            operation=case.operation.label, check=check, title=violation.title, expected=expected, got=got,
-            request_method=str(request.method), request_url=str(request.url),
+            operation=case.operation.label,
+            check=check,
+            title=violation.title,
+            expected=expected,
+            got=got,
+            request_method=str(request.method),
+            request_url=str(request.url),
             request_body=body_excerpt(body, request.headers.get("Content-Type", "")),
-            response_status=probe.status_code, response_content_type=content_type,
-            response_body=body_excerpt(probe.content, content_type), curl=curl,
+            response_status=probe.status_code,
+            response_content_type=content_type,
+            response_body=body_excerpt(probe.content, content_type),
+            curl=curl,
         )
 
 
@@ -99,8 +111,10 @@ def expected_and_got(failure: Any, check: str, response: Response) -> tuple[str,
     if hasattr(failure, "instance_path"):  # a JSON Schema violation in the body or a header
         part = "headers" if check == "response_headers_conformance" else "a body"
         where = "/".join(map(str, failure.instance_path)) or "<root>"
-        return f"{part} matching the documented schema for {status}", \
-            f"at {where}: {getattr(failure, 'validation_message', '') or failure.message.splitlines()[0]}"
+        return (
+            f"{part} matching the documented schema for {status}",
+            f"at {where}: {getattr(failure, 'validation_message', '') or failure.message.splitlines()[0]}",
+        )
     if hasattr(failure, "allowed_statuses"):  # e.g. positive_data_acceptance, when asked for
         return f"one of {', '.join(map(str, failure.allowed_statuses))}", f"{status}"
     if type(failure).__name__ == "MalformedJson":
@@ -111,7 +125,7 @@ def expected_and_got(failure: Any, check: str, response: Response) -> tuple[str,
     return getattr(failure, "title", "conformance"), message.splitlines()[0] if message else f"{status}"
 
 
-def _size(deviation: "Deviation") -> int:
+def _size(deviation: Deviation) -> int:
     return len(deviation.request_body) + len(deviation.response_body)
 
 
@@ -138,8 +152,7 @@ class Results:
         tally.requests += 1
         tally.statuses[response.status_code] += 1
 
-    def record_failures(self, failures: list[tuple[str, Any]], case: Case, response: Response,
-                        flow: str = "") -> None:
+    def record_failures(self, failures: list[tuple[str, Any]], case: Case, response: Response, flow: str = "") -> None:
         """``flow``: the link flow whose sequence sent the request; "" for per-operation requests."""
         where = f"{flow} sequence" if flow else "generated requests"
         for check, failure in failures:

@@ -6,16 +6,25 @@ The pytest plugin builds it from the options when the first suite module is impo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any
 
 from schemathesis import BaseSchema, Case, Response
 from schemathesis.checks import CheckResult
 
 from mockserver.basics.jsonhttp import json_or_none
 
-from .api import (SpecLink, SpecOperation, auth_headers, build_schema, load_document, skipped_operations,
-                  spec_links, spec_operations)
+from .api import (
+    SpecLink,
+    SpecOperation,
+    auth_headers,
+    build_schema,
+    load_document,
+    skipped_operations,
+    spec_links,
+    spec_operations,
+)
 from .checks import AuthVerdicts, checks_for_run
 from .cleanup import Cleaner, CleanupResult, CreatedResources
 from .naming import apply_name_prefix
@@ -23,6 +32,7 @@ from .results import Results
 from .session import ContractSession
 from .settings import APIS, RunSettings
 from .target import Target
+
 
 class ContractRun:
     def __init__(self, settings: RunSettings):
@@ -40,18 +50,25 @@ class ContractRun:
 
         self.target = Target.start(self.settings.base_url, self.api_key, APIS[self.api][1])
         try:
-            self.session = ContractSession(read_only=self.settings.read_only,
-                                           allow_control_api=self.target.in_process)
+            self.session = ContractSession(read_only=self.settings.read_only, allow_control_api=self.target.in_process)
             self.target.preflight(self.session, self._preflight_path(), self.auth_headers)
-            self.skipped = skipped_operations(self.document, read_only=self.settings.read_only,
-                                              in_process=self.target.in_process)
+            self.skipped = skipped_operations(
+                self.document, read_only=self.settings.read_only, in_process=self.target.in_process
+            )
             self.schema: BaseSchema = build_schema(
-                self.document, base_url=self.target.base_url, api_key=self.api_key, seed=self.seed,
-                max_examples=self.settings.max_examples, skipped=self.skipped,
-                negative=self.settings.negative, read_only=self.settings.read_only)
+                self.document,
+                base_url=self.target.base_url,
+                api_key=self.api_key,
+                seed=self.seed,
+                max_examples=self.settings.max_examples,
+                skipped=self.skipped,
+                negative=self.settings.negative,
+                read_only=self.settings.read_only,
+            )
             self.schema.hook(self._after_validate_hook())
-            self.checks = checks_for_run(self.session, self._documented_401_problems, self.auth_verdicts,
-                                         self.settings.excluded_checks)
+            self.checks = checks_for_run(
+                self.session, self._documented_401_problems, self.auth_verdicts, self.settings.excluded_checks
+            )
         except BaseException:
             self.target.stop()
             raise
@@ -78,8 +95,9 @@ class ContractRun:
         (or ``name_prefix``, which must start with it)."""
         apply_name_prefix(case, name_prefix or self.settings.name_prefix)
 
-    def check_response(self, case: Case, response: Response, flow: str = "", recorder: Any = None,
-                       skip: tuple[str, ...] = ()) -> None:
+    def check_response(
+        self, case: Case, response: Response, flow: str = "", recorder: Any = None, skip: tuple[str, ...] = ()
+    ) -> None:
         """Run every check on ``response``; record what was seen; raise on deviations.
 
         ``flow`` names the link flow of a stateful sequence; "" for the per-operation test.
@@ -93,9 +111,13 @@ class ContractRun:
             # The key as an explicit header tells ignored_auth the key is meant to be valid; the
             # session makes its probes (and use_after_free's) follow the kit's safety rules.
             checks = [c for c in self.checks if c.__name__ not in skip] if skip else self.checks
-            case.validate_response(response, checks=checks, recorder=recorder,
-                                   headers={"Authorization": f"Bearer {self.api_key}"},
-                                   transport_kwargs={"session": self.session})
+            case.validate_response(
+                response,
+                checks=checks,
+                recorder=recorder,
+                headers={"Authorization": f"Bearer {self.api_key}"},
+                transport_kwargs={"session": self.session},
+            )
         finally:
             failures = [(r.name, r.failure) for r in self._last_check_results if r.failure is not None]
             if failures:
@@ -104,8 +126,9 @@ class ContractRun:
     def clean_up(self) -> CleanupResult | None:
         if self.settings.read_only:
             return None
-        cleaner = Cleaner(self.session, self.target.base_url, self.operations, self.settings.name_prefix,
-                          self.auth_headers)
+        cleaner = Cleaner(
+            self.session, self.target.base_url, self.operations, self.settings.name_prefix, self.auth_headers
+        )
         self.cleanup_result = cleaner.run(self.created)
         return self.cleanup_result
 
@@ -142,5 +165,3 @@ class ContractRun:
             return []
         spec_operation = self._validating_spec.operations[operation.operation_id]
         return self._validating_spec.response_errors(spec_operation, status, content_type, body)
-
-

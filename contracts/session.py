@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import email.utils
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -47,10 +48,15 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
 
 
 class ContractSession(requests.Session):
-    def __init__(self, *, read_only: bool, allow_control_api: bool,
-                 max_retries: int = MAX_RATE_LIMIT_RETRIES,
-                 max_wait: float = MAX_RETRY_WAIT_SECONDS,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        *,
+        read_only: bool,
+        allow_control_api: bool,
+        max_retries: int = MAX_RATE_LIMIT_RETRIES,
+        max_wait: float = MAX_RETRY_WAIT_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         super().__init__()
         self.read_only = read_only
         self.allow_control_api = allow_control_api
@@ -70,7 +76,7 @@ class ContractSession(requests.Session):
                 return response
             wait = retry_after_seconds(response.headers.get("Retry-After"))
             if wait is None:
-                wait = DEFAULT_RETRY_WAIT_SECONDS * 2 ** attempt
+                wait = DEFAULT_RETRY_WAIT_SECONDS * 2**attempt
             wait = min(wait, self.max_wait)
             response.close()  # schemathesis streams responses; give the connection back
             self.rate_limited += 1
@@ -82,7 +88,8 @@ class ContractSession(requests.Session):
         method = (request.method or "GET").upper()
         path = urlsplit(request.url or "").path
         if not self.allow_control_api and (CONTROL_API_MARKER in path or path.endswith("/_mock")):
-            raise UnsafeRequestError(f"refusing {method} {path}: the /_mock/ control API is only used "
-                                     "on the in-process mock")
+            raise UnsafeRequestError(
+                f"refusing {method} {path}: the /_mock/ control API is only used on the in-process mock"
+            )
         if self.read_only and method not in READ_METHODS:
             raise UnsafeRequestError(f"refusing {method} {path}: this is a read-only run")

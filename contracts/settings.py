@@ -58,14 +58,16 @@ class RunSettings:
     def __post_init__(self) -> None:
         # Cleanup deletes whatever carries the prefix: an empty or vague one would mean "everything".
         if not NAME_PREFIX_FORM.fullmatch(self.name_prefix):
-            raise ValueError(f"name prefix {self.name_prefix!r} is too vague: use at least 4 lowercase "
-                             "letters, digits or dashes, such as contract-test-")
+            raise ValueError(
+                f"name prefix {self.name_prefix!r} is too vague: use at least 4 lowercase "
+                "letters, digits or dashes, such as contract-test-"
+            )
         if self.max_examples < 1:
             raise ValueError("max examples must be at least 1")
         if self.api is not None and self.api not in APIS:
             raise ValueError(f"unknown API {self.api!r}: use one of {', '.join(APIS)}")
 
-    def resolved(self) -> "RunSettings":
+    def resolved(self) -> RunSettings:
         """Fill the defaults that depend on the environment: the key and the seed."""
         api_key = self.api_key or os.environ.get(API_KEY_ENV) or DEFAULT_API_KEY
         seed = self.seed if self.seed is not None else random.randrange(1, 2**31)

@@ -27,8 +27,9 @@ if TYPE_CHECKING:
     from .run import ContractRun
 
 
-def state_machine_for(run: "ContractRun", flow: str, operation_ids: list[str],
-                      seed_offset: int = 0) -> type[APIStateMachine]:
+def state_machine_for(
+    run: ContractRun, flow: str, operation_ids: list[str], seed_offset: int = 0
+) -> type[APIStateMachine]:
     """A state machine over one flow's operations (see ``api.link_flows``)."""
     base = run.schema.include(operation_id=operation_ids).as_state_machine()
 
@@ -54,8 +55,9 @@ def state_machine_for(run: "ContractRun", flow: str, operation_ids: list[str],
         def get_call_kwargs(self, case: Case) -> dict[str, Any]:
             return {"session": run.session}
 
-        def validate_response(self, response: Response, case: Case, additional_checks: Any = None,
-                              **kwargs: Any) -> None:
+        def validate_response(
+            self, response: Response, case: Case, additional_checks: Any = None, **kwargs: Any
+        ) -> None:
             # A link value without the run's prefix (a name a server took from a body sent as
             # generated, invalid on purpose) is rewritten before sending (naming.py), so the
             # request names another resource; ensure_resource_availability would still read its
@@ -65,8 +67,13 @@ def state_machine_for(run: "ContractRun", flow: str, operation_ids: list[str],
                 self.following = None
             linked = getattr(self, "linked_path", None)
             replaced = linked is not None and any(case.path_parameters.get(k) != v for k, v in linked.items())
-            run.check_response(case, response, flow=flow, recorder=self.recorder,
-                               skip=("ensure_resource_availability",) if replaced else ())
+            run.check_response(
+                case,
+                response,
+                flow=flow,
+                recorder=self.recorder,
+                skip=("ensure_resource_availability",) if replaced else (),
+            )
 
     for operation_id in flow_starts(run, operation_ids):
         operation = run.schema.find_operation_by_id(operation_id)
@@ -78,12 +85,16 @@ def state_machine_for(run: "ContractRun", flow: str, operation_ids: list[str],
     return hypothesis.seed(run.seed + seed_offset)(ContractStateMachine)
 
 
-def uncovered_required(run: "ContractRun", operation_ids: list[str]) -> list["SpecLink"]:
+def uncovered_required(run: ContractRun, operation_ids: list[str]) -> list[SpecLink]:
     """The flow's required links (``x-required-link``) not yet followed with a 2xx answer."""
-    return [link for link in run.links
-            if link.required and link.source.operation_id in operation_ids
-            and link.target.operation_id in operation_ids
-            and not run.results.links_succeeded.get(link.transition_id)]
+    return [
+        link
+        for link in run.links
+        if link.required
+        and link.source.operation_id in operation_ids
+        and link.target.operation_id in operation_ids
+        and not run.results.links_succeeded.get(link.transition_id)
+    ]
 
 
 # Directed rounds: after the flow's random walks, each required link still not covered gets
@@ -93,7 +104,7 @@ DIRECTED_ROUNDS = 3
 DIRECTED_SCENARIOS = 5  # per round; no round runs once the link is covered
 
 
-def cover_required_links(run: "ContractRun", flow: str, operation_ids: list[str]) -> None:
+def cover_required_links(run: ContractRun, flow: str, operation_ids: list[str]) -> None:
     for round_number in range(1, DIRECTED_ROUNDS + 1):
         missing = uncovered_required(run, operation_ids)
         if not missing:
@@ -105,15 +116,19 @@ def cover_required_links(run: "ContractRun", flow: str, operation_ids: list[str]
             run.results.record_directed(flow, link.name)
             machine = state_machine_for(run, flow, path, seed_offset=round_number * 7919)
             # No shrinking: a deviation found here is reported as found (the flow's test fails).
-            settings = hypothesis.settings(stateful_settings(run), max_examples=DIRECTED_SCENARIOS,
-                                           phases=[hypothesis.Phase.generate])
+            settings = hypothesis.settings(
+                stateful_settings(run), max_examples=DIRECTED_SCENARIOS, phases=[hypothesis.Phase.generate]
+            )
             machine.run(settings=settings)
 
 
-def path_to(run: "ContractRun", operation_ids: list[str], wanted: "SpecLink") -> list[str]:
+def path_to(run: ContractRun, operation_ids: list[str], wanted: SpecLink) -> list[str]:
     """The operations of a shortest chain of links from a flow start to ``wanted``'s target."""
-    inside = [link for link in run.links
-              if link.source.operation_id in operation_ids and link.target.operation_id in operation_ids]
+    inside = [
+        link
+        for link in run.links
+        if link.source.operation_id in operation_ids and link.target.operation_id in operation_ids
+    ]
     starts = flow_starts(run, operation_ids)
     queue: list[list[str]] = [[start] for start in starts]
     seen = set(starts)
@@ -128,10 +143,13 @@ def path_to(run: "ContractRun", operation_ids: list[str], wanted: "SpecLink") ->
     return [wanted.source.operation_id, wanted.target.operation_id]
 
 
-def flow_starts(run: "ContractRun", operation_ids: list[str]) -> list[str]:
+def flow_starts(run: ContractRun, operation_ids: list[str]) -> list[str]:
     """The flow's operations with links out and none in: where its sequences begin."""
-    inside = [link for link in run.links
-              if link.source.operation_id in operation_ids and link.target.operation_id in operation_ids]
+    inside = [
+        link
+        for link in run.links
+        if link.source.operation_id in operation_ids and link.target.operation_id in operation_ids
+    ]
     targets = {link.target.operation_id for link in inside}
     return sorted({link.source.operation_id for link in inside} - targets)
 
@@ -149,7 +167,7 @@ def _start_rule(operation: Any) -> Any:
     return start
 
 
-def stateful_settings(run: "ContractRun") -> hypothesis.settings:
+def stateful_settings(run: ContractRun) -> hypothesis.settings:
     return hypothesis.settings(
         max_examples=run.settings.max_examples,  # scenarios per flow
         stateful_step_count=run.settings.stateful_steps,

@@ -19,7 +19,7 @@ class Target:
     _server: Any = None  # mockserver.testkit.live_server.LiveServer when in_process
 
     @classmethod
-    def start(cls, base_url: str | None, api_key: str, mount: str = "") -> "Target":
+    def start(cls, base_url: str | None, api_key: str, mount: str = "") -> Target:
         """``mount``: where runagents-mock serves the API under test (``/api/v1`` for v1)."""
         if base_url:
             return cls(base_url.rstrip("/"), in_process=False)
@@ -49,5 +49,7 @@ class Target:
         except requests.RequestException as exc:
             raise TargetError(f"cannot reach {url}: {exc}") from None
         if response.status_code in (401, 403):
-            raise TargetError(f"{url} refused the API key ({response.status_code} {response.text[:200]}); "
-                              "pass the right one with --api-key or $RUNAGENTS_API_KEY")
+            raise TargetError(
+                f"{url} refused the API key ({response.status_code} {response.text[:200]}); "
+                "pass the right one with --api-key or $RUNAGENTS_API_KEY"
+            )

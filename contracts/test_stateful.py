@@ -17,10 +17,11 @@ def test_linked_sequences(flow: str) -> None:
     if run.settings.read_only:
         pytest.skip("read-only run: link sequences start by creating resources")
     operations = [op for op in FLOWS[flow] if op not in run.skipped]
-    if not any(link.source.operation_id in operations and link.target.operation_id in operations
-               for link in run.links):
-        pytest.skip("every link of this flow touches an operation this run does not send: "
-                    + ", ".join(sorted(set(FLOWS[flow]) - set(operations))))
+    if not any(link.source.operation_id in operations and link.target.operation_id in operations for link in run.links):
+        pytest.skip(
+            "every link of this flow touches an operation this run does not send: "
+            + ", ".join(sorted(set(FLOWS[flow]) - set(operations)))
+        )
     state_machine_for(run, flow, operations).run(settings=stateful_settings(run))
     cover_required_links(run, flow, operations)
     missing = uncovered_required(run, operations)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ class MockConfig:
     strict_responses: bool = field(default_factory=lambda: os.environ.get("RUNAGENTS_MOCK_STRICT") == "1")
 
     @classmethod
-    def from_mapping(cls, config: "MockConfig | Mapping[str, Any] | None") -> "MockConfig":
+    def from_mapping(cls, config: MockConfig | Mapping[str, Any] | None) -> MockConfig:
         if config is None:
             return cls()
         if isinstance(config, MockConfig):
@@ -93,5 +94,5 @@ class MockConfig:
         """The workspace a key is bound to, or None for a key that works everywhere."""
         return next((ws for ws, bound in self.workspace_keys if bound == key), None)
 
-    def with_changes(self, **changes: Any) -> "MockConfig":
+    def with_changes(self, **changes: Any) -> MockConfig:
         return replace(self, **changes)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from api_support import CheckedClient
+
 from mockserver import create_app
 
 

@@ -15,10 +15,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 import pytest
 import requests
@@ -33,11 +34,13 @@ LOOPBACK = "127.0.0.1"
 
 # --- talking to a served mock ---------------------------------------------------------
 
+
 class Client:
     """A requests session bound to one base URL, with auth and a timeout on every call."""
 
-    def __init__(self, base_url: str, headers: Mapping[str, str] | None = AUTH,
-                 admin_headers: Mapping[str, str] | None = None):
+    def __init__(
+        self, base_url: str, headers: Mapping[str, str] | None = AUTH, admin_headers: Mapping[str, str] | None = None
+    ):
         self.base_url = base_url
         self.session = requests.Session()
         self.session.headers.update(dict(headers or {}))
@@ -122,6 +125,7 @@ def freeze_clock(live: LiveServer) -> None:
 
 # --- `runagents-mock serve` in a subprocess -------------------------------------------
 
+
 class ServedMock:
     """``runagents-mock serve`` in a subprocess, with stdout and stderr captured in full.
 
@@ -135,8 +139,13 @@ class ServedMock:
         self.args = [str(a) for a in args]
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "mockserver.web.cli", "serve", "--port", "0", *self.args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
-            errors="replace", env={**os.environ, **(env or {})})
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            env={**os.environ, **(env or {})},
+        )
         self._out: list[str] = []
         self._err: list[str] = []
         self._serving = threading.Event()
@@ -160,7 +169,7 @@ class ServedMock:
         """The HTTP server it runs on: granian unless ``--server waitress`` was given."""
         return "waitress" if "waitress" in self.args else "granian"
 
-    def wait_serving(self) -> "ServedMock":
+    def wait_serving(self) -> ServedMock:
         deadline = time.monotonic() + self.START_TIMEOUT
         while not self._serving.wait(0.05):
             if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -168,7 +177,9 @@ class ServedMock:
                 raise AssertionError(f"runagents-mock did not start (exit {self.proc.returncode}):\n{self.output}")
         return self
 
-    def client(self, headers: Mapping[str, str] | None = AUTH, admin_headers: Mapping[str, str] | None = None) -> Client:
+    def client(
+        self, headers: Mapping[str, str] | None = AUTH, admin_headers: Mapping[str, str] | None = None
+    ) -> Client:
         return Client(self.url, headers, admin_headers)
 
     @property
@@ -216,7 +227,7 @@ class ServedMock:
         for reader in self._readers:
             reader.join(timeout=5)
 
-    def __enter__(self) -> "ServedMock":
+    def __enter__(self) -> ServedMock:
         return self.wait_serving()
 
     def __exit__(self, *exc: Any) -> None:
@@ -224,6 +235,7 @@ class ServedMock:
 
 
 # --- raw HTTP (for what requests refuses to send) -------------------------------------
+
 
 def host_port(base_url: str) -> tuple[str, int]:
     host, port = base_url.split("://", 1)[1].rsplit(":", 1)
@@ -239,7 +251,7 @@ def raw_request(base_url: str, data: bytes, timeout: float = 5.0) -> bytes:
         while time.monotonic() < deadline:
             try:
                 chunk = sock.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 break
             if not chunk:
                 break
@@ -260,8 +272,13 @@ def parse_raw_response(raw: bytes) -> tuple[int, dict[str, str], bytes]:
     return status, headers, body
 
 
-def http_request_bytes(method: str, path: str, headers: Mapping[str, str] | None = None,
-                       body: bytes = b"", extra_header_lines: Sequence[bytes] = ()) -> bytes:
+def http_request_bytes(
+    method: str,
+    path: str,
+    headers: Mapping[str, str] | None = None,
+    body: bytes = b"",
+    extra_header_lines: Sequence[bytes] = (),
+) -> bytes:
     """One HTTP/1.1 request, closing the connection after it."""
     lines = [f"{method} {path} HTTP/1.1".encode("latin-1"), b"Host: 127.0.0.1", b"Connection: close"]
     for name, value in {**AUTH, **(headers or {})}.items():
@@ -273,6 +290,7 @@ def http_request_bytes(method: str, path: str, headers: Mapping[str, str] | None
 
 
 # --- running things at the same time --------------------------------------------------
+
 
 def run_together(tasks: Sequence[Callable[[], Any]], timeout: float = 30.0) -> list[Any]:
     """Run every task on its own thread, released at once by a barrier, and return results
@@ -295,8 +313,9 @@ def run_together(tasks: Sequence[Callable[[], Any]], timeout: float = 30.0) -> l
 
 def json_error(response: requests.Response) -> str:
     """The ``error`` string of a JSON error answer (fails when the answer is not one)."""
-    assert response.headers.get("Content-Type", "").split(";")[0] == "application/json", \
+    assert response.headers.get("Content-Type", "").split(";")[0] == "application/json", (
         f"{response.status_code} answered with {response.headers.get('Content-Type')!r}: {response.text[:200]}"
+    )
     body = response.json()
     assert isinstance(body, dict) and isinstance(body.get("error"), str), body
     return body["error"]
@@ -307,6 +326,7 @@ def write_state_file(path: Path, state: Any) -> None:
 
 
 # --- fixtures (imported by the reliability and security conftests) -------------------------
+
 
 @pytest.fixture(scope="module", params=["served", "in-process"])
 def live(request):

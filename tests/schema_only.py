@@ -8,8 +8,9 @@ the mock accepts must pass here, or the spec does not describe what the mock doe
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
@@ -35,8 +36,7 @@ def _resolve(node: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def _validator(schema: Mapping[str, Any]) -> Draft202012Validator:
     # The document's components ride along, so its "#/components/..." $refs resolve.
-    return Draft202012Validator({**schema, "components": _document()["components"]},
-                                format_checker=FormatChecker())
+    return Draft202012Validator({**schema, "components": _document()["components"]}, format_checker=FormatChecker())
 
 
 def _operation(method: str, path: str) -> tuple[dict, list[dict]]:
@@ -61,8 +61,9 @@ def _coerce(raw: str, schema: Mapping[str, Any]) -> Any:
         return raw
 
 
-def schema_problems(method: str, path: str, query: Mapping[str, str] | None = None, body: Any = None,
-                    redacted: str | None = None) -> list[str]:
+def schema_problems(
+    method: str, path: str, query: Mapping[str, str] | None = None, body: Any = None, redacted: str | None = None
+) -> list[str]:
     """Why openapi.yaml alone refuses this request; empty when it accepts it.
 
     A query parameter the operation does not declare counts as a problem: the spec must name
@@ -77,11 +78,16 @@ def schema_problems(method: str, path: str, query: Mapping[str, str] | None = No
             problems.append(f"query parameter {name} is not declared")
             continue
         schema = declared[name].get("schema", {})
-        problems += [f"query {name}: {e.message}" for e in _validator(schema).iter_errors(_coerce(raw, schema))
-                     if redacted is None or e.instance != redacted]
+        problems += [
+            f"query {name}: {e.message}"
+            for e in _validator(schema).iter_errors(_coerce(raw, schema))
+            if redacted is None or e.instance != redacted
+        ]
     content = op.get("requestBody", {}).get("content", {}).get("application/json")
     if content is not None and body is not None:
-        problems += [f"body {'/'.join(map(str, e.absolute_path))}: {e.message}"
-                     for e in _validator(content["schema"]).iter_errors(body)
-                     if redacted is None or e.instance != redacted]
+        problems += [
+            f"body {'/'.join(map(str, e.absolute_path))}: {e.message}"
+            for e in _validator(content["schema"]).iter_errors(body)
+            if redacted is None or e.instance != redacted
+        ]
     return problems

@@ -27,8 +27,21 @@ def install_sdk(version: str) -> Path:
         return cache
     CACHE_ROOT.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix="runagents-sdk-", dir=CACHE_ROOT))
-    result = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
-                             str(staging), f"runagents=={version}"], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(staging),
+            f"runagents=={version}",
+        ],
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
         shutil.rmtree(staging, ignore_errors=True)
         pytest.skip(f"cannot install runagents=={version}: {result.stderr.strip()[-300:]}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from api_support import STRIPE_TOOL, error_of
 
 REQUEST = {"subject": "payment-agent-sa", "tool_id": "stripe-api", "agent_id": "payment-agent"}
@@ -25,13 +24,26 @@ def test_create_then_idempotent_while_pending(api):
     assert other_tool.status_code == 201 and other_tool.get_json()["id"] != body["id"]
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"tool_id": "t"}, "subject is required"), ({"subject": "s"}, "tool_id is required"),
-    ({"subject": "s", "tool_id": "t", "duration": "forever"}, "duration must be a duration such as 30m, 4h, 1d or 1h30m"),
-    # Each unit at most once, largest first: the form bounds the window (under 2,900 years).
-    ({"subject": "s", "tool_id": "t", "duration": "30m1h"}, "duration must be a duration such as 30m, 4h, 1d or 1h30m"),
-    ({"subject": "s", "tool_id": "t", "duration": "999999d1d"}, "duration must be a duration such as 30m, 4h, 1d or 1h30m"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"tool_id": "t"}, "subject is required"),
+        ({"subject": "s"}, "tool_id is required"),
+        (
+            {"subject": "s", "tool_id": "t", "duration": "forever"},
+            "duration must be a duration such as 30m, 4h, 1d or 1h30m",
+        ),
+        # Each unit at most once, largest first: the form bounds the window (under 2,900 years).
+        (
+            {"subject": "s", "tool_id": "t", "duration": "30m1h"},
+            "duration must be a duration such as 30m, 4h, 1d or 1h30m",
+        ),
+        (
+            {"subject": "s", "tool_id": "t", "duration": "999999d1d"},
+            "duration must be a duration such as 30m, 4h, 1d or 1h30m",
+        ),
+    ],
+)
 def test_create_validation(api, body, message):
     response = api.post("/governance/requests", body)
     assert response.status_code == 400 and error_of(response) == message
@@ -55,8 +67,9 @@ def test_get_and_missing(api):
 
 def test_approve_sets_approver_and_expiry_from_request_duration(api):
     created = create(api, duration="30m").get_json()
-    approved = api.post(f"/governance/requests/{created['id']}/approve", {},
-                        headers={"X-End-User-ID": "admin@example.com"}).get_json()
+    approved = api.post(
+        f"/governance/requests/{created['id']}/approve", {}, headers={"X-End-User-ID": "admin@example.com"}
+    ).get_json()
     assert approved["status"] == "APPROVED" and approved["approver_id"] == "admin@example.com"
     assert approved["duration"] == "30m"
     assert _seconds_between(approved["updated_at"], approved["expires_at"]) == 30 * 60
@@ -75,8 +88,9 @@ def test_expiry_falls_back_to_tool_then_4h(api):
 
 def test_sdk_approve_body_with_scope_and_duration(api):
     created = create(api).get_json()
-    approved = api.post(f"/governance/requests/{created['id']}/approve",
-                        {"scope": "agent_user_ttl", "duration": "1d"}).get_json()
+    approved = api.post(
+        f"/governance/requests/{created['id']}/approve", {"scope": "agent_user_ttl", "duration": "1d"}
+    ).get_json()
     assert approved["duration"] == "1d"
     assert _seconds_between(approved["updated_at"], approved["expires_at"]) == 86400
 
@@ -104,13 +118,15 @@ def test_not_pending_is_409(api):
 
 def test_reject_with_and_without_reason(api):
     with_reason = create(api).get_json()
-    rejected = api.post(f"/governance/requests/{with_reason['id']}/reject",
-                        {"reason": "Not authorized for production Stripe access"}).get_json()
+    rejected = api.post(
+        f"/governance/requests/{with_reason['id']}/reject", {"reason": "Not authorized for production Stripe access"}
+    ).get_json()
     assert rejected["status"] == "REJECTED"
     assert rejected["reason"] == "Not authorized for production Stripe access"
     bare = create(api).get_json()
-    response = api.post(f"/governance/requests/{bare['id']}/reject", data=b"",
-                        headers={"Content-Type": "application/json"})
+    response = api.post(
+        f"/governance/requests/{bare['id']}/reject", data=b"", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 200 and "reason" not in response.get_json()
 
 
@@ -141,7 +157,10 @@ def test_run_correlation_rejection_fails_the_run(api):
     assert api.get(f"/runs/{run_id}/actions/{created['action_id']}").get_json()["status"] == "FAILED"
     assert api.get(f"/runs/{run_id}").get_json()["status"] == "FAILED"
     assert [e["type"] for e in api.get(f"/runs/{run_id}/events").get_json()] == [
-        "APPROVAL_REQUIRED", "REJECTED", "FAILED"]
+        "APPROVAL_REQUIRED",
+        "REJECTED",
+        "FAILED",
+    ]
 
 
 def test_run_correlation_errors_change_nothing(api):
@@ -157,7 +176,8 @@ def test_run_correlation_errors_change_nothing(api):
 
 def _seconds_between(start: str, end: str) -> int:
     from datetime import datetime
-    parse = lambda s: datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+
+    parse = lambda s: datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ")
     return int((parse(end) - parse(start)).total_seconds())
 
 
@@ -177,13 +197,16 @@ def test_an_empty_run_id_means_no_run_and_is_not_echoed(api):
     assert "run_id" not in api.get(f"/governance/requests/{created['id']}").get_json()
 
 
-@pytest.mark.parametrize("body, status, message", [
-    # The body is schema-valid; the request's state forbids the scope: a conflict, not a bad body.
-    ({"scope": "run"}, 409, "scope run needs a request made for a run (this one has no run_id)"),
-    # The document itself says a duration goes with the window only (allOf/if in the schema).
-    ({"scope": "once", "duration": "1h"}, 400, "duration applies to scope agent_user_ttl only, not once"),
-    ({"scope": "run", "duration": "1h"}, 400, "duration applies to scope agent_user_ttl only, not run"),
-])
+@pytest.mark.parametrize(
+    "body, status, message",
+    [
+        # The body is schema-valid; the request's state forbids the scope: a conflict, not a bad body.
+        ({"scope": "run"}, 409, "scope run needs a request made for a run (this one has no run_id)"),
+        # The document itself says a duration goes with the window only (allOf/if in the schema).
+        ({"scope": "once", "duration": "1h"}, 400, "duration applies to scope agent_user_ttl only, not once"),
+        ({"scope": "run", "duration": "1h"}, 400, "duration applies to scope agent_user_ttl only, not run"),
+    ],
+)
 def test_approve_scope_refusals_leave_the_request_pending(api, body, status, message):
     created = create(api).get_json()
     refused = api.post(f"/governance/requests/{created['id']}/approve", body)

@@ -6,19 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
-
-from api_support import OPENAI_PROVIDER, error_of
-from api_support import DOC_ANALYZE_EXAMPLE
-
-
-
+from api_support import DOC_ANALYZE_EXAMPLE, OPENAI_PROVIDER, error_of
 
 # --- builds -------------------------------------------------------------------------------
 
+
 def test_build_moves_pending_building_succeeded(make_api):
     api = make_api(build_pending_seconds=5, build_running_seconds=10)
-    response = api.post("/api/builds", {"name": "my-agent", "files": {"agent.py": "print('hi')\n"},
-                                        "entry_point": "agent.py"})
+    response = api.post(
+        "/api/builds", {"name": "my-agent", "files": {"agent.py": "print('hi')\n"}, "entry_point": "agent.py"}
+    )
     assert response.status_code == 202
     build = response.get_json()
     assert build["status"] == "PENDING" and build["id"].startswith("build-")
@@ -57,9 +54,13 @@ def test_build_errors(api):
 
 # --- LLM gateway --------------------------------------------------------------------------
 
+
 def chat(api, **body):
-    payload = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "What is the capital of France?"}],
-               **body}
+    payload = {
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "user", "content": "What is the capital of France?"}],
+        **body,
+    }
     return api.post("/v1/chat/completions", payload)
 
 
@@ -127,9 +128,10 @@ def test_streamed_events_match_the_spec_as_schemathesis_reads_it(api, include_us
     import requests
     import schemathesis
     from schemathesis import Response
-    from mockserver.spec.document import default_spec_path
     from schemathesis.checks import load_all_checks
     from schemathesis.specs.openapi.checks import response_schema_conformance
+
+    from mockserver.spec.document import default_spec_path
 
     load_all_checks()
     api.post("/api/model-providers", OPENAI_PROVIDER)
@@ -141,9 +143,17 @@ def test_streamed_events_match_the_spec_as_schemathesis_reads_it(api, include_us
 
     def answer(data: bytes) -> Response:  # the stream as a client received it
         sent = requests.Request("POST", "http://mock/v1/chat/completions").prepare()
-        return Response(status_code=200, headers={"content-type": [response.headers["Content-Type"]]},
-                        content=data, request=sent, elapsed=0.0, message="OK", encoding="utf-8",
-                        http_version="1.1", verify=True)
+        return Response(
+            status_code=200,
+            headers={"content-type": [response.headers["Content-Type"]]},
+            content=data,
+            request=sent,
+            elapsed=0.0,
+            message="OK",
+            encoding="utf-8",
+            http_version="1.1",
+            verify=True,
+        )
 
     case.validate_response(answer(body), checks=[response_schema_conformance])
     broken = body.replace(b'"object": "chat.completion.chunk"', b'"object": "chunk"', 1)
@@ -155,14 +165,16 @@ def test_streamed_events_match_the_spec_as_schemathesis_reads_it(api, include_us
 
 # --- ingestion ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", ["/analyze", "/ingestion/analyze"])
 def test_analyze_documented_example(api, path):
     response = api.post(path, {"files": {"agent.py": DOC_ANALYZE_EXAMPLE}})
     assert response.status_code == 201
     result = response.get_json()
     assert result["id"].startswith("analysis-")
-    assert result["tools"] == [{"name": "stripe-api", "base_url": "https://api.stripe.com",
-                                "file": "agent.py", "line": 8}]
+    assert result["tools"] == [
+        {"name": "stripe-api", "base_url": "https://api.stripe.com", "file": "agent.py", "line": 8}
+    ]
     assert result["model_providers"] == [{"provider": "openai", "model": "gpt-4o"}]
     assert result["secrets"] == [{"type": "api_key", "file": "agent.py", "line": 9, "severity": "high"}]
     assert set(result["outbound_destinations"]) == {"api.stripe.com", "api.openai.com"}
@@ -177,9 +189,11 @@ def test_analyze_the_api_quickstarts_agent_as_its_page_shows(api):
     source = (Path(__file__).parent / "fixtures" / "quickstart_agents" / "api_quickstart_curl.py.txt").read_text()
     result = api.post("/ingestion/analyze", {"files": {"agent.py": source}}).get_json()  # checked against the spec
     assert [(t["name"], t["detected_url_pattern"], t["line"]) for t in result["tools"]] == [
-        ("echo-tool", "TOOL_ECHO_TOOL_URL", 10)]
-    assert result["model_usages"] == [{"role": "default", "model": "gpt-4o-mini", "variable_name": "LLM_GATEWAY_URL",
-                                       "file": "agent.py", "line": 20}]
+        ("echo-tool", "TOOL_ECHO_TOOL_URL", 10)
+    ]
+    assert result["model_usages"] == [
+        {"role": "default", "model": "gpt-4o-mini", "variable_name": "LLM_GATEWAY_URL", "file": "agent.py", "line": 20}
+    ]
     assert result["model_providers"] == result["outbound_destinations"] == result["secrets"] == []
 
 
@@ -193,13 +207,17 @@ def test_analysis_is_cached_for_an_hour(api):
 
 
 def test_requirements_documented_example(api):
-    files = {"agent.py": "from langchain.chat_models import ChatOpenAI\nfrom langchain.agents import "
-                         "initialize_agent\nimport requests\n",
-             "utils.py": "import pandas as pd\nimport numpy as np\n"}
+    files = {
+        "agent.py": "from langchain.chat_models import ChatOpenAI\nfrom langchain.agents import "
+        "initialize_agent\nimport requests\n",
+        "utils.py": "import pandas as pd\nimport numpy as np\n",
+    }
     response = api.post("/requirements", {"files": files})
     assert response.status_code == 200
-    assert response.get_json() == {"requirements": ["langchain", "openai>=1.0", "requests", "pandas", "numpy"],
-                                   "entry_point": "agent.py"}
+    assert response.get_json() == {
+        "requirements": ["langchain", "openai>=1.0", "requests", "pandas", "numpy"],
+        "entry_point": "agent.py",
+    }
 
 
 def test_analyze_requires_files_map(api):
@@ -212,8 +230,16 @@ def test_analyze_requires_files_map(api):
 def test_provider_failure_502_can_be_injected(api):
     # The mock has no real backend to fail; the documented 502 comes from a fault rule.
     api.post("/api/model-providers", OPENAI_PROVIDER)
-    api.post("/_mock/faults", {"method": "POST", "path": "/v1/chat/completions", "status": 502,
-                               "error": "provider request failed", "times": 1})
+    api.post(
+        "/_mock/faults",
+        {
+            "method": "POST",
+            "path": "/v1/chat/completions",
+            "status": 502,
+            "error": "provider request failed",
+            "times": 1,
+        },
+    )
     response = chat(api)
     assert response.status_code == 502 and error_of(response) == "provider request failed"
     assert chat(api).status_code == 200

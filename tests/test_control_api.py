@@ -32,8 +32,14 @@ def test_reset_empties_everything(api):
 def test_seed_from_yaml_uses_the_api_shapes(api):
     response = api.request("POST", "/_mock/seed", data=FIXTURE_YAML)
     assert response.status_code == 200
-    assert response.get_json()["created"] == {"tools": 1, "model_providers": 1, "identity_providers": 1,
-                                              "agents": 1, "runs": 1, "access_requests": 1}
+    assert response.get_json()["created"] == {
+        "tools": 1,
+        "model_providers": 1,
+        "identity_providers": 1,
+        "agents": 1,
+        "runs": 1,
+        "access_requests": 1,
+    }
     assert api.get("/api/tools/stripe-api").get_json()["spec"]["connection"]["baseUrl"] == "https://api.stripe.com"
     run_id = response.get_json()["ids"]["runs"][0]
     assert [e["seq"] for e in api.get(f"/runs/{run_id}/events").get_json()] == [1, 2]
@@ -95,8 +101,9 @@ def test_clock_advance(api):
 
 
 def test_faults_status_and_times(api):
-    rule = api.post("/_mock/faults", {"method": "GET", "path": "/api/tools*", "status": 503,
-                                      "error": "maintenance", "times": 2}).get_json()
+    rule = api.post(
+        "/_mock/faults", {"method": "GET", "path": "/api/tools*", "status": 503, "error": "maintenance", "times": 2}
+    ).get_json()
     assert rule["id"] == 1
     for _ in range(2):
         response = api.request("GET", "/api/tools")
@@ -108,6 +115,7 @@ def test_faults_status_and_times(api):
 
 def test_faults_latency(api):
     import time
+
     api.post("/_mock/faults", {"path": "/api/agents", "latency_ms": 150, "times": 1})
     started = time.perf_counter()
     assert api.get("/api/agents").status_code == 200

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import pytest
-
 from api_support import error_of
 
 PAYMENT_DEPLOY = {
     "agent_name": "payment-agent",
     "source_files": {"agent.py": "import requests\nimport openai\n\ndef run():\n    return 1\n"},
     "system_prompt": "You are a payment processing assistant.",
-    "tools_to_create": [{"name": "stripe-api", "description": "Stripe payments API",
-                         "base_url": "https://api.stripe.com", "auth_type": "APIKey"}],
+    "tools_to_create": [
+        {
+            "name": "stripe-api",
+            "description": "Stripe payments API",
+            "base_url": "https://api.stripe.com",
+            "auth_type": "APIKey",
+        }
+    ],
     "required_tools": ["stripe-api"],
     "llm_configs": [{"role": "chat", "provider": "openai", "model": "gpt-4o-mini"}],
     "entry_point": "agent.py",
@@ -27,10 +32,10 @@ def deploy_image(api, name="my-agent", **extra):
 
 
 def test_deploy_with_image_answers_201_without_build(api):
-    result = deploy_image(api, required_tools=["echo-tool"],
-                          llm_configs=[{"provider": "openai", "model": "gpt-4o-mini"}])
-    assert result == {"agent": "my-agent", "agent_name": "my-agent", "namespace": "agent-system",
-                      "tools_created": []}
+    result = deploy_image(
+        api, required_tools=["echo-tool"], llm_configs=[{"provider": "openai", "model": "gpt-4o-mini"}]
+    )
+    assert result == {"agent": "my-agent", "agent_name": "my-agent", "namespace": "agent-system", "tools_created": []}
     agent = api.get("/api/agents/agent-system/my-agent").get_json()
     assert agent["spec"]["image"] == "myregistry.io/my-agent:v1.2.0"
     assert agent["spec"]["requiredTools"] == [{"name": "echo-tool"}]
@@ -43,9 +48,13 @@ def test_deploy_with_sources_creates_tools_and_starts_a_build(api):
     assert result["build_id"].startswith("build-")
     assert result["image_uri"].startswith("registry.runagents.io/payment-agent:")
     tool = api.get("/api/tools/stripe-api").get_json()
-    assert tool["spec"]["connection"] == {"topology": "External", "baseUrl": "https://api.stripe.com",
-                                          "port": 443, "scheme": "HTTPS",
-                                          "authentication": {"type": "APIKey"}}
+    assert tool["spec"]["connection"] == {
+        "topology": "External",
+        "baseUrl": "https://api.stripe.com",
+        "port": 443,
+        "scheme": "HTTPS",
+        "authentication": {"type": "APIKey"},
+    }
     assert tool["spec"]["description"] == "Stripe payments API"
     agent = api.get("/api/agents/agent-system/payment-agent").get_json()
     assert agent["spec"] == {
@@ -75,14 +84,19 @@ def test_agent_fails_when_its_build_fails(api):
 
 
 def test_multi_model_deploy_sets_role_based_env(api):
-    deploy_image(api, "rag-agent", llm_configs=[
-        {"role": "chat", "provider": "openai", "model": "gpt-4o"},
-        {"role": "embedding", "provider": "openai", "model": "text-embedding-3-small"},
-        {"role": "reranking", "provider": "anthropic", "model": "claude-3-haiku-20240307"},
-    ])
+    deploy_image(
+        api,
+        "rag-agent",
+        llm_configs=[
+            {"role": "chat", "provider": "openai", "model": "gpt-4o"},
+            {"role": "embedding", "provider": "openai", "model": "text-embedding-3-small"},
+            {"role": "reranking", "provider": "anthropic", "model": "claude-3-haiku-20240307"},
+        ],
+    )
     spec = api.get("/api/agents/agent-system/rag-agent").get_json()["spec"]
     assert spec["env"] == [
-        {"name": "LLM_MODEL", "value": "gpt-4o"}, {"name": "LLM_PROVIDER", "value": "openai"},
+        {"name": "LLM_MODEL", "value": "gpt-4o"},
+        {"name": "LLM_PROVIDER", "value": "openai"},
         {"name": "LLM_MODEL_EMBEDDING", "value": "text-embedding-3-small"},
         {"name": "LLM_PROVIDER_EMBEDDING", "value": "openai"},
         {"name": "LLM_MODEL_RERANKING", "value": "claude-3-haiku-20240307"},
@@ -92,8 +106,13 @@ def test_multi_model_deploy_sets_role_based_env(api):
 
 
 def test_single_llm_config_user_env_and_identity_provider_label(api):
-    deploy_image(api, "a", llm_config={"provider": "ollama", "model": "llama3.1"},
-                 env=[{"name": "MODE", "value": "test"}], identity_provider="google-oidc")
+    deploy_image(
+        api,
+        "a",
+        llm_config={"provider": "ollama", "model": "llama3.1"},
+        env=[{"name": "MODE", "value": "test"}],
+        identity_provider="google-oidc",
+    )
     agent = api.get("/api/agents/agent-system/a").get_json()
     assert agent["labels"] == {"platform.ai/identity-provider": "google-oidc"}
     assert agent["spec"]["env"][0] == {"name": "MODE", "value": "test"}
@@ -109,25 +128,38 @@ def test_deploy_is_idempotent_by_name(api):
 
 
 def test_deploy_accepts_the_cli_field_names(api):
-    response = api.post("/api/deploy", {"name": "cli-agent", "files": {"main.py": "print(1)\n"},
-                                        "identity_provider": None,
-                                        "llm_configs": [{"provider": "openai", "model": "gpt-4o", "role": "default"}]})
+    response = api.post(
+        "/api/deploy",
+        {
+            "name": "cli-agent",
+            "files": {"main.py": "print(1)\n"},
+            "identity_provider": None,
+            "llm_configs": [{"provider": "openai", "model": "gpt-4o", "role": "default"}],
+        },
+    )
     assert response.status_code == 201
     assert response.get_json()["agent"] == "cli-agent"
     assert "build_id" in response.get_json()
 
 
-@pytest.mark.parametrize("body, message", [
-    ({}, "agent_name is required"),
-    ({"agent_name": ""}, "agent_name is required"),
-    ({"image": "x"}, "agent_name is required"),
-    ({"agent_name": "a"}, "either image or source_files is required"),
-    ({"agent_name": "a", "image": "i", "tools_to_create": [{"name": "t"}]}, "tool name and base_url are required"),
-    ({"agent_name": "a", "image": "i", "tools_to_create": [{"base_url": "https://x"}]},
-     "tool name and base_url are required"),
-    ({"agent_name": "a", "image": "i", "tools_to_create": [{"name": "", "base_url": "https://x"}]},
-     "tool name and base_url are required"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({}, "agent_name is required"),
+        ({"agent_name": ""}, "agent_name is required"),
+        ({"image": "x"}, "agent_name is required"),
+        ({"agent_name": "a"}, "either image or source_files is required"),
+        ({"agent_name": "a", "image": "i", "tools_to_create": [{"name": "t"}]}, "tool name and base_url are required"),
+        (
+            {"agent_name": "a", "image": "i", "tools_to_create": [{"base_url": "https://x"}]},
+            "tool name and base_url are required",
+        ),
+        (
+            {"agent_name": "a", "image": "i", "tools_to_create": [{"name": "", "base_url": "https://x"}]},
+            "tool name and base_url are required",
+        ),
+    ],
+)
 def test_deploy_documented_400s(api, body, message):
     response = api.post("/api/deploy", body)
     assert response.status_code == 400
@@ -153,8 +185,12 @@ def test_delete_agent(api):
 def test_starter_kit_is_idempotent(api):
     first = api.post("/api/starter-kit")
     assert first.status_code == 200
-    assert first.get_json() == {"status": "ok", "message": "Starter kit resources created",
-                                "tools_created": ["echo-tool"], "model_providers_created": ["playground-llm"]}
+    assert first.get_json() == {
+        "status": "ok",
+        "message": "Starter kit resources created",
+        "tools_created": ["echo-tool"],
+        "model_providers_created": ["playground-llm"],
+    }
     second = api.post("/api/starter-kit").get_json()
     assert second["status"] == "ok" and second["tools_created"] == [] and second["model_providers_created"] == []
     assert [t["name"] for t in api.get("/api/tools").get_json()] == ["echo-tool"]
@@ -164,11 +200,14 @@ def test_starter_kit_is_idempotent(api):
 
 # --- invoke -------------------------------------------------------------------------------
 
+
 def test_invoke_echoes_by_default_and_is_recorded(api):
     deploy_image(api)
-    response = api.post("/api/agents/agent-system/my-agent/invoke",
-                        {"message": "What are the recent charges?", "conversation_id": "conv-123"},
-                        headers={"X-End-User-ID": "alice@example.com", "X-Run-ID": "run-1"})
+    response = api.post(
+        "/api/agents/agent-system/my-agent/invoke",
+        {"message": "What are the recent charges?", "conversation_id": "conv-123"},
+        headers={"X-End-User-ID": "alice@example.com", "X-Run-ID": "run-1"},
+    )
     assert response.status_code == 200
     assert response.get_json()["response"] == "echo: What are the recent charges?"
     call = api.mock.platform.agents.invocations[-1]

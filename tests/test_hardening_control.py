@@ -9,14 +9,13 @@ import copy
 import json
 
 import pytest
+from api_support import OPENAI_PROVIDER, CheckedClient, error_of
 
 from mockserver import create_app
-from mockserver.services.budget import event_data_size, stored_size
 from mockserver.basics.jsonhttp import DecodingList
 from mockserver.basics.nesting import nesting_problem
+from mockserver.services.budget import event_data_size, stored_size
 from mockserver.surface.persistence import attach_state_file
-
-from api_support import OPENAI_PROVIDER, CheckedClient, error_of
 
 TOOL = {"name": "t1", "base_url": "https://x.example.com"}
 
@@ -42,24 +41,48 @@ def _state_refused(api, state: dict, expected: str) -> None:
     assert api.get("/_mock/state").get_data() == before
 
 
-@pytest.mark.parametrize("change, expected", [
-    (lambda s: s["access_requests"]["expiry"].update({"missing": 1.0}),
-     "access_requests.expiry.missing refers to a access request that is not in the state"),
-    (lambda s: s["analyses"].update(stored_at={}), "analyses.stored_at has no entry for analysis"),
-    (lambda s: s["analyses"]["stored_at"].update({"ghost": 1.0}), "analyses.stored_at.ghost refers to"),
-    (lambda s: s["builds"].update(timing={}), "builds.timing."),
-    (lambda s: s["runs"]["actions"].append({**s["runs"]["actions"][0], "run_id": "gone"})
-     if s["runs"]["actions"] else s["runs"]["events"].update({"gone": []}), "refers to a run that is not in the state"),
-    (lambda s: s.update(clock_offset="nan"), "clock_offset must be a number"),
-    (lambda s: s.update(clock_offset=1e300), "clock_offset: would put the clock outside"),
-    (lambda s: s.update(clock_offset=-1e11), "clock_offset: must not be negative"),
-    (lambda s: s["gateway"].update(replies={"*": 123}), "gateway.replies must map"),
-    (lambda s: s.update(gateway=[1]), "gateway must be an object"),
-    (lambda s: s["agents"].update(build_of=[["agent-system", "a", "no-such-build"]]),
-     "agents.build_of: build no-such-build of agent agent-system/a is not in the state"),
-], ids=["expiry-dangling", "analysis-without-time", "time-without-analysis", "build-without-timing",
-        "run-missing", "clock-text", "clock-huge", "clock-negative", "replies-not-text", "gateway-not-object",
-        "agent-build-missing"])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (
+            lambda s: s["access_requests"]["expiry"].update({"missing": 1.0}),
+            "access_requests.expiry.missing refers to a access request that is not in the state",
+        ),
+        (lambda s: s["analyses"].update(stored_at={}), "analyses.stored_at has no entry for analysis"),
+        (lambda s: s["analyses"]["stored_at"].update({"ghost": 1.0}), "analyses.stored_at.ghost refers to"),
+        (lambda s: s["builds"].update(timing={}), "builds.timing."),
+        (
+            lambda s: (
+                s["runs"]["actions"].append({**s["runs"]["actions"][0], "run_id": "gone"})
+                if s["runs"]["actions"]
+                else s["runs"]["events"].update({"gone": []})
+            ),
+            "refers to a run that is not in the state",
+        ),
+        (lambda s: s.update(clock_offset="nan"), "clock_offset must be a number"),
+        (lambda s: s.update(clock_offset=1e300), "clock_offset: would put the clock outside"),
+        (lambda s: s.update(clock_offset=-1e11), "clock_offset: must not be negative"),
+        (lambda s: s["gateway"].update(replies={"*": 123}), "gateway.replies must map"),
+        (lambda s: s.update(gateway=[1]), "gateway must be an object"),
+        (
+            lambda s: s["agents"].update(build_of=[["agent-system", "a", "no-such-build"]]),
+            "agents.build_of: build no-such-build of agent agent-system/a is not in the state",
+        ),
+    ],
+    ids=[
+        "expiry-dangling",
+        "analysis-without-time",
+        "time-without-analysis",
+        "build-without-timing",
+        "run-missing",
+        "clock-text",
+        "clock-huge",
+        "clock-negative",
+        "replies-not-text",
+        "gateway-not-object",
+        "agent-build-missing",
+    ],
+)
 def test_inconsistent_state_documents_are_refused_and_change_nothing(api, change, expected):
     state = copy.deepcopy(_populated(api))
     change(state)
@@ -99,11 +122,17 @@ def test_a_fixture_with_one_bad_item_applies_nothing(api):
     assert api.get("/_mock/state").get_data() == before
 
 
-@pytest.mark.parametrize("text, where", [
-    ("tools:\n- name: t1\n  base_url: https://x.example.com\n  description: 2024-01-01\n", "fixture.tools[0].description"),
-    ("tools:\n- name: t1\n  base_url: !!binary aGVsbG8=\n", "fixture.tools[0].base_url"),
-    ("tools:\n- name: t1\n  base_url: https://x.example.com\n  tags: !!set {a: null}\n", "fixture.tools[0].tags"),
-])
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        (
+            "tools:\n- name: t1\n  base_url: https://x.example.com\n  description: 2024-01-01\n",
+            "fixture.tools[0].description",
+        ),
+        ("tools:\n- name: t1\n  base_url: !!binary aGVsbG8=\n", "fixture.tools[0].base_url"),
+        ("tools:\n- name: t1\n  base_url: https://x.example.com\n  tags: !!set {a: null}\n", "fixture.tools[0].tags"),
+    ],
+)
 def test_yaml_values_json_cannot_hold_are_a_400_naming_the_path(api, text, where):
     before = api.get("/_mock/state").get_data()
     response = api.request("POST", "/_mock/seed", data=text)
@@ -125,10 +154,13 @@ def _nested(depth: int) -> dict:
     return value
 
 
-@pytest.mark.parametrize("path, body", [
-    ("/api/tools", {**TOOL, "spec": _nested(490)}),
-    ("/api/model-providers", {**OPENAI_PROVIDER, "spec": {**OPENAI_PROVIDER["spec"], "extra": _nested(490)}}),
-])
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/api/tools", {**TOOL, "spec": _nested(490)}),
+        ("/api/model-providers", {**OPENAI_PROVIDER, "spec": {**OPENAI_PROVIDER["spec"], "extra": _nested(490)}}),
+    ],
+)
 def test_deep_nesting_in_a_spec_is_a_400_not_a_recursion_error(api, path, body):
     before = api.get("/_mock/state").get_data()
     response = api.post(path, body)
@@ -204,8 +236,7 @@ def test_stored_data_counts_against_a_byte_budget(make_api):
     run_id = api.post("/runs", {"agent_id": "a", "user_id": "u"}).get_json()["id"]
     # ~100 empty objects: tiny as JSON, but each costs Python an object, and is charged so.
     data = {"items": [{}] * 100}
-    answers = [api.post(f"/runs/{run_id}/events", {"type": "USER_MESSAGE", "data": data}).status_code
-               for _ in range(5)]
+    answers = [api.post(f"/runs/{run_id}/events", {"type": "USER_MESSAGE", "data": data}).status_code for _ in range(5)]
     assert answers[:2] == [201, 201] and answers[-1] == 409
     before = api.get("/_mock/state").get_data()
     refused = api.post("/api/tools", {**TOOL, "description": "d" * 15_000})
@@ -220,14 +251,27 @@ def test_stored_data_counts_against_a_byte_budget(make_api):
 def test_a_deploy_over_the_byte_budget_stores_none_of_its_parts(make_api):
     api = make_api(max_stored_bytes=20_000)
     before = api.get("/_mock/state").get_data()
-    refused = api.post("/api/deploy", {"agent_name": "a", "image": "img:1", "system_prompt": "p" * 21_000,
-                                       "tools_to_create": [{"name": "new-tool", "base_url": "https://x.example.com"}]})
+    refused = api.post(
+        "/api/deploy",
+        {
+            "agent_name": "a",
+            "image": "img:1",
+            "system_prompt": "p" * 21_000,
+            "tools_to_create": [{"name": "new-tool", "base_url": "https://x.example.com"}],
+        },
+    )
     assert refused.status_code == 409 and error_of(refused) == "limit of 20000 stored bytes reached"
     assert api.get("/_mock/state").get_data() == before
-    assert api.post("/api/deploy", {"agent_name": "a", "image": "img:1", "system_prompt": "p" * 9_000}).status_code == 201
-    assert api.post("/api/deploy", {"agent_name": "b", "image": "img:1", "system_prompt": "p" * 12_000}).status_code == 409
+    assert (
+        api.post("/api/deploy", {"agent_name": "a", "image": "img:1", "system_prompt": "p" * 9_000}).status_code == 201
+    )
+    assert (
+        api.post("/api/deploy", {"agent_name": "b", "image": "img:1", "system_prompt": "p" * 12_000}).status_code == 409
+    )
     assert api.delete("/api/agents/agent-system/a").status_code == 200  # its bytes come back
-    assert api.post("/api/deploy", {"agent_name": "b", "image": "img:1", "system_prompt": "p" * 12_000}).status_code == 201
+    assert (
+        api.post("/api/deploy", {"agent_name": "b", "image": "img:1", "system_prompt": "p" * 12_000}).status_code == 201
+    )
 
 
 def test_agent_invocation_log_keeps_bodies_redacted_and_only_up_to_the_cap(make_api):
@@ -240,10 +284,17 @@ def test_agent_invocation_log_keeps_bodies_redacted_and_only_up_to_the_cap(make_
     assert kept[1] == "<515 bytes: over the journal's 100-byte cap, not kept>"
 
 
-@pytest.mark.parametrize("data", [None, "x", 1.5, {"a": [{}, []], "s": "{[\"data\":"}, [{"data": {"k": "v"}}]])
+@pytest.mark.parametrize("data", [None, "x", 1.5, {"a": [{}, []], "s": '{["data":'}, [{"data": {"k": "v"}}]])
 def test_an_event_data_size_is_read_off_its_stored_bytes(data):
-    event = {"event_id": "e", "run_id": "r", "seq": 1, "type": "USER_MESSAGE", "actor": ',"data":{',
-             "data": data, "timestamp": "2026-01-01T00:00:00Z"}
+    event = {
+        "event_id": "e",
+        "run_id": "r",
+        "seq": 1,
+        "type": "USER_MESSAGE",
+        "actor": ',"data":{',
+        "data": data,
+        "timestamp": "2026-01-01T00:00:00Z",
+    }
     if data is None:
         del event["data"]
     encoded = json.dumps(event, separators=(",", ":")).encode()
@@ -265,7 +316,9 @@ def test_every_load_path_charges_the_byte_budget_as_the_writes_did(tmp_path):
     assert api.post("/_mock/reset").status_code == 200 and platform.budget.total == 0
     assert api.put("/_mock/state", state).status_code == 200
     assert platform.budget.total == charged  # PUT /_mock/state
-    assert api.post("/_mock/seed", data="tools: [{name: t9, base_url: 'https://x.example'}, {name: 5}]").status_code == 400
+    assert (
+        api.post("/_mock/seed", data="tools: [{name: t9, base_url: 'https://x.example'}, {name: 5}]").status_code == 400
+    )
     assert platform.budget.total == charged  # a refused fixture's rollback
     assert api.put("/_mock/workspaces/w/state", state).status_code == 200
     workspace = api.mock.workspaces.get("w")
@@ -286,5 +339,6 @@ def test_events_kept_as_bytes_are_checked_for_nesting_too():
     shallow = json.dumps({"seq": 1, "data": {"a": [1]}}).encode()
     state = {"runs": {"events": {"r": DecodingList([shallow, json.dumps({"seq": 2, "data": deep}).encode()])}}}
     assert nesting_problem(state, "state").startswith(
-        "state is nested too deeply (more than 64 levels at state.runs.events.r[1].data.a.a")
+        "state is nested too deeply (more than 64 levels at state.runs.events.r[1].data.a.a"
+    )
     assert nesting_problem({"runs": {"events": {"r": DecodingList([shallow] * 3)}}}, "state") is None

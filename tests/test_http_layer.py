@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import pytest
-
 from api_support import STRIPE_TOOL, error_of
 
 
 def test_every_route_requires_a_bearer_key(api):
-    for method, path in [("GET", "/api/agents"), ("POST", "/runs"), ("GET", "/governance/requests"),
-                         ("POST", "/v1/chat/completions"), ("GET", "/api/builds/x")]:
+    for method, path in [
+        ("GET", "/api/agents"),
+        ("POST", "/runs"),
+        ("GET", "/governance/requests"),
+        ("POST", "/v1/chat/completions"),
+        ("GET", "/api/builds/x"),
+    ]:
         response = api.request(method, path, auth=False)
         assert response.status_code == 401, (method, path)
         assert "API key" in error_of(response)
@@ -58,8 +62,7 @@ def test_wrong_method_on_agent_path_is_405_not_malformed(api):
     assert response.headers["Allow"] == "DELETE, GET"
 
 
-@pytest.mark.parametrize("path", ["/api/agents/only-namespace", "/api/agents/a/b/c",
-                                  "/api/agents/a/b/invoke/extra"])
+@pytest.mark.parametrize("path", ["/api/agents/only-namespace", "/api/agents/a/b/c", "/api/agents/a/b/invoke/extra"])
 def test_malformed_agent_path_is_documented_400(api, path):
     response = api.get(path)
     assert response.status_code == 400
@@ -136,15 +139,18 @@ def test_options_is_a_405_like_any_undocumented_method(api):
     assert response.status_code == 405 and response.headers["Allow"] == "GET, POST"
 
 
-@pytest.mark.parametrize("path, allow", [
-    # The catch-all for malformed agent paths must not add its methods (issue 12).
-    ("/api/agents/agent-system/a", "DELETE, GET"),
-    ("/api/agents/agent-system/a/invoke", "POST"),
-    # A literal path item wins over a templated one, as in OpenAPI path matching.
-    ("/api/tools/probe", "POST"),
-    ("/api/tools/stripe-api", "DELETE, GET"),
-    ("/runs/events", "GET, PATCH"),
-])
+@pytest.mark.parametrize(
+    "path, allow",
+    [
+        # The catch-all for malformed agent paths must not add its methods (issue 12).
+        ("/api/agents/agent-system/a", "DELETE, GET"),
+        ("/api/agents/agent-system/a/invoke", "POST"),
+        # A literal path item wins over a templated one, as in OpenAPI path matching.
+        ("/api/tools/probe", "POST"),
+        ("/api/tools/stripe-api", "DELETE, GET"),
+        ("/runs/events", "GET, PATCH"),
+    ],
+)
 def test_allow_lists_the_methods_of_the_path_item_in_the_spec(api, path, allow):
     response = api.request("OPTIONS", path)
     assert response.status_code == 405 and response.headers["Allow"] == allow
@@ -157,14 +163,17 @@ def test_other_methods_on_a_malformed_agent_path_are_still_the_documented_400(ap
     assert error_of(response) == "path must be /api/agents/{namespace}/{name}"
 
 
-@pytest.mark.parametrize("query, message", [
-    # An empty value is a value: outside the enum, or not an integer, it is refused.
-    ("/runs?status=", "query parameter status must be one of: RUNNING, PAUSED_APPROVAL, COMPLETED, FAILED"),
-    ("/governance/requests?status=", "query parameter status must be one of: PENDING, APPROVED, REJECTED, EXPIRED"),
-    ("/runs/x/events?limit=", "query parameter limit must be of type integer"),
-    # No query parameter of the spec is a list.
-    ("/runs?status=RUNNING&status=FAILED", "query parameter status is given more than once"),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        # An empty value is a value: outside the enum, or not an integer, it is refused.
+        ("/runs?status=", "query parameter status must be one of: RUNNING, PAUSED_APPROVAL, COMPLETED, FAILED"),
+        ("/governance/requests?status=", "query parameter status must be one of: PENDING, APPROVED, REJECTED, EXPIRED"),
+        ("/runs/x/events?limit=", "query parameter limit must be of type integer"),
+        # No query parameter of the spec is a list.
+        ("/runs?status=RUNNING&status=FAILED", "query parameter status is given more than once"),
+    ],
+)
 def test_empty_or_repeated_query_values_are_refused(api, query, message):
     response = api.get(query)
     assert response.status_code == 400 and error_of(response) == message
@@ -172,9 +181,13 @@ def test_empty_or_repeated_query_values_are_refused(api, query, message):
 
 def test_nan_is_not_json(api):
     run = api.post("/runs", {"agent_id": "a", "user_id": "u"}).get_json()
-    response = api.post(f"/runs/{run['id']}/events", data='{"type": "USER_MESSAGE", "data": {"x": NaN}}',
-                        headers={"Content-Type": "application/json"})
+    response = api.post(
+        f"/runs/{run['id']}/events",
+        data='{"type": "USER_MESSAGE", "data": {"x": NaN}}',
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 400 and error_of(response) == "request body is not valid JSON"
-    response = api.post("/_mock/faults", data='{"status": 503, "latency_ms": Infinity}',
-                        headers={"Content-Type": "application/json"})
+    response = api.post(
+        "/_mock/faults", data='{"status": 503, "latency_ms": Infinity}', headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400

@@ -16,8 +16,7 @@ import mockserver
 PACKAGE_DIR = Path(mockserver.__file__).resolve().parent
 
 # Top-level folders from the bottom up: a module may import its own layer and the layers below.
-LAYERS = {"basics": 0, "spec": 1, "services": 2, "runtime": 3, "surface": 3,
-          "web": 4, "proxy": 4, "testkit": 5}
+LAYERS = {"basics": 0, "spec": 1, "services": 2, "runtime": 3, "surface": 3, "web": 4, "proxy": 4, "testkit": 5}
 
 
 def _module_name(path: Path) -> str:
@@ -27,7 +26,8 @@ def _module_name(path: Path) -> str:
 
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _imports(tree: ast.AST, module: str, is_package: bool) -> set[str]:
@@ -126,5 +126,6 @@ def test_imports_flow_down_the_layers() -> None:
         f"{module} -> {target}"
         for module, targets in import_graph().items()
         for target in targets
-        if _layer(module) is not None and _layer(target) is not None and _layer(target) > _layer(module))
+        if _layer(module) is not None and _layer(target) is not None and _layer(target) > _layer(module)
+    )
     assert upward == []

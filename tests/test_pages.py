@@ -33,8 +33,10 @@ def test_docs_serve_each_document_pointed_at_this_mock(pages):
 def test_a_document_added_to_the_registry_is_listed_and_served(tmp_path):
     app = create_app({})
     extra = tmp_path / "extra.yaml"
-    extra.write_text("openapi: 3.1.0\ninfo: {title: Extra API, version: 2026-06-01}\n"
-                     "servers: [{url: 'https://api.example.com/api/v1'}]\npaths: {}\n")
+    extra.write_text(
+        "openapi: 3.1.0\ninfo: {title: Extra API, version: 2026-06-01}\n"
+        "servers: [{url: 'https://api.example.com/api/v1'}]\npaths: {}\n"
+    )
     app.extensions["runagents_mock"].documents.append(ServedDocument("extra", extra))
     client = app.test_client()
     assert "Extra API 2026-06-01" in client.get("/docs").get_data(as_text=True)
@@ -57,8 +59,13 @@ def test_pages_load_nothing_from_elsewhere_and_run_no_inline_script(pages):
 
 def test_only_swagger_uis_own_files_are_served(pages):
     assert pages.get("/docs/ui/swagger-ui-bundle.js").status_code == 200
-    for path in ("/docs/ui/core.py", "/docs/ui/../utils.py", "/docs/ui/swagger-editor-bundle.js",
-                 "/_mock/ui/static/../pages.py", "/docs/nothing"):
+    for path in (
+        "/docs/ui/core.py",
+        "/docs/ui/../utils.py",
+        "/docs/ui/swagger-editor-bundle.js",
+        "/_mock/ui/static/../pages.py",
+        "/docs/nothing",
+    ):
         response = pages.get(path)
         assert response.status_code == 404, path
         assert response.get_json() == {"error": "no such page"}

@@ -8,23 +8,29 @@ test in tests/clients/ (see its conftest).
 from __future__ import annotations
 
 import pytest
-
 from api_support import error_of
-from mockserver.spec.document import Spec
 from schema_only import schema_problems
+
+from mockserver.spec.document import Spec
 
 AGENT_PY = "import os\nprint(os.environ.get('TOOL_ECHO_TOOL_URL'))\n"
 
 # getting-started/api-quickstart.md step 4: the deploy body as the page posts it.
 API_QUICKSTART_DEPLOY = {
-    "name": "hello-world", "files": {"agent.py": AGENT_PY}, "tools_to_create": [],
+    "name": "hello-world",
+    "files": {"agent.py": AGENT_PY},
+    "tools_to_create": [],
     "required_tools": ["echo-tool"],
     "llm_configs": [{"role": "default", "provider": "openai", "model": "gpt-4o-mini"}],
     "identity_provider": None,
 }
 # The vendor CLI's `deploy --name --file --tool --model` (cli/commands.md, cli-quickstart.md).
-CLI_DEPLOY = {"name": "hello-world", "files": {"agent.py": AGENT_PY}, "required_tools": ["echo-tool"],
-              "llm_configs": [{"provider": "openai", "model": "gpt-4o-mini", "role": "default"}]}
+CLI_DEPLOY = {
+    "name": "hello-world",
+    "files": {"agent.py": AGENT_PY},
+    "required_tools": ["echo-tool"],
+    "llm_configs": [{"provider": "openai", "model": "gpt-4o-mini", "role": "default"}],
+}
 
 ACCEPTED = [
     pytest.param("POST", "/api/deploy", None, API_QUICKSTART_DEPLOY, id="deploy-api-quickstart"),
@@ -44,9 +50,14 @@ REFUSED = [
     ({"name": "a", "files": "agent.py"}, "files must be of type object"),
     ({"name": "", "image": "img:1"}, "name is required"),
     ({"name": "x" * 300, "image": "img:1"}, "name must be at most 253 characters"),
-    ({"name": "Hello World", "image": "img:1"}, "name has an invalid format (must match ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$)"),
-    ({"agent_name": "a", "name": "Not Valid", "image": "img:1"},
-     "name has an invalid format (must match ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$)"),
+    (
+        {"name": "Hello World", "image": "img:1"},
+        "name has an invalid format (must match ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$)",
+    ),
+    (
+        {"agent_name": "a", "name": "Not Valid", "image": "img:1"},
+        "name has an invalid format (must match ^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$)",
+    ),
 ]
 
 
@@ -90,7 +101,11 @@ def test_no_parameter_is_marked_deprecated():
     # Prism's proxy with --errors answers 422 to any use of a deprecated parameter
     # (stoplightio/prism#714), so a form clients send must not be marked so.
     document = Spec.load().document
-    marked = [(path, p["name"]) for path, item in document["paths"].items()
-              for op in [item, *(v for v in item.values() if isinstance(v, dict))]
-              for p in op.get("parameters", []) if isinstance(p, dict) and p.get("deprecated")]
+    marked = [
+        (path, p["name"])
+        for path, item in document["paths"].items()
+        for op in [item, *(v for v in item.values() if isinstance(v, dict))]
+        for p in op.get("parameters", [])
+        if isinstance(p, dict) and p.get("deprecated")
+    ]
     assert marked == []

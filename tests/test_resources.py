@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from api_support import GOOGLE_IDP, OPENAI_PROVIDER, STRIPE_TOOL, error_of
 
 COLLECTIONS = [
@@ -33,8 +32,9 @@ def test_create_get_list_delete(api, path, body, _, namespace):
 def test_create_is_idempotent_by_name(api, path, body, _, __):
     api.post(path, body)
     changed = json.loads(json.dumps(body))
-    changed["spec"]["host" if "host" in body["spec"] else "endpoint" if "endpoint" in body["spec"]
-                    else "description"] = "changed"
+    changed["spec"][
+        "host" if "host" in body["spec"] else "endpoint" if "endpoint" in body["spec"] else "description"
+    ] = "changed"
     assert api.post(path, changed).status_code == 201
     records = api.get(path).get_json()
     assert len(records) == 1
@@ -55,19 +55,34 @@ def test_identity_provider_namespace_can_be_given(api):
     assert record["spec"] == GOOGLE_IDP["spec"]
 
 
-@pytest.mark.parametrize("path, body, message", [
-    ("/api/model-providers", {"name": "p"}, "spec is required"),
-    ("/api/model-providers", {"name": "p", "spec": {"provider": "openai", "endpoint": "e", "models": []}},
-     "spec.auth is required"),
-    ("/api/model-providers", {"name": "p", "spec": {**OPENAI_PROVIDER["spec"], "provider": "azure"}},
-     "spec.provider must be one of: openai, anthropic, bedrock, ollama"),
-    ("/api/identity-providers", {"name": "i", "spec": {"host": "h", "userIDClaim": "sub"}},
-     "spec.identityProvider is required"),
-    ("/api/identity-providers", {"name": "i", "spec": {**GOOGLE_IDP["spec"], "identityProvider": {"issuer": "x"}}},
-     "spec.identityProvider.jwksUri is required"),
-    ("/api/tools", {"spec": {}}, "name is required"),
-    ("/api/tools", {"name": "t"}, "spec is required (or base_url in the flat form)"),
-])
+@pytest.mark.parametrize(
+    "path, body, message",
+    [
+        ("/api/model-providers", {"name": "p"}, "spec is required"),
+        (
+            "/api/model-providers",
+            {"name": "p", "spec": {"provider": "openai", "endpoint": "e", "models": []}},
+            "spec.auth is required",
+        ),
+        (
+            "/api/model-providers",
+            {"name": "p", "spec": {**OPENAI_PROVIDER["spec"], "provider": "azure"}},
+            "spec.provider must be one of: openai, anthropic, bedrock, ollama",
+        ),
+        (
+            "/api/identity-providers",
+            {"name": "i", "spec": {"host": "h", "userIDClaim": "sub"}},
+            "spec.identityProvider is required",
+        ),
+        (
+            "/api/identity-providers",
+            {"name": "i", "spec": {**GOOGLE_IDP["spec"], "identityProvider": {"issuer": "x"}}},
+            "spec.identityProvider.jwksUri is required",
+        ),
+        ("/api/tools", {"spec": {}}, "name is required"),
+        ("/api/tools", {"name": "t"}, "spec is required (or base_url in the flat form)"),
+    ],
+)
 def test_invalid_bodies_name_the_field(api, path, body, message):
     response = api.post(path, body)
     assert response.status_code == 400
@@ -76,6 +91,7 @@ def test_invalid_bodies_name_the_field(api, path, body, message):
 
 
 # --- tools specifics ----------------------------------------------------------------------
+
 
 def test_tool_credentials_are_wired_and_never_returned(api):
     created = api.post("/api/tools", STRIPE_TOOL)
@@ -90,34 +106,60 @@ def test_tool_credentials_are_wired_and_never_returned(api):
 
 
 def test_oauth2_credentials_get_a_namespaced_secret_ref(api):
-    body = {"name": "google-drive", "spec": {"connection": {
-        "baseUrl": "https://www.googleapis.com",
-        "authentication": {"type": "OAuth2", "oauth2Config": {"authUrl": "https://a", "tokenUrl": "https://t",
-                                                              "scopes": ["s"]}}}},
-        "credentials": {"client_id": "123.apps.googleusercontent.com", "client_secret": "GOCSPX-secret"}}
+    body = {
+        "name": "google-drive",
+        "spec": {
+            "connection": {
+                "baseUrl": "https://www.googleapis.com",
+                "authentication": {
+                    "type": "OAuth2",
+                    "oauth2Config": {"authUrl": "https://a", "tokenUrl": "https://t", "scopes": ["s"]},
+                },
+            }
+        },
+        "credentials": {"client_id": "123.apps.googleusercontent.com", "client_secret": "GOCSPX-secret"},
+    }
     tool = api.post("/api/tools", body).get_json()
     assert tool["spec"]["connection"]["authentication"]["oauth2Config"]["credentialsSecretRef"] == {
-        "name": "google-drive-credentials", "namespace": "agent-system"}
+        "name": "google-drive-credentials",
+        "namespace": "agent-system",
+    }
     assert tool["status"] == {"phase": "Pending"}
     assert "GOCSPX-secret" not in json.dumps(tool)
 
 
 def test_flat_tool_body_from_the_vendor_sdk(api):
-    flat = {"name": "weather", "base_url": "https://api.weather.example", "description": "Weather",
-            "auth_type": "None", "port": 8443, "scheme": "HTTPS"}
+    flat = {
+        "name": "weather",
+        "base_url": "https://api.weather.example",
+        "description": "Weather",
+        "auth_type": "None",
+        "port": 8443,
+        "scheme": "HTTPS",
+    }
     tool = api.post("/api/tools", flat).get_json()
-    assert tool["spec"] == {"description": "Weather", "connection": {
-        "topology": "External", "baseUrl": "https://api.weather.example", "port": 8443, "scheme": "HTTPS",
-        "authentication": {"type": "None"}}}
+    assert tool["spec"] == {
+        "description": "Weather",
+        "connection": {
+            "topology": "External",
+            "baseUrl": "https://api.weather.example",
+            "port": 8443,
+            "scheme": "HTTPS",
+            "authentication": {"type": "None"},
+        },
+    }
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("https://api.stripe.com", {"reachable": True, "status_code": 200}),
-    ("https://status-401.example.com/v1", {"reachable": True, "status_code": 401}),
-    ("https://status-503.example.com", {"reachable": False, "status_code": 503}),
-    ("https://down.invalid", {"reachable": False, "error": "dial tcp: lookup down.invalid: no such host"}),
-    ("ftp://files.example.com", {"reachable": False, "error": "invalid URL"}),  # a URI, but not http(s)
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("https://api.stripe.com", {"reachable": True, "status_code": 200}),
+        ("https://status-401.example.com/v1", {"reachable": True, "status_code": 401}),
+        ("https://status-503.example.com", {"reachable": False, "status_code": 503}),
+        ("https://down.invalid", {"reachable": False, "error": "dial tcp: lookup down.invalid: no such host"}),
+        ("ftp://files.example.com", {"reachable": False, "error": "invalid URL"}),  # a URI, but not http(s)
+    ],
+)
 def test_probe_is_simulated_and_deterministic(api, url, expected):
     first = api.post("/api/tools/probe", {"url": url}).get_json()
     assert {k: first[k] for k in expected} == expected
@@ -162,11 +204,14 @@ def test_model_provider_becomes_available(api):
     assert api.get("/api/model-providers/openai-prod").get_json()["status"]["phase"] == "Available"
 
 
-@pytest.mark.parametrize("path, body", [
-    ("/api/tools", {"name": "a/b", "base_url": "https://x.example"}),
-    ("/api/model-providers", {**OPENAI_PROVIDER, "name": "Open AI"}),
-    ("/api/identity-providers", {**GOOGLE_IDP, "name": "-google"}),
-])
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/api/tools", {"name": "a/b", "base_url": "https://x.example"}),
+        ("/api/model-providers", {**OPENAI_PROVIDER, "name": "Open AI"}),
+        ("/api/identity-providers", {**GOOGLE_IDP, "name": "-google"}),
+    ],
+)
 def test_names_must_be_resource_names(api, path, body):
     # A name with "/" could be created but never read or deleted through its path.
     response = api.post(path, body)

@@ -6,7 +6,6 @@ import re
 import uuid
 
 import pytest
-
 from api_support import error_of
 
 RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -33,19 +32,27 @@ def test_invoke_url_is_kept_when_given(api):
     assert new_run(api, invoke_url="http://x/invoke")["invoke_url"] == "http://x/invoke"
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"user_id": "u"}, "agent_id is required"),
-    ({"agent_id": "a"}, "user_id is required"),
-    ({"agent_id": "", "user_id": "u"}, "agent_id is required"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"user_id": "u"}, "agent_id is required"),
+        ({"agent_id": "a"}, "user_id is required"),
+        ({"agent_id": "", "user_id": "u"}, "agent_id is required"),
+    ],
+)
 def test_create_run_requires_agent_and_user(api, body, message):
     response = api.post("/runs", body)
     assert response.status_code == 400 and error_of(response) == message
 
 
 def test_missing_run_is_documented_404(api):
-    for method, path in [("GET", "/runs/nope"), ("PATCH", "/runs/nope"), ("GET", "/runs/nope/events"),
-                         ("POST", "/runs/nope/events"), ("POST", "/runs/nope/actions")]:
+    for method, path in [
+        ("GET", "/runs/nope"),
+        ("PATCH", "/runs/nope"),
+        ("GET", "/runs/nope/events"),
+        ("POST", "/runs/nope/events"),
+        ("POST", "/runs/nope/actions"),
+    ]:
         body = {"status": "COMPLETED", "type": "USER_MESSAGE", "tool_id": "t"}
         response = api.request(method, path, json_body=body)
         assert response.status_code == 404 and error_of(response) == "run nope not found", path
@@ -68,8 +75,13 @@ def test_list_filters_by_agent_and_accepts_the_cli_alias(api):
     assert api.get("/runs?agent_id=a1&status=RUNNING").get_json() == []
 
 
-ALLOWED = [("RUNNING", "PAUSED_APPROVAL"), ("RUNNING", "COMPLETED"), ("RUNNING", "FAILED"),
-           ("PAUSED_APPROVAL", "RUNNING"), ("PAUSED_APPROVAL", "FAILED")]
+ALLOWED = [
+    ("RUNNING", "PAUSED_APPROVAL"),
+    ("RUNNING", "COMPLETED"),
+    ("RUNNING", "FAILED"),
+    ("PAUSED_APPROVAL", "RUNNING"),
+    ("PAUSED_APPROVAL", "FAILED"),
+]
 STATUSES = ["RUNNING", "PAUSED_APPROVAL", "COMPLETED", "FAILED"]
 
 
@@ -125,18 +137,26 @@ def test_unknown_event_type_is_400(api):
 
 def test_event_payload_hash_from_header_and_data_echoed(api):
     run = new_run(api)
-    event = api.post(f"/runs/{run['id']}/events", {"type": "TOOL_REQUEST", "data": {"tool": "stripe-api"}},
-                     headers={"X-Payload-Hash": "sha256:h1"}).get_json()
+    event = api.post(
+        f"/runs/{run['id']}/events",
+        {"type": "TOOL_REQUEST", "data": {"tool": "stripe-api"}},
+        headers={"X-Payload-Hash": "sha256:h1"},
+    ).get_json()
     assert event["payload_hash"] == "sha256:h1" and event["data"] == {"tool": "stripe-api"}
-    event = api.post(f"/runs/{run['id']}/events", {"type": "TOOL_REQUEST", "payload_hash": "sha256:body"},
-                     headers={"X-Payload-Hash": "sha256:h1"}).get_json()
+    event = api.post(
+        f"/runs/{run['id']}/events",
+        {"type": "TOOL_REQUEST", "payload_hash": "sha256:body"},
+        headers={"X-Payload-Hash": "sha256:h1"},
+    ).get_json()
     assert event["payload_hash"] == "sha256:body"
 
 
 def test_blocked_action_pauses_the_run(api):
     run = new_run(api)
-    response = api.post(f"/runs/{run['id']}/actions",
-                        {"tool_id": "stripe-api", "capability": "create-charge", "payload_hash": "sha256:a1"})
+    response = api.post(
+        f"/runs/{run['id']}/actions",
+        {"tool_id": "stripe-api", "capability": "create-charge", "payload_hash": "sha256:a1"},
+    )
     assert response.status_code == 201
     action = response.get_json()
     assert action["status"] == "BLOCKED" and action["run_id"] == run["id"]
@@ -182,7 +202,10 @@ def test_approve_resumes_the_run(api):
     run = api.get(f"/runs/{run_id}").get_json()
     assert run["status"] == "RUNNING" and "blocked_action_id" not in run
     assert [e["type"] for e in api.get(f"/runs/{run_id}/events").get_json()] == [
-        "APPROVAL_REQUIRED", "APPROVED", "RESUMED"]
+        "APPROVAL_REQUIRED",
+        "APPROVED",
+        "RESUMED",
+    ]
 
 
 def test_approve_hash_mismatch_is_409_and_changes_nothing(api):
@@ -227,22 +250,23 @@ def test_unknown_action_is_404(api):
 
 def test_complete_example_from_the_docs(api):
     """The runs page's complete lifecycle example, step by step."""
-    run = api.post("/runs", {"agent_id": "payment-agent", "user_id": "admin@example.com",
-                             "namespace": "agent-system"}).get_json()
+    run = api.post(
+        "/runs", {"agent_id": "payment-agent", "user_id": "admin@example.com", "namespace": "agent-system"}
+    ).get_json()
     run_id = run["id"]
     api.post(f"/runs/{run_id}/events", {"type": "USER_MESSAGE", "actor": "admin@example.com"})
     api.post(f"/runs/{run_id}/events", {"type": "TOOL_REQUEST", "actor": "payment-agent"})
-    action = api.post(f"/runs/{run_id}/actions", {"tool_id": "stripe-api", "capability": "create-charge",
-                                                  "payload_hash": "sha256:abc123"}).get_json()
+    action = api.post(
+        f"/runs/{run_id}/actions",
+        {"tool_id": "stripe-api", "capability": "create-charge", "payload_hash": "sha256:abc123"},
+    ).get_json()
     assert api.get(f"/runs/{run_id}").get_json()["status"] == "PAUSED_APPROVAL"
-    approved = api.post(f"/runs/{run_id}/actions/{action['action_id']}/approve",
-                        {"payload_hash": "sha256:abc123"})
+    approved = api.post(f"/runs/{run_id}/actions/{action['action_id']}/approve", {"payload_hash": "sha256:abc123"})
     assert approved.status_code == 200
     completed = api.patch(f"/runs/{run_id}", {"status": "COMPLETED"})
     assert completed.status_code == 200 and completed.get_json()["status"] == "COMPLETED"
     events = api.get(f"/runs/{run_id}/events").get_json()
-    assert [e["type"] for e in events] == ["USER_MESSAGE", "TOOL_REQUEST", "APPROVAL_REQUIRED", "APPROVED",
-                                           "RESUMED"]
+    assert [e["type"] for e in events] == ["USER_MESSAGE", "TOOL_REQUEST", "APPROVAL_REQUIRED", "APPROVED", "RESUMED"]
     assert [e["seq"] for e in events] == [1, 2, 3, 4, 5]
 
 

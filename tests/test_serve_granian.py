@@ -15,12 +15,16 @@ import pytest
 
 pytest.importorskip("granian")
 
-from mockserver.testkit.state_file import read_store  # noqa: E402
+from mockserver.testkit.state_file import read_store
 
 
 def serve(*args: str) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "mockserver.web.cli", "serve", "--server", "granian",
-                             "--port", "0", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mockserver.web.cli", "serve", "--server", "granian", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     line = proc.stdout.readline()
     match = re.search(r"http://[\d.]+:\d+", line)
     assert match, line + proc.stderr.read()
@@ -57,8 +61,23 @@ def test_granian_serves_the_same_api_and_saves_state_on_sigterm(tmp_path):
 def test_granian_refuses_a_bad_state_file(tmp_path):
     state = tmp_path / "state.json"
     state.write_text("{not json")
-    proc = subprocess.run([sys.executable, "-m", "mockserver.web.cli", "serve", "--server", "granian", "--port", "0",
-                           "--state-file", str(state)], capture_output=True, text=True, timeout=20)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mockserver.web.cli",
+            "serve",
+            "--server",
+            "granian",
+            "--port",
+            "0",
+            "--state-file",
+            str(state),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
     assert proc.returncode == 2 and f"state file {state} is corrupt" in proc.stderr
 
 
@@ -81,8 +100,12 @@ def test_a_port_in_use_is_refused_not_shared():
     first, url = serve()
     try:
         port = url.rsplit(":", 1)[1]
-        second = subprocess.run([sys.executable, "-m", "mockserver.web.cli", "serve", "--port", port],
-                                capture_output=True, text=True, timeout=20)
+        second = subprocess.run(
+            [sys.executable, "-m", "mockserver.web.cli", "serve", "--port", port],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
         assert second.returncode == 2
         assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in second.stderr
     finally:

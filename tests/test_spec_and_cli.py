@@ -22,19 +22,50 @@ ROOT = Path(__file__).resolve().parents[1]
 # The operations issue #2 asks for, by group: a check on the spec, not a route list the mock uses.
 REQUIRED_OPERATIONS = {
     "deploy": ["POST /api/deploy", "POST /api/starter-kit"],
-    "agents": ["GET /api/agents", "GET /api/agents/{namespace}/{name}", "DELETE /api/agents/{namespace}/{name}",
-               "POST /api/agents/{namespace}/{name}/invoke"],
-    "tools": ["GET /api/tools", "POST /api/tools", "GET /api/tools/{name}", "DELETE /api/tools/{name}",
-              "POST /api/tools/probe", "POST /api/tools/{name}/test"],
-    "model-providers": ["GET /api/model-providers", "POST /api/model-providers",
-                        "GET /api/model-providers/{name}", "DELETE /api/model-providers/{name}"],
-    "identity-providers": ["GET /api/identity-providers", "POST /api/identity-providers",
-                           "GET /api/identity-providers/{name}", "DELETE /api/identity-providers/{name}"],
-    "runs": ["POST /runs", "GET /runs", "GET /runs/{id}", "PATCH /runs/{id}", "POST /runs/{id}/events",
-             "GET /runs/{id}/events", "POST /runs/{id}/actions", "GET /runs/{id}/actions/{action_id}",
-             "POST /runs/{id}/actions/{action_id}/approve"],
-    "approvals": ["POST /governance/requests", "GET /governance/requests", "GET /governance/requests/{id}",
-                  "POST /governance/requests/{id}/approve", "POST /governance/requests/{id}/reject"],
+    "agents": [
+        "GET /api/agents",
+        "GET /api/agents/{namespace}/{name}",
+        "DELETE /api/agents/{namespace}/{name}",
+        "POST /api/agents/{namespace}/{name}/invoke",
+    ],
+    "tools": [
+        "GET /api/tools",
+        "POST /api/tools",
+        "GET /api/tools/{name}",
+        "DELETE /api/tools/{name}",
+        "POST /api/tools/probe",
+        "POST /api/tools/{name}/test",
+    ],
+    "model-providers": [
+        "GET /api/model-providers",
+        "POST /api/model-providers",
+        "GET /api/model-providers/{name}",
+        "DELETE /api/model-providers/{name}",
+    ],
+    "identity-providers": [
+        "GET /api/identity-providers",
+        "POST /api/identity-providers",
+        "GET /api/identity-providers/{name}",
+        "DELETE /api/identity-providers/{name}",
+    ],
+    "runs": [
+        "POST /runs",
+        "GET /runs",
+        "GET /runs/{id}",
+        "PATCH /runs/{id}",
+        "POST /runs/{id}/events",
+        "GET /runs/{id}/events",
+        "POST /runs/{id}/actions",
+        "GET /runs/{id}/actions/{action_id}",
+        "POST /runs/{id}/actions/{action_id}/approve",
+    ],
+    "approvals": [
+        "POST /governance/requests",
+        "GET /governance/requests",
+        "GET /governance/requests/{id}",
+        "POST /governance/requests/{id}/approve",
+        "POST /governance/requests/{id}/reject",
+    ],
     "llm-gateway": ["POST /v1/chat/completions"],
     "ingestion": ["POST /analyze", "GET /analysis/{id}", "POST /requirements"],
     "builds": ["POST /api/builds", "GET /api/builds/{id}"],
@@ -48,6 +79,7 @@ def document():
 
 def test_spec_is_valid_openapi_31(document):
     from openapi_spec_validator import validate
+
     validate(document)
     assert document["openapi"].startswith("3.1")
 
@@ -73,12 +105,22 @@ def test_required_operations_are_specified(document, tag):
 def test_bearer_security_everywhere(document):
     assert document["security"] == [{"bearerAuth": []}]
     assert document["components"]["securitySchemes"]["bearerAuth"] == {
-        **document["components"]["securitySchemes"]["bearerAuth"], "type": "http", "scheme": "bearer"}
+        **document["components"]["securitySchemes"]["bearerAuth"],
+        "type": "http",
+        "scheme": "bearer",
+    }
     # The only exception: the agent runtime's calls, which the platform takes without a key.
-    overrides = {(path, method): op["security"] for path, item in document["paths"].items()
-                 for method, op in item.items() if isinstance(op, dict) and "security" in op}
-    assert overrides == {("/runs/{id}/checkpoint", "post"): [], ("/runs/{id}/checkpoint/{action_id}", "get"): [],
-                         ("/runs/{id}/tool-result", "post"): []}
+    overrides = {
+        (path, method): op["security"]
+        for path, item in document["paths"].items()
+        for method, op in item.items()
+        if isinstance(op, dict) and "security" in op
+    }
+    assert overrides == {
+        ("/runs/{id}/checkpoint", "post"): [],
+        ("/runs/{id}/checkpoint/{action_id}", "get"): [],
+        ("/runs/{id}/tool-result", "post"): [],
+    }
 
 
 def test_special_headers_are_documented(document):
@@ -92,9 +134,14 @@ def test_no_control_endpoints_in_the_spec(document):
 
 # --- the command ------------------------------------------------------------------------------
 
+
 def start(*args: str) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "mockserver.web.cli", "serve", "--port", "0", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mockserver.web.cli", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     line = proc.stdout.readline()
     match = re.search(r"http://[\d.]+:\d+", line)
     assert match, line + proc.stderr.read()
@@ -140,8 +187,12 @@ def test_serve_with_api_keys_and_seed(tmp_path):
 def test_serve_refuses_a_bad_seed_file(tmp_path):
     fixture = tmp_path / "seed.yaml"
     fixture.write_text("tools: [{name: broken}]\n")
-    proc = subprocess.run([sys.executable, "-m", "mockserver.web.cli", "serve", "--port", "0", "--seed", str(fixture)],
-                          capture_output=True, text=True, timeout=20)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mockserver.web.cli", "serve", "--port", "0", "--seed", str(fixture)],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
     assert proc.returncode == 2
     assert "tools[0]: spec is required" in proc.stderr
 
@@ -170,8 +221,9 @@ def test_live_server_stops_even_when_its_wake_up_pipe_is_already_closed():
 
     live = LiveServer().start()
     host, port = live.url.rsplit("//", 1)[1].split(":")
-    with urllib.request.urlopen(urllib.request.Request(live.url + "/api/tools", headers={"Authorization": "Bearer k"}),
-                                timeout=5) as answer:
+    with urllib.request.urlopen(
+        urllib.request.Request(live.url + "/api/tools", headers={"Authorization": "Bearer k"}), timeout=5
+    ) as answer:
         assert answer.status == 200
     for fd in live._server.trigger._fds:  # what the race leaves behind: the pipe's ends closed
         os.close(fd)

@@ -63,8 +63,9 @@ def _process_main(spec: LoadSpec, connections: int, first: int, start_at: float,
     time.sleep(max(0.0, start_at - time.time()))
     deadline = time.perf_counter() + spec.duration
     outs: list[dict[str, Any]] = [{} for _ in range(connections)]
-    threads = [threading.Thread(target=_connection_loop, args=(spec, first + n, deadline, outs[n]))
-               for n in range(connections)]
+    threads = [
+        threading.Thread(target=_connection_loop, args=(spec, first + n, deadline, outs[n])) for n in range(connections)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -85,8 +86,10 @@ class PythonLoad:
         procs = min(self.processes, spec.concurrency)
         shares = [spec.concurrency // procs + (1 if n < spec.concurrency % procs else 0) for n in range(procs)]
         start_at = time.time() + 1.0  # time for spawned interpreters to import this module
-        workers = [ctx.Process(target=_process_main, args=(spec, share, sum(shares[:n]), start_at, queue))
-                   for n, share in enumerate(shares)]
+        workers = [
+            ctx.Process(target=_process_main, args=(spec, share, sum(shares[:n]), start_at, queue))
+            for n, share in enumerate(shares)
+        ]
         for w in workers:
             w.start()
         results = [queue.get(timeout=spec.duration + 60) for _ in workers]
@@ -96,10 +99,15 @@ class PythonLoad:
         errors = sum(e for _, e in results)
         p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
         return LoadResult(
-            requests=len(latencies), seconds=spec.duration,
+            requests=len(latencies),
+            seconds=spec.duration,
             rps=len(latencies) / spec.duration if spec.duration else 0.0,
-            p50_ms=p50 * 1000 if p50 is not None else None, p99_ms=p99 * 1000 if p99 is not None else None,
+            p50_ms=p50 * 1000 if p50 is not None else None,
+            p99_ms=p99 * 1000 if p99 is not None else None,
             errors=errors,
-            detail={"processes": procs, "p90_ms": (percentile(latencies, 90) or 0) * 1000,
-                    "max_ms": (latencies[-1] * 1000) if latencies else None},
+            detail={
+                "processes": procs,
+                "p90_ms": (percentile(latencies, 90) or 0) * 1000,
+                "max_ms": (latencies[-1] * 1000) if latencies else None,
+            },
         )

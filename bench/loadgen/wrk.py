@@ -13,7 +13,7 @@ from .base import LoadResult, LoadSpec
 _MARK = "BENCH_RESULT "
 
 # summary.errors.status counts answers outside 2xx/3xx; latency values are microseconds.
-_DONE = r'''
+_DONE = r"""
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -21,7 +21,7 @@ done = function(summary, latency, requests)
     "BENCH_RESULT ", summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status,
     e.timeout, latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean))
 end
-'''
+"""
 
 
 def _lua_string(text: str) -> str:
@@ -71,22 +71,38 @@ class WrkLoad:
             script = Path(tmp) / "load.lua"
             script.write_text(build_script(spec))
             # One wrk thread: on a 2-core box the other core belongs to the server under test.
-            argv = [self.executable, "-t1", f"-c{spec.concurrency}", f"-d{whole_seconds(spec.duration)}s",
-                    "--timeout", "10s", "-s", str(script), spec.base_url]
+            argv = [
+                self.executable,
+                "-t1",
+                f"-c{spec.concurrency}",
+                f"-d{whole_seconds(spec.duration)}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(script),
+                spec.base_url,
+            ]
             done = subprocess.run(argv, capture_output=True, text=True, timeout=spec.duration + 60)
         line = next((ln for ln in done.stdout.splitlines() if ln.startswith(_MARK)), None)
         if done.returncode != 0 or line is None:
             raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
-        raw = json.loads(line[len(_MARK):])
+        raw = json.loads(line[len(_MARK) :])
         seconds = raw["duration_us"] / 1e6
         socket_errors = raw["connect"] + raw["read"] + raw["write"] + raw["timeout"]
         ok = raw["requests"] > 0
         return LoadResult(
-            requests=raw["requests"], seconds=seconds,
+            requests=raw["requests"],
+            seconds=seconds,
             rps=raw["requests"] / seconds if seconds else 0.0,
-            p50_ms=raw["p50_us"] / 1000 if ok else None, p99_ms=raw["p99_us"] / 1000 if ok else None,
+            p50_ms=raw["p50_us"] / 1000 if ok else None,
+            p99_ms=raw["p99_us"] / 1000 if ok else None,
             errors=raw["status"] + socket_errors,
-            detail={"p90_ms": raw["p90_us"] / 1000, "max_ms": raw["max_us"] / 1000,
-                    "mean_ms": raw["mean_us"] / 1000, "bad_status": raw["status"],
-                    "socket_errors": socket_errors, "bytes": raw["bytes"]},
+            detail={
+                "p90_ms": raw["p90_us"] / 1000,
+                "max_ms": raw["max_us"] / 1000,
+                "mean_ms": raw["mean_us"] / 1000,
+                "bad_status": raw["status"],
+                "socket_errors": socket_errors,
+                "bytes": raw["bytes"],
+            },
         )

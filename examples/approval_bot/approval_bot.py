@@ -11,8 +11,9 @@ and bodies from the API reference.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import requests
 
@@ -32,8 +33,15 @@ class ApiError(Exception):
 class RunAgentsApi:
     """JSON over HTTP with a bearer key, retrying transient failures a bounded number of times."""
 
-    def __init__(self, base_url: str, api_key: str, *, retries: int = 1, max_wait_seconds: float = 2.0,
-                 session: requests.Session | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        retries: int = 1,
+        max_wait_seconds: float = 2.0,
+        session: requests.Session | None = None,
+    ):
         self.base_url = base_url.rstrip("/")
         self.retries = retries
         self.max_wait_seconds = max_wait_seconds
@@ -106,14 +114,25 @@ class ApprovalBot:
 
     def request_tool(self, run_id: str, agent_id: str, tool_id: str, capability: str) -> dict[str, Any]:
         """Ask for just-in-time access on behalf of a run: the run pauses until a decision."""
-        return self.api.call("POST", "/governance/requests", {
-            "subject": f"{agent_id}-sa", "agent_id": agent_id, "tool_id": tool_id,
-            "capability": capability, "run_id": run_id})
+        return self.api.call(
+            "POST",
+            "/governance/requests",
+            {
+                "subject": f"{agent_id}-sa",
+                "agent_id": agent_id,
+                "tool_id": tool_id,
+                "capability": capability,
+                "run_id": run_id,
+            },
+        )
 
     def block_action(self, run_id: str, tool_id: str, capability: str, payload_hash: str) -> dict[str, Any]:
         """Hold a tool call for a human: the run pauses with an APPROVAL_REQUIRED event."""
-        return self.api.call("POST", f"/runs/{run_id}/actions",
-                             {"tool_id": tool_id, "capability": capability, "payload_hash": payload_hash})
+        return self.api.call(
+            "POST",
+            f"/runs/{run_id}/actions",
+            {"tool_id": tool_id, "capability": capability, "payload_hash": payload_hash},
+        )
 
     def approve_action(self, run_id: str, action_id: str, payload_hash: str) -> dict[str, Any]:
         return self.api.call("POST", f"/runs/{run_id}/actions/{action_id}/approve", {"payload_hash": payload_hash})
@@ -132,8 +151,11 @@ class ApprovalBot:
                 reason = f"{request['tool_id']} is on the allow list"
                 # A time window (the tool's default duration): with no scope the platform
                 # approves the one blocked call only (`once`).
-                self.api.call("POST", f"/governance/requests/{request['id']}/approve",
-                              {"approver_id": self.name, "scope": "agent_user_ttl"})
+                self.api.call(
+                    "POST",
+                    f"/governance/requests/{request['id']}/approve",
+                    {"approver_id": self.name, "scope": "agent_user_ttl"},
+                )
                 approved = True
             else:
                 reason = f"{request['tool_id']} is not on the allow list"

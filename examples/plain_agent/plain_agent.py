@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Mapping
+from typing import Any
 
 import requests
 
@@ -37,15 +38,17 @@ class PlainAgent:
         if len(words) == 3 and words[:2] == ["look", "up"]:
             call = {"method": "GET", "url": f"{self.tool_url('orders')}/v1/orders/{words[2]}", "body": None}
         elif len(words) == 3 and words[0] == "refund":
-            call = {"method": "POST", "url": f"{self.tool_url('payments')}/v1/refunds",
-                    "body": {"order": words[1], "amount": int(words[2])}}
+            call = {
+                "method": "POST",
+                "url": f"{self.tool_url('payments')}/v1/refunds",
+                "body": {"order": words[1], "amount": int(words[2])},
+            }
         else:
             return {"response": "I can 'look up <order>' or 'refund <order> <amount>'."}
         return self._call_tool(call, run_id, user)
 
     def resume(self, action_id: str, run_id: str, user: str) -> dict[str, Any]:
-        checkpoint = requests.get(f"{self.env['GOVERNANCE_URL']}/runs/{run_id}/checkpoint/{action_id}",
-                                  timeout=TIMEOUT)
+        checkpoint = requests.get(f"{self.env['GOVERNANCE_URL']}/runs/{run_id}/checkpoint/{action_id}", timeout=TIMEOUT)
         checkpoint.raise_for_status()
         [call] = checkpoint.json()["pending_calls"]
         return self._call_tool(call, run_id, user)
@@ -60,9 +63,11 @@ class PlainAgent:
         answer = requests.request(call["method"], call["url"], data=data, headers=headers, timeout=TIMEOUT)
         detail = answer.json() if answer.headers.get("Content-Type", "").startswith("application/json") else {}
         if answer.status_code == 403 and detail.get("code") == "APPROVAL_REQUIRED":
-            requests.post(f"{self.env['GOVERNANCE_URL']}/runs/{run_id}/checkpoint", timeout=TIMEOUT,
-                          json={"action_id": detail["action_id"], "pending_calls": [dict(call)],
-                                "messages": []}).raise_for_status()
+            requests.post(
+                f"{self.env['GOVERNANCE_URL']}/runs/{run_id}/checkpoint",
+                timeout=TIMEOUT,
+                json={"action_id": detail["action_id"], "pending_calls": [dict(call)], "messages": []},
+            ).raise_for_status()
             return {"response": detail["message"], "approval_required": detail}
         if answer.status_code == 403 and detail.get("code") == "CONSENT_REQUIRED":
             return {"response": detail["message"], "consent_required": detail}
@@ -83,7 +88,7 @@ def serve(agent: PlainAgent, host: str = "127.0.0.1", port: int = 0) -> Threadin
             if self.path == "/invoke":
                 self._json(agent.invoke(body, run_id, user))
             elif self.path.startswith("/resume/"):
-                self._json(agent.resume(self.path[len("/resume/"):], run_id, user))
+                self._json(agent.resume(self.path[len("/resume/") :], run_id, user))
             else:
                 self.send_error(404)
 
@@ -99,8 +104,9 @@ def serve(agent: PlainAgent, host: str = "127.0.0.1", port: int = 0) -> Threadin
             pass
 
     server = ThreadingHTTPServer((host, port), Handler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="plain-agent",
-                     daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="plain-agent", daemon=True
+    ).start()
     return server
 
 

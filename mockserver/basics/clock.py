@@ -6,12 +6,11 @@ import math
 import re
 import threading
 import time
-from datetime import datetime, timezone
-
+from datetime import UTC, datetime
 
 # The latest the clock may show: timestamps are RFC 3339 with a four-digit year, and expiries
 # run up to MAX_DURATION_SECONDS past the clock, so the clock stops a century short of 9999.
-MAX_CLOCK_SECONDS = datetime(9899, 1, 1, tzinfo=timezone.utc).timestamp()
+MAX_CLOCK_SECONDS = datetime(9899, 1, 1, tzinfo=UTC).timestamp()
 
 
 def clock_offset_problem(seconds: float, absolute: bool = False) -> str | None:
@@ -62,7 +61,7 @@ class Clock:
 
 def iso(ts: float) -> str:
     """RFC 3339 in UTC with a ``Z``, second precision, as the vendor's examples show."""
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 _DURATION_PART = re.compile(r"(\d+)([smhd])")

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from flask import Response
 
 
 def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(json.dumps(body, separators=(",", ":")), status=status,
-                    mimetype="application/json", headers=dict(headers or {}))
+    return Response(
+        json.dumps(body, separators=(",", ":")), status=status, mimetype="application/json", headers=dict(headers or {})
+    )
 
 
 class RecordEncoder:
@@ -95,7 +97,7 @@ class DecodingList(list):
     def __iter__(self) -> Iterator[Any]:
         items = list(list.__iter__(self))
         for start in range(0, len(items), self.BLOCK):
-            yield from json.loads(b"[" + b",".join(items[start:start + self.BLOCK]) + b"]")
+            yield from json.loads(b"[" + b",".join(items[start : start + self.BLOCK]) + b"]")
 
     def __getitem__(self, index: Any) -> Any:
         item = list.__getitem__(self, index)

@@ -19,8 +19,9 @@ pipeline and the proxy apply the same ones.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 LOCAL_NAMES = frozenset({"localhost"})
 _FOREIGN_FETCH_SITES = frozenset({"cross-site", "same-site"})
@@ -71,8 +72,10 @@ class OriginPolicy:
             return f"Host {host!r} is not a host name"
         name, port = parsed
         if not (_is_ip_literal(name) or name in LOCAL_NAMES or name in self.allowed_hosts):
-            return (f"Host {host!r} is not this server's address (a name the browser was pointed at); "
-                    "allow it with --allow-host NAME")
+            return (
+                f"Host {host!r} is not this server's address (a name the browser was pointed at); "
+                "allow it with --allow-host NAME"
+            )
         if self.port is not None and (port or 80) != self.port:
             return f"Host {host!r} names another port than this server's {self.port}"
         return None
@@ -94,4 +97,5 @@ class OriginPolicy:
         """The first rule a WSGI request breaks, as a message for a 403; None when it may pass."""
         host = environ.get("HTTP_HOST")
         return self.host_problem(host) or self.origin_problem(
-            environ.get("HTTP_ORIGIN"), host, environ.get("HTTP_SEC_FETCH_SITE"))
+            environ.get("HTTP_ORIGIN"), host, environ.get("HTTP_SEC_FETCH_SITE")
+        )

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 REDACTED = "***"
@@ -50,23 +51,117 @@ _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]*@")
 
 
 # Words that make any name secret.
-_CREDENTIAL_WORDS = frozenset({
-    "secret", "secrets", "password", "passwd", "pwd", "pass", "passphrase", "pat", "token", "credential",
-    "credentials", "creds", "apikey", "dsn", "privatekey", "cookie", "jwt", "otp", "bearer", "webhook",
-})
+_CREDENTIAL_WORDS = frozenset(
+    {
+        "secret",
+        "secrets",
+        "password",
+        "passwd",
+        "pwd",
+        "pass",
+        "passphrase",
+        "pat",
+        "token",
+        "credential",
+        "credentials",
+        "creds",
+        "apikey",
+        "dsn",
+        "privatekey",
+        "cookie",
+        "jwt",
+        "otp",
+        "bearer",
+        "webhook",
+    }
+)
 # Vendors whose every setting is treated as a secret unless its last word says otherwise.
-_VENDORS = frozenset({
-    "stripe", "github", "gh", "gitlab", "openai", "anthropic", "aws", "azure", "gcp", "google", "slack",
-    "twilio", "sendgrid", "mailgun", "datadog", "dd", "sentry", "hf", "huggingface", "npm", "pypi", "docker",
-    "shopify", "paypal", "cohere", "mistral", "groq", "pinecone", "supabase", "firebase", "vercel", "netlify",
-    "heroku", "cloudflare", "okta", "auth0", "atlassian", "jira", "notion", "discord", "telegram", "replicate",
-})
+_VENDORS = frozenset(
+    {
+        "stripe",
+        "github",
+        "gh",
+        "gitlab",
+        "openai",
+        "anthropic",
+        "aws",
+        "azure",
+        "gcp",
+        "google",
+        "slack",
+        "twilio",
+        "sendgrid",
+        "mailgun",
+        "datadog",
+        "dd",
+        "sentry",
+        "hf",
+        "huggingface",
+        "npm",
+        "pypi",
+        "docker",
+        "shopify",
+        "paypal",
+        "cohere",
+        "mistral",
+        "groq",
+        "pinecone",
+        "supabase",
+        "firebase",
+        "vercel",
+        "netlify",
+        "heroku",
+        "cloudflare",
+        "okta",
+        "auth0",
+        "atlassian",
+        "jira",
+        "notion",
+        "discord",
+        "telegram",
+        "replicate",
+    }
+)
 # A last word naming a reference, a setting, a place or an id: such a name holds no secret.
-_NOT_SECRET_LAST = frozenset({
-    "ref", "config", "url", "uri", "endpoint", "tokens", "type", "fields", "prefix", "id", "name", "host",
-    "hostname", "port", "region", "timeout", "ttl", "enabled", "mode", "level", "version", "model", "header",
-    "path", "file", "env", "count", "limit", "expiry", "expires", "at", "kind", "format", "scheme", "param",
-})
+_NOT_SECRET_LAST = frozenset(
+    {
+        "ref",
+        "config",
+        "url",
+        "uri",
+        "endpoint",
+        "tokens",
+        "type",
+        "fields",
+        "prefix",
+        "id",
+        "name",
+        "host",
+        "hostname",
+        "port",
+        "region",
+        "timeout",
+        "ttl",
+        "enabled",
+        "mode",
+        "level",
+        "version",
+        "model",
+        "header",
+        "path",
+        "file",
+        "env",
+        "count",
+        "limit",
+        "expiry",
+        "expires",
+        "at",
+        "kind",
+        "format",
+        "scheme",
+        "param",
+    }
+)
 # OAuth and signed-URL query values that grant access on their own.
 _SECRET_QUERY = frozenset({"code", "state", "sig", "signature", "assertion", "ticket", "otp"})
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
@@ -101,14 +196,20 @@ def secret_name(name: Any, value_name: bool = True) -> bool:
 
 
 def _secret_name(name: str) -> bool:
-    return name.lower() in _SECRET_HEADERS or bool(_SECRET_FIELD.search(name)) or "key" in name.lower() \
+    return (
+        name.lower() in _SECRET_HEADERS
+        or bool(_SECRET_FIELD.search(name))
+        or "key" in name.lower()
         or secret_name(name)
+    )
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """Secret-named headers masked; URLs in ``Location``-like headers redacted as URLs."""
-    return {name: (REDACTED if _secret_name(name) else redact_url(value) if name.lower() in _URL_HEADERS
-                   else value) for name, value in headers.items()}
+    return {
+        name: (REDACTED if _secret_name(name) else redact_url(value) if name.lower() in _URL_HEADERS else value)
+        for name, value in headers.items()
+    }
 
 
 _URL_HEADERS = frozenset({"location", "content-location", "referer"})
@@ -127,8 +228,11 @@ def redact_form(text: str) -> str:
     if "=" not in text:
         return _redact_text(text)  # not name=value pairs: nothing is named a secret
     pairs = parse_qsl(text, keep_blank_values=True)
-    return urlencode([(name, REDACTED if _secret_query_name(name) else _redact_text(value)) for name, value in pairs],
-                     safe="*:/", quote_via=quote)
+    return urlencode(
+        [(name, REDACTED if _secret_query_name(name) else _redact_text(value)) for name, value in pairs],
+        safe="*:/",
+        quote_via=quote,
+    )
 
 
 def redact_url(url: str) -> str:
@@ -151,9 +255,14 @@ def redact_free_text(text: str) -> str:
     """Text of unknown shape (a plain-text or HTML body, a log line): credentials after
     ``Bearer``, values of secret-named ``name=value`` pairs, and URL userinfo masked."""
     text = _AUTH_IN_TEXT.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
-    text = _PAIR_IN_TEXT.sub(lambda m: f"{m.group('name')}{m.group('sep')}{REDACTED}"
-                             if _secret_query_name(m.group("name")) and m.group("value") != REDACTED else m.group(0),
-                             text)
+    text = _PAIR_IN_TEXT.sub(
+        lambda m: (
+            f"{m.group('name')}{m.group('sep')}{REDACTED}"
+            if _secret_query_name(m.group("name")) and m.group("value") != REDACTED
+            else m.group(0)
+        ),
+        text,
+    )
     return _redact_text(text)
 
 

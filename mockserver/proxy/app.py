@@ -8,7 +8,8 @@ from __future__ import annotations
 import io
 import logging
 import time
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 from urllib.parse import quote
 
 from werkzeug.http import HTTP_STATUS_CODES
@@ -32,20 +33,29 @@ FALLBACK_STATUSES = (404, 501)  # an upstream that lacks a documented operation 
 
 
 class ProxyApp:
-    def __init__(self, config: ProxyConfig, findings: Findings | None = None,
-                 recorder: SessionRecorder | None = None, har: HarWriter | None = None,
-                 mock_app: Any = None, pool_size: int = 16, origin_policy: OriginPolicy | None = None):
+    def __init__(
+        self,
+        config: ProxyConfig,
+        findings: Findings | None = None,
+        recorder: SessionRecorder | None = None,
+        har: HarWriter | None = None,
+        mock_app: Any = None,
+        pool_size: int = 16,
+        origin_policy: OriginPolicy | None = None,
+    ):
         self.config = config
         self.surfaces = build_surfaces(config.spec_paths)
         self.spec = self.surfaces.root.spec  # the February document (or the --spec replacing it)
         self.upstream = Upstream(config, pool_size)
-        spec_names = " and ".join(f"{s.document} ({'/' if not s.mounts[-1] else ', '.join(s.mounts)})"
-                                  for s in self.surfaces)
+        spec_names = " and ".join(
+            f"{s.document} ({'/' if not s.mounts[-1] else ', '.join(s.mounts)})" for s in self.surfaces
+        )
         self.findings = findings or Findings(f"-> {self.upstream.display}", spec_names)
         self.findings.allow_undocumented = config.allow_undocumented
         # Who may use the proxy (and so its --api-key): no page on another origin, no rebound name.
-        self.origin_policy = origin_policy or OriginPolicy(allowed_hosts=config.allowed_hosts,
-                                                           allowed_origins=config.allowed_origins)
+        self.origin_policy = origin_policy or OriginPolicy(
+            allowed_hosts=config.allowed_hosts, allowed_origins=config.allowed_origins
+        )
         self.recorder = recorder
         self.har = har
         self.mock_app = mock_app
@@ -65,8 +75,14 @@ class ProxyApp:
         if refused:  # not forwarded, not an exchange of the server's: one line, and a 403
             self.findings.refuse(f"{method} {path}", refused)
             data = error_body(refused)
-            start_response("403 Forbidden", [("Content-Type", "application/json"), ("Content-Length", str(len(data))),
-                                             (ANSWERED_BY_HEADER, "proxy")])
+            start_response(
+                "403 Forbidden",
+                [
+                    ("Content-Type", "application/json"),
+                    ("Content-Length", str(len(data))),
+                    (ANSWERED_BY_HEADER, "proxy"),
+                ],
+            )
             return [data]
         located = locate(self.surfaces, method, path)
         headers = forwarded_headers(environ)
@@ -79,26 +95,37 @@ class ProxyApp:
 
         if self.mock_app is not None and self.config.routed_to_mock(method, path):
             return self._from_mock(exchange, environ, body, start_response, clock)
-        target = environ.get("REQUEST_URI") or quote(path.encode("latin-1"), safe="/%:@!$&'()*+,;=~") \
-            + (f"?{query}" if query else "")
+        target = environ.get("REQUEST_URI") or quote(path.encode("latin-1"), safe="/%:@!$&'()*+,;=~") + (
+            f"?{query}" if query else ""
+        )
         try:
             response = self.upstream.send(method, target, headers, body)
         except UpstreamError as exc:
             exchange.upstream_error = exc.message
             if self.config.fallback == "mock" and self.mock_app is not None:
                 return self._from_mock(exchange, environ, body, start_response, clock)
-            return self._own_error(exchange, 504 if exc.kind == "timeout" else 502, exc.message,
-                                   start_response, clock)
-        if (response.status in FALLBACK_STATUSES and self.config.fallback == "mock" and self.mock_app is not None
-                and located.found is not None):
+            return self._own_error(exchange, 504 if exc.kind == "timeout" else 502, exc.message, start_response, clock)
+        if (
+            response.status in FALLBACK_STATUSES
+            and self.config.fallback == "mock"
+            and self.mock_app is not None
+            and located.found is not None
+        ):
             response.drain_conn()
             response.release_conn()
-            exchange.upstream_error = (f"upstream {self.upstream.display} answered {response.status} "
-                                       "for a documented operation")
+            exchange.upstream_error = (
+                f"upstream {self.upstream.display} answered {response.status} for a documented operation"
+            )
             return self._from_mock(exchange, environ, body, start_response, clock)
-        return self._answer(exchange, response.status, answer_headers(response.headers),
-                            self.upstream.stream(response), response.headers.get("Content-Encoding", ""),
-                            start_response, clock)
+        return self._answer(
+            exchange,
+            response.status,
+            answer_headers(response.headers),
+            self.upstream.stream(response),
+            response.headers.get("Content-Encoding", ""),
+            start_response,
+            clock,
+        )
 
     def _replaced(self, name: str) -> str | None:
         """The --spec file serving surface ``name`` (None: the packaged one), for the built-in mock."""
@@ -127,11 +154,21 @@ class ProxyApp:
 
     # --- the answer ---------------------------------------------------------------------
 
-    def _answer(self, exchange: Exchange, status: int, headers: list[tuple[str, str]], chunks: Iterator[bytes],
-                encoding: str, start_response: Callable[..., Any], clock: float) -> Iterable[bytes]:
+    def _answer(
+        self,
+        exchange: Exchange,
+        status: int,
+        headers: list[tuple[str, str]],
+        chunks: Iterator[bytes],
+        encoding: str,
+        start_response: Callable[..., Any],
+        clock: float,
+    ) -> Iterable[bytes]:
         exchange.status, exchange.response_headers = status, headers
-        start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN')}",
-                       [*headers, (ANSWERED_BY_HEADER, exchange.answered_by)])
+        start_response(
+            f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN')}",
+            [*headers, (ANSWERED_BY_HEADER, exchange.answered_by)],
+        )
         return self._passed_on(exchange, chunks, encoding, clock)
 
     def _passed_on(self, exchange: Exchange, chunks: Iterator[bytes], encoding: str, clock: float) -> Iterator[bytes]:
@@ -152,8 +189,9 @@ class ProxyApp:
             exchange.duration = time.perf_counter() - clock
             self.observe(exchange)
 
-    def _from_mock(self, exchange: Exchange, environ: dict[str, Any], body: Any,
-                   start_response: Callable[..., Any], clock: float) -> Iterable[bytes]:
+    def _from_mock(
+        self, exchange: Exchange, environ: dict[str, Any], body: Any, start_response: Callable[..., Any], clock: float
+    ) -> Iterable[bytes]:
         exchange.answered_by = "mock"
         env = dict(environ)
         if isinstance(body, bytes):
@@ -161,11 +199,19 @@ class ProxyApp:
         for name, value in exchange.request_headers.items():  # the lent key too
             env["HTTP_" + name.upper().replace("-", "_")] = value
         app_iter, status, headers = run_wsgi_app(self.mock_app, env, buffered=False)
-        return self._answer(exchange, int(status.split(" ", 1)[0]), list(headers.items()), iter(_closing(app_iter)),
-                            "", start_response, clock)
+        return self._answer(
+            exchange,
+            int(status.split(" ", 1)[0]),
+            list(headers.items()),
+            iter(_closing(app_iter)),
+            "",
+            start_response,
+            clock,
+        )
 
-    def _own_error(self, exchange: Exchange, status: int, message: str, start_response: Callable[..., Any],
-                   clock: float) -> Iterable[bytes]:
+    def _own_error(
+        self, exchange: Exchange, status: int, message: str, start_response: Callable[..., Any], clock: float
+    ) -> Iterable[bytes]:
         exchange.answered_by = "proxy"
         data = error_body(message)
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
@@ -186,8 +232,13 @@ class ProxyApp:
             if self.har is not None:
                 self.har.add(exchange)
         except Exception as exc:  # a bug here must not break the traffic: report it, go on
-            log.error("runagents-mock proxy could not check %s %s: %s", exchange.method, exchange.path,
-                      type(exc).__name__, exc_info=exc)
+            log.error(
+                "runagents-mock proxy could not check %s %s: %s",
+                exchange.method,
+                exchange.path,
+                type(exc).__name__,
+                exc_info=exc,
+            )
 
     def close(self) -> None:
         self.upstream.close()
@@ -200,4 +251,3 @@ def _closing(app_iter: Iterable[bytes]) -> Iterator[bytes]:
         close = getattr(app_iter, "close", None)
         if close is not None:
             close()
-

@@ -18,7 +18,7 @@ class MockRoute:
     path_glob: str
 
     @classmethod
-    def parse(cls, text: str) -> "MockRoute":
+    def parse(cls, text: str) -> MockRoute:
         method, _, glob = text.strip().partition(" ")
         if not glob.strip().startswith("/") or not method:
             raise ValueError(f"--mock takes 'METHOD PATH-GLOB', e.g. 'POST /api/tools*'; got {text!r}")

@@ -78,8 +78,10 @@ class Exchange:
         """The path and query for reports and the HAR: query values named like secrets redacted."""
         if not self.query:
             return self.path
-        pairs = [next(iter(redact_query({name: value}).items()))
-                 for name, value in parse_qsl(self.query, keep_blank_values=True)]
+        pairs = [
+            next(iter(redact_query({name: value}).items()))
+            for name, value in parse_qsl(self.query, keep_blank_values=True)
+        ]
         return f"{self.path}?{urlencode(pairs, safe='*')}"
 
     def response_header(self, name: str) -> str:

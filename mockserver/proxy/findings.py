@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import collections
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..spec.conformance_report import Deviation, TestCase, deviation_dict, render_deviation
 from .exchange import Exchange
@@ -42,8 +43,7 @@ class Seen:
 
 
 class Findings:
-    def __init__(self, describe_target: str, spec_name: str, emit: Callable[[str], None] = print,
-                 max_kept: int = 500):
+    def __init__(self, describe_target: str, spec_name: str, emit: Callable[[str], None] = print, max_kept: int = 500):
         self.describe_target = describe_target
         self.spec_name = spec_name
         self.emit = emit
@@ -119,14 +119,22 @@ class Findings:
     def summary(self) -> str:
         """The counts every report carries."""
         accepted = " (accepted)" if self.allow_undocumented and self.undocumented else ""
-        return (f"{self.exchanges} exchange(s): {self.checked} checked, {self.undocumented} undocumented{accepted}, "
-                f"{self.unchecked} not checked; {self.counts[REQUEST]} request problem(s)"
-                + (f"; {self.refused} refused (another origin or Host)" if self.refused else ""))
+        return (
+            f"{self.exchanges} exchange(s): {self.checked} checked, {self.undocumented} undocumented{accepted}, "
+            f"{self.unchecked} not checked; {self.counts[REQUEST]} request problem(s)"
+            + (f"; {self.refused} refused (another origin or Host)" if self.refused else "")
+        )
 
     def counts_data(self) -> dict[str, int]:
-        return {"exchanges": self.exchanges, "checked": self.checked, "undocumented": self.undocumented,
-                "unchecked": self.unchecked, "refused": self.refused,
-                "response_problems": self.counts[RESPONSE], "request_problems": self.counts[REQUEST]}
+        return {
+            "exchanges": self.exchanges,
+            "checked": self.checked,
+            "undocumented": self.undocumented,
+            "unchecked": self.unchecked,
+            "refused": self.refused,
+            "response_problems": self.counts[RESPONSE],
+            "request_problems": self.counts[REQUEST],
+        }
 
     # --- the reports --------------------------------------------------------------------
 
@@ -141,16 +149,23 @@ class Findings:
     def text(self) -> str:
         with self.lock:
             answered = ", ".join(f"{who} {n}" for who, n in sorted(self.answered_by.items())) or "none"
-            lines = [f"RunAgents proxy report: {self.describe_target}",
-                     f"  checked against {self.spec_name}; {self.exchanges} exchange(s), answered by: {answered}",
-                     "", "Operations"]
+            lines = [
+                f"RunAgents proxy report: {self.describe_target}",
+                f"  checked against {self.spec_name}; {self.exchanges} exchange(s), answered by: {answered}",
+                "",
+                "Operations",
+            ]
             deviating = {s.problem.deviation.operation for s in self._listed(RESPONSE)}
             refused = {s.problem.deviation.operation for s in self._listed(REQUEST)}
             for label, tally in sorted(self.tallies.items(), key=lambda kv: (kv[1].path, kv[1].method)):
                 verdict = "DEVIATION" if label in deviating else ("REQUEST" if label in refused else "ok")
-                statuses = ", ".join(f"{code}x{n}" if n > 1 else str(code) for code, n in sorted(tally.statuses.items()))
-                lines.append(f"  {verdict:<9} {tally.operation_id:<24} {tally.method:<6} {tally.path:<42} "
-                             f"{tally.requests} request(s): {statuses}".rstrip())
+                statuses = ", ".join(
+                    f"{code}x{n}" if n > 1 else str(code) for code, n in sorted(tally.statuses.items())
+                )
+                lines.append(
+                    f"  {verdict:<9} {tally.operation_id:<24} {tally.method:<6} {tally.path:<42} "
+                    f"{tally.requests} request(s): {statuses}".rstrip()
+                )
             if not self.tallies:
                 lines.append("  (no documented operation was called)")
             for side in SIDES:
@@ -161,9 +176,12 @@ class Findings:
                 if side in (REQUEST, RESPONSE):
                     lines += [render_deviation(n, self._deviation(s), s.problem.name) for n, s in enumerate(listed, 1)]
                 else:
-                    lines += [f"  {s.count}x {s.problem.name}" + (f" -> {s.problem.deviation.response_status}"
-                                                                 if s.problem.deviation.response_status else "")
-                              + ("" if side == UNDOCUMENTED else f": {s.problem.deviation.got}") for s in listed]
+                    lines += [
+                        f"  {s.count}x {s.problem.name}"
+                        + (f" -> {s.problem.deviation.response_status}" if s.problem.deviation.response_status else "")
+                        + ("" if side == UNDOCUMENTED else f": {s.problem.deviation.got}")
+                        for s in listed
+                    ]
                 if self.dropped[side]:
                     lines.append(f"  ... and {self.dropped[side]} more kind(s), not kept")
             lines.append("")
@@ -177,15 +195,35 @@ class Findings:
     def data(self) -> dict[str, Any]:
         with self.lock:
             return {
-                "target": self.describe_target, "spec": self.spec_name, "exchanges": self.exchanges,
-                "answered_by": dict(self.answered_by), "passed": not self.failures(), "failures": self.failures(),
-                "summary": self.counts_data(), "allow_undocumented": self.allow_undocumented,
-                "operations": [{"operation_id": t.operation_id, "method": t.method, "path": t.path,
-                                "requests": t.requests, "statuses": {str(k): v for k, v in sorted(t.statuses.items())}}
-                               for t in self.tallies.values()],
-                **{f"{side}_problems": [{"operation_id": s.problem.operation.operation_id if s.problem.operation else None,
-                                         "count": s.count, **deviation_dict(s.problem.deviation)}
-                                        for s in self._listed(side)] for side in SIDES},
+                "target": self.describe_target,
+                "spec": self.spec_name,
+                "exchanges": self.exchanges,
+                "answered_by": dict(self.answered_by),
+                "passed": not self.failures(),
+                "failures": self.failures(),
+                "summary": self.counts_data(),
+                "allow_undocumented": self.allow_undocumented,
+                "operations": [
+                    {
+                        "operation_id": t.operation_id,
+                        "method": t.method,
+                        "path": t.path,
+                        "requests": t.requests,
+                        "statuses": {str(k): v for k, v in sorted(t.statuses.items())},
+                    }
+                    for t in self.tallies.values()
+                ],
+                **{
+                    f"{side}_problems": [
+                        {
+                            "operation_id": s.problem.operation.operation_id if s.problem.operation else None,
+                            "count": s.count,
+                            **deviation_dict(s.problem.deviation),
+                        }
+                        for s in self._listed(side)
+                    ]
+                    for side in SIDES
+                },
                 "counts": {side: self.counts[side] for side in SIDES},
             }
 
@@ -198,23 +236,47 @@ class Findings:
                 for s in self._listed(side):
                     by_side[side][s.problem.name].append(self._deviation(s))
             names = {f"{t.operation_id} ({label})": label for label, t in self.tallies.items()}
-            responses = [TestCase(name, "runagents-proxy.responses", by_side[RESPONSE].get(name, []))
-                         for name in sorted(set(names) | set(by_side[RESPONSE]))]
-            requests = [TestCase(name, "runagents-proxy.requests", by_side[REQUEST].get(name, []))
-                        for name in sorted(set(names) | set(by_side[REQUEST]))]
-            requests += [TestCase(f"{name} (undocumented)", "runagents-proxy.requests", found)
-                         for name, found in sorted(by_side[UNDOCUMENTED].items())]
-            responses += [TestCase(f"{name} (not checked)", "runagents-proxy.responses", found)
-                          for name, found in sorted(by_side[UNCHECKED].items())]
+            responses = [
+                TestCase(name, "runagents-proxy.responses", by_side[RESPONSE].get(name, []))
+                for name in sorted(set(names) | set(by_side[RESPONSE]))
+            ]
+            requests = [
+                TestCase(name, "runagents-proxy.requests", by_side[REQUEST].get(name, []))
+                for name in sorted(set(names) | set(by_side[REQUEST]))
+            ]
+            requests += [
+                TestCase(f"{name} (undocumented)", "runagents-proxy.requests", found)
+                for name, found in sorted(by_side[UNDOCUMENTED].items())
+            ]
+            responses += [
+                TestCase(f"{name} (not checked)", "runagents-proxy.responses", found)
+                for name, found in sorted(by_side[UNCHECKED].items())
+            ]
             # The session's verdict, with the counts in its name, failed for the reasons the text gives.
-            verdict = TestCase(f"session: {self.summary()}", "runagents-proxy.session",
-                               [_verdict_deviation(reason) for reason in self.failures()])
-            return {"runagents-proxy session": [verdict], "runagents-proxy responses": responses,
-                    "runagents-proxy requests": requests}
+            verdict = TestCase(
+                f"session: {self.summary()}",
+                "runagents-proxy.session",
+                [_verdict_deviation(reason) for reason in self.failures()],
+            )
+            return {
+                "runagents-proxy session": [verdict],
+                "runagents-proxy responses": responses,
+                "runagents-proxy requests": requests,
+            }
 
 
 def _verdict_deviation(reason: str) -> Deviation:
-    return Deviation(operation="session", check="session_verdict", title="Session not passed",
-                     expected="checked responses that conform, no undocumented call", got=reason,
-                     request_method="", request_url="", request_body="", response_status=0,
-                     response_content_type="", response_body="", curl="")
+    return Deviation(
+        operation="session",
+        check="session_verdict",
+        title="Session not passed",
+        expected="checked responses that conform, no undocumented call",
+        got=reason,
+        request_method="",
+        request_url="",
+        request_body="",
+        response_status=0,
+        response_content_type="",
+        response_body="",
+        curl="",
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import parse_qsl
@@ -44,25 +44,36 @@ def _text(body: bytes | None, content_type: str) -> dict[str, Any]:
 def har_entry(exchange: Exchange, upstream: str) -> dict[str, Any]:
     request_type = exchange.request_headers.get("Content-Type", "")
     request = {
-        "method": exchange.method, "url": upstream + exchange.shown_target, "httpVersion": "HTTP/1.1",
-        "cookies": [], "headers": _pairs(redact_headers(exchange.request_headers).items()),
+        "method": exchange.method,
+        "url": upstream + exchange.shown_target,
+        "httpVersion": "HTTP/1.1",
+        "cookies": [],
+        "headers": _pairs(redact_headers(exchange.request_headers).items()),
         "queryString": _pairs(redact_query(dict(parse_qsl(exchange.query, keep_blank_values=True))).items()),
-        "headersSize": -1, "bodySize": len(exchange.request_body) if exchange.request_body is not None else -1,
+        "headersSize": -1,
+        "bodySize": len(exchange.request_body) if exchange.request_body is not None else -1,
     }
     if exchange.request_body:
         request["postData"] = {"mimeType": request_type, **_text(exchange.request_body, request_type)}
     headers = [next(iter(redact_headers({name: value}).items())) for name, value in exchange.response_headers]
     milliseconds = round(exchange.duration * 1000, 3)
     return {
-        "startedDateTime": datetime.fromtimestamp(exchange.started, timezone.utc).isoformat(timespec="milliseconds"),
+        "startedDateTime": datetime.fromtimestamp(exchange.started, UTC).isoformat(timespec="milliseconds"),
         "time": milliseconds,
         "request": request,
         "response": {
-            "status": exchange.status, "statusText": HTTP_STATUS_CODES.get(exchange.status, ""),
-            "httpVersion": "HTTP/1.1", "cookies": [], "headers": _pairs(headers),
-            "content": {"size": exchange.response_size, "mimeType": exchange.content_type,
-                        **_text(exchange.response_body, exchange.content_type)},
-            "redirectURL": redact_url(exchange.response_header("Location")), "headersSize": -1,
+            "status": exchange.status,
+            "statusText": HTTP_STATUS_CODES.get(exchange.status, ""),
+            "httpVersion": "HTTP/1.1",
+            "cookies": [],
+            "headers": _pairs(headers),
+            "content": {
+                "size": exchange.response_size,
+                "mimeType": exchange.content_type,
+                **_text(exchange.response_body, exchange.content_type),
+            },
+            "redirectURL": redact_url(exchange.response_header("Location")),
+            "headersSize": -1,
             "bodySize": exchange.response_size,
         },
         "cache": {},
@@ -75,7 +86,7 @@ class HarWriter:
     def __init__(self, path: Path, upstream: str):
         self.upstream = upstream
         self.lock = threading.Lock()
-        self._file: TextIO | None = open(path, "w", encoding="utf-8")
+        self._file: TextIO | None = open(path, "w", encoding="utf-8")  # noqa: SIM115 - open for the session
         self._file.write('{"log": {"version": "1.2", "creator": ' + json.dumps(CREATOR) + ', "entries": [\n')
         self._first = True
 

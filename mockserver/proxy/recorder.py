@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import yaml
 
 from ..basics.redact import redact_body, secret_name
-from ..surface.seed import SECTIONS, WORKSPACES_SECTION
 from ..spec.document import Operation
 from ..spec.surfaces import DEFAULT_WORKSPACE, Surfaces
+from ..surface.seed import SECTIONS, WORKSPACES_SECTION
 from .exchange import Exchange
 from .routing import Located
 
@@ -34,9 +35,12 @@ _NAMED = {
 # Reads that show named resources the session did not create (agents' records do not narrow
 # to a deploy body, so agents are recorded from deploys only).
 _NAMED_READS = {
-    "getTool": "tools", "listTools": "tools",
-    "getModelProvider": "model_providers", "listModelProviders": "model_providers",
-    "getIdentityProvider": "identity_providers", "listIdentityProviders": "identity_providers",
+    "getTool": "tools",
+    "listTools": "tools",
+    "getModelProvider": "model_providers",
+    "listModelProviders": "model_providers",
+    "getIdentityProvider": "identity_providers",
+    "listIdentityProviders": "identity_providers",
 }
 _SEEDABLE_REQUEST_STATUSES = ("PENDING", "APPROVED", "REJECTED")
 _REPLAYABLE_SCOPES = ("once", "agent_user_ttl")
@@ -102,10 +106,15 @@ class SessionRecorder:
             **{op_id: self._created for op_id in create_ops},
             **{delete: self._deleted for delete, _ in _NAMED.values()},
             **{read: self._named_seen for read in _NAMED_READS},
-            "getRun": self._run_seen, "updateRun": self._run_seen, "listRuns": self._runs_listed,
-            "addRunEvent": self._event_added, "listRunEvents": self._events_listed,
-            "getAccessRequest": self._request_seen, "approveAccessRequest": self._request_seen,
-            "rejectAccessRequest": self._request_seen, "listAccessRequests": self._requests_listed,
+            "getRun": self._run_seen,
+            "updateRun": self._run_seen,
+            "listRuns": self._runs_listed,
+            "addRunEvent": self._event_added,
+            "listRunEvents": self._events_listed,
+            "getAccessRequest": self._request_seen,
+            "approveAccessRequest": self._request_seen,
+            "rejectAccessRequest": self._request_seen,
+            "listAccessRequests": self._requests_listed,
         }
         self._section_of_create = create_ops
         self._section_of_delete = {delete: section for section, (delete, _) in _NAMED.items()}
@@ -159,8 +168,11 @@ class SessionRecorder:
                 self.runs[answer["id"]] = {"body": clean, "status": answer.get("status"), "events": []}
         elif section == "access_requests":
             if "id" in answer and self._room(self.requests, answer["id"]):
-                self.requests[answer["id"]] = {"body": self._without_run(clean), "status": answer.get("status"),
-                                               "extra": {}}
+                self.requests[answer["id"]] = {
+                    "body": self._without_run(clean),
+                    "status": answer.get("status"),
+                    "extra": {},
+                }
         else:
             name = body.get("name") or body.get("agent_name") or answer.get("name")
             if isinstance(name, str) and self._room(self.named[section], name):
@@ -214,8 +226,9 @@ class SessionRecorder:
         if known["status"] == "APPROVED" and answer.get("scope") in _REPLAYABLE_SCOPES:
             known["extra"]["scope"] = answer["scope"]
 
-    def _stored_seen(self, kept: dict[str, dict[str, Any]], create: str, answer: Any,
-                     more: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+    def _stored_seen(
+        self, kept: dict[str, dict[str, Any]], create: str, answer: Any, more: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any] | None:
         """A run or access request the client read: its status, and the item itself if the session
         did not create it (narrowed to the create call's fields)."""
         if not isinstance(answer, dict) or not isinstance(answer.get("id"), str):
@@ -229,8 +242,9 @@ class SessionRecorder:
         known["status"] = answer.get("status", known["status"])
         return known
 
-    def _requests_listed(self, op: Operation, params: dict[str, str], exchange: Exchange, body: Any,
-                         answer: Any) -> None:
+    def _requests_listed(
+        self, op: Operation, params: dict[str, str], exchange: Exchange, body: Any, answer: Any
+    ) -> None:
         for request in answer if isinstance(answer, list) else []:
             self._request_seen(op, params, exchange, body, request)
 
@@ -273,18 +287,30 @@ class SessionRecorder:
         if path.suffix.lower() == ".json":
             text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
         else:
-            text = "# Recorded by runagents-mock proxy; load with: runagents-mock serve --seed FILE\n" \
-                   + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+            text = "# Recorded by runagents-mock proxy; load with: runagents-mock serve --seed FILE\n" + yaml.safe_dump(
+                data, sort_keys=False, allow_unicode=True
+            )
         path.write_text(text, encoding="utf-8")
 
 
 def _fixture(workspace: _Workspace) -> dict[str, Any]:
     out: dict[str, Any] = {section: list(items.values()) for section, items in workspace.named.items()}
-    out["runs"] = [{**run["body"], "id": run_id, **({"status": run["status"]} if run["status"] else {}),
-                    "events": list(run["events"])}
-                   for run_id, run in workspace.runs.items()]
+    out["runs"] = [
+        {
+            **run["body"],
+            "id": run_id,
+            **({"status": run["status"]} if run["status"] else {}),
+            "events": list(run["events"]),
+        }
+        for run_id, run in workspace.runs.items()
+    ]
     out["access_requests"] = [
-        {**req["body"], "id": req_id, **req["extra"],
-         **({"status": req["status"]} if req["status"] in _SEEDABLE_REQUEST_STATUSES else {})}
-        for req_id, req in workspace.requests.items()]
+        {
+            **req["body"],
+            "id": req_id,
+            **req["extra"],
+            **({"status": req["status"]} if req["status"] in _SEEDABLE_REQUEST_STATUSES else {}),
+        }
+        for req_id, req in workspace.requests.items()
+    ]
     return {section: out[section] for section in SECTIONS if out.get(section)}

@@ -8,8 +8,9 @@ locates them (February at the root, June under ``/api/v1`` and ``/api/v1/workspa
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 from ..spec.document import Operation, Spec, default_spec_path
 from ..spec.surfaces import WORKSPACE_PARAM, Surface, Surfaces

@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import urllib3
-from urllib3.exceptions import (ConnectTimeoutError, HTTPError, NewConnectionError, ProtocolError,
-                                ReadTimeoutError, SSLError)
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    HTTPError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+    SSLError,
+)
 
 from .config import ProxyConfig
 
 CHUNK = 64 * 1024
 # Hop-by-hop headers (RFC 9110 7.6.1) belong to one connection and are never forwarded.
-HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-                        "trailer", "transfer-encoding", "upgrade", "host"})
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+    }
+)
 
 
 class UpstreamError(Exception):
@@ -34,7 +52,9 @@ def describe_error(exc: BaseException, upstream: str, timeout: float) -> Upstrea
     # NewConnectionError subclasses ConnectTimeoutError (urllib3 2): it goes first
     if isinstance(reason, NewConnectionError) or isinstance(exc, NewConnectionError):
         return UpstreamError("unreachable", f"upstream {upstream} is unreachable: {_short(reason)}")
-    if isinstance(reason, (ConnectTimeoutError, ReadTimeoutError)) or isinstance(exc, (ConnectTimeoutError, ReadTimeoutError)):
+    if isinstance(reason, (ConnectTimeoutError, ReadTimeoutError)) or isinstance(
+        exc, (ConnectTimeoutError, ReadTimeoutError)
+    ):
         return UpstreamError("timeout", f"upstream {upstream} did not answer within {timeout:g} s")
     if isinstance(exc, ProtocolError):
         return UpstreamError("broken", f"upstream {upstream} broke the connection: {_short(exc)}")
@@ -56,8 +76,12 @@ class Upstream:
         self.timeout = config.timeout
         parts = urlsplit(self.base)
         self.display = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"  # no userinfo
-        kwargs: dict[str, Any] = {"maxsize": pool_size, "block": False, "retries": False,
-                                  "timeout": urllib3.Timeout(connect=config.timeout, read=config.timeout)}
+        kwargs: dict[str, Any] = {
+            "maxsize": pool_size,
+            "block": False,
+            "retries": False,
+            "timeout": urllib3.Timeout(connect=config.timeout, read=config.timeout),
+        }
         if config.insecure:
             kwargs["cert_reqs"] = "CERT_NONE"
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
@@ -68,9 +92,16 @@ class Upstream:
     def send(self, method: str, path_and_query: str, headers: Mapping[str, str], body: Any) -> urllib3.BaseHTTPResponse:
         """The upstream's answer, its body not read yet; UpstreamError when there is none."""
         try:
-            return self.pool.urlopen(method, self.base + path_and_query, body=body, headers=dict(headers),
-                                     redirect=False, preload_content=False, decode_content=False,
-                                     assert_same_host=False)
+            return self.pool.urlopen(
+                method,
+                self.base + path_and_query,
+                body=body,
+                headers=dict(headers),
+                redirect=False,
+                preload_content=False,
+                decode_content=False,
+                assert_same_host=False,
+            )
         except HTTPError as exc:
             raise describe_error(exc, self.display, self.timeout) from None
         except OSError as exc:

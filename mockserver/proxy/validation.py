@@ -15,10 +15,10 @@ from urllib.parse import parse_qsl
 
 from werkzeug.datastructures import Headers, MultiDict
 
-from ..spec.conformance import UNDOCUMENTED_PATH, response_issues
-from ..spec.conformance_report import Deviation, body_excerpt
 from ..basics.errors import ApiError
 from ..basics.redact import redact_payload
+from ..spec.conformance import UNDOCUMENTED_PATH, response_issues
+from ..spec.conformance_report import Deviation, body_excerpt
 from ..spec.document import Operation, ResponseIssue, Spec
 from ..spec.security import missing_credentials
 from .exchange import Exchange
@@ -56,32 +56,80 @@ def exchange_problems(located: Located, exchange: Exchange, upstream: str) -> li
         return _make_problem(label, *args, **kwargs)
 
     if exchange.upstream_error:
-        problems.append(_problem(UPSTREAM, operation, exchange, upstream, "upstream_error", "Upstream failed",
-                                 "an answer from the upstream", exchange.upstream_error))
+        problems.append(
+            _problem(
+                UPSTREAM,
+                operation,
+                exchange,
+                upstream,
+                "upstream_error",
+                "Upstream failed",
+                "an answer from the upstream",
+                exchange.upstream_error,
+            )
+        )
     if operation is None:
-        problems.append(_problem(UNDOCUMENTED, None, exchange, upstream, UNDOCUMENTED_PATH,
-                                 "Path not in the spec", "an operation the spec documents",
-                                 f"{exchange.method} {exchange.path}"))
+        problems.append(
+            _problem(
+                UNDOCUMENTED,
+                None,
+                exchange,
+                upstream,
+                UNDOCUMENTED_PATH,
+                "Path not in the spec",
+                "an operation the spec documents",
+                f"{exchange.method} {exchange.path}",
+            )
+        )
     else:
         message = _request_error(spec, operation, params, exchange)
         if message:
-            problems.append(_problem(REQUEST, operation, exchange, upstream, "request_validation",
-                                     "Request breaks the spec", "a request the spec allows", message))
+            problems.append(
+                _problem(
+                    REQUEST,
+                    operation,
+                    exchange,
+                    upstream,
+                    "request_validation",
+                    "Request breaks the spec",
+                    "a request the spec allows",
+                    message,
+                )
+            )
     if exchange.request_body is None:
         size = exchange.request_headers.get("Content-Length", "?")
-        problems.append(_problem(UNCHECKED, operation, exchange, upstream, "request_body_not_checked",
-                                 "Request body not checked", "a body the proxy can check",
-                                 f"a request body of {size} bytes, larger than the proxy keeps (--max-body-bytes): "
-                                 "passed on, not checked"))
+        problems.append(
+            _problem(
+                UNCHECKED,
+                operation,
+                exchange,
+                upstream,
+                "request_body_not_checked",
+                "Request body not checked",
+                "a body the proxy can check",
+                f"a request body of {size} bytes, larger than the proxy keeps (--max-body-bytes): "
+                "passed on, not checked",
+            )
+        )
     if exchange.answered_by != "proxy" and exchange.response_body is None:
-        problems.append(_problem(UNCHECKED, operation, exchange, upstream, "body_not_checked", "Body not checked",
-                                 "a body the proxy can check",
-                                 f"a body of {exchange.response_size} bytes, larger than the proxy keeps "
-                                 "(--max-body-bytes) or compressed in a way it does not read: passed on, "
-                                 "not checked"))
+        problems.append(
+            _problem(
+                UNCHECKED,
+                operation,
+                exchange,
+                upstream,
+                "body_not_checked",
+                "Body not checked",
+                "a body the proxy can check",
+                f"a body of {exchange.response_size} bytes, larger than the proxy keeps "
+                "(--max-body-bytes) or compressed in a way it does not read: passed on, "
+                "not checked",
+            )
+        )
     if exchange.answered_by != "proxy":  # a 502 of the proxy's own is not the server's answer
-        for issue in response_issues(spec, exchange.method, located.path, exchange.status,
-                                     exchange.content_type, exchange.response_body):
+        for issue in response_issues(
+            spec, exchange.method, located.path, exchange.status, exchange.content_type, exchange.response_body
+        ):
             if issue.check != UNDOCUMENTED_PATH:  # already reported from the request's side
                 problems.append(_response_problem(label, operation, exchange, upstream, issue))
     return problems
@@ -115,8 +163,9 @@ _RESPONSE_TITLES = {
 }
 
 
-def _response_problem(label: str | None, operation: Operation | None, exchange: Exchange, upstream: str,
-                      issue: ResponseIssue) -> Problem:
+def _response_problem(
+    label: str | None, operation: Operation | None, exchange: Exchange, upstream: str, issue: ResponseIssue
+) -> Problem:
     status = issue.status
     if issue.check == "status_code_conformance" and operation is not None:
         expected = f"one of the documented statuses {', '.join(operation.responses)}"
@@ -130,20 +179,45 @@ def _response_problem(label: str | None, operation: Operation | None, exchange: 
     else:
         expected = 'the documented error body {"error": "..."} as application/json'
         got = issue.message
-    return _make_problem(label, RESPONSE, operation, exchange, upstream, issue.check,
-                    _RESPONSE_TITLES.get(issue.check, "Response breaks the spec"), expected, got,
-                    key_detail=(status, issue.where or issue.message))
+    return _make_problem(
+        label,
+        RESPONSE,
+        operation,
+        exchange,
+        upstream,
+        issue.check,
+        _RESPONSE_TITLES.get(issue.check, "Response breaks the spec"),
+        expected,
+        got,
+        key_detail=(status, issue.where or issue.message),
+    )
 
 
-def _make_problem(label: str | None, side: str, operation: Operation | None, exchange: Exchange, upstream: str,
-                  check: str, title: str, expected: str, got: str, key_detail: Any = None) -> Problem:
+def _make_problem(
+    label: str | None,
+    side: str,
+    operation: Operation | None,
+    exchange: Exchange,
+    upstream: str,
+    check: str,
+    title: str,
+    expected: str,
+    got: str,
+    key_detail: Any = None,
+) -> Problem:
     label = label or f"{exchange.method} {exchange.path}"
     request_body = _shown(exchange.request_body, exchange.request_headers.get("Content-Type", ""))
     deviation = Deviation(
-        operation=label, check=check, title=title, expected=expected, got=got,
-        request_method=exchange.method, request_url=upstream + exchange.shown_target,
+        operation=label,
+        check=check,
+        title=title,
+        expected=expected,
+        got=got,
+        request_method=exchange.method,
+        request_url=upstream + exchange.shown_target,
         request_body=request_body,
-        response_status=exchange.status, response_content_type=exchange.content_type,
+        response_status=exchange.status,
+        response_content_type=exchange.content_type,
         response_body=_shown(exchange.response_body, exchange.content_type),
         curl=_curl(exchange, upstream, request_body),
         seen_in=[f"answered by {exchange.answered_by}"],
@@ -164,7 +238,11 @@ def _curl(exchange: Exchange, upstream: str, shown_body: str) -> str:
     """A pasteable reproduction; the key comes from $RUNAGENTS_API_KEY, never from the traffic."""
     parts = ["curl", "-X", exchange.method, "-H", '"Authorization: Bearer $RUNAGENTS_API_KEY"']
     if shown_body and exchange.request_body is not None:
-        parts += ["-H", shlex.quote(f"Content-Type: {exchange.request_headers.get('Content-Type', 'application/json')}"),
-                  "-d", shlex.quote(shown_body)]
+        parts += [
+            "-H",
+            shlex.quote(f"Content-Type: {exchange.request_headers.get('Content-Type', 'application/json')}"),
+            "-d",
+            shlex.quote(shown_body),
+        ]
     parts.append(shlex.quote(upstream + exchange.shown_target))
     return " ".join(parts)

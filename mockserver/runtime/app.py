@@ -8,25 +8,25 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
-from ..spec.conformance import response_problems
 from ..basics.errors import ApiError
 from ..basics.jsonhttp import INTERNAL_ERROR, INTERNAL_ERROR_BODY, error_body
-from ..services.runtime.models import Refusal
-from ..spec.document import Spec, mock_spec_path
-from ..spec.security import body_type_refusal
 from ..services import agent_calls
 from ..services.gateway.models import LLM_AGENT_KEY
+from ..services.runtime.models import Refusal
+from ..spec.conformance import response_problems
+from ..spec.document import Spec, mock_spec_path
+from ..spec.paths import EGRESS_PREFIX, INGRESS_PREFIX, JWKS_PATH, LLM_PREFIX, OAUTH_CALLBACK, WORKSPACE_RUNTIME_PREFIX
+from ..spec.security import body_type_refusal
+from ..spec.surfaces import DEFAULT_WORKSPACE
 from . import ingress
 from .forward import ToolProxy
-from ..spec.paths import (EGRESS_PREFIX, INGRESS_PREFIX, JWKS_PATH, LLM_PREFIX, OAUTH_CALLBACK,
-                          WORKSPACE_RUNTIME_PREFIX)
-from ..spec.surfaces import DEFAULT_WORKSPACE
 
 if TYPE_CHECKING:
     from ..services.platform import Platform
@@ -43,16 +43,17 @@ class Where(NamedTuple):
     """The workspace a runtime request addressed, and its path on that workspace's runtime."""
 
     workspace: str
-    platform: "Platform"
+    platform: Platform
     path: str  # without the workspace prefix: /_egress/..., /_llm/..., /runs/...
     prefix: str  # "" (default workspace) or /_workspaces/<ws>: what the URLs it hands out start with
+
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Answer = tuple[int, bytes, str]  # status, body, content type
 
 
 class RuntimeApp:
-    def __init__(self, server: "MockServer", api_app: WSGIApp):
+    def __init__(self, server: MockServer, api_app: WSGIApp):
         self.server = server
         self.api_app = api_app  # the dispatcher, for the LLM gateway
         spec = Spec.load(mock_spec_path())
@@ -75,9 +76,14 @@ class RuntimeApp:
             body = request.get_data()
         except HTTPException:
             body = b""
-            status, data, ctype = 413, error_body(f"request body is larger than {request.max_content_length} bytes"), \
-                "application/json"
-            start_response("413 Request Entity Too Large", [("Content-Type", ctype), ("Content-Length", str(len(data)))])
+            status, data, ctype = (
+                413,
+                error_body(f"request body is larger than {request.max_content_length} bytes"),
+                "application/json",
+            )
+            start_response(
+                "413 Request Entity Too Large", [("Content-Type", ctype), ("Content-Length", str(len(data)))]
+            )
             return [data]
         try:
             if where is None:
@@ -92,10 +98,15 @@ class RuntimeApp:
         if self.server.config.strict_responses and data != INTERNAL_ERROR_BODY:  # as the dispatcher does
             problems = response_problems(self.server.spec, request.method, full_path, status, ctype, data)
             if problems:
-                status, data, ctype = 500, error_body("runagents-mock broke mock-openapi.yaml: "
-                                                      + "; ".join(problems)), "application/json"
-        start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN')}",
-                       [("Content-Type", ctype), ("Content-Length", str(len(data)))])
+                status, data, ctype = (
+                    500,
+                    error_body("runagents-mock broke mock-openapi.yaml: " + "; ".join(problems)),
+                    "application/json",
+                )
+        start_response(
+            f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN')}",
+            [("Content-Type", ctype), ("Content-Length", str(len(data)))],
+        )
         return [] if request.method == "HEAD" else [data]
 
     def _where(self, path: str) -> Where:
@@ -103,7 +114,7 @@ class RuntimeApp:
         the runtime path within it; 400 for a bad workspace name."""
         if not path.startswith(WORKSPACE_RUNTIME_PREFIX):
             return Where(DEFAULT_WORKSPACE, self.server.platform, path, "")
-        workspace, _, rest = path[len(WORKSPACE_RUNTIME_PREFIX):].partition("/")
+        workspace, _, rest = path[len(WORKSPACE_RUNTIME_PREFIX) :].partition("/")
         platform = self.server.workspaces.get(workspace)  # 400 for a bad name
         return Where(workspace, platform, "/" + rest, WORKSPACE_RUNTIME_PREFIX + workspace)
 
@@ -150,11 +161,12 @@ class RuntimeApp:
             return [data]
         # Answered by the API's own chat-completion operation (the workspace's), with no key: the
         # caller is the agent the URL names (its mesh identity on the platform), metered as it.
-        parts = path[len(LLM_PREFIX):].split("/", 2)
+        parts = path[len(LLM_PREFIX) :].split("/", 2)
         caller = where.workspace + "/" + ("/".join(parts[:2]) if len(parts) >= 2 and all(parts[:2]) else path)
         if path.endswith("/chat/completions"):
-            gateway = (f"{V1_PREFIX}/workspaces/{where.workspace}/chat/completions" if where.prefix
-                       else "/v1/chat/completions")
+            gateway = (
+                f"{V1_PREFIX}/workspaces/{where.workspace}/chat/completions" if where.prefix else "/v1/chat/completions"
+            )
         else:
             gateway = "/v1/_llm_unknown" + path
         agent = tuple(parts[:2]) if len(parts) > 2 else ("", "")  # whose spend it is (gateway/models.py)
@@ -164,7 +176,7 @@ class RuntimeApp:
     # --- the tool proxy ---------------------------------------------------------------
 
     def _egress(self, where: Where, request: Request, body: bytes) -> Answer:
-        parts = where.path[len(EGRESS_PREFIX):].split("/", 3)
+        parts = where.path[len(EGRESS_PREFIX) :].split("/", 3)
         if len(parts) < 3 or not all(parts[:3]):
             raise ApiError(404, "egress URLs look like /_egress/<namespace>/<agent>/<tool>/<path>")
         namespace, agent, tool = parts[:3]
@@ -173,8 +185,16 @@ class RuntimeApp:
         platform = where.platform
         # X-End-User-ID is not passed: the platform sets it from the run, the agent cannot forge it.
         decision = platform.runtime.check_tool_call(
-            namespace, agent, tool, request.method, tool_path, request.query_string.decode("latin-1"), body,
-            run_id, request.host_url.rstrip("/") + where.prefix + OAUTH_CALLBACK)
+            namespace,
+            agent,
+            tool,
+            request.method,
+            tool_path,
+            request.query_string.decode("latin-1"),
+            body,
+            run_id,
+            request.host_url.rstrip("/") + where.prefix + OAUTH_CALLBACK,
+        )
         if isinstance(decision, Refusal):
             return decision.status, json.dumps(decision.body).encode(), "application/json"
         # One forwarding pool for the process; a caller's share is per agent (and workspace).
@@ -186,7 +206,7 @@ class RuntimeApp:
     # --- ingress ----------------------------------------------------------------------
 
     def _ingress(self, where: Where, request: Request, body: bytes) -> Answer:
-        parts = where.path[len(INGRESS_PREFIX):].split("/")
+        parts = where.path[len(INGRESS_PREFIX) :].split("/")
         if len(parts) != 3 or parts[2] != "invoke" or not all(parts):
             raise ApiError(404, "ingress URLs look like /_ingress/<namespace>/<agent>/invoke")
         operation = self.operations["ingressInvoke"]
@@ -196,10 +216,10 @@ class RuntimeApp:
         namespace, name = parts[:2]
         platform = where.platform
         agent = platform.agents.get(namespace, name)
-        user = ingress.end_user(platform, self.server.tokens, agent, request.headers.get("Authorization", ""),
-                                request.headers.get("Origin"))
-        payload = operation.parse(
-            {"namespace": namespace, "agent": name}, request.args, request.headers, body).body
+        user = ingress.end_user(
+            platform, self.server.tokens, agent, request.headers.get("Authorization", ""), request.headers.get("Origin")
+        )
+        payload = operation.parse({"namespace": namespace, "agent": name}, request.args, request.headers, body).body
         proxied = agent_calls.invoke(platform, namespace, name, payload, user, None)
         reply = proxied[1] if proxied is not None else platform.agents.invoke(namespace, name, payload, user, None)
         return 200, json.dumps(reply).encode(), "application/json"

@@ -9,20 +9,22 @@ the provider's ``jwksUri`` is not fetched, the mock never touches the network.
 from __future__ import annotations
 
 import fnmatch
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..basics.errors import ApiError
-from ..spec.security import bearer_key
 from ..services.agents.models import IDP_LABEL
+from ..spec.security import bearer_key
 
 if TYPE_CHECKING:
     from ..services.platform import Platform
     from .jwt_keys import TokenIssuer
 
 
-def end_user(platform: "Platform", tokens: "TokenIssuer", agent: Mapping[str, Any], authorization: str,
-             origin: str | None) -> str:
+def end_user(
+    platform: Platform, tokens: TokenIssuer, agent: Mapping[str, Any], authorization: str, origin: str | None
+) -> str:
     """The verified user of an ingress request; 401 (bad token) or 403 (origin) otherwise."""
     idp_name = (agent.get("labels") or {}).get(IDP_LABEL)
     spec: Mapping[str, Any] = {}

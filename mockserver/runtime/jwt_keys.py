@@ -5,8 +5,9 @@ public half as a JWKS, and verification. All crypto is PyJWT's (and ``cryptograp
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -36,16 +37,27 @@ class TokenIssuer:
         public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key()))
         return {"keys": [{**public, "kid": self.kid, "use": "sig", "alg": ALGORITHM}]}
 
-    def verify(self, token: str, now: float, issuer: str | None = None,
-               audiences: list[str] | None = None) -> dict[str, Any]:
+    def verify(
+        self, token: str, now: float, issuer: str | None = None, audiences: list[str] | None = None
+    ) -> dict[str, Any]:
         """The claims of a token this mock signed; ValueError naming the problem otherwise.
 
         Expiry is checked against the mock's clock (``now``), not the machine's."""
         try:
-            claims = jwt.decode(token, self.key.public_key(), algorithms=[ALGORITHM],
-                                audience=audiences or None, issuer=issuer or None,
-                                options={"verify_exp": False, "verify_iat": False, "verify_nbf": False,
-                                         "verify_aud": bool(audiences), "verify_iss": bool(issuer)})
+            claims = jwt.decode(
+                token,
+                self.key.public_key(),
+                algorithms=[ALGORITHM],
+                audience=audiences or None,
+                issuer=issuer or None,
+                options={
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                    "verify_aud": bool(audiences),
+                    "verify_iss": bool(issuer),
+                },
+            )
         except jwt.InvalidAudienceError:
             raise ValueError("token audience is not accepted") from None
         except jwt.InvalidIssuerError:

@@ -20,5 +20,23 @@ from .tools.responses import handlers as tools
 from .workspace.responses import handlers as workspace
 from .workspace_auth.responses import handlers as workspace_auth
 
-HANDLER_SETS = (agents, tools, providers, identity, runs, governance, gateway, ingestion, builds, catalog,
-                connectors, workspace, actions, billing, policies, runtime, drafts, workspace_auth)
+HANDLER_SETS = (
+    agents,
+    tools,
+    providers,
+    identity,
+    runs,
+    governance,
+    gateway,
+    ingestion,
+    builds,
+    catalog,
+    connectors,
+    workspace,
+    actions,
+    billing,
+    policies,
+    runtime,
+    drafts,
+    workspace_auth,
+)

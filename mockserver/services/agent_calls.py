@@ -22,8 +22,16 @@ log = logging.getLogger("runagents_mock")
 AGENT_TIMEOUT_SECONDS = 120
 
 
-def invoke(platform: "Platform", namespace: str, name: str, body: Any, end_user: str | None,
-           run_id: str | None, may_start: bool = False, base_url: str = "") -> tuple[int, Any] | None:
+def invoke(
+    platform: Platform,
+    namespace: str,
+    name: str,
+    body: Any,
+    end_user: str | None,
+    run_id: str | None,
+    may_start: bool = False,
+    base_url: str = "",
+) -> tuple[int, Any] | None:
     """Proxy an invoke to the agent's endpoint, or to its own process (``serve --run-agents``,
     started now if ``may_start``); None when it has neither (the mock answers itself)."""
     url = platform.runtime.endpoint(namespace, name, own_process=False)
@@ -48,7 +56,7 @@ def invoke(platform: "Platform", namespace: str, name: str, body: Any, end_user:
     return status, reply
 
 
-def resume(platform: "Platform", run_id: str, action_id: str) -> None:
+def resume(platform: Platform, run_id: str, action_id: str) -> None:
     """What the platform's resume worker does after an approval: call the agent's /resume."""
     target = platform.runtime.resume_target(run_id)
     if target is None:
@@ -78,14 +86,14 @@ class ResumeWorker:
 
     IDLE_SECONDS = 30
 
-    def __init__(self, platform: "Platform"):
+    def __init__(self, platform: Platform):
         self.platform = platform
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
     @classmethod
-    def attach(cls, platform: "Platform") -> None:
+    def attach(cls, platform: Platform) -> None:
         """Give ``platform`` (one workspace) its own resume worker."""
         platform.on_resume = cls(platform).notify
 
@@ -108,5 +116,5 @@ class ResumeWorker:
             for run_id, action_id in self.platform.runtime.take_resumes():
                 try:
                     resume(self.platform, run_id, action_id)
-                except Exception as exc:  # noqa: BLE001 - a bug must not stop the worker
+                except Exception as exc:
                     log.error("resume of run %s failed: %s", run_id, type(exc).__name__, exc_info=exc)

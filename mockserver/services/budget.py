@@ -50,7 +50,7 @@ def event_data_size(encoded: bytes) -> int:
     end = encoded.rfind(_TIMESTAMP_KEY)
     if start < 0 or end < start or encoded.count(b"{", 0, start) != 1 or encoded.count(b'"', end) != 4:
         return stored_size(json.loads(encoded).get("data"))
-    return _text_size(encoded[start + len(_DATA_KEY):end])
+    return _text_size(encoded[start + len(_DATA_KEY) : end])
 
 
 class BytePool:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..basics.errors import ApiError
 from ..basics.redact import redact_stored
 from .state import Persistent
 
 if TYPE_CHECKING:
-    from .platform import Platform
     from ..spec.document import ApiRequest
+    from .platform import Platform
 
 Reply = Any  # (status, body) or (status, body, headers) or a Flask Response
 Handler = Callable[["Platform", "ApiRequest"], Reply]
@@ -31,11 +32,13 @@ class Handlers:
                     raise ValueError(f"two handlers for {operation_id}")
                 self.by_operation[operation_id] = fn
             return fn
+
         return register
 
 
-def add_collection_reads_and_delete(handlers: Handlers, backend: str, list_op: str, get_op: str,
-                                    delete_op: str) -> None:
+def add_collection_reads_and_delete(
+    handlers: Handlers, backend: str, list_op: str, get_op: str, delete_op: str
+) -> None:
     """The list/get/delete handlers every name-keyed collection shares (``platform.<backend>``)."""
 
     @handlers.operation(list_op)
@@ -59,7 +62,7 @@ class NamedCollection(Persistent):
     kind = "objects"  # plural, for limit messages
     not_found_message = "{name} not found"
 
-    def __init__(self, platform: "Platform"):
+    def __init__(self, platform: Platform):
         self.platform = platform
         self.items: dict[str, dict[str, Any]] = {}
 

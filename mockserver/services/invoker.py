@@ -5,7 +5,8 @@ a schema's checks. Implemented once, in the HTTP layer (``web/invoker.py``); see
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 
 class OperationInvoker(Protocol):
@@ -13,8 +14,9 @@ class OperationInvoker(Protocol):
         """The parsed request a client sending ``body`` would make; ApiError when it is invalid."""
         ...
 
-    def call(self, platform: Any, operation_id: str, body: Any,
-             path: Mapping[str, str] | None = None) -> tuple[int, Any]:
+    def call(
+        self, platform: Any, operation_id: str, body: Any, path: Mapping[str, str] | None = None
+    ) -> tuple[int, Any]:
         """Run the operation on ``platform`` as a client's request would: (status, payload)."""
         ...
 

@@ -95,8 +95,13 @@ class Platform:
     runtime: RuntimeBackend
     auth: AuthSettingsBackend  # the workspace's auth settings (/api/v1/settings/auth)
 
-    def __init__(self, config: MockConfig | None = None, clock: Clock | WatchedClock | None = None,
-                 workspace: str = "default", pool: BytePool | None = None):
+    def __init__(
+        self,
+        config: MockConfig | None = None,
+        clock: Clock | WatchedClock | None = None,
+        workspace: str = "default",
+        pool: BytePool | None = None,
+    ):
         self.config = config or MockConfig()
         self.workspace = workspace  # its name under /api/v1/workspaces/
         self.replay: Any = None  # invoker.OperationInvoker of /api/v1, set by the server (action plans)
@@ -168,6 +173,7 @@ class Platform:
 
     def now_iso(self) -> str:
         from ..basics.clock import iso
+
         return iso(self.clock.now())
 
     @staticmethod

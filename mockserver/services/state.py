@@ -73,6 +73,7 @@ class Field:
 
 # --- the kinds of field ------------------------------------------------------------------
 
+
 def _key_function(key: str | tuple[str, ...] | Callable[[Mapping[str, Any]], Hashable]) -> Callable[[Any], Hashable]:
     if callable(key):
         return key
@@ -81,37 +82,80 @@ def _key_function(key: str | tuple[str, ...] | Callable[[Mapping[str, Any]], Has
     return lambda record: record[key]
 
 
-def records(attr: str, key: str | tuple[str, ...] | Callable[[Mapping[str, Any]], Hashable], *,
-            schema: str | None = None, charge: str | None = None, export_as: str = "",
-            v1_parts: tuple[tuple[str, str], ...] = ()) -> Field:
+def records(
+    attr: str,
+    key: str | tuple[str, ...] | Callable[[Mapping[str, Any]], Hashable],
+    *,
+    schema: str | None = None,
+    charge: str | None = None,
+    export_as: str = "",
+    v1_parts: tuple[tuple[str, str], ...] = (),
+) -> Field:
     """A dict of records keyed by their ``key`` field(s), exported as the list of records."""
     key_of = _key_function(key)
 
     def restore(listed: Any, clean: Callable[[Any], Any]) -> dict[Hashable, Any]:
         return {key_of(r): dict(r) for r in map(clean, listed)}
-    return Field(attr, dump=lambda items: list(items.values()), restore=restore, export_key=export_as,
-                 schema=schema, v1_parts=v1_parts, charge=charge, shape="list", cleans=True, default=dict)
+
+    return Field(
+        attr,
+        dump=lambda items: list(items.values()),
+        restore=restore,
+        export_key=export_as,
+        schema=schema,
+        v1_parts=v1_parts,
+        charge=charge,
+        shape="list",
+        cleans=True,
+        default=dict,
+    )
 
 
-def mapping(attr: str, value: Callable[[Any], Any] = as_is, *, times_of: Owner | None = None,
-            check: Callable[[Any, Mapping[str, Any]], str | None] | None = None,
-            charge: str | None = None, measure: Callable[[Any], int] = stored_size,
-            dump_value: Callable[[Any], Any] | None = None) -> Field:
+def mapping(
+    attr: str,
+    value: Callable[[Any], Any] = as_is,
+    *,
+    times_of: Owner | None = None,
+    check: Callable[[Any, Mapping[str, Any]], str | None] | None = None,
+    charge: str | None = None,
+    measure: Callable[[Any], int] = stored_size,
+    dump_value: Callable[[Any], Any] | None = None,
+) -> Field:
     """A dict with string keys, exported as an object (each value passed through ``value`` on load)."""
     if dump_value is None:
         dump: Callable[[Any], Any] = dict
     else:
         dump = lambda items: {k: dump_value(v) for k, v in items.items()}  # noqa: E731
-    return Field(attr, dump=dump, restore=lambda items: {str(k): value(v) for k, v in items.items()},
-                 times_of=times_of, check=check, charge=charge, measure=measure, shape="object", default=dict)
+    return Field(
+        attr,
+        dump=dump,
+        restore=lambda items: {str(k): value(v) for k, v in items.items()},
+        times_of=times_of,
+        check=check,
+        charge=charge,
+        measure=measure,
+        shape="object",
+        default=dict,
+    )
 
 
-def pairs(attr: str, value: Callable[[Any], Any] = as_is, *, charge: str | None = None,
-          check: Callable[[Any, Mapping[str, Any]], str | None] | None = None) -> Field:
+def pairs(
+    attr: str,
+    value: Callable[[Any], Any] = as_is,
+    *,
+    charge: str | None = None,
+    check: Callable[[Any, Mapping[str, Any]], str | None] | None = None,
+) -> Field:
     """A dict keyed by (namespace, name), exported as a list of ``[namespace, name, value]``."""
-    return Field(attr, dump=lambda items: [[ns, n, v] for (ns, n), v in items.items()],
-                 restore=lambda listed: {(ns, n): value(v) for ns, n, v in listed}, charge=charge, check=check,
-                 shape="list", default=dict)
+    return Field(
+        attr,
+        dump=lambda items: [[ns, n, v] for (ns, n), v in items.items()],
+        restore=lambda listed: {(ns, n): value(v) for ns, n, v in listed},
+        charge=charge,
+        check=check,
+        shape="list",
+        default=dict,
+    )
 
 
 def log(attr: str, check: Callable[[Any, Mapping[str, Any]], str | None] | None = None) -> Field:
@@ -121,19 +165,34 @@ def log(attr: str, check: Callable[[Any, Mapping[str, Any]], str | None] | None 
 
 def scalar(attr: str, kind: Callable[[Any], Any], default: Any = None, export_as: str = "") -> Field:
     """A plain value (a number, a text, a flag)."""
-    return Field(attr, dump=as_is, restore=kind, export_key=export_as,
-                 default=None if default is None else lambda: default)
+    return Field(
+        attr, dump=as_is, restore=kind, export_key=export_as, default=None if default is None else lambda: default
+    )
 
 
-def encoded_logs(attr: str, *, charge: str,
-                 check: Callable[[Any, Mapping[str, Any]], str | None] | None = None) -> Field:
+def encoded_logs(
+    attr: str, *, charge: str, check: Callable[[Any, Mapping[str, Any]], str | None] | None = None
+) -> Field:
     """Run id -> its event log, each event kept as its JSON bytes."""
+
     def restore(logs: Mapping[str, Any], clean: Callable[[Any], Any]) -> dict[str, list[bytes]]:
-        return {run_id: [json.dumps(e, separators=(",", ":")).encode() for e in cleaned(clean, run_id, events)]
-                for run_id, events in logs.items()}
-    return Field(attr, dump=lambda logs: {k: list(v) for k, v in logs.items()}, restore=restore, charge=charge,
-                 measure=lambda events: sum(map(event_data_size, events)), shape="object", event_log=True,
-                 check=check, cleans=True, default=dict)
+        return {
+            run_id: [json.dumps(e, separators=(",", ":")).encode() for e in cleaned(clean, run_id, events)]
+            for run_id, events in logs.items()
+        }
+
+    return Field(
+        attr,
+        dump=lambda logs: {k: list(v) for k, v in logs.items()},
+        restore=restore,
+        charge=charge,
+        measure=lambda events: sum(map(event_data_size, events)),
+        shape="object",
+        event_log=True,
+        check=check,
+        cleans=True,
+        default=dict,
+    )
 
 
 def cleaned(clean: Callable[[Any], Any], key: str, value: Any) -> Any:
@@ -143,6 +202,7 @@ def cleaned(clean: Callable[[Any], Any], key: str, value: Any) -> Any:
 
 
 # --- backends ----------------------------------------------------------------------------
+
 
 class Persistent:
     """A backend whose persisted state is its ``STATE``. Assigning a declared attribute while
@@ -206,7 +266,9 @@ def budget_key(charge: str, key: Hashable) -> Hashable:
     return (charge, *key) if isinstance(key, tuple) else (charge, key)
 
 
-def recount(budget: StoreBudget, backends: Iterable[Any], measured: Mapping[str, Mapping[Hashable, int]] | None = None) -> None:
+def recount(
+    budget: StoreBudget, backends: Iterable[Any], measured: Mapping[str, Mapping[Hashable, int]] | None = None
+) -> None:
     """Charge what the backends hold, as declared. ``measured``: charges already known, by
     ``charge`` and key (a store keeps each event log's), used instead of measuring."""
     for backend in backends:

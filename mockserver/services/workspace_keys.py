@@ -30,11 +30,11 @@ import hmac
 import itertools
 import secrets
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from ..basics.errors import ApiError
-
 from ..spec.security import WORKSPACE_KEY_PREFIX as KEY_PREFIX
 
 SHOWN_CHARS = 4  # of the random part, in a listing's masked prefix
@@ -72,9 +72,15 @@ class WorkspaceKeys:
         body = secrets.token_urlsafe(_BODY_BYTES)
         key = KEY_PREFIX + body + self._tag(body)
         key_id = f"key-{next(self._ids)}"
-        record = {"id": key_id, "workspace": workspace,
-                  "prefix": key[:len(KEY_PREFIX) + SHOWN_CHARS] + "...", "created_at": self._now_iso(),
-                  "name": name or key_id, "last4": key[-4:], "expires_at": expires_at}
+        record = {
+            "id": key_id,
+            "workspace": workspace,
+            "prefix": key[: len(KEY_PREFIX) + SHOWN_CHARS] + "...",
+            "created_at": self._now_iso(),
+            "name": name or key_id,
+            "last4": key[-4:],
+            "expires_at": expires_at,
+        }
         with self._lock:
             if len(self._live) >= self._max_keys:
                 raise ApiError(409, f"limit of {self._max_keys} workspace keys reached")
@@ -159,7 +165,7 @@ class WorkspaceKeys:
         """A key this server minted (its tag is valid) that is no longer live."""
         if len(key) != _KEY_LENGTH or not key.startswith(KEY_PREFIX):
             return False
-        body, tag = key[len(KEY_PREFIX):-_TAG_CHARS], key[-_TAG_CHARS:]
+        body, tag = key[len(KEY_PREFIX) : -_TAG_CHARS], key[-_TAG_CHARS:]
         if not hmac.compare_digest(tag, self._tag(body)):
             return False
         self._expire()
@@ -182,6 +188,11 @@ def _control(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _public(record: dict[str, Any]) -> dict[str, Any]:
-    out = {"id": record["id"], "name": record["name"], "prefix": record["prefix"].removesuffix("..."),
-           "last4": record["last4"], "createdAt": record["created_at"]}
+    out = {
+        "id": record["id"],
+        "name": record["name"],
+        "prefix": record["prefix"].removesuffix("..."),
+        "last4": record["last4"],
+        "createdAt": record["created_at"],
+    }
     return {**out, "expiresAt": record["expires_at"]} if record["expires_at"] else out

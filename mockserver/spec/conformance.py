@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from .paths import is_page, is_runtime_path
 from .document import ResponseIssue, Spec, mock_spec_path
+from .paths import is_page, is_runtime_path
 
 if TYPE_CHECKING:
     from .surfaces import Surfaces
@@ -18,8 +18,15 @@ UNDOCUMENTED_PATH = "undocumented_path"  # the check name of a success from a pa
 ERROR_SHAPE = "error_shape_conformance"
 
 
-def response_issues(spec: Spec, method: str, path: str, status: int, content_type: str | None,
-                    body: bytes | None, injected_fault: bool = False) -> list[ResponseIssue]:
+def response_issues(
+    spec: Spec,
+    method: str,
+    path: str,
+    status: int,
+    content_type: str | None,
+    body: bytes | None,
+    injected_fault: bool = False,
+) -> list[ResponseIssue]:
     """Every way this response departs from the spec, each with its check and JSON path.
 
     Responses to paths the spec does not describe (unknown paths, wrong methods, malformed
@@ -43,20 +50,29 @@ def response_issues(spec: Spec, method: str, path: str, status: int, content_typ
     return _error_shape_issues(status, content_type, body)
 
 
-def response_problems(spec: Spec, method: str, path: str, status: int,
-                      content_type: str | None, body: bytes, injected_fault: bool = False) -> list[str]:
+def response_problems(
+    spec: Spec, method: str, path: str, status: int, content_type: str | None, body: bytes, injected_fault: bool = False
+) -> list[str]:
     """``response_issues`` one line each; empty when the response conforms."""
-    return [issue.describe(method, path)
-            for issue in response_issues(spec, method, path, status, content_type, body, injected_fault)]
+    return [
+        issue.describe(method, path)
+        for issue in response_issues(spec, method, path, status, content_type, body, injected_fault)
+    ]
 
 
-def served_response_problems(surfaces: "Surfaces", method: str, path: str, status: int,
-                             content_type: str | None, body: bytes, injected_fault: bool = False) -> list[str]:
+def served_response_problems(
+    surfaces: Surfaces,
+    method: str,
+    path: str,
+    status: int,
+    content_type: str | None,
+    body: bytes,
+    injected_fault: bool = False,
+) -> list[str]:
     """``response_problems`` against the document of the surface serving ``path`` (the
     February ``openapi.yaml``, or ``openapi-v1.yaml`` under ``/api/v1``)."""
     located = surfaces.locate(path)
-    return response_problems(located.surface.spec, method, located.path, status, content_type, body,
-                             injected_fault)
+    return response_problems(located.surface.spec, method, located.path, status, content_type, body, injected_fault)
 
 
 def _error_shape_issues(status: int, content_type: str | None, body: bytes | None) -> list[ResponseIssue]:

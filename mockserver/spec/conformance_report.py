@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 BODY_LIMIT = 600  # characters of a request/response body shown in a report
 
@@ -82,15 +83,16 @@ def junit_xml(suites: dict[str, Sequence[TestCase]]) -> bytes:
     root = ET.Element("testsuites")
     for suite_name, cases in suites.items():
         failed = sum(1 for case in cases if case.failures)
-        suite = ET.SubElement(root, "testsuite", name=suite_name, tests=str(len(cases)),
-                              failures=str(failed), errors="0", skipped="0")
+        suite = ET.SubElement(
+            root, "testsuite", name=suite_name, tests=str(len(cases)), failures=str(failed), errors="0", skipped="0"
+        )
         for case in cases:
             element = ET.SubElement(suite, "testcase", name=case.name, classname=case.classname)
             if case.failures:
-                failure = ET.SubElement(element, "failure", message="; ".join(
-                    f"{d.title}: {d.got}" for d in case.failures)[:2000])
-                failure.text = "\n\n".join(render_deviation(n, d, case.name)
-                                           for n, d in enumerate(case.failures, 1))
+                failure = ET.SubElement(
+                    element, "failure", message="; ".join(f"{d.title}: {d.got}" for d in case.failures)[:2000]
+                )
+                failure.text = "\n\n".join(render_deviation(n, d, case.name) for n, d in enumerate(case.failures, 1))
     ET.indent(root)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
@@ -91,6 +92,7 @@ def _validator(schema: Mapping[str, Any]) -> Draft202012Validator:
 
 # --- error messages ---------------------------------------------------------------------
 
+
 def _location(prefix: str, path: Iterable[Any]) -> str:
     out = prefix
     for part in path:
@@ -139,7 +141,7 @@ def _describe(error: Any, prefix: str) -> str:
     return f"{what} is invalid ({kind})"
 
 
-def first_error(validator: "Draft202012Validator | RequestCheck", instance: Any, prefix: str = "") -> str | None:
+def first_error(validator: Draft202012Validator | RequestCheck, instance: Any, prefix: str = "") -> str | None:
     """The message for the first violation in schema order, or None when valid."""
     if isinstance(validator, RequestCheck):
         return validator.first_error(instance, prefix)
@@ -167,12 +169,12 @@ class RequestCheck:
     fast: Any = None
 
     @classmethod
-    def compile(cls, schema: Mapping[str, Any]) -> "RequestCheck":
+    def compile(cls, schema: Mapping[str, Any]) -> RequestCheck:
         fast = None
         if jsonschema_rs is not None:
             try:
                 fast = jsonschema_rs.Draft202012Validator(dict(schema), validate_formats=True)
-            except Exception:  # noqa: BLE001 - a schema it cannot compile: jsonschema alone
+            except Exception:
                 fast = None
         return cls(_validator(schema), fast)
 
@@ -193,6 +195,7 @@ class RequestCheck:
 
 
 # --- operations -------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Parameter:
@@ -227,8 +230,7 @@ class ApiRequest:
     query: dict[str, Any]
     headers: Mapping[str, str]
     body: Any = None
-    operation: "Operation | None" = None  # what answers it, for handlers whose answer follows their document
-
+    operation: Operation | None = None  # what answers it, for handlers whose answer follows their document
 
     def header(self, name: str) -> str | None:
         value = self.headers.get(name)
@@ -252,8 +254,11 @@ class Operation:
     def body_fields(self) -> frozenset[str]:
         """The top-level body fields the schema names (in ``properties``, also under
         ``allOf``/``anyOf``/``oneOf``), less other spellings of them (``x-alias-of``)."""
-        return frozenset(name for name, prop in _top_level_properties(self.body_schema or {}).items()
-                         if not (isinstance(prop, dict) and "x-alias-of" in prop))
+        return frozenset(
+            name
+            for name, prop in _top_level_properties(self.body_schema or {}).items()
+            if not (isinstance(prop, dict) and "x-alias-of" in prop)
+        )
 
     @cached_property
     def query_names(self) -> frozenset[str]:
@@ -266,8 +271,11 @@ class Operation:
         its values, i.e. what a client of this document can be shown."""
         schema = self.responses.get("200", {}).get("application/json", {})
         items = schema.get("items", {}) if schema.get("type") == "array" else {}
-        return {name: frozenset(prop["enum"]) for name, prop in _top_level_properties(items).items()
-                if isinstance(prop, dict) and "enum" in prop}
+        return {
+            name: frozenset(prop["enum"])
+            for name, prop in _top_level_properties(items).items()
+            if isinstance(prop, dict) and "enum" in prop
+        }
 
     @cached_property
     def path_regex(self) -> re.Pattern[str]:
@@ -281,8 +289,11 @@ class Operation:
     def body_aliases(self) -> Mapping[str, str]:
         """Deprecated body field -> the documented field it stands for (``x-alias-of``)."""
         properties = (self.body_schema or {}).get("properties", {})
-        return {name: prop["x-alias-of"] for name, prop in properties.items()
-                if isinstance(prop, dict) and "x-alias-of" in prop}
+        return {
+            name: prop["x-alias-of"]
+            for name, prop in properties.items()
+            if isinstance(prop, dict) and "x-alias-of" in prop
+        }
 
     @cached_property
     def query_aliases(self) -> tuple[Parameter, ...]:
@@ -303,8 +314,9 @@ class Operation:
         }
 
     # The hot path: called once per request.
-    def parse(self, path_params: Mapping[str, str], args: Mapping[str, Any],
-              headers: Mapping[str, str], raw_body: bytes) -> ApiRequest:
+    def parse(
+        self, path_params: Mapping[str, str], args: Mapping[str, Any], headers: Mapping[str, str], raw_body: bytes
+    ) -> ApiRequest:
         path: dict[str, str] = {}
         query: dict[str, Any] = {}
         for param in self.parameters:
@@ -409,7 +421,7 @@ class Spec:
                     self.operations[op.operation_id] = op
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> "Spec":
+    def load(cls, path: str | Path | None = None) -> Spec:
         """The spec at ``path`` (default: the packaged one), parsed once per process.
 
         A Spec is immutable once built, so apps built from the same file share one: creating
@@ -419,15 +431,23 @@ class Spec:
         return _load_cached(str(resolved), resolved.stat().st_mtime_ns)
 
     @staticmethod
-    def _operation(path: str, method: str, raw: Mapping[str, Any], shared: list,
-                   extensions: Mapping[str, Any]) -> Operation:
+    def _operation(
+        path: str, method: str, raw: Mapping[str, Any], shared: list, extensions: Mapping[str, Any]
+    ) -> Operation:
         by_key = {(p["name"], p["in"]): p for p in shared}
         by_key.update({(p["name"], p["in"]): p for p in raw.get("parameters", [])})
         params = tuple(
-            Parameter(name=p["name"], location=p["in"], required=bool(p.get("required")),
-                      validator=RequestCheck.compile(p.get("schema", {})), schema=p.get("schema", {}),
-                      alias_of=p.get("x-alias-of"), comma_separated=bool(p.get("x-comma-separated")))
-            for p in by_key.values() if p["in"] in ("path", "query", "header")
+            Parameter(
+                name=p["name"],
+                location=p["in"],
+                required=bool(p.get("required")),
+                validator=RequestCheck.compile(p.get("schema", {})),
+                schema=p.get("schema", {}),
+                alias_of=p.get("x-alias-of"),
+                comma_separated=bool(p.get("x-comma-separated")),
+            )
+            for p in by_key.values()
+            if p["in"] in ("path", "query", "header")
         )
         body = raw.get("requestBody")
         body_schema = body["content"].get("application/json", {}).get("schema", {}) if body else None
@@ -436,9 +456,13 @@ class Spec:
             for status, resp in raw.get("responses", {}).items()
         }
         return Operation(
-            operation_id=raw["operationId"], method=method.upper(), path=path, parameters=params,
+            operation_id=raw["operationId"],
+            method=method.upper(),
+            path=path,
+            parameters=params,
             body_schema=body_schema,
-            responses=responses, path_item_extensions=extensions,
+            responses=responses,
+            path_item_extensions=extensions,
             keyless=raw.get("security") == [],
             extensions={k: v for k, v in raw.items() if k.startswith("x-")},
             # Only for a JSON-only body: an operation taking other media types reads its body its own way.
@@ -487,8 +511,7 @@ class Spec:
                     return op, {k: v for k, v in matched.groupdict().items() if v is not None}
         return None
 
-    def response_issues(self, op: Operation, status: int, content_type: str,
-                        body: bytes | None) -> list["ResponseIssue"]:
+    def response_issues(self, op: Operation, status: int, content_type: str, body: bytes | None) -> list[ResponseIssue]:
         """Ways a response breaks the spec, each with its check and the JSON path it concerns.
         ``body`` None: the body is not at hand (too large to keep); status and type are checked."""
         documented = op.response_validators.get(str(status))
@@ -498,8 +521,7 @@ class Spec:
         if not documented:
             return []
         if ctype not in documented:
-            return [ResponseIssue("content_type_conformance", status, "",
-                                  f"content type {ctype!r} is not documented")]
+            return [ResponseIssue("content_type_conformance", status, "", f"content type {ctype!r} is not documented")]
         if ctype != "application/json" or body is None:
             return []
         try:
@@ -510,8 +532,9 @@ class Spec:
         if check.is_valid(instance):
             return []
         return [
-            ResponseIssue("response_schema_conformance", status,
-                          "/".join(map(str, e.absolute_path)) or "<root>", e.message)
+            ResponseIssue(
+                "response_schema_conformance", status, "/".join(map(str, e.absolute_path)) or "<root>", e.message
+            )
             for e in check.validator.iter_errors(instance)
         ]
 

@@ -27,9 +27,10 @@ def may_block(method: str, path: str) -> bool:
     """Requests whose answer may wait on another HTTP server (a forwarded tool call, an agent
     behind invoke): a server with one event loop runs them on a thread."""
     if path.startswith(WORKSPACE_RUNTIME_PREFIX):
-        path = "/" + path[len(WORKSPACE_RUNTIME_PREFIX):].partition("/")[2]
+        path = "/" + path[len(WORKSPACE_RUNTIME_PREFIX) :].partition("/")[2]
     return path.startswith((EGRESS_PREFIX, INGRESS_PREFIX)) or (
-        method == "POST" and path.startswith("/api/agents/") and path.endswith("/invoke"))
+        method == "POST" and path.startswith("/api/agents/") and path.endswith("/invoke")
+    )
 
 
 # The web pages (mockserver/surface/console/): answered before the API, no key needed.
@@ -45,8 +46,11 @@ DOCUMENT_PATHS = frozenset(f"/{stem}.{ext}" for stem in DOCUMENT_FILES.values() 
 
 def is_page(path: str, console_on: bool = True) -> bool:
     """Is this request path one of the pages (not the API, not the control API)?"""
-    return _under(path, DOCS_PATH) or path in DOCUMENT_PATHS or (
-        console_on and (path == "/" or _under(path, CONSOLE_PATH)))
+    return (
+        _under(path, DOCS_PATH)
+        or path in DOCUMENT_PATHS
+        or (console_on and (path == "/" or _under(path, CONSOLE_PATH)))
+    )
 
 
 def _under(path: str, prefix: str) -> bool:

@@ -14,7 +14,8 @@ forms, not release facts, so they never count as another release's.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..basics.errors import ApiError
 from .document import Operation, Spec

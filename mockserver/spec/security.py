@@ -21,7 +21,8 @@ Who may open the control API (``/_mock/``, its document's ``adminKey`` scheme):
 from __future__ import annotations
 
 import hmac
-from typing import Any, Iterable, Mapping, Protocol
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 
 WORKSPACE_KEY_PREFIX = "ra_ws_"  # workspace API keys; on /api/v1 they go in X-RunAgents-API-Key
 # Without any configured key every non-empty key works, except one containing this (any case),
@@ -29,9 +30,19 @@ WORKSPACE_KEY_PREFIX = "ra_ws_"  # workspace API keys; on /api/v1 they go in X-R
 OPEN_MODE_REFUSED = "invalid"
 ADMIN_REFUSED = "missing or invalid admin key"
 # Control operations a workspace key may call on its own workspace (key management is not one).
-_WORKSPACE_CONTROL_SCOPE = frozenset({
-    "resetWorkspace", "exportWorkspaceState", "loadWorkspaceState", "seedWorkspace", "readWorkspaceJournal",
-    "clearWorkspaceJournal", "readWorkspaceClock", "advanceWorkspaceClock", "setWorkspaceReplies"})
+_WORKSPACE_CONTROL_SCOPE = frozenset(
+    {
+        "resetWorkspace",
+        "exportWorkspaceState",
+        "loadWorkspaceState",
+        "seedWorkspace",
+        "readWorkspaceJournal",
+        "clearWorkspaceJournal",
+        "readWorkspaceClock",
+        "advanceWorkspaceClock",
+        "setWorkspaceReplies",
+    }
+)
 
 
 def bearer_key(authorization: str) -> str:
@@ -41,6 +52,7 @@ def bearer_key(authorization: str) -> str:
 
 
 # --- what a document asks for ------------------------------------------------------------------
+
 
 def schemes(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return document.get("components", {}).get("securitySchemes", {})
@@ -55,8 +67,11 @@ def key_header(document: Mapping[str, Any]) -> tuple[str, str] | None:
 
 
 def bearer_schemes(document: Mapping[str, Any]) -> list[str]:
-    return [name for name, scheme in schemes(document).items()
-            if scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "bearer"]
+    return [
+        name
+        for name, scheme in schemes(document).items()
+        if scheme.get("type") == "http" and str(scheme.get("scheme", "")).lower() == "bearer"
+    ]
 
 
 def requirements(document: Mapping[str, Any], path: str, method: str) -> list[dict[str, Any]]:
@@ -65,8 +80,9 @@ def requirements(document: Mapping[str, Any], path: str, method: str) -> list[di
     return list(raw.get("security", document.get("security")) or [])
 
 
-def missing_credentials(document: Mapping[str, Any], path: str, method: str, headers: Mapping[str, str],
-                        args: Mapping[str, str]) -> str | None:
+def missing_credentials(
+    document: Mapping[str, Any], path: str, method: str, headers: Mapping[str, str], args: Mapping[str, str]
+) -> str | None:
     """What the operation's requirements ask for and the request lacks; None when one of the
     alternatives is met or the operation needs none (presence only: values are not checked)."""
     known = schemes(document)
@@ -82,7 +98,9 @@ def missing_credentials(document: Mapping[str, Any], path: str, method: str, hea
 def _presents(scheme: Mapping[str, Any], headers: Mapping[str, str], args: Mapping[str, str]) -> bool:
     if scheme.get("type") == "http":
         value = headers.get("Authorization", "")
-        return value.lower().startswith(f"{scheme.get('scheme', 'bearer').lower()} ") and bool(value.split(" ", 1)[1].strip())
+        return value.lower().startswith(f"{scheme.get('scheme', 'bearer').lower()} ") and bool(
+            value.split(" ", 1)[1].strip()
+        )
     if scheme.get("type") == "apiKey":
         source = headers if scheme.get("in") == "header" else args if scheme.get("in") == "query" else None
         return bool(source.get(scheme.get("name", ""))) if source is not None else True
@@ -108,6 +126,7 @@ def auth_headers(document: Mapping[str, Any], api_key: str) -> dict[str, str]:
 
 # --- reading the key a request presents ------------------------------------------------------
 
+
 def presented_key(environ: Mapping[str, Any], header: str | None) -> tuple[str, str | None]:
     """The request's API key, or the reason there is none to use.
 
@@ -120,8 +139,10 @@ def presented_key(environ: Mapping[str, Any], header: str | None) -> tuple[str, 
         if bearer:
             return bearer, None
         if environ.get("HTTP_X_RUNAGENTS_API_KEY"):
-            return "", ("X-RunAgents-API-Key is not accepted on this API: send Authorization: Bearer "
-                        "<api-key> (workspace keys in X-RunAgents-API-Key work under /api/v1)")
+            return "", (
+                "X-RunAgents-API-Key is not accepted on this API: send Authorization: Bearer "
+                "<api-key> (workspace keys in X-RunAgents-API-Key work under /api/v1)"
+            )
         return "", "missing API key: send Authorization: Bearer <api-key>"
     sent = environ.get("HTTP_" + header.upper().replace("-", "_"))
     workspace_key = (sent or "").strip()
@@ -129,18 +150,22 @@ def presented_key(environ: Mapping[str, Any], header: str | None) -> tuple[str, 
         return "", f"{header} is empty: send a workspace API key ({WORKSPACE_KEY_PREFIX}...) or leave the header out"
     if workspace_key:
         if not workspace_key.startswith(WORKSPACE_KEY_PREFIX):
-            return "", (f"{header} carries workspace API keys ({WORKSPACE_KEY_PREFIX}...); send other "
-                        "tokens as Authorization: Bearer <token>")
+            return "", (
+                f"{header} carries workspace API keys ({WORKSPACE_KEY_PREFIX}...); send other "
+                "tokens as Authorization: Bearer <token>"
+            )
         return workspace_key, None
     if bearer:
         if bearer.startswith(WORKSPACE_KEY_PREFIX):
-            return "", (f"workspace API keys ({WORKSPACE_KEY_PREFIX}...) go in the {header} header, "
-                        "not Authorization: Bearer")
+            return "", (
+                f"workspace API keys ({WORKSPACE_KEY_PREFIX}...) go in the {header} header, not Authorization: Bearer"
+            )
         return bearer, None
     return "", f"missing API key: send {header}: <{WORKSPACE_KEY_PREFIX}...> (or Authorization: Bearer <token>)"
 
 
 # --- which keys the mock accepts ----------------------------------------------------------------
+
 
 class MintedKeys(Protocol):
     """Keys minted on the control API (``services.workspace_keys.WorkspaceKeys``)."""
@@ -159,8 +184,13 @@ class KeyRing:
     """The keys a mock accepts: ``--api-key`` (unbound), ``--workspace-key`` and minted keys
     (bound to one workspace), the ``--admin-key``; open mode when none of the first two is set."""
 
-    def __init__(self, api_keys: Iterable[str], workspace_keys: Iterable[tuple[str, str]], admin_key: str | None,
-                 minted: MintedKeys):
+    def __init__(
+        self,
+        api_keys: Iterable[str],
+        workspace_keys: Iterable[tuple[str, str]],
+        admin_key: str | None,
+        minted: MintedKeys,
+    ):
         self.api_keys = tuple(api_keys)
         self.workspace_keys = tuple(workspace_keys)
         self.admin_key = admin_key or None
@@ -213,8 +243,9 @@ class KeyRing:
 FORM_TYPES = frozenset({"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"})
 
 
-def body_type_refusal(content_type: str | None, body: bytes, document: Mapping[str, Any], path: str,
-                      method: str) -> str | None:
+def body_type_refusal(
+    content_type: str | None, body: bytes, document: Mapping[str, Any], path: str, method: str
+) -> str | None:
     """Why a body is refused (a 400: every operation with a body documents one): a non-empty
     body of a form type that the operation documents no body type for. A JSON body sent as a
     form is what a cross-site page can post without a preflight; clients send

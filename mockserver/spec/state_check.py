@@ -92,7 +92,9 @@ def state_problem(spec: Spec, state: Any, v1_spec: Spec | None = None, sections:
     for section, fields in declared:
         for f in fields:
             if f.event_log:
-                problem = _event_logs_problem(spec, v1_spec, section, f.key, (state.get(section) or {}).get(f.key) or {})
+                problem = _event_logs_problem(
+                    spec, v1_spec, section, f.key, (state.get(section) or {}).get(f.key) or {}
+                )
                 if problem:
                     return problem
     for section, fields in declared:  # the bookkeeping beside the records
@@ -103,8 +105,9 @@ def state_problem(spec: Spec, state: Any, v1_spec: Spec | None = None, sections:
     return None
 
 
-def _v1_parts_problem(v1_spec: Spec, state: Mapping[str, Any],
-                      declared: list[tuple[str, list[DeclaredField]]]) -> str | None:
+def _v1_parts_problem(
+    v1_spec: Spec, state: Mapping[str, Any], declared: list[tuple[str, list[DeclaredField]]]
+) -> str | None:
     """What records keep of the June API (a policy's June spec), against the June document."""
     for section, fields in declared:
         for f in fields:
@@ -173,8 +176,9 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _times_problem(state: Mapping[str, Any], section: str, key: str, owners: set[Any], owner: str,
-                   every_owner: bool = False) -> str | None:
+def _times_problem(
+    state: Mapping[str, Any], section: str, key: str, owners: set[Any], owner: str, every_owner: bool = False
+) -> str | None:
     """``state[section][key]`` maps record ids to clock seconds (finite, representable)."""
     times = (state.get(section) or {}).get(key) or {}
     where = f"{section}.{key}"

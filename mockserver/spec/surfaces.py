@@ -15,8 +15,9 @@ list ``MockServer.surfaces`` to show every served document.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 from urllib.parse import urlparse
 
 from .document import Spec
@@ -36,7 +37,7 @@ class Surface:
     key_header: str | None  # the API-key header of an apiKey scheme (workspace keys), if any
 
     @classmethod
-    def from_spec(cls, name: str, document: str, spec: Spec) -> "Surface":
+    def from_spec(cls, name: str, document: str, spec: Spec) -> Surface:
         mounts: list[str] = []
         for server in spec.document.get("servers", []):
             path = urlparse(server["url"]).path.rstrip("/")
@@ -44,8 +45,9 @@ class Surface:
                 mounts.append(path)
         header = scheme_key_header(spec.document)
         # Longest mount first, so /api/v1/workspaces/{workspace} wins over /api/v1.
-        return cls(name, document, spec, tuple(sorted(mounts or [""], key=len, reverse=True)),
-                   header[1] if header else None)
+        return cls(
+            name, document, spec, tuple(sorted(mounts or [""], key=len, reverse=True)), header[1] if header else None
+        )
 
 
 class Located(NamedTuple):
@@ -66,8 +68,9 @@ class Surfaces:
                 if not mount:
                     root = root or surface
                     continue
-                regex = re.escape(mount).replace(re.escape("{" + WORKSPACE_PARAM + "}"),
-                                                  f"(?P<{WORKSPACE_PARAM}>[^/]*)")
+                regex = re.escape(mount).replace(
+                    re.escape("{" + WORKSPACE_PARAM + "}"), f"(?P<{WORKSPACE_PARAM}>[^/]*)"
+                )
                 self._patterns.append((re.compile(f"{regex}(?=/|$)"), surface))
         self._patterns.sort(key=lambda item: len(item[0].pattern), reverse=True)
         self.root = root or surfaces[0]
@@ -90,5 +93,7 @@ class Surfaces:
             match = pattern.match(path)
             if match:
                 workspace = match.groupdict().get(WORKSPACE_PARAM)
-                return Located(surface, path[match.end():] or "/", DEFAULT_WORKSPACE if workspace is None else workspace)
+                return Located(
+                    surface, path[match.end() :] or "/", DEFAULT_WORKSPACE if workspace is None else workspace
+                )
         return Located(self.root, path, DEFAULT_WORKSPACE)

@@ -9,28 +9,29 @@ import fnmatch
 import itertools
 import math
 import threading
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
-from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from flask import Flask, Response, request
 from werkzeug.datastructures import EnvironHeaders, MultiDict
 from werkzeug.wrappers import Request
 
-from ..spec.conformance import response_problems
 from ..basics.errors import ApiError
 from ..basics.jsonhttp import INTERNAL_ERROR_BODY, error_response, json_or_none, json_response
 from ..basics.nesting import may_nest_deeply, nesting_problem
 from ..basics.redact import redact_body, redact_headers, redact_query
-from .seed import parse_seed_text
 from ..services.runtime.models import agent_env as runtime_env
+from ..spec.conformance import response_problems
 from ..spec.document import ApiRequest, Operation, Spec, mock_spec_path
 from ..spec.paths import runtime_prefix
 from ..spec.security import body_type_refusal
+from .seed import parse_seed_text
 
 if TYPE_CHECKING:
-    from ..web.app import MockServer
     from ..basics.clock import Clock
     from ..services.platform import Platform
+    from ..web.app import MockServer
 
 MOCK_PREFIX = "/_mock/"
 STATE_PATH = "/_mock/state"
@@ -60,19 +61,37 @@ class Journal:
         headers = {k: v for k, v in req.environ.items() if k.startswith(_HEADER_PREFIXES)}
         if len(raw_body) > self.body_bytes:
             raw_body = _OverCap(len(raw_body))
-        self.entries.append((next(self._seq), req.method, req.path, req.environ.get("QUERY_STRING", ""),
-                             headers, raw_body, status, workspace))
+        self.entries.append(
+            (
+                next(self._seq),
+                req.method,
+                req.path,
+                req.environ.get("QUERY_STRING", ""),
+                headers,
+                raw_body,
+                status,
+                workspace,
+            )
+        )
 
     def list(self, workspace: str | None = None) -> list[dict[str, Any]]:
         """Every entry, or only those of one workspace (the February surface is "default")."""
-        return [{"seq": seq, "method": method, "path": path,
-                 "query": redact_query(MultiDict(parse_qsl(query, keep_blank_values=True)).to_dict(flat=True)),
-                 "headers": redact_headers(dict(EnvironHeaders(headers).items())), "body": self._body(raw),
-                 "status": status, "workspace": ws}
-                for seq, method, path, query, headers, raw, status, ws in list(self.entries)
-                if workspace is None or ws == workspace]
+        return [
+            {
+                "seq": seq,
+                "method": method,
+                "path": path,
+                "query": redact_query(MultiDict(parse_qsl(query, keep_blank_values=True)).to_dict(flat=True)),
+                "headers": redact_headers(dict(EnvironHeaders(headers).items())),
+                "body": self._body(raw),
+                "status": status,
+                "workspace": ws,
+            }
+            for seq, method, path, query, headers, raw, status, ws in list(self.entries)
+            if workspace is None or ws == workspace
+        ]
 
-    def _body(self, raw: "bytes | _OverCap") -> Any:
+    def _body(self, raw: bytes | _OverCap) -> Any:
         if isinstance(raw, _OverCap):
             return f"<{raw.size} bytes: over the journal's {self.body_bytes}-byte cap, not kept>"
         body = json_or_none(raw)
@@ -146,9 +165,15 @@ def _validated_fault(spec: Mapping[str, Any]) -> dict[str, Any]:
     message = Spec.load(mock_spec_path()).component_validator("FaultRequest").first_error(spec)
     if message:
         raise ApiError(400, message)
-    return {"method": str(spec.get("method", "*")).upper(), "path": spec.get("path", "*"),
-            "status": spec.get("status"), "latency_ms": spec.get("latency_ms", 0),
-            "error": str(spec.get("error", "injected fault")), "times": spec.get("times"), "hits": 0}
+    return {
+        "method": str(spec.get("method", "*")).upper(),
+        "path": spec.get("path", "*"),
+        "status": spec.get("status"),
+        "latency_ms": spec.get("latency_ms", 0),
+        "error": str(spec.get("error", "injected fault")),
+        "times": spec.get("times"),
+        "hits": 0,
+    }
 
 
 class RateLimiter:
@@ -163,7 +188,7 @@ class RateLimiter:
     MAX_KEYS = 10_000
     _SHARED = "\x00other keys"
 
-    def __init__(self, per_minute: int | None, clock: "Clock"):
+    def __init__(self, per_minute: int | None, clock: Clock):
         self.per_minute = per_minute
         self.clock = clock
         self._hits: dict[str, collections.deque[float]] = {}
@@ -193,7 +218,7 @@ class RateLimiter:
             self._hits.clear()
 
 
-def register_control_api(app: Flask, server: "MockServer") -> None:
+def register_control_api(app: Flask, server: MockServer) -> None:
     """Route every ``/_mock/`` operation of ``mock-openapi.yaml`` to its handler below; requests
     are parsed and validated from that document, as the API's are from ``openapi.yaml``.
 
@@ -211,6 +236,7 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
         return error_response(401, refusal) if refusal else None
 
     if server.config.strict_responses:
+
         @app.after_request
         def checked(response: Response) -> Response:
             # Strict mode, as for the API: an answer that breaks mock-openapi.yaml is a loud 500.
@@ -218,10 +244,14 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
             body = None if response.is_streamed else response.get_data()
             if body == INTERNAL_ERROR_BODY:
                 return response
-            problems = response_problems(server.spec, request.method, request.path, response.status_code,
-                                         response.content_type, body)
-            return error_response(500, "runagents-mock broke mock-openapi.yaml: " + "; ".join(problems)) \
-                if problems else response
+            problems = response_problems(
+                server.spec, request.method, request.path, response.status_code, response.content_type, body
+            )
+            return (
+                error_response(500, "runagents-mock broke mock-openapi.yaml: " + "; ".join(problems))
+                if problems
+                else response
+            )
 
     handlers: dict[str, Callable[[ApiRequest], Response]] = {}
 
@@ -230,12 +260,13 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
             for operation_id in operation_ids:
                 handlers[operation_id] = fn
             return fn
+
         return register
 
     def workspace_of(req: ApiRequest) -> str | None:
         return req.path.get("workspace")
 
-    def platform_of(req: ApiRequest) -> "Platform":
+    def platform_of(req: ApiRequest) -> Platform:
         return control.platform(workspace_of(req))
 
     control = server.control
@@ -336,17 +367,27 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
         from ..runtime.jwt_keys import DEFAULT_ISSUER  # PyJWT loads on first use
 
         now = int(platform_of(req).clock.now())  # the workspace's clock, which its ingress checks
-        claims = {"iss": DEFAULT_ISSUER, "iat": now, "exp": now + req.body.get("expires_in", 3600),
-                  **req.body.get("claims", {})}
+        claims = {
+            "iss": DEFAULT_ISSUER,
+            "iat": now,
+            "exp": now + req.body.get("expires_in", 3600),
+            **req.body.get("claims", {}),
+        }
         return json_response(200, {"token": server.tokens.mint(claims), "kid": server.tokens.kid, "claims": claims})
 
     @operation("getAgentEnv", "getWorkspaceAgentEnv")
     def agent_env(req: ApiRequest) -> Response:
         platform = platform_of(req)
         agent = platform.agents.get(req.path["namespace"], req.path["name"])
-        return json_response(200, runtime_env(agent, request.host_url.rstrip("/") + runtime_prefix(workspace_of(req)),
-                                              tools=platform.tools.items,
-                                              source=platform.agents.source_of(agent["namespace"], agent["name"])))
+        return json_response(
+            200,
+            runtime_env(
+                agent,
+                request.host_url.rstrip("/") + runtime_prefix(workspace_of(req)),
+                tools=platform.tools.items,
+                source=platform.agents.source_of(agent["namespace"], agent["name"]),
+            ),
+        )
 
     @operation("listAgentProcesses")
     def list_agent_processes(req: ApiRequest) -> Response:
@@ -359,8 +400,11 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
         runner = server.agent_runner
         found = runner.output(req.path["workspace"], req.path["namespace"], req.path["name"]) if runner else None
         if found is None:
-            raise ApiError(404, f"no agent process for {req.path['namespace']}/{req.path['name']} in workspace "
-                                f"{req.path['workspace']}" + ("" if runner else " (the mock runs agents only with --run-agents)"))
+            raise ApiError(
+                404,
+                f"no agent process for {req.path['namespace']}/{req.path['name']} in workspace "
+                f"{req.path['workspace']}" + ("" if runner else " (the mock runs agents only with --run-agents)"),
+            )
         return json_response(200, found)
 
     @operation("setAgentEndpoint", "setWorkspaceAgentEndpoint")
@@ -374,12 +418,17 @@ def register_control_api(app: Flask, server: "MockServer") -> None:
     if set(operations) != set(handlers):
         raise RuntimeError(f"mock-openapi.yaml and the control API disagree: {sorted(set(operations) ^ set(handlers))}")
     for op_id, op in operations.items():
-        app.add_url_rule(op.url_rule, endpoint="mock:" + op_id, view_func=_view(op, handlers[op_id], spec.document),
-                         methods=[op.method])
+        app.add_url_rule(
+            op.url_rule,
+            endpoint="mock:" + op_id,
+            view_func=_view(op, handlers[op_id], spec.document),
+            methods=[op.method],
+        )
 
 
-def _view(op: Operation, handler: Callable[[ApiRequest], Response],
-          document: Mapping[str, Any]) -> Callable[..., Response]:
+def _view(
+    op: Operation, handler: Callable[[ApiRequest], Response], document: Mapping[str, Any]
+) -> Callable[..., Response]:
     def view(**path: str) -> Response:
         if op.method == "PUT" and op.path.endswith("/state"):  # an import of any size
             request.max_content_length = STATE_IMPORT_LIMIT
@@ -390,4 +439,5 @@ def _view(op: Operation, handler: Callable[[ApiRequest], Response],
         if op.operation_id in ("seedMock", "seedWorkspace"):
             raw = b""  # YAML or JSON text, parsed by the handler
         return handler(op.parse(path, request.args, request.headers, raw))
+
     return view

@@ -9,7 +9,8 @@ exception. Nothing here knows about requests or responses.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..basics.clock import iso
 from ..basics.errors import ApiError
@@ -26,10 +27,10 @@ if TYPE_CHECKING:
 class ControlService:
     """The control operations of one mock server, workspace by workspace."""
 
-    def __init__(self, server: "MockServer"):
+    def __init__(self, server: MockServer):
         self._server = server
 
-    def platform(self, workspace: str | None = None) -> "Platform":
+    def platform(self, workspace: str | None = None) -> Platform:
         return self._server.workspaces.get(workspace or DEFAULT_WORKSPACE)
 
     # --- state -----------------------------------------------------------------------------
@@ -91,8 +92,11 @@ class ControlService:
             platform.gateway.replies.update(replies.get("llm") or {})
             platform.agents.replies.update(replies.get("agents") or {})
             platform.runtime.tool_replies.update(replies.get("tools") or {})
-            return {"llm": dict(platform.gateway.replies), "agents": dict(platform.agents.replies),
-                    "tools": dict(platform.runtime.tool_replies)}
+            return {
+                "llm": dict(platform.gateway.replies),
+                "agents": dict(platform.agents.replies),
+                "tools": dict(platform.runtime.tool_replies),
+            }
 
     # --- faults ----------------------------------------------------------------------------
 

@@ -84,19 +84,23 @@ def _upsert(rows: int) -> str:
     """An INSERT of ``rows`` rows. An update keeps the row's position (a dict keeps a replaced
     key where it was); a new key is added at the end, as a dict adds it."""
     values = ", ".join([f"({', '.join('?' * FIELDS)})"] * rows)
-    return (f"INSERT INTO records VALUES {values} ON CONFLICT (workspace, tbl, k, i) DO UPDATE SET "
-            "kind = excluded.kind, v = excluded.v, n = excluded.n, crc = excluded.crc, charge = excluded.charge")
+    return (
+        f"INSERT INTO records VALUES {values} ON CONFLICT (workspace, tbl, k, i) DO UPDATE SET "
+        "kind = excluded.kind, v = excluded.v, n = excluded.n, crc = excluded.crc, charge = excluded.charge"
+    )
 
 
 # --- the file ----------------------------------------------------------------------------
+
 
 def resolve_store_path(path: Path) -> Path:
     """The file to open: symlinks followed (they keep pointing at their target); StateFileError
     when the path cannot hold a store."""
     real = Path(os.path.realpath(path))
     if real.exists() and not real.is_file():
-        raise StateFileError(f"state file {path} is not a regular file"
-                             + (f" (it points at {real})" if real != path.absolute() else ""))
+        raise StateFileError(
+            f"state file {path} is not a regular file" + (f" (it points at {real})" if real != path.absolute() else "")
+        )
     try:
         real.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -146,6 +150,7 @@ def _is_sqlite(real: Path) -> bool:
 
 # --- rows <-> values ---------------------------------------------------------------------
 
+
 def _encode(value: Any) -> tuple[int, bytes]:
     if type(value) is bytes:
         return ENCODED_VALUE, value
@@ -167,8 +172,9 @@ def _block_row(workspace: str, table: str, key: str, number: int, items: list[An
     return workspace, table, key, number, kind, value, 0, len(items), zlib.crc32(value), charge
 
 
-def _value_rows(workspace: str, table: str, key: str, value: Any, pos: int, block: int,
-                first: int = 0, whole: bool = True) -> Iterator[Row]:
+def _value_rows(
+    workspace: str, table: str, key: str, value: Any, pos: int, block: int, first: int = 0, whole: bool = True
+) -> Iterator[Row]:
     """Rows holding ``value`` (at position ``pos`` of its table); for a list, its header (when
     it is written whole) and its blocks of ``block`` items from item ``first`` (the first item
     of a block) on."""
@@ -179,7 +185,7 @@ def _value_rows(workspace: str, table: str, key: str, value: Any, pos: int, bloc
     if whole:
         yield workspace, table, key, -1, LIST_HEADER, None, pos, 0, 0, 0
     for offset in range(0, len(value), block):
-        yield _block_row(workspace, table, key, (first + offset) // block, value[offset:offset + block])
+        yield _block_row(workspace, table, key, (first + offset) // block, value[offset : offset + block])
 
 
 def _block_items(kind: int, value: bytes, legacy: bool) -> list[Any]:
@@ -275,6 +281,7 @@ def _holds_encoded(value: Any) -> bool:
 
 # --- the store -----------------------------------------------------------------------------
 
+
 class Store:
     """One state file holding every workspace: restore into a server, then keep saving what
     changed."""
@@ -351,8 +358,9 @@ class Store:
     def _read_format(self) -> int:
         meta = dict(self.conn.execute("SELECT k, v FROM meta").fetchall())
         if meta.get("format") not in ("2", str(FORMAT)):
-            raise StateFileError(f"state file {self.path} has format {meta.get('format')}, "
-                                 f"this version reads formats 2 and {FORMAT}")
+            raise StateFileError(
+                f"state file {self.path} has format {meta.get('format')}, this version reads formats 2 and {FORMAT}"
+            )
         if meta["format"] == str(FORMAT):
             block = meta.get("block_items", "")
             if not block.isdigit() or int(block) < 1:
@@ -393,8 +401,8 @@ class Store:
         crc_column, n_column, charge_column = ("NULL", "1", "NULL") if legacy else ("crc", "n", "charge")
         # Values in the order they were added (as the dicts held them), then list items in order.
         for table, key, kind, value, crc in self.conn.execute(
-                f"SELECT tbl, k, kind, v, {crc_column} FROM records WHERE workspace = ? AND i = -1 ORDER BY pos",
-                (ws,)):
+            f"SELECT tbl, k, kind, v, {crc_column} FROM records WHERE workspace = ? AND i = -1 ORDER BY pos", (ws,)
+        ):
             if kind == LIST_HEADER:
                 decoded = lists[(table, key)] = []
             else:
@@ -427,8 +435,9 @@ class Store:
             platform.restored(None if charges is None else {"events": charges})
         return redacted
 
-    def _load_blocks(self, server: MockServer, ws: str, lists: dict[tuple[str, str], list[Any]], legacy: bool,
-                     columns: str) -> dict[str, int] | None:
+    def _load_blocks(
+        self, server: MockServer, ws: str, lists: dict[tuple[str, str], list[Any]], legacy: bool, columns: str
+    ) -> dict[str, int] | None:
         """Fill the lists from their blocks; the budget charge of each run's events (None for
         a format 2 store, which has none). Blocks must be numbered 0..n-1, all full but the
         last, match their checksum and item count; a run event log's first and last event of
@@ -441,8 +450,9 @@ class Store:
         items: list[Any] = []
         expected = previous = 0
         for table, key, number, kind, value, n, crc, charge in self.conn.execute(
-                f"SELECT tbl, k, i, kind, v, {columns} FROM records WHERE workspace = ? AND i >= 0 "
-                "ORDER BY tbl, k, i", (ws,)):
+            f"SELECT tbl, k, i, kind, v, {columns} FROM records WHERE workspace = ? AND i >= 0 ORDER BY tbl, k, i",
+            (ws,),
+        ):
             if (table, key) != current:
                 current, expected, previous = (table, key), 0, block
                 if current not in lists:
@@ -494,8 +504,12 @@ class Store:
         self.reopen()
         self.conn.execute("PRAGMA journal_mode=DELETE")
         self._replace_with_new_store(".v2.sqlite")
-        log.info("state file %s migrated to store format %d (the old store is kept as %s)",
-                 self.path, FORMAT, self.real.name + ".v2.sqlite")
+        log.info(
+            "state file %s migrated to store format %d (the old store is kept as %s)",
+            self.path,
+            FORMAT,
+            self.real.name + ".v2.sqlite",
+        )
 
     def _migrate_json(self, server: MockServer) -> None:
         """A JSON state file (format 1): validated, loaded, then replaced by a store holding the
@@ -503,15 +517,19 @@ class Store:
         try:
             state = json.loads(self.real.read_text(encoding="utf-8"))
         except ValueError as exc:
-            raise StateFileError(f"state file {self.path} is corrupt (not JSON: {exc}); "
-                                 "move it away to start empty") from None
+            raise StateFileError(
+                f"state file {self.path} is corrupt (not JSON: {exc}); move it away to start empty"
+            ) from None
         try:
             server.load_state(state)
         except ValueError as exc:
             raise StateFileError(f"state file {self.path} cannot be loaded: {exc}") from None
         self._replace_with_new_store(".v1.json")
-        log.info("state file %s migrated from JSON to the SQLite store (the JSON file is kept as %s)",
-                 self.path, self.real.name + ".v1.json")
+        log.info(
+            "state file %s migrated from JSON to the SQLite store (the JSON file is kept as %s)",
+            self.path,
+            self.real.name + ".v1.json",
+        )
 
     def _replace_with_new_store(self, keep_as: str) -> None:
         """Write the server's state into a new store beside the path, then rename it over the
@@ -538,9 +556,11 @@ class Store:
 
     def _noter(self, name: str) -> Any:
         """What a workspace's change set calls when it goes from saved to changed."""
+
         def changed() -> None:
             with self._dirty_lock:
                 self._dirty.add(name)
+
         return changed
 
     def save(self) -> int:
@@ -602,8 +622,10 @@ class Store:
                     if key is None:
                         conn.execute("DELETE FROM records WHERE workspace = ? AND tbl = ?", (ws, table))
                     else:
-                        conn.execute("DELETE FROM records WHERE workspace = ? AND tbl = ? AND k = ? AND i >= ?",
-                                     (ws, table, key, 0 if items_only else -1))
+                        conn.execute(
+                            "DELETE FROM records WHERE workspace = ? AND tbl = ? AND k = ? AND i >= ?",
+                            (ws, table, key, 0 if items_only else -1),
+                        )
                 for table, key, value, first, whole in snap.values:
                     for row in _value_rows(ws, table, key, value, next(self._pos), self.block_items, first, whole):
                         pending.extend(row)
@@ -659,8 +681,9 @@ class Store:
         try:
             fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise StateFileError(f"state file {self.path}: cannot create its lock file {lock_path}: "
-                                 f"{exc.strerror}") from None
+            raise StateFileError(
+                f"state file {self.path}: cannot create its lock file {lock_path}: {exc.strerror}"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -671,8 +694,10 @@ class Store:
                 # started afresh: the lock is held for them already.
                 return
             who = f"pid {holder}" if holder else "a process that did not say its pid"
-            raise StateFileError(f"state file {self.path} is in use by another runagents-mock ({who}); "
-                                 "stop it or choose another --state-file") from None
+            raise StateFileError(
+                f"state file {self.path} is in use by another runagents-mock ({who}); "
+                "stop it or choose another --state-file"
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._lock_fd = fd
@@ -750,6 +775,7 @@ def _state_problem(server: MockServer, platform: Platform, events_checked: bool 
 
 # --- saving in the background ----------------------------------------------------------
 
+
 class StateSaver:
     """Saves what changed every ``interval`` seconds on a thread; loud when saving fails."""
 
@@ -798,8 +824,11 @@ class StateSaver:
         self.error = message
         if message not in self._logged_kinds:
             self._logged_kinds.add(message)
-            log.error("runagents-mock: cannot save state file %s (%s); retrying, changes are kept in memory",
-                      self.store.path, message)
+            log.error(
+                "runagents-mock: cannot save state file %s (%s); retrying, changes are kept in memory",
+                self.store.path,
+                message,
+            )
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -807,9 +836,14 @@ class StateSaver:
 
     def status(self) -> dict[str, Any]:
         """For ``GET /_mock/health``."""
-        return {"path": str(self.store.path), "saving": "failing" if self.error else "ok",
-                "error": self.error, "failed_saves": self.failures,
-                "last_saved_at": self.last_saved_at, "interval_seconds": self.interval}
+        return {
+            "path": str(self.store.path),
+            "saving": "failing" if self.error else "ok",
+            "error": self.error,
+            "failed_saves": self.failures,
+            "last_saved_at": self.last_saved_at,
+            "interval_seconds": self.interval,
+        }
 
     def stop(self, attempts: int = 3) -> bool:
         """Stop the thread and save the rest (retried); False when it could not be saved."""

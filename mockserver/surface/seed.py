@@ -25,8 +25,9 @@ adds one version of an entry to the /api/v1 catalog.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -35,8 +36,8 @@ from ..basics.nesting import nesting_problem
 from ..spec.document import RequestCheck
 
 if TYPE_CHECKING:
-    from ..web.app import MockServer
     from ..services.platform import Platform
+    from ..web.app import MockServer
 
 # Fixture section -> the operation that creates one item, in dependency order.
 SECTIONS = {
@@ -108,12 +109,12 @@ def _not_json_problem(data: Any) -> str | None:
     return None
 
 
-def load_seed_file(server: "MockServer", path: str | Path) -> dict[str, Any]:
+def load_seed_file(server: MockServer, path: str | Path) -> dict[str, Any]:
     text = Path(path).read_text(encoding="utf-8")
     return seed(server, parse_seed_text(text))
 
 
-def seed(server: "MockServer", data: Mapping[str, Any], platform: "Platform | None" = None) -> dict[str, Any]:
+def seed(server: MockServer, data: Mapping[str, Any], platform: Platform | None = None) -> dict[str, Any]:
     """Create every item in ``platform`` (a workspace; default: the default one); answers how
     many of each were created. A bad item stops the load and undoes it whole, so a refused
     fixture changes nothing."""
@@ -138,7 +139,7 @@ def seed(server: "MockServer", data: Mapping[str, Any], platform: "Platform | No
     return result
 
 
-def _seed_one(server: "MockServer", platform: "Platform", data: Mapping[str, Any]) -> dict[str, Any]:
+def _seed_one(server: MockServer, platform: Platform, data: Mapping[str, Any]) -> dict[str, Any]:
     with platform.lock:
         before = platform.export()
         try:
@@ -148,7 +149,7 @@ def _seed_one(server: "MockServer", platform: "Platform", data: Mapping[str, Any
             raise
 
 
-def _seed_items(server: "MockServer", platform: "Platform", data: Mapping[str, Any]) -> dict[str, Any]:
+def _seed_items(server: MockServer, platform: Platform, data: Mapping[str, Any]) -> dict[str, Any]:
     created: dict[str, Any] = {}
     ids: dict[str, list[str]] = {}
     for section, operation_id in SECTIONS.items():
@@ -157,8 +158,11 @@ def _seed_items(server: "MockServer", platform: "Platform", data: Mapping[str, A
             raise ApiError(400, f"{section} must be a list")
         for index, item in enumerate(items):
             item = dict(item) if isinstance(item, Mapping) else item
-            extra = ({key: item.pop(key) for key in FIXTURE_ONLY.get(section, ()) if key in item}
-                     if isinstance(item, dict) else {})
+            extra = (
+                {key: item.pop(key) for key in FIXTURE_ONLY.get(section, ()) if key in item}
+                if isinstance(item, dict)
+                else {}
+            )
             try:
                 status, body = _call(server, platform, operation_id, item)
                 if status == 201 and "id" in extra:
@@ -175,7 +179,7 @@ def _seed_items(server: "MockServer", platform: "Platform", data: Mapping[str, A
     return {"created": created, "ids": ids}
 
 
-def _keep_id(server: "MockServer", platform: "Platform", section: str, created: str, wanted: Any) -> dict[str, Any]:
+def _keep_id(server: MockServer, platform: Platform, section: str, created: str, wanted: Any) -> dict[str, Any]:
     if not isinstance(wanted, str) or not wanted.strip():
         raise ApiError(400, "id must be a non-empty string")
     # The id must be one the API could have given (a run's is a uuid): the created record's schema says.
@@ -187,7 +191,9 @@ def _keep_id(server: "MockServer", platform: "Platform", section: str, created: 
     return backend.rename(created, wanted)
 
 
-def _replay_run(server: "MockServer", platform: "Platform", run: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+def _replay_run(
+    server: MockServer, platform: Platform, run: dict[str, Any], extra: Mapping[str, Any]
+) -> dict[str, Any]:
     events = extra.get("events") or []
     if not isinstance(events, list):
         raise ApiError(400, "events must be a list")
@@ -203,7 +209,9 @@ def _replay_run(server: "MockServer", platform: "Platform", run: dict[str, Any],
     return run
 
 
-def _replay_request(server: "MockServer", platform: "Platform", request: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+def _replay_request(
+    server: MockServer, platform: Platform, request: dict[str, Any], extra: Mapping[str, Any]
+) -> dict[str, Any]:
     wanted = extra.get("status")
     if wanted in (None, request["status"]):
         return request
@@ -216,8 +224,9 @@ def _replay_request(server: "MockServer", platform: "Platform", request: dict[st
     raise ApiError(400, f"status must be one of PENDING, APPROVED, REJECTED (got {wanted!r})")
 
 
-def _seed_catalog(server: "MockServer", platform: "Platform", items: Any, created: dict[str, Any],
-                  ids: dict[str, list[str]]) -> None:
+def _seed_catalog(
+    server: MockServer, platform: Platform, items: Any, created: dict[str, Any], ids: dict[str, list[str]]
+) -> None:
     if not items:
         return
     if not isinstance(items, list):
@@ -232,7 +241,13 @@ def _seed_catalog(server: "MockServer", platform: "Platform", items: Any, create
         ids.setdefault(CATALOG_SECTION, []).append(f"{item['id']}@{item['version']}")
 
 
-def _call(server: "MockServer", platform: "Platform", operation_id: str, item: Any,
-          path: Mapping[str, str] | None = None, v1: bool = False):
+def _call(
+    server: MockServer,
+    platform: Platform,
+    operation_id: str,
+    item: Any,
+    path: Mapping[str, str] | None = None,
+    v1: bool = False,
+):
     invoker = server.v1_invoker if v1 else server.invoker
     return invoker.call(platform, operation_id, item, path)

@@ -20,7 +20,7 @@ class ResponseChecker:
     Problems are kept until the next reset; ``pytest_runtest_call`` reads them.
     """
 
-    def __init__(self, server: "MockServer", log_size: int = 200):
+    def __init__(self, server: MockServer, log_size: int = 200):
         self.server = server
         self._lock = threading.Lock()
         self.problems: list[str] = []
@@ -28,7 +28,7 @@ class ResponseChecker:
         # "POST /runs -> 400 user_id is required", for failure messages.
         self.exchanges: collections.deque[str] = collections.deque(maxlen=log_size)
 
-    def install(self, app: "Flask") -> None:
+    def install(self, app: Flask) -> None:
         """Wrap the app's WSGI callable: every API answer is checked as it leaves the mock."""
         from werkzeug.wrappers import Response
 
@@ -38,13 +38,14 @@ class ResponseChecker:
             if environ.get("PATH_INFO", "").startswith("/_mock/"):
                 return inner(environ, start_response)
             response = Response.from_app(inner, environ, buffered=False)
-            self.record(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""),
-                        environ.get("QUERY_STRING", ""), response)
+            self.record(
+                environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), response
+            )
             return response(environ, start_response)
 
         app.wsgi_app = checked  # type: ignore[method-assign]
 
-    def record(self, method: str, path: str, query: str, response: "Response") -> None:
+    def record(self, method: str, path: str, query: str, response: Response) -> None:
         from ..spec.conformance import served_response_problems
         from ..surface.control import FAULT_HEADER
 
@@ -52,9 +53,15 @@ class ResponseChecker:
         # and content type are what is checked; its events are checked against the spec's
         # per-event schema by schemathesis (tests/test_builds_gateway_ingestion.py).
         body = b"" if response.mimetype == "text/event-stream" else response.get_data()
-        problems = served_response_problems(self.server.surfaces, method, path, response.status_code,
-                                            response.headers.get("Content-Type"), body,
-                                            injected_fault=FAULT_HEADER in response.headers)
+        problems = served_response_problems(
+            self.server.surfaces,
+            method,
+            path,
+            response.status_code,
+            response.headers.get("Content-Type"),
+            body,
+            injected_fault=FAULT_HEADER in response.headers,
+        )
         line = f"{method} {path}{'?' + query if query else ''} -> {response.status_code}"
         error = _error_text(body) if response.status_code >= 400 else None
         with self._lock:
@@ -76,8 +83,10 @@ class ResponseChecker:
         if not counts:
             return ""
         lines = [f"  - {p}" + (f"  (x{n})" if n > 1 else "") for p, n in counts.items()]
-        return (f"runagents-mock sent {sum(counts.values())} response(s) that do not match "
-                f"{' or '.join(sorted(self.documents))}:\n" + "\n".join(lines))
+        return (
+            f"runagents-mock sent {sum(counts.values())} response(s) that do not match "
+            f"{' or '.join(sorted(self.documents))}:\n" + "\n".join(lines)
+        )
 
 
 def _error_text(body: bytes) -> str | None:

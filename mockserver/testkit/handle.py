@@ -7,8 +7,9 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -32,18 +33,34 @@ class SeedError(ValueError):
 class Faults:
     """``runagents_mock.faults``: inject latency and/or errors for matching requests."""
 
-    def __init__(self, server: "MockServer"):
+    def __init__(self, server: MockServer):
         self._server = server
 
-    def add(self, *, method: str = "*", path: str = "*", status: int | None = None,
-            error: str = "injected fault", latency_ms: float = 0, times: int | None = None) -> dict[str, Any]:
+    def add(
+        self,
+        *,
+        method: str = "*",
+        path: str = "*",
+        status: int | None = None,
+        error: str = "injected fault",
+        latency_ms: float = 0,
+        times: int | None = None,
+    ) -> dict[str, Any]:
         """Answer requests matching ``method`` and the ``path`` glob with ``status``/``error``
         after ``latency_ms``; ``times=None`` means every matching request."""
         from ..basics.errors import ApiError
 
         try:
-            return self._server.control.add_fault({"method": method, "path": path, "status": status,
-                                            "error": error, "latency_ms": latency_ms, "times": times})
+            return self._server.control.add_fault(
+                {
+                    "method": method,
+                    "path": path,
+                    "status": status,
+                    "error": error,
+                    "latency_ms": latency_ms,
+                    "times": times,
+                }
+            )
         except ApiError as exc:
             raise ValueError(f"invalid fault: {exc.message}") from None
 
@@ -59,7 +76,7 @@ class Faults:
 class MockHandle:
     """One running mock server, as a test drives it. Reset before every test."""
 
-    def __init__(self, live: "LiveServer", checker: ResponseChecker, strict: bool = True):
+    def __init__(self, live: LiveServer, checker: ResponseChecker, strict: bool = True):
         self.live = live
         self.url: str = live.url
         self.openai_base_url: str = live.url + "/v1"
@@ -74,13 +91,13 @@ class MockHandle:
         self.default_strict = strict
         self.strict = strict  # fail the test on responses that break openapi.yaml
         self._checker = checker
-        self._session: "requests.Session | None" = None
+        self._session: requests.Session | None = None
 
     def __repr__(self) -> str:
         return f"<runagents_mock {self.url}>"
 
     @property
-    def server(self) -> "MockServer":
+    def server(self) -> MockServer:
         """The in-process mock (spec, platform, journal...): an escape hatch, not a stable API."""
         return self.live.mock
 
@@ -88,8 +105,12 @@ class MockHandle:
     def env(self) -> dict[str, str]:
         """Environment variables that point the vendor SDK/CLI and the OpenAI SDK here
         (``for k, v in runagents_mock.env.items(): monkeypatch.setenv(k, v)``)."""
-        return {"RUNAGENTS_ENDPOINT": self.url, "RUNAGENTS_API_KEY": self.api_key,
-                "OPENAI_BASE_URL": self.openai_base_url, "OPENAI_API_KEY": self.api_key}
+        return {
+            "RUNAGENTS_ENDPOINT": self.url,
+            "RUNAGENTS_API_KEY": self.api_key,
+            "OPENAI_BASE_URL": self.openai_base_url,
+            "OPENAI_API_KEY": self.api_key,
+        }
 
     # --- workspaces (the /api/v1 surface) --------------------------------------------
 
@@ -106,7 +127,7 @@ class MockHandle:
             return bound[0]
         return config.api_keys[0] if config.api_keys else DEFAULT_WORKSPACE_KEY
 
-    def workspace(self, name: str) -> "WorkspaceHandle":
+    def workspace(self, name: str) -> WorkspaceHandle:
         """A handle on a workspace as it is (created, empty, on first use; ``default`` is the
         February paths' and ``/api/v1``'s), e.g. ``runagents_mock.workspace("default").mint_key()``."""
         from ..basics.errors import ApiError
@@ -117,7 +138,7 @@ class MockHandle:
             raise ValueError(exc.message) from None
         return WorkspaceHandle(self, name)
 
-    def new_workspace(self, name: str | None = None) -> "WorkspaceHandle":
+    def new_workspace(self, name: str | None = None) -> WorkspaceHandle:
         """A workspace of this server, empty: a fresh one (``t-<random>``) unless named. Tests
         on different workspaces never see each other's state, without a reset."""
         import uuid
@@ -137,8 +158,9 @@ class MockHandle:
         self._checker.clear()
         self.strict = self.default_strict
 
-    def seed(self, source: "str | os.PathLike[str] | Mapping[str, Any]",
-             search_dirs: Sequence[Path] = ()) -> dict[str, Any]:
+    def seed(
+        self, source: str | os.PathLike[str] | Mapping[str, Any], search_dirs: Sequence[Path] = ()
+    ) -> dict[str, Any]:
         """Load a fixture: a path to a YAML/JSON file, YAML/JSON text, or a dict.
 
         Relative paths are looked up in ``search_dirs``, then the current directory. Answers
@@ -180,22 +202,27 @@ class MockHandle:
 
     def set_rate_limit(self, per_minute: int | None) -> None:
         """Requests per minute per API key (``None``: no limit); over it the mock answers 429."""
-        if per_minute is not None and (isinstance(per_minute, bool) or not isinstance(per_minute, int)
-                                       or per_minute < 1):
+        if per_minute is not None and (
+            isinstance(per_minute, bool) or not isinstance(per_minute, int) or per_minute < 1
+        ):
             raise ValueError("per_minute must be a positive integer, or None for no limit")
         self.server.control.set_rate_limit(per_minute)
 
-    def set_replies(self, llm: Mapping[str, str] | None = None,
-                    agents: Mapping[str, Any] | None = None,
-                    tools: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+    def set_replies(
+        self,
+        llm: Mapping[str, str] | None = None,
+        agents: Mapping[str, Any] | None = None,
+        tools: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
         """What the LLM gateway answers per model (``"*"``: any model), what an invoked agent
         answers per ``"namespace/name"``, and what the tool proxy answers per tool
         (``{"status": 200, "body": ...}``). Merged into earlier replies until reset."""
         from ..basics.errors import ApiError
 
         try:
-            self.server.control.set_replies({"llm": dict(llm or {}), "agents": dict(agents or {}),
-                                             "tools": dict(tools or {})})
+            self.server.control.set_replies(
+                {"llm": dict(llm or {}), "agents": dict(agents or {}), "tools": dict(tools or {})}
+            )
         except ApiError as exc:
             raise ValueError(exc.message) from None
 
@@ -209,8 +236,7 @@ class MockHandle:
     def calls(self, method: str = "*", path: str = "*") -> list[dict[str, Any]]:
         """Journal entries whose method matches (``*``: any) and whose path matches the glob."""
         method = method.upper()
-        return [e for e in self.journal()
-                if method in ("*", e["method"]) and fnmatch.fnmatchcase(e["path"], path)]
+        return [e for e in self.journal() if method in ("*", e["method"]) and fnmatch.fnmatchcase(e["path"], path)]
 
     def assert_called(self, method: str, path: str, *, times: int | None = None) -> list[dict[str, Any]]:
         """Assert the mock received ``method path`` (a glob), at least once or exactly
@@ -220,15 +246,18 @@ class MockHandle:
         if times is None and found or times is not None and len(found) == times:
             return found
         wanted = "at least once" if times is None else f"{times} time(s)"
-        raise AssertionError(f"expected {method.upper()} {path} to be called {wanted}, "
-                             f"but it was called {len(found)} time(s).\n{self._received()}")
+        raise AssertionError(
+            f"expected {method.upper()} {path} to be called {wanted}, "
+            f"but it was called {len(found)} time(s).\n{self._received()}"
+        )
 
     def assert_not_called(self, method: str, path: str) -> None:
         __tracebackhide__ = True
         found = self.calls(method, path)
         if found:
-            raise AssertionError(f"expected no {method.upper()} {path}, but it was called "
-                                 f"{len(found)} time(s).\n{self._received()}")
+            raise AssertionError(
+                f"expected no {method.upper()} {path}, but it was called {len(found)} time(s).\n{self._received()}"
+            )
 
     def _received(self) -> str:
         exchanges = list(self._checker.exchanges)
@@ -248,12 +277,15 @@ class MockHandle:
         """Fail the test (when ``strict``) if any response broke openapi.yaml."""
         report = self._checker.report()
         if report and self.strict:
-            pytest.fail(report + "\n(set runagents_mock.strict = False, or the ini option "
-                        "runagents_strict = false, to allow this)", pytrace=False)
+            pytest.fail(
+                report + "\n(set runagents_mock.strict = False, or the ini option "
+                "runagents_strict = false, to allow this)",
+                pytrace=False,
+            )
 
     # --- convenience -----------------------------------------------------------------
 
-    def request(self, method: str, path: str, **kwargs: Any) -> "requests.Response":
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """Send a request to the mock with this handle's auth headers (``requests`` kwargs)."""
         import requests
 
@@ -298,8 +330,9 @@ class WorkspaceHandle:
     def platform(self) -> Any:
         return self.mock.server.workspaces.get(self.name)
 
-    def seed(self, source: "str | os.PathLike[str] | Mapping[str, Any]",
-             search_dirs: Sequence[Path] = ()) -> dict[str, Any]:
+    def seed(
+        self, source: str | os.PathLike[str] | Mapping[str, Any], search_dirs: Sequence[Path] = ()
+    ) -> dict[str, Any]:
         """Load a fixture into this workspace (same forms as ``runagents_mock.seed``)."""
         __tracebackhide__ = True
         from ..basics.errors import ApiError
@@ -346,7 +379,7 @@ class WorkspaceHandle:
         """Requests this workspace received (``/api/v1/workspaces/<name>/...``), oldest first."""
         return [dict(entry) for entry in self.mock.server.control.journal(self.name)]
 
-    def request(self, method: str, path: str, **kwargs: Any) -> "requests.Response":
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """Send a request to ``<workspace url><path>`` with this workspace's key."""
         import requests
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
 from waitress.server import create_server
@@ -14,13 +15,20 @@ from ..web.app import create_app
 class LiveServer:
     """``with LiveServer() as live: requests.get(live.url + "/api/agents", ...)``."""
 
-    def __init__(self, config: Mapping[str, Any] | None = None, app: Flask | None = None,
-                 host: str = "127.0.0.1", threads: int = 8, **server_options: Any):
+    def __init__(
+        self,
+        config: Mapping[str, Any] | None = None,
+        app: Flask | None = None,
+        host: str = "127.0.0.1",
+        threads: int = 8,
+        **server_options: Any,
+    ):
         """``app``: any WSGI app (default: a mock built from ``config``); ``server_options``:
         more of waitress' settings (``send_bytes=1`` sends each chunk at once, for streams)."""
         self.app = app or create_app(config)
-        self._server = create_server(self.app, host=host, port=0, threads=threads,
-                                     **{"ident": "runagents-mock", **server_options})
+        self._server = create_server(
+            self.app, host=host, port=0, threads=threads, **{"ident": "runagents-mock", **server_options}
+        )
         self.url = f"http://{host}:{self._server.effective_port}"
         self._thread = threading.Thread(target=self._server.run, name="runagents-mock", daemon=True)
 
@@ -29,7 +37,7 @@ class LiveServer:
         """The app's MockServer: spec, platform, journal, faults."""
         return self.app.extensions["runagents_mock"]
 
-    def start(self) -> "LiveServer":
+    def start(self) -> LiveServer:
         self._thread.start()
         return self
 
@@ -63,7 +71,7 @@ class LiveServer:
         else:
             server.close()
 
-    def __enter__(self) -> "LiveServer":
+    def __enter__(self) -> LiveServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

@@ -30,18 +30,37 @@ session that never asks for ``runagents_mock`` starts no server and loads no mor
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Callable, Generator, Iterable, Iterator, Sequence
+from typing import Any
 
 import pytest
 
 from .checker import ResponseChecker
-from .handle import (DEFAULT_API_KEY, DEFAULT_WORKSPACE_KEY, SEED_SUFFIXES, Faults, MockHandle, SeedError,
-                     WorkspaceHandle)
+from .handle import (
+    DEFAULT_API_KEY,
+    DEFAULT_WORKSPACE_KEY,
+    SEED_SUFFIXES,
+    Faults,
+    MockHandle,
+    SeedError,
+    WorkspaceHandle,
+)
 from .pool import ServerPool
 
-__all__ = ["DEFAULT_API_KEY", "DEFAULT_WORKSPACE_KEY", "RUN_AGENTS_MARKER", "SEED_MARKER", "SEED_SUFFIXES", "Faults", "MockHandle",
-           "ResponseChecker", "SeedError", "ServerPool", "WorkspaceHandle"]
+__all__ = [
+    "DEFAULT_API_KEY",
+    "DEFAULT_WORKSPACE_KEY",
+    "RUN_AGENTS_MARKER",
+    "SEED_MARKER",
+    "SEED_SUFFIXES",
+    "Faults",
+    "MockHandle",
+    "ResponseChecker",
+    "SeedError",
+    "ServerPool",
+    "WorkspaceHandle",
+]
 
 SEED_MARKER = "runagents_seed"
 RUN_AGENTS_MARKER = "runagents_run_agents"
@@ -49,32 +68,51 @@ RUN_AGENTS_MARKER = "runagents_run_agents"
 
 # --- options and markers --------------------------------------------------------------
 
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("runagents-mock")
     group.addoption(
-        "--runagents-seed", action="append", metavar="FILE", dest="runagents_seed", default=None,
+        "--runagents-seed",
+        action="append",
+        metavar="FILE",
+        dest="runagents_seed",
+        default=None,
         help="YAML/JSON fixture loaded into runagents_mock before each test (repeatable; "
-             "replaces the runagents_seed ini option).")
+        "replaces the runagents_seed ini option).",
+    )
     group.addoption(
-        "--runagents-run-agents", action="store_true", dest="runagents_run_agents", default=False,
+        "--runagents-run-agents",
+        action="store_true",
+        dest="runagents_run_agents",
+        default=False,
         help="runagents_mock runs deployed source agents as local processes (serve --run-agents; "
-             "or mark a test with runagents_run_agents).")
-    parser.addini("runagents_seed", type="paths", default=[],
-                  help="fixture file(s) loaded into runagents_mock before each test "
-                       "(relative to the ini file).")
-    parser.addini("runagents_strict", type="bool", default=True,
-                  help="fail a test when a mock response does not match openapi.yaml (default true).")
+        "or mark a test with runagents_run_agents).",
+    )
+    parser.addini(
+        "runagents_seed",
+        type="paths",
+        default=[],
+        help="fixture file(s) loaded into runagents_mock before each test (relative to the ini file).",
+    )
+    parser.addini(
+        "runagents_strict",
+        type="bool",
+        default=True,
+        help="fail a test when a mock response does not match openapi.yaml (default true).",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{SEED_MARKER}(*fixtures): load these YAML/JSON fixtures (paths relative to the test "
-        "file, YAML/JSON text, or dicts) into runagents_mock before the test.")
+        "file, YAML/JSON text, or dicts) into runagents_mock before the test.",
+    )
     config.addinivalue_line(
         "markers",
         f"{RUN_AGENTS_MARKER}: runagents_mock runs deployed source agents as local processes "
-        "(serve --run-agents; docs/runtime.md, 'Running agents').")
+        "(serve --run-agents; docs/runtime.md, 'Running agents').",
+    )
 
 
 # --- fixtures ---------------------------------------------------------------------------
@@ -99,17 +137,20 @@ def _runagents_mock_used(request: pytest.FixtureRequest) -> list[MockHandle]:
 
 
 @pytest.fixture
-def runagents_mock(_runagents_mock_pool: ServerPool, _runagents_mock_used: list[MockHandle],
-                   request: pytest.FixtureRequest) -> MockHandle:
+def runagents_mock(
+    _runagents_mock_pool: ServerPool, _runagents_mock_used: list[MockHandle], request: pytest.FixtureRequest
+) -> MockHandle:
     """A mock RunAgents API on a real port, reset (and seeded, if asked) for this test."""
     run_agents = request.config.getoption(RUN_AGENTS_MARKER) or request.node.get_closest_marker(RUN_AGENTS_MARKER)
-    return _prepare(_runagents_mock_pool.get({"run_agents": True} if run_agents else None), _runagents_mock_used,
-                    request)
+    return _prepare(
+        _runagents_mock_pool.get({"run_agents": True} if run_agents else None), _runagents_mock_used, request
+    )
 
 
 @pytest.fixture
-def runagents_mock_factory(_runagents_mock_pool: ServerPool, _runagents_mock_used: list[MockHandle],
-                           request: pytest.FixtureRequest) -> Callable[..., MockHandle]:
+def runagents_mock_factory(
+    _runagents_mock_pool: ServerPool, _runagents_mock_used: list[MockHandle], request: pytest.FixtureRequest
+) -> Callable[..., MockHandle]:
     """``runagents_mock_factory(api_keys=["k"])``: a mock with other settings (MockConfig
     fields), started once per session per distinct settings and reset for this test."""
 
@@ -120,8 +161,9 @@ def runagents_mock_factory(_runagents_mock_pool: ServerPool, _runagents_mock_use
 
 
 @pytest.fixture
-def runagents_workspace(_runagents_mock_pool: ServerPool, _runagents_mock_used: list[MockHandle]
-                        ) -> Iterator[WorkspaceHandle]:
+def runagents_workspace(
+    _runagents_mock_pool: ServerPool, _runagents_mock_used: list[MockHandle]
+) -> Iterator[WorkspaceHandle]:
     """A fresh, empty workspace on the session's mock, without resetting the server: a cheap
     isolation for tests on the /api/v1 surface (``.url``, ``.api_key``, ``.headers``, ``.env``).
     Responses are still checked against the specs; the workspace is dropped afterwards."""
@@ -163,6 +205,7 @@ def _seed_sources(request: pytest.FixtureRequest) -> Iterable[tuple[Any, Sequenc
 
 
 # --- failing tests whose responses broke the spec ---------------------------------------
+
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:

@@ -3,34 +3,35 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from ..config import MockConfig
-from ..surface.console import mount_pages
-from ..surface.control_service import ControlService
-from ..surface.control import Faults, Journal, RateLimiter, register_control_api
-from . import access_log
-from .browser_guard import BrowserGuard
-from .dispatch import ApiDispatcher, http_error_answer
-from .invoker import SpecInvoker
 from ..basics.errors import ApiError
 from ..basics.jsonhttp import INTERNAL_ERROR, RecordEncoder, error_response
-from ..services.platform import Platform, state_sections
+from ..config import MockConfig
+from ..services import HANDLER_SETS
 from ..services.agent_calls import ResumeWorker
 from ..services.agent_processes.runner import start_agent_runner
-from ..surface.seed import load_seed_file
-from ..services import HANDLER_SETS
+from ..services.platform import Platform, state_sections
+from ..services.workspace_keys import WorkspaceKeys
+from ..services.workspaces import Workspaces
 from ..spec.document import ServedDocument, Spec, default_spec_path, mock_spec_path
 from ..spec.security import KeyRing
 from ..spec.state_check import state_problem
 from ..spec.surfaces import Surface, Surfaces
-from ..services.workspace_keys import WorkspaceKeys
-from ..services.workspaces import Workspaces
+from ..surface.console import mount_pages
+from ..surface.control import Faults, Journal, RateLimiter, register_control_api
+from ..surface.control_service import ControlService
+from ..surface.seed import load_seed_file
+from . import access_log
+from .browser_guard import BrowserGuard
+from .dispatch import ApiDispatcher, http_error_answer
+from .invoker import SpecInvoker
 
 if TYPE_CHECKING:
     from ..runtime.jwt_keys import TokenIssuer
@@ -47,12 +48,16 @@ class MockServer:
         self.v1_spec = v1_spec  # the June document (openapi-v1.yaml), when served
         self.platform = platform  # the default workspace
         # Every served OpenAPI document, where it is mounted (listed by /docs, used by routing).
-        self.surfaces = Surfaces([Surface.from_spec("2026-02", "openapi.yaml", spec)]
-                                 + ([Surface.from_spec("v1", "openapi-v1.yaml", v1_spec)] if v1_spec else []))
+        self.surfaces = Surfaces(
+            [Surface.from_spec("2026-02", "openapi.yaml", spec)]
+            + ([Surface.from_spec("v1", "openapi-v1.yaml", v1_spec)] if v1_spec else [])
+        )
         name_check = v1_spec.component_validator("WorkspaceName") if v1_spec else None
         self.workspaces = Workspaces(
-            config, platform,
-            lambda name: name_check.first_error(name, "workspace name") if name_check else "workspaces are not served")
+            config,
+            platform,
+            lambda name: name_check.first_error(name, "workspace name") if name_check else "workspaces are not served",
+        )
         self.journal = Journal(config.journal_size, config.journal_body_bytes)
         self.workspace_keys = WorkspaceKeys(platform.now_iso, config.max_objects_per_kind)  # minted on /_mock/
         self.keys = KeyRing(config.api_keys, config.workspace_keys, config.admin_key, self.workspace_keys)
@@ -67,8 +72,9 @@ class MockServer:
         # ``surfaces``, and any other document a part of the mock serves).
         self.documents = [ServedDocument("runagents", Path(config.spec_path or default_spec_path()))]
         if v1_spec is not None:
-            self.documents.append(ServedDocument(
-                "runagents-v1", Path(config.v1_spec_path or default_spec_path("openapi-v1.yaml"))))
+            self.documents.append(
+                ServedDocument("runagents-v1", Path(config.v1_spec_path or default_spec_path("openapi-v1.yaml")))
+            )
         self.documents.append(ServedDocument("runagents-mock", mock_spec_path()))
         # With --state-file: persistence.Store and its StateSaver (status: GET /_mock/health).
         self.store: Any = None
@@ -77,7 +83,7 @@ class MockServer:
         self.agent_runner: Any = None  # agent_processes.runner.AgentRunner with run_agents
 
     @cached_property
-    def tokens(self) -> "TokenIssuer":
+    def tokens(self) -> TokenIssuer:
         """Signs POST /_mock/jwt tokens; ingress verifies them. Made on first use: most mocks
         never mint a token, and PyJWT costs a tenth of the start-up."""
         from ..runtime.jwt_keys import TokenIssuer
@@ -179,6 +185,7 @@ def _handlers(surfaces: Surfaces) -> dict[str, Any]:
 
 def _register_errors(app: Flask) -> None:
     """Errors of the control API (and of anything else Flask serves) in the one JSON shape."""
+
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError) -> Response:
         return error_response(exc.status, exc.message, exc.headers)
@@ -191,6 +198,5 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:
         # A bug in the mock, not the client's fault: log it (without request data) and answer JSON.
-        log.error("internal error on %s %s: %s", request.method, request.path, type(exc).__name__,
-                  exc_info=exc)
+        log.error("internal error on %s %s: %s", request.method, request.path, type(exc).__name__, exc_info=exc)
         return error_response(500, INTERNAL_ERROR)

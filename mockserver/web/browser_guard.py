@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from ..basics.jsonhttp import error_body
 from ..spec.paths import INGRESS_PREFIX, WORKSPACE_RUNTIME_PREFIX
@@ -59,21 +60,24 @@ class BrowserGuard:
 
     def host_allowed(self, name: str) -> bool:
         name = name.rstrip(".")
-        return (not name or _is_ip(name) or name == "localhost" or name.endswith(".localhost")
-                or name in self.allowed_hosts)
+        return (
+            not name or _is_ip(name) or name == "localhost" or name.endswith(".localhost") or name in self.allowed_hosts
+        )
 
     def refusal(self, environ: Mapping[str, Any]) -> str | None:
         host = environ.get("HTTP_HOST", "")
         name = host_name(host)
         if not self.host_allowed(name):
-            return (f"Host {name} is not this mock's address: use 127.0.0.1 or localhost, "
-                    f"or start it with --allow-host {name}")
+            return (
+                f"Host {name} is not this mock's address: use 127.0.0.1 or localhost, "
+                f"or start it with --allow-host {name}"
+            )
         origin = environ.get("HTTP_ORIGIN")
         if origin is None or environ.get("REQUEST_METHOD", "GET") in _SAFE_METHODS:
             return None
         path = environ.get("PATH_INFO", "")
         if path.startswith(WORKSPACE_RUNTIME_PREFIX):  # a named workspace's runtime path
-            path = "/" + path[len(WORKSPACE_RUNTIME_PREFIX):].partition("/")[2]
+            path = "/" + path[len(WORKSPACE_RUNTIME_PREFIX) :].partition("/")[2]
         if path.startswith(INGRESS_PREFIX):
             return None  # the ingress path has the platform's origin rule (runtime/ingress.py)
         own = f"{environ.get('wsgi.url_scheme', 'http')}://{host.strip().lower()}"

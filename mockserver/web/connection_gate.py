@@ -24,7 +24,7 @@ import struct
 import sys
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 # struct tcp_info (linux/tcp.h): for a listening socket, tcpi_unacked is its accept queue's length.
 _TCPI_UNACKED = 24
@@ -39,8 +39,10 @@ def refusal_message(limit: int) -> str:
 
 def refusal_bytes(limit: int) -> bytes:
     body = json.dumps({"error": refusal_message(limit)}).encode()
-    head = ("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\nRetry-After: 1\r\n\r\n")
+    head = (
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\nRetry-After: 1\r\n\r\n"
+    )
     return head.encode("ascii") + body
 
 
@@ -68,8 +70,11 @@ def port_sockets(port: int) -> Iterator[socket.socket]:
         except (OSError, ValueError):
             continue
         try:
-            if (sock.family in (socket.AF_INET, socket.AF_INET6) and sock.type == socket.SOCK_STREAM
-                    and sock.getsockname()[1] == port):
+            if (
+                sock.family in (socket.AF_INET, socket.AF_INET6)
+                and sock.type == socket.SOCK_STREAM
+                and sock.getsockname()[1] == port
+            ):
                 yield sock
                 continue
         except OSError:
@@ -140,8 +145,9 @@ class ConnectionGate(threading.Thread):
                 self._answer(conn)
                 conn.close()
                 continue
-            self._selector.register(conn, selectors.EVENT_READ, {"head": b"", "answered": False,
-                                                                "deadline": now + self.linger})
+            self._selector.register(
+                conn, selectors.EVENT_READ, {"head": b"", "answered": False, "deadline": now + self.linger}
+            )
 
     def _step(self, conn: socket.socket, state: dict) -> None:
         """Read the request's head (then answer) or, once answered, drain until the client closes."""

@@ -15,23 +15,24 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from ..spec.conformance import response_problems
-from ..surface.control import FAULT_HEADER, MOCK_PREFIX
 from ..basics.errors import ApiError
 from ..basics.jsonhttp import INTERNAL_ERROR, INTERNAL_ERROR_BODY, error_body
 from ..runtime.app import RUNTIME_CALLER_KEY, RuntimeApp
+from ..spec.conformance import response_problems
 from ..spec.paths import RUNTIME_PREFIXES
-from ..spec.security import body_type_refusal, presented_key
 from ..spec.releases import refuse_foreign
+from ..spec.security import body_type_refusal, presented_key
 from ..spec.surfaces import WORKSPACE_PARAM, Located
+from ..surface.control import FAULT_HEADER, MOCK_PREFIX
 
 if TYPE_CHECKING:
     from .app import MockServer
@@ -45,6 +46,7 @@ Answer = tuple[int, bytes, list[tuple[str, str]]]  # status, JSON body, extra he
 @dataclass(frozen=True)
 class _Route:
     """A URL rule's endpoint: an operation of one surface, or a malformed path under a prefix."""
+
     surface: str
     operation_id: str = ""
     malformed: str = ""  # the 400 message, for a malformed path
@@ -53,7 +55,7 @@ class _Route:
 class ApiDispatcher:
     """WSGI middleware: answers the API, hands ``/_mock/`` to ``control_app`` (the Flask app)."""
 
-    def __init__(self, server: "MockServer", control_app: WSGIApp):
+    def __init__(self, server: MockServer, control_app: WSGIApp):
         self.server = server
         self.control_app = control_app
         self.url_map = _url_map(server)
@@ -78,14 +80,15 @@ class ApiDispatcher:
         except HTTPException as exc:
             status, data, headers = http_error_answer(request, exc)
         except Exception as exc:  # a bug in the mock, not the client's fault: log it, answer JSON
-            log.error("internal error on %s %s: %s", request.method, request.path, type(exc).__name__,
-                      exc_info=exc)
+            log.error("internal error on %s %s: %s", request.method, request.path, type(exc).__name__, exc_info=exc)
             status, data, headers = 500, error_body(INTERNAL_ERROR), []
         self._finish(request, status)
         if self.server.config.strict_responses and data != INTERNAL_ERROR_BODY:
             status, data, headers = self._checked(request, located, status, data, headers)
-        start_response(f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN')}",
-                       [("Content-Type", "application/json"), ("Content-Length", str(len(data))), *headers])
+        start_response(
+            f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN')}",
+            [("Content-Type", "application/json"), ("Content-Length", str(len(data))), *headers],
+        )
         return [] if request.method == "HEAD" else [data]
 
     # --- the steps ----------------------------------------------------------------------
@@ -106,8 +109,13 @@ class ApiDispatcher:
             return 401, error_body(keys.refused_key_message(key)), []
         bound = keys.workspace_of(key) if key else None
         if bound is not None and bound != located.workspace:
-            return 401, error_body(f'API key is bound to workspace "{bound}"; it is not valid for '
-                                   f'workspace "{located.workspace}"'), []
+            return (
+                401,
+                error_body(
+                    f'API key is bound to workspace "{bound}"; it is not valid for workspace "{located.workspace}"'
+                ),
+                [],
+            )
         server.workspaces.check_name(located.workspace)
         return self._limit_and_faults(request, located, key)
 
@@ -144,8 +152,9 @@ class ApiDispatcher:
         if before_body is not None:  # what the path names is looked up before the body is parsed
             before_body(self.server.workspaces.get(located.workspace), path_params)
         raw_body = request.environ[_RAW_BODY_KEY] = request_body(request)
-        refused = body_type_refusal(request.environ.get("CONTENT_TYPE"), raw_body, surface.spec.document,
-                                    op.path, op.method)
+        refused = body_type_refusal(
+            request.environ.get("CONTENT_TYPE"), raw_body, surface.spec.document, op.path, op.method
+        )
         if refused:
             raise ApiError(400, refused)
         args = request.args if request.environ.get("QUERY_STRING") else _NO_ARGS
@@ -158,7 +167,9 @@ class ApiDispatcher:
         use = op.extensions.get("x-plan-use")
         blocked = platform.billing.blocking_status(use) if use else None
         if blocked:  # the workspace's billing plan stops deploys (readonly) or execution too
-            raise ApiError(402, surface.spec.document["x-error-messages"][f"plan-blocks-{use}"].format(plan_status=blocked))
+            raise ApiError(
+                402, surface.spec.document["x-error-messages"][f"plan-blocks-{use}"].format(plan_status=blocked)
+            )
         reply = self.server.handlers[op.operation_id](platform, api_request)
         if isinstance(reply, Response):
             return reply
@@ -187,13 +198,20 @@ class ApiDispatcher:
                 raw = b"{}"  # no body where the operation reads one as {}: journaled as read
             self.server.journal.record(request, raw, status, environ[_LOCATED_KEY].workspace)
 
-    def _checked(self, request: Request, located: Located, status: int, data: bytes,
-                 headers: list[tuple[str, str]]) -> Answer:
+    def _checked(
+        self, request: Request, located: Located, status: int, data: bytes, headers: list[tuple[str, str]]
+    ) -> Answer:
         """Strict mode: an answer that breaks its surface's document becomes a loud 500."""
         document = located.surface.document
-        problems = response_problems(located.surface.spec, request.method, located.path, status,
-                                     "application/json", data,
-                                     injected_fault=any(name == FAULT_HEADER for name, _ in headers))
+        problems = response_problems(
+            located.surface.spec,
+            request.method,
+            located.path,
+            status,
+            "application/json",
+            data,
+            injected_fault=any(name == FAULT_HEADER for name, _ in headers),
+        )
         if not problems:
             return status, data, headers
         log.error("response breaks %s: %s", document, "; ".join(problems))
@@ -211,7 +229,7 @@ _NO_ARGS: dict[str, str] = {}
 _AGENT_BUCKET = "\x00agent "  # rate-limit buckets of runtime callers; no header value starts so  # parsing an empty query string still costs a few µs
 
 
-def _url_map(server: "MockServer") -> Map:
+def _url_map(server: MockServer) -> Map:
     """For each surface and each of its mounts: one rule per operation, and one per path item
     that names an error for malformed paths under its static prefix (any method)."""
     rules = []
@@ -224,10 +242,14 @@ def _url_map(server: "MockServer") -> Map:
                 prefixes.setdefault(op.path.split("{", 1)[0], message)
         for mount in surface.mounts:
             mount_rule = mount.replace("{" + WORKSPACE_PARAM + "}", f"<{WORKSPACE_PARAM}>")
-            rules += [Rule(mount_rule + op.url_rule, endpoint=_Route(surface.name, op.operation_id),
-                           methods=[op.method]) for op in operations]
-            rules += [Rule(f"{mount_rule}{prefix}<path:_rest>", endpoint=_Route(surface.name, malformed=message))
-                      for prefix, message in prefixes.items()]
+            rules += [
+                Rule(mount_rule + op.url_rule, endpoint=_Route(surface.name, op.operation_id), methods=[op.method])
+                for op in operations
+            ]
+            rules += [
+                Rule(f"{mount_rule}{prefix}<path:_rest>", endpoint=_Route(surface.name, malformed=message))
+                for prefix, message in prefixes.items()
+            ]
     return Map(rules)
 
 

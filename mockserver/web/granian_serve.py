@@ -40,20 +40,33 @@ SETTINGS_ENV = "RUNAGENTS_MOCK_SERVE_SETTINGS"
 _BUILT_APP: Any = None
 
 
-def serve(config: dict[str, Any], host: str, port: int, limits: dict[str, Any] | None = None,
-          built_app: Any = None, log: dict[str, str] | None = None) -> int:
+def serve(
+    config: dict[str, Any],
+    host: str,
+    port: int,
+    limits: dict[str, Any] | None = None,
+    built_app: Any = None,
+    log: dict[str, str] | None = None,
+) -> int:
     """Serve the mock with ``config`` until SIGINT/SIGTERM; the exit status. ``limits``: see
     ``cli.connection_settings``; ``built_app``: an app already restored from ``config``'s state
     file; ``log``: ``access_log.configure``'s arguments, applied in the worker."""
     global _BUILT_APP
     _BUILT_APP = built_app
-    code = run("mockserver.web.granian_serve:worker_app", host, port,
-               {"app": config, "host": host, "port": port, "limits": limits or {}, "log": log})
+    code = run(
+        "mockserver.web.granian_serve:worker_app",
+        host,
+        port,
+        {"app": config, "host": host, "port": port, "limits": limits or {}, "log": log},
+    )
     if code == 0 and config.get("state_file"):
         from ..surface.persistence import stopped_cleanly
+
         if not stopped_cleanly(Path(config["state_file"])):
-            print(f"runagents-mock: state file {config['state_file']}: the last changes could not be saved",
-                  file=sys.stderr)
+            print(
+                f"runagents-mock: state file {config['state_file']}: the last changes could not be saved",
+                file=sys.stderr,
+            )
             return 1
     return code
 
@@ -76,9 +89,18 @@ def run(factory: str, host: str, port: int, settings: dict[str, Any]) -> int:
     # backpressure is how many connections one worker serves at once (the rest wait to be accepted).
     http1 = HTTP1Settings(header_read_timeout=int(limits.get("idle_timeout", 30) * 1000))
     # One worker: the mock's state lives in that process's memory.
-    server = Granian(factory, factory=True, address=host, port=port, interface=Interfaces.RSGI, workers=1,
-                     log_enabled=False, http1_settings=http1, backpressure=limits.get("max_connections"),
-                     backlog=max(1024, limits.get("max_connections", 0)))
+    server = Granian(
+        factory,
+        factory=True,
+        address=host,
+        port=port,
+        interface=Interfaces.RSGI,
+        workers=1,
+        log_enabled=False,
+        http1_settings=http1,
+        backpressure=limits.get("max_connections"),
+        backlog=max(1024, limits.get("max_connections", 0)),
+    )
     _repeat_stop_signal(server)
     server.serve()
     print("runagents-mock stopped", flush=True)
@@ -98,8 +120,9 @@ def _repeat_stop_signal(server: Any) -> None:
         interrupt(*args, **kwargs)
         if not started.is_set():  # in the main process, after the worker was forked
             started.set()
-            threading.Thread(target=_signal_workers_until_gone, args=(server,), name="runagents-mock-stop",
-                             daemon=True).start()
+            threading.Thread(
+                target=_signal_workers_until_gone, args=(server,), name="runagents-mock-stop", daemon=True
+            ).start()
 
     server.signal_handler_interrupt = handler  # looked up when granian installs its handlers
 
@@ -127,10 +150,18 @@ def worker_settings() -> dict[str, Any]:
     # (bench/ compares it) copies os.environ into every request's environ.
     settings: dict[str, Any] = json.loads(os.environ.pop(SETTINGS_ENV))
     limits = settings.get("limits") or {}
-    threading.Thread(target=_announce_then_watch,
-                     args=(settings["host"], settings["port"], os.getppid(), float(limits.get("idle_timeout", 30.0)),
-                           limits.get("max_connections")),
-                     name="runagents-mock-watch", daemon=True).start()
+    threading.Thread(
+        target=_announce_then_watch,
+        args=(
+            settings["host"],
+            settings["port"],
+            os.getppid(),
+            float(limits.get("idle_timeout", 30.0)),
+            limits.get("max_connections"),
+        ),
+        name="runagents-mock-watch",
+        daemon=True,
+    ).start()
     return settings
 
 
@@ -143,6 +174,7 @@ def worker_app() -> RSGIBridge:
     settings = worker_settings()
     if settings.get("log"):  # the worker logs its requests as the main process was told to
         from .access_log import configure
+
         configure(**settings["log"])
     config = settings["app"]
     config["api_keys"] = tuple(config["api_keys"])
@@ -158,12 +190,15 @@ def worker_app() -> RSGIBridge:
     # Objects alive now (spec, validators, app) never die: keep them out of the collector's
     # scans, which otherwise show up as latency spikes on this single-threaded worker.
     gc.freeze()
-    return RSGIBridge(app, body_limit=config["max_body_bytes"], unlimited_path=STATE_PATH,
-                      body_timeout=(settings.get("limits") or {}).get("body_timeout", 30.0))
+    return RSGIBridge(
+        app,
+        body_limit=config["max_body_bytes"],
+        unlimited_path=STATE_PATH,
+        body_timeout=(settings.get("limits") or {}).get("body_timeout", 30.0),
+    )
 
 
-def _announce_then_watch(host: str, port: int, parent: int, idle_timeout: float,
-                         max_connections: int | None) -> None:
+def _announce_then_watch(host: str, port: int, parent: int, idle_timeout: float, max_connections: int | None) -> None:
     """Print the URL line once the port answers and start the gate that refuses connections
     beyond ``max_connections``; then, every few seconds, close connections that have not sent
     a byte for ``idle_timeout``, and end this worker if its main process dies (SIGKILL), so it

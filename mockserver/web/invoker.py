@@ -5,7 +5,8 @@ handler)."""
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from ..basics.errors import ApiError
 from ..spec.document import ApiRequest, Spec
@@ -20,8 +21,9 @@ class SpecInvoker:
         op = self.spec.operations[operation_id]
         return op.parse(dict(path or {}), {}, {}, json.dumps(body).encode())
 
-    def call(self, platform: Any, operation_id: str, body: Any,
-             path: Mapping[str, str] | None = None) -> tuple[int, Any]:
+    def call(
+        self, platform: Any, operation_id: str, body: Any, path: Mapping[str, str] | None = None
+    ) -> tuple[int, Any]:
         request = self.parse(operation_id, body, path)
         status, payload, *_ = self.handlers[operation_id](platform, request)
         return status, payload

@@ -17,9 +17,11 @@ import asyncio
 import io
 import json
 import sys
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from ..spec.paths import may_block
+
 # Set (to 0.0) by a server that can delay an answer without blocking; the app then puts the
 # seconds to wait there instead of sleeping.
 from .dispatch import DELAY_KEY
@@ -33,15 +35,18 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 class RSGIBridge:
     """An RSGI application (``__rsgi__``) serving a WSGI app."""
 
-    def __init__(self, app: WSGIApp, body_limit: int, unlimited_path: str | None = None,
-                 body_timeout: float = 30.0):
+    def __init__(self, app: WSGIApp, body_limit: int, unlimited_path: str | None = None, body_timeout: float = 30.0):
         self.app = app
         self.body_limit = body_limit  # read at most this much (+ one chunk); the app answers the 413
         self.unlimited_path = unlimited_path  # bodies of any size (a state import) go here
         self.body_timeout = body_timeout
         self._base = {
-            "SCRIPT_NAME": "", "wsgi.version": (1, 0), "wsgi.errors": sys.stderr,
-            "wsgi.multithread": False, "wsgi.multiprocess": False, "wsgi.run_once": False,
+            "SCRIPT_NAME": "",
+            "wsgi.version": (1, 0),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": False,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
             "wsgi.input_terminated": True,
         }
 
@@ -50,14 +55,22 @@ class RSGIBridge:
         limit = None if scope.path == self.unlimited_path else self.body_limit
         try:
             # No body expected: nothing to wait for (wait_for costs a task per request).
-            body = (await asyncio.wait_for(self._read_body(headers, protocol, limit), self.body_timeout)
-                    if "content-length" in headers or "transfer-encoding" in headers else b"")
-        except asyncio.TimeoutError:
+            body = (
+                await asyncio.wait_for(self._read_body(headers, protocol, limit), self.body_timeout)
+                if "content-length" in headers or "transfer-encoding" in headers
+                else b""
+            )
+        except TimeoutError:
             _refuse(protocol, 408, f"request body not received within {self.body_timeout:g} seconds")
             return
         except (RuntimeError, OSError, _CutBody):  # granian's RSGIProtocolClosed/Error: short body, client gone
-            _refuse(protocol, 400, "request body ended before its Content-Length" if "content-length" in headers
-                    else "request body ended before its last chunk")
+            _refuse(
+                protocol,
+                400,
+                "request body ended before its Content-Length"
+                if "content-length" in headers
+                else "request body ended before its last chunk",
+            )
             return
         environ = self._environ(scope, body)
         if may_block(environ["REQUEST_METHOD"], environ["PATH_INFO"]):
@@ -126,8 +139,10 @@ class RSGIBridge:
             # RSGI gives the path percent-decoded as text; WSGI wants its bytes as latin-1.
             "PATH_INFO": scope.path.encode("utf-8").decode("latin-1"),
             "QUERY_STRING": scope.query_string,
-            "SERVER_NAME": server_host, "SERVER_PORT": server_port,
-            "REMOTE_ADDR": client_host, "REMOTE_PORT": client_port,
+            "SERVER_NAME": server_host,
+            "SERVER_PORT": server_port,
+            "REMOTE_ADDR": client_host,
+            "REMOTE_PORT": client_port,
             "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
             "wsgi.url_scheme": scope.scheme,
             "wsgi.input": io.BytesIO(body),
@@ -191,8 +206,11 @@ class _Closing:
 def _refuse(protocol: Any, status: int, message: str) -> None:
     """Answer a request that never reached the app; the client may be gone already."""
     try:
-        protocol.response_bytes(status, [("content-type", "application/json"), ("connection", "close")],
-                                json.dumps({"error": message}).encode())
+        protocol.response_bytes(
+            status,
+            [("content-type", "application/json"), ("connection", "close")],
+            json.dumps({"error": message}).encode(),
+        )
     except (RuntimeError, OSError):
         pass
 

@@ -8,6 +8,7 @@ from typing import Any
 
 def run_until_stopped(server: Any) -> None:
     """Run a waitress server until Ctrl-C or SIGTERM, then close it."""
+
     def stop(signum: int, frame: object) -> None:  # SIGTERM behaves like Ctrl-C: leave the loop, then clean up
         raise KeyboardInterrupt
 

@@ -7,8 +7,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import requests
 
@@ -39,8 +40,14 @@ class Served:
         ok = answer.status_code == expect if expect is not None else answer.status_code < 300
         assert ok, f"{method} {path}: {answer.status_code} {answer.text}"
         if path.startswith("/_mock/"):
-            problems = response_problems(MOCK_SPEC, method, path.split("?")[0], answer.status_code,
-                                         answer.headers.get("Content-Type"), answer.content)
+            problems = response_problems(
+                MOCK_SPEC,
+                method,
+                path.split("?")[0],
+                answer.status_code,
+                answer.headers.get("Content-Type"),
+                answer.content,
+            )
             assert not problems, problems
         return answer.json()
 
@@ -60,8 +67,13 @@ def start_served(args: list[str], extra_env: dict[str, str], directory: Path) ->
     answer checked against the spec by the mock itself); waits for its "serving on" line."""
     log = directory / "serve.log"
     env = {**os.environ, "RUNAGENTS_MOCK_STRICT": "1", **extra_env}
-    process = subprocess.Popen([sys.executable, "-m", "mockserver.web.cli", "serve", "--run-agents", "--port", "0",
-                                *args], env=env, stdout=subprocess.PIPE, stderr=open(log, "wb"), text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver.web.cli", "serve", "--run-agents", "--port", "0", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=open(log, "wb"),
+        text=True,
+    )
     assert process.stdout is not None
     line = process.stdout.readline()  # blocks until the line or the end (a failed start)
     if "serving on" not in line:

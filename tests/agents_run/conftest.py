@@ -3,10 +3,9 @@ runtime of SDK 1.4.2, shared by the tests of this folder; helpers to drive it.""
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
-
 from agents_run_support import MOCK_ONLY, Served, start_served
 from sdk_versions import install_sdk
 
@@ -18,8 +17,9 @@ def sdk142_dir() -> str:
 
 @pytest.fixture(scope="package")
 def served(sdk142_dir, tmp_path_factory) -> Iterator[Served]:
-    server = start_served(["--server", "waitress", "--agent-sdk", sdk142_dir], MOCK_ONLY,
-                          tmp_path_factory.mktemp("served"))
+    server = start_served(
+        ["--server", "waitress", "--agent-sdk", sdk142_dir], MOCK_ONLY, tmp_path_factory.mktemp("served")
+    )
     yield server
     server.stop()
 

@@ -15,7 +15,7 @@ from agents_run_support import MOCK_ONLY, processes_with, start_served, wait_unt
 API = "/api/v1"
 
 # Reports what the agent process sees: its environment, limits, directory and process group.
-INSPECTOR = '''
+INSPECTOR = """
 import json, os, resource
 
 def handler(request):
@@ -24,14 +24,24 @@ def handler(request):
     return {"response": json.dumps({"env": dict(os.environ), "limits": limits, "cwd": os.getcwd(),
                                     "mode": oct(os.stat(os.getcwd()).st_mode & 0o777),
                                     "pgid": os.getpgid(0), "pid": os.getpid()})}
-'''
+"""
 
 
 def deploy(served, name: str, source: str, api: str = API, **headers: str) -> dict:
-    return served.call("POST", f"{api}/deploy", expect=201, headers=headers, json={
-        "agent_name": name, "source_files": {"agent.py": source}, "entry_point": "agent.py",
-        "required_tools": ["echo-tool"], "system_prompt": "Be brief.",
-        "llm_configs": [{"provider": "openai", "model": "gpt-4o-mini", "role": "chat"}]})
+    return served.call(
+        "POST",
+        f"{api}/deploy",
+        expect=201,
+        headers=headers,
+        json={
+            "agent_name": name,
+            "source_files": {"agent.py": source},
+            "entry_point": "agent.py",
+            "required_tools": ["echo-tool"],
+            "system_prompt": "Be brief.",
+            "llm_configs": [{"provider": "openai", "model": "gpt-4o-mini", "role": "chat"}],
+        },
+    )
 
 
 def inspect(served, name: str = "inspector") -> dict:
@@ -51,8 +61,18 @@ def test_the_agent_environment_is_what_the_platform_injects_and_nothing_of_the_m
     assert json.loads(env["TOOL_ROUTES_JSON"]) == {"echo-tool": {"tool": "echo-tool", "method": "POST", "path": "/"}}
     # Beyond the platform's variables: PATH, PORT, HOME and the code directory (both the private
     # directory), and what the vendor runtime and Python set for themselves.
-    own = {"PATH", "PORT", "HOME", "RUNAGENTS_USER_CODE_DIR", "LC_CTYPE", "OPENAI_BASE_URL", "OPENAI_API_BASE",
-           "OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY"}
+    own = {
+        "PATH",
+        "PORT",
+        "HOME",
+        "RUNAGENTS_USER_CODE_DIR",
+        "LC_CTYPE",
+        "OPENAI_BASE_URL",
+        "OPENAI_API_BASE",
+        "OPENAI_API_KEY",
+        "ANTHROPIC_BASE_URL",
+        "ANTHROPIC_API_KEY",
+    }
     assert set(env) - set(expected) <= own
     assert not set(MOCK_ONLY) & set(env) and MOCK_ONLY["RUNAGENTS_MOCK_PRIVATE_MARKER"] not in json.dumps(env)
     assert not [name for name in env if name.startswith("RUNAGENTS_MOCK")]
@@ -62,25 +82,33 @@ def test_the_agent_runs_limited_in_its_own_directory_and_group_which_delete_remo
     fresh.call("POST", f"{API}/starter-kit", expect=201)
     deploy(fresh, "inspector", INSPECTOR)
     seen = inspect(fresh)
-    assert seen["limits"]["RLIMIT_AS"] == 2 * 1024 ** 3 and seen["limits"]["RLIMIT_NOFILE"] == 256
-    assert seen["limits"]["RLIMIT_FSIZE"] == 64 * 1024 ** 2 and seen["limits"]["RLIMIT_NPROC"] >= 4096
+    assert seen["limits"]["RLIMIT_AS"] == 2 * 1024**3 and seen["limits"]["RLIMIT_NOFILE"] == 256
+    assert seen["limits"]["RLIMIT_FSIZE"] == 64 * 1024**2 and seen["limits"]["RLIMIT_NPROC"] >= 4096
     assert seen["mode"] == "0o700" and seen["env"]["HOME"] == seen["cwd"]
     assert seen["pgid"] == seen["pid"] != os.getpgid(fresh.process.pid)  # its own process group
 
     fresh.call("DELETE", f"{API}/agents/inspector")
-    wait_until(lambda: not Path(seen["cwd"]).exists() and not processes_with(seen["cwd"]),
-               "the agent's process and directory to go")
+    wait_until(
+        lambda: not Path(seen["cwd"]).exists() and not processes_with(seen["cwd"]),
+        "the agent's process and directory to go",
+    )
     assert fresh.call("GET", "/_mock/agent-processes") == {"enabled": True, "agents": []}
 
 
 def test_a_crashing_agent_is_restarted_then_shown_crashed(fresh):
     deploy(fresh, "crasher", "import sys\nprint('crasher starting', flush=True)\nsys.exit(3)\n")
-    refused = fresh.session.post(fresh.url + f"{API}/agents/crasher/invoke", json={"message": "hi"},
-                                 headers={"X-RunAgents-API-Key": "ra_ws_agents-run-test"}, timeout=120)
+    refused = fresh.session.post(
+        fresh.url + f"{API}/agents/crasher/invoke",
+        json={"message": "hi"},
+        headers={"X-RunAgents-API-Key": "ra_ws_agents-run-test"},
+        timeout=120,
+    )
     assert refused.status_code == 502 and refused.json()["error"].startswith("failed to reach agent: agent")
 
-    [listed] = wait_until(lambda: [a for a in fresh.call("GET", "/_mock/agent-processes")["agents"]
-                                   if a["phase"] == "crashed"], "the agent to be crashed")
+    [listed] = wait_until(
+        lambda: [a for a in fresh.call("GET", "/_mock/agent-processes")["agents"] if a["phase"] == "crashed"],
+        "the agent to be crashed",
+    )
     assert listed["restarts"] == 3 and "after 3 restarts" in listed["reason"]
     agent = fresh.call("GET", f"{API}/agents/crasher")
     assert agent["status"]["phase"] == "Failed" and "crashed" in agent["status"]["message"]
@@ -104,8 +132,11 @@ def test_state_holds_no_source_so_a_loaded_agent_never_runs(fresh):
 
 
 def test_a_seeded_source_agent_starts_on_its_first_invoke_only(fresh):
-    seeded = fresh.call("POST", "/_mock/seed", json={"agents": [{
-        "agent_name": "seeded", "source_files": {"agent.py": INSPECTOR}, "entry_point": "agent.py"}]})
+    seeded = fresh.call(
+        "POST",
+        "/_mock/seed",
+        json={"agents": [{"agent_name": "seeded", "source_files": {"agent.py": INSPECTOR}, "entry_point": "agent.py"}]},
+    )
     assert seeded["created"] == {"agents": 1}
     fresh.call("POST", "/_mock/clock/advance", json={"seconds": 60})  # its February build finishes
     assert fresh.call("GET", "/_mock/agent-processes")["agents"] == []
@@ -119,8 +150,13 @@ def test_a_request_from_another_origin_never_starts_code(fresh):
     # (issue 23.5); the start rule itself (may_start_code) is unit-tested on its own.
     fresh.call("POST", f"{API}/starter-kit", expect=201)
     page = {"Origin": "http://evil.example"}
-    refused = fresh.call("POST", f"{API}/deploy", expect=403, headers=page, json={
-        "agent_name": "inspector", "source_files": {"agent.py": INSPECTOR}, "entry_point": "agent.py"})
+    refused = fresh.call(
+        "POST",
+        f"{API}/deploy",
+        expect=403,
+        headers=page,
+        json={"agent_name": "inspector", "source_files": {"agent.py": INSPECTOR}, "entry_point": "agent.py"},
+    )
     assert refused == {"error": "cross-origin request refused: Origin http://evil.example is not this mock's origin"}
     assert fresh.call("GET", "/_mock/agent-processes")["agents"] == []
     fresh.call("POST", f"{API}/agents/inspector/invoke", expect=403, json={"message": "x"}, headers=page)
@@ -131,8 +167,10 @@ def test_sigkill_of_the_mock_leaves_no_agent_process(sdk142_dir, tmp_path):
     served = start_served(["--agent-sdk", sdk142_dir], {}, tmp_path)  # granian, the default server
     try:
         # The agent starts a child of its own: it must go too.
-        spawner = ("import subprocess, sys\nchild = subprocess.Popen([sys.executable, '-c', "
-                   "'import time; time.sleep(600)'])\n\ndef handler(request):\n    return {'response': str(child.pid)}\n")
+        spawner = (
+            "import subprocess, sys\nchild = subprocess.Popen([sys.executable, '-c', "
+            "'import time; time.sleep(600)'])\n\ndef handler(request):\n    return {'response': str(child.pid)}\n"
+        )
         deploy(served, "spawner", spawner)
         child = int(served.call("POST", f"{API}/agents/spawner/invoke", json={"message": "go"})["response"])
         [listed] = served.call("GET", "/_mock/agent-processes")["agents"]
@@ -146,8 +184,12 @@ def test_sigkill_of_the_mock_leaves_no_agent_process(sdk142_dir, tmp_path):
 
 
 def test_run_agents_on_an_open_address_without_keys_is_refused():
-    done = subprocess.run([sys.executable, "-m", "mockserver.web.cli", "serve", "--run-agents", "--host", "0.0.0.0",
-                           "--port", "0"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "mockserver.web.cli", "serve", "--run-agents", "--host", "0.0.0.0", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.strip().count("\n") == 0
     assert done.stderr.startswith("runagents-mock: --run-agents on --host 0.0.0.0 needs --api-key")

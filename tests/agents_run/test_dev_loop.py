@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from agents_run_support import WAIT_SECONDS, wait_until
+
 from mockserver.services.agent_processes.supervisor import free_port
 
 AGENT_PY = (Path(__file__).parents[2] / "examples" / "first_governed_agent" / "agent.py").read_text()
@@ -19,28 +20,59 @@ API = "/api/v1"
 
 def test_runagents_dev_runs_the_agent_through_the_mocks_governance(fresh, sdk142_dir, tmp_path):
     fresh.call("POST", f"{API}/starter-kit", expect=201)
-    fresh.call("POST", f"{API}/policies", json={"name": "echo-needs-approval", "spec": {"policies": [
-        {"permission": "approval_required", "resource": "http://echo-tool.agent-system.svc:8080/*",
-         "operations": ["POST"]}]}})
+    fresh.call(
+        "POST",
+        f"{API}/policies",
+        json={
+            "name": "echo-needs-approval",
+            "spec": {
+                "policies": [
+                    {
+                        "permission": "approval_required",
+                        "resource": "http://echo-tool.agent-system.svc:8080/*",
+                        "operations": ["POST"],
+                    }
+                ]
+            },
+        },
+    )
     # An image deploy: the mock does not run it; the developer's own `runagents dev` does.
-    fresh.call("POST", f"{API}/deploy", expect=201, json={
-        "agent_name": "dev-agent", "image": "local/dev-agent:dev", "required_tools": ["echo-tool"],
-        "policies": ["echo-needs-approval"]})
+    fresh.call(
+        "POST",
+        f"{API}/deploy",
+        expect=201,
+        json={
+            "agent_name": "dev-agent",
+            "image": "local/dev-agent:dev",
+            "required_tools": ["echo-tool"],
+            "policies": ["echo-needs-approval"],
+        },
+    )
     (tmp_path / "agent.py").write_text(AGENT_PY)
     (tmp_path / "runagents.yaml").write_text("name: dev-agent\nentry_point: agent.py\n")
     port = free_port()
 
     # The recipe, as a developer types it. PORT: SDK 1.4.2's runtime reads it when imported,
     # before `runagents dev` applies its --port (which only matters off the default 8080).
-    script = (f'eval "$({sys.executable} -m mockserver.web.cli env agent-system/dev-agent --url {fresh.url} '
-              f'--format shell)" && PORT={port} exec {sys.executable} -m runagents.cli.main dev --no-mock')
+    script = (
+        f'eval "$({sys.executable} -m mockserver.web.cli env agent-system/dev-agent --url {fresh.url} '
+        f'--format shell)" && PORT={port} exec {sys.executable} -m runagents.cli.main dev --no-mock'
+    )
     env = {**os.environ, "PYTHONPATH": sdk142_dir}
-    dev = subprocess.Popen(["bash", "-c", script], cwd=tmp_path, env=env, start_new_session=True,
-                           stdout=open(tmp_path / "dev.log", "wb"), stderr=subprocess.STDOUT)
+    dev = subprocess.Popen(
+        ["bash", "-c", script],
+        cwd=tmp_path,
+        env=env,
+        start_new_session=True,
+        stdout=open(tmp_path / "dev.log", "wb"),
+        stderr=subprocess.STDOUT,
+    )
     try:
         import requests
 
-        wait_until(lambda: _answers(f"http://127.0.0.1:{port}/healthz") or dev.poll() is not None, "runagents dev to listen")
+        wait_until(
+            lambda: _answers(f"http://127.0.0.1:{port}/healthz") or dev.poll() is not None, "runagents dev to listen"
+        )
         assert dev.poll() is None, (tmp_path / "dev.log").read_text()
         tools = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=WAIT_SECONDS).json()
         fresh.call("PUT", "/_mock/agents/agent-system/dev-agent/endpoint", json={"url": f"http://127.0.0.1:{port}"})

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 
 import pytest
-
 from api_support import error_of
 
 WS_KEY = {"X-RunAgents-API-Key": "ra_ws_invoke"}
@@ -22,10 +21,16 @@ def agent_server() -> Iterator[tuple[str, list]]:
     seen: list = []
 
     class Agent(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802 - http.server's naming
+        def do_POST(self):
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            seen.append({"path": self.path, "run": self.headers.get("X-Run-ID"),
-                         "user": self.headers.get("X-End-User-Id"), "body": body})
+            seen.append(
+                {
+                    "path": self.path,
+                    "run": self.headers.get("X-Run-ID"),
+                    "user": self.headers.get("X-End-User-Id"),
+                    "body": body,
+                }
+            )
             data = json.dumps({"response": f"hi {body.get('message')}"}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -46,13 +51,24 @@ def agent_server() -> Iterator[tuple[str, list]]:
 @pytest.mark.parametrize("path", ["/api/v1/agents/pay-agent/invoke", "/api/agents/agent-system/pay-agent/invoke"])
 def test_invoke_forwards_to_the_agent_and_makes_a_run_on_both_releases(api, agent_server, path):
     url, seen = agent_server
-    api.request("POST", "/api/v1/deploy", json_body={"agent_name": "pay-agent", "image": "acme/pay:1"},
-                headers=WS_KEY, auth=False)
+    api.request(
+        "POST",
+        "/api/v1/deploy",
+        json_body={"agent_name": "pay-agent", "image": "acme/pay:1"},
+        headers=WS_KEY,
+        auth=False,
+    )
     api.put("/_mock/agents/agent-system/pay-agent/endpoint", {"url": url})
 
-    answer = api.request("POST", path, json_body={"message": "dana"}, auth=False,
-                         headers={**WS_KEY, "X-End-User-ID": "dana@example.com"} if path.startswith("/api/v1")
-                         else {"Authorization": "Bearer k", "X-End-User-ID": "dana@example.com"})
+    answer = api.request(
+        "POST",
+        path,
+        json_body={"message": "dana"},
+        auth=False,
+        headers={**WS_KEY, "X-End-User-ID": "dana@example.com"}
+        if path.startswith("/api/v1")
+        else {"Authorization": "Bearer k", "X-End-User-ID": "dana@example.com"},
+    )
     assert answer.status_code == 200 and answer.get_json() == {"response": "hi dana"}
     [call] = seen
     assert (call["path"], call["user"], call["body"]) == ("/invoke", "dana@example.com", {"message": "dana"})
@@ -63,9 +79,15 @@ def test_invoke_forwards_to_the_agent_and_makes_a_run_on_both_releases(api, agen
 def test_v1_invoke_errors_are_the_platforms(api):
     missing = api.request("POST", "/api/v1/agents/ghost/invoke", json_body={"message": "x"}, headers=WS_KEY, auth=False)
     assert missing.status_code == 404 and error_of(missing) == "agent ghost not found"
-    api.request("POST", "/api/v1/deploy", json_body={"agent_name": "pay-agent", "image": "acme/pay:1"},
-                headers=WS_KEY, auth=False)
+    api.request(
+        "POST",
+        "/api/v1/deploy",
+        json_body={"agent_name": "pay-agent", "image": "acme/pay:1"},
+        headers=WS_KEY,
+        auth=False,
+    )
     api.put("/_mock/agents/agent-system/pay-agent/endpoint", {"url": "http://127.0.0.1:9"})  # nothing listens
-    unreachable = api.request("POST", "/api/v1/agents/pay-agent/invoke", json_body={"message": "x"},
-                              headers=WS_KEY, auth=False)
+    unreachable = api.request(
+        "POST", "/api/v1/agents/pay-agent/invoke", json_body={"message": "x"}, headers=WS_KEY, auth=False
+    )
     assert unreachable.status_code == 502 and error_of(unreachable).startswith("failed to reach agent: ")

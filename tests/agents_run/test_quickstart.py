@@ -10,11 +10,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from agents_run_support import wait_until
 
 GOVERNED_AGENT = (Path(__file__).parents[2] / "examples" / "first_governed_agent" / "agent.py").read_text()
-HELLO_AGENT = "def handler(request):\n    return {\"response\": \"hello from runagents\"}"
+HELLO_AGENT = 'def handler(request):\n    return {"response": "hello from runagents"}'
 
 
 def workspace_api(kind: str) -> str:
@@ -26,19 +25,46 @@ def test_the_quickstart_runs_the_users_agent(fresh, kind):
     api = workspace_api(kind)
     # Step 2: seed starter resources.
     assert fresh.call("POST", f"{api}/starter-kit", expect=201) == {
-        "tool_created": "echo-tool", "model_provider_created": "playground-llm"}
+        "tool_created": "echo-tool",
+        "model_provider_created": "playground-llm",
+    }
     # Step 3: a simple policy.
-    fresh.call("POST", f"{api}/policies", json={"name": "hello-echo-policy", "spec": {"policies": [
-        {"permission": "allow", "resource": "http://governance.agent-system.svc:8092/*",
-         "operations": ["GET", "POST"]}]}})
+    fresh.call(
+        "POST",
+        f"{api}/policies",
+        json={
+            "name": "hello-echo-policy",
+            "spec": {
+                "policies": [
+                    {
+                        "permission": "allow",
+                        "resource": "http://governance.agent-system.svc:8092/*",
+                        "operations": ["GET", "POST"],
+                    }
+                ]
+            },
+        },
+    )
     # Step 4: deploy the agent with its policy binding: a plain handler runs at once.
-    deployed = fresh.call("POST", f"{api}/deploy", expect=201, json={
-        "agent_name": "hello-world", "source_files": {"agent.py": HELLO_AGENT}, "entry_point": "agent.py",
-        "required_tools": ["echo-tool"],
-        "llm_configs": [{"provider": "openai", "model": "gpt-4o-mini", "role": "chat"}],
-        "policies": ["hello-echo-policy"]})
+    deployed = fresh.call(
+        "POST",
+        f"{api}/deploy",
+        expect=201,
+        json={
+            "agent_name": "hello-world",
+            "source_files": {"agent.py": HELLO_AGENT},
+            "entry_point": "agent.py",
+            "required_tools": ["echo-tool"],
+            "llm_configs": [{"provider": "openai", "model": "gpt-4o-mini", "role": "chat"}],
+            "policies": ["hello-echo-policy"],
+        },
+    )
     assert {k: deployed[k] for k in ("agent", "tools_created", "execution_mode", "build_required")} == {
-        "agent": "hello-world", "tools_created": [], "execution_mode": "INSTANT_RUNTIME", "build_required": False}
+        "agent": "hello-world",
+        "tools_created": [],
+        "execution_mode": "INSTANT_RUNTIME",
+        "build_required": False,
+    }
     # Step 5: the agent is Running.
     [agent] = fresh.call("GET", f"{api}/agents")
     assert (agent["name"], agent["status"]["phase"]) == ("hello-world", "Running")
@@ -56,25 +82,62 @@ def test_the_quickstart_runs_the_users_agent(fresh, kind):
 def test_step_7_approves_the_users_governed_agent_once(fresh, kind):
     api = workspace_api(kind)
     fresh.call("POST", f"{api}/starter-kit", expect=201)
-    fresh.call("POST", f"{api}/policies", json={"name": "echo-needs-approval", "spec": {"policies": [
-        {"permission": "approval_required", "resource": "http://echo-tool.agent-system.svc:8080/*",
-         "operations": ["POST"]}]}})
-    fresh.call("POST", f"{api}/deploy", expect=201, json={
-        "agent_name": "hello-world", "source_files": {"agent.py": GOVERNED_AGENT}, "entry_point": "agent.py",
-        "required_tools": ["echo-tool"], "policies": ["echo-needs-approval"],
-        "llm_configs": [{"provider": "openai", "model": "gpt-4o-mini", "role": "chat"}]})
+    fresh.call(
+        "POST",
+        f"{api}/policies",
+        json={
+            "name": "echo-needs-approval",
+            "spec": {
+                "policies": [
+                    {
+                        "permission": "approval_required",
+                        "resource": "http://echo-tool.agent-system.svc:8080/*",
+                        "operations": ["POST"],
+                    }
+                ]
+            },
+        },
+    )
+    fresh.call(
+        "POST",
+        f"{api}/deploy",
+        expect=201,
+        json={
+            "agent_name": "hello-world",
+            "source_files": {"agent.py": GOVERNED_AGENT},
+            "entry_point": "agent.py",
+            "required_tools": ["echo-tool"],
+            "policies": ["echo-needs-approval"],
+            "llm_configs": [{"provider": "openai", "model": "gpt-4o-mini", "role": "chat"}],
+        },
+    )
 
-    paused = fresh.call("POST", f"{api}/agents/hello-world/invoke", json={"message": "hi"},
-                        headers={"X-End-User-ID": "dana@example.com"})
+    paused = fresh.call(
+        "POST",
+        f"{api}/agents/hello-world/invoke",
+        json={"message": "hi"},
+        headers={"X-End-User-ID": "dana@example.com"},
+    )
     assert paused["approval_required"]["tool"] == "echo-tool"
     [run] = fresh.call("GET", f"{api}/runs?status=PAUSED_APPROVAL")
     # Step 7: list pending requests, approve once.
     [pending] = fresh.call("GET", f"{api}/approvals/requests?status=PENDING")
     fresh.call("POST", f"{api}/approvals/requests/{pending['id']}/approve", json={"scope": "once"})
 
-    done = wait_until(lambda: (r := fresh.call("GET", f"{api}/runs/{run['id']}"))["status"] == "COMPLETED" and r,
-                      "the resumed run to complete")
+    done = wait_until(
+        lambda: (r := fresh.call("GET", f"{api}/runs/{run['id']}"))["status"] == "COMPLETED" and r,
+        "the resumed run to complete",
+    )
     assert done["user_id"] == "dana@example.com"
     events = [e["type"] for e in fresh.call("GET", f"{api}/runs/{run['id']}/events")]
-    assert events == ["USER_MESSAGE", "TOOL_REQUEST", "APPROVAL_REQUIRED", "APPROVED", "RESUMED", "TOOL_REQUEST",
-                      "TOOL_RESPONSE", "AGENT_MESSAGE", "COMPLETED"]
+    assert events == [
+        "USER_MESSAGE",
+        "TOOL_REQUEST",
+        "APPROVAL_REQUIRED",
+        "APPROVED",
+        "RESUMED",
+        "TOOL_REQUEST",
+        "TOOL_RESPONSE",
+        "AGENT_MESSAGE",
+        "COMPLETED",
+    ]

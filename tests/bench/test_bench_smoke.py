@@ -33,9 +33,28 @@ def _option(argv: list[str], flag: str) -> str | None:
 
 def test_bench_runs_and_writes_well_formed_json(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "--duration", "1", "--warmup", "0", "--concurrency", "2",
-         "--no-prism", "--fixture-runs", "1", "--reset-iterations", "20", "--out", str(tmp_path)],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--duration",
+            "1",
+            "--warmup",
+            "0",
+            "--concurrency",
+            "2",
+            "--no-prism",
+            "--fixture-runs",
+            "1",
+            "--reset-iterations",
+            "20",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     document = json.loads((tmp_path / "latest.json").read_text())
@@ -78,10 +97,30 @@ def test_bench_runs_and_writes_well_formed_json(tmp_path: Path) -> None:
 
 def test_stacks_runs_granian_rsgi_once_and_waitress_per_thread_count(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "stacks", "--servers", "granian-rsgi,waitress", "--thread-counts", "1,2",
-         "--workloads", "list_agents", "--duration", "1", "--warmup", "0", "--concurrency", "2",
-         "--out", str(tmp_path)],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "stacks",
+            "--servers",
+            "granian-rsgi,waitress",
+            "--thread-counts",
+            "1,2",
+            "--workloads",
+            "list_agents",
+            "--duration",
+            "1",
+            "--warmup",
+            "0",
+            "--concurrency",
+            "2",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     (path,) = tmp_path.glob("stacks-mock-*.json")
@@ -108,9 +147,27 @@ def test_waitress_targets_pass_threads_and_granian_ones_do_not(tmp_path: Path) -
 
 def test_bench_proxy_runs_and_writes_well_formed_json(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "proxy", "--duration", "0.5", "--warmup", "0", "--concurrency", "2",
-         "--no-prism", "--workloads", "list_agents", "--out", str(tmp_path)],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "proxy",
+            "--duration",
+            "0.5",
+            "--warmup",
+            "0",
+            "--concurrency",
+            "2",
+            "--no-prism",
+            "--workloads",
+            "list_agents",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     document = json.loads((tmp_path / "proxy-latest.json").read_text())
@@ -118,15 +175,36 @@ def test_bench_proxy_runs_and_writes_well_formed_json(tmp_path: Path) -> None:
     assert document["targets"]["prism-proxy"] == {"status": "skipped", "reason": "--no-prism"}
     assert "proxy" in document["targets"]["proxy"]["argv"]
     rows = document["results"]
-    assert {(r["target"], r["workload"]) for r in rows} == {
-        ("direct", "list_agents"), ("proxy", "list_agents")}
+    assert {(r["target"], r["workload"]) for r in rows} == {("direct", "list_agents"), ("proxy", "list_agents")}
     _check_rows(rows)
     assert set(document["added_latency_ms"]["list_agents"]) == {"proxy"}
+
+
 def test_scale_runs_both_modes_and_writes_well_formed_json(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "scale", "--sizes", "150", "--workloads", "get_run,add_event",
-         "--duration", "0.5", "--warmup", "0", "--concurrency", "2", "--no-chart", "--out", str(tmp_path)],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "scale",
+            "--sizes",
+            "150",
+            "--workloads",
+            "get_run,add_event",
+            "--duration",
+            "0.5",
+            "--warmup",
+            "0",
+            "--concurrency",
+            "2",
+            "--no-chart",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     document = json.loads((tmp_path / "scale-latest.json").read_text())
@@ -139,7 +217,8 @@ def test_scale_runs_both_modes_and_writes_well_formed_json(tmp_path: Path) -> No
     for facts in (memory, state_file):
         assert facts["export_mb"] > 0 and facts["rss_start_mb"] > 0 and facts["rss_end_mb"] > 0
     rows = size["rows"]
-    assert {(r["mode"], r["workload"]) for r in rows} == {(m, w) for m in ("memory", "state-file")
-                                                          for w in ("get_run", "add_event")}
+    assert {(r["mode"], r["workload"]) for r in rows} == {
+        (m, w) for m in ("memory", "state-file") for w in ("get_run", "add_event")
+    }
     _check_rows(rows)
     assert not (tmp_path / "scale-work").exists()  # the generated states are removed

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -17,10 +18,17 @@ import requests
 from mockserver.testkit.live_server import LiveServer
 
 CHROMIUM_ENV = "RUNAGENTS_MOCK_CHROMIUM"
-HOW_TO_GET_IT = (f"no Chromium found: apt-get install chromium "
-                 f"(or set {CHROMIUM_ENV}=/path/to/chromium)")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions"]
+HOW_TO_GET_IT = f"no Chromium found: apt-get install chromium (or set {CHROMIUM_ENV}=/path/to/chromium)"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-extensions",
+]
 
 
 def chromium_path() -> str | None:
@@ -112,8 +120,14 @@ def page(browser):
     page = context.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
-    page.on("console", lambda message: problems.append(f"blocked by the page's policy: {message.text}")
-            if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"blocked by the page's policy: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     page.on("dialog", lambda dialog: (problems.append(f"dialog opened: {dialog.message}"), dialog.dismiss()))
     page.problems = problems
     yield page

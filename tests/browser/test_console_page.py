@@ -44,7 +44,9 @@ def still_same_document(page) -> bool:
 
 
 def test_a_seeded_runs_timeline_is_shown(site, page, tmp_path):
-    site.seed(APPROVAL_FIXTURE + """
+    site.seed(
+        APPROVAL_FIXTURE
+        + """
 runs:
   - agent_id: payment-agent
     user_id: alice@example.com
@@ -52,7 +54,8 @@ runs:
       - {type: USER_MESSAGE, actor: alice@example.com, data: {text: refund order 42}}
       - {type: TOOL_REQUEST, actor: payment-agent, data: {tool: stripe-api}}
   - {agent_id: other-agent, user_id: bob@example.com}
-""")
+"""
+    )
     assert site.api("GET", "/api/agents").status_code == 200  # something in the journal
     open_console(page, site)
     runs = page.locator("#run-list details.run")
@@ -88,19 +91,24 @@ def test_approve_with_a_duration_goes_through_the_api_and_updates_the_page(site,
     assert site.api("GET", f"/governance/requests/{ids[1]}").json()["status"] == "PENDING"
     approve_calls = [e for e in site.server.journal.list() if e["path"].endswith("/approve")]
     assert [(e["method"], e["path"], e["body"]) for e in approve_calls] == [
-        ("POST", f"/governance/requests/{ids[0]}/approve", {"duration": "30m"})]
+        ("POST", f"/governance/requests/{ids[0]}/approve", {"duration": "30m"})
+    ]
     assert still_same_document(page)
 
 
 def test_approve_offers_the_scopes_and_sends_the_one_chosen(site, page):
     run_id = site.api("POST", "/runs", json={"agent_id": "payment-agent", "user_id": "alice@example.com"}).json()["id"]
-    with_run = site.api("POST", "/governance/requests", json={"subject": "payment-agent", "agent_id": "payment-agent",
-                                                             "tool_id": "stripe-api", "run_id": run_id}).json()
+    with_run = site.api(
+        "POST",
+        "/governance/requests",
+        json={"subject": "payment-agent", "agent_id": "payment-agent", "tool_id": "stripe-api", "run_id": run_id},
+    ).json()
     without_run = site.seed(APPROVAL_FIXTURE)["access_requests"][1]
     open_console(page, site)
     row = page.locator(f'#pending-requests tr[data-id="{with_run["id"]}"]')
     expect(row.locator("select.scope option")).to_have_text(
-        ["default scope", "once: this action", "this run", "window: user, agent, tool"])
+        ["default scope", "once: this action", "this run", "window: user, agent, tool"]
+    )
     # "this run" needs a run: a request without one does not offer it.
     expect(page.locator(f'#pending-requests tr[data-id="{without_run}"] select.scope option')).to_have_count(3)
     row.locator("select.scope").select_option("run")
@@ -127,8 +135,9 @@ def test_reject_with_a_reason(site, page):
 
 def test_approving_a_blocked_action_resumes_its_run(site, page):
     run_id = site.api("POST", "/runs", json={"agent_id": "payment-agent", "user_id": "alice@example.com"}).json()["id"]
-    action = site.api("POST", f"/runs/{run_id}/actions",
-                      json={"tool_id": "stripe-api", "payload_hash": "sha256:abc"}).json()
+    action = site.api(
+        "POST", f"/runs/{run_id}/actions", json={"tool_id": "stripe-api", "payload_hash": "sha256:abc"}
+    ).json()
     open_console(page, site)
     row = page.locator(f'#blocked-actions tr[data-id="{action["action_id"]}"]')
     row.locator("button.approve").click()
@@ -152,13 +161,22 @@ def test_clock_advance_expires_a_grant_on_the_page(site, page):
 
 def test_markup_from_state_is_shown_as_text_and_never_runs(site, page):
     run = site.api("POST", "/runs", json={"agent_id": PAYLOAD, "user_id": PAYLOAD}).json()
-    assert site.api("POST", f"/runs/{run['id']}/events",
-                    json={"type": "USER_MESSAGE", "actor": PAYLOAD, "data": {"text": PAYLOAD, PAYLOAD: [PAYLOAD]}}
-                    ).status_code == 201
+    assert (
+        site.api(
+            "POST",
+            f"/runs/{run['id']}/events",
+            json={"type": "USER_MESSAGE", "actor": PAYLOAD, "data": {"text": PAYLOAD, PAYLOAD: [PAYLOAD]}},
+        ).status_code
+        == 201
+    )
     # Agent resources must have DNS names (the API and a state import refuse others), so the
     # agent names that can carry markup are those runs and access requests name.
-    assert site.api("POST", "/governance/requests",
-                    json={"subject": PAYLOAD, "tool_id": PAYLOAD, "agent_id": PAYLOAD}).status_code == 201
+    assert (
+        site.api(
+            "POST", "/governance/requests", json={"subject": PAYLOAD, "tool_id": PAYLOAD, "agent_id": PAYLOAD}
+        ).status_code
+        == 201
+    )
 
     assert site.control("POST", "faults", json={"path": PAYLOAD, "status": 500, "error": PAYLOAD}).status_code == 201
     open_console(page, site)
@@ -197,10 +215,20 @@ def test_the_journal_never_shows_a_credential(make_site, page):
     site = make_site(api_keys=["sk-live-KEY-0001"])
     secrets = ["sk-live-KEY-0001", "tool-secret-0002", "oauth-secret-0003"]
     # (A base URL with user:password is refused: docs/runtime.md, *Tool base URLs*.)
-    assert site.api("POST", "/api/tools", json={
-        "name": "crm", "base_url": "https://crm.example.com", "auth_type": "OAuth2",
-        "credentials": {"client_id": "crm-app", "client_secret": "oauth-secret-0003", "api_key": "tool-secret-0002"},
-    }).status_code in (200, 201)
+    assert site.api(
+        "POST",
+        "/api/tools",
+        json={
+            "name": "crm",
+            "base_url": "https://crm.example.com",
+            "auth_type": "OAuth2",
+            "credentials": {
+                "client_id": "crm-app",
+                "client_secret": "oauth-secret-0003",
+                "api_key": "tool-secret-0002",
+            },
+        },
+    ).status_code in (200, 201)
     open_console(page, site, key="sk-live-KEY-0001")
     journal = page.locator("#journal tbody")
     expect(journal).to_contain_text("/api/tools")

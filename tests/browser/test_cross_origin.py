@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable, Iterator
 
 import pytest
 from playwright.sync_api import expect
@@ -34,7 +34,7 @@ def serve_page() -> Iterator[Callable[[str], str]]:
     pages: list[bytes] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             page = pages[-1]
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
@@ -58,12 +58,17 @@ def serve_page() -> Iterator[Callable[[str], str]]:
 
 
 def _state(site) -> tuple:
-    return (site.control("GET", "faults").json(), site.control("GET", "clock").json()["offset_seconds"],
-            [tool["name"] for tool in site.api("GET", "/api/tools").json()])
+    return (
+        site.control("GET", "faults").json(),
+        site.control("GET", "clock").json()["offset_seconds"],
+        [tool["name"] for tool in site.api("GET", "/api/tools").json()],
+    )
 
 
-@pytest.mark.parametrize("path, body", [
-    ("/_mock/seed", SEED), ("/_mock/faults", FAULT), ("/_mock/clock/advance", ADVANCE), ("/_mock/reset", "")])
+@pytest.mark.parametrize(
+    "path, body",
+    [("/_mock/seed", SEED), ("/_mock/faults", FAULT), ("/_mock/clock/advance", ADVANCE), ("/_mock/reset", "")],
+)
 def test_a_page_on_another_origin_cannot_drive_the_control_api(page, site, serve_page, path, body):
     site.seed("tools: [{name: kept-tool, base_url: 'https://api.example.com'}]")
     before = _state(site)

@@ -13,18 +13,29 @@ import pytest
 
 
 def hostile_source(marker: Path) -> str:
-    return (f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\n\n"
-            "def handler(request):\n    return {'response': 'ran'}\n")
+    return (
+        f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\n\n"
+        "def handler(request):\n    return {'response': 'ran'}\n"
+    )
 
 
 def attack_script(mock: str, source: str) -> str:
     deploy = {"agent_name": "evil", "source_files": {"agent.py": source}, "entry_point": "agent.py"}
-    plan = {"plan_id": "p", "actions": [{"id": "d", "type": "deploy.execute", "idempotency_key": "k",
-                                         "params": deploy}]}
-    state = {"version": 1, "agents": {"items": [{"name": "evil", "namespace": "agent-system",
-                                                 "spec": {"image": "x"}, "status": {"phase": "Running"}}],
-                                      "extras": [["agent-system", "evil", {"source": {
-                                          "files": {"agent.py": source}, "entry_point": "agent.py"}}]]}}
+    plan = {
+        "plan_id": "p",
+        "actions": [{"id": "d", "type": "deploy.execute", "idempotency_key": "k", "params": deploy}],
+    }
+    state = {
+        "version": 1,
+        "agents": {
+            "items": [
+                {"name": "evil", "namespace": "agent-system", "spec": {"image": "x"}, "status": {"phase": "Running"}}
+            ],
+            "extras": [
+                ["agent-system", "evil", {"source": {"files": {"agent.py": source}, "entry_point": "agent.py"}}]
+            ],
+        },
+    }
     # Simple requests (no preflight) reach the mock; the others are what a page would try too.
     attempts = [
         ("/api/v1/deploy", "POST", deploy, {"Content-Type": "text/plain"}),
@@ -36,14 +47,19 @@ def attack_script(mock: str, source: str) -> str:
         ("/_mock/state", "PUT", state, {"Content-Type": "application/json"}),
         ("/api/v1/agents/evil/invoke", "POST", {"message": "go"}, {"Content-Type": "text/plain"}),
         ("/api/agents/agent-system/evil/invoke", "POST", {"message": "go"}, {"Content-Type": "text/plain"}),
-        ("/api/v1/agents/evil/invoke", "POST", {"message": "go"},
-         {"Content-Type": "application/json", "X-RunAgents-API-Key": "ra_ws_x"}),
+        (
+            "/api/v1/agents/evil/invoke",
+            "POST",
+            {"message": "go"},
+            {"Content-Type": "application/json", "X-RunAgents-API-Key": "ra_ws_x"},
+        ),
     ]
     calls = ",\n".join(
         f"() => fetch({json.dumps(mock + path)}, {{method: {json.dumps(method)}, mode: "
         f"{json.dumps('no-cors' if set(headers) == {'Content-Type'} and headers['Content-Type'] == 'text/plain' else 'cors')}, "
         f"headers: {json.dumps(headers)}, body: {json.dumps(json.dumps(body))}}}).catch(() => null)"
-        for path, method, body, headers in attempts)
+        for path, method, body, headers in attempts
+    )
     return f"(async () => {{ for (const call of [{calls}]) {{ await call(); }} document.title = 'done'; }})();"
 
 
@@ -53,7 +69,7 @@ def hostile_origin():
     pages: dict[str, bytes] = {}
 
     class Page(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's naming
+        def do_GET(self):
             body = pages.get(self.path, b"")
             self.send_response(200 if body else 404)
             self.send_header("Content-Type", "application/javascript" if self.path.endswith(".js") else "text/html")
@@ -85,8 +101,16 @@ def test_a_page_on_another_origin_cannot_start_code(make_site, page, hostile_ori
     # The page's simple requests reached the mock: its browser guard refused them all (another
     # Origin: docs/reliability.md), before any API saw them...
     reached = {(e["method"], e["path"]) for e in site.control("GET", "journal").json()}
-    assert not {("POST", "/api/v1/deploy"), ("POST", "/api/deploy"), ("POST", "/api/v1/actions/apply"),
-                ("POST", "/api/v1/agents/evil/invoke"), ("POST", "/api/agents/agent-system/evil/invoke")} & reached
+    assert (
+        not {
+            ("POST", "/api/v1/deploy"),
+            ("POST", "/api/deploy"),
+            ("POST", "/api/v1/actions/apply"),
+            ("POST", "/api/v1/agents/evil/invoke"),
+            ("POST", "/api/agents/agent-system/evil/invoke"),
+        }
+        & reached
+    )
     # ...and the open control API may take its seed (unless its own Origin checks refuse it),
     # but nothing of it ran.
     assert [a["name"] for a in site.api("GET", "/api/agents").json()] in ([], ["evil"])
@@ -104,14 +128,39 @@ def test_the_console_shows_a_running_agent_and_its_log_and_approves_its_request(
 
     site = make_site(run_agents=True)
     agent = (Path(__file__).parents[2] / "examples" / "first_governed_agent" / "agent.py").read_text()
-    agent = agent.replace("def handler(request):", "def handler(request):\n    print('handling', request['message'], flush=True)")
+    agent = agent.replace(
+        "def handler(request):", "def handler(request):\n    print('handling', request['message'], flush=True)"
+    )
     v1 = {"X-RunAgents-API-Key": "ra_ws_console"}
     assert site.api("POST", "/api/v1/starter-kit", headers=v1).status_code == 201
-    assert site.api("POST", "/api/v1/policies", headers=v1, json={"name": "gate", "spec": {"policies": [
-        {"permission": "approval_required", "resource": "http://echo-tool.agent-system.svc:8080/*"}]}}).ok
-    assert site.api("POST", "/api/v1/deploy", headers=v1, json={
-        "agent_name": "console-agent", "source_files": {"agent.py": agent}, "entry_point": "agent.py",
-        "required_tools": ["echo-tool"], "policies": ["gate"]}).status_code == 201
+    assert site.api(
+        "POST",
+        "/api/v1/policies",
+        headers=v1,
+        json={
+            "name": "gate",
+            "spec": {
+                "policies": [
+                    {"permission": "approval_required", "resource": "http://echo-tool.agent-system.svc:8080/*"}
+                ]
+            },
+        },
+    ).ok
+    assert (
+        site.api(
+            "POST",
+            "/api/v1/deploy",
+            headers=v1,
+            json={
+                "agent_name": "console-agent",
+                "source_files": {"agent.py": agent},
+                "entry_point": "agent.py",
+                "required_tools": ["echo-tool"],
+                "policies": ["gate"],
+            },
+        ).status_code
+        == 201
+    )
     paused = site.api("POST", "/api/v1/agents/console-agent/invoke", headers=v1, json={"message": "hello-from-test"})
     assert paused.json()["approval_required"]["tool"] == "echo-tool"
 
@@ -131,11 +180,20 @@ def test_the_console_decides_a_named_workspaces_request_with_a_scope_and_shows_i
     site = make_site(run_agents=True)
     ws = "/api/v1/workspaces/revops"
     agent = "def handler(request):\n    print('revops agent got', request['message'], flush=True)\n    return {'response': 'ok'}\n"
-    assert site.api("POST", f"{ws}/deploy", json={"agent_name": "revops-agent", "source_files": {"agent.py": agent},
-                                                  "entry_point": "agent.py"}).status_code == 201
+    assert (
+        site.api(
+            "POST",
+            f"{ws}/deploy",
+            json={"agent_name": "revops-agent", "source_files": {"agent.py": agent}, "entry_point": "agent.py"},
+        ).status_code
+        == 201
+    )
     assert site.api("POST", f"{ws}/agents/revops-agent/invoke", json={"message": "hello"}).json()["response"] == "ok"
-    request = site.api("POST", f"{ws}/approvals/requests", json={
-        "subject": "revops-agent", "tool_id": "echo-tool", "agent_id": "revops-agent"}).json()
+    request = site.api(
+        "POST",
+        f"{ws}/approvals/requests",
+        json={"subject": "revops-agent", "tool_id": "echo-tool", "agent_id": "revops-agent"},
+    ).json()
 
     page.goto(site.url + "/_mock/ui")
     expect(page.locator("#workspace-select option")).to_have_count(2)  # default and revops

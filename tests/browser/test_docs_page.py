@@ -11,8 +11,9 @@ from mockserver.spec.document import HTTP_METHODS
 
 
 def documented_operations(document) -> set[tuple[str, str]]:
-    return {(method.upper(), path) for path, item in document["paths"].items()
-            for method in HTTP_METHODS if method in item}
+    return {
+        (method.upper(), path) for path, item in document["paths"].items() for method in HTTP_METHODS if method in item
+    }
 
 
 def test_docs_render_every_operation_offline_and_try_it_calls_the_mock_with_the_users_key(make_site, page):
@@ -50,7 +51,9 @@ def test_docs_render_every_operation_offline_and_try_it_calls_the_mock_with_the_
     operation.locator("button.try-out__btn").click()
     operation.locator("button.execute").click()
     expect(operation.locator(".live-responses-table tr.response .response-col_status")).to_have_text("200")
-    expect(operation.locator(".live-responses-table tr.response .response-col_description")).to_contain_text("stripe-api")
+    expect(operation.locator(".live-responses-table tr.response .response-col_description")).to_contain_text(
+        "stripe-api"
+    )
 
     calls = [e for e in site.server.journal.list() if e["path"] == "/api/tools"]
     assert [(c["method"], c["status"], c["headers"].get("Authorization")) for c in calls] == [("GET", 200, "***")]

@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "proxy"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "contracts"))
 
-from proxy_support import proxy_process  # noqa: E402
+from proxy_support import proxy_process
 
 PAGE = """<!doctype html><title>cat pictures</title><script>
 window.attack = async (proxy) => {
@@ -34,6 +34,7 @@ window.attack = async (proxy) => {
 @contextmanager
 def attacker_site() -> Iterator[str]:
     """Another origin on this machine (another port): the page a developer happens to have open."""
+
     class Page(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             data = PAGE.encode()
@@ -64,7 +65,10 @@ def test_a_page_on_another_origin_cannot_use_the_proxys_key(make_site, page):
         mine = requests.get(proxy.url + "/api/tools", timeout=10)
         assert mine.status_code == 200, mine.text
     journal = site.control("GET", "journal").json()
-    calls = [f"{c['method']} {c['path']}" for c in (journal.get("entries", journal) if isinstance(journal, dict) else journal)]
+    calls = [
+        f"{c['method']} {c['path']}"
+        for c in (journal.get("entries", journal) if isinstance(journal, dict) else journal)
+    ]
     assert "POST /api/tools" not in calls and "POST /api/deploy" not in calls, calls
     assert [t["name"] for t in site.api("GET", "/api/tools").json()] == [], "the page created a tool upstream"
     refused = [line for line in proxy.output.splitlines() if line.startswith("[refused]")]

@@ -5,14 +5,19 @@ from __future__ import annotations
 import openai
 import pytest
 from runagents import Client
-from mockserver.basics.redact import REDACTED
 from schema_only import schema_problems
+
+from mockserver.basics.redact import REDACTED
 
 # A model provider as the API's create call takes it; the gateway routes gpt-4o-mini to it.
 OPENAI_PROVIDER = {
     "name": "openai",
-    "spec": {"provider": "openai", "endpoint": "https://api.openai.com", "models": ["gpt-4o-mini"],
-             "auth": {"type": "None"}},
+    "spec": {
+        "provider": "openai",
+        "endpoint": "https://api.openai.com",
+        "models": ["gpt-4o-mini"],
+        "auth": {"type": "None"},
+    },
 }
 
 
@@ -44,6 +49,5 @@ def requests_the_spec_describes(runagents_mock):
     yield
     for entry in runagents_mock.journal():
         if entry["status"] < 400 and not entry["path"].startswith("/_mock/"):
-            problems = schema_problems(entry["method"], entry["path"], entry["query"], entry["body"],
-                                       redacted=REDACTED)
+            problems = schema_problems(entry["method"], entry["path"], entry["query"], entry["body"], redacted=REDACTED)
             assert problems == [], f"{entry['method']} {entry['path']}: {problems}"

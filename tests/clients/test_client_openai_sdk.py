@@ -49,8 +49,11 @@ def test_streaming_yields_the_same_text_in_chunks(llm):
 
 
 def test_streaming_with_include_usage_ends_with_a_usage_chunk(llm):
-    chunks = list(llm.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True,
-                                              stream_options={"include_usage": True}))
+    chunks = list(
+        llm.chat.completions.create(
+            model="gpt-4o-mini", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
+        )
+    )
 
     *text_chunks, last = chunks
     assert last.choices == [] and last.usage is not None
@@ -76,9 +79,19 @@ def test_unknown_model_is_not_found_error(llm):
 
 def test_wrong_key_is_authentication_error(runagents_mock_factory, gpt_4o_mini):
     keyed = runagents_mock_factory(api_keys=["k"])
-    keyed.request("POST", "/api/model-providers", json={
-        "name": "openai", "spec": {"provider": "openai", "endpoint": "https://api.openai.com",
-                                   "models": ["gpt-4o-mini"], "auth": {"type": "None"}}})
+    keyed.request(
+        "POST",
+        "/api/model-providers",
+        json={
+            "name": "openai",
+            "spec": {
+                "provider": "openai",
+                "endpoint": "https://api.openai.com",
+                "models": ["gpt-4o-mini"],
+                "auth": {"type": "None"},
+            },
+        },
+    )
     wrong = openai.OpenAI(base_url=keyed.openai_base_url, api_key="not-k", max_retries=0)
     right = openai.OpenAI(base_url=keyed.openai_base_url, api_key="k", max_retries=0)
 
@@ -106,8 +119,7 @@ def test_invalid_request_is_bad_request_error(llm):
 
 def test_transient_gateway_failure_is_retried_by_the_sdk(runagents_mock, gpt_4o_mini):
     runagents_mock.faults.add(method="POST", path="/v1/chat/completions", status=502, times=1)
-    retrying = openai.OpenAI(base_url=runagents_mock.openai_base_url, api_key=runagents_mock.api_key,
-                             max_retries=1)
+    retrying = openai.OpenAI(base_url=runagents_mock.openai_base_url, api_key=runagents_mock.api_key, max_retries=1)
 
     completion = retrying.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
 

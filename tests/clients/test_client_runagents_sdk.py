@@ -7,17 +7,21 @@ over HTTP the way the platform does, then read them back with the SDK.
 from __future__ import annotations
 
 import pytest
-from runagents.client import APIError
 from api_support import DOC_ANALYZE_EXAMPLE
-
-
+from runagents.client import APIError
 
 IDP = {
     "name": "corp-sso",
-    "spec": {"host": "agents.example.com",
-             "identityProvider": {"issuer": "https://sso.example.com", "jwksUri": "https://sso.example.com/jwks",
-                                  "audiences": ["agents"]},
-             "userIDClaim": "email", "allowedDomains": ["example.com"]},
+    "spec": {
+        "host": "agents.example.com",
+        "identityProvider": {
+            "issuer": "https://sso.example.com",
+            "jwksUri": "https://sso.example.com/jwks",
+            "audiences": ["agents"],
+        },
+        "userIDClaim": "email",
+        "allowedDomains": ["example.com"],
+    },
 }
 
 
@@ -34,18 +38,28 @@ def add_event(mock, run_id: str, event_type: str, **extra) -> None:
 
 # --- starter kit, tools, model providers ------------------------------------------------
 
+
 def test_starter_kit_creates_echo_tool_and_playground_llm_once(sdk, runagents_mock):
     first = sdk.seed_starter_kit()
     again = sdk.seed_starter_kit()
 
-    assert first == {"status": "ok", "message": "Starter kit resources created",
-                     "tools_created": ["echo-tool"], "model_providers_created": ["playground-llm"]}
+    assert first == {
+        "status": "ok",
+        "message": "Starter kit resources created",
+        "tools_created": ["echo-tool"],
+        "model_providers_created": ["playground-llm"],
+    }
     assert again["tools_created"] == again["model_providers_created"] == []
     [tool] = sdk.tools.list()
     assert (tool.name, tool.base_url, tool.auth_type) == ("echo-tool", "http://echo-tool.agent-system.svc:8080", "None")
     [provider] = sdk.models.list()
     assert (provider.name, provider.provider, provider.models, provider.status, provider.endpoint) == (
-        "playground-llm", "openai", ["gpt-4o-mini"], "Available", "https://api.openai.com")
+        "playground-llm",
+        "openai",
+        ["gpt-4o-mini"],
+        "Available",
+        "https://api.openai.com",
+    )
     # The SDK posts no body with Content-Type: application/json; the mock must not 400 on it.
     [entry, _] = runagents_mock.calls("POST", "/api/starter-kit")
     assert (entry["status"], entry["body"]) == (200, None)
@@ -55,14 +69,29 @@ def test_tools_create_sends_the_flat_body_and_get_reads_it_back(sdk, runagents_m
     created = sdk.tools.create("stripe-api", "https://api.stripe.com", description="Payments", auth_type="APIKey")
 
     [call] = runagents_mock.calls("POST", "/api/tools")
-    assert call["body"] == {"name": "stripe-api", "base_url": "https://api.stripe.com", "description": "Payments",
-                            "auth_type": "APIKey", "port": 443, "scheme": "HTTPS"}
+    assert call["body"] == {
+        "name": "stripe-api",
+        "base_url": "https://api.stripe.com",
+        "description": "Payments",
+        "auth_type": "APIKey",
+        "port": 443,
+        "scheme": "HTTPS",
+    }
     assert created["name"] == "stripe-api"
-    assert created["spec"]["connection"] == {"topology": "External", "baseUrl": "https://api.stripe.com",
-                                             "port": 443, "scheme": "HTTPS", "authentication": {"type": "APIKey"}}
+    assert created["spec"]["connection"] == {
+        "topology": "External",
+        "baseUrl": "https://api.stripe.com",
+        "port": 443,
+        "scheme": "HTTPS",
+        "authentication": {"type": "APIKey"},
+    }
     tool = sdk.tools.get("stripe-api")
     assert (tool.name, tool.description, tool.base_url, tool.auth_type) == (
-        "stripe-api", "Payments", "https://api.stripe.com", "APIKey")
+        "stripe-api",
+        "Payments",
+        "https://api.stripe.com",
+        "APIKey",
+    )
     assert [t.name for t in sdk.tools.list()] == ["stripe-api"]
 
 
@@ -73,41 +102,68 @@ def test_tools_get_unknown_raises_api_error_404(sdk):
 
 
 def test_models_list_shows_a_new_provider_pending_then_available(sdk, runagents_mock):
-    runagents_mock.request("POST", "/api/model-providers", json={
-        "name": "anthropic", "spec": {"provider": "anthropic", "endpoint": "https://api.anthropic.com",
-                                      "models": ["claude-sonnet"], "auth": {"type": "None"}}})
+    runagents_mock.request(
+        "POST",
+        "/api/model-providers",
+        json={
+            "name": "anthropic",
+            "spec": {
+                "provider": "anthropic",
+                "endpoint": "https://api.anthropic.com",
+                "models": ["claude-sonnet"],
+                "auth": {"type": "None"},
+            },
+        },
+    )
 
     [pending] = sdk.models.list()
     assert (pending.name, pending.provider, pending.models, pending.status) == (
-        "anthropic", "anthropic", ["claude-sonnet"], "Pending")
+        "anthropic",
+        "anthropic",
+        ["claude-sonnet"],
+        "Pending",
+    )
     runagents_mock.advance(1)
     assert [m.status for m in sdk.models.list()] == ["Available"]
 
 
 # --- agents ------------------------------------------------------------------------------
 
+
 def test_agents_deploy_an_image_then_list_and_get(sdk):
     result = sdk.agents.deploy(
-        "payment-agent", image="registry.example.com/payment-agent:1", system_prompt="You handle payments.",
+        "payment-agent",
+        image="registry.example.com/payment-agent:1",
+        system_prompt="You handle payments.",
         required_tools=["stripe-api"],
         tools_to_create=[{"name": "stripe-api", "base_url": "https://api.stripe.com", "auth_type": "APIKey"}],
-        llm_configs=[{"provider": "openai", "model": "gpt-4o-mini", "role": "default"}])
+        llm_configs=[{"provider": "openai", "model": "gpt-4o-mini", "role": "default"}],
+    )
 
     assert (result.agent_name, result.namespace, result.tools_created) == (
-        "payment-agent", "agent-system", ["stripe-api"])
+        "payment-agent",
+        "agent-system",
+        ["stripe-api"],
+    )
     [listed] = sdk.agents.list()
     agent = sdk.agents.get("agent-system", "payment-agent")
     assert listed == agent
     assert (agent.name, agent.namespace, agent.status, agent.image, agent.system_prompt) == (
-        "payment-agent", "agent-system", "Running", "registry.example.com/payment-agent:1", "You handle payments.")
+        "payment-agent",
+        "agent-system",
+        "Running",
+        "registry.example.com/payment-agent:1",
+        "You handle payments.",
+    )
     # The SDK types required_tools as list[str] but passes the api/ shape through.
     assert agent.required_tools == [{"name": "stripe-api"}]
     assert sdk.tools.get("stripe-api").base_url == "https://api.stripe.com"
 
 
 def test_agents_deploy_from_source_waits_for_its_build(sdk, runagents_mock):
-    result = sdk.agents.deploy("hello-world", source_files={"agent.py": "print('hello')\n"},
-                               requirements="requests\n", entry_point="agent.py")
+    result = sdk.agents.deploy(
+        "hello-world", source_files={"agent.py": "print('hello')\n"}, requirements="requests\n", entry_point="agent.py"
+    )
 
     assert result.agent_name == "hello-world"
     assert sdk.agents.get("agent-system", "hello-world").status == "Pending"
@@ -130,6 +186,7 @@ def test_sdk_refuses_two_deploy_sources_before_sending(sdk, runagents_mock):
 
 # --- runs and events ---------------------------------------------------------------------
 
+
 def test_runs_list_get_and_filters(sdk, runagents_mock):
     first = start_run(runagents_mock, "payment-agent", "alice@example.com")
     second = start_run(runagents_mock, "payment-agent", "bob@example.com")
@@ -145,7 +202,12 @@ def test_runs_list_get_and_filters(sdk, runagents_mock):
 
     run = sdk.runs.get(first)
     assert (run.id, run.agent_id, run.user_id, run.status, run.namespace) == (
-        first, "payment-agent", "alice@example.com", "RUNNING", "agent-system")
+        first,
+        "payment-agent",
+        "alice@example.com",
+        "RUNNING",
+        "agent-system",
+    )
     assert run.invoke_url == "http://payment-agent.agent-system.svc.cluster.local:8080/invoke"
     assert run.created_at and run.updated_at
 
@@ -159,14 +221,21 @@ def test_runs_get_unknown_raises_404(sdk):
 def test_run_events_in_order_with_data_limit_and_type_filter(sdk, runagents_mock):
     run_id = start_run(runagents_mock)
     add_event(runagents_mock, run_id, "USER_MESSAGE", actor="alice@example.com", data={"content": "refund 42"})
-    add_event(runagents_mock, run_id, "TOOL_REQUEST", actor="payment-agent",
-              data={"tool_id": "stripe-api", "tool_method": "POST", "tool_url": "/v1/refunds"})
+    add_event(
+        runagents_mock,
+        run_id,
+        "TOOL_REQUEST",
+        actor="payment-agent",
+        data={"tool_id": "stripe-api", "tool_method": "POST", "tool_url": "/v1/refunds"},
+    )
     add_event(runagents_mock, run_id, "AGENT_MESSAGE", actor="payment-agent", data={"content": "Refunded."})
 
     events = sdk.runs.events(run_id)
     assert [(e.seq, e.type, e.actor) for e in events] == [
-        (1, "USER_MESSAGE", "alice@example.com"), (2, "TOOL_REQUEST", "payment-agent"),
-        (3, "AGENT_MESSAGE", "payment-agent")]
+        (1, "USER_MESSAGE", "alice@example.com"),
+        (2, "TOOL_REQUEST", "payment-agent"),
+        (3, "AGENT_MESSAGE", "payment-agent"),
+    ]
     assert events[0].data == {"content": "refund 42"} and events[0].run_id == run_id and events[0].event_id
 
     [last] = sdk.runs.events(run_id, limit=1)
@@ -191,6 +260,7 @@ def test_runs_wait_and_export_a_finished_run(sdk, runagents_mock):
 
 # --- approvals -----------------------------------------------------------------------------
 
+
 def test_approvals_list_and_approve_with_no_body(sdk, runagents_mock):
     runagents_mock.seed({"access_requests": [{"subject": "payment-agent-sa", "tool_id": "stripe-api"}]})
 
@@ -199,7 +269,11 @@ def test_approvals_list_and_approve_with_no_body(sdk, runagents_mock):
 
     # No scope: once (the narrowest grant), which has no window.
     assert (approved["id"], approved["status"], approved["approver_id"], approved["scope"]) == (
-        pending["id"], "APPROVED", "admin", "once")
+        pending["id"],
+        "APPROVED",
+        "admin",
+        "once",
+    )
     assert "expires_at" not in approved
     assert sdk.approvals.list() == []
     [call] = runagents_mock.calls("POST", f"/governance/requests/{pending['id']}/approve")
@@ -226,8 +300,10 @@ def test_approvals_approve_once_sends_an_empty_duration(sdk, runagents_mock):
 
     approved = sdk.approvals.approve(pending["id"], scope="once")
 
-    assert runagents_mock.calls("POST", "/governance/requests/*/approve")[0]["body"] == {"scope": "once",
-                                                                                         "duration": ""}
+    assert runagents_mock.calls("POST", "/governance/requests/*/approve")[0]["body"] == {
+        "scope": "once",
+        "duration": "",
+    }
     assert (approved["status"], approved["scope"]) == ("APPROVED", "once") and "expires_at" not in approved
 
 
@@ -248,8 +324,11 @@ def test_approvals_reject_and_deciding_twice_is_a_409(sdk, runagents_mock):
 
 def test_approving_a_run_request_resumes_the_run(sdk, runagents_mock):
     run_id = start_run(runagents_mock)
-    runagents_mock.request("POST", "/governance/requests", json={
-        "subject": "payment-agent-sa", "tool_id": "stripe-api", "run_id": run_id, "capability": "create-charge"})
+    runagents_mock.request(
+        "POST",
+        "/governance/requests",
+        json={"subject": "payment-agent-sa", "tool_id": "stripe-api", "run_id": run_id, "capability": "create-charge"},
+    )
     paused = sdk.runs.get(run_id)
     assert paused.status == "PAUSED_APPROVAL" and paused.blocked_action_id
 
@@ -265,8 +344,9 @@ def test_approving_a_run_request_resumes_the_run(sdk, runagents_mock):
 
 def test_rejecting_a_run_request_fails_the_run(sdk, runagents_mock):
     run_id = start_run(runagents_mock)
-    runagents_mock.request("POST", "/governance/requests", json={
-        "subject": "payment-agent-sa", "tool_id": "stripe-api", "run_id": run_id})
+    runagents_mock.request(
+        "POST", "/governance/requests", json={"subject": "payment-agent-sa", "tool_id": "stripe-api", "run_id": run_id}
+    )
 
     sdk.approvals.reject(sdk.approvals.list()[0]["id"])
 
@@ -276,15 +356,21 @@ def test_rejecting_a_run_request_fails_the_run(sdk, runagents_mock):
 
 # --- identity providers ----------------------------------------------------------------------
 
+
 def test_identity_providers_apply_list_get_delete(sdk, runagents_mock):
     applied = sdk.identity_providers.apply(IDP)
 
     assert (applied.name, applied.namespace) == ("corp-sso", "default")
     assert (applied.spec.host, applied.spec.user_id_claim, applied.spec.allowed_domains) == (
-        "agents.example.com", "email", ["example.com"])
-    assert (applied.spec.identity_provider.issuer, applied.spec.identity_provider.jwks_uri,
-            applied.spec.identity_provider.audiences) == (
-        "https://sso.example.com", "https://sso.example.com/jwks", ["agents"])
+        "agents.example.com",
+        "email",
+        ["example.com"],
+    )
+    assert (
+        applied.spec.identity_provider.issuer,
+        applied.spec.identity_provider.jwks_uri,
+        applied.spec.identity_provider.audiences,
+    ) == ("https://sso.example.com", "https://sso.example.com/jwks", ["agents"])
     assert [idp.name for idp in sdk.identity_providers.list()] == ["corp-sso"]
     assert sdk.identity_providers.get("corp-sso") == applied
 
@@ -306,13 +392,15 @@ def test_identity_providers_apply_a_flat_document_and_update_it(sdk):
 
 # --- analyze ------------------------------------------------------------------------------------
 
+
 def test_analyze_finds_tools_models_secrets_and_requirements(sdk, runagents_mock):
     result = sdk.analyze({"agent.py": DOC_ANALYZE_EXAMPLE})
 
     runagents_mock.assert_called("POST", "/ingestion/analyze", times=1)
     assert result.id.startswith("analysis-")
     assert [(t["name"], t["base_url"], t["line"]) for t in result.tools] == [
-        ("stripe-api", "https://api.stripe.com", 8)]
+        ("stripe-api", "https://api.stripe.com", 8)
+    ]
     assert result.model_providers == [{"provider": "openai", "model": "gpt-4o"}]
     assert [(u["role"], u["variable_name"]) for u in result.model_usages] == [("default", "client")]
     assert [(s["type"], s["file"], s["severity"]) for s in result.secrets] == [("api_key", "agent.py", "high")]
@@ -325,6 +413,7 @@ def test_analyze_finds_tools_models_secrets_and_requirements(sdk, runagents_mock
 
 
 # --- auth ----------------------------------------------------------------------------------------
+
 
 def test_wrong_key_is_an_api_error_401(runagents_mock_factory):
     from runagents import Client

@@ -9,9 +9,9 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
@@ -49,8 +49,14 @@ class KitRun:
 def run_kit(*args: str, timeout: float = 300) -> KitRun:
     """``runagents-contract ARGS`` in a fresh process (the suite builds its schema at import)."""
     env = {k: v for k, v in os.environ.items() if k != "RUNAGENTS_API_KEY"}
-    proc = subprocess.run([sys.executable, "-m", "contracts.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=REPO, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "contracts.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        env=env,
+    )
     return KitRun(proc.returncode, proc.stdout, proc.stderr)
 
 
@@ -64,8 +70,11 @@ class StRun:
 
     def failing_operations(self) -> set[str]:
         """Labels (``GET /api/agents``) of the operations with a failure; "Stateful tests" too."""
-        return {case.get("name", "") for case in ET.parse(self.junit).iter("testcase")
-                if case.find("failure") is not None or case.find("error") is not None}
+        return {
+            case.get("name", "")
+            for case in ET.parse(self.junit).iter("testcase")
+            if case.find("failure") is not None or case.find("error") is not None
+        }
 
     def phase_line(self, phase: str) -> str:
         match = re.search(rf"^\s*(\S+)\s+{phase}\b.*$", self.output.split("SUMMARY")[-1], flags=re.MULTILINE)
@@ -73,15 +82,32 @@ class StRun:
         return match.group(0)
 
 
-def run_st(spec: Path, base_url: str, api_key: str, workdir: Path, *extra: str, seed: str | None = SEED,
-           timeout: float = 300) -> StRun:
+def run_st(
+    spec: Path, base_url: str, api_key: str, workdir: Path, *extra: str, seed: str | None = SEED, timeout: float = 300
+) -> StRun:
     """``st run SPEC --checks all`` as a user would type it, with this repository's
     ``schemathesis.toml``; ``workdir`` takes schemathesis' cache and reports."""
     st = shutil.which("st", path=str(Path(sys.executable).parent)) or "st"
     junit = workdir / "st-junit.xml"
-    command = [st, "--config-file", str(REPO / "schemathesis.toml"), "run", str(spec), "--url", base_url,
-               "-H", f"Authorization: Bearer {api_key}", "--checks", "all", *(["--seed", seed] if seed else []),
-               "--report", "junit", "--report-junit-path", str(junit), *extra]
+    command = [
+        st,
+        "--config-file",
+        str(REPO / "schemathesis.toml"),
+        "run",
+        str(spec),
+        "--url",
+        base_url,
+        "-H",
+        f"Authorization: Bearer {api_key}",
+        "--checks",
+        "all",
+        *(["--seed", seed] if seed else []),
+        "--report",
+        "junit",
+        "--report-junit-path",
+        str(junit),
+        *extra,
+    ]
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120"}
     proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=workdir, env=env)
     return StRun(proc.returncode, proc.stdout + proc.stderr, junit)
@@ -97,8 +123,9 @@ def serve_mock(*extra: str) -> Iterator[ServedMock]:
     """``runagents-mock serve --port 0`` in another process; yields once it says where it listens."""
     script = shutil.which("runagents-mock", path=str(Path(sys.executable).parent))
     command = [script] if script else [sys.executable, "-m", "mockserver.web.cli"]
-    process = subprocess.Popen([*command, "serve", "--port", "0", *extra], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, cwd=REPO)
+    process = subprocess.Popen(
+        [*command, "serve", "--port", "0", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO
+    )
     try:
         deadline = time.monotonic() + 30
         url = None
@@ -125,6 +152,7 @@ def serve_mock(*extra: str) -> Iterator[ServedMock]:
 # failed run only when every deviation is one of these and each still reproduces on its own;
 # once the mock is fixed, the same tests demand exit code 0 with no change here.
 
+
 @dataclass(frozen=True)
 class MockBug:
     description: str
@@ -147,7 +175,10 @@ def expect_conformance(run: KitRun, base_url: str, api_key: str = API_KEY) -> No
     unexplained = deviating - set(KNOWN_MOCK_BUGS)
     assert deviating and not unexplained, f"unexpected deviations {sorted(unexplained)}:\n{run.report}"
     for operation_id in deviating:
-        assert KNOWN_MOCK_BUGS[operation_id].reproduces(base_url, api_key), \
+        assert KNOWN_MOCK_BUGS[operation_id].reproduces(base_url, api_key), (
             f"the kit reports {operation_id}, but the known mock bug no longer reproduces:\n{run.report}"
-    pytest.xfail("runagents-mock bugs the kit correctly reports: "
-                 + "; ".join(KNOWN_MOCK_BUGS[op].description for op in sorted(deviating)))
+        )
+    pytest.xfail(
+        "runagents-mock bugs the kit correctly reports: "
+        + "; ".join(KNOWN_MOCK_BUGS[op].description for op in sorted(deviating))
+    )

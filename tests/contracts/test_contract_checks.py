@@ -16,9 +16,17 @@ def _names(excluded: tuple[str, ...] = ()) -> list[str]:
 def test_every_schemathesis_check_runs_with_ours_in_place_of_not_a_server_error():
     names = _names()
     assert set(builtin_check_names()) - {"not_a_server_error"} <= set(names)
-    for check in ("negative_data_rejection", "positive_data_acceptance", "allow_header_conformance",
-                  "unsupported_method", "missing_required_header", "ignored_auth", "use_after_free",
-                  "ensure_resource_availability", "response_schema_conformance"):
+    for check in (
+        "negative_data_rejection",
+        "positive_data_acceptance",
+        "allow_header_conformance",
+        "unsupported_method",
+        "missing_required_header",
+        "ignored_auth",
+        "use_after_free",
+        "ensure_resource_availability",
+        "response_schema_conformance",
+    ):
         assert check in names
     assert "not_a_server_error" not in names
     assert names[0] == no_server_error.__name__ and names[-1] == "auth_enforced"

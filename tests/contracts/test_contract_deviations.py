@@ -10,9 +10,9 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
+from contract_kit_support import API_KEY, EXAMPLES, PREFIX, REPO, SEED, run_kit, run_st
 from flask import Flask, Response
 
-from contract_kit_support import API_KEY, EXAMPLES, PREFIX, REPO, SEED, run_kit, run_st
 from mockserver import create_app
 from mockserver.testkit.live_server import LiveServer
 
@@ -67,8 +67,18 @@ def deviating_run(tmp_path_factory):
     seen: list[tuple[str, str, object, int]] = []
     junit = tmp_path_factory.mktemp("junit") / "contract.xml"
     with LiveServer(app=deviating_mock(seen)) as live:
-        run = run_kit("--base-url", live.url, "--api-key", API_KEY, "--max-examples", EXAMPLES,
-                      "--seed", SEED, "--report", str(junit))
+        run = run_kit(
+            "--base-url",
+            live.url,
+            "--api-key",
+            API_KEY,
+            "--max-examples",
+            EXAMPLES,
+            "--seed",
+            SEED,
+            "--report",
+            str(junit),
+        )
         yield run, live, seen, junit
 
 
@@ -116,10 +126,17 @@ def test_reports_the_missing_authentication(deviating_run):
 
 def test_junit_has_a_failure_per_deviating_operation(deviating_run):
     *_, junit = deviating_run
-    failed = {case.get("name") for case in ET.parse(junit).iter("testcase")
-              if case.find("failure") is not None or case.find("error") is not None}
-    for label in ("POST /api/tools", "GET /api/agents", "GET /api/model-providers/{name}",
-                  "GET /api/identity-providers"):
+    failed = {
+        case.get("name")
+        for case in ET.parse(junit).iter("testcase")
+        if case.find("failure") is not None or case.find("error") is not None
+    }
+    for label in (
+        "POST /api/tools",
+        "GET /api/agents",
+        "GET /api/model-providers/{name}",
+        "GET /api/identity-providers",
+    ):
         assert f"test_operation[{label}]" in failed
 
 
@@ -139,9 +156,13 @@ def test_prefixes_every_name_and_leaves_the_control_api_alone(deviating_run):
     assert not [path for _, path, _, _ in seen if path.startswith("/_mock")]
     fields = ("name", "agent_name", "subject", "agent_id", "tool_id")
     # What the server accepted: bodies invalid on purpose go out as generated, and are refused.
-    sent = [body[field] for method, _, body, status in seen
-            if method == "POST" and status < 300 and isinstance(body, dict)
-            for field in fields if isinstance(body.get(field), str)]
+    sent = [
+        body[field]
+        for method, _, body, status in seen
+        if method == "POST" and status < 300 and isinstance(body, dict)
+        for field in fields
+        if isinstance(body.get(field), str)
+    ]
     assert sent and all(name.startswith(PREFIX) for name in sent), sorted(set(sent))[:10]
 
 
@@ -151,8 +172,18 @@ def test_the_bare_cli_finds_nothing_the_kit_missed(deviating_run, tmp_path):
     run, live, *_ = deviating_run
     # The phases whose requests are per operation (stateful failures are not); examples and
     # coverage are the quick ones, and the kit runs both too.
-    st = run_st(REPO / "openapi.yaml", live.url, API_KEY, tmp_path, "--max-examples", EXAMPLES, "-w", "2",
-                "--phases", "examples,coverage")
+    st = run_st(
+        REPO / "openapi.yaml",
+        live.url,
+        API_KEY,
+        tmp_path,
+        "--max-examples",
+        EXAMPLES,
+        "-w",
+        "2",
+        "--phases",
+        "examples,coverage",
+    )
     assert st.exit_code == 1, st.output[-4000:]
     found_by_st = {label for label in st.failing_operations() if " /" in label}
     spec = live.mock.spec

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 
 import yaml
-
 from contract_kit_support import REPO, SEED, run_kit
 
 DOCUMENT = yaml.safe_load((REPO / "openapi.yaml").read_text(encoding="utf-8"))
@@ -42,20 +41,28 @@ def test_a_required_link_the_run_could_not_follow_fails_it(tmp_path):
     assert "directed walks" in run.report and "GetCreatedBinding" in run.report  # it was tried, and said so
     assert "NOT COVERED            * createPolicyBinding -> getPolicyBinding (GetCreatedBinding)" in run.report
     assert "NOT COVERED              createPolicyBinding -> deletePolicyBinding (DeleteCreatedBinding)" in run.report
-    assert "Result: FAILED, 0 deviation(s) in 0 operation(s), 1 required link(s) not covered: GetCreatedBinding" \
-        in run.report, run.report
+    assert (
+        "Result: FAILED, 0 deviation(s) in 0 operation(s), 1 required link(s) not covered: GetCreatedBinding"
+        in run.report
+    ), run.report
     assert "Errors" not in run.report  # the uncovered link is the verdict's, not an error of the kit
 
 
 def test_required_links_are_covered_with_any_example_count(tmp_path):
     # One example per operation: the random walks alone may miss a link; the directed walks
     # cover every required one, and the report says they were needed.
-    spec = _trimmed(tmp_path, ["/api/tools", "/api/tools/{name}", "/api/tools/{name}/test"],
-                    {"GetCreatedTool", "DeleteCreatedTool", "TestCreatedTool"})
+    spec = _trimmed(
+        tmp_path,
+        ["/api/tools", "/api/tools/{name}", "/api/tools/{name}/test"],
+        {"GetCreatedTool", "DeleteCreatedTool", "TestCreatedTool"},
+    )
     run = run_kit("--spec", spec, "--max-examples", "1", "--seed", SEED, "--positive-only")
     assert run.exit_code == 0, run.report + run.stderr
-    for name, target in (("GetCreatedTool", "getTool"), ("DeleteCreatedTool", "deleteTool"),
-                         ("TestCreatedTool", "testTool")):
+    for name, target in (
+        ("GetCreatedTool", "getTool"),
+        ("DeleteCreatedTool", "deleteTool"),
+        ("TestCreatedTool", "testTool"),
+    ):
         line = next((l for l in run.report.splitlines() if f"({name})" in l), "")
         assert line.lstrip().startswith("x") and f"* createTool -> {target}" in line, run.report
         followed, ok = line.split()[0:2]

@@ -9,6 +9,7 @@ with this repository's schemathesis.toml."""
 from __future__ import annotations
 
 from api_support import CheckedClient
+
 from contracts.api import link_flows
 from contracts.run import ContractRun
 from contracts.settings import RunSettings
@@ -31,8 +32,11 @@ def test_the_kits_state_machines_follow_the_documents_links_only():
         documented = {link.transition_id.split(" -> ", 1)[1].split("] ", 1)[1] for link in run.links}
         for flow, operations in link_flows(run.links).items():
             machine = run.schema.include(operation_id=operations).as_state_machine()
-            followed = {f"{link.name} -> {link.target.label}"
-                        for entry in machine._transitions.operations.values() for link in entry.outgoing}
+            followed = {
+                f"{link.name} -> {link.target.label}"
+                for entry in machine._transitions.operations.values()
+                for link in entry.outgoing
+            }
             assert followed, f"{flow}: no link at all"
             assert followed <= documented, f"{flow}: links not in the document: {sorted(followed - documented)}"
     finally:

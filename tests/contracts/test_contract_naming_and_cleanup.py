@@ -14,13 +14,16 @@ PREFIX = "contract-test-"
 HEADERS = {"Authorization": "Bearer k"}
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("stripe-api", "contract-test-stripe-api"),
-    ("contract-test-x", "contract-test-x"),  # came back through a link: left alone
-    ("Y/\x15J", "contract-test-y-j"),  # addressable in a URL, so it can be deleted again
-    ("", "contract-test-x"),
-    ("a" * 100, "contract-test-" + "a" * 49),  # 63 characters at most
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("stripe-api", "contract-test-stripe-api"),
+        ("contract-test-x", "contract-test-x"),  # came back through a link: left alone
+        ("Y/\x15J", "contract-test-y-j"),  # addressable in a URL, so it can be deleted again
+        ("", "contract-test-x"),
+        ("a" * 100, "contract-test-" + "a" * 49),  # 63 characters at most
+    ],
+)
 def test_prefixed(value, expected):
     assert prefixed(value, PREFIX) == expected
 
@@ -33,11 +36,15 @@ def schema():
 
 
 def test_prefixes_names_in_bodies_but_not_names_inside_specs(schema):
-    case = schema["/api/deploy"]["POST"].Case(body={
-        "agent_name": "pay", "image": "img", "required_tools": ["stripe-api"],
-        "tools_to_create": [{"name": "echo", "base_url": "http://e"}],
-        "env": [{"name": "LLM_MODEL", "value": "x"}],
-    })
+    case = schema["/api/deploy"]["POST"].Case(
+        body={
+            "agent_name": "pay",
+            "image": "img",
+            "required_tools": ["stripe-api"],
+            "tools_to_create": [{"name": "echo", "base_url": "http://e"}],
+            "env": [{"name": "LLM_MODEL", "value": "x"}],
+        }
+    )
     apply_name_prefix(case, PREFIX)
     assert case.body["agent_name"] == "contract-test-pay"
     assert case.body["required_tools"] == ["contract-test-stripe-api"]
@@ -56,11 +63,21 @@ def test_prefixes_path_names_on_writes_only(schema):
 
 def test_cleanup_deletes_only_prefixed_resources_and_closes_open_runs():
     with LiveServer() as live:
-        post = lambda path, body: requests.post(live.url + path, json=body, headers=HEADERS, timeout=10)  # noqa: E731
+        post = lambda path, body: requests.post(live.url + path, json=body, headers=HEADERS, timeout=10)
         for name in ("stripe-api", "contract-test-a", "contract-test-b"):
             post("/api/tools", {"name": name, "base_url": "https://example.com"})
-        post("/api/model-providers", {"name": "contract-test-p", "spec": {
-            "provider": "openai", "endpoint": "https://api.openai.com", "models": ["m"], "auth": {"type": "None"}}})
+        post(
+            "/api/model-providers",
+            {
+                "name": "contract-test-p",
+                "spec": {
+                    "provider": "openai",
+                    "endpoint": "https://api.openai.com",
+                    "models": ["m"],
+                    "auth": {"type": "None"},
+                },
+            },
+        )
         post("/api/deploy", {"agent_name": "contract-test-agent", "image": "img"})
         post("/api/deploy", {"agent_name": "payment-agent", "image": "img"})
         ours = post("/runs", {"agent_id": "contract-test-agent", "user_id": "u"}).json()

@@ -4,8 +4,8 @@ stays read-only when asked, and refuses to report green with a key the server re
 from __future__ import annotations
 
 import pytest
-
 from contract_kit_support import API_KEY, EXAMPLES, SEED, expect_conformance, run_kit, serve_mock
+
 from mockserver import create_app
 from mockserver.testkit.live_server import LiveServer
 
@@ -39,8 +39,16 @@ def test_passes_against_runagents_mock_serve(served_mock):
     expect_conformance(run, served_mock.url)
     # The README's flows, followed with 2xx answers even at 2 examples: run -> event, blocked action
     # -> approve; create -> get -> delete. A required link (x-required-link) not covered fails the run.
-    for link in ("AddEventToRun", "BlockActionOfRun", "ApproveBlockedAction", "GetCreatedTool", "DeleteCreatedTool",
-                 "GetDeployedAgent", "DeleteDeployedAgent", "ApproveCreatedAccessRequest"):
+    for link in (
+        "AddEventToRun",
+        "BlockActionOfRun",
+        "ApproveBlockedAction",
+        "GetCreatedTool",
+        "DeleteCreatedTool",
+        "GetDeployedAgent",
+        "DeleteDeployedAgent",
+        "ApproveCreatedAccessRequest",
+    ):
         line = next((l for l in run.report.splitlines() if l.endswith(f"({link})")), "")
         assert "* " in line and " ok " in line and "NOT COVERED" not in line, f"{link}: {line!r}\n{run.report}"
     assert "every required one among them" in run.report, run.report
@@ -57,8 +65,9 @@ def test_passes_against_the_in_process_mock_with_positive_data_only():
 
 
 def test_read_only_sends_nothing_but_get(watched_mock):
-    run = run_kit("--base-url", watched_mock.url, "--api-key", API_KEY, "--read-only",
-                  "--max-examples", EXAMPLES, "--seed", SEED)
+    run = run_kit(
+        "--base-url", watched_mock.url, "--api-key", API_KEY, "--read-only", "--max-examples", EXAMPLES, "--seed", SEED
+    )
     assert run.exit_code == 0, run.report + run.stderr
     assert {method for method, _ in watched_mock.seen} == {"GET"}
     assert "skipped   createTool" in run.report and "read-only run" in run.report

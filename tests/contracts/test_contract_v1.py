@@ -5,8 +5,8 @@ February shapes there."""
 from __future__ import annotations
 
 import pytest
-
 from contract_kit_support import EXAMPLES, SEED, run_kit
+
 from mockserver import create_app
 from mockserver.testkit.live_server import LiveServer
 
@@ -21,7 +21,9 @@ def june_mock():
     wsgi = app.wsgi_app
 
     def remember(environ, start_response):
-        seen.append((environ["PATH_INFO"], "HTTP_X_RUNAGENTS_API_KEY" in environ, environ.get("HTTP_AUTHORIZATION", "")))
+        seen.append(
+            (environ["PATH_INFO"], "HTTP_X_RUNAGENTS_API_KEY" in environ, environ.get("HTTP_AUTHORIZATION", ""))
+        )
         return wsgi(environ, start_response)
 
     app.wsgi_app = remember
@@ -56,10 +58,11 @@ def february_shapes_on_v1():
     def rewrite(environ, start_response):
         path = environ["PATH_INFO"]
         if path.startswith("/api/v1/"):
-            rest = path[len("/api/v1"):]
+            rest = path[len("/api/v1") :]
             with_api = "/api" + rest
-            environ["PATH_INFO"] = with_api if any(with_api.startswith(p) for p in february if p.startswith("/api/")) \
-                else rest
+            environ["PATH_INFO"] = (
+                with_api if any(with_api.startswith(p) for p in february if p.startswith("/api/")) else rest
+            )
         return wsgi(environ, start_response)
 
     app.wsgi_app = rewrite
@@ -70,8 +73,17 @@ def february_shapes_on_v1():
 def test_reports_a_server_answering_february_shapes_on_v1(february_shapes_on_v1):
     # A bearer key: the February server refuses X-RunAgents-API-Key, which the preflight would
     # report as a refused key; here the shapes are what should be reported.
-    run = run_kit("--base-url", february_shapes_on_v1.url + "/api/v1", "--api-key", "kit-bearer-key",
-                  "--read-only", "--max-examples", "1", "--seed", SEED)
+    run = run_kit(
+        "--base-url",
+        february_shapes_on_v1.url + "/api/v1",
+        "--api-key",
+        "kit-bearer-key",
+        "--read-only",
+        "--max-examples",
+        "1",
+        "--seed",
+        SEED,
+    )
 
     assert run.exit_code == 1, run.report + run.stderr
     # June-only reads are missing there: undocumented 404s.
@@ -81,7 +93,11 @@ def test_reports_a_server_answering_february_shapes_on_v1(february_shapes_on_v1)
 def test_reproduce_lines_read_either_key_header_from_the_shell():
     from contracts.results import pasteable
 
-    line = pasteable("curl -X GET -H 'X-RunAgents-API-Key: [Filtered]' -H 'Authorization: [Filtered]' "
-                     "http://127.0.0.1:1/api/v1/tools")
-    assert line == ('curl -X GET -H "X-RunAgents-API-Key: $RUNAGENTS_API_KEY" '
-                    '-H "Authorization: Bearer $RUNAGENTS_API_KEY" http://127.0.0.1:1/api/v1/tools')
+    line = pasteable(
+        "curl -X GET -H 'X-RunAgents-API-Key: [Filtered]' -H 'Authorization: [Filtered]' "
+        "http://127.0.0.1:1/api/v1/tools"
+    )
+    assert line == (
+        'curl -X GET -H "X-RunAgents-API-Key: $RUNAGENTS_API_KEY" '
+        '-H "Authorization: Bearer $RUNAGENTS_API_KEY" http://127.0.0.1:1/api/v1/tools'
+    )

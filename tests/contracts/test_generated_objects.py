@@ -7,10 +7,10 @@ tool schema accepts."""
 
 from __future__ import annotations
 
+from api_support import CheckedClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api_support import CheckedClient
 from mockserver import create_app
 from mockserver.services.tools.models import BASE_URL_PATTERN
 
@@ -18,9 +18,10 @@ TEXT = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size
 TOOL_NAME = st.from_regex(r"[a-z0-9]([-a-z0-9.]{0,20}[a-z0-9])?", fullmatch=True)
 # Any base URL the tool schema accepts (ToolBaseUrl: an http(s) URL of a plain host and path;
 # "notaurl", as in the issue, is refused at registration since issue 23.2).
-BASE_URL = st.one_of(st.sampled_from(["http://x", "https://api.example.com/v1/", "http://[::1]:8080/a!b/",
-                                      "https://h/%41~"]),
-                     st.from_regex(BASE_URL_PATTERN, fullmatch=True).filter(lambda url: len(url) < 200))
+BASE_URL = st.one_of(
+    st.sampled_from(["http://x", "https://api.example.com/v1/", "http://[::1]:8080/a!b/", "https://h/%41~"]),
+    st.from_regex(BASE_URL_PATTERN, fullmatch=True).filter(lambda url: len(url) < 200),
+)
 
 
 def _schema_errors(client: CheckedClient, surface: str, schema: str, instance) -> str | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from contract_kit_support import REPO, run_st, serve_mock
 
 # Each document the served mock answers, checked on its own at its base URL (the June one on the
@@ -19,8 +18,10 @@ from contract_kit_support import REPO, run_st, serve_mock
 # Workers: with two, schemathesis 4.32 on Python 3.11 sometimes reports Hypothesis errors of its
 # own ("Inconsistent results", "AST constructor recursion depth mismatch") on the June document's
 # larger schemas, which would fail the run for no fault of the mock: that one runs on one.
-SPECS = [pytest.param(REPO / name, mount, workers, id=name)
-         for name, mount, workers in (("openapi.yaml", "", "2"), ("openapi-v1.yaml", "/api/v1", "1"))]
+SPECS = [
+    pytest.param(REPO / name, mount, workers, id=name)
+    for name, mount, workers in (("openapi.yaml", "", "2"), ("openapi-v1.yaml", "/api/v1", "1"))
+]
 PHASES = ("Examples", "Coverage", "Fuzzing", "Stateful")
 # Small enough for the normal run (about 30 s each on two busy cores), large enough that every
 # phase sends real traffic. No --max-time here: st spends all of it (fuzzing repeats until it is up).
@@ -54,7 +55,17 @@ def test_st_run_all_checks_finds_nothing(served_mock, spec, mount, workers, tmp_
 def test_st_run_all_checks_with_a_time_budget(served_mock, spec, mount, workers, tmp_path):
     seconds = int(LONG_SECONDS)
     # A random seed unless ST_SEED is set; st prints the one it used.
-    run = run_st(spec, served_mock.url + mount, KEY, tmp_path, "--max-time", str(seconds), "-w", "1",
-                 seed=os.environ.get("ST_SEED"), timeout=seconds + 120)
+    run = run_st(
+        spec,
+        served_mock.url + mount,
+        KEY,
+        tmp_path,
+        "--max-time",
+        str(seconds),
+        "-w",
+        "1",
+        seed=os.environ.get("ST_SEED"),
+        timeout=seconds + 120,
+    )
     assert run.exit_code == 0, run.output[-6000:]
     assert not run.failing_operations(), run.output[-6000:]

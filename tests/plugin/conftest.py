@@ -6,9 +6,9 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -37,8 +37,14 @@ def run_pytest() -> Callable[..., PytestRun]:
     def run(*args: str, cwd: Path = REPO_ROOT, env: dict[str, str] | None = None) -> PytestRun:
         child_env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
         child_env.update(PYTHONDONTWRITEBYTECODE="1", **(env or {}))
-        done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
-                              cwd=cwd, env=child_env, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+            cwd=cwd,
+            env=child_env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         return PytestRun(done.returncode, done.stdout + done.stderr)
 
     return run

@@ -17,7 +17,7 @@ PYPROJECT = """\
 addopts = "-p no:cacheprovider"
 """
 
-DOWNSTREAM_TESTS = '''\
+DOWNSTREAM_TESTS = """\
 import os
 import pytest
 import requests
@@ -54,7 +54,7 @@ def test_faults_do_not_leak_either(runagents_mock, worker_id, n):
 def test_marker_seed(runagents_mock, worker_id):
     record_server(runagents_mock, worker_id)
     assert tools(runagents_mock) == ["seeded"]
-'''
+"""
 
 
 def write_project(root: Path, files: dict[str, str]) -> Path:
@@ -73,11 +73,14 @@ def test_the_example_app_passes(run_pytest, mode):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_a_downstream_project_gets_a_fresh_mock_per_test_and_a_server_per_worker(run_pytest, tmp_path, mode):
-    project = write_project(tmp_path, {
-        "pyproject.toml": PYPROJECT,
-        "tests/test_downstream.py": DOWNSTREAM_TESTS,
-        "tests/seed.yaml": "tools: [{name: seeded, base_url: 'https://seeded.example'}]\n",
-    })
+    project = write_project(
+        tmp_path,
+        {
+            "pyproject.toml": PYPROJECT,
+            "tests/test_downstream.py": DOWNSTREAM_TESTS,
+            "tests/seed.yaml": "tools: [{name: seeded, base_url: 'https://seeded.example'}]\n",
+        },
+    )
     servers_log = tmp_path / "servers.log"
 
     result = run_pytest("-q", *MODES[mode], cwd=project, env={"SERVERS_LOG": str(servers_log)})
@@ -96,7 +99,7 @@ def test_a_downstream_project_gets_a_fresh_mock_per_test_and_a_server_per_worker
         assert set(url_by_worker) == {"gw0", "gw1"} and len(urls) == 2  # one server per worker
 
 
-SEED_OPTION_TESTS = '''\
+SEED_OPTION_TESTS = """\
 import os
 import requests
 
@@ -104,28 +107,38 @@ import requests
 def test_seeded_from_options(runagents_mock):
     answer = requests.get(runagents_mock.url + "/api/tools", headers=runagents_mock.headers, timeout=5)
     assert [t["name"] for t in answer.json()] == os.environ["EXPECTED"].split(",")
-'''
+"""
 
 
 def test_seed_from_the_ini_option_and_the_command_line(run_pytest, tmp_path):
-    project = write_project(tmp_path, {
-        "pyproject.toml": PYPROJECT + 'runagents_seed = ["seeds/ini.yaml"]\n',
-        "seeds/ini.yaml": "tools: [{name: from-ini, base_url: 'https://ini.example'}]\n",
-        "seeds/cli.yaml": "tools: [{name: from-cli, base_url: 'https://cli.example'}]\n",
-        "seeds/more.json": '{"tools": [{"name": "more", "base_url": "https://more.example"}]}\n',
-        "tests/test_options.py": SEED_OPTION_TESTS,
-    })
+    project = write_project(
+        tmp_path,
+        {
+            "pyproject.toml": PYPROJECT + 'runagents_seed = ["seeds/ini.yaml"]\n',
+            "seeds/ini.yaml": "tools: [{name: from-ini, base_url: 'https://ini.example'}]\n",
+            "seeds/cli.yaml": "tools: [{name: from-cli, base_url: 'https://cli.example'}]\n",
+            "seeds/more.json": '{"tools": [{"name": "more", "base_url": "https://more.example"}]}\n',
+            "tests/test_options.py": SEED_OPTION_TESTS,
+        },
+    )
 
     from_ini = run_pytest("-q", cwd=project / "tests", env={"EXPECTED": "from-ini"})
     assert from_ini.outcomes() == {"passed": 1}, from_ini.output
 
     # The command line replaces the ini option; relative paths are relative to the cwd.
-    from_cli = run_pytest("-q", "--runagents-seed", "seeds/cli.yaml", "--runagents-seed", "seeds/more.json",
-                          cwd=project, env={"EXPECTED": "from-cli,more"})
+    from_cli = run_pytest(
+        "-q",
+        "--runagents-seed",
+        "seeds/cli.yaml",
+        "--runagents-seed",
+        "seeds/more.json",
+        cwd=project,
+        env={"EXPECTED": "from-cli,more"},
+    )
     assert from_cli.outcomes() == {"passed": 1}, from_cli.output
 
 
-FAILING_TESTS = '''\
+FAILING_TESTS = """\
 import pytest
 import requests
 
@@ -152,13 +165,15 @@ def test_failing_test_also_shows_spec_problems(runagents_mock_factory):
     mock.seed({"tools": [{"name": "t", "base_url": "https://t.example"}]})
     requests.get(mock.url + "/api/tools", headers=mock.headers, timeout=5)
     assert False, "the test's own failure"
-'''
+"""
 
 
 def test_failures_are_readable(run_pytest, tmp_path):
     spec = (REPO_ROOT / "openapi.yaml").read_text(encoding="utf-8")
-    wrong = spec.replace("    Tool:\n      type: object\n      required: [name, namespace, spec, status]",
-                         "    Tool:\n      type: object\n      required: [name, namespace, spec, status, bogus]")
+    wrong = spec.replace(
+        "    Tool:\n      type: object\n      required: [name, namespace, spec, status]",
+        "    Tool:\n      type: object\n      required: [name, namespace, spec, status, bogus]",
+    )
     assert wrong != spec, "the Tool schema moved; update this test"
     project = write_project(tmp_path, {"pyproject.toml": PYPROJECT, "tests/test_failing.py": FAILING_TESTS})
     (project / "tests" / "wrong-openapi.yaml").write_text(wrong, encoding="utf-8")
@@ -169,8 +184,10 @@ def test_failures_are_readable(run_pytest, tmp_path):
     out = result.output
     # Strict conformance: the test fails (not errors) with the list of problems.
     assert "FAILED test_failing.py::test_spec_breaking_response" in out
-    assert ("runagents-mock sent 1 response(s) that do not match openapi.yaml:\n"
-            "  - GET /api/tools 200: 0: 'bogus' is a required property\n") in out
+    assert (
+        "runagents-mock sent 1 response(s) that do not match openapi.yaml:\n"
+        "  - GET /api/tools 200: 0: 'bogus' is a required property\n"
+    ) in out
     # assert_called lists what was received, with the error text of failed requests.
     assert "AssertionError: expected POST /api/deploy to be called at least once, but it was called 0 time(s)." in out
     assert "runagents-mock received 1 request(s) in this test:" in out
@@ -184,6 +201,7 @@ def test_failures_are_readable(run_pytest, tmp_path):
     assert "runagents-mock conformance" in out
 
     # With strictness off, the spec problems no longer fail a test.
-    lenient = run_pytest("-q", "-o", "runagents_strict=false", "test_failing.py::test_spec_breaking_response",
-                         cwd=project / "tests")
+    lenient = run_pytest(
+        "-q", "-o", "runagents_strict=false", "test_failing.py::test_spec_breaking_response", cwd=project / "tests"
+    )
     assert lenient.outcomes() == {"passed": 1}, lenient.output

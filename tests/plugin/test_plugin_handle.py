@@ -20,6 +20,7 @@ def tool_names(mock: MockHandle) -> list[str]:
 
 # --- addresses and keys ------------------------------------------------------------------
 
+
 def test_handle_points_at_a_live_server(runagents_mock):
     assert runagents_mock.url.startswith("http://127.0.0.1:")
     assert runagents_mock.openai_base_url == runagents_mock.url + "/v1"
@@ -30,8 +31,10 @@ def test_handle_points_at_a_live_server(runagents_mock):
 
 def test_env_points_sdks_here(runagents_mock):
     assert runagents_mock.env == {
-        "RUNAGENTS_ENDPOINT": runagents_mock.url, "RUNAGENTS_API_KEY": runagents_mock.api_key,
-        "OPENAI_BASE_URL": runagents_mock.openai_base_url, "OPENAI_API_KEY": runagents_mock.api_key,
+        "RUNAGENTS_ENDPOINT": runagents_mock.url,
+        "RUNAGENTS_API_KEY": runagents_mock.api_key,
+        "OPENAI_BASE_URL": runagents_mock.openai_base_url,
+        "OPENAI_API_KEY": runagents_mock.api_key,
     }
 
 
@@ -47,6 +50,7 @@ def test_every_test_starts_from_an_empty_mock(runagents_mock, attempt):
 
 
 # --- reset ---------------------------------------------------------------------------------
+
 
 def test_reset_clears_state_journal_faults_rate_limit_replies_and_clock(runagents_mock):
     real_now = runagents_mock.state()["clock_offset"]
@@ -70,6 +74,7 @@ def test_reset_clears_state_journal_faults_rate_limit_replies_and_clock(runagent
 
 # --- seeding --------------------------------------------------------------------------------
 
+
 def test_seed_from_a_dict(runagents_mock):
     result = runagents_mock.seed({"tools": [{"name": "stripe-api", "base_url": "https://api.stripe.com"}]})
     assert result == {"created": {"tools": 1}, "ids": {"tools": ["stripe-api"]}}
@@ -83,8 +88,8 @@ def test_seed_from_yaml_and_json_text(runagents_mock):
 
 
 def test_seed_from_files(runagents_mock):
-    runagents_mock.seed(HERE / "fixtures" / "two_tools.yaml")            # a Path
-    runagents_mock.seed("fixtures/one_run.json", search_dirs=[HERE])     # relative, looked up
+    runagents_mock.seed(HERE / "fixtures" / "two_tools.yaml")  # a Path
+    runagents_mock.seed("fixtures/one_run.json", search_dirs=[HERE])  # relative, looked up
     assert tool_names(runagents_mock) == ["stripe-api", "echo-tool"]
     [run] = runagents_mock.request("GET", "/runs").json()
     assert run["agent_id"] == "payment-agent"
@@ -107,9 +112,11 @@ def test_seed_errors_say_what_and_where(runagents_mock, tmp_path):
 
 # --- clock, rate limit, replies, faults --------------------------------------------------
 
+
 def test_advance_moves_the_clock_and_expires_access(runagents_mock):
-    request = runagents_mock.request("POST", "/governance/requests",
-                                     json={"subject": "sa", "tool_id": "stripe-api", "duration": "30m"}).json()
+    request = runagents_mock.request(
+        "POST", "/governance/requests", json={"subject": "sa", "tool_id": "stripe-api", "duration": "30m"}
+    ).json()
     runagents_mock.request("POST", f"/governance/requests/{request['id']}/approve", json={})
 
     runagents_mock.advance(30 * 60)
@@ -138,8 +145,11 @@ def test_set_replies_for_the_llm_gateway_and_agents(runagents_mock):
     runagents_mock.request("POST", "/api/deploy", json={"agent_name": "helper", "image": "img:1"})
     runagents_mock.set_replies(llm={"gpt-4o-mini": "Paris."}, agents={"agent-system/helper": {"response": "hi"}})
 
-    completion = runagents_mock.request("POST", "/v1/chat/completions", json={
-        "model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Capital of France?"}]}).json()
+    completion = runagents_mock.request(
+        "POST",
+        "/v1/chat/completions",
+        json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Capital of France?"}]},
+    ).json()
     assert completion["choices"][0]["message"]["content"] == "Paris."
     invoked = runagents_mock.request("POST", "/api/agents/agent-system/helper/invoke", json={"message": "hello"})
     assert invoked.json() == {"response": "hi"}
@@ -164,6 +174,7 @@ def test_faults_delay_or_fail_matching_requests(runagents_mock):
 
 # --- state -------------------------------------------------------------------------------
 
+
 def test_state_round_trips(runagents_mock):
     runagents_mock.seed(HERE / "fixtures" / "two_tools.yaml")
     saved = runagents_mock.state()
@@ -179,9 +190,19 @@ def test_state_round_trips(runagents_mock):
 
 def test_load_state_is_checked_and_redacted_like_the_control_api(runagents_mock):
     # One control service behind PUT /_mock/state and the handle: same schema check, same redaction.
-    runagents_mock.request("POST", "/api/model-providers", json={
-        "name": "openai", "spec": {"provider": "openai", "endpoint": "https://api.openai.com/v1",
-                                   "models": ["gpt-4o"], "auth": {"type": "None"}}})
+    runagents_mock.request(
+        "POST",
+        "/api/model-providers",
+        json={
+            "name": "openai",
+            "spec": {
+                "provider": "openai",
+                "endpoint": "https://api.openai.com/v1",
+                "models": ["gpt-4o"],
+                "auth": {"type": "None"},
+            },
+        },
+    )
     state = runagents_mock.state()
     state["model_providers"]["items"][0]["spec"]["auth"]["apiKey"] = "sk-live-SECRET"
     runagents_mock.load_state(state)
@@ -198,10 +219,17 @@ def test_load_state_is_checked_and_redacted_like_the_control_api(runagents_mock)
 
 # --- what was received -----------------------------------------------------------------------
 
+
 def test_journal_records_requests_with_secrets_redacted(runagents_mock):
-    runagents_mock.request("POST", "/api/tools", json={
-        "name": "stripe-api", "spec": {"connection": {"baseUrl": "https://api.stripe.com"}},
-        "credentials": {"apiKey": "sk_live_123"}})
+    runagents_mock.request(
+        "POST",
+        "/api/tools",
+        json={
+            "name": "stripe-api",
+            "spec": {"connection": {"baseUrl": "https://api.stripe.com"}},
+            "credentials": {"apiKey": "sk_live_123"},
+        },
+    )
 
     [entry] = runagents_mock.journal()
     assert (entry["method"], entry["path"], entry["status"]) == ("POST", "/api/tools", 201)
@@ -230,7 +258,8 @@ def test_assert_called_failure_lists_what_was_received(runagents_mock):
         "expected POST /runs/*/events to be called at least once, but it was called 0 time(s).\n"
         "runagents-mock received 2 request(s) in this test:\n"
         "  1. GET /api/tools -> 200\n"
-        "  2. POST /runs -> 400 user_id is required")
+        "  2. POST /runs -> 400 user_id is required"
+    )
 
     with pytest.raises(AssertionError, match=r"to be called 2 time\(s\), but it was called 1 time\(s\)"):
         runagents_mock.assert_called("GET", "/api/tools", times=2)
@@ -245,12 +274,14 @@ def test_assert_called_with_nothing_received(runagents_mock):
 
 # --- conformance ------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def spec_with_a_wrong_tool_schema(tmp_path_factory) -> Path:
     """openapi.yaml, except that a Tool must carry a field the mock never sends."""
     root = Path(__file__).resolve().parents[2]
-    document = yaml.load((root / "openapi.yaml").read_text(encoding="utf-8"),
-                         Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    document = yaml.load(
+        (root / "openapi.yaml").read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    )
     document["components"]["schemas"]["Tool"]["required"].append("bogus_field")
     path = tmp_path_factory.mktemp("spec") / "openapi.yaml"
     path.write_text(yaml.safe_dump(document), encoding="utf-8")
@@ -268,7 +299,8 @@ def test_responses_that_break_the_spec_are_reported(runagents_mock_factory, spec
         mock.check_conformance()
     assert str(failure.value).startswith(
         "runagents-mock sent 2 response(s) that do not match openapi.yaml:\n"
-        "  - GET /api/tools 200: 0: 'bogus_field' is a required property  (x2)\n")
+        "  - GET /api/tools 200: 0: 'bogus_field' is a required property  (x2)\n"
+    )
     mock.strict = False  # so that this test itself passes
     mock.check_conformance()
 
@@ -287,6 +319,7 @@ def test_auth_failures_are_checked_in_full(runagents_mock):
 
 
 # --- other configurations -----------------------------------------------------------------
+
 
 def test_factory_serves_other_settings_and_resets_them_too(runagents_mock_factory, runagents_mock):
     keyed = runagents_mock_factory(api_keys=["secret-key"])

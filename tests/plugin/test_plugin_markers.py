@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.runagents_seed({"model_providers": [{
-    "name": "openai", "spec": {"provider": "openai", "endpoint": "https://api.openai.com",
-                               "models": ["gpt-4o-mini"], "auth": {"type": "None"}}}]})
+pytestmark = pytest.mark.runagents_seed(
+    {
+        "model_providers": [
+            {
+                "name": "openai",
+                "spec": {
+                    "provider": "openai",
+                    "endpoint": "https://api.openai.com",
+                    "models": ["gpt-4o-mini"],
+                    "auth": {"type": "None"},
+                },
+            }
+        ]
+    }
+)
 
 
 def names(mock, path: str) -> list[str]:
@@ -24,8 +36,10 @@ def test_marker_with_a_file_under_the_rootdir(runagents_mock):
     assert [run["agent_id"] for run in runagents_mock.request("GET", "/runs").json()] == ["payment-agent"]
 
 
-@pytest.mark.runagents_seed("tools: [{name: inline, base_url: 'https://inline.example'}]",
-                            {"tools": [{"name": "as-dict", "base_url": "https://dict.example"}]})
+@pytest.mark.runagents_seed(
+    "tools: [{name: inline, base_url: 'https://inline.example'}]",
+    {"tools": [{"name": "as-dict", "base_url": "https://dict.example"}]},
+)
 def test_marker_with_text_and_a_dict(runagents_mock):
     assert names(runagents_mock, "/api/tools") == ["inline", "as-dict"]
 

@@ -12,7 +12,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def first_python_block(markdown: str, after: str) -> str:
-    return re.search(r"```python\n(.*?)```", markdown[markdown.index(after):], re.S).group(1)
+    return re.search(r"```python\n(.*?)```", markdown[markdown.index(after) :], re.S).group(1)
 
 
 def test_the_readmes_june_example_passes(run_pytest, tmp_path):
@@ -20,8 +20,9 @@ def test_the_readmes_june_example_passes(run_pytest, tmp_path):
     assert "/api/v1/approvals/requests/*/approve" in example
     assert example in (REPO_ROOT / "docs" / "pytest-plugin.md").read_text()
     (tmp_path / "test_example.py").write_text(example)
-    result = run_pytest("-q", str(tmp_path), cwd=tmp_path,
-                        env={"PYTHONPATH": str(install_sdk("1.4.2")), "HOME": str(tmp_path)})
+    result = run_pytest(
+        "-q", str(tmp_path), cwd=tmp_path, env={"PYTHONPATH": str(install_sdk("1.4.2")), "HOME": str(tmp_path)}
+    )
     assert result.returncode == 0 and result.outcomes() == {"passed": 1}, result.output
 
 

@@ -8,10 +8,11 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from mockserver.proxy import ProxyApp, ProxyConfig
 from mockserver.proxy.findings import Findings
@@ -48,8 +49,13 @@ def proxy_process(upstream: str, *extra: str) -> Iterator[ProxyProcess]:
     """``runagents-mock proxy --upstream URL --port 0 EXTRA`` in another process."""
     script = shutil.which("runagents-mock", path=str(Path(sys.executable).parent))
     command = [script] if script else [sys.executable, "-m", "mockserver.web.cli"]
-    process = subprocess.Popen([*command, "proxy", "--upstream", upstream, "--port", "0", *extra],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    process = subprocess.Popen(
+        [*command, "proxy", "--upstream", upstream, "--port", "0", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
     proxy = None
     try:
         deadline = time.monotonic() + 30
@@ -77,8 +83,9 @@ def proxy_process(upstream: str, *extra: str) -> Iterator[ProxyProcess]:
 def proxy_in_process(upstream: str, **config: Any) -> Iterator[tuple[LiveServer, ProxyApp]]:
     """A ProxyApp on a loopback port in this process; its findings and recorder are inspectable."""
     lines: list[str] = []
-    app = ProxyApp(ProxyConfig(upstream=upstream, **config),
-                   findings=Findings(f"-> {upstream}", "openapi.yaml", emit=lines.append))
+    app = ProxyApp(
+        ProxyConfig(upstream=upstream, **config), findings=Findings(f"-> {upstream}", "openapi.yaml", emit=lines.append)
+    )
     app.recorder = SessionRecorder(app.surfaces)
     app.lines = lines  # type: ignore[attr-defined]
     live = LiveServer(app=app).start()  # type: ignore[arg-type]

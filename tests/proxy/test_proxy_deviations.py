@@ -9,11 +9,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import requests
-
 from contract_kit_support import API_KEY
-from mockserver.testkit.live_server import LiveServer
 from proxy_support import proxy_process
 from test_contract_deviations import deviating_mock
+
+from mockserver.testkit.live_server import LiveServer
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
@@ -25,8 +25,9 @@ def deviating_session(tmp_path_factory):
     with LiveServer(app=deviating_mock([])) as upstream:
         with proxy_process(upstream.url, "--report", str(junit), "--report", str(report)) as proxy:
             base = proxy.url
-            created = requests.post(base + "/api/tools", json={"name": "t1", "base_url": "https://t1.example.com"},
-                                    headers=AUTH, timeout=10)
+            created = requests.post(
+                base + "/api/tools", json={"name": "t1", "base_url": "https://t1.example.com"}, headers=AUTH, timeout=10
+            )
             listed = requests.get(base + "/api/agents", headers=AUTH, timeout=10)
             missing = requests.get(base + "/api/model-providers/nope", headers=AUTH, timeout=10)
             fine = requests.get(base + "/api/tools", headers=AUTH, timeout=10)
@@ -52,8 +53,9 @@ def test_exit_code_and_verdict(deviating_session):
     proxy, report, *_ = deviating_session
     assert proxy.exit_code == 1, proxy.output
     assert not report["passed"] and report["counts"]["response"] == 3
-    assert "Result: FAILED, 3 response problem(s). 4 exchange(s): 4 checked, 0 undocumented, 0 not checked" \
-        in proxy.output
+    assert (
+        "Result: FAILED, 3 response problem(s). 4 exchange(s): 4 checked, 0 undocumented, 0 not checked" in proxy.output
+    )
 
 
 def test_the_renamed_field(deviating_session):
@@ -62,8 +64,9 @@ def test_the_renamed_field(deviating_session):
     assert problem["check"] == "response_schema_conformance" and problem["response_status"] == 201
     assert problem["got"] == "at <root>: 'namespace' is a required property"
     assert '"ns":"agent-system"' in problem["response_body"]
-    assert "[response] createTool (POST /api/tools) -> 201: at <root>: 'namespace' is a required property" \
-        in proxy.output
+    assert (
+        "[response] createTool (POST /api/tools) -> 201: at <root>: 'namespace' is a required property" in proxy.output
+    )
 
 
 def test_the_undocumented_status(deviating_session):
@@ -84,7 +87,10 @@ def test_junit_names_the_operations(deviating_session):
     *_, junit, _ = deviating_session
     responses = next(s for s in junit if s.get("name") == "runagents-proxy responses")
     failed = {c.get("name") for c in responses if c.find("failure") is not None}
-    assert failed == {"createTool (POST /api/tools)", "listAgents (GET /api/agents)",
-                      "getModelProvider (GET /api/model-providers/{name})"}
+    assert failed == {
+        "createTool (POST /api/tools)",
+        "listAgents (GET /api/agents)",
+        "getModelProvider (GET /api/model-providers/{name})",
+    }
     passed = {c.get("name") for c in responses if c.find("failure") is None}
     assert passed == {"listTools (GET /api/tools)"}

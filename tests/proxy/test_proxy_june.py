@@ -10,7 +10,6 @@ from contextlib import contextmanager
 
 import requests
 import yaml
-
 from contract_kit_support import serve_mock
 from proxy_support import proxy_process
 
@@ -20,8 +19,17 @@ KEY = "proxy-june-key-0123"
 def test_june_sdk_traffic_is_checked_recorded_and_loads_back(run_sdk142, tmp_path):
     record, har, report_json, report_xml = (tmp_path / n for n in ("june.yaml", "june.har", "r.json", "r.xml"))
     with contextmanager(serve_mock)() as upstream:
-        with proxy_process(upstream.url, "--record", str(record), "--har", str(har), "--report", str(report_json),
-                           "--report", str(report_xml)) as proxy:
+        with proxy_process(
+            upstream.url,
+            "--record",
+            str(record),
+            "--har",
+            str(har),
+            "--report",
+            str(report_json),
+            "--report",
+            str(report_xml),
+        ) as proxy:
             sdk = run_sdk142(proxy.url + "/api/v1/workspaces/revops", KEY, "full")
         assert sdk["tools"] == ["echo-tool", "stripe-api"], sdk
 
@@ -32,7 +40,9 @@ def test_june_sdk_traffic_is_checked_recorded_and_loads_back(run_sdk142, tmp_pat
         assert summary["checked"] == summary["exchanges"] > 20, summary
         assert report["response_problems"] == [], report["response_problems"]
         paths = {op["path"] for op in report["operations"]}
-        assert "/api/v1/workspaces/{workspace}/tools" in paths and "/api/v1/workspaces/{workspace}/deploy" in paths, paths
+        assert "/api/v1/workspaces/{workspace}/tools" in paths and "/api/v1/workspaces/{workspace}/deploy" in paths, (
+            paths
+        )
         verdict = ET.parse(report_xml).getroot().find("testsuite[@name='runagents-proxy session']/testcase")
         assert verdict is not None and verdict.find("failure") is None
         assert f"{summary['checked']} checked, 0 undocumented" in verdict.get("name"), verdict.get("name")
@@ -55,8 +65,9 @@ def test_june_sdk_traffic_is_checked_recorded_and_loads_back(run_sdk142, tmp_pat
         tools = requests.get(fresh.url + "/api/v1/workspaces/revops/tools", headers=auth, timeout=10).json()
         assert {t["name"] for t in tools} >= {"stripe-api", "echo-tool"}, tools
         assert requests.get(fresh.url + "/api/v1/tools", headers=auth, timeout=10).json() == []
-        loaded = requests.get(fresh.url + f"/api/v1/workspaces/revops/approvals/requests/{approved['id']}",
-                              headers=auth, timeout=10).json()
+        loaded = requests.get(
+            fresh.url + f"/api/v1/workspaces/revops/approvals/requests/{approved['id']}", headers=auth, timeout=10
+        ).json()
         assert (loaded["status"], loaded.get("scope")) == ("APPROVED", "agent_user_ttl"), loaded
 
 
@@ -76,10 +87,13 @@ def test_a_session_that_checked_nothing_or_met_undocumented_calls_fails(tmp_path
             requests.get(base + "/api/v1/nothing-here", headers=auth, timeout=10)  # undocumented
             requests.get(base + "/api/tools", headers=auth, timeout=10)  # an answer larger than kept
 
-        code, report, output = _session(upstream.url, tmp_path, "none", "--max-body-bytes", "50",
-                                        "--allow-undocumented", calls=nothing_checkable)
+        code, report, output = _session(
+            upstream.url, tmp_path, "none", "--max-body-bytes", "50", "--allow-undocumented", calls=nothing_checkable
+        )
         assert code == 1, output
-        assert report["summary"] | {"exchanges": 2, "checked": 0, "undocumented": 1, "unchecked": 1} == report["summary"]
+        assert (
+            report["summary"] | {"exchanges": 2, "checked": 0, "undocumented": 1, "unchecked": 1} == report["summary"]
+        )
         assert not report["passed"] and "no response was checked" in report["failures"], report["failures"]
         assert "Result: FAILED, no response was checked" in output, output
 
@@ -90,6 +104,7 @@ def test_a_session_that_checked_nothing_or_met_undocumented_calls_fails(tmp_path
         code, report, output = _session(upstream.url, tmp_path, "strict", calls=one_undocumented)
         assert code == 1 and report["summary"]["checked"] == 1 and report["summary"]["undocumented"] == 1, output
         assert "--allow-undocumented" in report["failures"][0], report["failures"]
-        code, report, output = _session(upstream.url, tmp_path, "allowed", "--allow-undocumented",
-                                        calls=one_undocumented)
+        code, report, output = _session(
+            upstream.url, tmp_path, "allowed", "--allow-undocumented", calls=one_undocumented
+        )
         assert code == 0 and report["passed"], output

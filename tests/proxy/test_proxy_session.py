@@ -11,10 +11,10 @@ from contextlib import contextmanager
 import pytest
 import requests
 import yaml
-
 from contract_kit_support import serve_mock
-from mockserver import create_app
 from proxy_support import proxy_process
+
+from mockserver import create_app
 
 KEY = "proxy-session-key-0123"
 SECRET = "sk_live_never_written_0123"
@@ -35,16 +35,38 @@ def behaviour_flows(base: str) -> dict:
     ok("POST", "/api/starter-kit")
     ok("GET", "/api/tools")
     ok("GET", "/api/model-providers")
-    ok("POST", "/api/tools", {"name": "stripe-api", "base_url": "https://api.stripe.com",
-                              "credentials": {"api_key": SECRET}})
+    ok(
+        "POST",
+        "/api/tools",
+        {"name": "stripe-api", "base_url": "https://api.stripe.com", "credentials": {"api_key": SECRET}},
+    )
     ok("POST", "/api/tools", {"name": "gone-tool", "base_url": "https://gone.example.com"})
     ok("DELETE", "/api/tools/gone-tool")
-    ok("POST", "/api/model-providers", {"name": "openai", "spec": {"provider": "openai", "endpoint": "https://api.openai.com",
-                                                                   "models": ["gpt-4o"], "auth": {"type": "None"}}})
-    ok("POST", "/api/identity-providers", {"name": "corp-idp", "spec": {
-        "host": "agents.example.com", "identityProvider": {"issuer": "https://idp.example.com",
-                                                           "jwksUri": "https://idp.example.com/jwks"},
-        "userIDClaim": "email"}})
+    ok(
+        "POST",
+        "/api/model-providers",
+        {
+            "name": "openai",
+            "spec": {
+                "provider": "openai",
+                "endpoint": "https://api.openai.com",
+                "models": ["gpt-4o"],
+                "auth": {"type": "None"},
+            },
+        },
+    )
+    ok(
+        "POST",
+        "/api/identity-providers",
+        {
+            "name": "corp-idp",
+            "spec": {
+                "host": "agents.example.com",
+                "identityProvider": {"issuer": "https://idp.example.com", "jwksUri": "https://idp.example.com/jwks"},
+                "userIDClaim": "email",
+            },
+        },
+    )
     ok("POST", "/api/deploy", {"agent_name": "payment-agent", "image": "registry.example.com/payment-agent:1"})
     ok("GET", "/api/agents")
     done = ok("POST", "/runs", {"agent_id": "payment-agent", "user_id": "alice@example.com"})
@@ -61,8 +83,12 @@ def behaviour_flows(base: str) -> dict:
     rejected = ok("POST", "/governance/requests", {"subject": "other-sa", "tool_id": "stripe-api"})
     ok("POST", f"/governance/requests/{rejected['id']}/reject", {"reason": "not needed"})
     ok("POST", "/governance/requests", {"subject": "third-sa", "tool_id": "echo-tool"})
-    stream = s.post(base + "/v1/chat/completions", timeout=10, stream=True, json={
-        "model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "hi"}]})
+    stream = s.post(
+        base + "/v1/chat/completions",
+        timeout=10,
+        stream=True,
+        json={"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "hi"}]},
+    )
     assert stream.status_code == 200 and stream.headers["Content-Type"].startswith("text/event-stream")
     events = [line for line in stream.iter_lines() if line.startswith(b"data: ")]
     assert events[-1] == b"data: [DONE]" and len(events) > 2
@@ -71,8 +97,12 @@ def behaviour_flows(base: str) -> dict:
 
 def bad_requests(base: str) -> None:
     """What the client gets wrong: each answer is the mock's documented 4xx."""
-    assert requests.post(base + "/api/tools", json={"base_url": "https://x.example.com"}, headers=AUTH,
-                         timeout=10).status_code == 400
+    assert (
+        requests.post(
+            base + "/api/tools", json={"base_url": "https://x.example.com"}, headers=AUTH, timeout=10
+        ).status_code
+        == 400
+    )
     assert requests.get(base + "/runs?status=SLEEPING", headers=AUTH, timeout=10).status_code == 400
     assert requests.get(base + "/api/tools", timeout=10).status_code == 401
     assert requests.get(base + "/api/nothing-here", headers=AUTH, timeout=10).status_code == 404
@@ -83,9 +113,20 @@ def session(tmp_path_factory):
     out = tmp_path_factory.mktemp("proxy-session")
     files = {name: out / name for name in ("fixture.yaml", "session.har", "report.json", "report.xml", "report.txt")}
     with contextmanager(serve_mock)("--server", "waitress") as upstream:
-        with proxy_process(upstream.url, "--record", str(files["fixture.yaml"]), "--har", str(files["session.har"]),
-                           "--report", str(files["report.json"]), "--report", str(files["report.xml"]),
-                           "--report", str(files["report.txt"]), "--allow-undocumented") as proxy:
+        with proxy_process(
+            upstream.url,
+            "--record",
+            str(files["fixture.yaml"]),
+            "--har",
+            str(files["session.har"]),
+            "--report",
+            str(files["report.json"]),
+            "--report",
+            str(files["report.xml"]),
+            "--report",
+            str(files["report.txt"]),
+            "--allow-undocumented",
+        ) as proxy:
             seen = behaviour_flows(proxy.url)
             bad_requests(proxy.url)
             state = requests.get(upstream.url + "/_mock/state", headers=AUTH, timeout=10).json()
@@ -99,8 +140,9 @@ def test_the_mock_gives_zero_response_problems(session):
     assert report["passed"] and report["response_problems"] == [], report["response_problems"]
     assert "Result: PASSED" in proxy.output and "[response]" not in proxy.output
     # The one undocumented call (GET /api/nothing-here) is counted, and accepted only by the flag.
-    assert report["summary"]["undocumented"] == 1 and report["summary"]["checked"] == report["exchanges"] - 1, \
-        report["summary"]
+    assert report["summary"]["undocumented"] == 1 and report["summary"]["checked"] == report["exchanges"] - 1, report[
+        "summary"
+    ]
     assert "1 undocumented (accepted)" in proxy.output
     assert report["answered_by"] == {"upstream": report["exchanges"]}
     assert files["report.txt"].read_text().startswith("RunAgents proxy report:")
@@ -130,11 +172,19 @@ def _comparable(state: dict) -> dict:
         "model_providers": sorted(p["name"] for p in state["model_providers"]["items"]),
         "identity_providers": sorted(p["name"] for p in state["identity_providers"]["items"]),
         "agents": sorted(a["name"] for a in state["agents"]["items"]),
-        "runs": {r["id"]: (r["status"], r["agent_id"], r["user_id"],
-                           [(e["seq"], e["type"], e.get("actor")) for e in runs["events"][r["id"]]])
-                 for r in runs["runs"]},
-        "access_requests": {r["id"]: (r["status"], r["subject"], r["tool_id"], r.get("approver_id"), r.get("duration"))
-                            for r in state["access_requests"]["items"]},
+        "runs": {
+            r["id"]: (
+                r["status"],
+                r["agent_id"],
+                r["user_id"],
+                [(e["seq"], e["type"], e.get("actor")) for e in runs["events"][r["id"]]],
+            )
+            for r in runs["runs"]
+        },
+        "access_requests": {
+            r["id"]: (r["status"], r["subject"], r["tool_id"], r.get("approver_id"), r.get("duration"))
+            for r in state["access_requests"]["items"]
+        },
     }
 
 
@@ -161,5 +211,5 @@ def test_the_record_and_the_har_hold_no_secret(session):
 
 def test_sse_passes_through_unchanged(session):
     *_, seen = session
-    chunks = [json.loads(e[len(b"data: "):]) for e in seen["stream_events"][:-1]]
+    chunks = [json.loads(e[len(b"data: ") :]) for e in seen["stream_events"][:-1]]
     assert all(chunk["object"] == "chat.completion.chunk" for chunk in chunks)

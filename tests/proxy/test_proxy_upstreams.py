@@ -9,11 +9,11 @@ import threading
 from contextlib import contextmanager
 
 import requests
-
 from contract_kit_support import serve_mock
+from proxy_support import proxy_in_process
+
 from mockserver.proxy.config import ANSWERED_BY_HEADER, MockRoute
 from mockserver.testkit.live_server import LiveServer
-from proxy_support import proxy_in_process
 
 AUTH = {"Authorization": "Bearer hybrid-key"}
 TOOL = {"name": "t1", "base_url": "https://t1.example.com"}
@@ -38,15 +38,20 @@ def test_fallback_keeps_answering_when_the_upstream_stops():
         listed = requests.get(live.url + "/api/tools", headers=AUTH, timeout=10)
     assert after.status_code == 201 and _answered_by(after) == "mock"
     assert listed.status_code == 200 and [t["name"] for t in listed.json()] == ["t1"]  # the mock's own state
-    assert any("is unreachable" in line and upstream.url in line for line in _upstream_errors(app)), \
-        _upstream_errors(app)
+    assert any("is unreachable" in line and upstream.url in line for line in _upstream_errors(app)), _upstream_errors(
+        app
+    )
     assert app.findings.response_problems == 0
 
 
 def test_mock_routes_and_404_fallback():
-    with LiveServer({"api_keys": ("hybrid-key",)}) as upstream, \
-            proxy_in_process(upstream.url, fallback="mock", mock_routes=(MockRoute.parse("* /api/agents*"),)) \
-            as (live, app):
+    with (
+        LiveServer({"api_keys": ("hybrid-key",)}) as upstream,
+        proxy_in_process(upstream.url, fallback="mock", mock_routes=(MockRoute.parse("* /api/agents*"),)) as (
+            live,
+            app,
+        ),
+    ):
         agents = requests.get(live.url + "/api/agents", headers=AUTH, timeout=10)
         tools = requests.get(live.url + "/api/tools", headers=AUTH, timeout=10)
         missing = requests.get(live.url + "/api/tools/nope", headers=AUTH, timeout=10)
@@ -56,8 +61,7 @@ def test_mock_routes_and_404_fallback():
     assert _answered_by(missing) == "mock" and missing.status_code == 404  # documented op: the mock is asked
     assert _answered_by(undocumented) == "upstream" and undocumented.status_code == 404
     assert any("answered 404 for a documented operation" in line for line in _upstream_errors(app))
-    assert [e["path"] for e in upstream.mock.journal.list()] == ["/api/tools", "/api/tools/nope",
-                                                                 "/api/not-a-thing"]
+    assert [e["path"] for e in upstream.mock.journal.list()] == ["/api/tools", "/api/tools/nope", "/api/not-a-thing"]
 
 
 def _free_port() -> int:
@@ -128,6 +132,7 @@ def test_tls_errors_are_reported():
 def _odd_upstream(release: threading.Event):
     """A small server: a huge list, a body that claims JSON but is not, and a stream that
     sends its second event only once the test has seen the first."""
+
     def app(environ, start_response):
         path = environ["PATH_INFO"]
         if path == "/api/tools":
@@ -143,18 +148,27 @@ def _odd_upstream(release: threading.Event):
             yield b'data: {"first": true}\n\n'
             release.wait(timeout=10)
             yield b"data: [DONE]\n\n"
+
         return events()
+
     return app
 
 
 def test_large_non_json_and_streamed_answers():
     release = threading.Event()
-    with LiveServer(app=_odd_upstream(release)) as upstream, \
-            proxy_in_process(upstream.url, keep_body_bytes=64 * 1024) as (live, app):
+    with (
+        LiveServer(app=_odd_upstream(release)) as upstream,
+        proxy_in_process(upstream.url, keep_body_bytes=64 * 1024) as (live, app),
+    ):
         large = requests.get(live.url + "/api/tools", headers=AUTH, timeout=10)
         broken = requests.get(live.url + "/api/agents", headers=AUTH, timeout=10)
-        stream = requests.post(live.url + "/v1/chat/completions", headers=AUTH, timeout=10, stream=True,
-                               json={"model": "m", "stream": True, "messages": [{"role": "user", "content": "x"}]})
+        stream = requests.post(
+            live.url + "/v1/chat/completions",
+            headers=AUTH,
+            timeout=10,
+            stream=True,
+            json={"model": "m", "stream": True, "messages": [{"role": "user", "content": "x"}]},
+        )
         chunks = stream.iter_content(chunk_size=None)
         first = next(chunks)  # arrives while the upstream still holds the rest back
         release.set()
@@ -162,15 +176,20 @@ def test_large_non_json_and_streamed_answers():
     assert len(large.content) > 64 * 1024 and len(large.json()) == 2000  # passed on whole
     assert broken.status_code == 200 and broken.text == "<html>oops</html>"
     assert first == b'data: {"first": true}\n\n' and rest == b"data: [DONE]\n\n"
-    got = {seen.problem.deviation.check: seen.problem.deviation.got
-           for side in ("response", "unchecked") for seen in app.findings.seen[side].values()}
+    got = {
+        seen.problem.deviation.check: seen.problem.deviation.got
+        for side in ("response", "unchecked")
+        for seen in app.findings.seen[side].values()
+    }
     assert "larger than the proxy keeps" in got["body_not_checked"]
     assert got["content_type_conformance"] == "body is not JSON"
 
 
 def test_api_key_is_added_only_where_the_client_sent_none():
-    with LiveServer({"api_keys": ("proxy-own-key",)}) as upstream, \
-            proxy_in_process(upstream.url, api_key="proxy-own-key") as (live, app):
+    with (
+        LiveServer({"api_keys": ("proxy-own-key",)}) as upstream,
+        proxy_in_process(upstream.url, api_key="proxy-own-key") as (live, app),
+    ):
         without = requests.get(live.url + "/api/tools", timeout=10)
         own = requests.get(live.url + "/api/tools", headers={"Authorization": "Bearer wrong"}, timeout=10)
     assert without.status_code == 200

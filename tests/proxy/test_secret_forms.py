@@ -12,17 +12,22 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
-
 from contract_kit_support import serve_mock
-from mockserver.proxy.har import HarWriter
 from proxy_support import proxy_in_process, proxy_process
+
+from mockserver.proxy.har import HarWriter
 
 KEY = "secret-forms-key-0123"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 ENV_SECRETS = {  # name -> value: each must never be written anywhere in clear
-    "STRIPE_KEY": "sk_live_env1Zq", "DB_PASS": "dbpass-env2Zq", "GITHUB_PAT": "ghp_env3Zq",
-    "APP_SECRET": "appsecret-env4Zq", "SLACK_TOKEN": "xoxb-env5Zq", "GCP_CREDENTIALS": "gcpcreds-env6Zq",
-    "OPENAI_API_KEY": "sk-env7Zq", "SENTRY_DSN": "https://abc-env8Zq@sentry.example.com/1",
+    "STRIPE_KEY": "sk_live_env1Zq",
+    "DB_PASS": "dbpass-env2Zq",
+    "GITHUB_PAT": "ghp_env3Zq",
+    "APP_SECRET": "appsecret-env4Zq",
+    "SLACK_TOKEN": "xoxb-env5Zq",
+    "GCP_CREDENTIALS": "gcpcreds-env6Zq",
+    "OPENAI_API_KEY": "sk-env7Zq",
+    "SENTRY_DSN": "https://abc-env8Zq@sentry.example.com/1",
     "STRIPE_ACCOUNT": "acct-env9Zq",
 }
 FORM_SECRETS = ["refresh-form1Zq", "client-secret-form2Zq"]
@@ -39,25 +44,51 @@ def test_every_secret_form_is_masked_in_every_output(tmp_path):
     har, record, report_json, report_txt = (tmp_path / n for n in ("s.har", "s.yaml", "r.json", "r.txt"))
     env = [{"name": n, "value": v} for n, v in {**ENV_SECRETS, **PLAIN}.items()]
     with contextmanager(serve_mock)() as upstream:
-        with proxy_process(upstream.url, "--har", str(har), "--record", str(record), "--report", str(report_json),
-                           "--report", str(report_txt), "--allow-undocumented") as proxy:
-            deployed = requests.post(proxy.url + "/api/deploy", headers=AUTH, timeout=10,
-                                     json={"agent_name": "env-agent", "image": "img:1", "env": env})
+        with proxy_process(
+            upstream.url,
+            "--har",
+            str(har),
+            "--record",
+            str(record),
+            "--report",
+            str(report_json),
+            "--report",
+            str(report_txt),
+            "--allow-undocumented",
+        ) as proxy:
+            deployed = requests.post(
+                proxy.url + "/api/deploy",
+                headers=AUTH,
+                timeout=10,
+                json={"agent_name": "env-agent", "image": "img:1", "env": env},
+            )
             assert deployed.status_code == 201, deployed.text
-            requests.post(proxy.url + "/oauth/token", headers={**AUTH, "Content-Type": "application/x-www-form-urlencoded"},
-                          data=f"grant_type=refresh_token&refresh_token={FORM_SECRETS[0]}&client_secret={FORM_SECRETS[1]}",
-                          timeout=10)
-            requests.get(proxy.url + f"/api/tools?code={QUERY_SECRETS[0]}&state={QUERY_SECRETS[1]}", headers=AUTH,
-                         timeout=10)
+            requests.post(
+                proxy.url + "/oauth/token",
+                headers={**AUTH, "Content-Type": "application/x-www-form-urlencoded"},
+                data=f"grant_type=refresh_token&refresh_token={FORM_SECRETS[0]}&client_secret={FORM_SECRETS[1]}",
+                timeout=10,
+            )
+            requests.get(
+                proxy.url + f"/api/tools?code={QUERY_SECRETS[0]}&state={QUERY_SECRETS[1]}", headers=AUTH, timeout=10
+            )
             answers = [deployed.text, requests.get(proxy.url + "/api/agents", headers=AUTH, timeout=10).text]
         journal = requests.get(upstream.url + "/_mock/journal", headers=AUTH, timeout=10).text
         export = requests.get(upstream.url + "/_mock/state", headers=AUTH, timeout=10).text
         upstream.process.terminate()
         mock_log = "".join(upstream.process.communicate(timeout=20))
 
-    outputs = {"responses": " ".join(answers), "journal": journal, "export": export, "mock log": mock_log,
-               "har": har.read_text(), "record": record.read_text(), "json report": report_json.read_text(),
-               "text report": report_txt.read_text(), "proxy lines": proxy.output}
+    outputs = {
+        "responses": " ".join(answers),
+        "journal": journal,
+        "export": export,
+        "mock log": mock_log,
+        "har": har.read_text(),
+        "record": record.read_text(),
+        "json report": report_json.read_text(),
+        "text report": report_txt.read_text(),
+        "proxy lines": proxy.output,
+    }
     found = {name: leaked(text) for name, text in outputs.items() if leaked(text)}
     assert not found, found
     # Masked, not dropped: the names stay, a plain setting is kept as sent.

@@ -75,7 +75,9 @@ def test_state_export_during_appends_is_always_a_consistent_snapshot(live, clien
         while time.monotonic() < deadline and snapshots < 100:
             state = c.state()
             for run_id in run_ids:
-                assert _seqs(state["runs"]["events"][run_id]) == list(range(1, len(state["runs"]["events"][run_id]) + 1))
+                assert _seqs(state["runs"]["events"][run_id]) == list(
+                    range(1, len(state["runs"]["events"][run_id]) + 1)
+                )
             snapshots += 1
         stop.set()
         return snapshots
@@ -138,7 +140,8 @@ def test_concurrent_approve_of_one_blocked_action_succeeds_once(live, client):
         statuses = sorted(status for status, _ in answers)
         assert statuses == [200] + [409] * (THREADS - 1), statuses
         assert {body["error"] for status, body in answers if status == 409} == {
-            "action is APPROVED, must be BLOCKED to approve"}
+            "action is APPROVED, must be BLOCKED to approve"
+        }
         # Exactly one APPROVED event was logged and the run resumed once.
         events = client.ok("GET", f"/runs/{run_id}/events")
         assert [e["type"] for e in events] == ["APPROVAL_REQUIRED", "APPROVED", "RESUMED"]
@@ -149,8 +152,12 @@ def test_concurrent_approve_of_one_blocked_action_succeeds_once(live, client):
 def test_concurrent_approve_of_one_access_request_succeeds_once(live, client):
     for round_no in range(5):
         run_id = _run(client)
-        request = client.ok("POST", "/governance/requests",
-                            {"subject": f"agent-sa-{round_no}", "tool_id": "stripe-api", "run_id": run_id}, 201)
+        request = client.ok(
+            "POST",
+            "/governance/requests",
+            {"subject": f"agent-sa-{round_no}", "tool_id": "stripe-api", "run_id": run_id},
+            201,
+        )
         url = f"/governance/requests/{request['id']}/approve"
 
         def approve():
@@ -186,21 +193,26 @@ def test_concurrent_approve_and_reject_of_one_access_request_have_one_winner(liv
 def test_concurrent_deploys_with_builds_keep_every_agent_and_build(live, client):
     def deploy(worker: int) -> dict:
         c = Client(live.url)
-        body = {"agent_name": f"agent-{worker}", "source_files": {"agent.py": f"print({worker})\n"},
-                "tools_to_create": [{"name": f"tool-{worker}", "base_url": "https://api.example.com"}]}
+        body = {
+            "agent_name": f"agent-{worker}",
+            "source_files": {"agent.py": f"print({worker})\n"},
+            "tools_to_create": [{"name": f"tool-{worker}", "base_url": "https://api.example.com"}],
+        }
         r = c.post("/api/deploy", body)
         assert r.status_code == 201, r.text
         return r.json()
 
     def redeploy_shared(worker: int) -> dict:
         # Several clients deploy the same agent with different sources at once.
-        r = Client(live.url).post("/api/deploy", {"agent_name": "shared",
-                                                 "source_files": {"agent.py": f"x = {worker}\n"}})
+        r = Client(live.url).post(
+            "/api/deploy", {"agent_name": "shared", "source_files": {"agent.py": f"x = {worker}\n"}}
+        )
         assert r.status_code == 201, r.text
         return r.json()
 
-    answers = run_together([lambda w=w: deploy(w) for w in range(8)] +
-                           [lambda w=w: redeploy_shared(w) for w in range(6)])
+    answers = run_together(
+        [lambda w=w: deploy(w) for w in range(8)] + [lambda w=w: redeploy_shared(w) for w in range(6)]
+    )
     build_ids = [a["build_id"] for a in answers]
     assert len(set(build_ids)) == len(build_ids), "two deploys got the same build id"
 
@@ -237,14 +249,37 @@ def test_every_acknowledged_write_of_every_kind_is_kept(live, client):
             key = f"w{worker}-{i}"
             c.ok("POST", "/api/tools", _tool(f"tool-{key}", key), 201)
             written.append(("/api/tools/", f"tool-{key}"))
-            c.ok("POST", "/api/model-providers", {"name": f"mp-{key}", "spec": {
-                "provider": "openai", "endpoint": "https://api.openai.com", "models": [f"m-{key}"],
-                "auth": {"type": "None"}}}, 201)
+            c.ok(
+                "POST",
+                "/api/model-providers",
+                {
+                    "name": f"mp-{key}",
+                    "spec": {
+                        "provider": "openai",
+                        "endpoint": "https://api.openai.com",
+                        "models": [f"m-{key}"],
+                        "auth": {"type": "None"},
+                    },
+                },
+                201,
+            )
             written.append(("/api/model-providers/", f"mp-{key}"))
-            c.ok("POST", "/api/identity-providers", {"name": f"idp-{key}", "spec": {
-                "host": "agents.example.com", "userIDClaim": "email", "identityProvider": {
-                    "issuer": "https://auth.example.com/",
-                    "jwksUri": "https://auth.example.com/.well-known/jwks.json"}}}, 201)
+            c.ok(
+                "POST",
+                "/api/identity-providers",
+                {
+                    "name": f"idp-{key}",
+                    "spec": {
+                        "host": "agents.example.com",
+                        "userIDClaim": "email",
+                        "identityProvider": {
+                            "issuer": "https://auth.example.com/",
+                            "jwksUri": "https://auth.example.com/.well-known/jwks.json",
+                        },
+                    },
+                },
+                201,
+            )
             written.append(("/api/identity-providers/", f"idp-{key}"))
             written.append(("/runs/", _run(c)))
             request = c.ok("POST", "/governance/requests", {"subject": f"sa-{key}", "tool_id": "t"}, 201)

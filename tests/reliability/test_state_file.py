@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
+from reliability_support import AUTH, Client, ServedMock, write_state_file
 
 from mockserver import create_app
 from mockserver.testkit.state_file import read_store
-from reliability_support import AUTH, Client, ServedMock, write_state_file
 
 TOOL_FIELDS = {"name", "namespace", "spec", "status"}
 RUN_FIELDS = {"id", "agent_id", "namespace", "user_id", "status", "invoke_url", "created_at", "updated_at"}
@@ -23,14 +23,39 @@ EVENT_FIELDS = {"event_id", "run_id", "seq", "type", "timestamp"}
 def populate(c: Client) -> None:
     """One of everything, including state machines part-way through."""
     c.ok("POST", "/api/starter-kit")
-    c.ok("POST", "/api/tools", {"name": "stripe-api", "spec": {
-        "connection": {"topology": "External", "baseUrl": "https://api.stripe.com", "port": 443,
-                       "scheme": "HTTPS", "authentication": {"type": "APIKey"}},
-        "governance": {"approval": {"defaultDuration": "2h"}}},
-        "credentials": {"api_key": "sk_test_not_kept"}}, 201)
-    c.ok("POST", "/api/model-providers", {"name": "openai", "spec": {
-        "provider": "openai", "endpoint": "https://api.openai.com", "models": ["gpt-4o"],
-        "auth": {"type": "None"}}}, 201)
+    c.ok(
+        "POST",
+        "/api/tools",
+        {
+            "name": "stripe-api",
+            "spec": {
+                "connection": {
+                    "topology": "External",
+                    "baseUrl": "https://api.stripe.com",
+                    "port": 443,
+                    "scheme": "HTTPS",
+                    "authentication": {"type": "APIKey"},
+                },
+                "governance": {"approval": {"defaultDuration": "2h"}},
+            },
+            "credentials": {"api_key": "sk_test_not_kept"},
+        },
+        201,
+    )
+    c.ok(
+        "POST",
+        "/api/model-providers",
+        {
+            "name": "openai",
+            "spec": {
+                "provider": "openai",
+                "endpoint": "https://api.openai.com",
+                "models": ["gpt-4o"],
+                "auth": {"type": "None"},
+            },
+        },
+        201,
+    )
     c.ok("POST", "/api/deploy", {"agent_name": "built", "source_files": {"agent.py": "print(1)\n"}}, 201)
     c.ok("POST", "/api/deploy", {"agent_name": "ready", "image": "registry.example.com/ready:1"}, 201)
     run = c.ok("POST", "/runs", {"agent_id": "ready", "user_id": "alice@example.com"}, 201)
@@ -38,7 +63,9 @@ def populate(c: Client) -> None:
         c.ok("POST", f"/runs/{run['id']}/events", {"type": kind}, 201)
     c.ok("POST", "/governance/requests", {"subject": "ready-sa", "tool_id": "stripe-api", "run_id": run["id"]}, 201)
     c.ok("POST", "/governance/requests", {"subject": "other-sa", "tool_id": "echo-tool"}, 201)
-    c.ok("POST", "/analyze", {"files": {"agent.py": "import requests\nrequests.get('https://api.example.com/x')\n"}}, 201)
+    c.ok(
+        "POST", "/analyze", {"files": {"agent.py": "import requests\nrequests.get('https://api.example.com/x')\n"}}, 201
+    )
     c.advance(30)
 
 
@@ -46,14 +73,14 @@ def check_snapshot(state: dict) -> None:
     """What a snapshot must hold to be usable: complete objects, contiguous event logs."""
     assert state["version"] == 1
     for tool in state["tools"]["items"]:
-        assert TOOL_FIELDS <= set(tool), tool
+        assert set(tool) >= TOOL_FIELDS, tool
     runs = state["runs"]["runs"]
     for run in runs:
-        assert RUN_FIELDS <= set(run), run
+        assert set(run) >= RUN_FIELDS, run
         events = state["runs"]["events"][run["id"]]
         assert [e["seq"] for e in events] == list(range(1, len(events) + 1)), run["id"]
         for event in events:
-            assert EVENT_FIELDS <= set(event) and event["run_id"] == run["id"], event
+            assert set(event) >= EVENT_FIELDS and event["run_id"] == run["id"], event
     assert set(state["runs"]["events"]) == {r["id"] for r in runs}
 
 
@@ -62,8 +89,9 @@ def check_event_logs_in_store(path: Path) -> None:
     is whole (items 0..n-1)."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     try:
-        logs = conn.execute("SELECT k, COUNT(*), MIN(i), MAX(i) FROM records "
-                            "WHERE tbl = 'runs.events' AND i >= 0 GROUP BY k").fetchall()
+        logs = conn.execute(
+            "SELECT k, COUNT(*), MIN(i), MAX(i) FROM records WHERE tbl = 'runs.events' AND i >= 0 GROUP BY k"
+        ).fetchall()
     finally:
         conn.close()
     for run_id, count, first, last in logs:
@@ -111,8 +139,10 @@ def test_sigkill_under_load_leaves_a_consistent_snapshot_that_loads(tmp_path):
                 name = f"tool-{worker}-{i}"
                 attempted.add(name)
                 try:
-                    if w.post("/api/tools", {"name": name, "base_url": "https://x.example.com"},
-                              timeout=3).status_code == 201:
+                    if (
+                        w.post("/api/tools", {"name": name, "base_url": "https://x.example.com"}, timeout=3).status_code
+                        == 201
+                    ):
                         acknowledged.add(name)
                 except Exception:  # the server is killed under our feet: expected
                     return
@@ -133,7 +163,7 @@ def test_sigkill_under_load_leaves_a_consistent_snapshot_that_loads(tmp_path):
             while not stop.is_set() and time.monotonic() < deadline:
                 try:
                     check_event_logs_in_store(state_file)
-                except Exception as exc:  # noqa: BLE001 - reported below
+                except Exception as exc:
                     errors.append(f"torn snapshot: {exc!r}")
                     return
                 time.sleep(0.01)
@@ -208,10 +238,20 @@ def _damaged(kind: str) -> str:
     raise AssertionError(kind)
 
 
-@pytest.mark.parametrize("kind", [
-    "truncated", "garbage", "empty", "not an object", "unknown version", "clock offset null",
-    "section of the wrong type", "record missing fields", "event log with a gap",
-])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "truncated",
+        "garbage",
+        "empty",
+        "not an object",
+        "unknown version",
+        "clock offset null",
+        "section of the wrong type",
+        "record missing fields",
+        "event log with a gap",
+    ],
+)
 def test_bad_state_file_stops_the_start_with_a_clear_error(tmp_path, kind):
     state_file = tmp_path / "state.json"
     write_state_file(state_file, _damaged(kind))

@@ -18,11 +18,14 @@ def _connector_and_requests(app, count: int) -> list[str]:
     the activity entries, oldest first."""
     client = app.test_client()
     if not client.get("/api/v1/approval-connectors", headers=WS_KEY).get_json():
-        created = client.post("/api/v1/approval-connectors", headers=WS_KEY,
-                              json={"name": "hook", "endpoint": "https://hook.example"})
+        created = client.post(
+            "/api/v1/approval-connectors", headers=WS_KEY, json={"name": "hook", "endpoint": "https://hook.example"}
+        )
         assert created.status_code == 201, created.get_data(as_text=True)
     for _ in range(count):
-        answer = client.post("/governance/requests", headers=AUTH, json={"subject": f"s-{uuid.uuid4()}", "tool_id": "t"})
+        answer = client.post(
+            "/governance/requests", headers=AUTH, json={"subject": f"s-{uuid.uuid4()}", "tool_id": "t"}
+        )
         assert answer.status_code in (200, 201), answer.get_data(as_text=True)
     activity = client.get("/api/v1/approval-connectors/activity", headers=WS_KEY).get_json()
     return [entry["id"] for entry in reversed(activity)]

@@ -16,12 +16,18 @@ from pathlib import Path
 
 import pytest
 import requests
+from reliability_support import AUTH, Client, ServedMock, live_mock, write_state_file
 
 from mockserver import create_app
 from mockserver.surface import persistence
-from mockserver.surface.persistence import BLOCK_ITEMS, SQLITE_MAGIC, StateFileError, attach_state_file, restore_state_file
+from mockserver.surface.persistence import (
+    BLOCK_ITEMS,
+    SQLITE_MAGIC,
+    StateFileError,
+    attach_state_file,
+    restore_state_file,
+)
 from mockserver.testkit.state_file import read_store
-from reliability_support import AUTH, Client, ServedMock, live_mock, write_state_file
 
 TOOL = {"name": "t", "base_url": "https://x.example.com"}
 
@@ -49,6 +55,7 @@ def _stored_rows(path: Path) -> int:
 
 
 # --- what a save costs ----------------------------------------------------------------------
+
 
 def _blocks(path: Path, table: str = "runs.events") -> list[int]:
     """The item counts of a list's stored blocks, in order."""
@@ -83,8 +90,9 @@ def test_a_save_writes_only_what_changed(tmp_path):
     assert saver.stop()
 
     restored = read_store(path)
-    assert [json.loads(json.dumps(e))["seq"] for e in restored["runs"]["events"][run_id]] == \
-        list(range(1, BLOCK_ITEMS + 12))
+    assert [json.loads(json.dumps(e))["seq"] for e in restored["runs"]["events"][run_id]] == list(
+        range(1, BLOCK_ITEMS + 12)
+    )
     assert [t["name"] for t in restored["tools"]["items"]] == ["t"]
 
 
@@ -103,6 +111,7 @@ def test_reset_and_import_replace_the_stored_state(tmp_path):
 
 
 # --- failures are loud ----------------------------------------------------------------------
+
 
 def test_a_failing_save_is_retried_reported_and_logged_once(tmp_path, monkeypatch, caplog):
     path = tmp_path / "state.db"
@@ -169,6 +178,7 @@ def test_a_locked_store_fails_the_shutdown_with_a_non_zero_exit(tmp_path):
 
 # --- the format of older versions ----------------------------------------------------------
 
+
 def _json_state() -> dict:
     app = create_app()
     _post(app, "/api/tools", TOOL)
@@ -194,6 +204,7 @@ def test_a_json_state_file_is_migrated_on_first_start(tmp_path):
 
 
 # --- paths that cannot hold a store ------------------------------------------------------
+
 
 def _refused(path: Path) -> str:
     with pytest.raises(StateFileError) as error:
@@ -233,15 +244,26 @@ def _forge(block: bytes, old: bytes, new: bytes) -> tuple[bytes, int]:
 
 DAMAGES = {
     "a block missing": ("DELETE FROM records WHERE tbl = 'runs.events' AND i = 1", None, "is inconsistent"),
-    "a block that does not match its checksum":
-        ("UPDATE records SET v = v || X'20' WHERE tbl = 'runs.events' AND i = 0", None, "checksum"),
-    "a block with fewer items than it says": ("UPDATE records SET n = 2 WHERE tbl = 'runs.events' AND i = 2",
-                                              None, "holds 1 items, not 2"),
-    "an edited block with a gap in the log": ("UPDATE records SET v = ?, crc = ? WHERE tbl = 'runs.events' AND i = 1",
-                                              (b'"seq":3', b'"seq":4'), "seq 4 where 3 was expected"),
+    "a block that does not match its checksum": (
+        "UPDATE records SET v = v || X'20' WHERE tbl = 'runs.events' AND i = 0",
+        None,
+        "checksum",
+    ),
+    "a block with fewer items than it says": (
+        "UPDATE records SET n = 2 WHERE tbl = 'runs.events' AND i = 2",
+        None,
+        "holds 1 items, not 2",
+    ),
+    "an edited block with a gap in the log": (
+        "UPDATE records SET v = ?, crc = ? WHERE tbl = 'runs.events' AND i = 1",
+        (b'"seq":3', b'"seq":4'),
+        "seq 4 where 3 was expected",
+    ),
     "an edited block with an unknown event type": (
         "UPDATE records SET v = ?, crc = ? WHERE tbl = 'runs.events' AND i = 1",
-        (b'"seq":4,"type":"USER_MESSAGE"', b'"seq":4,"type":"NOT_A_TYPE"'), "runs.events."),
+        (b'"seq":4,"type":"USER_MESSAGE"', b'"seq":4,"type":"NOT_A_TYPE"'),
+        "runs.events.",
+    ),
 }
 
 
@@ -295,6 +317,7 @@ def test_a_symlinked_store_keeps_pointing_at_its_target(tmp_path):
 
 # --- export and import of any size -----------------------------------------------------------
 
+
 def test_an_export_larger_than_the_body_limit_loads_back():
     with live_mock({"max_body_bytes": 4096}) as live:
         c = Client(live.url)
@@ -306,13 +329,15 @@ def test_an_export_larger_than_the_body_limit_loads_back():
         exported = answer.content
         assert len(exported) > 4096
         c.reset()
-        put = requests.put(live.url + "/_mock/state", data=exported, timeout=10,
-                           headers={"Content-Type": "application/json"})
+        put = requests.put(
+            live.url + "/_mock/state", data=exported, timeout=10, headers={"Content-Type": "application/json"}
+        )
         assert put.status_code == 200, put.text
         assert c.state_bytes() == exported
 
 
 # --- a kill during a burst -----------------------------------------------------------------
+
 
 def _worker_pids(pid: int) -> list[int]:
     """The children of ``pid`` (granian's worker), from each process's parent id in /proc."""
@@ -322,7 +347,7 @@ def _worker_pids(pid: int) -> list[int]:
             text = stat.read_text()
         except OSError:  # ended while we looked
             continue
-        if int(text[text.rfind(")") + 2:].split()[1]) == pid:
+        if int(text[text.rfind(")") + 2 :].split()[1]) == pid:
             children.append(int(stat.parent.name))
     return children
 
@@ -339,8 +364,9 @@ def test_a_kill_during_a_burst_keeps_every_write_acknowledged_a_second_before(tm
             while not stop.is_set() and i < 5000:
                 try:
                     if worker % 2:
-                        answer = c.post("/api/tools", {"name": f"tool-{worker}-{i}", **{"base_url": TOOL["base_url"]}},
-                                        timeout=3)
+                        answer = c.post(
+                            "/api/tools", {"name": f"tool-{worker}-{i}", **{"base_url": TOOL["base_url"]}}, timeout=3
+                        )
                         if answer.status_code == 201:
                             acked.append((time.monotonic(), f"tool-{worker}-{i}"))
                     else:
@@ -374,6 +400,7 @@ def test_a_kill_during_a_burst_keeps_every_write_acknowledged_a_second_before(tm
 
 
 # --- older stores ---------------------------------------------------------------------------
+
 
 def _write_format_2_store(path: Path, app) -> None:
     """The platform's state as a format 2 store wrote it: one row per list item."""

@@ -26,6 +26,7 @@ def _tool(name: str, size: int = 0) -> dict:
 
 # --- one byte budget for every workspace ----------------------------------------------------
 
+
 def test_every_workspace_draws_from_one_byte_budget():
     limit = 20_000
     client = create_app({"max_stored_bytes": limit}).test_client()
@@ -61,6 +62,7 @@ def test_a_state_load_into_one_workspace_counts_against_the_shared_budget():
 
 
 # --- the saver does not visit idle workspaces -----------------------------------------------
+
 
 def test_a_save_visits_only_the_workspaces_that_changed(tmp_path, monkeypatch):
     app = create_app({"state_file": tmp_path / "state.db"})
@@ -100,6 +102,7 @@ def test_a_backend_attribute_set_whole_is_saved(tmp_path):
 
 # --- one server per state file --------------------------------------------------------------
 
+
 @pytest.mark.parametrize("server", ["waitress", "granian"])
 def test_a_second_server_on_the_same_state_file_refuses_to_start(tmp_path, server):
     path = tmp_path / "state.db"
@@ -109,7 +112,8 @@ def test_a_second_server_on_the_same_state_file_refuses_to_start(tmp_path, serve
         assert second.refuses_to_start(timeout=30) == 2  # a start on a loaded machine can be slow
         assert second.stderr.strip().splitlines() == [
             f"runagents-mock: state file {path} is in use by another runagents-mock (pid {first.proc.pid}); "
-            "stop it or choose another --state-file"]
+            "stop it or choose another --state-file"
+        ]
         # The first one goes on serving and saving.
         first.client().ok("POST", "/api/tools", {"name": "after", "base_url": "https://x.example"}, 201)
         assert first.terminate() == 0
@@ -121,16 +125,38 @@ def test_a_second_server_on_the_same_state_file_refuses_to_start(tmp_path, serve
 
 # --- an import is durable when acknowledged -------------------------------------------------
 
+
 def _large_state(runs: int, events: int) -> dict:
     state = create_app().extensions["runagents_mock"].platform.export()
     ts = "2026-01-01T00:00:00Z"
     ids = [str(uuid.uuid4()) for _ in range(runs)]
-    state["runs"]["runs"] = [{"id": run_id, "agent_id": "a", "namespace": "agent-system", "user_id": "u",
-                              "status": "RUNNING", "invoke_url": "http://a.agent-system.svc.cluster.local:8080/invoke",
-                              "created_at": ts, "updated_at": ts} for run_id in ids]
-    state["runs"]["events"] = {run_id: [{"event_id": str(uuid.uuid4()), "run_id": run_id, "seq": seq,
-                                         "type": "USER_MESSAGE", "data": {"text": "x" * 200}, "timestamp": ts}
-                                        for seq in range(1, events + 1)] for run_id in ids}
+    state["runs"]["runs"] = [
+        {
+            "id": run_id,
+            "agent_id": "a",
+            "namespace": "agent-system",
+            "user_id": "u",
+            "status": "RUNNING",
+            "invoke_url": "http://a.agent-system.svc.cluster.local:8080/invoke",
+            "created_at": ts,
+            "updated_at": ts,
+        }
+        for run_id in ids
+    ]
+    state["runs"]["events"] = {
+        run_id: [
+            {
+                "event_id": str(uuid.uuid4()),
+                "run_id": run_id,
+                "seq": seq,
+                "type": "USER_MESSAGE",
+                "data": {"text": "x" * 200},
+                "timestamp": ts,
+            }
+            for seq in range(1, events + 1)
+        ]
+        for run_id in ids
+    }
     return state
 
 
@@ -139,8 +165,12 @@ def test_an_import_is_saved_before_it_is_acknowledged_and_later_writes_survive_s
     state = _large_state(20, 300)
     with ServedMock("--state-file", path, "--api-key", API_KEY) as served:
         client = served.client()
-        answer = client.session.put(served.url + "/_mock/state", data=json.dumps(state),
-                                    headers={**AUTH, "Content-Type": "application/json"}, timeout=120)
+        answer = client.session.put(
+            served.url + "/_mock/state",
+            data=json.dumps(state),
+            headers={**AUTH, "Content-Type": "application/json"},
+            timeout=120,
+        )
         assert answer.status_code == 200 and answer.json() == {"status": "loaded", "durable": True}
         # Killed right after the answer: the import is in the store already.
         served.proc.kill()
@@ -162,13 +192,17 @@ def test_an_import_is_saved_before_it_is_acknowledged_and_later_writes_survive_s
 def test_an_import_whose_save_fails_says_it_is_not_durable(tmp_path, monkeypatch):
     app = create_app({"state_file": tmp_path / "state.db"})
     saver = attach_state_file(app, interval=3600)
-    monkeypatch.setattr(saver.store, "_write", lambda *a: (_ for _ in ()).throw(
-        sqlite3.OperationalError("database or disk is full")))
+    monkeypatch.setattr(
+        saver.store, "_write", lambda *a: (_ for _ in ()).throw(sqlite3.OperationalError("database or disk is full"))
+    )
     client = app.test_client()
     exported = client.get("/_mock/state").get_json()
     answer = client.put("/_mock/state", json=exported)
     assert answer.status_code == 200
-    assert answer.get_json() == {"status": "loaded", "durable": False,
-                                 "error": "not saved yet, retrying: OperationalError: database or disk is full"}
+    assert answer.get_json() == {
+        "status": "loaded",
+        "durable": False,
+        "error": "not saved yet, retrying: OperationalError: database or disk is full",
+    }
     monkeypatch.undo()
     assert saver.stop()

@@ -10,10 +10,11 @@ import time
 import zlib
 from pathlib import Path
 
+from reliability_support import AUTH, ServedMock
+
 from mockserver import create_app
 from mockserver.surface.persistence import attach_state_file
 from mockserver.testkit.state_file import read_store
-from reliability_support import AUTH, ServedMock
 
 WS = {"X-RunAgents-API-Key": "ra_ws_test"}
 
@@ -29,8 +30,7 @@ def _ok(answer, status: int = 201):
 
 
 def _write_named_workspace(c) -> str:
-    _ok(c.post("/api/v1/workspaces/team-a/tools", json={"name": "only-a", "base_url": "https://a.example"},
-               headers=WS))
+    _ok(c.post("/api/v1/workspaces/team-a/tools", json={"name": "only-a", "base_url": "https://a.example"}, headers=WS))
     _ok(c.post("/api/tools", json={"name": "only-default", "base_url": "https://d.example"}, headers=AUTH))
     run = _ok(c.post("/api/v1/workspaces/team-a/runs", json={"agent_id": "a", "user_id": "u"}, headers=WS))
     # RUN_CREATED is a June event type: the store checks logs against the document that has it.
@@ -86,12 +86,15 @@ def test_a_named_workspace_written_a_second_before_sigkill_is_there_after_restar
 def _edit_stored_tool(path: Path, workspace: str, edit) -> None:
     """Change a stored tool record by hand (with a checksum that matches the edit)."""
     conn = sqlite3.connect(path)
-    key, value = conn.execute("SELECT k, v FROM records WHERE workspace = ? AND tbl = 'tools.items'",
-                              (workspace,)).fetchone()
+    key, value = conn.execute(
+        "SELECT k, v FROM records WHERE workspace = ? AND tbl = 'tools.items'", (workspace,)
+    ).fetchone()
     record = edit(json.loads(value))
     encoded = json.dumps(record, separators=(",", ":")).encode()
-    conn.execute("UPDATE records SET v = ?, crc = ? WHERE workspace = ? AND tbl = 'tools.items' AND k = ?",
-                 (encoded, zlib.crc32(encoded), workspace, key))
+    conn.execute(
+        "UPDATE records SET v = ?, crc = ? WHERE workspace = ? AND tbl = 'tools.items' AND k = ?",
+        (encoded, zlib.crc32(encoded), workspace, key),
+    )
     conn.commit()
     conn.close()
 
@@ -100,11 +103,13 @@ def test_a_store_edited_by_hand_never_serves_a_secret(tmp_path):
     path = tmp_path / "state.db"
     app, saver = _started(path)
     c = app.test_client()
-    _ok(c.post("/api/v1/workspaces/team-a/tools", json={"name": "only-a", "base_url": "https://a.example"},
-               headers=WS))
+    _ok(c.post("/api/v1/workspaces/team-a/tools", json={"name": "only-a", "base_url": "https://a.example"}, headers=WS))
     assert saver.stop()
-    _edit_stored_tool(path, "team-a", lambda tool: {**tool, "apiKey": "sk-live-hand-edited",
-                                                     "base_url": "https://user:hunter2@a.example"})
+    _edit_stored_tool(
+        path,
+        "team-a",
+        lambda tool: {**tool, "apiKey": "sk-live-hand-edited", "base_url": "https://user:hunter2@a.example"},
+    )
 
     app, saver = _started(path)
     c = app.test_client()

@@ -4,13 +4,13 @@ runtime as a real agent process."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
+from runtime_support import World, free_port, start_agent_process, stop_process
 
 from mockserver.testkit.live_server import LiveServer
-from runtime_support import World, free_port, start_agent_process, stop_process
 
 
 @pytest.fixture(scope="package")
@@ -25,7 +25,6 @@ def world(live_mock) -> World:
     return World(live_mock.url)
 
 
-
 @pytest.fixture(scope="package")
 def sdk_agent(live_mock) -> Iterator[str]:
     """``python -m runagents.runtime`` (SDK 1.3.1) with the env the mock gives the agent and a
@@ -35,6 +34,9 @@ def sdk_agent(live_mock) -> Iterator[str]:
     port = free_port()
     process = start_agent_process(
         [sys.executable, "-m", "runagents.runtime"],
-        {**env, "USER_ENTRY_POINT": "agent_main", "RUNAGENTS_USER_CODE_DIR": str(here)}, port, here)
+        {**env, "USER_ENTRY_POINT": "agent_main", "RUNAGENTS_USER_CODE_DIR": str(here)},
+        port,
+        here,
+    )
     yield f"http://127.0.0.1:{port}"
     stop_process(process)

@@ -14,27 +14,45 @@ from typing import Any
 
 import requests
 
-
 AGENT = "pay-bot"
 NAMESPACE = "agent-system"
 AUTH = {"Authorization": "Bearer runtime-test"}
 SECRETS = ("sk_live_e2e_SECRET", "drive-secret-SECRET")  # must never leave the mock
 
 TOOLS = [
-    {"name": "billing", "credentials": {"api_key": SECRETS[0]},
-     "spec": {"connection": {"baseUrl": "https://billing.example.test",
-                             "authentication": {"type": "APIKey",
-                                                "apiKeyConfig": {"in": "Header", "name": "X-Api-Key",
-                                                                 "valuePrefix": "Key "}}},
-              "governance": {"accessControl": {"mode": "Critical"}, "approval": {"defaultDuration": "1h"}},
-              "capabilities": [{"name": "create-charge", "method": "POST", "path": "/v1/charges"}]}},
-    {"name": "drive", "credentials": {"client_id": "drive-client", "client_secret": SECRETS[1]},
-     "spec": {"connection": {"baseUrl": "https://drive.example.test",
-                             "authentication": {"type": "OAuth2", "oauth2Config": {
-                                 "authUrl": "https://accounts.example.test/o/oauth2/auth",
-                                 "tokenUrl": "https://accounts.example.test/token",
-                                 "scopes": ["drive.readonly"]}}},
-              "governance": {"accessControl": {"mode": "Open"}}}},
+    {
+        "name": "billing",
+        "credentials": {"api_key": SECRETS[0]},
+        "spec": {
+            "connection": {
+                "baseUrl": "https://billing.example.test",
+                "authentication": {
+                    "type": "APIKey",
+                    "apiKeyConfig": {"in": "Header", "name": "X-Api-Key", "valuePrefix": "Key "},
+                },
+            },
+            "governance": {"accessControl": {"mode": "Critical"}, "approval": {"defaultDuration": "1h"}},
+            "capabilities": [{"name": "create-charge", "method": "POST", "path": "/v1/charges"}],
+        },
+    },
+    {
+        "name": "drive",
+        "credentials": {"client_id": "drive-client", "client_secret": SECRETS[1]},
+        "spec": {
+            "connection": {
+                "baseUrl": "https://drive.example.test",
+                "authentication": {
+                    "type": "OAuth2",
+                    "oauth2Config": {
+                        "authUrl": "https://accounts.example.test/o/oauth2/auth",
+                        "tokenUrl": "https://accounts.example.test/token",
+                        "scopes": ["drive.readonly"],
+                    },
+                },
+            },
+            "governance": {"accessControl": {"mode": "Open"}},
+        },
+    },
 ]
 
 
@@ -54,10 +72,17 @@ class World:
         assert self.call("POST", "/api/starter-kit").status_code == 200
         for tool in TOOLS:
             assert self.call("POST", "/api/tools", json=tool).status_code == 201
-        deployed = self.call("POST", "/api/deploy", json={
-            "agent_name": AGENT, "image": "registry.example/pay-bot:1",
-            "required_tools": ["echo-tool", "billing", "drive"], "system_prompt": "You pay bills.",
-            "llm_config": {"provider": "openai", "model": "gpt-4o-mini"}})
+        deployed = self.call(
+            "POST",
+            "/api/deploy",
+            json={
+                "agent_name": AGENT,
+                "image": "registry.example/pay-bot:1",
+                "required_tools": ["echo-tool", "billing", "drive"],
+                "system_prompt": "You pay bills.",
+                "llm_config": {"provider": "openai", "model": "gpt-4o-mini"},
+            },
+        )
         assert deployed.status_code == 201
         if endpoint:
             assert self.call("PUT", f"/_mock/agents/{NAMESPACE}/{AGENT}/endpoint", json={"url": endpoint}).ok
@@ -95,8 +120,9 @@ def free_port() -> int:
 def start_agent_process(command: list[str], env: dict[str, str], port: int, cwd: Path) -> subprocess.Popen:
     """Start an agent process with the platform's env; return once it answers."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("RUNAGENTS_", "TOOL_", "LLM_"))}
-    process = subprocess.Popen(command, env={**clean, **env, "PORT": str(port)}, cwd=cwd,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command, env={**clean, **env, "PORT": str(port)}, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -181,10 +207,17 @@ class WorkspaceWorld(World):
         assert self.call("POST", f"{self.api}/starter-kit").status_code == 201
         for tool in TOOLS:
             assert self.call("POST", f"{self.api}/tools", json=tool).status_code == 201
-        deployed = self.call("POST", f"{self.api}/deploy", json={
-            "agent_name": AGENT, "image": "registry.example/pay-bot:1",
-            "required_tools": ["echo-tool", "billing", "drive"], "system_prompt": "You pay bills.",
-            "llm_config": {"provider": "openai", "model": "gpt-4o-mini"}})
+        deployed = self.call(
+            "POST",
+            f"{self.api}/deploy",
+            json={
+                "agent_name": AGENT,
+                "image": "registry.example/pay-bot:1",
+                "required_tools": ["echo-tool", "billing", "drive"],
+                "system_prompt": "You pay bills.",
+                "llm_config": {"provider": "openai", "model": "gpt-4o-mini"},
+            },
+        )
         assert deployed.status_code == 201, deployed.text
         agent = f"{self.control}/agents/{NAMESPACE}/{AGENT}"
         if endpoint:
@@ -196,10 +229,14 @@ class WorkspaceWorld(World):
     def invoke_as(self, user: str, call: dict[str, Any]) -> dict[str, Any]:
         """A client app invokes the agent for ``user`` (a JWT the workspace's ingress verifies)."""
         import json
+
         token = self.call("POST", f"{self.control}/jwt", json={"claims": {"sub": user}}).json()["token"]
-        answer = requests.post(f"{self.url}{self.runtime}/_ingress/{NAMESPACE}/{AGENT}/invoke",
-                               json={"message": json.dumps(call)}, headers={"Authorization": f"Bearer {token}"},
-                               timeout=60)
+        answer = requests.post(
+            f"{self.url}{self.runtime}/_ingress/{NAMESPACE}/{AGENT}/invoke",
+            json={"message": json.dumps(call)},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
         assert answer.status_code == 200, answer.text
         return answer.json()
 
@@ -207,8 +244,12 @@ class WorkspaceWorld(World):
         return self.call("GET", f"{self.api}/approvals/requests/{request_id}").json()
 
     def decide(self, request_id: str, decision: str, body: Any = None, **kwargs: Any) -> requests.Response:
-        return self.call("POST", f"{self.api}/approvals/requests/{request_id}/{decision}",
-                         **({"json": body} if body is not None else {}), **kwargs)
+        return self.call(
+            "POST",
+            f"{self.api}/approvals/requests/{request_id}/{decision}",
+            **({"json": body} if body is not None else {}),
+            **kwargs,
+        )
 
     def run(self, run_id: str) -> dict[str, Any]:
         return self.call("GET", f"{self.api}/runs/{run_id}").json()

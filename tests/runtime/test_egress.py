@@ -6,7 +6,6 @@ import hashlib
 import json
 
 import pytest
-
 from runtime_support import LoopbackTool
 
 EGRESS = "/_egress/agent-system/bot"
@@ -15,17 +14,40 @@ EGRESS = "/_egress/agent-system/bot"
 @pytest.fixture
 def deployed(api):
     api.post("/api/starter-kit")
-    api.post("/api/tools", {"name": "restricted", "spec": {
-        "connection": {"baseUrl": "https://r.example.test"},
-        "governance": {"accessControl": {"mode": "Restricted"}}}})
-    api.post("/api/tools", {"name": "critical", "spec": {
-        "connection": {"baseUrl": "https://c.example.test"},
-        "governance": {"accessControl": {"mode": "Open", "requireApproval": True}}}})
-    api.post("/api/deploy", {"agent_name": "bot", "image": "i", "system_prompt": "be brief",
-                             "required_tools": ["echo-tool", "restricted", "critical"],
-                             "env": [{"name": "FEATURE", "value": "on"}],
-                             "llm_configs": [{"provider": "openai", "model": "gpt-4o-mini"},
-                                             {"provider": "openai", "model": "o3", "role": "classify"}]})
+    api.post(
+        "/api/tools",
+        {
+            "name": "restricted",
+            "spec": {
+                "connection": {"baseUrl": "https://r.example.test"},
+                "governance": {"accessControl": {"mode": "Restricted"}},
+            },
+        },
+    )
+    api.post(
+        "/api/tools",
+        {
+            "name": "critical",
+            "spec": {
+                "connection": {"baseUrl": "https://c.example.test"},
+                "governance": {"accessControl": {"mode": "Open", "requireApproval": True}},
+            },
+        },
+    )
+    api.post(
+        "/api/deploy",
+        {
+            "agent_name": "bot",
+            "image": "i",
+            "system_prompt": "be brief",
+            "required_tools": ["echo-tool", "restricted", "critical"],
+            "env": [{"name": "FEATURE", "value": "on"}],
+            "llm_configs": [
+                {"provider": "openai", "model": "gpt-4o-mini"},
+                {"provider": "openai", "model": "o3", "role": "classify"},
+            ],
+        },
+    )
     return api
 
 
@@ -41,14 +63,22 @@ def test_env_names_every_tool_both_ways_and_the_agent_settings(deployed):
     assert env["LLM_GATEWAY_URL"] == f"{base}/_llm/agent-system/bot/v1"
     assert (env["LLM_MODEL"], env["LLM_PROVIDER"], env["LLM_MODEL_CLASSIFY"]) == ("gpt-4o-mini", "openai", "o3")
     assert (env["SYSTEM_PROMPT"], env["AGENT_NAME"], env["GOVERNANCE_URL"], env["FEATURE"]) == (
-        "be brief", "bot", base, "on")
+        "be brief",
+        "bot",
+        base,
+        "on",
+    )
     assert deployed.get("/_mock/agents/agent-system/nope/env").json == {"error": "agent agent-system/nope not found"}
 
 
 @pytest.mark.parametrize("suffix", ["/chat/completions", "/v1/chat/completions"])
 def test_every_documented_gateway_spelling_reaches_the_gateway(deployed, suffix):
-    answer = deployed.request("POST", "/_llm/agent-system/bot/v1" + suffix, auth=False,
-                              json_body={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})
+    answer = deployed.request(
+        "POST",
+        "/_llm/agent-system/bot/v1" + suffix,
+        auth=False,
+        json_body={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+    )
     assert answer.status_code == 200 and answer.json["object"] == "chat.completion"
 
 
@@ -67,11 +97,20 @@ def test_restricted_needs_a_binding_and_deny_wins(deployed):
     refused = egress(deployed, "GET", "/restricted/items")
     assert refused.status_code == 403
     assert refused.json["error"] == "no policy binding allows agent bot to call tool restricted"
-    deployed.post("/api/policies", {"name": "r", "rules": [
-        {"permission": "allow", "resource": "https://r.example.test/*"},
-        {"permission": "deny", "resource": "https://r.example.test/admin*"}]})
-    deployed.post("/api/policy-bindings", {"name": "bot-r", "policy": "r",
-                                           "subjects": [{"kind": "ServiceAccount", "name": "bot"}]})
+    deployed.post(
+        "/api/policies",
+        {
+            "name": "r",
+            "rules": [
+                {"permission": "allow", "resource": "https://r.example.test/*"},
+                {"permission": "deny", "resource": "https://r.example.test/admin*"},
+            ],
+        },
+    )
+    deployed.post(
+        "/api/policy-bindings",
+        {"name": "bot-r", "policy": "r", "subjects": [{"kind": "ServiceAccount", "name": "bot"}]},
+    )
     assert egress(deployed, "GET", "/restricted/items").status_code == 200
     denied = egress(deployed, "GET", "/restricted/admin/users")
     assert denied.status_code == 403 and denied.json["error"].startswith("policy denies GET")
@@ -112,7 +151,10 @@ def test_approving_the_action_directly_grants_the_tool_too(deployed):
 
 
 def test_configured_tool_reply_and_bad_reply_config(deployed):
-    assert deployed.put("/_mock/replies", {"tools": {"echo-tool": {"status": 201, "body": {"ok": True}}}}).status_code == 200
+    assert (
+        deployed.put("/_mock/replies", {"tools": {"echo-tool": {"status": 201, "body": {"ok": True}}}}).status_code
+        == 200
+    )
     answer = egress(deployed, "POST", "/echo-tool/x", json_body={})
     assert (answer.status_code, answer.json) == (201, {"ok": True})
     bad = deployed.put("/_mock/replies", {"tools": {"echo-tool": {"status": 99}}})
@@ -128,9 +170,22 @@ def local_tool():
 
 @pytest.mark.parametrize("where", ["Header", "Query"])
 def test_loopback_tools_are_forwarded_with_credentials_injected(api, local_tool, where):
-    api.post("/api/tools", {"name": "mine", "credentials": {"api_key": "k-SECRET"}, "spec": {
-        "connection": {"baseUrl": local_tool, "authentication": {
-            "type": "APIKey", "apiKeyConfig": {"in": where, "name": "X-Key", "valuePrefix": "Token "}}}}})
+    api.post(
+        "/api/tools",
+        {
+            "name": "mine",
+            "credentials": {"api_key": "k-SECRET"},
+            "spec": {
+                "connection": {
+                    "baseUrl": local_tool,
+                    "authentication": {
+                        "type": "APIKey",
+                        "apiKeyConfig": {"in": where, "name": "X-Key", "valuePrefix": "Token "},
+                    },
+                }
+            },
+        },
+    )
     api.post("/api/deploy", {"agent_name": "bot", "image": "i", "required_tools": ["mine"]})
     run = api.post("/runs", {"agent_id": "bot", "user_id": "carol"}).json
     answer = egress(api, "GET", "/mine/items?x=1", headers={"X-Run-ID": run["id"], "Authorization": "Bearer agent"})

@@ -122,7 +122,7 @@ def test_the_forward_timeout_answers_504(make_api):
 def test_the_pool_bounds_each_caller_and_the_total_and_frees_a_slot_when_work_ends():
     pool = ForwardPool(slots=3, per_caller=2)
     gate = threading.Event()
-    work = lambda: (gate.wait(30), (200, b"{}", "application/json"))[1]  # noqa: E731
+    work = lambda: (gate.wait(30), (200, b"{}", "application/json"))[1]
     held = [pool.submit("a", work), pool.submit("a", work)]
     with pytest.raises(ProxyBusy):
         pool.submit("a", work)  # a's share

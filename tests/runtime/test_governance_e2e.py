@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
-
 from runtime_support import AGENT, NAMESPACE, WorkspaceWorld, free_port, start_agent_process, stop_process
 
 WORKSPACES = ["default", "team-b"]
@@ -29,9 +28,14 @@ def agents(live_mock) -> Iterator[dict[str, str]]:
     for workspace in WORKSPACES:
         env = WorkspaceWorld(live_mock.url, workspace).build()
         port = free_port()
-        started.append(start_agent_process(
-            [sys.executable, "-m", "runagents.runtime"],
-            {**env, "USER_ENTRY_POINT": "agent_main", "RUNAGENTS_USER_CODE_DIR": str(here)}, port, here))
+        started.append(
+            start_agent_process(
+                [sys.executable, "-m", "runagents.runtime"],
+                {**env, "USER_ENTRY_POINT": "agent_main", "RUNAGENTS_USER_CODE_DIR": str(here)},
+                port,
+                here,
+            )
+        )
         urls[workspace] = f"http://127.0.0.1:{port}"
     yield urls
     for process in started:
@@ -59,10 +63,13 @@ def finished(world: WorkspaceWorld, run_id: str) -> dict:
 
 def charges(world: WorkspaceWorld, run_id: str) -> list[int]:
     """The billing tool's answers in the run, as its events record them."""
-    return [e["data"]["status"] for e in world.events(run_id) if e["type"] == "TOOL_RESPONSE" and e["actor"] == "billing"]
+    return [
+        e["data"]["status"] for e in world.events(run_id) if e["type"] == "TOOL_RESPONSE" and e["actor"] == "billing"
+    ]
 
 
 # --- 1. approval scopes -----------------------------------------------------------------
+
 
 def test_once_approves_the_exact_blocked_action_and_nothing_else(ws):
     detail, run = paused(ws, "alice")
@@ -141,6 +148,7 @@ def test_window_resumes_exactly_the_runs_of_that_user_and_ends_on_the_clock(ws):
 
 # --- 2. one blocked action per paused run -------------------------------------------------
 
+
 def test_a_second_run_blocked_on_the_same_tool_pauses_with_its_own_action(ws):
     detail_a, run_a = paused(ws, "alice")
     detail_b, run_b = paused(ws, "bob")
@@ -158,6 +166,7 @@ def test_a_second_run_blocked_on_the_same_tool_pauses_with_its_own_action(ws):
 
 # --- 3. the end user the tool sees ------------------------------------------------------
 
+
 def test_the_agent_cannot_forge_the_end_user(ws):
     reply = ws.invoke_as("alice", {"tool": "echo-tool", "path": "/me", "forge_user": "mallory@evil.test"})
     assert json.loads(reply["response"])["headers"]["X-End-User-ID"] == "alice"
@@ -169,8 +178,11 @@ def test_the_agent_cannot_forge_the_end_user(ws):
 def test_an_invoke_without_an_end_user_names_none_to_the_tool(live_mock, agents):
     world = WorkspaceWorld(live_mock.url, "default")
     world.build(endpoint=agents["default"])
-    answer = world.call("POST", f"/api/agents/{NAMESPACE}/{AGENT}/invoke",  # an API key, no X-End-User-ID
-                        json={"message": json.dumps({"tool": "echo-tool", "path": "/me", "forge_user": "mallory"})})
+    answer = world.call(
+        "POST",
+        f"/api/agents/{NAMESPACE}/{AGENT}/invoke",  # an API key, no X-End-User-ID
+        json={"message": json.dumps({"tool": "echo-tool", "path": "/me", "forge_user": "mallory"})},
+    )
     assert answer.status_code == 200
     assert "X-End-User-ID" not in json.loads(answer.json()["response"])["headers"]
     [run] = world.call("GET", f"/runs?agent_id={AGENT}").json()
@@ -179,15 +191,27 @@ def test_an_invoke_without_an_end_user_names_none_to_the_tool(live_mock, agents)
 
 # --- 4. the audit trail -----------------------------------------------------------------
 
+
 def test_every_step_of_an_approved_run_is_in_its_events(ws):
     detail, run = paused(ws, "alice")
-    ws.decide(detail["request_id"], "approve", headers={"Authorization": "Bearer runtime-test",
-                                                        "X-End-User-ID": "lead@example.com"})
+    ws.decide(
+        detail["request_id"],
+        "approve",
+        headers={"Authorization": "Bearer runtime-test", "X-End-User-ID": "lead@example.com"},
+    )
     assert finished(ws, run["id"])["status"] == "COMPLETED"
     trail = [(e["type"], e.get("actor")) for e in ws.events(run["id"])]
-    assert trail == [("USER_MESSAGE", "alice"), ("TOOL_REQUEST", AGENT), ("APPROVAL_REQUIRED", "governance"),
-                     ("APPROVED", "lead@example.com"), ("RESUMED", "governance"), ("TOOL_REQUEST", AGENT),
-                     ("TOOL_RESPONSE", "billing"), ("AGENT_MESSAGE", None), ("COMPLETED", None)]
+    assert trail == [
+        ("USER_MESSAGE", "alice"),
+        ("TOOL_REQUEST", AGENT),
+        ("APPROVAL_REQUIRED", "governance"),
+        ("APPROVED", "lead@example.com"),
+        ("RESUMED", "governance"),
+        ("TOOL_REQUEST", AGENT),
+        ("TOOL_RESPONSE", "billing"),
+        ("AGENT_MESSAGE", None),
+        ("COMPLETED", None),
+    ]
 
 
 def test_refused_calls_and_a_rejection_are_in_the_events(ws):
@@ -200,25 +224,37 @@ def test_refused_calls_and_a_rejection_are_in_the_events(ws):
     # 403 after a rejection
     detail, rejected = paused(ws, "alice")
     assert ws.decide(detail["request_id"], "reject", {"reason": "no"}).status_code == 200
-    again = requests.post(ws.env["TOOL_URL_BILLING"] + "/v1/charges", json={"amount": 42},
-                          headers={"X-Run-ID": rejected["id"]}, timeout=10)
+    again = requests.post(
+        ws.env["TOOL_URL_BILLING"] + "/v1/charges",
+        json={"amount": 42},
+        headers={"X-Run-ID": rejected["id"]},
+        timeout=10,
+    )
     assert again.status_code == 403
 
     def refusals(run_id: str) -> list[tuple]:
-        return [(e["data"]["status"], e["data"]["error"]) for e in ws.events(run_id)
-                if e["type"] == "TOOL_RESPONSE" and "error" in e.get("data", {})]
+        return [
+            (e["data"]["status"], e["data"]["error"])
+            for e in ws.events(run_id)
+            if e["type"] == "TOOL_RESPONSE" and "error" in e.get("data", {})
+        ]
 
     runs = ws.call("GET", f"{ws.api}/runs?agent_id={AGENT}&status=COMPLETED").json()
     assert any(refusals(r["id"]) == [(403, "operation not permitted")] for r in runs)
     assert refusals(tampered["id"]) == [(409, "payload_hash mismatch")]
     trail = [(e["type"], e.get("actor")) for e in ws.events(rejected["id"])]
-    assert trail[-4:] == [("REJECTED", "admin"), ("FAILED", "governance"), ("TOOL_REQUEST", AGENT),
-                          ("TOOL_RESPONSE", "governance")]
+    assert trail[-4:] == [
+        ("REJECTED", "admin"),
+        ("FAILED", "governance"),
+        ("TOOL_REQUEST", AGENT),
+        ("TOOL_RESPONSE", "governance"),
+    ]
     assert refusals(rejected["id"]) == [(403, "access to tool billing was rejected for this run")]
 
 
 def test_consent_is_asked_and_given_on_the_workspace_of_the_run(ws):
     from urllib.parse import parse_qs, urlsplit
+
     drive = {"tool": "drive", "method": "GET", "path": "/files"}
     reply = ws.invoke_as("bob", drive)
     assert reply["code"] == "CONSENT_REQUIRED"
@@ -232,6 +268,7 @@ def test_consent_is_asked_and_given_on_the_workspace_of_the_run(ws):
 
 
 # --- issue 21, defect 5: workspaces never see each other ----------------------------------
+
 
 def test_a_named_workspace_runs_its_agent_and_never_touches_the_default(live_mock, agents):
     default, named = WorkspaceWorld(live_mock.url, "default"), WorkspaceWorld(live_mock.url, "team-b")
@@ -247,10 +284,15 @@ def test_a_named_workspace_runs_its_agent_and_never_touches_the_default(live_moc
     assert default.call("GET", f"/runs/{run['id']}").status_code == 404
     assert default.call("POST", f"/governance/requests/{detail['request_id']}/approve").status_code == 404
     # A run of one workspace is unknown on the other's tool proxy.
-    crossed = requests.post(f"{live_mock.url}/_egress/agent-system/{AGENT}/echo-tool/x", json={},
-                            headers={"X-Run-ID": run["id"]}, timeout=10)
+    crossed = requests.post(
+        f"{live_mock.url}/_egress/agent-system/{AGENT}/echo-tool/x",
+        json={},
+        headers={"X-Run-ID": run["id"]},
+        timeout=10,
+    )
     assert crossed.status_code == 404 and crossed.json() == {"error": f"run {run['id']} not found"}
     journal = default.call("GET", "/_mock/workspaces/team-b/journal").json()
     assert any(e["path"].startswith("/_workspaces/team-b/_egress/") for e in journal)
-    assert not any(e["path"].startswith("/_workspaces/") for e in default.call(
-        "GET", "/_mock/workspaces/default/journal").json())
+    assert not any(
+        e["path"].startswith("/_workspaces/") for e in default.call("GET", "/_mock/workspaces/default/journal").json()
+    )

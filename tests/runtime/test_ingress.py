@@ -6,10 +6,19 @@ import jwt
 import pytest
 
 INVOKE = "/_ingress/agent-system/bot/invoke"
-IDP = {"name": "corp", "spec": {"host": "bot.example.test",
-                                "identityProvider": {"issuer": "https://login.corp.test", "jwksUri": "https://x/jwks",
-                                                     "audiences": ["bot-api"]},
-                                "userIDClaim": "email", "allowedDomains": ["*.corp.test"]}}
+IDP = {
+    "name": "corp",
+    "spec": {
+        "host": "bot.example.test",
+        "identityProvider": {
+            "issuer": "https://login.corp.test",
+            "jwksUri": "https://x/jwks",
+            "audiences": ["bot-api"],
+        },
+        "userIDClaim": "email",
+        "allowedDomains": ["*.corp.test"],
+    },
+}
 GOOD = {"iss": "https://login.corp.test", "aud": "bot-api", "email": "erin@corp.test", "sub": "u-1"}
 
 
@@ -48,12 +57,15 @@ def test_the_jwks_verifies_minted_tokens(bot):
     assert key["kid"] == jwt.get_unverified_header(token)["kid"]
 
 
-@pytest.mark.parametrize("claims,extra,message", [
-    ({**GOOD, "iss": "https://evil.test"}, {}, "token issuer is not accepted"),
-    ({**GOOD, "aud": "other"}, {}, "token audience is not accepted"),
-    (GOOD, {"expires_in": -1}, "token has expired"),
-    ({k: v for k, v in GOOD.items() if k != "email"}, {}, "token has no email claim"),
-])
+@pytest.mark.parametrize(
+    "claims,extra,message",
+    [
+        ({**GOOD, "iss": "https://evil.test"}, {}, "token issuer is not accepted"),
+        ({**GOOD, "aud": "other"}, {}, "token audience is not accepted"),
+        (GOOD, {"expires_in": -1}, "token has expired"),
+        ({k: v for k, v in GOOD.items() if k != "email"}, {}, "token has no email claim"),
+    ],
+)
 def test_bad_tokens_are_401(bot, claims, extra, message):
     answer = call(bot, mint(bot, claims, **extra))
     assert (answer.status_code, answer.json) == (401, {"error": message})
@@ -82,9 +94,12 @@ def test_origin_outside_allowed_domains_is_403(bot):
     assert (answer.status_code, answer.json) == (403, {"error": "origin evil.test is not an allowed domain"})
 
 
-@pytest.mark.parametrize("body,message", [
-    ({"claims": []}, "claims must be a JSON object"),
-    ({"expires_in": "1h"}, "expires_in must be an integer number of seconds (negative: already expired)"),
-])
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        ({"claims": []}, "claims must be a JSON object"),
+        ({"expires_in": "1h"}, "expires_in must be an integer number of seconds (negative: already expired)"),
+    ],
+)
 def test_jwt_minting_bad_input(api, body, message):
     assert api.post("/_mock/jwt", body).json == {"error": message}

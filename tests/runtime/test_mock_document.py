@@ -24,10 +24,17 @@ def test_the_document_is_valid_openapi_and_shipped_like_openapi_yaml():
 
 def test_control_routes_are_exactly_the_documents_operations():
     app = create_app({})
-    served = {(rule.rule, method) for rule in app.url_map.iter_rules() if rule.endpoint.startswith("mock:")
-              for method in rule.methods - {"HEAD", "OPTIONS"}}
-    documented = {(op.url_rule, op.method) for op in Spec.load(mock_spec_path()).operations.values()
-                  if op.path.startswith("/_mock/")}
+    served = {
+        (rule.rule, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("mock:")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    documented = {
+        (op.url_rule, op.method)
+        for op in Spec.load(mock_spec_path()).operations.values()
+        if op.path.startswith("/_mock/")
+    }
     assert served == documented
 
 

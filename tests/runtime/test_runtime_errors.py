@@ -44,8 +44,9 @@ def test_the_llm_gateway_needs_no_key_when_only_workspace_keys_are_configured(ma
     answer = api.post("/_llm/agent-system/bot/v1/chat/completions", CHAT, auth=False)
     assert answer.status_code == 200 and answer.get_json()["object"] == "chat.completion"
     # A key the caller sends is not what lets it in, nor what it is metered as.
-    answer = api.post("/_llm/agent-system/bot/v1/chat/completions", CHAT,
-                      headers={"Authorization": "Bearer invalid"}, auth=False)
+    answer = api.post(
+        "/_llm/agent-system/bot/v1/chat/completions", CHAT, headers={"Authorization": "Bearer invalid"}, auth=False
+    )
     assert answer.status_code == 200
 
 

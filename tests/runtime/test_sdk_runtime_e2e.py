@@ -9,22 +9,28 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-
 from runtime_support import AGENT, NAMESPACE
 
 INVOKE = f"/api/agents/{NAMESPACE}/{AGENT}/invoke"
 
 
 def invoke(world, call: dict, user: str = "alice") -> dict:
-    response = world.call("POST", INVOKE, json={"message": json.dumps(call)},
-                          headers={"Authorization": "Bearer runtime-test", "X-End-User-ID": user})
+    response = world.call(
+        "POST",
+        INVOKE,
+        json={"message": json.dumps(call)},
+        headers={"Authorization": "Bearer runtime-test", "X-End-User-ID": user},
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def latest_run(world) -> dict:
-    runs = [r for status in ("RUNNING", "PAUSED_APPROVAL", "COMPLETED", "FAILED")
-            for r in world.call("GET", f"/runs?status={status}").json()]
+    runs = [
+        r
+        for status in ("RUNNING", "PAUSED_APPROVAL", "COMPLETED", "FAILED")
+        for r in world.call("GET", f"/runs?status={status}").json()
+    ]
     return max(runs, key=lambda r: (r["created_at"], len(world.events(r["id"]))))
 
 
@@ -73,8 +79,12 @@ def test_critical_tool_approval_resume_and_completion(world, sdk_agent):
     assert detail["code"] == "APPROVAL_REQUIRED" and detail["tool"] == "billing" and detail["action_id"]
     assert run["status"] == "PAUSED_APPROVAL" and run["blocked_action_id"] == detail["action_id"]
     required = [e for e in world.events(run["id"]) if e["type"] == "APPROVAL_REQUIRED"]
-    assert required[0]["data"] == {"tool_id": "billing", "capability": "create-charge", "tool_method": "POST",
-                                   "tool_url": "https://billing.example.test/v1/charges"}
+    assert required[0]["data"] == {
+        "tool_id": "billing",
+        "capability": "create-charge",
+        "tool_method": "POST",
+        "tool_url": "https://billing.example.test/v1/charges",
+    }
     action = world.call("GET", f"/runs/{run['id']}/actions/{detail['action_id']}").json()
     assert action["payload_hash"] == __import__("hashlib").sha256(b'{"amount": 42}').hexdigest()
     # The runtime stored its checkpoint without a key.
@@ -89,8 +99,14 @@ def test_critical_tool_approval_resume_and_completion(world, sdk_agent):
     done = world.wait_for_run(run["id"], ("COMPLETED", "FAILED"))
     assert done["status"] == "COMPLETED"
     events = world.events(run["id"])
-    assert [e["type"] for e in events][-6:] == ["APPROVED", "RESUMED", "TOOL_REQUEST", "TOOL_RESPONSE",
-                                                 "AGENT_MESSAGE", "COMPLETED"]
+    assert [e["type"] for e in events][-6:] == [
+        "APPROVED",
+        "RESUMED",
+        "TOOL_REQUEST",
+        "TOOL_RESPONSE",
+        "AGENT_MESSAGE",
+        "COMPLETED",
+    ]
     answered = json.loads(events[-2]["data"]["response"])
     assert answered["headers"]["X-Api-Key"] == "***"  # injected, and redacted in the echo
     assert world.call("GET", f"/runs/{run['id']}/actions/{detail['action_id']}").json()["status"] == "EXECUTED"
@@ -100,12 +116,14 @@ def test_critical_tool_approval_resume_and_completion(world, sdk_agent):
 def test_rejection_fails_the_run_and_keeps_the_agent_out(world, sdk_agent, live_mock):
     env = world.build(endpoint=sdk_agent)
     reply, run = pause_on_approval(world)
-    rejected = world.call("POST", f"/governance/requests/{reply['approval_required']['request_id']}/reject",
-                          json={"reason": "not today"})
+    rejected = world.call(
+        "POST", f"/governance/requests/{reply['approval_required']['request_id']}/reject", json={"reason": "not today"}
+    )
     assert rejected.status_code == 200
     assert world.run(run["id"])["status"] == "FAILED"
-    again = requests.post(env["TOOL_URL_BILLING"] + "/v1/charges", json={"amount": 42},
-                          headers={"X-Run-ID": run["id"]}, timeout=10)
+    again = requests.post(
+        env["TOOL_URL_BILLING"] + "/v1/charges", json={"amount": 42}, headers={"X-Run-ID": run["id"]}, timeout=10
+    )
     assert again.status_code == 403
     assert again.json() == {"error": "access to tool billing was rejected for this run", "tool": "billing"}
 
@@ -113,8 +131,11 @@ def test_rejection_fails_the_run_and_keeps_the_agent_out(world, sdk_agent, live_
 def test_grant_expires_on_the_mock_clock(world, sdk_agent):
     world.build(endpoint=sdk_agent)
     reply, run = pause_on_approval(world)
-    approved = world.call("POST", f"/governance/requests/{reply['approval_required']['request_id']}/approve",
-                          json={"scope": "agent_user_ttl"}).json()
+    approved = world.call(
+        "POST",
+        f"/governance/requests/{reply['approval_required']['request_id']}/approve",
+        json={"scope": "agent_user_ttl"},
+    ).json()
     bindings = {b["name"]: b for b in world.call("GET", "/api/policy-bindings").json()}
     assert bindings[f"{AGENT}-billing-jit"]["expires_at"] == approved["expires_at"]  # the tool's 1h default
     assert world.wait_for_run(run["id"], ("COMPLETED", "FAILED"))["status"] == "COMPLETED"
@@ -132,8 +153,10 @@ def test_changed_payload_after_approval_is_a_409(world, sdk_agent):
     egress = [e for e in world.call("GET", "/_mock/journal").json() if e["path"].startswith("/_egress/")]
     assert [e["status"] for e in egress] == [403, 409]
     assert egress[1]["body"] == {"amount": 43}
-    assert world.call("GET", f"/runs/{run['id']}/actions/{reply['approval_required']['action_id']}").json()[
-        "status"] == "APPROVED"  # never executed
+    assert (
+        world.call("GET", f"/runs/{run['id']}/actions/{reply['approval_required']['action_id']}").json()["status"]
+        == "APPROVED"
+    )  # never executed
 
 
 def test_oauth_consent_then_callback_then_allowed(world, sdk_agent):
@@ -153,8 +176,9 @@ def test_oauth_consent_then_callback_then_allowed(world, sdk_agent):
     allowed = json.loads(invoke(world, {"tool": "drive", "method": "GET", "path": "/files"}, user="bob")["response"])
     assert allowed["headers"]["Authorization"] == "***"
     # Consent is per user: alice has none.
-    assert invoke(world, {"tool": "drive", "method": "GET", "path": "/files"}, user="alice")["code"] == \
-        "CONSENT_REQUIRED"
+    assert (
+        invoke(world, {"tool": "drive", "method": "GET", "path": "/files"}, user="alice")["code"] == "CONSENT_REQUIRED"
+    )
     world.assert_no_secret_leaked()
 
 
@@ -164,8 +188,9 @@ def test_forged_oauth_state_is_refused(world, state):
     answer = requests.get(world.url + "/_oauth/callback", params={"state": state}, timeout=10)
     assert answer.status_code == 400
     # An empty state is refused by the document's schema (minLength), a forged one by its signature.
-    assert answer.json() == ({"error": "query parameter state must not be empty"} if not state
-                             else {"error": "invalid OAuth state"})
+    assert answer.json() == (
+        {"error": "query parameter state must not be empty"} if not state else {"error": "invalid OAuth state"}
+    )
     assert world.call("GET", "/_mock/state").json()["runtime"]["consents"] == []
 
 

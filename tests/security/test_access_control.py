@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import requests
-
-from mockserver.web.cli import build_parser
-from mockserver.spec.document import Spec
 from reliability_support import HTTP_TIMEOUT, ServedMock, json_error, live_mock
+
+from mockserver.spec.document import Spec
+from mockserver.web.cli import build_parser
 
 SPEC = Spec.load()
 # Every documented operation, with made-up path parameters.
@@ -31,8 +31,12 @@ BAD_AUTH = {
 
 def control_routes(live) -> list[tuple[str, str]]:
     """Every /_mock/ route the app has, read from its URL map (new ones are covered too)."""
-    return sorted((method, rule.rule) for rule in live.app.url_map.iter_rules() if rule.rule.startswith("/_mock/")
-                  for method in rule.methods - {"HEAD", "OPTIONS"})
+    return sorted(
+        (method, rule.rule)
+        for rule in live.app.url_map.iter_rules()
+        if rule.rule.startswith("/_mock/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    )
 
 
 def call(live, method: str, path: str, headers: dict) -> requests.Response:
@@ -56,6 +60,7 @@ def separated():
 
 
 # --- binding -------------------------------------------------------------------------------
+
 
 def test_default_bind_address_is_loopback():
     assert build_parser().parse_args(["serve"]).host == "127.0.0.1"
@@ -88,6 +93,7 @@ def test_served_mock_listens_on_loopback_only():
 
 # --- API keys ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("method,path", API_ROUTES)
 def test_every_api_route_refuses_requests_without_a_valid_key(keyed, method, path):
     for label, headers in BAD_AUTH.items():
@@ -111,8 +117,11 @@ def test_keyless_routes_answer_without_a_key(keyed, method, path):
         response = call(keyed, method, path, headers)
         # Past auth: the body check (a checkpoint needs action_id, a tool result tool_call_id)
         # or the unknown run answers.
-        assert response.json() in ({"error": "run x not found"}, {"error": "action_id is required"},
-                                   {"error": "tool_call_id is required"})
+        assert response.json() in (
+            {"error": "run x not found"},
+            {"error": "action_id is required"},
+            {"error": "tool_call_id is required"},
+        )
 
 
 def test_unknown_paths_need_a_key_too(keyed):
@@ -134,6 +143,7 @@ def test_control_api_takes_an_api_key_when_there_is_no_admin_key(keyed):
 
 
 # --- the admin key -------------------------------------------------------------------------
+
 
 def test_admin_key_is_required_on_every_control_route(separated):
     for method, path in control_routes(separated):
@@ -161,6 +171,7 @@ def test_admin_key_alone_guards_only_the_control_api():
 
 # --- /_mock/ turned off --------------------------------------------------------------------
 
+
 def test_no_admin_turns_every_control_route_off():
     with live_mock() as with_admin:
         routes = control_routes(with_admin)
@@ -182,5 +193,7 @@ def test_serve_flags_wire_up_keys_and_no_admin():
         assert requests.get(base + "/_mock/state", headers=bearer("user-key"), timeout=HTTP_TIMEOUT).status_code == 401
         assert requests.get(base + "/_mock/state", headers=bearer("admin-key"), timeout=HTTP_TIMEOUT).status_code == 200
     with ServedMock("--api-key", "user-key", "--no-admin") as served:
-        assert requests.get(served.url + "/_mock/state", headers=bearer("user-key"),
-                            timeout=HTTP_TIMEOUT).status_code == 404
+        assert (
+            requests.get(served.url + "/_mock/state", headers=bearer("user-key"), timeout=HTTP_TIMEOUT).status_code
+            == 404
+        )

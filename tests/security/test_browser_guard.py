@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from api_support import AUTH
+
 from mockserver.web.cli import build_parser
 
 
@@ -26,12 +26,15 @@ def error(response) -> str:
 def test_a_foreign_host_name_is_refused_on_every_surface(api, path):
     refused = raw(api, "GET", path, {"Host": "rebind.evil.test:8092"})
     assert refused.status_code == 403 and refused.content_type == "application/json"
-    assert error(refused) == ("Host rebind.evil.test is not this mock's address: use 127.0.0.1 or localhost, "
-                              "or start it with --allow-host rebind.evil.test")
+    assert error(refused) == (
+        "Host rebind.evil.test is not this mock's address: use 127.0.0.1 or localhost, "
+        "or start it with --allow-host rebind.evil.test"
+    )
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1:8092", "localhost:8092", "[::1]:8092", "10.0.0.5", "app.localhost",
-                                  "LOCALHOST"])
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1:8092", "localhost:8092", "[::1]:8092", "10.0.0.5", "app.localhost", "LOCALHOST"]
+)
 def test_addresses_and_loopback_names_are_served(api, host):
     assert raw(api, "GET", "/api/tools", {"Host": host}).status_code == 200
 
@@ -47,13 +50,16 @@ def test_the_cli_allows_the_bound_name_and_allow_host_names():
     assert args.allow_host == ["mock", "mock.internal"]
 
 
-@pytest.mark.parametrize("method, path, body", [
-    ("POST", "/api/tools", {"name": "t", "base_url": "https://x.example"}),
-    ("POST", "/_mock/reset", None),
-    ("PUT", "/_mock/rate-limit", {"per_minute": 1}),
-    ("POST", "/_egress/agent-system/bot/echo-tool/x", {}),
-    ("POST", "/_llm/agent-system/bot/v1/chat/completions", {}),
-])
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("POST", "/api/tools", {"name": "t", "base_url": "https://x.example"}),
+        ("POST", "/_mock/reset", None),
+        ("PUT", "/_mock/rate-limit", {"per_minute": 1}),
+        ("POST", "/_egress/agent-system/bot/echo-tool/x", {}),
+        ("POST", "/_llm/agent-system/bot/v1/chat/completions", {}),
+    ],
+)
 def test_a_state_change_from_another_origin_is_refused_on_every_surface(api, method, path, body):
     data = None if body is None else json.dumps(body)
     for origin in ("http://127.0.0.1:9999", "null", "https://evil.example"):
@@ -65,24 +71,35 @@ def test_a_state_change_from_another_origin_is_refused_on_every_surface(api, met
 
 
 def test_the_mocks_own_origin_and_no_origin_pass(api):
-    own = raw(api, "POST", "/_mock/clock/advance", {"Origin": "http://localhost", "Content-Type": "application/json"},
-              data=json.dumps({"seconds": 5}))
+    own = raw(
+        api,
+        "POST",
+        "/_mock/clock/advance",
+        {"Origin": "http://localhost", "Content-Type": "application/json"},
+        data=json.dumps({"seconds": 5}),
+    )
     assert own.status_code == 200
-    plain = raw(api, "POST", "/_mock/clock/advance", {"Content-Type": "application/json"},
-                data=json.dumps({"seconds": 5}))
+    plain = raw(
+        api, "POST", "/_mock/clock/advance", {"Content-Type": "application/json"}, data=json.dumps({"seconds": 5})
+    )
     assert plain.status_code == 200 and plain.get_json()["offset_seconds"] == 10
     # Reads from another origin are not state changes (the browser keeps their answers from the page).
     assert raw(api, "GET", "/api/tools", {"Origin": "https://evil.example"}).status_code == 200
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
-                                          "multipart/form-data; boundary=x", "TEXT/PLAIN; charset=utf-8"])
-@pytest.mark.parametrize("method, path, body", [
-    ("POST", "/api/tools", {"name": "t", "base_url": "https://x.example"}),
-    ("POST", "/_mock/faults", {"path": "/*", "status": 503}),
-    ("POST", "/_mock/seed", {"tools": [{"name": "t", "base_url": "https://x.example"}]}),
-    ("POST", "/_ingress/agent-system/bot/invoke", {"message": "hi"}),
-])
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "TEXT/PLAIN; charset=utf-8"],
+)
+@pytest.mark.parametrize(
+    "method, path, body",
+    [
+        ("POST", "/api/tools", {"name": "t", "base_url": "https://x.example"}),
+        ("POST", "/_mock/faults", {"path": "/*", "status": 503}),
+        ("POST", "/_mock/seed", {"tools": [{"name": "t", "base_url": "https://x.example"}]}),
+        ("POST", "/_ingress/agent-system/bot/invoke", {"message": "hi"}),
+    ],
+)
 def test_a_json_body_sent_as_a_form_type_is_a_400(api, content_type, method, path, body):
     refused = api.request(method, path, data=json.dumps(body), headers={"Content-Type": content_type})
     assert refused.status_code == 400
@@ -94,6 +111,11 @@ def test_the_tool_proxy_passes_form_bodies_on(api):
     # A tool may take forms (Stripe does): the egress operation documents no body type.
     api.post("/api/starter-kit")
     api.post("/api/deploy", {"agent_name": "bot", "image": "i", "required_tools": ["echo-tool"]})
-    answer = api.request("POST", "/_egress/agent-system/bot/echo-tool/x", data="amount=5",
-                         headers={"Content-Type": "application/x-www-form-urlencoded"}, auth=False)
+    answer = api.request(
+        "POST",
+        "/_egress/agent-system/bot/echo-tool/x",
+        data="amount=5",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        auth=False,
+    )
     assert answer.status_code == 200 and answer.get_json()["body"] == "amount=5"

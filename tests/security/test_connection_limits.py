@@ -14,7 +14,6 @@ import time
 from contextlib import ExitStack
 
 import pytest
-
 from reliability_support import AUTH, Client, ServedMock, host_port, http_request_bytes, parse_raw_response
 
 TIMEOUTS = ("--idle-timeout", "1", "--body-timeout", "1")
@@ -23,8 +22,9 @@ CLOSE_DEADLINE = 8.0  # seconds: well past the 1 s timeouts, so this is a bound,
 
 @pytest.fixture(scope="module", params=["granian", "waitress"])
 def served(request):
-    with ServedMock("--server", request.param, "--api-key", AUTH["Authorization"].split()[1],
-                    "--max-connections", "8", *TIMEOUTS) as mock:
+    with ServedMock(
+        "--server", request.param, "--api-key", AUTH["Authorization"].split()[1], "--max-connections", "8", *TIMEOUTS
+    ) as mock:
         yield mock
 
 
@@ -35,7 +35,7 @@ def _closed_by_server(sock: socket.socket) -> bytes:
     try:
         while chunk := sock.recv(4096):
             data += chunk
-    except socket.timeout:
+    except TimeoutError:
         raise AssertionError(f"connection still open after {CLOSE_DEADLINE}s (got {data[:80]!r})") from None
     except ConnectionResetError:
         pass
@@ -55,20 +55,30 @@ def test_a_connection_stalled_in_its_headers_is_closed(served):
 
 def test_an_idle_keep_alive_connection_is_closed(served):
     with socket.create_connection(host_port(served.url)) as sock:
-        sock.sendall(f"GET /api/tools HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {AUTH['Authorization']}\r\n\r\n".encode())
+        sock.sendall(
+            f"GET /api/tools HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {AUTH['Authorization']}\r\n\r\n".encode()
+        )
         data = _closed_by_server(sock)
     assert data.startswith(b"HTTP/1.1 200")
 
 
-@pytest.mark.parametrize("half_close, status, message", [
-    (False, 408, b"request body not received within 1 seconds"),
-    (True, 400, b"request body ended before its Content-Length"),
-], ids=["stalled", "short-then-half-closed"])
+@pytest.mark.parametrize(
+    "half_close, status, message",
+    [
+        (False, 408, b"request body not received within 1 seconds"),
+        (True, 400, b"request body ended before its Content-Length"),
+    ],
+    ids=["stalled", "short-then-half-closed"],
+)
 def test_a_body_short_of_its_content_length_is_never_processed(served, half_close, status, message):
     client = Client(served.url)
     client.reset()
-    request = http_request_bytes("POST", "/api/tools", {"Content-Type": "application/json"},
-                                 b'{"name": "cut", "base_url": "https://x.example.com"}')
+    request = http_request_bytes(
+        "POST",
+        "/api/tools",
+        {"Content-Type": "application/json"},
+        b'{"name": "cut", "base_url": "https://x.example.com"}',
+    )
     with socket.create_connection(host_port(served.url)) as sock:
         sock.sendall(request[:-10])
         if half_close:
@@ -87,8 +97,7 @@ def test_a_chunked_body_whose_client_hangs_up_before_the_last_chunk_is_never_pro
     client = Client(served.url)
     client.reset()
     body = b'{"agent_id": "a", "user_id": "u"}'
-    head = http_request_bytes("POST", "/runs", {"Content-Type": "application/json",
-                                                "Transfer-Encoding": "chunked"})
+    head = http_request_bytes("POST", "/runs", {"Content-Type": "application/json", "Transfer-Encoding": "chunked"})
     with socket.create_connection(host_port(served.url)) as sock:
         sock.sendall(head + b"%x\r\n%s\r\n" % (len(body), body))  # no last (empty) chunk
     # The same request with its last chunk is processed (the client waits for the answer).
@@ -120,7 +129,9 @@ def test_idle_connections_beyond_the_limit_are_freed_by_the_timeouts(served):
 def _keep_alive_get(sock: socket.socket) -> int:
     """Send one keep-alive request on ``sock`` and read its answer; the status."""
     sock.settimeout(CLOSE_DEADLINE)
-    sock.sendall(f"GET /api/tools HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {AUTH['Authorization']}\r\n\r\n".encode())
+    sock.sendall(
+        f"GET /api/tools HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {AUTH['Authorization']}\r\n\r\n".encode()
+    )
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(4096)
@@ -135,16 +146,28 @@ def _keep_alive_get(sock: socket.socket) -> int:
 @pytest.mark.parametrize("server", ["granian", "waitress"])
 def test_a_connection_beyond_max_connections_gets_a_clear_503(server):
     # Long timeouts: the 8 served connections stay open until the test closes them.
-    with ServedMock("--server", server, "--api-key", AUTH["Authorization"].split()[1],
-                    "--max-connections", "8", "--idle-timeout", "30") as mock, ExitStack() as stack:
+    with (
+        ServedMock(
+            "--server",
+            server,
+            "--api-key",
+            AUTH["Authorization"].split()[1],
+            "--max-connections",
+            "8",
+            "--idle-timeout",
+            "30",
+        ) as mock,
+        ExitStack() as stack,
+    ):
         held = [stack.enter_context(socket.create_connection(host_port(mock.url))) for _ in range(8)]
         assert [_keep_alive_get(sock) for sock in held] == [200] * 8
         with socket.create_connection(host_port(mock.url)) as ninth:
             ninth.sendall(http_request_bytes("GET", "/api/tools"))
             status, headers, body = parse_raw_response(_closed_by_server(ninth))
         assert status == 503
-        assert json.loads(body) == {"error": "too many connections: the mock serves at most 8 at once "
-                                             "(--max-connections); try again later"}
+        assert json.loads(body) == {
+            "error": "too many connections: the mock serves at most 8 at once (--max-connections); try again later"
+        }
         assert headers["connection"] == "close" and headers["retry-after"] == "1"
         assert headers["content-type"] == "application/json"
         # The served connections were not disturbed, and a freed slot serves a new client.

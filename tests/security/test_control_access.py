@@ -4,7 +4,6 @@ workspace key at most its own workspace's state calls; a revoked key stays revok
 from __future__ import annotations
 
 import pytest
-
 from api_support import error_of
 
 
@@ -13,14 +12,23 @@ def bearer(key: str) -> dict[str, str]:
 
 
 REVOPS = "ra_ws_revops-key"
-SERVER_WIDE = [("GET", "/_mock/state"), ("POST", "/_mock/reset"), ("GET", "/_mock/journal"),
-               ("GET", "/_mock/workspaces"), ("GET", "/_mock/faults"), ("POST", "/_mock/workspaces/acme/keys"),
-               ("GET", "/_mock/workspaces/acme/state"), ("POST", "/_mock/workspaces/acme/reset"),
-               ("GET", "/_mock/workspaces/revops/keys"), ("POST", "/_mock/workspaces/revops/keys")]
+SERVER_WIDE = [
+    ("GET", "/_mock/state"),
+    ("POST", "/_mock/reset"),
+    ("GET", "/_mock/journal"),
+    ("GET", "/_mock/workspaces"),
+    ("GET", "/_mock/faults"),
+    ("POST", "/_mock/workspaces/acme/keys"),
+    ("GET", "/_mock/workspaces/acme/state"),
+    ("POST", "/_mock/workspaces/acme/reset"),
+    ("GET", "/_mock/workspaces/revops/keys"),
+    ("POST", "/_mock/workspaces/revops/keys"),
+]
 
 
-@pytest.mark.parametrize("config", [{"workspace_keys": {"revops": REVOPS}},
-                                    {"workspace_keys": {"revops": REVOPS}, "api_keys": ["owner"]}])
+@pytest.mark.parametrize(
+    "config", [{"workspace_keys": {"revops": REVOPS}}, {"workspace_keys": {"revops": REVOPS}, "api_keys": ["owner"]}]
+)
 def test_a_workspace_key_never_opens_server_wide_calls_or_other_workspaces(make_api, config):
     api = make_api(**config)
     for method, path in SERVER_WIDE:
@@ -28,8 +36,12 @@ def test_a_workspace_key_never_opens_server_wide_calls_or_other_workspaces(make_
         assert refused.status_code == 401 and error_of(refused) == "missing or invalid admin key", (method, path)
     # Its own workspace's state calls are its own.
     assert api.get("/_mock/workspaces/revops/state", headers=bearer(REVOPS), auth=False).status_code == 200
-    assert api.post("/_mock/workspaces/revops/clock/advance", {"seconds": 5}, headers=bearer(REVOPS),
-                    auth=False).status_code == 200
+    assert (
+        api.post(
+            "/_mock/workspaces/revops/clock/advance", {"seconds": 5}, headers=bearer(REVOPS), auth=False
+        ).status_code
+        == 200
+    )
 
 
 def test_a_minted_key_is_held_to_its_workspace_too(make_api):

@@ -5,7 +5,7 @@ For each generated request: no 5xx, an answer openapi.yaml allows (checked with
 export (``GET /_mock/state``) is byte-for-byte what it was before the request.
 
 Bounded: the coverage phase (deterministic boundary and invalid values, every operation)
-plus ``RUNAGENTS_FUZZ_EXAMPLES`` (default 10) random examples per operation and mode,
+plus ``RUNAGENTS_FUZZ_EXAMPLES`` (default 6) random examples per operation and mode,
 derandomized so a run is repeatable. Set ``RUNAGENTS_FUZZ_RANDOM=1`` to explore new inputs.
 """
 
@@ -18,13 +18,13 @@ import pytest
 import schemathesis
 import yaml
 from hypothesis import HealthCheck, settings
+from reliability_support import AUTH, HTTP_TIMEOUT, Client, freeze_clock, live_mock
 from schemathesis import GenerationMode
 
 from mockserver.spec.conformance import response_problems
 from mockserver.spec.document import Spec, default_spec_path
-from reliability_support import AUTH, HTTP_TIMEOUT, Client, freeze_clock, live_mock
 
-EXAMPLES = int(os.environ.get("RUNAGENTS_FUZZ_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("RUNAGENTS_FUZZ_EXAMPLES", "6"))
 DERANDOMIZE = os.environ.get("RUNAGENTS_FUZZ_RANDOM") != "1"
 
 with open(default_spec_path(), encoding="utf-8") as fh:
@@ -33,9 +33,12 @@ SPEC = Spec(DOCUMENT)
 
 schema = schemathesis.openapi.from_dict(DOCUMENT)
 # Auth is ours to send (below); generated credentials would only turn cases into 401s.
-schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
-                                max_examples=EXAMPLES, with_security_parameters=False,
-                                no_shrink=True)  # a failure is reported as found: shrinking costs unbounded time
+schema.config.generation.update(
+    modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+    max_examples=EXAMPLES,
+    with_security_parameters=False,
+    no_shrink=True,
+)  # a failure is reported as found: shrinking costs unbounded time
 schema.config.phases.update(phases=["examples", "coverage", "fuzzing"])
 # Undocumented methods are tried too, except OPTIONS, which the HTTP framework answers
 # itself (schemathesis' own unsupported-method check skips it for the same reason).
@@ -62,8 +65,9 @@ def target():
 
 
 @schema.parametrize()
-@settings(deadline=None, database=None, derandomize=DERANDOMIZE, suppress_health_check=list(HealthCheck),
-          print_blob=True)
+@settings(
+    deadline=None, database=None, derandomize=DERANDOMIZE, suppress_health_check=list(HealthCheck), print_blob=True
+)
 def test_generated_requests_get_documented_answers_and_refusals_change_nothing(case, target):
     live, client = target
     before = client.state_bytes()

@@ -7,15 +7,22 @@ import json
 
 import pytest
 import requests
-
-from reliability_support import (Client, ServedMock, http_request_bytes, json_error, live_mock,
-                                 parse_raw_response, raw_request)
+from reliability_support import (
+    Client,
+    ServedMock,
+    http_request_bytes,
+    json_error,
+    live_mock,
+    parse_raw_response,
+    raw_request,
+)
 
 TOOL = {"name": "stripe-api", "base_url": "https://api.stripe.com"}
 
 
-def assert_refused(client: Client, response: requests.Response, before: bytes,
-                   statuses: tuple[int, ...] = (400, 404, 405, 413)) -> str:
+def assert_refused(
+    client: Client, response: requests.Response, before: bytes, statuses: tuple[int, ...] = (400, 404, 405, 413)
+) -> str:
     """A clean refusal: a documented 4xx, the JSON error shape, nothing stored, server fine."""
     assert response.status_code in statuses, f"{response.status_code}: {response.text[:300]}"
     message = json_error(response)
@@ -34,8 +41,7 @@ def granian_in_front(live) -> bool:
     return isinstance(live, ServedMock) and live.server == "granian"
 
 
-def assert_refused_by_http_layer(client: Client, status: int, before: bytes, expected: int,
-                                 body: bytes = b"") -> None:
+def assert_refused_by_http_layer(client: Client, status: int, before: bytes, expected: int, body: bytes = b"") -> None:
     """A refusal by the HTTP server in front of the mock: the status, no body, nothing stored."""
     assert status == expected
     assert body == b""
@@ -49,6 +55,7 @@ def run_id(client) -> str:
 
 
 # --- body size -------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module", params=["in-process", "served-granian", "served-waitress"])
 def small_body_mock(request):
@@ -86,18 +93,26 @@ def test_a_body_at_the_limit_is_taken(small_body_mock):
     body = body.replace(b'""', b'"' + b"x" * (4096 - len(body)) + b'"')
     assert len(body) == 4096
     assert c.post("/api/tools", data=body, headers={"Content-Type": "application/json"}).status_code == 201
-    chunked = c.post("/api/tools", data=iter([body.replace(b"stripe-api", b"stripe-two")]),
-                     headers={"Content-Type": "application/json"})
+    chunked = c.post(
+        "/api/tools",
+        data=iter([body.replace(b"stripe-api", b"stripe-two")]),
+        headers={"Content-Type": "application/json"},
+    )
     assert chunked.status_code == 201, chunked.text
 
 
 # --- JSON that is not what it claims ---------------------------------------------------
 
-@pytest.mark.parametrize("body", [
-    b"[" * 100_000,
-    b'{"a":' * 100_000,
-    b'{"name": "t", "spec": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
-], ids=["100k-brackets", "100k-objects", "deep-but-closed"])
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000,
+        b'{"a":' * 100_000,
+        b'{"name": "t", "spec": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+    ],
+    ids=["100k-brackets", "100k-objects", "deep-but-closed"],
+)
 @pytest.mark.parametrize("path", ["/api/tools", "/runs", "/api/deploy", "/v1/chat/completions", "/analyze"])
 def test_deeply_nested_json_is_a_400(client, body, path):
     before = client.state_bytes()
@@ -105,10 +120,17 @@ def test_deeply_nested_json_is_a_400(client, body, path):
     assert_refused(client, response, before, (400,))
 
 
-@pytest.mark.parametrize("method,path", [
-    ("PUT", "/_mock/state"), ("POST", "/_mock/faults"), ("POST", "/_mock/seed"),
-    ("PUT", "/_mock/replies"), ("POST", "/_mock/clock/advance"), ("PUT", "/_mock/rate-limit"),
-])
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("PUT", "/_mock/state"),
+        ("POST", "/_mock/faults"),
+        ("POST", "/_mock/seed"),
+        ("PUT", "/_mock/replies"),
+        ("POST", "/_mock/clock/advance"),
+        ("PUT", "/_mock/rate-limit"),
+    ],
+)
 def test_deeply_nested_bodies_to_the_control_api_are_a_400(client, method, path):
     # /_mock/seed reads YAML (a superset of JSON), so it gets its own parser's limits tested.
     before = client.state_bytes()
@@ -116,15 +138,31 @@ def test_deeply_nested_bodies_to_the_control_api_are_a_400(client, method, path)
     assert_refused(client, response, before, (400,))
 
 
-@pytest.mark.parametrize("body", [
-    b'{"name": "t", "base_url": "https://x.example.com"',          # cut off
-    b'{"name": "t", "base_url": "https://x.example.com"} trailing',  # extra data
-    b"{'name': 't'}",                                                # not JSON quotes
-    b'{"name": "t", "base_url": "https://x.example.com", }',        # trailing comma
-    b"\xff\xfe\x00{",                                                # not UTF-8
-    b"null", b"[]", b'"a string"', b"42",                          # JSON, wrong type
-], ids=["cut-off", "trailing-data", "single-quotes", "trailing-comma", "bad-utf8",
-        "null", "array", "string", "number"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"name": "t", "base_url": "https://x.example.com"',  # cut off
+        b'{"name": "t", "base_url": "https://x.example.com"} trailing',  # extra data
+        b"{'name': 't'}",  # not JSON quotes
+        b'{"name": "t", "base_url": "https://x.example.com", }',  # trailing comma
+        b"\xff\xfe\x00{",  # not UTF-8
+        b"null",
+        b"[]",
+        b'"a string"',
+        b"42",  # JSON, wrong type
+    ],
+    ids=[
+        "cut-off",
+        "trailing-data",
+        "single-quotes",
+        "trailing-comma",
+        "bad-utf8",
+        "null",
+        "array",
+        "string",
+        "number",
+    ],
+)
 def test_invalid_or_wrongly_typed_json_is_a_400(client, body):
     before = client.state_bytes()
     response = client.post("/api/tools", data=body, headers={"Content-Type": "application/json"})
@@ -141,12 +179,18 @@ def test_non_json_number_literals_are_refused(client, run_id, literal):
     assert_refused(client, response, before, (400,))
 
 
-@pytest.mark.parametrize("content_type,body", [
-    ("application/x-www-form-urlencoded", b"name=t&base_url=https%3A%2F%2Fx.example.com"),
-    ("multipart/form-data; boundary=zz", b'--zz\r\nContent-Disposition: form-data; name="name"\r\n\r\nt\r\n--zz--\r\n'),
-    ("application/xml", b"<tool><name>t</name></tool>"),
-    ("text/plain", b"name: t"),
-])
+@pytest.mark.parametrize(
+    "content_type,body",
+    [
+        ("application/x-www-form-urlencoded", b"name=t&base_url=https%3A%2F%2Fx.example.com"),
+        (
+            "multipart/form-data; boundary=zz",
+            b'--zz\r\nContent-Disposition: form-data; name="name"\r\n\r\nt\r\n--zz--\r\n',
+        ),
+        ("application/xml", b"<tool><name>t</name></tool>"),
+        ("text/plain", b"name: t"),
+    ],
+)
 def test_bodies_that_are_not_json_are_a_400_whatever_the_content_type(client, content_type, body):
     before = client.state_bytes()
     response = client.post("/api/tools", data=body, headers={"Content-Type": content_type})
@@ -171,7 +215,8 @@ def test_yaml_alias_bomb_in_a_fixture_is_refused(client):
     # must not let a few bytes cost the server that much (more levels cost minutes and GBs).
     levels = "abcdef"
     anchors = ["l0: &a [x, x, x, x, x, x, x, x, x]"] + [
-        f"l{i + 1}: &{levels[i + 1]} [" + ", ".join(["*" + levels[i]] * 9) + "]" for i in range(5)]
+        f"l{i + 1}: &{levels[i + 1]} [" + ", ".join(["*" + levels[i]] * 9) + "]" for i in range(5)
+    ]
     bomb = "tools: [{name: t, base_url: 'https://x.example.com', " + ", ".join(anchors) + "}]\n"
     assert len(bomb) < 400
     before = client.state_bytes()
@@ -179,11 +224,15 @@ def test_yaml_alias_bomb_in_a_fixture_is_refused(client):
     assert_refused(client, response, before, (400, 413))
 
 
-@pytest.mark.parametrize("body", [
-    {"agent_name": "a"},
-    {"agent_name": "a", "image": ""},
-    {"agent_name": "a", "image": "", "tools_to_create": [{"name": "t", "base_url": "https://x.example.com"}]},
-], ids=["neither", "empty-image", "empty-image-with-tools"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"agent_name": "a"},
+        {"agent_name": "a", "image": ""},
+        {"agent_name": "a", "image": "", "tools_to_create": [{"name": "t", "base_url": "https://x.example.com"}]},
+    ],
+    ids=["neither", "empty-image", "empty-image-with-tools"],
+)
 def test_deploy_without_image_or_source_files_is_a_400(client, body):
     # Found by the fuzz test: nothing to run and nothing to build is the caller's mistake.
     before = client.state_bytes()
@@ -221,8 +270,14 @@ def test_dot_segments_sent_raw_do_not_reach_the_control_api():
     # requests would normalise "..": send it as bytes. With an admin key, an API key must
     # not reach /_mock/ by walking out of /api/.
     with live_mock({"api_keys": ["user-key"], "admin_key": "admin-key"}) as live:
-        for path in ["/api/../_mock/state", "/api/tools/../../_mock/state", "/api/%2e%2e/_mock/state",
-                     "//_mock/state", "/./_mock/state", "/api/tools/..;/..;/_mock/state"]:
+        for path in [
+            "/api/../_mock/state",
+            "/api/tools/../../_mock/state",
+            "/api/%2e%2e/_mock/state",
+            "//_mock/state",
+            "/./_mock/state",
+            "/api/tools/..;/..;/_mock/state",
+        ]:
             raw = raw_request(live.url, http_request_bytes("GET", path, {"Authorization": "Bearer user-key"}))
             status, headers, body = parse_raw_response(raw)
             assert status in (400, 401, 404), (path, raw[:300])
@@ -239,9 +294,16 @@ def test_names_with_traversal_in_a_body_are_refused(client):
     assert client.control("GET", "/_mock/clock").status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/api/tools/" + "a" * 100_000, "/runs/" + "r" * 100_000 + "/events",
-                                  "/" + "b" * 100_000, "/api/tools/" + "a" * 60_000],
-                         ids=["name", "run-id", "unknown", "name-under-64k"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/tools/" + "a" * 100_000,
+        "/runs/" + "r" * 100_000 + "/events",
+        "/" + "b" * 100_000,
+        "/api/tools/" + "a" * 60_000,
+    ],
+    ids=["name", "run-id", "unknown", "name-under-64k"],
+)
 def test_very_long_paths_are_refused(live, client, path):
     before = client.state_bytes()
     response = client.get(path)  # bounded by the client's timeout
@@ -272,16 +334,21 @@ def test_very_long_header_values_are_refused_or_ignored(client):
 
 # --- headers -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("header_line", [
-    b"X-End-User-ID: alice\rSet-Cookie: injected=1",
-    b"X-End-User-ID: alice\nSet-Cookie: injected=1",
-    b"X-End-User-ID: alice\x00Set-Cookie: injected=1",
-    b"Authorization: Bearer k\rX-Injected: 1",
-])
+
+@pytest.mark.parametrize(
+    "header_line",
+    [
+        b"X-End-User-ID: alice\rSet-Cookie: injected=1",
+        b"X-End-User-ID: alice\nSet-Cookie: injected=1",
+        b"X-End-User-ID: alice\x00Set-Cookie: injected=1",
+        b"Authorization: Bearer k\rX-Injected: 1",
+    ],
+)
 def test_cr_lf_and_nul_in_header_values_are_refused(live, client, header_line):
     before = client.state_bytes()
-    raw = raw_request(live.url, http_request_bytes("POST", "/api/tools/stripe-api/test",
-                                                   extra_header_lines=[header_line]))
+    raw = raw_request(
+        live.url, http_request_bytes("POST", "/api/tools/stripe-api/test", extra_header_lines=[header_line])
+    )
     status, headers, _ = parse_raw_response(raw)
     if granian_in_front(live) and b"\n" in header_line:
         # RFC 9112 2.2 lets a recipient take a bare LF as a line end, and granian does: the
@@ -307,11 +374,14 @@ def test_a_second_request_hidden_after_the_headers_gets_no_answer_on_a_closing_c
     assert client.state_bytes() == before
 
 
-@pytest.mark.parametrize("path", [
-    "/api/tools/x%0d%0aSet-Cookie:%20injected=1",
-    "/api/tools/x%0aLocation:%20http://evil.example",
-    "/runs/x%0d%0a%0d%0a<html>/events",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/tools/x%0d%0aSet-Cookie:%20injected=1",
+        "/api/tools/x%0aLocation:%20http://evil.example",
+        "/runs/x%0d%0a%0d%0a<html>/events",
+    ],
+)
 def test_encoded_cr_lf_in_paths_stay_in_the_json_body(live, client, path):
     before = client.state_bytes()
     raw = raw_request(live.url, http_request_bytes("GET", path))
@@ -330,8 +400,9 @@ def test_encoded_cr_lf_in_paths_stay_in_the_json_body(live, client, path):
 def test_header_values_echoed_in_answers_are_data_not_headers(client, run_id):
     # Headers the mock stores (approver, payload hash) come back only inside JSON bodies.
     action = client.ok("POST", f"/runs/{run_id}/actions", {"tool_id": "t"}, 201)
-    response = client.post(f"/runs/{run_id}/actions/{action['action_id']}/approve",
-                           headers={"X-End-User-ID": "bob\tSet-Cookie: x=1"})
+    response = client.post(
+        f"/runs/{run_id}/actions/{action['action_id']}/approve", headers={"X-End-User-ID": "bob\tSet-Cookie: x=1"}
+    )
     assert response.status_code == 200
     assert "Set-Cookie" not in response.headers
     events = client.ok("GET", f"/runs/{run_id}/events")
@@ -341,8 +412,16 @@ def test_header_values_echoed_in_answers_are_data_not_headers(client, run_id):
 # --- odd characters ------------------------------------------------------------------------
 
 ODD_STRINGS = [
-    "nul\u0000inside", "\ud800lone-surrogate", "rtl\u202eevil", "zero\u200bwidth", "emoji-\U0001F600",
-    "combining-e\u0301", "\ufeffbom", "line\u2028sep", "ctl-\u0001\u001f", "x" * 10_000,
+    "nul\u0000inside",
+    "\ud800lone-surrogate",
+    "rtl\u202eevil",
+    "zero\u200bwidth",
+    "emoji-\U0001f600",
+    "combining-e\u0301",
+    "\ufeffbom",
+    "line\u2028sep",
+    "ctl-\u0001\u001f",
+    "x" * 10_000,
 ]
 
 
@@ -356,8 +435,11 @@ def test_odd_unicode_and_nul_in_fields_round_trip_or_are_refused(client, run_id,
         assert len(stored) == 1 and stored[0]["spec"]["description"] == value
     else:
         assert_refused(client, response, before, (400,))
-    event = client.post(f"/runs/{run_id}/events", data=json.dumps({"type": "USER_MESSAGE", "actor": value}),
-                        headers={"Content-Type": "application/json"})
+    event = client.post(
+        f"/runs/{run_id}/events",
+        data=json.dumps({"type": "USER_MESSAGE", "actor": value}),
+        headers={"Content-Type": "application/json"},
+    )
     assert event.status_code in (201, 400), event.text[:200]
     if event.status_code == 201:
         assert client.ok("GET", f"/runs/{run_id}/events")[-1]["actor"] == value

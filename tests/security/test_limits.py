@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from reliability_support import Client, fresh_client, json_error, live_mock
 
 from mockserver.spec.conformance import response_problems
-from reliability_support import Client, fresh_client, json_error, live_mock
 
 LIMIT = 3
 
@@ -41,6 +41,7 @@ def _run(c: Client) -> str:
 
 # --- max_body_bytes ------------------------------------------------------------------------
 
+
 def test_body_exactly_at_the_limit_is_read_and_one_byte_more_is_a_413(limited, c):
     def body_of(size: int) -> bytes:
         text = json.dumps(_tool("t") | {"description": ""})
@@ -51,8 +52,9 @@ def test_body_exactly_at_the_limit_is_read_and_one_byte_more_is_a_413(limited, c
     response = c.post("/api/tools", data=body_of(2049), headers={"Content-Type": "application/json"})
     assert response.status_code == 413
     assert json_error(response) == "request body is larger than 2048 bytes"
-    assert not response_problems(limited.mock.spec, "POST", "/api/tools", 413,
-                                 response.headers["Content-Type"], response.content)
+    assert not response_problems(
+        limited.mock.spec, "POST", "/api/tools", 413, response.headers["Content-Type"], response.content
+    )
     assert c.state_bytes() == before
 
 
@@ -60,11 +62,29 @@ def test_body_exactly_at_the_limit_is_read_and_one_byte_more_is_a_413(limited, c
 
 CREATES = {
     "tools": lambda c, i: c.post("/api/tools", _tool(f"t{i}")),
-    "model providers": lambda c, i: c.post("/api/model-providers", {"name": f"p{i}", "spec": {
-        "provider": "openai", "endpoint": "https://api.openai.com", "models": [f"m{i}"], "auth": {"type": "None"}}}),
-    "identity providers": lambda c, i: c.post("/api/identity-providers", {"name": f"i{i}", "spec": {
-        "host": "a.example.com", "userIDClaim": "email",
-        "identityProvider": {"issuer": "https://id.example.com/", "jwksUri": "https://id.example.com/jwks"}}}),
+    "model providers": lambda c, i: c.post(
+        "/api/model-providers",
+        {
+            "name": f"p{i}",
+            "spec": {
+                "provider": "openai",
+                "endpoint": "https://api.openai.com",
+                "models": [f"m{i}"],
+                "auth": {"type": "None"},
+            },
+        },
+    ),
+    "identity providers": lambda c, i: c.post(
+        "/api/identity-providers",
+        {
+            "name": f"i{i}",
+            "spec": {
+                "host": "a.example.com",
+                "userIDClaim": "email",
+                "identityProvider": {"issuer": "https://id.example.com/", "jwksUri": "https://id.example.com/jwks"},
+            },
+        },
+    ),
     "agents": lambda c, i: c.post("/api/deploy", {"agent_name": f"a{i}", "image": "registry.example.com/a:1"}),
     "runs": lambda c, i: c.post("/runs", {"agent_id": "a", "user_id": f"u{i}"}),
     "access requests": lambda c, i: c.post("/governance/requests", {"subject": f"s{i}", "tool_id": "t"}),
@@ -82,8 +102,9 @@ def test_one_object_over_the_limit_is_a_clear_409_and_changes_nothing(limited, c
     response = create(c, LIMIT)
     assert_limit_refusal(c, response, before, kind)
     path = response.request.path_url
-    assert not response_problems(limited.mock.spec, "POST", path, 409, response.headers["Content-Type"],
-                                 response.content), "the limit answer is not in openapi.yaml"
+    assert not response_problems(
+        limited.mock.spec, "POST", path, 409, response.headers["Content-Type"], response.content
+    ), "the limit answer is not in openapi.yaml"
 
 
 def test_events_of_a_run_are_limited_per_run(c):
@@ -109,8 +130,14 @@ def test_updates_and_deletes_still_work_at_the_limit(c):
 def test_deploy_over_the_tool_limit_creates_none_of_its_tools(c):
     c.ok("POST", "/api/tools", _tool("existing"), 201)
     before = c.state_bytes()
-    response = c.post("/api/deploy", {"agent_name": "a", "image": "registry.example.com/a:1",
-                                      "tools_to_create": [_tool(f"new-{i}") for i in range(LIMIT)]})
+    response = c.post(
+        "/api/deploy",
+        {
+            "agent_name": "a",
+            "image": "registry.example.com/a:1",
+            "tools_to_create": [_tool(f"new-{i}") for i in range(LIMIT)],
+        },
+    )
     assert_limit_refusal(c, response, before, "tools")
 
 
@@ -118,8 +145,10 @@ def test_deploy_over_the_build_limit_creates_none_of_its_tools(c):
     for i in range(LIMIT):
         c.ok("POST", "/api/builds", {"name": f"b{i}", "files": {"main.py": "x = 1\n"}}, 202)
     before = c.state_bytes()
-    response = c.post("/api/deploy", {"agent_name": "a", "source_files": {"main.py": "x = 2\n"},
-                                      "tools_to_create": [_tool("new-tool")]})
+    response = c.post(
+        "/api/deploy",
+        {"agent_name": "a", "source_files": {"main.py": "x = 2\n"}, "tools_to_create": [_tool("new-tool")]},
+    )
     assert_limit_refusal(c, response, before, "builds")
 
 
@@ -156,6 +185,7 @@ def test_approving_an_access_request_on_a_full_event_log_changes_nothing(c):
 
 
 # --- journal_size --------------------------------------------------------------------------
+
 
 def test_journal_keeps_only_the_newest_entries():
     with live_mock({"journal_size": 5}) as live:

@@ -10,11 +10,10 @@ import string
 
 import pytest
 import requests
+from reliability_support import HTTP_TIMEOUT, Client, ServedMock, live_mock
 
 from mockserver.surface.persistence import store_files
 from mockserver.testkit.state_file import read_store
-
-from reliability_support import HTTP_TIMEOUT, Client, ServedMock, live_mock
 
 
 def _random(n: int, alphabet: str = string.ascii_letters + string.digits) -> str:
@@ -41,21 +40,44 @@ def _exercise(base: str, keys: dict[str, str]) -> list[requests.Response]:
     answers = []
 
     def send(method: str, path: str, body=None, headers=None):
-        answers.append(requests.request(method, base + path, json=body, headers={**user, **(headers or {})},
-                                        timeout=HTTP_TIMEOUT))
+        answers.append(
+            requests.request(method, base + path, json=body, headers={**user, **(headers or {})}, timeout=HTTP_TIMEOUT)
+        )
         return answers[-1]
 
-    send("POST", "/api/tools", {"name": "stripe-api", "spec": {"connection": {
-        "topology": "External", "baseUrl": "https://api.stripe.com", "port": 443, "scheme": "HTTPS",
-        "authentication": {"type": "APIKey"}}}, "credentials": {"api_key": keys["tool api_key"]}})
-    send("POST", "/api/tools", {"name": "oauth-tool", "base_url": "https://oauth.example.com",
-                                "auth_type": "OAuth2", "credentials": {
-                                    "client_id": "client-1", "client_secret": keys["tool client_secret"]}})
+    send(
+        "POST",
+        "/api/tools",
+        {
+            "name": "stripe-api",
+            "spec": {
+                "connection": {
+                    "topology": "External",
+                    "baseUrl": "https://api.stripe.com",
+                    "port": 443,
+                    "scheme": "HTTPS",
+                    "authentication": {"type": "APIKey"},
+                }
+            },
+            "credentials": {"api_key": keys["tool api_key"]},
+        },
+    )
+    send(
+        "POST",
+        "/api/tools",
+        {
+            "name": "oauth-tool",
+            "base_url": "https://oauth.example.com",
+            "auth_type": "OAuth2",
+            "credentials": {"client_id": "client-1", "client_secret": keys["tool client_secret"]},
+        },
+    )
     send("GET", "/api/tools")
     send("GET", "/api/tools/stripe-api")
     send("POST", "/api/tools/stripe-api/test")
-    source = (f'import stripe\nstripe.api_key = "{keys["stripe secret in source"]}"\n'
-              f'AWS = "{keys["aws key in source"]}"\n')
+    source = (
+        f'import stripe\nstripe.api_key = "{keys["stripe secret in source"]}"\nAWS = "{keys["aws key in source"]}"\n'
+    )
     analysis = send("POST", "/analyze", {"files": {"agent.py": source}})
     assert {s["type"] for s in analysis.json()["secrets"]} >= {"api_key", "aws_access_key"}, analysis.text
     send("GET", f"/analysis/{analysis.json()['id']}")
@@ -87,8 +109,11 @@ def test_secrets_never_leave_the_served_mock(tmp_path, keys):
     served = ServedMock("--api-key", keys["api key"], "--admin-key", keys["admin key"], "--state-file", state_file)
     with served:
         answers = _exercise(served.url, keys)
-        journal = requests.get(served.url + "/_mock/journal", timeout=HTTP_TIMEOUT,
-                               headers={"Authorization": f"Bearer {keys['admin key']}"})
+        journal = requests.get(
+            served.url + "/_mock/journal",
+            timeout=HTTP_TIMEOUT,
+            headers={"Authorization": f"Bearer {keys['admin key']}"},
+        )
         assert journal.status_code == 200 and len(journal.json()) >= 10
         assert served.terminate() == 0
 
@@ -105,17 +130,32 @@ def test_secrets_never_leave_the_served_mock(tmp_path, keys):
 def test_stored_tool_keeps_a_reference_to_its_credentials_not_their_value(keys):
     with live_mock() as live:
         c = Client(live.url)
-        created = c.ok("POST", "/api/tools", {"name": "stripe-api", "spec": {"connection": {
-            "baseUrl": "https://api.stripe.com", "authentication": {"type": "APIKey"}}},
-            "credentials": {"api_key": keys["tool api_key"]}}, 201)
+        created = c.ok(
+            "POST",
+            "/api/tools",
+            {
+                "name": "stripe-api",
+                "spec": {"connection": {"baseUrl": "https://api.stripe.com", "authentication": {"type": "APIKey"}}},
+                "credentials": {"api_key": keys["tool api_key"]},
+            },
+            201,
+        )
         auth = created["spec"]["connection"]["authentication"]
         assert auth["apiKeyConfig"]["secretRef"] == {"name": "stripe-api-credentials"}
         assert "credentials" not in created
         assert not _leaks(json.dumps(c.state()), keys)
 
 
-@pytest.mark.parametrize("where", ["X-RunAgents-API-Key header", "X-API-Key header", "Cookie header",
-                                   "api_key query parameter", "token query parameter"])
+@pytest.mark.parametrize(
+    "where",
+    [
+        "X-RunAgents-API-Key header",
+        "X-API-Key header",
+        "Cookie header",
+        "api_key query parameter",
+        "token query parameter",
+    ],
+)
 def test_journal_redacts_keys_sent_outside_authorization(keys, where):
     # Clients put keys in more places than Authorization: the vendor SDK's workspace header,
     # the X-API-Key convention, cookies, and query strings (?api_key=, ?token=).

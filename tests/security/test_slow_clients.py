@@ -30,8 +30,12 @@ def _answered(client: Client) -> bool:
 
 
 def test_half_sent_requests_do_not_block_other_clients(live, client):
-    full = http_request_bytes("POST", "/api/tools", {"Content-Type": "application/json"},
-                              b'{"name": "stalled", "base_url": "https://x.example.com"}')
+    full = http_request_bytes(
+        "POST",
+        "/api/tools",
+        {"Content-Type": "application/json"},
+        b'{"name": "stalled", "base_url": "https://x.example.com"}',
+    )
     with ExitStack() as stack:
         # Half of the request line and headers, then nothing.
         for _ in range(STALLED):
@@ -48,8 +52,12 @@ def test_half_sent_requests_do_not_block_other_clients(live, client):
 
 def test_clients_that_vanish_mid_body_change_nothing(live, client):
     before = client.state_bytes()
-    request = http_request_bytes("POST", "/api/tools", {"Content-Type": "application/json"},
-                                 b'{"name": "cut", "base_url": "https://x.example.com"}')
+    request = http_request_bytes(
+        "POST",
+        "/api/tools",
+        {"Content-Type": "application/json"},
+        b'{"name": "cut", "base_url": "https://x.example.com"}',
+    )
     for cut in (10, len(request) // 2, len(request) - 1):
         with socket.create_connection(host_port(live.url), timeout=5) as sock:
             sock.sendall(request[:cut])
@@ -65,8 +73,9 @@ def test_clients_that_vanish_mid_body_change_nothing(live, client):
 def test_a_client_that_never_reads_its_answer_does_not_block_others(live, client):
     # Make the answer large enough not to fit in socket buffers, then never read it.
     for i in range(300):
-        client.ok("POST", "/api/tools", {"name": f"t{i}", "base_url": "https://x.example.com",
-                                         "description": "d" * 1000}, 201)
+        client.ok(
+            "POST", "/api/tools", {"name": f"t{i}", "base_url": "https://x.example.com", "description": "d" * 1000}, 201
+        )
     with ExitStack() as stack:
         for _ in range(STALLED):
             sock = _open(live.url, stack, http_request_bytes("GET", "/api/tools"))
@@ -80,7 +89,7 @@ def test_a_slow_trickle_of_a_request_is_served_and_others_are_not_held_up(live, 
     request = http_request_bytes("POST", "/api/tools", {"Content-Type": "application/json"}, body)
     with socket.create_connection(host_port(live.url), timeout=ANSWER_TIMEOUT) as sock:
         for start in range(0, len(request), 16):  # ~15 pieces, a few ms apart
-            sock.sendall(request[start:start + 16])
+            sock.sendall(request[start : start + 16])
             time.sleep(0.005)
             if start % 128 == 0:
                 assert _answered(client)
@@ -99,8 +108,12 @@ def test_many_idle_keep_alive_connections_do_not_block_new_clients(live, client)
 def test_an_injected_delay_holds_up_only_its_own_request(live, client):
     # A fault with latency answers its request late; the server must serve the rest meanwhile
     # (granian: the delay is awaited on the event loop, never slept on its one thread).
-    assert client.control("POST", "/_mock/faults", json={"method": "GET", "path": "/api/tools",
-                                                          "latency_ms": 2500, "times": 1}).status_code == 201
+    assert (
+        client.control(
+            "POST", "/_mock/faults", json={"method": "GET", "path": "/api/tools", "latency_ms": 2500, "times": 1}
+        ).status_code
+        == 201
+    )
     with socket.create_connection(host_port(live.url), timeout=ANSWER_TIMEOUT) as slow:
         slow.sendall(http_request_bytes("GET", "/api/tools", {"Authorization": "Bearer k"}))
         time.sleep(0.2)  # the delayed request is in

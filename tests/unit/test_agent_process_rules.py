@@ -10,19 +10,22 @@ from mockserver.services.agent_processes.runner import refuse_exposed_agents
 from mockserver.services.agents.models import deploy_decision
 
 
-@pytest.mark.parametrize("keyed, origin, host, allowed", [
-    (True, None, "127.0.0.1:8092", True),  # a keyed client that is not a browser page
-    (False, None, None, False),  # a seed, a state load, an action plan: no request headers
-    (True, "http://127.0.0.1:8092", "127.0.0.1:8092", True),  # the console: the mock's own origin
-    (True, "http://evil.example", "127.0.0.1:8092", False),
-    (True, "null", "127.0.0.1:8092", False),  # a sandboxed frame or a local file
-    (True, "http://127.0.0.1:8093", "127.0.0.1:8092", False),  # another port is another origin
-    (True, "http://localhost:8092", "127.0.0.1:8092", False),  # and another host name too
-    (True, "http://localhost:8092", "localhost:8092", True),
-    (True, "http://[::1]:8092", "[::1]:8092", True),
-    (True, "http://192.168.1.5:8092", "192.168.1.5:8092", True),  # the console on a LAN address
-    (True, "http://rebind.example:8092", "rebind.example:8092", False),  # DNS rebinding: same-origin, not ours
-])
+@pytest.mark.parametrize(
+    "keyed, origin, host, allowed",
+    [
+        (True, None, "127.0.0.1:8092", True),  # a keyed client that is not a browser page
+        (False, None, None, False),  # a seed, a state load, an action plan: no request headers
+        (True, "http://127.0.0.1:8092", "127.0.0.1:8092", True),  # the console: the mock's own origin
+        (True, "http://evil.example", "127.0.0.1:8092", False),
+        (True, "null", "127.0.0.1:8092", False),  # a sandboxed frame or a local file
+        (True, "http://127.0.0.1:8093", "127.0.0.1:8092", False),  # another port is another origin
+        (True, "http://localhost:8092", "127.0.0.1:8092", False),  # and another host name too
+        (True, "http://localhost:8092", "localhost:8092", True),
+        (True, "http://[::1]:8092", "[::1]:8092", True),
+        (True, "http://192.168.1.5:8092", "192.168.1.5:8092", True),  # the console on a LAN address
+        (True, "http://rebind.example:8092", "rebind.example:8092", False),  # DNS rebinding: same-origin, not ours
+    ],
+)
 def test_who_may_start_code(keyed, origin, host, allowed):
     assert may_start_code(keyed, origin, host) is allowed
 
@@ -51,32 +54,62 @@ def test_the_log_keeps_the_newest_lines_within_its_bytes():
     assert log.size <= 30 and all(len(line) <= OutputLog.LINE_BYTES for line in log.lines)
 
 
-@pytest.mark.parametrize("body, mode", [
-    ({"image": "ghcr.io/acme/a:1", "source_files": {"agent.py": "import langchain"}}, "IMAGE"),
-    ({"source_files": {"agent.py": "import json, os\nfrom helpers import x\ndef handler(r):\n    return {}",
-                       "helpers.py": ""}}, "INSTANT_RUNTIME"),
-    ({"source_files": {"agent.py": "import runagents\n\ndef handler(r):\n    return {}"},
-      "requirements": "runagents>=1.4.2\n"}, "INSTANT_RUNTIME"),
-    ({"source_files": {"agent.py": "from langgraph.graph import StateGraph\n"}}, "FAST_OVERLAY"),
-    ({"source_files": {"agent.py": "def handler(r):\n    return {}"}, "framework": "langchain"}, "FAST_OVERLAY"),
-    ({"source_files": {"agent.py": "import requests\n"}}, "SOURCE_BUILD"),
-    ({"source_files": {"agent.py": "print('no handler')\n"}}, "SOURCE_BUILD"),
-    ({"source_files": {"agent.py": "def handler(r):\n    return {}", "other.py": ""}, "entry_point": "other.py"},
-     "SOURCE_BUILD"),
-    ({"source_files": {"agent.py": "async def handler(r):\n    return {}"}, "entry_point": "agent.py"},
-     "INSTANT_RUNTIME"),
-    ({"source_files": {"agent.py": "def handler(r):\n    return {}", "requirements.txt": "httpx\n"}}, "SOURCE_BUILD"),
-])
+@pytest.mark.parametrize(
+    "body, mode",
+    [
+        ({"image": "ghcr.io/acme/a:1", "source_files": {"agent.py": "import langchain"}}, "IMAGE"),
+        (
+            {
+                "source_files": {
+                    "agent.py": "import json, os\nfrom helpers import x\ndef handler(r):\n    return {}",
+                    "helpers.py": "",
+                }
+            },
+            "INSTANT_RUNTIME",
+        ),
+        (
+            {
+                "source_files": {"agent.py": "import runagents\n\ndef handler(r):\n    return {}"},
+                "requirements": "runagents>=1.4.2\n",
+            },
+            "INSTANT_RUNTIME",
+        ),
+        ({"source_files": {"agent.py": "from langgraph.graph import StateGraph\n"}}, "FAST_OVERLAY"),
+        ({"source_files": {"agent.py": "def handler(r):\n    return {}"}, "framework": "langchain"}, "FAST_OVERLAY"),
+        ({"source_files": {"agent.py": "import requests\n"}}, "SOURCE_BUILD"),
+        ({"source_files": {"agent.py": "print('no handler')\n"}}, "SOURCE_BUILD"),
+        (
+            {"source_files": {"agent.py": "def handler(r):\n    return {}", "other.py": ""}, "entry_point": "other.py"},
+            "SOURCE_BUILD",
+        ),
+        (
+            {"source_files": {"agent.py": "async def handler(r):\n    return {}"}, "entry_point": "agent.py"},
+            "INSTANT_RUNTIME",
+        ),
+        (
+            {"source_files": {"agent.py": "def handler(r):\n    return {}", "requirements.txt": "httpx\n"}},
+            "SOURCE_BUILD",
+        ),
+    ],
+)
 def test_the_deploy_decision_follows_what_was_sent(body, mode):
     decision = deploy_decision(body)
     assert decision["execution_mode"] == mode
     assert decision["build_required"] is (mode in ("FAST_OVERLAY", "SOURCE_BUILD"))
 
 
-@pytest.mark.parametrize("host, keys, refused", [
-    ("127.0.0.1", False, False), ("localhost", False, False), ("::1", False, False),
-    ("0.0.0.0", False, True), ("192.168.1.5", False, True), ("0.0.0.0", True, False), ("my-host", False, True),
-])
+@pytest.mark.parametrize(
+    "host, keys, refused",
+    [
+        ("127.0.0.1", False, False),
+        ("localhost", False, False),
+        ("::1", False, False),
+        ("0.0.0.0", False, True),
+        ("192.168.1.5", False, True),
+        ("0.0.0.0", True, False),
+        ("my-host", False, True),
+    ],
+)
 def test_an_exposed_mock_that_runs_agents_needs_keys(host, keys, refused):
     assert (refuse_exposed_agents(True, host, keys) is not None) is refused
     assert refuse_exposed_agents(False, host, keys) is None

@@ -1,10 +1,11 @@
 """Unit tests for the static source analyzer behind /analyze and /requirements."""
+
 import json
 from pathlib import Path
 
 import pytest
-
 from api_support import DOC_ANALYZE_EXAMPLE
+
 from mockserver.services.ingestion.analyzer import (
     analyze,
     detect_requirements,
@@ -13,7 +14,6 @@ from mockserver.services.ingestion.analyzer import (
     shannon_entropy,
     tool_name_for_host,
 )
-
 
 # The /requirements request example from api/ingestion.md, verbatim.
 DOC_REQ_FILES = {
@@ -32,8 +32,14 @@ def doc_result():
 
 def test_result_has_every_documented_field_except_id(doc_result):
     assert set(doc_result) == {
-        "tools", "model_providers", "model_usages", "secrets", "outbound_destinations",
-        "detected_requirements", "entry_point", "system_prompt_suggestion",
+        "tools",
+        "model_providers",
+        "model_usages",
+        "secrets",
+        "outbound_destinations",
+        "detected_requirements",
+        "entry_point",
+        "system_prompt_suggestion",
     }
 
 
@@ -46,15 +52,11 @@ def test_doc_example_tool(doc_result):
 def test_doc_example_models(doc_result):
     assert doc_result["model_providers"] == [{"provider": "openai", "model": "gpt-4o"}]
     # `client = openai.OpenAI()` is on line 4 of the example source.
-    assert doc_result["model_usages"] == [
-        {"role": "default", "variable_name": "client", "file": "agent.py", "line": 4}
-    ]
+    assert doc_result["model_usages"] == [{"role": "default", "variable_name": "client", "file": "agent.py", "line": 4}]
 
 
 def test_doc_example_secret(doc_result):
-    assert doc_result["secrets"] == [
-        {"type": "api_key", "file": "agent.py", "line": 9, "severity": "high"}
-    ]
+    assert doc_result["secrets"] == [{"type": "api_key", "file": "agent.py", "line": 9, "severity": "high"}]
 
 
 def test_doc_example_destinations_requirements_entry(doc_result):
@@ -85,7 +87,11 @@ def test_requirements_doc_example_exact():
         "entry_point": "agent.py",
     }
     assert analyze(DOC_REQ_FILES)["detected_requirements"] == [
-        "langchain", "openai>=1.0", "requests", "pandas", "numpy"
+        "langchain",
+        "openai>=1.0",
+        "requests",
+        "pandas",
+        "numpy",
     ]
 
 
@@ -97,7 +103,13 @@ def test_requirements_mapping_stdlib_local_and_requirements_txt():
         "helpers.py": "import stripe\n",
     }
     assert detect_requirements(files)["requirements"] == [
-        "openai==1.30.0", "rich", "fastapi[standard]", "anthropic", "boto3", "pyyaml", "stripe",
+        "openai==1.30.0",
+        "rich",
+        "fastapi[standard]",
+        "anthropic",
+        "boto3",
+        "pyyaml",
+        "stripe",
     ]
 
 
@@ -109,24 +121,22 @@ def test_entropy_threshold():
     low = "aaaaaaaaaaaaaaaabbbbbbbbbbbbbbbbcccccccc"  # long, no whitespace, low entropy
     near = "pU3KGCUwux1tEyze1iN7LtkeP3Ifyxlx"  # random-looking but 4.48 bits/char
     res = analyze({"a.py": f'X = "{RANDOM_B64}"\nY = "{low}"\nZ = "{near}"\n'})
-    assert res["secrets"] == [
-        {"type": "high_entropy_string", "file": "a.py", "line": 1, "severity": "low"}
-    ]
+    assert res["secrets"] == [{"type": "high_entropy_string", "file": "a.py", "line": 1, "severity": "low"}]
 
 
 def test_secret_patterns_and_multiline_lines():
     src = (
-        "import requests\n"                                  # 1
-        "requests.post(\n"                                   # 2
-        "    'https://hooks.slack.com/services/x',\n"        # 3
-        "    json={},\n"                                     # 4
-        "    headers={'Authorization':\n"                    # 5
-        "             'Bearer eyJhbGciOiJIUzI1NiJ9'},\n"     # 6
-        ")\n"                                                # 7
-        "K = 'sk_test_4eC39HqLyjWDarjtT1zdp7dc'\n"           # 8
+        "import requests\n"  # 1
+        "requests.post(\n"  # 2
+        "    'https://hooks.slack.com/services/x',\n"  # 3
+        "    json={},\n"  # 4
+        "    headers={'Authorization':\n"  # 5
+        "             'Bearer eyJhbGciOiJIUzI1NiJ9'},\n"  # 6
+        ")\n"  # 7
+        "K = 'sk_test_4eC39HqLyjWDarjtT1zdp7dc'\n"  # 8
         "P = '''-----BEGIN RSA PRIVATE KEY-----\nMIIB\n'''\n"  # 9-11
-        "A = 'AKIAIOSFODNN7EXAMPLE'\n"                       # 12
-        "S = 'xoxb-1234567890-abcdefghij'\n"                 # 13
+        "A = 'AKIAIOSFODNN7EXAMPLE'\n"  # 12
+        "S = 'xoxb-1234567890-abcdefghij'\n"  # 13
     )
     got = [(s["type"], s["line"], s["severity"]) for s in analyze({"s.py": src})["secrets"]]
     assert got == [
@@ -149,10 +159,21 @@ def test_tool_env_lookups_and_dedupe():
     )
     tools = analyze({"t.py": src})["tools"]
     assert tools == [
-        {"name": "stripe-api", "base_url": "", "detected_url_pattern": "TOOL_STRIPE_API_URL", "file": "t.py", "line": 3},
+        {
+            "name": "stripe-api",
+            "base_url": "",
+            "detected_url_pattern": "TOOL_STRIPE_API_URL",
+            "file": "t.py",
+            "line": 3,
+        },
         {"name": "github", "base_url": "", "detected_url_pattern": "TOOL_GITHUB_URL", "file": "t.py", "line": 4},
-        {"name": "slack-webhook", "base_url": "", "detected_url_pattern": "TOOL_SLACK_WEBHOOK_URL",
-         "file": "t.py", "line": 5},
+        {
+            "name": "slack-webhook",
+            "base_url": "",
+            "detected_url_pattern": "TOOL_SLACK_WEBHOOK_URL",
+            "file": "t.py",
+            "line": 5,
+        },
     ]
 
 
@@ -170,8 +191,11 @@ def test_url_tools_and_provider_hosts_excluded():
         ("localhost", "http://localhost:8080", 2),
     ]
     assert res["outbound_destinations"] == [
-        "api.anthropic.com", "api.github.com", "api.openai.com",
-        "bedrock-runtime.us-east-1.amazonaws.com", "localhost",
+        "api.anthropic.com",
+        "api.github.com",
+        "api.openai.com",
+        "bedrock-runtime.us-east-1.amazonaws.com",
+        "localhost",
     ]
 
 
@@ -205,8 +229,10 @@ def test_model_providers_and_usages():
         {"provider": "bedrock", "model": "anthropic.claude-v2"},
     ]
     assert [(u["role"], u["variable_name"], u["line"]) for u in res["model_usages"]] == [
-        ("default", "claude", 5), ("chat", "llm", 6),
-        ("embedding", "emb", 9), ("default", "br", 10),
+        ("default", "claude", 5),
+        ("chat", "llm", 6),
+        ("embedding", "emb", 9),
+        ("default", "br", 10),
     ]
     assert {"api.openai.com", "api.anthropic.com"} <= set(res["outbound_destinations"])
 
@@ -222,8 +248,7 @@ def test_provider_for_model():
 def test_entry_point_rules():
     files = {"x.py": "", "app.py": "", "main.py": ""}
     assert detect_requirements(files)["entry_point"] == "main.py"
-    assert detect_requirements({"a.py": "", "b.py": "if __name__ == '__main__':\n    pass\n"})[
-        "entry_point"] == "b.py"
+    assert detect_requirements({"a.py": "", "b.py": "if __name__ == '__main__':\n    pass\n"})["entry_point"] == "b.py"
     assert detect_requirements({"z.py": "", "y.py": ""})["entry_point"] == "z.py"
     assert detect_requirements({"requirements.txt": "requests\n"})["entry_point"] == ""
 
@@ -283,7 +308,8 @@ def test_attribute_target_usage_and_annotated_assignment():
     )
     usages = analyze({"c.py": src})["model_usages"]
     assert [(u["variable_name"], u["line"], u["role"]) for u in usages] == [
-        ("self.client", 4, "default"), ("embedder", 5, "default"),
+        ("self.client", 4, "default"),
+        ("embedder", 5, "default"),
     ]
 
 
@@ -296,21 +322,41 @@ def _quickstart_answer(tool_line: int, gateway_line: int) -> dict:
     """What getting-started/api-quickstart.md step 3 shows, with the tool's documented
     base_url field (empty: the URL is only known at run time) and the mock's prompt."""
     return {
-        "tools": [{"name": "echo-tool", "base_url": "", "detected_url_pattern": "TOOL_ECHO_TOOL_URL",
-                   "file": "agent.py", "line": tool_line}],
+        "tools": [
+            {
+                "name": "echo-tool",
+                "base_url": "",
+                "detected_url_pattern": "TOOL_ECHO_TOOL_URL",
+                "file": "agent.py",
+                "line": tool_line,
+            }
+        ],
         "model_providers": [],
-        "model_usages": [{"role": "default", "model": "gpt-4o-mini", "variable_name": "LLM_GATEWAY_URL",
-                          "file": "agent.py", "line": gateway_line}],
-        "secrets": [], "outbound_destinations": [], "detected_requirements": [], "entry_point": "agent.py",
+        "model_usages": [
+            {
+                "role": "default",
+                "model": "gpt-4o-mini",
+                "variable_name": "LLM_GATEWAY_URL",
+                "file": "agent.py",
+                "line": gateway_line,
+            }
+        ],
+        "secrets": [],
+        "outbound_destinations": [],
+        "detected_requirements": [],
+        "entry_point": "agent.py",
         "system_prompt_suggestion": "You are a helpful assistant that uses echo-tool.",
     }
 
 
-@pytest.mark.parametrize("fixture, tool_line, gateway_line", [
-    ("api_quickstart_curl.py.txt", 10, 20),    # the page's answer, line for line
-    ("api_quickstart_python.py.txt", 11, 20),  # the Python tab's copy has a leading blank line and `import os`
-    ("cli_quickstart.py.txt", 11, 22),         # no defaults in the lookups
-])
+@pytest.mark.parametrize(
+    "fixture, tool_line, gateway_line",
+    [
+        ("api_quickstart_curl.py.txt", 10, 20),  # the page's answer, line for line
+        ("api_quickstart_python.py.txt", 11, 20),  # the Python tab's copy has a leading blank line and `import os`
+        ("cli_quickstart.py.txt", 11, 22),  # no defaults in the lookups
+    ],
+)
 def test_quickstart_agents_get_the_pages_answer(fixture, tool_line, gateway_line):
     source = (QUICKSTARTS / fixture).read_text()
     assert analyze({"agent.py": source}) == _quickstart_answer(tool_line, gateway_line)
@@ -319,20 +365,22 @@ def test_quickstart_agents_get_the_pages_answer(fixture, tool_line, gateway_line
 def test_platform_variables_defaults_are_neither_tools_nor_destinations():
     src = (
         "import os, requests\n"
-        "stripe = os.getenv('TOOL_STRIPE_URL', 'https://api.stripe.com')\n"   # 2
-        "model = os.environ.get('LLM_MODEL', 'claude-3-5-haiku')\n"            # 3
-        "gw = os.environ['LLM_GATEWAY_URL']\n"                                 # 4
-        "payload = {'model': model, 'messages': []}\n"                         # 5
-        "requests.post(f'{stripe}/v1/charges')\n"                              # 6
-        "requests.post(gw + '/v1/chat/completions', json=payload)\n"           # 7
+        "stripe = os.getenv('TOOL_STRIPE_URL', 'https://api.stripe.com')\n"  # 2
+        "model = os.environ.get('LLM_MODEL', 'claude-3-5-haiku')\n"  # 3
+        "gw = os.environ['LLM_GATEWAY_URL']\n"  # 4
+        "payload = {'model': model, 'messages': []}\n"  # 5
+        "requests.post(f'{stripe}/v1/charges')\n"  # 6
+        "requests.post(gw + '/v1/chat/completions', json=payload)\n"  # 7
     )
     res = analyze({"a.py": src})
-    assert res["tools"] == [{"name": "stripe", "base_url": "", "detected_url_pattern": "TOOL_STRIPE_URL",
-                             "file": "a.py", "line": 6}]
+    assert res["tools"] == [
+        {"name": "stripe", "base_url": "", "detected_url_pattern": "TOOL_STRIPE_URL", "file": "a.py", "line": 6}
+    ]
     assert res["outbound_destinations"] == []
     assert res["model_providers"] == []  # the gateway call's model is the usage's
-    assert res["model_usages"] == [{"role": "default", "model": "claude-3-5-haiku",
-                                    "variable_name": "LLM_GATEWAY_URL", "file": "a.py", "line": 7}]
+    assert res["model_usages"] == [
+        {"role": "default", "model": "claude-3-5-haiku", "variable_name": "LLM_GATEWAY_URL", "file": "a.py", "line": 7}
+    ]
 
 
 def test_models_in_dicts_and_variables_are_found():
@@ -354,9 +402,11 @@ def test_models_in_dicts_and_variables_are_found():
 
 
 def test_an_sdk_client_on_the_gateway_is_one_usage():
-    src = ("import os, openai\n"
-           "client = openai.OpenAI(base_url=os.environ['LLM_GATEWAY_URL'])\n"
-           "client.chat.completions.create(model='gpt-4o-mini', messages=[])\n")
+    src = (
+        "import os, openai\n"
+        "client = openai.OpenAI(base_url=os.environ['LLM_GATEWAY_URL'])\n"
+        "client.chat.completions.create(model='gpt-4o-mini', messages=[])\n"
+    )
     res = analyze({"c.py": src})
     assert res["model_usages"] == [{"role": "default", "variable_name": "client", "file": "c.py", "line": 2}]
     assert res["model_providers"] == [{"provider": "openai", "model": "gpt-4o-mini"}]

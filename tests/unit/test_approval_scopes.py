@@ -17,21 +17,36 @@ def platform() -> Platform:
 
 def blocked(platform: Platform, user: str, body_hash: str = "h1") -> dict:
     run = platform.runs.create({"agent_id": "a", "user_id": user})
-    request, created = platform.governance.create({"subject": "a", "agent_id": "a", "tool_id": "t",
-                                                   "capability": "charge", "run_id": run["id"],
-                                                   "payload_hash": body_hash})
+    request, created = platform.governance.create(
+        {
+            "subject": "a",
+            "agent_id": "a",
+            "tool_id": "t",
+            "capability": "charge",
+            "run_id": run["id"],
+            "payload_hash": body_hash,
+        }
+    )
     assert created and request["action_id"]
     return request
 
 
-def call(request: dict, user: str, capability: str = "charge", body_hash: str = "h1",
-         run_id: str | None = "same") -> ToolCall:
+def call(
+    request: dict, user: str, capability: str = "charge", body_hash: str = "h1", run_id: str | None = "same"
+) -> ToolCall:
     return ToolCall("a", "t", request["run_id"] if run_id == "same" else run_id, user, capability, body_hash)
 
 
-@pytest.mark.parametrize(("scope", "duration", "expected"), [
-    (None, None, "once"), ("", None, "once"), (None, "1h", "agent_user_ttl"), ("run", None, "run"),
-    ("agent_user_ttl", "2h", "agent_user_ttl")])
+@pytest.mark.parametrize(
+    ("scope", "duration", "expected"),
+    [
+        (None, None, "once"),
+        ("", None, "once"),
+        (None, "1h", "agent_user_ttl"),
+        ("run", None, "run"),
+        ("agent_user_ttl", "2h", "agent_user_ttl"),
+    ],
+)
 def test_the_scope_asked_for(scope, duration, expected):
     assert resolve_scope(scope, duration) == expected
 
@@ -95,8 +110,9 @@ def test_each_run_gets_its_own_request_and_a_retry_in_the_paused_run_reuses_it(p
     first, second = blocked(platform, "alice"), blocked(platform, "bob")  # not the run-less one
     assert runless["id"] not in (first["id"], second["id"]) and "action_id" not in runless
     assert first["id"] != second["id"] and first["action_id"] != second["action_id"]
-    again, created = platform.governance.create({"subject": "a", "agent_id": "a", "tool_id": "t",
-                                                 "run_id": first["run_id"]})
+    again, created = platform.governance.create(
+        {"subject": "a", "agent_id": "a", "tool_id": "t", "run_id": first["run_id"]}
+    )
     assert (again["id"], created) == (first["id"], False)
 
 
@@ -108,7 +124,9 @@ def test_outcomes_survive_a_state_load_and_malformed_ones_grant_nothing(platform
     restored.load(state)
     assert restored.governance.covering(call(request, "alice", run_id=None)) is not None
     broken = dict(state)
-    broken["access_requests"] = {**state["access_requests"],
-                                 "outcomes": [{**state["access_requests"]["outcomes"][0], "ends": "soon"}, 7]}
+    broken["access_requests"] = {
+        **state["access_requests"],
+        "outcomes": [{**state["access_requests"]["outcomes"][0], "ends": "soon"}, 7],
+    }
     restored.load(broken)
     assert restored.governance.covering(call(request, "alice", run_id=None)) is None

@@ -29,8 +29,10 @@ def test_the_stop_signal_is_repeated_until_the_worker_is_gone():
     try:
         assert worker.stdout.readline().strip() == "ready"
         interrupts = []
-        server = SimpleNamespace(wrks=[SimpleNamespace(inner=SimpleNamespace(pid=worker.pid))],
-                                 signal_handler_interrupt=lambda *a, **k: interrupts.append(a))
+        server = SimpleNamespace(
+            wrks=[SimpleNamespace(inner=SimpleNamespace(pid=worker.pid))],
+            signal_handler_interrupt=lambda *a, **k: interrupts.append(a),
+        )
         _repeat_stop_signal(server)
         worker.terminate()  # granian's one SIGTERM: missed
         server.signal_handler_interrupt(15, None)  # what granian's own handler does, then the repeats

@@ -40,8 +40,9 @@ class Headers:
 
 
 class Scope:
-    def __init__(self, method: str = "GET", path: str = "/", query: str = "",
-                 headers: list[tuple[str, str]] | None = None):
+    def __init__(
+        self, method: str = "GET", path: str = "/", query: str = "", headers: list[tuple[str, str]] | None = None
+    ):
         self.method, self.path, self.query_string = method, path, query
         self.headers = Headers(headers or [])
         self.server, self.client = "127.0.0.1:8092", "127.0.0.1:50000"
@@ -79,7 +80,7 @@ class Protocol:
     def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
         self.answer = (status, headers, body)
 
-    def response_stream(self, status: int, headers: list[tuple[str, str]]) -> "Protocol":
+    def response_stream(self, status: int, headers: list[tuple[str, str]]) -> Protocol:
         self.answer = (status, headers, b"")
         return self
 
@@ -102,10 +103,22 @@ def serve(scope: Scope, protocol: Protocol, app=echo_app, body_limit: int = 1024
 
 
 def test_request_line_and_headers_become_the_wsgi_environ():
-    seen = serve(Scope("POST", "/api/tools/caf\u00e9", "a=1&b=2",
-                       [("host", "mock"), ("authorization", "Bearer k"), ("x-tag", "one"), ("x-tag", "two"),
-                        ("content-type", "application/json"), ("content-length", "2")]),
-                 Protocol([b"{}"]))
+    seen = serve(
+        Scope(
+            "POST",
+            "/api/tools/caf\u00e9",
+            "a=1&b=2",
+            [
+                ("host", "mock"),
+                ("authorization", "Bearer k"),
+                ("x-tag", "one"),
+                ("x-tag", "two"),
+                ("content-type", "application/json"),
+                ("content-length", "2"),
+            ],
+        ),
+        Protocol([b"{}"]),
+    )
     assert seen["REQUEST_METHOD"] == "POST"
     # WSGI carries the path's UTF-8 bytes as latin-1 text (PEP 3333); werkzeug turns it back.
     assert seen["PATH_INFO"] == "/api/tools/caf\u00c3\u00a9"
@@ -167,8 +180,9 @@ class StalledProtocol(Protocol):
         return b""
 
 
-@pytest.mark.parametrize("protocol, status", [(ShortProtocol(), 400), (StalledProtocol(), 408)],
-                         ids=["short", "stalled"])
+@pytest.mark.parametrize(
+    "protocol, status", [(ShortProtocol(), 400), (StalledProtocol(), 408)], ids=["short", "stalled"]
+)
 def test_a_short_or_stalled_body_never_reaches_the_app(protocol, status):
     called = []
 
@@ -182,10 +196,13 @@ def test_a_short_or_stalled_body_never_reaches_the_app(protocol, status):
     assert protocol.answer[0] == status and "error" in json.loads(protocol.answer[2])
 
 
-@pytest.mark.parametrize("header, message", [
-    (("transfer-encoding", "chunked"), "request body ended before its last chunk"),
-    (("content-length", "40"), "request body ended before its Content-Length"),  # over the limit: read in chunks
-])
+@pytest.mark.parametrize(
+    "header, message",
+    [
+        (("transfer-encoding", "chunked"), "request body ended before its last chunk"),
+        (("content-length", "40"), "request body ended before its Content-Length"),  # over the limit: read in chunks
+    ],
+)
 def test_a_body_whose_client_left_before_its_end_never_reaches_the_app(header, message):
     called = []
 
@@ -236,6 +253,7 @@ def test_an_answer_without_a_length_is_streamed_chunk_by_chunk_as_it_is_produced
             for chunk in ("1", "", "[DONE]"):
                 order.append("made " + chunk)
                 yield chunk.encode()
+
         return events()
 
     protocol = Recording()

@@ -89,6 +89,7 @@ def test_evictions_use_the_kept_index_instead_of_scanning_the_runs(monkeypatch):
         def wrapper(source):
             builds.append(build.__name__)
             return build(source)
+
         return wrapper
 
     monkeypatch.setattr(runs_models, "_finished_in_order", counted(runs_models._finished_in_order))

@@ -19,6 +19,7 @@ def platform() -> Platform:
 
 def test_domain_modules_do_not_import_flask():
     import importlib
+
     for name in ("runs", "governance", "builds", "agents", "tools", "providers", "identity", "ingestion"):
         module = importlib.import_module(f"mockserver.services.{name}.models")
         source = open(module.__file__).read()
@@ -105,6 +106,7 @@ def test_load_rejects_foreign_data(platform):
 
 def test_capacity_limit():
     from mockserver.config import MockConfig
+
     platform = Platform(MockConfig(max_objects_per_kind=2))
     platform.runs.create({"agent_id": "a", "user_id": "u"})
     platform.runs.create({"agent_id": "a", "user_id": "u"})
@@ -113,8 +115,7 @@ def test_capacity_limit():
     assert (err.value.status, err.value.message) == (409, "limit of 2 runs reached")
 
 
-@pytest.mark.parametrize("text, seconds", [("30m", 1800), ("4h", 14400), ("1d", 86400), ("1h30m", 5400),
-                                           ("45s", 45)])
+@pytest.mark.parametrize("text, seconds", [("30m", 1800), ("4h", 14400), ("1d", 86400), ("1h30m", 5400), ("45s", 45)])
 def test_parse_duration(text, seconds):
     assert parse_duration(text) == seconds
 

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from sdk_versions import install_sdk
 
 SDK_VERSION = "1.4.2"
@@ -30,10 +29,16 @@ def run_sdk142(sdk142_path, tmp_path):
     """``run_sdk142(endpoint, api_key, scenario)``: the scenario's JSON report (see sdk142_session.py)."""
 
     def run(endpoint: str, api_key: str, scenario: str) -> dict:
-        env = {**os.environ, "PYTHONPATH": str(sdk142_path), "HOME": str(tmp_path),
-               "RUNAGENTS_ENDPOINT": endpoint, "RUNAGENTS_API_KEY": api_key}
-        result = subprocess.run([sys.executable, str(SCRIPT), scenario], env=env, capture_output=True,
-                                text=True, timeout=120)
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(sdk142_path),
+            "HOME": str(tmp_path),
+            "RUNAGENTS_ENDPOINT": endpoint,
+            "RUNAGENTS_API_KEY": api_key,
+        }
+        result = subprocess.run(
+            [sys.executable, str(SCRIPT), scenario], env=env, capture_output=True, text=True, timeout=120
+        )
         assert result.returncode == 0, result.stderr[-3000:]
         return json.loads(result.stdout)
 

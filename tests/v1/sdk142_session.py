@@ -23,8 +23,7 @@ def error_of(call) -> dict:
 
 def main(scenario: str) -> dict:
     client = Client()
-    report: dict = {"version": runagents.__version__, "endpoint": client.endpoint,
-                    "headers": sorted(client._headers())}
+    report: dict = {"version": runagents.__version__, "endpoint": client.endpoint, "headers": sorted(client._headers())}
     if scenario == "errors":
         report["missing_agent"] = error_of(lambda: client.agents.get("nope"))
         report["missing_catalog"] = error_of(lambda: client.catalog.get("nope"))
@@ -36,35 +35,54 @@ def main(scenario: str) -> dict:
     report["tool"] = client.tools.get("stripe-api").name
     report["models"] = sorted(m.name for m in client.models.list())
 
-    deployed = client.agents.deploy("billing-agent", image="ghcr.io/acme/billing:1", required_tools=["stripe-api"],
-                                    llm_configs=[{"provider": "openai", "model": "gpt-4o-mini"}],
-                                    policies=["billing-read"], system_prompt="Be brief.")
-    report["deploy"] = {"agent_name": deployed.agent_name, "execution_mode": deployed.execution_mode,
-                        "build_required": deployed.build_required}
+    deployed = client.agents.deploy(
+        "billing-agent",
+        image="ghcr.io/acme/billing:1",
+        required_tools=["stripe-api"],
+        llm_configs=[{"provider": "openai", "model": "gpt-4o-mini"}],
+        policies=["billing-read"],
+        system_prompt="Be brief.",
+    )
+    report["deploy"] = {
+        "agent_name": deployed.agent_name,
+        "execution_mode": deployed.execution_mode,
+        "build_required": deployed.build_required,
+    }
     report["agents"] = [a.name for a in client.agents.list()]
     agent = client.agents.get("billing-agent")
     report["agent"] = {"status": agent.status, "required_tools": agent.required_tools}
-    config = client.agents.update_config("billing-agent", llm_configs=[
-        {"provider": "openai", "model": "gpt-4o-mini", "role": "chat", "monthly_budget_usd": 5}])
-    report["config"] = {"policies": config.policies, "system_prompt": config.system_prompt,
-                        "budget": config.llm_configs[0].monthly_budget_usd,
-                        "tools": client.agents.get_config("billing-agent").required_tools}
+    config = client.agents.update_config(
+        "billing-agent",
+        llm_configs=[{"provider": "openai", "model": "gpt-4o-mini", "role": "chat", "monthly_budget_usd": 5}],
+    )
+    report["config"] = {
+        "policies": config.policies,
+        "system_prompt": config.system_prompt,
+        "budget": config.llm_configs[0].monthly_budget_usd,
+        "tools": client.agents.get_config("billing-agent").required_tools,
+    }
     spend = client.model_spend.get()
     report["spend"] = {"budgeted": spend.summary.budgeted_model_count, "total_budget": spend.summary.total_budget_usd}
 
-    connector = client.approval_connectors.apply({"name": "secops", "type": "slack", "endpoint": "C0123",
-                                                  "headers": {"X-Slack-Bot-Token": "xoxb-secret"}})
+    connector = client.approval_connectors.apply(
+        {"name": "secops", "type": "slack", "endpoint": "C0123", "headers": {"X-Slack-Bot-Token": "xoxb-secret"}}
+    )
     updated = client.approval_connectors.apply({"name": "secops", "timeout_seconds": 30})
-    report["connector"] = {"same": updated.id == connector.id, "timeout": updated.timeout_seconds,
-                           "headers": connector.headers,
-                           "test": client.approval_connectors.test(connector.id).status,
-                           "mode": client.approval_connectors.defaults_set(delivery_mode="all").default_delivery_mode}
+    report["connector"] = {
+        "same": updated.id == connector.id,
+        "timeout": updated.timeout_seconds,
+        "headers": connector.headers,
+        "test": client.approval_connectors.test(connector.id).status,
+        "mode": client.approval_connectors.defaults_set(delivery_mode="all").default_delivery_mode,
+    }
 
     # A run that waits for an approval (created the way the agent runtime does, over HTTP).
     run_id = client.post("/runs", {"agent_id": "billing-agent", "user_id": "alice@example.com"})["id"]
     client.post(f"/runs/{run_id}/events", {"type": "RUN_CREATED", "actor": "platform"})
-    request = client.post("/approvals/requests", {"subject": "alice@example.com", "tool_id": "stripe-api",
-                                                  "agent_id": "billing-agent", "run_id": run_id})
+    request = client.post(
+        "/approvals/requests",
+        {"subject": "alice@example.com", "tool_id": "stripe-api", "agent_id": "billing-agent", "run_id": run_id},
+    )
     report["paused"] = client.runs.get(run_id).status
     report["pending"] = [r.id for r in client.approvals.list()] == [request["id"]]
     approved = client.approvals.approve(request["id"], scope="window", duration="2h")
@@ -83,25 +101,43 @@ def main(scenario: str) -> dict:
     from_catalog = client.catalog.deploy("support-triage-agent", tools=["stripe-api"])
     report["catalog_deploy"] = {"agent_name": from_catalog.agent_name, "build_required": from_catalog.build_required}
 
-    plan = {"plan_id": "bootstrap", "actions": [
-        {"id": "tool-1", "type": "tool.upsert", "idempotency_key": "boot.tool.v1",
-         "params": {"name": "payments-api", "base_url": "https://payments.example.com"}}]}
+    plan = {
+        "plan_id": "bootstrap",
+        "actions": [
+            {
+                "id": "tool-1",
+                "type": "tool.upsert",
+                "idempotency_key": "boot.tool.v1",
+                "params": {"name": "payments-api", "base_url": "https://payments.example.com"},
+            }
+        ],
+    }
     checked, applied = client.actions.validate(plan), client.actions.apply(plan)
-    report["plan"] = {"valid": checked.valid, "applied": applied.applied, "count": applied.applied_count,
-                      "ref": applied.results[0].resource_ref}
+    report["plan"] = {
+        "valid": checked.valid,
+        "applied": applied.applied,
+        "count": applied.applied_count,
+        "ref": applied.results[0].resource_ref,
+    }
 
     rule = {"permission": "allow", "operations": ["GET"], "resource": "https://api.stripe.com/*"}
     client.policies.apply({"name": "billing-read", "spec": {"policies": [rule]}})
-    policy = client.policies.apply({"policies": [rule, {**rule, "permission": "approval_required",
-                                                         "operations": ["POST"]}]}, name="billing-read")
-    report["policy"] = {"rules": len(policy.spec.policies), "used_by": [u.name for u in policy.used_by],
-                        "listed": [p.name for p in client.policies.list()],
-                        "translated": [r.permission for r in client.policies.translate("Allow reads, approve writes")]}
+    policy = client.policies.apply(
+        {"policies": [rule, {**rule, "permission": "approval_required", "operations": ["POST"]}]}, name="billing-read"
+    )
+    report["policy"] = {
+        "rules": len(policy.spec.policies),
+        "used_by": [u.name for u in policy.used_by],
+        "listed": [p.name for p in client.policies.list()],
+        "translated": [r.permission for r in client.policies.translate("Allow reads, approve writes")],
+    }
     client.policies.delete("billing-read")
 
     report["idps"] = [i.name for i in client.identity_providers.list()]
     report["context_agents"] = sorted(a["name"] for a in client.export_context()["resources"]["agents"])
-    report["analysis_tools"] = len(client.analyze({"agent.py": "import requests\nrequests.get('https://api.stripe.com/v1/charges')\n"}).tools)
+    report["analysis_tools"] = len(
+        client.analyze({"agent.py": "import requests\nrequests.get('https://api.stripe.com/v1/charges')\n"}).tools
+    )
     return report
 
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import pytest
-
 from api_support import error_of
 from test_v1_http import v1
 
@@ -73,17 +72,26 @@ def test_a_key_expires_on_the_servers_clock_and_rotation_keeps_the_expiry(api):
 
 
 def test_key_and_settings_errors(api):
-    for body, message in (({}, "name is required"), ({"name": ""}, "name must not be empty"),
-                          ({"name": "x", "expiresInDays": 0}, "expiresInDays must be >= 1")):
+    for body, message in (
+        ({}, "name is required"),
+        ({"name": ""}, "name must not be empty"),
+        ({"name": "x", "expiresInDays": 0}, "expiresInDays must be >= 1"),
+    ):
         refused = v1(api, "POST", "/auth/api-keys", body)
         assert refused.status_code == 400 and error_of(refused) == message
     missing = v1(api, "POST", "/auth/api-keys/key-99/rotate")
     assert missing.status_code == 404 and error_of(missing) == "key key-99 not found in workspace default"
     assert v1(api, "GET", "/settings/auth").get_json()["sessionIdleTimeoutMinutes"] == 60
-    for value, message in ((4, "sessionIdleTimeoutMinutes must be >= 5"), (1441, "sessionIdleTimeoutMinutes must be <= 1440"),
-                           ("30", "sessionIdleTimeoutMinutes must be of type integer")):
+    for value, message in (
+        (4, "sessionIdleTimeoutMinutes must be >= 5"),
+        (1441, "sessionIdleTimeoutMinutes must be <= 1440"),
+        ("30", "sessionIdleTimeoutMinutes must be of type integer"),
+    ):
         refused = v1(api, "PUT", "/settings/auth", {"sessionIdleTimeoutMinutes": value})
         assert refused.status_code == 400 and error_of(refused) == message
-    assert v1(api, "PUT", "/settings/auth", {"sessionIdleTimeoutMinutes": 30}).get_json()["sessionIdleTimeoutMinutes"] == 30
+    assert (
+        v1(api, "PUT", "/settings/auth", {"sessionIdleTimeoutMinutes": 30}).get_json()["sessionIdleTimeoutMinutes"]
+        == 30
+    )
     assert v1(api, "GET", "/workspaces/other/settings/auth").get_json()["sessionIdleTimeoutMinutes"] == 60
     assert api.get("/_mock/state").get_json()["auth_settings"] == {"session_idle_timeout_minutes": 30}

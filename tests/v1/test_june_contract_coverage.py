@@ -115,9 +115,14 @@ def test_the_mock_routes_every_contract_operation(api, workspace):
     unrouted = []
     for method, path in OPERATIONS:
         concrete = "/api/v1" + workspace + path.replace("{}", "x-1")
-        response = api.request(method, concrete, headers={"X-RunAgents-API-Key": "ra_ws_test"}, auth=False,
-                               data="{}" if method in ("POST", "PUT", "PATCH") else None,
-                               content_type="application/json")
+        response = api.request(
+            method,
+            concrete,
+            headers={"X-RunAgents-API-Key": "ra_ws_test"},
+            auth=False,
+            data="{}" if method in ("POST", "PUT", "PATCH") else None,
+            content_type="application/json",
+        )
         body = response.get_json(silent=True)
         if response.status_code == 405 or body == {"error": "no such endpoint"}:
             unrouted.append(f"{method} {path}: {response.status_code} {body}")

@@ -21,9 +21,11 @@ def test_an_expired_trial_refuses_deploys_and_config_changes_but_runs_go_on(api)
     ws = "/workspaces/lapsed"
     assert v1(api, "POST", ws + "/deploy", DEPLOY).status_code == 201
     api.post("/_mock/workspaces/lapsed/clock/advance", {"seconds": 31 * DAY})  # no payment method
-    for response in (v1(api, "POST", ws + "/deploy", {**DEPLOY, "agent_name": "b"}),
-                     v1(api, "POST", ws + "/tools", {"name": "t", "base_url": "https://x.example"}),
-                     v1(api, "PUT", ws + "/agents/a/config", {"system_prompt": "hi"})):
+    for response in (
+        v1(api, "POST", ws + "/deploy", {**DEPLOY, "agent_name": "b"}),
+        v1(api, "POST", ws + "/tools", {"name": "t", "base_url": "https://x.example"}),
+        v1(api, "PUT", ws + "/agents/a/config", {"system_prompt": "hi"}),
+    ):
         assert response.status_code == 402 and error_of(response) == READONLY
     assert [a["name"] for a in v1(api, "GET", ws + "/agents").get_json()] == ["a"]
     assert v1(api, "GET", ws + "/tools").get_json() == []
@@ -39,9 +41,11 @@ def test_the_default_workspace_is_on_a_paid_plan_so_february_clients_never_lapse
     assert api.post("/api/deploy", DEPLOY).status_code == 201
     # Put in readonly (by a loaded state), it refuses deploys on both surfaces.
     _set_plan(api, "readonly")
-    for response in (api.post("/api/deploy", {**DEPLOY, "agent_name": "b"}),
-                     v1(api, "POST", "/deploy", {**DEPLOY, "agent_name": "b"}),
-                     api.post("/api/tools", {"name": "t", "base_url": "https://x.example"})):
+    for response in (
+        api.post("/api/deploy", {**DEPLOY, "agent_name": "b"}),
+        v1(api, "POST", "/deploy", {**DEPLOY, "agent_name": "b"}),
+        api.post("/api/tools", {"name": "t", "base_url": "https://x.example"}),
+    ):
         assert response.status_code == 402 and error_of(response) == READONLY
     assert api.post("/runs", {"agent_id": "a", "user_id": "u"}).status_code == 201
 
@@ -50,14 +54,18 @@ def test_a_suspended_plan_stops_execution_until_payment_is_resolved(api):
     api.post("/api/deploy", DEPLOY)
     _set_plan(api, "suspended")
     paused = "the workspace plan is suspended: agent execution is paused"
-    for response in (api.post("/runs", {"agent_id": "a", "user_id": "u"}),
-                     v1(api, "POST", "/runs", {"agent_id": "a", "user_id": "u"}),
-                     api.post("/api/agents/agent-system/a/invoke", {"message": "hi"}),
-                     v1(api, "POST", "/agents/a/invoke", {"message": "hi"})):
+    for response in (
+        api.post("/runs", {"agent_id": "a", "user_id": "u"}),
+        v1(api, "POST", "/runs", {"agent_id": "a", "user_id": "u"}),
+        api.post("/api/agents/agent-system/a/invoke", {"message": "hi"}),
+        v1(api, "POST", "/agents/a/invoke", {"message": "hi"}),
+    ):
         assert response.status_code == 402 and error_of(response) == paused
     response = v1(api, "POST", "/deploy", {**DEPLOY, "agent_name": "b"})
     assert response.status_code == 402
-    assert error_of(response) == "the workspace plan is suspended: new deployments and configuration changes are blocked"
+    assert (
+        error_of(response) == "the workspace plan is suspended: new deployments and configuration changes are blocked"
+    )
     assert api.state()["runs"]["runs"] == []
     # A payment method resolves it: active again, everything allowed.
     assert v1(api, "POST", "/billing/payment-method", {"payment_method_id": "pm_1"}).get_json() == {"status": "active"}

@@ -16,25 +16,42 @@ def check_full_report(report: dict) -> None:
     assert report["deploy"] == {"agent_name": "billing-agent", "execution_mode": "IMAGE", "build_required": False}
     assert report["agents"] == ["billing-agent"]
     assert report["agent"] == {"status": "Running", "required_tools": [{"name": "stripe-api"}]}  # as documented
-    assert report["config"] == {"policies": ["billing-read"], "system_prompt": "Be brief.", "budget": 5.0,
-                                "tools": ["stripe-api"]}
+    assert report["config"] == {
+        "policies": ["billing-read"],
+        "system_prompt": "Be brief.",
+        "budget": 5.0,
+        "tools": ["stripe-api"],
+    }
     assert report["spend"] == {"budgeted": 1, "total_budget": 5.0}
     assert report["paused"] == "PAUSED_APPROVAL" and report["pending"] is True
     assert report["approved"] == {"status": "APPROVED", "scope": "agent_user_ttl", "duration": "2h"}
     assert report["resumed"] == "RUNNING"
     assert report["events"] == EXPECTED_EVENTS
     assert report["runs"] is True and report["rejected"] == "REJECTED"
-    assert report["connector"] == {"same": True, "timeout": 30, "headers": {"X-Slack-Bot-Token": "***"},
-                                   "test": "healthy", "mode": "all"}
+    assert report["connector"] == {
+        "same": True,
+        "timeout": 30,
+        "headers": {"X-Slack-Bot-Token": "***"},
+        "test": "healthy",
+        "mode": "all",
+    }
     # Deliveries are recorded (newest first), never sent: two requests created, one approved, one rejected.
-    assert report["activity"] == [["decision_recorded", "rejected"], ["dispatch_succeeded", ""],
-                                  ["decision_recorded", "approved"], ["dispatch_succeeded", ""]]
+    assert report["activity"] == [
+        ["decision_recorded", "rejected"],
+        ["dispatch_succeeded", ""],
+        ["decision_recorded", "approved"],
+        ["dispatch_succeeded", ""],
+    ]
     assert report["catalog"] == {"ids": ["google-workspace-assistant-agent"], "total": 1}
     assert report["versions"] == ["1.2.0", "1.1.0"] and report["manifest_version"] == "1.1.0"
     assert report["catalog_deploy"] == {"agent_name": "support-triage-agent", "build_required": True}
     assert report["plan"] == {"valid": True, "applied": True, "count": 1, "ref": "/tools/payments-api"}
-    assert report["policy"] == {"rules": 2, "used_by": ["billing-agent"], "listed": ["billing-read"],
-                                "translated": ["allow", "approval_required"]}
+    assert report["policy"] == {
+        "rules": 2,
+        "used_by": ["billing-agent"],
+        "listed": ["billing-read"],
+        "translated": ["allow", "approval_required"],
+    }
     assert report["idps"] == []
     assert report["context_agents"] == ["billing-agent", "support-triage-agent"]
     assert report["analysis_tools"] >= 1
@@ -49,8 +66,10 @@ def test_sdk142_on_the_default_workspace(runagents_mock, run_sdk142):
     check_full_report(report)
     # Everything went to /api/v1, and is the February surface's default workspace too.
     assert all(call["path"].startswith("/api/v1/") for call in runagents_mock.journal())
-    assert [a["name"] for a in runagents_mock.request("GET", "/api/agents").json()] == \
-        ["billing-agent", "support-triage-agent"]
+    assert [a["name"] for a in runagents_mock.request("GET", "/api/agents").json()] == [
+        "billing-agent",
+        "support-triage-agent",
+    ]
 
 
 def test_sdk142_on_a_named_workspace_with_a_bearer_key(runagents_mock, run_sdk142):

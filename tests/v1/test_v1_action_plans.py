@@ -16,15 +16,28 @@ def v1(api, method, path, body=None):
 
 
 def step(kind, key, params=None, id_=None):
-    return {"id": id_ or key, "type": kind, "idempotency_key": key, **({"params": params} if params is not None else {})}
+    return {
+        "id": id_ or key,
+        "type": kind,
+        "idempotency_key": key,
+        **({"params": params} if params is not None else {}),
+    }
 
 
 TOOL = step("tool.upsert", "tool", {"name": "payments-api", "base_url": "https://payments.example.com"})
 POLICY = step("policy.upsert", "policy", {"name": "payments-policy", "spec": {"policies": [READ]}})
-DRAFT = step("deploy_draft.create_or_patch", "draft", {"id": "draft-payments-01", "step": "connect",
-                                                       "source_type": "image", "image": "ghcr.io/acme/pay:1",
-                                                       "tool_mappings": {"payments": "payments-api"},
-                                                       "policies": ["payments-policy"]})
+DRAFT = step(
+    "deploy_draft.create_or_patch",
+    "draft",
+    {
+        "id": "draft-payments-01",
+        "step": "connect",
+        "source_type": "image",
+        "image": "ghcr.io/acme/pay:1",
+        "tool_mappings": {"payments": "payments-api"},
+        "policies": ["payments-policy"],
+    },
+)
 DEPLOY = step("deploy.execute", "deploy", {"agent_name": "payments-agent", "draft_id": "draft-payments-01"})
 
 
@@ -33,7 +46,11 @@ def test_a_plan_upserts_a_policy_records_a_draft_and_deploys_from_it(api):
     checked = v1(api, "POST", "/actions/validate", plan).get_json()
     assert checked["valid"] is True  # the deploy step sees the draft the step before it would record
     assert [r["resource_ref"] for r in checked["results"]] == [
-        "/tools/payments-api", "/policies/payments-policy", "/deploy-drafts/draft-payments-01", "/agents/payments-agent"]
+        "/tools/payments-api",
+        "/policies/payments-policy",
+        "/deploy-drafts/draft-payments-01",
+        "/agents/payments-agent",
+    ]
     assert (v1(api, "GET", "/tools").get_json(), v1(api, "GET", "/policies").get_json()) == ([], [])  # nothing yet
     applied = v1(api, "POST", "/actions/apply", plan).get_json()
     assert (applied["applied"], applied["applied_count"]) == (True, 4)
@@ -41,7 +58,10 @@ def test_a_plan_upserts_a_policy_records_a_draft_and_deploys_from_it(api):
     config = v1(api, "GET", "/agents/payments-agent/config").get_json()
     # The draft filled in what deploy.execute left out: its image, policies and mapped tools.
     assert (config["image"], config["policies"], config["required_tools"]) == (
-        "ghcr.io/acme/pay:1", ["payments-policy"], ["payments-api"])
+        "ghcr.io/acme/pay:1",
+        ["payments-policy"],
+        ["payments-api"],
+    )
     drafts = api.get("/_mock/state").json["deploy_drafts"]["items"]
     assert [(d["id"], d["step"]) for d in drafts] == [("draft-payments-01", "connect")]
 
@@ -76,22 +96,31 @@ def test_a_draft_is_patched_by_id_and_gets_an_id_from_its_key(api):
 
 def test_invalid_policy_and_draft_steps_leave_the_workspace_unchanged(api):
     before = api.get("/_mock/state").json
-    plan = {"actions": [TOOL, POLICY, DRAFT,
-                        step("policy.upsert", "bad-policy", {"name": "p", "spec": {"policies": [{"permission": "maybe"}]}}),
-                        step("deploy_draft.create_or_patch", "bad-draft", {"tool_mappings": {"x": ""}}),
-                        step("deploy.execute", "no-draft", {"agent_name": "x", "draft_id": "missing"}),
-                        step("deploy.execute", "no-source", {"agent_name": "y"})]}
+    plan = {
+        "actions": [
+            TOOL,
+            POLICY,
+            DRAFT,
+            step("policy.upsert", "bad-policy", {"name": "p", "spec": {"policies": [{"permission": "maybe"}]}}),
+            step("deploy_draft.create_or_patch", "bad-draft", {"tool_mappings": {"x": ""}}),
+            step("deploy.execute", "no-draft", {"agent_name": "x", "draft_id": "missing"}),
+            step("deploy.execute", "no-source", {"agent_name": "y"}),
+        ]
+    }
     for path in ("/actions/validate", "/actions/apply"):
         response = v1(api, "POST", path, plan)
         errors = [r.get("errors", [r.get("error")])[0] for r in response.get_json()["results"]][3:]
-        assert errors == ["params: spec.policies[0].permission must be one of: allow, deny, approval_required",
-                          "params: tool_mappings.x must not be empty",
-                          'params: deploy draft "missing" not found',
-                          "params: no valid deploy source: send image, source_files or artifact_id (or a draft_id whose draft has one)"]
+        assert errors == [
+            "params: spec.policies[0].permission must be one of: allow, deny, approval_required",
+            "params: tool_mappings.x must not be empty",
+            'params: deploy draft "missing" not found',
+            "params: no valid deploy source: send image, source_files or artifact_id (or a draft_id whose draft has one)",
+        ]
     assert response.status_code == 400 and response.get_json()["applied_count"] == 0
     after = api.get("/_mock/state").json
-    assert {k: after[k] for k in ("tools", "policies", "deploy_drafts", "agents", "action_plans")} == \
-        {k: before[k] for k in ("tools", "policies", "deploy_drafts", "agents", "action_plans")}
+    assert {k: after[k] for k in ("tools", "policies", "deploy_drafts", "agents", "action_plans")} == {
+        k: before[k] for k in ("tools", "policies", "deploy_drafts", "agents", "action_plans")
+    }
 
 
 def test_a_refused_policy_step_changes_nothing_and_stops_the_plan(api):
@@ -102,7 +131,9 @@ def test_a_refused_policy_step_changes_nothing_and_stops_the_plan(api):
     clash = step("policy.upsert", "clash", {"name": "bot-echo-tool-auto", "spec": {"policies": [READ]}})
     result = v1(api, "POST", "/actions/apply", {"actions": [clash, DRAFT]}).get_json()
     assert [(r["status"], r.get("error")) for r in result["results"]] == [
-        ("failed", 'policy "bot-echo-tool-auto" already exists'), ("skipped", None)]
+        ("failed", 'policy "bot-echo-tool-auto" already exists'),
+        ("skipped", None),
+    ]
     assert api.get("/api/policies/bot-echo-tool-auto").json == generated
     assert api.get("/_mock/state").json["deploy_drafts"]["items"] == []
     assert "clash" not in api.get("/_mock/state").json["action_plans"]["applied"]  # a retry may apply it later
@@ -113,26 +144,39 @@ def test_drafts_are_charged_against_the_stored_bytes_budget(make_api):
     big = step("deploy_draft.create_or_patch", "big", {"id": "big", "source_files": {"agent.py": "x" * 3000}})
     result = v1(api, "POST", "/actions/apply", {"actions": [big]}).get_json()
     assert [(r["status"], r.get("error")) for r in result["results"]] == [
-        ("failed", "limit of 2000 stored bytes reached")]
+        ("failed", "limit of 2000 stored bytes reached")
+    ]
     assert api.get("/_mock/state").json["deploy_drafts"]["items"] == []
 
 
 def test_bad_draft_contents_are_reported_by_the_deploy_step_not_a_500(api):
-    plan = {"actions": [
-        step("deploy_draft.create_or_patch", "odd", {"id": "odd", "required_tools": 5, "tool_mappings": {"a": "t"}}),
-        step("deploy.execute", "from-odd", {"agent_name": "x", "image": "i", "draft_id": "odd"}),
-        step("deploy.execute", "typed", {"agent_name": "y", "image": "i", "draft_id": []}),
-        step("tool.upsert", "tool", {"name": "t", "base_url": "https://t.example", "draft_id": "not-a-draft"})]}
+    plan = {
+        "actions": [
+            step(
+                "deploy_draft.create_or_patch", "odd", {"id": "odd", "required_tools": 5, "tool_mappings": {"a": "t"}}
+            ),
+            step("deploy.execute", "from-odd", {"agent_name": "x", "image": "i", "draft_id": "odd"}),
+            step("deploy.execute", "typed", {"agent_name": "y", "image": "i", "draft_id": []}),
+            step("tool.upsert", "tool", {"name": "t", "base_url": "https://t.example", "draft_id": "not-a-draft"}),
+        ]
+    }
     results = v1(api, "POST", "/actions/validate", plan).get_json()["results"]
     assert [(r["valid"], r.get("errors")) for r in results] == [
-        (True, None), (False, ["params: required_tools must be of type array"]),
-        (False, ["params: draft_id must be of type string"]), (True, None)]
+        (True, None),
+        (False, ["params: required_tools must be of type array"]),
+        (False, ["params: draft_id must be of type string"]),
+        (True, None),
+    ]
 
 
 def test_the_context_export_holds_policies_connectors_approvals_and_drafts(api):
     v1(api, "POST", "/actions/apply", {"plan_id": "ctx", "actions": [TOOL, POLICY, DRAFT]})
-    v1(api, "POST", "/approval-connectors", {"name": "ops-hook", "type": "webhook",
-                                             "endpoint": "https://hooks.example.com/approvals"})
+    v1(
+        api,
+        "POST",
+        "/approval-connectors",
+        {"name": "ops-hook", "type": "webhook", "endpoint": "https://hooks.example.com/approvals"},
+    )
     exported = v1(api, "GET", "/context/export").get_json()["resources"]
     assert [p["name"] for p in exported["policies"]] == ["payments-policy"]
     assert [c["name"] for c in exported["approval_connectors"]] == ["ops-hook"]

@@ -6,12 +6,12 @@ from __future__ import annotations
 import threading
 
 import pytest
-
 from api_support import error_of
 
 WS_KEY = {"X-RunAgents-API-Key": "ra_ws_test"}
-WORKSPACE_NAME_ERROR = ("invalid workspace name: use 1 to 63 lower-case letters, digits and '-', "
-                        "starting and ending with a letter or digit")
+WORKSPACE_NAME_ERROR = (
+    "invalid workspace name: use 1 to 63 lower-case letters, digits and '-', starting and ending with a letter or digit"
+)
 
 
 def v1(api, method, path, body=None, headers=WS_KEY, **kw):
@@ -20,13 +20,21 @@ def v1(api, method, path, body=None, headers=WS_KEY, **kw):
 
 # --- auth ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("headers, message", [
-    ({}, "missing API key: send X-RunAgents-API-Key: <ra_ws_...> (or Authorization: Bearer <token>)"),
-    ({"Authorization": "Bearer ra_ws_test"},
-     "workspace API keys (ra_ws_...) go in the X-RunAgents-API-Key header, not Authorization: Bearer"),
-    ({"X-RunAgents-API-Key": "not-a-workspace-key"},
-     "X-RunAgents-API-Key carries workspace API keys (ra_ws_...); send other tokens as Authorization: Bearer <token>"),
-])
+
+@pytest.mark.parametrize(
+    "headers, message",
+    [
+        ({}, "missing API key: send X-RunAgents-API-Key: <ra_ws_...> (or Authorization: Bearer <token>)"),
+        (
+            {"Authorization": "Bearer ra_ws_test"},
+            "workspace API keys (ra_ws_...) go in the X-RunAgents-API-Key header, not Authorization: Bearer",
+        ),
+        (
+            {"X-RunAgents-API-Key": "not-a-workspace-key"},
+            "X-RunAgents-API-Key carries workspace API keys (ra_ws_...); send other tokens as Authorization: Bearer <token>",
+        ),
+    ],
+)
 def test_v1_refuses_a_key_in_the_wrong_header(api, headers, message):
     response = v1(api, "POST", "/tools", {"name": "t", "base_url": "https://x.example"}, headers=headers)
     assert response.status_code == 401 and error_of(response) == message
@@ -36,8 +44,10 @@ def test_v1_refuses_a_key_in_the_wrong_header(api, headers, message):
 def test_february_surface_keeps_bearer_auth(api):
     response = api.get("/api/tools", headers={"X-RunAgents-API-Key": "ra_ws_test"}, auth=False)
     assert response.status_code == 401
-    assert error_of(response) == ("X-RunAgents-API-Key is not accepted on this API: send Authorization: Bearer "
-                                  "<api-key> (workspace keys in X-RunAgents-API-Key work under /api/v1)")
+    assert error_of(response) == (
+        "X-RunAgents-API-Key is not accepted on this API: send Authorization: Bearer "
+        "<api-key> (workspace keys in X-RunAgents-API-Key work under /api/v1)"
+    )
     # Any key kind works as a bearer key there, as before.
     assert api.get("/api/tools", headers={"Authorization": "Bearer ra_ws_test"}, auth=False).status_code == 200
 
@@ -54,7 +64,9 @@ def test_configured_keys_work_on_both_surfaces_and_bound_keys_on_their_workspace
         response = v1(api, "GET", path, headers=revops)
         workspace = "sales" if "sales" in path else "default"
         assert response.status_code == 401
-        assert error_of(response) == f'API key is bound to workspace "revops"; it is not valid for workspace "{workspace}"'
+        assert (
+            error_of(response) == f'API key is bound to workspace "revops"; it is not valid for workspace "{workspace}"'
+        )
     response = v1(api, "GET", "/tools", headers={"X-RunAgents-API-Key": "ra_ws_other"})
     assert response.status_code == 401 and error_of(response) == "invalid API key"
 
@@ -71,6 +83,7 @@ def test_open_mode_refuses_a_workspace_key_that_says_it_is_invalid(api):
 
 
 # --- workspaces ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["Revops", "rev_ops", "-revops", "r" * 64, "rev%20ops"])
 def test_bad_workspace_names_are_refused_and_create_nothing(api, name):
@@ -92,8 +105,12 @@ def test_workspaces_are_isolated_and_default_is_the_february_surface(api):
 def test_concurrent_clients_on_different_workspaces_lose_nothing(api):
     def work(name):
         for i in range(15):
-            assert v1(api, "POST", f"/workspaces/{name}/tools",
-                      {"name": f"{name}-{i}", "base_url": "https://x.example"}).status_code == 201
+            assert (
+                v1(
+                    api, "POST", f"/workspaces/{name}/tools", {"name": f"{name}-{i}", "base_url": "https://x.example"}
+                ).status_code
+                == 201
+            )
 
     threads = [threading.Thread(target=work, args=(f"w{n}",)) for n in range(4)]
     for thread in threads:
@@ -106,8 +123,9 @@ def test_concurrent_clients_on_different_workspaces_lose_nothing(api):
 
 
 def test_control_api_per_workspace(api):
-    assert api.post("/_mock/workspaces/a/seed", data="tools: [{name: t1, base_url: 'https://x.example'}]",
-                    auth=False).get_json() == {"created": {"tools": 1}, "ids": {"tools": ["t1"]}}
+    assert api.post(
+        "/_mock/workspaces/a/seed", data="tools: [{name: t1, base_url: 'https://x.example'}]", auth=False
+    ).get_json() == {"created": {"tools": 1}, "ids": {"tools": ["t1"]}}
     v1(api, "GET", "/workspaces/a/tools")
     api.get("/api/tools")
     state = api.get("/_mock/workspaces/a/state").get_json()
@@ -124,6 +142,7 @@ def test_control_api_per_workspace(api):
 
 # --- June shapes and errors ---------------------------------------------------------------
 
+
 def test_starter_kit_answers_201_with_the_created_names(api):
     for _ in range(2):  # idempotent
         response = v1(api, "POST", "/starter-kit")
@@ -133,8 +152,9 @@ def test_starter_kit_answers_201_with_the_created_names(api):
 
 
 def test_agents_by_name_and_their_errors(api):
-    deployed = v1(api, "POST", "/deploy", {"agent_name": "billing-agent", "source_files": {"agent.py": "x"},
-                                           "policies": ["p1"]}).get_json()
+    deployed = v1(
+        api, "POST", "/deploy", {"agent_name": "billing-agent", "source_files": {"agent.py": "x"}, "policies": ["p1"]}
+    ).get_json()
     assert deployed["execution_mode"] == "SOURCE_BUILD" and deployed["build_required"] is True
     assert v1(api, "GET", "/agents/billing-agent").get_json()["status"]["phase"] == "Pending"
     for method in ("GET", "DELETE"):
@@ -169,8 +189,9 @@ def test_runs_refuse_namespace_and_page_events_with_after_seq(api):
     assert v1(api, "GET", "/runs?status=PAUSED_CONSENT").get_json() == []
     response = v1(api, "GET", "/runs?status=SLEEPING")
     assert response.status_code == 400
-    assert error_of(response) == ("query parameter status must be one of: RUNNING, PAUSED_APPROVAL, "
-                                  "PAUSED_CONSENT, COMPLETED, FAILED, PAUSED")
+    assert error_of(response) == (
+        "query parameter status must be one of: RUNNING, PAUSED_APPROVAL, PAUSED_CONSENT, COMPLETED, FAILED, PAUSED"
+    )
     # June-only event types are June-only: the February surface refuses them.
     response = api.post(f"/runs/{run['id']}/events", {"type": "RUN_CREATED"})
     assert response.status_code == 400
@@ -192,11 +213,17 @@ def test_catalog_and_its_errors(api):
 def test_model_spend_prices_an_agents_gateway_tokens_against_its_budget(api):
     v1(api, "POST", "/starter-kit")
     v1(api, "POST", "/deploy", {"agent_name": "a", "image": "img:1"})
-    v1(api, "PUT", "/agents/a/config", {"llm_configs": [{"provider": "openai", "model": "gpt-4o-mini",
-                                                           "monthly_budget_usd": 0.00001}]})
+    v1(
+        api,
+        "PUT",
+        "/agents/a/config",
+        {"llm_configs": [{"provider": "openai", "model": "gpt-4o-mini", "monthly_budget_usd": 0.00001}]},
+    )
     # The agent's runtime calls its gateway URL (LLM_GATEWAY_URL): that traffic is the agent's.
-    api.post("/_llm/agent-system/a/v1/chat/completions",
-             json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi there"}]})
+    api.post(
+        "/_llm/agent-system/a/v1/chat/completions",
+        json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi there"}]},
+    )
     spend = v1(api, "GET", "/model-spend").get_json()
     assert spend["summary"]["budgeted_model_count"] == 1 and spend["summary"]["blocked_count"] == 1
     assert [(w["agent_name"], w["status"]) for w in spend["warnings"]] == [("a", "Budget reached")]
@@ -206,8 +233,9 @@ def test_model_spend_prices_an_agents_gateway_tokens_against_its_budget(api):
 def test_v1_agent_policies_and_model_configs_count_against_the_byte_budget(make_api):
     api = make_api(max_stored_bytes=20_000)
     policies = [f"policy-{i:04d}-" + "p" * 40 for i in range(120)]  # ~6 KB a list, as the agent keeps it
-    answers = [v1(api, "POST", "/deploy", {"agent_name": f"a{i}", "image": "img:1", "policies": policies})
-               for i in range(4)]
+    answers = [
+        v1(api, "POST", "/deploy", {"agent_name": f"a{i}", "image": "img:1", "policies": policies}) for i in range(4)
+    ]
     assert [a.status_code for a in answers[:2]] == [201, 201]
     refused = answers[3]
     assert refused.status_code == 409 and error_of(refused) == "limit of 20000 stored bytes reached"
@@ -225,8 +253,17 @@ def test_v1_agent_policies_and_model_configs_count_against_the_byte_budget(make_
 
 
 def test_context_export_names_the_workspace_and_holds_no_secret(api):
-    v1(api, "POST", "/workspaces/ops/tools", {"name": "t", "base_url": "https://x.example", "auth_type": "APIKey",
-                                              "credentials": {"api_key": "sk-very-secret"}})
+    v1(
+        api,
+        "POST",
+        "/workspaces/ops/tools",
+        {
+            "name": "t",
+            "base_url": "https://x.example",
+            "auth_type": "APIKey",
+            "credentials": {"api_key": "sk-very-secret"},
+        },
+    )
     exported = v1(api, "GET", "/workspaces/ops/context/export")
     assert exported.get_json()["namespace"] == "ops"
     assert [t["name"] for t in exported.get_json()["resources"]["tools"]] == ["t"]
@@ -234,6 +271,7 @@ def test_context_export_names_the_workspace_and_holds_no_secret(api):
 
 
 # --- one platform behind both surfaces ------------------------------------------------------
+
 
 def test_deploy_via_february_read_via_june_and_back(api):
     api.post("/api/deploy", {"agent_name": "payment-agent", "image": "img:1"})
@@ -245,8 +283,9 @@ def test_deploy_via_february_read_via_june_and_back(api):
 def test_approve_via_june_resumes_the_run_seen_via_february(api):
     api.post("/api/tools", {"name": "stripe-api", "base_url": "https://api.stripe.com"})
     run = api.post("/runs", {"agent_id": "payment-agent", "user_id": "alice@example.com"}).get_json()
-    request = api.post("/governance/requests", {"subject": "alice@example.com", "tool_id": "stripe-api",
-                                                "run_id": run["id"]}).get_json()
+    request = api.post(
+        "/governance/requests", {"subject": "alice@example.com", "tool_id": "stripe-api", "run_id": run["id"]}
+    ).get_json()
     assert api.get(f"/runs/{run['id']}").get_json()["status"] == "PAUSED_APPROVAL"
     assert [r["id"] for r in v1(api, "GET", "/approvals/requests").get_json()] == [request["id"]]
     approved = v1(api, "POST", f"/approvals/requests/{request['id']}/approve", {"scope": "run", "reason": "ok"})
@@ -257,12 +296,15 @@ def test_approve_via_june_resumes_the_run_seen_via_february(api):
 
 
 @pytest.mark.parametrize("mount", ["", "/workspaces/allow-ws"])
-@pytest.mark.parametrize("path, allow", [
-    # A literal path item wins over a templated sibling (issue 12), per surface and mount.
-    ("/tools/probe", "POST"),
-    ("/approval-connectors/defaults", "GET, PUT"),
-    ("/approval-connectors/ac_1", "DELETE, GET, PATCH"),
-])
+@pytest.mark.parametrize(
+    "path, allow",
+    [
+        # A literal path item wins over a templated sibling (issue 12), per surface and mount.
+        ("/tools/probe", "POST"),
+        ("/approval-connectors/defaults", "GET, PUT"),
+        ("/approval-connectors/ac_1", "DELETE, GET, PATCH"),
+    ],
+)
 def test_v1_allow_lists_the_methods_of_the_path_item_in_the_v1_spec(api, mount, path, allow):
     response = v1(api, "OPTIONS", mount + path)
     assert response.status_code == 405 and response.headers["Allow"] == allow
@@ -270,9 +312,14 @@ def test_v1_allow_lists_the_methods_of_the_path_item_in_the_v1_spec(api, mount, 
 
 # --- approval connectors (simulated) --------------------------------------------------------
 
+
 def test_approval_connectors_keep_no_credentials_and_record_deliveries(api):
-    created = v1(api, "POST", "/approval-connectors", {"name": "secops", "type": "slack", "endpoint": "C0123",
-                                                       "headers": {"X-Slack-Bot-Token": "xoxb-very-secret"}})
+    created = v1(
+        api,
+        "POST",
+        "/approval-connectors",
+        {"name": "secops", "type": "slack", "endpoint": "C0123", "headers": {"X-Slack-Bot-Token": "xoxb-very-secret"}},
+    )
     assert created.status_code == 201 and created.get_json()["headers"] == {"X-Slack-Bot-Token": "***"}
     connector_id = created.get_json()["id"]
     for body, message in [
@@ -294,14 +341,18 @@ def test_approval_connectors_keep_no_credentials_and_record_deliveries(api):
     v1(api, "POST", f"/approvals/requests/{request['id']}/approve", {})
     activity = v1(api, "GET", "/approval-connectors/activity").get_json()
     assert [(a["event"], a.get("decision"), a["request_id"]) for a in activity] == [
-        ("decision_recorded", "approved", request["id"]), ("dispatch_succeeded", None, request["id"])]
+        ("decision_recorded", "approved", request["id"]),
+        ("dispatch_succeeded", None, request["id"]),
+    ]
     assert b"xoxb-very-secret" not in api.get("/_mock/state").get_data()
     assert b"xoxb-very-secret" not in api.get("/_mock/journal").get_data()
     assert v1(api, "DELETE", f"/approval-connectors/{connector_id}").get_json() == {"status": "deleted"}
 
 
 def test_connector_test_and_defaults(api):
-    result = v1(api, "POST", "/approval-connectors/test", {"type": "webhook", "endpoint": "http://x.example"}).get_json()
+    result = v1(
+        api, "POST", "/approval-connectors/test", {"type": "webhook", "endpoint": "http://x.example"}
+    ).get_json()
     assert result["status"] == "unhealthy" and result["checks"][0]["status"] == "failed"
     result = v1(api, "POST", "/approval-connectors/test", {"endpoint": "https://x.example"}).get_json()
     assert result["status"] == "healthy" and result["connector_type"] == "webhook"
@@ -318,12 +369,23 @@ def test_connector_test_and_defaults(api):
 
 # --- action plans ---------------------------------------------------------------------------
 
-PLAN = {"plan_id": "bootstrap", "actions": [
-    {"id": "tool-1", "type": "tool.upsert", "idempotency_key": "boot.tool.v1",
-     "params": {"name": "payments-api", "base_url": "https://payments.example.com"}},
-    {"id": "deploy-1", "type": "deploy.execute", "idempotency_key": "boot.deploy.v1",
-     "params": {"agent_name": "payments-agent", "image": "img:1", "required_tools": ["payments-api"]}},
-]}
+PLAN = {
+    "plan_id": "bootstrap",
+    "actions": [
+        {
+            "id": "tool-1",
+            "type": "tool.upsert",
+            "idempotency_key": "boot.tool.v1",
+            "params": {"name": "payments-api", "base_url": "https://payments.example.com"},
+        },
+        {
+            "id": "deploy-1",
+            "type": "deploy.execute",
+            "idempotency_key": "boot.deploy.v1",
+            "params": {"agent_name": "payments-agent", "image": "img:1", "required_tools": ["payments-api"]},
+        },
+    ],
+}
 
 
 def test_action_plan_validates_then_applies_in_order_once(api):
@@ -339,13 +401,16 @@ def test_action_plan_validates_then_applies_in_order_once(api):
 
 
 def test_an_invalid_step_fails_the_whole_apply_and_changes_nothing(api):
-    plan = {"plan_id": "broken", "actions": [
-        PLAN["actions"][0],
-        {"id": "dup", "type": "tool.upsert", "idempotency_key": "boot.tool.v1", "params": {}},
-        {"id": "pol", "type": "policy.upsert", "idempotency_key": "p1", "params": {}},
-        {"id": "bad", "type": "tool.teleport", "idempotency_key": "t1"},
-        {"id": "nokey", "type": "tool.upsert", "params": {"name": "x", "base_url": "https://x.example"}},
-    ]}
+    plan = {
+        "plan_id": "broken",
+        "actions": [
+            PLAN["actions"][0],
+            {"id": "dup", "type": "tool.upsert", "idempotency_key": "boot.tool.v1", "params": {}},
+            {"id": "pol", "type": "policy.upsert", "idempotency_key": "p1", "params": {}},
+            {"id": "bad", "type": "tool.teleport", "idempotency_key": "t1"},
+            {"id": "nokey", "type": "tool.upsert", "params": {"name": "x", "base_url": "https://x.example"}},
+        ],
+    }
     response = v1(api, "POST", "/actions/apply", plan)
     assert response.status_code == 400
     body = response.get_json()
@@ -354,8 +419,11 @@ def test_an_invalid_step_fails_the_whole_apply_and_changes_nothing(api):
         ("skipped", None),
         ("invalid", "duplicate idempotency_key boot.tool.v1"),
         ("invalid", "params: name is required"),  # policy.upsert's params are POST /policies' body
-        ("invalid", "unknown action type 'tool.teleport'; known: tool.upsert, model_provider.upsert, policy.upsert, "
-                    "deploy_draft.create_or_patch, deploy.execute, starter_kit.seed"),
+        (
+            "invalid",
+            "unknown action type 'tool.teleport'; known: tool.upsert, model_provider.upsert, policy.upsert, "
+            "deploy_draft.create_or_patch, deploy.execute, starter_kit.seed",
+        ),
         ("invalid", "idempotency_key is required"),
     ]
     assert v1(api, "GET", "/tools").get_json() == []
@@ -363,16 +431,38 @@ def test_an_invalid_step_fails_the_whole_apply_and_changes_nothing(api):
     assert response.status_code == 400 and error_of(response) == "actions must have at least 1 item(s)"
 
 
-@pytest.mark.parametrize("continue_on_error, statuses", [(False, ["applied", "failed", "skipped"]),
-                                                          (True, ["applied", "failed", "applied"])])
+@pytest.mark.parametrize(
+    "continue_on_error, statuses", [(False, ["applied", "failed", "skipped"]), (True, ["applied", "failed", "applied"])]
+)
 def test_a_failing_step_stops_the_plan_unless_continue_on_error(make_api, continue_on_error, statuses):
     api = make_api(max_objects_per_kind=1)  # the second tool is over the limit: a 409 when applied
-    tool = lambda name: {"id": name, "type": "tool.upsert", "idempotency_key": name,  # noqa: E731
-                         "params": {"name": name, "base_url": "https://x.example"}}
-    plan = {"continue_on_error": continue_on_error, "actions": [tool("first"), tool("second"), {
-        "id": "kit-llm", "type": "model_provider.upsert", "idempotency_key": "mp",
-        "params": {"name": "llm", "spec": {"provider": "openai", "endpoint": "https://api.openai.com",
-                                           "models": ["gpt-4o"], "auth": {"type": "None"}}}}]}
+    tool = lambda name: {
+        "id": name,
+        "type": "tool.upsert",
+        "idempotency_key": name,
+        "params": {"name": name, "base_url": "https://x.example"},
+    }
+    plan = {
+        "continue_on_error": continue_on_error,
+        "actions": [
+            tool("first"),
+            tool("second"),
+            {
+                "id": "kit-llm",
+                "type": "model_provider.upsert",
+                "idempotency_key": "mp",
+                "params": {
+                    "name": "llm",
+                    "spec": {
+                        "provider": "openai",
+                        "endpoint": "https://api.openai.com",
+                        "models": ["gpt-4o"],
+                        "auth": {"type": "None"},
+                    },
+                },
+            },
+        ],
+    }
     result = v1(api, "POST", "/actions/apply", plan).get_json()
     assert [r["status"] for r in result["results"]] == statuses
     assert result["results"][1]["error"] == "limit of 1 tools reached"
@@ -381,6 +471,7 @@ def test_a_failing_step_stops_the_plan_unless_continue_on_error(make_api, contin
 
 # --- billing (simulated) --------------------------------------------------------------------
 
+
 def test_billing_follows_the_plan_state_machine_on_the_mock_clock(api):
     v1(api, "POST", "/workspaces/paying/runs", {"agent_id": "a", "user_id": "u"})
     status = v1(api, "GET", "/workspaces/paying/billing").get_json()
@@ -388,8 +479,9 @@ def test_billing_follows_the_plan_state_machine_on_the_mock_clock(api):
     assert [d["count"] for d in v1(api, "GET", "/workspaces/paying/billing/usage/daily").get_json()] == [1]
     response = v1(api, "POST", "/workspaces/paying/billing/payment-method", {})
     assert response.status_code == 400 and error_of(response) == "payment_method_id is required"
-    assert v1(api, "POST", "/workspaces/paying/billing/payment-method",
-              {"payment_method_id": "pm_1"}).get_json() == {"status": "promo"}
+    assert v1(api, "POST", "/workspaces/paying/billing/payment-method", {"payment_method_id": "pm_1"}).get_json() == {
+        "status": "promo"
+    }
     api.post("/_mock/workspaces/paying/clock/advance", {"seconds": 91 * 86400})
     assert v1(api, "GET", "/workspaces/paying/billing").get_json()["plan_status"] == "active"
 
@@ -402,8 +494,9 @@ def test_billing_follows_the_plan_state_machine_on_the_mock_clock(api):
 
 
 def test_billing_provider_links_are_placeholders(api):
-    assert v1(api, "POST", "/billing/subscribe", {"success_url": "https://a.example", "cancel_url": "https://b.example"}
-              ).get_json() == {"url": "https://checkout.stripe.com/c/pay/cs_mock_default"}
+    assert v1(
+        api, "POST", "/billing/subscribe", {"success_url": "https://a.example", "cancel_url": "https://b.example"}
+    ).get_json() == {"url": "https://checkout.stripe.com/c/pay/cs_mock_default"}
     response = v1(api, "POST", "/billing/portal", {})
     assert response.status_code == 400 and error_of(response) == "return_url is required"
     assert v1(api, "GET", "/billing/publishable-key").get_json() == {"publishable_key": "pk_test_runagents_mock"}
@@ -412,8 +505,10 @@ def test_billing_provider_links_are_placeholders(api):
 
 # --- policies -------------------------------------------------------------------------------
 
-POLICY = {"name": "billing-read", "spec": {"policies": [{"permission": "allow", "operations": ["GET"],
-                                                         "resource": "https://api.stripe.com/*"}]}}
+POLICY = {
+    "name": "billing-read",
+    "spec": {"policies": [{"permission": "allow", "operations": ["GET"], "resource": "https://api.stripe.com/*"}]},
+}
 
 
 def test_policies_crud_usage_and_errors(api):
@@ -422,7 +517,9 @@ def test_policies_crud_usage_and_errors(api):
     assert response.status_code == 409 and error_of(response) == 'policy "billing-read" already exists'
     api.post("/api/deploy", {"agent_name": "payments", "image": "img:1"})  # February deploy, bound via June config
     v1(api, "PUT", "/agents/payments/config", {"policies": ["billing-read"]})
-    assert v1(api, "GET", "/policies/billing-read").get_json()["used_by"] == [{"name": "payments", "namespace": "agent-system"}]
+    assert v1(api, "GET", "/policies/billing-read").get_json()["used_by"] == [
+        {"name": "payments", "namespace": "agent-system"}
+    ]
     for method, body in (("GET", None), ("PUT", POLICY), ("DELETE", None)):
         response = v1(api, method, "/policies/nope", body)
         assert response.status_code == 404 and error_of(response) == 'policy "nope" not found'
@@ -445,7 +542,9 @@ def test_put_replaces_the_spec_of_the_policy_the_path_names(api):
 
 def test_translate_reads_keywords_deterministically(api):
     rules = v1(api, "POST", "/policies/translate", {"text": "Block all writes but let it read"}).get_json()["rules"]
-    assert rules == [{"permission": "allow", "operations": ["GET"]},
-                     {"permission": "deny", "operations": ["POST", "PUT", "PATCH", "DELETE"]}]
+    assert rules == [
+        {"permission": "allow", "operations": ["GET"]},
+        {"permission": "deny", "operations": ["POST", "PUT", "PATCH", "DELETE"]},
+    ]
     response = v1(api, "POST", "/policies/translate", {"text": ""})
     assert response.status_code == 400 and error_of(response) == "text is required"

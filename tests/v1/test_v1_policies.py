@@ -5,7 +5,6 @@ proxy evaluates: deny refuses, approval_required goes through the JIT approval p
 from __future__ import annotations
 
 import pytest
-
 from api_support import error_of
 
 WS_KEY = {"X-RunAgents-API-Key": "ra_ws_test"}
@@ -23,8 +22,12 @@ def egress(api, method, path, run_id=None):
 
 
 def rule(permission, operations=None, resource=ECHO + "/*", **extra):
-    return {"permission": permission, **({"resource": resource} if resource else {}),
-            **({"operations": operations} if operations else {}), **extra}
+    return {
+        "permission": permission,
+        **({"resource": resource} if resource else {}),
+        **({"operations": operations} if operations else {}),
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -32,15 +35,27 @@ def june_agent(api):
     """billing-agent deployed through /api/v1 with the starter kit's (Open) echo-tool and a
     bound June policy that does not exist yet."""
     assert v1(api, "POST", "/starter-kit").status_code == 201
-    assert v1(api, "POST", "/deploy", {"agent_name": "billing-agent", "image": "i", "required_tools": ["echo-tool"],
-                                       "policies": ["echo-writes"]}).status_code == 201
+    assert (
+        v1(
+            api,
+            "POST",
+            "/deploy",
+            {"agent_name": "billing-agent", "image": "i", "required_tools": ["echo-tool"], "policies": ["echo-writes"]},
+        ).status_code
+        == 201
+    )
     return api
 
 
 def test_a_june_policy_reads_through_the_february_surface(api):
-    spec = {"policies": [rule("allow", ["GET"]), rule("approval_required", ["POST"]),
-                         rule("deny", ["DELETE"], resource=None)],
-            "approvals": [{"name": "writes", "approvers": {"groups": ["ops"]}, "defaultDuration": "4h"}]}
+    spec = {
+        "policies": [
+            rule("allow", ["GET"]),
+            rule("approval_required", ["POST"]),
+            rule("deny", ["DELETE"], resource=None),
+        ],
+        "approvals": [{"name": "writes", "approvers": {"groups": ["ops"]}, "defaultDuration": "4h"}],
+    }
     assert v1(api, "POST", "/policies", {"name": "echo-writes", "spec": spec}).get_json()["spec"] == spec
     february = api.get("/api/policies/echo-writes").json
     # February has no approval_required, and every February rule has a resource (June's none: any URL).
@@ -60,15 +75,26 @@ def test_a_june_policy_reads_through_the_february_surface(api):
 
 def test_a_february_policy_and_binding_read_through_the_june_surface(june_agent):
     api = june_agent
-    api.post("/api/policies", {"name": "stripe-read", "spec": {
-        "policies": [rule("allow", ["GET"], resource="https://api.stripe.com/*")],
-        "approvals": [{"name": "ok", "defaultDuration": "1h"}, {"free": "form"}]}})
-    api.post("/api/policy-bindings", {"name": "b", "policy": "stripe-read",
-                                      "subjects": [{"kind": "ServiceAccount", "name": "billing-agent"}]})
+    api.post(
+        "/api/policies",
+        {
+            "name": "stripe-read",
+            "spec": {
+                "policies": [rule("allow", ["GET"], resource="https://api.stripe.com/*")],
+                "approvals": [{"name": "ok", "defaultDuration": "1h"}, {"free": "form"}],
+            },
+        },
+    )
+    api.post(
+        "/api/policy-bindings",
+        {"name": "b", "policy": "stripe-read", "subjects": [{"kind": "ServiceAccount", "name": "billing-agent"}]},
+    )
     june = v1(api, "GET", "/policies/stripe-read").get_json()
     # June's approvals have a shape: the free-form one stays stored (February shows it) but is not shown here.
-    assert june["spec"] == {"policies": [rule("allow", ["GET"], resource="https://api.stripe.com/*")],
-                            "approvals": [{"name": "ok", "defaultDuration": "1h"}]}
+    assert june["spec"] == {
+        "policies": [rule("allow", ["GET"], resource="https://api.stripe.com/*")],
+        "approvals": [{"name": "ok", "defaultDuration": "1h"}],
+    }
     assert june["used_by"] == [{"name": "billing-agent", "namespace": "agent-system"}]
     # The platform's own auto/jit policies are February mechanics: not listed, not reachable on /api/v1.
     assert [p["name"] for p in api.get("/api/policies").json] == ["billing-agent-echo-tool-auto", "stripe-read"]
@@ -82,10 +108,16 @@ def test_a_february_policy_and_binding_read_through_the_june_surface(june_agent)
 
 
 def test_june_rules_are_checked_against_the_shared_rule_forms(api):
-    for bad, message in ((rule("allow", ["get"]), "spec.policies[0].operations[0] must be one of: "
-                                                  "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS"),
-                         (rule("allow", resource="api.stripe.com/*"),
-                          'resource must be "*" or an http(s) URL pattern such as https://api.example.com/*')):
+    for bad, message in (
+        (
+            rule("allow", ["get"]),
+            "spec.policies[0].operations[0] must be one of: GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS",
+        ),
+        (
+            rule("allow", resource="api.stripe.com/*"),
+            'resource must be "*" or an http(s) URL pattern such as https://api.example.com/*',
+        ),
+    ):
         response = v1(api, "POST", "/policies", {"name": "p", "spec": {"policies": [bad]}})
         assert response.status_code == 400 and error_of(response) == message
     assert api.get("/api/policies").json == []
@@ -108,23 +140,46 @@ def test_a_bound_june_deny_refuses_the_tool_call_on_the_egress_proxy(june_agent)
 
 
 def test_a_june_allow_lets_a_restricted_tool_through(api):
-    api.post("/api/tools", {"name": "ledger", "spec": {"connection": {"baseUrl": "https://ledger.example.test"},
-                                                       "governance": {"accessControl": {"mode": "Restricted"}}}})
-    v1(api, "POST", "/deploy", {"agent_name": "billing-agent", "image": "i", "required_tools": ["ledger"],
-                                "policies": ["ledger-read"]})
+    api.post(
+        "/api/tools",
+        {
+            "name": "ledger",
+            "spec": {
+                "connection": {"baseUrl": "https://ledger.example.test"},
+                "governance": {"accessControl": {"mode": "Restricted"}},
+            },
+        },
+    )
+    v1(
+        api,
+        "POST",
+        "/deploy",
+        {"agent_name": "billing-agent", "image": "i", "required_tools": ["ledger"], "policies": ["ledger-read"]},
+    )
     refused = egress(api, "GET", "/ledger/entries")
     assert refused.status_code == 403
     assert refused.json["error"] == "no policy binding allows agent billing-agent to call tool ledger"
-    v1(api, "POST", "/policies", {"name": "ledger-read", "spec": {"policies": [
-        rule("allow", ["GET"], resource="https://ledger.example.test/*")]}})
+    v1(
+        api,
+        "POST",
+        "/policies",
+        {
+            "name": "ledger-read",
+            "spec": {"policies": [rule("allow", ["GET"], resource="https://ledger.example.test/*")]},
+        },
+    )
     assert egress(api, "GET", "/ledger/entries").status_code == 200
     assert egress(api, "POST", "/ledger/entries").status_code == 403
 
 
 def test_approval_required_pauses_the_run_until_approved(june_agent):
     api = june_agent
-    v1(api, "POST", "/policies", {"name": "echo-writes", "spec": {"policies": [
-        rule("allow", ["GET"]), rule("approval_required", ["POST"])]}})
+    v1(
+        api,
+        "POST",
+        "/policies",
+        {"name": "echo-writes", "spec": {"policies": [rule("allow", ["GET"]), rule("approval_required", ["POST"])]}},
+    )
     run = v1(api, "POST", "/runs", {"agent_id": "billing-agent", "user_id": "carol"}).get_json()
     assert egress(api, "GET", "/echo-tool/x", run["id"]).status_code == 200
     blocked = egress(api, "POST", "/echo-tool/x", run["id"])
@@ -138,16 +193,41 @@ def test_approval_required_pauses_the_run_until_approved(june_agent):
 
 
 def test_rule_tags_match_the_tool_or_capability_risk_tags(api):
-    api.post("/api/tools", {"name": "pay", "spec": {
-        "connection": {"baseUrl": "https://pay.example.test"}, "riskTags": ["financial"],
-        "capabilities": [{"name": "refund", "method": "POST", "path": "/refunds", "riskTags": ["destructive"]},
-                         {"name": "list", "method": "GET", "path": "/charges"}]}})
+    api.post(
+        "/api/tools",
+        {
+            "name": "pay",
+            "spec": {
+                "connection": {"baseUrl": "https://pay.example.test"},
+                "riskTags": ["financial"],
+                "capabilities": [
+                    {"name": "refund", "method": "POST", "path": "/refunds", "riskTags": ["destructive"]},
+                    {"name": "list", "method": "GET", "path": "/charges"},
+                ],
+            },
+        },
+    )
     api.post("/api/tools", {"name": "notes", "spec": {"connection": {"baseUrl": "https://notes.example.test"}}})
-    v1(api, "POST", "/deploy", {"agent_name": "billing-agent", "image": "i", "required_tools": ["pay", "notes"],
-                                "policies": ["risky"]})
-    v1(api, "POST", "/policies", {"name": "risky", "spec": {"policies": [
-        rule("deny", resource=None, tags=["destructive"]), rule("approval_required", ["GET"], resource=None,
-                                                                tags=["financial"])]}})
+    v1(
+        api,
+        "POST",
+        "/deploy",
+        {"agent_name": "billing-agent", "image": "i", "required_tools": ["pay", "notes"], "policies": ["risky"]},
+    )
+    v1(
+        api,
+        "POST",
+        "/policies",
+        {
+            "name": "risky",
+            "spec": {
+                "policies": [
+                    rule("deny", resource=None, tags=["destructive"]),
+                    rule("approval_required", ["GET"], resource=None, tags=["financial"]),
+                ]
+            },
+        },
+    )
     assert egress(api, "POST", "/pay/refunds").json["error"].startswith("policy denies POST")  # capability's tag
     assert egress(api, "GET", "/pay/charges").json["code"] == "APPROVAL_REQUIRED"  # the tool's tag
     assert egress(api, "GET", "/notes/today").status_code == 200  # no tag: neither rule matches
@@ -161,30 +241,46 @@ def test_june_policies_survive_a_state_round_trip_and_a_bad_one_is_refused(api):
     state["policies"]["policies"][0]["v1_spec"]["policies"][0]["permission"] = "maybe"
     response = api.put("/_mock/state", state)
     assert response.status_code == 400
-    assert error_of(response) == ("policies.policies[0].v1_spec.policies[0].permission must be one of: "
-                                  "allow, deny, approval_required")
+    assert error_of(response) == (
+        "policies.policies[0].v1_spec.policies[0].permission must be one of: allow, deny, approval_required"
+    )
 
 
 def test_policies_sent_to_the_february_deploy_bind_too(api):
     # SDK 1.3.1 sends `policies` to /api/deploy: the same binding as the June deploy's.
     api.post("/api/starter-kit")
-    api.post("/api/deploy", {"agent_name": "billing-agent", "image": "i", "required_tools": ["echo-tool"],
-                             "policies": ["no-deletes"]})
+    api.post(
+        "/api/deploy",
+        {"agent_name": "billing-agent", "image": "i", "required_tools": ["echo-tool"], "policies": ["no-deletes"]},
+    )
     api.post("/api/policies", {"name": "no-deletes", "rules": [rule("deny", ["DELETE"])]})
     assert egress(api, "DELETE", "/echo-tool/x").status_code == 403
     assert v1(api, "GET", "/policies/no-deletes").get_json()["used_by"] == [
-        {"name": "billing-agent", "namespace": "agent-system"}]
+        {"name": "billing-agent", "namespace": "agent-system"}
+    ]
 
 
 def test_a_covering_approval_route_sets_the_grant_duration(june_agent):
     api = june_agent
-    v1(api, "POST", "/policies", {"name": "echo-writes", "spec": {
-        "policies": [rule("approval_required", ["POST"])],
-        "approvals": [{"name": "other-tool", "toolIds": ["ledger"], "defaultDuration": "8h"},
-                      {"name": "echo", "toolIds": ["echo-tool"], "defaultDuration": "30m"}]}})
+    v1(
+        api,
+        "POST",
+        "/policies",
+        {
+            "name": "echo-writes",
+            "spec": {
+                "policies": [rule("approval_required", ["POST"])],
+                "approvals": [
+                    {"name": "other-tool", "toolIds": ["ledger"], "defaultDuration": "8h"},
+                    {"name": "echo", "toolIds": ["echo-tool"], "defaultDuration": "30m"},
+                ],
+            },
+        },
+    )
     blocked = egress(api, "POST", "/echo-tool/x").json
-    approved = v1(api, "POST", f"/approvals/requests/{blocked['request_id']}/approve",
-                  {"scope": "agent_user_ttl"}).get_json()
+    approved = v1(
+        api, "POST", f"/approvals/requests/{blocked['request_id']}/approve", {"scope": "agent_user_ttl"}
+    ).get_json()
     assert approved["duration"] == "30m"  # the route covering echo-tool, not the first route
     assert egress(api, "POST", "/echo-tool/x").status_code == 200
     api.post("/_mock/clock/advance", {"seconds": 31 * 60})

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mockserver.web.cli import build_parser
 from mockserver.spec import bundle
 from mockserver.spec.document import default_spec_path, dereference
+from mockserver.web.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,8 +26,9 @@ def test_v1_spec_is_valid_openapi_31_on_its_own():
 
 def test_v1_spec_is_the_bundle_of_its_source_which_shares_openapi_yaml():
     source_path = ROOT / "spec-src" / "api-v1.yaml"
-    assert (ROOT / "openapi-v1.yaml").read_text() == bundle.render(bundle.bundle(source_path)), \
+    assert (ROOT / "openapi-v1.yaml").read_text() == bundle.render(bundle.bundle(source_path)), (
         "openapi-v1.yaml is out of date: run python -m mockserver.spec.bundle"
+    )
     source = yaml.safe_load(source_path.read_text())
     shared = [path for path, item in source["paths"].items() if item.get("$ref", "").startswith("../openapi.yaml#")]
     assert "/tools" in shared and "/approvals/requests" in shared  # unchanged facts are written once

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 import requests
-
 from api_support import error_of
 from test_v1_http import v1
 
@@ -50,8 +49,11 @@ def test_rotation_replaces_the_key_and_keys_stay_secret(api):
     assert v1(api, "GET", "/tools", headers=_ws_key(new["key"])).status_code == 200
     # A default-workspace key is also a bearer key of the February paths.
     assert api.get("/api/tools", headers={"Authorization": f"Bearer {new['key']}"}, auth=False).status_code == 200
-    for leak in (api.get("/_mock/journal").get_data(as_text=True), api.get("/_mock/state").get_data(as_text=True),
-                 json.dumps(api.get("/_mock/workspaces/default/keys").get_json())):
+    for leak in (
+        api.get("/_mock/journal").get_data(as_text=True),
+        api.get("/_mock/state").get_data(as_text=True),
+        json.dumps(api.get("/_mock/workspaces/default/keys").get_json()),
+    ):
         assert old["key"] not in leak and new["key"] not in leak
 
 
@@ -62,7 +64,9 @@ def test_configured_keys_still_work_and_minted_keys_join_them(make_api):
     for key in ("ra_ws_revops", minted["key"]):
         assert v1(api, "GET", "/workspaces/revops/tools", headers=_ws_key(key)).status_code == 200
     # A workspace key is an API key, not an admin key of the control API.
-    response = api.get("/_mock/workspaces/revops/keys", headers={"Authorization": f"Bearer {minted['key']}"}, auth=False)
+    response = api.get(
+        "/_mock/workspaces/revops/keys", headers={"Authorization": f"Bearer {minted['key']}"}, auth=False
+    )
     assert response.status_code == 401
     # Resetting the workspace revokes its minted keys; the configured one stays.
     api.post("/_mock/workspaces/revops/reset", headers=admin, auth=False)

@@ -1,7 +1,6 @@
 """approval_bot against runagents-mock: every test gets a fresh, empty mock API."""
 
 import pytest
-
 from approval_bot import ApiError, ApprovalBot, RunAgentsApi
 
 
@@ -86,8 +85,7 @@ def test_a_brief_outage_is_retried_once(bot, runagents_mock):
 
 
 def test_a_long_outage_is_reported(bot, runagents_mock):
-    runagents_mock.faults.add(method="GET", path="/governance/requests", status=503,
-                              error="maintenance")
+    runagents_mock.faults.add(method="GET", path="/governance/requests", status=503, error="maintenance")
 
     with pytest.raises(ApiError) as failed:
         bot.review_pending()

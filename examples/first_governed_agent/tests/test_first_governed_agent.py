@@ -37,16 +37,44 @@ def api(request, runagents_mock):
 
 def test_the_agent_pauses_for_approval_and_completes(runagents_mock, api):
     call(runagents_mock, "POST", f"{api}/starter-kit")
-    call(runagents_mock, "POST", f"{api}/policies", json={"name": "echo-needs-approval", "spec": {"policies": [
-        {"permission": "approval_required", "resource": "http://echo-tool.agent-system.svc:8080/*",
-         "operations": ["POST"]}]}})
-    deployed = call(runagents_mock, "POST", f"{api}/deploy", json={
-        "agent_name": "first-agent", "source_files": {"agent.py": SOURCE}, "entry_point": "agent.py",
-        "required_tools": ["echo-tool"], "policies": ["echo-needs-approval"]})
+    call(
+        runagents_mock,
+        "POST",
+        f"{api}/policies",
+        json={
+            "name": "echo-needs-approval",
+            "spec": {
+                "policies": [
+                    {
+                        "permission": "approval_required",
+                        "resource": "http://echo-tool.agent-system.svc:8080/*",
+                        "operations": ["POST"],
+                    }
+                ]
+            },
+        },
+    )
+    deployed = call(
+        runagents_mock,
+        "POST",
+        f"{api}/deploy",
+        json={
+            "agent_name": "first-agent",
+            "source_files": {"agent.py": SOURCE},
+            "entry_point": "agent.py",
+            "required_tools": ["echo-tool"],
+            "policies": ["echo-needs-approval"],
+        },
+    )
     assert deployed["execution_mode"] == "INSTANT_RUNTIME" and deployed["build_required"] is False
 
-    paused = call(runagents_mock, "POST", f"{api}/agents/first-agent/invoke", json={"message": "hello"},
-                  headers={"X-End-User-ID": "dana@example.com"})
+    paused = call(
+        runagents_mock,
+        "POST",
+        f"{api}/agents/first-agent/invoke",
+        json={"message": "hello"},
+        headers={"X-End-User-ID": "dana@example.com"},
+    )
     assert paused["approval_required"]["tool"] == "echo-tool"
     [run] = call(runagents_mock, "GET", f"{api}/runs?status=PAUSED_APPROVAL")
     [pending] = call(runagents_mock, "GET", f"{api}/approvals/requests?status=PENDING")
@@ -54,5 +82,14 @@ def test_the_agent_pauses_for_approval_and_completes(runagents_mock, api):
     call(runagents_mock, "POST", f"{api}/approvals/requests/{pending['id']}/approve", json={"scope": "once"})
     wait_for(runagents_mock, api, run["id"], "COMPLETED")
     events = [e["type"] for e in call(runagents_mock, "GET", f"{api}/runs/{run['id']}/events")]
-    assert events == ["USER_MESSAGE", "TOOL_REQUEST", "APPROVAL_REQUIRED", "APPROVED", "RESUMED", "TOOL_REQUEST",
-                      "TOOL_RESPONSE", "AGENT_MESSAGE", "COMPLETED"]
+    assert events == [
+        "USER_MESSAGE",
+        "TOOL_REQUEST",
+        "APPROVAL_REQUIRED",
+        "APPROVED",
+        "RESUMED",
+        "TOOL_REQUEST",
+        "TOOL_RESPONSE",
+        "AGENT_MESSAGE",
+        "COMPLETED",
+    ]

@@ -15,12 +15,12 @@ without repeating the call.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ...basics.errors import ApiError
-from ..state import Persistent, mapping
 from ..drafts.models import draft_id_for
-
+from ..state import Persistent, mapping
 
 DEPLOY = "deployAgentV1"  # the call whose `draft_id` names a deploy draft
 
@@ -46,8 +46,9 @@ class ActionsBackend(Persistent):
     def _operations(self) -> Mapping[str, str | Mapping[str, str]]:
         return self.platform.replay.schema_extension("ActionPlanAction", "x-action-operations")
 
-    def _check(self, action: Mapping[str, Any], seen: set[str],
-               drafts: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], str | None, Any]:
+    def _check(
+        self, action: Mapping[str, Any], seen: set[str], drafts: dict[str, dict[str, Any]]
+    ) -> tuple[dict[str, Any], str | None, Any]:
         """The step's result skeleton, its first problem (None when valid), and what applying it
         stores or sends (a draft, or the call's body). ``drafts``: those earlier steps make."""
         operations = self._operations()
@@ -88,8 +89,12 @@ class ActionsBackend(Persistent):
         for action in plan["actions"]:
             result, problem, _ = self._check(action, seen, drafts)
             results.append({**result, "valid": problem is None, **({"errors": [problem]} if problem else {})})
-        return {"plan_id": plan.get("plan_id", ""), "namespace": self.platform.workspace,
-                "valid": all(r["valid"] for r in results), "results": results}
+        return {
+            "plan_id": plan.get("plan_id", ""),
+            "namespace": self.platform.workspace,
+            "valid": all(r["valid"] for r in results),
+            "results": results,
+        }
 
     def apply(self, plan: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
         """200 with per-step outcomes; 400 (apply-shaped, nothing changed) when a step is invalid."""
@@ -98,8 +103,10 @@ class ActionsBackend(Persistent):
             drafts: dict[str, dict[str, Any]] = {}
             checked = [(action, *self._check(action, seen, drafts)) for action in plan["actions"]]
             if any(problem for _, _, problem, _ in checked):
-                results = [{**result, "status": "invalid", "error": problem} if problem else
-                           {**result, "status": "skipped"} for _, result, problem, _ in checked]
+                results = [
+                    {**result, "status": "invalid", "error": problem} if problem else {**result, "status": "skipped"}
+                    for _, result, problem, _ in checked
+                ]
                 return 400, self._answer(plan, results)
             results, stop = [], False
             for action, result, _, payload in checked:
@@ -132,6 +139,11 @@ class ActionsBackend(Persistent):
     def _answer(self, plan: Mapping[str, Any], results: list[dict[str, Any]]) -> dict[str, Any]:
         applied = sum(r["status"] == "applied" for r in results)
         failed = sum(r["status"] in ("failed", "invalid") for r in results)
-        return {"plan_id": plan.get("plan_id", ""), "namespace": self.platform.workspace,
-                "applied": failed == 0, "applied_count": applied, "failed_count": failed, "results": results}
-
+        return {
+            "plan_id": plan.get("plan_id", ""),
+            "namespace": self.platform.workspace,
+            "applied": failed == 0,
+            "applied_count": applied,
+            "failed_count": failed,
+            "results": results,
+        }

@@ -52,12 +52,13 @@ def _apply_limits(limits: dict) -> None:
 
 
 def main(argv: list) -> int:
-    pipe_fd, limits, command = int(argv[1]), json.loads(argv[2]), argv[argv.index("--") + 1:]
+    pipe_fd, limits, command = int(argv[1]), json.loads(argv[2]), argv[argv.index("--") + 1 :]
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C of the mock's terminal: the mock decides
     _apply_limits(limits)
     try:
-        agent = subprocess.Popen(command, start_new_session=True, preexec_fn=_die_with_parent,
-                                 close_fds=True, stdin=subprocess.DEVNULL)
+        agent = subprocess.Popen(
+            command, start_new_session=True, preexec_fn=_die_with_parent, close_fds=True, stdin=subprocess.DEVNULL
+        )
     except OSError as exc:
         print(f"runagents-mock: cannot start the agent: {exc}", file=sys.stderr, flush=True)
         return 127

@@ -6,8 +6,8 @@ from __future__ import annotations
 import collections
 import ipaddress
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from urllib.parse import urlsplit
 
 # Agent phases as the process registry sees them (the console and the control API show them).
@@ -22,21 +22,26 @@ STOPPED = "stopped"
 @dataclass(frozen=True)
 class ProcessLimits:
     """Bounds on agent processes; ``serve --run-agents`` uses the defaults (docs/runtime.md)."""
+
     max_running: int = 8
     starts_per_minute: int = 30
     max_restarts: int = 3  # then the agent is crashed until it is deployed again
     start_timeout_seconds: float = 30.0
     output_bytes: int = 64 * 1024  # the log kept per agent; older lines are dropped
-    address_space_bytes: int = 2 * 1024 ** 3  # RLIMIT_AS
+    address_space_bytes: int = 2 * 1024**3  # RLIMIT_AS
     open_files: int = 256  # RLIMIT_NOFILE
     processes: int = 4096  # RLIMIT_NPROC (counted per user by the kernel: see rlimits())
-    file_size_bytes: int = 64 * 1024 ** 2  # RLIMIT_FSIZE: what one file the agent writes may hold
+    file_size_bytes: int = 64 * 1024**2  # RLIMIT_FSIZE: what one file the agent writes may hold
 
     def rlimits(self, user_processes: int = 0) -> dict[str, int]:
         """The rlimits an agent runs under. RLIMIT_NPROC counts all of the user's processes,
         so it is set above what the user already runs, or the agent could not start a thread."""
-        return {"RLIMIT_AS": self.address_space_bytes, "RLIMIT_NOFILE": self.open_files,
-                "RLIMIT_NPROC": max(self.processes, user_processes + 256), "RLIMIT_FSIZE": self.file_size_bytes}
+        return {
+            "RLIMIT_AS": self.address_space_bytes,
+            "RLIMIT_NOFILE": self.open_files,
+            "RLIMIT_NPROC": max(self.processes, user_processes + 256),
+            "RLIMIT_FSIZE": self.file_size_bytes,
+        }
 
 
 def may_start_code(keyed: bool, origin: str | None, host: str | None) -> bool:
@@ -122,7 +127,7 @@ class OutputLog:
     def _add(self, raw: bytes) -> None:
         if len(raw) > self.LINE_BYTES:
             self.dropped_bytes += len(raw) - self.LINE_BYTES
-            raw = raw[:self.LINE_BYTES]
+            raw = raw[: self.LINE_BYTES]
         line = raw.decode("utf-8", errors="replace").rstrip("\r")
         self.lines.append(line)
         self.size += len(raw) + 1
@@ -138,6 +143,7 @@ class OutputLog:
 @dataclass
 class AgentProcessRecord:
     """One agent's process as the registry tracks it (what the console and control API show)."""
+
     workspace: str
     namespace: str
     name: str
@@ -153,6 +159,14 @@ class AgentProcessRecord:
     extra: dict = field(default_factory=dict)
 
     def describe(self) -> dict[str, object]:
-        return {"workspace": self.workspace, "namespace": self.namespace, "name": self.name,
-                "phase": self.phase, "restarts": self.restarts, "pid": self.pid, "port": self.port,
-                "reason": self.reason, "log_bytes": self.log.size}
+        return {
+            "workspace": self.workspace,
+            "namespace": self.namespace,
+            "name": self.name,
+            "phase": self.phase,
+            "restarts": self.restarts,
+            "pid": self.pid,
+            "port": self.port,
+            "reason": self.reason,
+            "log_bytes": self.log.size,
+        }

@@ -20,8 +20,19 @@ from ...basics.errors import ApiError
 from ...spec.paths import runtime_prefix
 from ..runtime.models import agent_env
 from . import supervisor
-from .models import (CRASHED, NOT_STARTED, RESTARTING, RUNNING, STARTING, STOPPED, AgentProcessRecord,
-                     OutputLog, ProcessLimits, StartBudget, backoff_seconds)
+from .models import (
+    CRASHED,
+    NOT_STARTED,
+    RESTARTING,
+    RUNNING,
+    STARTING,
+    STOPPED,
+    AgentProcessRecord,
+    OutputLog,
+    ProcessLimits,
+    StartBudget,
+    backoff_seconds,
+)
 
 if TYPE_CHECKING:
     from ...config import MockConfig
@@ -58,11 +69,13 @@ def refuse_exposed_agents(run_agents: bool, host: str, has_keys: bool) -> str | 
         loopback = False
     if loopback:
         return None
-    return (f"--run-agents on --host {host} needs --api-key or --workspace-key: without a key anyone "
-            "who can reach this address could deploy code and have it run here")
+    return (
+        f"--run-agents on --host {host} needs --api-key or --workspace-key: without a key anyone "
+        "who can reach this address could deploy code and have it run here"
+    )
 
 
-def start_agent_runner(config: "MockConfig") -> "AgentRunner | None":
+def start_agent_runner(config: MockConfig) -> AgentRunner | None:
     """The runner for an app with ``run_agents`` (None without): its agents stop when the
     process exits normally; the guards stop them when it does not."""
     if not config.run_agents:
@@ -88,7 +101,7 @@ class AgentRunner:
 
     # --- what the platform tells it ---------------------------------------------------
 
-    def deployed(self, platform: "Platform", namespace: str, name: str, may_start: bool, base_url: str) -> None:
+    def deployed(self, platform: Platform, namespace: str, name: str, may_start: bool, base_url: str) -> None:
         """An agent was deployed (or redeployed): the old process goes; the new source starts
         now when the request may start code, else on its first invoke that may."""
         key = (platform.workspace, namespace, name)
@@ -100,12 +113,13 @@ class AgentRunner:
             self._start(platform, key, source, base_url)
         except ApiError as exc:  # a limit: the deploy stands, the agent starts on a later invoke
             with self._lock:
-                record = AgentProcessRecord(*key, fingerprint="", log=OutputLog(self.limits.output_bytes),
-                                            reason=exc.message)
+                record = AgentProcessRecord(
+                    *key, fingerprint="", log=OutputLog(self.limits.output_bytes), reason=exc.message
+                )
                 record.log.note("not started: " + exc.message)
                 self.records.setdefault(key, record)
 
-    def ensure(self, platform: "Platform", namespace: str, name: str, may_start: bool, base_url: str) -> str | None:
+    def ensure(self, platform: Platform, namespace: str, name: str, may_start: bool, base_url: str) -> str | None:
         """The URL of the agent's running process for an invoke: started now if it has source
         and none runs (and the request may start code); None for an agent without source."""
         key = (platform.workspace, namespace, name)
@@ -122,16 +136,22 @@ class AgentRunner:
                 record = None
             if record is None or record.phase in (NOT_STARTED, STOPPED):
                 if not may_start:
-                    raise ApiError(502, f"failed to reach agent: agent {namespace}/{name} is not running "
-                                        "(this request may not start it)")
+                    raise ApiError(
+                        502,
+                        f"failed to reach agent: agent {namespace}/{name} is not running "
+                        "(this request may not start it)",
+                    )
                 self._start(platform, key, source, base_url)
                 record = self.records[key]
             if record.phase == CRASHED:
                 raise ApiError(502, f"failed to reach agent: agent {namespace}/{name} crashed: {record.reason}")
             ready = self._ready[key]
         if not ready.wait(self.limits.start_timeout_seconds):
-            raise ApiError(502, f"failed to reach agent: agent {namespace}/{name} did not start within "
-                                f"{self.limits.start_timeout_seconds:g}s")
+            raise ApiError(
+                502,
+                f"failed to reach agent: agent {namespace}/{name} did not start within "
+                f"{self.limits.start_timeout_seconds:g}s",
+            )
         with self._lock:
             record = self.records.get(key)
             if record is None or record.phase != RUNNING:
@@ -183,8 +203,14 @@ class AgentRunner:
 
     # --- starting and restarting --------------------------------------------------------
 
-    def _start(self, platform: "Platform", key: Key, source: dict[str, Any], base_url: str,
-               record: AgentProcessRecord | None = None) -> None:
+    def _start(
+        self,
+        platform: Platform,
+        key: Key,
+        source: dict[str, Any],
+        base_url: str,
+        record: AgentProcessRecord | None = None,
+    ) -> None:
         with self._lock:
             if self._closed:
                 raise ApiError(502, "failed to reach agent: the mock is stopping")
@@ -200,8 +226,11 @@ class AgentRunner:
                 raise ApiError(502, f"failed to reach agent: {limit}")
             if record is None:
                 old = self.records.get(key)
-                record = AgentProcessRecord(*key, fingerprint=self._fingerprint(platform, key[1], key[2], source),
-                                            log=old.log if old else OutputLog(self.limits.output_bytes))
+                record = AgentProcessRecord(
+                    *key,
+                    fingerprint=self._fingerprint(platform, key[1], key[2], source),
+                    log=old.log if old else OutputLog(self.limits.output_bytes),
+                )
                 self.records[key] = record
                 self._ready[key] = threading.Event()
             record.generation += 1
@@ -212,9 +241,14 @@ class AgentRunner:
             workdir = supervisor.write_sources(source["files"])
             env["RUNAGENTS_USER_CODE_DIR"] = env["HOME"] = str(workdir)
             process = supervisor.AgentProcess(
-                env, workdir, self.limits.rlimits(supervisor.user_process_count()), record.log, self.sdk_path,
+                env,
+                workdir,
+                self.limits.rlimits(supervisor.user_process_count()),
+                record.log,
+                self.sdk_path,
                 on_exit=lambda code: self._exited(platform, key, generation, code, base_url),
-                log_lock=self._log_lock)
+                log_lock=self._log_lock,
+            )
             with self._log_lock:
                 record.log.note(f"starting {key[1]}/{key[2]} on port {record.port}")
             try:
@@ -223,23 +257,24 @@ class AgentRunner:
                 return self._crash(record, f"cannot start: {exc.strerror or exc}")
             record.pid, record.started_at = process.pid, time.time()
             self._processes[key] = process
-        threading.Thread(target=self._await_ready, args=(key, generation), daemon=True,
-                         name="runagents-agent-ready").start()
+        threading.Thread(
+            target=self._await_ready, args=(key, generation), daemon=True, name="runagents-agent-ready"
+        ).start()
 
     @classmethod
-    def _fingerprint(cls, platform: "Platform", namespace: str, name: str, source: dict[str, Any]) -> str:
+    def _fingerprint(cls, platform: Platform, namespace: str, name: str, source: dict[str, Any]) -> str:
         """What the agent's process is made of: its source and the platform's env for it (on any
         base URL: clients reaching the mock by other host names do not restart it)."""
         agent = platform.agents.get(namespace, name)
         return digest({"source": source, "env": cls._environment(platform, agent, source, "", 0)})
 
     @staticmethod
-    def _environment(platform: "Platform", agent: dict[str, Any], source: dict[str, Any], base_url: str,
-                     port: int) -> dict[str, str]:
+    def _environment(
+        platform: Platform, agent: dict[str, Any], source: dict[str, Any], base_url: str, port: int
+    ) -> dict[str, str]:
         """Built from scratch: what the platform injects, ``PORT`` and ``PATH``; nothing of the
         mock's own environment (docs/runtime.md, "Running agents")."""
-        env = agent_env(agent, base_url + runtime_prefix(platform.workspace), tools=platform.tools.items,
-                        source=source)
+        env = agent_env(agent, base_url + runtime_prefix(platform.workspace), tools=platform.tools.items, source=source)
         env["PORT"] = str(port)
         env["PATH"] = os.environ.get("PATH", os.defpath)
         return env
@@ -272,7 +307,7 @@ class AgentRunner:
         if process is not None:
             process.stop()
 
-    def _exited(self, platform: "Platform", key: Key, generation: int, code: int, base_url: str) -> None:
+    def _exited(self, platform: Platform, key: Key, generation: int, code: int, base_url: str) -> None:
         """The agent ended by itself: restart with back-off, at most ``max_restarts`` times."""
         with self._lock:
             record = self.records.get(key)
@@ -297,7 +332,7 @@ class AgentRunner:
         if process is not None:
             process.stop()  # removes its directory (the guard is already gone)
 
-    def _restart(self, platform: "Platform", key: Key, generation: int, base_url: str) -> None:
+    def _restart(self, platform: Platform, key: Key, generation: int, base_url: str) -> None:
         with self._lock:
             record = self.records.get(key)
             if record is None or record.generation != generation or record.phase != RESTARTING:
@@ -319,7 +354,7 @@ class AgentRunner:
             event.set()
 
     @staticmethod
-    def _mark_failed(platform: "Platform", key: Key, reason: str) -> None:
+    def _mark_failed(platform: Platform, key: Key, reason: str) -> None:
         try:
             platform.agents.set_process_failed(key[1], key[2], f"agent process crashed: {reason}")
         except ApiError:

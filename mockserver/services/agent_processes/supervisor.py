@@ -16,8 +16,8 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Callable, Mapping
 
 from .models import OutputLog
 
@@ -71,8 +71,16 @@ class AgentProcess:
     """One running agent: ``start()``, then ``stop()``; ``on_exit(code)`` runs when it ends by
     itself (not after ``stop()``)."""
 
-    def __init__(self, env: Mapping[str, str], workdir: Path, rlimits: Mapping[str, int], log: OutputLog,
-                 sdk_path: str, on_exit: Callable[[int], None], log_lock: threading.Lock):
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        workdir: Path,
+        rlimits: Mapping[str, int],
+        log: OutputLog,
+        sdk_path: str,
+        on_exit: Callable[[int], None],
+        log_lock: threading.Lock,
+    ):
         self.env = dict(env)
         self.workdir = workdir
         self.rlimits = dict(rlimits)
@@ -94,8 +102,14 @@ class AgentProcess:
         try:
             self._proc = subprocess.Popen(
                 [sys.executable, "-I", str(GUARD), str(read_end), json.dumps(self.rlimits), "--", *command],
-                env=self.env, cwd=self.workdir, pass_fds=(read_end,), stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+                env=self.env,
+                cwd=self.workdir,
+                pass_fds=(read_end,),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         except OSError:
             os.close(write_end)
             raise

@@ -6,13 +6,14 @@ import copy
 import json
 import re
 import sys
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from ..budget import stored_size
 from ...basics.errors import ApiError
 from ...basics.redact import redact_stored
-from ..common import DEFAULT_NAMESPACE
+from ..budget import stored_size
 from ..builds.models import image_uri
+from ..common import DEFAULT_NAMESPACE
 from ..state import Persistent, log, mapping, pairs, records
 from ..tools.models import check_base_url, spec_from_flat
 
@@ -21,22 +22,36 @@ IDP_LABEL = "platform.ai/identity-provider"
 STARTER_TOOL = "echo-tool"
 STARTER_TOOL_SPEC = {
     "description": "Built-in echo tool for trying the platform (no external dependencies)",
-    "connection": {"topology": "Internal", "baseUrl": "http://echo-tool.agent-system.svc:8080",
-                   "port": 8080, "scheme": "HTTP", "authentication": {"type": "None"}},
+    "connection": {
+        "topology": "Internal",
+        "baseUrl": "http://echo-tool.agent-system.svc:8080",
+        "port": 8080,
+        "scheme": "HTTP",
+        "authentication": {"type": "None"},
+    },
     "governance": {"accessControl": {"mode": "Open"}},
 }
 STARTER_PROVIDER = "playground-llm"
 STARTER_PROVIDER_SPEC = {
-    "provider": "openai", "endpoint": "https://api.openai.com", "models": ["gpt-4o-mini"],
-    "auth": {"type": "APIKey", "apiKeyConfig": {"in": "Header", "name": "Authorization",
-                                                "valuePrefix": "Bearer ",
-                                                "secretRef": {"name": "playground-llm-credentials"}}},
+    "provider": "openai",
+    "endpoint": "https://api.openai.com",
+    "models": ["gpt-4o-mini"],
+    "auth": {
+        "type": "APIKey",
+        "apiKeyConfig": {
+            "in": "Header",
+            "name": "Authorization",
+            "valuePrefix": "Bearer ",
+            "secretRef": {"name": "playground-llm-credentials"},
+        },
+    },
 }
 
 
 # Frameworks the platform runs on a prebuilt overlay image (api/deploy.md's FAST_OVERLAY).
-OVERLAY_FRAMEWORKS = frozenset({"langchain", "langchain_core", "langchain_openai", "langgraph", "crewai",
-                                "llama_index", "autogen"})
+OVERLAY_FRAMEWORKS = frozenset(
+    {"langchain", "langchain_core", "langchain_openai", "langgraph", "crewai", "llama_index", "autogen"}
+)
 _IMPORT = re.compile(r"^\s*(?:from\s+([A-Za-z_][\w]*)[\w.]*\s+import|import\s+([A-Za-z_][\w]*))", re.MULTILINE)
 _HANDLER = re.compile(r"^(?:async\s+)?def\s+handler\s*\(", re.MULTILINE)
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9_.-]+)", re.MULTILINE)
@@ -49,29 +64,54 @@ def deploy_decision(body: Mapping[str, Any]) -> dict[str, Any]:
     requirement, runs at once on the shared runtime (``INSTANT_RUNTIME``); a known framework
     gets the overlay build (``FAST_OVERLAY``); anything else a full build (``SOURCE_BUILD``)."""
     if body.get("image"):
-        return {"execution_mode": "IMAGE", "build_required": False, "build_profile": "image",
-                "decision_reason": "pre-built image given"}
+        return {
+            "execution_mode": "IMAGE",
+            "build_required": False,
+            "build_profile": "image",
+            "decision_reason": "pre-built image given",
+        }
     files = body.get("source_files") or {}
     local = {re.sub(r"\.py$", "", name).split("/")[0] for name in files}
-    imported = {m.group(1) or m.group(2) for text in files.values() if isinstance(text, str)
-                for m in _IMPORT.finditer(text)}
-    required = {m.group(1).lower().replace("-", "_") for m in _REQUIREMENT.finditer(body.get("requirements") or "")
-                if not m.group(1).startswith("#")}
-    required |= {m.group(1).lower().replace("-", "_") for m in _REQUIREMENT.finditer(files.get("requirements.txt") or "")}
+    imported = {
+        m.group(1) or m.group(2) for text in files.values() if isinstance(text, str) for m in _IMPORT.finditer(text)
+    }
+    required = {
+        m.group(1).lower().replace("-", "_")
+        for m in _REQUIREMENT.finditer(body.get("requirements") or "")
+        if not m.group(1).startswith("#")
+    }
+    required |= {
+        m.group(1).lower().replace("-", "_") for m in _REQUIREMENT.finditer(files.get("requirements.txt") or "")
+    }
     third_party = {m for m in imported if m not in sys.stdlib_module_names and m not in local and m != "runagents"}
     extra = (required | {m.lower() for m in third_party}) - {"runagents"}
     if body.get("framework") or extra & OVERLAY_FRAMEWORKS:
-        return {"execution_mode": "FAST_OVERLAY", "build_required": True, "build_profile": "fast_overlay",
-                "decision_reason": "Detected framework runtime overlay path"}
+        return {
+            "execution_mode": "FAST_OVERLAY",
+            "build_required": True,
+            "build_profile": "fast_overlay",
+            "decision_reason": "Detected framework runtime overlay path",
+        }
     entry = files.get(body.get("entry_point") or "")
     handlers = [entry] if isinstance(entry, str) else [t for t in files.values() if isinstance(t, str)]
     if extra or not any(_HANDLER.search(text) for text in handlers):
-        reason = ("source files with dependencies are built: " + ", ".join(sorted(extra)) if extra
-                  else "source without a handler function is built")
-        return {"execution_mode": "SOURCE_BUILD", "build_required": True, "build_profile": "source_build",
-                "decision_reason": reason}
-    return {"execution_mode": "INSTANT_RUNTIME", "build_required": False, "build_profile": "instant_runtime",
-            "decision_reason": "plain handler without dependencies runs on the shared runtime"}
+        reason = (
+            "source files with dependencies are built: " + ", ".join(sorted(extra))
+            if extra
+            else "source without a handler function is built"
+        )
+        return {
+            "execution_mode": "SOURCE_BUILD",
+            "build_required": True,
+            "build_profile": "source_build",
+            "decision_reason": reason,
+        }
+    return {
+        "execution_mode": "INSTANT_RUNTIME",
+        "build_required": False,
+        "build_profile": "instant_runtime",
+        "decision_reason": "plain handler without dependencies runs on the shared runtime",
+    }
 
 
 def llm_env(configs: list[Mapping[str, Any]]) -> list[dict[str, str]]:
@@ -99,8 +139,10 @@ def _replies_problem(replies: Any, state: Mapping[str, Any]) -> str | None:
 
 def _build_of_problem(build_of: Any, state: Mapping[str, Any]) -> str | None:
     """[namespace, name, build id] of agents waiting for a build: both must exist."""
-    if not isinstance(build_of, list) or not all(isinstance(entry, list) and len(entry) == 3 and all(isinstance(part, str) for part in entry)
-               for entry in build_of):
+    if not isinstance(build_of, list) or not all(
+        isinstance(entry, list) and len(entry) == 3 and all(isinstance(part, str) for part in entry)
+        for entry in build_of
+    ):
         return "agents.build_of must be a list of [namespace, name, build id]"
     agents = {(agent["namespace"], agent["name"]) for agent in (state.get("agents") or {}).get("items") or []}
     builds = {build["id"] for build in (state.get("builds") or {}).get("items") or []}
@@ -113,11 +155,13 @@ def _build_of_problem(build_of: Any, state: Mapping[str, Any]) -> str | None:
 
 
 class AgentsBackend(Persistent):
-    STATE = (records("items", key=("namespace", "name"), schema="Agent", charge="agents"),
-             pairs("build_of", check=_build_of_problem),
-             pairs("extras", dict, charge="agent extras"),
-             mapping("replies", check=_replies_problem),
-             log("invocations"))
+    STATE = (
+        records("items", key=("namespace", "name"), schema="Agent", charge="agents"),
+        pairs("build_of", check=_build_of_problem),
+        pairs("extras", dict, charge="agent extras"),
+        mapping("replies", check=_replies_problem),
+        log("invocations"),
+    )
 
     def __init__(self, platform):
         self.platform = platform
@@ -155,14 +199,21 @@ class AgentsBackend(Persistent):
         spec = agent["spec"]
         llms = extras.get("llm_configs")
         if llms is None:
-            llms = [{"role": "chat", "provider": spec["llmConfig"]["provider"], "model": spec["llmConfig"]["model"]}] \
-                if spec.get("llmConfig") else []
-        return {"agent_name": name, "namespace": agent["namespace"], "image": spec.get("image", ""),
-                "system_prompt": spec.get("systemPrompt", ""),
-                "identity_provider": agent.get("labels", {}).get(IDP_LABEL, ""),
-                "llm_configs": [dict(c) for c in llms],
-                "required_tools": [t["name"] for t in spec.get("requiredTools", [])],
-                "policies": list(extras.get("policies", []))}
+            llms = (
+                [{"role": "chat", "provider": spec["llmConfig"]["provider"], "model": spec["llmConfig"]["model"]}]
+                if spec.get("llmConfig")
+                else []
+            )
+        return {
+            "agent_name": name,
+            "namespace": agent["namespace"],
+            "image": spec.get("image", ""),
+            "system_prompt": spec.get("systemPrompt", ""),
+            "identity_provider": agent.get("labels", {}).get(IDP_LABEL, ""),
+            "llm_configs": [dict(c) for c in llms],
+            "required_tools": [t["name"] for t in spec.get("requiredTools", [])],
+            "policies": list(extras.get("policies", [])),
+        }
 
     def update_config(self, name: str, changes: Mapping[str, Any]) -> dict[str, Any]:
         """Change only the fields sent; the agent record (read by both APIs) follows."""
@@ -183,10 +234,17 @@ class AgentsBackend(Persistent):
             if "llm_configs" in changes:
                 configs = [dict(c) for c in changes["llm_configs"]]
                 extras["llm_configs"] = configs
-                usable = [{"provider": c.get("provider") or c.get("model_provider", ""), "model": c["model"],
-                           "role": c.get("role") or "chat"} for c in configs]
-                spec["env"] = [e for e in spec.get("env", []) if not e["name"].startswith(("LLM_MODEL", "LLM_PROVIDER"))] \
-                    + llm_env(usable)
+                usable = [
+                    {
+                        "provider": c.get("provider") or c.get("model_provider", ""),
+                        "model": c["model"],
+                        "role": c.get("role") or "chat",
+                    }
+                    for c in configs
+                ]
+                spec["env"] = [
+                    e for e in spec.get("env", []) if not e["name"].startswith(("LLM_MODEL", "LLM_PROVIDER"))
+                ] + llm_env(usable)
                 primary = _primary_llm(usable)
                 if primary:
                     spec["llmConfig"] = primary
@@ -199,8 +257,9 @@ class AgentsBackend(Persistent):
                 updated["labels"] = labels
             else:
                 updated.pop("labels", None)
-            self.platform.budget.charge_all({("agents",) + key: stored_size(updated),
-                                             ("agent extras",) + key: stored_size(extras)})
+            self.platform.budget.charge_all(
+                {("agents",) + key: stored_size(updated), ("agent extras",) + key: stored_size(extras)}
+            )
             self.items[key] = updated
             self.extras[key] = extras
         return self.config(name)
@@ -306,8 +365,7 @@ class AgentsBackend(Persistent):
                 self.extras[key] = extras
                 self.platform.budget.count(("agent extras",) + key, stored_size(extras))
             self.platform.policies.auto_bind(name, body.get("required_tools") or [])
-        return {"agent": name, "agent_name": name, "namespace": namespace,
-                "tools_created": tools_created, **result}
+        return {"agent": name, "agent_name": name, "namespace": namespace, "tools_created": tools_created, **result}
 
     def _check_room(self, key: tuple[str, str], body: Mapping[str, Any]) -> None:
         """Every limit this deploy could hit, checked before anything is stored."""
@@ -331,10 +389,17 @@ class AgentsBackend(Persistent):
             if STARTER_PROVIDER not in self.platform.providers.items:
                 self.platform.providers.put(STARTER_PROVIDER, STARTER_PROVIDER_SPEC, ready=True)
                 providers_created.append(STARTER_PROVIDER)
-        message = "Starter kit resources created" if tools_created or providers_created \
+        message = (
+            "Starter kit resources created"
+            if tools_created or providers_created
             else "Starter kit resources already exist"
-        return {"status": "ok", "message": message, "tools_created": tools_created,
-                "model_providers_created": providers_created}
+        )
+        return {
+            "status": "ok",
+            "message": message,
+            "tools_created": tools_created,
+            "model_providers_created": providers_created,
+        }
 
     def _kept_body(self, body: Any) -> Any:
         """An invocation's body as the log keeps it: redacted, and only up to the journal's cap
@@ -343,16 +408,21 @@ class AgentsBackend(Persistent):
         cap = self.platform.config.journal_body_bytes
         return redact_stored(body) if size <= cap else f"<{size} bytes: over the journal's {cap}-byte cap, not kept>"
 
-    def invoke(self, namespace: str, name: str, body: Any, end_user: str | None,
-               run_id: str | None) -> Any:
+    def invoke(self, namespace: str, name: str, body: Any, end_user: str | None, run_id: str | None) -> Any:
         """The agent's answer: a configured reply, else an echo of the request."""
         with self.platform.lock:
             agent = self.get(namespace, name)
             keep = self.platform.config.journal_size
-            self.invocations.append({"agent": f"{namespace}/{name}", "body": self._kept_body(body),
-                                     "end_user_id": end_user, "run_id": run_id,
-                                     "at": self.platform.now_iso()})
-            del self.invocations[:len(self.invocations) - keep]
+            self.invocations.append(
+                {
+                    "agent": f"{namespace}/{name}",
+                    "body": self._kept_body(body),
+                    "end_user_id": end_user,
+                    "run_id": run_id,
+                    "at": self.platform.now_iso(),
+                }
+            )
+            del self.invocations[: len(self.invocations) - keep]
             phase = agent["status"]["phase"]
             if phase != "Running":
                 raise ApiError(502, f"failed to reach agent: agent {namespace}/{name} is {phase}")
@@ -361,8 +431,12 @@ class AgentsBackend(Persistent):
             # A copy: the configured reply may be the caller's own object, changed later.
             return copy.deepcopy(reply)
         message = body.get("message") if isinstance(body, dict) else None
-        return {"response": f"echo: {message}" if message is not None else "echo",
-                "agent": name, "namespace": namespace, "request": body}
+        return {
+            "response": f"echo: {message}" if message is not None else "echo",
+            "agent": name,
+            "namespace": namespace,
+            "request": body,
+        }
 
     # --- state ------------------------------------------------------------------------
 

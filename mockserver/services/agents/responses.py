@@ -64,16 +64,26 @@ def delete_agent(platform, req):
 
 @handlers.operation("invokeAgent")
 def invoke_agent(platform, req):
-    proxied = invoke(platform, req.path["namespace"], req.path["name"], req.body,
-                     req.header("X-End-User-ID"), req.header("X-Run-ID"), _may_start(req), _base_url(req))
+    proxied = invoke(
+        platform,
+        req.path["namespace"],
+        req.path["name"],
+        req.body,
+        req.header("X-End-User-ID"),
+        req.header("X-Run-ID"),
+        _may_start(req),
+        _base_url(req),
+    )
     if proxied is not None:  # the agent has a real endpoint: its answer, as it is
         return 200, proxied[1]
-    reply = platform.agents.invoke(req.path["namespace"], req.path["name"], req.body,
-                                   req.header("X-End-User-ID"), req.header("X-Run-ID"))
+    reply = platform.agents.invoke(
+        req.path["namespace"], req.path["name"], req.body, req.header("X-End-User-ID"), req.header("X-Run-ID")
+    )
     return 200, reply
 
 
 # --- /api/v1: agents by name in the workspace the base URL carries ----------------------
+
 
 @handlers.operation("deployAgentV1")
 def deploy_agent_v1(platform, req):
@@ -106,18 +116,30 @@ def delete_agent_by_name(platform, req):
 @handlers.operation("invokeAgentByName")
 def invoke_agent_by_name(platform, req):
     platform.agents.get_by_name(req.path["name"])
-    proxied = invoke(platform, DEFAULT_NAMESPACE, req.path["name"], req.body, req.header("X-End-User-ID"),
-                     req.header("X-Run-ID"), _may_start(req), _base_url(req))
+    proxied = invoke(
+        platform,
+        DEFAULT_NAMESPACE,
+        req.path["name"],
+        req.body,
+        req.header("X-End-User-ID"),
+        req.header("X-Run-ID"),
+        _may_start(req),
+        _base_url(req),
+    )
     if proxied is not None:  # the agent has a real endpoint or runs here: its answer, as it is
         return 200, proxied[1]
-    reply = platform.agents.invoke(DEFAULT_NAMESPACE, req.path["name"], req.body,
-                                   req.header("X-End-User-ID"), req.header("X-Run-ID"))
+    reply = platform.agents.invoke(
+        DEFAULT_NAMESPACE, req.path["name"], req.body, req.header("X-End-User-ID"), req.header("X-Run-ID")
+    )
     return 200, reply
 
 
 @handlers.operation("getAgentConfig")
 def get_agent_config(platform, req):
-    return 200, {**platform.agents.config(req.path["name"]), "model_usage": agent_model_usage(platform, req.path["name"])}
+    return 200, {
+        **platform.agents.config(req.path["name"]),
+        "model_usage": agent_model_usage(platform, req.path["name"]),
+    }
 
 
 @handlers.operation("updateAgentConfig")

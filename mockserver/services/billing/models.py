@@ -25,13 +25,13 @@ Usage: one action per run created and per agent invocation in the workspace. Str
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ...basics.clock import iso
 from ...basics.errors import ApiError
-from ..state import Persistent, scalar
 from ...spec.surfaces import DEFAULT_WORKSPACE
+from ..state import Persistent, scalar
 
 DAY = 86400.0
 TRIAL_DAYS, TRIAL_ACTIONS, GRACE_DAYS, PROMO_DAYS = 30, 1000, 30, 90
@@ -79,9 +79,14 @@ class BillingBackend(Persistent):
         """Apply every transition time or usage has triggered since the last read."""
         now = self.platform.clock.now()
         while True:
-            if self.plan_status == "trial" and not self.has_payment_method and (
+            if (
+                self.plan_status == "trial"
+                and not self.has_payment_method
+                and (
                     now >= self.since + TRIAL_DAYS * DAY
-                    or (self._may_exceed_trial() and self._used_since(self.since) > TRIAL_ACTIONS)):
+                    or (self._may_exceed_trial() and self._used_since(self.since) > TRIAL_ACTIONS)
+                )
+            ):
                 self.plan_status, self.since = "readonly", min(now, self.since + TRIAL_DAYS * DAY)
             elif self.plan_status == "readonly" and now >= self.since + GRACE_DAYS * DAY:
                 self.plan_status, self.since = "deleted", self.since + GRACE_DAYS * DAY
@@ -94,8 +99,9 @@ class BillingBackend(Persistent):
         length = {"trial": TRIAL_DAYS, "readonly": GRACE_DAYS, "promo": PROMO_DAYS}.get(self.plan_status)
         if length:
             return self.since, self.since + length * DAY
-        start = datetime.fromtimestamp(self.platform.clock.now(), timezone.utc).replace(
-            day=1, hour=0, minute=0, second=0, microsecond=0)
+        start = datetime.fromtimestamp(self.platform.clock.now(), UTC).replace(
+            day=1, hour=0, minute=0, second=0, microsecond=0
+        )
         end = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
         return start.timestamp(), end.timestamp()
 
@@ -104,11 +110,15 @@ class BillingBackend(Persistent):
             self._advance()
             start, end = self._period()
             now = self.platform.clock.now()
-            return {"plan_status": self.plan_status, "actions_used": self._used_since(start),
-                    "actions_limit": TRIAL_ACTIONS if self.plan_status in ("trial", "readonly") else 0,
-                    "period_start": iso(start), "period_end": iso(end),
-                    "days_remaining": max(0, int((end - now) // DAY)),
-                    "has_payment_method": self.has_payment_method}
+            return {
+                "plan_status": self.plan_status,
+                "actions_used": self._used_since(start),
+                "actions_limit": TRIAL_ACTIONS if self.plan_status in ("trial", "readonly") else 0,
+                "period_start": iso(start),
+                "period_end": iso(end),
+                "days_remaining": max(0, int((end - now) // DAY)),
+                "has_payment_method": self.has_payment_method,
+            }
 
     def blocking_status(self, use: str) -> str | None:
         """The plan status that refuses ``use`` (``deploy`` or ``execute``) now, or None."""
@@ -129,10 +139,11 @@ class BillingBackend(Persistent):
 
     def links(self) -> dict[str, str]:
         workspace = self.platform.workspace
-        return {"client_secret": f"seti_mock_{workspace}_secret_mock",
-                "checkout": f"https://checkout.stripe.com/c/pay/cs_mock_{workspace}",
-                "portal": f"https://billing.stripe.com/p/session/mock_{workspace}",
-                "publishable_key": "pk_test_runagents_mock"}
+        return {
+            "client_secret": f"seti_mock_{workspace}_secret_mock",
+            "checkout": f"https://checkout.stripe.com/c/pay/cs_mock_{workspace}",
+            "portal": f"https://billing.stripe.com/p/session/mock_{workspace}",
+            "publishable_key": "pk_test_runagents_mock",
+        }
 
     # --- state ------------------------------------------------------------------------
-

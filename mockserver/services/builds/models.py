@@ -7,14 +7,15 @@ when it is read, so tests move builds along with ``/_mock/clock/advance`` instea
 from __future__ import annotations
 
 import hashlib
-import math
 import json
-from typing import Any, Mapping
+import math
+from collections.abc import Mapping
+from typing import Any
 
 from ...basics.clock import iso
 from ...basics.errors import ApiError
-from ..state import Persistent, mapping, records
 from ..ingestion.analyzer import find_syntax_error
+from ..state import Persistent, mapping, records
 
 IMAGE_REGISTRY = "registry.runagents.io"
 
@@ -32,9 +33,14 @@ def _timing_problem(timing: Any, state: Mapping[str, Any]) -> str | None:
     builds = {build["id"] for build in (state.get("builds") or {}).get("items") or []}
     for build_id in builds:
         entry = timing.get(build_id)
-        if not isinstance(entry, Mapping) or not isinstance(entry.get("started"), (int, float)) \
-                or isinstance(entry.get("started"), bool) or not math.isfinite(entry["started"]) \
-                or "error" not in entry or not (entry["error"] is None or isinstance(entry["error"], str)):
+        if (
+            not isinstance(entry, Mapping)
+            or not isinstance(entry.get("started"), (int, float))
+            or isinstance(entry.get("started"), bool)
+            or not math.isfinite(entry["started"])
+            or "error" not in entry
+            or not (entry["error"] is None or isinstance(entry["error"], str))
+        ):
             return f"builds.timing.{build_id} must be {{started: seconds, error: null or text}}"
     dangling = sorted(set(timing) - builds)
     if dangling:

@@ -10,14 +10,20 @@ shows them as ``***``.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ...basics.errors import ApiError
 from ...basics.redact import REDACTED
 from ..state import Field, Persistent, log, records
 
-DEFAULTS = {"default_delivery_mode": "first_success", "default_fallback_to_ui": True,
-            "default_timeout_seconds": 10, "min_timeout_seconds": 1, "max_timeout_seconds": 120}
+DEFAULTS = {
+    "default_delivery_mode": "first_success",
+    "default_fallback_to_ui": True,
+    "default_timeout_seconds": 10,
+    "min_timeout_seconds": 1,
+    "max_timeout_seconds": 120,
+}
 SIMULATED_DURATION_MS = 0  # no delivery happens, so none takes time
 
 
@@ -30,14 +36,16 @@ ACTIVITY_PREFIX = "aca_"
 
 
 def _activity_number(entry: Mapping[str, Any]) -> int:
-    text = str(entry.get("id", ""))[len(ACTIVITY_PREFIX):]
+    text = str(entry.get("id", ""))[len(ACTIVITY_PREFIX) :]
     return int(text) if text.isdigit() else 0
 
 
 class ConnectorsBackend(Persistent):
-    STATE = (records("items", key="id"),
-             Field("defaults", dump=dict, restore=lambda d: {**DEFAULTS, **d}, shape="object"),
-             log("activity"))
+    STATE = (
+        records("items", key="id"),
+        Field("defaults", dump=dict, restore=lambda d: {**DEFAULTS, **d}, shape="object"),
+        log("activity"),
+    )
 
     def __init__(self, platform):
         self.platform = platform
@@ -60,10 +68,17 @@ class ConnectorsBackend(Persistent):
         with self.platform.lock:
             self.platform.check_capacity("approval connectors", len(self.items))
             now = self.platform.now_iso()
-            connector = self._stored({"type": "webhook", "enabled": True,
-                                      "timeout_seconds": self.defaults["default_timeout_seconds"], **body},
-                                     id=f"ac_{self.platform.new_id().replace('-', '')[:20]}", created_at=now,
-                                     updated_at=now)
+            connector = self._stored(
+                {
+                    "type": "webhook",
+                    "enabled": True,
+                    "timeout_seconds": self.defaults["default_timeout_seconds"],
+                    **body,
+                },
+                id=f"ac_{self.platform.new_id().replace('-', '')[:20]}",
+                created_at=now,
+                updated_at=now,
+            )
             self.items[connector["id"]] = connector
             return connector
 
@@ -95,15 +110,32 @@ class ConnectorsBackend(Persistent):
         kind = body.get("type") or "webhook"
         problem = connector_problem(self.platform, body)
         checks = [
-            {"id": "config", "label": "Configuration", "status": "failed" if problem else "passed",
-             "message": problem or "Connector configuration is valid"},
-            {"id": "credentials", "label": "Credentials", "status": "passed" if body.get("headers") else "skipped",
-             "message": "Required credentials are present" if body.get("headers") else "No credentials sent"},
-            {"id": "connectivity", "label": "Connectivity", "status": "skipped",
-             "message": "runagents-mock does not contact connector endpoints", "duration_ms": SIMULATED_DURATION_MS},
+            {
+                "id": "config",
+                "label": "Configuration",
+                "status": "failed" if problem else "passed",
+                "message": problem or "Connector configuration is valid",
+            },
+            {
+                "id": "credentials",
+                "label": "Credentials",
+                "status": "passed" if body.get("headers") else "skipped",
+                "message": "Required credentials are present" if body.get("headers") else "No credentials sent",
+            },
+            {
+                "id": "connectivity",
+                "label": "Connectivity",
+                "status": "skipped",
+                "message": "runagents-mock does not contact connector endpoints",
+                "duration_ms": SIMULATED_DURATION_MS,
+            },
         ]
-        return {"status": "unhealthy" if problem else "healthy", "connector_type": kind,
-                "endpoint": body["endpoint"], "checks": checks}
+        return {
+            "status": "unhealthy" if problem else "healthy",
+            "connector_type": kind,
+            "endpoint": body["endpoint"],
+            "checks": checks,
+        }
 
     def set_defaults(self, changes: Mapping[str, Any]) -> dict[str, Any]:
         with self.platform.lock:
@@ -128,15 +160,22 @@ class ConnectorsBackend(Persistent):
             if self.defaults["default_delivery_mode"] != "all":
                 enabled = enabled[:1]
             for connector in enabled:
-                entry = {"id": f"{ACTIVITY_PREFIX}{self._next_activity}", "timestamp": self.platform.now_iso(), "event": event,
-                         "connector_id": connector["id"], "connector_name": connector["name"],
-                         "request_id": request["id"], "status_code": 200, "duration_ms": SIMULATED_DURATION_MS,
-                         "message": "Connector delivery recorded (runagents-mock sends nothing)"}
+                entry = {
+                    "id": f"{ACTIVITY_PREFIX}{self._next_activity}",
+                    "timestamp": self.platform.now_iso(),
+                    "event": event,
+                    "connector_id": connector["id"],
+                    "connector_name": connector["name"],
+                    "request_id": request["id"],
+                    "status_code": 200,
+                    "duration_ms": SIMULATED_DURATION_MS,
+                    "message": "Connector delivery recorded (runagents-mock sends nothing)",
+                }
                 if decision:
                     entry["decision"] = decision
                 self._next_activity += 1
                 self.activity.append(entry)
-            del self.activity[:max(0, len(self.activity) - self.platform.config.journal_size)]
+            del self.activity[: max(0, len(self.activity) - self.platform.config.journal_size)]
 
     # --- state ------------------------------------------------------------------------
 

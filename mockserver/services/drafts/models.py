@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ...basics.errors import ApiError
 from ...basics.redact import redact_stored
@@ -95,8 +96,9 @@ class DraftsBackend(Persistent):
 
     # --- what plans and deploy share ----------------------------------------------------------
 
-    def patched(self, draft_id: str, fields: Mapping[str, Any],
-                pending: Mapping[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    def patched(
+        self, draft_id: str, fields: Mapping[str, Any], pending: Mapping[str, dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
         """The draft ``draft_id`` after merging ``fields`` (top level), not stored; ``pending``:
         drafts earlier steps of a plan being validated would have stored. 409 for a draft that
         is no longer IN_PROGRESS."""
@@ -113,11 +115,17 @@ class DraftsBackend(Persistent):
             if current is None:
                 self.platform.check_capacity("deploy drafts", len(self.items))
             now = self.platform.now_iso()
-            record = redact_stored({
-                **draft, "namespace": self.platform.workspace, "user_id": OPERATOR,
-                "status": draft.get("status") or IN_PROGRESS,
-                "version": (current or {}).get("version", 0) + 1,
-                "created_at": (current or {}).get("created_at", now), "updated_at": now})
+            record = redact_stored(
+                {
+                    **draft,
+                    "namespace": self.platform.workspace,
+                    "user_id": OPERATOR,
+                    "status": draft.get("status") or IN_PROGRESS,
+                    "version": (current or {}).get("version", 0) + 1,
+                    "created_at": (current or {}).get("created_at", now),
+                    "updated_at": now,
+                }
+            )
             self.platform.budget.charge(("deploy_drafts", draft["id"]), record)  # drafts may hold source files
             self.items[draft["id"]] = record
             return record
@@ -138,7 +146,9 @@ class DraftsBackend(Persistent):
             hydrated = {**self._deploy_fields(draft), **body}
             listed = hydrated.get("required_tools", [])
             if "required_tools" not in body and isinstance(listed, list):
-                mapped = (draft.get("tool_mappings") or {}).values() if isinstance(draft.get("tool_mappings"), dict) else ()
+                mapped = (
+                    (draft.get("tool_mappings") or {}).values() if isinstance(draft.get("tool_mappings"), dict) else ()
+                )
                 hydrated["required_tools"] = [*listed, *(t for t in dict.fromkeys(mapped) if t not in listed)]
         artifact = hydrated.get("artifact_id")
         if artifact and isinstance(artifact, str) and not hydrated.get("image") and not hydrated.get("source_files"):
@@ -154,7 +164,9 @@ class DraftsBackend(Persistent):
         with self.platform.lock:
             build = self.platform.builds.items.get(artifact_id)
         if build is None:
-            raise ApiError(404, f'artifact "{artifact_id}" not found (the mock\'s artifacts are the builds of this workspace)')
+            raise ApiError(
+                404, f'artifact "{artifact_id}" not found (the mock\'s artifacts are the builds of this workspace)'
+            )
         return build["image"]
 
     def _deploy_fields(self, draft: Mapping[str, Any]) -> dict[str, Any]:
@@ -170,8 +182,14 @@ class DraftsBackend(Persistent):
             out.setdefault("required_tools", draft["required_tool_names"])
         models = draft.get("model_mappings")
         if isinstance(models, dict) and models:
-            out.setdefault("llm_configs", [{"role": role, "provider": m.get("provider"), "model": m.get("model")}
-                                           for role, m in models.items() if isinstance(m, dict)])
+            out.setdefault(
+                "llm_configs",
+                [
+                    {"role": role, "provider": m.get("provider"), "model": m.get("model")}
+                    for role, m in models.items()
+                    if isinstance(m, dict)
+                ],
+            )
         config = draft.get("agent_config")
         if isinstance(config, dict):
             for field, target in _AGENT_CONFIG.items():
@@ -185,5 +203,10 @@ class DraftsBackend(Persistent):
         """A draft saved before drafts had a status and a version: IN_PROGRESS at version 1."""
         for draft_id, draft in list(self.items.items()):
             if not {"namespace", "user_id", "status", "version"} <= draft.keys():
-                self.items[draft_id] = {"namespace": self.platform.workspace, "user_id": OPERATOR,
-                                        "status": IN_PROGRESS, "version": 1, **draft}
+                self.items[draft_id] = {
+                    "namespace": self.platform.workspace,
+                    "user_id": OPERATOR,
+                    "status": IN_PROGRESS,
+                    "version": 1,
+                    **draft,
+                }

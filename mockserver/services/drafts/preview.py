@@ -8,7 +8,8 @@ model provider serves. The first missing piece is named in ``short_reason``. Not
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ...basics.errors import ApiError
 
@@ -32,17 +33,37 @@ def _missing(platform, body: Mapping[str, Any]) -> str | None:
 
 def preview(platform, body: Mapping[str, Any]) -> dict[str, Any]:
     built = not body.get("image")
-    details = {"execution_mode": "SOURCE_BUILD" if built else "IMAGE", "build_required": built,
-               "build_profile": "source_build" if built else "image",
-               "decision_reason": "source files without an image are built" if built else "pre-built image given"}
+    details = {
+        "execution_mode": "SOURCE_BUILD" if built else "IMAGE",
+        "build_required": built,
+        "build_profile": "source_build" if built else "image",
+        "decision_reason": "source files without an image are built" if built else "pre-built image given",
+    }
     with platform.lock:
         missing = _missing(platform, body)
     if missing:
-        return {"user_state": "compatibility_setup", "state_label": "Setup needed", "eta_range": "after setup",
-                "confidence": "low", "short_reason": missing, "advanced_details": details}
+        return {
+            "user_state": "compatibility_setup",
+            "state_label": "Setup needed",
+            "eta_range": "after setup",
+            "confidence": "low",
+            "short_reason": missing,
+            "advanced_details": details,
+        }
     if built:
-        return {"user_state": "preparing_runtime", "state_label": "Preparing runtime", "eta_range": "1-3 min",
-                "confidence": "medium", "short_reason": "the source files are built into an image first",
-                "advanced_details": details}
-    return {"user_state": "instant", "state_label": "Instant", "eta_range": "under 1 min", "confidence": "high",
-            "short_reason": "the image runs as it is", "advanced_details": details}
+        return {
+            "user_state": "preparing_runtime",
+            "state_label": "Preparing runtime",
+            "eta_range": "1-3 min",
+            "confidence": "medium",
+            "short_reason": "the source files are built into an image first",
+            "advanced_details": details,
+        }
+    return {
+        "user_state": "instant",
+        "state_label": "Instant",
+        "eta_range": "under 1 min",
+        "confidence": "high",
+        "short_reason": "the image runs as it is",
+        "advanced_details": details,
+    }

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from ...basics.errors import ApiError
 from ..state import Field, Persistent, mapping
@@ -38,10 +39,19 @@ def _usage(listed: Any) -> dict[tuple[str, str, str], int]:
 
 
 class GatewayBackend(Persistent):
-    STATE = (mapping("replies", check=_replies_problem),
-             Field("usage", shape="list", restore=_usage, default=dict,
-                   dump=lambda usage: [{"agent_namespace": ns, "agent_name": name, "model": model, "tokens": n}
-                                       for (ns, name, model), n in usage.items()]))
+    STATE = (
+        mapping("replies", check=_replies_problem),
+        Field(
+            "usage",
+            shape="list",
+            restore=_usage,
+            default=dict,
+            dump=lambda usage: [
+                {"agent_namespace": ns, "agent_name": name, "model": model, "tokens": n}
+                for (ns, name, model), n in usage.items()
+            ],
+        ),
+    )
 
     def __init__(self, platform):
         self.platform = platform
@@ -86,17 +96,19 @@ class GatewayBackend(Persistent):
             "object": "chat.completion",
             "created": int(self.platform.clock.now()),
             "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                         "finish_reason": finish}],
-            "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
-                      "total_tokens": prompt + completion},
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
+            "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
         }
 
     @staticmethod
     def chunks(completion: Mapping[str, Any], include_usage: bool) -> Iterator[str]:
         """Server-sent events as OpenAI sends them, ending with ``data: [DONE]``."""
-        base = {"id": completion["id"], "object": "chat.completion.chunk",
-                "created": completion["created"], "model": completion["model"]}
+        base = {
+            "id": completion["id"],
+            "object": "chat.completion.chunk",
+            "created": completion["created"],
+            "model": completion["model"],
+        }
         choice = completion["choices"][0]
 
         def event(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
@@ -117,10 +129,17 @@ class GatewayBackend(Persistent):
         if "tokens" not in data:
             return data
         usage = list(data.get("usage", []))
-        usage += [{"agent_namespace": "", "agent_name": "", "model": str(model), "tokens": int(n)}
-                  for model, n in data["tokens"].items()]
+        usage += [
+            {"agent_namespace": "", "agent_name": "", "model": str(model), "tokens": int(n)}
+            for model, n in data["tokens"].items()
+        ]
         merged: dict[tuple[str, str, str], int] = {}
         for key, n in ((k, v) for u in usage for k, v in _usage([u]).items()):
             merged[key] = merged.get(key, 0) + n
-        return {**data, "usage": [{"agent_namespace": ns, "agent_name": name, "model": model, "tokens": n}
-                                  for (ns, name, model), n in merged.items()]}
+        return {
+            **data,
+            "usage": [
+                {"agent_namespace": ns, "agent_name": name, "model": model, "tokens": n}
+                for (ns, name, model), n in merged.items()
+            ],
+        }

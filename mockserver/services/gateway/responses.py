@@ -17,5 +17,9 @@ def create_chat_completion(platform, req):
     if not req.body.get("stream"):
         return 200, completion
     include_usage = bool((req.body.get("stream_options") or {}).get("include_usage"))
-    return Response(platform.gateway.chunks(completion, include_usage), status=200,
-                    mimetype="text/event-stream", headers={"Cache-Control": "no-cache"})
+    return Response(
+        platform.gateway.chunks(completion, include_usage),
+        status=200,
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-cache"},
+    )

@@ -14,7 +14,8 @@ the runs its window covers resume.
 from __future__ import annotations
 
 import heapq
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ...basics.clock import iso, parse_duration
 from ...basics.errors import ApiError
@@ -37,10 +38,12 @@ class GovernanceBackend(Persistent):
     # Bookkeeping of a hand-written state that does not fit its request is left out (by the
     # restore here, and by rebuild() for what depends on the requests): an approval without its
     # outcome grants nothing (never more than the state said).
-    STATE = (records("items", key="id", schema="AccessRequest"),
-             mapping("expiry", float, times_of=Owner("items", "id", "access request")),
-             Field("hashes", dump=dict, restore=_hashes, default=dict),
-             Field("outcomes", dump=lambda outcomes: list(outcomes.values()), restore=_outcomes, default=dict))
+    STATE = (
+        records("items", key="id", schema="AccessRequest"),
+        mapping("expiry", float, times_of=Owner("items", "id", "access request")),
+        Field("hashes", dump=dict, restore=_hashes, default=dict),
+        Field("outcomes", dump=lambda outcomes: list(outcomes.values()), restore=_outcomes, default=dict),
+    )
 
     def __init__(self, platform):
         self.platform = platform
@@ -52,8 +55,9 @@ class GovernanceBackend(Persistent):
         # due without scanning every approval. Derived (the "_" keeps it out of the state file).
         self._due: list[tuple[float, str]] = []
 
-    def create(self, body: Mapping[str, Any],
-               event_data: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], bool]:
+    def create(
+        self, body: Mapping[str, Any], event_data: Mapping[str, Any] | None = None
+    ) -> tuple[dict[str, Any], bool]:
         """Returns (request, created). The PENDING request of the same subject, tool and run
         (or of no run) is reused: the page's "same blocked action retried in the same pending
         run context". ``event_data`` goes on the run's APPROVAL_REQUIRED event."""
@@ -61,23 +65,35 @@ class GovernanceBackend(Persistent):
             self._expire_due()
             run_id = body.get("run_id") or None
             for existing in self.items.values():
-                if (existing["status"] == "PENDING" and existing["subject"] == body["subject"]
-                        and existing["tool_id"] == body["tool_id"] and existing.get("run_id") == run_id):
+                if (
+                    existing["status"] == "PENDING"
+                    and existing["subject"] == body["subject"]
+                    and existing["tool_id"] == body["tool_id"]
+                    and existing.get("run_id") == run_id
+                ):
                     return existing, False
             self.platform.check_capacity("access requests", len(self.items))
             action = None
             if run_id:
-                action = self.platform.runs.create_action(run_id, body["tool_id"], body.get("capability"),
-                                                          body.get("payload_hash"), event_data)
+                action = self.platform.runs.create_action(
+                    run_id, body["tool_id"], body.get("capability"), body.get("payload_hash"), event_data
+                )
             now = self.platform.now_iso()
             request = {
-                "id": self.platform.new_id("req-"), "subject": body["subject"],
-                "agent_id": body.get("agent_id"), "tool_id": body["tool_id"], "status": "PENDING",
+                "id": self.platform.new_id("req-"),
+                "subject": body["subject"],
+                "agent_id": body.get("agent_id"),
+                "tool_id": body["tool_id"],
+                "status": "PENDING",
                 # An empty run_id means no run (as above), so it is not echoed back either.
-                "duration": body.get("duration"), "run_id": run_id,
+                "duration": body.get("duration"),
+                "run_id": run_id,
                 "action_id": action["action_id"] if action else None,
-                "capability": body.get("capability"), "tool_method": body.get("tool_method"),
-                "tool_url": body.get("tool_url"), "created_at": now, "updated_at": now,
+                "capability": body.get("capability"),
+                "tool_method": body.get("tool_method"),
+                "tool_url": body.get("tool_url"),
+                "created_at": now,
+                "updated_at": now,
             }
             request = {k: v for k, v in request.items() if v is not None}
             self.items[request["id"]] = request
@@ -115,33 +131,45 @@ class GovernanceBackend(Persistent):
             wanted = status or default
             return [r for r in self.items.values() if wanted is None or r["status"] == wanted]
 
-    def approve(self, request_id: str, approver: str | None = None,
-                duration: str | None = None, scope: str | None = None) -> dict[str, Any]:
+    def approve(
+        self, request_id: str, approver: str | None = None, duration: str | None = None, scope: str | None = None
+    ) -> dict[str, Any]:
         """Approve with a scope (``scopes.resolve_scope`` picks it when none is sent). The time
         window (``agent_user_ttl``) also approves every other PENDING request it covers."""
         with self.platform.lock:
             request = self._pending(request_id)
             # No scope sent: the window when the approval or the request names a duration
             # (the request "asked for" one: api/approvals.md), else once.
-            scope = resolve_scope(scope, duration) if scope or duration else resolve_scope(None, request.get("duration"))
+            scope = (
+                resolve_scope(scope, duration) if scope or duration else resolve_scope(None, request.get("duration"))
+            )
             if scope == RUN and not request.get("run_id"):
                 raise ApiError(409, f"scope {RUN} needs a request made for a run (this one has no run_id)")
             approver = approver or DEFAULT_APPROVER
             if scope != WINDOW:
                 return self._approve_one(request, approver, scope, None, None)
             agent = request.get("agent_id") or request["subject"]
-            duration = (duration or request.get("duration")
-                        or self.platform.policies.approval_duration(agent, request["tool_id"])
-                        or self.platform.tools.approval_duration(request["tool_id"]) or DEFAULT_DURATION)
+            duration = (
+                duration
+                or request.get("duration")
+                or self.platform.policies.approval_duration(agent, request["tool_id"])
+                or self.platform.tools.approval_duration(request["tool_id"])
+                or DEFAULT_DURATION
+            )
             try:
                 seconds = parse_duration(duration)
             except ValueError as exc:
                 raise ApiError(400, str(exc)) from None
             user = self._user_of(request)
-            covered = [other for other in self.items.values()
-                       if other["status"] == "PENDING" and other["id"] != request_id
-                       and (other.get("agent_id") or other["subject"]) == agent
-                       and other["tool_id"] == request["tool_id"] and self._user_of(other) == user]
+            covered = [
+                other
+                for other in self.items.values()
+                if other["status"] == "PENDING"
+                and other["id"] != request_id
+                and (other.get("agent_id") or other["subject"]) == agent
+                and other["tool_id"] == request["tool_id"]
+                and self._user_of(other) == user
+            ]
             for waiting in (request, *covered):  # every run it resumes has room for its events, or none is changed
                 if waiting.get("action_id") and waiting["run_id"] in self.platform.runs.runs:
                     self.platform.runs.ensure_event_room(waiting["run_id"], 2)
@@ -152,8 +180,9 @@ class GovernanceBackend(Persistent):
             self.platform.policies.grant(agent, request["tool_id"], self.expiry[request_id])
             return approved
 
-    def _approve_one(self, request: dict[str, Any], approver: str, scope: str, duration: str | None,
-                     seconds: float | None) -> dict[str, Any]:
+    def _approve_one(
+        self, request: dict[str, Any], approver: str, scope: str, duration: str | None, seconds: float | None
+    ) -> dict[str, Any]:
         if request.get("action_id") and request["run_id"] in self.platform.runs.runs:
             self.platform.runs.ensure_event_room(request["run_id"], 2)
         now = self.platform.clock.now()
@@ -162,8 +191,7 @@ class GovernanceBackend(Persistent):
         if ends is not None:
             request.update(duration=duration, expires_at=iso(ends))
         self.items[request["id"]] = request
-        self.outcomes[request["id"]] = outcome_for(request, scope, self._user_of(request), self._hash_of(request),
-                                                   ends)
+        self.outcomes[request["id"]] = outcome_for(request, scope, self._user_of(request), self._hash_of(request), ends)
         if ends is not None:
             self.expiry[request["id"]] = ends
             heapq.heappush(self._due, (ends, request["id"]))
@@ -228,13 +256,27 @@ class GovernanceBackend(Persistent):
     def pending_for_run(self, run_id: str, agent: str, tool_name: str) -> dict[str, Any] | None:
         """The PENDING request a paused run waits on for this tool, if any."""
         with self.platform.lock:
-            return next((r for r in self.items.values() if r["status"] == "PENDING" and r.get("run_id") == run_id
-                         and r["tool_id"] == tool_name and r["subject"] == agent), None)
+            return next(
+                (
+                    r
+                    for r in self.items.values()
+                    if r["status"] == "PENDING"
+                    and r.get("run_id") == run_id
+                    and r["tool_id"] == tool_name
+                    and r["subject"] == agent
+                ),
+                None,
+            )
 
     def rejected_for_run(self, run_id: str, agent: str, tool_name: str) -> bool:
         with self.platform.lock:
-            return any(r["status"] == "REJECTED" and r.get("run_id") == run_id and r["tool_id"] == tool_name
-                       and r["subject"] == agent for r in self.items.values())
+            return any(
+                r["status"] == "REJECTED"
+                and r.get("run_id") == run_id
+                and r["tool_id"] == tool_name
+                and r["subject"] == agent
+                for r in self.items.values()
+            )
 
     def _pending(self, request_id: str) -> dict[str, Any]:
         request = self.get(request_id)

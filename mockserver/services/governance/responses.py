@@ -36,11 +36,11 @@ def get_access_request(platform, req):
 def approve_access_request(platform, req):
     body = req.body or {}
     approver = body.get("approver_id") or req.header("X-End-User-ID")
-    return 200, platform.governance.approve(req.path["id"], approver, body.get("duration") or None,
-                                            body.get("scope") or None)
+    return 200, platform.governance.approve(
+        req.path["id"], approver, body.get("duration") or None, body.get("scope") or None
+    )
 
 
 @handlers.operation("rejectAccessRequest")
 def reject_access_request(platform, req):
-    return 200, platform.governance.reject(req.path["id"], (req.body or {}).get("reason"),
-                                           req.header("X-End-User-ID"))
+    return 200, platform.governance.reject(req.path["id"], (req.body or {}).get("reason"), req.header("X-End-User-ID"))

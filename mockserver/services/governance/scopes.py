@@ -14,8 +14,9 @@ is never refused for asking too little on the platform (docs/runtime.md, "Approv
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from ...basics.errors import ApiError
 
@@ -47,13 +48,23 @@ class ToolCall:
     payload_hash: str
 
 
-def outcome_for(request: Mapping[str, Any], scope: str, user: str | None, payload_hash: str | None,
-                ends: float | None) -> dict[str, Any]:
+def outcome_for(
+    request: Mapping[str, Any], scope: str, user: str | None, payload_hash: str | None, ends: float | None
+) -> dict[str, Any]:
     """The runtime approval outcome an approved request leaves (kept, and exported, by request id)."""
-    return {"request_id": request["id"], "scope": scope, "agent": request.get("agent_id") or request["subject"],
-            "tool": request["tool_id"], "run_id": request.get("run_id"), "action_id": request.get("action_id"),
-            "user": user, "capability": request.get("capability"), "payload_hash": payload_hash,
-            "ends": ends, "used": False}
+    return {
+        "request_id": request["id"],
+        "scope": scope,
+        "agent": request.get("agent_id") or request["subject"],
+        "tool": request["tool_id"],
+        "run_id": request.get("run_id"),
+        "action_id": request.get("action_id"),
+        "user": user,
+        "capability": request.get("capability"),
+        "payload_hash": payload_hash,
+        "ends": ends,
+        "used": False,
+    }
 
 
 def covers(outcome: Mapping[str, Any], call: ToolCall, now: float, run_open: bool) -> bool:
@@ -62,11 +73,18 @@ def covers(outcome: Mapping[str, Any], call: ToolCall, now: float, run_open: boo
         return False
     scope = outcome["scope"]
     if scope == ONCE:
-        return (not outcome["used"] and outcome["run_id"] == call.run_id
-                and outcome.get("payload_hash") in (None, call.payload_hash))
+        return (
+            not outcome["used"]
+            and outcome["run_id"] == call.run_id
+            and outcome.get("payload_hash") in (None, call.payload_hash)
+        )
     if scope == RUN:
-        return (call.run_id is not None and outcome["run_id"] == call.run_id and run_open
-                and outcome.get("capability") in (None, call.capability))
+        return (
+            call.run_id is not None
+            and outcome["run_id"] == call.run_id
+            and run_open
+            and outcome.get("capability") in (None, call.capability)
+        )
     return outcome["user"] == call.user and outcome["ends"] is not None and now < outcome["ends"]
 
 
@@ -75,8 +93,10 @@ def well_formed(outcome: Any) -> bool:
     if not isinstance(outcome, Mapping) or outcome.get("scope") not in SCOPES:
         return False
     texts = all(isinstance(outcome.get(k), str) for k in ("request_id", "agent", "tool"))
-    optional = all(outcome.get(k) is None or isinstance(outcome.get(k), str)
-                   for k in ("run_id", "action_id", "user", "capability", "payload_hash"))
+    optional = all(
+        outcome.get(k) is None or isinstance(outcome.get(k), str)
+        for k in ("run_id", "action_id", "user", "capability", "payload_hash")
+    )
     ends = outcome.get("ends")
     timed = ends is None or (isinstance(ends, (int, float)) and not isinstance(ends, bool) and math.isfinite(ends))
     return texts and optional and timed and isinstance(outcome.get("used"), bool)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import copy
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..common import NamedCollection
 from ..state import records
@@ -17,5 +18,6 @@ class IdentityProvidersBackend(NamedCollection):
     STATE = (records("items", key="name", schema="IdentityProvider", charge=kind),)
 
     def put(self, name: str, spec: Mapping[str, Any], namespace: str | None = None) -> tuple[dict[str, Any], bool]:
-        return self.store({"name": name, "namespace": namespace or IDP_DEFAULT_NAMESPACE,
-                           "spec": copy.deepcopy(dict(spec))})
+        return self.store(
+            {"name": name, "namespace": namespace or IDP_DEFAULT_NAMESPACE, "spec": copy.deepcopy(dict(spec))}
+        )

@@ -5,8 +5,9 @@ from __future__ import annotations
 from ..common import Handlers, add_collection_reads_and_delete
 
 handlers = Handlers()
-add_collection_reads_and_delete(handlers, "identity", "listIdentityProviders", "getIdentityProvider",
-                                "deleteIdentityProvider")
+add_collection_reads_and_delete(
+    handlers, "identity", "listIdentityProviders", "getIdentityProvider", "deleteIdentityProvider"
+)
 
 
 @handlers.operation("createIdentityProvider")

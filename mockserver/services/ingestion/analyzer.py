@@ -4,6 +4,7 @@ Only the standard library is used and nothing touches the network, so the same
 input always yields the same result. Every public function tolerates arbitrary
 input: files that do not parse are skipped instead of raising.
 """
+
 from __future__ import annotations
 
 import ast
@@ -41,39 +42,83 @@ _ENV_TOOL_RE = re.compile(r"TOOL_([A-Za-z0-9_]+)_URL\Z")
 _PLATFORM_ENV_RE = re.compile(r"(TOOL_[A-Za-z0-9_]+_URL|LLM_GATEWAY_URL|LLM_MODEL\w*|LLM_PROVIDER\w*)\Z")
 GATEWAY_ENV = "LLM_GATEWAY_URL"
 # Statements that hold other statements: a "use" is looked for in the simple ones only.
-_COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor,
-             ast.While, ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match)
+_COMPOUND = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.If,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.With,
+    ast.AsyncWith,
+    ast.Try,
+    ast.TryStar,
+    ast.Match,
+)
 # [ \t]* rather than \s* keeps this linear on files with many blank lines.
 _MAIN_RE = re.compile(r"""^[ \t]*if[ \t]+__name__[ \t]*==[ \t]*['"]__main__['"]""", re.MULTILINE)
 
 # Constructors that create an LLM client; the assigned variable becomes a model usage.
 _CLIENT_CLASSES = {
-    "OpenAI", "AsyncOpenAI", "AzureOpenAI", "AsyncAzureOpenAI", "Anthropic", "AsyncAnthropic",
-    "AnthropicBedrock", "ChatOpenAI", "AzureChatOpenAI", "ChatAnthropic", "ChatOllama",
-    "ChatBedrock", "ChatBedrockConverse", "OpenAIEmbeddings", "AzureOpenAIEmbeddings",
-    "OllamaEmbeddings", "BedrockEmbeddings", "Ollama",
+    "OpenAI",
+    "AsyncOpenAI",
+    "AzureOpenAI",
+    "AsyncAzureOpenAI",
+    "Anthropic",
+    "AsyncAnthropic",
+    "AnthropicBedrock",
+    "ChatOpenAI",
+    "AzureChatOpenAI",
+    "ChatAnthropic",
+    "ChatOllama",
+    "ChatBedrock",
+    "ChatBedrockConverse",
+    "OpenAIEmbeddings",
+    "AzureOpenAIEmbeddings",
+    "OllamaEmbeddings",
+    "BedrockEmbeddings",
+    "Ollama",
 }
 # Import root / class-name fragment -> provider, used when the model name is not recognised.
 _SDK_PROVIDERS = {
-    "openai": "openai", "anthropic": "anthropic", "boto3": "bedrock", "ollama": "ollama",
-    "langchain_openai": "openai", "langchain_anthropic": "anthropic",
-    "langchain_ollama": "ollama", "langchain_aws": "bedrock",
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "boto3": "bedrock",
+    "ollama": "ollama",
+    "langchain_openai": "openai",
+    "langchain_anthropic": "anthropic",
+    "langchain_ollama": "ollama",
+    "langchain_aws": "bedrock",
 }
-_CLASS_PROVIDERS = (("OpenAI", "openai"), ("Anthropic", "anthropic"),
-                    ("Ollama", "ollama"), ("Bedrock", "bedrock"))
+_CLASS_PROVIDERS = (("OpenAI", "openai"), ("Anthropic", "anthropic"), ("Ollama", "ollama"), ("Bedrock", "bedrock"))
 
 # Import -> pip requirement(s). Keys are a top-level module or a two-part dotted name.
 _REQUIREMENTS = {
-    "openai": ["openai>=1.0"], "langchain": ["langchain"], "anthropic": ["anthropic"],
-    "requests": ["requests"], "stripe": ["stripe"], "boto3": ["boto3"],
-    "fastapi": ["fastapi[standard]"], "pandas": ["pandas"], "numpy": ["numpy"],
-    "httpx": ["httpx"], "langgraph": ["langgraph"], "flask": ["flask"],
+    "openai": ["openai>=1.0"],
+    "langchain": ["langchain"],
+    "anthropic": ["anthropic"],
+    "requests": ["requests"],
+    "stripe": ["stripe"],
+    "boto3": ["boto3"],
+    "fastapi": ["fastapi[standard]"],
+    "pandas": ["pandas"],
+    "numpy": ["numpy"],
+    "httpx": ["httpx"],
+    "langgraph": ["langgraph"],
+    "flask": ["flask"],
     "langchain_openai": ["langchain-openai", "openai>=1.0"],
     "langchain_anthropic": ["langchain-anthropic", "anthropic"],
-    "langchain_community": ["langchain-community"], "langchain_core": ["langchain-core"],
-    "yaml": ["pyyaml"], "sklearn": ["scikit-learn"], "PIL": ["pillow"],
-    "bs4": ["beautifulsoup4"], "dotenv": ["python-dotenv"], "cv2": ["opencv-python"],
-    "google.generativeai": ["google-generativeai"], "google.genai": ["google-genai"],
+    "langchain_community": ["langchain-community"],
+    "langchain_core": ["langchain-core"],
+    "yaml": ["pyyaml"],
+    "sklearn": ["scikit-learn"],
+    "PIL": ["pillow"],
+    "bs4": ["beautifulsoup4"],
+    "dotenv": ["python-dotenv"],
+    "cv2": ["opencv-python"],
+    "google.generativeai": ["google-generativeai"],
+    "google.genai": ["google-genai"],
     "google": [],  # namespace package: the pip name cannot be guessed from "google" alone
 }
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ())) | {"__future__"}
@@ -163,8 +208,11 @@ def _env_lookup(node: ast.AST) -> tuple[str, ast.AST | None] | None:
         return (key, None) if key else None
     if isinstance(node, ast.Call) and node.args and _call_name(node.func) in ("get", "getenv"):
         key = _str_const(node.args[0])
-        default = node.args[1] if len(node.args) > 1 else next(
-            (kw.value for kw in node.keywords if kw.arg == "default"), None)
+        default = (
+            node.args[1]
+            if len(node.args) > 1
+            else next((kw.value for kw in node.keywords if kw.arg == "default"), None)
+        )
         return (key, default) if key else None
     return None
 
@@ -182,8 +230,12 @@ def _classify_secret(s: str, is_url: bool) -> tuple[str, str] | None:
         if pattern.search(s):
             return kind, severity
     # URLs are long and varied by nature; they are reported as tools, not secrets.
-    if (not is_url and len(s) >= ENTROPY_MIN_LENGTH and not any(c.isspace() for c in s)
-            and shannon_entropy(s) >= ENTROPY_THRESHOLD):
+    if (
+        not is_url
+        and len(s) >= ENTROPY_MIN_LENGTH
+        and not any(c.isspace() for c in s)
+        and shannon_entropy(s) >= ENTROPY_THRESHOLD
+    ):
         return "high_entropy_string", "low"
     return None
 
@@ -253,8 +305,11 @@ def _model_of(node: ast.AST, consts: dict[str, str]) -> str | None:
 
 def _assigned(nodes: list[ast.AST]) -> list[tuple[str, ast.AST]]:
     """(variable, value) of every ``name = value`` in source order."""
-    return [(n.targets[0].id, n.value) for n in nodes
-            if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)]
+    return [
+        (n.targets[0].id, n.value)
+        for n in nodes
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
+    ]
 
 
 def _constants(assigned: list[tuple[str, ast.AST]]) -> dict[str, str]:
@@ -300,8 +355,9 @@ def _platform_env(nodes: list[ast.AST], assigned_values: list[tuple[str, ast.AST
     return {"lookups": lookups, "defaults": defaults, "first_use": first_use, "gateway": list(gateway.values())}
 
 
-def _gateway_usages(name: str, env: dict, consts: dict[str, str], assigned: list[tuple[str, ast.AST]],
-                    acc: dict) -> set[int]:
+def _gateway_usages(
+    name: str, env: dict, consts: dict[str, str], assigned: list[tuple[str, ast.AST]], acc: dict
+) -> set[int]:
     """One ``default`` model usage per statement calling the LLM gateway (the API quickstart's
     answer: ``variable_name`` is the variable, the model is the one in the request payload,
     written in the call or in a dict assigned before). Answers the ids of the nodes whose
@@ -324,8 +380,15 @@ def _gateway_usages(name: str, env: dict, consts: dict[str, str], assigned: list
                 models += [payloads[n.id][1]] if payloads[n.id][1] else []
         model = next((m for m in models if m.strip() and not _classify_secret(m, False)), None)
         # Like model_providers, never a "model" that looks like a credential.
-        acc["usages"].append({"role": "default", **({"model": model} if model else {}),
-                              "variable_name": GATEWAY_ENV, "file": name, "line": use.lineno})
+        acc["usages"].append(
+            {
+                "role": "default",
+                **({"model": model} if model else {}),
+                "variable_name": GATEWAY_ENV,
+                "file": name,
+                "line": use.lineno,
+            }
+        )
     return claimed
 
 
@@ -354,25 +417,29 @@ def _scan_file(name: str, tree: ast.Module, acc: dict) -> None:
             if url:
                 acc["hosts"].add(url[0])
                 if not _is_llm_host(url[0]):
-                    acc["tools"].append({"name": tool_name_for_host(url[0]), "base_url": url[1],
-                                         "file": name, "line": node.lineno})
+                    acc["tools"].append(
+                        {"name": tool_name_for_host(url[0]), "base_url": url[1], "file": name, "line": node.lineno}
+                    )
             secret = _classify_secret(text, url is not None)
             if secret:  # only the classification is kept, never the literal itself
-                acc["secrets"].append({"type": secret[0], "file": name,
-                                       "line": node.lineno, "severity": secret[1]})
+                acc["secrets"].append({"type": secret[0], "file": name, "line": node.lineno, "severity": secret[1]})
             continue
         lookup = env["lookups"].get(id(node))
         env_tool = _env_tool(lookup[1]) if lookup else None
         if env_tool:  # the URL is only known at run time; the line is where the code uses it
             use = env["first_use"].get(id(node), node)
-            acc["tools"].append({"name": env_tool, "base_url": "", "detected_url_pattern": lookup[1],
-                                 "file": name, "line": use.lineno})
+            acc["tools"].append(
+                {"name": env_tool, "base_url": "", "detected_url_pattern": lookup[1], "file": name, "line": use.lineno}
+            )
         if isinstance(node, (ast.Call, ast.Dict)) and id(node) not in gateway_nodes:
             model = _model_of(node, consts)
             # A "model" that looks like a credential is dropped so it cannot leak via the result.
             if model and model.strip() and not _classify_secret(model, False):
-                provider = (provider_for_model(model) or _class_provider(_call_name(getattr(node, "func", None)))
-                            or (sdk[0] if sdk else "unknown"))
+                provider = (
+                    provider_for_model(model)
+                    or _class_provider(_call_name(getattr(node, "func", None)))
+                    or (sdk[0] if sdk else "unknown")
+                )
                 acc["models"].append({"provider": provider, "model": model})
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):
             _model_usage(node, name, consts, acc)
@@ -391,16 +458,20 @@ def _model_usage(node: ast.Assign | ast.AnnAssign, name: str, consts: dict, acc:
     if not var:
         return
     model = (_model_kw(call, consts) or "").lower()
-    role = ("embedding" if "embed" in cls.lower() or "embed" in model
-            else "chat" if cls.startswith(("Chat", "AzureChat")) else "default")
+    role = (
+        "embedding"
+        if "embed" in cls.lower() or "embed" in model
+        else "chat"
+        if cls.startswith(("Chat", "AzureChat"))
+        else "default"
+    )
     acc["usages"].append({"role": role, "variable_name": var, "file": name, "line": node.lineno})
 
 
 def _local_modules(names: list[str]) -> set[str]:
     # Directories and .py stems of the uploaded files shadow any PyPI package name.
     parts = [n.replace("\\", "/").split("/") for n in names]
-    return ({d for p in parts for d in p[:-1] if d}
-            | {p[-1][:-3] for p in parts if p[-1].endswith(".py")})
+    return {d for p in parts for d in p[:-1] if d} | {p[-1][:-3] for p in parts if p[-1].endswith(".py")}
 
 
 def _req_key(req: str) -> str:
@@ -488,8 +559,7 @@ def analyze(files: dict[str, str]) -> dict:
     """Full analysis result (every documented field except "id")."""
     items = _items(files)
     trees = {n: _parse(s) for n, s in items if n.endswith(".py")}
-    acc: dict = {"tools": [], "models": [], "usages": [], "secrets": [],
-                 "hosts": set(), "sdk_providers": []}
+    acc: dict = {"tools": [], "models": [], "usages": [], "secrets": [], "hosts": set(), "sdk_providers": []}
     for name, _src in items:
         if trees.get(name) is not None:
             _scan_file(name, trees[name], acc)

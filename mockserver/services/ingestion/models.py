@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ...basics.errors import ApiError
 from ..state import Owner, Persistent, mapping, records
@@ -10,8 +11,10 @@ from . import analyzer
 
 
 class IngestionBackend(Persistent):
-    STATE = (records("items", key="id", schema="Analysis"),
-             mapping("stored_at", float, times_of=Owner("items", "id", "analysis", every=True)))
+    STATE = (
+        records("items", key="id", schema="Analysis"),
+        mapping("stored_at", float, times_of=Owner("items", "id", "analysis", every=True)),
+    )
 
     def __init__(self, platform):
         self.platform = platform

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from typing import Any
 from urllib.parse import quote
-from typing import Any, Iterable, Mapping
 
 from ...basics.clock import iso
 from ...basics.errors import ApiError
@@ -114,9 +115,12 @@ def _rules_of(body: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 class PoliciesBackend(Persistent):
-    STATE = (records("policies", key="name", schema="Policy", v1_parts=(("v1_spec", "PolicySpec"),)),
-             records("bindings", key="name", schema="PolicyBinding"),
-             mapping("expiry", float), mapping("generated"))
+    STATE = (
+        records("policies", key="name", schema="Policy", v1_parts=(("v1_spec", "PolicySpec"),)),
+        records("bindings", key="name", schema="PolicyBinding"),
+        mapping("expiry", float),
+        mapping("generated"),
+    )
 
     def __init__(self, platform):
         self.platform = platform
@@ -138,8 +142,9 @@ class PoliciesBackend(Persistent):
         with self.platform.lock:
             # the path names the policy; a body `name` renames nothing
             current = self.get_user_policy(name) if june else self.get_policy(name)
-            return self._store_policy(name, body, origin=current.get("origin", "user"),
-                                      created_at=current.get("created_at"), june=june)
+            return self._store_policy(
+                name, body, origin=current.get("origin", "user"), created_at=current.get("created_at"), june=june
+            )
 
     def upsert_policy(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """An action plan's ``policy.upsert`` (June body): create, or replace the named one."""
@@ -149,8 +154,15 @@ class PoliciesBackend(Persistent):
                 return self.update_policy(body["name"], body, june=True)
             return self.create_policy(body, june=True)
 
-    def _store_policy(self, name: str, body: Mapping[str, Any], origin: str, created_at: str | None = None,
-                      expires_at: str | None = None, june: bool = False) -> dict[str, Any]:
+    def _store_policy(
+        self,
+        name: str,
+        body: Mapping[str, Any],
+        origin: str,
+        created_at: str | None = None,
+        expires_at: str | None = None,
+        june: bool = False,
+    ) -> dict[str, Any]:
         rules = _rules_of(body)
         if not rules and not june:  # a June policy may route approvals and hold no rules yet
             raise ApiError(400, "rules is required (or spec.policies in the SDK form)")
@@ -159,10 +171,15 @@ class PoliciesBackend(Persistent):
         # Stored in February's shape (its API object), with the June spec as sent beside it
         # when written through /api/v1: what February cannot express stays in force there.
         shown = february_rules(rules)
-        policy = {"name": name, "namespace": DEFAULT_NAMESPACE, "rules": shown,
-                  "spec": {"policies": shown, "approvals": list((body.get("spec") or {}).get("approvals") or [])},
-                  "status": {"ready": True, "message": ""}, "origin": origin,
-                  "created_at": created_at or self.platform.now_iso()}
+        policy = {
+            "name": name,
+            "namespace": DEFAULT_NAMESPACE,
+            "rules": shown,
+            "spec": {"policies": shown, "approvals": list((body.get("spec") or {}).get("approvals") or [])},
+            "status": {"ready": True, "message": ""},
+            "origin": origin,
+            "created_at": created_at or self.platform.now_iso(),
+        }
         if june:
             policy["v1_spec"] = {**body["spec"], "policies": rules}
         if expires_at:
@@ -209,10 +226,19 @@ class PoliciesBackend(Persistent):
             users = self._users_by_policy()
         views = []
         for policy in policies:
-            spec = policy.get("v1_spec") or {"policies": policy["rules"],
-                                              "approvals": self._june_approvals(policy["spec"].get("approvals", []))}
-            views.append({"name": policy["name"], "namespace": policy["namespace"], "spec": spec,
-                          "status": policy["status"], "used_by": users.get(policy["name"], [])})
+            spec = policy.get("v1_spec") or {
+                "policies": policy["rules"],
+                "approvals": self._june_approvals(policy["spec"].get("approvals", [])),
+            }
+            views.append(
+                {
+                    "name": policy["name"],
+                    "namespace": policy["namespace"],
+                    "spec": spec,
+                    "status": policy["status"],
+                    "used_by": users.get(policy["name"], []),
+                }
+            )
         return views
 
     def _users_by_policy(self) -> dict[str, list[dict[str, str]]]:
@@ -250,17 +276,23 @@ class PoliciesBackend(Persistent):
 
     # --- bindings ---------------------------------------------------------------------
 
-    def create_binding(self, body: Mapping[str, Any], origin: str = "user",
-                       expires_at: str | None = None) -> dict[str, Any]:
+    def create_binding(
+        self, body: Mapping[str, Any], origin: str = "user", expires_at: str | None = None
+    ) -> dict[str, Any]:
         with self.platform.lock:
             self._expire_due()
             if body["name"] in self.bindings:
                 raise ApiError(409, f'policy binding "{body["name"]}" already exists')
             self.get_policy(body["policy"])
             self.platform.check_capacity("policy bindings", len(self.bindings))
-            binding = {"name": body["name"], "namespace": DEFAULT_NAMESPACE, "policy": body["policy"],
-                       "subjects": [dict(s) for s in body["subjects"]], "origin": origin,
-                       "created_at": self.platform.now_iso()}
+            binding = {
+                "name": body["name"],
+                "namespace": DEFAULT_NAMESPACE,
+                "policy": body["policy"],
+                "subjects": [dict(s) for s in body["subjects"]],
+                "origin": origin,
+                "created_at": self.platform.now_iso(),
+            }
             if expires_at:
                 binding["expires_at"] = expires_at
             self.bindings[binding["name"]] = binding
@@ -279,16 +311,18 @@ class PoliciesBackend(Persistent):
 
     # --- what the platform creates itself ----------------------------------------------
 
-    def _put_generated(self, name: str, agent: str, resource: str, origin: str,
-                       ends: float | None = None) -> None:
+    def _put_generated(self, name: str, agent: str, resource: str, origin: str, ends: float | None = None) -> None:
         """A policy allowing ``resource`` and a binding of the same name for the agent."""
         expires_at = iso(ends) if ends is not None else None
         self.bindings.pop(name, None)
-        self._store_policy(name, {"rules": [{"permission": ALLOW, "resource": resource}]}, origin,
-                           expires_at=expires_at)
-        self.create_binding({"name": name, "policy": name,
-                             "subjects": [{"kind": "ServiceAccount", "name": agent}]},
-                            origin=origin, expires_at=expires_at)
+        self._store_policy(
+            name, {"rules": [{"permission": ALLOW, "resource": resource}]}, origin, expires_at=expires_at
+        )
+        self.create_binding(
+            {"name": name, "policy": name, "subjects": [{"kind": "ServiceAccount", "name": agent}]},
+            origin=origin,
+            expires_at=expires_at,
+        )
         self.generated[name] = agent
         if ends is not None:
             self.expiry[name] = ends
@@ -347,8 +381,11 @@ class PoliciesBackend(Persistent):
             tool = self.platform.tools.items.get(tool_name)
             tags = set(tool["spec"].get("riskTags", [])) if tool else set()
             for policy in self._bound(DEFAULT_NAMESPACE, agent):
-                routes = policy["v1_spec"].get("approvals") or [] if "v1_spec" in policy \
-                    else self._june_approvals(policy["spec"].get("approvals", []))  # checked as June's
+                routes = (
+                    policy["v1_spec"].get("approvals") or []
+                    if "v1_spec" in policy
+                    else self._june_approvals(policy["spec"].get("approvals", []))
+                )  # checked as June's
                 for route in routes:
                     ids, route_tags = route.get("toolIds"), route.get("tags")
                     covered = (not ids and not route_tags) or tool_name in (ids or []) or tags & set(route_tags or [])
@@ -374,7 +411,6 @@ class PoliciesBackend(Persistent):
                 del self.expiry[name]
 
     # --- state ------------------------------------------------------------------------
-
 
 
 WRITES = ["POST", "PUT", "PATCH", "DELETE"]

@@ -11,6 +11,7 @@ handlers = Handlers()
 
 # --- February: /api/policies, /api/policy-bindings ------------------------------------------
 
+
 @handlers.operation("createPolicy")
 def create_policy(platform, req):
     return 201, february_view(platform.policies.create_policy(req.body))
@@ -59,6 +60,7 @@ def delete_policy_binding(platform, req):
 
 
 # --- June: /api/v1/policies ---------------------------------------------------------------
+
 
 @handlers.operation("createPolicyV1")
 def create_policy_v1(platform, req):

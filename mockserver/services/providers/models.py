@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import copy
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..common import DEFAULT_NAMESPACE, NamedCollection
 from ..state import Owner, mapping, records
@@ -16,16 +17,22 @@ READY_AFTER_SECONDS = 1.0
 class ModelProvidersBackend(NamedCollection):
     kind = "model providers"
     not_found_message = 'model provider "{name}" not found'
-    STATE = (records("items", key="name", schema="ModelProvider", charge=kind),
-             mapping("created_at", float, times_of=Owner("items", "name", "model provider")))
+    STATE = (
+        records("items", key="name", schema="ModelProvider", charge=kind),
+        mapping("created_at", float, times_of=Owner("items", "name", "model provider")),
+    )
 
     def __init__(self, platform):
         super().__init__(platform)
         self.created_at: dict[str, float] = {}
 
     def put(self, name: str, spec: Mapping[str, Any], ready: bool = False) -> tuple[dict[str, Any], bool]:
-        record = {"name": name, "namespace": DEFAULT_NAMESPACE, "spec": copy.deepcopy(dict(spec)),
-                  "status": {"phase": "Available" if ready else "Pending", "message": ""}}
+        record = {
+            "name": name,
+            "namespace": DEFAULT_NAMESPACE,
+            "spec": copy.deepcopy(dict(spec)),
+            "status": {"phase": "Available" if ready else "Pending", "message": ""},
+        }
         with self.platform.lock:
             stored, created = self.store(record)
             self.created_at[name] = self.platform.clock.now() - (READY_AFTER_SECONDS if ready else 0)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from ..common import Handlers, add_collection_reads_and_delete
 
 handlers = Handlers()
-add_collection_reads_and_delete(handlers, "providers", "listModelProviders", "getModelProvider",
-                                "deleteModelProvider")
+add_collection_reads_and_delete(handlers, "providers", "listModelProviders", "getModelProvider", "deleteModelProvider")
 
 
 @handlers.operation("createModelProvider")

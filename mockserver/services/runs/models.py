@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import quote
 
 from ...basics.errors import ApiError
@@ -108,9 +109,11 @@ def _events_problem(events: Any, state: Mapping[str, Any]) -> str | None:
 
 
 class RunsBackend(Persistent):
-    STATE = (records("runs", key="id", schema="Run"),
-             encoded_logs("events", charge="events", check=_events_problem),  # checked against RunEvent, numbered 1..n
-             records("actions", key="action_id", schema="BlockedAction"))
+    STATE = (
+        records("runs", key="id", schema="Run"),
+        encoded_logs("events", charge="events", check=_events_problem),  # checked against RunEvent, numbered 1..n
+        records("actions", key="action_id", schema="BlockedAction"),
+    )
 
     def __init__(self, platform):
         self.platform = platform
@@ -129,17 +132,19 @@ class RunsBackend(Persistent):
     def create(self, body: Mapping[str, Any]) -> dict[str, Any]:
         now = self.platform.now_iso()
         namespace = body.get("namespace") or DEFAULT_NAMESPACE
-        run = _without_none({
-            "id": self.platform.new_id(),
-            "conversation_id": body.get("conversation_id"),
-            "agent_id": body["agent_id"],
-            "namespace": namespace,
-            "user_id": body["user_id"],
-            "status": "RUNNING",
-            "invoke_url": body.get("invoke_url") or invoke_url_for(body["agent_id"], namespace),
-            "created_at": now,
-            "updated_at": now,
-        })
+        run = _without_none(
+            {
+                "id": self.platform.new_id(),
+                "conversation_id": body.get("conversation_id"),
+                "agent_id": body["agent_id"],
+                "namespace": namespace,
+                "user_id": body["user_id"],
+                "status": "RUNNING",
+                "invoke_url": body.get("invoke_url") or invoke_url_for(body["agent_id"], namespace),
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
         with self.platform.lock:
             if len(self.runs) >= self.platform.config.max_objects_per_kind:
                 self._evict_oldest_finished()
@@ -174,8 +179,11 @@ class RunsBackend(Persistent):
             status = "RUNNING"
         with self.platform.lock:
             runs = list(self.runs.values())
-        return [r for r in runs
-                if (agent_id is None or r["agent_id"] == agent_id) and (status is None or r["status"] == status)]
+        return [
+            r
+            for r in runs
+            if (agent_id is None or r["agent_id"] == agent_id) and (status is None or r["status"] == status)
+        ]
 
     def transition(self, run_id: str, new_status: str, blocked_action_id: str | None = None) -> dict[str, Any]:
         with self.platform.lock:
@@ -199,8 +207,9 @@ class RunsBackend(Persistent):
         """Fail before a change that will log ``events`` events on a run whose log is (nearly) full."""
         self.platform.check_capacity("events in this run", len(self.events[run_id]) + events - 1)
 
-    def add_event(self, run_id: str, event_type: str, actor: str | None = None,
-                  payload_hash: str | None = None, data: Any = None) -> bytes:
+    def add_event(
+        self, run_id: str, event_type: str, actor: str | None = None, payload_hash: str | None = None, data: Any = None
+    ) -> bytes:
         """Log an event; the event as stored (JSON bytes)."""
         with self.platform.lock:
             self.get(run_id)
@@ -208,11 +217,18 @@ class RunsBackend(Persistent):
             self.ensure_event_room(run_id)
             data = redact_stored(data) if data is not None else None
             self.platform.budget.charge(("events", run_id), data, add=True)
-            event = _without_none({
-                "event_id": self.platform.new_id(), "run_id": run_id, "seq": len(log) + 1,
-                "type": event_type, "actor": actor, "payload_hash": payload_hash, "data": data,
-                "timestamp": self.platform.now_iso(),
-            })
+            event = _without_none(
+                {
+                    "event_id": self.platform.new_id(),
+                    "run_id": run_id,
+                    "seq": len(log) + 1,
+                    "type": event_type,
+                    "actor": actor,
+                    "payload_hash": payload_hash,
+                    "data": data,
+                    "timestamp": self.platform.now_iso(),
+                }
+            )
             encoded = json.dumps(event, separators=(",", ":")).encode()
             log.append(encoded)
             if self._event_types is not None:
@@ -224,8 +240,13 @@ class RunsBackend(Persistent):
             self._event_types = {json.loads(e)["type"] for log in self.events.values() for e in log}
         return self._event_types
 
-    def list_events(self, run_id: str, limit: int | None = None, after_seq: int | None = None,
-                    shown_types: frozenset[str] | None = None) -> list[bytes]:
+    def list_events(
+        self,
+        run_id: str,
+        limit: int | None = None,
+        after_seq: int | None = None,
+        shown_types: frozenset[str] | None = None,
+    ) -> list[bytes]:
         """The run's events, each as JSON bytes: with ``after_seq`` the first ``limit`` events
         after it (paging forward), otherwise the last ``limit`` ones; O(limit).
 
@@ -240,13 +261,19 @@ class RunsBackend(Persistent):
                     return page[:limit] if limit else page
                 return _last_shown(log, limit, shown_types)
             if after_seq is not None:  # seq n is at index n - 1: no gaps
-                return log[after_seq:after_seq + limit] if limit else log[after_seq:]
+                return log[after_seq : after_seq + limit] if limit else log[after_seq:]
             return log[-limit:] if limit else list(log)
 
     # --- blocked actions --------------------------------------------------------------
 
-    def create_action(self, run_id: str, tool_id: str, capability: str | None = None,
-                      payload_hash: str | None = None, data: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def create_action(
+        self,
+        run_id: str,
+        tool_id: str,
+        capability: str | None = None,
+        payload_hash: str | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         with self.platform.lock:
             run = self.get(run_id)
             if run["status"] != "RUNNING":
@@ -254,11 +281,18 @@ class RunsBackend(Persistent):
             self.platform.check_capacity("actions", len(self.actions))
             self.ensure_event_room(run_id)
             now = self.platform.now_iso()
-            action = _without_none({
-                "action_id": self.platform.new_id(), "run_id": run_id, "tool_id": tool_id,
-                "capability": capability, "payload_hash": payload_hash, "status": "BLOCKED",
-                "created_at": now, "updated_at": now,
-            })
+            action = _without_none(
+                {
+                    "action_id": self.platform.new_id(),
+                    "run_id": run_id,
+                    "tool_id": tool_id,
+                    "capability": capability,
+                    "payload_hash": payload_hash,
+                    "status": "BLOCKED",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
             self._run_actions.of(self.actions).setdefault(run_id, []).append(action["action_id"])
             self.actions[action["action_id"]] = action
             self.transition(run_id, "PAUSED_APPROVAL", blocked_action_id=action["action_id"])
@@ -271,8 +305,14 @@ class RunsBackend(Persistent):
             raise ApiError(404, f"action {action_id} not found")
         return action
 
-    def approve_action(self, run_id: str, action_id: str, payload_hash: str | None,
-                       approver: str | None = None, check_hash: bool = True) -> dict[str, Any]:
+    def approve_action(
+        self,
+        run_id: str,
+        action_id: str,
+        payload_hash: str | None,
+        approver: str | None = None,
+        check_hash: bool = True,
+    ) -> dict[str, Any]:
         """BLOCKED -> APPROVED, log APPROVED, and resume the run if it waits for this action."""
         with self.platform.lock:
             action = self.get_action(run_id, action_id)
@@ -320,8 +360,10 @@ class RunsBackend(Persistent):
                 raise ApiError(409, f"run {new_id} already exists")
             run = {**self.runs.pop(self.get(run_id)["id"]), "id": new_id}
             self.runs[new_id] = run
-            self.events[new_id] = [json.dumps({**json.loads(event), "run_id": new_id}, separators=(",", ":")).encode()
-                                   for event in self.events.pop(run_id)]
+            self.events[new_id] = [
+                json.dumps({**json.loads(event), "run_id": new_id}, separators=(",", ":")).encode()
+                for event in self.events.pop(run_id)
+            ]
             for action_id, action in list(self.actions.items()):
                 if action["run_id"] == run_id:
                     self.actions[action_id] = {**action, "run_id": new_id}

@@ -30,9 +30,13 @@ def update_run(platform, req):
 @handlers.operation("addRunEvent")
 def add_run_event(platform, req):
     body = req.body
-    event = platform.runs.add_event(req.path["id"], body["type"], body.get("actor"),
-                                    body.get("payload_hash") or req.header("X-Payload-Hash"),
-                                    body.get("data"))
+    event = platform.runs.add_event(
+        req.path["id"],
+        body["type"],
+        body.get("actor"),
+        body.get("payload_hash") or req.header("X-Payload-Hash"),
+        body.get("data"),
+    )
     return 201, event
 
 
@@ -48,8 +52,12 @@ def list_run_events(platform, req):
 @handlers.operation("createBlockedAction")
 def create_blocked_action(platform, req):
     body = req.body
-    action = platform.runs.create_action(req.path["id"], body["tool_id"], body.get("capability"),
-                                         body.get("payload_hash") or req.header("X-Payload-Hash"))
+    action = platform.runs.create_action(
+        req.path["id"],
+        body["tool_id"],
+        body.get("capability"),
+        body.get("payload_hash") or req.header("X-Payload-Hash"),
+    )
     return 201, action
 
 
@@ -62,6 +70,7 @@ def get_action(platform, req):
 @handlers.operation("approveAction")
 def approve_action(platform, req):
     payload_hash = (req.body or {}).get("payload_hash") or req.header("X-Payload-Hash")
-    action = platform.runs.approve_action(req.path["id"], req.path["action_id"], payload_hash,
-                                          req.header("X-End-User-ID"))
+    action = platform.runs.approve_action(
+        req.path["id"], req.path["action_id"], payload_hash, req.header("X-End-User-ID")
+    )
     return 200, action

@@ -21,19 +21,20 @@ The egress checks, in the order the mock applies them (docs/runtime.md says why)
 from __future__ import annotations
 
 import base64
+import fnmatch
 import hashlib
 import hmac
-import fnmatch
 import json
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from ...basics.errors import ApiError
-from ...spec.surfaces import DEFAULT_WORKSPACE
 from ...spec.paths import EGRESS_PREFIX, LLM_PREFIX
+from ...spec.surfaces import DEFAULT_WORKSPACE
 from ..budget import stored_size
 from ..governance.models import ANONYMOUS, verified_user
 from ..governance.scopes import ToolCall
@@ -88,8 +89,12 @@ def env_name(tool_name: str) -> str:
     return tool_name.upper().replace("-", "_").replace(".", "_")
 
 
-def agent_env(agent: Mapping[str, Any], base_url: str, tools: Mapping[str, Mapping[str, Any]] | None = None,
-              source: Mapping[str, Any] | None = None) -> dict[str, str]:
+def agent_env(
+    agent: Mapping[str, Any],
+    base_url: str,
+    tools: Mapping[str, Mapping[str, Any]] | None = None,
+    source: Mapping[str, Any] | None = None,
+) -> dict[str, str]:
     """The environment the platform injects into a deployed agent, pointing at this mock.
 
     Tool URLs carry the agent's identity (no key needed), under both documented spellings.
@@ -115,8 +120,9 @@ def agent_env(agent: Mapping[str, Any], base_url: str, tools: Mapping[str, Mappi
     env["AGENT_NAME"] = name
     env["GOVERNANCE_URL"] = base_url
     if tools is not None:
-        definitions, routes = tool_definitions([tools[t["name"]] for t in spec.get("requiredTools") or []
-                                                if t["name"] in tools])
+        definitions, routes = tool_definitions(
+            [tools[t["name"]] for t in spec.get("requiredTools") or [] if t["name"] in tools]
+        )
         env["TOOL_DEFINITIONS_JSON"] = json.dumps(definitions)
         env["TOOL_ROUTES_JSON"] = json.dumps(routes)
     if source and source.get("entry_point"):
@@ -142,32 +148,58 @@ def tool_definitions(tools: list[Mapping[str, Any]]) -> tuple[list[dict[str, Any
         capabilities = [c for c in spec.get("capabilities") or [] if isinstance(c, Mapping)]
         if not capabilities:
             function = _function_name(tool_name)
-            definitions.append({"type": "function", "function": {
-                "name": function, "description": description,
-                "parameters": {"type": "object", "properties": {
-                    "path": {"type": "string", "description": "path on the tool, e.g. /items"},
-                    "body": {"type": "string", "description": "JSON request body"}}}}})
+            definitions.append(
+                {
+                    "type": "function",
+                    "function": {
+                        "name": function,
+                        "description": description,
+                        "parameters": {
+                            "type": "object",
+                            "properties": {
+                                "path": {"type": "string", "description": "path on the tool, e.g. /items"},
+                                "body": {"type": "string", "description": "JSON request body"},
+                            },
+                        },
+                    },
+                }
+            )
             routes[function] = {"tool": tool_name, "method": "POST", "path": "/"}
             continue
         for index, capability in enumerate(capabilities):
             method = str(capability.get("method") or "POST").upper().replace("*", "POST")
             path = str(capability.get("path") or capability.get("pathPattern") or "/").replace("*", "")
             function = _function_name(f"{tool_name}__{capability.get('name') or index}")
-            definitions.append({"type": "function", "function": {
-                "name": function, "description": capability.get("description") or f"{description}: {method} {path}",
-                "parameters": {"type": "object", "properties": {}}}})
+            definitions.append(
+                {
+                    "type": "function",
+                    "function": {
+                        "name": function,
+                        "description": capability.get("description") or f"{description}: {method} {path}",
+                        "parameters": {"type": "object", "properties": {}},
+                    },
+                }
+            )
             routes[function] = {"tool": tool_name, "method": method, "path": path or "/"}
     return definitions, routes
 
 
 class RuntimeBackend(Persistent):
-    STATE = (mapping("endpoints"),
-             records("checkpoints", key=lambda c: f"{c['run_id']}/{c['action_id']}", schema="Checkpoint",
-                     charge="checkpoints"),
-             mapping("tool_results", list, dump_value=list, charge="tool results",
-                     measure=lambda reports: sum(map(stored_size, reports))),
-             records("consents", key=lambda c: f"{c['user']}/{c['tool']}"),
-             mapping("tool_replies"))
+    STATE = (
+        mapping("endpoints"),
+        records(
+            "checkpoints", key=lambda c: f"{c['run_id']}/{c['action_id']}", schema="Checkpoint", charge="checkpoints"
+        ),
+        mapping(
+            "tool_results",
+            list,
+            dump_value=list,
+            charge="tool results",
+            measure=lambda reports: sum(map(stored_size, reports)),
+        ),
+        records("consents", key=lambda c: f"{c['user']}/{c['tool']}"),
+        mapping("tool_replies"),
+    )
 
     def __init__(self, platform):
         self.platform = platform
@@ -205,8 +237,9 @@ class RuntimeBackend(Persistent):
 
     # --- runs driven by a real agent ----------------------------------------------------
 
-    def begin_invoke(self, namespace: str, name: str, body: Any, end_user: str | None,
-                     run_id: str | None, invoke_url: str) -> dict[str, Any]:
+    def begin_invoke(
+        self, namespace: str, name: str, body: Any, end_user: str | None, run_id: str | None, invoke_url: str
+    ) -> dict[str, Any]:
         """The run an invoke belongs to (the caller's ``X-Run-ID``, else a new one) and its
         USER_MESSAGE event."""
         platform = self.platform
@@ -217,11 +250,21 @@ class RuntimeBackend(Persistent):
             if run_id:
                 run = platform.runs.get(run_id)
             else:
-                run = platform.runs.create({"agent_id": name, "namespace": namespace,
-                                            "user_id": end_user or ANONYMOUS, "invoke_url": invoke_url})
+                run = platform.runs.create(
+                    {
+                        "agent_id": name,
+                        "namespace": namespace,
+                        "user_id": end_user or ANONYMOUS,
+                        "invoke_url": invoke_url,
+                    }
+                )
             message = body.get("message") if isinstance(body, dict) else None
-            platform.runs.add_event(run["id"], "USER_MESSAGE", actor=end_user,
-                                    data={"message": message} if isinstance(message, str) else None)
+            platform.runs.add_event(
+                run["id"],
+                "USER_MESSAGE",
+                actor=end_user,
+                data={"message": message} if isinstance(message, str) else None,
+            )
             return run
 
     def settle_run(self, run_id: str, status: int, reply: Any) -> None:
@@ -233,13 +276,17 @@ class RuntimeBackend(Persistent):
             if run is None or run["status"] != "RUNNING":
                 return
             reply = reply if isinstance(reply, dict) else {}
-            if reply.get("approval_required") or reply.get("consent_required") \
-                    or reply.get("code") in ("APPROVAL_REQUIRED", "CONSENT_REQUIRED"):
+            if (
+                reply.get("approval_required")
+                or reply.get("consent_required")
+                or reply.get("code") in ("APPROVAL_REQUIRED", "CONSENT_REQUIRED")
+            ):
                 return
             if 200 <= status < 300:
                 text = reply.get("response")
-                platform.runs.add_event(run_id, "AGENT_MESSAGE",
-                                        data={"response": text} if isinstance(text, str) else None)
+                platform.runs.add_event(
+                    run_id, "AGENT_MESSAGE", data={"response": text} if isinstance(text, str) else None
+                )
                 platform.runs.add_event(run_id, "COMPLETED")
                 platform.runs.transition(run_id, "COMPLETED")
             else:
@@ -276,8 +323,12 @@ class RuntimeBackend(Persistent):
             key = f"{run_id}/{body['action_id']}"
             if key not in self.checkpoints:
                 self.platform.check_capacity("checkpoints", len(self.checkpoints))
-            record = {**body, "id": self.platform.new_id("ckpt-"), "run_id": run_id,
-                      "created_at": self.platform.now_iso()}
+            record = {
+                **body,
+                "id": self.platform.new_id("ckpt-"),
+                "run_id": run_id,
+                "created_at": self.platform.now_iso(),
+            }
             self.platform.budget.charge(("checkpoints", key), record)  # replaces a same-action charge
             self.checkpoints[key] = record
             self._run_checkpoints.of(self.checkpoints).setdefault(run_id, set()).add(key)
@@ -312,14 +363,25 @@ class RuntimeBackend(Persistent):
     def budget_charges(self) -> dict[tuple[str, str], int]:
         """What the stored checkpoints and tool results cost, for recounting after a load."""
         charges = {("checkpoints", key): stored_size(record) for key, record in self.checkpoints.items()}
-        charges.update({("tool results", run_id): sum(map(stored_size, reports))
-                        for run_id, reports in self.tool_results.items()})
+        charges.update(
+            {("tool results", run_id): sum(map(stored_size, reports)) for run_id, reports in self.tool_results.items()}
+        )
         return charges
 
     # --- the egress checks --------------------------------------------------------------
 
-    def check_tool_call(self, namespace: str, agent_name: str, tool_name: str, method: str, path: str,
-                        query: str, body: bytes, run_id: str | None, callback_url: str) -> Allowed | Refusal:
+    def check_tool_call(
+        self,
+        namespace: str,
+        agent_name: str,
+        tool_name: str,
+        method: str,
+        path: str,
+        query: str,
+        body: bytes,
+        run_id: str | None,
+        callback_url: str,
+    ) -> Allowed | Refusal:
         """The tool proxy's decision. The run's events are the audit trail of every call made
         in it: TOOL_REQUEST (the agent as actor), then APPROVAL_REQUIRED, CONSENT_REQUIRED or,
         for any other refusal, TOOL_RESPONSE with the status and error the agent got (the
@@ -330,30 +392,54 @@ class RuntimeBackend(Persistent):
         platform = self.platform
         with platform.lock:
             run = platform.runs.runs.get(run_id or "")
-            audited = run_id if run is not None and (run["namespace"], run["agent_id"]) == (namespace, agent_name) \
-                else None
+            audited = (
+                run_id if run is not None and (run["namespace"], run["agent_id"]) == (namespace, agent_name) else None
+            )
             if audited:
-                self._audit(audited, "TOOL_REQUEST", agent_name,
-                            {"tool_id": tool_name, "tool_method": method, "tool_path": path})
+                self._audit(
+                    audited,
+                    "TOOL_REQUEST",
+                    agent_name,
+                    {"tool_id": tool_name, "tool_method": method, "tool_path": path},
+                )
             try:
-                decision = self._decide(namespace, agent_name, tool_name, method, tool_path(path), query, body,
-                                        run_id, callback_url)
+                decision = self._decide(
+                    namespace, agent_name, tool_name, method, tool_path(path), query, body, run_id, callback_url
+                )
             except ApiError as exc:  # e.g. the run's agent is gone: recorded like any other refusal
                 if audited:
-                    self._audit(audited, "TOOL_RESPONSE", PLATFORM_ACTOR,
-                                {"tool_id": tool_name, "status": exc.status, "error": exc.message})
+                    self._audit(
+                        audited,
+                        "TOOL_RESPONSE",
+                        PLATFORM_ACTOR,
+                        {"tool_id": tool_name, "status": exc.status, "error": exc.message},
+                    )
                 raise
             if audited and isinstance(decision, Refusal):
                 code = decision.body.get("code")
                 if code == "CONSENT_REQUIRED":
                     self._audit(audited, "CONSENT_REQUIRED", PLATFORM_ACTOR, {"tool_id": tool_name})
                 elif code != "APPROVAL_REQUIRED":  # that one is logged with its blocked action
-                    self._audit(audited, "TOOL_RESPONSE", PLATFORM_ACTOR,
-                                {"tool_id": tool_name, "status": decision.status, "error": decision.body["error"]})
+                    self._audit(
+                        audited,
+                        "TOOL_RESPONSE",
+                        PLATFORM_ACTOR,
+                        {"tool_id": tool_name, "status": decision.status, "error": decision.body["error"]},
+                    )
             return decision
 
-    def _decide(self, namespace: str, agent_name: str, tool_name: str, method: str, path: str,
-                query: str, body: bytes, run_id: str | None, callback_url: str) -> Allowed | Refusal:
+    def _decide(
+        self,
+        namespace: str,
+        agent_name: str,
+        tool_name: str,
+        method: str,
+        path: str,
+        query: str,
+        body: bytes,
+        run_id: str | None,
+        callback_url: str,
+    ) -> Allowed | Refusal:
         platform = self.platform
         # 1. tool identification
         agent = platform.agents.get(namespace, agent_name)
@@ -361,12 +447,18 @@ class RuntimeBackend(Persistent):
         if tool is None:
             return Refusal(404, {"error": f'tool "{tool_name}" not found', "tool": tool_name})
         if tool_name not in {t.get("name") for t in agent["spec"].get("requiredTools", [])}:
-            return Refusal(403, {"error": f"agent {agent_name} does not list tool {tool_name} in its required tools",
-                                 "tool": tool_name})
+            return Refusal(
+                403,
+                {
+                    "error": f"agent {agent_name} does not list tool {tool_name} in its required tools",
+                    "tool": tool_name,
+                },
+            )
         run = platform.runs.get(run_id) if run_id else None
         if run is not None and (run["namespace"], run["agent_id"]) != (namespace, agent_name):
-            return Refusal(403, {"error": f"run {run_id} belongs to agent {run['namespace']}/{run['agent_id']}",
-                                 "tool": tool_name})
+            return Refusal(
+                403, {"error": f"run {run_id} belongs to agent {run['namespace']}/{run['agent_id']}", "tool": tool_name}
+            )
         # The end user is the run's, as the platform verified it: never a header the agent sent.
         end_user = verified_user(run) if run is not None else None
         url = tool_url(tool) + path + (f"?{query}" if query else "")
@@ -380,8 +472,10 @@ class RuntimeBackend(Persistent):
         if verdict == DENY:
             return Refusal(403, {"error": f"policy denies {method} {url} to agent {agent_name}", "tool": tool_name})
         if verdict != ALLOW and not needs_approval:
-            return Refusal(403, {"error": f"no policy binding allows agent {agent_name} to call tool {tool_name}",
-                                 "tool": tool_name})
+            return Refusal(
+                403,
+                {"error": f"no policy binding allows agent {agent_name} to call tool {tool_name}", "tool": tool_name},
+            )
 
         # 3. capabilities
         if capabilities and not matching:
@@ -395,19 +489,23 @@ class RuntimeBackend(Persistent):
         # payload hash: until the run's approved action has executed, the retry must be it, whatever the scope
         approved = self._approved_action(run_id, tool_name) if run_id else None
         if approved is not None and approved.get("payload_hash") not in (None, digest):
-            return Refusal(409, {"error": "payload_hash mismatch", "tool": tool_name,
-                                 "action_id": approved["action_id"]})
-        outcome = platform.governance.covering(ToolCall(agent_name, tool_name, run_id, end_user, capability,
-                                                        digest)) if needs_approval else None
+            return Refusal(
+                409, {"error": "payload_hash mismatch", "tool": tool_name, "action_id": approved["action_id"]}
+            )
+        outcome = (
+            platform.governance.covering(ToolCall(agent_name, tool_name, run_id, end_user, capability, digest))
+            if needs_approval
+            else None
+        )
         if needs_approval and outcome is None:
             return self._approval(agent_name, tool_name, method, url, capability, run_id, digest)
 
         # 5. OAuth2 consent
         auth = tool["spec"].get("connection", {}).get("authentication", {})
         oauth = auth.get("oauth2Config") or {}
-        if auth.get("type") == "OAuth2" and oauth.get("authUrl"):
-            if f"{end_user or ''}/{tool_name}" not in self.consents:
-                return self._consent_required(tool_name, tool, end_user or "", callback_url)
+        oauth_tool = auth.get("type") == "OAuth2" and oauth.get("authUrl")
+        if oauth_tool and f"{end_user or ''}/{tool_name}" not in self.consents:
+            return self._consent_required(tool_name, tool, end_user or "", callback_url)
 
         # 6. allowed: only now is a `once` approval spent and the approved action executed
         if outcome is not None:
@@ -422,8 +520,11 @@ class RuntimeBackend(Persistent):
         """TOOL_RESPONSE on the caller's run (no headers, no body: they may hold secrets)."""
         if not allowed.run_id:
             return
-        data: dict[str, Any] = {"tool_id": allowed.tool["name"], "tool_method": method,
-                                "tool_url": allowed.url.split("?", 1)[0]}
+        data: dict[str, Any] = {
+            "tool_id": allowed.tool["name"],
+            "tool_method": method,
+            "tool_url": allowed.url.split("?", 1)[0],
+        }
         if status is not None:
             data["status"] = status
         with self.platform.lock:
@@ -441,21 +542,35 @@ class RuntimeBackend(Persistent):
                 return action
         return None
 
-    def _approval(self, agent: str, tool_name: str, method: str, url: str, capability: str,
-                  run_id: str | None, digest: str) -> Refusal:
+    def _approval(
+        self, agent: str, tool_name: str, method: str, url: str, capability: str, run_id: str | None, digest: str
+    ) -> Refusal:
         data = {"tool_id": tool_name, "capability": capability, "tool_method": method, "tool_url": url}
         run = self.platform.runs.runs.get(run_id or "")
         if run is not None and run["status"] != "RUNNING":
             waiting = self.platform.governance.pending_for_run(run_id, agent, tool_name)
             if waiting is None:  # paused on another tool's action, or ended: no second blocked action
-                return Refusal(409, {"error": f"run is {run['status']}, must be RUNNING to create actions",
-                                     "tool": tool_name})
+                return Refusal(
+                    409, {"error": f"run is {run['status']}, must be RUNNING to create actions", "tool": tool_name}
+                )
         request, _ = self.platform.governance.create(
-            {"subject": agent, "agent_id": agent, "tool_id": tool_name, "capability": capability,
-             "run_id": run_id, "payload_hash": digest}, event_data=data)
-        reply = {"error": "APPROVAL_REQUIRED", "code": "APPROVAL_REQUIRED", "request_id": request["id"],
-                 "tool": tool_name,
-                 "message": f"Tool '{tool_name}' requires approval before it can be used (request {request['id']})."}
+            {
+                "subject": agent,
+                "agent_id": agent,
+                "tool_id": tool_name,
+                "capability": capability,
+                "run_id": run_id,
+                "payload_hash": digest,
+            },
+            event_data=data,
+        )
+        reply = {
+            "error": "APPROVAL_REQUIRED",
+            "code": "APPROVAL_REQUIRED",
+            "request_id": request["id"],
+            "tool": tool_name,
+            "message": f"Tool '{tool_name}' requires approval before it can be used (request {request['id']}).",
+        }
         if request.get("action_id"):
             reply["action_id"] = request["action_id"]
         return Refusal(403, reply)
@@ -464,17 +579,36 @@ class RuntimeBackend(Persistent):
 
     def _consent_required(self, tool_name: str, tool: Mapping[str, Any], user: str, callback_url: str) -> Refusal:
         oauth = tool["spec"]["connection"]["authentication"].get("oauth2Config") or {}
-        params = {"response_type": "code", "client_id": self.platform.tools.secret(tool_name, "client_id") or "",
-                  "redirect_uri": callback_url, "scope": " ".join(oauth.get("scopes") or []),
-                  "state": self.sign_state(user, tool_name), **(oauth.get("authParams") or {})}
+        params = {
+            "response_type": "code",
+            "client_id": self.platform.tools.secret(tool_name, "client_id") or "",
+            "redirect_uri": callback_url,
+            "scope": " ".join(oauth.get("scopes") or []),
+            "state": self.sign_state(user, tool_name),
+            **(oauth.get("authParams") or {}),
+        }
         separator = "&" if "?" in oauth["authUrl"] else "?"
-        return Refusal(403, {"error": "CONSENT_REQUIRED", "code": "CONSENT_REQUIRED", "tool": tool_name,
-                             "authorization_url": oauth["authUrl"] + separator + urlencode(params),
-                             "message": f"Connect {tool_name} to continue: open the authorization URL."})
+        return Refusal(
+            403,
+            {
+                "error": "CONSENT_REQUIRED",
+                "code": "CONSENT_REQUIRED",
+                "tool": tool_name,
+                "authorization_url": oauth["authUrl"] + separator + urlencode(params),
+                "message": f"Connect {tool_name} to continue: open the authorization URL.",
+            },
+        )
 
     def sign_state(self, user: str, tool_name: str) -> str:
-        payload = json.dumps({"u": user, "t": tool_name, "n": secrets.token_hex(8),
-                              "e": int(self.platform.clock.now()) + STATE_TTL_SECONDS}, separators=(",", ":"))
+        payload = json.dumps(
+            {
+                "u": user,
+                "t": tool_name,
+                "n": secrets.token_hex(8),
+                "e": int(self.platform.clock.now()) + STATE_TTL_SECONDS,
+            },
+            separators=(",", ":"),
+        )
         data = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
         signature = hmac.new(self._state_key, data.encode(), hashlib.sha256).hexdigest()
         return f"{data}.{signature}"
@@ -514,4 +648,3 @@ class RuntimeBackend(Persistent):
             # client secret so it is secret-grade, never logged and never exported.
             seed = (tools.secret(tool_name, "client_secret") or "") + f"/{allowed.end_user}/{tool_name}"
             allowed.headers["Authorization"] = "Bearer mock-oauth-" + hashlib.sha256(seed.encode()).hexdigest()[:32]
-

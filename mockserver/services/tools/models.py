@@ -10,8 +10,9 @@ from __future__ import annotations
 import copy
 import re
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from ...basics.errors import ApiError
@@ -23,6 +24,7 @@ from ..state import mapping, records
 class BaseUrl:
     """A tool's base URL in pieces, as validated: what the loopback check and the forwarded
     request are both built from (docs/runtime.md, *Tool base URLs*)."""
+
     scheme: str  # "http" or "https"
     host: str  # a name or an IPv4 address, or an IPv6 address without brackets
     port: int
@@ -40,16 +42,22 @@ class BaseUrl:
 # encoded ".", "/" or "\". It ends in "(?![\s\S])", not "$": Python's "$" also matches before a
 # final newline, ECMA's (JSON Schema's) does not.
 _HEX = "[0-9A-Fa-f]{1,4}"
-_IPV6 = "|".join([
-    f"(?:{_HEX}:){{7}}{_HEX}", f"(?:{_HEX}:){{1,7}}:", f"(?:{_HEX}:){{1,6}}:{_HEX}",
-    *(f"(?:{_HEX}:){{1,{n}}}(?::{_HEX}){{1,{7 - n}}}" for n in range(5, 0, -1)),
-    f":(?:(?::{_HEX}){{1,7}}|:)",
-])
+_IPV6 = "|".join(
+    [
+        f"(?:{_HEX}:){{7}}{_HEX}",
+        f"(?:{_HEX}:){{1,7}}:",
+        f"(?:{_HEX}:){{1,6}}:{_HEX}",
+        *(f"(?:{_HEX}:){{1,{n}}}(?::{_HEX}){{1,{7 - n}}}" for n in range(5, 0, -1)),
+        f":(?:(?::{_HEX}){{1,7}}|:)",
+    ]
+)
 _PORT = "0*(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
 _UNIT = "(?:[A-Za-z0-9_~!$&'()*+,;=:@-]|%(?:[013-46-9A-Fa-f][0-9A-Fa-f]|2[0-9A-Da-d]|5[0-9ABD-Fabd-f]))"
 _SEGMENT = rf"(?:\.*{_UNIT}(?:{_UNIT}|\.)*|\.{{3,}})"
-BASE_URL_PATTERN = (rf"^(https?)://([A-Za-z0-9._-]+|\[(?:{_IPV6})\])(?::({_PORT}))?"
-                    rf"((?:/{_SEGMENT}?)*)(?![\s\S])")
+BASE_URL_PATTERN = (
+    rf"^(https?)://([A-Za-z0-9._-]+|\[(?:{_IPV6})\])(?::({_PORT}))?"
+    rf"((?:/{_SEGMENT}?)*)(?![\s\S])"
+)
 _BASE_URL = re.compile(BASE_URL_PATTERN)
 _ENCODED_SEPARATOR = re.compile(r"%(2e|2f|5c)", re.IGNORECASE)
 
@@ -64,8 +72,7 @@ def parse_base_url(url: str) -> BaseUrl:
         raise ValueError(_why_refused(url))
     scheme, host, port, path = match.groups()
     host = host[1:-1] if host.startswith("[") else host
-    return BaseUrl(scheme, host.lower(), int(port) if port else (443 if scheme == "https" else 80),
-                   path.rstrip("/"))
+    return BaseUrl(scheme, host.lower(), int(port) if port else (443 if scheme == "https" else 80), path.rstrip("/"))
 
 
 def _why_refused(url: str) -> str:
@@ -82,8 +89,10 @@ def _why_refused(url: str) -> str:
         return "must not contain a query or fragment"
     if _ENCODED_SEPARATOR.search(path) or any(seg in (".", "..") for seg in path.split("/")):
         return "must not contain '.' or '..' segments or an encoded '.', '/' or '\\' in its path"
-    return ("must be an http(s) URL of a plain host[:port] and path (port 1-65535"
-            "; no user info, backslash, space, query, fragment or dot segment)")
+    return (
+        "must be an http(s) URL of a plain host[:port] and path (port 1-65535"
+        "; no user info, backslash, space, query, fragment or dot segment)"
+    )
 
 
 def check_base_url(url: Any, field: str) -> None:
@@ -138,7 +147,8 @@ def simulate_probe(url: str) -> dict[str, Any]:
 
 def _credential_fields_problem(fields: Any, state: Mapping[str, Any]) -> str | None:
     if not isinstance(fields, Mapping) or not all(
-            isinstance(names, list) and all(isinstance(n, str) for n in names) for names in fields.values()):
+        isinstance(names, list) and all(isinstance(n, str) for n in names) for names in fields.values()
+    ):
         return "tools.credential_fields must map a tool name to a list of field names"
     return None
 
@@ -146,17 +156,23 @@ def _credential_fields_problem(fields: Any, state: Mapping[str, Any]) -> str | N
 class ToolsBackend(NamedCollection):
     kind = "tools"
     not_found_message = 'tool "{name}" not found'
-    STATE = (records("items", key="name", schema="Tool", charge=kind),
-             mapping("credential_fields", list, check=_credential_fields_problem))
+    STATE = (
+        records("items", key="name", schema="Tool", charge=kind),
+        mapping("credential_fields", list, check=_credential_fields_problem),
+    )
 
     def __init__(self, platform):
         super().__init__(platform)
         self.credential_fields: dict[str, list[str]] = {}  # tool name -> which fields were given
         self._secrets: dict[str, dict[str, str]] = {}  # tool name -> credential values; never exported
 
-    def put(self, name: str, spec: Mapping[str, Any],
-            credentials: Mapping[str, Any] | None = None,
-            url_field: str = "spec.connection.baseUrl") -> tuple[dict[str, Any], bool]:
+    def put(
+        self,
+        name: str,
+        spec: Mapping[str, Any],
+        credentials: Mapping[str, Any] | None = None,
+        url_field: str = "spec.connection.baseUrl",
+    ) -> tuple[dict[str, Any], bool]:
         """Create or replace the tool; 400 naming ``url_field`` for an ambiguous base URL."""
         connection = spec.get("connection") or {}
         if "baseUrl" in connection:

@@ -14,8 +14,9 @@ def create_tool(platform, req):
     body = req.body
     flat = "spec" not in body
     spec = spec_from_flat(body) if flat else body["spec"]
-    tool, _ = platform.tools.put(body["name"], spec, body.get("credentials"),
-                                 url_field="base_url" if flat else "spec.connection.baseUrl")
+    tool, _ = platform.tools.put(
+        body["name"], spec, body.get("credentials"), url_field="base_url" if flat else "spec.connection.baseUrl"
+    )
     return 201, tool
 
 

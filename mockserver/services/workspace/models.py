@@ -12,7 +12,7 @@ budget is the entry's ``monthly_budget_usd``; the status words are the vendor co
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ...basics.clock import iso
@@ -24,7 +24,7 @@ WARNING_STATUSES = ("Near budget", "Budget reached")
 
 
 def _month(now: float) -> tuple[str, str]:
-    start = datetime.fromtimestamp(now, timezone.utc).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    start = datetime.fromtimestamp(now, UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     end = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
     return iso(start.timestamp()), iso(end.timestamp())
 
@@ -55,25 +55,44 @@ def spend_rows(platform) -> list[dict[str, Any]]:
             covered.add(key)
             budget = cfg.get("monthly_budget_usd")
             role = cfg.get("role") or "chat"
-            row = {"label": f"{name}/{role}", "role": role, "provider": cfg.get("provider", ""),
-                   "model_provider": cfg.get("model_provider", ""), "model": cfg["model"],
-                   "estimated_spend_usd": used, "status": _status(used, budget),
-                   "agent_name": name, "agent_namespace": DEFAULT_NAMESPACE, **period}
+            row = {
+                "label": f"{name}/{role}",
+                "role": role,
+                "provider": cfg.get("provider", ""),
+                "model_provider": cfg.get("model_provider", ""),
+                "model": cfg["model"],
+                "estimated_spend_usd": used,
+                "status": _status(used, budget),
+                "agent_name": name,
+                "agent_namespace": DEFAULT_NAMESPACE,
+                **period,
+            }
             if budget is not None:
                 row.update(monthly_budget_usd=float(budget), remaining_budget_usd=round(float(budget) - used, 6))
             rows.append(row)
     for (ns, name, model), tokens in usage.items():
         if (ns, name, model) not in covered:
-            rows.append({"label": f"{name}/{model}" if name else model, "model": model,
-                         "estimated_spend_usd": _usd(tokens), "status": "Uncapped",
-                         "agent_name": name, "agent_namespace": ns, **period})
+            rows.append(
+                {
+                    "label": f"{name}/{model}" if name else model,
+                    "model": model,
+                    "estimated_spend_usd": _usd(tokens),
+                    "status": "Uncapped",
+                    "agent_name": name,
+                    "agent_namespace": ns,
+                    **period,
+                }
+            )
     return rows
 
 
 def agent_model_usage(platform, name: str) -> list[dict[str, Any]]:
     """``model_usage`` of one June agent's config: its rows, without the agent fields."""
-    return [{k: v for k, v in row.items() if k not in ("agent_name", "agent_namespace")}
-            for row in spend_rows(platform) if row["agent_name"] == name and row["agent_namespace"] == DEFAULT_NAMESPACE]
+    return [
+        {k: v for k, v in row.items() if k not in ("agent_name", "agent_namespace")}
+        for row in spend_rows(platform)
+        if row["agent_name"] == name and row["agent_namespace"] == DEFAULT_NAMESPACE
+    ]
 
 
 def model_spend(platform) -> dict[str, Any]:
@@ -82,23 +101,36 @@ def model_spend(platform) -> dict[str, Any]:
     budgeted = [r for r in rows if "monthly_budget_usd" in r]
     total_budget = round(sum(r["monthly_budget_usd"] for r in budgeted), 6)
     return {
-        "summary": {"total_estimated_spend_usd": round(sum(r["estimated_spend_usd"] for r in rows), 6),
-                    "total_budget_usd": total_budget,
-                    "remaining_budget_usd": round(total_budget - sum(r["estimated_spend_usd"] for r in budgeted), 6),
-                    "budgeted_model_count": len(budgeted),
-                    "near_budget_count": sum(r["status"] == "Near budget" for r in rows),
-                    "blocked_count": sum(r["status"] == "Budget reached" for r in rows),
-                    "uncapped_spend_usd": round(sum(r["estimated_spend_usd"] for r in rows if r["status"] == "Uncapped"), 6),
-                    "period_start": start, "period_end": end},
+        "summary": {
+            "total_estimated_spend_usd": round(sum(r["estimated_spend_usd"] for r in rows), 6),
+            "total_budget_usd": total_budget,
+            "remaining_budget_usd": round(total_budget - sum(r["estimated_spend_usd"] for r in budgeted), 6),
+            "budgeted_model_count": len(budgeted),
+            "near_budget_count": sum(r["status"] == "Near budget" for r in rows),
+            "blocked_count": sum(r["status"] == "Budget reached" for r in rows),
+            "uncapped_spend_usd": round(sum(r["estimated_spend_usd"] for r in rows if r["status"] == "Uncapped"), 6),
+            "period_start": start,
+            "period_end": end,
+        },
         "warnings": [r for r in rows if r["status"] in WARNING_STATUSES],
-        "top_models": sorted((r for r in rows if r["estimated_spend_usd"] > 0),
-                             key=lambda r: (-r["estimated_spend_usd"], r["agent_name"], r["model"]))[:10],
+        "top_models": sorted(
+            (r for r in rows if r["estimated_spend_usd"] > 0),
+            key=lambda r: (-r["estimated_spend_usd"], r["agent_name"], r["model"]),
+        )[:10],
     }
 
 
 # The kinds the CLI's `context export` gathers, in its order.
-CONTEXT_KINDS = ("agents", "tools", "model_providers", "policies", "identity_providers", "approval_connectors",
-                 "approvals", "deploy_drafts")
+CONTEXT_KINDS = (
+    "agents",
+    "tools",
+    "model_providers",
+    "policies",
+    "identity_providers",
+    "approval_connectors",
+    "approvals",
+    "deploy_drafts",
+)
 
 
 def context_export(platform) -> dict[str, Any]:
@@ -106,13 +138,21 @@ def context_export(platform) -> dict[str, Any]:
     are the access requests, drafts the IN_PROGRESS ones ``GET /deploy-drafts`` lists)."""
     policies = platform.policies
     with platform.lock:
-        resources = {"agents": platform.agents.list(), "tools": platform.tools.list(),
-                     "model_providers": platform.providers.list(),
-                     "policies": policies.june_views(policies.list_user_policies()),
-                     "identity_providers": platform.identity.list(),
-                     "approval_connectors": platform.connectors.list(),
-                     "approvals": platform.governance.list(None),
-                     "deploy_drafts": platform.drafts.list(None)}
+        resources = {
+            "agents": platform.agents.list(),
+            "tools": platform.tools.list(),
+            "model_providers": platform.providers.list(),
+            "policies": policies.june_views(policies.list_user_policies()),
+            "identity_providers": platform.identity.list(),
+            "approval_connectors": platform.connectors.list(),
+            "approvals": platform.governance.list(None),
+            "deploy_drafts": platform.drafts.list(None),
+        }
         generated = platform.now_iso()
-    return {"generated_at": generated, "namespace": platform.workspace, "resources": resources, "errors": {},
-            "meta": {f"{kind}_count": len(resources[kind]) for kind in CONTEXT_KINDS}}
+    return {
+        "generated_at": generated,
+        "namespace": platform.workspace,
+        "resources": resources,
+        "errors": {},
+        "meta": {f"{kind}_count": len(resources[kind]) for kind in CONTEXT_KINDS},
+    }

@@ -9,7 +9,8 @@ sessions); the bounds are the mock's choice (docs/june-api.md).
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ...spec.security import WORKSPACE_KEY_PREFIX
 from ..state import Persistent, scalar
@@ -26,10 +27,14 @@ class AuthSettingsBackend(Persistent):
         self.idle_minutes = DEFAULT_IDLE_MINUTES
 
     def view(self) -> dict[str, Any]:
-        return {"sessionIdleTimeoutMinutes": self.idle_minutes,
-                "minSessionIdleTimeoutMinutes": MIN_IDLE_MINUTES, "maxSessionIdleTimeoutMinutes": MAX_IDLE_MINUTES,
-                "programmaticHeader": "X-RunAgents-API-Key", "apiKeyPrefix": WORKSPACE_KEY_PREFIX,
-                "apiKeyCount": self.platform.keys.count(self.platform.workspace) if self.platform.keys else 0}
+        return {
+            "sessionIdleTimeoutMinutes": self.idle_minutes,
+            "minSessionIdleTimeoutMinutes": MIN_IDLE_MINUTES,
+            "maxSessionIdleTimeoutMinutes": MAX_IDLE_MINUTES,
+            "programmaticHeader": "X-RunAgents-API-Key",
+            "apiKeyPrefix": WORKSPACE_KEY_PREFIX,
+            "apiKeyCount": self.platform.keys.count(self.platform.workspace) if self.platform.keys else 0,
+        }
 
     def update(self, body: Mapping[str, Any]) -> dict[str, Any]:
         with self.platform.lock:

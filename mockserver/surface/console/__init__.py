@@ -9,7 +9,8 @@ itself holds no data; every call it makes is checked like any other client's.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from ...spec.paths import is_page
 
@@ -18,7 +19,8 @@ if TYPE_CHECKING:
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-def mount_pages(server: "MockServer", next_app: WSGIApp) -> WSGIApp:
+
+def mount_pages(server: MockServer, next_app: WSGIApp) -> WSGIApp:
     """WSGI middleware: the pages' paths go to the pages, everything else to ``next_app``.
 
     The console is there only with the control API (``--no-admin`` turns both off); ``/docs``
@@ -32,6 +34,7 @@ def mount_pages(server: "MockServer", next_app: WSGIApp) -> WSGIApp:
         if is_page(environ.get("PATH_INFO", ""), console_on):
             if not built:  # two first requests at once may both make one: the same, harmless
                 from .pages import pages_app
+
                 built.append(pages_app(server))
             return built[0](environ, start_response)
         return next_app(environ, start_response)

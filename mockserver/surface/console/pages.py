@@ -18,15 +18,22 @@ if TYPE_CHECKING:
     from ...web.app import MockServer
 
 HERE = Path(__file__).resolve().parent
-SWAGGER_UI_FILES = frozenset({"swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css",
-                              "favicon-32x32.png"})
+SWAGGER_UI_FILES = frozenset(
+    {"swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css", "favicon-32x32.png"}
+)
 
 # No inline script anywhere and nothing from another origin: a value that slipped past the
 # pages' text-only rendering still could not run, load or send anything.
-_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
-_PAGE_HEADERS = {"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff",
-                 "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+_PAGE_HEADERS = {
+    "Content-Security-Policy": _CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
 
 
 @cache
@@ -39,7 +46,7 @@ def swagger_ui_dir() -> Path:
     return Path(list(package.submodule_search_locations)[0]) / "static"
 
 
-def pages_app(server: "MockServer") -> Flask:
+def pages_app(server: MockServer) -> Flask:
     app = Flask("runagents_mock.console", template_folder=str(HERE / "templates"), static_folder=None)
 
     @app.after_request
@@ -63,8 +70,10 @@ def pages_app(server: "MockServer") -> Flask:
     @app.get(DOCS_PATH)
     def docs() -> str:
         # "short": the name ?doc= may use (runagents-v1), besides the title.
-        urls = [{"name": doc.title, "url": f"{DOCS_PATH}/openapi/{doc.name}.json", "short": doc.name}
-                for doc in server.documents]
+        urls = [
+            {"name": doc.title, "url": f"{DOCS_PATH}/openapi/{doc.name}.json", "short": doc.name}
+            for doc in server.documents
+        ]
         return render_template("docs.html", urls=urls)
 
     @app.get(f"{DOCS_PATH}/openapi/<name>.json")

@@ -26,8 +26,7 @@ def handler(request, context):
     statuses = []
     for amount in call.get("amounts") or [call.get("amount", 42)]:
         payload = {"amount": amount + (1 if request.get("resume") and call.get("tamper_on_resume") else 0)}
-        answer = requests.request(method, url, json=payload if method != "GET" else None, headers=headers,
-                                  timeout=30)
+        answer = requests.request(method, url, json=payload if method != "GET" else None, headers=headers, timeout=30)
         statuses.append(answer.status_code)
         if not 200 <= answer.status_code < 300:
             break
