@@ -38,7 +38,7 @@ def test_bench_runs_and_writes_well_formed_json(tmp_path: Path) -> None:
             "-m",
             "bench",
             "--duration",
-            "1",
+            "0.5",
             "--warmup",
             "0",
             "--concurrency",

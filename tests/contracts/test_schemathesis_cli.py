@@ -23,9 +23,9 @@ SPECS = [
     for name, mount, workers in (("openapi.yaml", "", "2"), ("openapi-v1.yaml", "/api/v1", "1"))
 ]
 PHASES = ("Examples", "Coverage", "Fuzzing", "Stateful")
-# Small enough for the normal run (about 30 s each on two busy cores), large enough that every
+# Small enough for the normal run (about 15-25 s each on two cores), large enough that every
 # phase sends real traffic. No --max-time here: st spends all of it (fuzzing repeats until it is up).
-QUICK = ("--max-examples", "5")
+QUICK = ("--max-examples", "3")
 # The long run (pytest -m st_long): a time budget, like the reproduction.
 LONG_SECONDS = os.environ.get("ST_LONG_SECONDS", "240")
 # Open mode (any key but one that says it is invalid): what `runagents-mock serve` does by default.
