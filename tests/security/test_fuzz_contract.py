@@ -5,7 +5,7 @@ For each generated request: no 5xx, an answer openapi.yaml allows (checked with
 export (``GET /_mock/state``) is byte-for-byte what it was before the request.
 
 Bounded: the coverage phase (deterministic boundary and invalid values, every operation)
-plus ``RUNAGENTS_FUZZ_EXAMPLES`` (default 6) random examples per operation and mode,
+plus ``RUNAGENTS_FUZZ_EXAMPLES`` (default 4) random examples per operation and mode,
 derandomized so a run is repeatable. Set ``RUNAGENTS_FUZZ_RANDOM=1`` to explore new inputs.
 """
 
@@ -24,7 +24,7 @@ from schemathesis import GenerationMode
 from mockserver.spec.conformance import response_problems
 from mockserver.spec.document import Spec, default_spec_path
 
-EXAMPLES = int(os.environ.get("RUNAGENTS_FUZZ_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("RUNAGENTS_FUZZ_EXAMPLES", "4"))
 DERANDOMIZE = os.environ.get("RUNAGENTS_FUZZ_RANDOM") != "1"
 
 with open(default_spec_path(), encoding="utf-8") as fh:
