@@ -178,3 +178,27 @@ def test_preview_follows_the_request_and_the_workspace(api):
     ready = v1(api, "POST", "/deploy/preview", {**image, "required_tools": ["echo-tool"]}).get_json()
     assert ready["user_state"] == "instant"
     assert v1(api, "GET", "/agents/p").status_code == 404  # nothing was deployed
+
+
+def test_a_draft_holding_a_field_the_deploy_refuses_is_a_conflict_and_deploys_nothing(api):
+    # Found by the June contract kit: the draft's model mapping is valid for a draft, but the
+    # deploy it stands for refuses its provider. The deploy request itself is valid, so the
+    # answer is a 409 that names the field, not a 400 for a schema-valid body.
+    created = v1(
+        api,
+        "POST",
+        "/deploy-drafts",
+        {
+            "id": "d1",
+            "agent_config": {"custom_image": "ghcr.io/acme/a:1", "use_custom_image": True},
+            "model_mappings": {"chat": {"provider": "not-a-provider", "model": "m"}},
+        },
+    )
+    assert created.status_code == 201, created.get_json()
+    refused = v1(api, "POST", "/deploy", {"agent_name": "a", "draft_id": "d1"})
+    assert refused.status_code == 409
+    assert error_of(refused) == (
+        'deploy draft "d1" cannot be deployed: llm_configs[0].provider must be one of: '
+        "openai, anthropic, bedrock, ollama"
+    )
+    assert v1(api, "GET", "/agents/a").status_code == 404

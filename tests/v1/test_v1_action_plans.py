@@ -163,7 +163,7 @@ def test_bad_draft_contents_are_reported_by_the_deploy_step_not_a_500(api):
     results = v1(api, "POST", "/actions/validate", plan).get_json()["results"]
     assert [(r["valid"], r.get("errors")) for r in results] == [
         (True, None),
-        (False, ["params: required_tools must be of type array"]),
+        (False, ['params: deploy draft "odd" cannot be deployed: required_tools must be of type array']),
         (False, ["params: draft_id must be of type string"]),
         (True, None),
     ]

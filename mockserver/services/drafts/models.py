@@ -158,7 +158,14 @@ class DraftsBackend(Persistent):
         if not (hydrated.get("image") or hydrated.get("source_files") or hydrated.get("files")):
             schema = self.platform.replay.spec.document["components"]["schemas"]["DeployRequest"]
             raise ApiError(400, schema["x-error-messages"]["anyOf"])
-        return self.platform.replay.parse(DEPLOY_OPERATION, hydrated).body  # what a draft held is checked too
+        try:  # what a draft held is checked too
+            return self.platform.replay.parse(DEPLOY_OPERATION, hydrated).body
+        except ApiError as exc:
+            if not draft_id or exc.status != 400:
+                raise
+            # The request itself was valid (the dispatcher checked it): the draft's state is at
+            # fault, so a conflict that names the field, not a 400 for a schema-valid body.
+            raise ApiError(409, f'deploy draft "{draft_id}" cannot be deployed: {exc.message}') from None
 
     def artifact_image(self, artifact_id: str) -> str:
         with self.platform.lock:
