@@ -5,7 +5,7 @@ February shapes there."""
 from __future__ import annotations
 
 import pytest
-from contract_kit_support import EXAMPLES, SEED, run_kit
+from contract_kit_support import SEED, run_kit
 
 from mockserver import create_app
 from mockserver.testkit.live_server import LiveServer
@@ -34,7 +34,9 @@ def june_mock():
 
 def test_passes_against_a_workspace_of_the_june_surface(june_mock):
     base = june_mock.url + "/api/v1/workspaces/kit"
-    run = run_kit("--base-url", base, "--api-key", WORKSPACE_KEY, "--max-examples", EXAMPLES, "--seed", SEED)
+    # One example per operation (85 of them): the kit still walks every required link, with
+    # directed walks where random ones miss, in about half the time of two.
+    run = run_kit("--base-url", base, "--api-key", WORKSPACE_KEY, "--max-examples", "1", "--seed", SEED)
 
     assert run.exit_code == 0, run.report + run.stderr
     assert "Result: PASSED" in run.report and "getAgentByName" in run.report and "listCatalog" in run.report
