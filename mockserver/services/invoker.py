@@ -29,5 +29,6 @@ class OperationInvoker(Protocol):
         ...
 
     def schema_extension(self, schema: str, key: str) -> Any:
-        """An ``x-`` key of ``components/schemas/<schema>`` (e.g. what action types call)."""
+        """A key of ``components/schemas/<schema>``: an ``x-`` extension (what action types
+        call, error messages) or its ``properties``."""
         ...

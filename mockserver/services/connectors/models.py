@@ -29,7 +29,7 @@ SIMULATED_DURATION_MS = 0  # no delivery happens, so none takes time
 
 def connector_problem(platform: Any, connector: Mapping[str, Any]) -> str | None:
     """The type rule a connector breaks (``ApprovalConnectorRules`` in openapi-v1.yaml), or None."""
-    return platform.replay.spec.component_validator("ApprovalConnectorRules").first_error(connector)
+    return platform.replay.schema_problem("ApprovalConnectorRules", connector)
 
 
 ACTIVITY_PREFIX = "aca_"

@@ -156,8 +156,7 @@ class DraftsBackend(Persistent):
         if hydrated is body:
             return dict(body)
         if not (hydrated.get("image") or hydrated.get("source_files") or hydrated.get("files")):
-            schema = self.platform.replay.spec.document["components"]["schemas"]["DeployRequest"]
-            raise ApiError(400, schema["x-error-messages"]["anyOf"])
+            raise ApiError(400, self.platform.replay.schema_extension("DeployRequest", "x-error-messages")["anyOf"])
         try:  # what a draft held is checked too
             return self.platform.replay.parse(DEPLOY_OPERATION, hydrated).body
         except ApiError as exc:
@@ -179,7 +178,7 @@ class DraftsBackend(Persistent):
     def _deploy_fields(self, draft: Mapping[str, Any]) -> dict[str, Any]:
         """The ``POST /deploy`` fields a draft stands for: the wizard's own fields translated
         (tools, models, agent config), and any deploy field a plan step recorded as it is."""
-        own = self.platform.replay.spec.document["components"]["schemas"]["DeployDraftFields"]["properties"]
+        own = self.platform.replay.schema_extension("DeployDraftFields", "properties")
         out = {k: v for k, v in draft.items() if k not in own and k not in _RECORD}
         if isinstance(draft.get("artifact_id"), str):
             out.setdefault("artifact_id", draft["artifact_id"])

@@ -257,8 +257,10 @@ class PoliciesBackend(Persistent):
     def _june_approvals(self, approvals: list[Any]) -> list[Any]:
         """February's approvals are free-form objects: the June surface shows those its
         ``PolicySpec`` can hold (the others stay stored, and February shows them)."""
-        check = self.platform.replay.spec.component_validator("PolicySpec") if self.platform.replay else None
-        return [a for a in approvals if check is None or check.is_valid({"approvals": [a]})]
+        replay = self.platform.replay
+        return [
+            a for a in approvals if replay is None or replay.schema_problem("PolicySpec", {"approvals": [a]}) is None
+        ]
 
     def _june_bound(self, namespace: str, agent: str) -> list[str]:
         """The policies the agent's June deploy or config names (missing ones bind nothing)."""
