@@ -360,14 +360,6 @@ class RuntimeBackend(Persistent):
         if self.tool_results.pop(run_id, None) is not None:
             self.platform.budget.release(("tool results", run_id))
 
-    def budget_charges(self) -> dict[tuple[str, str], int]:
-        """What the stored checkpoints and tool results cost, for recounting after a load."""
-        charges = {("checkpoints", key): stored_size(record) for key, record in self.checkpoints.items()}
-        charges.update(
-            {("tool results", run_id): sum(map(stored_size, reports)) for run_id, reports in self.tool_results.items()}
-        )
-        return charges
-
     # --- the egress checks --------------------------------------------------------------
 
     def check_tool_call(
