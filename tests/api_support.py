@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from mockserver.spec.conformance import served_response_problems
-from mockserver.surface.control import FAULT_HEADER
+from mockserver.surface.faults import FAULT_HEADER
 
 AUTH = {"Authorization": "Bearer test-key"}
 

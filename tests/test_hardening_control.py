@@ -210,7 +210,7 @@ def test_at_the_run_limit_the_oldest_finished_run_is_evicted_with_its_events(mak
 
 
 def test_the_rate_limiter_table_is_bounded_and_new_keys_do_not_dodge_it(api, monkeypatch):
-    from mockserver.surface.control import RateLimiter
+    from mockserver.surface.rate_limit import RateLimiter
 
     monkeypatch.setattr(RateLimiter, "MAX_KEYS", 5)
     api.put("/_mock/rate-limit", {"per_minute": 2})
@@ -221,7 +221,7 @@ def test_the_rate_limiter_table_is_bounded_and_new_keys_do_not_dodge_it(api, mon
 
 
 def test_the_fault_table_is_bounded(api, monkeypatch):
-    from mockserver.surface.control import Faults
+    from mockserver.surface.faults import Faults
 
     monkeypatch.setattr(Faults, "MAX_RULES", 3)
     for _ in range(3):

@@ -1,26 +1,16 @@
-"""What the mock adds around the API: the request journal, fault rules and the rate limiter
-(``dispatch.py`` applies them to each request), and the ``/_mock/`` control API that tests use
-to reset, seed, inspect and move time."""
+"""The ``/_mock/`` control API that tests use to reset, seed, inspect and move time: thin
+handlers over ``control_service.py``. The journal, faults and rate limiter it controls live in
+``journal.py``, ``faults.py`` and ``rate_limit.py``."""
 
 from __future__ import annotations
 
-import collections
-import fnmatch
-import itertools
-import math
-import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
 
 from flask import Flask, Response, request
-from werkzeug.datastructures import EnvironHeaders, MultiDict
-from werkzeug.wrappers import Request
 
 from ..basics.errors import ApiError
-from ..basics.jsonhttp import INTERNAL_ERROR_BODY, error_response, json_or_none, json_response
-from ..basics.nesting import may_nest_deeply, nesting_problem
-from ..basics.redact import redact_body, redact_headers, redact_query
+from ..basics.jsonhttp import INTERNAL_ERROR_BODY, error_response, json_response
 from ..services.runtime.models import agent_env as runtime_env
 from ..spec.conformance import response_problems
 from ..spec.document import ApiRequest, Operation, Spec, mock_spec_path
@@ -29,7 +19,6 @@ from ..spec.security import body_type_refusal
 from .seed import parse_seed_text
 
 if TYPE_CHECKING:
-    from ..basics.clock import Clock
     from ..services.platform import Platform
     from ..web.app import MockServer
 
@@ -38,184 +27,6 @@ STATE_PATH = "/_mock/state"
 # A state import (PUT /_mock/state) is not held to max_body_bytes: an export of any size the
 # mock can hold loads back.
 STATE_IMPORT_LIMIT = 1 << 40
-_HEADER_PREFIXES = ("HTTP_", "CONTENT_")
-FAULT_HEADER = "X-Mock-Fault"
-
-
-class Journal:
-    """The last ``size`` requests, oldest first; each body kept up to ``body_bytes`` bytes.
-
-    Entries are stored raw and parsed and redacted when read, so recording costs the hot path
-    almost nothing; what leaves the mock (``list()``) never carries a secret. A larger body is
-    kept as a note of its size only, so the journal holds at most ``size * body_bytes`` of bodies.
-    """
-
-    def __init__(self, size: int, body_bytes: int = 64 * 1024):
-        self.entries: collections.deque[tuple] = collections.deque(maxlen=max(size, 0))
-        self.body_bytes = body_bytes
-        self._seq = itertools.count(1)
-
-    def record(self, req: Request, raw_body: bytes, status: int, workspace: str = "default") -> None:
-        """Keep the query string, the header entries of the environ and the body as they are:
-        they are only parsed if the journal is read."""
-        headers = {k: v for k, v in req.environ.items() if k.startswith(_HEADER_PREFIXES)}
-        if len(raw_body) > self.body_bytes:
-            raw_body = _OverCap(len(raw_body))
-        self.entries.append(
-            (
-                next(self._seq),
-                req.method,
-                req.path,
-                req.environ.get("QUERY_STRING", ""),
-                headers,
-                raw_body,
-                status,
-                workspace,
-            )
-        )
-
-    def list(self, workspace: str | None = None) -> list[dict[str, Any]]:
-        """Every entry, or only those of one workspace (the February surface is "default")."""
-        return [
-            {
-                "seq": seq,
-                "method": method,
-                "path": path,
-                "query": redact_query(MultiDict(parse_qsl(query, keep_blank_values=True)).to_dict(flat=True)),
-                "headers": redact_headers(dict(EnvironHeaders(headers).items())),
-                "body": self._body(raw),
-                "status": status,
-                "workspace": ws,
-            }
-            for seq, method, path, query, headers, raw, status, ws in list(self.entries)
-            if workspace is None or ws == workspace
-        ]
-
-    def _body(self, raw: bytes | _OverCap) -> Any:
-        if isinstance(raw, _OverCap):
-            return f"<{raw.size} bytes: over the journal's {self.body_bytes}-byte cap, not kept>"
-        body = json_or_none(raw)
-        if may_nest_deeply(raw) and nesting_problem(body):
-            return "<nested too deeply to show>"
-        return redact_body(body)
-
-    def clear(self, workspace: str | None = None) -> None:
-        """Forget every entry, or only one workspace's."""
-        if workspace is None:
-            self.entries.clear()
-            return
-        kept = [entry for entry in list(self.entries) if entry[-1] != workspace]
-        self.entries.clear()
-        self.entries.extend(kept)
-
-
-class _OverCap:
-    """A journal body too large to keep: only its size."""
-
-    __slots__ = ("size",)
-
-    def __init__(self, size: int):
-        self.size = size
-
-
-class Faults:
-    """Rules that delay requests, or answer them with an error, matched by method and path glob."""
-
-    def __init__(self) -> None:
-        self.rules: list[dict[str, Any]] = []
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
-
-    # Every request is matched against every rule: the table stays small.
-    MAX_RULES = 256
-
-    def add(self, spec: Mapping[str, Any]) -> dict[str, Any]:
-        rule = _validated_fault(spec)
-        with self._lock:
-            if len(self.rules) >= self.MAX_RULES:
-                raise ApiError(409, f"limit of {self.MAX_RULES} fault rules reached; DELETE /_mock/faults first")
-            rule["id"] = next(self._ids)
-            self.rules.append(rule)
-        return dict(rule)
-
-    def clear(self) -> None:
-        with self._lock:
-            self.rules.clear()
-
-    def match(self, method: str, path: str) -> dict[str, Any] | None:
-        """The first live rule for this request, counted as used."""
-        if not self.rules:
-            return None
-        with self._lock:
-            for rule in self.rules:
-                if rule["method"] not in ("*", method) or not fnmatch.fnmatchcase(path, rule["path"]):
-                    continue
-                if rule["times"] is not None:
-                    if rule["times"] <= 0:
-                        continue
-                    rule["times"] -= 1
-                rule["hits"] += 1
-                return dict(rule)
-        return None
-
-
-def _validated_fault(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """A rule from a request (HTTP, or the pytest plugin's ``faults.add``), checked against
-    ``FaultRequest`` in mock-openapi.yaml."""
-    message = Spec.load(mock_spec_path()).component_validator("FaultRequest").first_error(spec)
-    if message:
-        raise ApiError(400, message)
-    return {
-        "method": str(spec.get("method", "*")).upper(),
-        "path": spec.get("path", "*"),
-        "status": spec.get("status"),
-        "latency_ms": spec.get("latency_ms", 0),
-        "error": str(spec.get("error", "injected fault")),
-        "times": spec.get("times"),
-        "hits": 0,
-    }
-
-
-class RateLimiter:
-    """At most ``per_minute`` requests per API key in any 60 s of the mock's clock.
-
-    The table is bounded: at ``MAX_KEYS`` keys, keys with no hit in the last minute are
-    dropped, and if none can be, further new keys share one bucket. So a client that sends a
-    new key with every request (possible when any key is accepted) neither grows memory nor
-    escapes the limit for long.
-    """
-
-    MAX_KEYS = 10_000
-    _SHARED = "\x00other keys"
-
-    def __init__(self, per_minute: int | None, clock: Clock):
-        self.per_minute = per_minute
-        self.clock = clock
-        self._hits: dict[str, collections.deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def check(self, key: str) -> int | None:
-        """None when allowed; otherwise the seconds to wait."""
-        if not self.per_minute:
-            return None
-        now = self.clock.now()
-        with self._lock:
-            if key not in self._hits and len(self._hits) >= self.MAX_KEYS:
-                self._hits = {k: h for k, h in self._hits.items() if h and h[-1] > now - 60}
-                if len(self._hits) >= self.MAX_KEYS:
-                    key = self._SHARED
-            hits = self._hits.setdefault(key, collections.deque())
-            while hits and hits[0] <= now - 60:
-                hits.popleft()
-            if len(hits) >= self.per_minute:
-                return max(1, math.ceil(hits[0] + 60 - now))
-            hits.append(now)
-            return None
-
-    def set_limit(self, per_minute: int | None) -> None:
-        with self._lock:
-            self.per_minute = per_minute
-            self._hits.clear()
 
 
 def register_control_api(app: Flask, server: MockServer) -> None:

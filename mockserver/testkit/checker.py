@@ -47,7 +47,7 @@ class ResponseChecker:
 
     def record(self, method: str, path: str, query: str, response: Response) -> None:
         from ..spec.conformance import served_response_problems
-        from ..surface.control import FAULT_HEADER
+        from ..surface.faults import FAULT_HEADER
 
         # A streamed body (chat completion chunks) must not be consumed here, so its status
         # and content type are what is checked; its events are checked against the spec's

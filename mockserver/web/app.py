@@ -25,8 +25,11 @@ from ..spec.security import KeyRing
 from ..spec.state_check import state_problem
 from ..spec.surfaces import Surface, Surfaces
 from ..surface.console import mount_pages
-from ..surface.control import Faults, Journal, RateLimiter, register_control_api
+from ..surface.control import register_control_api
 from ..surface.control_service import ControlService
+from ..surface.faults import Faults
+from ..surface.journal import Journal
+from ..surface.rate_limit import RateLimiter
 from ..surface.seed import load_seed_file
 from . import access_log
 from .browser_guard import BrowserGuard

@@ -32,7 +32,8 @@ from ..spec.paths import RUNTIME_PREFIXES
 from ..spec.releases import refuse_foreign
 from ..spec.security import body_type_refusal, presented_key
 from ..spec.surfaces import WORKSPACE_PARAM, Located
-from ..surface.control import FAULT_HEADER, MOCK_PREFIX
+from ..surface.control import MOCK_PREFIX
+from ..surface.faults import FAULT_HEADER
 
 if TYPE_CHECKING:
     from .app import MockServer

@@ -1,0 +1,94 @@
+"""The request journal: the last requests each surface answered, for tests to assert on
+(``GET /_mock/journal``, the plugin's ``journal``) and for the console."""
+
+from __future__ import annotations
+
+import collections
+import itertools
+from typing import Any
+from urllib.parse import parse_qsl
+
+from werkzeug.datastructures import EnvironHeaders, MultiDict
+from werkzeug.wrappers import Request
+
+from ..basics.jsonhttp import json_or_none
+from ..basics.nesting import may_nest_deeply, nesting_problem
+from ..basics.redact import redact_body, redact_headers, redact_query
+
+_HEADER_PREFIXES = ("HTTP_", "CONTENT_")
+
+
+class Journal:
+    """The last ``size`` requests, oldest first; each body kept up to ``body_bytes`` bytes.
+
+    Entries are stored raw and parsed and redacted when read, so recording costs the hot path
+    almost nothing; what leaves the mock (``list()``) never carries a secret. A larger body is
+    kept as a note of its size only, so the journal holds at most ``size * body_bytes`` of bodies.
+    """
+
+    def __init__(self, size: int, body_bytes: int = 64 * 1024):
+        self.entries: collections.deque[tuple] = collections.deque(maxlen=max(size, 0))
+        self.body_bytes = body_bytes
+        self._seq = itertools.count(1)
+
+    def record(self, req: Request, raw_body: bytes, status: int, workspace: str = "default") -> None:
+        """Keep the query string, the header entries of the environ and the body as they are:
+        they are only parsed if the journal is read."""
+        headers = {k: v for k, v in req.environ.items() if k.startswith(_HEADER_PREFIXES)}
+        if len(raw_body) > self.body_bytes:
+            raw_body = _OverCap(len(raw_body))
+        self.entries.append(
+            (
+                next(self._seq),
+                req.method,
+                req.path,
+                req.environ.get("QUERY_STRING", ""),
+                headers,
+                raw_body,
+                status,
+                workspace,
+            )
+        )
+
+    def list(self, workspace: str | None = None) -> list[dict[str, Any]]:
+        """Every entry, or only those of one workspace (the February surface is "default")."""
+        return [
+            {
+                "seq": seq,
+                "method": method,
+                "path": path,
+                "query": redact_query(MultiDict(parse_qsl(query, keep_blank_values=True)).to_dict(flat=True)),
+                "headers": redact_headers(dict(EnvironHeaders(headers).items())),
+                "body": self._body(raw),
+                "status": status,
+                "workspace": ws,
+            }
+            for seq, method, path, query, headers, raw, status, ws in list(self.entries)
+            if workspace is None or ws == workspace
+        ]
+
+    def _body(self, raw: bytes | _OverCap) -> Any:
+        if isinstance(raw, _OverCap):
+            return f"<{raw.size} bytes: over the journal's {self.body_bytes}-byte cap, not kept>"
+        body = json_or_none(raw)
+        if may_nest_deeply(raw) and nesting_problem(body):
+            return "<nested too deeply to show>"
+        return redact_body(body)
+
+    def clear(self, workspace: str | None = None) -> None:
+        """Forget every entry, or only one workspace's."""
+        if workspace is None:
+            self.entries.clear()
+            return
+        kept = [entry for entry in list(self.entries) if entry[-1] != workspace]
+        self.entries.clear()
+        self.entries.extend(kept)
+
+
+class _OverCap:
+    """A journal body too large to keep: only its size."""
+
+    __slots__ = ("size",)
+
+    def __init__(self, size: int):
+        self.size = size
