@@ -31,9 +31,12 @@ class Journal:
         self.body_bytes = body_bytes
         self._seq = itertools.count(1)
 
-    def record(self, req: Request, raw_body: bytes, status: int, workspace: str = "default") -> None:
+    def record(
+        self, req: Request, raw_body: bytes, status: int, workspace: str = "default", response: bytes = b""
+    ) -> None:
         """Keep the query string, the header entries of the environ and the body as they are:
-        they are only parsed if the journal is read."""
+        they are only parsed if the journal is read. ``response`` is the answer's JSON body
+        (not yet kept: issue 25)."""
         headers = {k: v for k, v in req.environ.items() if k.startswith(_HEADER_PREFIXES)}
         if len(raw_body) > self.body_bytes:
             raw_body = _OverCap(len(raw_body))
