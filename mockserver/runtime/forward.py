@@ -32,8 +32,8 @@ from ..services.runtime.models import Allowed
 from ..services.tools.models import BaseUrl, parse_base_url
 
 if TYPE_CHECKING:
+    from ..config import MockConfig
     from ..services.platform import Platform
-    from ..web.app import MockServer
 
 Answer = tuple[int, bytes, str]  # status, body, content type
 # Hop-by-hop and identity headers the proxy never passes on to a tool.
@@ -109,9 +109,8 @@ class ForwardPool:
 class ToolProxy:
     """Answers allowed egress calls for one mock server."""
 
-    def __init__(self, server: MockServer):
-        self.server = server
-        config = server.config
+    def __init__(self, config: MockConfig):
+        self.config = config
         self.timeout = config.forward_timeout_seconds
         self.pool = ForwardPool(config.forward_slots, max(1, config.forward_slots // 2))
 
@@ -156,7 +155,7 @@ class ToolProxy:
 
     def _send(self, name: str, method: str, url: str, body: bytes, headers: dict[str, str]) -> Answer:
         """The forwarded call; its answer is read up to --max-body-bytes (502 beyond)."""
-        limit = self.server.config.max_body_bytes
+        limit = self.config.max_body_bytes
         try:
             with requests.request(
                 method,
