@@ -21,13 +21,13 @@ from .seed import seed
 
 if TYPE_CHECKING:
     from ..services.platform import Platform
-    from ..web.app import MockServer
+    from .host import ControlCore
 
 
 class ControlService:
     """The control operations of one mock server, workspace by workspace."""
 
-    def __init__(self, server: MockServer):
+    def __init__(self, server: ControlCore):
         self._server = server
 
     def platform(self, workspace: str | None = None) -> Platform:

@@ -37,7 +37,7 @@ from ..spec.document import RequestCheck
 
 if TYPE_CHECKING:
     from ..services.platform import Platform
-    from ..web.app import MockServer
+    from .host import SeedHost
 
 # Fixture section -> the operation that creates one item, in dependency order.
 SECTIONS = {
@@ -109,12 +109,12 @@ def _not_json_problem(data: Any) -> str | None:
     return None
 
 
-def load_seed_file(server: MockServer, path: str | Path) -> dict[str, Any]:
+def load_seed_file(server: SeedHost, path: str | Path) -> dict[str, Any]:
     text = Path(path).read_text(encoding="utf-8")
     return seed(server, parse_seed_text(text))
 
 
-def seed(server: MockServer, data: Mapping[str, Any], platform: Platform | None = None) -> dict[str, Any]:
+def seed(server: SeedHost, data: Mapping[str, Any], platform: Platform | None = None) -> dict[str, Any]:
     """Create every item in ``platform`` (a workspace; default: the default one); answers how
     many of each were created. A bad item stops the load and undoes it whole, so a refused
     fixture changes nothing."""
@@ -139,7 +139,7 @@ def seed(server: MockServer, data: Mapping[str, Any], platform: Platform | None 
     return result
 
 
-def _seed_one(server: MockServer, platform: Platform, data: Mapping[str, Any]) -> dict[str, Any]:
+def _seed_one(server: SeedHost, platform: Platform, data: Mapping[str, Any]) -> dict[str, Any]:
     with platform.lock:
         before = platform.export()
         try:
@@ -149,7 +149,7 @@ def _seed_one(server: MockServer, platform: Platform, data: Mapping[str, Any]) -
             raise
 
 
-def _seed_items(server: MockServer, platform: Platform, data: Mapping[str, Any]) -> dict[str, Any]:
+def _seed_items(server: SeedHost, platform: Platform, data: Mapping[str, Any]) -> dict[str, Any]:
     created: dict[str, Any] = {}
     ids: dict[str, list[str]] = {}
     for section, operation_id in SECTIONS.items():
@@ -179,7 +179,7 @@ def _seed_items(server: MockServer, platform: Platform, data: Mapping[str, Any])
     return {"created": created, "ids": ids}
 
 
-def _keep_id(server: MockServer, platform: Platform, section: str, created: str, wanted: Any) -> dict[str, Any]:
+def _keep_id(server: SeedHost, platform: Platform, section: str, created: str, wanted: Any) -> dict[str, Any]:
     if not isinstance(wanted, str) or not wanted.strip():
         raise ApiError(400, "id must be a non-empty string")
     # The id must be one the API could have given (a run's is a uuid): the created record's schema says.
@@ -191,9 +191,7 @@ def _keep_id(server: MockServer, platform: Platform, section: str, created: str,
     return backend.rename(created, wanted)
 
 
-def _replay_run(
-    server: MockServer, platform: Platform, run: dict[str, Any], extra: Mapping[str, Any]
-) -> dict[str, Any]:
+def _replay_run(server: SeedHost, platform: Platform, run: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
     events = extra.get("events") or []
     if not isinstance(events, list):
         raise ApiError(400, "events must be a list")
@@ -210,7 +208,7 @@ def _replay_run(
 
 
 def _replay_request(
-    server: MockServer, platform: Platform, request: dict[str, Any], extra: Mapping[str, Any]
+    server: SeedHost, platform: Platform, request: dict[str, Any], extra: Mapping[str, Any]
 ) -> dict[str, Any]:
     wanted = extra.get("status")
     if wanted in (None, request["status"]):
@@ -225,7 +223,7 @@ def _replay_request(
 
 
 def _seed_catalog(
-    server: MockServer, platform: Platform, items: Any, created: dict[str, Any], ids: dict[str, list[str]]
+    server: SeedHost, platform: Platform, items: Any, created: dict[str, Any], ids: dict[str, list[str]]
 ) -> None:
     if not items:
         return
@@ -242,7 +240,7 @@ def _seed_catalog(
 
 
 def _call(
-    server: MockServer,
+    server: SeedHost,
     platform: Platform,
     operation_id: str,
     item: Any,

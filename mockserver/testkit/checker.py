@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import collections
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..spec.conformance import CONTROL_PREFIX
 

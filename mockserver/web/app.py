@@ -14,6 +14,7 @@ from flask import Flask
 from ..basics.errors import ApiError
 from ..basics.jsonhttp import RecordEncoder
 from ..config import MockConfig
+from ..runtime.app import RuntimeHandlers
 from ..services import HANDLER_SETS
 from ..services.agent_calls import ResumeWorker
 from ..services.agent_processes.runner import start_agent_runner
@@ -23,7 +24,6 @@ from ..services.workspaces import Workspaces
 from ..spec.document import ServedDocument, Spec, default_spec_path, mock_spec_path
 from ..spec.security import KeyRing
 from ..spec.state_check import state_problem
-from ..runtime.app import RuntimeHandlers
 from ..spec.surfaces import Surface, Surfaces
 from ..surface.console import mount_pages
 from ..surface.control import control_handlers

@@ -43,7 +43,7 @@ from ..basics.errors import ApiError
 from ..basics.jsonhttp import INTERNAL_ERROR, INTERNAL_ERROR_BODY, RecordEncoder, error_body
 from ..runtime.app import RUNTIME_CALLER_KEY, RUNTIME_WORKSPACE_KEY, Forward, RuntimeHandler
 from ..spec.conformance import operation_issues
-from ..spec.document import ApiRequest, Operation
+from ..spec.document import Operation
 from ..spec.releases import refuse_foreign
 from ..spec.router import Route, Router, Surface
 from ..spec.security import KeyRing, body_type_refusal, presented_key
