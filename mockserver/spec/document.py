@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
@@ -22,6 +22,9 @@ from jsonschema import Draft202012Validator, FormatChecker
 from ..basics.errors import ApiError
 from ..basics.nesting import may_nest_deeply, nesting_problem
 from .matching import PathTable, template_regex
+
+if TYPE_CHECKING:
+    from werkzeug.datastructures import Headers
 
 _JSON_ONLY = frozenset({"application/json"})
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
@@ -83,7 +86,7 @@ _FORMATS = FormatChecker()
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s\x00-\x1f\x7f]*")
 
 
-@_FORMATS.checks("uri")
+@_FORMATS.checks("uri")  # type: ignore[untyped-decorator]
 def _is_uri(value: object) -> bool:
     return not isinstance(value, str) or _URI.fullmatch(value) is not None
 
@@ -118,7 +121,7 @@ def _describe(error: Any, prefix: str) -> str:
     schema = error.schema if isinstance(error.schema, dict) else {}
     custom = schema.get("x-error-messages", {})
     if error.validator in custom:
-        return custom[error.validator]
+        return str(custom[error.validator])
     where = _location(prefix, error.absolute_path)
     kind = error.validator
     if kind == "required":
@@ -152,6 +155,7 @@ def first_error(validator: Draft202012Validator | RequestCheck, instance: Any, p
     return None
 
 
+jsonschema_rs: Any
 try:  # compiled (Rust) JSON Schema validation, a dependency of the package
     import jsonschema_rs
 except ImportError:  # the pure-Python path alone gives the same answers
@@ -186,7 +190,7 @@ class RequestCheck:
                 return bool(self.fast.is_valid(instance))
             except ValueError:  # input Rust cannot hold (a lone surrogate): jsonschema decides
                 pass
-        return self.validator.is_valid(instance)
+        return bool(self.validator.is_valid(instance))
 
     def first_error(self, instance: Any, prefix: str = "") -> str | None:
         if self.is_valid(instance):
@@ -230,7 +234,7 @@ class ApiRequest:
 
     path: dict[str, str]
     query: dict[str, Any]
-    headers: Mapping[str, str]
+    headers: Mapping[str, str] | Headers  # a mapping, or werkzeug's request headers
     body: Any = None
     operation: Operation | None = None  # what answers it, for handlers whose answer follows their document
     raw: bytes = b""  # the body as sent, for an operation that reads its body itself (YAML seeds)
@@ -328,7 +332,7 @@ class Operation:
         self,
         path_params: Mapping[str, str],
         args: Mapping[str, Any],
-        headers: Mapping[str, str],
+        headers: Mapping[str, str] | Headers,
         raw_body: bytes | None,
     ) -> ApiRequest:
         """Path, query and header parameters and the JSON body, validated (``raw_body`` None: the
@@ -363,23 +367,25 @@ class Operation:
         for param in self.query_aliases:  # handlers see documented names only
             if param.name in query:
                 value = query.pop(param.name)
-                query.setdefault(param.alias_of, value)
+                query.setdefault(param.alias_of or param.name, value)
         body = None if raw_body is None else self._parse_body(raw_body)
         return ApiRequest(path=path, query=query, headers=headers, body=body, operation=self)
 
     def _parse_body(self, raw_body: bytes) -> Any:
         if self.body_schema is None:
             return None  # bodies on operations that take none are ignored, like the real server
+        check = self.body_validator
+        assert check is not None  # a body schema has one
         body = decode_json(raw_body)
         if body is None and not self.body_required:
             body = {}  # JSON null where the body is optional is no body (the vendor CLI's plain approve)
-        elif body == {} and self.body_required and not raw_body.strip() and self.body_validator.is_valid(body):
+        elif body == {} and self.body_required and not raw_body.strip() and check.is_valid(body):
             # No body where one is required, and {} would pass: refused, as the platform does
             # (when {} fails, the message naming the missing field says more).
             raise ApiError(400, "request body is required")
         # The schema accepts both names (so messages name the field as sent); then the
         # handler gets the documented name.
-        message = self.body_validator.first_error(body)
+        message = check.first_error(body)
         if message:
             raise ApiError(400, message)
         if isinstance(body, dict) and self.body_aliases:
@@ -449,7 +455,7 @@ class Spec:
 
     @staticmethod
     def _operation(
-        path: str, method: str, raw: Mapping[str, Any], shared: list, extensions: Mapping[str, Any]
+        path: str, method: str, raw: Mapping[str, Any], shared: list[Any], extensions: Mapping[str, Any]
     ) -> Operation:
         by_key = {(p["name"], p["in"]): p for p in shared}
         by_key.update({(p["name"], p["in"]): p for p in raw.get("parameters", [])})
@@ -561,7 +567,8 @@ def _load_cached(path: str, mtime_ns: int) -> Spec:
 @lru_cache(maxsize=8)
 def _read_document(path: str, mtime_ns: int) -> Mapping[str, Any]:
     with open(path, encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        document: Mapping[str, Any] = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return document
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,9 @@ class ResponseChecker:
 
     def install(self, app: Flask) -> None:
         """Observe every answer of the app's mock as it leaves the pipeline."""
-        self.server.pipeline.observers.append(self.observe)
+        pipeline = self.server.pipeline
+        assert pipeline is not None, "an app built by create_app"
+        pipeline.observers.append(self.observe)
 
     def observe(
         self,

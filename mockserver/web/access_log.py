@@ -24,7 +24,9 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 from ..config import MockConfig
+from ..services.workspace_keys import WorkspaceKeys
 from ..spec.paths import WORKSPACE_RUNTIME_PREFIX, is_page
+from ..spec.surfaces import Surfaces
 
 
 class LoggedServer(Protocol):
@@ -33,9 +35,9 @@ class LoggedServer(Protocol):
     @property
     def config(self) -> MockConfig: ...
     @property
-    def workspace_keys(self) -> Any: ...  # services.workspace_keys.WorkspaceKeys: a minted key's id
+    def workspace_keys(self) -> WorkspaceKeys: ...  # a minted key's id
     @property
-    def surfaces(self) -> Any: ...  # spec.surfaces.Surfaces: the workspace of a path
+    def surfaces(self) -> Surfaces: ...  # the workspace of a path
 
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]

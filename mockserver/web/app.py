@@ -185,7 +185,7 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
     # none of its own request machinery runs, the pipeline answers every request.
     app = Flask("runagents_mock")
     app.extensions["runagents_mock"] = server
-    app.wsgi_app = mount_pages(server, server.pipeline)  # type: ignore[method-assign]
+    app.wsgi_app = mount_pages(server, server.pipeline)  # type: ignore[method-assign,assignment]
     # No web page on another origin or name reaches any surface (browser_guard.py); the access
     # log stays outermost, so it sees the guard's refusals too.
     app.wsgi_app = BrowserGuard(app.wsgi_app, cfg.allowed_hosts)  # type: ignore[method-assign]

@@ -301,7 +301,7 @@ class Pipeline:
                     "500 INTERNAL SERVER ERROR", [("Content-Type", JSON), ("Content-Length", str(len(data)))]
                 )
                 return [data]
-        return response(request.environ, start_response)  # type: ignore[no-any-return]
+        return response(request.environ, start_response)
 
     # --- 5. check, 6. journal -------------------------------------------------------------
 
