@@ -119,7 +119,10 @@ class Pipeline:
         self.observers: list[Observer] = []
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        route = self.router.route(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""))
+        path = environ.get("PATH_INFO", "")
+        if not path.isascii():  # WSGI carries the path's bytes as latin-1; routes are text (as werkzeug's)
+            path = path.encode("latin-1").decode("utf-8", "replace")
+        route = self.router.route(environ["REQUEST_METHOD"], path)
         plan = self.plans.get(id(route.operation)) if route.operation is not None else None
         request = Request(environ)
         request.max_content_length = self.max_body_bytes
@@ -266,12 +269,13 @@ class Pipeline:
         length = environ.get("CONTENT_LENGTH", "")
         has_body = "HTTP_TRANSFER_ENCODING" in environ or (length.isdigit() and int(length) > 0)
         refused = body_type_refusal(
-            environ.get("CONTENT_TYPE"), b"?" if has_body else b"", plan.surface.spec.document, plan.op.path, "PUT"
+            environ.get("CONTENT_TYPE"), b"?" if has_body else b"", plan.surface.spec.document, plan.op.path, plan.op.method
         )
         if refused:
             raise ApiError(400, refused)
         environ[_RAW_BODY_KEY] = b""  # not journaled: read by the handler
         if "HTTP_TRANSFER_ENCODING" in environ:
+            request.max_content_length = plan.limit
             return request.stream
         return LimitedStream(environ["wsgi.input"], int(length) if length.isdigit() else 0)
 
