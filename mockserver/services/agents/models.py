@@ -7,7 +7,7 @@ import json
 import re
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...basics.errors import ApiError
 from ...basics.redact import redact_stored
@@ -16,6 +16,9 @@ from ..builds.models import image_uri
 from ..common import DEFAULT_NAMESPACE
 from ..state import Persistent, log, mapping, pairs, records
 from ..tools.models import check_base_url, spec_from_flat
+
+if TYPE_CHECKING:
+    from ..ports import PlatformPort
 
 IDP_LABEL = "platform.ai/identity-provider"
 
@@ -163,7 +166,7 @@ class AgentsBackend(Persistent):
         log("invocations"),
     )
 
-    def __init__(self, platform):
+    def __init__(self, platform: PlatformPort) -> None:
         self.platform = platform
         self.items: dict[tuple[str, str], dict[str, Any]] = {}
         self.build_of: dict[tuple[str, str], str] = {}  # agent -> the build its image waits for

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...basics.errors import ApiError
 from ..state import Field, Persistent
+
+if TYPE_CHECKING:
+    from ..ports import PlatformPort
 
 GENERATED_AT = "2026-06-30T00:00:00Z"
 
@@ -113,7 +116,7 @@ class CatalogBackend(Persistent):
         ),
     )
 
-    def __init__(self, platform):
+    def __init__(self, platform: PlatformPort) -> None:
         self.platform = platform
         self.versions: dict[str, dict[str, dict[str, Any]]] = {}  # id -> version -> record
         for record in BUILT_IN:  # the built-in entries do not count against the limit

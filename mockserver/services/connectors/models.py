@@ -11,11 +11,14 @@ shows them as ``***``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...basics.errors import ApiError
 from ...basics.redact import REDACTED
 from ..state import Field, Persistent, log, records
+
+if TYPE_CHECKING:
+    from ..ports import PlatformPort
 
 DEFAULTS = {
     "default_delivery_mode": "first_success",
@@ -27,9 +30,9 @@ DEFAULTS = {
 SIMULATED_DURATION_MS = 0  # no delivery happens, so none takes time
 
 
-def connector_problem(platform: Any, connector: Mapping[str, Any]) -> str | None:
+def connector_problem(platform: PlatformPort, connector: Mapping[str, Any]) -> str | None:
     """The type rule a connector breaks (``ApprovalConnectorRules`` in openapi-v1.yaml), or None."""
-    return platform.replay.schema_problem("ApprovalConnectorRules", connector)
+    return platform.operations().schema_problem("ApprovalConnectorRules", connector)
 
 
 ACTIVITY_PREFIX = "aca_"
@@ -47,7 +50,7 @@ class ConnectorsBackend(Persistent):
         log("activity"),
     )
 
-    def __init__(self, platform):
+    def __init__(self, platform: PlatformPort) -> None:
         self.platform = platform
         self.items: dict[str, dict[str, Any]] = {}
         self.defaults: dict[str, Any] = dict(DEFAULTS)

@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...basics.clock import iso, parse_duration
 from ...basics.errors import ApiError
 from ..state import Field, Owner, Persistent, mapping, records
 from .scopes import ONCE, RUN, WINDOW, ToolCall, covers, outcome_for, resolve_scope, well_formed
+
+if TYPE_CHECKING:
+    from ..ports import PlatformPort
 
 DEFAULT_DURATION = "4h"
 DEFAULT_APPROVER = "admin"
@@ -45,7 +48,7 @@ class GovernanceBackend(Persistent):
         Field("outcomes", dump=lambda outcomes: list(outcomes.values()), restore=_outcomes, default=dict),
     )
 
-    def __init__(self, platform):
+    def __init__(self, platform: PlatformPort) -> None:
         self.platform = platform
         self.items: dict[str, dict[str, Any]] = {}
         self.expiry: dict[str, float] = {}  # request id -> clock seconds when APPROVED ends

@@ -22,14 +22,18 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ...basics.clock import iso
 from ...basics.errors import ApiError
 from ..common import DEFAULT_NAMESPACE
 from ..state import Persistent, mapping, records
+
+if TYPE_CHECKING:
+    from ..ports import PlatformPort
 
 ALLOW, DENY, APPROVAL, NO_MATCH = "allow", "deny", "approval_required", "none"
 # The documents' ResourceName and PolicyResource patterns (openapi.yaml), which generated
@@ -122,7 +126,7 @@ class PoliciesBackend(Persistent):
         mapping("generated"),
     )
 
-    def __init__(self, platform):
+    def __init__(self, platform: PlatformPort) -> None:
         self.platform = platform
         self.policies: dict[str, dict[str, Any]] = {}
         self.bindings: dict[str, dict[str, Any]] = {}
@@ -350,7 +354,7 @@ class PoliciesBackend(Persistent):
             resource = generated_resource(tool) if tool is not None else "*"
             self._put_generated(generated_name(agent, tool_name, "jit"), agent, resource, "jit", ends)
 
-    def remove_generated(self, agent: str, origin: str | None = None, keep: set[str] = frozenset()) -> None:
+    def remove_generated(self, agent: str, origin: str | None = None, keep: AbstractSet[str] = frozenset()) -> None:
         """Delete the policies and bindings the platform made for an agent (all, or one origin)."""
         with self.platform.lock:
             for name, owner in list(self.generated.items()):

@@ -8,26 +8,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from ..common import Handlers
+from ..handlers import Handlers, Reply
 
 if TYPE_CHECKING:
+    from ...spec.document import ApiRequest
     from ..platform import Platform
 
 handlers = Handlers()
 
 
 @handlers.operation("storeCheckpoint")
-def store_checkpoint(platform, req):
+def store_checkpoint(platform: Platform, req: ApiRequest) -> Reply:
     return 201, platform.runtime.store_checkpoint(req.path["id"], req.body)
 
 
 @handlers.operation("getCheckpoint")
-def get_checkpoint(platform, req):
+def get_checkpoint(platform: Platform, req: ApiRequest) -> Reply:
     return 200, platform.runtime.get_checkpoint(req.path["id"], req.path["action_id"])
 
 
 @handlers.operation("reportToolResult")
-def report_tool_result(platform, req):
+def report_tool_result(platform: Platform, req: ApiRequest) -> Reply:
     return 201, platform.runtime.report_tool_result(req.path["id"], req.body)
 
 

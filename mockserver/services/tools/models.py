@@ -12,12 +12,15 @@ import re
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ...basics.errors import ApiError
 from ..common import DEFAULT_NAMESPACE, NamedCollection
 from ..state import mapping, records
+
+if TYPE_CHECKING:
+    from ..ports import PlatformPort
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,7 @@ class ToolsBackend(NamedCollection):
         mapping("credential_fields", list, check=_credential_fields_problem),
     )
 
-    def __init__(self, platform):
+    def __init__(self, platform: PlatformPort) -> None:
         super().__init__(platform)
         self.credential_fields: dict[str, list[str]] = {}  # tool name -> which fields were given
         self._secrets: dict[str, dict[str, str]] = {}  # tool name -> credential values; never exported

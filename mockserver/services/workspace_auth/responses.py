@@ -2,39 +2,45 @@
 
 from __future__ import annotations
 
-from ..common import Handlers
+from typing import TYPE_CHECKING
+
+from ..handlers import Handlers, Reply
+
+if TYPE_CHECKING:
+    from ...spec.document import ApiRequest
+    from ..platform import Platform
 
 handlers = Handlers()
 
 
 @handlers.operation("getAuthSettings")
-def get_auth_settings(platform, req):
+def get_auth_settings(platform: Platform, req: ApiRequest) -> Reply:
     return 200, platform.auth.view()
 
 
 @handlers.operation("updateAuthSettings")
-def update_auth_settings(platform, req):
+def update_auth_settings(platform: Platform, req: ApiRequest) -> Reply:
     return 200, platform.auth.update(req.body)
 
 
 @handlers.operation("listWorkspaceApiKeys")
-def list_keys(platform, req):
+def list_keys(platform: Platform, req: ApiRequest) -> Reply:
     return 200, platform.keys.public_list(platform.workspace)
 
 
 @handlers.operation("createWorkspaceApiKey")
-def create_key(platform, req):
+def create_key(platform: Platform, req: ApiRequest) -> Reply:
     return 201, platform.keys.public_mint(platform.workspace, req.body["name"], req.body.get("expiresInDays"))
 
 
 @handlers.operation("revokeWorkspaceApiKey")
-def revoke_key(platform, req):
+def revoke_key(platform: Platform, req: ApiRequest) -> Reply:
     platform.keys.revoke(platform.workspace, req.path["id"])
     return 200, {"status": "deleted"}
 
 
 @handlers.operation("rotateWorkspaceApiKey")
-def rotate_key(platform, req):
+def rotate_key(platform: Platform, req: ApiRequest) -> Reply:
     days = req.body.get("expiresInDays")
     if days is None:
         return 200, platform.keys.public_rotate(platform.workspace, req.path["id"])
