@@ -47,7 +47,12 @@ class ActionsBackend(Persistent):
         self.applied: dict[str, dict[str, Any]] = {}  # idempotency_key -> the step's applied result
 
     def _operations(self) -> Mapping[str, str | Mapping[str, str]]:
-        return self.platform.operations().schema_extension("ActionPlanAction", "x-action-operations")
+        """Action type -> the operationId it calls, or ``{schema: ...}`` for a draft step (the
+        document's ``x-action-operations``, whose form tests/v1 checks)."""
+        operations: Mapping[str, str | Mapping[str, str]] = self.platform.operations().schema_extension(
+            "ActionPlanAction", "x-action-operations"
+        )
+        return operations
 
     def _check(
         self, action: Mapping[str, Any], seen: set[str], drafts: dict[str, dict[str, Any]]

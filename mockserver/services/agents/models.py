@@ -6,7 +6,7 @@ import copy
 import json
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ...basics.errors import ApiError
@@ -117,7 +117,7 @@ def deploy_decision(body: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def llm_env(configs: list[Mapping[str, Any]]) -> list[dict[str, str]]:
+def llm_env(configs: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     """LLM_MODEL/LLM_PROVIDER for the chat model, LLM_MODEL_<ROLE>/LLM_PROVIDER_<ROLE> for others."""
     env: list[dict[str, str]] = []
     for cfg in configs:
@@ -128,9 +128,9 @@ def llm_env(configs: list[Mapping[str, Any]]) -> list[dict[str, str]]:
     return env
 
 
-def _primary_llm(configs: list[Mapping[str, Any]]) -> dict[str, str] | None:
+def _primary_llm(configs: Sequence[Mapping[str, Any]]) -> dict[str, str] | None:
     chat = [c for c in configs if (c.get("role") or "chat") in ("chat", "default")]
-    first = (chat or configs or [None])[0]
+    first = chat[0] if chat else (configs[0] if configs else None)
     return {"provider": first["provider"], "model": first["model"]} if first else None
 
 

@@ -93,7 +93,7 @@ BUILT_IN: tuple[dict[str, Any], ...] = (
 _LIST_ONLY = ("category", "tags", "complexity", "published_at", "changelog")
 
 
-def _semver(version: str) -> tuple:
+def _semver(version: str) -> tuple[int, ...]:
     return tuple(int(p) if p.isdigit() else -1 for p in version.split("-", 1)[0].split("."))
 
 

@@ -10,6 +10,7 @@ shows them as ``***``.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -149,7 +150,7 @@ class ConnectorsBackend(Persistent):
         with self.platform.lock:
             return dict(self.defaults)
 
-    def recent(self, limit: int | None) -> list[dict[str, Any]]:
+    def recent(self, limit: int | None) -> builtins.list[dict[str, Any]]:
         with self.platform.lock:
             newest_first = list(reversed(self.activity))
         return newest_first[:limit] if limit else newest_first

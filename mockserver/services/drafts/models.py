@@ -118,7 +118,7 @@ class DraftsBackend(Persistent):
             if current is None:
                 self.platform.check_capacity("deploy drafts", len(self.items))
             now = self.platform.now_iso()
-            record = redact_stored(
+            record: dict[str, Any] = redact_stored(
                 {
                     **draft,
                     "namespace": self.platform.workspace,
@@ -163,7 +163,8 @@ class DraftsBackend(Persistent):
                 400, self.platform.operations().schema_extension("DeployRequest", "x-error-messages")["anyOf"]
             )
         try:  # what a draft held is checked too
-            return self.platform.operations().parse(DEPLOY_OPERATION, hydrated).body
+            deploy: dict[str, Any] = self.platform.operations().parse(DEPLOY_OPERATION, hydrated).body
+            return deploy
         except ApiError as exc:
             if not draft_id or exc.status != 400:
                 raise
@@ -178,7 +179,8 @@ class DraftsBackend(Persistent):
             raise ApiError(
                 404, f'artifact "{artifact_id}" not found (the mock\'s artifacts are the builds of this workspace)'
             )
-        return build["image"]
+        image: str = build["image"]
+        return image
 
     def _deploy_fields(self, draft: Mapping[str, Any]) -> dict[str, Any]:
         """The ``POST /deploy`` fields a draft stands for: the wizard's own fields translated

@@ -120,9 +120,10 @@ class GovernanceBackend(Persistent):
                 raise ApiError(409, f"access request {new_id} already exists")
             request = {**self.items.pop(self.get(request_id)["id"]), "id": new_id}
             self.items[new_id] = request
-            for table in (self.expiry, self.hashes):
-                if request_id in table:
-                    table[new_id] = table.pop(request_id)
+            if request_id in self.expiry:
+                self.expiry[new_id] = self.expiry.pop(request_id)
+            if request_id in self.hashes:
+                self.hashes[new_id] = self.hashes.pop(request_id)
             if request_id in self.outcomes:
                 self.outcomes[new_id] = {**self.outcomes.pop(request_id), "request_id": new_id}
             return request

@@ -15,6 +15,7 @@ million events would otherwise cost ~1 KB each as dicts (bench/README.md, *Scale
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -249,7 +250,7 @@ class RunsBackend(Persistent):
         limit: int | None = None,
         after_seq: int | None = None,
         shown_types: frozenset[str] | None = None,
-    ) -> list[bytes]:
+    ) -> builtins.list[bytes]:
         """The run's events, each as JSON bytes: with ``after_seq`` the first ``limit`` events
         after it (paging forward), otherwise the last ``limit`` ones; O(limit).
 

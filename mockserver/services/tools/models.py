@@ -180,10 +180,10 @@ class ToolsBackend(NamedCollection):
         connection = spec.get("connection") or {}
         if "baseUrl" in connection:
             check_base_url(connection["baseUrl"], url_field)
-        spec = copy.deepcopy(dict(spec))
+        own_spec = copy.deepcopy(dict(spec))
         if credentials:
-            self._wire_credentials(name, spec)
-        record = {"name": name, "namespace": DEFAULT_NAMESPACE, "spec": spec, "status": {"phase": "Pending"}}
+            self._wire_credentials(name, own_spec)
+        record = {"name": name, "namespace": DEFAULT_NAMESPACE, "spec": own_spec, "status": {"phase": "Pending"}}
         with self.platform.lock:
             stored, created = self.store(record)
             if credentials:
@@ -231,4 +231,5 @@ class ToolsBackend(NamedCollection):
         tool = self.items.get(name)
         if not tool:
             return None
-        return tool["spec"].get("governance", {}).get("approval", {}).get("defaultDuration")
+        duration: str | None = tool["spec"].get("governance", {}).get("approval", {}).get("defaultDuration")
+        return duration
