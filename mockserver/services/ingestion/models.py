@@ -41,7 +41,7 @@ class IngestionBackend(Persistent):
             return self.items[analysis_id]
 
     @staticmethod
-    def requirements(files: Mapping[str, str]) -> dict[str, Any]:
+    def requirements(files: Mapping[str, str]) -> analyzer.Requirements:
         return analyzer.detect_requirements(dict(files))
 
     def _expire_due(self) -> None:
