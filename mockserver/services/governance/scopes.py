@@ -24,6 +24,13 @@ ONCE, RUN, WINDOW = "once", "run", "agent_user_ttl"
 SCOPES = (ONCE, RUN, WINDOW)
 
 
+def duration_refusal(scope: str) -> str:
+    """The 400 for a duration sent with ``scope`` (not the window). The one definition of the
+    message: the documents' ``AccessRequestApproveRequest`` says it too, for clients (a JSON
+    Schema rule cannot format it), and tests/unit/test_approval_scopes.py fails when they differ."""
+    return f"duration applies to scope {WINDOW} only, not {scope}"
+
+
 def resolve_scope(scope: str | None, duration: str | None) -> str:
     """The scope an approve call asks for. A duration belongs to the time window only: with
     ``once`` or ``run`` it is refused (as the vendor SDK refuses it before sending)."""
@@ -32,7 +39,7 @@ def resolve_scope(scope: str | None, duration: str | None) -> str:
     if scope not in SCOPES:
         raise ApiError(400, f"scope must be one of {', '.join(SCOPES)}")
     if duration and scope != WINDOW:
-        raise ApiError(400, f"duration applies to scope {WINDOW} only, not {scope}")
+        raise ApiError(400, duration_refusal(scope))
     return scope
 
 
