@@ -20,6 +20,20 @@ if TYPE_CHECKING:
 # dispatcher; a Response (a stream) is sent as it is.
 Reply: TypeAlias = "tuple[int, object] | tuple[int, object, Mapping[str, str]] | Response"
 Handler: TypeAlias = "Callable[[Platform, ApiRequest], Reply]"
+# A lookup of what the path names (its parameters), raising ApiError (a 404) when it is missing.
+PathCheck: TypeAlias = "Callable[[Platform, Mapping[str, str]], None]"
+
+
+class CheckedFirst:
+    """A handler whose ``before_body`` the dispatchers call before the body is parsed: a
+    made-up id costs a lookup, never the parsing of a large body."""
+
+    def __init__(self, handle: Handler, before_body: PathCheck) -> None:
+        self.handle = handle
+        self.before_body = before_body
+
+    def __call__(self, platform: Platform, req: ApiRequest) -> Reply:
+        return self.handle(platform, req)
 
 
 class Handlers:
@@ -28,12 +42,12 @@ class Handlers:
     def __init__(self) -> None:
         self.by_operation: dict[str, Handler] = {}
 
-    def operation(self, *operation_ids: str) -> Callable[[Handler], Handler]:
+    def operation(self, *operation_ids: str, before_body: PathCheck | None = None) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             for operation_id in operation_ids:
                 if operation_id in self.by_operation:
                     raise ValueError(f"two handlers for {operation_id}")
-                self.by_operation[operation_id] = fn
+                self.by_operation[operation_id] = fn if before_body is None else CheckedFirst(fn, before_body)
             return fn
 
         return register

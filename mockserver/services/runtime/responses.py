@@ -17,7 +17,13 @@ if TYPE_CHECKING:
 handlers = Handlers()
 
 
-@handlers.operation("storeCheckpoint")
+def _run_exists(platform: Platform, path: Mapping[str, str]) -> None:
+    """404 ``run <id> not found`` before the body is read."""
+    with platform.lock:
+        platform.runs.get(path["id"])
+
+
+@handlers.operation("storeCheckpoint", before_body=_run_exists)
 def store_checkpoint(platform: Platform, req: ApiRequest) -> Reply:
     return 201, platform.runtime.store_checkpoint(req.path["id"], req.body)
 
@@ -27,16 +33,6 @@ def get_checkpoint(platform: Platform, req: ApiRequest) -> Reply:
     return 200, platform.runtime.get_checkpoint(req.path["id"], req.path["action_id"])
 
 
-@handlers.operation("reportToolResult")
+@handlers.operation("reportToolResult", before_body=_run_exists)
 def report_tool_result(platform: Platform, req: ApiRequest) -> Reply:
     return 201, platform.runtime.report_tool_result(req.path["id"], req.body)
-
-
-def _run_exists(platform: Platform, path: Mapping[str, str]) -> None:
-    """404 ``run <id> not found`` before the body is read."""
-    with platform.lock:
-        platform.runs.get(path["id"])
-
-
-store_checkpoint.before_body = _run_exists  # type: ignore[attr-defined]
-report_tool_result.before_body = _run_exists  # type: ignore[attr-defined]
