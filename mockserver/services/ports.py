@@ -4,10 +4,11 @@
 ``models.py`` types that as ``PlatformPort`` (the lock, the clock, ids, limits, the byte budget,
 the operation invoker) and reaches another backend only through the few calls named here. So
 no ``models.py`` imports ``Platform``, and the backends and the Platform that builds them form
-no import circle (``tests/test_layout.py`` counts ``TYPE_CHECKING`` imports too). mypy checks
-that the Platform and every backend fit these when ``Platform`` builds them.
+no import circle, ``TYPE_CHECKING`` imports counted. mypy checks that the Platform and every
+backend fit these where ``Platform`` builds them.
 
-Each backend's own handlers (``responses.py``) are above the Platform and see it whole.
+What sits above the Platform sees it whole: the handlers (``handlers.py``, ``responses.py``),
+``agent_calls.py`` and ``workspaces.py``.
 """
 
 from __future__ import annotations
