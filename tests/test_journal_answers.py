@@ -7,6 +7,10 @@ import json
 from datetime import datetime, timedelta
 
 from test_builds_gateway_ingestion import OPENAI_PROVIDER, chat
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from mockserver.surface.journal import Journal
 
 WS_KEY = {"X-RunAgents-API-Key": "ra_ws_test"}
 DAY = 86_400
@@ -85,3 +89,18 @@ def test_the_plugin_handles_journal_has_them_too(runagents_mock):
     [entry] = runagents_mock.journal()
     assert entry["response"]["agent_id"] == "a" and entry["time"].endswith("Z")
     assert json.dumps(entry)  # plain JSON, as GET /_mock/journal gives it
+
+
+def test_secret_query_values_in_urls_of_either_body_are_masked(api):
+    # Refused (a base URL takes no query), journaled with the URL's key masked, `x` kept.
+    api.post(
+        "/api/tools", {"name": "crm", "base_url": "https://crm.example.com/v1?x=1&api_key=QS-1", "auth_type": "None"}
+    )
+    # An answer echoing the request target a tool was sent (as an echo tool does).
+    journal = Journal(10, now=lambda workspace: 0.0)
+    sent = Request(EnvironBuilder(path="/echo", method="GET").get_environ())
+    journal.record(sent, b"", 200, response=json.dumps({"path": "/items?x=1&X-Key=Token+QS-2"}).encode())
+    [refused] = api.get("/_mock/journal").get_json()
+    [echoed] = journal.list()
+    assert refused["body"]["base_url"] == "https://crm.example.com/v1?x=1&api_key=***"
+    assert echoed["response"] == {"path": "/items?x=1&X-Key=***"} and echoed["time"] == "1970-01-01T00:00:00.000Z"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,13 +17,16 @@ from werkzeug.wrappers import Request
 
 from ..basics.jsonhttp import json_or_none
 from ..basics.nesting import may_nest_deeply, nesting_problem
-from ..basics.redact import redact_body, redact_headers, redact_query
+from ..basics.redact import redact_body, redact_headers, redact_query, redact_url
 
 _HEADER_PREFIXES = ("HTTP_", "CONTENT_")
 
 
 # Where a stored entry keeps its workspace (entries are plain tuples: the cheapest to make).
 _WORKSPACE = 7
+# A text value that is a URL or a request target with a query: an answer echoing what a tool
+# was sent (``/items?x=1&X-Key=...``) names its secrets there, under no secret-named field.
+_URL_WITH_QUERY = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*://|/)[^\s?]*\?\S*=")
 
 
 def _real_time(workspace: str) -> float:
@@ -99,7 +103,7 @@ class Journal:
         body = json_or_none(raw)
         if may_nest_deeply(raw) and nesting_problem(body):
             return "<nested too deeply to show>"
-        return redact_body(body)
+        return _urls_redacted(redact_body(body))
 
     def clear(self, workspace: str | None = None) -> None:
         """Forget every entry, or only one workspace's."""
@@ -109,6 +113,18 @@ class Journal:
         kept = [entry for entry in list(self.entries) if entry[_WORKSPACE] != workspace]
         self.entries.clear()
         self.entries.extend(kept)
+
+
+def _urls_redacted(value: Any) -> Any:
+    """Every URL-like text with a query, its secret-named values masked (``redact_url``); the
+    body rule masks only their passwords. Depth is bounded: deeper bodies are not shown."""
+    if isinstance(value, str):
+        return redact_url(value) if _URL_WITH_QUERY.match(value) else value
+    if isinstance(value, dict):
+        return {key: _urls_redacted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_urls_redacted(item) for item in value]
+    return value
 
 
 def _iso_ms(ts: float) -> str:
