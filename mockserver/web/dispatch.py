@@ -269,7 +269,11 @@ class Pipeline:
         length = environ.get("CONTENT_LENGTH", "")
         has_body = "HTTP_TRANSFER_ENCODING" in environ or (length.isdigit() and int(length) > 0)
         refused = body_type_refusal(
-            environ.get("CONTENT_TYPE"), b"?" if has_body else b"", plan.surface.spec.document, plan.op.path, plan.op.method
+            environ.get("CONTENT_TYPE"),
+            b"?" if has_body else b"",
+            plan.surface.spec.document,
+            plan.op.path,
+            plan.op.method,
         )
         if refused:
             raise ApiError(400, refused)
