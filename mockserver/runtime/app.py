@@ -26,6 +26,7 @@ from ..services.platform import Platform
 from ..services.runtime.models import Refusal
 from ..spec.paths import OAUTH_CALLBACK, WORKSPACE_RUNTIME_PREFIX
 from ..spec.router import Route
+from ..spec.surfaces import Surfaces
 from . import ingress
 from .forward import ToolProxy
 
@@ -63,7 +64,7 @@ class RuntimeHost(Protocol):
     def tokens(self) -> Any: ...  # runtime.jwt_keys.TokenIssuer
 
     @property
-    def surfaces(self) -> Any: ...  # spec.surfaces.Surfaces (its router)
+    def surfaces(self) -> Surfaces: ...  # its router answers a workspace's /runs calls
 
 
 class Where(NamedTuple):
