@@ -99,8 +99,11 @@ class RuntimeHandlers:
             "workspaceGetCheckpoint": self._agent_runtime_call,
             "workspaceReportToolResult": self._agent_runtime_call,
         }
-        # Handed on before the body is read: the operation they forward to reads it.
-        self.forwarding = frozenset({"agentLlmGateway", "workspaceLlmGateway"})
+        # Handed on before the body is read (the operation they forward to reads and journals
+        # it); the gateway's health answer is not journaled either.
+        self.forwarding = frozenset(
+            {"agentLlmGateway", "workspaceLlmGateway", "agentLlmGatewayHealth", "workspaceLlmGatewayHealth"}
+        )
 
     def _where(self, route: Route, request: Request) -> Where:
         """The workspace a runtime URL names (``/_workspaces/<ws>/...``, else the default); 400
@@ -131,9 +134,9 @@ class RuntimeHandlers:
     # --- the LLM gateway, scoped to an agent ----------------------------------------------
 
     def _llm_health(self, route: Route, request: Request, body: bytes) -> RuntimeReply:
+        if not ("/" + route.params["path"]).endswith("/healthz"):
+            return self._llm(route, request, body)  # a GET of the gateway itself: its own answer (405)
         self._where(route, request)
-        if route.params["path"] != "healthz" and not route.params["path"].endswith("/healthz"):
-            raise ApiError(404, f"no such endpoint: {request.method} {request.path}")
         return 200, b'{"status":"ok"}', "application/json"
 
     def _llm(self, route: Route, request: Request, body: bytes) -> RuntimeReply:

@@ -113,8 +113,9 @@ class Router:
             match = pattern.match(path)
             if match:
                 end = match.end()
-                workspace = match.group(WORKSPACE_PARAM) if named else None
-                return Located(surface, path[end:] or "/", workspace or DEFAULT_WORKSPACE, path[:end])
+                # An empty workspace segment is a workspace name too (refused by the guard), never the default.
+                workspace = match.group(WORKSPACE_PARAM) if named else DEFAULT_WORKSPACE
+                return Located(surface, path[end:] or "/", workspace, path[:end])
         if self._claims:
             claimed = self._claims.get(first_segment(path))
             if claimed is not None:

@@ -285,6 +285,8 @@ class Pipeline:
 
     def _unrouted(self, request: Request, route: Route) -> Answer:
         """No served operation: 405 with the path item's methods, a malformed path's error, or 404."""
+        if route.surface.name == MOCK_SURFACE and not route.keyless and not self.admin_enabled:
+            raise NotFound()  # the control API is off (--no-admin): none of its paths exists
         if route.allowed and route.operation is None:
             raise MethodNotAllowed(valid_methods=list(route.allowed))
         if route.malformed is not None:

@@ -181,3 +181,13 @@ def test_errors_of_every_surface_are_json():
     assert client.get("/_tool/a").status_code == 200
     malformed = client.get("/_tool//x")
     assert malformed.status_code == 404 and malformed.json == {"error": "tool URLs look like /_tool/<agent>/<path>"}
+
+
+def test_an_empty_workspace_segment_is_refused_not_the_default_workspace():
+    from mockserver import create_app
+
+    app = create_app({})
+    route = app.extensions["runagents_mock"].surfaces.router.route("GET", "/api/v1/workspaces//tools")
+    assert route.surface.name == "v1" and route.workspace == ""
+    answer = app.test_client().get("/api/v1/workspaces//tools", headers={"Authorization": "Bearer k"})
+    assert answer.status_code == 400 and answer.json["error"].startswith("invalid workspace name")
