@@ -155,6 +155,8 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
 
     app = Flask("runagents_mock")
     app.config["MAX_CONTENT_LENGTH"] = cfg.max_body_bytes
+    # OPTIONS is no operation of mock-openapi.yaml: a 405 with Allow, as on the API (not Flask's 200).
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     app.extensions["runagents_mock"] = server
     _register_errors(app)
     if cfg.admin_enabled:
