@@ -118,12 +118,12 @@ def seed(server: MockServer, data: Mapping[str, Any], platform: Platform | None 
     """Create every item in ``platform`` (a workspace; default: the default one); answers how
     many of each were created. A bad item stops the load and undoes it whole, so a refused
     fixture changes nothing."""
-    named = data.get(WORKSPACES_SECTION) or {}
+    named = _section(data, WORKSPACES_SECTION, {})
+    if not isinstance(named, Mapping):
+        raise ApiError(400, f"{WORKSPACES_SECTION} must map workspace names to fixtures")
     if named:
         if platform is not None and platform is not server.platform:
             raise ApiError(400, f"{WORKSPACES_SECTION} is only read by a fixture for the default workspace")
-        if not isinstance(named, Mapping):
-            raise ApiError(400, f"{WORKSPACES_SECTION} must map workspace names to fixtures")
         for name in named:
             server.workspaces.check_name(name)
         data = {k: v for k, v in data.items() if k != WORKSPACES_SECTION}
@@ -137,6 +137,13 @@ def seed(server: MockServer, data: Mapping[str, Any], platform: Platform | None 
         except ApiError as exc:
             raise ApiError(400, f"{WORKSPACES_SECTION}.{name}: {exc.message}") from None
     return result
+
+
+def _section(data: Mapping[str, Any], name: str, empty: Any) -> Any:
+    # A missing or null section is an empty one; any other value must be of the section's type
+    # (false, 0 or "" is refused, not read as empty).
+    value = data.get(name)
+    return empty if value is None else value
 
 
 def _seed_one(server: MockServer, platform: Platform, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -153,7 +160,7 @@ def _seed_items(server: MockServer, platform: Platform, data: Mapping[str, Any])
     created: dict[str, Any] = {}
     ids: dict[str, list[str]] = {}
     for section, operation_id in SECTIONS.items():
-        items = data.get(section) or []
+        items = _section(data, section, [])
         if not isinstance(items, list):
             raise ApiError(400, f"{section} must be a list")
         for index, item in enumerate(items):
@@ -175,7 +182,7 @@ def _seed_items(server: MockServer, platform: Platform, data: Mapping[str, Any])
                 raise ApiError(400, f"{section}[{index}]: {exc.message}") from None
             created[section] = created.get(section, 0) + 1
             ids.setdefault(section, []).append(body.get("id") or body.get("name") or body.get("agent"))
-    _seed_catalog(server, platform, data.get(CATALOG_SECTION), created, ids)
+    _seed_catalog(server, platform, _section(data, CATALOG_SECTION, []), created, ids)
     return {"created": created, "ids": ids}
 
 
@@ -227,8 +234,6 @@ def _replay_request(
 def _seed_catalog(
     server: MockServer, platform: Platform, items: Any, created: dict[str, Any], ids: dict[str, list[str]]
 ) -> None:
-    if not items:
-        return
     if not isinstance(items, list):
         raise ApiError(400, f"{CATALOG_SECTION} must be a list")
     validator = server.surfaces.by_name("v1").spec.component_validator("CatalogManifest")
