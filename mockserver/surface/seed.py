@@ -6,6 +6,7 @@ fixture can only create what a client could have created::
     tools: [{name: stripe-api, base_url: https://api.stripe.com}]
     model_providers: [{name: openai, spec: {provider: openai, endpoint: ..., models: [gpt-4o], auth: {type: None}}}]
     identity_providers: [...]
+    policies: [{name: p, spec: {policies: [...]}}]
     agents: [{agent_name: a, image: img:1}]          # deploy bodies
     runs: [{agent_id: a, user_id: u, events: [{type: USER_MESSAGE}]}]
     access_requests: [{subject: s, tool_id: stripe-api}]
@@ -16,6 +17,11 @@ recorded session (``runagents-mock proxy --record``) comes back with its ids and
 a run's ``events`` (addRunEvent bodies), and an access request's ``approver_id``/``reason``/``scope``.
 
     catalog: [{id: my-agent, version: 1.0.0, name: My agent, deploymentTemplate: {agentName: my-agent}}]
+
+Two June kinds are created through ``/api/v1``'s operations (``V1_SECTIONS``), in the
+fixture's workspace: ``approval_connectors`` (createApprovalConnector bodies; a new id each)
+and ``deploy_drafts`` (createDeployDraft bodies with their ``id``, and a ``status``: a
+COMPLETED or ABANDONED draft is completed or abandoned after it is created).
 
 ``catalog`` items are catalog manifests (``CatalogManifest`` in openapi-v1.yaml, plus the
 listing fields ``category``, ``tags``, ``complexity``, ``published_at``, ``changelog``); each
@@ -44,9 +50,15 @@ SECTIONS = {
     "tools": "createTool",
     "model_providers": "createModelProvider",
     "identity_providers": "createIdentityProvider",
+    "policies": "createPolicy",  # before the agents bound to them
     "agents": "deployAgent",
     "runs": "createRun",
     "access_requests": "createAccessRequest",
+}
+# June-only kinds: section -> the /api/v1 operation that creates one item (after SECTIONS).
+V1_SECTIONS = {
+    "approval_connectors": "createApprovalConnector",
+    "deploy_drafts": "createDeployDraft",
 }
 CATALOG_SECTION = "catalog"  # no API call creates catalog entries: checked against the v1 schema
 # {name: fixture}: the same sections, loaded into that named workspace (a June
@@ -58,7 +70,10 @@ WORKSPACES_SECTION = "workspaces"
 FIXTURE_ONLY = {
     "runs": ("id", "status", "events"),
     "access_requests": ("id", "status", "approver_id", "reason", "scope"),
+    "deploy_drafts": ("status",),
 }
+# A draft's status, reached after it is created through the API's own transition.
+_DRAFT_TRANSITIONS = {"COMPLETED": "completeDeployDraft", "ABANDONED": "abandonDeployDraft"}
 
 
 class _NoAliasLoader(yaml.SafeLoader):
@@ -82,7 +97,7 @@ def parse_seed_text(text: str) -> Mapping[str, Any]:
         raise ValueError(problem)
     if not isinstance(data, Mapping):
         raise ValueError("a fixture must be a mapping of sections: " + ", ".join(SECTIONS))
-    known = [*SECTIONS, CATALOG_SECTION, WORKSPACES_SECTION]
+    known = [*SECTIONS, *V1_SECTIONS, CATALOG_SECTION, WORKSPACES_SECTION]
     unknown = sorted(set(map(str, data)) - set(known))
     if unknown:
         raise ValueError(f"unknown fixture section(s): {', '.join(unknown)}; known: {', '.join(known)}")
@@ -159,7 +174,9 @@ def _seed_one(server: MockServer, platform: Platform, data: Mapping[str, Any]) -
 def _seed_items(server: MockServer, platform: Platform, data: Mapping[str, Any]) -> dict[str, Any]:
     created: dict[str, Any] = {}
     ids: dict[str, list[str]] = {}
-    for section, operation_id in SECTIONS.items():
+    steps = [(section, op_id, False) for section, op_id in SECTIONS.items()]
+    steps += [(section, op_id, True) for section, op_id in V1_SECTIONS.items()]
+    for section, operation_id, v1 in steps:
         items = _section(data, section, [])
         if not isinstance(items, list):
             raise ApiError(400, f"{section} must be a list")
@@ -171,8 +188,10 @@ def _seed_items(server: MockServer, platform: Platform, data: Mapping[str, Any])
                 else {}
             )
             try:
-                status, body = _call(server, platform, operation_id, item)
-                if status == 201 and "id" in extra:
+                status, body = _call(server, platform, operation_id, item, v1=v1)
+                if section == "deploy_drafts":
+                    body = _replay_draft(server, platform, body, extra)
+                elif status == 201 and "id" in extra:
                     body = _keep_id(server, platform, section, body["id"], extra["id"])
                 if section == "runs":
                     body = _replay_run(server, platform, body, extra)
@@ -214,6 +233,17 @@ def _replay_run(
     if extra.get("status") and extra["status"] != run["status"]:
         run = _call(server, platform, "updateRun", {"status": extra["status"]}, path={"id": run["id"]})[1]
     return run
+
+
+def _replay_draft(
+    server: MockServer, platform: Platform, draft: dict[str, Any], extra: Mapping[str, Any]
+) -> dict[str, Any]:
+    wanted = extra.get("status")
+    if wanted in (None, draft.get("status")):
+        return draft
+    if wanted not in _DRAFT_TRANSITIONS:
+        raise ApiError(400, f"status must be one of IN_PROGRESS, COMPLETED, ABANDONED (got {wanted!r})")
+    return _call(server, platform, _DRAFT_TRANSITIONS[wanted], None, path={"id": draft["id"]}, v1=True)[1]
 
 
 def _replay_request(
