@@ -72,6 +72,9 @@ FIXTURE_ONLY = {
     "access_requests": ("id", "status", "approver_id", "reason", "scope"),
     "deploy_drafts": ("status",),
 }
+# Creates that June widened: an item the February call refuses is created as on /api/v1 (a
+# recorded June policy with approval_required rules).
+_JUNE_FORM = {"createPolicy": "createPolicyV1"}
 # A draft's status, reached after it is created through the API's own transition.
 _DRAFT_TRANSITIONS = {"COMPLETED": "completeDeployDraft", "ABANDONED": "abandonDeployDraft"}
 
@@ -188,7 +191,7 @@ def _seed_items(server: MockServer, platform: Platform, data: Mapping[str, Any])
                 else {}
             )
             try:
-                status, body = _call(server, platform, operation_id, item, v1=v1)
+                status, body = _create(server, platform, operation_id, item, v1)
                 if section == "deploy_drafts":
                     body = _replay_draft(server, platform, body, extra)
                 elif status == 201 and "id" in extra:
@@ -203,6 +206,16 @@ def _seed_items(server: MockServer, platform: Platform, data: Mapping[str, Any])
             ids.setdefault(section, []).append(body.get("id") or body.get("name") or body.get("agent"))
     _seed_catalog(server, platform, _section(data, CATALOG_SECTION, []), created, ids)
     return {"created": created, "ids": ids}
+
+
+def _create(server: MockServer, platform: Platform, operation_id: str, item: Any, v1: bool) -> tuple[int, Any]:
+    try:
+        return _call(server, platform, operation_id, item, v1=v1)
+    except ApiError:
+        june = _JUNE_FORM.get(operation_id)
+        if v1 or june is None or server.v1_spec is None or june not in server.v1_spec.operations:
+            raise
+        return _call(server, platform, june, item, v1=True)
 
 
 def _keep_id(server: MockServer, platform: Platform, section: str, created: str, wanted: Any) -> dict[str, Any]:
