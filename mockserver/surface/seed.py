@@ -184,12 +184,11 @@ def _seed_items(server: MockServer, platform: Platform, data: Mapping[str, Any])
         if not isinstance(items, list):
             raise ApiError(400, f"{section} must be a list")
         for index, item in enumerate(items):
-            item = dict(item) if isinstance(item, Mapping) else item
-            extra = (
-                {key: item.pop(key) for key in FIXTURE_ONLY.get(section, ()) if key in item}
-                if isinstance(item, dict)
-                else {}
-            )
+            # An item is an object: a null one is not "no body" (the API reads a null body so).
+            if not isinstance(item, Mapping):
+                raise ApiError(400, f"{section}[{index}]: request body must be of type object")
+            item = dict(item)
+            extra = {key: item.pop(key) for key in FIXTURE_ONLY.get(section, ()) if key in item}
             try:
                 status, body = _create(server, platform, operation_id, item, v1)
                 if section == "deploy_drafts":

@@ -71,6 +71,14 @@ def test_a_seed_section_of_the_wrong_type_is_refused_not_read_as_empty(api, sect
     assert error_of(response).startswith(f"{section} must ")
 
 
+@pytest.mark.parametrize("section", ["deploy_drafts", "tools"])
+def test_a_null_seed_item_is_refused_not_created_empty(api, section):
+    response = api.post("/_mock/seed", {section: [None]})
+    assert response.status_code == 400
+    assert error_of(response) == f"{section}[0]: request body must be of type object"
+    assert api.get("/api/v1/deploy-drafts").get_json() == []
+
+
 def test_a_null_seed_section_and_an_empty_seed_are_empty(api):
     assert api.post("/_mock/seed", {"tools": None, "workspaces": None}).get_json() == {"created": {}, "ids": {}}
     assert api.request("POST", "/_mock/seed", data="").get_json() == {"created": {}, "ids": {}}
