@@ -115,6 +115,8 @@ class Platform:
         self.on_resume: Callable[[], None] = _nothing  # set by the app: wakes its resume worker
         # agent_processes.runner.AgentRunner with serve --run-agents (set by the app), else None
         self.agent_runner: Any = None
+        # agent_calls.AgentCalls, the server's pool for calls to agents (set by the app), else None
+        self.agent_calls: Any = None
         # The byte budget: this workspace's charges, drawn from the process-wide pool.
         self.budget = StoreBudget(pool or BytePool(self.config.max_stored_bytes))
         self._build_backends()
