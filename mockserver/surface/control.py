@@ -5,6 +5,7 @@ handlers over ``control_service.py``. The journal, faults and rate limiter it co
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, request
@@ -115,7 +116,7 @@ def register_control_api(app: Flask, server: MockServer) -> None:
 
     @operation("loadState", "loadWorkspaceState")
     def put_state(req: ApiRequest) -> Response:
-        control.load_state(req.body, workspace_of(req))
+        control.load_state_stream(req.body, workspace_of(req))  # x-mock-body: stream
         saved = server.state_saver.save_import() if server.state_saver else {}  # durable before the answer
         return json_response(200, {"status": "loaded", **saved})
 
@@ -241,8 +242,12 @@ def _view(
     op: Operation, handler: Callable[[ApiRequest], Response], document: Mapping[str, Any]
 ) -> Callable[..., Response]:
     def view(**path: str) -> Response:
-        if op.method == "PUT" and op.path.endswith("/state"):  # an import of any size
+        if op.extensions.get("x-mock-body") == "stream":  # an import of any size: the handler reads the body
             request.max_content_length = STATE_IMPORT_LIMIT
+            refused = body_type_refusal(request.content_type, b"(streamed)", document, op.path, op.method)
+            if refused:
+                raise ApiError(400, refused)
+            return handler(replace(op.parse(path, request.args, request.headers, b"{}"), body=request.stream))
         raw = request.get_data()
         refused = body_type_refusal(request.content_type, raw, document, op.path, op.method)
         if refused:
