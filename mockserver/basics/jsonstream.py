@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 _SPACE = re.compile(r"[ \t\n\r]*")
-_CHUNK = 1 << 20
+_CHUNK = 256 * 1024
 
 
 def _refuse_constant(name: str) -> Any:
