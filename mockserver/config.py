@@ -63,7 +63,7 @@ class MockConfig:
     agent_timeout_seconds: float = 120.0
     # Calls to agent endpoints at once (invoke proxied to an agent, resumes); one agent gets at
     # most half (at least 1); an invoke over either is answered 503 at once. `serve --server
-    # waitress` makes it at most a quarter of --threads (docs/runtime.md, *Calling agents*).
+    # waitress` makes it at most a quarter of --threads (docs/reliability.md, *The tool proxy*).
     agent_slots: int = 4
     # "namespace/name" -> base URL of a real agent process (invoke is proxied to it, and the
     # resume worker calls it after approvals); PUT /_mock/agents/.../endpoint adds more.

@@ -190,8 +190,19 @@ def _event_logs(reader: JsonStream) -> Any:
         if reader.peek() != "[":
             logs[run_id] = reader.value()
             continue
-        logs[run_id] = [
-            json.dumps(cleaned(redact_stored, run_id, [reader.value()])[0], separators=(",", ":")).encode()
-            for _ in reader.items()
-        ]
+        log: list[bytes] = []
+        batch: list[Any] = []
+        for _ in reader.items():
+            batch.append(reader.value())
+            if len(batch) == _BATCH:
+                log += _encoded(run_id, batch)
+                batch = []
+        logs[run_id] = log + _encoded(run_id, batch)
     return logs
+
+
+_BATCH = 256  # events parsed at once: redacted together (one call), then kept as bytes
+
+
+def _encoded(run_id: str, events: list[Any]) -> list[bytes]:
+    return [json.dumps(e, separators=(",", ":")).encode() for e in cleaned(redact_stored, run_id, events)]
