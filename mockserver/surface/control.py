@@ -4,6 +4,7 @@ handlers over ``control_service.py``. The journal, faults and rate limiter it co
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,19 @@ STATE_PATH = "/_mock/state"
 # A state import (PUT /_mock/state) is not held to max_body_bytes: an export of any size the
 # mock can hold loads back.
 STATE_IMPORT_LIMIT = 1 << 40
+
+
+def reads_own_body(method: str, path: str) -> bool:
+    """Whether the request is one of the control operations that read their body themselves
+    (``x-mock-body: stream``: a state import of any size), which a server must pass on whole,
+    not held to ``max_body_bytes``."""
+    return any(op.method == method and op.path_regex.fullmatch(path) for op in _streamed_operations())
+
+
+@functools.cache
+def _streamed_operations() -> tuple[Operation, ...]:
+    ops = Spec.load(mock_spec_path()).operations.values()
+    return tuple(op for op in ops if op.extensions.get("x-mock-body") == "stream")
 
 
 def register_control_api(app: Flask, server: MockServer) -> None:

@@ -35,10 +35,16 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 class RSGIBridge:
     """An RSGI application (``__rsgi__``) serving a WSGI app."""
 
-    def __init__(self, app: WSGIApp, body_limit: int, unlimited_path: str | None = None, body_timeout: float = 30.0):
+    def __init__(
+        self,
+        app: WSGIApp,
+        body_limit: int,
+        unlimited: Callable[[str, str], bool] | None = None,
+        body_timeout: float = 30.0,
+    ):
         self.app = app
         self.body_limit = body_limit  # read at most this much (+ one chunk); the app answers the 413
-        self.unlimited_path = unlimited_path  # bodies of any size (a state import) go here
+        self.unlimited = unlimited  # (method, path) -> bodies of any size go there (a state import)
         self.body_timeout = body_timeout
         self._base = {
             "SCRIPT_NAME": "",
@@ -52,7 +58,7 @@ class RSGIBridge:
 
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
         headers = scope.headers
-        limit = None if scope.path == self.unlimited_path else self.body_limit
+        limit = None if self.unlimited is not None and self.unlimited(scope.method, scope.path) else self.body_limit
         try:
             # No body expected: nothing to wait for (wait_for costs a task per request).
             body = (

@@ -1,7 +1,8 @@
 """Issue 23 item 13: ``PUT /_mock/state`` reads the export as a stream, in bounded extra memory.
 
 A large-ish export (a few MB of run events) loads and round-trips byte for byte, also sent
-chunked to both servers; a malformed stream (cut short, bad JSON late in the events, a bad event
+chunked to both servers and over ``--max-body-bytes`` (also a workspace's import, which granian
+held to that limit before); a malformed stream (cut short, bad JSON late in the events, a bad event
 after thousands of good ones, data after the document) is a 400 and changes nothing; the run
 events it loads are redacted as before; and the load holds about the state it loads, not the
 body, its text and its parsed form at once.
@@ -131,9 +132,9 @@ def _chunks(body: bytes, size: int = 64 * 1024) -> Iterator[bytes]:
 
 
 @pytest.mark.parametrize("server", ["granian", "waitress"])
-def test_a_chunked_import_loads_on_both_servers(server):
-    export = _export(runs=4)
-    with ServedMock("--server", server, "--api-key", API_KEY) as served:
+def test_a_chunked_import_over_the_body_limit_loads_on_both_servers(server):
+    export = _export(runs=4)  # 1.2 MB, twelve times --max-body-bytes
+    with ServedMock("--server", server, "--api-key", API_KEY, "--max-body-bytes", "100000") as served:
         for path in ("/_mock/state", "/_mock/workspaces/acme/state"):
             answer = requests.put(
                 served.url + path,
