@@ -289,6 +289,31 @@ def test_the_state_imports_read_bodies_of_any_size(path):
     assert protocol.read == 5000 and json.loads(protocol.answer[2])["CONTENT_LENGTH"] == "5000"
 
 
+def test_a_state_import_is_spooled_to_a_file_not_kept_in_memory():
+    seen: list[Any] = []
+
+    def app(environ: dict[str, Any], start_response) -> list[bytes]:
+        seen.append(environ["wsgi.input"])
+        body = environ["wsgi.input"].read()
+        start_response("200 OK", [("Content-Length", "0")])
+        return [b""] if body == b"x" * 3_000_000 else [b"wrong"]
+
+    protocol = Protocol([b"x" * 100_000] * 30)
+    scope = Scope("PUT", "/_mock/state", headers=[("content-length", "3000000")])
+    run_async(RSGIBridge(app, 1000, unlimited=reads_own_body).__rsgi__(scope, protocol))
+    assert protocol.answer[0] == 200 and protocol.answer[2] == b""
+    assert seen[0]._rolled and seen[0].closed  # on disk past 1 MiB, and closed after the answer
+
+
+@pytest.mark.parametrize("cut", [True, False], ids=["client gone", "short of its length"])
+def test_a_state_import_cut_short_is_a_400(cut):
+    protocol = Protocol([b"{}"] * 3, cut=cut)
+    scope = Scope("PUT", "/_mock/state", headers=[("content-length", "100")])
+    run_async(RSGIBridge(echo_app, 1000, unlimited=reads_own_body).__rsgi__(scope, protocol))
+    assert protocol.answer[0] == 400
+    assert json.loads(protocol.answer[2]) == {"error": "request body ended before its Content-Length"}
+
+
 def test_other_control_calls_keep_the_body_limit():
     protocol = Protocol([b"x" * 100] * 50)
     scope = Scope("GET", "/_mock/state", headers=[("transfer-encoding", "chunked")])
