@@ -7,6 +7,7 @@ document, the strict answer check). The journal, faults and rate limiter it cont
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -14,7 +15,8 @@ from werkzeug.wrappers import Request, Response
 
 from ..basics.errors import ApiError
 from ..services.runtime.models import agent_env as runtime_env
-from ..spec.document import ApiRequest
+from ..spec.document import ApiRequest, Spec, mock_spec_path
+from ..spec.matching import PathTable
 from ..spec.paths import runtime_prefix
 from .control_service import ControlService
 from .seed import parse_seed_text
@@ -24,7 +26,22 @@ STATE_PATH = "/_mock/state"
 # A state import (PUT /_mock/state) is not held to max_body_bytes: an export of any size the
 # mock can hold loads back.
 STATE_IMPORT_LIMIT = 1 << 40
-UNLIMITED_BODIES = frozenset({"loadState", "loadWorkspaceState"})  # read up to STATE_IMPORT_LIMIT
+
+
+def reads_own_body(method: str, path: str) -> bool:
+    """Whether the request is one of the control operations that read their body themselves
+    (``x-mock-body: stream``: a state import of any size), which a server must pass on whole,
+    not held to ``max_body_bytes`` (granian's bridge asks, per request)."""
+    if not path.startswith(MOCK_PREFIX):
+        return False
+    op = _mock_paths().lookup(method.upper(), path).operation
+    return op is not None and op.extensions.get("x-mock-body") == "stream"
+
+
+@functools.cache
+def _mock_paths() -> PathTable:
+    return Spec.load(mock_spec_path()).paths
+
 
 # A control handler's answer: (status, JSON payload), or a streamed answer (the state export).
 ControlReply = tuple[int, Any] | Response
@@ -98,8 +115,7 @@ def control_handlers(host: ControlHost) -> dict[str, ControlHandler]:
 
     @operation("loadState", "loadWorkspaceState")
     def put_state(req: ApiRequest, http: Request) -> ControlReply:
-        # An operation marked `x-mock-body: stream` gets the unread body as req.stream.
-        control.load_state(req.stream if req.stream is not None else req.body, workspace_of(req))
+        control.load_state_stream(req.stream, workspace_of(req))  # x-mock-body: stream: the body unread
         saved = host.state_saver.save_import() if host.state_saver else {}  # durable before the answer
         return 200, {"status": "loaded", **saved}
 

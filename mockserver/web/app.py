@@ -16,7 +16,7 @@ from ..basics.jsonhttp import RecordEncoder
 from ..config import MockConfig
 from ..runtime.app import RuntimeHandlers
 from ..services import HANDLER_SETS
-from ..services.agent_calls import ResumeWorker
+from ..services.agent_calls import AgentCalls, ResumeWorker
 from ..services.agent_processes.runner import start_agent_runner
 from ..services.platform import Platform, state_sections
 from ..services.workspace_keys import WorkspaceKeys
@@ -149,10 +149,12 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
         except ApiError as exc:
             raise ValueError(f"--workspace-key {workspace}=...: {exc.message}") from None
     runner = server.agent_runner = start_agent_runner(cfg)  # serve --run-agents, else None
+    calls = AgentCalls(cfg)  # one pool of calls to agents for the process
 
     def prepare(workspace: Platform) -> None:  # every workspace resumes its own runs, and runs agents
         ResumeWorker.attach(workspace)
         workspace.agent_runner = runner
+        workspace.agent_calls = calls
 
     server.workspaces.prepare = prepare
     prepare(platform)

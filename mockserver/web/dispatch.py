@@ -37,7 +37,6 @@ from typing import Any, Protocol
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request, Response
-from werkzeug.wsgi import LimitedStream
 
 from ..basics.errors import ApiError
 from ..basics.jsonhttp import INTERNAL_ERROR, INTERNAL_ERROR_BODY, RecordEncoder, error_body
@@ -47,7 +46,7 @@ from ..spec.document import Operation
 from ..spec.releases import refuse_foreign
 from ..spec.router import Route, Router, Surface
 from ..spec.security import KeyRing, body_type_refusal, presented_key
-from ..surface.control import STATE_IMPORT_LIMIT, UNLIMITED_BODIES, ControlHandler
+from ..surface.control import STATE_IMPORT_LIMIT, ControlHandler
 from ..surface.faults import FAULT_HEADER, Faults
 from ..surface.journal import Journal
 from ..surface.rate_limit import RateLimiter
@@ -264,24 +263,23 @@ class Pipeline:
         return raw
 
     def _stream(self, request: Request, plan: Plan) -> Any:
-        """The unread body of an ``x-mock-body: stream`` operation (its Content-Type checked)."""
+        """The unread body of an ``x-mock-body: stream`` operation, within its own limit
+        (``STATE_IMPORT_LIMIT``), its Content-Type checked as any body's."""
         environ = request.environ
         length = environ.get("CONTENT_LENGTH", "")
         has_body = "HTTP_TRANSFER_ENCODING" in environ or (length.isdigit() and int(length) > 0)
         refused = body_type_refusal(
             environ.get("CONTENT_TYPE"),
-            b"?" if has_body else b"",
+            b"(streamed)" if has_body else b"",
             plan.surface.spec.document,
             plan.op.path,
             plan.op.method,
         )
         if refused:
             raise ApiError(400, refused)
-        environ[_RAW_BODY_KEY] = b""  # not journaled: read by the handler
-        if "HTTP_TRANSFER_ENCODING" in environ:
-            request.max_content_length = plan.limit
-            return request.stream
-        return LimitedStream(environ["wsgi.input"], int(length) if length.isdigit() else 0)
+        environ[_RAW_BODY_KEY] = b""  # read by the handler, not kept
+        request.max_content_length = plan.limit
+        return request.stream  # werkzeug's: bounded by Content-Length, a 413 past the limit
 
     def _unrouted(self, request: Request, route: Route) -> Answer:
         """No served operation: 405 with the path item's methods, a malformed path's error, or 404."""
@@ -442,7 +440,6 @@ def build_plans(
                     raise RuntimeError(f"mock-openapi.yaml's {op.operation_id} has no control handler")
                 if not control_handlers:  # the control API is off
                     continue
-                unlimited = body_kind == "stream" or op.operation_id in UNLIMITED_BODIES
                 plan = Plan(
                     op,
                     surface,
@@ -450,7 +447,7 @@ def build_plans(
                     control_handlers[op.operation_id],
                     "admin",
                     body_kind,
-                    STATE_IMPORT_LIMIT if unlimited else max_body_bytes,
+                    STATE_IMPORT_LIMIT if body_kind == "stream" else max_body_bytes,
                     journal=False,
                 )
             plans[id(op)] = plan
