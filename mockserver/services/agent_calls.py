@@ -1,7 +1,7 @@
 """Calling a real agent: invoke proxying (``POST /api/agents/.../invoke``) and the resume worker.
 
 The domain decides what happens to the run (``settle``); this module only makes the HTTP calls.
-They wait on another server, so they run on a bounded pool of their own (``AgentCalls``, one
+They wait on another server, so they run on a bounded pool of their own (``agent_call_pool.AgentCalls``, one
 per mock server, shared by its workspaces): at most ``agent_slots`` at once, at most half of
 them for one agent, each given up after ``agent_timeout_seconds``. An invoke that finds no free
 slot is answered 503 at once instead of holding one of the threads the rest of the mock is
@@ -13,50 +13,16 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
-import requests
-
 from ..basics.errors import ApiError
-from ..basics.pool import BoundedPool, PoolBusy
-from ..config import MockConfig
+from .agent_call_pool import AgentCalls
 from .governance.models import verified_user
 
 if TYPE_CHECKING:
     from .platform import Platform
 
 log = logging.getLogger("runagents_mock")
-
-
-class AgentCalls:
-    """The calls of one mock server to agent endpoints, on a bounded pool."""
-
-    def __init__(self, config: MockConfig):
-        self.timeout = config.agent_timeout_seconds
-        self.pool = BoundedPool(config.agent_slots, max(1, config.agent_slots // 2))
-
-    def claim(self, caller: str, agent: str, wait: bool = False) -> None:
-        """Take a slot of ``caller`` (the agent, with its workspace) before its run starts;
-        ApiError 503 when there is none (``wait``: up to the timeout first)."""
-        try:
-            self.pool.claim(caller, self.timeout if wait else 0.0)
-        except PoolBusy:
-            raise ApiError(
-                503,
-                f"agent calls busy: {self.pool.per_caller} calls to agent {agent} (or {self.pool.slots} "
-                "in all) are already waiting on agents; retry later",
-            ) from None
-
-    def post(self, caller: str, url: str, body: Any, headers: dict[str, str]) -> tuple[int, Any]:
-        """POST on the slot ``caller`` claimed; (0, {"error": reason}) when the agent did not
-        answer, also when it took longer than the timeout in all (its slot is given back when
-        the connection ends)."""
-        future = self.pool.start(caller, lambda: _post(url, body, headers, self.timeout))
-        try:
-            return future.result(timeout=self.timeout)
-        except FutureTimeout:
-            return 0, {"error": "ReadTimeout"}
 
 
 def agent_calls(platform: Platform) -> AgentCalls:
@@ -126,17 +92,6 @@ def resume(platform: Platform, run_id: str, action_id: str) -> None:
         body = {"run_id": run_id, "user_id": user or ""}
         status, reply = calls.post(caller, f"{url}/resume/{action_id}", body, headers)
     platform.runtime.settle_run(run_id, status, reply)
-
-
-def _post(url: str, body: Any, headers: dict[str, str], timeout: float) -> tuple[int, Any]:
-    try:
-        response = requests.post(url, json=body, headers=headers, timeout=timeout)
-    except requests.RequestException as exc:
-        return 0, {"error": type(exc).__name__}
-    try:
-        return response.status_code, response.json()
-    except ValueError:
-        return response.status_code, {"response": response.text}
 
 
 class ResumeWorker:

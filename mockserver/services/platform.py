@@ -43,7 +43,7 @@ from .workspace_auth.models import AuthSettingsBackend
 from .workspace_keys import WorkspaceKeys
 
 if TYPE_CHECKING:
-    from .agent_calls import AgentCalls
+    from .agent_call_pool import AgentCalls
 
 STATE_VERSION = 1
 

@@ -16,7 +16,8 @@ from ..basics.jsonhttp import RecordEncoder
 from ..config import MockConfig
 from ..runtime.app import RuntimeHandlers
 from ..services import HANDLER_SETS
-from ..services.agent_calls import AgentCalls, ResumeWorker
+from ..services.agent_call_pool import AgentCalls
+from ..services.agent_calls import ResumeWorker
 from ..services.agent_processes.runner import start_agent_runner
 from ..services.platform import Platform, state_sections
 from ..services.workspace_keys import WorkspaceKeys
