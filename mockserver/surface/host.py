@@ -10,7 +10,12 @@ from typing import Any, Protocol
 from ..config import MockConfig
 from ..services.invoker import OperationInvoker
 from ..services.platform import Platform
+from ..services.workspace_keys import WorkspaceKeys
+from ..services.workspaces import Workspaces
 from ..spec.document import ServedDocument, Spec
+from .faults import Faults
+from .journal import Journal
+from .rate_limit import RateLimiter
 
 
 class SeedHost(Protocol):
@@ -25,7 +30,7 @@ class SeedHost(Protocol):
     @property
     def surfaces(self) -> Any: ...  # spec.surfaces.Surfaces
     @property
-    def workspaces(self) -> Any: ...
+    def workspaces(self) -> Workspaces: ...
     @property
     def invoker(self) -> OperationInvoker: ...
     @property
@@ -36,13 +41,13 @@ class ControlCore(SeedHost, Protocol):
     """What ``control_service.ControlService`` acts on (and the seeds it loads)."""
 
     @property
-    def workspace_keys(self) -> Any: ...  # services.workspace_keys.WorkspaceKeys
+    def workspace_keys(self) -> WorkspaceKeys: ...
     @property
-    def journal(self) -> Any: ...  # journal.Journal
+    def journal(self) -> Journal: ...
     @property
-    def faults(self) -> Any: ...  # faults.Faults
+    def faults(self) -> Faults: ...
     @property
-    def rate_limiter(self) -> Any: ...  # rate_limit.RateLimiter
+    def rate_limiter(self) -> RateLimiter: ...
 
     def reset(self) -> None: ...
     def state_problem(self, state: Any) -> str | None: ...

@@ -48,7 +48,7 @@ class Journal:
     """
 
     def __init__(self, size: int, body_bytes: int = 64 * 1024, now: Callable[[str], float] = _real_time):
-        self.entries: collections.deque[tuple] = collections.deque(maxlen=max(size, 0))
+        self.entries: collections.deque[tuple[Any, ...]] = collections.deque(maxlen=max(size, 0))
         self.body_bytes = body_bytes
         self.now = now
         self._seq = itertools.count(1)
@@ -59,10 +59,13 @@ class Journal:
         """Keep the query string, the header entries of the environ, the body and the answer's
         JSON body (``response``) as they are: they are only parsed if the journal is read."""
         headers = {k: v for k, v in req.environ.items() if k.startswith(_HEADER_PREFIXES)}
+        # A body over the cap is kept as a note of its size only.
+        body: bytes | _OverCap = raw_body
+        answer: bytes | _OverCap = response
         if len(raw_body) > self.body_bytes:
-            raw_body = _OverCap(len(raw_body))
+            body = _OverCap(len(raw_body))
         if len(response) > self.body_bytes:
-            response = _OverCap(len(response))
+            answer = _OverCap(len(response))
         self.entries.append(
             (
                 next(self._seq),
@@ -70,11 +73,11 @@ class Journal:
                 req.path,
                 req.environ.get("QUERY_STRING", ""),
                 headers,
-                raw_body,
+                body,
                 status,
                 workspace,
                 self.now(workspace),
-                response,
+                answer,
             )
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import cache
 from importlib import util
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, redirect, render_template, request, send_from_directory
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ...basics.jsonhttp import error_response
 from ...spec.paths import CONSOLE_PATH, DOCS_PATH, DOCUMENT_FILES
@@ -64,7 +66,7 @@ def pages_app(server: PagesHost) -> Flask:
         return error_response(405, "pages only answer GET")
 
     @app.get("/")
-    def home() -> Response:
+    def home() -> WerkzeugResponse:
         return redirect(CONSOLE_PATH, code=302)
 
     @app.get(DOCS_PATH)
@@ -114,7 +116,7 @@ def pages_app(server: PagesHost) -> Flask:
     return app
 
 
-def for_this_mock(document: dict[str, Any]) -> dict[str, Any]:
+def for_this_mock(document: Mapping[str, Any]) -> dict[str, Any]:
     """The document with its servers pointed at this mock: each server's path on the origin the
     page came from, so "try it" calls this mock (whatever host and port it runs on)."""
     paths = []
