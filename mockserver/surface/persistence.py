@@ -39,7 +39,7 @@ from ..basics.errors import ApiError
 from ..basics.jsonhttp import decoded_view
 from ..basics.redact import redact_stored
 from ..services.budget import event_data_size
-from ..services.changes import ALL_KEYS, WHOLE, decode_key, encode_key
+from ..services.changes import ALL_KEYS, WHOLE, ChangeSet, decode_key, encode_key
 from ..services.platform import BACKENDS, PLATFORM_TABLE, Platform
 from ..services.state import declared_attributes, persisted
 from ..spec.state_check import event_problem, run_event_validator
@@ -194,7 +194,8 @@ def _block_items(kind: int, value: bytes, legacy: bool) -> list[Any]:
         return [_decode(kind, value)]
     if kind == ENCODED_VALUE:
         return value.split(b"\n")
-    return json.loads(b"[" + value.replace(b"\n", b",") + b"]")
+    items: list[Any] = json.loads(b"[" + value.replace(b"\n", b",") + b"]")
+    return items
 
 
 class Snapshot:
@@ -303,6 +304,12 @@ class Store:
 
     # restore --------------------------------------------------------------------------
 
+    def _db(self) -> sqlite3.Connection:
+        """The open connection (``open()`` makes it; a closed store has none)."""
+        if self.conn is None:
+            raise RuntimeError(f"state file {self.path} is not open")
+        return self.conn
+
     def open(self, server: StoreHost) -> None:
         """Load the store (or migrate a JSON state file or an older store) into the server;
         StateFileError when it cannot be used. The file is only ever written once it loaded
@@ -356,7 +363,7 @@ class Store:
             _remove_stale(temp)
 
     def _read_format(self) -> int:
-        meta = dict(self.conn.execute("SELECT k, v FROM meta").fetchall())
+        meta = dict(self._db().execute("SELECT k, v FROM meta").fetchall())
         if meta.get("format") not in ("2", str(FORMAT)):
             raise StateFileError(
                 f"state file {self.path} has format {meta.get('format')}, this version reads formats 2 and {FORMAT}"
@@ -377,10 +384,10 @@ class Store:
         checksums and the run events' first and last of each block, not the whole state."""
         server.workspaces.reset_all()  # the store's state, whatever a fixture put there
         self._seen_version = -1
-        last = self.conn.execute("SELECT MAX(pos) FROM records").fetchone()[0]
+        last = self._db().execute("SELECT MAX(pos) FROM records").fetchone()[0]
         self._pos = itertools.count((last or 0) + 1)
         loaded = {}
-        for (name,) in self.conn.execute("SELECT DISTINCT workspace FROM records").fetchall():
+        for (name,) in self._db().execute("SELECT DISTINCT workspace FROM records").fetchall():
             platform = self._platform_for(server, name)
             loaded[name] = (platform, self._load_rows(server, platform, name, legacy))
         return loaded
@@ -400,7 +407,8 @@ class Store:
         lists: dict[tuple[str, str], list[Any]] = {}
         crc_column, n_column, charge_column = ("NULL", "1", "NULL") if legacy else ("crc", "n", "charge")
         # Values in the order they were added (as the dicts held them), then list items in order.
-        for table, key, kind, value, crc in self.conn.execute(
+        decoded: Any
+        for table, key, kind, value, crc in self._db().execute(
             f"SELECT tbl, k, kind, v, {crc_column} FROM records WHERE workspace = ? AND i = -1 ORDER BY pos", (ws,)
         ):
             if kind == LIST_HEADER:
@@ -449,7 +457,7 @@ class Store:
         current: tuple[str, str] | None = None
         items: list[Any] = []
         expected = previous = 0
-        for table, key, number, kind, value, n, crc, charge in self.conn.execute(
+        for table, key, number, kind, value, n, crc, charge in self._db().execute(
             f"SELECT tbl, k, i, kind, v, {columns} FROM records WHERE workspace = ? AND i >= 0 ORDER BY tbl, k, i",
             (ws,),
         ):
@@ -483,9 +491,10 @@ class Store:
         self._check(server, loaded, events_checked=True)
         for name, (platform, redacted) in loaded.items():
             with platform.lock:
-                platform.track_changes(self._noter(name)).take()  # what was just loaded is saved already
+                changes = platform.track_changes(self._noter(name))
+                changes.take()  # what was just loaded is saved already
                 for table, key in redacted:  # ... but for values redacted again: saved redacted
-                    platform.changes.mark(table, key)
+                    changes.mark(table, key)
             self._saved[name] = platform
 
     def _check(self, server: StoreHost, loaded: dict[str, tuple[Platform, Any]], events_checked: bool) -> None:
@@ -502,7 +511,7 @@ class Store:
         self._check(server, self._read(server, legacy=True), events_checked=False)
         # Its WAL merged into it and removed (a WAL left beside the new store would be read into it).
         self.reopen()
-        self.conn.execute("PRAGMA journal_mode=DELETE")
+        self._db().execute("PRAGMA journal_mode=DELETE")
         self._replace_with_new_store(".v2.sqlite")
         log.info(
             "state file %s migrated to store format %d (the old store is kept as %s)",
@@ -568,6 +577,8 @@ class Store:
         written. Only workspaces that changed are visited (an idle one costs nothing); one new
         since then (or recreated by a reset) is written whole, a dropped one deleted. On an
         error the changes stay pending (the next save writes them) and the error is raised."""
+        if self.server is None:
+            raise RuntimeError(f"state file {self.path} is not open")
         workspaces = self.server.workspaces
         with self._dirty_lock:
             dirty, self._dirty = self._dirty, set()
@@ -578,14 +589,17 @@ class Store:
             dirty.update(name for name, platform in current.items() if self._saved.get(name) is not platform)
             dropped = [name for name in self._saved if name not in current]
         taken = []
+        change_sets: list[ChangeSet] = []  # each taken platform's, to give back on an error
         for name in sorted(dirty):
             platform = current.get(name)
             if platform is None:
                 continue  # dropped since it changed
             with platform.lock:
-                if self._saved.get(name) is not platform or platform.changes is None:
-                    platform.track_changes(self._noter(name))  # not saved yet: everything is written
-                everything, marks = platform.changes.take()
+                changes = platform.changes
+                if self._saved.get(name) is not platform or changes is None:
+                    changes = platform.track_changes(self._noter(name))  # not saved yet: everything is written
+                everything, marks = changes.take()
+                change_sets.append(changes)
                 snap = Snapshot()
                 if everything:
                     _whole_state(platform, snap)
@@ -598,9 +612,9 @@ class Store:
         try:
             written = self._write(taken, dropped)
         except BaseException:
-            for _, platform, everything, marks, _ in taken:
+            for (_, platform, everything, marks, _), changes in zip(taken, change_sets, strict=True):
                 with platform.lock:
-                    platform.changes.give_back(everything, marks)  # noted dirty again
+                    changes.give_back(everything, marks)  # noted dirty again
             raise
         self._saved, self._seen_version = current, version
         return written
@@ -643,12 +657,12 @@ class Store:
         """Write the rows whose fields ``flat`` holds one after another; empties it."""
         count = len(flat) // FIELDS
         if count:
-            self.conn.execute(_upsert(count), flat)
+            self._db().execute(_upsert(count), flat)
             flat.clear()
         return count
 
     def set_meta(self, key: str, value: str) -> None:
-        self.conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+        self._db().execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
     def close(self, keep_lock: bool = False) -> None:
         """Close the connection; and, unless ``keep_lock`` (the process goes on using the
