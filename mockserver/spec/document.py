@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from ..basics.errors import ApiError
 from ..basics.nesting import may_nest_deeply, nesting_problem
+from .security import HeaderLookup
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
@@ -81,9 +82,11 @@ _FORMATS = FormatChecker()
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s\x00-\x1f\x7f]*")
 
 
-@_FORMATS.checks("uri")
 def _is_uri(value: object) -> bool:
     return not isinstance(value, str) or _URI.fullmatch(value) is not None
+
+
+_FORMATS.checks("uri")(_is_uri)
 
 
 def _validator(schema: Mapping[str, Any]) -> Draft202012Validator:
@@ -116,7 +119,7 @@ def _describe(error: Any, prefix: str) -> str:
     schema = error.schema if isinstance(error.schema, dict) else {}
     custom = schema.get("x-error-messages", {})
     if error.validator in custom:
-        return custom[error.validator]
+        return str(custom[error.validator])
     where = _location(prefix, error.absolute_path)
     kind = error.validator
     if kind == "required":
@@ -153,7 +156,9 @@ def first_error(validator: Draft202012Validator | RequestCheck, instance: Any, p
 try:  # compiled (Rust) JSON Schema validation, a dependency of the package
     import jsonschema_rs
 except ImportError:  # the pure-Python path alone gives the same answers
-    jsonschema_rs = None
+    _COMPILED = False
+else:
+    _COMPILED = True
 
 
 @dataclass(frozen=True)
@@ -166,12 +171,12 @@ class RequestCheck:
     """
 
     validator: Draft202012Validator
-    fast: Any = None
+    fast: jsonschema_rs.Draft202012Validator | None = None
 
     @classmethod
     def compile(cls, schema: Mapping[str, Any]) -> RequestCheck:
         fast = None
-        if jsonschema_rs is not None:
+        if _COMPILED:
             try:
                 fast = jsonschema_rs.Draft202012Validator(dict(schema), validate_formats=True)
             except Exception:
@@ -184,7 +189,7 @@ class RequestCheck:
                 return bool(self.fast.is_valid(instance))
             except ValueError:  # input Rust cannot hold (a lone surrogate): jsonschema decides
                 pass
-        return self.validator.is_valid(instance)
+        return bool(self.validator.is_valid(instance))
 
     def first_error(self, instance: Any, prefix: str = "") -> str | None:
         if self.is_valid(instance):
@@ -228,7 +233,7 @@ class ApiRequest:
 
     path: dict[str, str]
     query: dict[str, Any]
-    headers: Mapping[str, str]
+    headers: HeaderLookup
     body: Any = None
     operation: Operation | None = None  # what answers it, for handlers whose answer follows their document
 
@@ -296,8 +301,9 @@ class Operation:
         }
 
     @cached_property
-    def query_aliases(self) -> tuple[Parameter, ...]:
-        return tuple(p for p in self.parameters if p.location == "query" and p.alias_of)
+    def query_aliases(self) -> tuple[tuple[str, str], ...]:
+        """(deprecated name, the documented parameter it stands for) of each query alias."""
+        return tuple((p.name, p.alias_of) for p in self.parameters if p.location == "query" and p.alias_of)
 
     @cached_property
     def url_rule(self) -> str:
@@ -315,7 +321,7 @@ class Operation:
 
     # The hot path: called once per request.
     def parse(
-        self, path_params: Mapping[str, str], args: Mapping[str, Any], headers: Mapping[str, str], raw_body: bytes
+        self, path_params: Mapping[str, str], args: Mapping[str, Any], headers: HeaderLookup, raw_body: bytes
     ) -> ApiRequest:
         path: dict[str, str] = {}
         query: dict[str, Any] = {}
@@ -344,25 +350,25 @@ class Operation:
                 path[param.name] = value
             elif param.location == "query":
                 query[param.name] = value
-        for param in self.query_aliases:  # handlers see documented names only
-            if param.name in query:
-                value = query.pop(param.name)
-                query.setdefault(param.alias_of, value)
+        for name, alias_of in self.query_aliases:  # handlers see documented names only
+            if name in query:
+                query.setdefault(alias_of, query.pop(name))
         return ApiRequest(path=path, query=query, headers=headers, body=self._parse_body(raw_body), operation=self)
 
     def _parse_body(self, raw_body: bytes) -> Any:
-        if self.body_schema is None:
+        validator = self.body_validator
+        if validator is None:
             return None  # bodies on operations that take none are ignored, like the real server
         body = decode_json(raw_body)
         if body is None and not self.body_required:
             body = {}  # JSON null where the body is optional is no body (the vendor CLI's plain approve)
-        elif body == {} and self.body_required and not raw_body.strip() and self.body_validator.is_valid(body):
+        elif body == {} and self.body_required and not raw_body.strip() and validator.is_valid(body):
             # No body where one is required, and {} would pass: refused, as the platform does
             # (when {} fails, the message naming the missing field says more).
             raise ApiError(400, "request body is required")
         # The schema accepts both names (so messages name the field as sent); then the
         # handler gets the documented name.
-        message = self.body_validator.first_error(body)
+        message = validator.first_error(body)
         if message:
             raise ApiError(400, message)
         if isinstance(body, dict) and self.body_aliases:
@@ -432,7 +438,7 @@ class Spec:
 
     @staticmethod
     def _operation(
-        path: str, method: str, raw: Mapping[str, Any], shared: list, extensions: Mapping[str, Any]
+        path: str, method: str, raw: Mapping[str, Any], shared: list[Mapping[str, Any]], extensions: Mapping[str, Any]
     ) -> Operation:
         by_key = {(p["name"], p["in"]): p for p in shared}
         by_key.update({(p["name"], p["in"]): p for p in raw.get("parameters", [])})
@@ -566,7 +572,8 @@ def _load_cached(path: str, mtime_ns: int) -> Spec:
 @lru_cache(maxsize=8)
 def _read_document(path: str, mtime_ns: int) -> Mapping[str, Any]:
     with open(path, encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        document: Mapping[str, Any] = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return document
 
 
 @dataclass(frozen=True)

@@ -17,14 +17,19 @@ import asyncio
 import io
 import json
 import sys
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from ..spec.paths import may_block
 
 # Set (to 0.0) by a server that can delay an answer without blocking; the app then puts the
 # seconds to wait there instead of sleeping.
 from .dispatch import DELAY_KEY
+
+if TYPE_CHECKING:
+    from granian._granian import RSGIHeaders as Headers
+    from granian._granian import RSGIHTTPProtocol as HTTPProtocol
+    from granian.rsgi import Scope
 
 # How much of a too-long body is read and dropped before the 413 goes out.
 _DRAIN_BYTES = 1024 * 1024
@@ -50,7 +55,7 @@ class RSGIBridge:
             "wsgi.input_terminated": True,
         }
 
-    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+    async def __rsgi__(self, scope: Scope, protocol: HTTPProtocol) -> None:
         headers = scope.headers
         limit = None if scope.path == self.unlimited_path else self.body_limit
         try:
@@ -76,18 +81,18 @@ class RSGIBridge:
         if may_block(environ["REQUEST_METHOD"], environ["PATH_INFO"]):
             # Its answer waits on another server (a tool, an agent) that may call back into
             # the mock: run it on a thread so the loop keeps serving.
-            status, headers, result = await asyncio.to_thread(self._call, environ)
+            status, answer_headers, result = await asyncio.to_thread(self._call, environ)
         else:
-            status, headers, result = self._call(environ)
+            status, answer_headers, result = self._call(environ)
         try:
             if environ[DELAY_KEY]:
                 await asyncio.sleep(environ[DELAY_KEY])
-            if any(name.lower() == "content-length" for name, _ in headers):
-                protocol.response_bytes(status, headers, b"".join(result))
+            if any(name.lower() == "content-length" for name, _ in answer_headers):
+                protocol.response_bytes(status, answer_headers, b"".join(result))
                 return
             # Streamed (SSE, a state export): each chunk is made and sent in turn, never the
             # whole stream in memory.
-            transport = protocol.response_stream(status, headers)
+            transport = protocol.response_stream(status, answer_headers)
             for index, chunk in enumerate(result):
                 if chunk:
                     await transport.send_bytes(chunk)
@@ -98,7 +103,7 @@ class RSGIBridge:
             if close:
                 close()
 
-    async def _read_body(self, headers: Any, protocol: Any, limit: int | None) -> bytes:
+    async def _read_body(self, headers: Headers, protocol: HTTPProtocol, limit: int | None) -> bytes:
         """The whole body, or its first ``body_limit`` bytes and a little more: the app refuses
         anything that long anyway, and the rest is never read. A declared length over the limit
         is read and dropped when it is at most _DRAIN_BYTES over (so the client, still sending,
@@ -130,7 +135,7 @@ class RSGIBridge:
             # sending gets the 413 instead of a reset connection.
         return b"".join(parts)
 
-    def _environ(self, scope: Any, body: bytes) -> dict[str, Any]:
+    def _environ(self, scope: Scope, body: bytes) -> dict[str, Any]:
         server_host, _, server_port = scope.server.rpartition(":")
         client_host, _, client_port = scope.client.rpartition(":")
         environ = {
@@ -162,7 +167,9 @@ class RSGIBridge:
         """Status, headers and the (not yet consumed) body; the caller closes the body."""
         started: list[Any] = []
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], None]:
             started[:] = [int(status[:3]), headers]
             return _no_write
 
@@ -194,7 +201,7 @@ class _Closing:
     def __init__(self, gen: Iterable[bytes], result: Any):
         self.gen, self.result = gen, result
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[bytes]:
         return iter(self.gen)
 
     def close(self) -> None:
@@ -203,7 +210,7 @@ class _Closing:
             close()
 
 
-def _refuse(protocol: Any, status: int, message: str) -> None:
+def _refuse(protocol: HTTPProtocol, status: int, message: str) -> None:
     """Answer a request that never reached the app; the client may be gone already."""
     try:
         protocol.response_bytes(
