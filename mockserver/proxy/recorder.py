@@ -81,7 +81,7 @@ def recorded_body(schema: Mapping[str, Any], body: Any) -> Any:
         sub = properties.get(key)
         if isinstance(sub, Mapping) and sub.get("writeOnly"):
             continue
-        if isinstance(value, dict) and _properties(sub):
+        if isinstance(value, dict) and isinstance(sub, Mapping) and _properties(sub):
             out[key] = recorded_body(sub, value)
         elif isinstance(value, list) and isinstance(sub, Mapping) and _properties(sub.get("items")):
             out[key] = [recorded_body(sub["items"], item) for item in value]
@@ -265,10 +265,10 @@ class SessionRecorder:
         op = self.spec.operations[operation_id]
         properties = (op.body_schema or {}).get("properties", {})
         body = {k: v for k, v in record.items() if k in properties and v is not None}
-        body = self._clean(operation_id, body)
-        if op.body_validator is not None and op.body_validator.first_error(body) is not None:
+        clean = self._clean(operation_id, body)  # a dict stays a dict
+        if not isinstance(clean, dict) or (op.body_validator is not None and op.body_validator.first_error(clean)):
             return None
-        return body
+        return clean
 
     # --- the fixture ------------------------------------------------------------------------
 

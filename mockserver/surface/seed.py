@@ -64,7 +64,7 @@ FIXTURE_ONLY = {
 class _NoAliasLoader(yaml.SafeLoader):
     """Fixtures need no anchors/aliases, and aliases let a few bytes expand without bound."""
 
-    def compose_node(self, parent, index):  # type: ignore[override]
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.events.AliasEvent):
             raise yaml.YAMLError("aliases (*name) are not allowed in fixtures")
         return super().compose_node(parent, index)
@@ -151,7 +151,7 @@ def _seed_one(server: MockServer, platform: Platform, data: Mapping[str, Any]) -
 
 def _seed_items(server: MockServer, platform: Platform, data: Mapping[str, Any]) -> dict[str, Any]:
     created: dict[str, Any] = {}
-    ids: dict[str, list[str]] = {}
+    ids: dict[str, list[str | None]] = {}
     for section, operation_id in SECTIONS.items():
         items = data.get(section) or []
         if not isinstance(items, list):
@@ -225,7 +225,7 @@ def _replay_request(
 
 
 def _seed_catalog(
-    server: MockServer, platform: Platform, items: Any, created: dict[str, Any], ids: dict[str, list[str]]
+    server: MockServer, platform: Platform, items: Any, created: dict[str, Any], ids: dict[str, list[str | None]]
 ) -> None:
     if not items:
         return
@@ -248,6 +248,8 @@ def _call(
     item: Any,
     path: Mapping[str, str] | None = None,
     v1: bool = False,
-):
+) -> tuple[int, dict[str, Any]]:
+    """Status and answer; each call a seed makes creates or changes one record, and answers it."""
     invoker = server.v1_invoker if v1 else server.invoker
-    return invoker.call(platform, operation_id, item, path)
+    status, record = invoker.call(platform, operation_id, item, path)
+    return status, record
