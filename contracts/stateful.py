@@ -18,11 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 import hypothesis
 from hypothesis.stateful import Bundle, rule
-from schemathesis import Case, GenerationMode, Response
+from schemathesis import GenerationMode, Response
 from schemathesis.generation.meta import TestPhase
 from schemathesis.generation.stateful.state_machine import APIStateMachine, StepInput, StepOutput
 
 if TYPE_CHECKING:
+    from schemathesis.specs.openapi.schemas import OpenApiCase  # Case[the OpenAPI operation]
+    from schemathesis.specs.openapi.stateful import OpenAPIStateMachine
+
     from .api import SpecLink
     from .run import ContractRun
 
@@ -34,6 +37,9 @@ def state_machine_for(
     base = run.schema.include(operation_id=operation_ids).as_state_machine()
 
     class ContractStateMachine(base):  # type: ignore[misc, valid-type]
+        following: str | None = None  # the link the current step follows
+        linked_path: dict[str, str] | None = None  # the path values that link put in
+
         def setup(self) -> None:
             number = run.results.record_scenario(flow)
             # Names unique to the scenario, so it never meets an earlier scenario's resources.
@@ -47,25 +53,26 @@ def state_machine_for(
             self.following = input.transition.id if input.transition is not None and input.is_applied else None
             # The path values the link put in, to tell whether they are what is sent.
             self.linked_path = dict(input.case.path_parameters or {}) if input.transition is not None else None
-            return super().step(input)
+            output: StepOutput = super().step(input)
+            return output
 
-        def before_call(self, case: Case) -> None:
+        def before_call(self, case: OpenApiCase) -> None:
             run.prepare(case, self.name_prefix)
 
-        def get_call_kwargs(self, case: Case) -> dict[str, Any]:
+        def get_call_kwargs(self, case: OpenApiCase) -> dict[str, Any]:
             return {"session": run.session}
 
         def validate_response(
-            self, response: Response, case: Case, additional_checks: Any = None, **kwargs: Any
+            self, response: Response, case: OpenApiCase, additional_checks: Any = None, **kwargs: Any
         ) -> None:
             # A link value without the run's prefix (a name a server took from a body sent as
             # generated, invalid on purpose) is rewritten before sending (naming.py), so the
             # request names another resource; ensure_resource_availability would still read its
             # 404 as "the resource just created is gone". It says nothing about that resource.
-            if getattr(self, "following", None):
+            if self.following:
                 run.results.record_link(self.following, 200 <= response.status_code < 300)
                 self.following = None
-            linked = getattr(self, "linked_path", None)
+            linked = self.linked_path
             replaced = linked is not None and any(case.path_parameters.get(k) != v for k, v in linked.items())
             run.check_response(
                 case,
@@ -160,7 +167,7 @@ def _start_rule(operation: Any) -> Any:
     cases = operation.as_strategy(GenerationMode.POSITIVE, phase=TestPhase.STATEFUL)
 
     @rule(target=Bundle("catch_all"), input=cases.map(StepInput.initial))
-    def start(self: APIStateMachine, input: StepInput) -> StepOutput | None:
+    def start(self: OpenAPIStateMachine, input: StepInput) -> StepOutput | None:
         self.recorder.record_case(case=input.case)
         return self._step(input)
 
