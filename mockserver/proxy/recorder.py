@@ -266,7 +266,9 @@ class SessionRecorder:
         properties = (op.body_schema or {}).get("properties", {})
         body = {k: v for k, v in record.items() if k in properties and v is not None}
         clean = self._clean(operation_id, body)  # a dict stays a dict
-        if not isinstance(clean, dict) or (op.body_validator is not None and op.body_validator.first_error(clean)):
+        if not isinstance(clean, dict):
+            return None
+        if op.body_validator is not None and op.body_validator.first_error(clean) is not None:
             return None
         return clean
 
