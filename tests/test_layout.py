@@ -1,8 +1,10 @@
 """The package layout: imports inside ``mockserver`` form no circle and flow down the layers.
 
 The import graph is computed from the source with ``ast`` (nothing is imported). Every import
-counts, also one inside a function (a lazy import still ties the two modules together), except
-those under ``if TYPE_CHECKING:``: they exist only for type checkers and never run.
+counts, also one inside a function (a lazy import still ties the two modules together), and one
+under ``if TYPE_CHECKING:`` counts for the layers and for circles: a type-only circle is still
+two modules that cannot be read one without the other (a narrow ``Protocol`` in the lower module
+breaks it). ``test_no_import_cycles`` checks the imports that run.
 ``from package import name`` counts as an import of ``package.name`` when that is a module.
 """
 
@@ -30,12 +32,12 @@ def _is_type_checking(test: ast.expr) -> bool:
     )
 
 
-def _imports(tree: ast.AST, module: str, is_package: bool) -> set[str]:
+def _imports(tree: ast.AST, module: str, is_package: bool, type_checking: bool = False) -> set[str]:
     package = module if is_package else module.rpartition(".")[0]
     found: set[str] = set()
 
     def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and _is_type_checking(node.test):
+        if isinstance(node, ast.If) and _is_type_checking(node.test) and not type_checking:
             for child in node.orelse:
                 visit(child)
             return
@@ -56,12 +58,14 @@ def _imports(tree: ast.AST, module: str, is_package: bool) -> set[str]:
     return found
 
 
-def import_graph() -> dict[str, set[str]]:
-    """Module -> the ``mockserver`` modules it imports (TYPE_CHECKING-only imports left out)."""
+def import_graph(type_checking: bool = False) -> dict[str, set[str]]:
+    """Module -> the ``mockserver`` modules it imports (TYPE_CHECKING-only imports left out
+    unless ``type_checking``)."""
     files = {_module_name(path): path for path in PACKAGE_DIR.rglob("*.py")}
     graph: dict[str, set[str]] = {}
     for name, path in files.items():
-        imported = _imports(ast.parse(path.read_text(encoding="utf-8")), name, path.name == "__init__.py")
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = _imports(tree, name, path.name == "__init__.py", type_checking)
         graph[name] = {target for target in imported if target in files and target != name}
     return graph
 
@@ -121,10 +125,22 @@ def test_no_import_cycles() -> None:
     assert cycles(import_graph()) == []
 
 
+def test_no_cycles_of_type_checking_imports_either() -> None:
+    # A circle held only by annotations still ties the modules together: give the lower one a Protocol.
+    assert cycles(import_graph(type_checking=True)) == []
+
+
+def test_type_checking_imports_are_seen() -> None:
+    tree = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import mockserver.web.app\n")
+    assert "mockserver.web.app" not in _imports(tree, "mockserver.x", False)
+    assert "mockserver.web.app" in _imports(tree, "mockserver.x", False, type_checking=True)
+
+
 def test_imports_flow_down_the_layers() -> None:
+    """Type-checking imports included: nothing below web/ names ``web.app.MockServer``."""
     upward = sorted(
         f"{module} -> {target}"
-        for module, targets in import_graph().items()
+        for module, targets in import_graph(type_checking=True).items()
         for target in targets
         if _layer(module) is not None and _layer(target) is not None and _layer(target) > _layer(module)
     )

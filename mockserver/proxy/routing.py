@@ -1,8 +1,8 @@
 """Which document describes an exchange: the documents the mock serves, located the way the mock
 locates them (February at the root, June under ``/api/v1`` and ``/api/v1/workspaces/{ws}``).
 
-``locate`` is the one place the proxy asks the mock's router; it calls ``Surfaces.locate``
-(``mockserver/spec/surfaces.py``), the code the mock's dispatcher uses.
+``locate`` is the one place the proxy asks the mock's router (``mockserver/spec/router.py``),
+the code the mock's request pipeline uses.
 """
 
 from __future__ import annotations
@@ -68,11 +68,6 @@ def build_surfaces(specs: Sequence[Path] = ()) -> Surfaces:
 
 def locate(surfaces: Surfaces, method: str, path: str) -> Located:
     """The surface serving ``path`` and the operation it documents there (None: undocumented)."""
-    where = surfaces.locate(path)
-    if path == where.path:
-        mount = ""
-    elif path.endswith(where.path):
-        mount = path[: len(path) - len(where.path)]
-    else:  # the mount itself, asked for with nothing after it
-        mount = path
-    return Located(where.surface, where.path, mount, where.workspace, where.surface.spec.match(method, where.path))
+    route = surfaces.router.route(method, path)
+    found = (route.operation, route.params) if route.operation is not None else None
+    return Located(route.surface, route.path, route.mount, route.workspace, found)

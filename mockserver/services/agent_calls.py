@@ -1,6 +1,11 @@
 """Calling a real agent: invoke proxying (``POST /api/agents/.../invoke``) and the resume worker.
 
 The domain decides what happens to the run (``settle``); this module only makes the HTTP calls.
+They wait on another server, so they run on a bounded pool of their own (``agent_call_pool.AgentCalls``, one
+per mock server, shared by its workspaces): at most ``agent_slots`` at once, at most half of
+them for one agent, each given up after ``agent_timeout_seconds``. An invoke that finds no free
+slot is answered 503 at once instead of holding one of the threads the rest of the mock is
+served on; the resume worker (a thread of its own) waits for a slot instead.
 """
 
 from __future__ import annotations
@@ -10,16 +15,21 @@ import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
-import requests
-
 from ..basics.errors import ApiError
+from .agent_call_pool import AgentCalls
 from .governance.models import verified_user
 
 if TYPE_CHECKING:
     from .platform import Platform
 
 log = logging.getLogger("runagents_mock")
-AGENT_TIMEOUT_SECONDS = 120
+
+
+def agent_calls(platform: Platform) -> AgentCalls:
+    """The server's pool (set on each workspace by the app); a platform built on its own gets one."""
+    if platform.agent_calls is None:
+        platform.agent_calls = AgentCalls(platform.config)
+    return platform.agent_calls
 
 
 def invoke(
@@ -42,12 +52,18 @@ def invoke(
         url = platform.agent_runner.ensure(platform, namespace, name, may_start, base_url)
     if url is None:
         return None
-    run = platform.runtime.begin_invoke(namespace, name, body, end_user, run_id, url + "/invoke")
+    calls, caller = agent_calls(platform), f"{platform.workspace}/{namespace}/{name}"
+    calls.claim(caller, f"{namespace}/{name}")  # before the run starts: a 503 leaves no run behind
+    try:
+        run = platform.runtime.begin_invoke(namespace, name, body, end_user, run_id, url + "/invoke")
+    except BaseException:
+        calls.pool.release(caller)
+        raise
     headers = {"X-Run-ID": run["id"], "X-Request-Id": str(uuid.uuid4())}
     user = verified_user(run)
     if user:  # an invoke with no end-user identity names none (its run says "anonymous")
         headers["X-End-User-Id"] = user
-    status, reply = _post(url + "/invoke", body if body is not None else {}, headers)
+    status, reply = calls.post(caller, url + "/invoke", body if body is not None else {}, headers)
     platform.runtime.settle_run(run["id"], status, reply)
     if status == 0:
         raise ApiError(502, f"failed to reach agent: {reply['error']}")
@@ -65,19 +81,17 @@ def resume(platform: Platform, run_id: str, action_id: str) -> None:
     headers = {"X-Run-ID": run_id, "X-Request-Id": str(uuid.uuid4())}
     if user:
         headers["X-End-User-Id"] = user
-    status, reply = _post(f"{url}/resume/{action_id}", {"run_id": run_id, "user_id": user or ""}, headers)
+    run = platform.runs.runs.get(run_id, {})
+    agent = f"{run.get('namespace')}/{run.get('agent_id')}"
+    calls, caller = agent_calls(platform), f"{platform.workspace}/{agent}"
+    try:  # the worker's own thread waits for a slot, holding none of the server's
+        calls.claim(caller, agent, wait=True)
+    except ApiError as exc:
+        status, reply = 0, {"error": exc.message}
+    else:
+        body = {"run_id": run_id, "user_id": user or ""}
+        status, reply = calls.post(caller, f"{url}/resume/{action_id}", body, headers)
     platform.runtime.settle_run(run_id, status, reply)
-
-
-def _post(url: str, body: Any, headers: dict[str, str]) -> tuple[int, Any]:
-    try:
-        response = requests.post(url, json=body, headers=headers, timeout=AGENT_TIMEOUT_SECONDS)
-    except requests.RequestException as exc:
-        return 0, {"error": type(exc).__name__}
-    try:
-        return response.status_code, response.json()
-    except ValueError:
-        return response.status_code, {"response": response.text}
 
 
 class ResumeWorker:

@@ -1,14 +1,18 @@
-"""Does a response match its document (openapi.yaml, openapi-v1.yaml under /api/v1;
-mock-openapi.yaml for /_mock/ and the runtime path)? Shared by our tests, the pytest plugin,
-the validating proxy and users."""
+"""Does a response match its document? Shared by the mock's strict mode, our tests, the pytest
+plugin, the validating proxy and users.
+
+``response_issues`` checks against the document it is given (no document is swapped in by
+path); ``served_response_problems`` first asks the router which served document answers the path
+(``openapi.yaml``, ``openapi-v1.yaml`` under ``/api/v1``, ``mock-openapi.yaml`` for ``/_mock/``
+and the runtime path)."""
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any
 
-from .document import ResponseIssue, Spec, mock_spec_path
-from .paths import is_page, is_runtime_path
+from .document import Operation, ResponseIssue, Spec
+from .paths import is_page
 
 if TYPE_CHECKING:
     from .surfaces import Surfaces
@@ -27,7 +31,7 @@ def response_issues(
     body: bytes | None,
     injected_fault: bool = False,
 ) -> list[ResponseIssue]:
-    """Every way this response departs from the spec, each with its check and JSON path.
+    """Every way this response departs from ``spec``, each with its check and JSON path.
 
     Responses to paths the spec does not describe (unknown paths, wrong methods, malformed
     agent paths, auth failures before routing) must still be the documented error shape, and
@@ -37,11 +41,22 @@ def response_issues(
     """
     if is_page(path):  # not an API: the web pages
         return []
-    if path.startswith(CONTROL_PREFIX) or is_runtime_path(path):
-        spec = Spec.load(mock_spec_path())  # the mock's own surface: a document of its own
+    op = None if injected_fault else spec.find(method, path)
+    return operation_issues(spec, op, path, status, content_type, body, injected_fault)
+
+
+def operation_issues(
+    spec: Spec,
+    op: Operation | None,
+    path: str,
+    status: int,
+    content_type: str | None,
+    body: bytes | None,
+    injected_fault: bool = False,
+) -> list[ResponseIssue]:
+    """``response_issues`` for an answer whose operation is known (None: no operation answers it)."""
     if injected_fault:
         return _error_shape_issues(status, content_type, body)
-    op = spec.find(method, path)
     if op is not None and not (status == 404 and path.startswith(CONTROL_PREFIX) and "404" not in op.responses):
         return spec.response_issues(op, status, content_type or "", body)
     # (a 404 from a control route is the control API turned off: an unknown path, as below)
@@ -69,10 +84,16 @@ def served_response_problems(
     body: bytes,
     injected_fault: bool = False,
 ) -> list[str]:
-    """``response_problems`` against the document of the surface serving ``path`` (the
-    February ``openapi.yaml``, or ``openapi-v1.yaml`` under ``/api/v1``)."""
-    located = surfaces.locate(path)
-    return response_problems(located.surface.spec, method, located.path, status, content_type, body, injected_fault)
+    """``response_problems`` against the document the router says serves ``path``."""
+    if is_page(path):
+        return []
+    route = surfaces.router.route(method, path)
+    return [
+        issue.describe(method, route.path)
+        for issue in operation_issues(
+            route.spec, None if injected_fault else route.operation, path, status, content_type, body, injected_fault
+        )
+    ]
 
 
 def _error_shape_issues(status: int, content_type: str | None, body: bytes | None) -> list[ResponseIssue]:

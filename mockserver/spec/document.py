@@ -14,15 +14,19 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
 from ..basics.errors import ApiError
 from ..basics.nesting import may_nest_deeply, nesting_problem
-from .security import HeaderLookup
+from .matching import PathTable, template_regex
 
+if TYPE_CHECKING:
+    from werkzeug.datastructures import Headers
+
+_JSON_ONLY = frozenset({"application/json"})
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
@@ -233,9 +237,11 @@ class ApiRequest:
 
     path: dict[str, str]
     query: dict[str, Any]
-    headers: HeaderLookup
+    headers: Mapping[str, str] | Headers  # a mapping, or werkzeug's request headers
     body: Any = None
     operation: Operation | None = None  # what answers it, for handlers whose answer follows their document
+    raw: bytes = b""  # the body as sent, for an operation that reads its body itself (YAML seeds)
+    stream: Any = None  # the unread body of an `x-mock-body: stream` operation (a file-like object)
 
     def header(self, name: str) -> str | None:
         value = self.headers.get(name)
@@ -254,6 +260,12 @@ class Operation:
     keyless: bool = False  # `security: []`: the operation takes no API key
     extensions: Mapping[str, Any] = field(default_factory=dict)  # the operation's own x- keys
     body_required: bool = False  # `requestBody.required`
+    body_media: frozenset[str] = frozenset()  # the media types of `requestBody`
+
+    @property
+    def body_json_only(self) -> bool:
+        """The body is JSON only: else the operation reads its body itself (YAML seeds)."""
+        return self.body_media == _JSON_ONLY
 
     @cached_property
     def body_fields(self) -> frozenset[str]:
@@ -284,7 +296,7 @@ class Operation:
 
     @cached_property
     def path_regex(self) -> re.Pattern[str]:
-        return _template_regex(self.path, self.path_item_extensions.get("x-greedy-path-parameter"))
+        return template_regex(self.path, self.path_item_extensions.get("x-greedy-path-parameter"))
 
     @cached_property
     def body_validator(self) -> RequestCheck | None:
@@ -321,8 +333,14 @@ class Operation:
 
     # The hot path: called once per request.
     def parse(
-        self, path_params: Mapping[str, str], args: Mapping[str, Any], headers: HeaderLookup, raw_body: bytes
+        self,
+        path_params: Mapping[str, str],
+        args: Mapping[str, Any],
+        headers: Mapping[str, str] | Headers,
+        raw_body: bytes | None,
     ) -> ApiRequest:
+        """Path, query and header parameters and the JSON body, validated (``raw_body`` None: the
+        body is not parsed here; the operation reads it itself)."""
         path: dict[str, str] = {}
         query: dict[str, Any] = {}
         for param in self.parameters:
@@ -353,7 +371,8 @@ class Operation:
         for name, alias_of in self.query_aliases:  # handlers see documented names only
             if name in query:
                 query.setdefault(alias_of, query.pop(name))
-        return ApiRequest(path=path, query=query, headers=headers, body=self._parse_body(raw_body), operation=self)
+        body = None if raw_body is None else self._parse_body(raw_body)
+        return ApiRequest(path=path, query=query, headers=headers, body=body, operation=self)
 
     def _parse_body(self, raw_body: bytes) -> Any:
         validator = self.body_validator
@@ -472,7 +491,8 @@ class Spec:
             keyless=raw.get("security") == [],
             extensions={k: v for k, v in raw.items() if k.startswith("x-")},
             # Only for a JSON-only body: an operation taking other media types reads its body its own way.
-            body_required=bool(body and body.get("required") and set(body["content"]) == {"application/json"}),
+            body_required=bool(body and body.get("required") and set(body["content"]) == _JSON_ONLY),
+            body_media=frozenset(body["content"]) if body else frozenset(),
         )
 
     def component_validator(self, name: str) -> RequestCheck:
@@ -483,39 +503,16 @@ class Spec:
             self._component_validators[name] = RequestCheck.compile(schema)
         return self._component_validators[name]
 
-    def is_keyless(self, path: str) -> bool:
-        """Whether ``path`` belongs to operations that take no API key (``security: []``): then
-        it needs none with any method, so a wrong method gets its 405 rather than a 401."""
-        ops = [op for op in self.operations.values() if op.path_regex.fullmatch(path)]
-        return bool(ops) and all(op.keyless for op in ops)
-
-    def allowed_methods(self, path: str) -> list[str]:
-        """The methods of the path item serving ``path`` (empty when none does), for ``Allow``.
-
-        As in OpenAPI path matching, a literal path item (``/api/tools/probe``) wins over a
-        templated one that also matches (``/api/tools/{name}``).
-        """
-        by_template: dict[str, list[str]] = {}
-        for op in self.operations.values():
-            if op.path_regex.fullmatch(path):
-                by_template.setdefault(op.path, []).append(op.method)
-        if not by_template:
-            return []
-        return sorted(by_template[min(by_template, key=lambda template: template.count("{"))])
+    @cached_property
+    def paths(self) -> PathTable:
+        """The document's path items, indexed for matching (``matching.py``; ``router.py`` puts
+        the mounts in front)."""
+        return PathTable(self.operations.values())
 
     def find(self, method: str, path: str) -> Operation | None:
-        """The operation serving a concrete request path (used by response checkers)."""
-        found = self.match(method, path)
-        return found[0] if found else None
-
-    def match(self, method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
-        """The operation serving a concrete request path, and its path parameters."""
-        for op in self.operations.values():
-            if op.method == method.upper():
-                matched = op.path_regex.fullmatch(path)
-                if matched:
-                    return op, {k: v for k, v in matched.groupdict().items() if v is not None}
-        return None
+        """The operation serving a path of this document (no mount), or None."""
+        found: Operation | None = self.paths.lookup(method.upper(), path).operation
+        return found
 
     def response_issues(self, op: Operation, status: int, content_type: str, body: bytes | None) -> list[ResponseIssue]:
         """Ways a response breaks the spec, each with its check and the JSON path it concerns.
@@ -596,18 +593,3 @@ class ServedDocument:
     def title(self) -> str:
         info = self.document().get("info", {})
         return f"{info.get('title', self.name)} {info.get('version', '')}".strip()
-
-
-_TEMPLATE_CACHE: dict[tuple[str, str | None], re.Pattern[str]] = {}
-
-
-def _template_regex(template: str, greedy: str | None = None) -> re.Pattern[str]:
-    """``{param}`` matches one segment; the ``greedy`` one (``x-greedy-path-parameter``) the
-    rest of the path, slashes included, or nothing."""
-    key = (template, greedy)
-    if key not in _TEMPLATE_CACHE:
-        pattern = re.escape(template)
-        if greedy:
-            pattern = pattern.replace(re.escape("/{" + greedy + "}"), f"(?:/(?P<{greedy}>.*))?")
-        _TEMPLATE_CACHE[key] = re.compile(re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", pattern))
-    return _TEMPLATE_CACHE[key]

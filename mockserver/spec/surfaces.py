@@ -7,73 +7,29 @@
   workspace keys in `X-RunAgents-API-Key`.
 
 A surface's mounts are the path parts of its ``servers`` URLs, so adding a mount is a spec
-change. ``Surfaces.locate`` tells which surface, mount and workspace a request path belongs to;
-the dispatcher, the strict response check and the pytest plugin all use it, and ``/docs`` can
-list ``MockServer.surfaces`` to show every served document.
+change. ``Surfaces.router`` (``router.py``) answers which operation serves a request, over these
+documents and, for the mock itself, ``mock-openapi.yaml`` (the control API and the runtime path).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import NamedTuple
-from urllib.parse import urlparse
+from functools import cached_property
 
-from .document import Spec
 from .releases import foreign_inputs
-from .security import key_header as scheme_key_header
+from .router import DEFAULT_WORKSPACE, WORKSPACE_PARAM, Located, Router, Surface
 
-WORKSPACE_PARAM = "workspace"
-DEFAULT_WORKSPACE = "default"
-
-
-@dataclass(frozen=True)
-class Surface:
-    name: str  # "2026-02" or "v1": how docs, reports and the contract kit name it
-    document: str  # the file name of its OpenAPI document, for messages
-    spec: Spec
-    mounts: tuple[str, ...]  # path prefixes; "{workspace}" marks the workspace segment
-    key_header: str | None  # the API-key header of an apiKey scheme (workspace keys), if any
-
-    @classmethod
-    def from_spec(cls, name: str, document: str, spec: Spec) -> Surface:
-        mounts: list[str] = []
-        for server in spec.document.get("servers", []):
-            path = urlparse(server["url"]).path.rstrip("/")
-            if path not in mounts:
-                mounts.append(path)
-        header = scheme_key_header(spec.document)
-        # Longest mount first, so /api/v1/workspaces/{workspace} wins over /api/v1.
-        return cls(
-            name, document, spec, tuple(sorted(mounts or [""], key=len, reverse=True)), header[1] if header else None
-        )
-
-
-class Located(NamedTuple):
-    surface: Surface
-    path: str  # the request path relative to the mount: what the surface's spec describes
-    workspace: str  # DEFAULT_WORKSPACE unless the mount names one
+__all__ = ["DEFAULT_WORKSPACE", "WORKSPACE_PARAM", "Located", "Surface", "Surfaces"]
 
 
 class Surfaces:
-    """Every served surface; the February one (mounted at the root) is the fallback."""
+    """Every served API surface (the February one, mounted at the root, is the fallback), and
+    ``extra`` documents routed beside them but not API surfaces (``mock-openapi.yaml``)."""
 
-    def __init__(self, surfaces: list[Surface]):
+    def __init__(self, surfaces: list[Surface], extra: tuple[Surface, ...] = ()):
         self.all = tuple(surfaces)
-        self._patterns: list[tuple[re.Pattern[str], Surface]] = []
-        root: Surface | None = None
-        for surface in surfaces:
-            for mount in surface.mounts:
-                if not mount:
-                    root = root or surface
-                    continue
-                regex = re.escape(mount).replace(
-                    re.escape("{" + WORKSPACE_PARAM + "}"), f"(?P<{WORKSPACE_PARAM}>[^/]*)"
-                )
-                self._patterns.append((re.compile(f"{regex}(?=/|$)"), surface))
-        self._patterns.sort(key=lambda item: len(item[0].pattern), reverse=True)
-        self.root = root or surfaces[0]
+        self.extra = extra
+        self.root = next((s for s in surfaces if "" in s.mounts), surfaces[0])
         # (surface, operationId) -> inputs of another release's version of it (releases.py)
         self.foreign: dict[tuple[str, str], dict[tuple[str, str], str]] = {}
         for surface in surfaces:
@@ -86,14 +42,13 @@ class Surfaces:
         return iter(self.all)
 
     def by_name(self, name: str) -> Surface:
-        return next(s for s in self.all if s.name == name)
+        return next(s for s in (*self.all, *self.extra) if s.name == name)
+
+    @cached_property
+    def router(self) -> Router:
+        """The one router over every document here (built once)."""
+        return Router([*self.all, *self.extra])
 
     def locate(self, path: str) -> Located:
-        for pattern, surface in self._patterns:
-            match = pattern.match(path)
-            if match:
-                workspace = match.groupdict().get(WORKSPACE_PARAM)
-                return Located(
-                    surface, path[match.end() :] or "/", DEFAULT_WORKSPACE if workspace is None else workspace
-                )
-        return Located(self.root, path, DEFAULT_WORKSPACE)
+        """The surface, relative path and workspace of ``path`` (the router's first step)."""
+        return self.router.locate(path)

@@ -1,26 +1,25 @@
 """The ``/_mock/`` control API that tests use to reset, seed, inspect and move time: thin
-handlers over ``control_service.py``. The journal, faults and rate limiter it controls live in
+handlers over ``control_service.py``, one per operation of ``mock-openapi.yaml`` (by
+operationId), dispatched by the same request pipeline as the API (``web/dispatch.py``: auth from
+the document's ``adminKey`` scheme via ``spec/security.py``, parsing and validation from the
+document, the strict answer check). The journal, faults and rate limiter it controls live in
 ``journal.py``, ``faults.py`` and ``rate_limit.py``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+import functools
+from collections.abc import Callable
+from typing import Any, Protocol
 
-from flask import Flask, Response, request
+from werkzeug.wrappers import Request, Response
 
 from ..basics.errors import ApiError
-from ..basics.jsonhttp import INTERNAL_ERROR_BODY, error_response, json_response
 from ..services.runtime.models import agent_env as runtime_env
-from ..spec.conformance import response_problems
-from ..spec.document import ApiRequest, Operation, Spec, mock_spec_path
+from ..spec.document import ApiRequest, Spec, mock_spec_path
+from ..spec.matching import PathTable
 from ..spec.paths import runtime_prefix
-from ..spec.security import body_type_refusal
+from .control_service import ControlService
 from .seed import parse_seed_text
-
-if TYPE_CHECKING:
-    from ..services.platform import Platform
-    from ..web.app import MockServer
 
 MOCK_PREFIX = "/_mock/"
 STATE_PATH = "/_mock/state"
@@ -29,45 +28,51 @@ STATE_PATH = "/_mock/state"
 STATE_IMPORT_LIMIT = 1 << 40
 
 
-def register_control_api(app: Flask, server: MockServer) -> None:
-    """Route every ``/_mock/`` operation of ``mock-openapi.yaml`` to its handler below; requests
-    are parsed and validated from that document, as the API's are from ``openapi.yaml``.
+def reads_own_body(method: str, path: str) -> bool:
+    """Whether the request is one of the control operations that read their body themselves
+    (``x-mock-body: stream``: a state import of any size), which a server must pass on whole,
+    not held to ``max_body_bytes`` (granian's bridge asks, per request)."""
+    if not path.startswith(MOCK_PREFIX):
+        return False
+    op = _mock_paths().lookup(method.upper(), path).operation
+    return op is not None and op.extensions.get("x-mock-body") == "stream"
+
+
+@functools.cache
+def _mock_paths() -> PathTable:
+    return Spec.load(mock_spec_path()).paths
+
+
+# A control handler's answer: (status, JSON payload), or a streamed answer (the state export).
+ControlReply = tuple[int, Any] | Response
+ControlHandler = Callable[[ApiRequest, Request], ControlReply]
+
+
+class ControlHost(Protocol):
+    """What the control API needs of the mock server (``web.app.MockServer`` is one)."""
+
+    control: ControlService
+    state_saver: Any  # persistence.StateSaver with --state-file, else None
+    agent_runner: Any  # agent_processes.runner.AgentRunner with --run-agents, else None
+
+    @property
+    def workspaces(self) -> Any: ...  # services.workspaces.Workspaces
+
+    @property
+    def tokens(self) -> Any: ...  # runtime.jwt_keys.TokenIssuer
+
+
+def control_handlers(host: ControlHost) -> dict[str, ControlHandler]:
+    """operationId -> handler, for every ``/_mock/`` operation of ``mock-openapi.yaml``.
 
     The state-holding calls (reset, state, seed, journal, clock, replies) act on the default
     workspace, or on one workspace of ``/api/v1`` under ``/_mock/workspaces/{workspace}/``
     (the same handlers, operations of their own in the document)."""
-    spec = Spec.load(mock_spec_path())
+    handlers: dict[str, ControlHandler] = {}
+    control = host.control
 
-    @app.before_request
-    def admin_only() -> Response | None:
-        # Who opens which control call: spec/security.py (KeyRing.control_refusal).
-        rule = request.url_rule
-        operation_id = rule.endpoint.removeprefix("mock:") if rule is not None else ""
-        refusal = server.keys.control_refusal(request.environ, operation_id, (request.view_args or {}).get("workspace"))
-        return error_response(401, refusal) if refusal else None
-
-    if server.config.strict_responses:
-
-        @app.after_request
-        def checked(response: Response) -> Response:
-            # Strict mode, as for the API: an answer that breaks mock-openapi.yaml is a loud 500.
-            # A streamed answer (a state export) stays streamed: its status and type are checked.
-            body = None if response.is_streamed else response.get_data()
-            if body == INTERNAL_ERROR_BODY:
-                return response
-            problems = response_problems(
-                server.spec, request.method, request.path, response.status_code, response.content_type, body
-            )
-            return (
-                error_response(500, "runagents-mock broke mock-openapi.yaml: " + "; ".join(problems))
-                if problems
-                else response
-            )
-
-    handlers: dict[str, Callable[[ApiRequest], Response]] = {}
-
-    def operation(*operation_ids: str):
-        def register(fn: Callable[[ApiRequest], Response]) -> Callable[[ApiRequest], Response]:
+    def operation(*operation_ids: str) -> Callable[[ControlHandler], ControlHandler]:
+        def register(fn: ControlHandler) -> ControlHandler:
             for operation_id in operation_ids:
                 handlers[operation_id] = fn
             return fn
@@ -77,138 +82,130 @@ def register_control_api(app: Flask, server: MockServer) -> None:
     def workspace_of(req: ApiRequest) -> str | None:
         return req.path.get("workspace")
 
-    def platform_of(req: ApiRequest) -> Platform:
-        return control.platform(workspace_of(req))
-
-    control = server.control
-
     @operation("resetMock", "resetWorkspace")
-    def reset(req: ApiRequest) -> Response:
+    def reset(req: ApiRequest, http: Request) -> ControlReply:
         control.reset(workspace_of(req))
-        return json_response(200, {"status": "reset"})
+        return 200, {"status": "reset"}
 
     @operation("createWorkspaceKey")
-    def create_key(req: ApiRequest) -> Response:
-        return json_response(201, control.mint_key(req.path["workspace"]))
+    def create_key(req: ApiRequest, http: Request) -> ControlReply:
+        return 201, control.mint_key(req.path["workspace"])
 
     @operation("listWorkspaceKeys")
-    def list_keys(req: ApiRequest) -> Response:
-        return json_response(200, {"keys": control.keys(req.path["workspace"])})
+    def list_keys(req: ApiRequest, http: Request) -> ControlReply:
+        return 200, {"keys": control.keys(req.path["workspace"])}
 
     @operation("revokeWorkspaceKey")
-    def revoke_key(req: ApiRequest) -> Response:
+    def revoke_key(req: ApiRequest, http: Request) -> ControlReply:
         control.revoke_key(req.path["workspace"], req.path["key_id"])
-        return json_response(200, {"status": "revoked"})
+        return 200, {"status": "revoked"}
 
     @operation("rotateWorkspaceKey")
-    def rotate_key(req: ApiRequest) -> Response:
-        return json_response(201, control.rotate_key(req.path["workspace"], req.path["key_id"]))
+    def rotate_key(req: ApiRequest, http: Request) -> ControlReply:
+        return 201, control.rotate_key(req.path["workspace"], req.path["key_id"])
 
     @operation("listWorkspaces")
-    def list_workspaces(req: ApiRequest) -> Response:
-        return json_response(200, {"workspaces": server.workspaces.names()})
+    def list_workspaces(req: ApiRequest, http: Request) -> ControlReply:
+        return 200, {"workspaces": host.workspaces.names()}
 
     @operation("exportState", "exportWorkspaceState")
-    def get_state(req: ApiRequest) -> Response:
+    def get_state(req: ApiRequest, http: Request) -> ControlReply:
         # Streamed: encoded chunk by chunk from a snapshot, whatever the size of the state.
         return Response(control.export_chunks(workspace_of(req)), status=200, mimetype="application/json")
 
     @operation("loadState", "loadWorkspaceState")
-    def put_state(req: ApiRequest) -> Response:
-        control.load_state(req.body, workspace_of(req))
-        saved = server.state_saver.save_import() if server.state_saver else {}  # durable before the answer
-        return json_response(200, {"status": "loaded", **saved})
+    def put_state(req: ApiRequest, http: Request) -> ControlReply:
+        control.load_state_stream(req.stream, workspace_of(req))  # x-mock-body: stream: the body unread
+        saved = host.state_saver.save_import() if host.state_saver else {}  # durable before the answer
+        return 200, {"status": "loaded", **saved}
 
     @operation("getHealth")
-    def get_health(req: ApiRequest) -> Response:
-        saver = server.state_saver
+    def get_health(req: ApiRequest, http: Request) -> ControlReply:
+        saver = host.state_saver
         if saver is None:
-            return json_response(200, {"status": "ok", "state_file": None})
+            return 200, {"status": "ok", "state_file": None}
         status = saver.status()
-        return json_response(200, {"status": "degraded" if status["error"] else "ok", "state_file": status})
+        return 200, {"status": "degraded" if status["error"] else "ok", "state_file": status}
 
     @operation("seedMock", "seedWorkspace")
-    def post_seed(req: ApiRequest) -> Response:
+    def post_seed(req: ApiRequest, http: Request) -> ControlReply:
         try:  # YAML or JSON text: the one body the document cannot parse for us
-            data = parse_seed_text(request.get_data(as_text=True))
+            data = parse_seed_text(req.raw.decode("utf-8", "replace"))
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
-        return json_response(200, control.seed(data, workspace_of(req)))
+        return 200, control.seed(data, workspace_of(req))
 
     @operation("readJournal", "readWorkspaceJournal")
-    def get_journal(req: ApiRequest) -> Response:
-        return json_response(200, control.journal(workspace_of(req)))
+    def get_journal(req: ApiRequest, http: Request) -> ControlReply:
+        return 200, control.journal(workspace_of(req))
 
     @operation("clearJournal", "clearWorkspaceJournal")
-    def clear_journal(req: ApiRequest) -> Response:
+    def clear_journal(req: ApiRequest, http: Request) -> ControlReply:
         control.clear_journal(workspace_of(req))
-        return json_response(200, {"status": "cleared"})
+        return 200, {"status": "cleared"}
 
     @operation("readClock", "readWorkspaceClock")
-    def get_clock(req: ApiRequest) -> Response:
-        return json_response(200, control.clock(workspace_of(req)))
+    def get_clock(req: ApiRequest, http: Request) -> ControlReply:
+        return 200, control.clock(workspace_of(req))
 
     @operation("advanceClock", "advanceWorkspaceClock")
-    def advance_clock(req: ApiRequest) -> Response:
-        return json_response(200, control.advance(req.body["seconds"], workspace_of(req)))
+    def advance_clock(req: ApiRequest, http: Request) -> ControlReply:
+        return 200, control.advance(req.body["seconds"], workspace_of(req))
 
     @operation("listFaults")
-    def list_faults(req: ApiRequest) -> Response:
-        return json_response(200, control.faults())
+    def list_faults(req: ApiRequest, http: Request) -> ControlReply:
+        return 200, control.faults()
 
     @operation("addFault")
-    def add_fault(req: ApiRequest) -> Response:
-        return json_response(201, control.add_fault(req.body))
+    def add_fault(req: ApiRequest, http: Request) -> ControlReply:
+        return 201, control.add_fault(req.body)
 
     @operation("clearFaults")
-    def clear_faults(req: ApiRequest) -> Response:
+    def clear_faults(req: ApiRequest, http: Request) -> ControlReply:
         control.clear_faults()
-        return json_response(200, {"status": "cleared"})
+        return 200, {"status": "cleared"}
 
     @operation("setRateLimit")
-    def set_rate_limit(req: ApiRequest) -> Response:
-        return json_response(200, control.set_rate_limit(req.body.get("per_minute")))
+    def set_rate_limit(req: ApiRequest, http: Request) -> ControlReply:
+        return 200, control.set_rate_limit(req.body.get("per_minute"))
 
     @operation("setReplies", "setWorkspaceReplies")
-    def set_replies(req: ApiRequest) -> Response:
-        return json_response(200, control.set_replies(req.body, workspace_of(req)))
+    def set_replies(req: ApiRequest, http: Request) -> ControlReply:
+        return 200, control.set_replies(req.body, workspace_of(req))
 
     @operation("mintJwt", "mintWorkspaceJwt")
-    def mint_jwt(req: ApiRequest) -> Response:
+    def mint_jwt(req: ApiRequest, http: Request) -> ControlReply:
         from ..runtime.jwt_keys import DEFAULT_ISSUER  # PyJWT loads on first use
 
-        now = int(platform_of(req).clock.now())  # the workspace's clock, which its ingress checks
+        now = int(control.platform(workspace_of(req)).clock.now())  # the workspace's clock, which its ingress checks
         claims = {
             "iss": DEFAULT_ISSUER,
             "iat": now,
             "exp": now + req.body.get("expires_in", 3600),
             **req.body.get("claims", {}),
         }
-        return json_response(200, {"token": server.tokens.mint(claims), "kid": server.tokens.kid, "claims": claims})
+        return 200, {"token": host.tokens.mint(claims), "kid": host.tokens.kid, "claims": claims}
 
     @operation("getAgentEnv", "getWorkspaceAgentEnv")
-    def agent_env(req: ApiRequest) -> Response:
-        platform = platform_of(req)
+    def agent_env(req: ApiRequest, http: Request) -> ControlReply:
+        platform = control.platform(workspace_of(req))
         agent = platform.agents.get(req.path["namespace"], req.path["name"])
-        return json_response(
-            200,
-            runtime_env(
-                agent,
-                request.host_url.rstrip("/") + runtime_prefix(workspace_of(req)),
-                tools=platform.tools.items,
-                source=platform.agents.source_of(agent["namespace"], agent["name"]),
-            ),
+        return 200, runtime_env(
+            agent,
+            http.host_url.rstrip("/") + runtime_prefix(workspace_of(req)),
+            tools=platform.tools.items,
+            source=platform.agents.source_of(agent["namespace"], agent["name"]),
         )
 
     @operation("listAgentProcesses")
-    def list_agent_processes(req: ApiRequest) -> Response:
-        runner = server.agent_runner
-        return json_response(200, {"enabled": runner is not None, "agents": runner.list() if runner else []})
+    def list_agent_processes(req: ApiRequest, http: Request) -> ControlReply:
+        runner = host.agent_runner
+        return 200, {"enabled": runner is not None, "agents": runner.list() if runner else []}
 
     @operation("getAgentProcessLog")
-    def agent_process_log(req: ApiRequest) -> Response:
-        server.workspaces.check_name(req.path["workspace"])
-        runner = server.agent_runner
+    def agent_process_log(req: ApiRequest, http: Request) -> ControlReply:
+        host.workspaces.check_name(req.path["workspace"])
+        runner = host.agent_runner
         found = runner.output(req.path["workspace"], req.path["namespace"], req.path["name"]) if runner else None
         if found is None:
             raise ApiError(
@@ -216,39 +213,13 @@ def register_control_api(app: Flask, server: MockServer) -> None:
                 f"no agent process for {req.path['namespace']}/{req.path['name']} in workspace "
                 f"{req.path['workspace']}" + ("" if runner else " (the mock runs agents only with --run-agents)"),
             )
-        return json_response(200, found)
+        return 200, found
 
     @operation("setAgentEndpoint", "setWorkspaceAgentEndpoint")
-    def set_agent_endpoint(req: ApiRequest) -> Response:
-        namespace, name, platform = req.path["namespace"], req.path["name"], platform_of(req)
+    def set_agent_endpoint(req: ApiRequest, http: Request) -> ControlReply:
+        namespace, name, platform = req.path["namespace"], req.path["name"], control.platform(workspace_of(req))
         platform.agents.get(namespace, name)
         platform.runtime.set_endpoint(namespace, name, req.body["url"])
-        return json_response(200, {"agent": f"{namespace}/{name}", "url": platform.runtime.endpoint(namespace, name)})
+        return 200, {"agent": f"{namespace}/{name}", "url": platform.runtime.endpoint(namespace, name)}
 
-    operations = {op_id: op for op_id, op in spec.operations.items() if op.path.startswith(MOCK_PREFIX)}
-    if set(operations) != set(handlers):
-        raise RuntimeError(f"mock-openapi.yaml and the control API disagree: {sorted(set(operations) ^ set(handlers))}")
-    for op_id, op in operations.items():
-        app.add_url_rule(
-            op.url_rule,
-            endpoint="mock:" + op_id,
-            view_func=_view(op, handlers[op_id], spec.document),
-            methods=[op.method],
-        )
-
-
-def _view(
-    op: Operation, handler: Callable[[ApiRequest], Response], document: Mapping[str, Any]
-) -> Callable[..., Response]:
-    def view(**path: str) -> Response:
-        if op.method == "PUT" and op.path.endswith("/state"):  # an import of any size
-            request.max_content_length = STATE_IMPORT_LIMIT
-        raw = request.get_data()
-        refused = body_type_refusal(request.content_type, raw, document, op.path, op.method)
-        if refused:
-            raise ApiError(400, refused)
-        if op.operation_id in ("seedMock", "seedWorkspace"):
-            raw = b""  # YAML or JSON text, parsed by the handler
-        return handler(op.parse(path, request.args, request.headers, raw))
-
-    return view
+    return handlers

@@ -48,7 +48,7 @@ from ..spec.surfaces import DEFAULT_WORKSPACE
 if TYPE_CHECKING:
     from flask import Flask
 
-    from ..web.app import MockServer
+    from .host import StoreHost
 
 log = logging.getLogger("runagents_mock")
 
@@ -290,7 +290,7 @@ class Store:
         self.path = path  # as the user gave it, for messages
         self.real = resolve_store_path(path)
         self.conn: sqlite3.Connection | None = None
-        self.server: MockServer | None = None  # set by open()
+        self.server: StoreHost | None = None  # set by open()
         self.block_items = BLOCK_ITEMS  # what this store was written with
         self._saved: dict[str, Platform] = {}  # store name -> the platform its rows hold
         self._seen_version = -1  # the workspaces' version when _saved was taken
@@ -303,7 +303,7 @@ class Store:
 
     # restore --------------------------------------------------------------------------
 
-    def open(self, server: MockServer) -> None:
+    def open(self, server: StoreHost) -> None:
         """Load the store (or migrate a JSON state file or an older store) into the server;
         StateFileError when it cannot be used. The file is only ever written once it loaded
         and validated."""
@@ -371,7 +371,7 @@ class Store:
     def _inconsistent(self, what: str) -> StateFileError:
         return StateFileError(f"state file {self.path} is inconsistent: {what}")
 
-    def _read(self, server: MockServer, legacy: bool = False) -> dict[str, tuple[Platform, list[tuple[str, Any]]]]:
+    def _read(self, server: StoreHost, legacy: bool = False) -> dict[str, tuple[Platform, list[tuple[str, Any]]]]:
         """Every workspace's rows into its platform (a named one is created); per workspace,
         the values that were redacted again (to be saved redacted). Checks the rows' shape,
         checksums and the run events' first and last of each block, not the whole state."""
@@ -385,7 +385,7 @@ class Store:
             loaded[name] = (platform, self._load_rows(server, platform, name, legacy))
         return loaded
 
-    def _platform_for(self, server: MockServer, name: str) -> Platform:
+    def _platform_for(self, server: StoreHost, name: str) -> Platform:
         if name == "":
             return server.platform
         try:
@@ -393,7 +393,7 @@ class Store:
         except ApiError as exc:
             raise StateFileError(f"state file {self.path} holds workspace {name!r}: {exc.message}") from None
 
-    def _load_rows(self, server: MockServer, platform: Platform, ws: str, legacy: bool) -> list[tuple[str, Any]]:
+    def _load_rows(self, server: StoreHost, platform: Platform, ws: str, legacy: bool) -> list[tuple[str, Any]]:
         backends = _backend_by_section(platform)
         restored: dict[str, dict[str, Any]] = {section: {} for section in backends}
         offset = 0.0
@@ -436,7 +436,7 @@ class Store:
         return redacted
 
     def _load_blocks(
-        self, server: MockServer, ws: str, lists: dict[tuple[str, str], list[Any]], legacy: bool, columns: str
+        self, server: StoreHost, ws: str, lists: dict[tuple[str, str], list[Any]], legacy: bool, columns: str
     ) -> dict[str, int] | None:
         """Fill the lists from their blocks; the budget charge of each run's events (None for
         a format 2 store, which has none). Blocks must be numbered 0..n-1, all full but the
@@ -476,7 +476,7 @@ class Store:
             items.extend(part)
         return charges
 
-    def _load(self, server: MockServer) -> None:
+    def _load(self, server: StoreHost) -> None:
         """A store of this format: read, checked (the whole state but the event logs, which
         the blocks' checks cover), then tracked for saving."""
         loaded = self._read(server)
@@ -488,14 +488,14 @@ class Store:
                     platform.changes.mark(table, key)
             self._saved[name] = platform
 
-    def _check(self, server: MockServer, loaded: dict[str, tuple[Platform, Any]], events_checked: bool) -> None:
+    def _check(self, server: StoreHost, loaded: dict[str, tuple[Platform, Any]], events_checked: bool) -> None:
         for name, (platform, _) in loaded.items():
             problem = _state_problem(server, platform, events_checked)
             if problem:
                 where = f"workspace {name}: " if name else ""
                 raise StateFileError(f"state file {self.path} cannot be loaded: {where}{problem}")
 
-    def _migrate_v2(self, server: MockServer) -> None:
+    def _migrate_v2(self, server: StoreHost) -> None:
         """A format 2 store (one row per list item): read and checked as a ``PUT /_mock/state``
         (every event decoded), then written into a new store put in place of it. The old file
         is kept beside it as ``<name>.v2.sqlite``."""
@@ -511,7 +511,7 @@ class Store:
             self.real.name + ".v2.sqlite",
         )
 
-    def _migrate_json(self, server: MockServer) -> None:
+    def _migrate_json(self, server: StoreHost) -> None:
         """A JSON state file (format 1): validated, loaded, then replaced by a store holding the
         same state. The JSON file is kept beside it as ``<name>.v1.json``."""
         try:
@@ -763,7 +763,7 @@ def _remove_stale(path: Path) -> None:
             pass
 
 
-def _state_problem(server: MockServer, platform: Platform, events_checked: bool = False) -> str | None:
+def _state_problem(server: StoreHost, platform: Platform, events_checked: bool = False) -> str | None:
     """What ``PUT /_mock/state`` would say of the platform's state; with ``events_checked``
     the event logs' contents are not looked at again (the store checked them)."""
     records = platform.export_records()

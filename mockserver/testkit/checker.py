@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import collections
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..spec.conformance import CONTROL_PREFIX
 
 if TYPE_CHECKING:
     from flask import Flask
-    from werkzeug.wrappers import Response
 
     from ..web.app import MockServer
 
 
 class ResponseChecker:
-    """WSGI middleware that checks each API response against the spec and logs each exchange.
+    """Checks each answer of a mock against its document and logs each exchange: an observer of
+    the mock's request pipeline (``web/dispatch.py``), which routes the request and checks the
+    answer once, against the operation that answered it.
 
     Problems are kept until the next reset; ``pytest_runtest_call`` reads them.
     """
@@ -29,41 +32,30 @@ class ResponseChecker:
         self.exchanges: collections.deque[str] = collections.deque(maxlen=log_size)
 
     def install(self, app: Flask) -> None:
-        """Wrap the app's WSGI callable: every API answer is checked as it leaves the mock."""
-        from werkzeug.wrappers import Response
+        """Observe every answer of the app's mock as it leaves the pipeline."""
+        pipeline = self.server.pipeline
+        assert pipeline is not None, "an app built by create_app"
+        pipeline.observers.append(self.observe)
 
-        inner = app.wsgi_app
-
-        def checked(environ: dict[str, Any], start_response: Any) -> Any:
-            if environ.get("PATH_INFO", "").startswith("/_mock/"):
-                return inner(environ, start_response)
-            response = Response.from_app(inner, environ, buffered=False)
-            self.record(
-                environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), response
-            )
-            return response(environ, start_response)
-
-        app.wsgi_app = checked  # type: ignore[method-assign]
-
-    def record(self, method: str, path: str, query: str, response: Response) -> None:
-        from ..spec.conformance import served_response_problems
-        from ..surface.faults import FAULT_HEADER
-
-        # A streamed body (chat completion chunks) must not be consumed here, so its status
-        # and content type are what is checked; its events are checked against the spec's
-        # per-event schema by schemathesis (tests/test_builds_gateway_ingestion.py).
-        body = b"" if response.mimetype == "text/event-stream" else response.get_data()
-        problems = served_response_problems(
-            self.server.surfaces,
-            method,
-            path,
-            response.status_code,
-            response.headers.get("Content-Type"),
-            body,
-            injected_fault=FAULT_HEADER in response.headers,
-        )
-        line = f"{method} {path}{'?' + query if query else ''} -> {response.status_code}"
-        error = _error_text(body) if response.status_code >= 400 else None
+    def observe(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        status: int,
+        content_type: str,
+        body: bytes | None,
+        injected_fault: bool,
+        problems: list[str],
+    ) -> None:
+        """One answer and its problems. The control API's own answers are not the test's: left out.
+        A streamed body (chat completion chunks, a state export) is not at hand: its status and
+        content type are what is checked; SSE events are checked against the spec's per-event
+        schema by schemathesis (tests/test_builds_gateway_ingestion.py)."""
+        if path.startswith(CONTROL_PREFIX):
+            return
+        line = f"{method} {path}{'?' + query if query else ''} -> {status}"
+        error = _error_text(body) if status >= 400 and body is not None else None
         with self._lock:
             self.exchanges.append(f"{line} {error}" if error else line)
             self.problems.extend(problems)

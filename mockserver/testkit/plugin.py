@@ -13,8 +13,9 @@ How it is put together, one module each:
 - ``handle.py``: ``MockHandle``, what a test gets. One per server; it drives the server
   in-process through the control service behind ``/_mock/`` (no HTTP round trip for
   reset/seed/clock/faults), which keeps reset + a request ~1 ms; ``WorkspaceHandle``.
-- ``checker.py``: ``ResponseChecker``, which checks every response against its document and
-  remembers what was exchanged (for readable failure messages).
+- ``checker.py``: ``ResponseChecker``, an observer of the mock's request pipeline: it gets the
+  problems the pipeline's check stage finds in every answer (against the operation that
+  answered it) and remembers what was exchanged (for readable failure messages).
 - ``pool.py``: ``ServerPool``, session-scoped; starts one server per distinct configuration,
   lazily, and stops them at the end. Under pytest-xdist each worker is its own session, so
   each worker gets its own servers and port.

@@ -21,12 +21,24 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from ..config import MockConfig
+from ..services.workspace_keys import WorkspaceKeys
 from ..spec.paths import WORKSPACE_RUNTIME_PREFIX, is_page
+from ..spec.surfaces import Surfaces
 
-if TYPE_CHECKING:
-    from .app import MockServer
+
+class LoggedServer(Protocol):
+    """What the access log reads of the mock server (``app.MockServer`` is one)."""
+
+    @property
+    def config(self) -> MockConfig: ...
+    @property
+    def workspace_keys(self) -> WorkspaceKeys: ...  # a minted key's id
+    @property
+    def surfaces(self) -> Surfaces: ...  # the workspace of a path
+
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -42,7 +54,7 @@ _FINGERPRINT_SECRET = secrets.token_bytes(16)
 _MOCK_WORKSPACES = "/_mock/workspaces/"
 
 
-def wrap(server: MockServer, app: WSGIApp) -> WSGIApp:
+def wrap(server: LoggedServer, app: WSGIApp) -> WSGIApp:
     """``app`` with the access log in front (the one call ``create_app`` makes)."""
     return AccessLog(server, app)
 
@@ -50,7 +62,7 @@ def wrap(server: MockServer, app: WSGIApp) -> WSGIApp:
 class AccessLog:
     """WSGI middleware: logs each request once its answer is closed."""
 
-    def __init__(self, server: MockServer, app: WSGIApp):
+    def __init__(self, server: LoggedServer, app: WSGIApp):
         from ..spec.security import bearer_key  # the one auth module (it imports no Flask)
 
         self.server = server
@@ -109,7 +121,7 @@ class AccessLog:
         return key_id(self.server, key) if key else None
 
 
-def key_id(server: MockServer, key: str) -> str:
+def key_id(server: LoggedServer, key: str) -> str:
     """A name for ``key`` that never reveals it: ``admin-key``, ``api-key-N`` (the Nth
     ``--api-key``), ``workspace-key-N`` (the Nth ``--workspace-key``), a minted key's own id
     (``key-N``, as ``GET /_mock/workspaces/{ws}/keys`` lists it), else ``fp-`` and a keyed hash."""

@@ -1,4 +1,5 @@
-"""The app factory: the API (``dispatch.py``) in front of a Flask app serving ``/_mock/``."""
+"""The app factory: the mock's core (``MockServer``) and its one request pipeline (``dispatch.py``),
+behind the web pages, the browser guard and the access log."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask
 
 from ..basics.errors import ApiError
-from ..basics.jsonhttp import INTERNAL_ERROR, RecordEncoder, error_response
+from ..basics.jsonhttp import RecordEncoder
 from ..config import MockConfig
+from ..runtime.app import RuntimeHandlers
 from ..services import HANDLER_SETS
+from ..services.agent_call_pool import AgentCalls
 from ..services.agent_calls import ResumeWorker
 from ..services.agent_processes.runner import start_agent_runner
 from ..services.platform import Platform, state_sections
@@ -25,7 +27,7 @@ from ..spec.security import KeyRing
 from ..spec.state_check import state_problem
 from ..spec.surfaces import Surface, Surfaces
 from ..surface.console import mount_pages
-from ..surface.control import register_control_api
+from ..surface.control import control_handlers
 from ..surface.control_service import ControlService
 from ..surface.faults import Faults
 from ..surface.journal import Journal
@@ -33,7 +35,7 @@ from ..surface.rate_limit import RateLimiter
 from ..surface.seed import load_seed_file
 from . import access_log
 from .browser_guard import BrowserGuard
-from .dispatch import ApiDispatcher, http_error_answer
+from .dispatch import MOCK_SURFACE, Pipeline, build_plans
 from .invoker import SpecInvoker
 
 if TYPE_CHECKING:
@@ -50,10 +52,12 @@ class MockServer:
         self.spec = spec  # the February document (openapi.yaml)
         self.v1_spec = v1_spec  # the June document (openapi-v1.yaml), when served
         self.platform = platform  # the default workspace
-        # Every served OpenAPI document, where it is mounted (listed by /docs, used by routing).
+        # Every served API document, where it is mounted; its router also routes the mock's own
+        # document (mock-openapi.yaml: the control API and the runtime path).
         self.surfaces = Surfaces(
             [Surface.from_spec("2026-02", "openapi.yaml", spec)]
-            + ([Surface.from_spec("v1", "openapi-v1.yaml", v1_spec)] if v1_spec else [])
+            + ([Surface.from_spec("v1", "openapi-v1.yaml", v1_spec)] if v1_spec else []),
+            extra=(Surface.from_spec(MOCK_SURFACE, "mock-openapi.yaml", Spec.load(mock_spec_path())),),
         )
         name_check = v1_spec.component_validator("WorkspaceName") if v1_spec else None
         self.workspaces = Workspaces(
@@ -84,6 +88,7 @@ class MockServer:
         self.state_saver: Any = None
         self.control = ControlService(self)  # what /_mock/ and the pytest plugin's handle call
         self.agent_runner: Any = None  # agent_processes.runner.AgentRunner with run_agents
+        self.pipeline: Pipeline | None = None  # dispatch.Pipeline, set by create_app
 
     @cached_property
     def tokens(self) -> TokenIssuer:
@@ -124,8 +129,8 @@ class MockServer:
 def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
     """Build a mock server app. ``config`` is a MockConfig or a mapping of its fields.
 
-    The API itself is answered by ``dispatch.ApiDispatcher``, installed as the app's WSGI
-    middleware; the Flask app serves the ``/_mock/`` control API.
+    Every request is answered by ``dispatch.Pipeline`` (the API, ``/_mock/``, the runtime
+    path), behind the pages, the browser guard and the access log.
     """
     cfg = MockConfig.from_mapping(config)
     spec = Spec.load(cfg.spec_path)
@@ -145,22 +150,45 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
         except ApiError as exc:
             raise ValueError(f"--workspace-key {workspace}=...: {exc.message}") from None
     runner = server.agent_runner = start_agent_runner(cfg)  # serve --run-agents, else None
+    calls = AgentCalls(cfg)  # one pool of calls to agents for the process
 
     def prepare(workspace: Platform) -> None:  # every workspace resumes its own runs, and runs agents
         ResumeWorker.attach(workspace)
         workspace.agent_runner = runner
+        workspace.agent_calls = calls
 
     server.workspaces.prepare = prepare
     prepare(platform)
 
+    runtime = RuntimeHandlers(server)
+    plans = build_plans(
+        server.surfaces.router.surfaces,
+        server.handlers,
+        control_handlers(server) if cfg.admin_enabled else {},
+        runtime.by_operation,
+        runtime.forwarding,
+        server.surfaces.foreign,
+        cfg.max_body_bytes,
+    )
+    server.pipeline = Pipeline(
+        server.surfaces.router,
+        plans,
+        keys=server.keys,
+        workspaces=server.workspaces,
+        rate_limiter=server.rate_limiter,
+        faults=server.faults,
+        journal=server.journal,
+        encoder=server.encoder,
+        strict=cfg.strict_responses,
+        admin_enabled=cfg.admin_enabled,
+        max_body_bytes=cfg.max_body_bytes,
+    )
+
+    # A Flask shell, kept for its public use (app.test_client(), app.extensions, app.wsgi_app):
+    # none of its own request machinery runs, the pipeline answers every request.
     app = Flask("runagents_mock")
-    app.config["MAX_CONTENT_LENGTH"] = cfg.max_body_bytes
     app.extensions["runagents_mock"] = server
-    _register_errors(app)
-    if cfg.admin_enabled:
-        register_control_api(app, server)
-    app.wsgi_app = ApiDispatcher(server, app.wsgi_app)  # type: ignore[method-assign]
-    app.wsgi_app = mount_pages(server, app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = mount_pages(server, server.pipeline)  # type: ignore[method-assign,assignment]
     # No web page on another origin or name reaches any surface (browser_guard.py); the access
     # log stays outermost, so it sees the guard's refusals too.
     app.wsgi_app = BrowserGuard(app.wsgi_app, cfg.allowed_hosts)  # type: ignore[method-assign]
@@ -184,22 +212,3 @@ def _handlers(surfaces: Surfaces) -> dict[str, Any]:
     if missing or extra:
         raise RuntimeError(f"spec and handlers disagree: no handler for {missing}, no operation for {extra}")
     return handlers
-
-
-def _register_errors(app: Flask) -> None:
-    """Errors of the control API (and of anything else Flask serves) in the one JSON shape."""
-
-    @app.errorhandler(ApiError)
-    def api_error(exc: ApiError) -> Response:
-        return error_response(exc.status, exc.message, exc.headers)
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> Response:
-        status, data, headers = http_error_answer(request, exc)
-        return Response(data, status=status, mimetype="application/json", headers=headers)
-
-    @app.errorhandler(Exception)
-    def unexpected(exc: Exception) -> Response:
-        # A bug in the mock, not the client's fault: log it (without request data) and answer JSON.
-        log.error("internal error on %s %s: %s", request.method, request.path, type(exc).__name__, exc_info=exc)
-        return error_response(500, INTERNAL_ERROR)

@@ -57,6 +57,9 @@ class BrowserGuard:
     def __init__(self, app: WSGIApp, allowed_hosts: Iterable[str] = ()):
         self.app = app
         self.allowed_hosts = frozenset(name.strip().lower().rstrip(".") for name in allowed_hosts if name.strip())
+        # Host header values already found allowed: a client sends the same one on every request,
+        # and parsing it as an IP address costs more than the rest of this check. Bounded.
+        self._known_hosts: set[str] = set()
 
     def host_allowed(self, name: str) -> bool:
         name = name.rstrip(".")
@@ -66,12 +69,15 @@ class BrowserGuard:
 
     def refusal(self, environ: Mapping[str, Any]) -> str | None:
         host = environ.get("HTTP_HOST", "")
-        name = host_name(host)
-        if not self.host_allowed(name):
-            return (
-                f"Host {name} is not this mock's address: use 127.0.0.1 or localhost, "
-                f"or start it with --allow-host {name}"
-            )
+        if host not in self._known_hosts:
+            name = host_name(host)
+            if not self.host_allowed(name):
+                return (
+                    f"Host {name} is not this mock's address: use 127.0.0.1 or localhost, "
+                    f"or start it with --allow-host {name}"
+                )
+            if len(self._known_hosts) < 64:
+                self._known_hosts.add(host)
         origin = environ.get("HTTP_ORIGIN")
         if origin is None or environ.get("REQUEST_METHOD", "GET") in _SAFE_METHODS:
             return None

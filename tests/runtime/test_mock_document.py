@@ -22,20 +22,19 @@ def test_the_document_is_valid_openapi_and_shipped_like_openapi_yaml():
     assert mock_spec_path().read_bytes() == (REPO / "mock-openapi.yaml").read_bytes()
 
 
-def test_control_routes_are_exactly_the_documents_operations():
-    app = create_app({})
+def test_every_operation_of_the_document_is_served_by_the_pipeline():
+    """Control and runtime operations alike: each has a handler, dispatched by the one pipeline."""
+    pipeline = create_app({}).extensions["runagents_mock"].pipeline
     served = {
-        (rule.rule, method)
-        for rule in app.url_map.iter_rules()
-        if rule.endpoint.startswith("mock:")
-        for method in rule.methods - {"HEAD", "OPTIONS"}
+        (plan.op.path, plan.op.method, plan.kind) for plan in pipeline.plans.values() if plan.surface.name == "mock"
     }
     documented = {
-        (op.url_rule, op.method)
+        (op.path, op.method, "control" if op.path.startswith("/_mock/") else "runtime")
         for op in Spec.load(mock_spec_path()).operations.values()
-        if op.path.startswith("/_mock/")
     }
     assert served == documented
+    off = create_app({"admin_enabled": False}).extensions["runagents_mock"].pipeline
+    assert {plan.kind for plan in off.plans.values() if plan.surface.name == "mock"} == {"runtime"}
 
 
 def test_runtime_operations_take_no_key():

@@ -30,13 +30,9 @@ BAD_AUTH = {
 
 
 def control_routes(live) -> list[tuple[str, str]]:
-    """Every /_mock/ route the app has, read from its URL map (new ones are covered too)."""
-    return sorted(
-        (method, rule.rule)
-        for rule in live.app.url_map.iter_rules()
-        if rule.rule.startswith("/_mock/")
-        for method in rule.methods - {"HEAD", "OPTIONS"}
-    )
+    """Every /_mock/ operation the app serves, read from its pipeline (new ones are covered too)."""
+    plans = live.app.extensions["runagents_mock"].pipeline.plans.values()
+    return sorted((plan.op.method, plan.op.url_rule) for plan in plans if plan.op.path.startswith("/_mock/"))
 
 
 def call(live, method: str, path: str, headers: dict) -> requests.Response:

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 from ...spec.paths import is_page
 
 if TYPE_CHECKING:
-    from ...web.app import MockServer
+    from ..host import PagesHost
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def mount_pages(server: MockServer, next_app: WSGIApp) -> WSGIApp:
+def mount_pages(server: PagesHost, next_app: WSGIApp) -> WSGIApp:
     """WSGI middleware: the pages' paths go to the pages, everything else to ``next_app``.
 
     The console is there only with the control API (``--no-admin`` turns both off); ``/docs``

@@ -15,7 +15,7 @@ from ...basics.jsonhttp import error_response
 from ...spec.paths import CONSOLE_PATH, DOCS_PATH, DOCUMENT_FILES
 
 if TYPE_CHECKING:
-    from ...web.app import MockServer
+    from ..host import PagesHost
 
 HERE = Path(__file__).resolve().parent
 SWAGGER_UI_FILES = frozenset(
@@ -46,7 +46,7 @@ def swagger_ui_dir() -> Path:
     return Path(list(package.submodule_search_locations)[0]) / "static"
 
 
-def pages_app(server: MockServer) -> Flask:
+def pages_app(server: PagesHost) -> Flask:
     app = Flask("runagents_mock.console", template_folder=str(HERE / "templates"), static_folder=None)
 
     @app.after_request
