@@ -10,8 +10,6 @@ import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
-import requests
-
 from ..basics.errors import ApiError
 from .governance.models import verified_user
 
@@ -70,6 +68,8 @@ def resume(platform: Platform, run_id: str, action_id: str) -> None:
 
 
 def _post(url: str, body: Any, headers: dict[str, str]) -> tuple[int, Any]:
+    import requests  # on first use: a session start-up need not load it
+
     try:
         response = requests.post(url, json=body, headers=headers, timeout=AGENT_TIMEOUT_SECONDS)
     except requests.RequestException as exc:
