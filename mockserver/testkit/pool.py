@@ -25,8 +25,10 @@ class ServerPool:
 
     def _start(self, config: Mapping[str, Any]) -> MockHandle:
         # Starting a server allocates much and frees little (modules, the parsed documents):
-        # the cyclic collector's passes over a test session's heap meanwhile were a fifth of
-        # a session's start-up. It runs again as before once the server is up.
+        # the cyclic collector's passes over it were a fifth of a session's start-up. So it is
+        # paused, what the start made is moved to the oldest generation unscanned (freeze, then
+        # unfreeze: the first request would otherwise pay a young collection of all of it), and
+        # it runs again as before.
         collecting = gc.isenabled()
         gc.disable()
         try:
@@ -40,6 +42,9 @@ class ServerPool:
             checker.install(app)
             return MockHandle(LiveServer(app=app).start(), checker, strict=self.strict)
         finally:
+            if not gc.get_freeze_count():  # never thaw what the session itself froze
+                gc.freeze()
+                gc.unfreeze()
             if collecting:
                 gc.enable()
 
