@@ -33,7 +33,7 @@ class MockConfig:
     max_stored_bytes: int = 256 * 1024 * 1024
     # Requests kept in the journal (oldest dropped first).
     journal_size: int = 1_000
-    # Largest request body the journal keeps; a larger one is kept as its size only.
+    # Largest request or response body the journal keeps; a larger one is kept as its size only.
     journal_body_bytes: int = 64 * 1024
     # How long a build spends PENDING and then BUILDING, in clock seconds.
     build_pending_seconds: float = 1.0

@@ -94,7 +94,9 @@ class RuntimeApp:
         except Exception as exc:  # a bug in the mock, not the caller's fault: log it, answer JSON
             log.error("internal error on %s %s: %s", request.method, full_path, type(exc).__name__, exc_info=exc)
             status, data, ctype = 500, error_body(INTERNAL_ERROR), "application/json"
-        self.server.journal.record(request, body, status, where.workspace if where else DEFAULT_WORKSPACE)
+        self.server.journal.record(
+            request, body, status, where.workspace if where else DEFAULT_WORKSPACE, response=data
+        )
         if self.server.config.strict_responses and data != INTERNAL_ERROR_BODY:  # as the dispatcher does
             problems = response_problems(self.server.spec, request.method, full_path, status, ctype, data)
             if problems:

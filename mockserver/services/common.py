@@ -1,8 +1,7 @@
-"""Pieces every service uses: name-keyed collections and the handler registry."""
+"""Pieces every service uses: name-keyed collections."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..basics.errors import ApiError
@@ -10,49 +9,9 @@ from ..basics.redact import redact_stored
 from .state import Persistent
 
 if TYPE_CHECKING:
-    from ..spec.document import ApiRequest
-    from .platform import Platform
-
-Reply = Any  # (status, body) or (status, body, headers) or a Flask Response
-Handler = Callable[["Platform", "ApiRequest"], Reply]
+    from .ports import PlatformPort
 
 DEFAULT_NAMESPACE = "agent-system"
-
-
-class Handlers:
-    """operationId -> handler, filled by ``@handlers.operation("id")`` in each responses.py."""
-
-    def __init__(self) -> None:
-        self.by_operation: dict[str, Handler] = {}
-
-    def operation(self, *operation_ids: str) -> Callable[[Handler], Handler]:
-        def register(fn: Handler) -> Handler:
-            for operation_id in operation_ids:
-                if operation_id in self.by_operation:
-                    raise ValueError(f"two handlers for {operation_id}")
-                self.by_operation[operation_id] = fn
-            return fn
-
-        return register
-
-
-def add_collection_reads_and_delete(
-    handlers: Handlers, backend: str, list_op: str, get_op: str, delete_op: str
-) -> None:
-    """The list/get/delete handlers every name-keyed collection shares (``platform.<backend>``)."""
-
-    @handlers.operation(list_op)
-    def list_all(platform, req):
-        return 200, getattr(platform, backend).list()
-
-    @handlers.operation(get_op)
-    def get_one(platform, req):
-        return 200, getattr(platform, backend).get(req.path["name"])
-
-    @handlers.operation(delete_op)
-    def delete_one(platform, req):
-        getattr(platform, backend).delete(req.path["name"])
-        return 200, {"status": "deleted"}
 
 
 class NamedCollection(Persistent):
@@ -62,7 +21,7 @@ class NamedCollection(Persistent):
     kind = "objects"  # plural, for limit messages
     not_found_message = "{name} not found"
 
-    def __init__(self, platform: Platform):
+    def __init__(self, platform: PlatformPort):
         self.platform = platform
         self.items: dict[str, dict[str, Any]] = {}
 

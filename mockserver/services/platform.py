@@ -31,13 +31,16 @@ from .gateway.models import GatewayBackend
 from .governance.models import GovernanceBackend
 from .identity.models import IdentityProvidersBackend
 from .ingestion.models import IngestionBackend
+from .invoker import OperationInvoker
 from .policies.models import PoliciesBackend
+from .ports import AgentProcesses, PlatformPort
 from .providers.models import ModelProvidersBackend
 from .runs.models import RunsBackend
 from .runtime.models import RuntimeBackend
-from .state import Field, as_is, recount
+from .state import Field, Persistent, as_is, recount
 from .tools.models import ToolsBackend
 from .workspace_auth.models import AuthSettingsBackend
+from .workspace_keys import WorkspaceKeys
 
 STATE_VERSION = 1
 
@@ -104,8 +107,8 @@ class Platform:
     ):
         self.config = config or MockConfig()
         self.workspace = workspace  # its name under /api/v1/workspaces/
-        self.replay: Any = None  # invoker.OperationInvoker of /api/v1, set by the server (action plans)
-        self.keys: Any = None  # the server's workspace_keys.WorkspaceKeys, set by the server (/auth/api-keys)
+        self.replay: OperationInvoker | None = None  # the API's operations, set by the server (action plans)
+        self.keys: WorkspaceKeys | None = None  # the server's workspace keys, set by the server (/auth/api-keys)
         if isinstance(clock, WatchedClock):
             clock = clock.clock
         self.clock = WatchedClock(clock or Clock(), self._clock_moved)
@@ -114,18 +117,19 @@ class Platform:
         self.changes: ChangeSet | None = None
         self.on_resume: Callable[[], None] = _nothing  # set by the app: wakes its resume worker
         # agent_processes.runner.AgentRunner with serve --run-agents (set by the app), else None
-        self.agent_runner: Any = None
+        self.agent_runner: AgentProcesses | None = None
         # The byte budget: this workspace's charges, drawn from the process-wide pool.
         self.budget = StoreBudget(pool or BytePool(self.config.max_stored_bytes))
         self._build_backends()
 
-    def backends(self) -> list[Any]:
+    def backends(self) -> list[Persistent]:
         return [getattr(self, attribute) for attribute, _, _ in BACKENDS]
 
     def _build_backends(self) -> None:
         self.budget.clear()
+        port: PlatformPort = self  # what each backend sees of its workspace (mypy checks the fit)
         for attribute, _, backend_class in BACKENDS:
-            backend = backend_class(self)
+            backend = backend_class(port)
             backend.fill_defaults()
             setattr(self, attribute, backend)
         self._rebuild()
@@ -176,6 +180,11 @@ class Platform:
 
         return iso(self.clock.now())
 
+    def operations(self) -> OperationInvoker:
+        if self.replay is None:
+            raise RuntimeError("this Platform has no operation invoker (the server sets Platform.replay)")
+        return self.replay
+
     @staticmethod
     def new_id(prefix: str = "") -> str:
         return f"{prefix}{uuid.uuid4()}"
@@ -205,7 +214,8 @@ class Platform:
 
     def export(self) -> dict[str, Any]:
         """Everything, as plain JSON data. Secrets are not part of it: they are never kept."""
-        return json.loads(b"".join(self.export_chunks()))
+        exported: dict[str, Any] = json.loads(b"".join(self.export_chunks()))
+        return exported
 
     def export_chunks(self) -> Iterator[bytes]:
         """The export as JSON text in chunks, encoded outside the lock (see export_records)."""

@@ -22,10 +22,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .budget import StoreBudget, event_data_size, stored_size
 from .changes import track_attribute
+
+if TYPE_CHECKING:
+    from .ports import PlatformPort
 
 
 def as_is(value: Any) -> Any:
@@ -209,7 +212,7 @@ class Persistent:
     a store tracks the platform notes the change (``changes.py``)."""
 
     STATE: ClassVar[tuple[Field, ...]] = ()
-    platform: Any
+    platform: PlatformPort
 
     def export(self) -> dict[str, Any]:
         return {f.key: f.dump(getattr(self, f.attr)) for f in self.STATE}

@@ -25,6 +25,7 @@ workspace revokes that workspace's keys.
 from __future__ import annotations
 
 import base64
+import builtins
 import hashlib
 import hmac
 import itertools
@@ -110,7 +111,7 @@ class WorkspaceKeys:
         record, key = self._mint(workspace, name, self._expiry(expires_in_days))
         return {"key": _public(record), "token": key, "header": "X-RunAgents-API-Key"}
 
-    def public_list(self, workspace: str) -> list[dict[str, Any]]:
+    def public_list(self, workspace: str) -> builtins.list[dict[str, Any]]:
         self._expire()
         with self._lock:
             return [_public(r) for r in self._live.values() if r["workspace"] == workspace]

@@ -12,6 +12,7 @@ process): a dropped workspace gives its bytes back.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -62,6 +63,12 @@ class Workspaces:
                 self._named[name] = platform
                 self.version += 1
             return self._named[name]
+
+    def now(self, name: str) -> float:
+        """What a workspace's clock reads, without making the workspace: one not made yet (or a
+        bad name) reads real time, where its clock would start."""
+        platform = self.default if name == DEFAULT_WORKSPACE else self._named.get(name)
+        return time.time() if platform is None else platform.clock.now()
 
     def names(self) -> list[str]:
         with self._lock:

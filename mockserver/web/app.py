@@ -61,7 +61,7 @@ class MockServer:
             platform,
             lambda name: name_check.first_error(name, "workspace name") if name_check else "workspaces are not served",
         )
-        self.journal = Journal(config.journal_size, config.journal_body_bytes)
+        self.journal = Journal(config.journal_size, config.journal_body_bytes, self.workspaces.now)
         self.workspace_keys = WorkspaceKeys(platform.now_iso, config.max_objects_per_kind)  # minted on /_mock/
         self.keys = KeyRing(config.api_keys, config.workspace_keys, config.admin_key, self.workspace_keys)
         self.faults = Faults()

@@ -83,7 +83,7 @@ class ApiDispatcher:
         except Exception as exc:  # a bug in the mock, not the client's fault: log it, answer JSON
             log.error("internal error on %s %s: %s", request.method, request.path, type(exc).__name__, exc_info=exc)
             status, data, headers = 500, error_body(INTERNAL_ERROR), []
-        self._finish(request, status)
+        self._finish(request, status, data)
         if self.server.config.strict_responses and data != INTERNAL_ERROR_BODY:
             status, data, headers = self._checked(request, located, status, data, headers)
         start_response(
@@ -185,7 +185,7 @@ class ApiDispatcher:
             raise MethodNotAllowed(valid_methods=allowed)
         raise ApiError(400, message)
 
-    def _finish(self, request: Request, status: int) -> None:
+    def _finish(self, request: Request, status: int, data: bytes = b"") -> None:
         """Sleep out an injected delay if the server cannot wait for us; keep the journal."""
         environ = request.environ
         if _SLEEP_KEY in environ:
@@ -197,7 +197,7 @@ class ApiDispatcher:
             parsed = environ.get(_API_REQUEST_KEY)
             if parsed is not None and parsed.body == {} and not raw.strip():
                 raw = b"{}"  # no body where the operation reads one as {}: journaled as read
-            self.server.journal.record(request, raw, status, environ[_LOCATED_KEY].workspace)
+            self.server.journal.record(request, raw, status, environ[_LOCATED_KEY].workspace, response=data)
 
     def _checked(
         self, request: Request, located: Located, status: int, data: bytes, headers: list[tuple[str, str]]

@@ -82,6 +82,25 @@ def start_served(args: list[str], extra_env: dict[str, str], directory: Path) ->
     return Served(process, line.rsplit(" ", 1)[-1].strip(), log)
 
 
+def policy(name: str, permission: str, resource: str, operations: list[str]) -> dict[str, Any]:
+    """A policy of one rule, as the vendor's pages write it (``POST .../policies``)."""
+    return {
+        "name": name,
+        "spec": {"policies": [{"permission": permission, "resource": resource, "operations": operations}]},
+    }
+
+
+def deploy_governed(served: Served, api: str, agent: dict[str, Any]) -> Any:
+    """The first governed agent's setup (docs/runtime.md): the starter kit, a policy asking for
+    approval before any POST to the echo tool, and ``agent`` deployed with the tool and bound to
+    the policy. Answers the deploy's answer."""
+    served.call("POST", f"{api}/starter-kit", expect=201)
+    approval = policy("echo-needs-approval", "approval_required", "http://echo-tool.agent-system.svc:8080/*", ["POST"])
+    served.call("POST", f"{api}/policies", json=approval)
+    bound = {**agent, "required_tools": ["echo-tool"], "policies": [approval["name"]]}
+    return served.call("POST", f"{api}/deploy", expect=201, json=bound)
+
+
 def wait_until(check: Callable[[], Any], what: str) -> Any:
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from agents_run_support import WAIT_SECONDS, wait_until
+from agents_run_support import WAIT_SECONDS, deploy_governed, wait_until
 
 from mockserver.services.agent_processes.supervisor import free_port
 
@@ -19,35 +19,8 @@ API = "/api/v1"
 
 
 def test_runagents_dev_runs_the_agent_through_the_mocks_governance(fresh, sdk142_dir, tmp_path):
-    fresh.call("POST", f"{API}/starter-kit", expect=201)
-    fresh.call(
-        "POST",
-        f"{API}/policies",
-        json={
-            "name": "echo-needs-approval",
-            "spec": {
-                "policies": [
-                    {
-                        "permission": "approval_required",
-                        "resource": "http://echo-tool.agent-system.svc:8080/*",
-                        "operations": ["POST"],
-                    }
-                ]
-            },
-        },
-    )
     # An image deploy: the mock does not run it; the developer's own `runagents dev` does.
-    fresh.call(
-        "POST",
-        f"{API}/deploy",
-        expect=201,
-        json={
-            "agent_name": "dev-agent",
-            "image": "local/dev-agent:dev",
-            "required_tools": ["echo-tool"],
-            "policies": ["echo-needs-approval"],
-        },
-    )
+    deploy_governed(fresh, API, {"agent_name": "dev-agent", "image": "local/dev-agent:dev"})
     (tmp_path / "agent.py").write_text(AGENT_PY)
     (tmp_path / "runagents.yaml").write_text("name: dev-agent\nentry_point: agent.py\n")
     port = free_port()

@@ -15,6 +15,19 @@ from api_support import error_of
 WS_KEY = {"X-RunAgents-API-Key": "ra_ws_invoke"}
 
 
+def deploy_pay_agent(api, url: str) -> None:
+    """An image agent, ``pay-agent``, deployed through /api/v1 and answering at ``url``."""
+    deployed = api.request(
+        "POST",
+        "/api/v1/deploy",
+        json_body={"agent_name": "pay-agent", "image": "acme/pay:1"},
+        headers=WS_KEY,
+        auth=False,
+    )
+    assert deployed.status_code == 201, deployed.get_json()
+    api.put("/_mock/agents/agent-system/pay-agent/endpoint", {"url": url})
+
+
 @pytest.fixture
 def agent_server() -> Iterator[tuple[str, list]]:
     """A plain HTTP agent that records what it is sent and answers {"response": "hi <message>"}."""
@@ -51,14 +64,7 @@ def agent_server() -> Iterator[tuple[str, list]]:
 @pytest.mark.parametrize("path", ["/api/v1/agents/pay-agent/invoke", "/api/agents/agent-system/pay-agent/invoke"])
 def test_invoke_forwards_to_the_agent_and_makes_a_run_on_both_releases(api, agent_server, path):
     url, seen = agent_server
-    api.request(
-        "POST",
-        "/api/v1/deploy",
-        json_body={"agent_name": "pay-agent", "image": "acme/pay:1"},
-        headers=WS_KEY,
-        auth=False,
-    )
-    api.put("/_mock/agents/agent-system/pay-agent/endpoint", {"url": url})
+    deploy_pay_agent(api, url)
 
     answer = api.request(
         "POST",
@@ -79,14 +85,7 @@ def test_invoke_forwards_to_the_agent_and_makes_a_run_on_both_releases(api, agen
 def test_v1_invoke_errors_are_the_platforms(api):
     missing = api.request("POST", "/api/v1/agents/ghost/invoke", json_body={"message": "x"}, headers=WS_KEY, auth=False)
     assert missing.status_code == 404 and error_of(missing) == "agent ghost not found"
-    api.request(
-        "POST",
-        "/api/v1/deploy",
-        json_body={"agent_name": "pay-agent", "image": "acme/pay:1"},
-        headers=WS_KEY,
-        auth=False,
-    )
-    api.put("/_mock/agents/agent-system/pay-agent/endpoint", {"url": "http://127.0.0.1:9"})  # nothing listens
+    deploy_pay_agent(api, "http://127.0.0.1:9")  # nothing listens
     unreachable = api.request(
         "POST", "/api/v1/agents/pay-agent/invoke", json_body={"message": "x"}, headers=WS_KEY, auth=False
     )

@@ -10,7 +10,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from agents_run_support import wait_until
+from agents_run_support import deploy_governed, policy, wait_until
 
 GOVERNED_AGENT = (Path(__file__).parents[2] / "examples" / "first_governed_agent" / "agent.py").read_text()
 HELLO_AGENT = 'def handler(request):\n    return {"response": "hello from runagents"}'
@@ -32,18 +32,7 @@ def test_the_quickstart_runs_the_users_agent(fresh, kind):
     fresh.call(
         "POST",
         f"{api}/policies",
-        json={
-            "name": "hello-echo-policy",
-            "spec": {
-                "policies": [
-                    {
-                        "permission": "allow",
-                        "resource": "http://governance.agent-system.svc:8092/*",
-                        "operations": ["GET", "POST"],
-                    }
-                ]
-            },
-        },
+        json=policy("hello-echo-policy", "allow", "http://governance.agent-system.svc:8092/*", ["GET", "POST"]),
     )
     # Step 4: deploy the agent with its policy binding: a plain handler runs at once.
     deployed = fresh.call(
@@ -81,33 +70,13 @@ def test_the_quickstart_runs_the_users_agent(fresh, kind):
 @pytest.mark.parametrize("kind", ["default", "named"])
 def test_step_7_approves_the_users_governed_agent_once(fresh, kind):
     api = workspace_api(kind)
-    fresh.call("POST", f"{api}/starter-kit", expect=201)
-    fresh.call(
-        "POST",
-        f"{api}/policies",
-        json={
-            "name": "echo-needs-approval",
-            "spec": {
-                "policies": [
-                    {
-                        "permission": "approval_required",
-                        "resource": "http://echo-tool.agent-system.svc:8080/*",
-                        "operations": ["POST"],
-                    }
-                ]
-            },
-        },
-    )
-    fresh.call(
-        "POST",
-        f"{api}/deploy",
-        expect=201,
-        json={
+    deploy_governed(
+        fresh,
+        api,
+        {
             "agent_name": "hello-world",
             "source_files": {"agent.py": GOVERNED_AGENT},
             "entry_point": "agent.py",
-            "required_tools": ["echo-tool"],
-            "policies": ["echo-needs-approval"],
             "llm_configs": [{"provider": "openai", "model": "gpt-4o-mini", "role": "chat"}],
         },
     )

@@ -7,14 +7,14 @@ every target and was answered without errors."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from bench_support import REPO_ROOT, SHORT, run_bench
+
 sys.path.insert(0, str(REPO_ROOT))  # bench/ is not an installed package
 
-from bench import targets  # noqa: E402
+from bench import targets
 
 WORKLOADS = {"list_agents", "get_run", "add_event", "chat"}
 
@@ -32,31 +32,7 @@ def _option(argv: list[str], flag: str) -> str | None:
 
 
 def test_bench_runs_and_writes_well_formed_json(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench",
-            "--duration",
-            "0.5",
-            "--warmup",
-            "0",
-            "--concurrency",
-            "2",
-            "--no-prism",
-            "--fixture-runs",
-            "1",
-            "--reset-iterations",
-            "20",
-            "--out",
-            str(tmp_path),
-        ],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    run_bench(*SHORT, "--no-prism", "--fixture-runs", "1", "--reset-iterations", "20", "--out", str(tmp_path))
     document = json.loads((tmp_path / "latest.json").read_text())
 
     assert document["schema"] == "runagents-mock-bench/1"
@@ -96,33 +72,13 @@ def test_bench_runs_and_writes_well_formed_json(tmp_path: Path) -> None:
 
 
 def test_stacks_runs_granian_rsgi_once_and_waitress_per_thread_count(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench",
-            "stacks",
-            "--servers",
-            "granian-rsgi,waitress",
-            "--thread-counts",
-            "1,2",
-            "--workloads",
-            "list_agents",
-            "--duration",
-            "1",
-            "--warmup",
-            "0",
-            "--concurrency",
-            "2",
-            "--out",
-            str(tmp_path),
-        ],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    run_bench(
+        "stacks",
+        *("--servers", "granian-rsgi,waitress", "--thread-counts", "1,2", "--workloads", "list_agents"),
+        *SHORT,
+        "--out",
+        str(tmp_path),
     )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     (path,) = tmp_path.glob("stacks-mock-*.json")
     document = json.loads(path.read_text())
     stacks = {"granian-rsgi/1", "waitress/1", "waitress/2"}  # granian-rsgi has no threads: once
@@ -146,30 +102,7 @@ def test_waitress_targets_pass_threads_and_granian_ones_do_not(tmp_path: Path) -
 
 
 def test_bench_proxy_runs_and_writes_well_formed_json(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench",
-            "proxy",
-            "--duration",
-            "0.5",
-            "--warmup",
-            "0",
-            "--concurrency",
-            "2",
-            "--no-prism",
-            "--workloads",
-            "list_agents",
-            "--out",
-            str(tmp_path),
-        ],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    run_bench("proxy", *SHORT, "--no-prism", "--workloads", "list_agents", "--out", str(tmp_path))
     document = json.loads((tmp_path / "proxy-latest.json").read_text())
     assert document["schema"] == "runagents-mock-proxy-bench/1"
     assert document["targets"]["prism-proxy"] == {"status": "skipped", "reason": "--no-prism"}
@@ -181,32 +114,9 @@ def test_bench_proxy_runs_and_writes_well_formed_json(tmp_path: Path) -> None:
 
 
 def test_scale_runs_both_modes_and_writes_well_formed_json(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench",
-            "scale",
-            "--sizes",
-            "150",
-            "--workloads",
-            "get_run,add_event",
-            "--duration",
-            "0.5",
-            "--warmup",
-            "0",
-            "--concurrency",
-            "2",
-            "--no-chart",
-            "--out",
-            str(tmp_path),
-        ],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    run_bench(
+        "scale", "--sizes", "150", "--workloads", "get_run,add_event", *SHORT, "--no-chart", "--out", str(tmp_path)
     )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     document = json.loads((tmp_path / "scale-latest.json").read_text())
     assert document["schema"] == "runagents-mock-bench-scale/1"
     (size,) = document["sizes"]

@@ -4,41 +4,17 @@ No timing assertions: only that each case ran and ordinary requests were answere
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from bench_support import run_bench
 
 
 def test_hardening_cases_run_small() -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench",
-            "hardening",
-            "--server",
-            "granian",
-            "--cases",
-            "idle,slow,soak",
-            "--idle-connections",
-            "8",
-            "--slow-clients",
-            "4",
-            "--soak-seconds",
-            "1",
-            "--soak-clients",
-            "2",
-            "--timeout",
-            "1",
-        ],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
+    done = run_bench(
+        "hardening",
+        *("--server", "granian", "--cases", "idle,slow,soak", "--timeout", "1"),
+        *("--idle-connections", "8", "--slow-clients", "4", "--soak-seconds", "1", "--soak-clients", "2"),
         timeout=120,
     )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     lines = {line.split(":", 1)[0]: line for line in done.stdout.splitlines()}
     assert re.search(r"8/8 answered then idle; meanwhile 20/20 probes answered", lines["idle"]), lines
     assert "closed by the server 8/8" in lines["idle"], lines

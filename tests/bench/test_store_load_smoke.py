@@ -4,22 +4,12 @@ CPU seconds (never asserted: only that it runs and says what it measured)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from bench_support import run_bench
 
 
 def test_store_load_runs_on_a_small_store():
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "store-load", "--events", "2000", "--repeat", "1"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_bench("store-load", "--events", "2000", "--repeat", "1", timeout=120)
     result = json.loads(next(line for line in done.stdout.splitlines() if line.startswith("{")))
     assert set(result) == {"imports_cpu_s", "create_app_cpu_s", "load_cpu_s", "process_cpu_s", "peak_rss_mb"}
     assert "best: load" in done.stdout

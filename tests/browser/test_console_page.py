@@ -282,3 +282,29 @@ def test_long_records_such_as_the_catalogs_are_collapsed(site, page):
     expect(record.locator("pre")).to_be_hidden()  # the names show; the JSON is one click away
     record.locator("summary").click()
     expect(record.locator("pre")).to_contain_text("deploymentTemplate")
+
+
+def test_the_journal_shows_each_requests_time_and_its_answer_collapsed(site, page):
+    run = site.api("POST", "/runs", json={"agent_id": "payment-agent", "user_id": "alice@example.com"}).json()
+    issued = site.api("POST", "/api/v1/auth/api-keys", json={"name": "ci"})
+    assert issued.status_code == 201, issued.text
+    token = issued.json()["token"]
+    [create, mint] = site.server.journal.list()
+    open_console(page, site)
+    row = page.locator(f'#journal tbody tr[data-seq="{create["seq"]}"]')
+    expect(row.locator("td.time")).to_have_text(create["time"])
+    answer = row.locator("td.response details")
+    expect(answer.locator("summary")).to_contain_text(run["id"])  # a one-line preview
+    expect(answer.locator("pre")).to_be_hidden()  # the body is one click away
+    answer.locator("summary").click()
+    expect(answer.locator("pre")).to_contain_text('"status": "RUNNING"')
+    # A new request redraws the journal; the answer opened stays open.
+    site.api("GET", f"/runs/{run['id']}")
+    expect(page.locator("#journal tbody tr[data-seq]")).to_have_count(3)
+    expect(answer.locator("pre")).to_be_visible()
+    # The minted key's answer is shown with its token redacted, never the token itself.
+    minted = page.locator(f'#journal tbody tr[data-seq="{mint["seq"]}"] td.response details')
+    minted.locator("summary").click()
+    expect(minted.locator("pre")).to_contain_text('"token": "***"')
+    expect(minted.locator("pre")).to_contain_text('"name": "ci"')
+    assert token not in page.content()

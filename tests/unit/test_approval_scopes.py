@@ -3,10 +3,14 @@ scope, and the outcomes surviving (or, malformed, not surviving) a state load.""
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+import yaml
+
+import mockserver
 from mockserver.basics.errors import ApiError
-from mockserver.services.governance.scopes import ToolCall, resolve_scope
+from mockserver.services.governance.scopes import SCOPES, WINDOW, ToolCall, duration_refusal, resolve_scope
 from mockserver.services.platform import Platform
 
 
@@ -56,6 +60,21 @@ def test_a_duration_belongs_to_the_window_only(scope):
     with pytest.raises(ApiError) as err:
         resolve_scope(scope, "1h")
     assert (err.value.status, err.value.message) == (400, f"duration applies to scope agent_user_ttl only, not {scope}")
+
+
+@pytest.mark.parametrize("document", ["openapi.yaml", "openapi-v1.yaml"])
+def test_the_documents_refuse_a_duration_with_the_domains_words(document):
+    """The approve body's schema says the same rule (for clients and the request check) with the
+    same message: a ``once`` or ``run`` scope takes no duration; the scopes are the domain's."""
+    path = Path(mockserver.__file__).parent / document
+    schema = yaml.safe_load(path.read_text(encoding="utf-8"))["components"]["schemas"]["AccessRequestApproveRequest"]
+    refused = {}
+    for rule in schema["allOf"]:
+        duration = rule["then"]["properties"]["duration"]
+        assert duration["maxLength"] == 0
+        refused[rule["if"]["properties"]["scope"]["const"]] = duration["x-error-messages"]["maxLength"]
+    assert refused == {scope: duration_refusal(scope) for scope in SCOPES if scope != WINDOW}
+    assert schema["properties"]["scope"]["enum"] == ["", *SCOPES]
 
 
 def test_once_covers_its_own_action_one_time(platform):

@@ -16,11 +16,14 @@ without repeating the call.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...basics.errors import ApiError
 from ..drafts.models import draft_id_for
 from ..state import Persistent, mapping
+
+if TYPE_CHECKING:
+    from ..ports import PlatformPort
 
 DEPLOY = "deployAgentV1"  # the call whose `draft_id` names a deploy draft
 
@@ -39,12 +42,17 @@ def _ref(operation_id: str, params: Mapping[str, Any]) -> str:
 class ActionsBackend(Persistent):
     STATE = (mapping("applied", dict),)
 
-    def __init__(self, platform):
+    def __init__(self, platform: PlatformPort) -> None:
         self.platform = platform
         self.applied: dict[str, dict[str, Any]] = {}  # idempotency_key -> the step's applied result
 
     def _operations(self) -> Mapping[str, str | Mapping[str, str]]:
-        return self.platform.replay.schema_extension("ActionPlanAction", "x-action-operations")
+        """Action type -> the operationId it calls, or ``{schema: ...}`` for a draft step (the
+        document's ``x-action-operations``, whose form tests/v1 checks)."""
+        operations: Mapping[str, str | Mapping[str, str]] = self.platform.operations().schema_extension(
+            "ActionPlanAction", "x-action-operations"
+        )
+        return operations
 
     def _check(
         self, action: Mapping[str, Any], seen: set[str], drafts: dict[str, dict[str, Any]]
@@ -63,7 +71,7 @@ class ActionsBackend(Persistent):
         if kind not in operations:
             return result, f"unknown action type {kind!r}; known: {', '.join(operations)}", None
         target = operations[kind]
-        replay = self.platform.replay
+        replay = self.platform.operations()
         if not isinstance(target, str):  # no call of its own: a deploy draft
             problem = replay.schema_problem(target["schema"], params)
             if problem:
@@ -134,7 +142,7 @@ class ActionsBackend(Persistent):
         elif kind == "policy.upsert":  # the June POST would 409 on an existing name: replace it
             self.platform.policies.upsert_policy(payload)
         else:
-            self.platform.replay.call(self.platform, target, payload)
+            self.platform.operations().call(self.platform, target, payload)
 
     def _answer(self, plan: Mapping[str, Any], results: list[dict[str, Any]]) -> dict[str, Any]:
         applied = sum(r["status"] == "applied" for r in results)

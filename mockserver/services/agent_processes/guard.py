@@ -22,6 +22,7 @@ import select
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 
 PR_SET_PDEATHSIG = 1
 
@@ -35,7 +36,7 @@ def _die_with_parent() -> None:  # runs in the agent between fork and exec
         os._exit(1)
 
 
-def _apply_limits(limits: dict) -> None:
+def _apply_limits(limits: Mapping[str, float]) -> None:
     try:
         import resource
     except ImportError:  # Windows has no rlimits (and no --run-agents: see docs/runtime.md)
@@ -45,13 +46,13 @@ def _apply_limits(limits: dict) -> None:
         if which is None:
             continue
         _soft, hard = resource.getrlimit(which)
-        value = int(value)
+        soft = int(value)
         if hard != resource.RLIM_INFINITY:
-            value = min(value, hard)
-        resource.setrlimit(which, (value, hard if hard != resource.RLIM_INFINITY else value))
+            soft = min(soft, hard)
+        resource.setrlimit(which, (soft, hard if hard != resource.RLIM_INFINITY else soft))
 
 
-def main(argv: list) -> int:
+def main(argv: list[str]) -> int:
     pipe_fd, limits, command = int(argv[1]), json.loads(argv[2]), argv[argv.index("--") + 1 :]
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C of the mock's terminal: the mock decides
     _apply_limits(limits)

@@ -72,7 +72,7 @@ def may_start_code(keyed: bool, origin: str | None, host: str | None) -> bool:
 
 def backoff_seconds(restarts: int) -> float:
     """Wait before restart number ``restarts`` (1-based): 0.5 s, 1 s, 2 s, ..., at most 8 s."""
-    return min(0.5 * 2 ** max(restarts - 1, 0), 8.0)
+    return min(0.5 * 2.0 ** max(restarts - 1, 0), 8.0)
 
 
 class StartBudget:
@@ -156,7 +156,7 @@ class AgentProcessRecord:
     reason: str = ""  # why it is not running (crashed, limit reached, not allowed to start)
     started_at: float | None = None
     generation: int = 0  # bumped on each start: a stale exit callback is ignored
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
 
     def describe(self) -> dict[str, object]:
         return {

@@ -34,7 +34,7 @@ from .models import (
 
 if TYPE_CHECKING:
     from ...config import MockConfig
-    from ..platform import Platform
+    from ..ports import PlatformPort
 
 log = logging.getLogger("runagents_mock")
 Key = tuple[str, str, str]  # workspace, namespace, name
@@ -99,7 +99,7 @@ class AgentRunner:
 
     # --- what the platform tells it ---------------------------------------------------
 
-    def deployed(self, platform: Platform, namespace: str, name: str, may_start: bool, base_url: str) -> None:
+    def deployed(self, platform: PlatformPort, namespace: str, name: str, may_start: bool, base_url: str) -> None:
         """An agent was deployed (or redeployed): the old process goes; the new source starts
         now when the request may start code, else on its first invoke that may."""
         key = (platform.workspace, namespace, name)
@@ -117,7 +117,7 @@ class AgentRunner:
                 record.log.note("not started: " + exc.message)
                 self.records.setdefault(key, record)
 
-    def ensure(self, platform: Platform, namespace: str, name: str, may_start: bool, base_url: str) -> str | None:
+    def ensure(self, platform: PlatformPort, namespace: str, name: str, may_start: bool, base_url: str) -> str | None:
         """The URL of the agent's running process for an invoke: started now if it has source
         and none runs (and the request may start code); None for an agent without source."""
         key = (platform.workspace, namespace, name)
@@ -203,7 +203,7 @@ class AgentRunner:
 
     def _start(
         self,
-        platform: Platform,
+        platform: PlatformPort,
         key: Key,
         source: dict[str, Any],
         base_url: str,
@@ -260,7 +260,7 @@ class AgentRunner:
         ).start()
 
     @classmethod
-    def _fingerprint(cls, platform: Platform, namespace: str, name: str, source: dict[str, Any]) -> str:
+    def _fingerprint(cls, platform: PlatformPort, namespace: str, name: str, source: dict[str, Any]) -> str:
         """What the agent's process is made of: its source and the platform's env for it (on any
         base URL: clients reaching the mock by other host names do not restart it)."""
         agent = platform.agents.get(namespace, name)
@@ -268,7 +268,7 @@ class AgentRunner:
 
     @staticmethod
     def _environment(
-        platform: Platform, agent: dict[str, Any], source: dict[str, Any], base_url: str, port: int
+        platform: PlatformPort, agent: dict[str, Any], source: dict[str, Any], base_url: str, port: int
     ) -> dict[str, str]:
         """Built from scratch: what the platform injects, ``PORT`` and ``PATH``; nothing of the
         mock's own environment (docs/runtime.md, "Running agents")."""
@@ -307,7 +307,7 @@ class AgentRunner:
         if process is not None:
             process.stop()
 
-    def _exited(self, platform: Platform, key: Key, generation: int, code: int, base_url: str) -> None:
+    def _exited(self, platform: PlatformPort, key: Key, generation: int, code: int, base_url: str) -> None:
         """The agent ended by itself: restart with back-off, at most ``max_restarts`` times."""
         with self._lock:
             record = self.records.get(key)
@@ -332,7 +332,7 @@ class AgentRunner:
         if process is not None:
             process.stop()  # removes its directory (the guard is already gone)
 
-    def _restart(self, platform: Platform, key: Key, generation: int, base_url: str) -> None:
+    def _restart(self, platform: PlatformPort, key: Key, generation: int, base_url: str) -> None:
         with self._lock:
             record = self.records.get(key)
             if record is None or record.generation != generation or record.phase != RESTARTING:
@@ -354,7 +354,7 @@ class AgentRunner:
             event.set()
 
     @staticmethod
-    def _mark_failed(platform: Platform, key: Key, reason: str) -> None:
+    def _mark_failed(platform: PlatformPort, key: Key, reason: str) -> None:
         try:
             platform.agents.set_process_failed(key[1], key[2], f"agent process crashed: {reason}")
         except ApiError:

@@ -8,6 +8,7 @@ group. The guard and the agent each run in a new session, never in the mock's pr
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -34,7 +35,8 @@ def supported() -> bool:
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def user_process_count() -> int:
@@ -120,7 +122,7 @@ class AgentProcess:
 
     def _keep_output(self) -> None:
         proc = self._proc
-        assert proc is not None and proc.stdout is not None
+        assert proc is not None and isinstance(proc.stdout, io.BufferedReader)  # bufsize -1: buffered
         while True:
             chunk = proc.stdout.read1(8192)
             if not chunk:

@@ -6,8 +6,8 @@ import copy
 import json
 import re
 import sys
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ...basics.errors import ApiError
 from ...basics.redact import redact_stored
@@ -16,6 +16,9 @@ from ..builds.models import image_uri
 from ..common import DEFAULT_NAMESPACE
 from ..state import Persistent, log, mapping, pairs, records
 from ..tools.models import check_base_url, spec_from_flat
+
+if TYPE_CHECKING:
+    from ..ports import PlatformPort
 
 IDP_LABEL = "platform.ai/identity-provider"
 
@@ -114,7 +117,7 @@ def deploy_decision(body: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def llm_env(configs: list[Mapping[str, Any]]) -> list[dict[str, str]]:
+def llm_env(configs: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     """LLM_MODEL/LLM_PROVIDER for the chat model, LLM_MODEL_<ROLE>/LLM_PROVIDER_<ROLE> for others."""
     env: list[dict[str, str]] = []
     for cfg in configs:
@@ -125,9 +128,9 @@ def llm_env(configs: list[Mapping[str, Any]]) -> list[dict[str, str]]:
     return env
 
 
-def _primary_llm(configs: list[Mapping[str, Any]]) -> dict[str, str] | None:
+def _primary_llm(configs: Sequence[Mapping[str, Any]]) -> dict[str, str] | None:
     chat = [c for c in configs if (c.get("role") or "chat") in ("chat", "default")]
-    first = (chat or configs or [None])[0]
+    first = chat[0] if chat else (configs[0] if configs else None)
     return {"provider": first["provider"], "model": first["model"]} if first else None
 
 
@@ -163,7 +166,7 @@ class AgentsBackend(Persistent):
         log("invocations"),
     )
 
-    def __init__(self, platform):
+    def __init__(self, platform: PlatformPort) -> None:
         self.platform = platform
         self.items: dict[tuple[str, str], dict[str, Any]] = {}
         self.build_of: dict[tuple[str, str], str] = {}  # agent -> the build its image waits for

@@ -2,68 +2,75 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..agent_calls import invoke
 from ..agent_processes.models import may_start_code
-from ..common import DEFAULT_NAMESPACE, Handlers
+from ..common import DEFAULT_NAMESPACE
+from ..handlers import Handlers, Reply
 from ..workspace.models import agent_model_usage
 from .models import STARTER_PROVIDER, STARTER_TOOL, deploy_decision
+
+if TYPE_CHECKING:
+    from ...spec.document import ApiRequest
+    from ..platform import Platform
 
 handlers = Handlers()
 
 
-def _may_start(req) -> bool:
+def _may_start(req: ApiRequest) -> bool:
     """Whether this request may start agent code (docs/runtime.md, "Running agents"). Only the
     API's dispatcher hands a handler the client's headers (a Host among them), after checking the
     API key; seeds and action plans replay operations with none, so they never start code."""
     return may_start_code(keyed=req.header("Host") is not None, origin=req.header("Origin"), host=req.header("Host"))
 
 
-def _base_url(req) -> str:
+def _base_url(req: ApiRequest) -> str:
     """The mock's URL as the agent should reach it: the host the client used."""
     return f"http://{req.header('Host') or '127.0.0.1:8092'}"
 
 
-def _deployed(platform, req, name: str) -> None:
+def _deployed(platform: Platform, req: ApiRequest, name: str) -> None:
     if platform.agent_runner is not None:
         platform.agent_runner.deployed(platform, DEFAULT_NAMESPACE, name, _may_start(req), _base_url(req))
 
 
-def _stopped(platform, namespace: str, name: str) -> None:
+def _stopped(platform: Platform, namespace: str, name: str) -> None:
     if platform.agent_runner is not None:
         platform.agent_runner.stop(platform.workspace, namespace, name)
 
 
 @handlers.operation("deployAgent")
-def deploy_agent(platform, req):
+def deploy_agent(platform: Platform, req: ApiRequest) -> Reply:
     result = platform.agents.deploy(req.body)
     _deployed(platform, req, result["agent_name"])
     return 201, result
 
 
 @handlers.operation("seedStarterKit")
-def seed_starter_kit(platform, req):
+def seed_starter_kit(platform: Platform, req: ApiRequest) -> Reply:
     return 200, platform.agents.seed_starter_kit()
 
 
 @handlers.operation("listAgents")
-def list_agents(platform, req):
+def list_agents(platform: Platform, req: ApiRequest) -> Reply:
     return 200, platform.agents.list()
 
 
 @handlers.operation("getAgent")
-def get_agent(platform, req):
+def get_agent(platform: Platform, req: ApiRequest) -> Reply:
     return 200, platform.agents.get(req.path["namespace"], req.path["name"])
 
 
 @handlers.operation("deleteAgent")
-def delete_agent(platform, req):
+def delete_agent(platform: Platform, req: ApiRequest) -> Reply:
     platform.agents.delete(req.path["namespace"], req.path["name"])
     _stopped(platform, req.path["namespace"], req.path["name"])
     return 200, {"status": "deleted"}
 
 
 @handlers.operation("invokeAgent")
-def invoke_agent(platform, req):
+def invoke_agent(platform: Platform, req: ApiRequest) -> Reply:
     proxied = invoke(
         platform,
         req.path["namespace"],
@@ -86,7 +93,7 @@ def invoke_agent(platform, req):
 
 
 @handlers.operation("deployAgentV1")
-def deploy_agent_v1(platform, req):
+def deploy_agent_v1(platform: Platform, req: ApiRequest) -> Reply:
     body = platform.drafts.hydrate(req.body)  # draft_id: the draft's fields
     result = platform.agents.deploy(body, instant=True)
     _deployed(platform, req, result["agent_name"])
@@ -94,18 +101,18 @@ def deploy_agent_v1(platform, req):
 
 
 @handlers.operation("seedStarterKitV1")
-def seed_starter_kit_v1(platform, req):
+def seed_starter_kit_v1(platform: Platform, req: ApiRequest) -> Reply:
     platform.agents.seed_starter_kit()
     return 201, {"tool_created": STARTER_TOOL, "model_provider_created": STARTER_PROVIDER}
 
 
 @handlers.operation("getAgentByName")
-def get_agent_by_name(platform, req):
+def get_agent_by_name(platform: Platform, req: ApiRequest) -> Reply:
     return 200, platform.agents.get_by_name(req.path["name"])
 
 
 @handlers.operation("deleteAgentByName")
-def delete_agent_by_name(platform, req):
+def delete_agent_by_name(platform: Platform, req: ApiRequest) -> Reply:
     with platform.lock:
         platform.agents.get_by_name(req.path["name"])
         platform.agents.delete(DEFAULT_NAMESPACE, req.path["name"])
@@ -114,7 +121,7 @@ def delete_agent_by_name(platform, req):
 
 
 @handlers.operation("invokeAgentByName")
-def invoke_agent_by_name(platform, req):
+def invoke_agent_by_name(platform: Platform, req: ApiRequest) -> Reply:
     platform.agents.get_by_name(req.path["name"])
     proxied = invoke(
         platform,
@@ -135,7 +142,7 @@ def invoke_agent_by_name(platform, req):
 
 
 @handlers.operation("getAgentConfig")
-def get_agent_config(platform, req):
+def get_agent_config(platform: Platform, req: ApiRequest) -> Reply:
     return 200, {
         **platform.agents.config(req.path["name"]),
         "model_usage": agent_model_usage(platform, req.path["name"]),
@@ -143,6 +150,6 @@ def get_agent_config(platform, req):
 
 
 @handlers.operation("updateAgentConfig")
-def update_agent_config(platform, req):
+def update_agent_config(platform: Platform, req: ApiRequest) -> Reply:
     config = platform.agents.update_config(req.path["name"], req.body)
     return 200, {**config, "model_usage": agent_model_usage(platform, req.path["name"])}

@@ -26,12 +26,15 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...basics.clock import iso
 from ...basics.errors import ApiError
 from ...spec.surfaces import DEFAULT_WORKSPACE
 from ..state import Persistent, scalar
+
+if TYPE_CHECKING:
+    from ..ports import PlatformPort
 
 DAY = 86400.0
 TRIAL_DAYS, TRIAL_ACTIONS, GRACE_DAYS, PROMO_DAYS = 30, 1000, 30, 90
@@ -46,7 +49,7 @@ def _date(timestamp: str) -> str:
 class BillingBackend(Persistent):
     STATE = (scalar("plan_status", str), scalar("since", float), scalar("has_payment_method", bool))
 
-    def __init__(self, platform):
+    def __init__(self, platform: PlatformPort) -> None:
         self.platform = platform
         default = platform.workspace == DEFAULT_WORKSPACE
         self.plan_status = "active" if default else "trial"

@@ -10,12 +10,15 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...basics.clock import iso
 from ...basics.errors import ApiError
 from ..ingestion.analyzer import find_syntax_error
 from ..state import Persistent, mapping, records
+
+if TYPE_CHECKING:
+    from ..ports import PlatformPort
 
 IMAGE_REGISTRY = "registry.runagents.io"
 
@@ -51,7 +54,7 @@ def _timing_problem(timing: Any, state: Mapping[str, Any]) -> str | None:
 class BuildsBackend(Persistent):
     STATE = (records("items", key="id", schema="Build"), mapping("timing", dict, check=_timing_problem))
 
-    def __init__(self, platform):
+    def __init__(self, platform: PlatformPort) -> None:
         self.platform = platform
         self.items: dict[str, dict[str, Any]] = {}
         self.timing: dict[str, dict[str, Any]] = {}  # build id -> started (clock seconds), error

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...basics.errors import ApiError
 from ..state import Field, Persistent
+
+if TYPE_CHECKING:
+    from ..ports import PlatformPort
 
 GENERATED_AT = "2026-06-30T00:00:00Z"
 
@@ -90,7 +93,7 @@ BUILT_IN: tuple[dict[str, Any], ...] = (
 _LIST_ONLY = ("category", "tags", "complexity", "published_at", "changelog")
 
 
-def _semver(version: str) -> tuple:
+def _semver(version: str) -> tuple[int, ...]:
     return tuple(int(p) if p.isdigit() else -1 for p in version.split("-", 1)[0].split("."))
 
 
@@ -113,7 +116,7 @@ class CatalogBackend(Persistent):
         ),
     )
 
-    def __init__(self, platform):
+    def __init__(self, platform: PlatformPort) -> None:
         self.platform = platform
         self.versions: dict[str, dict[str, dict[str, Any]]] = {}  # id -> version -> record
         for record in BUILT_IN:  # the built-in entries do not count against the limit

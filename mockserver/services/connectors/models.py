@@ -10,12 +10,16 @@ shows them as ``***``.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...basics.errors import ApiError
 from ...basics.redact import REDACTED
 from ..state import Field, Persistent, log, records
+
+if TYPE_CHECKING:
+    from ..ports import PlatformPort
 
 DEFAULTS = {
     "default_delivery_mode": "first_success",
@@ -27,9 +31,9 @@ DEFAULTS = {
 SIMULATED_DURATION_MS = 0  # no delivery happens, so none takes time
 
 
-def connector_problem(platform: Any, connector: Mapping[str, Any]) -> str | None:
+def connector_problem(platform: PlatformPort, connector: Mapping[str, Any]) -> str | None:
     """The type rule a connector breaks (``ApprovalConnectorRules`` in openapi-v1.yaml), or None."""
-    return platform.replay.schema_problem("ApprovalConnectorRules", connector)
+    return platform.operations().schema_problem("ApprovalConnectorRules", connector)
 
 
 ACTIVITY_PREFIX = "aca_"
@@ -47,7 +51,7 @@ class ConnectorsBackend(Persistent):
         log("activity"),
     )
 
-    def __init__(self, platform):
+    def __init__(self, platform: PlatformPort) -> None:
         self.platform = platform
         self.items: dict[str, dict[str, Any]] = {}
         self.defaults: dict[str, Any] = dict(DEFAULTS)
@@ -146,7 +150,7 @@ class ConnectorsBackend(Persistent):
         with self.platform.lock:
             return dict(self.defaults)
 
-    def recent(self, limit: int | None) -> list[dict[str, Any]]:
+    def recent(self, limit: int | None) -> builtins.list[dict[str, Any]]:
         with self.platform.lock:
             newest_first = list(reversed(self.activity))
         return newest_first[:limit] if limit else newest_first

@@ -17,11 +17,14 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...basics.errors import ApiError
 from ...basics.redact import redact_stored
 from ..state import Persistent, records
+
+if TYPE_CHECKING:
+    from ..ports import PlatformPort
 
 DEPLOY_OPERATION = "deployAgentV1"
 OPERATOR = "operator"  # the user_id of every draft (see above)
@@ -40,7 +43,7 @@ def draft_id_for(key: str) -> str:
 class DraftsBackend(Persistent):
     STATE = (records("items", key="id", charge="deploy_drafts"),)
 
-    def __init__(self, platform):
+    def __init__(self, platform: PlatformPort) -> None:
         self.platform = platform
         self.items: dict[str, dict[str, Any]] = {}
 
@@ -115,7 +118,7 @@ class DraftsBackend(Persistent):
             if current is None:
                 self.platform.check_capacity("deploy drafts", len(self.items))
             now = self.platform.now_iso()
-            record = redact_stored(
+            record: dict[str, Any] = redact_stored(
                 {
                     **draft,
                     "namespace": self.platform.workspace,
@@ -156,9 +159,12 @@ class DraftsBackend(Persistent):
         if hydrated is body:
             return dict(body)
         if not (hydrated.get("image") or hydrated.get("source_files") or hydrated.get("files")):
-            raise ApiError(400, self.platform.replay.schema_extension("DeployRequest", "x-error-messages")["anyOf"])
+            raise ApiError(
+                400, self.platform.operations().schema_extension("DeployRequest", "x-error-messages")["anyOf"]
+            )
         try:  # what a draft held is checked too
-            return self.platform.replay.parse(DEPLOY_OPERATION, hydrated).body
+            deploy: dict[str, Any] = self.platform.operations().parse(DEPLOY_OPERATION, hydrated).body
+            return deploy
         except ApiError as exc:
             if not draft_id or exc.status != 400:
                 raise
@@ -173,12 +179,13 @@ class DraftsBackend(Persistent):
             raise ApiError(
                 404, f'artifact "{artifact_id}" not found (the mock\'s artifacts are the builds of this workspace)'
             )
-        return build["image"]
+        image: str = build["image"]
+        return image
 
     def _deploy_fields(self, draft: Mapping[str, Any]) -> dict[str, Any]:
         """The ``POST /deploy`` fields a draft stands for: the wizard's own fields translated
         (tools, models, agent config), and any deploy field a plan step recorded as it is."""
-        own = self.platform.replay.schema_extension("DeployDraftFields", "properties")
+        own = self.platform.operations().schema_extension("DeployDraftFields", "properties")
         out = {k: v for k, v in draft.items() if k not in own and k not in _RECORD}
         if isinstance(draft.get("artifact_id"), str):
             out.setdefault("artifact_id", draft["artifact_id"])

@@ -9,12 +9,15 @@ model provider serves. The first missing piece is named in ``short_reason``. Not
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...basics.errors import ApiError
 
+if TYPE_CHECKING:
+    from ..ports import PlatformPort
 
-def _missing(platform, body: Mapping[str, Any]) -> str | None:
+
+def _missing(platform: PlatformPort, body: Mapping[str, Any]) -> str | None:
     created = {t.get("name") for t in body.get("tools_to_create") or () if isinstance(t, dict)}
     for tool in body.get("required_tools") or ():
         if tool not in created and tool not in platform.tools.items:
@@ -31,7 +34,7 @@ def _missing(platform, body: Mapping[str, Any]) -> str | None:
     return None
 
 
-def preview(platform, body: Mapping[str, Any]) -> dict[str, Any]:
+def preview(platform: PlatformPort, body: Mapping[str, Any]) -> dict[str, Any]:
     built = not body.get("image")
     details = {
         "execution_mode": "SOURCE_BUILD" if built else "IMAGE",

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...basics.errors import ApiError
 from ..state import Field, Persistent, mapping
+
+if TYPE_CHECKING:
+    from ..ports import PlatformPort
 
 # The WSGI environ key under which the runtime's LLM path (/_llm/<namespace>/<agent>/...) names
 # the calling agent to the gateway: set by the platform, so a client cannot claim an agent.
@@ -53,7 +56,7 @@ class GatewayBackend(Persistent):
         ),
     )
 
-    def __init__(self, platform):
+    def __init__(self, platform: PlatformPort) -> None:
         self.platform = platform
         self.replies: dict[str, str] = {}  # model -> configured reply text ("*" for any model)
         # (agent namespace, agent name, model) -> tokens served: what /api/v1/model-spend prices.

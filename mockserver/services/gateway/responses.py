@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Response
 
-from ..common import Handlers
+from ..handlers import Handlers, Reply
 from .models import LLM_AGENT_KEY
+
+if TYPE_CHECKING:
+    from ...spec.document import ApiRequest
+    from ..platform import Platform
 
 handlers = Handlers()
 
 
 @handlers.operation("createChatCompletion")
-def create_chat_completion(platform, req):
+def create_chat_completion(platform: Platform, req: ApiRequest) -> Reply:
     environ = getattr(req.headers, "environ", {})  # werkzeug's headers keep the WSGI environ
     completion = platform.gateway.complete(req.body, environ.get(LLM_AGENT_KEY, ("", "")))
     if not req.body.get("stream"):

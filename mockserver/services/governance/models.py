@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...basics.clock import iso, parse_duration
 from ...basics.errors import ApiError
 from ..state import Field, Owner, Persistent, mapping, records
-from .scopes import ONCE, RUN, WINDOW, ToolCall, covers, outcome_for, resolve_scope, well_formed
+from .scopes import ONCE, RUN, WINDOW, Outcome, ToolCall, covers, outcome_for, resolve_scope, well_formed
+
+if TYPE_CHECKING:
+    from ..ports import PlatformPort
 
 DEFAULT_DURATION = "4h"
 DEFAULT_APPROVER = "admin"
@@ -30,8 +33,8 @@ def _hashes(value: Any) -> dict[str, str]:
     return {str(k): v for k, v in value.items() if isinstance(v, str)} if isinstance(value, Mapping) else {}
 
 
-def _outcomes(value: Any) -> dict[str, dict[str, Any]]:
-    return {o["request_id"]: dict(o) for o in value if well_formed(o)} if isinstance(value, list) else {}
+def _outcomes(value: Any) -> dict[str, Outcome]:
+    return {o["request_id"]: Outcome(**o) for o in value if well_formed(o)} if isinstance(value, list) else {}
 
 
 class GovernanceBackend(Persistent):
@@ -45,12 +48,12 @@ class GovernanceBackend(Persistent):
         Field("outcomes", dump=lambda outcomes: list(outcomes.values()), restore=_outcomes, default=dict),
     )
 
-    def __init__(self, platform):
+    def __init__(self, platform: PlatformPort) -> None:
         self.platform = platform
         self.items: dict[str, dict[str, Any]] = {}
         self.expiry: dict[str, float] = {}  # request id -> clock seconds when APPROVED ends
         self.hashes: dict[str, str] = {}  # request id -> payload hash of the call it blocked
-        self.outcomes: dict[str, dict[str, Any]] = {}  # request id -> what its approval grants (scopes.py)
+        self.outcomes: dict[str, Outcome] = {}  # request id -> what its approval grants (scopes.py)
         # (ends, request id) for every entry of expiry, soonest first: a read expires what is
         # due without scanning every approval. Derived (the "_" keeps it out of the state file).
         self._due: list[tuple[float, str]] = []
@@ -117,9 +120,10 @@ class GovernanceBackend(Persistent):
                 raise ApiError(409, f"access request {new_id} already exists")
             request = {**self.items.pop(self.get(request_id)["id"]), "id": new_id}
             self.items[new_id] = request
-            for table in (self.expiry, self.hashes):
-                if request_id in table:
-                    table[new_id] = table.pop(request_id)
+            if request_id in self.expiry:
+                self.expiry[new_id] = self.expiry.pop(request_id)
+            if request_id in self.hashes:
+                self.hashes[new_id] = self.hashes.pop(request_id)
             if request_id in self.outcomes:
                 self.outcomes[new_id] = {**self.outcomes.pop(request_id), "request_id": new_id}
             return request
@@ -237,7 +241,7 @@ class GovernanceBackend(Persistent):
 
     # --- what the tool proxy asks -----------------------------------------------------
 
-    def covering(self, call: ToolCall) -> dict[str, Any] | None:
+    def covering(self, call: ToolCall) -> Outcome | None:
         """The approval outcome that lets ``call`` through, if any (``spend`` it once the call
         goes to the tool)."""
         with self.platform.lock:
@@ -247,7 +251,7 @@ class GovernanceBackend(Persistent):
             run_open = run is not None and run["status"] not in ("COMPLETED", "FAILED")
             return next((o for o in self.outcomes.values() if covers(o, call, now, run_open)), None)
 
-    def spend(self, outcome: Mapping[str, Any]) -> None:
+    def spend(self, outcome: Outcome) -> None:
         """The call ``outcome`` covered went to the tool: a ``once`` is used up."""
         with self.platform.lock:
             if outcome["scope"] == ONCE and outcome["request_id"] in self.outcomes:

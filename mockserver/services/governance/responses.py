@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from ..common import Handlers
+from typing import TYPE_CHECKING
+
+from ..handlers import Handlers, Reply
+
+if TYPE_CHECKING:
+    from ...spec.document import ApiRequest
+    from ..platform import Platform
 
 handlers = Handlers()
 
 
 @handlers.operation("createAccessRequest")
-def create_access_request(platform, req):
+def create_access_request(platform: Platform, req: ApiRequest) -> Reply:
     body = dict(req.body)
     if not body.get("payload_hash") and req.header("X-Payload-Hash"):
         body["payload_hash"] = req.header("X-Payload-Hash")
@@ -17,23 +23,23 @@ def create_access_request(platform, req):
 
 
 @handlers.operation("listAccessRequests")
-def list_access_requests(platform, req):
+def list_access_requests(platform: Platform, req: ApiRequest) -> Reply:
     return 200, platform.governance.list(req.query.get("status"))
 
 
 @handlers.operation("listApprovalRequests")
-def list_approval_requests(platform, req):
+def list_approval_requests(platform: Platform, req: ApiRequest) -> Reply:
     """/api/v1: ``status`` only filters; a bare list is every request (spec-src/api-v1.yaml)."""
     return 200, platform.governance.list(req.query.get("status"), default=None)
 
 
 @handlers.operation("getAccessRequest")
-def get_access_request(platform, req):
+def get_access_request(platform: Platform, req: ApiRequest) -> Reply:
     return 200, platform.governance.get(req.path["id"])
 
 
 @handlers.operation("approveAccessRequest")
-def approve_access_request(platform, req):
+def approve_access_request(platform: Platform, req: ApiRequest) -> Reply:
     body = req.body or {}
     approver = body.get("approver_id") or req.header("X-End-User-ID")
     return 200, platform.governance.approve(
@@ -42,5 +48,5 @@ def approve_access_request(platform, req):
 
 
 @handlers.operation("rejectAccessRequest")
-def reject_access_request(platform, req):
+def reject_access_request(platform: Platform, req: ApiRequest) -> Reply:
     return 200, platform.governance.reject(req.path["id"], (req.body or {}).get("reason"), req.header("X-End-User-ID"))

@@ -16,12 +16,19 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, TypeGuard
 
 from ...basics.errors import ApiError
 
 ONCE, RUN, WINDOW = "once", "run", "agent_user_ttl"
 SCOPES = (ONCE, RUN, WINDOW)
+
+
+def duration_refusal(scope: str) -> str:
+    """The 400 for a duration sent with ``scope`` (not the window). The one definition of the
+    message: the documents' ``AccessRequestApproveRequest`` says it too, for clients (a JSON
+    Schema rule cannot format it), and tests/unit/test_approval_scopes.py fails when they differ."""
+    return f"duration applies to scope {WINDOW} only, not {scope}"
 
 
 def resolve_scope(scope: str | None, duration: str | None) -> str:
@@ -32,7 +39,7 @@ def resolve_scope(scope: str | None, duration: str | None) -> str:
     if scope not in SCOPES:
         raise ApiError(400, f"scope must be one of {', '.join(SCOPES)}")
     if duration and scope != WINDOW:
-        raise ApiError(400, f"duration applies to scope {WINDOW} only, not {scope}")
+        raise ApiError(400, duration_refusal(scope))
     return scope
 
 
@@ -48,9 +55,25 @@ class ToolCall:
     payload_hash: str
 
 
+class Outcome(TypedDict):
+    """What an approval grants, kept (and exported) by request id."""
+
+    request_id: str
+    scope: str  # one of SCOPES
+    agent: str
+    tool: str
+    run_id: str | None
+    action_id: str | None
+    user: str | None  # the run's verified end user
+    capability: str | None
+    payload_hash: str | None
+    ends: float | None  # the window's end (clock seconds)
+    used: bool  # a ``once`` outcome, spent
+
+
 def outcome_for(
     request: Mapping[str, Any], scope: str, user: str | None, payload_hash: str | None, ends: float | None
-) -> dict[str, Any]:
+) -> Outcome:
     """The runtime approval outcome an approved request leaves (kept, and exported, by request id)."""
     return {
         "request_id": request["id"],
@@ -67,7 +90,7 @@ def outcome_for(
     }
 
 
-def covers(outcome: Mapping[str, Any], call: ToolCall, now: float, run_open: bool) -> bool:
+def covers(outcome: Outcome, call: ToolCall, now: float, run_open: bool) -> bool:
     """Does ``outcome`` let ``call`` through? ``run_open``: the call's run has not ended."""
     if outcome["agent"] != call.agent or outcome["tool"] != call.tool:
         return False
@@ -88,8 +111,8 @@ def covers(outcome: Mapping[str, Any], call: ToolCall, now: float, run_open: boo
     return outcome["user"] == call.user and outcome["ends"] is not None and now < outcome["ends"]
 
 
-def well_formed(outcome: Any) -> bool:
-    """Is ``outcome`` (from a state file) one that ``covers`` can read?"""
+def well_formed(outcome: object) -> TypeGuard[Outcome]:
+    """Is ``outcome`` (from a state file: JSON objects) one that ``covers`` can read?"""
     if not isinstance(outcome, Mapping) or outcome.get("scope") not in SCOPES:
         return False
     texts = all(isinstance(outcome.get(k), str) for k in ("request_id", "agent", "tool"))

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from ..common import Handlers, add_collection_reads_and_delete
+from typing import TYPE_CHECKING
+
+from ..handlers import Handlers, Reply, add_collection_reads_and_delete
+
+if TYPE_CHECKING:
+    from ...spec.document import ApiRequest
+    from ..platform import Platform
 
 handlers = Handlers()
 add_collection_reads_and_delete(
@@ -11,6 +17,6 @@ add_collection_reads_and_delete(
 
 
 @handlers.operation("createIdentityProvider")
-def create_identity_provider(platform, req):
+def create_identity_provider(platform: Platform, req: ApiRequest) -> Reply:
     idp, _ = platform.identity.put(req.body["name"], req.body["spec"], req.body.get("namespace"))
     return 201, idp

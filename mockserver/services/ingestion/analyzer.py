@@ -12,6 +12,8 @@ import math
 import re
 import sys
 from collections import Counter
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, TypedDict, TypeVar
 from urllib.parse import urlsplit
 
 ENTROPY_THRESHOLD = 4.5  # bits per character, as documented
@@ -146,13 +148,47 @@ def _parse(src: str) -> ast.Module | None:
         return None
 
 
-def _positioned(tree: ast.AST) -> list[ast.AST]:
+# The nodes that carry a position (``lineno``, ``col_offset``) in Python's grammar. (3.12's
+# type parameters do too; the scan reads none of them.)
+Located = ast.stmt | ast.expr | ast.excepthandler | ast.arg | ast.keyword | ast.alias | ast.pattern
+_LOCATED = (ast.stmt, ast.expr, ast.excepthandler, ast.arg, ast.keyword, ast.alias, ast.pattern)
+
+
+class _PlatformEnv(TypedDict):
+    """What ``_platform_env`` finds (see there)."""
+
+    lookups: dict[int, tuple[ast.AST, str, ast.AST | None]]  # id(lookup) -> (lookup, variable, default)
+    defaults: set[int]
+    first_use: dict[int, ast.expr]
+    gateway: list[tuple[ast.stmt, ast.expr]]
+
+
+class _Findings(TypedDict):
+    """What the scan of every file gathers; ``analyze`` turns it into the documented result."""
+
+    tools: list[dict[str, Any]]  # the result's items, as the document's Analysis names them
+    models: list[dict[str, str]]
+    usages: list[dict[str, Any]]
+    secrets: list[dict[str, Any]]
+    hosts: set[str]
+    sdk_providers: list[str]
+
+
+class Requirements(TypedDict):
+    requirements: list[str]
+    entry_point: str
+
+
+_T = TypeVar("_T")
+
+
+def _positioned(tree: ast.AST) -> list[Located]:
     # ast.walk is breadth-first; sort so "first occurrence" means first in the source.
-    nodes = [n for n in ast.walk(tree) if hasattr(n, "lineno")]
+    nodes = [n for n in ast.walk(tree) if isinstance(n, _LOCATED)]
     return sorted(nodes, key=lambda n: (n.lineno, n.col_offset))
 
 
-def _call_name(func: ast.AST) -> str:
+def _call_name(func: ast.AST | None) -> str:
     if isinstance(func, ast.Attribute):
         return func.attr
     return func.id if isinstance(func, ast.Name) else ""
@@ -262,7 +298,7 @@ def _class_provider(name: str) -> str | None:
 
 def _imports(tree: ast.Module) -> list[tuple[str, list[str]]]:
     """(module, imported names) in source order; relative imports are local, so skipped."""
-    out = []
+    out: list[tuple[str, list[str]]] = []
     for node in _positioned(tree):
         if isinstance(node, ast.Import):
             out.extend((a.name, []) for a in node.names)
@@ -303,7 +339,7 @@ def _model_of(node: ast.AST, consts: dict[str, str]) -> str | None:
     return None
 
 
-def _assigned(nodes: list[ast.AST]) -> list[tuple[str, ast.AST]]:
+def _assigned(nodes: Sequence[ast.AST]) -> list[tuple[str, ast.AST]]:
     """(variable, value) of every ``name = value`` in source order."""
     return [
         (n.targets[0].id, n.value)
@@ -324,7 +360,7 @@ def _constants(assigned: list[tuple[str, ast.AST]]) -> dict[str, str]:
     return consts
 
 
-def _platform_env(nodes: list[ast.AST], assigned_values: list[tuple[str, ast.AST]]) -> dict:
+def _platform_env(nodes: Sequence[ast.AST], assigned_values: list[tuple[str, ast.AST]]) -> _PlatformEnv:
     """Where the code reads the variables the platform sets, and where it uses them.
 
     ``defaults``: ids of the fallback literals of those lookups (never tools or destinations);
@@ -338,10 +374,12 @@ def _platform_env(nodes: list[ast.AST], assigned_values: list[tuple[str, ast.AST
     for var, value in assigned_values:
         if id(value) in lookups:
             assigned.setdefault(var, id(value))
-    first_use: dict[int, ast.AST] = {}
-    gateway: dict[int, tuple[ast.stmt, ast.AST]] = {}  # id(statement) -> (statement, first use in it)
+    first_use: dict[int, ast.expr] = {}
+    gateway: dict[int, tuple[ast.stmt, ast.expr]] = {}  # id(statement) -> (statement, first use in it)
     for stmt in (n for n in nodes if isinstance(n, ast.stmt) and not isinstance(n, _COMPOUND)):
         for node in ast.walk(stmt):
+            if not isinstance(node, ast.expr):  # a name or a lookup (a subscript or a call)
+                continue
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in assigned:
                 lookup_id = assigned[node.id]
             elif id(node) in lookups and not (isinstance(stmt, ast.Assign) and stmt.value is node):
@@ -356,13 +394,13 @@ def _platform_env(nodes: list[ast.AST], assigned_values: list[tuple[str, ast.AST
 
 
 def _gateway_usages(
-    name: str, env: dict, consts: dict[str, str], assigned: list[tuple[str, ast.AST]], acc: dict
+    name: str, env: _PlatformEnv, consts: dict[str, str], assigned: list[tuple[str, ast.AST]], acc: _Findings
 ) -> set[int]:
     """One ``default`` model usage per statement calling the LLM gateway (the API quickstart's
     answer: ``variable_name`` is the variable, the model is the one in the request payload,
     written in the call or in a dict assigned before). Answers the ids of the nodes whose
     models belong to these calls rather than to model_providers."""
-    payloads = {}  # variable holding a dict -> (its nodes, the model it names), computed once
+    payloads: dict[str, tuple[list[ast.AST], str | None]] = {}  # dict variable -> (its nodes, its model)
     for var, value in assigned:
         if isinstance(value, ast.Dict) and var not in payloads:
             inner = list(ast.walk(value))
@@ -377,7 +415,8 @@ def _gateway_usages(
         for n in inner:
             if isinstance(n, ast.Name) and n.id in payloads:
                 claimed.update(map(id, payloads[n.id][0]))
-                models += [payloads[n.id][1]] if payloads[n.id][1] else []
+                payload_model = payloads[n.id][1]
+                models += [payload_model] if payload_model else []
         model = next((m for m in models if m.strip() and not _classify_secret(m, False)), None)
         # Like model_providers, never a "model" that looks like a credential.
         acc["usages"].append(
@@ -401,7 +440,7 @@ def _target_name(node: ast.AST) -> str | None:
     return ".".join([node.id, *reversed(attrs)]) if isinstance(node, ast.Name) else None
 
 
-def _scan_file(name: str, tree: ast.Module, acc: dict) -> None:
+def _scan_file(name: str, tree: ast.Module, acc: _Findings) -> None:
     sdk = _sdk_providers(_imports(tree))
     acc["sdk_providers"].extend(p for p in sdk if p not in acc["sdk_providers"])
     nodes = _positioned(tree)
@@ -426,7 +465,7 @@ def _scan_file(name: str, tree: ast.Module, acc: dict) -> None:
             continue
         lookup = env["lookups"].get(id(node))
         env_tool = _env_tool(lookup[1]) if lookup else None
-        if env_tool:  # the URL is only known at run time; the line is where the code uses it
+        if lookup and env_tool:  # the URL is only known at run time; the line is where the code uses it
             use = env["first_use"].get(id(node), node)
             acc["tools"].append(
                 {"name": env_tool, "base_url": "", "detected_url_pattern": lookup[1], "file": name, "line": use.lineno}
@@ -442,12 +481,14 @@ def _scan_file(name: str, tree: ast.Module, acc: dict) -> None:
                 )
                 acc["models"].append({"provider": provider, "model": model})
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):
-            _model_usage(node, name, consts, acc)
+            _model_usage(node, node.value, name, consts, acc)
     acc["usages"][first_usage:] = sorted(acc["usages"][first_usage:], key=lambda u: u["line"])
 
 
-def _model_usage(node: ast.Assign | ast.AnnAssign, name: str, consts: dict, acc: dict) -> None:
-    call = node.value
+def _model_usage(
+    node: ast.Assign | ast.AnnAssign, call: ast.Call, name: str, consts: dict[str, str], acc: _Findings
+) -> None:
+    """A model client assigned to a variable (``call`` is ``node``'s value)."""
     cls = _call_name(call.func)
     first_arg = _str_const(call.args[0]) if call.args else None
     is_bedrock = cls == "client" and first_arg == "bedrock-runtime"  # boto3 Bedrock client
@@ -516,7 +557,7 @@ def _entry_point(items: list[tuple[str, str]]) -> str:
     return next((n for n, s in py if _MAIN_RE.search(s)), py[0][0] if py else "")
 
 
-def detect_requirements(files: dict[str, str]) -> dict:
+def detect_requirements(files: dict[str, str]) -> Requirements:
     """Requirements and entry point only (the lightweight /requirements endpoint)."""
     items = _items(files)
     trees = {n: _parse(s) for n, s in items if n.endswith(".py")}
@@ -538,12 +579,18 @@ def find_syntax_error(files: dict[str, str]) -> str | None:
     return None
 
 
-def _dedupe(items: list[dict], key) -> list[dict]:
-    seen: set = set()  # keeps the first occurrence, in order
-    return [i for i in items if not (key(i) in seen or seen.add(key(i)))]
+def _dedupe(items: list[_T], key: Callable[[_T], Hashable]) -> list[_T]:
+    """The items, the first of each key only, in order."""
+    seen: set[Hashable] = set()
+    kept = []
+    for item in items:
+        if key(item) not in seen:
+            seen.add(key(item))
+            kept.append(item)
+    return kept
 
 
-def _suggest_prompt(tools: list[dict], providers: list[dict]) -> str:
+def _suggest_prompt(tools: list[dict[str, Any]], providers: list[dict[str, str]]) -> str:
     names = [t["name"] for t in tools]
     names = names[:5] + [f"{len(names) - 5} more"] if len(names) > 5 else names
     text = "You are a helpful assistant"
@@ -555,14 +602,15 @@ def _suggest_prompt(tools: list[dict], providers: list[dict]) -> str:
     return text + "."
 
 
-def analyze(files: dict[str, str]) -> dict:
+def analyze(files: dict[str, str]) -> dict[str, Any]:
     """Full analysis result (every documented field except "id")."""
     items = _items(files)
     trees = {n: _parse(s) for n, s in items if n.endswith(".py")}
-    acc: dict = {"tools": [], "models": [], "usages": [], "secrets": [], "hosts": set(), "sdk_providers": []}
+    acc: _Findings = {"tools": [], "models": [], "usages": [], "secrets": [], "hosts": set(), "sdk_providers": []}
     for name, _src in items:
-        if trees.get(name) is not None:
-            _scan_file(name, trees[name], acc)
+        tree = trees.get(name)
+        if tree is not None:
+            _scan_file(name, tree, acc)
     tools = _dedupe(acc["tools"], lambda t: t["name"])
     models = _dedupe(acc["models"], lambda m: (m["provider"], m["model"]))
     providers = set(acc["sdk_providers"]) | {m["provider"] for m in models}

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...basics.errors import ApiError
 from ..state import Owner, Persistent, mapping, records
 from . import analyzer
+
+if TYPE_CHECKING:
+    from ..ports import PlatformPort
 
 
 class IngestionBackend(Persistent):
@@ -16,7 +19,7 @@ class IngestionBackend(Persistent):
         mapping("stored_at", float, times_of=Owner("items", "id", "analysis", every=True)),
     )
 
-    def __init__(self, platform):
+    def __init__(self, platform: PlatformPort) -> None:
         self.platform = platform
         self.items: dict[str, dict[str, Any]] = {}
         self.stored_at: dict[str, float] = {}
@@ -38,7 +41,7 @@ class IngestionBackend(Persistent):
             return self.items[analysis_id]
 
     @staticmethod
-    def requirements(files: Mapping[str, str]) -> dict[str, Any]:
+    def requirements(files: Mapping[str, str]) -> analyzer.Requirements:
         return analyzer.detect_requirements(dict(files))
 
     def _expire_due(self) -> None:

@@ -22,14 +22,18 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ...basics.clock import iso
 from ...basics.errors import ApiError
 from ..common import DEFAULT_NAMESPACE
 from ..state import Persistent, mapping, records
+
+if TYPE_CHECKING:
+    from ..ports import PlatformPort
 
 ALLOW, DENY, APPROVAL, NO_MATCH = "allow", "deny", "approval_required", "none"
 # The documents' ResourceName and PolicyResource patterns (openapi.yaml), which generated
@@ -122,7 +126,7 @@ class PoliciesBackend(Persistent):
         mapping("generated"),
     )
 
-    def __init__(self, platform):
+    def __init__(self, platform: PlatformPort) -> None:
         self.platform = platform
         self.policies: dict[str, dict[str, Any]] = {}
         self.bindings: dict[str, dict[str, Any]] = {}
@@ -187,22 +191,26 @@ class PoliciesBackend(Persistent):
         self.policies[name] = policy
         return policy
 
-    def _current(self, items: dict[str, dict[str, Any]], kind: str, name: str | None = None) -> Any:
-        """One record (404 naming ``kind`` when missing), or all of them, after expiry."""
+    def _current(self, items: dict[str, dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+        """One record, after expiry; 404 naming ``kind`` when missing."""
         with self.platform.lock:
             self._expire_due()
-            if name is None:
-                return list(items.values())
             try:
                 return items[name]
             except KeyError:
                 raise ApiError(404, f'{kind} "{name}" not found') from None
 
+    def _all_current(self, items: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+        """All the records, after expiry."""
+        with self.platform.lock:
+            self._expire_due()
+            return list(items.values())
+
     def get_policy(self, name: str) -> dict[str, Any]:
         return self._current(self.policies, "policy", name)
 
     def list_policies(self) -> list[dict[str, Any]]:
-        return self._current(self.policies, "policy")
+        return self._all_current(self.policies)
 
     def get_user_policy(self, name: str) -> dict[str, Any]:
         """The June surface's policies are the users': the ``auto``/``jit`` ones are February's
@@ -264,7 +272,8 @@ class PoliciesBackend(Persistent):
 
     def _june_bound(self, namespace: str, agent: str) -> list[str]:
         """The policies the agent's June deploy or config names (missing ones bind nothing)."""
-        return self.platform.agents.extras.get((namespace, agent), {}).get("policies", [])
+        named: list[str] = self.platform.agents.extras.get((namespace, agent), {}).get("policies", [])
+        return named
 
     def delete_policy(self, name: str, june: bool = False) -> None:
         """The policy and every binding that names it (``june``: a user policy only)."""
@@ -304,7 +313,7 @@ class PoliciesBackend(Persistent):
         return self._current(self.bindings, "policy binding", name)
 
     def list_bindings(self) -> list[dict[str, Any]]:
-        return self._current(self.bindings, "policy binding")
+        return self._all_current(self.bindings)
 
     def delete_binding(self, name: str) -> None:
         with self.platform.lock:
@@ -350,7 +359,7 @@ class PoliciesBackend(Persistent):
             resource = generated_resource(tool) if tool is not None else "*"
             self._put_generated(generated_name(agent, tool_name, "jit"), agent, resource, "jit", ends)
 
-    def remove_generated(self, agent: str, origin: str | None = None, keep: set[str] = frozenset()) -> None:
+    def remove_generated(self, agent: str, origin: str | None = None, keep: AbstractSet[str] = frozenset()) -> None:
         """Delete the policies and bindings the platform made for an agent (all, or one origin)."""
         with self.platform.lock:
             for name, owner in list(self.generated.items()):
@@ -391,8 +400,9 @@ class PoliciesBackend(Persistent):
                 for route in routes:
                     ids, route_tags = route.get("toolIds"), route.get("tags")
                     covered = (not ids and not route_tags) or tool_name in (ids or []) or tags & set(route_tags or [])
-                    if covered and route.get("defaultDuration"):
-                        return route["defaultDuration"]
+                    duration: str | None = route.get("defaultDuration")
+                    if covered and duration:
+                        return duration
         return None
 
     def _bound(self, namespace: str, agent: str) -> list[dict[str, Any]]:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..common import DEFAULT_NAMESPACE, NamedCollection
 from ..state import Owner, mapping, records
+
+if TYPE_CHECKING:
+    from ..ports import PlatformPort
 
 # A new provider is Pending, then Available once this many clock seconds have passed,
 # the way the platform's controller validates it in the background.
@@ -22,7 +25,7 @@ class ModelProvidersBackend(NamedCollection):
         mapping("created_at", float, times_of=Owner("items", "name", "model provider")),
     )
 
-    def __init__(self, platform):
+    def __init__(self, platform: PlatformPort) -> None:
         super().__init__(platform)
         self.created_at: dict[str, float] = {}
 

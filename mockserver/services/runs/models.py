@@ -15,16 +15,20 @@ million events would otherwise cost ~1 KB each as dicts (bench/README.md, *Scale
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ...basics.errors import ApiError
 from ...basics.redact import redact_stored
 from ..common import DEFAULT_NAMESPACE
 from ..state import Persistent, encoded_logs, records
+
+if TYPE_CHECKING:
+    from ..ports import PlatformPort
 
 # The actor of the events the platform logs itself (APPROVAL_REQUIRED, RESUMED: the CLI page's
 # `runs events` example shows "governance").
@@ -115,7 +119,7 @@ class RunsBackend(Persistent):
         records("actions", key="action_id", schema="BlockedAction"),
     )
 
-    def __init__(self, platform):
+    def __init__(self, platform: PlatformPort) -> None:
         self.platform = platform
         self.runs: dict[str, dict[str, Any]] = {}
         self.events: dict[str, list[bytes]] = {}  # run id -> its events, JSON-encoded
@@ -246,7 +250,7 @@ class RunsBackend(Persistent):
         limit: int | None = None,
         after_seq: int | None = None,
         shown_types: frozenset[str] | None = None,
-    ) -> list[bytes]:
+    ) -> builtins.list[bytes]:
         """The run's events, each as JSON bytes: with ``after_seq`` the first ``limit`` events
         after it (paging forward), otherwise the last ``limit`` ones; O(limit).
 

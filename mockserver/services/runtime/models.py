@@ -29,7 +29,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from ...basics.errors import ApiError
@@ -42,6 +42,9 @@ from ..policies.models import ALLOW, APPROVAL, DENY, requires_approval, tool_url
 from ..runs.models import PLATFORM_ACTOR, _Derived
 from ..state import Persistent, mapping, records
 from .paths import tool_path
+
+if TYPE_CHECKING:
+    from ..ports import PlatformPort
 
 STATE_TTL_SECONDS = 600
 
@@ -201,7 +204,7 @@ class RuntimeBackend(Persistent):
         mapping("tool_replies"),
     )
 
-    def __init__(self, platform):
+    def __init__(self, platform: PlatformPort) -> None:
         self.platform = platform
         self.endpoints: dict[str, str] = {}  # "namespace/name" -> the agent's base URL
         self.checkpoints: dict[str, dict[str, Any]] = {}  # "run_id/action_id" -> checkpoint
@@ -540,7 +543,7 @@ class RuntimeBackend(Persistent):
         data = {"tool_id": tool_name, "capability": capability, "tool_method": method, "tool_url": url}
         run = self.platform.runs.runs.get(run_id or "")
         if run is not None and run["status"] != "RUNNING":
-            waiting = self.platform.governance.pending_for_run(run_id, agent, tool_name)
+            waiting = self.platform.governance.pending_for_run(run["id"], agent, tool_name)
             if waiting is None:  # paused on another tool's action, or ended: no second blocked action
                 return Refusal(
                     409, {"error": f"run is {run['status']}, must be RUNNING to create actions", "tool": tool_name}

@@ -8,27 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from ..common import Handlers
+from ..handlers import Handlers, Reply
 
 if TYPE_CHECKING:
+    from ...spec.document import ApiRequest
     from ..platform import Platform
 
 handlers = Handlers()
-
-
-@handlers.operation("storeCheckpoint")
-def store_checkpoint(platform, req):
-    return 201, platform.runtime.store_checkpoint(req.path["id"], req.body)
-
-
-@handlers.operation("getCheckpoint")
-def get_checkpoint(platform, req):
-    return 200, platform.runtime.get_checkpoint(req.path["id"], req.path["action_id"])
-
-
-@handlers.operation("reportToolResult")
-def report_tool_result(platform, req):
-    return 201, platform.runtime.report_tool_result(req.path["id"], req.body)
 
 
 def _run_exists(platform: Platform, path: Mapping[str, str]) -> None:
@@ -37,5 +23,16 @@ def _run_exists(platform: Platform, path: Mapping[str, str]) -> None:
         platform.runs.get(path["id"])
 
 
-store_checkpoint.before_body = _run_exists  # type: ignore[attr-defined]
-report_tool_result.before_body = _run_exists  # type: ignore[attr-defined]
+@handlers.operation("storeCheckpoint", before_body=_run_exists)
+def store_checkpoint(platform: Platform, req: ApiRequest) -> Reply:
+    return 201, platform.runtime.store_checkpoint(req.path["id"], req.body)
+
+
+@handlers.operation("getCheckpoint")
+def get_checkpoint(platform: Platform, req: ApiRequest) -> Reply:
+    return 200, platform.runtime.get_checkpoint(req.path["id"], req.path["action_id"])
+
+
+@handlers.operation("reportToolResult", before_body=_run_exists)
+def report_tool_result(platform: Platform, req: ApiRequest) -> Reply:
+    return 201, platform.runtime.report_tool_result(req.path["id"], req.body)

@@ -12,12 +12,15 @@ import re
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ...basics.errors import ApiError
 from ..common import DEFAULT_NAMESPACE, NamedCollection
 from ..state import mapping, records
+
+if TYPE_CHECKING:
+    from ..ports import PlatformPort
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,7 @@ class ToolsBackend(NamedCollection):
         mapping("credential_fields", list, check=_credential_fields_problem),
     )
 
-    def __init__(self, platform):
+    def __init__(self, platform: PlatformPort) -> None:
         super().__init__(platform)
         self.credential_fields: dict[str, list[str]] = {}  # tool name -> which fields were given
         self._secrets: dict[str, dict[str, str]] = {}  # tool name -> credential values; never exported
@@ -177,10 +180,10 @@ class ToolsBackend(NamedCollection):
         connection = spec.get("connection") or {}
         if "baseUrl" in connection:
             check_base_url(connection["baseUrl"], url_field)
-        spec = copy.deepcopy(dict(spec))
+        own_spec = copy.deepcopy(dict(spec))
         if credentials:
-            self._wire_credentials(name, spec)
-        record = {"name": name, "namespace": DEFAULT_NAMESPACE, "spec": spec, "status": {"phase": "Pending"}}
+            self._wire_credentials(name, own_spec)
+        record = {"name": name, "namespace": DEFAULT_NAMESPACE, "spec": own_spec, "status": {"phase": "Pending"}}
         with self.platform.lock:
             stored, created = self.store(record)
             if credentials:
@@ -228,4 +231,5 @@ class ToolsBackend(NamedCollection):
         tool = self.items.get(name)
         if not tool:
             return None
-        return tool["spec"].get("governance", {}).get("approval", {}).get("defaultDuration")
+        duration: str | None = tool["spec"].get("governance", {}).get("approval", {}).get("defaultDuration")
+        return duration

@@ -13,10 +13,13 @@ budget is the entry's ``monthly_budget_usd``; the status words are the vendor co
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...basics.clock import iso
 from ..common import DEFAULT_NAMESPACE
+
+if TYPE_CHECKING:
+    from ..ports import PlatformPort
 
 USD_PER_1K_TOKENS = 0.002
 NEAR_BUDGET = 0.8
@@ -39,7 +42,7 @@ def _status(used: float, budget: float | None) -> str:
     return "Budget reached" if used >= budget else "Near budget" if used >= NEAR_BUDGET * budget else "Active"
 
 
-def spend_rows(platform) -> list[dict[str, Any]]:
+def spend_rows(platform: PlatformPort) -> list[dict[str, Any]]:
     """Every (agent, model) row of this month, in agent then configuration order."""
     with platform.lock:
         usage = dict(platform.gateway.usage)
@@ -86,7 +89,7 @@ def spend_rows(platform) -> list[dict[str, Any]]:
     return rows
 
 
-def agent_model_usage(platform, name: str) -> list[dict[str, Any]]:
+def agent_model_usage(platform: PlatformPort, name: str) -> list[dict[str, Any]]:
     """``model_usage`` of one June agent's config: its rows, without the agent fields."""
     return [
         {k: v for k, v in row.items() if k not in ("agent_name", "agent_namespace")}
@@ -95,7 +98,7 @@ def agent_model_usage(platform, name: str) -> list[dict[str, Any]]:
     ]
 
 
-def model_spend(platform) -> dict[str, Any]:
+def model_spend(platform: PlatformPort) -> dict[str, Any]:
     rows = spend_rows(platform)
     start, end = _month(platform.clock.now())
     budgeted = [r for r in rows if "monthly_budget_usd" in r]
@@ -133,7 +136,7 @@ CONTEXT_KINDS = (
 )
 
 
-def context_export(platform) -> dict[str, Any]:
+def context_export(platform: PlatformPort) -> dict[str, Any]:
     """The CLI's context document: each kind as its June list operation answers it (approvals
     are the access requests, drafts the IN_PROGRESS ones ``GET /deploy-drafts`` lists)."""
     policies = platform.policies

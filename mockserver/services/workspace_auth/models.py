@@ -10,10 +10,13 @@ sessions); the bounds are the mock's choice (docs/june-api.md).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...spec.security import WORKSPACE_KEY_PREFIX
 from ..state import Persistent, scalar
+
+if TYPE_CHECKING:
+    from ..ports import PlatformPort
 
 DEFAULT_IDLE_MINUTES = 60
 MIN_IDLE_MINUTES, MAX_IDLE_MINUTES = 5, 1440  # also the `const`s of AuthSettings in openapi-v1.yaml
@@ -22,7 +25,7 @@ MIN_IDLE_MINUTES, MAX_IDLE_MINUTES = 5, 1440  # also the `const`s of AuthSetting
 class AuthSettingsBackend(Persistent):
     STATE = (scalar("idle_minutes", int, export_as="session_idle_timeout_minutes"),)
 
-    def __init__(self, platform):
+    def __init__(self, platform: PlatformPort) -> None:
         self.platform = platform
         self.idle_minutes = DEFAULT_IDLE_MINUTES
 

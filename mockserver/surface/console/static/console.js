@@ -428,20 +428,35 @@
     });
   }
 
+  // A one-line preview of an answer for its collapsed row (the body itself is one click away).
+  function preview(value) {
+    var line = JSON.stringify(value);
+    return line.length > 60 ? line.slice(0, 59) + "\u2026" : line;
+  }
+
   function drawJournal(entries) {
     var filter = $("journal-filter").value.trim().toLowerCase();
+    var tbody = document.querySelector("#journal tbody");
+    // New requests redraw the table every poll: what the user opened stays open.
+    var open = {};
+    tbody.querySelectorAll("details[open][data-key]").forEach(function (d) { open[d.getAttribute("data-key")] = true; });
+    function collapsed(key, summary, value) {
+      return el("details", {"data-key": key, open: open[key] === true}, [el("summary", {}, [summary]), pre(value)]);
+    }
     var shown = entries.slice().reverse().filter(function (e) {
-      return !filter || JSON.stringify([e.method, e.path, String(e.status), e.query, e.body]).toLowerCase().indexOf(filter) >= 0;
+      return !filter || JSON.stringify([e.method, e.path, String(e.status), e.query, e.body, e.response]).toLowerCase().indexOf(filter) >= 0;
     }).slice(0, 200);
-    rows(document.querySelector("#journal tbody"), shown, function (e) {
+    rows(tbody, shown, function (e) {
       return el("tr", {"data-seq": e.seq}, [
-        el("td", {}, [e.seq]), el("td", {}, [e.method]), el("td", {}, [e.path]), el("td", {}, [e.status]),
+        el("td", {}, [e.seq]), el("td", {class: "time"}, [e.time]), el("td", {}, [e.method]), el("td", {}, [e.path]),
+        el("td", {}, [e.status]),
         el("td", {}, [pre(e.query)]),
-        el("td", {}, [el("details", {}, [el("summary", {}, [Object.keys(e.headers || {}).length + " headers"]),
-                                         pre(e.headers)])]),
-        el("td", {}, [pre(e.body)])
+        el("td", {}, [collapsed(e.seq + "/headers", Object.keys(e.headers || {}).length + " headers", e.headers)]),
+        el("td", {}, [pre(e.body)]),
+        el("td", {class: "response"}, [e.response === null || e.response === undefined ? "" :
+                                       collapsed(e.seq + "/response", preview(e.response), e.response)])
       ]);
-    }, filter ? "no request matches" : "no request yet", 7);
+    }, filter ? "no request matches" : "no request yet", 9);
   }
 
   function drawFaults(faults) {
