@@ -9,22 +9,26 @@ Cases: ``attacks`` (issue 11: silent and stalled connections, refused large bodi
 ``--body-timeout`` of ``--timeout`` seconds (default 5): ``idle`` (keep-alive connections that
 go quiet after one request), ``slow`` (clients trickling their headers or body a byte at a
 time) and ``soak`` (mixed traffic from many clients for ``--soak-seconds``, memory before and
-after).
+after), and ``import`` (issue 23 item 13: ``PUT /_mock/state`` of an export of
+``--import-events`` events, ~200 MB by default, and the server's peak memory while it loads).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import select
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -32,7 +36,7 @@ import requests
 AUTH = {"Authorization": "Bearer bench"}
 
 
-CASES = ("attacks", "idle", "slow", "soak")
+CASES = ("attacks", "idle", "slow", "soak", "import")
 
 
 def _serve(server: str, *extra: str) -> tuple[subprocess.Popen[str], str]:
@@ -73,6 +77,60 @@ def _rss_mib(pid: int) -> int:
     out = subprocess.run(["ps", "-eo", "pid,ppid,rss"], capture_output=True, text=True).stdout.split("\n")[1:]
     rows = [line.split() for line in out if line.strip()]
     return sum(int(rss) for p, pp, rss in rows if int(p) == pid or int(pp) == pid) // 1024
+
+
+def _memory_kib(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM (the peak) of the server's largest process: granian's worker holds the state."""
+    found: dict[str, int] = {}
+    for candidate in [pid, *_children(pid)]:
+        try:
+            lines = Path(f"/proc/{candidate}/status").read_text().splitlines()
+        except OSError:
+            continue
+        fields = {
+            k: int(v.split()[0]) for k, _, v in (line.partition(":") for line in lines) if k in ("VmRSS", "VmHWM")
+        }
+        if fields.get("VmHWM", 0) > found.get("VmHWM", 0):
+            found = fields
+    return found
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-eo", "pid,ppid"], capture_output=True, text=True).stdout.split("\n")[1:]
+    return [int(p) for p, pp in (line.split() for line in out if line.strip()) if int(pp) == pid]
+
+
+def _import(server: str, events: int) -> str:
+    """An export of ``events`` run events written to a file, then PUT /_mock/state from it (sent
+    as a stream); the peak is the serving process's VmHWM over its resident size before the PUT."""
+    from .scale import write_state
+
+    proc, url = _serve(server)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "state.json"
+            seeded = json.loads(requests.get(url + "/_mock/state", headers=AUTH, timeout=60).content)
+            write_state(path, seeded, events)
+            size = path.stat().st_size
+            before = _memory_kib(proc.pid)
+            started = time.monotonic()
+            with open(path, "rb") as body:
+                answer = requests.put(
+                    url + "/_mock/state",
+                    data=body,
+                    headers={**AUTH, "Content-Type": "application/json", "Content-Length": str(size)},
+                    timeout=1800,
+                )
+            took = time.monotonic() - started
+            after = _memory_kib(proc.pid)
+        return (
+            f"{size / 2**20:.0f} MiB export of {events:,} events: {answer.status_code} in {took:.1f} s; "
+            f"peak {(after['VmHWM'] - before['VmRSS']) // 1024} MiB over the {before['VmRSS'] // 1024} MiB "
+            f"before, {(after['VmRSS'] - before['VmRSS']) // 1024} MiB more held after"
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
 
 
 def _probes(url: str, count: int = 20, timeout: float = 3.0) -> str:
@@ -317,6 +375,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--slow-clients", type=int, default=200, help="slow case: clients (default 200)")
     parser.add_argument("--soak-seconds", type=float, default=60.0, help="soak case: seconds (default 60)")
     parser.add_argument("--soak-clients", type=int, default=16, help="soak case: client threads (default 16)")
+    parser.add_argument(
+        "--import-events", type=int, default=750_000, help="import case: events in the export (default 750000, ~200 MB)"
+    )
 
 
 def run_hardening(args: argparse.Namespace) -> int:
@@ -353,7 +414,9 @@ def run_hardening(args: argparse.Namespace) -> int:
         finally:
             proc.terminate()
             proc.wait(timeout=20)
-    later = [c for c in cases if c != "attacks"]
+    if "import" in cases:
+        print(f"import ({args.server}): {_import(args.server, args.import_events)}", flush=True)
+    later = [c for c in cases if c not in ("attacks", "import")]
     if later:
         timeout = f"{args.timeout:g}"
         proc, url = _serve(args.server, "--idle-timeout", timeout, "--body-timeout", timeout)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 # Referred-to names get the prefix too, so a test agent is never attached to a real tool.
 NAME_FIELDS = ("name", "agent_name", "agent_id", "subject", "tool_id", "identity_provider")
 # Body fields holding lists of names, and lists of objects with a ``name``.
-NAME_LIST_FIELDS = ("required_tools",)
+NAME_LIST_FIELDS = ("required_tools", "policies")
 NAMED_OBJECT_LIST_FIELDS = ("tools_to_create",)
 # Path parameters naming an existing resource; on writes (DELETE /api/tools/{name}, ...) a
 # generated name must never hit a real resource.

@@ -58,6 +58,13 @@ class MockConfig:
     # either is answered 503 at once. `serve --server waitress` makes it at most half of
     # --threads (docs/runtime.md, *Forwarding to a loopback tool*).
     forward_slots: int = 4
+    # Seconds an invoke (or the resume worker) waits for an agent's endpoint (502 after that):
+    # longer than a forward, since the agent's answer includes its own tool and model calls.
+    agent_timeout_seconds: float = 120.0
+    # Calls to agent endpoints at once (invoke proxied to an agent, resumes); one agent gets at
+    # most half (at least 1); an invoke over either is answered 503 at once. `serve --server
+    # waitress` makes it at most a quarter of --threads (docs/reliability.md, *The tool proxy*).
+    agent_slots: int = 4
     # "namespace/name" -> base URL of a real agent process (invoke is proxied to it, and the
     # resume worker calls it after approvals); PUT /_mock/agents/.../endpoint adds more.
     agent_endpoints: Mapping[str, str] = field(default_factory=dict)

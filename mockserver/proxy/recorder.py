@@ -6,6 +6,9 @@ narrowed to the create call's fields (so the fixture holds what a client could h
 Fields the spec marks ``writeOnly`` (credentials) are dropped, and what is left goes through
 the journal's redaction (``recorded_body``). Runs and access requests keep their ids and statuses; a run's events
 are its ``addRunEvent`` bodies, replaced by the whole log whenever the client lists it.
+Policies are kept as created (or, read on the February API, when a user made them: grants and
+auto policies come back by themselves). June's approval connectors and deploy drafts are kept as
+their last answer narrowed to the create call's fields; a draft keeps its id and status.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import yaml
 from ..basics.redact import redact_body, secret_name
 from ..spec.document import Operation
 from ..spec.surfaces import DEFAULT_WORKSPACE, Surfaces
-from ..surface.seed import SECTIONS, WORKSPACES_SECTION
+from ..surface.seed import SECTIONS, V1_SECTIONS, WORKSPACES_SECTION
 from .exchange import Exchange
 from .routing import Located
 
@@ -30,6 +33,7 @@ _NAMED = {
     "tools": ("deleteTool", "name"),
     "model_providers": ("deleteModelProvider", "name"),
     "identity_providers": ("deleteIdentityProvider", "name"),
+    "policies": ("deletePolicy", "name"),
     "agents": ("deleteAgent", "name"),
 }
 # Reads that show named resources the session did not create (agents' records do not narrow
@@ -41,13 +45,40 @@ _NAMED_READS = {
     "listModelProviders": "model_providers",
     "getIdentityProvider": "identity_providers",
     "listIdentityProviders": "identity_providers",
+    # February answers say who made a policy (origin); the June ones do not, so June reads of
+    # policies the session did not create are not kept.
+    "getPolicy": "policies",
+    "listPolicies": "policies",
 }
 _SEEDABLE_REQUEST_STATUSES = ("PENDING", "APPROVED", "REJECTED")
 _REPLAYABLE_SCOPES = ("once", "agent_user_ttl")
 MAX_PER_KIND = 10_000  # the mock's own default limit per kind: bounded memory
 MAX_WORKSPACES = 100  # workspaces recorded; traffic of further ones is not
 # June operations that do what a February one does, under another operationId.
-_SAME_AS = {"deployAgentV1": "deployAgent", "deleteAgentByName": "deleteAgent"}
+_SAME_AS = {
+    "deployAgentV1": "deployAgent",
+    "deleteAgentByName": "deleteAgent",
+    "createPolicyV1": "createPolicy",
+    "deletePolicyV1": "deletePolicy",
+}
+# June-only kinds kept by id: section -> the operations whose answer is the item, and its delete.
+_BY_ID = {
+    "approval_connectors": (
+        ("createApprovalConnector", "getApprovalConnector", "updateApprovalConnector", "listApprovalConnectors"),
+        "deleteApprovalConnector",
+    ),
+    "deploy_drafts": (
+        (
+            "createDeployDraft",
+            "getDeployDraft",
+            "patchDeployDraft",
+            "completeDeployDraft",
+            "abandonDeployDraft",
+            "listDeployDrafts",
+        ),
+        "deleteDeployDraft",
+    ),
+}
 
 
 class _Workspace:
@@ -57,6 +88,7 @@ class _Workspace:
         self.named: dict[str, dict[str, Any]] = {section: {} for section in _NAMED}
         self.runs: dict[str, dict[str, Any]] = {}  # id -> {"body", "status", "events"}
         self.requests: dict[str, dict[str, Any]] = {}  # id -> {"body", "status", "extra"}
+        self.by_id: dict[str, dict[str, Any]] = {section: {} for section in _BY_ID}  # section -> id -> item
 
 
 def _properties(schema: Any) -> dict[str, Any]:
@@ -98,6 +130,8 @@ class SessionRecorder:
         # traffic is recorded as the February call its operation shares (same operationId or
         # _SAME_AS), narrowed to that call's fields, in the workspace it went to.
         self.spec = surfaces.root.spec
+        v1 = [surface for surface in surfaces.all if surface.name == "v1"]
+        self.v1_spec = v1[0].spec if v1 else None  # June-only kinds (V1_SECTIONS)
         self.lock = threading.Lock()
         self.workspaces: dict[str, _Workspace] = {DEFAULT_WORKSPACE: _Workspace()}
         self._current = self.workspaces[DEFAULT_WORKSPACE]
@@ -115,7 +149,10 @@ class SessionRecorder:
             "approveAccessRequest": self._request_seen,
             "rejectAccessRequest": self._request_seen,
             "listAccessRequests": self._requests_listed,
+            **{read: self._kept_by_id for reads, _ in _BY_ID.values() for read in reads},
+            **{delete: self._deleted_by_id for _, delete in _BY_ID.values()},
         }
+        self._section_by_id = {op_id: section for section, (ops, delete) in _BY_ID.items() for op_id in (*ops, delete)}
         self._section_of_create = create_ops
         self._section_of_delete = {delete: section for section, (delete, _) in _NAMED.items()}
 
@@ -138,7 +175,8 @@ class SessionRecorder:
             return
         operation_id = _SAME_AS.get(operation.operation_id, operation.operation_id)
         handler = self._handlers.get(operation_id)
-        if handler is None or operation_id not in self.spec.operations:
+        spec = self._spec_of(operation_id)
+        if handler is None or spec is None:
             return
         params = dict(located.found[1]) if located.found else {}
         body, answer = exchange.request_json(), exchange.response_json()
@@ -151,12 +189,19 @@ class SessionRecorder:
                     return
                 workspace = self.workspaces[located.workspace] = _Workspace()
             self._current = workspace
-            handler(self.spec.operations[operation_id], params, exchange, body, answer)
+            handler(spec.operations[operation_id], params, exchange, body, answer)
 
     # --- what each operation reveals ------------------------------------------------------
 
+    def _spec_of(self, operation_id: str) -> Any:
+        """The document the fixture keeps this operation's items in: February's, else June's."""
+        for spec in (self.spec, self.v1_spec):
+            if spec is not None and operation_id in spec.operations:
+                return spec
+        return None
+
     def _clean(self, operation_id: str, body: Any) -> Any:
-        return recorded_body(self.spec.operations[operation_id].body_schema or {}, body)
+        return recorded_body(self._spec_of(operation_id).operations[operation_id].body_schema or {}, body)
 
     def _created(self, op: Operation, params: dict[str, str], exchange: Exchange, body: Any, answer: Any) -> None:
         section = self._section_of_create[op.operation_id]
@@ -187,10 +232,33 @@ class SessionRecorder:
         kept = self.named[section]
         for record in answer if isinstance(answer, list) else [answer]:
             name = record.get("name") if isinstance(record, dict) else None
+            if section == "policies" and record.get("origin", "user") != "user":
+                continue  # a grant or an auto policy: the mock makes it again from what caused it
             if isinstance(name, str) and name not in kept and self._room(kept, name):
                 projected = self._projected(SECTIONS[section], record)
                 if projected is not None:
                     kept[name] = projected
+
+    def _kept_by_id(self, op: Operation, params: dict[str, str], exchange: Exchange, body: Any, answer: Any) -> None:
+        section = self._section_by_id[op.operation_id]
+        kept = self.by_id[section]
+        for record in answer if isinstance(answer, list) else [answer]:
+            item_id = record.get("id") if isinstance(record, dict) else None
+            if not isinstance(item_id, str) or not self._room(kept, item_id):
+                continue
+            projected = self._projected(V1_SECTIONS[section], record)
+            if projected is None:
+                continue
+            if section == "deploy_drafts":  # the id the fixture creates it with, and its status
+                projected = {**projected, "id": item_id, **({"status": record["status"]} if "status" in record else {})}
+            kept[item_id] = projected
+
+    def _deleted_by_id(self, op: Operation, params: dict[str, str], exchange: Exchange, body: Any, answer: Any) -> None:
+        self.by_id[self._section_by_id[op.operation_id]].pop(params.get("id", ""), None)
+
+    @property
+    def by_id(self) -> dict[str, dict[str, Any]]:
+        return self._current.by_id
 
     def _run_seen(self, op: Operation, params: dict[str, str], exchange: Exchange, body: Any, answer: Any) -> None:
         self._stored_seen(self.runs, "createRun", answer, lambda: {"events": []})
@@ -262,8 +330,8 @@ class SessionRecorder:
 
     def _projected(self, operation_id: str, record: Mapping[str, Any]) -> dict[str, Any] | None:
         """A stored record narrowed to the create call's fields; None when that is not a valid body."""
-        op = self.spec.operations[operation_id]
-        properties = (op.body_schema or {}).get("properties", {})
+        op = self._spec_of(operation_id).operations[operation_id]
+        properties = _properties(op.body_schema or {})
         body = {k: v for k, v in record.items() if k in properties and v is not None}
         body = self._clean(operation_id, body)
         if op.body_validator is not None and op.body_validator.first_error(body) is not None:
@@ -313,4 +381,5 @@ def _fixture(workspace: _Workspace) -> dict[str, Any]:
         }
         for req_id, req in workspace.requests.items()
     ]
-    return {section: out[section] for section in SECTIONS if out.get(section)}
+    out.update({section: list(items.values()) for section, items in workspace.by_id.items()})
+    return {section: out[section] for section in (*SECTIONS, *V1_SECTIONS) if out.get(section)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
@@ -58,6 +58,7 @@ class RuntimeApp:
         self.api_app = api_app  # the dispatcher, for the LLM gateway
         spec = Spec.load(mock_spec_path())
         self.operations = spec.operations  # requests parsed from mock-openapi.yaml
+        self.spec = spec
         self.document = spec.document
         self.tool_proxy = ToolProxy(server)  # answers allowed tool calls (forward.py)
 
@@ -85,12 +86,14 @@ class RuntimeApp:
                 "413 Request Entity Too Large", [("Content-Type", ctype), ("Content-Length", str(len(data)))]
             )
             return [data]
+        headers: list[tuple[str, str]] = []
         try:
             if where is None:
                 raise failed
             status, data, ctype = self._route(where, request, body)
         except ApiError as exc:
             status, data, ctype = exc.status, error_body(exc.message), "application/json"
+            headers = list(exc.headers.items())
         except Exception as exc:  # a bug in the mock, not the caller's fault: log it, answer JSON
             log.error("internal error on %s %s: %s", request.method, full_path, type(exc).__name__, exc_info=exc)
             status, data, ctype = 500, error_body(INTERNAL_ERROR), "application/json"
@@ -107,7 +110,7 @@ class RuntimeApp:
                 )
         start_response(
             f"{status} {HTTP_STATUS_CODES.get(status, 'UNKNOWN')}",
-            [("Content-Type", ctype), ("Content-Length", str(len(data)))],
+            [("Content-Type", ctype), ("Content-Length", str(len(data))), *headers],
         )
         return [] if request.method == "HEAD" else [data]
 
@@ -128,10 +131,19 @@ class RuntimeApp:
             return self._oauth_callback(where, request)
         if path == JWKS_PATH and request.method == "GET":
             return 200, json.dumps(self.server.tokens.jwks()).encode(), "application/json"
-        if path.startswith(INGRESS_PREFIX) and request.method == "POST":
+        if path.startswith(INGRESS_PREFIX) and path != JWKS_PATH and request.method == "POST":
             return self._ingress(where, request, body)
         if where.prefix and path.startswith("/runs/"):
             return self._agent_runtime_call(where, request, body)
+        self._not_served(request)
+
+    def _not_served(self, request: Request) -> NoReturn:
+        """405 with Allow on a path of mock-openapi.yaml (as the API answers a wrong method), else 404."""
+        allowed = self.spec.allowed_methods(request.path)
+        if allowed:
+            raise ApiError(
+                405, f"method {request.method} is not allowed on {request.path}", {"Allow": ", ".join(allowed)}
+            )
         raise ApiError(404, f"no such endpoint: {request.method} {request.path}")
 
     def _agent_runtime_call(self, where: Where, request: Request, body: bytes) -> Answer:
@@ -140,7 +152,7 @@ class RuntimeApp:
         parsed and answered exactly as there, on that workspace."""
         matched = self.server.spec.match(request.method, where.path)
         if matched is None or not matched[0].keyless:
-            raise ApiError(404, f"no such endpoint: {request.method} {request.path}")
+            self._not_served(request)
         op, params = matched
         before_body = getattr(self.server.handlers[op.operation_id], "before_body", None)
         if before_body is not None:  # the run is looked up before the body is parsed, as on the API

@@ -2,7 +2,7 @@
 an echo (docs/runtime.md, *The tool proxy*).
 
 Forwarding is the one runtime step that waits on another server, so it runs on a small pool of
-its own (``ForwardPool``): a bounded number of calls at once, at most half of them for any one
+its own (``basics.pool.BoundedPool``): a bounded number of calls at once, at most half of them for any one
 agent, each given up after ``forward_timeout_seconds``. A call that finds no free slot is
 answered 503 at once instead of taking one of the threads the rest of the mock is served on.
 
@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import threading
-from collections.abc import Callable
-from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -25,6 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from werkzeug.wrappers import Request
 
 from ..basics.jsonhttp import error_body, json_or_none
+from ..basics.pool import BoundedPool, PoolBusy
 from ..basics.redact import redact_headers
 from ..services.policies.models import tool_url
 from ..services.runtime.models import Allowed
@@ -40,10 +38,6 @@ _DROPPED_HEADERS = frozenset(
     {"host", "authorization", "content-length", "connection", "transfer-encoding", "x-end-user-id", "accept-encoding"}
 )
 _CHUNK_BYTES = 64 * 1024
-
-
-class ProxyBusy(Exception):
-    """No forwarding slot free for this caller."""
 
 
 def is_loopback_host(host: str) -> bool:
@@ -65,46 +59,6 @@ def loopback_target(allowed: Allowed) -> BaseUrl | None:
     return base if is_loopback_host(base.host) else None
 
 
-class ForwardPool:
-    """At most ``slots`` forwarded calls at once, at most ``per_caller`` of them for one caller;
-    each on a daemon thread of its own, so a tool that never answers holds only its slot."""
-
-    def __init__(self, slots: int, per_caller: int):
-        self.slots = slots
-        self.per_caller = per_caller
-        self._lock = threading.Lock()
-        self._busy: dict[str, int] = {}  # caller -> calls in flight
-
-    def submit(self, caller: str, work: Callable[[], Answer]) -> Future[Answer]:
-        """Start ``work``; ProxyBusy when the pool or the caller's share is full."""
-        with self._lock:
-            if sum(self._busy.values()) >= self.slots or self._busy.get(caller, 0) >= self.per_caller:
-                raise ProxyBusy
-            self._busy[caller] = self._busy.get(caller, 0) + 1
-        future: Future[Answer] = Future()
-
-        def run() -> None:
-            try:
-                result = work()
-            except BaseException as exc:
-                self._release(caller)
-                future.set_exception(exc)
-            else:
-                self._release(caller)  # before the answer: a caller told "done" finds its slot free
-                future.set_result(result)
-
-        threading.Thread(target=run, name="runagents-mock-forward", daemon=True).start()
-        return future
-
-    def _release(self, caller: str) -> None:
-        with self._lock:
-            left = self._busy[caller] - 1
-            if left:
-                self._busy[caller] = left
-            else:
-                del self._busy[caller]
-
-
 class ToolProxy:
     """Answers allowed egress calls for one mock server."""
 
@@ -112,7 +66,7 @@ class ToolProxy:
         self.server = server
         config = server.config
         self.timeout = config.forward_timeout_seconds
-        self.pool = ForwardPool(config.forward_slots, max(1, config.forward_slots // 2))
+        self.pool = BoundedPool(config.forward_slots, max(1, config.forward_slots // 2))
 
     def answer(self, platform: Platform, allowed: Allowed, request: Request, body: bytes, caller: str) -> Answer:
         """A configured reply (of the call's workspace, ``platform``), else the tool itself when
@@ -129,7 +83,7 @@ class ToolProxy:
         url = self._url(target, allowed)
         try:
             future = self.pool.submit(caller, lambda: self._send(name, request.method, url, body, headers))
-        except ProxyBusy:
+        except PoolBusy:
             return (
                 503,
                 error_body(

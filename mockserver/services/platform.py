@@ -12,7 +12,7 @@ import json
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..basics.clock import Clock
 from ..basics.errors import ApiError
@@ -41,6 +41,9 @@ from .state import Field, Persistent, as_is, recount
 from .tools.models import ToolsBackend
 from .workspace_auth.models import AuthSettingsBackend
 from .workspace_keys import WorkspaceKeys
+
+if TYPE_CHECKING:
+    from .agent_calls import AgentCalls
 
 STATE_VERSION = 1
 
@@ -118,6 +121,8 @@ class Platform:
         self.on_resume: Callable[[], None] = _nothing  # set by the app: wakes its resume worker
         # agent_processes.runner.AgentRunner with serve --run-agents (set by the app), else None
         self.agent_runner: AgentProcesses | None = None
+        # The server's pool for calls to agents (set by the app), else None
+        self.agent_calls: AgentCalls | None = None
         # The byte budget: this workspace's charges, drawn from the process-wide pool.
         self.budget = StoreBudget(pool or BytePool(self.config.max_stored_bytes))
         self._build_backends()

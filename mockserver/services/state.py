@@ -176,11 +176,14 @@ def scalar(attr: str, kind: Callable[[Any], Any], default: Any = None, export_as
 def encoded_logs(
     attr: str, *, charge: str, check: Callable[[Any, Mapping[str, Any]], str | None] | None = None
 ) -> Field:
-    """Run id -> its event log, each event kept as its JSON bytes."""
+    """Run id -> its event log, each event kept as its JSON bytes. A log already held that way
+    (a streamed import encodes and cleans each event as it reads it) is taken as it is."""
 
     def restore(logs: Mapping[str, Any], clean: Callable[[Any], Any]) -> dict[str, list[bytes]]:
         return {
-            run_id: [json.dumps(e, separators=(",", ":")).encode() for e in cleaned(clean, run_id, events)]
+            run_id: events
+            if events and type(events[0]) is bytes
+            else [json.dumps(e, separators=(",", ":")).encode() for e in cleaned(clean, run_id, events)]
             for run_id, events in logs.items()
         }
 

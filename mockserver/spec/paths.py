@@ -29,8 +29,12 @@ def may_block(method: str, path: str) -> bool:
     if path.startswith(WORKSPACE_RUNTIME_PREFIX):
         path = "/" + path[len(WORKSPACE_RUNTIME_PREFIX) :].partition("/")[2]
     return path.startswith((EGRESS_PREFIX, INGRESS_PREFIX)) or (
-        method == "POST" and path.startswith("/api/agents/") and path.endswith("/invoke")
+        method == "POST" and path.startswith(_INVOKE_PREFIXES) and path.endswith("/invoke")
     )
+
+
+# Where both releases' invoke paths start (February's, June's, June's of a named workspace).
+_INVOKE_PREFIXES = ("/api/agents/", "/api/v1/agents/", "/api/v1/workspaces/")
 
 
 # The web pages (mockserver/surface/console/): answered before the API, no key needed.

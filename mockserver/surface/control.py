@@ -4,7 +4,9 @@ handlers over ``control_service.py``. The journal, faults and rate limiter it co
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, request
@@ -27,6 +29,19 @@ STATE_PATH = "/_mock/state"
 # A state import (PUT /_mock/state) is not held to max_body_bytes: an export of any size the
 # mock can hold loads back.
 STATE_IMPORT_LIMIT = 1 << 40
+
+
+def reads_own_body(method: str, path: str) -> bool:
+    """Whether the request is one of the control operations that read their body themselves
+    (``x-mock-body: stream``: a state import of any size), which a server must pass on whole,
+    not held to ``max_body_bytes``."""
+    return any(op.method == method and op.path_regex.fullmatch(path) for op in _streamed_operations())
+
+
+@functools.cache
+def _streamed_operations() -> tuple[Operation, ...]:
+    ops = Spec.load(mock_spec_path()).operations.values()
+    return tuple(op for op in ops if op.extensions.get("x-mock-body") == "stream")
 
 
 def register_control_api(app: Flask, server: MockServer) -> None:
@@ -115,7 +130,7 @@ def register_control_api(app: Flask, server: MockServer) -> None:
 
     @operation("loadState", "loadWorkspaceState")
     def put_state(req: ApiRequest) -> Response:
-        control.load_state(req.body, workspace_of(req))
+        control.load_state_stream(req.body, workspace_of(req))  # x-mock-body: stream
         saved = server.state_saver.save_import() if server.state_saver else {}  # durable before the answer
         return json_response(200, {"status": "loaded", **saved})
 
@@ -241,8 +256,12 @@ def _view(
     op: Operation, handler: Callable[[ApiRequest], Response], document: Mapping[str, Any]
 ) -> Callable[..., Response]:
     def view(**path: str) -> Response:
-        if op.method == "PUT" and op.path.endswith("/state"):  # an import of any size
+        if op.extensions.get("x-mock-body") == "stream":  # an import of any size: the handler reads the body
             request.max_content_length = STATE_IMPORT_LIMIT
+            refused = body_type_refusal(request.content_type, b"(streamed)", document, op.path, op.method)
+            if refused:
+                raise ApiError(400, refused)
+            return handler(replace(op.parse(path, request.args, request.headers, b"{}"), body=request.stream))
         raw = request.get_data()
         refused = body_type_refusal(request.content_type, raw, document, op.path, op.method)
         if refused:

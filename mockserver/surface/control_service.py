@@ -9,12 +9,17 @@ exception. Nothing here knows about requests or responses.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ..basics.clock import iso
 from ..basics.errors import ApiError
+from ..basics.jsonhttp import decoded_view
+from ..basics.jsonstream import JsonStream
 from ..basics.redact import redact_stored
+from ..services.platform import state_sections
+from ..services.state import cleaned
 from ..spec.document import Spec, mock_spec_path
 from ..spec.surfaces import DEFAULT_WORKSPACE
 from .seed import seed
@@ -53,14 +58,19 @@ class ControlService:
 
     def load_state(self, state: Any, workspace: str | None = None) -> None:
         """Replace a workspace's state with an export: checked against the state schema first and
-        redacted (a hand-written state may hold secrets). ApiError 400 and no change otherwise."""
-        problem = self._server.state_problem(state)
+        redacted (a hand-written state may hold secrets). ApiError 400 and no change otherwise.
+        Its event logs may be held as JSON bytes already redacted (``read_state``)."""
+        problem = self._server.state_problem(decoded_view(state))
         if problem:
             raise ApiError(400, problem)
         try:
             self.platform(workspace).load(state, redact_stored)  # redacted record by record as it loads
         except ValueError as exc:
             raise ApiError(400, str(exc)) from None
+
+    def load_state_stream(self, stream: IO[bytes], workspace: str | None = None) -> None:
+        """``load_state`` from an export's JSON text, read from ``stream`` (``PUT /_mock/state``)."""
+        self.load_state(read_state(stream), workspace)
 
     def seed(self, data: Mapping[str, Any], workspace: str | None = None) -> dict[str, Any]:
         return seed(self._server, data, self.platform(workspace))
@@ -134,3 +144,65 @@ class ControlService:
 
     def rotate_key(self, workspace: str, key_id: str) -> dict[str, Any]:
         return self._server.workspace_keys.rotate(self._key_workspace(workspace), key_id)
+
+
+# --- reading an export from a stream ------------------------------------------------------
+
+# Where an export holds run events, as the backends declare it: ("runs", "events").
+_EVENT_LOGS = next((section, f.key) for section, fields in state_sections() for f in fields if f.event_log)
+
+
+def read_state(stream: IO[bytes]) -> Any:
+    """An export read from its JSON text in bounded extra memory: each section is parsed on its
+    own, and the run events one at a time, each kept only as the compact JSON bytes the mock
+    stores them as, redacted as it is read (what ``Platform.load`` would do to it). So an import
+    costs about the state it loads, not the body, its text and its parsed form at once.
+    ApiError 400 when the text is not one JSON document."""
+    reader = JsonStream(stream)
+    try:
+        if not reader.peek():
+            raise ApiError(400, "request body is required")
+        if reader.peek() != "{":  # not an export: the check says so
+            value = reader.value()
+            reader.end()
+            return value
+        state = {key: _section(reader, key) for key in reader.members()}
+        reader.end()
+    except RecursionError:
+        raise ApiError(400, "request body is nested too deeply") from None
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError included
+        raise ApiError(400, "request body is not valid JSON") from None
+    return state
+
+
+def _section(reader: JsonStream, key: str) -> Any:
+    section, logs = _EVENT_LOGS
+    if key != section or reader.peek() != "{":
+        return reader.value()
+    return {field: _event_logs(reader) if field == logs else reader.value() for field in reader.members()}
+
+
+def _event_logs(reader: JsonStream) -> Any:
+    if reader.peek() != "{":
+        return reader.value()
+    logs: dict[str, Any] = {}
+    for run_id in reader.members():
+        if reader.peek() != "[":
+            logs[run_id] = reader.value()
+            continue
+        log: list[bytes] = []
+        batch: list[Any] = []
+        for _ in reader.items():
+            batch.append(reader.value())
+            if len(batch) == _BATCH:
+                log += _encoded(run_id, batch)
+                batch = []
+        logs[run_id] = log + _encoded(run_id, batch)
+    return logs
+
+
+_BATCH = 256  # events parsed at once: redacted together (one call), then kept as bytes
+
+
+def _encoded(run_id: str, events: list[Any]) -> list[bytes]:
+    return [json.dumps(e, separators=(",", ":")).encode() for e in cleaned(redact_stored, run_id, events)]

@@ -6,6 +6,7 @@ fixture can only create what a client could have created::
     tools: [{name: stripe-api, base_url: https://api.stripe.com}]
     model_providers: [{name: openai, spec: {provider: openai, endpoint: ..., models: [gpt-4o], auth: {type: None}}}]
     identity_providers: [...]
+    policies: [{name: p, spec: {policies: [...]}}]
     agents: [{agent_name: a, image: img:1}]          # deploy bodies
     runs: [{agent_id: a, user_id: u, events: [{type: USER_MESSAGE}]}]
     access_requests: [{subject: s, tool_id: stripe-api}]
@@ -16,6 +17,11 @@ recorded session (``runagents-mock proxy --record``) comes back with its ids and
 a run's ``events`` (addRunEvent bodies), and an access request's ``approver_id``/``reason``/``scope``.
 
     catalog: [{id: my-agent, version: 1.0.0, name: My agent, deploymentTemplate: {agentName: my-agent}}]
+
+Two June kinds are created through ``/api/v1``'s operations (``V1_SECTIONS``), in the
+fixture's workspace: ``approval_connectors`` (createApprovalConnector bodies; a new id each)
+and ``deploy_drafts`` (createDeployDraft bodies with their ``id``, and a ``status``: a
+COMPLETED or ABANDONED draft is completed or abandoned after it is created).
 
 ``catalog`` items are catalog manifests (``CatalogManifest`` in openapi-v1.yaml, plus the
 listing fields ``category``, ``tags``, ``complexity``, ``published_at``, ``changelog``); each
@@ -43,9 +49,15 @@ SECTIONS = {
     "tools": "createTool",
     "model_providers": "createModelProvider",
     "identity_providers": "createIdentityProvider",
+    "policies": "createPolicy",  # before the agents bound to them
     "agents": "deployAgent",
     "runs": "createRun",
     "access_requests": "createAccessRequest",
+}
+# June-only kinds: section -> the /api/v1 operation that creates one item (after SECTIONS).
+V1_SECTIONS = {
+    "approval_connectors": "createApprovalConnector",
+    "deploy_drafts": "createDeployDraft",
 }
 CATALOG_SECTION = "catalog"  # no API call creates catalog entries: checked against the v1 schema
 # {name: fixture}: the same sections, loaded into that named workspace (a June
@@ -57,7 +69,13 @@ WORKSPACES_SECTION = "workspaces"
 FIXTURE_ONLY = {
     "runs": ("id", "status", "events"),
     "access_requests": ("id", "status", "approver_id", "reason", "scope"),
+    "deploy_drafts": ("status",),
 }
+# Creates that June widened: an item the February call refuses is created as on /api/v1 (a
+# recorded June policy with approval_required rules).
+_JUNE_FORM = {"createPolicy": "createPolicyV1"}
+# A draft's status, reached after it is created through the API's own transition.
+_DRAFT_TRANSITIONS = {"COMPLETED": "completeDeployDraft", "ABANDONED": "abandonDeployDraft"}
 
 
 @cache
@@ -90,7 +108,7 @@ def parse_seed_text(text: str) -> Mapping[str, Any]:
         raise ValueError(problem)
     if not isinstance(data, Mapping):
         raise ValueError("a fixture must be a mapping of sections: " + ", ".join(SECTIONS))
-    known = [*SECTIONS, CATALOG_SECTION, WORKSPACES_SECTION]
+    known = [*SECTIONS, *V1_SECTIONS, CATALOG_SECTION, WORKSPACES_SECTION]
     unknown = sorted(set(map(str, data)) - set(known))
     if unknown:
         raise ValueError(f"unknown fixture section(s): {', '.join(unknown)}; known: {', '.join(known)}")
@@ -126,12 +144,12 @@ def seed(server: MockServer, data: Mapping[str, Any], platform: Platform | None 
     """Create every item in ``platform`` (a workspace; default: the default one); answers how
     many of each were created. A bad item stops the load and undoes it whole, so a refused
     fixture changes nothing."""
-    named = data.get(WORKSPACES_SECTION) or {}
+    named = _section(data, WORKSPACES_SECTION, {})
+    if not isinstance(named, Mapping):
+        raise ApiError(400, f"{WORKSPACES_SECTION} must map workspace names to fixtures")
     if named:
         if platform is not None and platform is not server.platform:
             raise ApiError(400, f"{WORKSPACES_SECTION} is only read by a fixture for the default workspace")
-        if not isinstance(named, Mapping):
-            raise ApiError(400, f"{WORKSPACES_SECTION} must map workspace names to fixtures")
         for name in named:
             server.workspaces.check_name(name)
         data = {k: v for k, v in data.items() if k != WORKSPACES_SECTION}
@@ -147,6 +165,13 @@ def seed(server: MockServer, data: Mapping[str, Any], platform: Platform | None 
     return result
 
 
+def _section(data: Mapping[str, Any], name: str, empty: Any) -> Any:
+    # A missing or null section is an empty one; any other value must be of the section's type
+    # (false, 0 or "" is refused, not read as empty).
+    value = data.get(name)
+    return empty if value is None else value
+
+
 def _seed_one(server: MockServer, platform: Platform, data: Mapping[str, Any]) -> dict[str, Any]:
     with platform.lock:
         before = platform.export()
@@ -160,20 +185,23 @@ def _seed_one(server: MockServer, platform: Platform, data: Mapping[str, Any]) -
 def _seed_items(server: MockServer, platform: Platform, data: Mapping[str, Any]) -> dict[str, Any]:
     created: dict[str, Any] = {}
     ids: dict[str, list[str]] = {}
-    for section, operation_id in SECTIONS.items():
-        items = data.get(section) or []
+    steps = [(section, op_id, False) for section, op_id in SECTIONS.items()]
+    steps += [(section, op_id, True) for section, op_id in V1_SECTIONS.items()]
+    for section, operation_id, v1 in steps:
+        items = _section(data, section, [])
         if not isinstance(items, list):
             raise ApiError(400, f"{section} must be a list")
         for index, item in enumerate(items):
-            item = dict(item) if isinstance(item, Mapping) else item
-            extra = (
-                {key: item.pop(key) for key in FIXTURE_ONLY.get(section, ()) if key in item}
-                if isinstance(item, dict)
-                else {}
-            )
+            # An item is an object: a null one is not "no body" (the API reads a null body so).
+            if not isinstance(item, Mapping):
+                raise ApiError(400, f"{section}[{index}]: request body must be of type object")
+            item = dict(item)
+            extra = {key: item.pop(key) for key in FIXTURE_ONLY.get(section, ()) if key in item}
             try:
-                status, body = _call(server, platform, operation_id, item)
-                if status == 201 and "id" in extra:
+                status, body = _create(server, platform, operation_id, item, v1)
+                if section == "deploy_drafts":
+                    body = _replay_draft(server, platform, body, extra)
+                elif status == 201 and "id" in extra:
                     body = _keep_id(server, platform, section, body["id"], extra["id"])
                 if section == "runs":
                     body = _replay_run(server, platform, body, extra)
@@ -183,8 +211,18 @@ def _seed_items(server: MockServer, platform: Platform, data: Mapping[str, Any])
                 raise ApiError(400, f"{section}[{index}]: {exc.message}") from None
             created[section] = created.get(section, 0) + 1
             ids.setdefault(section, []).append(body.get("id") or body.get("name") or body.get("agent"))
-    _seed_catalog(server, platform, data.get(CATALOG_SECTION), created, ids)
+    _seed_catalog(server, platform, _section(data, CATALOG_SECTION, []), created, ids)
     return {"created": created, "ids": ids}
+
+
+def _create(server: MockServer, platform: Platform, operation_id: str, item: Any, v1: bool) -> tuple[int, Any]:
+    try:
+        return _call(server, platform, operation_id, item, v1=v1)
+    except ApiError:
+        june = _JUNE_FORM.get(operation_id)
+        if v1 or june is None or server.v1_spec is None or june not in server.v1_spec.operations:
+            raise
+        return _call(server, platform, june, item, v1=True)
 
 
 def _keep_id(server: MockServer, platform: Platform, section: str, created: str, wanted: Any) -> dict[str, Any]:
@@ -217,6 +255,17 @@ def _replay_run(
     return run
 
 
+def _replay_draft(
+    server: MockServer, platform: Platform, draft: dict[str, Any], extra: Mapping[str, Any]
+) -> dict[str, Any]:
+    wanted = extra.get("status")
+    if wanted in (None, draft.get("status")):
+        return draft
+    if wanted not in _DRAFT_TRANSITIONS:
+        raise ApiError(400, f"status must be one of IN_PROGRESS, COMPLETED, ABANDONED (got {wanted!r})")
+    return _call(server, platform, _DRAFT_TRANSITIONS[wanted], None, path={"id": draft["id"]}, v1=True)[1]
+
+
 def _replay_request(
     server: MockServer, platform: Platform, request: dict[str, Any], extra: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -235,8 +284,6 @@ def _replay_request(
 def _seed_catalog(
     server: MockServer, platform: Platform, items: Any, created: dict[str, Any], ids: dict[str, list[str]]
 ) -> None:
-    if not items:
-        return
     if not isinstance(items, list):
         raise ApiError(400, f"{CATALOG_SECTION} must be a list")
     validator = server.surfaces.by_name("v1").spec.component_validator("CatalogManifest")

@@ -15,7 +15,7 @@ from ..basics.errors import ApiError
 from ..basics.jsonhttp import INTERNAL_ERROR, RecordEncoder, error_response
 from ..config import MockConfig
 from ..services import HANDLER_SETS
-from ..services.agent_calls import ResumeWorker
+from ..services.agent_calls import AgentCalls, ResumeWorker
 from ..services.agent_processes.runner import start_agent_runner
 from ..services.platform import Platform, state_sections
 from ..services.workspace_keys import WorkspaceKeys
@@ -145,16 +145,20 @@ def create_app(config: MockConfig | Mapping[str, Any] | None = None) -> Flask:
         except ApiError as exc:
             raise ValueError(f"--workspace-key {workspace}=...: {exc.message}") from None
     runner = server.agent_runner = start_agent_runner(cfg)  # serve --run-agents, else None
+    calls = AgentCalls(cfg)  # one pool of calls to agents for the process
 
     def prepare(workspace: Platform) -> None:  # every workspace resumes its own runs, and runs agents
         ResumeWorker.attach(workspace)
         workspace.agent_runner = runner
+        workspace.agent_calls = calls
 
     server.workspaces.prepare = prepare
     prepare(platform)
 
     app = Flask("runagents_mock")
     app.config["MAX_CONTENT_LENGTH"] = cfg.max_body_bytes
+    # OPTIONS is no operation of mock-openapi.yaml: a 405 with Allow, as on the API (not Flask's 200).
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     app.extensions["runagents_mock"] = server
     _register_errors(app)
     if cfg.admin_enabled:

@@ -115,6 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long the tool proxy waits for a loopback tool (default 60; 504 after)",
     )
     serve.add_argument(
+        "--agent-timeout",
+        type=_seconds,
+        default=120.0,
+        metavar="SECONDS",
+        help="how long an invoke (or a resume) waits for an agent's endpoint (default 120; 502 after)",
+    )
+    serve.add_argument(
         "--max-connections",
         type=_positive,
         default=10_000,
@@ -334,12 +341,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "agent_endpoints": dict(args.agent_endpoint),
         "allowed_hosts": (*args.allow_host, args.host),
         "forward_timeout_seconds": args.forward_timeout,
+        "agent_timeout_seconds": args.agent_timeout,
         "run_agents": args.run_agents,
         "agent_sdk": args.agent_sdk,
         "max_running_agents": args.max_agents,
     }
-    if args.server == "waitress":  # forwarded tool calls hold at most half of waitress' threads
+    if args.server == "waitress":  # forwarded tool calls and agent calls leave a quarter of waitress' threads free
         config["forward_slots"] = max(1, min(MockConfig.forward_slots, args.threads // 2))
+        config["agent_slots"] = max(1, min(MockConfig.agent_slots, args.threads // 4))
     try:  # build once here, so a bad seed or state file stops the start with one clear line
         app = create_app(config)
         store = restore_state_file(app) if args.state_file else None

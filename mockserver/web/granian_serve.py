@@ -167,7 +167,7 @@ def worker_settings() -> dict[str, Any]:
 
 def worker_app() -> RSGIBridge:
     """Granian's factory, called in its worker process."""
-    from ..surface.control import STATE_PATH
+    from ..surface.control import reads_own_body
     from ..surface.persistence import attach_state_file
     from .app import create_app
 
@@ -193,7 +193,7 @@ def worker_app() -> RSGIBridge:
     return RSGIBridge(
         app,
         body_limit=config["max_body_bytes"],
-        unlimited_path=STATE_PATH,
+        unlimited=reads_own_body,
         body_timeout=(settings.get("limits") or {}).get("body_timeout", 30.0),
     )
 

@@ -17,8 +17,9 @@ import asyncio
 import io
 import json
 import sys
-from collections.abc import Callable, Iterable
-from typing import Any
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import IO, Any
 
 from ..spec.paths import may_block
 
@@ -28,6 +29,8 @@ from .dispatch import DELAY_KEY
 
 # How much of a too-long body is read and dropped before the 413 goes out.
 _DRAIN_BYTES = 1024 * 1024
+# A body of any size (a state import) is kept in memory up to this, then in a temporary file.
+_SPOOL_BYTES = 1024 * 1024
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -35,10 +38,16 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 class RSGIBridge:
     """An RSGI application (``__rsgi__``) serving a WSGI app."""
 
-    def __init__(self, app: WSGIApp, body_limit: int, unlimited_path: str | None = None, body_timeout: float = 30.0):
+    def __init__(
+        self,
+        app: WSGIApp,
+        body_limit: int,
+        unlimited: Callable[[str, str], bool] | None = None,
+        body_timeout: float = 30.0,
+    ):
         self.app = app
         self.body_limit = body_limit  # read at most this much (+ one chunk); the app answers the 413
-        self.unlimited_path = unlimited_path  # bodies of any size (a state import) go here
+        self.unlimited = unlimited  # (method, path) -> bodies of any size go there (a state import)
         self.body_timeout = body_timeout
         self._base = {
             "SCRIPT_NAME": "",
@@ -52,7 +61,7 @@ class RSGIBridge:
 
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
         headers = scope.headers
-        limit = None if scope.path == self.unlimited_path else self.body_limit
+        limit = None if self.unlimited is not None and self.unlimited(scope.method, scope.path) else self.body_limit
         try:
             # No body expected: nothing to wait for (wait_for costs a task per request).
             body = (
@@ -97,32 +106,27 @@ class RSGIBridge:
             close = getattr(result, "close", None)
             if close:
                 close()
+            if not isinstance(body, bytes):
+                body.close()  # a spooled body's temporary file
 
-    async def _read_body(self, headers: Any, protocol: Any, limit: int | None) -> bytes:
-        """The whole body, or its first ``body_limit`` bytes and a little more: the app refuses
-        anything that long anyway, and the rest is never read. A declared length over the limit
+    async def _read_body(self, headers: Any, protocol: Any, limit: int | None) -> bytes | IO[bytes]:
+        """The whole body (spooled, when there is no limit), or its first ``body_limit`` bytes and
+        a little more: the app refuses anything that long anyway, and the rest is never read. A declared length over the limit
         is read and dropped when it is at most _DRAIN_BYTES over (so the client, still sending,
         gets the 413 rather than a reset), and not read at all beyond that."""
+        if limit is None:
+            return await _spooled(headers, protocol)
         length = headers.get("content-length")
         if length is not None and length.isdigit():
-            if limit is None or int(length) <= limit:
+            if int(length) <= limit:
                 # Whole: granian raises when the client stops short of the declared length.
                 return await protocol()
             if int(length) > limit + _DRAIN_BYTES:
                 return b""
-        parts, size, ended = [], 0, False
-        async for chunk in protocol:
-            # granian's iterator yields one empty chunk at the end of the body, and also one in
-            # place of an error (the client hung up before the last chunk), then the end's.
-            # So a chunk after an empty one means the body was cut short. (Request trailers
-            # arrive the same way and cannot be told apart: such a body is refused too.)
-            if ended:
-                raise _CutBody
-            if not chunk:
-                ended = True
-                continue
+        parts, size = [], 0
+        async for chunk in _chunks(protocol):
             size += len(chunk)
-            if limit is None or size <= limit + len(chunk):
+            if size <= limit + len(chunk):
                 parts.append(chunk)
             elif size > limit + _DRAIN_BYTES:
                 break
@@ -130,7 +134,7 @@ class RSGIBridge:
             # sending gets the 413 instead of a reset connection.
         return b"".join(parts)
 
-    def _environ(self, scope: Any, body: bytes) -> dict[str, Any]:
+    def _environ(self, scope: Any, body: bytes | IO[bytes]) -> dict[str, Any]:
         server_host, _, server_port = scope.server.rpartition(":")
         client_host, _, client_port = scope.client.rpartition(":")
         environ = {
@@ -145,7 +149,7 @@ class RSGIBridge:
             "REMOTE_PORT": client_port,
             "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
             "wsgi.url_scheme": scope.scheme,
-            "wsgi.input": io.BytesIO(body),
+            "wsgi.input": io.BytesIO(body) if isinstance(body, bytes) else body,
             DELAY_KEY: 0.0,
         }
         for name, value in scope.headers.items():
@@ -154,8 +158,11 @@ class RSGIBridge:
                 key = "HTTP_" + key
             environ[key] = f"{environ[key]}, {value}" if key in environ else value
         # The body is read and de-chunked: the app sees its length, as waitress shows it.
-        if environ.pop("HTTP_TRANSFER_ENCODING", None) is not None or body:
-            environ["CONTENT_LENGTH"] = str(len(body))
+        size = len(body) if isinstance(body, bytes) else body.seek(0, io.SEEK_END)
+        if not isinstance(body, bytes):
+            body.seek(0)
+        if environ.pop("HTTP_TRANSFER_ENCODING", None) is not None or size:
+            environ["CONTENT_LENGTH"] = str(size)
         return environ
 
     def _call(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], Iterable[bytes]]:
@@ -174,6 +181,38 @@ class RSGIBridge:
 
 class _CutBody(Exception):
     """The body stream ended with an error: the client left before the body was complete."""
+
+
+async def _chunks(protocol: Any) -> AsyncIterator[bytes]:
+    """The body's chunks; _CutBody when it was cut short. granian's iterator yields one empty
+    chunk at the end of the body, and also one in place of an error (the client hung up before
+    the last chunk), then the end's. So a chunk after an empty one means the body was cut
+    short. (Request trailers arrive the same way and cannot be told apart: such a body is
+    refused too.)"""
+    ended = False
+    async for chunk in protocol:
+        if ended:
+            raise _CutBody
+        if not chunk:
+            ended = True
+            continue
+        yield chunk
+
+
+async def _spooled(headers: Any, protocol: Any) -> IO[bytes]:
+    """A body of any size (a state import), in a temporary file once past _SPOOL_BYTES rather
+    than in memory: the app reads it as a stream (docs/reliability.md, *Memory*)."""
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 (closed after the answer)
+    try:
+        async for chunk in _chunks(protocol):
+            spool.write(chunk)
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and spool.tell() != int(length):
+            raise _CutBody
+    except BaseException:
+        spool.close()
+        raise
+    return spool
 
 
 def _prefetched(result: Iterable[bytes]) -> Iterable[bytes]:

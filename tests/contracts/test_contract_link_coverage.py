@@ -69,3 +69,22 @@ def test_required_links_are_covered_with_any_example_count(tmp_path):
         followed, ok = line.split()[0:2]
         assert int(followed.strip("x,")) >= int(ok) >= 1, line
     assert "link(s) covered, every required one among them" in run.report, run.report
+
+
+def test_a_key_a_link_hands_over_is_not_taken_for_invalid_auth(tmp_path):
+    # UseKey sends the key createWorkspaceApiKey just minted, in X-RunAgents-API-Key:
+    # schemathesis' ignored_auth reads any key it did not set as generated ("likely invalid")
+    # and would report the server's 200 as auth not enforced. The kit knows the key is the link's.
+    document = yaml.safe_load((REPO / "openapi-v1.yaml").read_text(encoding="utf-8"))
+    document["paths"] = {path: document["paths"][path] for path in ("/auth/api-keys", "/settings/auth")}
+    links = document["paths"]["/auth/api-keys"]["post"]["responses"]["201"]["links"]
+    document["paths"]["/auth/api-keys"]["post"]["responses"]["201"]["links"] = {
+        "UseKey": {**links["UseKey"], "x-required-link": True}
+    }
+    spec = tmp_path / "keys.yaml"
+    spec.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    run = run_kit("--api", "v1", "--spec", str(spec), "--max-examples", "10", "--seed", SEED)
+    assert run.exit_code == 0, run.report + run.stderr
+    line = next((l for l in run.report.splitlines() if l.endswith("(UseKey)")), "")
+    followed, succeeded, ok, required = line.split()[0:4]
+    assert ok == "ok" and required == "*" and int(succeeded) >= 1, run.report

@@ -11,6 +11,28 @@ from mockserver import create_app
 from mockserver.testkit.live_server import LiveServer
 
 WORKSPACE_KEY = "ra_ws_kit-test"
+# policy -> bound agent -> approval with each scope; draft -> deploy; key -> rotate -> revoke.
+JUNE_FLOW_LINKS = [
+    ("createPolicyV1", "deployAgentV1", "DeployAgentBoundToPolicy"),
+    ("deployAgentV1", "createAccessRequest", "RequestApprovalForAgent"),
+    ("createRun", "createAccessRequest", "RequestApprovalInRun"),
+    ("createAccessRequest", "approveAccessRequest", "ApproveOnce"),
+    ("createAccessRequest", "approveAccessRequest", "ApproveForTheRun"),
+    ("createAccessRequest", "approveAccessRequest", "ApproveForAWindow"),
+    ("createDeployDraft", "completeDeployDraft", "CompleteDraft"),
+    ("completeDeployDraft", "deployAgentV1", "DeployCompletedDraft"),
+    ("createWorkspaceApiKey", "rotateWorkspaceApiKey", "RotateKey"),
+    ("rotateWorkspaceApiKey", "revokeWorkspaceApiKey", "RevokeRotatedKey"),
+]
+
+
+def assert_followed(report: str, source: str, target: str, name: str) -> None:
+    """The report's line for a required link says it was followed and answered 2xx at least once."""
+    line = next((l for l in report.splitlines() if l.endswith(f"{source} -> {target} ({name})")), "")
+    assert line, f"{name} is not in the report:\n{report}"
+    followed, succeeded, ok, required = line.split()[0:4]  # "xN, M ok * source -> target (name)"
+    assert ok == "ok" and required == "*", line
+    assert int(followed.strip("x,")) >= int(succeeded) >= 1, line
 
 
 @pytest.fixture
@@ -40,6 +62,9 @@ def test_passes_against_a_workspace_of_the_june_surface(june_mock):
 
     assert run.exit_code == 0, run.report + run.stderr
     assert "Result: PASSED" in run.report and "getAgentByName" in run.report and "listCatalog" in run.report
+    # The June flows (issue 26): each of their links is required and was followed with a 2xx.
+    for source, target, name in JUNE_FLOW_LINKS:
+        assert_followed(run.report, source, target, name)
     assert "skipped   seedStarterKitV1" in run.report  # fixed names: not sent to a server we do not own
     keyed = [(path, header) for path, header, bearer in june_mock.seen if path.startswith("/api/v1/")]
     assert keyed and all(path.startswith("/api/v1/workspaces/kit/") for path, _ in keyed)

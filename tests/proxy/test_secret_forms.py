@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -121,6 +122,11 @@ def test_location_headers_and_text_bodies_in_the_har_and_reports(tmp_path):
             app.har = HarWriter(tmp_path / "l.har", "upstream")
             answer = requests.get(live.url + "/api/tools", headers=AUTH, timeout=10, allow_redirects=False)
             assert answer.status_code == 302 and token in answer.headers["Location"]  # passed on unchanged
+            # The proxy checks and records an exchange once the last chunk has gone, in the
+            # server's thread: the client can have the whole answer first.
+            deadline = time.monotonic() + 10
+            while not app.findings.exchanges and time.monotonic() < deadline:
+                time.sleep(0.01)
             app.har.close()
             report = json.dumps(app.findings.data()) + app.findings.text()
     finally:

@@ -18,7 +18,7 @@ import requests
 from reliability_support import API_KEY, AUTH, ServedMock
 from runtime_support import LoopbackTool
 
-from mockserver.runtime.forward import ForwardPool, ProxyBusy
+from mockserver.basics.pool import BoundedPool, PoolBusy
 
 CLIENT_TIMEOUT = 30  # seconds: far longer than any answer here takes unless it is starved
 EGRESS = "/_egress/agent-system"
@@ -120,14 +120,14 @@ def test_the_forward_timeout_answers_504(make_api):
 
 
 def test_the_pool_bounds_each_caller_and_the_total_and_frees_a_slot_when_work_ends():
-    pool = ForwardPool(slots=3, per_caller=2)
+    pool = BoundedPool(slots=3, per_caller=2)
     gate = threading.Event()
     work = lambda: (gate.wait(30), (200, b"{}", "application/json"))[1]
     held = [pool.submit("a", work), pool.submit("a", work)]
-    with pytest.raises(ProxyBusy):
+    with pytest.raises(PoolBusy):
         pool.submit("a", work)  # a's share
     held.append(pool.submit("b", work))
-    with pytest.raises(ProxyBusy):
+    with pytest.raises(PoolBusy):
         pool.submit("c", work)  # the whole pool
     gate.set()
     assert [f.result(timeout=30)[0] for f in held] == [200, 200, 200]

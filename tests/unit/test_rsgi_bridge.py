@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from mockserver.surface.control import reads_own_body
 from mockserver.web.rsgi_bridge import DELAY_KEY, RSGIBridge
 
 
@@ -279,9 +280,42 @@ def test_the_app_iterable_is_closed():
     assert protocol.answer[0] == 204 and closed == [True]
 
 
-def test_the_unlimited_path_reads_bodies_of_any_size():
-    # A state import (PUT /_mock/state) may be larger than any API body.
+@pytest.mark.parametrize("path", ["/_mock/state", "/_mock/workspaces/acme/state"])
+def test_the_state_imports_read_bodies_of_any_size(path):
+    # A state import (PUT /_mock/state, also a workspace's) may be larger than any API body.
     protocol = Protocol([b"x" * 100] * 50)
-    scope = Scope("PUT", "/_mock/state", headers=[("transfer-encoding", "chunked")])
-    run_async(RSGIBridge(echo_app, 1000, unlimited_path="/_mock/state").__rsgi__(scope, protocol))
+    scope = Scope("PUT", path, headers=[("transfer-encoding", "chunked")])
+    run_async(RSGIBridge(echo_app, 1000, unlimited=reads_own_body).__rsgi__(scope, protocol))
     assert protocol.read == 5000 and json.loads(protocol.answer[2])["CONTENT_LENGTH"] == "5000"
+
+
+def test_a_state_import_is_spooled_to_a_file_not_kept_in_memory():
+    seen: list[Any] = []
+
+    def app(environ: dict[str, Any], start_response) -> list[bytes]:
+        seen.append(environ["wsgi.input"])
+        body = environ["wsgi.input"].read()
+        start_response("200 OK", [("Content-Length", "0")])
+        return [b""] if body == b"x" * 3_000_000 else [b"wrong"]
+
+    protocol = Protocol([b"x" * 100_000] * 30)
+    scope = Scope("PUT", "/_mock/state", headers=[("content-length", "3000000")])
+    run_async(RSGIBridge(app, 1000, unlimited=reads_own_body).__rsgi__(scope, protocol))
+    assert protocol.answer[0] == 200 and protocol.answer[2] == b""
+    assert seen[0]._rolled and seen[0].closed  # on disk past 1 MiB, and closed after the answer
+
+
+@pytest.mark.parametrize("cut", [True, False], ids=["client gone", "short of its length"])
+def test_a_state_import_cut_short_is_a_400(cut):
+    protocol = Protocol([b"{}"] * 3, cut=cut)
+    scope = Scope("PUT", "/_mock/state", headers=[("content-length", "100")])
+    run_async(RSGIBridge(echo_app, 1000, unlimited=reads_own_body).__rsgi__(scope, protocol))
+    assert protocol.answer[0] == 400
+    assert json.loads(protocol.answer[2]) == {"error": "request body ended before its Content-Length"}
+
+
+def test_other_control_calls_keep_the_body_limit():
+    protocol = Protocol([b"x" * 100] * 50)
+    scope = Scope("GET", "/_mock/state", headers=[("transfer-encoding", "chunked")])
+    run_async(RSGIBridge(echo_app, 1000, unlimited=reads_own_body).__rsgi__(scope, protocol))
+    assert int(json.loads(protocol.answer[2])["CONTENT_LENGTH"]) <= 1100  # the limit and one chunk, for the 413

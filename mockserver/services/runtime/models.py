@@ -612,7 +612,8 @@ class RuntimeBackend(Persistent):
         """The OAuth callback: a state this mock signed, unexpired and unused, stores the consent."""
         data, _, signature = (state or "").partition(".")
         expected = hmac.new(self._state_key, data.encode(), hashlib.sha256).hexdigest()
-        if not data or not hmac.compare_digest(signature, expected):
+        # As bytes: compare_digest refuses str with non-ASCII characters (any text can arrive here).
+        if not data or not hmac.compare_digest(signature.encode(), expected.encode()):
             raise ApiError(400, "invalid OAuth state")
         claims = json.loads(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)))
         with self.platform.lock:
