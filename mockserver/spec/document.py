@@ -7,8 +7,12 @@ once, when the spec is loaded, so no request parses or compiles anything from th
 
 from __future__ import annotations
 
+import hashlib
 import json
+import marshal
+import os
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -16,7 +20,6 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
 from ..basics.errors import ApiError
@@ -566,9 +569,46 @@ def _load_cached(path: str, mtime_ns: int) -> Spec:
 
 @lru_cache(maxsize=8)
 def _read_document(path: str, mtime_ns: int) -> Mapping[str, Any]:
-    with open(path, encoding="utf-8") as fh:
-        document: Mapping[str, Any] = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    return document
+    """The parsed document. Parsing YAML was a fifth of a session's start-up, so the parsed form
+    is kept in a cache keyed by the file's content (a changed document is parsed afresh)."""
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    cached = _parsed_cache_file(raw)
+    try:
+        document = marshal.loads(cached.read_bytes()) if cached else None
+    except (OSError, ValueError, EOFError, TypeError):  # absent or unreadable: parse it
+        document = None
+    if isinstance(document, dict):
+        return document
+    import yaml  # only on a cache miss
+
+    parsed: dict[str, Any] = yaml.load(raw.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    if cached:
+        _store_parsed(cached, parsed)
+    return parsed
+
+
+def _parsed_cache_file(raw: bytes) -> Path | None:
+    """Where the parsed form of a document with this content lives: the user's cache directory
+    (``$XDG_CACHE_HOME`` or ``~/.cache``), one file per content hash, Python and marshal version."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):  # no usable home: no cache
+        return None
+    digest = hashlib.sha256(raw).hexdigest()[:32]
+    version = f"py{sys.version_info[0]}{sys.version_info[1]}-m{marshal.version}"
+    return Path(base, "runagents-mock", "parsed-openapi", f"{digest}-{version}.marshal")
+
+
+def _store_parsed(target: Path, document: Any) -> None:
+    """Best effort: a document marshal cannot hold, or a cache we cannot write, is parsed each time."""
+    try:
+        data = marshal.dumps(document)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f"{target.name}.{os.getpid()}-{id(document)}.tmp")
+        partial.write_bytes(data)
+        os.replace(partial, target)  # readers see the whole file or none
+    except (OSError, ValueError):
+        pass
 
 
 @dataclass(frozen=True)
