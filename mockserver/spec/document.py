@@ -15,18 +15,17 @@ import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from jsonschema import Draft202012Validator, FormatChecker
 
 from ..basics.errors import ApiError
 from ..basics.nesting import may_nest_deeply, nesting_problem
 from .matching import PathTable, template_regex
 
 if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator, FormatChecker
     from werkzeug.datastructures import Headers
 
 _JSON_ONLY = frozenset({"application/json"})
@@ -85,17 +84,28 @@ def dereference(document: Mapping[str, Any]) -> Any:
 # platform refuses a value that breaks it. jsonschema checks `uri` only with an optional
 # package, so the one rule the mock applies is registered here: an absolute URI (a scheme,
 # `:`, then no whitespace or control characters), as the compiled validator also requires.
-_FORMATS = FormatChecker()
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s\x00-\x1f\x7f]*")
 
 
-@_FORMATS.checks("uri")  # type: ignore[untyped-decorator]
 def _is_uri(value: object) -> bool:
     return not isinstance(value, str) or _URI.fullmatch(value) is not None
 
 
+@cache
+def _formats() -> FormatChecker:
+    from jsonschema import FormatChecker
+
+    formats = FormatChecker()
+    formats.checks("uri")(_is_uri)
+    return formats
+
+
 def _validator(schema: Mapping[str, Any]) -> Draft202012Validator:
-    return Draft202012Validator(schema, format_checker=_FORMATS)
+    """jsonschema's validator: what names a problem. Imported on first use (a tenth of a
+    session's start-up): valid input is answered by the compiled check alone."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema, format_checker=_formats())
 
 
 # --- error messages ---------------------------------------------------------------------
@@ -174,8 +184,12 @@ class RequestCheck:
     goes through jsonschema, whose errors our messages (x-error-messages, field paths) come from.
     """
 
-    validator: Draft202012Validator
+    schema: Mapping[str, Any]
     fast: Any = None
+
+    @cached_property
+    def validator(self) -> Draft202012Validator:
+        return _validator(self.schema)
 
     @classmethod
     def compile(cls, schema: Mapping[str, Any]) -> RequestCheck:
@@ -185,7 +199,14 @@ class RequestCheck:
                 fast = jsonschema_rs.Draft202012Validator(dict(schema), validate_formats=True)
             except Exception:
                 fast = None
-        return cls(_validator(schema), fast)
+        # Without the compiled check, jsonschema answers every input: built now, not mid-request.
+        return cls(schema, fast) if fast is not None else cls._with_validator(schema)
+
+    @classmethod
+    def _with_validator(cls, schema: Mapping[str, Any]) -> RequestCheck:
+        check = cls(schema)
+        _ = check.validator
+        return check
 
     def is_valid(self, instance: Any) -> bool:
         if self.fast is not None:
