@@ -7,23 +7,25 @@ once, when the spec is loaded, so no request parses or compiles anything from th
 
 from __future__ import annotations
 
+import hashlib
 import json
+import marshal
+import os
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import yaml
-from jsonschema import Draft202012Validator, FormatChecker
 
 from ..basics.errors import ApiError
 from ..basics.nesting import may_nest_deeply, nesting_problem
 from .matching import PathTable, template_regex
 
 if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator, FormatChecker
     from werkzeug.datastructures import Headers
 
 _JSON_ONLY = frozenset({"application/json"})
@@ -82,7 +84,6 @@ def dereference(document: Mapping[str, Any]) -> Any:
 # platform refuses a value that breaks it. jsonschema checks `uri` only with an optional
 # package, so the one rule the mock applies is registered here: an absolute URI (a scheme,
 # `:`, then no whitespace or control characters), as the compiled validator also requires.
-_FORMATS = FormatChecker()
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s\x00-\x1f\x7f]*")
 
 
@@ -90,11 +91,21 @@ def _is_uri(value: object) -> bool:
     return not isinstance(value, str) or _URI.fullmatch(value) is not None
 
 
-_FORMATS.checks("uri")(_is_uri)
+@cache
+def _formats() -> FormatChecker:
+    from jsonschema import FormatChecker
+
+    formats = FormatChecker()
+    formats.checks("uri")(_is_uri)
+    return formats
 
 
 def _validator(schema: Mapping[str, Any]) -> Draft202012Validator:
-    return Draft202012Validator(schema, format_checker=_FORMATS)
+    """jsonschema's validator: what names a problem. Imported on first use (a tenth of a
+    session's start-up): valid input is answered by the compiled check alone."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema, format_checker=_formats())
 
 
 # --- error messages ---------------------------------------------------------------------
@@ -174,8 +185,12 @@ class RequestCheck:
     goes through jsonschema, whose errors our messages (x-error-messages, field paths) come from.
     """
 
-    validator: Draft202012Validator
+    schema: Mapping[str, Any]
     fast: jsonschema_rs.Draft202012Validator | None = None
+
+    @cached_property
+    def validator(self) -> Draft202012Validator:
+        return _validator(self.schema)
 
     @classmethod
     def compile(cls, schema: Mapping[str, Any]) -> RequestCheck:
@@ -185,7 +200,14 @@ class RequestCheck:
                 fast = jsonschema_rs.Draft202012Validator(dict(schema), validate_formats=True)
             except Exception:
                 fast = None
-        return cls(_validator(schema), fast)
+        # Without the compiled check, jsonschema answers every input: built now, not mid-request.
+        return cls(schema, fast) if fast is not None else cls._with_validator(schema)
+
+    @classmethod
+    def _with_validator(cls, schema: Mapping[str, Any]) -> RequestCheck:
+        check = cls(schema)
+        _ = check.validator
+        return check
 
     def is_valid(self, instance: Any) -> bool:
         if self.fast is not None:
@@ -568,9 +590,46 @@ def _load_cached(path: str, mtime_ns: int) -> Spec:
 
 @lru_cache(maxsize=8)
 def _read_document(path: str, mtime_ns: int) -> Mapping[str, Any]:
-    with open(path, encoding="utf-8") as fh:
-        document: Mapping[str, Any] = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    return document
+    """The parsed document. Parsing YAML was a fifth of a session's start-up, so the parsed form
+    is kept in a cache keyed by the file's content (a changed document is parsed afresh)."""
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    cached = _parsed_cache_file(raw)
+    try:
+        document = marshal.loads(cached.read_bytes()) if cached else None
+    except (OSError, ValueError, EOFError, TypeError):  # absent or unreadable: parse it
+        document = None
+    if isinstance(document, dict):
+        return document
+    import yaml  # only on a cache miss
+
+    parsed: dict[str, Any] = yaml.load(raw.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    if cached:
+        _store_parsed(cached, parsed)
+    return parsed
+
+
+def _parsed_cache_file(raw: bytes) -> Path | None:
+    """Where the parsed form of a document with this content lives: the user's cache directory
+    (``$XDG_CACHE_HOME`` or ``~/.cache``), one file per content hash, Python and marshal version."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):  # no usable home: no cache
+        return None
+    digest = hashlib.sha256(raw).hexdigest()[:32]
+    version = f"py{sys.version_info[0]}{sys.version_info[1]}-m{marshal.version}"
+    return Path(base, "runagents-mock", "parsed-openapi", f"{digest}-{version}.marshal")
+
+
+def _store_parsed(target: Path, document: Any) -> None:
+    """Best effort: a document marshal cannot hold, or a cache we cannot write, is parsed each time."""
+    try:
+        data = marshal.dumps(document)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f"{target.name}.{os.getpid()}-{id(document)}.tmp")
+        partial.write_bytes(data)
+        os.replace(partial, target)  # readers see the whole file or none
+    except (OSError, ValueError):
+        pass
 
 
 @dataclass(frozen=True)
