@@ -19,6 +19,7 @@ import json
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import IO, TYPE_CHECKING, Any
 
 from ..spec.paths import may_block
@@ -49,8 +50,18 @@ class RSGIBridge:
         body_limit: int,
         unlimited: Callable[[str, str], bool] | None = None,
         body_timeout: float = 30.0,
+        blocking_threads: int | None = None,
     ):
         self.app = app
+        # Requests that may wait on another server run on threads of their own: asyncio's
+        # default pool (min(32, cores + 4), 6 on 2 cores) is smaller than the forwarding and
+        # agent-call pools together, so a full pool of slow tools would hold up calls the
+        # mock answers itself. None: asyncio's default pool.
+        self._blocking = (
+            ThreadPoolExecutor(blocking_threads, thread_name_prefix="runagents-mock-blocking")
+            if blocking_threads
+            else None
+        )
         self.body_limit = body_limit  # read at most this much (+ one chunk); the app answers the 413
         self.unlimited = unlimited  # (method, path) -> bodies of any size go there (a state import)
         self.body_timeout = body_timeout
@@ -90,7 +101,8 @@ class RSGIBridge:
         if may_block(environ["REQUEST_METHOD"], environ["PATH_INFO"]):
             # Its answer waits on another server (a tool, an agent) that may call back into
             # the mock: run it on a thread so the loop keeps serving.
-            status, answer_headers, result = await asyncio.to_thread(self._call, environ)
+            loop = asyncio.get_running_loop()
+            status, answer_headers, result = await loop.run_in_executor(self._blocking, self._call, environ)
         else:
             status, answer_headers, result = self._call(environ)
         try:
