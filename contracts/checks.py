@@ -21,12 +21,16 @@ schemathesis test running in the same process.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import requests
-from schemathesis import Case, CheckContext, CheckFunction, Response
+from schemathesis import CheckContext, CheckFunction, Response
 from schemathesis.checks import CHECKS, load_all_checks
 
 from .session import ContractSession
+
+if TYPE_CHECKING:
+    from schemathesis.specs.openapi.schemas import OpenApiCase  # Case[the OpenAPI operation]
 
 # Ours replaces it (see no_server_error).
 REPLACED_CHECKS = ("not_a_server_error",)
@@ -57,10 +61,13 @@ def builtin_check_names() -> list[str]:
 def builtin_check(name: str) -> CheckFunction:
     if name not in builtin_check_names():
         raise ValueError(f"schemathesis has no check named {name!r}; it has: " + ", ".join(builtin_check_names()))
-    return CHECKS.get_one(name)
+    check = CHECKS.get_one(name)
+    if isinstance(check, type):  # a class-based check (none of schemathesis' own is one)
+        raise ValueError(f"check {name!r} is class-based; runagents-contract runs function checks only")
+    return check
 
 
-def no_server_error(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+def no_server_error(ctx: CheckContext, response: Response, case: OpenApiCase) -> bool | None:
     status = response.status_code
     if status != 500 and str(status) in case.operation.responses.status_codes:
         return None  # a failure mode the spec documents, e.g. 502 "failed to reach agent"
@@ -70,7 +77,7 @@ def no_server_error(ctx: CheckContext, response: Response, case: Case) -> bool |
 # Verdict of the unauthenticated probe, per operation: None when it passed, else the violation.
 AuthVerdicts = dict[str, "ContractViolation | None"]
 # (case, status, content type, body) -> how that answer breaks the spec; [] when it conforms.
-SpecProblems = Callable[[Case, int, str, bytes], list[str]]
+SpecProblems = Callable[["OpenApiCase", int, str, bytes], list[str]]
 
 
 def make_auth_check(session: ContractSession, documented_401: SpecProblems, verdicts: AuthVerdicts) -> CheckFunction:
@@ -81,7 +88,7 @@ def make_auth_check(session: ContractSession, documented_401: SpecProblems, verd
     for every later request of that operation, which keeps Hypothesis' replays consistent.
     """
 
-    def auth_enforced(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    def auth_enforced(ctx: CheckContext, response: Response, case: OpenApiCase) -> bool | None:
         label = case.operation.label
         if getattr(case.operation.definition, "raw", {}).get("security") == []:
             return None  # documented as keyless (the agent runtime's calls)
@@ -97,7 +104,7 @@ def make_auth_check(session: ContractSession, documented_401: SpecProblems, verd
 
 
 def _probe_without_key(
-    session: ContractSession, response: Response, case: Case, documented_401: SpecProblems
+    session: ContractSession, response: Response, case: OpenApiCase, documented_401: SpecProblems
 ) -> ContractViolation | None:
     probe = response.request.copy()
     for header in AUTH_HEADERS:

@@ -12,7 +12,7 @@ pending access requests are rejected.
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -151,10 +151,10 @@ class Cleaner:
         ok: Container[int] = SUCCESS,
         json_body: Any = None,
         params: dict[str, str] | None = None,
-        **path: str,
+        path: Mapping[str, str] | None = None,
     ) -> requests.Response | None:
         """The response when its status is in ``ok``; otherwise None, with the problem recorded."""
-        url = self._url(operation_id, **path)
+        url = self._url(operation_id, **(path or {}))
         try:
             response = self.session.request(
                 method, url, json=json_body, params=params, headers=self.headers, timeout=30
@@ -186,7 +186,7 @@ class Cleaner:
             if not name.startswith(self.prefix):
                 continue  # never ours: leave it alone
             path = {"namespace": namespace, "name": name} if kind.plural == "agents" else {"name": name}
-            response = self._call("DELETE", kind.delete_operation, result, ok=SUCCESS_OR_GONE, **path)
+            response = self._call("DELETE", kind.delete_operation, result, ok=SUCCESS_OR_GONE, path=path)
             if response is not None and response.status_code != 404:
                 result.deleted.setdefault(kind.plural, []).append(f"{namespace}/{name}" if namespace else name)
 
@@ -200,7 +200,7 @@ class Cleaner:
                     open_runs.add(run["id"])
         for run_id in sorted(open_runs):
             response = self._call(
-                "PATCH", "updateRun", result, ok=SUCCESS_OR_SETTLED, json_body={"status": "FAILED"}, id=run_id
+                "PATCH", "updateRun", result, ok=SUCCESS_OR_SETTLED, json_body={"status": "FAILED"}, path={"id": run_id}
             )
             if response is not None and response.ok:
                 result.closed.append(f"run {run_id}")
@@ -216,7 +216,7 @@ class Cleaner:
                     result,
                     ok=SUCCESS_OR_SETTLED,
                     json_body={"reason": CLEANUP_REASON},
-                    id=item["id"],
+                    path={"id": item["id"]},
                 )
                 if response is not None and response.ok:
                     result.closed.append(f"access request {item['id']}")

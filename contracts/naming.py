@@ -17,7 +17,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from schemathesis import Case
+    from schemathesis.specs.openapi.schemas import OpenApiCase  # Case[the OpenAPI operation]
 
 # Top-level request-body fields that name a resource the request creates or refers to.
 # Referred-to names get the prefix too, so a test agent is never attached to a real tool.
@@ -62,7 +62,7 @@ def _prefixed_body(body: Any, prefix: str) -> Any:
     return new
 
 
-def _body_is_invalid_on_purpose(case: Case) -> bool:
+def _body_is_invalid_on_purpose(case: OpenApiCase) -> bool:
     """A negative case whose body breaks the spec: tidying its names could make it valid."""
     from schemathesis.core.parameters import ParameterLocation
 
@@ -71,7 +71,7 @@ def _body_is_invalid_on_purpose(case: Case) -> bool:
     return component is not None and component.mode.is_negative
 
 
-def apply_name_prefix(case: Case, prefix: str) -> None:
+def apply_name_prefix(case: OpenApiCase, prefix: str) -> None:
     """Rewrite ``case`` in place so every name it sends carries ``prefix``.
 
     A body that is invalid on purpose is sent as generated: a conforming server refuses it,

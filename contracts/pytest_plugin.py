@@ -137,11 +137,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # ("test_operation"), so JUnit cannot tell the operations apart; put the operation back in.
     for item in items:
         label = getattr(item, "operation_label", None)
-        if label and not item.nodeid.endswith(f"[{label}]"):
+        if not label or not isinstance(item, pytest.Function) or item.parent is None:
+            continue
+        if not item.nodeid.endswith(f"[{label}]"):
             if hasattr(item, "_id"):  # pytest >= 9.2: structured node ids
                 item._id = item.parent.id.child(item.originalname).with_params(label)
-            else:
-                item._nodeid = f"{item.parent.nodeid}::{item.originalname}[{label}]"
+            else:  # pytest < 9.2 (its attribute, unknown to the newer pytest mypy reads)
+                setattr(item, "_nodeid", f"{item.parent.nodeid}::{item.originalname}[{label}]")  # noqa: B010
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -11,14 +11,17 @@ import collections
 import re
 import shlex
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from schemathesis import Case, Response
+from schemathesis import Response
 
 from mockserver.spec.conformance_report import Deviation as DeviationRecord
 from mockserver.spec.conformance_report import body_excerpt
 
 from .checks import ContractViolation
+
+if TYPE_CHECKING:
+    from schemathesis.specs.openapi.schemas import OpenApiCase  # Case[the OpenAPI operation]
 
 
 @dataclass
@@ -27,7 +30,7 @@ class Deviation(DeviationRecord):
     and how to build one from what schemathesis reports."""
 
     @classmethod
-    def from_failure(cls, failure: Any, check: str, case: Case, response: Response) -> Deviation:
+    def from_failure(cls, failure: Any, check: str, case: OpenApiCase, response: Response) -> Deviation:
         expected, got = expected_and_got(failure, check, response)
         own = getattr(failure, "exception", None)  # schemathesis wraps our checks' AssertionErrors
         if isinstance(own, ContractViolation) and own.probe is not None:
@@ -54,7 +57,9 @@ class Deviation(DeviationRecord):
         )
 
     @classmethod
-    def _from_probe(cls, violation: ContractViolation, check: str, case: Case, expected: str, got: str) -> Deviation:
+    def _from_probe(
+        cls, violation: ContractViolation, check: str, case: OpenApiCase, expected: str, got: str
+    ) -> Deviation:
         """The deviation as the probe saw it: its own request (e.g. without a key) and answer."""
         probe = violation.probe
         assert probe is not None
@@ -147,12 +152,14 @@ class Results:
         # flow -> the required links that got directed walks of their own (stateful.cover_required_links)
         self.directed: dict[str, list[str]] = collections.defaultdict(list)
 
-    def record_response(self, case: Case, response: Response) -> None:
+    def record_response(self, case: OpenApiCase, response: Response) -> None:
         tally = self.tallies[case.operation.label]
         tally.requests += 1
         tally.statuses[response.status_code] += 1
 
-    def record_failures(self, failures: list[tuple[str, Any]], case: Case, response: Response, flow: str = "") -> None:
+    def record_failures(
+        self, failures: list[tuple[str, Any]], case: OpenApiCase, response: Response, flow: str = ""
+    ) -> None:
         """``flow``: the link flow whose sequence sent the request; "" for per-operation requests."""
         where = f"{flow} sequence" if flow else "generated requests"
         for check, failure in failures:

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from schemathesis import BaseSchema, Case, Response
+from schemathesis import Response
 from schemathesis.checks import CheckResult
 
 from mockserver.basics.jsonhttp import json_or_none
+from mockserver.spec.security import auth_headers
 
 from .api import (
     SpecLink,
     SpecOperation,
-    auth_headers,
     build_schema,
     load_document,
     skipped_operations,
@@ -32,6 +32,11 @@ from .results import Results
 from .session import ContractSession
 from .settings import APIS, RunSettings
 from .target import Target
+
+if TYPE_CHECKING:
+    from schemathesis.specs.openapi.schemas import OpenApiCase, OpenApiSchema  # Case[the OpenAPI operation]
+
+    from mockserver.spec.document import Spec
 
 
 class ContractRun:
@@ -55,7 +60,7 @@ class ContractRun:
             self.skipped = skipped_operations(
                 self.document, read_only=self.settings.read_only, in_process=self.target.in_process
             )
-            self.schema: BaseSchema = build_schema(
+            self.schema: OpenApiSchema = build_schema(
                 self.document,
                 base_url=self.target.base_url,
                 api_key=self.api_key,
@@ -90,13 +95,13 @@ class ContractRun:
 
     # --- what the tests call --------------------------------------------------------------
 
-    def prepare(self, case: Case, name_prefix: str | None = None) -> None:
+    def prepare(self, case: OpenApiCase, name_prefix: str | None = None) -> None:
         """Called right before a request is sent: every name in it gets the run's prefix
         (or ``name_prefix``, which must start with it)."""
         apply_name_prefix(case, name_prefix or self.settings.name_prefix)
 
     def check_response(
-        self, case: Case, response: Response, flow: str = "", recorder: Any = None, skip: tuple[str, ...] = ()
+        self, case: OpenApiCase, response: Response, flow: str = "", recorder: Any = None, skip: tuple[str, ...] = ()
     ) -> None:
         """Run every check on ``response``; record what was seen; raise on deviations.
 
@@ -147,19 +152,19 @@ class ContractRun:
     def _after_validate_hook(self) -> Callable[..., None]:
         # schemathesis hands every check's outcome, with the check's name, to this hook; it is
         # how a failure is tied to the check that found it. Registered on our schema only.
-        def after_validate(context: Any, case: Case, response: Response, results: list[CheckResult]) -> None:
+        def after_validate(context: Any, case: OpenApiCase, response: Response, results: list[CheckResult]) -> None:
             self._last_check_results = list(results)
 
         return after_validate
 
     @cached_property
-    def _validating_spec(self) -> Any:
+    def _validating_spec(self) -> Spec:
         """The spec as runagents-mock compiles it: validates the unauthenticated probe's 401."""
         from mockserver.spec.document import Spec
 
         return Spec(self.document)
 
-    def _documented_401_problems(self, case: Case, status: int, content_type: str, body: bytes) -> list[str]:
+    def _documented_401_problems(self, case: OpenApiCase, status: int, content_type: str, body: bytes) -> list[str]:
         operation = self.by_label.get(case.operation.label)
         if operation is None:
             return []

@@ -18,13 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 import hypothesis
 from hypothesis.stateful import Bundle, rule
-from schemathesis import Case, GenerationMode, Response
+from schemathesis import GenerationMode, Response
 from schemathesis.generation.meta import TestPhase
 from schemathesis.generation.stateful.state_machine import APIStateMachine, StepInput, StepOutput
 
-from .api import key_header
+from mockserver.spec.security import key_header
 
 if TYPE_CHECKING:
+    from schemathesis.specs.openapi.schemas import OpenApiCase  # Case[the OpenAPI operation]
+    from schemathesis.specs.openapi.stateful import OpenAPIStateMachine
+
     from .api import SpecLink
     from .run import ContractRun
 
@@ -37,6 +40,9 @@ def state_machine_for(
     key_name = (key_header(run.document) or (None, None))[1]
 
     class ContractStateMachine(base):  # type: ignore[misc, valid-type]
+        following: str | None = None  # the link the current step follows
+        linked_path: dict[str, str] | None = None  # the path values that link put in
+
         def setup(self) -> None:
             number = run.results.record_scenario(flow)
             # Names unique to the scenario, so it never meets an earlier scenario's resources.
@@ -50,31 +56,32 @@ def state_machine_for(
             self.following = input.transition.id if input.transition is not None and input.is_applied else None
             # The path values the link put in, to tell whether they are what is sent.
             self.linked_path = dict(input.case.path_parameters or {}) if input.transition is not None else None
-            return super().step(input)
+            output: StepOutput = super().step(input)
+            return output
 
-        def before_call(self, case: Case) -> None:
+        def before_call(self, case: OpenApiCase) -> None:
             run.prepare(case, self.name_prefix)
 
-        def get_call_kwargs(self, case: Case) -> dict[str, Any]:
+        def get_call_kwargs(self, case: OpenApiCase) -> dict[str, Any]:
             return {"session": run.session}
 
         def validate_response(
-            self, response: Response, case: Case, additional_checks: Any = None, **kwargs: Any
+            self, response: Response, case: OpenApiCase, additional_checks: Any = None, **kwargs: Any
         ) -> None:
             # A link value without the run's prefix (a name a server took from a body sent as
             # generated, invalid on purpose) is rewritten before sending (naming.py), so the
             # request names another resource; ensure_resource_availability would still read its
             # 404 as "the resource just created is gone". It says nothing about that resource.
-            if getattr(self, "following", None):
+            if self.following:
                 run.results.record_link(self.following, 200 <= response.status_code < 300)
                 self.following = None
-            linked = getattr(self, "linked_path", None)
+            linked = self.linked_path
             replaced = linked is not None and any(case.path_parameters.get(k) != v for k, v in linked.items())
-            skip = ("ensure_resource_availability",) if replaced else ()
+            skip: tuple[str, ...] = ("ensure_resource_availability",) if replaced else ()
             # A key a link put in the key header (UseKey: the key just minted) is one the server
             # handed out, valid; ignored_auth takes any key it did not set for generated, invalid
             # ones, so a 200 would read as auth not enforced. The run's own key is still checked.
-            sent_key = (case.headers or {}).get(key_name) if key_name else None
+            sent_key = case.headers.get(key_name) if key_name and case.headers else None
             if sent_key and sent_key != run.api_key:
                 skip += ("ignored_auth",)
             run.check_response(case, response, flow=flow, recorder=self.recorder, skip=skip)
@@ -164,7 +171,7 @@ def _start_rule(operation: Any) -> Any:
     cases = operation.as_strategy(GenerationMode.POSITIVE, phase=TestPhase.STATEFUL)
 
     @rule(target=Bundle("catch_all"), input=cases.map(StepInput.initial))
-    def start(self: APIStateMachine, input: StepInput) -> StepOutput | None:
+    def start(self: OpenAPIStateMachine, input: StepInput) -> StepOutput | None:
         self.recorder.record_case(case=input.case)
         return self._step(input)
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from schemathesis import Case
+from typing import TYPE_CHECKING
 
 from contracts.pytest_plugin import active_run
+
+if TYPE_CHECKING:
+    from schemathesis.specs.openapi.schemas import OpenApiCase  # Case[the OpenAPI operation]
 
 run = active_run()
 
 
 @run.schema.parametrize()
-def test_operation(case: Case) -> None:
+def test_operation(case: OpenApiCase) -> None:
     run.prepare(case)
     response = case.call(session=run.session)
     run.check_response(case, response)

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from .web.app import create_app
 
 __all__ = ["create_app", "MockConfig"]
-__version__ = "0.2.0"  # the one place the version is written (pyproject reads it; CHANGELOG.md)
+__version__ = "0.3.0"  # the one place the version is written (pyproject reads it; CHANGELOG.md)
 
 
 def __getattr__(name: str) -> Any:

@@ -58,9 +58,10 @@ def _connection_loop(spec: LoadSpec, offset: int, deadline: float, out: dict[str
     out["errors"] = errors
 
 
-def _process_main(spec: LoadSpec, connections: int, first: int, start_at: float, queue: Any) -> None:
-    # Every process starts on the same wall-clock instant so the measured windows overlap.
-    time.sleep(max(0.0, start_at - time.time()))
+def _process_main(spec: LoadSpec, connections: int, first: int, go: Any, queue: Any) -> None:
+    # Every process starts when all are ready (imported), so the measured windows overlap.
+    queue.put(None)
+    go.wait()
     deadline = time.perf_counter() + spec.duration
     outs: list[dict[str, Any]] = [{} for _ in range(connections)]
     threads = [
@@ -85,13 +86,16 @@ class PythonLoad:
         queue = ctx.Queue()
         procs = min(self.processes, spec.concurrency)
         shares = [spec.concurrency // procs + (1 if n < spec.concurrency % procs else 0) for n in range(procs)]
-        start_at = time.time() + 1.0  # time for spawned interpreters to import this module
+        go = ctx.Event()  # set once every spawned interpreter has imported this module
         workers = [
-            ctx.Process(target=_process_main, args=(spec, share, sum(shares[:n]), start_at, queue))
+            ctx.Process(target=_process_main, args=(spec, share, sum(shares[:n]), go, queue))
             for n, share in enumerate(shares)
         ]
         for w in workers:
             w.start()
+        for _ in workers:
+            queue.get(timeout=60)  # ready
+        go.set()
         results = [queue.get(timeout=spec.duration + 60) for _ in workers]
         for w in workers:
             w.join(timeout=10)

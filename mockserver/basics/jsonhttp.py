@@ -87,7 +87,7 @@ def _json_pieces(value: Any) -> Iterator[bytes]:
         yield json.dumps(value, separators=(",", ":")).encode()
 
 
-class DecodingList(list):
+class DecodingList(list[bytes]):
     """A list of records kept as JSON bytes that reads as the records: decoded a block at a
     time when reached, so checking a million of them never holds them all decoded (and one
     parse per block is several times faster than one per record)."""

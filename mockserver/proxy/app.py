@@ -17,7 +17,7 @@ from werkzeug.test import run_wsgi_app
 
 from ..basics.jsonhttp import error_body
 from ..basics.origin import OriginPolicy
-from ..services.workspace_keys import KEY_PREFIX  # June workspace keys go in the surface's key header
+from ..spec.security import WORKSPACE_KEY_PREFIX  # June workspace keys go in the surface's key header
 from .config import ANSWERED_BY_HEADER, ProxyConfig
 from .exchange import Exchange, KeptBody, decoded
 from .findings import Findings
@@ -87,7 +87,7 @@ class ProxyApp:
         located = locate(self.surfaces, method, path)
         headers = forwarded_headers(environ)
         if self.config.api_key:
-            self._lend_key(headers, located)
+            self._lend_key(headers, located, self.config.api_key)
         body = self._request_body(environ)
         kept = body if isinstance(body, bytes) else None
         exchange = Exchange(method, path, query, headers, kept, started)
@@ -132,17 +132,17 @@ class ProxyApp:
         surface = next((s for s in self.surfaces if s.name == name), None)
         return next((str(p) for p in self.config.spec_paths if surface and p.name == surface.document), None)
 
-    def _lend_key(self, headers: dict[str, str], located: Located) -> None:
+    def _lend_key(self, headers: dict[str, str], located: Located, api_key: str) -> None:
         """--api-key on a request that carries no key of its own: a workspace key (ra_ws_) in the
         surface's key header when it has one, any other as Authorization: Bearer."""
         key_header = located.surface.key_header
         present = {name.lower() for name in headers}
         if "authorization" in present or (key_header and key_header.lower() in present):
             return
-        if key_header and self.config.api_key.startswith(KEY_PREFIX):
-            headers[key_header] = self.config.api_key
+        if key_header and api_key.startswith(WORKSPACE_KEY_PREFIX):
+            headers[key_header] = api_key
         else:
-            headers["Authorization"] = f"Bearer {self.config.api_key}"
+            headers["Authorization"] = f"Bearer {api_key}"
 
     def _request_body(self, environ: dict[str, Any]) -> Any:
         """The body as bytes when it fits what is kept; else the stream, passed on unread."""
@@ -224,9 +224,12 @@ class ProxyApp:
         try:
             located = exchange.located or locate(self.surfaces, exchange.method, exchange.path)
             problems = exchange_problems(located, exchange, self.upstream.display)
-            operation = located.operation
-            label = (operation.operation_id, *located.label().split(" ", 1)) if operation else None
-            self.findings.add(exchange, problems, label)  # type: ignore[arg-type]
+            operation, named = located.operation, located.label()
+            label = None
+            if operation and named:
+                method, _, path = named.partition(" ")
+                label = (operation.operation_id, method, path)
+            self.findings.add(exchange, problems, label)
             if self.recorder is not None:
                 self.recorder.observe(located, exchange)
             if self.har is not None:

@@ -141,7 +141,7 @@ class Findings:
     def _listed(self, side: str) -> list[Seen]:
         return list(self.seen[side].values())
 
-    def _deviation(self, seen: Seen):
+    def _deviation(self, seen: Seen) -> Deviation:
         d = seen.problem.deviation
         d.seen_in = [f"{seen.count} exchange(s)", *[s for s in d.seen_in if "exchange(s)" not in s]]
         return d
@@ -231,7 +231,7 @@ class Findings:
         """Responses: a case per operation seen, failed by its response problems; requests: a
         case per operation the client called, failed by its request problems or as undocumented."""
         with self.lock:
-            by_side: dict[str, dict[str, list]] = {side: collections.defaultdict(list) for side in SIDES}
+            by_side: dict[str, dict[str, list[Deviation]]] = {side: collections.defaultdict(list) for side in SIDES}
             for side in SIDES:
                 for s in self._listed(side):
                     by_side[side][s.problem.name].append(self._deviation(s))

@@ -113,7 +113,7 @@ def recorded_body(schema: Mapping[str, Any], body: Any) -> Any:
         sub = properties.get(key)
         if isinstance(sub, Mapping) and sub.get("writeOnly"):
             continue
-        if isinstance(value, dict) and _properties(sub):
+        if isinstance(value, dict) and isinstance(sub, Mapping) and _properties(sub):
             out[key] = recorded_body(sub, value)
         elif isinstance(value, list) and isinstance(sub, Mapping) and _properties(sub.get("items")):
             out[key] = [recorded_body(sub["items"], item) for item in value]
@@ -333,10 +333,12 @@ class SessionRecorder:
         op = self._spec_of(operation_id).operations[operation_id]
         properties = _properties(op.body_schema or {})
         body = {k: v for k, v in record.items() if k in properties and v is not None}
-        body = self._clean(operation_id, body)
-        if op.body_validator is not None and op.body_validator.first_error(body) is not None:
+        clean = self._clean(operation_id, body)  # a dict stays a dict
+        if not isinstance(clean, dict):
             return None
-        return body
+        if op.body_validator is not None and op.body_validator.first_error(clean) is not None:
+            return None
+        return clean
 
     # --- the fixture ------------------------------------------------------------------------
 

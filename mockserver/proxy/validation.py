@@ -150,7 +150,7 @@ def _request_error(spec: Spec, operation: Operation, params: dict[str, str], exc
     return None
 
 
-def _missing_credentials(spec: Spec, operation: Operation, headers: Headers, args: MultiDict) -> str | None:
+def _missing_credentials(spec: Spec, operation: Operation, headers: Headers, args: MultiDict[str, str]) -> str | None:
     """What the operation's security requirements ask for and the request lacks (spec/security.py)."""
     return missing_credentials(spec.document, operation.path, operation.method, headers, args)
 

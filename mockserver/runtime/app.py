@@ -156,7 +156,9 @@ class RuntimeHandlers:
         else:
             gateway = f"/v1/_llm_unknown/_llm/{params['namespace']}/{params['agent']}/{params['path']}"
         agent = (params["namespace"], params["agent"])  # whose spend it is (gateway/models.py)
-        return Forward({**request.environ, RUNTIME_CALLER_KEY: caller, "PATH_INFO": gateway, LLM_AGENT_KEY: agent})
+        # PATH_INFO in its WSGI form (UTF-8 bytes as latin-1): the params are decoded text.
+        path_info = gateway.encode("utf-8", "replace").decode("latin-1")
+        return Forward({**request.environ, RUNTIME_CALLER_KEY: caller, "PATH_INFO": path_info, LLM_AGENT_KEY: agent})
 
     # --- the tool proxy ---------------------------------------------------------------
 

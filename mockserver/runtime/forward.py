@@ -19,7 +19,6 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-import requests
 from werkzeug.wrappers import Request
 
 from ..basics.jsonhttp import error_body, json_or_none
@@ -109,6 +108,8 @@ class ToolProxy:
 
     def _send(self, name: str, method: str, url: str, body: bytes, headers: dict[str, str]) -> Answer:
         """The forwarded call; its answer is read up to --max-body-bytes (502 beyond)."""
+        import requests  # on first use: a session start-up need not load it
+
         limit = self.config.max_body_bytes
         try:
             with requests.request(

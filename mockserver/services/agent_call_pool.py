@@ -7,8 +7,6 @@ from __future__ import annotations
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-import requests
-
 from ..basics.errors import ApiError
 from ..basics.pool import BoundedPool, PoolBusy
 from ..config import MockConfig
@@ -45,6 +43,8 @@ class AgentCalls:
 
 
 def _post(url: str, body: Any, headers: dict[str, str], timeout: float) -> tuple[int, Any]:
+    import requests  # on first use: a session start-up need not load it
+
     try:
         response = requests.post(url, json=body, headers=headers, timeout=timeout)
     except requests.RequestException as exc:

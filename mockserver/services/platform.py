@@ -248,7 +248,8 @@ class Platform:
         """Replace all state with an export; raises ValueError (and changes nothing) when it is
         not one. ``clean`` (the redaction rule) is applied record by record as it loads, so a
         large import is not copied whole first."""
-        if not isinstance(state, Mapping) or state.get("version") != STATE_VERSION:
+        version = state.get("version") if isinstance(state, Mapping) else None
+        if isinstance(version, bool) or version != STATE_VERSION:  # true == 1 in Python, not in JSON
             raise ValueError(f"not a runagents-mock state (expected version {STATE_VERSION})")
         with self.lock:
             fresh = Platform(self.config, self.clock, self.workspace, BytePool(self.config.max_stored_bytes))

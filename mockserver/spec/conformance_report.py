@@ -94,7 +94,8 @@ def junit_xml(suites: dict[str, Sequence[TestCase]]) -> bytes:
                 )
                 failure.text = "\n\n".join(render_deviation(n, d, case.name) for n, d in enumerate(case.failures, 1))
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)  # bytes for any encoding but "unicode"
+    return document
 
 
 def deviation_dict(d: Deviation) -> dict[str, Any]:

@@ -7,23 +7,25 @@ once, when the spec is loaded, so no request parses or compiles anything from th
 
 from __future__ import annotations
 
+import hashlib
 import json
+import marshal
+import os
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import yaml
-from jsonschema import Draft202012Validator, FormatChecker
 
 from ..basics.errors import ApiError
 from ..basics.nesting import may_nest_deeply, nesting_problem
 from .matching import PathTable, template_regex
 
 if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator, FormatChecker
     from werkzeug.datastructures import Headers
 
 _JSON_ONLY = frozenset({"application/json"})
@@ -82,17 +84,28 @@ def dereference(document: Mapping[str, Any]) -> Any:
 # platform refuses a value that breaks it. jsonschema checks `uri` only with an optional
 # package, so the one rule the mock applies is registered here: an absolute URI (a scheme,
 # `:`, then no whitespace or control characters), as the compiled validator also requires.
-_FORMATS = FormatChecker()
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s\x00-\x1f\x7f]*")
 
 
-@_FORMATS.checks("uri")  # type: ignore[untyped-decorator]
 def _is_uri(value: object) -> bool:
     return not isinstance(value, str) or _URI.fullmatch(value) is not None
 
 
+@cache
+def _formats() -> FormatChecker:
+    from jsonschema import FormatChecker
+
+    formats = FormatChecker()
+    formats.checks("uri")(_is_uri)
+    return formats
+
+
 def _validator(schema: Mapping[str, Any]) -> Draft202012Validator:
-    return Draft202012Validator(schema, format_checker=_FORMATS)
+    """jsonschema's validator: what names a problem. Imported on first use (a tenth of a
+    session's start-up): valid input is answered by the compiled check alone."""
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(schema, format_checker=_formats())
 
 
 # --- error messages ---------------------------------------------------------------------
@@ -155,11 +168,12 @@ def first_error(validator: Draft202012Validator | RequestCheck, instance: Any, p
     return None
 
 
-jsonschema_rs: Any
 try:  # compiled (Rust) JSON Schema validation, a dependency of the package
     import jsonschema_rs
 except ImportError:  # the pure-Python path alone gives the same answers
-    jsonschema_rs = None
+    _COMPILED = False
+else:
+    _COMPILED = True
 
 
 @dataclass(frozen=True)
@@ -171,18 +185,29 @@ class RequestCheck:
     goes through jsonschema, whose errors our messages (x-error-messages, field paths) come from.
     """
 
-    validator: Draft202012Validator
-    fast: Any = None
+    schema: Mapping[str, Any]
+    fast: jsonschema_rs.Draft202012Validator | None = None
+
+    @cached_property
+    def validator(self) -> Draft202012Validator:
+        return _validator(self.schema)
 
     @classmethod
     def compile(cls, schema: Mapping[str, Any]) -> RequestCheck:
         fast = None
-        if jsonschema_rs is not None:
+        if _COMPILED:
             try:
                 fast = jsonschema_rs.Draft202012Validator(dict(schema), validate_formats=True)
             except Exception:
                 fast = None
-        return cls(_validator(schema), fast)
+        # Without the compiled check, jsonschema answers every input: built now, not mid-request.
+        return cls(schema, fast) if fast is not None else cls._with_validator(schema)
+
+    @classmethod
+    def _with_validator(cls, schema: Mapping[str, Any]) -> RequestCheck:
+        check = cls(schema)
+        _ = check.validator
+        return check
 
     def is_valid(self, instance: Any) -> bool:
         if self.fast is not None:
@@ -310,8 +335,9 @@ class Operation:
         }
 
     @cached_property
-    def query_aliases(self) -> tuple[Parameter, ...]:
-        return tuple(p for p in self.parameters if p.location == "query" and p.alias_of)
+    def query_aliases(self) -> tuple[tuple[str, str], ...]:
+        """(deprecated name, the documented parameter it stands for) of each query alias."""
+        return tuple((p.name, p.alias_of) for p in self.parameters if p.location == "query" and p.alias_of)
 
     @cached_property
     def url_rule(self) -> str:
@@ -364,28 +390,26 @@ class Operation:
                 path[param.name] = value
             elif param.location == "query":
                 query[param.name] = value
-        for param in self.query_aliases:  # handlers see documented names only
-            if param.name in query:
-                value = query.pop(param.name)
-                query.setdefault(param.alias_of or param.name, value)
+        for name, alias_of in self.query_aliases:  # handlers see documented names only
+            if name in query:
+                query.setdefault(alias_of, query.pop(name))
         body = None if raw_body is None else self._parse_body(raw_body)
         return ApiRequest(path=path, query=query, headers=headers, body=body, operation=self)
 
     def _parse_body(self, raw_body: bytes) -> Any:
-        if self.body_schema is None:
+        validator = self.body_validator
+        if validator is None:
             return None  # bodies on operations that take none are ignored, like the real server
-        check = self.body_validator
-        assert check is not None  # a body schema has one
         body = decode_json(raw_body)
         if body is None and not self.body_required:
             body = {}  # JSON null where the body is optional is no body (the vendor CLI's plain approve)
-        elif body == {} and self.body_required and not raw_body.strip() and check.is_valid(body):
+        elif body == {} and self.body_required and not raw_body.strip() and validator.is_valid(body):
             # No body where one is required, and {} would pass: refused, as the platform does
             # (when {} fails, the message naming the missing field says more).
             raise ApiError(400, "request body is required")
         # The schema accepts both names (so messages name the field as sent); then the
         # handler gets the documented name.
-        message = check.first_error(body)
+        message = validator.first_error(body)
         if message:
             raise ApiError(400, message)
         if isinstance(body, dict) and self.body_aliases:
@@ -455,7 +479,7 @@ class Spec:
 
     @staticmethod
     def _operation(
-        path: str, method: str, raw: Mapping[str, Any], shared: list[Any], extensions: Mapping[str, Any]
+        path: str, method: str, raw: Mapping[str, Any], shared: list[Mapping[str, Any]], extensions: Mapping[str, Any]
     ) -> Operation:
         by_key = {(p["name"], p["in"]): p for p in shared}
         by_key.update({(p["name"], p["in"]): p for p in raw.get("parameters", [])})
@@ -566,9 +590,46 @@ def _load_cached(path: str, mtime_ns: int) -> Spec:
 
 @lru_cache(maxsize=8)
 def _read_document(path: str, mtime_ns: int) -> Mapping[str, Any]:
-    with open(path, encoding="utf-8") as fh:
-        document: Mapping[str, Any] = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    return document
+    """The parsed document. Parsing YAML was a fifth of a session's start-up, so the parsed form
+    is kept in a cache keyed by the file's content (a changed document is parsed afresh)."""
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    cached = _parsed_cache_file(raw)
+    try:
+        document = marshal.loads(cached.read_bytes()) if cached else None
+    except (OSError, ValueError, EOFError, TypeError):  # absent or unreadable: parse it
+        document = None
+    if isinstance(document, dict):
+        return document
+    import yaml  # only on a cache miss
+
+    parsed: dict[str, Any] = yaml.load(raw.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    if cached:
+        _store_parsed(cached, parsed)
+    return parsed
+
+
+def _parsed_cache_file(raw: bytes) -> Path | None:
+    """Where the parsed form of a document with this content lives: the user's cache directory
+    (``$XDG_CACHE_HOME`` or ``~/.cache``), one file per content hash, Python and marshal version."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):  # no usable home: no cache
+        return None
+    digest = hashlib.sha256(raw).hexdigest()[:32]
+    version = f"py{sys.version_info[0]}{sys.version_info[1]}-m{marshal.version}"
+    return Path(base, "runagents-mock", "parsed-openapi", f"{digest}-{version}.marshal")
+
+
+def _store_parsed(target: Path, document: Any) -> None:
+    """Best effort: a document marshal cannot hold, or a cache we cannot write, is parsed each time."""
+    try:
+        data = marshal.dumps(document)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f"{target.name}.{os.getpid()}-{id(document)}.tmp")
+        partial.write_bytes(data)
+        os.replace(partial, target)  # readers see the whole file or none
+    except (OSError, ValueError):
+        pass
 
 
 @dataclass(frozen=True)

@@ -51,11 +51,19 @@ def bearer_key(authorization: str) -> str:
     return key.strip() if scheme.lower() == "bearer" else ""
 
 
+class HeaderLookup(Protocol):
+    """A request's headers as read here and by handlers: a lookup by name. werkzeug's
+    ``Headers`` (case-insensitive, and no ``Mapping``) and a plain dict both are one."""
+
+    def get(self, key: str, /) -> str | None: ...
+
+
 # --- what a document asks for ------------------------------------------------------------------
 
 
 def schemes(document: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    return document.get("components", {}).get("securitySchemes", {})
+    found: dict[str, dict[str, Any]] = document.get("components", {}).get("securitySchemes", {})
+    return found
 
 
 def key_header(document: Mapping[str, Any]) -> tuple[str, str] | None:
@@ -81,7 +89,7 @@ def requirements(document: Mapping[str, Any], path: str, method: str) -> list[di
 
 
 def missing_credentials(
-    document: Mapping[str, Any], path: str, method: str, headers: Mapping[str, str], args: Mapping[str, str]
+    document: Mapping[str, Any], path: str, method: str, headers: HeaderLookup, args: Mapping[str, str]
 ) -> str | None:
     """What the operation's requirements ask for and the request lacks; None when one of the
     alternatives is met or the operation needs none (presence only: values are not checked)."""
@@ -95,9 +103,9 @@ def missing_credentials(
     return f"no credentials: the spec asks for {' or '.join(wanted)}" if wanted else None
 
 
-def _presents(scheme: Mapping[str, Any], headers: Mapping[str, str], args: Mapping[str, str]) -> bool:
+def _presents(scheme: Mapping[str, Any], headers: HeaderLookup, args: Mapping[str, str]) -> bool:
     if scheme.get("type") == "http":
-        value = headers.get("Authorization", "")
+        value = headers.get("Authorization") or ""
         return value.lower().startswith(f"{scheme.get('scheme', 'bearer').lower()} ") and bool(
             value.split(" ", 1)[1].strip()
         )

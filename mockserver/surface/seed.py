@@ -32,10 +32,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import yaml
 
 from ..basics.errors import ApiError
 from ..basics.nesting import nesting_problem
@@ -79,18 +78,27 @@ _JUNE_FORM = {"createPolicy": "createPolicyV1"}
 _DRAFT_TRANSITIONS = {"COMPLETED": "completeDeployDraft", "ABANDONED": "abandonDeployDraft"}
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """Fixtures need no anchors/aliases, and aliases let a few bytes expand without bound."""
+@cache
+def _no_alias_loader() -> type:
+    """Built on first use: a mock that is never seeded does not load yaml."""
+    import yaml
 
-    def compose_node(self, parent, index):  # type: ignore[override]
-        if self.check_event(yaml.events.AliasEvent):
-            raise yaml.YAMLError("aliases (*name) are not allowed in fixtures")
-        return super().compose_node(parent, index)
+    class NoAliasLoader(yaml.SafeLoader):
+        """Fixtures need no anchors/aliases, and aliases let a few bytes expand without bound."""
+
+        def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+            if self.check_event(yaml.events.AliasEvent):
+                raise yaml.YAMLError("aliases (*name) are not allowed in fixtures")
+            return super().compose_node(parent, index)
+
+    return NoAliasLoader
 
 
 def parse_seed_text(text: str) -> Mapping[str, Any]:
+    import yaml
+
     try:
-        data = yaml.load(text, Loader=_NoAliasLoader) if text.strip() else {}
+        data = yaml.load(text, Loader=_no_alias_loader()) if text.strip() else {}
     except yaml.YAMLError as exc:
         raise ValueError(f"fixture is neither valid YAML nor JSON: {' '.join(str(exc).split())}") from None
     except RecursionError:
@@ -293,6 +301,8 @@ def _call(
     item: Any,
     path: Mapping[str, str] | None = None,
     v1: bool = False,
-):
+) -> tuple[int, dict[str, Any]]:
+    """Status and answer; each call a seed makes creates or changes one record, and answers it."""
     invoker = server.v1_invoker if v1 else server.invoker
-    return invoker.call(platform, operation_id, item, path)
+    status, record = invoker.call(platform, operation_id, item, path)
+    return status, record

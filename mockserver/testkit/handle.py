@@ -196,7 +196,8 @@ class MockHandle:
         from ..basics.errors import ApiError
 
         try:
-            return self.server.control.advance(seconds)["now"]
+            now: str = self.server.control.advance(seconds)["now"]
+            return now
         except ApiError as exc:
             raise ValueError(exc.message) from None
 

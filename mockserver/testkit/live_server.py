@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from waitress.server import create_server
 
-from ..web.app import create_app
+from ..web.app import MockServer, create_app
 
 
 class LiveServer:
@@ -33,9 +33,10 @@ class LiveServer:
         self._thread = threading.Thread(target=self._server.run, name="runagents-mock", daemon=True)
 
     @property
-    def mock(self):
+    def mock(self) -> MockServer:
         """The app's MockServer: spec, platform, journal, faults."""
-        return self.app.extensions["runagents_mock"]
+        server: MockServer = self.app.extensions["runagents_mock"]  # set by create_app
+        return server
 
     def start(self) -> LiveServer:
         self._thread.start()

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..spec.surfaces import DEFAULT_WORKSPACE
 from ..surface.persistence import restore_state_file
-from ..web.app import create_app
+from ..web.app import MockServer, create_app
 
 
 def read_store(path: Path, workspace: str = DEFAULT_WORKSPACE) -> dict[str, Any]:
@@ -16,4 +16,5 @@ def read_store(path: Path, workspace: str = DEFAULT_WORKSPACE) -> dict[str, Any]
     app = create_app({"state_file": path})
     store = restore_state_file(app)
     store.close()
-    return app.extensions["runagents_mock"].workspaces.get(workspace).export()
+    server: MockServer = app.extensions["runagents_mock"]  # set by create_app
+    return server.workspaces.get(workspace).export()

@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 # struct tcp_info (linux/tcp.h): for a listening socket, tcpi_unacked is its accept queue's length.
 _TCPI_UNACKED = 24
@@ -93,6 +94,16 @@ def find_listener(port: int) -> socket.socket | None:
     return found
 
 
+@dataclass(slots=True)
+class _Refusing:
+    """One refused connection the gate still reads from: its request's head, then its close."""
+
+    conn: socket.socket
+    deadline: float
+    head: bytes = b""
+    answered: bool = False
+
+
 class ConnectionGate(threading.Thread):
     """Answers connections that waited ``patience`` seconds in ``listener``'s queue with a 503."""
 
@@ -117,7 +128,7 @@ class ConnectionGate(threading.Thread):
         while not self._stop.is_set():
             try:
                 for key, _ in self._selector.select(timeout=poll):
-                    self._step(key.fileobj, key.data)
+                    self._step(key.data)
                 now = time.monotonic()
                 waiting = queued_connections(self.listener)
                 if not waiting:
@@ -145,27 +156,25 @@ class ConnectionGate(threading.Thread):
                 self._answer(conn)
                 conn.close()
                 continue
-            self._selector.register(
-                conn, selectors.EVENT_READ, {"head": b"", "answered": False, "deadline": now + self.linger}
-            )
+            self._selector.register(conn, selectors.EVENT_READ, _Refusing(conn, deadline=now + self.linger))
 
-    def _step(self, conn: socket.socket, state: dict) -> None:
+    def _step(self, state: _Refusing) -> None:
         """Read the request's head (then answer) or, once answered, drain until the client closes."""
         try:
-            data = conn.recv(_HEAD_BYTES)
+            data = state.conn.recv(_HEAD_BYTES)
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
             data = b""
         if not data:
-            self._finish(conn, state)
+            self._finish(state)
             return
-        if not state["answered"]:
-            state["head"] = (state["head"] + data)[-_HEAD_BYTES:]
-            if b"\r\n\r\n" in state["head"] or len(state["head"]) >= _HEAD_BYTES:
-                self._answer(conn)
-                state["answered"] = True
-                state["deadline"] = time.monotonic() + self.linger
+        if not state.answered:
+            state.head = (state.head + data)[-_HEAD_BYTES:]
+            if b"\r\n\r\n" in state.head or len(state.head) >= _HEAD_BYTES:
+                self._answer(state.conn)
+                state.answered = True
+                state.deadline = time.monotonic() + self.linger
 
     def _answer(self, conn: socket.socket) -> None:
         try:
@@ -174,13 +183,13 @@ class ConnectionGate(threading.Thread):
         except OSError:
             pass
 
-    def _finish(self, conn: socket.socket, state: dict) -> None:
-        if not state["answered"]:
-            self._answer(conn)
-        self._selector.unregister(conn)
-        conn.close()
+    def _finish(self, state: _Refusing) -> None:
+        if not state.answered:
+            self._answer(state.conn)
+        self._selector.unregister(state.conn)
+        state.conn.close()
 
     def _expire(self, now: float) -> None:
         for key in list(self._selector.get_map().values()):
-            if key.data["deadline"] <= now:
-                self._finish(key.fileobj, key.data)
+            if key.data.deadline <= now:
+                self._finish(key.data)

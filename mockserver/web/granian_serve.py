@@ -26,11 +26,14 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .connection_gate import ConnectionGate, find_listener, port_sockets
 from .rsgi_bridge import RSGIBridge
 from .serving import announce_serving
+
+if TYPE_CHECKING:
+    from ..config import MockConfig
 
 SETTINGS_ENV = "RUNAGENTS_MOCK_SERVE_SETTINGS"
 
@@ -195,7 +198,17 @@ def worker_app() -> RSGIBridge:
         body_limit=config["max_body_bytes"],
         unlimited=reads_own_body,
         body_timeout=(settings.get("limits") or {}).get("body_timeout", 30.0),
+        # Every forwarded tool call and every agent call can wait at once, with room to spare
+        # for the blocking calls that are answered by refusals (a busy pool's 503).
+        blocking_threads=blocking_threads(app.extensions["runagents_mock"].config),
     )
+
+
+def blocking_threads(config: MockConfig) -> int:
+    """Threads for requests that may wait on another server: every forwarded tool call and
+    every agent call can wait at once, with room for the blocking calls answered at once (a
+    refusal, a busy pool's 503)."""
+    return config.forward_slots + config.agent_slots + 4
 
 
 def _announce_then_watch(host: str, port: int, parent: int, idle_timeout: float, max_connections: int | None) -> None:

@@ -18,14 +18,20 @@ import io
 import json
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterable
-from typing import IO, Any
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import IO, TYPE_CHECKING, Any
 
 from ..spec.paths import may_block
 
 # Set (to 0.0) by a server that can delay an answer without blocking; the app then puts the
 # seconds to wait there instead of sleeping.
 from .dispatch import DELAY_KEY
+
+if TYPE_CHECKING:
+    from granian._granian import RSGIHeaders as Headers
+    from granian._granian import RSGIHTTPProtocol as HTTPProtocol
+    from granian.rsgi import Scope
 
 # How much of a too-long body is read and dropped before the 413 goes out.
 _DRAIN_BYTES = 1024 * 1024
@@ -44,8 +50,18 @@ class RSGIBridge:
         body_limit: int,
         unlimited: Callable[[str, str], bool] | None = None,
         body_timeout: float = 30.0,
+        blocking_threads: int | None = None,
     ):
         self.app = app
+        # Requests that may wait on another server run on threads of their own: asyncio's
+        # default pool (min(32, cores + 4), 6 on 2 cores) is smaller than the forwarding and
+        # agent-call pools together, so a full pool of slow tools would hold up calls the
+        # mock answers itself. None: asyncio's default pool.
+        self._blocking = (
+            ThreadPoolExecutor(blocking_threads, thread_name_prefix="runagents-mock-blocking")
+            if blocking_threads
+            else None
+        )
         self.body_limit = body_limit  # read at most this much (+ one chunk); the app answers the 413
         self.unlimited = unlimited  # (method, path) -> bodies of any size go there (a state import)
         self.body_timeout = body_timeout
@@ -59,7 +75,7 @@ class RSGIBridge:
             "wsgi.input_terminated": True,
         }
 
-    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+    async def __rsgi__(self, scope: Scope, protocol: HTTPProtocol) -> None:
         headers = scope.headers
         limit = None if self.unlimited is not None and self.unlimited(scope.method, scope.path) else self.body_limit
         try:
@@ -85,18 +101,19 @@ class RSGIBridge:
         if may_block(environ["REQUEST_METHOD"], environ["PATH_INFO"]):
             # Its answer waits on another server (a tool, an agent) that may call back into
             # the mock: run it on a thread so the loop keeps serving.
-            status, headers, result = await asyncio.to_thread(self._call, environ)
+            loop = asyncio.get_running_loop()
+            status, answer_headers, result = await loop.run_in_executor(self._blocking, self._call, environ)
         else:
-            status, headers, result = self._call(environ)
+            status, answer_headers, result = self._call(environ)
         try:
             if environ[DELAY_KEY]:
                 await asyncio.sleep(environ[DELAY_KEY])
-            if any(name.lower() == "content-length" for name, _ in headers):
-                protocol.response_bytes(status, headers, b"".join(result))
+            if any(name.lower() == "content-length" for name, _ in answer_headers):
+                protocol.response_bytes(status, answer_headers, b"".join(result))
                 return
             # Streamed (SSE, a state export): each chunk is made and sent in turn, never the
             # whole stream in memory.
-            transport = protocol.response_stream(status, headers)
+            transport = protocol.response_stream(status, answer_headers)
             for index, chunk in enumerate(result):
                 if chunk:
                     await transport.send_bytes(chunk)
@@ -109,7 +126,7 @@ class RSGIBridge:
             if not isinstance(body, bytes):
                 body.close()  # a spooled body's temporary file
 
-    async def _read_body(self, headers: Any, protocol: Any, limit: int | None) -> bytes | IO[bytes]:
+    async def _read_body(self, headers: Headers, protocol: HTTPProtocol, limit: int | None) -> bytes | IO[bytes]:
         """The whole body (spooled, when there is no limit), or its first ``body_limit`` bytes and
         a little more: the app refuses anything that long anyway, and the rest is never read. A declared length over the limit
         is read and dropped when it is at most _DRAIN_BYTES over (so the client, still sending,
@@ -134,7 +151,7 @@ class RSGIBridge:
             # sending gets the 413 instead of a reset connection.
         return b"".join(parts)
 
-    def _environ(self, scope: Any, body: bytes | IO[bytes]) -> dict[str, Any]:
+    def _environ(self, scope: Scope, body: bytes | IO[bytes]) -> dict[str, Any]:
         server_host, _, server_port = scope.server.rpartition(":")
         client_host, _, client_port = scope.client.rpartition(":")
         environ = {
@@ -169,7 +186,9 @@ class RSGIBridge:
         """Status, headers and the (not yet consumed) body; the caller closes the body."""
         started: list[Any] = []
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], None]:
             started[:] = [int(status[:3]), headers]
             return _no_write
 
@@ -183,7 +202,7 @@ class _CutBody(Exception):
     """The body stream ended with an error: the client left before the body was complete."""
 
 
-async def _chunks(protocol: Any) -> AsyncIterator[bytes]:
+async def _chunks(protocol: HTTPProtocol) -> AsyncIterator[bytes]:
     """The body's chunks; _CutBody when it was cut short. granian's iterator yields one empty
     chunk at the end of the body, and also one in place of an error (the client hung up before
     the last chunk), then the end's. So a chunk after an empty one means the body was cut
@@ -199,7 +218,7 @@ async def _chunks(protocol: Any) -> AsyncIterator[bytes]:
         yield chunk
 
 
-async def _spooled(headers: Any, protocol: Any) -> IO[bytes]:
+async def _spooled(headers: Headers, protocol: HTTPProtocol) -> IO[bytes]:
     """A body of any size (a state import), in a temporary file once past _SPOOL_BYTES rather
     than in memory: the app reads it as a stream (docs/reliability.md, *Memory*)."""
     spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 (closed after the answer)
@@ -233,7 +252,7 @@ class _Closing:
     def __init__(self, gen: Iterable[bytes], result: Any):
         self.gen, self.result = gen, result
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[bytes]:
         return iter(self.gen)
 
     def close(self) -> None:
@@ -242,7 +261,7 @@ class _Closing:
             close()
 
 
-def _refuse(protocol: Any, status: int, message: str) -> None:
+def _refuse(protocol: HTTPProtocol, status: int, message: str) -> None:
     """Answer a request that never reached the app; the client may be gone already."""
     try:
         protocol.response_bytes(

@@ -87,3 +87,21 @@ def test_a_null_seed_section_and_an_empty_seed_are_empty(api):
 def test_a_null_jwt_body_is_no_body(api):
     response = api.request("POST", "/_mock/jwt", data="null", headers={"Content-Type": "application/json"})
     assert response.status_code == 200 and response.get_json()["claims"]["iss"] == "runagents-mock"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("prefix", ["", "/_workspaces/acme"])
+def test_an_llm_path_of_non_ascii_names_is_a_json_404_not_a_500(api, method, prefix):
+    # Found by st run: the gateway handed the decoded path on as PATH_INFO, which WSGI keeps as latin-1.
+    response = api.request(method, prefix + "/_llm/%C3%B9%F0%B5%98%84/%C2%BD./%F3%A6%8C%A3", auth=False)
+    assert response.status_code == 404, response.get_data(as_text=True)
+    assert error_of(response).startswith(f"no such endpoint: {method} ")
+
+
+def test_a_state_whose_version_is_true_is_refused_and_changes_nothing(api):
+    # JSON's true is not the number 1, though Python compares them equal (found by st run).
+    api.post("/api/tools", json={"name": "kept", "base_url": "https://kept.example.com"})
+    response = api.put("/_mock/state", json={"version": True})
+    assert response.status_code == 400
+    assert error_of(response) == "not a runagents-mock state (expected version 1)"
+    assert [tool["name"] for tool in api.get("/api/tools").get_json()] == ["kept"]

@@ -31,12 +31,16 @@ def run_pytest() -> Callable[..., PytestRun]:
     """``run_pytest(*args, cwd=...)``: a fresh ``python -m pytest`` with this interpreter.
 
     The child gets a clean environment: no PYTEST_* variables from this run (xdist sets
-    some in its workers), no bytecode files written into the repo.
+    some in its workers), no bytecode files written into the repo or the projects (when
+    tests/conftest.py sent bytecode to the suite's cache directory, ``PYTHONPYCACHEPREFIX``,
+    the children share it).
     """
 
     def run(*args: str, cwd: Path = REPO_ROOT, env: dict[str, str] | None = None) -> PytestRun:
         child_env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-        child_env.update(PYTHONDONTWRITEBYTECODE="1", **(env or {}))
+        if "PYTHONPYCACHEPREFIX" not in child_env:  # set by tests/conftest.py when bytecode is off
+            child_env["PYTHONDONTWRITEBYTECODE"] = "1"
+        child_env.update(env or {})
         done = subprocess.run(
             [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
             cwd=cwd,

@@ -11,12 +11,12 @@ derandomized so a run is repeatable. Set ``RUNAGENTS_FUZZ_RANDOM=1`` to explore 
 
 from __future__ import annotations
 
+import copy
 import os
 from urllib.parse import unquote, urlsplit
 
 import pytest
 import schemathesis
-import yaml
 from hypothesis import HealthCheck, settings
 from reliability_support import AUTH, HTTP_TIMEOUT, Client, freeze_clock, live_mock
 from schemathesis import GenerationMode
@@ -27,9 +27,8 @@ from mockserver.spec.document import Spec, default_spec_path
 EXAMPLES = int(os.environ.get("RUNAGENTS_FUZZ_EXAMPLES", "4"))
 DERANDOMIZE = os.environ.get("RUNAGENTS_FUZZ_RANDOM") != "1"
 
-with open(default_spec_path(), encoding="utf-8") as fh:
-    DOCUMENT = yaml.safe_load(fh)
-SPEC = Spec(DOCUMENT)
+SPEC = Spec.load(default_spec_path())  # parsed once per process (every xdist worker collects this module)
+DOCUMENT = copy.deepcopy(SPEC.document)  # schemathesis normalises its document in place; the mock's stays intact
 
 schema = schemathesis.openapi.from_dict(DOCUMENT)
 # Auth is ours to send (below); generated credentials would only turn cases into 401s.

@@ -319,3 +319,43 @@ def test_other_control_calls_keep_the_body_limit():
     scope = Scope("GET", "/_mock/state", headers=[("transfer-encoding", "chunked")])
     run_async(RSGIBridge(echo_app, 1000, unlimited=reads_own_body).__rsgi__(scope, protocol))
     assert int(json.loads(protocol.answer[2])["CONTENT_LENGTH"]) <= 1100  # the limit and one chunk, for the 413
+
+
+def test_calls_the_mock_answers_itself_are_not_held_up_by_a_full_set_of_slow_forwards():
+    """Eight requests that wait on another server (four forwarded tool calls, four agent calls:
+    both pools full) hold eight threads; asyncio's default pool has six on two cores, so a
+    ninth blocking request, one the mock answers at once, waited for them (issue 23, item 3)."""
+    release = __import__("threading").Event()
+
+    def app(environ, start_response):
+        if environ["PATH_INFO"].endswith("/slow"):
+            release.wait(10)
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "2")])
+        return [b"{}"]
+
+    bridge = RSGIBridge(app, body_limit=1024, blocking_threads=12)
+
+    async def scenario():
+        slow = [
+            asyncio.ensure_future(bridge.__rsgi__(Scope("GET", f"/_egress/ns/a/t{i}/slow"), Protocol()))
+            for i in range(8)
+        ]
+        await asyncio.sleep(0.2)  # the eight are on their threads, waiting
+        quick = Protocol()
+        await asyncio.wait_for(bridge.__rsgi__(Scope("GET", "/_egress/ns/a/t9/quick"), quick), 5)
+        held = sum(not task.done() for task in slow)
+        release.set()
+        await asyncio.gather(*slow)
+        return quick.answer, held
+
+    answer, held = run_async(scenario())
+    assert answer is not None and answer[0] == 200
+    assert held == 8  # answered while every slow one still waited
+
+
+def test_serve_sizes_the_blocking_threads_from_both_pools():
+    from mockserver.config import MockConfig
+    from mockserver.web.granian_serve import blocking_threads
+
+    config = MockConfig(forward_slots=4, agent_slots=4)
+    assert blocking_threads(config) > config.forward_slots + config.agent_slots

@@ -14,8 +14,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import requests
-
 from ...basics.errors import ApiError
 from ...spec.paths import runtime_prefix
 from ..runtime.models import agent_env
@@ -280,6 +278,8 @@ class AgentRunner:
         return env
 
     def _await_ready(self, key: Key, generation: int) -> None:
+        import requests  # on first use: a session start-up need not load it
+
         deadline = time.monotonic() + self.limits.start_timeout_seconds
         while time.monotonic() < deadline:
             with self._lock:
