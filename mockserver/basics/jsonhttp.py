@@ -9,12 +9,6 @@ from typing import Any
 from flask import Response
 
 
-def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(
-        json.dumps(body, separators=(",", ":")), status=status, mimetype="application/json", headers=dict(headers or {})
-    )
-
-
 class RecordEncoder:
     """JSON for API answers, each stored record encoded once.
 
