@@ -10,15 +10,14 @@ because the agent answers only after every check below has passed.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 import requests
+from loopback import LoopbackTool
 from reliability_support import API_KEY, AUTH, ServedMock
 
 from mockserver.basics.pool import BoundedPool, PoolBusy
@@ -27,47 +26,10 @@ CLIENT_TIMEOUT = 30  # seconds: far longer than any answer here takes unless it 
 BUSY = "agent calls busy: 2 calls to agent agent-system/{} (or 4 in all) are already waiting on agents; retry later"
 
 
-class HeldAgent:
-    """An agent endpoint on 127.0.0.1: each POST is counted on ``arrived`` and answered
-    ``{"response": "done"}`` once ``release`` is set (at most 90 s, so a broken test never hangs)."""
-
-    def __init__(self) -> None:
-        self.arrived = threading.Semaphore(0)
-        self.release = threading.Event()
-        agent = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                agent.arrived.release()
-                agent.release.wait(90)
-                body = json.dumps({"response": "done", "path": self.path}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                try:
-                    self.wfile.write(body)
-                except OSError:  # the mock gave up on us (its timeout)
-                    pass
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def agent() -> Iterator[HeldAgent]:
-    held = HeldAgent()
+def agent() -> Iterator[LoopbackTool]:
+    """An agent endpoint that holds every call until ``release`` is set."""
+    held = LoopbackTool(hold=True, answer=lambda path, headers: {"response": "done", "path": path})
     yield held
     held.close()
 

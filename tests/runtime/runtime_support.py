@@ -6,9 +6,7 @@ import json
 import os
 import socket
 import subprocess
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -146,49 +144,6 @@ def stop_process(process: subprocess.Popen) -> None:
     process.stderr.close()
 
 
-class LoopbackTool:
-    """A tool on 127.0.0.1: records each request target it receives (``received``) and answers
-    ``{"path", "headers"}`` as it got them. With ``hold``, each request is counted on ``arrived``
-    and waits until ``release`` is set (at most 90 s, so a broken test never hangs the run)."""
-
-    def __init__(self, hold: bool = False):
-        self.received: list[str] = []
-        self.arrived = threading.Semaphore(0)
-        self.release = threading.Event()
-        tool = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self) -> None:
-                tool.received.append(self.path)
-                if hold:
-                    tool.arrived.release()
-                    tool.release.wait(90)
-                body = json.dumps({"path": self.path, "headers": dict(self.headers)}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                try:
-                    self.wfile.write(body)
-                except OSError:  # the proxy gave up on us (its timeout): nothing to answer
-                    pass
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-
 class WorkspaceWorld(World):
     """The same world in one workspace, driven as a user of that workspace would: the June API
     under its base URL (``/api/v1`` or ``/api/v1/workspaces/<ws>``), its control calls under
@@ -228,7 +183,6 @@ class WorkspaceWorld(World):
 
     def invoke_as(self, user: str, call: dict[str, Any]) -> dict[str, Any]:
         """A client app invokes the agent for ``user`` (a JWT the workspace's ingress verifies)."""
-        import json
 
         token = self.call("POST", f"{self.control}/jwt", json={"claims": {"sub": user}}).json()["token"]
         answer = requests.post(

@@ -6,7 +6,7 @@ import hashlib
 import json
 
 import pytest
-from runtime_support import LoopbackTool
+from loopback import LoopbackTool
 
 EGRESS = "/_egress/agent-system/bot"
 

@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import pytest
 import requests
+from loopback import LoopbackTool
 from reliability_support import API_KEY, AUTH, ServedMock
-from runtime_support import LoopbackTool
 
 from mockserver.basics.pool import BoundedPool, PoolBusy
 

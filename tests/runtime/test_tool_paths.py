@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 from api_support import error_of
-from runtime_support import LoopbackTool
+from loopback import LoopbackTool
 
 from mockserver.services.runtime.paths import tool_path
 from mockserver.testkit.live_server import LiveServer

@@ -71,22 +71,17 @@ def delete_agent(platform: Platform, req: ApiRequest) -> Reply:
 
 @handlers.operation("invokeAgent")
 def invoke_agent(platform: Platform, req: ApiRequest) -> Reply:
-    proxied = invoke(
-        platform,
-        req.path["namespace"],
-        req.path["name"],
-        req.body,
-        req.header("X-End-User-ID"),
-        req.header("X-Run-ID"),
-        _may_start(req),
-        _base_url(req),
-    )
-    if proxied is not None:  # the agent has a real endpoint: its answer, as it is
+    return _invoke(platform, req, req.path["namespace"])
+
+
+def _invoke(platform: Platform, req: ApiRequest, namespace: str) -> Reply:
+    """Both releases' invoke: the agent's own answer when it has an endpoint or runs here,
+    else the mock's."""
+    name, user, run_id = req.path["name"], req.header("X-End-User-ID"), req.header("X-Run-ID")
+    proxied = invoke(platform, namespace, name, req.body, user, run_id, _may_start(req), _base_url(req))
+    if proxied is not None:  # its answer, as it is
         return 200, proxied[1]
-    reply = platform.agents.invoke(
-        req.path["namespace"], req.path["name"], req.body, req.header("X-End-User-ID"), req.header("X-Run-ID")
-    )
-    return 200, reply
+    return 200, platform.agents.invoke(namespace, name, req.body, user, run_id)
 
 
 # --- /api/v1: agents by name in the workspace the base URL carries ----------------------
@@ -123,22 +118,7 @@ def delete_agent_by_name(platform: Platform, req: ApiRequest) -> Reply:
 @handlers.operation("invokeAgentByName")
 def invoke_agent_by_name(platform: Platform, req: ApiRequest) -> Reply:
     platform.agents.get_by_name(req.path["name"])
-    proxied = invoke(
-        platform,
-        DEFAULT_NAMESPACE,
-        req.path["name"],
-        req.body,
-        req.header("X-End-User-ID"),
-        req.header("X-Run-ID"),
-        _may_start(req),
-        _base_url(req),
-    )
-    if proxied is not None:  # the agent has a real endpoint or runs here: its answer, as it is
-        return 200, proxied[1]
-    reply = platform.agents.invoke(
-        DEFAULT_NAMESPACE, req.path["name"], req.body, req.header("X-End-User-ID"), req.header("X-Run-ID")
-    )
-    return 200, reply
+    return _invoke(platform, req, DEFAULT_NAMESPACE)
 
 
 @handlers.operation("getAgentConfig")

@@ -123,19 +123,6 @@ def model_spend(platform: PlatformPort) -> dict[str, Any]:
     }
 
 
-# The kinds the CLI's `context export` gathers, in its order.
-CONTEXT_KINDS = (
-    "agents",
-    "tools",
-    "model_providers",
-    "policies",
-    "identity_providers",
-    "approval_connectors",
-    "approvals",
-    "deploy_drafts",
-)
-
-
 def context_export(platform: PlatformPort) -> dict[str, Any]:
     """The CLI's context document: each kind as its June list operation answers it (approvals
     are the access requests, drafts the IN_PROGRESS ones ``GET /deploy-drafts`` lists)."""
@@ -157,5 +144,5 @@ def context_export(platform: PlatformPort) -> dict[str, Any]:
         "namespace": platform.workspace,
         "resources": resources,
         "errors": {},
-        "meta": {f"{kind}_count": len(resources[kind]) for kind in CONTEXT_KINDS},
+        "meta": {f"{kind}_count": len(items) for kind, items in resources.items()},
     }
