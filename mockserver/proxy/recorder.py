@@ -24,7 +24,7 @@ import yaml
 from ..basics.redact import redact_body, secret_name
 from ..spec.document import Operation
 from ..spec.surfaces import DEFAULT_WORKSPACE, Surfaces
-from ..surface.seed import SECTIONS, V1_SECTIONS, WORKSPACES_SECTION
+from ..surface.seed import WORKSPACES_SECTION, sections
 from .exchange import Exchange
 from .routing import Located
 
@@ -131,11 +131,11 @@ class SessionRecorder:
         # _SAME_AS), narrowed to that call's fields, in the workspace it went to.
         self.spec = surfaces.root.spec
         v1 = [surface for surface in surfaces.all if surface.name == "v1"]
-        self.v1_spec = v1[0].spec if v1 else None  # June-only kinds (V1_SECTIONS)
+        self.v1_spec = v1[0].spec if v1 else None  # June-only kinds (sections(june_only=True))
         self.lock = threading.Lock()
         self.workspaces: dict[str, _Workspace] = {DEFAULT_WORKSPACE: _Workspace()}
         self._current = self.workspaces[DEFAULT_WORKSPACE]
-        create_ops = {op_id: section for section, op_id in SECTIONS.items()}
+        create_ops = {op_id: section for section, op_id in sections().items()}
         self._handlers: dict[str, Callable[[Operation, dict[str, str], Exchange, Any, Any], None]] = {
             **{op_id: self._created for op_id in create_ops},
             **{delete: self._deleted for delete, _ in _NAMED.values()},
@@ -180,7 +180,7 @@ class SessionRecorder:
             return
         params = dict(located.found[1]) if located.found else {}
         body, answer = exchange.request_json(), exchange.response_json()
-        if located.surface.spec is not self.spec and isinstance(body, dict) and operation_id in SECTIONS.values():
+        if located.surface.spec is not self.spec and isinstance(body, dict) and operation_id in sections().values():
             body = {k: v for k, v in body.items() if k in self.spec.operations[operation_id].body_fields}
         with self.lock:
             workspace = self.workspaces.get(located.workspace)
@@ -235,7 +235,7 @@ class SessionRecorder:
             if section == "policies" and record.get("origin", "user") != "user":
                 continue  # a grant or an auto policy: the mock makes it again from what caused it
             if isinstance(name, str) and name not in kept and self._room(kept, name):
-                projected = self._projected(SECTIONS[section], record)
+                projected = self._projected(sections()[section], record)
                 if projected is not None:
                     kept[name] = projected
 
@@ -246,7 +246,7 @@ class SessionRecorder:
             item_id = record.get("id") if isinstance(record, dict) else None
             if not isinstance(item_id, str) or not self._room(kept, item_id):
                 continue
-            projected = self._projected(V1_SECTIONS[section], record)
+            projected = self._projected(sections(june_only=True)[section], record)
             if projected is None:
                 continue
             if section == "deploy_drafts":  # the id the fixture creates it with, and its status
@@ -384,4 +384,4 @@ def _fixture(workspace: _Workspace) -> dict[str, Any]:
         for req_id, req in workspace.requests.items()
     ]
     out.update({section: list(items.values()) for section, items in workspace.by_id.items()})
-    return {section: out[section] for section in (*SECTIONS, *V1_SECTIONS) if out.get(section)}
+    return {section: out[section] for section in (*sections(), *sections(june_only=True)) if out.get(section)}

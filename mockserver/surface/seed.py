@@ -18,7 +18,7 @@ a run's ``events`` (addRunEvent bodies), and an access request's ``approver_id``
 
     catalog: [{id: my-agent, version: 1.0.0, name: My agent, deploymentTemplate: {agentName: my-agent}}]
 
-Two June kinds are created through ``/api/v1``'s operations (``V1_SECTIONS``), in the
+Two June kinds are created through ``/api/v1``'s operations (``sections(june_only=True)``), in the
 fixture's workspace: ``approval_connectors`` (createApprovalConnector bodies; a new id each)
 and ``deploy_drafts`` (createDeployDraft bodies with their ``id``, and a ``status``: a
 COMPLETED or ABANDONED draft is completed or abandoned after it is created).
@@ -38,27 +38,27 @@ from typing import TYPE_CHECKING, Any
 
 from ..basics.errors import ApiError
 from ..basics.nesting import nesting_problem
-from ..spec.document import RequestCheck
+from ..spec.document import RequestCheck, Spec, mock_spec_path
 
 if TYPE_CHECKING:
     from ..services.platform import Platform
     from .host import SeedHost
 
-# Fixture section -> the operation that creates one item, in dependency order.
-SECTIONS = {
-    "tools": "createTool",
-    "model_providers": "createModelProvider",
-    "identity_providers": "createIdentityProvider",
-    "policies": "createPolicy",  # before the agents bound to them
-    "agents": "deployAgent",
-    "runs": "createRun",
-    "access_requests": "createAccessRequest",
-}
-# June-only kinds: section -> the /api/v1 operation that creates one item (after SECTIONS).
-V1_SECTIONS = {
-    "approval_connectors": "createApprovalConnector",
-    "deploy_drafts": "createDeployDraft",
-}
+
+@cache
+def sections(june_only: bool = False) -> dict[str, str]:
+    """Fixture section -> the operation that creates one item, in dependency order (policies
+    before the agents bound to them): the ``Fixture`` schema of mock-openapi.yaml says it
+    (``x-created-by``; ``june_only``: the kinds created by an /api/v1 operation, seeded after
+    the others). Read on first use: a mock that is never seeded or recorded does not ask."""
+    fixture = Spec.load(mock_spec_path()).document["components"]["schemas"]["Fixture"]["properties"]
+    return {
+        name: schema["x-created-by"]
+        for name, schema in fixture.items()
+        if "x-created-by" in schema and bool(schema.get("x-june-only")) == june_only
+    }
+
+
 CATALOG_SECTION = "catalog"  # no API call creates catalog entries: checked against the v1 schema
 # {name: fixture}: the same sections, loaded into that named workspace (a June
 # /api/v1/workspaces/{name} session recorded by the proxy). Only at a fixture's top level.
@@ -107,8 +107,8 @@ def parse_seed_text(text: str) -> Mapping[str, Any]:
     if problem:
         raise ValueError(problem)
     if not isinstance(data, Mapping):
-        raise ValueError("a fixture must be a mapping of sections: " + ", ".join(SECTIONS))
-    known = [*SECTIONS, *V1_SECTIONS, CATALOG_SECTION, WORKSPACES_SECTION]
+        raise ValueError("a fixture must be a mapping of sections: " + ", ".join(sections()))
+    known = [*sections(), *sections(june_only=True), CATALOG_SECTION, WORKSPACES_SECTION]
     unknown = sorted(set(map(str, data)) - set(known))
     if unknown:
         raise ValueError(f"unknown fixture section(s): {', '.join(unknown)}; known: {', '.join(known)}")
@@ -185,8 +185,8 @@ def _seed_one(server: SeedHost, platform: Platform, data: Mapping[str, Any]) -> 
 def _seed_items(server: SeedHost, platform: Platform, data: Mapping[str, Any]) -> dict[str, Any]:
     created: dict[str, Any] = {}
     ids: dict[str, list[str]] = {}
-    steps = [(section, op_id, False) for section, op_id in SECTIONS.items()]
-    steps += [(section, op_id, True) for section, op_id in V1_SECTIONS.items()]
+    steps = [(section, op_id, False) for section, op_id in sections().items()]
+    steps += [(section, op_id, True) for section, op_id in sections(june_only=True).items()]
     for section, operation_id, v1 in steps:
         items = _section(data, section, [])
         if not isinstance(items, list):
@@ -229,7 +229,7 @@ def _keep_id(server: SeedHost, platform: Platform, section: str, created: str, w
     if not isinstance(wanted, str) or not wanted.strip():
         raise ApiError(400, "id must be a non-empty string")
     # The id must be one the API could have given (a run's is a uuid): the created record's schema says.
-    record_schema = server.spec.operations[SECTIONS[section]].responses["201"]["application/json"]
+    record_schema = server.spec.operations[sections()[section]].responses["201"]["application/json"]
     message = RequestCheck.compile(record_schema["properties"]["id"]).first_error(wanted, "id")
     if message:
         raise ApiError(400, message)
