@@ -60,7 +60,10 @@ def wrap(server: LoggedServer, app: WSGIApp) -> WSGIApp:
 
 
 class AccessLog:
-    """WSGI middleware: logs each request once its answer is closed."""
+    """WSGI middleware: logs each request once its answer is made (a streamed one when it ends).
+    Logging an answer made whole before the server sends it keeps one client's requests in
+    order: logged after sending (on close), a waitress thread could log a request after the
+    client's next one."""
 
     def __init__(self, server: LoggedServer, app: WSGIApp):
         from ..spec.security import bearer_key  # the one auth module (it imports no Flask)
@@ -84,7 +87,10 @@ class AccessLog:
         except BaseException:
             self._log(environ, status[0] or 500, started)
             raise
-        return _LoggedBody(result, lambda: self._log(environ, status[0], started))
+        if isinstance(result, list):  # answered whole: logged now, so a client's requests log in their order
+            self._log(environ, status[0], started)
+            return result
+        return _LoggedBody(result, lambda: self._log(environ, status[0], started))  # streamed: when it ends
 
     def _log(self, environ: dict[str, Any], status: int, started: float) -> None:
         path = environ.get("PATH_INFO", "")

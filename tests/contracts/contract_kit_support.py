@@ -110,7 +110,15 @@ def run_st(
     ]
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120"}
     proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=workdir, env=env)
+    if proc.returncode and _INTERPRETER_BUG in proc.stderr + proc.stdout:
+        # CPython 3.11's ast module counts recursion in state its threads share, so two of
+        # st's worker threads parsing at once can crash it (a Runtime Error in st's report,
+        # nothing the server did). Run again once; any other failure stands.
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=workdir, env=env)
     return StRun(proc.returncode, proc.stdout + proc.stderr, junit)
+
+
+_INTERPRETER_BUG = "AST constructor recursion depth mismatch"
 
 
 @dataclass
